@@ -1,0 +1,74 @@
+/* Packet sources. A source hands out frames one at a time with packet time, link type and
+ * a 1-based frame number; files, stdin and (later) live interfaces and HEP all sit behind
+ * the same small interface, and the one packet loop, capture_run(), lives here.
+ * capture/ never parses anything above the link header's existence. */
+#ifndef SIPSCOPE_CAPTURE_H
+#define SIPSCOPE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/ptime.h"
+
+struct packet {
+    uint64_t frame;      /* 1-based, in the order frames are handed out (tshark's numbering
+                          * for one file; merge order across several) */
+    ptime_t ts;          /* packet time, ns since the epoch */
+    uint32_t caplen;     /* bytes present at data */
+    uint32_t wirelen;    /* bytes on the wire; > caplen when snaplen cut the frame */
+    int linktype;        /* DLT_* value as libpcap reports it */
+    unsigned input;      /* index of the file (or interface) it came from */
+    const uint8_t *data; /* borrowed: valid until the next capture_next() */
+};
+
+enum capture_status { CAPTURE_OK = 0, CAPTURE_EOF = 1, CAPTURE_ERROR = -1 };
+
+struct capture_stats {
+    uint64_t packets;     /* frames handed out */
+    uint64_t bytes;       /* sum of caplen of those frames */
+    ptime_t first_ts, last_ts;
+    uint64_t bytes_read;  /* file bytes consumed so far, for progress */
+    uint64_t bytes_total; /* sum of input file sizes; 0 when unknown (stdin, pipes) */
+    uint64_t read_errors; /* inputs that ended in an error (e.g. a truncated file) */
+    uint64_t out_of_order;/* frames whose stamp is earlier than the previous frame's */
+};
+
+/* The interface a packet source implements. */
+struct capture_ops {
+    enum capture_status (*next)(void *self, struct packet *out);
+    void (*stats)(const void *self, struct capture_stats *out);
+    void (*close)(void *self);
+};
+
+struct capture_source {
+    const struct capture_ops *ops;
+    void *self;
+};
+
+/* Opens one or more pcap/pcapng files ("-" is stdin) and merges their frames in time
+ * order (ties go to the earlier-named file). Stamps are read at nanosecond precision
+ * from both microsecond and nanosecond files. On failure returns false and writes a
+ * message to err. */
+bool capture_open_files(struct capture_source *src, const char *const *paths, size_t n,
+                        char *err, size_t errlen);
+
+static inline enum capture_status capture_next(struct capture_source *src, struct packet *out)
+{
+    return src->ops->next(src->self, out);
+}
+
+static inline void capture_get_stats(const struct capture_source *src, struct capture_stats *out)
+{
+    src->ops->stats(src->self, out);
+}
+
+void capture_close(struct capture_source *src);
+
+/* The packet loop: calls fn for every frame until the source ends, fn returns false, or
+ * *stop becomes true (set from a signal handler). Returns the status that ended it. */
+typedef bool (*capture_fn)(void *user, const struct packet *pkt);
+enum capture_status capture_run(struct capture_source *src, capture_fn fn, void *user,
+                                volatile int *stop);
+
+#endif

@@ -1,0 +1,228 @@
+/* `sipscope analyze FILE...`: reads the inputs through capture/, decodes every frame,
+ * and prints the summary as text or as the JSON of ../shared/OUTPUT.md. */
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "cli.h"
+#include "common/log.h"
+#include "decode/decode.h"
+#include "progress.h"
+#include "sipscope_config.h"
+
+static const char analyze_usage[] =
+    "Usage: sipscope analyze [OPTIONS] FILE...\n"
+    "\n"
+    "Reads pcap and pcapng files (any link type libpcap opens; \"-\" reads stdin) and\n"
+    "reports what they hold. Several files are merged in packet-time order.\n"
+    "\n"
+    "Options:\n"
+    "  -j, --json          print one JSON document (../shared/OUTPUT.md) instead of text\n"
+    "      --progress      always show the progress line on stderr\n"
+    "      --no-progress   never show it (default: shown when stderr is a terminal)\n"
+    "  -v, --verbose       log more (repeat for debug)\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Exit status: 0 done, 1 an input could not be read, 2 bad usage.\n";
+
+static volatile int g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+struct analysis {
+    struct decoder *dec;
+    struct progress prog;
+    struct capture_source *src;
+    uint64_t packets;
+};
+
+static bool on_packet(void *user, const struct packet *pkt)
+{
+    struct analysis *a = user;
+    decoder_frame(a->dec, pkt);
+    progress_tick(&a->prog, a->src, ++a->packets);
+    return true;
+}
+
+static json_t *time_or_null(bool have, ptime_t t)
+{
+    return have ? json_real(ptime_to_epoch_s(t)) : json_null();
+}
+
+static json_t *capture_json(char **files, int nfiles, const struct capture_stats *cs,
+                            const struct decode_stats *ds)
+{
+    json_t *jfiles = json_array();
+    for (int i = 0; i < nfiles; i++)
+        json_array_append_new(jfiles, json_string(files[i]));
+
+    json_t *errors = json_object();
+    for (int r = 0; r < DR__COUNT; r++)
+        if (ds->errors[r])
+            json_object_set_new(errors, decode_reason_name(r), json_integer((json_int_t)ds->errors[r]));
+    if (cs->read_errors)
+        json_object_set_new(errors, "file_read_error", json_integer((json_int_t)cs->read_errors));
+
+    json_t *evicted = json_object();
+    if (ds->frag_evicted)
+        json_object_set_new(evicted, "ip_fragments", json_integer((json_int_t)ds->frag_evicted));
+
+    bool any = cs->packets > 0;
+    /* sip_messages, rtp_packets, rtcp_packets and duplicates are null, not 0, until the
+     * SIP/RTP decoders and duplicate detection exist: OUTPUT.md says 0 never means
+     * "unknown". */
+    return json_pack("{s:o, s:I, s:I, s:o, s:o, s:n, s:n, s:n, s:n, s:n, s:o, s:o, s:{s:I, s:I, "
+                     "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+                     "files", jfiles, "packets", (json_int_t)cs->packets, "bytes",
+                     (json_int_t)cs->bytes, "first_time", time_or_null(any, cs->first_ts),
+                     "last_time", time_or_null(any, cs->last_ts), "sip_messages", "rtp_packets",
+                     "rtcp_packets", "dropped", "duplicates", "decode_errors", errors, "evicted",
+                     evicted, "layers", "ipv4", (json_int_t)ds->ipv4, "ipv6", (json_int_t)ds->ipv6,
+                     "udp", (json_int_t)ds->udp, "tcp", (json_int_t)ds->tcp, "non_ip",
+                     (json_int_t)ds->non_ip, "other_ip_protocols", (json_int_t)ds->other_proto,
+                     "ip_fragments", (json_int_t)ds->fragments, "reassembled",
+                     (json_int_t)ds->reassembled, "fragment_duplicates",
+                     (json_int_t)ds->frag_duplicates, "out_of_order_frames",
+                     (json_int_t)cs->out_of_order);
+}
+
+static int print_json(char **files, int nfiles, const struct capture_stats *cs,
+                      const struct decode_stats *ds)
+{
+    json_t *root = json_pack("{s:{s:s}, s:o}", "sipscope", "version", SIPSCOPE_VERSION, "capture",
+                             capture_json(files, nfiles, cs, ds));
+    if (!root)
+        return 1;
+    /* 16 significant digits: epoch seconds keep their microseconds */
+    int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
+    fputc('\n', stdout);
+    json_decref(root);
+    return rc == 0 ? 0 : 1;
+}
+
+static void fmt_time(ptime_t t, char *buf, size_t len)
+{
+    time_t s = (time_t)(t / PTIME_SEC);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%06lld UTC", (long long)((t % PTIME_SEC) / 1000));
+}
+
+static void print_text(char **files, int nfiles, const struct capture_stats *cs,
+                       const struct decode_stats *ds)
+{
+    printf("sipscope %s: %d file%s, %llu frames, %llu bytes\n", SIPSCOPE_VERSION, nfiles,
+           nfiles == 1 ? "" : "s", (unsigned long long)cs->packets, (unsigned long long)cs->bytes);
+    for (int i = 0; i < nfiles; i++)
+        printf("  %s\n", files[i]);
+    if (cs->packets) {
+        char a[64], b[64];
+        fmt_time(cs->first_ts, a, sizeof a);
+        fmt_time(cs->last_ts, b, sizeof b);
+        printf("time      %s to %s (%.3f s)\n", a, b,
+               (double)(cs->last_ts - cs->first_ts) / 1e9);
+    }
+    printf("layers    IPv4 %llu, IPv6 %llu, UDP %llu, TCP %llu, not IP %llu, other IP %llu\n",
+           (unsigned long long)ds->ipv4, (unsigned long long)ds->ipv6,
+           (unsigned long long)ds->udp, (unsigned long long)ds->tcp,
+           (unsigned long long)ds->non_ip, (unsigned long long)ds->other_proto);
+    if (ds->fragments)
+        printf("fragments %llu taken in, %llu datagrams reassembled, %llu duplicates\n",
+               (unsigned long long)ds->fragments, (unsigned long long)ds->reassembled,
+               (unsigned long long)ds->frag_duplicates);
+    bool any = cs->read_errors > 0;
+    for (int r = 0; r < DR__COUNT; r++)
+        any |= ds->errors[r] > 0;
+    if (any) {
+        printf("not decoded:");
+        for (int r = 0; r < DR__COUNT; r++)
+            if (ds->errors[r])
+                printf(" %s %llu", decode_reason_name(r), (unsigned long long)ds->errors[r]);
+        if (cs->read_errors)
+            printf(" file_read_error %llu", (unsigned long long)cs->read_errors);
+        putchar('\n');
+    }
+    if (ds->frag_evicted)
+        printf("evicted   %llu fragment datagrams (limit reached)\n",
+               (unsigned long long)ds->frag_evicted);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},        {"progress", no_argument, NULL, 'P'},
+        {"no-progress", no_argument, NULL, 'N'}, {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    bool json = false;
+    int progress = -1, verbose = 0, ch;
+
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'j': json = true; break;
+        case 'P': progress = 1; break;
+        case 'N': progress = 0; break;
+        case 'v': verbose++; break;
+        case 'h': fputs(analyze_usage, stdout); return 0;
+        default: fputs(analyze_usage, stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        fputs("sipscope analyze: no input file\n\n", stderr);
+        fputs(analyze_usage, stderr);
+        return 2;
+    }
+    log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
+
+    char **files = argv + optind;
+    int nfiles = argc - optind;
+    struct capture_source src;
+    char err[512];
+    if (!capture_open_files(&src, (const char *const *)files, (size_t)nfiles, err, sizeof err)) {
+        fprintf(stderr, "sipscope analyze: %s\n", err);
+        return 1;
+    }
+
+    struct decode_config cfg;
+    decode_config_default(&cfg);
+    struct analysis a = {.src = &src};
+    a.dec = decoder_new(&cfg, NULL);
+    if (!a.dec) {
+        fputs("sipscope analyze: out of memory\n", stderr);
+        capture_close(&src);
+        return 1;
+    }
+    progress_init(&a.prog, progress < 0 ? isatty(STDERR_FILENO) : progress);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    capture_run(&src, on_packet, &a, &g_stop);
+    decoder_finish(a.dec);
+    progress_done(&a.prog);
+    if (g_stop)
+        log_warn("interrupted: reporting what was read so far");
+
+    struct capture_stats cs;
+    capture_get_stats(&src, &cs);
+    const struct decode_stats *ds = decoder_stats(a.dec);
+    int rc = 0;
+    if (json)
+        rc = print_json(files, nfiles, &cs, ds);
+    else
+        print_text(files, nfiles, &cs, ds);
+    decoder_free(a.dec);
+    capture_close(&src);
+    return rc;
+}

@@ -1,0 +1,7 @@
+/* Subcommands of the sipscope binary. */
+#ifndef SIPSCOPE_CLI_H
+#define SIPSCOPE_CLI_H
+
+int cmd_analyze(int argc, char **argv);
+
+#endif

@@ -1,0 +1,265 @@
+/* Decoder object and link layers: Ethernet, 802.1Q/802.1ad/QinQ, MPLS, Linux SLL and
+ * SLL2, raw IP, BSD null/loopback. Each hands an ethertype and a cursor to decode_ip(). */
+#include "decode.h"
+
+#include <arpa/inet.h>
+#include <pcap/dlt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode_int.h"
+
+static const char *const reason_names[DR__COUNT] = {
+#define DECODE_REASON_NAME(id, name) [DR_##id] = name,
+    DECODE_REASONS(DECODE_REASON_NAME)
+#undef DECODE_REASON_NAME
+};
+
+const char *decode_reason_name(enum decode_reason r)
+{
+    return (unsigned)r < DR__COUNT ? reason_names[r] : "unknown";
+}
+
+void decode_config_default(struct decode_config *cfg)
+{
+    cfg->frag_max_datagrams = 4096;
+    cfg->frag_max_bytes = 32u << 20;
+    /* Linux's ipfrag_time; RFC 8200 allows 60 s, but a SIP message older than 30 s is
+     * long retransmitted */
+    cfg->frag_timeout = 30 * PTIME_SEC;
+    cfg->hash_seed = 0x5350c09eULL;
+}
+
+struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h)
+{
+    struct decoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    if (cfg)
+        d->cfg = *cfg;
+    else
+        decode_config_default(&d->cfg);
+    if (h)
+        d->h = *h;
+    d->frag = ipfrag_new(d->cfg.frag_max_datagrams, d->cfg.frag_max_bytes, d->cfg.frag_timeout,
+                         d->cfg.hash_seed);
+    if (!d->frag) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void decoder_free(struct decoder *d)
+{
+    if (!d)
+        return;
+    ipfrag_free(d->frag);
+    free(d);
+}
+
+void decoder_finish(struct decoder *d)
+{
+    d->st.errors[DR_IPFRAG_INCOMPLETE] += ipfrag_flush(d->frag);
+}
+
+const struct decode_stats *decoder_stats(const struct decoder *d)
+{
+    struct ipfrag_stats fs;
+    struct decoder *m = (struct decoder *)d; /* counters from the table are folded in */
+    ipfrag_get_stats(d->frag, &fs);
+    m->st.frag_duplicates = fs.duplicates;
+    m->st.frag_evicted = fs.evicted;
+    return &d->st;
+}
+
+/* Ethertype chain after the link header: VLAN tags and MPLS labels, then IP. */
+static void decode_ethertype(struct decoder *d, struct frame_ctx *f, struct cursor c,
+                             uint16_t type)
+{
+    for (unsigned depth = 0;; depth++) {
+        if (depth > DECODE_MAX_TAGS) {
+            decode_error(d, DR_TAGS_TOO_DEEP);
+            return;
+        }
+        switch (type) {
+        case 0x8100: /* 802.1Q */
+        case 0x88a8: /* 802.1ad service tag */
+        case 0x9100: /* pre-standard QinQ */
+        case 0x9200: {
+            uint16_t tci;
+            if (!cursor_u16be(&c, &tci) || !cursor_u16be(&c, &type)) {
+                decode_short(d, f, DR_VLAN_TRUNCATED);
+                return;
+            }
+            if (f->vlan == 0)
+                f->vlan = tci & 0x0fff;
+            continue;
+        }
+        case 0x8847: /* MPLS unicast */
+        case 0x8848: { /* MPLS multicast */
+            uint32_t lse;
+            do {
+                if (++depth > DECODE_MAX_TAGS) {
+                    decode_error(d, DR_TAGS_TOO_DEEP);
+                    return;
+                }
+                if (!cursor_u32be(&c, &lse)) {
+                    decode_short(d, f, DR_MPLS_TRUNCATED);
+                    return;
+                }
+            } while (!(lse & 0x100)); /* bottom-of-stack bit */
+            /* RFC 3032 says nothing of what follows; like tcpdump, look at the version
+             * nibble. 0 is a pseudowire control word, not followed here. */
+            uint8_t v;
+            if (!cursor_peek_u8(&c, 0, &v)) {
+                decode_short(d, f, DR_MPLS_TRUNCATED);
+                return;
+            }
+            if (v >> 4 == 4)
+                type = 0x0800;
+            else if (v >> 4 == 6)
+                type = 0x86dd;
+            else {
+                decode_error(d, DR_MPLS_PAYLOAD_UNKNOWN);
+                return;
+            }
+            continue;
+        }
+        case 0x0800:
+        case 0x86dd:
+            decode_ip(d, f, c, type);
+            return;
+        default:
+            d->st.non_ip++;
+            return;
+        }
+    }
+}
+
+static void decode_ethernet(struct decoder *d, struct frame_ctx *f, struct cursor c)
+{
+    uint16_t type;
+    if (!cursor_skip(&c, 12) || !cursor_u16be(&c, &type)) {
+        decode_short(d, f, DR_LINK_TRUNCATED);
+        return;
+    }
+    if (type <= 1500) { /* IEEE 802.3 length: LLC follows, not IP */
+        d->st.non_ip++;
+        return;
+    }
+    decode_ethertype(d, f, c, type);
+}
+
+/* Linux cooked capture v1: pkttype, hatype, halen, 8 address bytes, protocol. */
+static void decode_sll(struct decoder *d, struct frame_ctx *f, struct cursor c)
+{
+    uint16_t proto;
+    if (!cursor_skip(&c, 14) || !cursor_u16be(&c, &proto)) {
+        decode_short(d, f, DR_LINK_TRUNCATED);
+        return;
+    }
+    decode_ethertype(d, f, c, proto);
+}
+
+/* Linux cooked capture v2: protocol, reserved, ifindex, hatype, pkttype, halen, address. */
+static void decode_sll2(struct decoder *d, struct frame_ctx *f, struct cursor c)
+{
+    uint16_t proto;
+    if (!cursor_u16be(&c, &proto) || !cursor_skip(&c, 18)) {
+        decode_short(d, f, DR_LINK_TRUNCATED);
+        return;
+    }
+    decode_ethertype(d, f, c, proto);
+}
+
+/* BSD loopback: a 4-byte address family, in the capturing host's byte order for DLT_NULL
+ * and in network order for DLT_LOOP. The IPv6 value differs between BSDs (24, 28, 30). */
+static void decode_null(struct decoder *d, struct frame_ctx *f, struct cursor c, bool loop)
+{
+    uint32_t af;
+    if (!(loop ? cursor_u32be(&c, &af) : cursor_u32le(&c, &af))) {
+        decode_short(d, f, DR_LINK_TRUNCATED);
+        return;
+    }
+    if (!loop && (af & 0xffff0000u) && !(af & 0xffffu)) /* a big-endian capturing host */
+        af = __builtin_bswap32(af);
+    switch (af) {
+    case 2:
+        decode_ip(d, f, c, 0x0800);
+        return;
+    case 10: case 23: case 24: case 28: case 30:
+        decode_ip(d, f, c, 0x86dd);
+        return;
+    default:
+        d->st.non_ip++;
+    }
+}
+
+/* Raw IP: the version nibble decides. */
+static void decode_raw(struct decoder *d, struct frame_ctx *f, struct cursor c)
+{
+    uint8_t v;
+    if (!cursor_peek_u8(&c, 0, &v)) {
+        decode_short(d, f, DR_LINK_TRUNCATED);
+        return;
+    }
+    if (v >> 4 == 4)
+        decode_ip(d, f, c, 0x0800);
+    else if (v >> 4 == 6)
+        decode_ip(d, f, c, 0x86dd);
+    else
+        decode_error(d, DR_IP_BAD_VERSION);
+}
+
+void decoder_frame(struct decoder *d, const struct packet *pkt)
+{
+    struct frame_ctx f = {.pkt = pkt, .snap_cut = pkt->caplen < pkt->wirelen};
+    struct cursor c = cursor_make(pkt->data, pkt->caplen);
+
+    d->st.frames++;
+    d->st.errors[DR_IPFRAG_TIMEOUT] += ipfrag_expire(d->frag, pkt->ts);
+
+    switch (pkt->linktype) {
+    case DLT_EN10MB:
+        decode_ethernet(d, &f, c);
+        break;
+    case DLT_LINUX_SLL:
+        decode_sll(d, &f, c);
+        break;
+#ifdef DLT_LINUX_SLL2
+    case DLT_LINUX_SLL2:
+        decode_sll2(d, &f, c);
+        break;
+#endif
+    case DLT_NULL:
+        decode_null(d, &f, c, false);
+        break;
+    case DLT_LOOP:
+        decode_null(d, &f, c, true);
+        break;
+    case DLT_RAW:
+#if defined(DLT_IPV4) && defined(DLT_IPV6)
+    case DLT_IPV4:
+    case DLT_IPV6:
+#endif
+        decode_raw(d, &f, c);
+        break;
+    default:
+        decode_error(d, DR_LINK_UNSUPPORTED);
+    }
+}
+
+char *ip_addr_port_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (a->family == 6) {
+        inet_ntop(AF_INET6, a->b, ip, sizeof ip);
+        snprintf(buf, len, "[%s]:%u", ip, port);
+    } else {
+        inet_ntop(AF_INET, a->b, ip, sizeof ip);
+        snprintf(buf, len, "%s:%u", ip, port);
+    }
+    return buf;
+}

@@ -1,0 +1,131 @@
+/* Frame decoding, link layer to UDP/TCP: bounds-checked parsing of untrusted bytes.
+ * decoder_frame() takes one frame from capture/ and calls the handlers with every UDP
+ * datagram and TCP segment it finds (after VLAN/MPLS tags, tunnels and IP fragment
+ * reassembly). Every frame that cannot be decoded is counted under a reason
+ * (STYLE.md rule 5; OUTPUT.md capture.decode_errors). The decoder keeps no call state. */
+#ifndef SIPSCOPE_DECODE_H
+#define SIPSCOPE_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "common/ptime.h"
+
+/* Why a frame (or part of one) was not decoded. The string is the key in
+ * capture.decode_errors; keep names stable, add freely. */
+#define DECODE_REASONS(X)                                                                       \
+    X(LINK_UNSUPPORTED, "link_unsupported")         /* link type we do not decode */          \
+    X(LINK_TRUNCATED, "link_truncated")             /* shorter than its link header */        \
+    X(VLAN_TRUNCATED, "vlan_truncated")             /* ends inside an 802.1Q/ad tag */         \
+    X(MPLS_TRUNCATED, "mpls_truncated")             /* ends inside the label stack */         \
+    X(MPLS_PAYLOAD_UNKNOWN, "mpls_payload_unknown") /* bottom of stack is not IP */           \
+    X(TAGS_TOO_DEEP, "tags_too_deep")               /* more VLAN/MPLS tags than we follow */  \
+    X(SNAPLEN_TRUNCATED, "snaplen_truncated")       /* cut by the capture's snaplen */        \
+    X(IP_BAD_VERSION, "ip_bad_version")             /* version nibble disagrees */            \
+    X(IPV4_TRUNCATED, "ipv4_truncated")                                                         \
+    X(IPV4_BAD_HEADER, "ipv4_bad_header")           /* IHL < 5 */                              \
+    X(IPV4_BAD_LENGTH, "ipv4_bad_length")           /* total length beyond the frame */        \
+    X(IPV6_TRUNCATED, "ipv6_truncated")                                                         \
+    X(IPV6_BAD_LENGTH, "ipv6_bad_length")           /* payload length beyond the frame */      \
+    X(IPV6_EXT_TRUNCATED, "ipv6_ext_truncated")     /* ends inside an extension header */     \
+    X(IPV6_EXT_TOO_MANY, "ipv6_ext_too_many")                                                   \
+    X(TUNNEL_TOO_DEEP, "tunnel_too_deep")           /* IP in IP in IP ... */                   \
+    X(IPFRAG_TRUNCATED, "ipfrag_truncated")         /* a fragment cut by snaplen */            \
+    X(IPFRAG_BAD_LENGTH, "ipfrag_bad_length")       /* RFC 791/8200 length rules broken */    \
+    X(IPFRAG_OVERSIZE, "ipfrag_oversize")           /* reassembles past 65535 bytes */        \
+    X(IPFRAG_OVERLAP, "ipfrag_overlap")             /* overlapping fragments disagree */      \
+    X(IPFRAG_TOO_MANY, "ipfrag_too_many_fragments")                                             \
+    X(IPFRAG_LIMIT, "ipfrag_limit")                 /* one datagram exceeds the byte limit */  \
+    X(IPFRAG_TIMEOUT, "ipfrag_timeout")             /* never completed within the timeout */  \
+    X(IPFRAG_INCOMPLETE, "ipfrag_incomplete")       /* still incomplete when input ended */   \
+    X(UDP_TRUNCATED, "udp_truncated")                                                           \
+    X(UDP_BAD_LENGTH, "udp_bad_length")             /* UDP length disagrees with IP */         \
+    X(TCP_TRUNCATED, "tcp_truncated")                                                           \
+    X(TCP_BAD_HEADER, "tcp_bad_header")             /* data offset < 5 */
+
+enum decode_reason {
+#define DECODE_REASON_ENUM(id, name) DR_##id,
+    DECODE_REASONS(DECODE_REASON_ENUM)
+#undef DECODE_REASON_ENUM
+    DR__COUNT
+};
+
+const char *decode_reason_name(enum decode_reason r);
+
+struct ip_addr {
+    uint8_t family; /* 4 or 6 */
+    uint8_t b[16];  /* IPv4 in the first 4 bytes, the rest zero */
+};
+
+/* One UDP datagram or TCP segment, with what the layers below said about it. */
+struct l4_packet {
+    const struct packet *pkt; /* the frame that delivered it (for a reassembled datagram:
+                               * the frame that completed it) */
+    uint8_t proto;            /* 17 UDP, 6 TCP */
+    uint8_t ttl;              /* TTL / hop limit of the innermost IP header */
+    uint16_t vlan;            /* outermost VLAN id, 0 when untagged */
+    struct ip_addr src, dst;  /* innermost IP header */
+    uint16_t sport, dport;
+    uint32_t ip_id;           /* IPv4 identification, IPv6 fragment id, else 0 */
+    bool truncated;           /* payload cut by snaplen: fewer bytes than the header says */
+    bool reassembled;         /* from IP fragments */
+    uint8_t tunnels;          /* IP-in-IP levels removed */
+    uint32_t tcp_seq, tcp_ack;
+    uint8_t tcp_flags;
+    const uint8_t *payload;   /* borrowed: the frame, or the reassembly buffer */
+    uint32_t len;
+};
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+typedef void (*decode_l4_fn)(void *user, const struct l4_packet *l4);
+
+struct decode_handlers {
+    decode_l4_fn udp; /* may be NULL */
+    decode_l4_fn tcp; /* may be NULL */
+    void *user;
+};
+
+struct decode_config {
+    size_t frag_max_datagrams; /* datagrams being reassembled at once */
+    size_t frag_max_bytes;     /* bytes held by all reassembly buffers */
+    ptime_t frag_timeout;      /* packet time a datagram may wait for its last piece */
+    uint64_t hash_seed;
+};
+
+void decode_config_default(struct decode_config *cfg);
+
+struct decode_stats {
+    uint64_t frames;
+    uint64_t ipv4, ipv6;        /* IP headers decoded (tunnelled ones included) */
+    uint64_t udp, tcp;          /* datagrams / segments handed on */
+    uint64_t non_ip;            /* ARP, LLDP, STP...: not ours, not an error */
+    uint64_t other_proto;       /* ICMP, SCTP, ESP...: not (yet) ours, not an error */
+    uint64_t fragments;         /* IP fragments taken in */
+    uint64_t reassembled;       /* datagrams completed from them */
+    uint64_t frag_duplicates;   /* fragments that repeated bytes already held */
+    uint64_t frag_evicted;      /* datagrams dropped to stay within the limits */
+    uint64_t errors[DR__COUNT];
+};
+
+struct decoder;
+
+struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h);
+void decoder_free(struct decoder *d);
+/* Decodes one frame; the handlers run before it returns. */
+void decoder_frame(struct decoder *d, const struct packet *pkt);
+/* Input ended: datagrams still waiting for fragments are counted as ipfrag_incomplete. */
+void decoder_finish(struct decoder *d);
+const struct decode_stats *decoder_stats(const struct decoder *d);
+
+/* "1.2.3.4:5060" or "[2001:db8::1]:5060" into buf; returns buf. */
+char *ip_addr_port_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len);
+#define IP_ADDR_PORT_STRLEN 56
+
+#endif

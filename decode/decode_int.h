@@ -1,0 +1,51 @@
+/* Internal to decode/: the decoder struct shared by the link, IP and L4 dissectors. */
+#ifndef SIPSCOPE_DECODE_INT_H
+#define SIPSCOPE_DECODE_INT_H
+
+#include "common/cursor.h"
+#include "decode.h"
+#include "ipfrag.h"
+
+#define DECODE_MAX_TAGS    16 /* VLAN + MPLS labels followed before giving up */
+#define DECODE_MAX_TUNNELS 4  /* IP-in-IP levels */
+#define DECODE_MAX_IPV6_EXT 16
+
+struct decoder {
+    struct decode_handlers h;
+    struct decode_config cfg;
+    struct ipfrag_table *frag;
+    struct decode_stats st;
+};
+
+/* State of one frame on its way up the stack. */
+struct frame_ctx {
+    const struct packet *pkt;
+    bool snap_cut;       /* caplen < wirelen */
+    bool snap_counted;   /* snaplen_truncated already counted for this frame */
+    uint16_t vlan;
+    uint8_t tunnels;
+};
+
+static inline void decode_error(struct decoder *d, enum decode_reason r) { d->st.errors[r]++; }
+
+/* Counts snaplen_truncated once per frame, however many layers notice it. */
+static inline void decode_snap_cut(struct decoder *d, struct frame_ctx *f)
+{
+    if (!f->snap_counted)
+        decode_error(d, DR_SNAPLEN_TRUNCATED);
+    f->snap_counted = true;
+}
+
+/* A read that ran out of bytes: blame snaplen when the frame was cut, else the layer. */
+static inline void decode_short(struct decoder *d, struct frame_ctx *f, enum decode_reason r)
+{
+    if (f->snap_cut)
+        decode_snap_cut(d, f);
+    else
+        decode_error(d, r);
+}
+
+void decode_ip(struct decoder *d, struct frame_ctx *f, struct cursor c, uint16_t ethertype);
+void decode_l4(struct decoder *d, struct l4_packet *l4, uint8_t proto, struct cursor c);
+
+#endif

@@ -1,0 +1,69 @@
+/* UDP and TCP headers: the last layer decode/ owns before the payload goes to the
+ * handlers (SIP, RTP and TCP stream reassembly live above this). */
+#include "decode_int.h"
+
+static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
+{
+    uint16_t len;
+    if (!cursor_u16be(&c, &l4->sport) || !cursor_u16be(&c, &l4->dport) ||
+        !cursor_u16be(&c, &len) || !cursor_skip(&c, 2)) {
+        if (!l4->truncated) /* else snaplen_truncated is counted already */
+            decode_error(d, DR_UDP_TRUNCATED);
+        return;
+    }
+    size_t left = cursor_left(&c);
+    if (len < 8 && !(len == 0 && l4->src.family == 6)) { /* 0: RFC 2675 jumbogram */
+        decode_error(d, DR_UDP_BAD_LENGTH);
+        return;
+    }
+    if (len >= 8 && len - 8u < left)
+        cursor_limit(&c, len - 8u);
+    else if (len >= 8 && len - 8u > left && !l4->truncated) {
+        /* the IP header says the datagram ends before UDP says it does */
+        decode_error(d, DR_UDP_BAD_LENGTH);
+        return;
+    }
+    l4->proto = 17;
+    l4->payload = c.p;
+    l4->len = (uint32_t)cursor_left(&c);
+    d->st.udp++;
+    if (d->h.udp)
+        d->h.udp(d->h.user, l4);
+}
+
+static void decode_tcp(struct decoder *d, struct l4_packet *l4, struct cursor c)
+{
+    uint8_t off, flags;
+    if (!cursor_u16be(&c, &l4->sport) || !cursor_u16be(&c, &l4->dport) ||
+        !cursor_u32be(&c, &l4->tcp_seq) || !cursor_u32be(&c, &l4->tcp_ack) ||
+        !cursor_u8(&c, &off) || !cursor_u8(&c, &flags) || !cursor_skip(&c, 6)) {
+        if (!l4->truncated)
+            decode_error(d, DR_TCP_TRUNCATED);
+        return;
+    }
+    unsigned hlen = (off >> 4) * 4u;
+    if (hlen < 20) {
+        decode_error(d, DR_TCP_BAD_HEADER);
+        return;
+    }
+    if (!cursor_skip(&c, hlen - 20)) { /* options */
+        if (!l4->truncated)
+            decode_error(d, DR_TCP_TRUNCATED);
+        return;
+    }
+    l4->proto = 6;
+    l4->tcp_flags = flags;
+    l4->payload = c.p;
+    l4->len = (uint32_t)cursor_left(&c);
+    d->st.tcp++;
+    if (d->h.tcp)
+        d->h.tcp(d->h.user, l4);
+}
+
+void decode_l4(struct decoder *d, struct l4_packet *l4, uint8_t proto, struct cursor c)
+{
+    if (proto == 17)
+        decode_udp(d, l4, c);
+    else
+        decode_tcp(d, l4, c);
+}
