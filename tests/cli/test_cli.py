@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""The sipscope command line as a user meets it: help texts, exit codes, the JSON capture
+block of OUTPUT.md on a generated call capture, stdin, several files, and a progress line
+that never reaches stdout. Expected figures come from the generator's truth and from the
+pcap file format itself (file size = 24 + sum of 16 + caplen), not from sipscope.
+
+Usage: test_cli.py PATH/TO/sipscope CASES_DIR"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
+CAPTURE_KEYS = ['files', 'packets', 'bytes', 'first_time', 'last_time', 'sip_messages',
+                'rtp_packets', 'rtcp_packets', 'dropped', 'duplicates', 'decode_errors', 'evicted']
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print('FAIL:', what)
+
+
+def run(exe, *args, stdin=None):
+    return subprocess.run([exe, *args], input=stdin, capture_output=True)
+
+
+def main(exe, cases):
+    r = run(exe, '--help')
+    check(r.returncode == 0 and b'analyze' in r.stdout, 'sipscope --help')
+    r = run(exe, 'analyze', '--help')
+    check(r.returncode == 0 and b'--json' in r.stdout, 'sipscope analyze --help')
+    check(run(exe).returncode == 2, 'no command: exit 2')
+    check(run(exe, 'analyze').returncode == 2, 'no file: exit 2')
+    check(run(exe, 'analyze', '--bogus', 'x').returncode == 2, 'unknown option: exit 2')
+    r = run(exe, 'analyze', '/nonexistent.pcap')
+    check(r.returncode == 1 and b'/nonexistent.pcap' in r.stderr and not r.stdout,
+          'missing file: exit 1, said on stderr')
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pcap, truth_path = os.path.join(tmp, 'c.pcap'), os.path.join(tmp, 'c.json')
+        subprocess.run([sys.executable, SIPGEN, 'calls', '-o', pcap, '--truth', truth_path,
+                        '--calls', '4', '--duration', '10', '--outcomes', 'answered,busy'],
+                       check=True, capture_output=True)
+        truth = json.load(open(truth_path))
+        r = run(exe, 'analyze', '--json', '--progress', pcap)
+        check(r.returncode == 0, 'analyze --json exit 0')
+        j = json.loads(r.stdout)  # --progress must not have touched stdout
+        cap = j['capture']
+        check(all(k in cap for k in CAPTURE_KEYS), 'capture block has every OUTPUT.md key: %s'
+              % sorted(set(CAPTURE_KEYS) - set(cap)))
+        check(j['sipscope']['version'], 'version present')
+        check(cap['files'] == [pcap], 'files')
+        check(cap['packets'] == truth['frames'], 'packets %s, truth %s' % (cap['packets'], truth['frames']))
+        size = os.path.getsize(pcap)
+        check(cap['bytes'] == size - 24 - 16 * truth['frames'], 'bytes from the file format')
+        msgs = [m for c in truth['calls'] for m in c['messages']]
+        first = min(m['time_ns'] for m in msgs)
+        check(abs(cap['first_time'] - first / 1e9) < 1e-6 and cap['first_time'] == round(first / 1000) / 1e6,
+              'first_time %r vs %r' % (cap['first_time'], first / 1e9))
+        check(cap['decode_errors'] == {} and cap['evicted'] == {}, 'no errors on a clean capture')
+        check(cap['layers']['udp'] == truth['frames'], 'every frame is UDP')
+        check(cap['dropped'] is None, 'dropped is null for files')
+
+        # stdin gives the same answer
+        with open(pcap, 'rb') as f:
+            r2 = run(exe, 'analyze', '--json', '-', stdin=f.read())
+        j2 = json.loads(r2.stdout)
+        check(r2.returncode == 0 and j2['capture']['packets'] == cap['packets'], 'stdin')
+
+        # text output
+        r3 = run(exe, 'analyze', pcap)
+        check(r3.returncode == 0 and ('%d frames' % truth['frames']).encode() in r3.stdout, 'text summary')
+
+        # a truncated file: what was read stands, the error is counted
+        cut = os.path.join(tmp, 'cut.pcap')
+        with open(pcap, 'rb') as f, open(cut, 'wb') as g:
+            g.write(f.read()[:size // 2])
+        r4 = run(exe, 'analyze', '--json', cut)
+        j4 = json.loads(r4.stdout)
+        check(r4.returncode == 0 and 0 < j4['capture']['packets'] < truth['frames']
+              and j4['capture']['decode_errors'].get('file_read_error') == 1, 'truncated file')
+
+    # several files merge in time order
+    a, b = os.path.join(cases, 'merge_a.pcap'), os.path.join(cases, 'merge_b.pcap')
+    r = run(exe, 'analyze', '--json', a, b)
+    j = json.loads(r.stdout)
+    check(j['capture']['packets'] == 7 and j['capture']['files'] == [a, b], 'two files merged')
+    mt = json.load(open(os.path.join(cases, 'merge.truth.json')))
+    check(j['capture']['first_time'] == round(mt['first_ns'] / 1000) / 1e6, 'merged first_time')
+
+    print('%d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1], sys.argv[2]))

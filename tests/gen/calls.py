@@ -1,0 +1,207 @@
+"""SIP calls with RTP and RTCP, and the truth of what was written.
+
+Each call is a direct UA-to-UA dialog over UDP (RFC 3261 §24.2 style): INVITE with an SDP
+offer, 100, 180, 200 with the answer, ACK, G.711 RTP both ways (20 ms, RFC 3551), an RTCP
+sender report from each side every 5 s (RFC 3550 §6.4.1), BYE and 200. Outcomes other
+than "answered": "busy" (486 + ACK) and "cancelled" (CANCEL, 200, 487, ACK).
+Calls are written interleaved in packet-time order; the truth file lists, per call, the
+frames and times of its messages and, per stream, packets sent and lost (dropped here on
+purpose with --loss), so tests know the answer without asking sipscope."""
+import heapq
+import random
+import struct
+
+from pcapwrite import csum, ip4
+
+MS = 1_000_000
+SEC = 1_000_000_000
+
+ETH_SRC, ETH_DST = b'\x02\0\0\0\0\x01', b'\x02\0\0\0\0\x02'
+
+
+class Flow:
+    """Precomputed Ethernet/IPv4/UDP header for one direction of one 5-tuple."""
+
+    def __init__(self, src, sport, dst, dport):
+        self.src, self.sport, self.dst, self.dport = src, sport, dst, dport
+        self.ident = random.randrange(65536)
+        self.sa, self.da = ip4(src), ip4(dst)
+
+    def frame(self, payload: bytes) -> bytes:
+        self.ident = (self.ident + 1) & 0xFFFF
+        tl = 28 + len(payload)
+        h = struct.pack('!BBHHHBBH4s4s', 0x45, 0xb8 if self.sport != 5060 else 0x60, tl, self.ident,
+                        0x4000, 64, 17, 0, self.sa, self.da)
+        h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+        # UDP checksum 0: "not computed", allowed for IPv4 (RFC 768)
+        return ETH_DST + ETH_SRC + b'\x08\x00' + h + struct.pack('!HHHH', self.sport, self.dport, 8 + len(payload), 0) + payload
+
+
+def sdp(user, ip, port, sess_id, pt):
+    codec = {0: 'PCMU/8000', 8: 'PCMA/8000'}[pt]
+    return ('v=0\r\no=%s %d %d IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n'
+            'm=audio %d RTP/AVP %d 101\r\na=rtpmap:%d %s\r\n'
+            'a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n'
+            % (user, sess_id, sess_id, ip, ip, port, pt, pt, codec))
+
+
+class Call:
+    def __init__(self, idx, start_ns, duration_s, outcome, loss, pt, rng):
+        self.idx, self.start, self.outcome, self.loss, self.pt, self.rng = idx, start_ns, outcome, loss, pt, rng
+        self.duration = duration_s * SEC
+        a, b = idx // 250, idx % 250
+        self.caller_ip, self.callee_ip = '10.1.%d.%d' % (a, b + 1), '10.2.%d.%d' % (a, b + 1)
+        self.call_id = '%08x-%d@%s' % (rng.getrandbits(32), idx, self.caller_ip)
+        self.from_user, self.to_user = '1%03d%04d' % (a, b), '2%03d%04d' % (a, b)
+        self.from_tag, self.to_tag = '%x' % rng.getrandbits(32), '%x' % rng.getrandbits(32)
+        self.sig_ab = Flow(self.caller_ip, 5060, self.callee_ip, 5060)
+        self.sig_ba = Flow(self.callee_ip, 5060, self.caller_ip, 5060)
+        self.rtp_port_a, self.rtp_port_b = 10000 + 2 * (idx % 20000), 20000 + 2 * (idx % 20000)
+        self.truth = dict(call_id=self.call_id, outcome=outcome,
+                          from_user=self.from_user, to_user=self.to_user,
+                          caller='%s:5060' % self.caller_ip, callee='%s:5060' % self.callee_ip,
+                          messages=[], streams=[])
+
+    # -- SIP text --------------------------------------------------------------------------
+    def _hdrs(self, cseq, method, to_tag=True, via_branch=None):
+        return ('Via: SIP/2.0/UDP %s:5060;branch=%s\r\n'
+                'Max-Forwards: 70\r\n'
+                'From: "Caller %s" <sip:%s@%s>;tag=%s\r\n'
+                'To: <sip:%s@%s>%s\r\n'
+                'Call-ID: %s\r\nCSeq: %d %s\r\n'
+                % (self.caller_ip, via_branch or 'z9hG4bK-%s-%d' % (self.from_tag, cseq),
+                   self.from_user, self.from_user, self.caller_ip, self.from_tag,
+                   self.to_user, self.callee_ip, ';tag=' + self.to_tag if to_tag else '',
+                   self.call_id, cseq, method))
+
+    def _req(self, method, cseq, body='', to_tag=True, branch=None, uri_ip=None):
+        s = '%s sip:%s@%s SIP/2.0\r\n' % (method, self.to_user, uri_ip or self.callee_ip)
+        s += self._hdrs(cseq, method, to_tag, branch)
+        s += 'Contact: <sip:%s@%s:5060>\r\nUser-Agent: sipscope-gen\r\n' % (self.from_user, self.caller_ip)
+        if body:
+            s += 'Content-Type: application/sdp\r\n'
+        s += 'Content-Length: %d\r\n\r\n%s' % (len(body), body)
+        return s.encode()
+
+    def _resp(self, code, reason, cseq, method, body='', to_tag=True, branch=None):
+        s = 'SIP/2.0 %d %s\r\n' % (code, reason)
+        s += self._hdrs(cseq, method, to_tag, branch)
+        if code != 100:
+            s += 'Contact: <sip:%s@%s:5060>\r\nServer: sipscope-gen\r\n' % (self.to_user, self.callee_ip)
+        if body:
+            s += 'Content-Type: application/sdp\r\n'
+        s += 'Content-Length: %d\r\n\r\n%s' % (len(body), body)
+        return s.encode()
+
+    def _sip(self, t, forward, text, label):
+        flow = self.sig_ab if forward else self.sig_ba
+        msg = dict(time_ns=t, label=label, frame=None,
+                   src='%s:5060' % flow.src, dst='%s:5060' % flow.dst)
+        self.truth['messages'].append(msg)
+        return (t, flow.frame(text), msg)
+
+    # -- the call --------------------------------------------------------------------------
+    def events(self):
+        """Yields (t_ns, frame, message truth or None) in time order."""
+        rng, t0 = self.rng, self.start
+        offer = sdp(self.from_user, self.caller_ip, self.rtp_port_a, self.idx + 1000, self.pt)
+        answer = sdp(self.to_user, self.callee_ip, self.rtp_port_b, self.idx + 2000, self.pt)
+        inv_branch = 'z9hG4bK-%s-1' % self.from_tag
+        tr = self.truth
+        tr['invite_ns'] = t0
+        yield self._sip(t0, True, self._req('INVITE', 1, offer, to_tag=False), 'INVITE')
+        yield self._sip(t0 + 2 * MS, False, self._resp(100, 'Trying', 1, 'INVITE', to_tag=False), '100')
+        t_ring = t0 + (300 + rng.randrange(700)) * MS
+        yield self._sip(t_ring, False, self._resp(180, 'Ringing', 1, 'INVITE'), '180')
+        tr['ringing_ns'] = t_ring
+        t_final = t_ring + (1000 + rng.randrange(3000)) * MS
+        if self.outcome == 'busy':
+            yield self._sip(t_final, False, self._resp(486, 'Busy Here', 1, 'INVITE'), '486')
+            yield self._sip(t_final + 1 * MS, True, self._req('ACK', 1, branch=inv_branch), 'ACK')
+            tr.update(final_status=486, state='busy', answer_ns=None, end_ns=t_final)
+            return
+        if self.outcome == 'cancelled':
+            yield self._sip(t_final, True, self._req('CANCEL', 1, to_tag=False, branch=inv_branch), 'CANCEL')
+            yield self._sip(t_final + 2 * MS, False, self._resp(200, 'OK', 1, 'CANCEL', to_tag=False, branch=inv_branch), '200')
+            yield self._sip(t_final + 3 * MS, False, self._resp(487, 'Request Terminated', 1, 'INVITE'), '487')
+            yield self._sip(t_final + 4 * MS, True, self._req('ACK', 1, branch=inv_branch), 'ACK')
+            tr.update(final_status=487, state='cancelled', answer_ns=None, end_ns=t_final)
+            return
+        yield self._sip(t_final, False, self._resp(200, 'OK', 1, 'INVITE', answer), '200')
+        yield self._sip(t_final + 1 * MS, True, self._req('ACK', 1, branch='z9hG4bK-%s-ack' % self.from_tag), 'ACK')
+        t_media = t_final + 5 * MS
+        t_bye = t_media + self.duration
+        tr.update(final_status=200, state='completed', answer_ns=t_final, end_ns=t_bye)
+        media = [self._stream(True, t_media, t_bye), self._stream(False, t_media + 7 * MS, t_bye)]
+        for ev in heapq.merge(*media, key=lambda e: e[0]):
+            yield ev
+        yield self._sip(t_bye + 10 * MS, True, self._req('BYE', 2), 'BYE')
+        yield self._sip(t_bye + 12 * MS, False, self._resp(200, 'OK', 2, 'BYE'), '200')
+
+    def _stream(self, forward, t_start, t_end):
+        rng = self.rng
+        if forward:
+            flow = Flow(self.caller_ip, self.rtp_port_a, self.callee_ip, self.rtp_port_b)
+            rflow = Flow(self.caller_ip, self.rtp_port_a + 1, self.callee_ip, self.rtp_port_b + 1)
+        else:
+            flow = Flow(self.callee_ip, self.rtp_port_b, self.caller_ip, self.rtp_port_a)
+            rflow = Flow(self.callee_ip, self.rtp_port_b + 1, self.caller_ip, self.rtp_port_a + 1)
+        ssrc = rng.getrandbits(32)
+        seq0, ts0 = rng.randrange(65536), rng.getrandbits(32)
+        st = dict(src='%s:%d' % (flow.src, flow.sport), dst='%s:%d' % (flow.dst, flow.dport),
+                  ssrc='0x%08x' % ssrc, payload_type=self.pt, sent=0, packets=0, lost=0,
+                  first_ns=None, last_ns=None, rtcp_packets=0)
+        self.truth['streams'].append(st)
+        payload = bytes([0xff if self.pt == 0 else 0xd5]) * 160
+        n = int((t_end - t_start) // (20 * MS))
+        next_rtcp = t_start + 5 * SEC
+        octets = 0
+        for i in range(n):
+            t = t_start + i * 20 * MS + rng.randrange(-200, 200) * 1000  # +-0.2 ms of jitter
+            while next_rtcp <= t:
+                # RFC 3550 §6.4.1 SR with no report blocks, plus an SDES CNAME
+                sr = struct.pack('!BBHIIIIII', 0x80, 200, 6, ssrc, 0, 0, (ts0 + i * 160) & 0xFFFFFFFF,
+                                 st['sent'], octets)
+                cname = b'gen@' + flow.src.encode()
+                sdes_items = bytes([1, len(cname)]) + cname + b'\0'
+                sdes_items += b'\0' * ((-len(sdes_items)) % 4)
+                sdes = struct.pack('!BBHI', 0x81, 202, (4 + len(sdes_items)) // 4, ssrc) + sdes_items
+                st['rtcp_packets'] += 1
+                yield (next_rtcp, rflow.frame(sr + sdes), None)
+                next_rtcp += 5 * SEC
+            st['sent'] += 1
+            octets += 160
+            if self.loss and rng.random() < self.loss:
+                st['lost'] += 1
+                continue
+            hdr = struct.pack('!BBHII', 0x80, (0x80 if i == 0 else 0) | self.pt, (seq0 + i) & 0xFFFF,
+                              (ts0 + i * 160) & 0xFFFFFFFF, ssrc)
+            st['packets'] += 1
+            st['first_ns'] = st['first_ns'] if st['first_ns'] is not None else t
+            st['last_ns'] = t
+            yield (t, flow.frame(hdr + payload), None)
+
+
+def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, outcomes=None,
+             start_ns=1_700_000_000 * SEC):
+    """Writes the calls through writer(t_ns, frame) and returns the truth dict."""
+    rng = random.Random(seed)
+    random.seed(seed)  # Flow's IP identification start values
+    plan = outcomes or ['answered']
+    # calls start evenly so that about `concurrency` are up at any time
+    gap = max(1, int(duration * SEC / max(1, concurrency)))
+    objs = []
+    for i in range(calls):
+        outcome = plan[i % len(plan)]
+        objs.append(Call(i, start_ns + i * gap, duration, outcome, loss, 0 if i % 2 == 0 else 8,
+                         random.Random(rng.getrandbits(64))))
+    frames = 0
+    for t, frame, msg in heapq.merge(*(c.events() for c in objs), key=lambda e: e[0]):
+        frames += 1
+        writer(t, frame)
+        if msg is not None:
+            msg['frame'] = frames  # 1-based, as tshark numbers them
+    return dict(calls=[c.truth for c in objs], frames=frames,
+                sip_messages=sum(len(c.truth['messages']) for c in objs),
+                rtp_packets=sum(s['packets'] for c in objs for s in c.truth['streams']),
+                rtcp_packets=sum(s['rtcp_packets'] for c in objs for s in c.truth['streams']))

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Checks the generator's decoding truth against tshark, an independent reader.
+
+For every case, the frames where tshark finds a well-formed UDP datagram or TCP segment
+must be the frames where the truth says sipscope delivers one, except for the deliberate
+differences listed in DEVIATIONS, each with its reason. Exit 77 (skip) without tshark."""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+# case -> {frame: why sipscope does not deliver what tshark shows}
+DEVIATIONS = {
+    'frag4': {16: 'RFC 5722: overlapping fragments that disagree drop the whole datagram; '
+                  'tshark keeps the first copy'},
+    'frag_timeout': {3: 'pieces 40 s apart: sipscope times reassembly out after 30 s of packet '
+                        'time (as Linux does); tshark waits forever'},
+    'tunnels': {3: 'IP-in-IP nested 7 deep: sipscope follows 4 levels'},
+    'truncated': {3: 'a fragment cut by snaplen cannot be reassembled; tshark shows its UDP header',
+                  5: 'IPv4 total length beyond the frame without a snaplen cut: malformed, rejected',
+                  9: 'TCP data offset 3 < 5 (RFC 9293 §3.1): malformed, rejected',
+                  10: 'IPv6 payload length beyond the frame without a snaplen cut: malformed, rejected'},
+}
+
+
+def tshark_frames(path):
+    out = subprocess.run(['tshark', '-n', '-r', path, '-T', 'fields', '-e', 'frame.number',
+                          '-e', 'udp.srcport', '-e', 'tcp.srcport', '-e', '_ws.malformed'],
+                         capture_output=True, text=True, check=True).stdout
+    frames = []
+    for line in out.splitlines():
+        c = line.split('\t')
+        if (c[1] or c[2]) and not c[3]:
+            frames.append(int(c[0]))
+    return frames
+
+
+def main(casedir):
+    if not shutil.which('tshark'):
+        print('tshark not installed: skipped')
+        return 77
+    bad = checked = 0
+    for tf in sorted(glob.glob(os.path.join(casedir, '*.truth.json'))):
+        t = json.load(open(tf))
+        if len(t['files']) != 1:
+            continue  # merged inputs: tshark reads one file at a time
+        name = os.path.basename(tf)[:-len('.truth.json')]
+        checked += 1
+        ts = tshark_frames(os.path.join(casedir, t['files'][0]))
+        dev = DEVIATIONS.get(name, {})
+        want = sorted(set(ts) - set(dev))
+        ours = [d['frame'] for d in t['deliveries']]
+        unused = set(dev) - set(ts)
+        if want != ours or unused:
+            bad += 1
+            print('%s: tshark %s (less deviations: %s), truth %s%s'
+                  % (name, ts, want, ours, ', deviations not seen: %s' % sorted(unused) if unused else ''))
+        else:
+            print('%s: agrees with tshark (%d frames, %d deviations)' % (name, len(ours), len(dev)))
+    print('%d passed, %d failed' % (checked - bad, bad))
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1]))

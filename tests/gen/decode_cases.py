@@ -1,0 +1,431 @@
+"""Decoding cases with known truth: one capture per case, and beside it <case>.truth.json
+saying what a correct decoder must deliver (every UDP datagram / TCP segment, in order,
+with addresses, length and payload fingerprint) and which rejections it must count.
+
+The truth is what this generator put into the capture, by construction; it is never
+taken from sipscope's output."""
+import json
+import os
+
+from pcapwrite import (LT_ETHERNET, LT_IPV4, LT_IPV6, LT_LOOP, LT_NULL, LT_RAW, LT_SLL,
+                       LT_SLL2, LT_USER0, PcapngWriter, PcapWriter, ether, fnv1a64, fragment,
+                       ipv4, ipv6, ipv6_ext, ipv6_frag, loop_hdr, mpls, null_hdr, sll, sll2, tcp,
+                       udp, vlan)
+
+T0 = 1_700_000_000_000_000_000  # 2023-11-14 22:13:20 UTC, in ns
+
+A4, B4 = '192.0.2.10', '198.51.100.20'
+A6, B6 = '2001:db8::10', '2001:db8:1::20'
+
+
+def sip_text(n=0, size=None):
+    body = ('OPTIONS sip:b@example.com SIP/2.0\r\n'
+            'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-%d\r\n'
+            'Call-ID: case-%d@192.0.2.10\r\nCSeq: %d OPTIONS\r\nContent-Length: 0\r\n\r\n' % (n, n, n + 1))
+    b = body.encode()
+    if size:
+        b = (b + b'x' * size)[:size]
+    return b
+
+
+def addr(ip, port):
+    return '[%s]:%d' % (ip, port) if ':' in ip else '%s:%d' % (ip, port)
+
+
+class Case:
+    def __init__(self, name, linktype, nano=False, pcapng=False, snaplen=262144):
+        self.name, self.linktype, self.nano, self.pcapng = name, linktype, nano, pcapng
+        self.snaplen = snaplen
+        self.frames = []        # (t_ns, bytes, caplen)
+        self.deliveries = []
+        self.errors = {}
+        self.counts = {}
+
+    def frame(self, data, t=None, caplen=None):
+        t = T0 + len(self.frames) * 1_000_000 if t is None else t
+        self.frames.append((t, data, caplen))
+        return len(self.frames)  # 1-based frame number, as tshark counts
+
+    def deliver(self, frame, proto, src, sport, dst, dport, payload, truncated=False,
+                reassembled=False, vlan_id=0):
+        self.deliveries.append(dict(frame=frame, proto=proto, src=addr(src, sport),
+                                    dst=addr(dst, dport), len=len(payload),
+                                    fnv='%016x' % fnv1a64(payload), truncated=truncated,
+                                    reassembled=reassembled, vlan=vlan_id))
+
+    def error(self, reason, n=1):
+        self.errors[reason] = self.errors.get(reason, 0) + n
+
+    def count(self, key, n=1):
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def write(self, outdir, files=None, truth=True):
+        path = os.path.join(outdir, self.name + ('.pcapng' if self.pcapng else '.pcap'))
+        w = (PcapngWriter(path, self.linktype, self.snaplen) if self.pcapng
+             else PcapWriter(path, self.linktype, self.snaplen, nano=self.nano))
+        for t, data, cap in self.frames:
+            w.write(t, data, cap)
+        w.close()
+        if not truth:
+            return
+        truth = dict(files=files or [os.path.basename(path)], frames=len(self.frames),
+                     first_ns=min(f[0] for f in self.frames), last_ns=max(f[0] for f in self.frames),
+                     deliveries=self.deliveries, errors=self.errors, counts=self.counts)
+        with open(os.path.join(outdir, self.name + '.truth.json'), 'w') as f:
+            json.dump(truth, f, indent=1)
+
+
+def udp4_frame(c, payload, sport=5060, dport=5060, wrap=lambda ip: ether(ip, 0x0800), vid=0,
+               src=A4, dst=B4):
+    n = c.frame(wrap(ipv4(src, dst, 17, udp(sport, dport, payload, src=src, dst=dst))))
+    c.deliver(n, 'udp', src, sport, dst, dport, payload, vlan_id=vid)
+    return n
+
+
+def udp6_frame(c, payload, sport=5060, dport=5060, wrap=lambda ip: ether(ip, 0x86dd), vid=0):
+    n = c.frame(wrap(ipv6(A6, B6, 17, udp(sport, dport, payload))))
+    c.deliver(n, 'udp', A6, sport, B6, dport, payload, vlan_id=vid)
+    return n
+
+
+def case_ethernet(out):
+    c = Case('ethernet', LT_ETHERNET)
+    udp4_frame(c, sip_text(1))
+    udp4_frame(c, b'hi')                       # padded to 60 bytes: padding is not payload
+    udp6_frame(c, sip_text(2))
+    # IPv4 options (router alert) and TCP options (MSS + NOPs)
+    pl = sip_text(3)
+    n = c.frame(ether(ipv4(A4, B4, 6, tcp(40000, 5060, pl, options=b'\x02\x04\x05\xb4\x01\x01\x01\x01'),
+                           options=b'\x94\x04\x00\x00'), 0x0800))
+    c.deliver(n, 'tcp', A4, 40000, B4, 5060, pl)
+    c.frame(ether(b'\0\x01\x08\x00\x06\x04\x00\x01' + b'\0' * 20, 0x0806))  # ARP
+    c.count('non_ip')
+    c.frame(ether(b'\xaa\xaa\x03' + b'\0' * 40, 40))                          # 802.3 + LLC
+    c.count('non_ip')
+    c.frame(ether(ipv4(A4, B4, 1, b'\x08\0\0\0\0\0\0\0'), 0x0800))             # ICMP
+    c.count('other_proto')
+    c.write(out)
+
+
+def case_vlan(out):
+    c = Case('vlan', LT_ETHERNET)
+    for tpids, name in (((0x8100,), '802.1Q'), ((0x88a8, 0x8100), '802.1ad QinQ'),
+                        ((0x9100, 0x8100), 'old QinQ'), ((0x8100, 0x8100, 0x8100), 'triple')):
+        def wrap(ip, tpids=tpids):
+            body, typ = ip, 0x0800
+            vids = list(range(100, 100 + len(tpids)))
+            for tpid, vid in reversed(list(zip(tpids, vids))):
+                body, typ = vlan(body, typ, vid, tpid)
+            return ether(body, typ)
+        udp4_frame(c, sip_text(len(c.frames)), wrap=wrap, vid=100)
+    # a tag cut short by the frame's end (not by snaplen): vlan_truncated
+    c.frame(ether(b'\x00', 0x8100, pad=False))
+    c.error('vlan_truncated')
+    c.write(out)
+
+
+def case_mpls(out):
+    c = Case('mpls', LT_ETHERNET)
+    udp4_frame(c, sip_text(1), wrap=lambda ip: ether(mpls(ip, [16]), 0x8847))
+    udp4_frame(c, sip_text(2), wrap=lambda ip: ether(mpls(ip, [16, 17, 18]), 0x8847))
+    udp6_frame(c, sip_text(3), wrap=lambda ip: ether(mpls(ip, [30, 31]), 0x8847))
+    # VLAN, then MPLS (a provider edge mirror)
+    udp4_frame(c, sip_text(4), wrap=lambda ip: ether(*vlan(mpls(ip, [40]), 0x8847, 7)), vid=7)
+    # pseudowire control word after the stack: not IP
+    c.frame(ether(mpls(b'\0\0\0\0' + b'\0' * 40, [50]), 0x8847))
+    c.error('mpls_payload_unknown')
+    # bottom-of-stack never set before the frame ends
+    c.frame(ether(b'\x00\x01\x00\x40' * 3, 0x8847, pad=False))
+    c.error('mpls_truncated')
+    c.write(out)
+
+
+def case_sll(out):
+    c = Case('sll', LT_SLL)
+    udp4_frame(c, sip_text(1), wrap=lambda ip: sll(ip, 0x0800))
+    udp6_frame(c, sip_text(2), wrap=lambda ip: sll(ip, 0x86dd))
+    c.frame(sll(b'\0' * 28, 0x0806))
+    c.count('non_ip')
+    c.frame(b'\0' * 10)
+    c.error('link_truncated')
+    c.write(out)
+
+
+def case_sll2(out):
+    c = Case('sll2', LT_SLL2)
+    udp4_frame(c, sip_text(1), wrap=lambda ip: sll2(ip, 0x0800))
+    udp6_frame(c, sip_text(2), wrap=lambda ip: sll2(ip, 0x86dd))
+    c.write(out)
+
+
+def case_raw(out):
+    c = Case('raw', LT_RAW)
+    udp4_frame(c, sip_text(1), wrap=lambda ip: ip)
+    udp6_frame(c, sip_text(2), wrap=lambda ip: ip)
+    c.frame(b'\x50' + b'\0' * 30)
+    c.error('ip_bad_version')
+    c.write(out)
+    c = Case('raw_ipv4', LT_IPV4)
+    udp4_frame(c, sip_text(3), wrap=lambda ip: ip)
+    c.write(out)
+    c = Case('raw_ipv6', LT_IPV6)
+    udp6_frame(c, sip_text(4), wrap=lambda ip: ip)
+    c.write(out)
+
+
+def case_null(out):
+    c = Case('null', LT_NULL)
+    udp4_frame(c, sip_text(1), wrap=lambda ip: null_hdr(ip, 2))
+    udp6_frame(c, sip_text(2), wrap=lambda ip: null_hdr(ip, 30))                  # macOS
+    udp6_frame(c, sip_text(3), wrap=lambda ip: null_hdr(ip, 24))                  # NetBSD/OpenBSD
+    udp4_frame(c, sip_text(4), wrap=lambda ip: null_hdr(ip, 2, big_endian=True))  # big-endian host
+    c.frame(null_hdr(b'\0' * 20, 7))
+    c.count('non_ip')
+    c.write(out)
+    c = Case('loop', LT_LOOP)
+    udp4_frame(c, sip_text(5), wrap=lambda ip: loop_hdr(ip, 2))
+    udp6_frame(c, sip_text(6), wrap=lambda ip: loop_hdr(ip, 28))
+    c.write(out)
+
+
+def case_ipv6_ext(out):
+    c = Case('ipv6_ext', LT_ETHERNET)
+    pl = sip_text(1)
+    u = udp(5060, 5060, pl)
+    chain = ipv6_ext(60, b'\x01\x02\0\0') + ipv6_ext(43, b'\0\0\0\0\0\0' + b'\0' * 16) + ipv6_ext(17, b'\x01\x02\0\0') + u
+    n = c.frame(ether(ipv6(A6, B6, 0, chain), 0x86dd))
+    c.deliver(n, 'udp', A6, 5060, B6, 5060, pl)
+    # AH (RFC 4302): length in 32-bit words minus 2; 12 bytes of ICV here
+    ah = bytes([17, 4]) + b'\0\0' + b'\0\0\0\x01' + b'\0\0\0\x01' + b'\0' * 12
+    n = c.frame(ether(ipv6(A6, B6, 51, ah + u), 0x86dd))
+    c.deliver(n, 'udp', A6, 5060, B6, 5060, pl)
+    # atomic fragment (RFC 6946): offset 0, M=0 -> no reassembly
+    n = c.frame(ether(ipv6(A6, B6, 44, ipv6_frag(17, 0, False, 77) + u), 0x86dd))
+    c.deliver(n, 'udp', A6, 5060, B6, 5060, pl)
+    # an extension header that runs past the payload
+    c.frame(ether(ipv6(A6, B6, 60, bytes([17, 20]) + b'\0' * 6), 0x86dd))
+    c.error('ipv6_ext_truncated')
+    c.write(out)
+
+
+def case_tunnels(out):
+    c = Case('tunnels', LT_ETHERNET)
+    pl = sip_text(1)
+    inner = ipv4('10.0.0.1', '10.0.0.2', 17, udp(5060, 5060, pl, src='10.0.0.1', dst='10.0.0.2'))
+    n = c.frame(ether(ipv4(A4, B4, 4, inner), 0x0800))
+    c.deliver(n, 'udp', '10.0.0.1', 5060, '10.0.0.2', 5060, pl)
+    inner6 = ipv6(A6, B6, 17, udp(5060, 5062, pl))
+    n = c.frame(ether(ipv4(A4, B4, 41, inner6), 0x0800))
+    c.deliver(n, 'udp', A6, 5060, B6, 5062, pl)
+    deep = inner
+    for _ in range(6):
+        deep = ipv4(A4, B4, 4, deep)
+    c.frame(ether(deep, 0x0800))
+    c.error('tunnel_too_deep')
+    c.write(out)
+
+
+def frag4_frames(payload, ident, size=1480, sport=5060, dport=5060):
+    u = udp(sport, dport, payload, src=A4, dst=B4)
+    return [ether(ipv4(A4, B4, 17, piece, ident=ident, mf=more, offset=off), 0x0800)
+            for off, piece, more in fragment(u, size)]
+
+
+def case_frag4(out):
+    c = Case('frag4', LT_ETHERNET)
+    big = sip_text(1, 4000)
+    # in order
+    fr = frag4_frames(big, 100)
+    for f in fr[:-1]:
+        c.frame(f)
+    n = c.frame(fr[-1])
+    c.deliver(n, 'udp', A4, 5060, B4, 5060, big, reassembled=True)
+    # reverse order
+    big2 = sip_text(2, 3000)
+    fr = frag4_frames(big2, 101)
+    for f in reversed(fr[1:]):
+        c.frame(f)
+    n = c.frame(fr[0])
+    c.deliver(n, 'udp', A4, 5060, B4, 5060, big2, reassembled=True)
+    # a duplicated middle fragment (mirror port)
+    big3 = sip_text(3, 4000)
+    fr = frag4_frames(big3, 102)
+    c.frame(fr[0]); c.frame(fr[1]); c.frame(fr[1])
+    n = c.frame(fr[2])
+    c.deliver(n, 'udp', A4, 5060, B4, 5060, big3, reassembled=True)
+    c.count('frag_duplicates')
+    # overlapping fragments that agree (re-fragmented at other boundaries): accepted
+    big4 = sip_text(4, 2000)
+    u = udp(5060, 5060, big4, src=A4, dst=B4)
+    c.frame(ether(ipv4(A4, B4, 17, u[0:1024], ident=103, mf=True, offset=0), 0x0800))
+    c.frame(ether(ipv4(A4, B4, 17, u[512:1536], ident=103, mf=True, offset=512), 0x0800))
+    n = c.frame(ether(ipv4(A4, B4, 17, u[1024:], ident=103, mf=False, offset=1024), 0x0800))
+    c.deliver(n, 'udp', A4, 5060, B4, 5060, big4, reassembled=True)
+    # overlapping fragments that disagree: the datagram is dropped, counted
+    big5 = sip_text(5, 2000)
+    u = udp(5060, 5060, big5, src=A4, dst=B4)
+    c.frame(ether(ipv4(A4, B4, 17, u[0:1024], ident=104, mf=True, offset=0), 0x0800))
+    evil = bytes(b ^ 0xFF for b in u[512:1024])
+    c.frame(ether(ipv4(A4, B4, 17, evil, ident=104, mf=True, offset=512), 0x0800))
+    c.error('ipfrag_overlap')
+    c.frame(ether(ipv4(A4, B4, 17, u[1024:], ident=104, mf=False, offset=1024), 0x0800))
+    c.error('ipfrag_incomplete')  # the last piece starts a datagram that never completes
+    # two datagrams interleaved, same addresses, different IDs
+    b6, b7 = sip_text(6, 3000), sip_text(7, 3000)
+    f6, f7 = frag4_frames(b6, 106, sport=5061), frag4_frames(b7, 107, sport=5062)
+    c.frame(f6[0]); c.frame(f7[0]); c.frame(f7[1]); c.frame(f6[1])
+    n = c.frame(f7[2])
+    c.deliver(n, 'udp', A4, 5062, B4, 5060, b7, reassembled=True)
+    n = c.frame(f6[2])
+    c.deliver(n, 'udp', A4, 5061, B4, 5060, b6, reassembled=True)
+    # a piece never arrives
+    fr = frag4_frames(sip_text(8, 3000), 108)
+    c.frame(fr[0]); c.frame(fr[2])
+    c.error('ipfrag_incomplete')
+    # the "ping of death": a piece that ends past 65535
+    c.frame(ether(ipv4(A4, B4, 17, b'\0' * 200, ident=109, mf=False, offset=65528 - 8), 0x0800))
+    c.error('ipfrag_oversize')
+    # a non-last piece whose length is not a multiple of 8
+    c.frame(ether(ipv4(A4, B4, 17, b'\0' * 100, ident=110, mf=True, offset=0), 0x0800))
+    c.error('ipfrag_bad_length')
+    # an unfragmented datagram after all that still decodes
+    udp4_frame(c, sip_text(9))
+    c.write(out)
+
+
+def case_frag_timeout(out):
+    c = Case('frag_timeout', LT_ETHERNET)
+    fr = frag4_frames(sip_text(1, 3000), 200)
+    c.frame(fr[0], t=T0)
+    c.frame(fr[1], t=T0 + 1_000_000_000)
+    # 40 s later: the first two pieces have timed out (30 s); the last piece alone is left
+    c.frame(fr[2], t=T0 + 40_000_000_000)
+    c.error('ipfrag_timeout')
+    c.error('ipfrag_incomplete')
+    # a complete datagram within the timeout still reassembles
+    big = sip_text(2, 3000)
+    fr = frag4_frames(big, 201)
+    c.frame(fr[0], t=T0 + 41_000_000_000)
+    c.frame(fr[1], t=T0 + 50_000_000_000)
+    n = c.frame(fr[2], t=T0 + 60_000_000_000)
+    c.deliver(n, 'udp', A4, 5060, B4, 5060, big, reassembled=True)
+    c.write(out)
+
+
+def case_frag6(out):
+    c = Case('frag6', LT_SLL)
+    big = sip_text(1, 3000)
+    u = udp(5060, 5060, big)
+    pieces = fragment(u, 1448)
+    frames = [sll(ipv6(A6, B6, 44, ipv6_frag(17, off, more, 0xb0647780) + p), 0x86dd)
+              for off, p, more in pieces]
+    for f in frames[:-1]:
+        c.frame(f)
+    n = c.frame(frames[-1])
+    c.deliver(n, 'udp', A6, 5060, B6, 5060, big, reassembled=True)
+    # out of order, with a destination-options header inside the fragmentable part
+    big2 = sip_text(2, 2500)
+    inner = ipv6_ext(17, b'\x01\x02\0\0') + udp(5060, 5070, big2)
+    pieces = fragment(inner, 1024)
+    frames = [sll(ipv6(A6, B6, 44, ipv6_frag(60, off, more, 0x1234) + p), 0x86dd)
+              for off, p, more in pieces]
+    c.frame(frames[2]); c.frame(frames[0])
+    n = c.frame(frames[1])
+    c.deliver(n, 'udp', A6, 5060, B6, 5070, big2, reassembled=True)
+    c.write(out)
+
+
+def case_truncated(out):
+    c = Case('truncated', LT_ETHERNET)  # frames cut one by one (caplen < len)
+    pl = sip_text(1, 600)
+    # snaplen cut in the payload: delivered, flagged, 96 - 14 - 20 - 8 bytes
+    f = ether(ipv4(A4, B4, 17, udp(5060, 5060, pl, src=A4, dst=B4)), 0x0800)
+    n = c.frame(f, caplen=96)
+    c.deliver(n, 'udp', A4, 5060, B4, 5060, pl[:96 - 42], truncated=True)
+    c.error('snaplen_truncated')
+    # snaplen cut inside the IPv4 header
+    c.frame(f, caplen=20)
+    c.error('snaplen_truncated')
+    # a cut fragment can never be reassembled
+    fr = frag4_frames(sip_text(2, 3000), 300)
+    c.frame(fr[0], caplen=96)
+    c.error('snaplen_truncated')
+    c.error('ipfrag_truncated')
+    # IPv6 cut in the payload
+    f6 = ether(ipv6(A6, B6, 17, udp(5060, 5060, pl)), 0x86dd)
+    n = c.frame(f6, caplen=96)
+    c.deliver(n, 'udp', A6, 5060, B6, 5060, pl[:96 - 62], truncated=True)
+    c.error('snaplen_truncated')
+    # not cut by snaplen, but lying about lengths: malformed, rejected
+    c.frame(ether(ipv4(A4, B4, 17, udp(5060, 5060, b'abc'), total_len=200), 0x0800))
+    c.error('ipv4_bad_length')
+    c.frame(ether(ipv4(A4, B4, 17, udp(5060, 5060, b'abc'), ihl=4), 0x0800))
+    c.error('ipv4_bad_header')
+    c.frame(ether(ipv4(A4, B4, 17, udp(5060, 5060, b'abc', length=57343)), 0x0800))
+    c.error('udp_bad_length')
+    c.frame(ether(ipv4(A4, B4, 17, b'\x13\xc4\x13'), 0x0800))
+    c.error('udp_truncated')
+    c.frame(ether(ipv4(A4, B4, 6, tcp(1, 2, b'', doff=3)), 0x0800))
+    c.error('tcp_bad_header')
+    c.frame(ether(ipv6(A6, B6, 17, udp(5060, 5060, b'abc'), plen=500), 0x86dd))
+    c.error('ipv6_bad_length')
+    c.frame(b'\x02\0\0\0\0\x02\x02\0\0\0')
+    c.error('link_truncated')
+    # after all of that, a good frame is still good
+    udp4_frame(c, sip_text(3))
+    c.write(out)
+
+
+def case_unsupported(out):
+    c = Case('unsupported_link', LT_USER0)
+    c.frame(b'\0' * 40)
+    c.frame(b'\0' * 40)
+    c.error('link_unsupported', 2)
+    c.write(out)
+
+
+def case_timestamps(out):
+    # nanosecond pcap: stamps must come through to the nanosecond
+    c = Case('nanosecond', LT_ETHERNET, nano=True)
+    for i, t in enumerate((T0 + 123_456_789, T0 + 1_000_000_001, T0 + 2_999_999_999)):
+        n = c.frame(ether(ipv4(A4, B4, 17, udp(5060, 5060, sip_text(i), src=A4, dst=B4)), 0x0800), t=t)
+        c.deliver(n, 'udp', A4, 5060, B4, 5060, sip_text(i))
+    c.write(out)
+    c = Case('pcapng', LT_ETHERNET, pcapng=True)
+    for i, t in enumerate((T0 + 5, T0 + 700_000_123)):
+        n = c.frame(ether(ipv4(A4, B4, 17, udp(5060, 5060, sip_text(i), src=A4, dst=B4)), 0x0800), t=t)
+        c.deliver(n, 'udp', A4, 5060, B4, 5060, sip_text(i))
+    c.write(out)
+
+
+def case_merge(out):
+    """Two files whose frames interleave in time: merged, they must come out in time order
+    (ties to the first file named). Source port = position in the merged order."""
+    a = Case('merge_a', LT_ETHERNET)
+    b = Case('merge_b', LT_SLL)
+    order = [('a', 0), ('b', 1), ('b', 2), ('a', 3), ('a', 5), ('b', 5), ('b', 9)]
+    merged = Case('merge', LT_ETHERNET)
+    for i, (which, ms) in enumerate(order):
+        t = T0 + ms * 1_000_000
+        pl = sip_text(i)
+        ip = ipv4(A4, B4, 17, udp(6000 + i, 5060, pl, src=A4, dst=B4))
+        (a if which == 'a' else b).frame(ether(ip, 0x0800) if which == 'a' else sll(ip, 0x0800), t=t)
+        merged.deliver(i + 1, 'udp', A4, 6000 + i, B4, 5060, pl)
+    a.write(out, truth=False)  # only the merged truth is meaningful
+    b.write(out, truth=False)
+    truth = dict(files=['merge_a.pcap', 'merge_b.pcap'], frames=len(order),
+                 first_ns=T0, last_ns=T0 + 9_000_000, deliveries=merged.deliveries, errors={},
+                 counts={})
+    with open(os.path.join(out, 'merge.truth.json'), 'w') as f:
+        json.dump(truth, f, indent=1)
+
+
+ALL = [case_ethernet, case_vlan, case_mpls, case_sll, case_sll2, case_raw, case_null,
+       case_ipv6_ext, case_tunnels, case_frag4, case_frag_timeout, case_frag6, case_truncated,
+       case_unsupported, case_timestamps, case_merge]
+
+
+def write_all(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    for fn in ALL:
+        fn(outdir)

@@ -1,0 +1,170 @@
+/* End to end through capture/ and decode/ on the generator's decoding cases
+ * (tests/gen/decode_cases.py): every delivered UDP datagram / TCP segment, in order, with
+ * frame, addresses, length and payload fingerprint, and every rejection counter, must be
+ * what the generator wrote. The truth files are checked against tshark separately
+ * (tests/gen/check_truth_tshark.py). */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/capture.h"
+#include "decode/decode.h"
+
+struct got {
+    uint64_t frame;
+    char proto[4];
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    uint32_t len;
+    uint64_t fnv;
+    bool truncated, reassembled;
+    uint16_t vlan;
+};
+
+struct run {
+    struct got g[64];
+    size_t n;
+};
+
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static void collect(void *user, const struct l4_packet *l4)
+{
+    struct run *r = user;
+    cr_assert_lt(r->n, 64);
+    struct got *g = &r->g[r->n++];
+    g->frame = l4->pkt->frame;
+    strcpy(g->proto, l4->proto == 17 ? "udp" : "tcp");
+    ip_addr_port_str(&l4->src, l4->sport, g->src, sizeof g->src);
+    ip_addr_port_str(&l4->dst, l4->dport, g->dst, sizeof g->dst);
+    g->len = l4->len;
+    g->fnv = fnv1a64(l4->payload, l4->len);
+    g->truncated = l4->truncated;
+    g->reassembled = l4->reassembled;
+    g->vlan = l4->vlan;
+}
+
+static const char *cases_dir(void)
+{
+    const char *d = getenv("SIPSCOPE_CASES");
+    cr_assert_not_null(d, "SIPSCOPE_CASES must name the generated cases (meson sets it)");
+    return d;
+}
+
+static void run_case(const char *name)
+{
+    char path[1024];
+    json_error_t jerr;
+    snprintf(path, sizeof path, "%s/%s.truth.json", cases_dir(), name);
+    json_t *truth = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(truth, "%s: %s", path, jerr.text);
+
+    json_t *jfiles = json_object_get(truth, "files");
+    size_t nf = json_array_size(jfiles);
+    char bufs[4][1024];
+    const char *files[4];
+    cr_assert(nf >= 1 && nf <= 4);
+    for (size_t i = 0; i < nf; i++) {
+        snprintf(bufs[i], sizeof bufs[i], "%s/%s", cases_dir(),
+                 json_string_value(json_array_get(jfiles, i)));
+        files[i] = bufs[i];
+    }
+
+    struct capture_source src;
+    char err[256];
+    cr_assert(capture_open_files(&src, files, nf, err, sizeof err), "%s", err);
+    static struct run r;
+    memset(&r, 0, sizeof r);
+    struct decode_handlers h = {collect, collect, &r};
+    struct decoder *dec = decoder_new(NULL, &h);
+    struct packet pkt;
+    while (capture_next(&src, &pkt) == CAPTURE_OK)
+        decoder_frame(dec, &pkt);
+    decoder_finish(dec);
+
+    struct capture_stats cs;
+    capture_get_stats(&src, &cs);
+    cr_expect_eq(cs.packets, json_integer_value(json_object_get(truth, "frames")), "%s frames",
+                 name);
+    cr_expect_eq(cs.first_ts, json_integer_value(json_object_get(truth, "first_ns")),
+                 "%s first stamp", name);
+    cr_expect_eq(cs.last_ts, json_integer_value(json_object_get(truth, "last_ns")),
+                 "%s last stamp", name);
+
+    json_t *want = json_object_get(truth, "deliveries");
+    cr_expect_eq(r.n, json_array_size(want), "%s: %zu delivered, truth %zu", name, r.n,
+                 json_array_size(want));
+    for (size_t i = 0; i < r.n && i < json_array_size(want); i++) {
+        json_t *w = json_array_get(want, i);
+        struct got *g = &r.g[i];
+        char fnv[17];
+        snprintf(fnv, sizeof fnv, "%016llx", (unsigned long long)g->fnv);
+        cr_expect_eq(g->frame, json_integer_value(json_object_get(w, "frame")), "%s #%zu frame",
+                     name, i);
+        cr_expect_str_eq(g->proto, json_string_value(json_object_get(w, "proto")));
+        cr_expect_str_eq(g->src, json_string_value(json_object_get(w, "src")), "%s #%zu", name, i);
+        cr_expect_str_eq(g->dst, json_string_value(json_object_get(w, "dst")), "%s #%zu", name, i);
+        cr_expect_eq(g->len, json_integer_value(json_object_get(w, "len")), "%s #%zu len", name, i);
+        cr_expect_str_eq(fnv, json_string_value(json_object_get(w, "fnv")), "%s #%zu payload",
+                         name, i);
+        cr_expect_eq(g->truncated, json_is_true(json_object_get(w, "truncated")), "%s #%zu", name,
+                     i);
+        cr_expect_eq(g->reassembled, json_is_true(json_object_get(w, "reassembled")),
+                     "%s #%zu", name, i);
+        cr_expect_eq(g->vlan, json_integer_value(json_object_get(w, "vlan")), "%s #%zu vlan",
+                     name, i);
+    }
+
+    /* every reason: the truth's count, or zero */
+    const struct decode_stats *ds = decoder_stats(dec);
+    json_t *errs = json_object_get(truth, "errors");
+    for (int reason = 0; reason < DR__COUNT; reason++) {
+        const char *rn = decode_reason_name(reason);
+        json_int_t w = json_integer_value(json_object_get(errs, rn));
+        cr_expect_eq((json_int_t)ds->errors[reason], w, "%s: %s counted %llu, truth %lld", name,
+                     rn, (unsigned long long)ds->errors[reason], (long long)w);
+    }
+    json_t *counts = json_object_get(truth, "counts");
+    cr_expect_eq((json_int_t)ds->non_ip, json_integer_value(json_object_get(counts, "non_ip")),
+                 "%s non_ip", name);
+    cr_expect_eq((json_int_t)ds->other_proto,
+                 json_integer_value(json_object_get(counts, "other_proto")), "%s other", name);
+    cr_expect_eq((json_int_t)ds->frag_duplicates,
+                 json_integer_value(json_object_get(counts, "frag_duplicates")), "%s dups", name);
+    cr_expect_eq(cs.read_errors, 0);
+
+    decoder_free(dec);
+    capture_close(&src);
+    json_decref(truth);
+}
+
+#define CASE(name) \
+    Test(decode_cases, name) { run_case(#name); }
+
+CASE(ethernet)
+CASE(vlan)
+CASE(mpls)
+CASE(sll)
+CASE(sll2)
+CASE(raw)
+CASE(raw_ipv4)
+CASE(raw_ipv6)
+CASE(null)
+CASE(loop)
+CASE(ipv6_ext)
+CASE(tunnels)
+CASE(frag4)
+CASE(frag_timeout)
+CASE(frag6)
+CASE(truncated)
+CASE(unsupported_link)
+CASE(nanosecond)
+CASE(pcapng)
+CASE(merge)
