@@ -96,6 +96,21 @@ def main(exe, cases):
     mt = json.load(open(os.path.join(cases, 'merge.truth.json')))
     check(j['capture']['first_time'] == round(mt['first_ns'] / 1000) / 1e6, 'merged first_time')
 
+    # every real capture beside the repository: as many frames as capinfos counts
+    corpus = os.environ.get('SIPSCOPE_CORPUS', '')
+    pdir = os.path.join(corpus, 'pcap')
+    if corpus and os.path.isdir(pdir):
+        for name in sorted(os.listdir(pdir)):
+            want = None
+            for line in open(os.path.join(corpus, 'oracle', name, 'capinfos.txt')):
+                if line.startswith('Number of packets:'):
+                    want = int(line.split(':')[1])
+            r = run(exe, 'analyze', '--json', os.path.join(pdir, name))
+            ok = r.returncode == 0 and json.loads(r.stdout)['capture']['packets'] == want
+            check(ok, 'corpus %s: exit %d, want %s frames, stderr %s' % (name, r.returncode, want, r.stderr[-300:]))
+    else:
+        print('corpus not present: its checks skipped')
+
     print('%d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Benchmark: packets/s of `sipscope analyze` against the libpcap read floor (and tshark,
+when installed) on the same generated capture, in the same run.
+
+  bench/bench.py SIPSCOPE READFLOOR [--packets N] [--runs R] [--tshark] [--workdir DIR]
+
+The capture comes from the project's generator (tests/gen/sipgen.py calls): G.711 calls
+with RTP and RTCP, about N packets. Each program runs R times; the median wall time is
+reported, with peak RSS, and the ratios sipscope/floor (lower is better) and
+tshark/sipscope."""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIPGEN = os.path.join(HERE, '..', 'tests', 'gen', 'sipgen.py')
+
+
+def measure(cmd, runs):
+    """Median wall time and the largest peak RSS (KiB) of this command's own runs."""
+    times, rss = [], 0
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)  # this child's own rusage, not all children's
+        times.append(time.perf_counter() - t)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit('%s failed' % ' '.join(cmd))
+        rss = max(rss, ru.ru_maxrss)
+    return statistics.median(times), rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('sipscope')
+    ap.add_argument('readfloor')
+    ap.add_argument('--packets', type=int, default=1_000_000)
+    ap.add_argument('--runs', type=int, default=5)
+    ap.add_argument('--tshark', action='store_true', help='also time tshark -q -z rtp,streams (slow)')
+    ap.add_argument('--workdir')
+    a = ap.parse_args()
+
+    work = a.workdir or tempfile.mkdtemp(prefix='sipscope-bench-')
+    os.makedirs(work, exist_ok=True)
+    # one answered call of D seconds is about 100*D RTP packets plus a few RTCP/SIP
+    calls, duration = 100, max(10, a.packets // 10000)
+    pcap = os.path.join(work, 'bench-%dcalls-%ds.pcap' % (calls, duration))
+    if not os.path.exists(pcap):
+        subprocess.run([sys.executable, SIPGEN, 'calls', '-o', pcap, '--calls', str(calls),
+                        '--duration', str(duration), '--concurrency', '50', '--seed', '3'],
+                       check=True)
+    out = subprocess.run([a.readfloor, pcap], check=True, capture_output=True, text=True).stdout.split()
+    packets, size = int(out[0]), os.path.getsize(pcap)
+
+    rows = [('libpcap read floor', [a.readfloor, pcap]),
+            ('sipscope analyze --json', [a.sipscope, 'analyze', '--json', '--no-progress', pcap])]
+    if a.tshark:
+        rows.append(('tshark -q -z rtp,streams', ['tshark', '-q', '-n', '-r', pcap, '-z', 'rtp,streams']))
+    print('capture: %s, %d packets, %.1f MB; median of %d runs' % (pcap, packets, size / 1e6, a.runs))
+    print('%-28s %10s %12s %9s %10s' % ('program', 'seconds', 'packets/s', 'MB/s', 'peak RSS'))
+    res = {}
+    for name, cmd in rows:
+        runs = 1 if name.startswith('tshark') else a.runs
+        t, rss = measure(cmd, runs)
+        res[name] = t
+        print('%-28s %10.3f %12.0f %9.1f %7.1f MB' % (name, t, packets / t, size / 1e6 / t, rss / 1024))
+    floor, ours = res['libpcap read floor'], res['sipscope analyze --json']
+    print('sipscope / floor: %.2fx' % (ours / floor))
+    if a.tshark:
+        print('tshark / sipscope: %.1fx' % (res['tshark -q -z rtp,streams'] / ours))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

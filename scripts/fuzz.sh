@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses with clang (ASan + UBSan) and runs each for N seconds
+# (default 60) from seeds the project's generator writes. A crash, leak or sanitizer
+# report fails the run and leaves the input in build-fuzz/artifacts/.
+#   scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+scripts/install-deps.sh
+if [ ! -f build-fuzz/build.ninja ]; then
+  CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dbuildtype=debugoptimized >/dev/null
+fi
+ninja -C build-fuzz >/dev/null
+mkdir -p build-fuzz/artifacts
+pass=0 fail=0
+for h in build-fuzz/tests/fuzz/fuzz_*; do
+  [ -f "$h" ] && [ -x "$h" ] || continue
+  name=$(basename "$h")
+  seeds=build-fuzz/seeds/$name corpus=build-fuzz/corpus/$name
+  mkdir -p "$seeds" "$corpus"
+  case $name in
+    fuzz_decode) python3 tests/fuzz/make_seeds.py build-fuzz/tests/cases "$seeds" >/dev/null ;;
+  esac
+  echo "-- $name for $secs s"
+  if "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+       -artifact_prefix=build-fuzz/artifacts/"$name"- "$corpus" "$seeds" \
+       > "build-fuzz/$name.log" 2>&1; then
+    pass=$((pass + 1))
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$name.log" | tr '\n' ' '; echo
+  else
+    fail=$((fail + 1))
+    tail -40 "build-fuzz/$name.log"
+  fi
+done
+echo "fuzz: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what sipscope needs to build and test on Debian 12, as root (or through sudo).
+# Does nothing when every package is already there, so the other scripts call it freely.
+set -euo pipefail
+
+PKGS=(
+  gcc libc6-dev pkg-config meson ninja-build python3
+  libpcap-dev libndpi-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libcriterion-dev
+  tshark                       # independent reference for the generated captures' truth
+  clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root, or install sudo" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; the answer does not matter here
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
