@@ -59,41 +59,58 @@ static json_t *time_or_null(bool have, ptime_t t)
     return have ? json_real(ptime_to_epoch_s(t)) : json_null();
 }
 
+static void set_u64(json_t *o, const char *key, uint64_t v)
+{
+    json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
 static json_t *capture_json(char **files, int nfiles, const struct capture_stats *cs,
                             const struct decode_stats *ds)
 {
+    json_t *c = json_object();
     json_t *jfiles = json_array();
     for (int i = 0; i < nfiles; i++)
         json_array_append_new(jfiles, json_string(files[i]));
+    json_object_set_new(c, "files", jfiles);
+    set_u64(c, "packets", cs->packets);
+    set_u64(c, "bytes", cs->bytes);
+    json_object_set_new(c, "first_time", time_or_null(cs->packets > 0, cs->first_ts));
+    json_object_set_new(c, "last_time", time_or_null(cs->packets > 0, cs->last_ts));
+    /* null, not 0, until the SIP/RTP decoders and duplicate detection exist: OUTPUT.md
+     * says 0 never means "unknown". dropped is null for files (no kernel to drop). */
+    json_object_set_new(c, "sip_messages", json_null());
+    json_object_set_new(c, "rtp_packets", json_null());
+    json_object_set_new(c, "rtcp_packets", json_null());
+    json_object_set_new(c, "dropped", json_null());
+    json_object_set_new(c, "duplicates", json_null());
 
     json_t *errors = json_object();
     for (int r = 0; r < DR__COUNT; r++)
         if (ds->errors[r])
-            json_object_set_new(errors, decode_reason_name(r), json_integer((json_int_t)ds->errors[r]));
+            set_u64(errors, decode_reason_name(r), ds->errors[r]);
     if (cs->read_errors)
-        json_object_set_new(errors, "file_read_error", json_integer((json_int_t)cs->read_errors));
+        set_u64(errors, "file_read_error", cs->read_errors);
+    json_object_set_new(c, "decode_errors", errors);
 
     json_t *evicted = json_object();
     if (ds->frag_evicted)
-        json_object_set_new(evicted, "ip_fragments", json_integer((json_int_t)ds->frag_evicted));
+        set_u64(evicted, "ip_fragments", ds->frag_evicted);
+    json_object_set_new(c, "evicted", evicted);
+    set_u64(c, "out_of_order_frames", cs->out_of_order);
 
-    bool any = cs->packets > 0;
-    /* sip_messages, rtp_packets, rtcp_packets and duplicates are null, not 0, until the
-     * SIP/RTP decoders and duplicate detection exist: OUTPUT.md says 0 never means
-     * "unknown". */
-    return json_pack("{s:o, s:I, s:I, s:o, s:o, s:n, s:n, s:n, s:n, s:n, s:o, s:o, s:{s:I, s:I, "
-                     "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-                     "files", jfiles, "packets", (json_int_t)cs->packets, "bytes",
-                     (json_int_t)cs->bytes, "first_time", time_or_null(any, cs->first_ts),
-                     "last_time", time_or_null(any, cs->last_ts), "sip_messages", "rtp_packets",
-                     "rtcp_packets", "dropped", "duplicates", "decode_errors", errors, "evicted",
-                     evicted, "layers", "ipv4", (json_int_t)ds->ipv4, "ipv6", (json_int_t)ds->ipv6,
-                     "udp", (json_int_t)ds->udp, "tcp", (json_int_t)ds->tcp, "non_ip",
-                     (json_int_t)ds->non_ip, "other_ip_protocols", (json_int_t)ds->other_proto,
-                     "ip_fragments", (json_int_t)ds->fragments, "reassembled",
-                     (json_int_t)ds->reassembled, "fragment_duplicates",
-                     (json_int_t)ds->frag_duplicates, "out_of_order_frames",
-                     (json_int_t)cs->out_of_order);
+    /* added to the contract: what the decoder saw, layer by layer */
+    json_t *l = json_object();
+    set_u64(l, "ipv4", ds->ipv4);
+    set_u64(l, "ipv6", ds->ipv6);
+    set_u64(l, "udp", ds->udp);
+    set_u64(l, "tcp", ds->tcp);
+    set_u64(l, "non_ip", ds->non_ip);
+    set_u64(l, "other_ip_protocols", ds->other_proto);
+    set_u64(l, "ip_fragments", ds->fragments);
+    set_u64(l, "reassembled", ds->reassembled);
+    set_u64(l, "fragment_duplicates", ds->frag_duplicates);
+    json_object_set_new(c, "layers", l);
+    return c;
 }
 
 static int print_json(char **files, int nfiles, const struct capture_stats *cs,
@@ -216,7 +233,9 @@ int cmd_analyze(int argc, char **argv)
 
     struct capture_stats cs;
     capture_get_stats(&src, &cs);
-    const struct decode_stats *ds = decoder_stats(a.dec);
+    struct decode_stats dstats;
+    decoder_get_stats(a.dec, &dstats);
+    const struct decode_stats *ds = &dstats;
     int rc = 0;
     if (json)
         rc = print_json(files, nfiles, &cs, ds);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "decode_int.h"
 
 static const char *const reason_names[DR__COUNT] = {
@@ -64,14 +65,34 @@ void decoder_finish(struct decoder *d)
     d->st.errors[DR_IPFRAG_INCOMPLETE] += ipfrag_flush(d->frag);
 }
 
-const struct decode_stats *decoder_stats(const struct decoder *d)
+void decoder_get_stats(const struct decoder *d, struct decode_stats *out)
 {
     struct ipfrag_stats fs;
-    struct decoder *m = (struct decoder *)d; /* counters from the table are folded in */
     ipfrag_get_stats(d->frag, &fs);
-    m->st.frag_duplicates = fs.duplicates;
-    m->st.frag_evicted = fs.evicted;
-    return &d->st;
+    *out = d->st;
+    out->frag_duplicates = fs.duplicates;
+    out->frag_evicted = fs.evicted;
+}
+
+void decode_error(struct decoder *d, enum decode_reason r)
+{
+    d->st.errors[r]++;
+    log_debug("frame %llu: not decoded: %s", (unsigned long long)d->cur_frame,
+              decode_reason_name(r));
+}
+
+/* STYLE.md rule 6: hitting a limit is counted (ipfrag) and logged once per interval. */
+static void log_frag_evictions(struct decoder *d, ptime_t now)
+{
+    struct ipfrag_stats fs;
+    ipfrag_get_stats(d->frag, &fs);
+    if (fs.evicted > d->frag_evicted_logged &&
+        log_ratelimit_ok(&d->frag_limit_log, now, 60 * PTIME_SEC)) {
+        log_warn("IP reassembly limits reached (%zu datagrams, %zu bytes held): %llu datagrams "
+                 "evicted so far",
+                 fs.datagrams, fs.held_bytes, (unsigned long long)fs.evicted);
+        d->frag_evicted_logged = fs.evicted;
+    }
 }
 
 /* Ethertype chain after the link header: VLAN tags and MPLS labels, then IP. */
@@ -218,7 +239,9 @@ void decoder_frame(struct decoder *d, const struct packet *pkt)
     struct frame_ctx f = {.pkt = pkt, .snap_cut = pkt->caplen < pkt->wirelen};
     struct cursor c = cursor_make(pkt->data, pkt->caplen);
 
+    uint64_t frags_before = d->st.fragments;
     d->st.frames++;
+    d->cur_frame = pkt->frame;
     d->st.errors[DR_IPFRAG_TIMEOUT] += ipfrag_expire(d->frag, pkt->ts);
 
     switch (pkt->linktype) {
@@ -249,6 +272,8 @@ void decoder_frame(struct decoder *d, const struct packet *pkt)
     default:
         decode_error(d, DR_LINK_UNSUPPORTED);
     }
+    if (d->st.fragments != frags_before)
+        log_frag_evictions(d, pkt->ts);
 }
 
 char *ip_addr_port_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len)

@@ -122,7 +122,7 @@ void decoder_free(struct decoder *d);
 void decoder_frame(struct decoder *d, const struct packet *pkt);
 /* Input ended: datagrams still waiting for fragments are counted as ipfrag_incomplete. */
 void decoder_finish(struct decoder *d);
-const struct decode_stats *decoder_stats(const struct decoder *d);
+void decoder_get_stats(const struct decoder *d, struct decode_stats *out);
 
 /* "1.2.3.4:5060" or "[2001:db8::1]:5060" into buf; returns buf. */
 char *ip_addr_port_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len);

@@ -3,6 +3,7 @@
 #define SIPSCOPE_DECODE_INT_H
 
 #include "common/cursor.h"
+#include "common/log.h"
 #include "decode.h"
 #include "ipfrag.h"
 
@@ -15,6 +16,9 @@ struct decoder {
     struct decode_config cfg;
     struct ipfrag_table *frag;
     struct decode_stats st;
+    uint64_t cur_frame;              /* for log lines */
+    uint64_t frag_evicted_logged;
+    struct log_ratelimit frag_limit_log;
 };
 
 /* State of one frame on its way up the stack. */
@@ -26,7 +30,8 @@ struct frame_ctx {
     uint8_t tunnels;
 };
 
-static inline void decode_error(struct decoder *d, enum decode_reason r) { d->st.errors[r]++; }
+/* Counts a rejection under its reason and logs it at debug level with the frame number. */
+void decode_error(struct decoder *d, enum decode_reason r);
 
 /* Counts snaplen_truncated once per frame, however many layers notice it. */
 static inline void decode_snap_cut(struct decoder *d, struct frame_ctx *f)

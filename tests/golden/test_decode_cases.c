@@ -123,7 +123,9 @@ static void run_case(const char *name)
     }
 
     /* every reason: the truth's count, or zero */
-    const struct decode_stats *ds = decoder_stats(dec);
+    struct decode_stats dstats;
+    decoder_get_stats(dec, &dstats);
+    const struct decode_stats *ds = &dstats;
     json_t *errs = json_object_get(truth, "errors");
     for (int reason = 0; reason < DR__COUNT; reason++) {
         const char *rn = decode_reason_name(reason);
