@@ -43,7 +43,20 @@
     X(UDP_TRUNCATED, "udp_truncated")                                                           \
     X(UDP_BAD_LENGTH, "udp_bad_length")             /* UDP length disagrees with IP */         \
     X(TCP_TRUNCATED, "tcp_truncated")                                                           \
-    X(TCP_BAD_HEADER, "tcp_bad_header")             /* data offset < 5 */
+    X(TCP_BAD_HEADER, "tcp_bad_header")             /* data offset < 5 */                      \
+    X(SIP_BAD_START_LINE, "sip_bad_start_line")     /* SIP/2.0 seen, the rest of it is not */  \
+    X(SIP_BAD_HEADER, "sip_bad_header")             /* a header line without a name/colon */   \
+    X(SIP_HEADERS_UNTERMINATED, "sip_headers_unterminated") /* no empty line (datagram) */    \
+    X(SIP_TOO_MANY_HEADERS, "sip_too_many_headers") /* headers past the index's size */       \
+    X(SIP_BAD_CONTENT_LENGTH, "sip_bad_content_length")                                        \
+    X(SIP_BODY_TRUNCATED, "sip_body_truncated")     /* Content-Length beyond the datagram */   \
+    X(SIP_MISSING_HEADER, "sip_missing_header")     /* no Call-ID, CSeq, From, To or Via */    \
+    X(SIP_BAD_CSEQ, "sip_bad_cseq")                 /* CSeq not "number method" */             \
+    X(SIP_TOO_LARGE, "sip_too_large")               /* a stream message past the size cap */   \
+    X(SIP_TCP_RESYNC, "sip_tcp_resync")             /* stream bytes skipped to find a start */ \
+    X(SIP_TCP_GAP, "sip_tcp_gap")                   /* segments missing from the capture */    \
+    X(SIP_TCP_LIMIT, "sip_tcp_limit")               /* connection or buffer limits reached */  \
+    X(WS_BAD_FRAME, "ws_bad_frame")                 /* WebSocket frame we cannot follow */
 
 enum decode_reason {
 #define DECODE_REASON_ENUM(id, name) DR_##id,
