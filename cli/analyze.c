@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "common/log.h"
 #include "decode/decode.h"
+#include "decode/sip.h"
 #include "progress.h"
 #include "sipscope_config.h"
 
@@ -24,6 +25,8 @@ static const char analyze_usage[] =
     "\n"
     "Options:\n"
     "  -j, --json          print one JSON document (../shared/OUTPUT.md) instead of text\n"
+    "      --messages      with --json: list every SIP message (frame, time, addresses,\n"
+    "                      method or status, Call-ID, CSeq)\n"
     "      --progress      always show the progress line on stderr\n"
     "      --no-progress   never show it (default: shown when stderr is a terminal)\n"
     "  -v, --verbose       log more (repeat for debug)\n"
@@ -44,7 +47,63 @@ struct analysis {
     struct progress prog;
     struct capture_source *src;
     uint64_t packets;
+    json_t *messages; /* with --messages; owned */
 };
+
+static json_t *sv_json(struct sv v)
+{
+    return v.p ? json_stringn(v.p, v.n) : json_null();
+}
+
+/* A header value as text: folded lines joined (RFC 3261 §7.3.1), invalid UTF-8 replaced
+ * by Jansson's refusal, so the document stays valid. */
+static json_t *hdr_json(const struct sip_msg *m, enum sip_hdr_id id)
+{
+    const struct sip_header *h = sip_hdr(m, id);
+    if (!h)
+        return json_null();
+    char buf[1024];
+    size_t n = sip_unfold(h->value, buf, sizeof buf);
+    json_t *s = json_stringn(buf, n);
+    return s ? s : json_string("(not UTF-8)");
+}
+
+static void on_sip(void *user, const struct sip_event *ev)
+{
+    struct analysis *a = user;
+    const struct sip_msg *m = ev->msg;
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    if (!a->messages)
+        return;
+    ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
+    ip_addr_port_str(&ev->l4->dst, ev->l4->dport, dst, sizeof dst);
+    json_t *o = json_object();
+    json_object_set_new(o, "frame", json_integer((json_int_t)ev->l4->pkt->frame));
+    json_object_set_new(o, "time", json_real(ptime_to_epoch_s(ev->l4->pkt->ts)));
+    json_object_set_new(o, "src", json_string(src));
+    json_object_set_new(o, "dst", json_string(dst));
+    json_object_set_new(o, "transport", json_string(sip_transport_name(ev->transport)));
+    json_object_set_new(o, "method", m->is_request ? sv_json(m->method) : json_null());
+    json_object_set_new(o, "status", m->is_request ? json_null() : json_integer(m->status));
+    json_object_set_new(o, "reason", m->is_request ? json_null() : sv_json(m->reason));
+    json_object_set_new(o, "call_id", hdr_json(m, SIP_H_CALL_ID));
+    uint32_t num;
+    struct sv meth;
+    const struct sip_header *cseq = sip_hdr(m, SIP_H_CSEQ);
+    if (cseq && sip_cseq_parse(cseq->value, &num, &meth)) {
+        char buf[96];
+        snprintf(buf, sizeof buf, "%u %.*s", num, (int)(meth.n < 64 ? meth.n : 64), meth.p);
+        json_object_set_new(o, "cseq", json_string(buf));
+    } else {
+        json_object_set_new(o, "cseq", json_null());
+    }
+    json_object_set_new(o, "call", json_null());           /* calls: correlation to come */
+    json_object_set_new(o, "retransmission", json_null()); /* transactions: to come */
+    json_object_set_new(o, "malformed", json_boolean(m->malformed));
+    json_object_set_new(o, "error",
+                        m->malformed ? json_string(decode_reason_name(m->error)) : json_null());
+    json_array_append_new(a->messages, o);
+}
 
 static bool on_packet(void *user, const struct packet *pkt)
 {
@@ -76,9 +135,9 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     set_u64(c, "bytes", cs->bytes);
     json_object_set_new(c, "first_time", time_or_null(cs->packets > 0, cs->first_ts));
     json_object_set_new(c, "last_time", time_or_null(cs->packets > 0, cs->last_ts));
-    /* null, not 0, until the SIP/RTP decoders and duplicate detection exist: OUTPUT.md
+    /* null, not 0, until the RTP decoder and duplicate detection exist: OUTPUT.md
      * says 0 never means "unknown". dropped is null for files (no kernel to drop). */
-    json_object_set_new(c, "sip_messages", json_null());
+    set_u64(c, "sip_messages", ds->sip_messages);
     json_object_set_new(c, "rtp_packets", json_null());
     json_object_set_new(c, "rtcp_packets", json_null());
     json_object_set_new(c, "dropped", json_null());
@@ -95,6 +154,8 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     json_t *evicted = json_object();
     if (ds->frag_evicted)
         set_u64(evicted, "ip_fragments", ds->frag_evicted);
+    if (ds->tcp_evicted)
+        set_u64(evicted, "tcp_streams", ds->tcp_evicted);
     json_object_set_new(c, "evicted", evicted);
     set_u64(c, "out_of_order_frames", cs->out_of_order);
 
@@ -109,17 +170,21 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     set_u64(l, "ip_fragments", ds->fragments);
     set_u64(l, "reassembled", ds->reassembled);
     set_u64(l, "fragment_duplicates", ds->frag_duplicates);
+    set_u64(l, "sctp", ds->sctp);
+    set_u64(l, "tcp_retransmitted", ds->tcp_retransmitted);
     json_object_set_new(c, "layers", l);
     return c;
 }
 
 static int print_json(char **files, int nfiles, const struct capture_stats *cs,
-                      const struct decode_stats *ds)
+                      const struct decode_stats *ds, json_t *messages)
 {
     json_t *root = json_pack("{s:{s:s}, s:o}", "sipscope", "version", SIPSCOPE_VERSION, "capture",
                              capture_json(files, nfiles, cs, ds));
     if (!root)
         return 1;
+    if (messages)
+        json_object_set(root, "messages", messages);
     /* 16 significant digits: epoch seconds keep their microseconds */
     int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
     fputc('\n', stdout);
@@ -154,6 +219,9 @@ static void print_text(char **files, int nfiles, const struct capture_stats *cs,
            (unsigned long long)ds->ipv4, (unsigned long long)ds->ipv6,
            (unsigned long long)ds->udp, (unsigned long long)ds->tcp,
            (unsigned long long)ds->non_ip, (unsigned long long)ds->other_proto);
+    printf("SIP       %llu messages (%llu malformed), %llu TCP/WebSocket directions followed\n",
+           (unsigned long long)ds->sip_messages, (unsigned long long)ds->sip_malformed,
+           (unsigned long long)ds->tcp_streams);
     if (ds->fragments)
         printf("fragments %llu taken in, %llu datagrams reassembled, %llu duplicates\n",
                (unsigned long long)ds->fragments, (unsigned long long)ds->reassembled,
@@ -179,16 +247,18 @@ int cmd_analyze(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},        {"progress", no_argument, NULL, 'P'},
+        {"messages", no_argument, NULL, 'M'},
         {"no-progress", no_argument, NULL, 'N'}, {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    bool json = false;
+    bool json = false, messages = false;
     int progress = -1, verbose = 0, ch;
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
         switch (ch) {
         case 'j': json = true; break;
+        case 'M': messages = true; break;
         case 'P': progress = 1; break;
         case 'N': progress = 0; break;
         case 'v': verbose++; break;
@@ -214,8 +284,9 @@ int cmd_analyze(int argc, char **argv)
 
     struct decode_config cfg;
     decode_config_default(&cfg);
-    struct analysis a = {.src = &src};
-    a.dec = decoder_new(&cfg, NULL);
+    struct analysis a = {.src = &src, .messages = messages && json ? json_array() : NULL};
+    struct decode_handlers handlers = {.sip = on_sip, .user = &a};
+    a.dec = decoder_new(&cfg, &handlers);
     if (!a.dec) {
         fputs("sipscope analyze: out of memory\n", stderr);
         capture_close(&src);
@@ -238,9 +309,10 @@ int cmd_analyze(int argc, char **argv)
     const struct decode_stats *ds = &dstats;
     int rc = 0;
     if (json)
-        rc = print_json(files, nfiles, &cs, ds);
+        rc = print_json(files, nfiles, &cs, ds, a.messages);
     else
         print_text(files, nfiles, &cs, ds);
+    json_decref(a.messages);
     decoder_free(a.dec);
     capture_close(&src);
     return rc;

@@ -29,6 +29,9 @@ void decode_config_default(struct decode_config *cfg)
     /* Linux's ipfrag_time; RFC 8200 allows 60 s, but a SIP message older than 30 s is
      * long retransmitted */
     cfg->frag_timeout = 30 * PTIME_SEC;
+    cfg->tcp_max_streams = 65536;
+    cfg->tcp_max_bytes = 64u << 20;
+    cfg->tcp_idle_timeout = 300 * PTIME_SEC;
     cfg->hash_seed = 0x5350c09eULL;
 }
 
@@ -45,8 +48,9 @@ struct decoder *decoder_new(const struct decode_config *cfg, const struct decode
         d->h = *h;
     d->frag = ipfrag_new(d->cfg.frag_max_datagrams, d->cfg.frag_max_bytes, d->cfg.frag_timeout,
                          d->cfg.hash_seed);
-    if (!d->frag) {
-        free(d);
+    d->tcp = tcp_table_new(&d->cfg);
+    if (!d->frag || !d->tcp) {
+        decoder_free(d);
         return NULL;
     }
     return d;
@@ -57,6 +61,8 @@ void decoder_free(struct decoder *d)
     if (!d)
         return;
     ipfrag_free(d->frag);
+    tcp_table_free(d->tcp);
+    sctp_free(d);
     free(d);
 }
 
@@ -274,6 +280,36 @@ void decoder_frame(struct decoder *d, const struct packet *pkt)
     }
     if (d->st.fragments != frags_before)
         log_frag_evictions(d, pkt->ts);
+}
+
+const char *sip_transport_name(enum sip_transport t)
+{
+    static const char *const names[] = {"udp", "tcp", "ws", "sctp"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
+}
+
+void decode_emit_sip(struct decoder *d, const struct l4_packet *l4, enum sip_transport tr,
+                     const char *p, size_t n, const struct sip_msg *m)
+{
+    d->st.sip_messages++;
+    if (m->malformed) {
+        d->st.sip_malformed++;
+        decode_error(d, m->error);
+    }
+    if (d->h.sip) {
+        struct sip_event ev = {m, l4, tr, p, n};
+        d->h.sip(d->h.user, &ev);
+    }
+}
+
+void decode_sip_datagram(struct decoder *d, const struct l4_packet *l4, enum sip_transport tr)
+{
+    /* port-independent: the start line decides, not 5060 (keep-alive CRLFs are not SIP) */
+    const char *p = (const char *)l4->payload;
+    if (!sip_looks_like(p, l4->len))
+        return;
+    if (sip_parse(p, l4->len, 0, &d->msg) == SIP_OK)
+        decode_emit_sip(d, l4, tr, p, l4->len, &d->msg);
 }
 
 char *ip_addr_port_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len)

@@ -44,6 +44,8 @@
     X(UDP_BAD_LENGTH, "udp_bad_length")             /* UDP length disagrees with IP */         \
     X(TCP_TRUNCATED, "tcp_truncated")                                                           \
     X(TCP_BAD_HEADER, "tcp_bad_header")             /* data offset < 5 */                      \
+    X(SCTP_TRUNCATED, "sctp_truncated")             /* ends inside a header or chunk */        \
+    X(SCTP_INCOMPLETE, "sctp_incomplete")           /* a split user message never ended */     \
     X(SIP_BAD_START_LINE, "sip_bad_start_line")     /* SIP/2.0 seen, the rest of it is not */  \
     X(SIP_BAD_HEADER, "sip_bad_header")             /* a header line without a name/colon */   \
     X(SIP_HEADERS_UNTERMINATED, "sip_headers_unterminated") /* no empty line (datagram) */    \
@@ -76,7 +78,7 @@ struct ip_addr {
 struct l4_packet {
     const struct packet *pkt; /* the frame that delivered it (for a reassembled datagram:
                                * the frame that completed it) */
-    uint8_t proto;            /* 17 UDP, 6 TCP */
+    uint8_t proto;            /* 17 UDP, 6 TCP, 132 SCTP */
     uint8_t ttl;              /* TTL / hop limit of the innermost IP header */
     uint16_t vlan;            /* outermost VLAN id, 0 when untagged */
     struct ip_addr src, dst;  /* innermost IP header */
@@ -99,14 +101,33 @@ struct l4_packet {
 
 typedef void (*decode_l4_fn)(void *user, const struct l4_packet *l4);
 
+enum sip_transport { SIP_TRANSPORT_UDP, SIP_TRANSPORT_TCP, SIP_TRANSPORT_WS, SIP_TRANSPORT_SCTP };
+const char *sip_transport_name(enum sip_transport t);
+
+struct sip_msg;
+/* One SIP message, with the packet that completed it. Everything is borrowed and valid
+ * only during the call. */
+struct sip_event {
+    const struct sip_msg *msg;
+    const struct l4_packet *l4; /* addresses, ports and the frame that completed the message */
+    enum sip_transport transport;
+    const char *raw;            /* the message's bytes */
+    size_t raw_len;
+};
+typedef void (*decode_sip_fn)(void *user, const struct sip_event *ev);
+
 struct decode_handlers {
-    decode_l4_fn udp; /* may be NULL */
-    decode_l4_fn tcp; /* may be NULL */
+    decode_l4_fn udp;  /* every UDP datagram; may be NULL */
+    decode_l4_fn tcp;  /* every TCP segment; may be NULL */
+    decode_sip_fn sip; /* every SIP message on UDP, TCP, WebSocket or SCTP; may be NULL */
     void *user;
 };
 
 struct decode_config {
     size_t frag_max_datagrams; /* datagrams being reassembled at once */
+    size_t tcp_max_streams;    /* TCP directions followed for SIP at once */
+    size_t tcp_max_bytes;      /* bytes buffered by all of them */
+    ptime_t tcp_idle_timeout;  /* packet time after which a silent direction is dropped */
     size_t frag_max_bytes;     /* bytes held by all reassembly buffers */
     ptime_t frag_timeout;      /* packet time a datagram may wait for its last piece */
     uint64_t hash_seed;
@@ -124,6 +145,12 @@ struct decode_stats {
     uint64_t reassembled;       /* datagrams completed from them */
     uint64_t frag_duplicates;   /* fragments that repeated bytes already held */
     uint64_t frag_evicted;      /* datagrams dropped to stay within the limits */
+    uint64_t sctp;              /* SCTP packets */
+    uint64_t sip_messages;      /* SIP messages handed on (malformed ones included) */
+    uint64_t sip_malformed;
+    uint64_t tcp_retransmitted; /* TCP segments whose bytes were all seen before */
+    uint64_t tcp_streams;       /* TCP directions that carried SIP or WebSocket */
+    uint64_t tcp_evicted;       /* directions dropped to stay within the limits */
     uint64_t errors[DR__COUNT];
 };
 

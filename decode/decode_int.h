@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "decode.h"
 #include "ipfrag.h"
+#include "sip.h"
 
 #define DECODE_MAX_TAGS    16 /* VLAN + MPLS labels followed before giving up */
 #define DECODE_MAX_TUNNELS 4  /* IP-in-IP levels */
@@ -15,6 +16,9 @@ struct decoder {
     struct decode_handlers h;
     struct decode_config cfg;
     struct ipfrag_table *frag;
+    struct tcp_table *tcp;
+    struct sip_msg msg;              /* parse scratch: one message at a time */
+    struct sctp_partial *sctp;       /* owned: SCTP user messages being joined */
     struct decode_stats st;
     uint64_t cur_frame;              /* for log lines */
     uint64_t frag_evicted_logged;
@@ -52,5 +56,19 @@ static inline void decode_short(struct decoder *d, struct frame_ctx *f, enum dec
 
 void decode_ip(struct decoder *d, struct frame_ctx *f, struct cursor c, uint16_t ethertype);
 void decode_l4(struct decoder *d, struct l4_packet *l4, uint8_t proto, struct cursor c);
+
+/* Counts one SIP message (and its malformation) and hands it to the sip handler. */
+void decode_emit_sip(struct decoder *d, const struct l4_packet *l4, enum sip_transport tr,
+                     const char *p, size_t n, const struct sip_msg *m);
+/* A datagram-framed payload (UDP, SCTP DATA) that may hold one SIP message. */
+void decode_sip_datagram(struct decoder *d, const struct l4_packet *l4, enum sip_transport tr);
+
+void decode_sctp(struct decoder *d, struct l4_packet *l4, struct cursor c);
+void sctp_free(struct decoder *d);
+
+struct tcp_table;
+struct tcp_table *tcp_table_new(const struct decode_config *cfg);
+void tcp_table_free(struct tcp_table *t);
+void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet *l4);
 
 #endif

@@ -16,6 +16,7 @@ static void upper(struct decoder *d, struct frame_ctx *f, struct l4_packet *l4, 
     switch (proto) {
     case 17:
     case 6:
+    case 132:
         decode_l4(d, l4, proto, c);
         return;
     case 4:

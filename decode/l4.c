@@ -29,6 +29,7 @@ static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
     d->st.udp++;
     if (d->h.udp)
         d->h.udp(d->h.user, l4);
+    decode_sip_datagram(d, l4, SIP_TRANSPORT_UDP);
 }
 
 static void decode_tcp(struct decoder *d, struct l4_packet *l4, struct cursor c)
@@ -58,12 +59,15 @@ static void decode_tcp(struct decoder *d, struct l4_packet *l4, struct cursor c)
     d->st.tcp++;
     if (d->h.tcp)
         d->h.tcp(d->h.user, l4);
+    tcp_segment(d, d->tcp, l4);
 }
 
 void decode_l4(struct decoder *d, struct l4_packet *l4, uint8_t proto, struct cursor c)
 {
     if (proto == 17)
         decode_udp(d, l4, c);
-    else
+    else if (proto == 6)
         decode_tcp(d, l4, c);
+    else
+        decode_sctp(d, l4, c);
 }

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     decode_config_default(&cfg);
     cfg.frag_max_datagrams = 8; /* small limits so eviction paths run too */
     cfg.frag_max_bytes = 16384;
-    struct decode_handlers h = {sink, sink, NULL};
+    struct decode_handlers h = {.udp = sink, .tcp = sink};
     struct decoder *d = decoder_new(&cfg, &h);
     if (!d)
         return 0;

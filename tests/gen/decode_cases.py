@@ -21,7 +21,8 @@ A6, B6 = '2001:db8::10', '2001:db8:1::20'
 def sip_text(n=0, size=None):
     body = ('OPTIONS sip:b@example.com SIP/2.0\r\n'
             'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-%d\r\n'
-            'Call-ID: case-%d@192.0.2.10\r\nCSeq: %d OPTIONS\r\nContent-Length: 0\r\n\r\n' % (n, n, n + 1))
+            'From: <sip:a@example.com>;tag=%d\r\nTo: <sip:b@example.com>\r\n'
+            'Call-ID: case-%d@192.0.2.10\r\nCSeq: %d OPTIONS\r\nContent-Length: 0\r\n\r\n' % (n, n, n, n + 1))
     b = body.encode()
     if size:
         b = (b + b'x' * size)[:size]
@@ -343,6 +344,7 @@ def case_truncated(out):
     n = c.frame(f, caplen=96)
     c.deliver(n, 'udp', A4, 5060, B4, 5060, pl[:96 - 42], truncated=True)
     c.error('snaplen_truncated')
+    c.error('sip_headers_unterminated')  # still reported as SIP, flagged malformed
     # snaplen cut inside the IPv4 header
     c.frame(f, caplen=20)
     c.error('snaplen_truncated')

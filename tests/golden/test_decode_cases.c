@@ -82,7 +82,7 @@ static void run_case(const char *name)
     cr_assert(capture_open_files(&src, files, nf, err, sizeof err), "%s", err);
     static struct run r;
     memset(&r, 0, sizeof r);
-    struct decode_handlers h = {collect, collect, &r};
+    struct decode_handlers h = {.udp = collect, .tcp = collect, .user = &r};
     struct decoder *dec = decoder_new(NULL, &h);
     struct packet pkt;
     while (capture_next(&src, &pkt) == CAPTURE_OK)

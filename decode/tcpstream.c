@@ -1,0 +1,521 @@
+/* SIP over TCP and over WebSocket (RFC 7118): per-direction byte stream reassembly.
+ *
+ * Each direction of a connection is its own stream, keyed by its 4-tuple. A direction is
+ * followed once a segment of it starts with a SIP start line or a WebSocket upgrade (so
+ * TLS and other TCP traffic cost one look, not a buffer). Bytes in sequence are appended
+ * to the direction's buffer; segments ahead of a hole wait in a small out-of-order list;
+ * bytes already seen (retransmissions, overlaps) are skipped. Messages are cut from the
+ * front of the buffer by Content-Length (RFC 3261 §18.3) and handed on with the frame that
+ * completed them, as tshark attributes them. After a hole that never fills, or bytes that
+ * are not SIP, the stream resynchronises on the next start line.
+ *
+ * Everything is bounded: directions (LRU eviction), bytes per direction and in total,
+ * out-of-order pieces; all drops are counted. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/hash.h"
+#include "decode_int.h"
+#include "sip.h"
+
+#define OOO_MAX_SEGS   32
+#define OOO_MAX_BYTES  (256u * 1024)
+#define RESYNC_KEEP    2048  /* bytes kept while looking for a start line */
+#define WS_MAX_MESSAGE SIP_MAX_STREAM_MESSAGE
+
+enum mode { MODE_SIP, MODE_WS };
+
+struct ooo_seg {
+    struct ooo_seg *next; /* sorted by seq */
+    uint32_t seq;
+    uint32_t len;
+    uint8_t data[];
+};
+
+struct tcp_key {
+    uint8_t family, pad[3];
+    uint16_t sport, dport;
+    uint8_t src[16], dst[16];
+};
+
+struct tcp_dir {
+    struct tcp_key key;
+    uint64_t hash;
+    struct tcp_dir *prev, *next; /* LRU: head is the least recently used */
+    ptime_t last;
+    uint32_t next_seq;
+    bool synced;                 /* the buffer starts at a message boundary */
+    uint8_t mode;
+    uint8_t *buf;                /* owned; unconsumed in-order bytes */
+    size_t len, cap;
+    struct ooo_seg *ooo;         /* owned */
+    size_t ooo_bytes;
+    unsigned ooo_n;
+    uint8_t *ws;                 /* owned; WebSocket message being assembled */
+    size_t ws_len, ws_cap;
+    bool ws_open;                /* a fragmented data message is under way */
+};
+
+struct tcp_table {
+    struct htab *ht;
+    struct tcp_dir *head, *tail;
+    size_t held, max_bytes;
+    ptime_t idle;
+};
+
+static bool key_eq(const void *item, const void *key)
+{
+    return memcmp(&((const struct tcp_dir *)item)->key, key, sizeof(struct tcp_key)) == 0;
+}
+
+struct tcp_table *tcp_table_new(const struct decode_config *cfg)
+{
+    struct tcp_table *t = calloc(1, sizeof *t);
+    if (!t || !(t->ht = htab_new(cfg->tcp_max_streams, key_eq))) {
+        free(t);
+        return NULL;
+    }
+    t->max_bytes = cfg->tcp_max_bytes;
+    t->idle = cfg->tcp_idle_timeout;
+    return t;
+}
+
+static void lru_unlink(struct tcp_table *t, struct tcp_dir *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        t->head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        t->tail = s->prev;
+    s->prev = s->next = NULL;
+}
+
+static void lru_push(struct tcp_table *t, struct tcp_dir *s)
+{
+    s->prev = t->tail;
+    s->next = NULL;
+    if (t->tail)
+        t->tail->next = s;
+    else
+        t->head = s;
+    t->tail = s;
+}
+
+static void clear_ooo(struct tcp_table *t, struct tcp_dir *s)
+{
+    while (s->ooo) {
+        struct ooo_seg *o = s->ooo;
+        s->ooo = o->next;
+        free(o);
+    }
+    t->held -= s->ooo_bytes;
+    s->ooo_bytes = 0;
+    s->ooo_n = 0;
+}
+
+static void destroy(struct tcp_table *t, struct tcp_dir *s)
+{
+    lru_unlink(t, s);
+    htab_remove(t->ht, s->hash, &s->key);
+    clear_ooo(t, s);
+    t->held -= s->cap + s->ws_cap;
+    free(s->buf);
+    free(s->ws);
+    free(s);
+}
+
+void tcp_table_free(struct tcp_table *t)
+{
+    if (!t)
+        return;
+    while (t->head)
+        destroy(t, t->head);
+    htab_free(t->ht);
+    free(t);
+}
+
+/* Evicts least recently used directions (not `keep`) until `need` more bytes fit. */
+static bool make_room(struct decoder *d, struct tcp_table *t, size_t need,
+                      const struct tcp_dir *keep)
+{
+    while (t->held + need > t->max_bytes) {
+        struct tcp_dir *old = t->head;
+        if (old == keep)
+            old = old->next;
+        if (!old)
+            return false;
+        destroy(t, old);
+        d->st.tcp_evicted++;
+    }
+    return true;
+}
+
+/* Grows a per-direction buffer to hold `want` bytes, within the limits. */
+static bool grow(struct decoder *d, struct tcp_table *t, struct tcp_dir *s, uint8_t **buf,
+                 size_t *cap, size_t want, size_t max)
+{
+    if (want <= *cap)
+        return true;
+    if (want > max)
+        return false;
+    size_t ncap = *cap ? *cap : 4096;
+    while (ncap < want)
+        ncap *= 2;
+    if (ncap > max)
+        ncap = max;
+    if (!make_room(d, t, ncap - *cap, s))
+        return false;
+    uint8_t *nb = realloc(*buf, ncap);
+    if (!nb)
+        return false;
+    t->held += ncap - *cap;
+    *buf = nb;
+    *cap = ncap;
+    return true;
+}
+
+static void consume(struct tcp_dir *s, size_t n)
+{
+    memmove(s->buf, s->buf + n, s->len - n);
+    s->len -= n;
+}
+
+/* ---- SIP on the stream --------------------------------------------------------------- */
+
+static bool starts_with_ci(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    return n >= l && strncasecmp((const char *)p, lit, l) == 0;
+}
+
+static const uint8_t *find_ci(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    for (size_t i = 0; i + l <= n; i++)
+        if (strncasecmp((const char *)p + i, lit, l) == 0)
+            return p + i;
+    return NULL;
+}
+
+/* An HTTP head asking for, or granting, a WebSocket upgrade (RFC 6455 §4). */
+static bool is_ws_upgrade(const uint8_t *p, size_t n)
+{
+    size_t look = n < 4096 ? n : 4096;
+    return (starts_with_ci(p, n, "GET ") || starts_with_ci(p, n, "HTTP/1.1 101")) &&
+           find_ci(p, look, "websocket");
+}
+
+/* Skips to the first line that starts a SIP message or an HTTP head; false when none is
+ * in the buffer yet (the tail that may hold one is kept). */
+static bool resync(struct decoder *d, struct tcp_dir *s)
+{
+    size_t pos = 0;
+    while (pos < s->len) {
+        const uint8_t *nl = memchr(s->buf + pos, '\n', s->len - pos);
+        if (!nl)
+            break; /* an incomplete line: may still become a start line */
+        if (sip_looks_like((const char *)s->buf + pos, s->len - pos) ||
+            is_ws_upgrade(s->buf + pos, s->len - pos)) {
+            bool junk = false;
+            for (size_t i = 0; i < pos; i++)
+                junk |= s->buf[i] != '\r' && s->buf[i] != '\n';
+            if (junk)
+                decode_error(d, DR_SIP_TCP_RESYNC);
+            consume(s, pos);
+            s->synced = true;
+            return true;
+        }
+        pos = (size_t)(nl - s->buf) + 1;
+    }
+    /* nothing yet: keep at most the last line (cut to RESYNC_KEEP) */
+    size_t keep = s->len - pos;
+    if (keep > RESYNC_KEEP)
+        keep = RESYNC_KEEP;
+    if (s->len - keep > 0) {
+        bool junk = false;
+        for (size_t i = 0; i < s->len - keep; i++)
+            junk |= s->buf[i] != '\r' && s->buf[i] != '\n';
+        if (junk)
+            decode_error(d, DR_SIP_TCP_RESYNC);
+        consume(s, s->len - keep);
+    }
+    return false;
+}
+
+static void ws_frames(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
+                      const struct l4_packet *l4, bool *dead);
+
+/* Cuts every complete message from the front of the buffer. */
+static void drain(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
+                  const struct l4_packet *l4, bool *dead)
+{
+    struct sip_msg *m = &d->msg;
+
+    while (s->len > 0 && !*dead) {
+        if (s->mode == MODE_WS) {
+            ws_frames(d, t, s, l4, dead);
+            return;
+        }
+        if (!s->synced && !resync(d, s))
+            return;
+        if (is_ws_upgrade(s->buf, s->len)) {
+            const uint8_t *end = find_ci(s->buf, s->len, "\r\n\r\n");
+            if (!end) {
+                if (s->len > RESYNC_KEEP * 4) { /* not a real HTTP head */
+                    consume(s, s->len);
+                    s->synced = false;
+                }
+                return;
+            }
+            consume(s, (size_t)(end + 4 - s->buf));
+            s->mode = MODE_WS;
+            continue;
+        }
+        switch (sip_parse((const char *)s->buf, s->len, SIP_FRAME_STREAM, m)) {
+        case SIP_INCOMPLETE:
+            return;
+        case SIP_NOT_SIP:
+            s->synced = false;
+            if (!resync(d, s))
+                return;
+            continue;
+        case SIP_OK:
+            decode_emit_sip(d, l4, SIP_TRANSPORT_TCP, (const char *)s->buf, m->len, m);
+            /* a message we could not frame leaves us mid-stream */
+            if (m->malformed &&
+                (m->error == DR_SIP_BAD_CONTENT_LENGTH || m->error == DR_SIP_TOO_LARGE))
+                s->synced = false;
+            consume(s, m->len);
+            break;
+        }
+    }
+}
+
+/* RFC 6455 §5.2 frames; each complete data message is one SIP message (RFC 7118 §5). */
+static void ws_frames(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
+                      const struct l4_packet *l4, bool *dead)
+{
+    struct sip_msg *m = &d->msg;
+
+    while (s->len >= 2) {
+        struct cursor c = cursor_make(s->buf, s->len);
+        uint8_t b0, b1;
+        if (!cursor_u8(&c, &b0) || !cursor_u8(&c, &b1))
+            return;
+        uint64_t plen = b1 & 0x7f;
+        if (plen == 126) {
+            uint16_t v;
+            if (!cursor_u16be(&c, &v))
+                return;
+            plen = v;
+        } else if (plen == 127) {
+            uint32_t hi, lo;
+            if (!cursor_u32be(&c, &hi) || !cursor_u32be(&c, &lo))
+                return;
+            plen = (uint64_t)hi << 32 | lo;
+        }
+        uint8_t opcode = b0 & 0x0f;
+        bool known = opcode <= 2 || (opcode >= 8 && opcode <= 10);
+        if ((b0 & 0x70) || !known || plen > WS_MAX_MESSAGE) {
+            decode_error(d, DR_WS_BAD_FRAME);
+            *dead = true;
+            return;
+        }
+        const uint8_t *mask = NULL;
+        if ((b1 & 0x80) && !cursor_bytes(&c, 4, &mask))
+            return;
+        const uint8_t *payload;
+        if (!cursor_bytes(&c, (size_t)plen, &payload))
+            return; /* the frame is not all here yet */
+        size_t flen = (size_t)(c.p - s->buf);
+
+        if (opcode <= 2) { /* continuation, text, binary */
+            if ((opcode != 0) == s->ws_open) { /* a new message inside one, or a stray piece */
+                decode_error(d, DR_WS_BAD_FRAME);
+                s->ws_len = 0;
+            }
+            if (!grow(d, t, s, &s->ws, &s->ws_cap, s->ws_len + plen, WS_MAX_MESSAGE)) {
+                decode_error(d, DR_SIP_TCP_LIMIT);
+                *dead = true;
+                return;
+            }
+            for (size_t i = 0; i < plen; i++)
+                s->ws[s->ws_len + i] = mask ? payload[i] ^ mask[i & 3] : payload[i];
+            s->ws_len += plen;
+            s->ws_open = !(b0 & 0x80);
+            if (!s->ws_open) {
+                if (sip_parse((const char *)s->ws, s->ws_len, 0, m) == SIP_OK)
+                    decode_emit_sip(d, l4, SIP_TRANSPORT_WS, (const char *)s->ws, s->ws_len, m);
+                s->ws_len = 0;
+            }
+        }
+        consume(s, flen); /* control frames (close, ping, pong) carry no SIP */
+    }
+}
+
+/* ---- segments ------------------------------------------------------------------------ */
+
+static bool append(struct decoder *d, struct tcp_table *t, struct tcp_dir *s, const uint8_t *p,
+                   size_t n)
+{
+    const size_t max = SIP_MAX_STREAM_MESSAGE + 65536;
+    s->next_seq += (uint32_t)n; /* the bytes are accounted for even if dropped below */
+    if (!grow(d, t, s, &s->buf, &s->cap, s->len + n, max)) {
+        /* more than one message may hold: give the bytes up and look for the next start */
+        decode_error(d, DR_SIP_TCP_LIMIT);
+        s->len = 0;
+        s->synced = false;
+        if (!grow(d, t, s, &s->buf, &s->cap, n, max))
+            return false;
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    return true;
+}
+
+/* Takes waiting pieces that are now in sequence. */
+static void pull_ooo(struct decoder *d, struct tcp_table *t, struct tcp_dir *s)
+{
+    while (s->ooo) {
+        struct ooo_seg *o = s->ooo;
+        int32_t diff = (int32_t)(o->seq - s->next_seq);
+        if (diff > 0)
+            return;
+        s->ooo = o->next;
+        s->ooo_n--;
+        s->ooo_bytes -= sizeof *o + o->len;
+        t->held -= sizeof *o + o->len;
+        if ((int64_t)o->len + diff > 0)
+            append(d, t, s, o->data - diff, (size_t)((int64_t)o->len + diff));
+        free(o);
+    }
+}
+
+static bool hold_ooo(struct tcp_table *t, struct tcp_dir *s, uint32_t seq, const uint8_t *p,
+                     size_t n)
+{
+    if (s->ooo_n >= OOO_MAX_SEGS || s->ooo_bytes + n > OOO_MAX_BYTES ||
+        t->held + sizeof(struct ooo_seg) + n > t->max_bytes)
+        return false;
+    struct ooo_seg **pp = &s->ooo;
+    while (*pp && (int32_t)((*pp)->seq - seq) < 0)
+        pp = &(*pp)->next;
+    if (*pp && (*pp)->seq == seq && (*pp)->len >= n)
+        return true; /* the same piece again */
+    struct ooo_seg *o = malloc(sizeof *o + n);
+    if (!o)
+        return false;
+    o->seq = seq;
+    o->len = (uint32_t)n;
+    memcpy(o->data, p, n);
+    o->next = *pp;
+    *pp = o;
+    s->ooo_n++;
+    s->ooo_bytes += sizeof *o + n;
+    t->held += sizeof *o + n;
+    return true;
+}
+
+static bool worth_following(const struct l4_packet *l4)
+{
+    const char *p = (const char *)l4->payload;
+    size_t n = l4->len;
+    while (n && (*p == '\r' || *p == '\n'))
+        p++, n--;
+    return sip_looks_like(p, n) || is_ws_upgrade((const uint8_t *)p, n);
+}
+
+void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet *l4)
+{
+    struct tcp_key k;
+    memset(&k, 0, sizeof k);
+    k.family = l4->src.family;
+    k.sport = l4->sport;
+    k.dport = l4->dport;
+    memcpy(k.src, l4->src.b, 16);
+    memcpy(k.dst, l4->dst.b, 16);
+    uint64_t h = hash_bytes(&k, sizeof k, d->cfg.hash_seed);
+    struct tcp_dir *s = htab_find(t->ht, h, &k);
+    ptime_t now = l4->pkt->ts;
+
+    /* directions silent for too long go first: the LRU head is the oldest */
+    while (t->head && t->head != s && now - t->head->last > t->idle)
+        destroy(t, t->head);
+
+    if (!s) {
+        if (l4->len == 0 || (l4->tcp_flags & TCP_RST) || !worth_following(l4))
+            return;
+        if (!(s = calloc(1, sizeof *s)))
+            return;
+        s->key = k;
+        s->hash = h;
+        s->next_seq = l4->tcp_seq;
+        while (!htab_insert(t->ht, h, s)) {
+            if (!t->head) {
+                free(s);
+                return;
+            }
+            destroy(t, t->head);
+            d->st.tcp_evicted++;
+        }
+        lru_push(t, s);
+        d->st.tcp_streams++;
+    } else {
+        lru_unlink(t, s);
+        lru_push(t, s);
+    }
+    s->last = now;
+
+    uint32_t seq = l4->tcp_seq;
+    if (l4->tcp_flags & TCP_SYN) { /* a new connection on the same tuple */
+        s->len = 0;
+        s->synced = false;
+        s->mode = MODE_SIP;
+        clear_ooo(t, s);
+        s->next_seq = seq + 1;
+        seq++;
+    }
+    bool dead = false;
+    if (l4->len > 0 && !l4->truncated) {
+        int32_t diff = (int32_t)(seq - s->next_seq);
+        const uint8_t *p = l4->payload;
+        size_t n = l4->len;
+        if (diff < 0) {
+            if ((int64_t)n + diff <= 0) {
+                d->st.tcp_retransmitted++;
+                n = 0;
+            } else { /* partly new */
+                p -= diff;
+                n = (size_t)((int64_t)n + diff);
+                diff = 0;
+            }
+        }
+        if (n > 0 && diff > 0 && !hold_ooo(t, s, seq, p, n)) {
+            /* a hole that will not fill within our limits: what was before it is lost */
+            decode_error(d, DR_SIP_TCP_GAP);
+            s->len = 0;
+            s->synced = false;
+            s->ws_len = 0;
+            s->ws_open = false;
+            clear_ooo(t, s);
+            s->next_seq = seq;
+            diff = 0;
+        }
+        if (n > 0 && diff == 0) {
+            append(d, t, s, p, n);
+            pull_ooo(d, t, s);
+            drain(d, t, s, l4, &dead);
+        }
+    } else if (l4->len > 0) {
+        decode_error(d, DR_SIP_TCP_GAP); /* snaplen cut the segment: its bytes are gone */
+        s->len = 0;
+        s->synced = false;
+        s->next_seq = seq + l4->len;
+    }
+    if (dead || (l4->tcp_flags & (TCP_FIN | TCP_RST)))
+        destroy(t, s);
+}
