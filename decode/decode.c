@@ -68,6 +68,7 @@ void decoder_free(struct decoder *d)
 
 void decoder_finish(struct decoder *d)
 {
+    tcp_finish(d, d->tcp);
     d->st.errors[DR_IPFRAG_INCOMPLETE] += ipfrag_flush(d->frag);
 }
 

@@ -70,5 +70,6 @@ struct tcp_table;
 struct tcp_table *tcp_table_new(const struct decode_config *cfg);
 void tcp_table_free(struct tcp_table *t);
 void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet *l4);
+void tcp_finish(struct decoder *d, struct tcp_table *t);
 
 #endif

@@ -22,6 +22,9 @@
 #define OOO_MAX_SEGS   32
 #define OOO_MAX_BYTES  (256u * 1024)
 #define RESYNC_KEEP    2048  /* bytes kept while looking for a start line */
+/* A hole still open this long after the first piece behind it arrived was lost by the
+ * capture, not by the network (TCP would have retransmitted it by now). */
+#define HOLE_TIMEOUT   (2 * PTIME_SEC)
 #define WS_MAX_MESSAGE SIP_MAX_STREAM_MESSAGE
 
 enum mode { MODE_SIP, MODE_WS };
@@ -30,6 +33,7 @@ struct ooo_seg {
     struct ooo_seg *next; /* sorted by seq */
     uint32_t seq;
     uint32_t len;
+    struct packet pkt;    /* its frame, for messages flushed at the end (data not kept) */
     uint8_t data[];
 };
 
@@ -52,6 +56,7 @@ struct tcp_dir {
     struct ooo_seg *ooo;         /* owned */
     size_t ooo_bytes;
     unsigned ooo_n;
+    ptime_t ooo_since;           /* packet time the oldest waiting piece arrived */
     uint8_t *ws;                 /* owned; WebSocket message being assembled */
     size_t ws_len, ws_cap;
     bool ws_open;                /* a fragmented data message is under way */
@@ -377,7 +382,9 @@ static bool append(struct decoder *d, struct tcp_table *t, struct tcp_dir *s, co
     return true;
 }
 
-/* Takes waiting pieces that are now in sequence. */
+/* Takes waiting pieces that are now in sequence. A message completed by them was
+ * completed by the segment being processed (it filled the hole), so that is its frame,
+ * as tshark counts. */
 static void pull_ooo(struct decoder *d, struct tcp_table *t, struct tcp_dir *s)
 {
     while (s->ooo) {
@@ -396,8 +403,11 @@ static void pull_ooo(struct decoder *d, struct tcp_table *t, struct tcp_dir *s)
 }
 
 static bool hold_ooo(struct tcp_table *t, struct tcp_dir *s, uint32_t seq, const uint8_t *p,
-                     size_t n)
+                     size_t n, const struct packet *pkt)
 {
+    ptime_t now = pkt->ts;
+    if (!s->ooo)
+        s->ooo_since = now;
     if (s->ooo_n >= OOO_MAX_SEGS || s->ooo_bytes + n > OOO_MAX_BYTES ||
         t->held + sizeof(struct ooo_seg) + n > t->max_bytes)
         return false;
@@ -411,6 +421,8 @@ static bool hold_ooo(struct tcp_table *t, struct tcp_dir *s, uint32_t seq, const
         return false;
     o->seq = seq;
     o->len = (uint32_t)n;
+    o->pkt = *pkt;
+    o->pkt.data = NULL;
     memcpy(o->data, p, n);
     o->next = *pp;
     *pp = o;
@@ -418,6 +430,45 @@ static bool hold_ooo(struct tcp_table *t, struct tcp_dir *s, uint32_t seq, const
     s->ooo_bytes += sizeof *o + n;
     t->held += sizeof *o + n;
     return true;
+}
+
+/* The bytes before the first waiting piece will not come: drop the partial message they
+ * belonged to, carry on from that piece, and look for the next start line. Here no hole
+ * was filled, so each message is completed by the piece that brought its last byte and
+ * carries that piece's frame and time, not the frame that made us give up. */
+static void skip_hole(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
+                      const struct l4_packet *l4, bool *dead)
+{
+    decode_error(d, DR_SIP_TCP_GAP);
+    s->len = 0;
+    s->synced = false;
+    s->ws_len = 0;
+    s->ws_open = false;
+    if (s->ooo)
+        s->next_seq = s->ooo->seq;
+    while (s->ooo && !*dead) {
+        struct ooo_seg *o = s->ooo;
+        int32_t diff = (int32_t)(o->seq - s->next_seq);
+        if (diff > 0) { /* another hole, also never filled */
+            decode_error(d, DR_SIP_TCP_GAP);
+            s->len = 0;
+            s->synced = false;
+            s->next_seq = o->seq;
+            diff = 0;
+        }
+        s->ooo = o->next;
+        s->ooo_n--;
+        s->ooo_bytes -= sizeof *o + o->len;
+        t->held -= sizeof *o + o->len;
+        if ((int64_t)o->len + diff > 0) {
+            append(d, t, s, o->data - diff, (size_t)((int64_t)o->len + diff));
+            struct l4_packet own = *l4;
+            own.pkt = &o->pkt;
+            drain(d, t, s, &own, dead);
+        }
+        free(o);
+    }
+    s->ooo_since = l4->pkt->ts;
 }
 
 static bool worth_following(const struct l4_packet *l4)
@@ -481,9 +532,9 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
     }
     bool dead = false;
     if (l4->len > 0 && !l4->truncated) {
-        int32_t diff = (int32_t)(seq - s->next_seq);
         const uint8_t *p = l4->payload;
         size_t n = l4->len;
+        int32_t diff = (int32_t)(seq - s->next_seq);
         if (diff < 0) {
             if ((int64_t)n + diff <= 0) {
                 d->st.tcp_retransmitted++;
@@ -494,18 +545,23 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
                 diff = 0;
             }
         }
-        if (n > 0 && diff > 0 && !hold_ooo(t, s, seq, p, n)) {
-            /* a hole that will not fill within our limits: what was before it is lost */
-            decode_error(d, DR_SIP_TCP_GAP);
-            s->len = 0;
-            s->synced = false;
-            s->ws_len = 0;
-            s->ws_open = false;
-            clear_ooo(t, s);
-            s->next_seq = seq;
-            diff = 0;
+        if (n > 0 && diff > 0) {
+            bool held = hold_ooo(t, s, seq, p, n, l4->pkt);
+            if (held && now - s->ooo_since <= HOLE_TIMEOUT)
+                n = 0; /* waits for the hole to fill */
+            else
+                skip_hole(d, t, s, l4, &dead);
+            if (held) {
+                n = 0; /* it is in the list, taken from there */
+            } else {
+                diff = (int32_t)(seq - s->next_seq);
+                if (diff != 0) { /* still apart from what was held: start afresh here */
+                    s->next_seq = seq;
+                    diff = 0;
+                }
+            }
         }
-        if (n > 0 && diff == 0) {
+        if (n > 0 && diff == 0 && !dead) {
             append(d, t, s, p, n);
             pull_ooo(d, t, s);
             drain(d, t, s, l4, &dead);
@@ -518,4 +574,29 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
     }
     if (dead || (l4->tcp_flags & (TCP_FIN | TCP_RST)))
         destroy(t, s);
+}
+
+/* Input ended: pieces still waiting behind a hole are read as if the hole were lost,
+ * so the messages after it are not. They carry the frame of the last piece. */
+void tcp_finish(struct decoder *d, struct tcp_table *t)
+{
+    for (struct tcp_dir *s = t->head; s; s = s->next) {
+        if (!s->ooo)
+            continue;
+        const struct ooo_seg *last = s->ooo;
+        while (last->next)
+            last = last->next;
+        struct packet pkt = last->pkt;
+        struct l4_packet l4;
+        memset(&l4, 0, sizeof l4);
+        l4.pkt = &pkt;
+        l4.proto = 6;
+        l4.src.family = l4.dst.family = s->key.family;
+        memcpy(l4.src.b, s->key.src, 16);
+        memcpy(l4.dst.b, s->key.dst, 16);
+        l4.sport = s->key.sport;
+        l4.dport = s->key.dport;
+        bool dead = false;
+        skip_hole(d, t, s, &l4, &dead);
+    }
 }

@@ -41,6 +41,7 @@ class Case:
         self.deliveries = []
         self.errors = {}
         self.counts = {}
+        self.sip = None         # SIP messages expected, when the case checks them
 
     def frame(self, data, t=None, caplen=None):
         t = T0 + len(self.frames) * 1_000_000 if t is None else t
@@ -53,6 +54,11 @@ class Case:
                                     dst=addr(dst, dport), len=len(payload),
                                     fnv='%016x' % fnv1a64(payload), truncated=truncated,
                                     reassembled=reassembled, vlan=vlan_id))
+
+    def sip_msg(self, frame, call_id, transport):
+        if self.sip is None:
+            self.sip = []
+        self.sip.append(dict(frame=frame, call_id=call_id, transport=transport))
 
     def error(self, reason, n=1):
         self.errors[reason] = self.errors.get(reason, 0) + n
@@ -72,6 +78,8 @@ class Case:
         truth = dict(files=files or [os.path.basename(path)], frames=len(self.frames),
                      first_ns=min(f[0] for f in self.frames), last_ns=max(f[0] for f in self.frames),
                      deliveries=self.deliveries, errors=self.errors, counts=self.counts)
+        if self.sip is not None:
+            truth['sip'] = self.sip
         with open(os.path.join(outdir, self.name + '.truth.json'), 'w') as f:
             json.dump(truth, f, indent=1)
 
@@ -422,9 +430,152 @@ def case_merge(out):
         json.dump(truth, f, indent=1)
 
 
+def sip_req(cid, method='OPTIONS', body=b'', transport='TCP'):
+    hdr = ('%s sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/%s 192.0.2.10;branch=z9hG4bK-%s\r\n'
+           'From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: %s\r\n'
+           'CSeq: 1 %s\r\nContent-Length: %d\r\n\r\n' % (method, transport, cid, cid, method, len(body)))
+    return hdr.encode() + body
+
+
+class TcpConn:
+    """One direction of a TCP connection: SYN, data segments with the right sequence
+    numbers (or deliberately wrong ones), FIN. Frames are recorded on the Case, each with
+    the delivery the L4 truth expects."""
+
+    def __init__(self, case, sport, dport, isn=1000, src=A4, dst=B4, t0=None):
+        self.c, self.sport, self.dport, self.src, self.dst = case, sport, dport, src, dst
+        self.isn, self.seq, self.t = isn, isn + 1, t0
+
+    def _frame(self, payload, seq, flags, t):
+        n = self.c.frame(ether(ipv4(self.src, self.dst, 6, tcp(self.sport, self.dport, payload,
+                                                                seq=seq, flags=flags)), 0x0800), t=t)
+        self.c.deliver(n, 'tcp', self.src, self.sport, self.dst, self.dport, payload)
+        return n
+
+    def syn(self, t=None):
+        return self._frame(b'', self.isn, 0x02, t)
+
+    def send(self, payload, t=None, seq=None, advance=True):
+        """Sends payload at seq (default: the next byte); returns the frame number."""
+        at = self.seq if seq is None else seq
+        n = self._frame(payload, at & 0xFFFFFFFF, 0x18, t)
+        if advance and seq is None:
+            self.seq += len(payload)
+        return n
+
+    def fin(self, t=None):
+        return self._frame(b'', self.seq, 0x11, t)
+
+
+def case_tcp_sip(out):
+    c = Case('tcp_sip', LT_ETHERNET)
+    T = lambda ms: T0 + ms * 1_000_000
+    # 1: two messages in one segment; one over three; a retransmission; two pieces
+    #    reordered; a body cut in the middle; FIN
+    a = TcpConn(c, 40001, 5060)
+    a.syn(T(0))
+    n = a.send(sip_req('tcp-1') + sip_req('tcp-2'), T(1))
+    c.sip_msg(n, 'tcp-1', 'tcp'); c.sip_msg(n, 'tcp-2', 'tcp')
+    m3 = sip_req('tcp-3')
+    a.send(m3[:40], T(2)); seq_mid = a.seq; a.send(m3[40:100], T(3))
+    n = a.send(m3[100:], T(4))
+    c.sip_msg(n, 'tcp-3', 'tcp')
+    a.send(m3[40:100], T(5), seq=seq_mid)           # retransmission: nothing new
+    c.count('tcp_retransmitted')
+    m4 = sip_req('tcp-4')
+    s1 = a.seq
+    a.send(m4[60:], T(6), seq=s1 + 60)              # second half first
+    n = a.send(m4[:60], T(7), seq=s1)               # the first half completes it
+    a.seq = s1 + len(m4)
+    c.sip_msg(n, 'tcp-4', 'tcp')
+    m5 = sip_req('tcp-5', 'MESSAGE', b'hello, this is a body')
+    a.send(m5[:-8], T(8))
+    n = a.send(m5[-8:], T(9))
+    c.sip_msg(n, 'tcp-5', 'tcp')
+    a.fin(T(10))
+    # 2: capture starts mid-stream; later, bytes that are not SIP to skip
+    b = TcpConn(c, 40002, 5060)
+    b.send(b'tag=77\r\nContent-Length: 0\r\n\r\n', T(20))  # the tail of an unseen message
+    n = b.send(sip_req('tcp-6'), T(21))
+    c.sip_msg(n, 'tcp-6', 'tcp')
+    n = b.send(b'GARBAGE that is not SIP\r\nmore of it\r\n' + sip_req('tcp-7'), T(22))
+    c.sip_msg(n, 'tcp-7', 'tcp')
+    c.error('sip_tcp_resync')
+    # 3: a hole that never fills (the capture lost a segment): after the hole timeout the
+    #    messages behind it come out, each with the frame that brought its last byte
+    h = TcpConn(c, 40003, 5060)
+    h.syn(T(30))
+    m9 = sip_req('tcp-9')
+    h.send(m9[:50], T(31))
+    h.seq += 50                                      # bytes 50..100 never captured
+    h.send(m9[100:], T(32))
+    n10 = h.send(sip_req('tcp-10'), T(33))
+    n = h.send(sip_req('tcp-11'), T(3100))           # 3 s later
+    c.sip_msg(n10, 'tcp-10', 'tcp'); c.sip_msg(n, 'tcp-11', 'tcp')
+    c.error('sip_tcp_gap'); c.error('sip_tcp_resync')
+    # 4: a hole still open when the capture ends: what waits behind it is flushed
+    e = TcpConn(c, 40004, 5060)
+    e.syn(T(4000))
+    e.send(sip_req('tcp-12')[:60], T(4001))      # holds a whole start line: followed
+    e.seq += 40
+    n = e.send(sip_req('tcp-13'), T(4002))
+    c.sip_msg(n, 'tcp-13', 'tcp')
+    c.error('sip_tcp_gap')
+    # 5: TLS-like traffic on 5061 is never followed (no start line)
+    f = TcpConn(c, 40005, 5061)
+    f.send(b'\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03' + b'\x00' * 40, T(5000))
+    c.write(out)
+
+
+def ws_frame(payload, opcode=1, fin=True, mask=None):
+    b0 = (0x80 if fin else 0) | opcode
+    n = len(payload)
+    if n < 126:
+        hdr = bytes([b0, (0x80 if mask else 0) | n])
+    elif n < 65536:
+        hdr = bytes([b0, (0x80 if mask else 0) | 126]) + n.to_bytes(2, 'big')
+    else:
+        hdr = bytes([b0, (0x80 if mask else 0) | 127]) + n.to_bytes(8, 'big')
+    if mask:
+        payload = bytes(x ^ mask[i % 4] for i, x in enumerate(payload))
+        hdr += mask
+    return hdr + payload
+
+
+def case_websocket(out):
+    c = Case('websocket', LT_ETHERNET)
+    T = lambda ms: T0 + ms * 1_000_000
+    cl = TcpConn(c, 50000, 8080)
+    sv = TcpConn(c, 8080, 50000, isn=9000, src=B4, dst=A4)
+    cl.syn(T(0)); sv.syn(T(1))
+    cl.send(b'GET /ws HTTP/1.1\r\nHost: sip.example.com\r\nUpgrade: websocket\r\n'
+            b'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+            b'Sec-WebSocket-Protocol: sip\r\nSec-WebSocket-Version: 13\r\n\r\n', T(2))
+    sv.send(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+            b'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: sip\r\n\r\n', T(3))
+    key = b'\x37\xfa\x21\x3d'
+    n = cl.send(ws_frame(sip_req('ws-1', transport='WS'), mask=key), T(4))       # masked client frame
+    c.sip_msg(n, 'ws-1', 'ws')
+    n = sv.send(ws_frame(sip_req('ws-2', transport='WS')), T(5))                 # unmasked server frame
+    c.sip_msg(n, 'ws-2', 'ws')
+    m = sip_req('ws-3', transport='WS')
+    cl.send(ws_frame(m[:70], fin=False, mask=key), T(6))                          # fragmented message,
+    cl.send(ws_frame(b'ping!', opcode=9, mask=key), T(7))                         # a ping in between,
+    n = cl.send(ws_frame(m[70:], opcode=0, mask=key), T(8))                       # the last piece
+    c.sip_msg(n, 'ws-3', 'ws')
+    big = sip_req('ws-4', 'MESSAGE', b'x' * 300, transport='WS')                  # 16-bit length form
+    n = cl.send(ws_frame(big, mask=key) + ws_frame(sip_req('ws-5', transport='WS'), mask=key), T(9))
+    c.sip_msg(n, 'ws-4', 'ws'); c.sip_msg(n, 'ws-5', 'ws')
+    fr = ws_frame(sip_req('ws-6', transport='WS'), mask=key)                      # a frame over 2 segments
+    cl.send(fr[:10], T(10))
+    n = cl.send(fr[10:], T(11))
+    c.sip_msg(n, 'ws-6', 'ws')
+    c.write(out)
+
+
 ALL = [case_ethernet, case_vlan, case_mpls, case_sll, case_sll2, case_raw, case_null,
        case_ipv6_ext, case_tunnels, case_frag4, case_frag_timeout, case_frag6, case_truncated,
-       case_unsupported, case_timestamps, case_merge]
+       case_unsupported, case_timestamps, case_merge, case_tcp_sip, case_websocket]
 
 
 def write_all(outdir):

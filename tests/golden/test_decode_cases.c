@@ -11,6 +11,7 @@
 
 #include "capture/capture.h"
 #include "decode/decode.h"
+#include "decode/sip.h"
 
 struct got {
     uint64_t frame;
@@ -22,9 +23,17 @@ struct got {
     uint16_t vlan;
 };
 
+struct got_sip {
+    uint64_t frame;
+    char call_id[64];
+    const char *transport;
+};
+
 struct run {
     struct got g[64];
     size_t n;
+    struct got_sip sip[64];
+    size_t nsip;
 };
 
 static uint64_t fnv1a64(const uint8_t *p, size_t n)
@@ -49,6 +58,17 @@ static void collect(void *user, const struct l4_packet *l4)
     g->truncated = l4->truncated;
     g->reassembled = l4->reassembled;
     g->vlan = l4->vlan;
+}
+
+static void collect_sip(void *user, const struct sip_event *ev)
+{
+    struct run *r = user;
+    cr_assert_lt(r->nsip, 64);
+    struct got_sip *g = &r->sip[r->nsip++];
+    g->frame = ev->l4->pkt->frame;
+    const struct sip_header *h = sip_hdr(ev->msg, SIP_H_CALL_ID);
+    snprintf(g->call_id, sizeof g->call_id, "%.*s", h ? (int)h->value.n : 0, h ? h->value.p : "");
+    g->transport = sip_transport_name(ev->transport);
 }
 
 static const char *cases_dir(void)
@@ -82,7 +102,7 @@ static void run_case(const char *name)
     cr_assert(capture_open_files(&src, files, nf, err, sizeof err), "%s", err);
     static struct run r;
     memset(&r, 0, sizeof r);
-    struct decode_handlers h = {.udp = collect, .tcp = collect, .user = &r};
+    struct decode_handlers h = {.udp = collect, .tcp = collect, .sip = collect_sip, .user = &r};
     struct decoder *dec = decoder_new(NULL, &h);
     struct packet pkt;
     while (capture_next(&src, &pkt) == CAPTURE_OK)
@@ -141,6 +161,25 @@ static void run_case(const char *name)
     cr_expect_eq((json_int_t)ds->frag_duplicates,
                  json_integer_value(json_object_get(counts, "frag_duplicates")), "%s dups", name);
     cr_expect_eq(cs.read_errors, 0);
+    cr_expect_eq((json_int_t)ds->tcp_retransmitted,
+                 json_integer_value(json_object_get(counts, "tcp_retransmitted")), "%s", name);
+
+    /* SIP messages, where the case states them: frame, Call-ID, transport, in order */
+    json_t *wsip = json_object_get(truth, "sip");
+    if (wsip) {
+        cr_expect_eq(r.nsip, json_array_size(wsip), "%s: %zu SIP messages, truth %zu", name,
+                     r.nsip, json_array_size(wsip));
+        for (size_t i = 0; i < r.nsip && i < json_array_size(wsip); i++) {
+            json_t *w = json_array_get(wsip, i);
+            cr_expect_eq(r.sip[i].frame, json_integer_value(json_object_get(w, "frame")),
+                         "%s SIP #%zu (%s) frame", name, i, r.sip[i].call_id);
+            cr_expect_str_eq(r.sip[i].call_id, json_string_value(json_object_get(w, "call_id")),
+                             "%s SIP #%zu", name, i);
+            cr_expect_str_eq(r.sip[i].transport,
+                             json_string_value(json_object_get(w, "transport")), "%s SIP #%zu",
+                             name, i);
+        }
+    }
 
     decoder_free(dec);
     capture_close(&src);
@@ -170,3 +209,5 @@ CASE(unsupported_link)
 CASE(nanosecond)
 CASE(pcapng)
 CASE(merge)
+CASE(tcp_sip)
+CASE(websocket)
