@@ -23,6 +23,24 @@ def frames(path):
     return None, []
 
 
+def sip_seeds(cases, outdir):
+    """Every SIP message the generator wrote, one per seed (for fuzz_sip)."""
+    n = 0
+    for name in sorted(os.listdir(cases)):
+        if not name.endswith('.pcap'):
+            continue
+        _, fr = frames(os.path.join(cases, name))
+        for f, _ in fr:
+            for start in (b'OPTIONS ', b'INVITE ', b'MESSAGE ', b'SIP/2.0 ', b'REGISTER '):
+                i = f.find(start)
+                if i >= 0:
+                    with open(os.path.join(outdir, '%s-%d' % (name[:-5], n)), 'wb') as g:
+                        g.write(f[i:])
+                    n += 1
+                    break
+    print('%d SIP seeds in %s' % (n, outdir))
+
+
 def main(cases, outdir):
     os.makedirs(outdir, exist_ok=True)
     n = 0
@@ -43,4 +61,8 @@ def main(cases, outdir):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) > 3 and sys.argv[3] == '--sip':
+        os.makedirs(sys.argv[2], exist_ok=True)
+        sip_seeds(sys.argv[1], sys.argv[2])
+    else:
+        main(sys.argv[1], sys.argv[2])
