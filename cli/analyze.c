@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "common/log.h"
 #include "decode/decode.h"
+#include "decode/sdp.h"
 #include "decode/sip.h"
 #include "progress.h"
 #include "sipscope_config.h"
@@ -68,6 +69,36 @@ static json_t *hdr_json(const struct sip_msg *m, enum sip_hdr_id id)
     return s ? s : json_string("(not UTF-8)");
 }
 
+/* The SDP of a message, when it has one: media lines with address, port, codecs and
+ * direction (added to the contract's message object). */
+static json_t *sdp_json(const struct sip_msg *m)
+{
+    static struct sdp s; /* large; one analysis thread */
+    struct sv body;
+    if (!sip_body_sdp(m, &body) || !sdp_parse(body.p, body.n, &s))
+        return json_null();
+    json_t *media = json_array();
+    for (unsigned i = 0; i < s.nmedia; i++) {
+        const struct sdp_media *md = &s.media[i];
+        json_t *codecs = json_array();
+        for (unsigned k = 0; k < md->nfmt; k++)
+            json_array_append_new(codecs, md->fmt[k].encoding.p ? sv_json(md->fmt[k].encoding)
+                                                                : json_integer(md->fmt[k].pt));
+        json_t *o = json_object();
+        json_object_set_new(o, "media", sv_json(md->media));
+        json_object_set_new(o, "addr", sv_json(md->addr));
+        json_object_set_new(o, "port", json_integer(md->port));
+        json_object_set_new(o, "proto", sv_json(md->proto));
+        json_object_set_new(o, "codecs", codecs);
+        json_object_set_new(o, "direction", json_string(sdp_direction_name(md->dir)));
+        json_array_append_new(media, o);
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "media", media);
+    json_object_set_new(o, "malformed", json_boolean(s.malformed));
+    return o;
+}
+
 static void on_sip(void *user, const struct sip_event *ev)
 {
     struct analysis *a = user;
@@ -99,6 +130,7 @@ static void on_sip(void *user, const struct sip_event *ev)
     }
     json_object_set_new(o, "call", json_null());           /* calls: correlation to come */
     json_object_set_new(o, "retransmission", json_null()); /* transactions: to come */
+    json_object_set_new(o, "sdp", sdp_json(m));
     json_object_set_new(o, "malformed", json_boolean(m->malformed));
     json_object_set_new(o, "error",
                         m->malformed ? json_string(decode_reason_name(m->error)) : json_null());

@@ -58,7 +58,11 @@
     X(SIP_TCP_RESYNC, "sip_tcp_resync")             /* stream bytes skipped to find a start */ \
     X(SIP_TCP_GAP, "sip_tcp_gap")                   /* segments missing from the capture */    \
     X(SIP_TCP_LIMIT, "sip_tcp_limit")               /* connection or buffer limits reached */  \
-    X(WS_BAD_FRAME, "ws_bad_frame")                 /* WebSocket frame we cannot follow */
+    X(WS_BAD_FRAME, "ws_bad_frame")                 /* WebSocket frame we cannot follow */     \
+    X(SDP_BAD_LINE, "sdp_bad_line")                 /* not "x=value", or a value unreadable */ \
+    X(SDP_BAD_CONNECTION, "sdp_bad_connection")     /* c= we cannot read */                    \
+    X(SDP_BAD_MEDIA, "sdp_bad_media")               /* m= we cannot read */                    \
+    X(SDP_TOO_MANY_MEDIA, "sdp_too_many_media")     /* m= lines past the kept number */
 
 enum decode_reason {
 #define DECODE_REASON_ENUM(id, name) DR_##id,
