@@ -9,6 +9,7 @@ with RTP and RTCP, about N packets. Each program runs R times; the median wall t
 reported, with peak RSS, and the ratios sipscope/floor (lower is better) and
 tshark/sipscope."""
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -42,6 +43,7 @@ def main():
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--tshark', action='store_true', help='also time tshark -q -z rtp,streams (slow)')
     ap.add_argument('--workdir')
+    ap.add_argument('--sipparse', help='the SIP parser benchmark program (bench/sipparse.c)')
     a = ap.parse_args()
 
     work = a.workdir or tempfile.mkdtemp(prefix='sipscope-bench-')
@@ -72,6 +74,23 @@ def main():
     print('sipscope / floor: %.2fx' % (ours / floor))
     if a.tshark:
         print('tshark / sipscope: %.1fx' % (res['tshark -q -z rtp,streams'] / ours))
+
+    if a.sipparse:
+        # signaling only: many short calls, no media to speak of
+        sig = os.path.join(work, 'bench-signaling.pcap')
+        if not os.path.exists(sig):
+            subprocess.run([sys.executable, SIPGEN, 'calls', '-o', sig, '--calls', '20000',
+                            '--duration', '0', '--concurrency', '2000', '--seed', '5',
+                            '--outcomes', 'answered,busy,cancelled'], check=True)
+        n, t, b, _ = subprocess.run([a.sipparse, sig, '2'], check=True, capture_output=True,
+                                    text=True).stdout.split()
+        n, t, b = int(n), float(t), int(b)
+        print('SIP parser alone: %.0f messages/s, %.0f MB/s (mean %d bytes per message)'
+              % (n / t, b / 1e6 / t, b // n))
+        ts, _ = measure([a.sipscope, 'analyze', '--json', '--no-progress', sig], a.runs)
+        msgs = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', sig],
+                                         check=True, capture_output=True, text=True).stdout)['capture']['sip_messages']
+        print('sipscope analyze on %d SIP messages: %.3f s, %.0f messages/s' % (msgs, ts, msgs / ts))
     return 0
 
 

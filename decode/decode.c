@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "decode_int.h"
+#include "hep.h"
 
 static const char *const reason_names[DR__COUNT] = {
 #define DECODE_REASON_NAME(id, name) [DR_##id] = name,
@@ -311,6 +312,37 @@ void decode_sip_datagram(struct decoder *d, const struct l4_packet *l4, enum sip
         return;
     if (sip_parse(p, l4->len, 0, &d->msg) == SIP_OK)
         decode_emit_sip(d, l4, tr, p, l4->len, &d->msg);
+}
+
+void decode_hep_msg(struct decoder *d, const struct l4_packet *outer, const struct hep_msg *h)
+{
+    d->st.hep++;
+    if (h->payload_type == HEP_PT_RTCP) {
+        d->st.hep_rtcp++;
+        return;
+    }
+    if (h->payload_type != HEP_PT_SIP) {
+        d->st.hep_other++;
+        return;
+    }
+    struct packet pkt = *outer->pkt; /* the carrying frame, at the original capture's time */
+    if (h->has_time)
+        pkt.ts = h->time;
+    struct l4_packet in = *outer;
+    in.pkt = &pkt;
+    in.hep = true;
+    in.proto = h->ip_proto;
+    in.src = h->src;
+    in.dst = h->dst;
+    in.sport = h->sport;
+    in.dport = h->dport;
+    in.payload = h->payload;
+    in.len = (uint32_t)h->len;
+    in.truncated = false;
+    enum sip_transport tr = h->ip_proto == 6     ? SIP_TRANSPORT_TCP
+                            : h->ip_proto == 132 ? SIP_TRANSPORT_SCTP
+                                                 : SIP_TRANSPORT_UDP;
+    decode_sip_datagram(d, &in, tr);
 }
 
 char *ip_addr_port_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len)

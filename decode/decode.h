@@ -62,7 +62,11 @@
     X(SDP_BAD_LINE, "sdp_bad_line")                 /* not "x=value", or a value unreadable */ \
     X(SDP_BAD_CONNECTION, "sdp_bad_connection")     /* c= we cannot read */                    \
     X(SDP_BAD_MEDIA, "sdp_bad_media")               /* m= we cannot read */                    \
-    X(SDP_TOO_MANY_MEDIA, "sdp_too_many_media")     /* m= lines past the kept number */
+    X(SDP_TOO_MANY_MEDIA, "sdp_too_many_media")     /* m= lines past the kept number */       \
+    X(HEP_BAD_LENGTH, "hep_bad_length")             /* HEP lengths disagree with the bytes */  \
+    X(HEP_BAD_CHUNK, "hep_bad_chunk")               /* a HEPv3 chunk of the wrong size */      \
+    X(HEP_MISSING_CHUNK, "hep_missing_chunk")       /* no payload, family or addresses */      \
+    X(HEP_UNSUPPORTED, "hep_unsupported")           /* compressed HEP payloads */
 
 enum decode_reason {
 #define DECODE_REASON_ENUM(id, name) DR_##id,
@@ -91,6 +95,8 @@ struct l4_packet {
     bool truncated;           /* payload cut by snaplen: fewer bytes than the header says */
     bool reassembled;         /* from IP fragments */
     uint8_t tunnels;          /* IP-in-IP levels removed */
+    bool hep;                 /* from inside HEP: addresses, ports and pkt->ts are those of
+                               * the original capture, pkt->frame the frame carrying it */
     uint32_t tcp_seq, tcp_ack;
     uint8_t tcp_flags;
     const uint8_t *payload;   /* borrowed: the frame, or the reassembly buffer */
@@ -155,6 +161,9 @@ struct decode_stats {
     uint64_t tcp_retransmitted; /* TCP segments whose bytes were all seen before */
     uint64_t tcp_streams;       /* TCP directions that carried SIP or WebSocket */
     uint64_t tcp_evicted;       /* directions dropped to stay within the limits */
+    uint64_t hep;               /* HEP packets */
+    uint64_t hep_rtcp;          /* of which RTCP (read by the RTP/RTCP layer once it exists) */
+    uint64_t hep_other;         /* of which logs, QoS reports and other payloads */
     uint64_t errors[DR__COUNT];
 };
 

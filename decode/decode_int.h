@@ -60,6 +60,10 @@ void decode_l4(struct decoder *d, struct l4_packet *l4, uint8_t proto, struct cu
 /* Counts one SIP message (and its malformation) and hands it to the sip handler. */
 void decode_emit_sip(struct decoder *d, const struct l4_packet *l4, enum sip_transport tr,
                      const char *p, size_t n, const struct sip_msg *m);
+struct hep_msg;
+/* One HEP packet that arrived in `outer`: its SIP goes on as if captured where HEP says. */
+void decode_hep_msg(struct decoder *d, const struct l4_packet *outer, const struct hep_msg *h);
+
 /* A datagram-framed payload (UDP, SCTP DATA) that may hold one SIP message. */
 void decode_sip_datagram(struct decoder *d, const struct l4_packet *l4, enum sip_transport tr);
 

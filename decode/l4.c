@@ -1,6 +1,37 @@
 /* UDP and TCP headers: the last layer decode/ owns before the payload goes to the
  * handlers (SIP, RTP and TCP stream reassembly live above this). */
+#include <string.h>
+
 #include "decode_int.h"
+#include "hep.h"
+
+/* HEP in a datagram: one packet per datagram. v1/v2 headers are plain bytes that other
+ * protocols could start with, so those count as HEP only when they carry SIP. */
+static void decode_hep_udp(struct decoder *d, const struct l4_packet *l4)
+{
+    struct hep_msg h;
+    size_t used;
+    enum decode_reason why;
+    switch (hep_parse(l4->payload, l4->len, &h, &used, &why)) {
+    case HEP_OK:
+        if (h.version < 3 && !sip_looks_like((const char *)h.payload, h.len))
+            break;
+        decode_hep_msg(d, l4, &h);
+        return;
+    case HEP_BAD:
+        if (l4->len >= 4 && memcmp(l4->payload, "HEP3", 4) == 0) {
+            decode_error(d, why);
+            return;
+        }
+        break;
+    case HEP_INCOMPLETE:
+        decode_error(d, l4->truncated ? DR_SNAPLEN_TRUNCATED : DR_HEP_BAD_LENGTH);
+        return;
+    case HEP_NOT_HEP:
+        break;
+    }
+    decode_sip_datagram(d, l4, SIP_TRANSPORT_UDP);
+}
 
 static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
 {
@@ -29,7 +60,10 @@ static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
     d->st.udp++;
     if (d->h.udp)
         d->h.udp(d->h.user, l4);
-    decode_sip_datagram(d, l4, SIP_TRANSPORT_UDP);
+    if (hep_looks_like(l4->payload, l4->len))
+        decode_hep_udp(d, l4);
+    else
+        decode_sip_datagram(d, l4, SIP_TRANSPORT_UDP);
 }
 
 static void decode_tcp(struct decoder *d, struct l4_packet *l4, struct cursor c)

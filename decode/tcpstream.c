@@ -17,6 +17,7 @@
 
 #include "common/hash.h"
 #include "decode_int.h"
+#include "hep.h"
 #include "sip.h"
 
 #define OOO_MAX_SEGS   32
@@ -27,7 +28,7 @@
 #define HOLE_TIMEOUT   (2 * PTIME_SEC)
 #define WS_MAX_MESSAGE SIP_MAX_STREAM_MESSAGE
 
-enum mode { MODE_SIP, MODE_WS };
+enum mode { MODE_SIP, MODE_WS, MODE_HEP };
 
 struct ooo_seg {
     struct ooo_seg *next; /* sorted by seq */
@@ -254,6 +255,33 @@ static bool resync(struct decoder *d, struct tcp_dir *s)
 static void ws_frames(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
                       const struct l4_packet *l4, bool *dead);
 
+static void hep_stream(struct decoder *d, struct tcp_dir *s, const struct l4_packet *l4,
+                       bool *dead)
+{
+    struct hep_msg h;
+    size_t used;
+    enum decode_reason why = DR_HEP_BAD_LENGTH;
+    while (s->len > 0) {
+        switch (hep_parse(s->buf, s->len, &h, &used, &why)) {
+        case HEP_INCOMPLETE:
+            return;
+        case HEP_OK:
+            if (h.version == 3) {
+                decode_hep_msg(d, l4, &h);
+                consume(s, used);
+                continue;
+            }
+            /* v1/v2 have no length to frame a stream with */
+            __attribute__((fallthrough));
+        case HEP_NOT_HEP:
+        case HEP_BAD:
+            decode_error(d, why);
+            *dead = true; /* no framing left to trust on this stream */
+            return;
+        }
+    }
+}
+
 /* Cuts every complete message from the front of the buffer. */
 static void drain(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
                   const struct l4_packet *l4, bool *dead)
@@ -263,6 +291,12 @@ static void drain(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
     while (s->len > 0 && !*dead) {
         if (s->mode == MODE_WS) {
             ws_frames(d, t, s, l4, dead);
+            return;
+        }
+        if (s->mode == MODE_SIP && s->len >= 4 && memcmp(s->buf, "HEP3", 4) == 0)
+            s->mode = MODE_HEP; /* a HEP feed over TCP: length-framed HEPv3 packets */
+        if (s->mode == MODE_HEP) {
+            hep_stream(d, s, l4, dead);
             return;
         }
         if (!s->synced && !resync(d, s))
@@ -477,7 +511,8 @@ static bool worth_following(const struct l4_packet *l4)
     size_t n = l4->len;
     while (n && (*p == '\r' || *p == '\n'))
         p++, n--;
-    return sip_looks_like(p, n) || is_ws_upgrade((const uint8_t *)p, n);
+    return sip_looks_like(p, n) || is_ws_upgrade((const uint8_t *)p, n) ||
+           (n >= 4 && memcmp(p, "HEP3", 4) == 0);
 }
 
 void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet *l4)

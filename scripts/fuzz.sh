@@ -25,6 +25,8 @@ for h in build-fuzz/tests/fuzz/fuzz_*; do
               python3 tests/gen/sipgen.py sample build-fuzz/sample >/dev/null
               python3 tests/fuzz/make_seeds.py build-fuzz/sample "$seeds" --sip >/dev/null ;;
     fuzz_sdp) cp tests/fuzz/seeds/sdp/* "$seeds"/ ;;
+    fuzz_hep) cp tests/fuzz/seeds/hep/* "$seeds"/ ;;
+    fuzz_tcp) python3 tests/fuzz/make_tcp_seeds.py "$seeds" ;;
   esac
   echo "-- $name for $secs s"
   if "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

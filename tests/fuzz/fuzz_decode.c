@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/log.h"
 #include "decode/decode.h"
 
 static const int linktypes[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     decode_config_default(&cfg);
     cfg.frag_max_datagrams = 8; /* small limits so eviction paths run too */
     cfg.frag_max_bytes = 16384;
+    log_set_level(LOG_ERROR); /* limits are hit on purpose here */
     struct decode_handlers h = {.udp = sink, .tcp = sink};
     struct decoder *d = decoder_new(&cfg, &h);
     if (!d)

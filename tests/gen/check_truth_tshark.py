@@ -11,13 +11,15 @@ import shutil
 import subprocess
 import sys
 
-# case -> {frame: why sipscope does not deliver what tshark shows}
+# case -> {frame: why sipscope and tshark differ about that frame (either way)}
 DEVIATIONS = {
     'frag4': {16: 'RFC 5722: overlapping fragments that disagree drop the whole datagram; '
                   'tshark keeps the first copy'},
     'frag_timeout': {3: 'pieces 40 s apart: sipscope times reassembly out after 30 s of packet '
                         'time (as Linux does); tshark waits forever'},
     'tunnels': {3: 'IP-in-IP nested 7 deep: sipscope follows 4 levels'},
+    'hep': {5: 'a HEPv3 packet with a broken chunk: tshark marks the frame malformed, its UDP '
+               'datagram is sound and sipscope delivers it (and counts hep_bad_chunk)'},
     'truncated': {3: 'a fragment cut by snaplen cannot be reassembled; tshark shows its UDP header',
                   5: 'IPv4 total length beyond the frame without a snaplen cut: malformed, rejected',
                   9: 'TCP data offset 3 < 5 (RFC 9293 §3.1): malformed, rejected',
@@ -32,6 +34,12 @@ SIP_DEVIATIONS = {
                               '(tcp.reassemble_out_of_order is off); an RFC 9293 receiver does',
                 (14, 'tcp-7'): 'tshark reads the junk before tcp-7 as SIP and loses the message; '
                                'sipscope resynchronises on the next start line'},
+}
+
+
+# cases whose SIP tshark cannot read at all, and why
+SIP_UNCHECKED = {
+    'hep': 'tshark 4.0 has no HEP dissector; this truth rests on the HEP format alone',
 }
 
 
@@ -72,11 +80,13 @@ def main(casedir):
         checked += 1
         ts = tshark_frames(os.path.join(casedir, t['files'][0]))
         dev = DEVIATIONS.get(name, {})
-        want = sorted(set(ts) - set(dev))
         ours = [d['frame'] for d in t['deliveries']]
-        unused = set(dev) - set(ts)
+        want = sorted(set(ts) ^ set(dev))  # each deviation flips one frame, either way
+        unused = set()
         sip_note = ''
-        if 'sip' in t:
+        if 'sip' in t and name in SIP_UNCHECKED:
+            sip_note = ', SIP not checked: ' + SIP_UNCHECKED[name]
+        elif 'sip' in t:
             ours_sip = {(m['frame'], m['call_id']) for m in t['sip']}
             sdev = SIP_DEVIATIONS.get(name, {})
             tsip = tshark_sip(os.path.join(casedir, t['files'][0]))

@@ -6,8 +6,9 @@ The truth is what this generator put into the capture, by construction; it is ne
 taken from sipscope's output."""
 import json
 import os
+import struct
 
-from pcapwrite import (LT_ETHERNET, LT_IPV4, LT_IPV6, LT_LOOP, LT_NULL, LT_RAW, LT_SLL,
+from pcapwrite import (ip4, ip6, LT_ETHERNET, LT_IPV4, LT_IPV6, LT_LOOP, LT_NULL, LT_RAW, LT_SLL,
                        LT_SLL2, LT_USER0, PcapngWriter, PcapWriter, ether, fnv1a64, fragment,
                        ipv4, ipv6, ipv6_ext, ipv6_frag, loop_hdr, mpls, null_hdr, sll, sll2, tcp,
                        udp, vlan)
@@ -55,10 +56,12 @@ class Case:
                                     fnv='%016x' % fnv1a64(payload), truncated=truncated,
                                     reassembled=reassembled, vlan=vlan_id))
 
-    def sip_msg(self, frame, call_id, transport):
+    def sip_msg(self, frame, call_id, transport, **inner):
+        """inner: src, dst ("ip:port") and time_ns where they differ from the frame's own
+        (HEP carries the original capture's addresses and time)."""
         if self.sip is None:
             self.sip = []
-        self.sip.append(dict(frame=frame, call_id=call_id, transport=transport))
+        self.sip.append(dict(frame=frame, call_id=call_id, transport=transport, **inner))
 
     def error(self, reason, n=1):
         self.errors[reason] = self.errors.get(reason, 0) + n
@@ -573,9 +576,67 @@ def case_websocket(out):
     c.write(out)
 
 
+def hep3(payload, src, sport, dst, dport, t_ns, ptype=1, proto=17, capid=2001, bad_chunk=False):
+    """HEPv3: "HEP3", total length, then (vendor 0, type, length, value) chunks."""
+    v6 = ':' in src
+    sec, ns = divmod(t_ns, 1_000_000_000)
+    chunks = [(1, bytes([10 if v6 else 2])), (2, bytes([proto])),
+              (5 if v6 else 3, ip6(src) if v6 else ip4(src)), (6 if v6 else 4, ip6(dst) if v6 else ip4(dst)),
+              (7, struct.pack('!H', sport)), (8, struct.pack('!H', dport)),
+              (9, struct.pack('!I', sec)), (10, struct.pack('!I', ns // 1000)),
+              (11, bytes([ptype])), (12, struct.pack('!I', capid)), (15, payload)]
+    body = b''
+    for t, v in chunks:
+        ln = 6 + len(v) - (3 if bad_chunk and t == 7 else 0)
+        body += struct.pack('!HHH', 0, t, ln) + (v[:ln - 6] if bad_chunk and t == 7 else v)
+    return b'HEP3' + struct.pack('!H', 6 + len(body)) + body
+
+
+def hep2(payload, src, sport, dst, dport, t_ns, capid=3):
+    """HEPv2, IPv4: a 28-byte header; the time header in little-endian, as agents write it."""
+    sec, ns = divmod(t_ns, 1_000_000_000)
+    return (struct.pack('!BBBBHH4s4s', 2, 28, 2, 17, sport, dport, ip4(src), ip4(dst)) +
+            struct.pack('<IIHH', sec, ns // 1000, capid, 0) + payload)
+
+
+def case_hep(out):
+    c = Case('hep', LT_ETHERNET)
+    AG, COL = '203.0.113.5', '203.0.113.9'
+    T = lambda ms: T0 + ms * 1_000_000
+    def over_udp(blob, t):
+        n = c.frame(ether(ipv4(AG, COL, 17, udp(9060, 9060, blob, src=AG, dst=COL)), 0x0800), t=t)
+        c.deliver(n, 'udp', AG, 9060, COL, 9060, blob)
+        return n
+    orig = T(0) - 1_500_000_000  # captured by the agent 1.5 s before the feed carried it
+    n = over_udp(hep3(sip_req('hep-1', 'INVITE', transport='UDP'), '10.0.0.1', 5060, '10.0.0.2', 5060, orig), T(0))
+    c.sip_msg(n, 'hep-1', 'udp', src='10.0.0.1:5060', dst='10.0.0.2:5060', time_ns=orig)
+    n = over_udp(hep3(sip_req('hep-2'), '2001:db8::1', 5061, '2001:db8::2', 5060, orig + 1000, proto=6), T(1))
+    c.sip_msg(n, 'hep-2', 'tcp', src='[2001:db8::1]:5061', dst='[2001:db8::2]:5060', time_ns=orig + 1000)
+    over_udp(hep3(b'\x81\xc8\x00\x06' + b'\0' * 24, '10.0.0.1', 10001, '10.0.0.2', 20001, orig, ptype=5), T(2))
+    c.count('hep_rtcp')
+    n = over_udp(hep2(sip_req('hep-3', transport='UDP'), '10.0.0.3', 5060, '10.0.0.4', 5080, orig + 2000), T(3))
+    c.sip_msg(n, 'hep-3', 'udp', src='10.0.0.3:5060', dst='10.0.0.4:5080', time_ns=orig + 2000)
+    over_udp(hep3(sip_req('hep-bad'), '10.0.0.1', 5060, '10.0.0.2', 5060, orig, bad_chunk=True), T(4))
+    c.error('hep_bad_chunk')
+    # a HEP feed over TCP: two packets in one segment, then one over two segments
+    tc = TcpConn(c, 41000, 9061, src=AG, dst=COL)
+    tc.syn(T(10))
+    a = hep3(sip_req('hep-4'), '10.0.0.5', 5060, '10.0.0.6', 5060, orig + 3000)
+    b = hep3(sip_req('hep-5'), '10.0.0.6', 5060, '10.0.0.5', 5060, orig + 4000)
+    n = tc.send(a + b, T(11))
+    c.sip_msg(n, 'hep-4', 'udp', src='10.0.0.5:5060', dst='10.0.0.6:5060', time_ns=orig + 3000)
+    c.sip_msg(n, 'hep-5', 'udp', src='10.0.0.6:5060', dst='10.0.0.5:5060', time_ns=orig + 4000)
+    e = hep3(sip_req('hep-6'), '10.0.0.5', 5060, '10.0.0.6', 5060, orig + 5000)
+    tc.send(e[:50], T(12))
+    n = tc.send(e[50:], T(13))
+    c.sip_msg(n, 'hep-6', 'udp', src='10.0.0.5:5060', dst='10.0.0.6:5060', time_ns=orig + 5000)
+    c.count('hep', 7)
+    c.write(out)
+
+
 ALL = [case_ethernet, case_vlan, case_mpls, case_sll, case_sll2, case_raw, case_null,
        case_ipv6_ext, case_tunnels, case_frag4, case_frag_timeout, case_frag6, case_truncated,
-       case_unsupported, case_timestamps, case_merge, case_tcp_sip, case_websocket]
+       case_unsupported, case_timestamps, case_merge, case_tcp_sip, case_websocket, case_hep]
 
 
 def write_all(outdir):

@@ -27,6 +27,8 @@ struct got_sip {
     uint64_t frame;
     char call_id[64];
     const char *transport;
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    ptime_t ts;
 };
 
 struct run {
@@ -69,6 +71,9 @@ static void collect_sip(void *user, const struct sip_event *ev)
     const struct sip_header *h = sip_hdr(ev->msg, SIP_H_CALL_ID);
     snprintf(g->call_id, sizeof g->call_id, "%.*s", h ? (int)h->value.n : 0, h ? h->value.p : "");
     g->transport = sip_transport_name(ev->transport);
+    ip_addr_port_str(&ev->l4->src, ev->l4->sport, g->src, sizeof g->src);
+    ip_addr_port_str(&ev->l4->dst, ev->l4->dport, g->dst, sizeof g->dst);
+    g->ts = ev->l4->pkt->ts;
 }
 
 static const char *cases_dir(void)
@@ -161,6 +166,10 @@ static void run_case(const char *name)
     cr_expect_eq((json_int_t)ds->frag_duplicates,
                  json_integer_value(json_object_get(counts, "frag_duplicates")), "%s dups", name);
     cr_expect_eq(cs.read_errors, 0);
+    cr_expect_eq((json_int_t)ds->hep, json_integer_value(json_object_get(counts, "hep")), "%s",
+                 name);
+    cr_expect_eq((json_int_t)ds->hep_rtcp, json_integer_value(json_object_get(counts, "hep_rtcp")),
+                 "%s", name);
     cr_expect_eq((json_int_t)ds->tcp_retransmitted,
                  json_integer_value(json_object_get(counts, "tcp_retransmitted")), "%s", name);
 
@@ -178,6 +187,12 @@ static void run_case(const char *name)
             cr_expect_str_eq(r.sip[i].transport,
                              json_string_value(json_object_get(w, "transport")), "%s SIP #%zu",
                              name, i);
+            if (json_object_get(w, "src")) { /* from inside HEP: the original capture's */
+                cr_expect_str_eq(r.sip[i].src, json_string_value(json_object_get(w, "src")));
+                cr_expect_str_eq(r.sip[i].dst, json_string_value(json_object_get(w, "dst")));
+                cr_expect_eq(r.sip[i].ts, json_integer_value(json_object_get(w, "time_ns")),
+                             "%s SIP #%zu time", name, i);
+            }
         }
     }
 
@@ -211,3 +226,4 @@ CASE(pcapng)
 CASE(merge)
 CASE(tcp_sip)
 CASE(websocket)
+CASE(hep)
