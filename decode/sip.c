@@ -270,12 +270,15 @@ enum sip_result sip_parse(const char *buf, size_t len, unsigned flags, struct si
 
     m->nhdrs = m->extra_hdrs = 0;
     m->malformed = false;
+    m->len = 0;
     m->error = DR__COUNT;
     m->content_length = -1;
     m->status = 0;
     m->method = m->uri = m->reason = m->version = m->body = SV_NULL;
     for (int i = 0; i < SIP_H__COUNT; i++)
         m->first[i] = -1;
+    if (len == 0) /* nothing (and perhaps no buffer at all) */
+        return stream ? SIP_INCOMPLETE : SIP_NOT_SIP;
 
     /* RFC 3261 §7.5: empty lines before the start line are ignored (keep-alives on TCP) */
     while (p < end && (*p == '\r' || *p == '\n'))

@@ -386,11 +386,12 @@ static void ws_frames(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
                 s->ws[s->ws_len + i] = mask ? payload[i] ^ mask[i & 3] : payload[i];
             s->ws_len += plen;
             s->ws_open = !(b0 & 0x80);
-            if (!s->ws_open) {
+            if (!s->ws_open && s->ws_len > 0) {
                 if (sip_parse((const char *)s->ws, s->ws_len, 0, m) == SIP_OK)
                     decode_emit_sip(d, l4, SIP_TRANSPORT_WS, (const char *)s->ws, s->ws_len, m);
-                s->ws_len = 0;
             }
+            if (!s->ws_open)
+                s->ws_len = 0;
         }
         consume(s, flen); /* control frames (close, ping, pong) carry no SIP */
     }

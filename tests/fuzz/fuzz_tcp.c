@@ -1,7 +1,7 @@
 /* libFuzzer harness for SIP over TCP and WebSocket (and HEP over TCP): the input is a
  * list of segments of one connection, each as
  *   u8 flags: bit 0 direction (server to client), bit 1 SYN, bit 2 FIN, bit 3 RST
- *   u8 jump:  signed sequence jump before this segment (holes, overlaps, rewinds)
+ *   i16 jump: signed big-endian sequence jump before this segment (holes, overlaps, rewinds)
  *   u8 time:  packet-time step in 100 ms units (so hole timeouts fire)
  *   u16 len:  payload length, then the payload
  * Real Ethernet/IPv4/TCP frames are built and decoded, so the public path is exercised. */
@@ -65,11 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ptime_t now = 1700000000 * PTIME_SEC;
     size_t pos = 0;
     uint64_t fr = 0;
-    while (pos + 5 <= size) {
-        uint8_t flags = data[pos], step = data[pos + 2];
-        int8_t jump = (int8_t)data[pos + 1];
-        size_t len = (size_t)(data[pos + 3] << 8 | data[pos + 4]);
-        pos += 5;
+    while (pos + 6 <= size) {
+        uint8_t flags = data[pos], step = data[pos + 3];
+        int16_t jump = (int16_t)(uint16_t)(data[pos + 1] << 8 | data[pos + 2]);
+        size_t len = (size_t)(data[pos + 4] << 8 | data[pos + 5]);
+        pos += 6;
         if (len > size - pos)
             len = size - pos;
         bool rev = flags & 1;

@@ -11,7 +11,7 @@ from decode_cases import hep3, sip_req, ws_frame  # noqa: E402
 
 def seg(payload, rev=False, syn=False, fin=False, jump=0, step=1):
     flags = (1 if rev else 0) | (2 if syn else 0) | (4 if fin else 0)
-    return struct.pack('!BbBH', flags, jump, step, len(payload)) + payload
+    return struct.pack('!BhBH', flags, jump, step, len(payload)) + payload
 
 
 def main(out):

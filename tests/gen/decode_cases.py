@@ -547,7 +547,7 @@ def ws_frame(payload, opcode=1, fin=True, mask=None):
 
 def case_websocket(out):
     c = Case('websocket', LT_ETHERNET)
-    T = lambda ms: T0 + ms * 1_000_000
+    T = lambda ms: T0 + int(ms * 1_000_000)
     cl = TcpConn(c, 50000, 8080)
     sv = TcpConn(c, 8080, 50000, isn=9000, src=B4, dst=A4)
     cl.syn(T(0)); sv.syn(T(1))
@@ -569,6 +569,7 @@ def case_websocket(out):
     big = sip_req('ws-4', 'MESSAGE', b'x' * 300, transport='WS')                  # 16-bit length form
     n = cl.send(ws_frame(big, mask=key) + ws_frame(sip_req('ws-5', transport='WS'), mask=key), T(9))
     c.sip_msg(n, 'ws-4', 'ws'); c.sip_msg(n, 'ws-5', 'ws')
+    cl.send(ws_frame(b'', mask=key), T(9.5))                                      # an empty message
     fr = ws_frame(sip_req('ws-6', transport='WS'), mask=key)                      # a frame over 2 segments
     cl.send(fr[:10], T(10))
     n = cl.send(fr[10:], T(11))

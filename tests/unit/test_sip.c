@@ -361,6 +361,14 @@ Test(sip, not_sip_is_not_sip)
     cr_expect(sip_looks_like("BYE sip:a@b SIP/2.0\r\n", 21));
 }
 
+/* Found by fuzz_tcp: an empty WebSocket message reached the parser as (NULL, 0). */
+Test(sip, empty_input_without_a_buffer)
+{
+    cr_expect_eq(sip_parse(NULL, 0, 0, &m), SIP_NOT_SIP);
+    cr_expect_eq(sip_parse(NULL, 0, SIP_FRAME_STREAM, &m), SIP_INCOMPLETE);
+    cr_expect_eq(m.len, 0);
+}
+
 Test(sip, stream_framing_by_content_length)
 {
     const char *two = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n"
