@@ -664,6 +664,40 @@ struct sv sip_param(struct sv params, const char *name, bool *found)
     return SV_NULL;
 }
 
+struct sv sip_auth_scheme(struct sv v)
+{
+    v = trim(v);
+    size_t i = 0;
+    while (i < v.n && is_token((unsigned char)v.p[i]))
+        i++;
+    return sv_make(v.p, i);
+}
+
+struct sv sip_auth_param(struct sv v, const char *name, bool *found)
+{
+    struct sv scheme = sip_auth_scheme(v);
+    v = trim(v);
+    struct sv rest = sv_make(scheme.p + scheme.n, v.n - scheme.n), item;
+    size_t nl = strlen(name);
+    if (found)
+        *found = false;
+    while (sip_list_next(&rest, &item)) {
+        const char *eq = memchr(item.p, '=', item.n);
+        struct sv pn = trim(sv_make(item.p, eq ? (size_t)(eq - item.p) : item.n));
+        if (pn.n != nl || strncasecmp(pn.p, name, nl) != 0)
+            continue;
+        if (found)
+            *found = true;
+        if (!eq)
+            return sv_make(pn.p + pn.n, 0);
+        struct sv val = trim(sv_make(eq + 1, item.n - (size_t)(eq + 1 - item.p)));
+        if (val.n >= 2 && val.p[0] == '"' && val.p[val.n - 1] == '"')
+            val = sv_make(val.p + 1, val.n - 2);
+        return val;
+    }
+    return SV_NULL;
+}
+
 size_t sip_unfold(struct sv v, char *buf, size_t cap)
 {
     size_t o = 0;

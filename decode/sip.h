@@ -153,6 +153,12 @@ bool sip_via_parse(struct sv v, struct sip_via *via);
  * parameter without value (";lr") from an absent one. */
 struct sv sip_param(struct sv params, const char *name, bool *found);
 
+/* Authorization / WWW-Authenticate / Proxy-*: the scheme ("Digest") and one of its
+ * comma-separated parameters (realm, nonce, username, uri, response, algorithm, qop,
+ * stale...), quotes removed (RFC 3261 §25.1 challenge/credentials, RFC 2617 §3.2). */
+struct sv sip_auth_scheme(struct sv v);
+struct sv sip_auth_param(struct sv v, const char *name, bool *found);
+
 /* Whole-number header values (Content-Length, Expires, Max-Forwards, RSeq). */
 bool sip_uint_parse(struct sv v, uint64_t max, uint64_t *out);
 

@@ -33,6 +33,8 @@ static void values(const struct sip_msg *m)
         struct sv meth;
         uint64_t v;
         sip_cseq_parse(m->hdrs[i].value, &num, &meth);
+        bool f;
+        sip_auth_param(m->hdrs[i].value, "nonce", &f);
         sip_uint_parse(m->hdrs[i].value, UINT32_MAX, &v);
     }
     if (m->is_request) {

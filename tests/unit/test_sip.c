@@ -459,6 +459,31 @@ Test(sip, list_split_honours_quotes_and_angles)
     cr_expect_not(sip_list_next(&rest, &it));
 }
 
+/* Challenge and credentials shaped like RFC 3261 §22 / RFC 2617 §3.5's examples. */
+Test(sip, digest_challenge_and_credentials)
+{
+    struct sv ch = sv_cstr("Digest realm=\"atlanta.example.com\", qop=\"auth\",\r\n"
+                           "  nonce=\"ea9c8e88df84f1cec4341ae6cbe5a359\", opaque=\"\",\r\n"
+                           "  stale=FALSE, algorithm=MD5");
+    bool f;
+    expect_sv(sip_auth_scheme(ch), "Digest");
+    expect_sv(sip_auth_param(ch, "realm", &f), "atlanta.example.com");
+    expect_sv(sip_auth_param(ch, "nonce", &f), "ea9c8e88df84f1cec4341ae6cbe5a359");
+    expect_sv(sip_auth_param(ch, "STALE", &f), "FALSE");
+    expect_sv(sip_auth_param(ch, "algorithm", &f), "MD5");
+    struct sv op = sip_auth_param(ch, "opaque", &f);
+    cr_expect(f && op.n == 0, "present but empty");
+    cr_expect(sv_is_null(sip_auth_param(ch, "username", &f)) && !f);
+    struct sv cr = sv_cstr("Digest username=\"bob\", realm=\"biloxi.example.com\", "
+                           "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"sip:bob@biloxi.example.com\", "
+                           "qop=auth, nc=00000001, cnonce=\"0a4f113b\", "
+                           "response=\"6629fae49393a05397450978507c4ef1\"");
+    expect_sv(sip_auth_param(cr, "username", &f), "bob");
+    expect_sv(sip_auth_param(cr, "uri", &f), "sip:bob@biloxi.example.com");
+    expect_sv(sip_auth_param(cr, "nc", &f), "00000001");
+    expect_sv(sip_auth_param(cr, "response", &f), "6629fae49393a05397450978507c4ef1");
+}
+
 Test(sip, compact_forms_map_to_full_names)
 {
     const char pairs[][2][20] = {{"i", "call-id"}, {"f", "from"}, {"t", "to"}, {"v", "via"},
