@@ -216,6 +216,8 @@ static void set_error(struct sip_msg *m, enum decode_reason r)
 
 bool sip_uint_parse(struct sv v, uint64_t max, uint64_t *out)
 {
+    if (!v.p)
+        return false;
     v = trim(v);
     if (v.n == 0 || v.n > 20)
         return false;
@@ -408,6 +410,8 @@ enum sip_result sip_parse(const char *buf, size_t len, unsigned flags, struct si
 
 bool sip_list_next(struct sv *rest, struct sv *item)
 {
+    if (!rest->p)
+        return false;
     const char *p = rest->p, *end = rest->p + rest->n;
     while (p < end && (is_ws(*p) || *p == ',' || *p == '\r' || *p == '\n'))
         p++;
@@ -441,6 +445,8 @@ bool sip_list_next(struct sv *rest, struct sv *item)
 
 bool sip_cseq_parse(struct sv v, uint32_t *num, struct sv *method)
 {
+    if (!v.p)
+        return false;
     v = trim(v);
     size_t i = 0;
     uint64_t x = 0;
@@ -505,6 +511,8 @@ static bool parse_hostport(struct sv s, const char *stops, struct sv *host, uint
 
 bool sip_uri_parse(struct sv v, struct sip_uri *u)
 {
+    if (!v.p)
+        return false;
     v = trim(v);
     memset(u, 0, sizeof *u);
     const char *colon = memchr(v.p, ':', v.n);
@@ -547,11 +555,15 @@ bool sip_uri_parse(struct sv v, struct sip_uri *u)
 
 bool sip_nameaddr_parse(struct sv v, struct sip_nameaddr *na)
 {
+    /* a null view (absent part): nothing to read, and NULL + 0 is undefined */
+    if (!v.p)
+        return false;
     v = trim(v);
     memset(na, 0, sizeof *na);
     na->display = SV_NULL;
     if (v.n == 1 && v.p[0] == '*') {
         na->star = true;
+        na->uri = na->params = sv_make(v.p + 1, 0); /* empty, not null */
         return true;
     }
     size_t i = 0;
@@ -589,6 +601,8 @@ bool sip_nameaddr_parse(struct sv v, struct sip_nameaddr *na)
 
 bool sip_via_parse(struct sv v, struct sip_via *via)
 {
+    if (!v.p)
+        return false;
     v = trim(v);
     memset(via, 0, sizeof *via);
     /* sent-protocol = protocol-name SLASH protocol-version SLASH transport, with LWS */
@@ -619,10 +633,12 @@ bool sip_via_parse(struct sv v, struct sip_via *via)
 
 struct sv sip_param(struct sv params, const char *name, bool *found)
 {
-    size_t nlen = strlen(name);
-    const char *p = params.p, *end = params.p + params.n;
     if (found)
         *found = false;
+    if (!params.p)
+        return SV_NULL;
+    size_t nlen = strlen(name);
+    const char *p = params.p, *end = params.p + params.n;
     while (p < end) {
         while (p < end && (*p == ';' || is_ws(*p) || *p == '\r' || *p == '\n'))
             p++;
@@ -666,6 +682,8 @@ struct sv sip_param(struct sv params, const char *name, bool *found)
 
 struct sv sip_auth_scheme(struct sv v)
 {
+    if (!v.p)
+        return SV_NULL;
     v = trim(v);
     size_t i = 0;
     while (i < v.n && is_token((unsigned char)v.p[i]))
@@ -675,6 +693,10 @@ struct sv sip_auth_scheme(struct sv v)
 
 struct sv sip_auth_param(struct sv v, const char *name, bool *found)
 {
+    if (found)
+        *found = false;
+    if (!v.p)
+        return SV_NULL;
     struct sv scheme = sip_auth_scheme(v);
     v = trim(v);
     struct sv rest = sv_make(scheme.p + scheme.n, v.n - scheme.n), item;
@@ -701,6 +723,8 @@ struct sv sip_auth_param(struct sv v, const char *name, bool *found)
 size_t sip_unfold(struct sv v, char *buf, size_t cap)
 {
     size_t o = 0;
+    if (!v.p)
+        return 0;
     for (size_t i = 0; i < v.n && o < cap; i++) {
         char c = v.p[i];
         if (c == '\r' || c == '\n') {

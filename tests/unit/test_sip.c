@@ -369,6 +369,34 @@ Test(sip, empty_input_without_a_buffer)
     cr_expect_eq(m.len, 0);
 }
 
+/* Found by fuzz_sip: helpers met views with no pointer ("Contact: *" has no parameters)
+ * and did NULL + 0. Each must answer "nothing" instead. */
+Test(sip, helpers_accept_null_views)
+{
+    static const char crash[] = "SIP/2.0 2VO0\n\0\0RRt\x1d: *\r\n\r\n";
+    cr_assert_eq(sip_parse(crash, sizeof crash - 1, 0, &m), SIP_OK);
+    struct sip_nameaddr na;
+    cr_assert(sip_nameaddr_parse(sv_cstr("*"), &na));
+    cr_expect(na.star);
+    bool f = true;
+    cr_expect(sv_is_null(sip_param(na.params, "tag", &f)) && !f);
+    struct sip_uri u;
+    struct sip_via v;
+    uint32_t num;
+    uint64_t x;
+    struct sv meth, rest = SV_NULL, item;
+    cr_expect_not(sip_uri_parse(SV_NULL, &u));
+    cr_expect_not(sip_via_parse(SV_NULL, &v));
+    cr_expect_not(sip_nameaddr_parse(SV_NULL, &na));
+    cr_expect_not(sip_cseq_parse(SV_NULL, &num, &meth));
+    cr_expect_not(sip_uint_parse(SV_NULL, 10, &x));
+    cr_expect_not(sip_list_next(&rest, &item));
+    cr_expect(sv_is_null(sip_param(SV_NULL, "x", &f)) && !f);
+    cr_expect(sv_is_null(sip_auth_param(SV_NULL, "realm", &f)) && !f);
+    char buf[4];
+    cr_expect_eq(sip_unfold(SV_NULL, buf, sizeof buf), 0);
+}
+
 Test(sip, stream_framing_by_content_length)
 {
     const char *two = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n"
