@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "common/list.h"
 #include "common/log.h"
 
 #define IPFRAG_MAX_RANGES  64   /* disjoint holes-and-pieces we track per datagram */
@@ -25,7 +26,7 @@ struct ipfrag_datagram {
     uint64_t hash;
     ptime_t first_ts;
     uint64_t first_frame;
-    struct ipfrag_datagram *prev, *next; /* FIFO by arrival */
+    struct dlist_node fifo;              /* by arrival */
     uint8_t *buf;                        /* owned */
     uint32_t cap;
     uint32_t end;                        /* payload length, known once the last piece came */
@@ -39,7 +40,7 @@ struct ipfrag_datagram {
 
 struct ipfrag_table {
     struct htab *ht;
-    struct ipfrag_datagram *head, *tail;
+    struct dlist fifo;                   /* head: the oldest datagram */
     size_t max_bytes;
     size_t held_bytes;
     ptime_t timeout;
@@ -71,17 +72,14 @@ struct ipfrag_table *ipfrag_new(size_t max_datagrams, size_t max_bytes, ptime_t 
     return t;
 }
 
+static struct ipfrag_datagram *oldest(const struct ipfrag_table *t)
+{
+    return t->fifo.head ? dlist_entry(t->fifo.head, struct ipfrag_datagram, fifo) : NULL;
+}
+
 static void unlink_dg(struct ipfrag_table *t, struct ipfrag_datagram *dg)
 {
-    if (dg->prev)
-        dg->prev->next = dg->next;
-    else
-        t->head = dg->next;
-    if (dg->next)
-        dg->next->prev = dg->prev;
-    else
-        t->tail = dg->prev;
-    dg->prev = dg->next = NULL;
+    dlist_unlink(&t->fifo, &dg->fifo);
     htab_remove(t->ht, dg->hash, &dg->key);
 }
 
@@ -112,8 +110,8 @@ void ipfrag_free(struct ipfrag_table *t)
 size_t ipfrag_expire(struct ipfrag_table *t, ptime_t now)
 {
     size_t n = 0;
-    while (t->head && now - t->head->first_ts > t->timeout) {
-        drop(t, t->head);
+    while (oldest(t) && now - oldest(t)->first_ts > t->timeout) {
+        drop(t, oldest(t));
         n++;
     }
     return n;
@@ -122,8 +120,8 @@ size_t ipfrag_expire(struct ipfrag_table *t, ptime_t now)
 size_t ipfrag_flush(struct ipfrag_table *t)
 {
     size_t n = 0;
-    while (t->head) {
-        drop(t, t->head);
+    while (oldest(t)) {
+        drop(t, oldest(t));
         n++;
     }
     return n;
@@ -141,11 +139,12 @@ void ipfrag_get_stats(const struct ipfrag_table *t, struct ipfrag_stats *out)
 static bool make_room(struct ipfrag_table *t, size_t need, const struct ipfrag_datagram *keep)
 {
     while (t->held_bytes + need > t->max_bytes) {
-        struct ipfrag_datagram *old = t->head;
-        if (old == keep)
-            old = old->next;
-        if (!old)
+        struct dlist_node *n = t->fifo.head;
+        if (n && n == &keep->fifo)
+            n = n->next;
+        if (!n)
             return false;
+        struct ipfrag_datagram *old = dlist_entry(n, struct ipfrag_datagram, fifo);
         drop(t, old);
         t->evicted++;
     }
@@ -163,19 +162,14 @@ static struct ipfrag_datagram *create(struct ipfrag_table *t, const struct ipfra
     dg->first_ts = now;
     dg->first_frame = frame;
     while (!htab_insert(t->ht, hash, dg)) {
-        if (!t->head) { /* no memory for the table itself */
+        if (!oldest(t)) { /* no memory for the table itself */
             free(dg);
             return NULL;
         }
-        drop(t, t->head); /* full: the oldest makes way, counted */
+        drop(t, oldest(t)); /* full: the oldest makes way, counted */
         t->evicted++;
     }
-    dg->prev = t->tail;
-    if (t->tail)
-        t->tail->next = dg;
-    else
-        t->head = dg;
-    t->tail = dg;
+    dlist_push_tail(&t->fifo, &dg->fifo);
     return dg;
 }
 

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "common/hash.h"
+#include "common/list.h"
 #include "decode_int.h"
 #include "hep.h"
 #include "sip.h"
@@ -47,7 +48,7 @@ struct tcp_key {
 struct tcp_dir {
     struct tcp_key key;
     uint64_t hash;
-    struct tcp_dir *prev, *next; /* LRU: head is the least recently used */
+    struct dlist_node lru;
     ptime_t last;
     uint32_t next_seq;
     bool synced;                 /* the buffer starts at a message boundary */
@@ -65,7 +66,7 @@ struct tcp_dir {
 
 struct tcp_table {
     struct htab *ht;
-    struct tcp_dir *head, *tail;
+    struct dlist lru;            /* head: the least recently used direction */
     size_t held, max_bytes;
     ptime_t idle;
 };
@@ -87,28 +88,9 @@ struct tcp_table *tcp_table_new(const struct decode_config *cfg)
     return t;
 }
 
-static void lru_unlink(struct tcp_table *t, struct tcp_dir *s)
+static struct tcp_dir *lru_oldest(const struct tcp_table *t)
 {
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        t->head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    else
-        t->tail = s->prev;
-    s->prev = s->next = NULL;
-}
-
-static void lru_push(struct tcp_table *t, struct tcp_dir *s)
-{
-    s->prev = t->tail;
-    s->next = NULL;
-    if (t->tail)
-        t->tail->next = s;
-    else
-        t->head = s;
-    t->tail = s;
+    return t->lru.head ? dlist_entry(t->lru.head, struct tcp_dir, lru) : NULL;
 }
 
 static void clear_ooo(struct tcp_table *t, struct tcp_dir *s)
@@ -125,7 +107,7 @@ static void clear_ooo(struct tcp_table *t, struct tcp_dir *s)
 
 static void destroy(struct tcp_table *t, struct tcp_dir *s)
 {
-    lru_unlink(t, s);
+    dlist_unlink(&t->lru, &s->lru);
     htab_remove(t->ht, s->hash, &s->key);
     clear_ooo(t, s);
     t->held -= s->cap + s->ws_cap;
@@ -138,8 +120,8 @@ void tcp_table_free(struct tcp_table *t)
 {
     if (!t)
         return;
-    while (t->head)
-        destroy(t, t->head);
+    while (lru_oldest(t))
+        destroy(t, lru_oldest(t));
     htab_free(t->ht);
     free(t);
 }
@@ -149,11 +131,12 @@ static bool make_room(struct decoder *d, struct tcp_table *t, size_t need,
                       const struct tcp_dir *keep)
 {
     while (t->held + need > t->max_bytes) {
-        struct tcp_dir *old = t->head;
-        if (old == keep)
-            old = old->next;
-        if (!old)
+        struct dlist_node *n = t->lru.head;
+        if (n && n == &keep->lru)
+            n = n->next;
+        if (!n)
             return false;
+        struct tcp_dir *old = dlist_entry(n, struct tcp_dir, lru);
         destroy(t, old);
         d->st.tcp_evicted++;
     }
@@ -530,8 +513,9 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
     ptime_t now = l4->pkt->ts;
 
     /* directions silent for too long go first: the LRU head is the oldest */
-    while (t->head && t->head != s && now - t->head->last > t->idle)
-        destroy(t, t->head);
+    struct tcp_dir *old;
+    while ((old = lru_oldest(t)) && old != s && now - old->last > t->idle)
+        destroy(t, old);
 
     if (!s) {
         if (l4->len == 0 || (l4->tcp_flags & TCP_RST) || !worth_following(l4))
@@ -542,18 +526,17 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
         s->hash = h;
         s->next_seq = l4->tcp_seq;
         while (!htab_insert(t->ht, h, s)) {
-            if (!t->head) {
+            if (!lru_oldest(t)) {
                 free(s);
                 return;
             }
-            destroy(t, t->head);
+            destroy(t, lru_oldest(t));
             d->st.tcp_evicted++;
         }
-        lru_push(t, s);
+        dlist_push_tail(&t->lru, &s->lru);
         d->st.tcp_streams++;
     } else {
-        lru_unlink(t, s);
-        lru_push(t, s);
+        dlist_touch(&t->lru, &s->lru);
     }
     s->last = now;
 
@@ -616,9 +599,18 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
  * so the messages after it are not. They carry the frame of the last piece. */
 void tcp_finish(struct decoder *d, struct tcp_table *t)
 {
-    for (struct tcp_dir *s = t->head; s; s = s->next) {
-        if (!s->ooo)
-            continue;
+    /* Flushing one direction may grow its buffer and so evict others, the next node of
+     * this walk among them: start again after each. A flushed direction holds nothing
+     * more, so this ends. */
+    for (;;) {
+        struct tcp_dir *s = NULL;
+        for (struct dlist_node *n = t->lru.head; n && !s; n = n->next) {
+            struct tcp_dir *c = dlist_entry(n, struct tcp_dir, lru);
+            if (c->ooo)
+                s = c;
+        }
+        if (!s)
+            return;
         const struct ooo_seg *last = s->ooo;
         while (last->next)
             last = last->next;
@@ -634,5 +626,6 @@ void tcp_finish(struct decoder *d, struct tcp_table *t)
         l4.dport = s->key.dport;
         bool dead = false;
         skip_hole(d, t, s, &l4, &dead);
+        clear_ooo(t, s); /* whatever skip_hole left (it stops early on a dead stream) */
     }
 }

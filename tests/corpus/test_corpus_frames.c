@@ -8,6 +8,7 @@
 
 #include "capture/capture.h"
 #include "decode/decode.h"
+#include "support/runcap.h"
 
 static long capinfos_frames(const char *corpus, const char *name)
 {
@@ -43,20 +44,12 @@ Test(corpus, frames_match_capinfos)
         char path[4096], err[256];
         snprintf(path, sizeof path, "%s/%s", dirpath, e->d_name);
         const char *files[] = {path};
-        struct capture_source src;
-        cr_assert(capture_open_files(&src, files, 1, err, sizeof err), "%s", err);
-        struct decoder *dec = decoder_new(NULL, NULL);
-        struct packet pkt;
-        while (capture_next(&src, &pkt) == CAPTURE_OK)
-            decoder_frame(dec, &pkt);
-        decoder_finish(dec);
         struct capture_stats cs;
-        capture_get_stats(&src, &cs);
+        struct decode_stats ds;
+        cr_assert(runcap(files, 1, NULL, &cs, &ds, err, sizeof err), "%s", err);
         cr_expect_eq((long)cs.packets, want, "%s: read %llu frames, capinfos %ld", e->d_name,
                      (unsigned long long)cs.packets, want);
         cr_expect_eq(cs.read_errors, 0, "%s", e->d_name);
-        decoder_free(dec);
-        capture_close(&src);
         checked++;
     }
     closedir(dir);

@@ -12,6 +12,7 @@
 #include "capture/capture.h"
 #include "decode/decode.h"
 #include "decode/sip.h"
+#include "support/runcap.h"
 
 struct got {
     uint64_t frame;
@@ -102,20 +103,14 @@ static void run_case(const char *name)
         files[i] = bufs[i];
     }
 
-    struct capture_source src;
     char err[256];
-    cr_assert(capture_open_files(&src, files, nf, err, sizeof err), "%s", err);
     static struct run r;
     memset(&r, 0, sizeof r);
     struct decode_handlers h = {.udp = collect, .tcp = collect, .sip = collect_sip, .user = &r};
-    struct decoder *dec = decoder_new(NULL, &h);
-    struct packet pkt;
-    while (capture_next(&src, &pkt) == CAPTURE_OK)
-        decoder_frame(dec, &pkt);
-    decoder_finish(dec);
-
     struct capture_stats cs;
-    capture_get_stats(&src, &cs);
+    struct decode_stats dstats;
+    cr_assert(runcap(files, nf, &h, &cs, &dstats, err, sizeof err), "%s", err);
+    const struct decode_stats *ds = &dstats;
     cr_expect_eq(cs.packets, json_integer_value(json_object_get(truth, "frames")), "%s frames",
                  name);
     cr_expect_eq(cs.first_ts, json_integer_value(json_object_get(truth, "first_ns")),
@@ -148,9 +143,6 @@ static void run_case(const char *name)
     }
 
     /* every reason: the truth's count, or zero */
-    struct decode_stats dstats;
-    decoder_get_stats(dec, &dstats);
-    const struct decode_stats *ds = &dstats;
     json_t *errs = json_object_get(truth, "errors");
     for (int reason = 0; reason < DR__COUNT; reason++) {
         const char *rn = decode_reason_name(reason);
@@ -196,8 +188,6 @@ static void run_case(const char *name)
         }
     }
 
-    decoder_free(dec);
-    capture_close(&src);
     json_decref(truth);
 }
 
