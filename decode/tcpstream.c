@@ -489,6 +489,10 @@ static void skip_hole(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
     s->ooo_since = l4->pkt->ts;
 }
 
+/* Should a direction we do not follow yet be followed from this segment? When it starts
+ * with a SIP start line, a WebSocket upgrade or HEP; and when it merely holds "SIP/2.0"
+ * (a capture that began mid-message, the next message starting inside this segment):
+ * the resynchroniser then finds where. */
 static bool worth_following(const struct l4_packet *l4)
 {
     const char *p = (const char *)l4->payload;
@@ -496,7 +500,7 @@ static bool worth_following(const struct l4_packet *l4)
     while (n && (*p == '\r' || *p == '\n'))
         p++, n--;
     return sip_looks_like(p, n) || is_ws_upgrade((const uint8_t *)p, n) ||
-           (n >= 4 && memcmp(p, "HEP3", 4) == 0);
+           (n >= 4 && memcmp(p, "HEP3", 4) == 0) || memmem(p, n, "SIP/2.0", 7) != NULL;
 }
 
 void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet *l4)

@@ -33,7 +33,9 @@ SIP_DEVIATIONS = {
     'tcp_sip': {(8, 'tcp-4'): 'tshark 4.0 does not reassemble out-of-order TCP segments '
                               '(tcp.reassemble_out_of_order is off); an RFC 9293 receiver does',
                 (14, 'tcp-7'): 'tshark reads the junk before tcp-7 as SIP and loses the message; '
-                               'sipscope resynchronises on the next start line'},
+                               'sipscope resynchronises on the next start line',
+                (15, 'tcp-8'): 'the capture starts mid-message: tshark reads the tail as SIP and '
+                               'loses the message that starts inside the same segment'},
 }
 
 

@@ -504,6 +504,11 @@ def case_tcp_sip(out):
     n = b.send(b'GARBAGE that is not SIP\r\nmore of it\r\n' + sip_req('tcp-7'), T(22))
     c.sip_msg(n, 'tcp-7', 'tcp')
     c.error('sip_tcp_resync')
+    # 2b: mid-stream, and the next message starts inside the first captured segment
+    b2 = TcpConn(c, 40006, 5060)
+    n = b2.send(b'xyz\r\nContent-Length: 0\r\n\r\n' + sip_req('tcp-8'), T(25))
+    c.sip_msg(n, 'tcp-8', 'tcp')
+    c.error('sip_tcp_resync')  # the tail before it is skipped, and said so
     # 3: a hole that never fills (the capture lost a segment): after the hole timeout the
     #    messages behind it come out, each with the frame that brought its last byte
     h = TcpConn(c, 40003, 5060)
