@@ -12,6 +12,7 @@
 #include "capture/capture.h"
 #include "cli.h"
 #include "common/log.h"
+#include "correlate/correlate.h"
 #include "decode/decode.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
@@ -35,6 +36,11 @@ static const char analyze_usage[] =
     "\n"
     "Exit status: 0 done, 1 an input could not be read, 2 bad usage.\n";
 
+static json_t *time_or_null(bool have, ptime_t t)
+{
+    return have ? json_real(ptime_to_epoch_s(t)) : json_null();
+}
+
 static volatile int g_stop;
 
 static void on_signal(int sig)
@@ -43,8 +49,17 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
+struct call_out {
+    uint64_t seq;
+    json_t *obj; /* owned */
+};
+
 struct analysis {
     struct decoder *dec;
+    struct correlator *corr;
+    struct call_out *calls; /* owned: ended calls as JSON, for the output */
+    size_t ncalls, capcalls;
+    uint64_t answered;
     struct progress prog;
     struct capture_source *src;
     uint64_t packets;
@@ -99,11 +114,102 @@ static json_t *sdp_json(const struct sip_msg *m)
     return o;
 }
 
+static json_t *str_or_null(const char *s)
+{
+    json_t *j = s ? json_string(s) : NULL;
+    return j ? j : json_null();
+}
+
+static json_t *ms_since(ptime_t from, ptime_t to)
+{
+    return from && to ? json_real((double)((to - from) / 1000) / 1000.0) : json_null();
+}
+
+static json_t *addr_json(const struct call_addr *a)
+{
+    return json_pack("{s:o, s:o, s:o}", "display", str_or_null(a->display), "uri",
+                     str_or_null(a->uri), "user", str_or_null(a->user));
+}
+
+/* A call as OUTPUT.md's calls[] entry. streams, mos_min and issues are null (unknown)
+ * until the RTP and issue layers exist. */
+static json_t *call_json(const struct call *c)
+{
+    char id[32], caller[IP_ADDR_PORT_STRLEN], callee[IP_ADDR_PORT_STRLEN];
+    snprintf(id, sizeof id, "call-%llu", (unsigned long long)c->seq);
+    ip_addr_port_str(&c->caller_ip, c->caller_port, caller, sizeof caller);
+    ip_addr_port_str(&c->callee_ip, c->callee_port, callee, sizeof callee);
+    json_t *codecs = json_array();
+    for (const char *p = c->codecs; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        json_array_append_new(codecs, json_stringn(p, n));
+        p += n + (e ? 1 : 0);
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "call_id", str_or_null(c->call_id));
+    json_object_set_new(o, "legs", json_pack("[{s:o, s:o, s:o}]", "call_id", str_or_null(c->call_id),
+                                             "from_tag", str_or_null(c->from_tag), "to_tag",
+                                             str_or_null(c->to_tag)));
+    json_object_set_new(o, "from", addr_json(&c->from));
+    json_object_set_new(o, "to", addr_json(&c->to));
+    json_object_set_new(o, "caller", json_string(caller));
+    json_object_set_new(o, "callee", json_string(callee));
+    json_object_set_new(o, "state", json_string(call_state_name(c->state)));
+    json_object_set_new(o, "final_status", c->final_status ? json_integer(c->final_status) : json_null());
+    json_object_set_new(o, "reason", str_or_null(c->reason));
+    json_object_set_new(o, "invite_time", time_or_null(true, c->invite_time));
+    json_object_set_new(o, "ringing_time", time_or_null(c->ringing_time, c->ringing_time));
+    json_object_set_new(o, "answer_time", time_or_null(c->answer_time, c->answer_time));
+    json_object_set_new(o, "end_time", time_or_null(c->end_time, c->end_time));
+    json_object_set_new(o, "ended_by", c->ended_by == PARTY_CALLER   ? json_string("caller")
+                                       : c->ended_by == PARTY_CALLEE ? json_string("callee")
+                                                                     : json_null());
+    json_object_set_new(o, "pdd_ms", ms_since(c->invite_time, c->ringing_time));
+    json_object_set_new(o, "setup_ms", ms_since(c->invite_time, c->answer_time));
+    json_object_set_new(o, "duration_s",
+                        c->answer_time && c->end_time
+                            ? json_real((double)((c->end_time - c->answer_time) / 1000) / 1e6)
+                            : json_null());
+    json_object_set_new(o, "messages", json_integer(c->messages));
+    json_object_set_new(o, "retransmissions", json_integer(c->retransmissions));
+    json_object_set_new(o, "codecs", codecs);
+    json_object_set_new(o, "streams", json_null());
+    json_object_set_new(o, "mos_min", json_null());
+    json_object_set_new(o, "issues", json_null());
+    return o;
+}
+
+static void on_call_done(void *user, const struct call *c)
+{
+    struct analysis *a = user;
+    if (a->ncalls == a->capcalls) {
+        size_t cap = a->capcalls ? a->capcalls * 2 : 256;
+        struct call_out *n = realloc(a->calls, cap * sizeof *n);
+        if (!n)
+            return;
+        a->calls = n;
+        a->capcalls = cap;
+    }
+    a->calls[a->ncalls].seq = c->seq;
+    a->calls[a->ncalls++].obj = call_json(c);
+    a->answered += c->answer_time != 0;
+}
+
+static int by_seq(const void *x, const void *y)
+{
+    uint64_t p = ((const struct call_out *)x)->seq, q = ((const struct call_out *)y)->seq;
+    return p < q ? -1 : p > q;
+}
+
 static void on_sip(void *user, const struct sip_event *ev)
 {
     struct analysis *a = user;
     const struct sip_msg *m = ev->msg;
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    struct msg_verdict v;
+    correlate_sip(a->corr, ev, &v);
     if (!a->messages)
         return;
     ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
@@ -128,8 +234,10 @@ static void on_sip(void *user, const struct sip_event *ev)
     } else {
         json_object_set_new(o, "cseq", json_null());
     }
-    json_object_set_new(o, "call", json_null());           /* calls: correlation to come */
-    json_object_set_new(o, "retransmission", json_null()); /* transactions: to come */
+    char cid[32];
+    snprintf(cid, sizeof cid, "call-%llu", (unsigned long long)v.call_seq);
+    json_object_set_new(o, "call", v.call_seq ? json_string(cid) : json_null());
+    json_object_set_new(o, "retransmission", json_boolean(v.retransmission));
     json_object_set_new(o, "sdp", sdp_json(m));
     json_object_set_new(o, "malformed", json_boolean(m->malformed));
     json_object_set_new(o, "error",
@@ -143,11 +251,6 @@ static bool on_packet(void *user, const struct packet *pkt)
     decoder_frame(a->dec, pkt);
     progress_tick(&a->prog, a->src, ++a->packets);
     return true;
-}
-
-static json_t *time_or_null(bool have, ptime_t t)
-{
-    return have ? json_real(ptime_to_epoch_s(t)) : json_null();
 }
 
 static void set_u64(json_t *o, const char *key, uint64_t v)
@@ -209,12 +312,16 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
 }
 
 static int print_json(char **files, int nfiles, const struct capture_stats *cs,
-                      const struct decode_stats *ds, json_t *messages)
+                      const struct decode_stats *ds, json_t *messages, struct analysis *a)
 {
     json_t *root = json_pack("{s:{s:s}, s:o}", "sipscope", "version", SIPSCOPE_VERSION, "capture",
                              capture_json(files, nfiles, cs, ds));
     if (!root)
         return 1;
+    json_t *calls = json_array();
+    for (size_t i = 0; i < a->ncalls; i++)
+        json_array_append(calls, a->calls[i].obj);
+    json_object_set_new(root, "calls", calls);
     if (messages)
         json_object_set(root, "messages", messages);
     /* 16 significant digits: epoch seconds keep their microseconds */
@@ -231,6 +338,35 @@ static void fmt_time(ptime_t t, char *buf, size_t len)
     gmtime_r(&s, &tm);
     size_t n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
     snprintf(buf + n, len - n, ".%06lld UTC", (long long)((t % PTIME_SEC) / 1000));
+}
+
+static void print_calls(const struct analysis *a)
+{
+    if (!a->ncalls)
+        return;
+    printf("\n%-26s %-18s %-18s %-11s %5s %9s %10s\n", "invite (UTC)", "from", "to", "state",
+           "final", "PDD ms", "duration s");
+    for (size_t i = 0; i < a->ncalls; i++) {
+        json_t *c = a->calls[i].obj;
+        char when[64];
+        double t = json_real_value(json_object_get(c, "invite_time"));
+        fmt_time((ptime_t)(t * 1e6) * 1000, when, sizeof when);
+        when[26] = '\0';
+        const char *fu = json_string_value(json_object_get(json_object_get(c, "from"), "user"));
+        const char *tu = json_string_value(json_object_get(json_object_get(c, "to"), "user"));
+        json_t *fs = json_object_get(c, "final_status"), *pdd = json_object_get(c, "pdd_ms");
+        json_t *dur = json_object_get(c, "duration_s");
+        char fsb[8] = "-", pddb[16] = "-", durb[16] = "-";
+        if (json_is_integer(fs))
+            snprintf(fsb, sizeof fsb, "%lld", (long long)json_integer_value(fs));
+        if (json_is_real(pdd))
+            snprintf(pddb, sizeof pddb, "%.0f", json_real_value(pdd));
+        if (json_is_real(dur))
+            snprintf(durb, sizeof durb, "%.1f", json_real_value(dur));
+        printf("%-26s %-18.18s %-18.18s %-11s %5s %9s %10s\n", when, fu ? fu : "-", tu ? tu : "-",
+               json_string_value(json_object_get(c, "state")), fsb, pddb, durb);
+    }
+    printf("%zu calls, %llu answered\n", a->ncalls, (unsigned long long)a->answered);
 }
 
 static void print_text(char **files, int nfiles, const struct capture_stats *cs,
@@ -319,7 +455,8 @@ int cmd_analyze(int argc, char **argv)
     struct analysis a = {.src = &src, .messages = messages && json ? json_array() : NULL};
     struct decode_handlers handlers = {.sip = on_sip, .user = &a};
     a.dec = decoder_new(&cfg, &handlers);
-    if (!a.dec) {
+    a.corr = correlate_new(NULL, on_call_done, &a);
+    if (!a.dec || !a.corr) {
         fputs("sipscope analyze: out of memory\n", stderr);
         capture_close(&src);
         return 1;
@@ -330,6 +467,8 @@ int cmd_analyze(int argc, char **argv)
 
     capture_run(&src, on_packet, &a, &g_stop);
     decoder_finish(a.dec);
+    correlate_finish(a.corr);
+    qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
     progress_done(&a.prog);
     if (g_stop)
         log_warn("interrupted: reporting what was read so far");
@@ -341,10 +480,16 @@ int cmd_analyze(int argc, char **argv)
     const struct decode_stats *ds = &dstats;
     int rc = 0;
     if (json)
-        rc = print_json(files, nfiles, &cs, ds, a.messages);
-    else
+        rc = print_json(files, nfiles, &cs, ds, a.messages, &a);
+    else {
         print_text(files, nfiles, &cs, ds);
+        print_calls(&a);
+    }
     json_decref(a.messages);
+    for (size_t i = 0; i < a.ncalls; i++)
+        json_decref(a.calls[i].obj);
+    free(a.calls);
+    correlate_free(a.corr);
     decoder_free(a.dec);
     capture_close(&src);
     return rc;

@@ -3,7 +3,9 @@
 Each call is a direct UA-to-UA dialog over UDP (RFC 3261 §24.2 style): INVITE with an SDP
 offer, 100, 180, 200 with the answer, ACK, G.711 RTP both ways (20 ms, RFC 3551), an RTCP
 sender report from each side every 5 s (RFC 3550 §6.4.1), BYE and 200. Outcomes other
-than "answered": "busy" (486 + ACK) and "cancelled" (CANCEL, 200, 487, ACK).
+than "answered": "busy" (486 + ACK), "cancelled" (CANCEL, 200, 487, ACK) and
+"answered-retrans" (the INVITE re-sent after T1 = 500 ms without a 100, and the 200 re-sent
+after 500 ms because the ACK is late: RFC 3261 §17.1.1.2, §13.3.1.4).
 Calls are written interleaved in packet-time order; the truth file lists, per call, the
 frames and times of its messages and, per stream, packets sent and lost (dropped here on
 purpose with --loss), so tests know the answer without asking sipscope."""
@@ -93,9 +95,9 @@ class Call:
         s += 'Content-Length: %d\r\n\r\n%s' % (len(body), body)
         return s.encode()
 
-    def _sip(self, t, forward, text, label):
+    def _sip(self, t, forward, text, label, retrans=False):
         flow = self.sig_ab if forward else self.sig_ba
-        msg = dict(time_ns=t, label=label, frame=None,
+        msg = dict(time_ns=t, label=label, frame=None, retransmission=retrans,
                    src='%s:5060' % flow.src, dst='%s:5060' % flow.dst)
         self.truth['messages'].append(msg)
         return (t, flow.frame(text), msg)
@@ -109,7 +111,11 @@ class Call:
         inv_branch = 'z9hG4bK-%s-1' % self.from_tag
         tr = self.truth
         tr['invite_ns'] = t0
+        retrans = self.outcome == 'answered-retrans'
         yield self._sip(t0, True, self._req('INVITE', 1, offer, to_tag=False), 'INVITE')
+        if retrans:  # Timer A: T1 later, the same INVITE again
+            yield self._sip(t0 + 500 * MS, True, self._req('INVITE', 1, offer, to_tag=False), 'INVITE', True)
+            t0 += 500 * MS
         yield self._sip(t0 + 2 * MS, False, self._resp(100, 'Trying', 1, 'INVITE', to_tag=False), '100')
         t_ring = t0 + (300 + rng.randrange(700)) * MS
         yield self._sip(t_ring, False, self._resp(180, 'Ringing', 1, 'INVITE'), '180')
@@ -128,10 +134,14 @@ class Call:
             tr.update(final_status=487, state='cancelled', answer_ns=None, end_ns=t_final)
             return
         yield self._sip(t_final, False, self._resp(200, 'OK', 1, 'INVITE', answer), '200')
+        if retrans:  # no ACK yet: the UAS re-sends its 2xx (RFC 3261 §13.3.1.4)
+            yield self._sip(t_final + 500 * MS, False, self._resp(200, 'OK', 1, 'INVITE', answer), '200', True)
+            t_final += 500 * MS
         yield self._sip(t_final + 1 * MS, True, self._req('ACK', 1, branch='z9hG4bK-%s-ack' % self.from_tag), 'ACK')
         t_media = t_final + 5 * MS
         t_bye = t_media + self.duration
-        tr.update(final_status=200, state='completed', answer_ns=t_final, end_ns=t_bye)
+        tr.update(final_status=200, state='completed',
+                  answer_ns=t_final - (500 * MS if retrans else 0), end_ns=t_bye + 10 * MS)
         media = [self._stream(True, t_media, t_bye), self._stream(False, t_media + 7 * MS, t_bye)]
         for ev in heapq.merge(*media, key=lambda e: e[0]):
             yield ev
@@ -189,7 +199,9 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
     random.seed(seed)  # Flow's IP identification start values
     plan = outcomes or ['answered']
     # calls start evenly so that about `concurrency` are up at any time
-    gap = max(1, int(duration * SEC / max(1, concurrency)))
+    # whole microseconds: the pcap holds microsecond stamps, and the truth must say what
+    # the file holds
+    gap = max(1000, int(duration * SEC / max(1, concurrency)) // 1000 * 1000)
     objs = []
     for i in range(calls):
         outcome = plan[i % len(plan)]

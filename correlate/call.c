@@ -1,0 +1,474 @@
+/* Calls: INVITE dialogs grouped by Call-ID, their state machine and timings; see
+ * correlate.h.
+ *
+ * A call starts at an initial INVITE (no To tag). Responses to INVITE move it while it is
+ * not answered: 18x rings (183 with SDP: early media), 2xx answers, a final failure ends it
+ * by class (RFC 3261 §21). 401/407 leave it waiting for the INVITE with credentials that
+ * usually follows. CANCEL and BYE end it, on the side that sent them (From tag). Calls
+ * live in two lists: active ones by last activity (idle ones end), ended ones by end time
+ * (handed on 64*T1 later, once retransmissions are over). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/list.h"
+#include "correlate_int.h"
+#include "decode/sdp.h"
+
+struct call_int {
+    struct call pub;
+    struct dlist_node node; /* in active (LRU), ended or challenged (both FIFO) */
+    struct dlist *list;     /* the one it is in */
+    uint64_t hash;
+    bool ended;
+    ptime_t release_at;     /* ended: when it is handed on */
+    bool cancel_seen;
+    ptime_t cancel_time;
+};
+
+struct correlator {
+    struct correlate_config cfg;
+    struct htab *calls;
+    /* active: by last activity; ended: waiting 64*T1 for retransmissions; challenged:
+     * answered 401/407, waiting longer for the retry. Each is in release order, so a
+     * sweep only ever looks at list heads. */
+    struct dlist active, ended, challenged;
+    struct txn_table *txns;
+    call_done_fn done;
+    void *user;
+    uint64_t next_seq;
+    struct correlate_stats st;
+};
+
+const char *call_state_name(enum call_state s)
+{
+    static const char *const names[] = {"trying",    "ringing", "early_media", "answered",
+                                        "completed", "cancelled", "busy",      "rejected",
+                                        "failed",    "unfinished"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+}
+
+void correlate_config_default(struct correlate_config *cfg)
+{
+    cfg->max_calls = 200000;
+    cfg->max_transactions = 400000;
+    cfg->linger = 32 * PTIME_SEC; /* 64*T1, RFC 3261 §17.1.1.2 */
+    /* no RFC timer bounds the retry after a challenge; a person typing a password can
+     * take a while (sngrep_aaa in the corpus: 51 s) */
+    cfg->challenge_wait = 300 * PTIME_SEC;
+    cfg->idle = 4 * 3600 * PTIME_SEC;
+    cfg->hash_seed = 0x5ca11ULL;
+}
+
+static bool cid_eq(const void *item, const void *key)
+{
+    const struct call_int *c = item;
+    const struct sv *k = key;
+    return strlen(c->pub.call_id) == k->n && memcmp(c->pub.call_id, k->p, k->n) == 0;
+}
+
+struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
+                                 void *user)
+{
+    struct correlator *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (cfg)
+        c->cfg = *cfg;
+    else
+        correlate_config_default(&c->cfg);
+    c->calls = htab_new(c->cfg.max_calls, cid_eq);
+    c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
+    if (!c->calls || !c->txns) {
+        correlate_free(c);
+        return NULL;
+    }
+    c->done = done;
+    c->user = user;
+    return c;
+}
+
+static char *dup_sv(struct sv v)
+{
+    if (!v.p)
+        return NULL;
+    char *s = malloc(v.n + 1);
+    if (s) {
+        memcpy(s, v.p, v.n);
+        s[v.n] = '\0';
+    }
+    return s;
+}
+
+static void free_call(struct call_int *ci)
+{
+    struct call *c = &ci->pub;
+    free(c->call_id);
+    free(c->from_tag);
+    free(c->to_tag);
+    free(c->from.display);
+    free(c->from.uri);
+    free(c->from.user);
+    free(c->to.display);
+    free(c->to.uri);
+    free(c->to.user);
+    free(c->reason);
+    free(ci);
+}
+
+/* Hands a call on and frees it. */
+static void release(struct correlator *c, struct call_int *ci)
+{
+    dlist_unlink(ci->list, &ci->node);
+    htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, strlen(ci->pub.call_id)});
+    if (ci->pub.state == CALL_ANSWERED)
+        ci->pub.state = CALL_UNFINISHED; /* no BYE: the capture ended or the call went idle */
+    if (c->done)
+        c->done(c->user, &ci->pub);
+    free_call(ci);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(struct call_int *const *)a)->pub.seq, y = (*(struct call_int *const *)b)->pub.seq;
+    return x < y ? -1 : x > y;
+}
+
+void correlate_finish(struct correlator *c)
+{
+    /* handed on in order of first INVITE: collected, sorted once, released */
+    size_t n = htab_count(c->calls), pos = 0, i = 0;
+    struct call_int **all = malloc((n ? n : 1) * sizeof *all), *it;
+    if (!all) {
+        struct dlist *lists[] = {&c->active, &c->ended, &c->challenged};
+        for (int l = 0; l < 3; l++)
+            while (lists[l]->head)
+                release(c, dlist_entry(lists[l]->head, struct call_int, node));
+        return;
+    }
+    while ((it = htab_next(c->calls, &pos)))
+        all[i++] = it;
+    qsort(all, i, sizeof *all, by_seq);
+    for (size_t k = 0; k < i; k++)
+        release(c, all[k]);
+    free(all);
+}
+
+void correlate_free(struct correlator *c)
+{
+    if (!c)
+        return;
+    if (c->calls) {
+        struct dlist *lists[] = {&c->active, &c->ended, &c->challenged};
+        for (int l = 0; l < 3; l++)
+            while (lists[l]->head)
+                release(c, dlist_entry(lists[l]->head, struct call_int, node));
+        htab_free(c->calls);
+    }
+    txn_table_free(c->txns);
+    free(c);
+}
+
+void correlate_get_stats(const struct correlator *c, struct correlate_stats *out)
+{
+    *out = c->st;
+}
+
+static void move(struct call_int *ci, struct dlist *to)
+{
+    dlist_unlink(ci->list, &ci->node);
+    dlist_push_tail(to, &ci->node);
+    ci->list = to;
+}
+
+/* Ends a call: it is handed on after 64*T1, or, challenged, after the retry wait. */
+static void end_call(struct correlator *c, struct call_int *ci, ptime_t now, bool challenged)
+{
+    if (ci->ended)
+        return;
+    move(ci, challenged ? &c->challenged : &c->ended);
+    ci->ended = true;
+    ci->release_at = now + (challenged ? c->cfg.challenge_wait : c->cfg.linger);
+}
+
+static void revive(struct correlator *c, struct call_int *ci)
+{
+    if (!ci->ended)
+        return;
+    move(ci, &c->active);
+    ci->ended = false;
+}
+
+static void sweep_list(struct correlator *c, struct dlist *l, ptime_t now)
+{
+    struct call_int *ci;
+    while (l->head && now > (ci = dlist_entry(l->head, struct call_int, node))->release_at)
+        release(c, ci);
+}
+
+/* Ended calls past their wait, and idle active ones, are handed on. */
+static void sweep(struct correlator *c, ptime_t now)
+{
+    sweep_list(c, &c->ended, now);
+    sweep_list(c, &c->challenged, now);
+    struct call_int *ci;
+    while (c->active.head &&
+           now - (ci = dlist_entry(c->active.head, struct call_int, node))->pub.last_time >
+               c->cfg.idle)
+        release(c, ci);
+}
+
+static void set_addr(struct call_addr *a, const struct sip_header *h, char **tag)
+{
+    struct sip_nameaddr na;
+    struct sip_uri u;
+    bool found;
+    if (!h || !sip_nameaddr_parse(h->value, &na))
+        return;
+    a->display = dup_sv(na.display);
+    a->uri = dup_sv(na.uri);
+    if (sip_uri_parse(na.uri, &u))
+        a->user = dup_sv(u.user);
+    if (tag) {
+        struct sv t = sip_param(na.params, "tag", &found);
+        *tag = t.p && t.n ? dup_sv(t) : NULL;
+    }
+}
+
+static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
+{
+    struct sip_nameaddr na;
+    bool found;
+    const struct sip_header *h = sip_hdr(m, id);
+    if (!h || !sip_nameaddr_parse(h->value, &na))
+        return SV_NULL;
+    return sip_param(na.params, "tag", &found);
+}
+
+/* Codec names of the first audio stream of the message's SDP, comma-separated. */
+static bool sdp_codecs(const struct sip_msg *m, char *out, size_t cap)
+{
+    static struct sdp s; /* large; one analysis thread */
+    struct sv body;
+    if (!sip_body_sdp(m, &body) || !sdp_parse(body.p, body.n, &s))
+        return false;
+    size_t o = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < s.nmedia; i++) {
+        const struct sdp_media *md = &s.media[i];
+        if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
+            continue;
+        for (unsigned k = 0; k < md->nfmt; k++) {
+            const struct sdp_format *f = &md->fmt[k];
+            char name[24];
+            if (f->encoding.p)
+                snprintf(name, sizeof name, "%.*s", (int)(f->encoding.n < 20 ? f->encoding.n : 20),
+                         f->encoding.p);
+            else
+                snprintf(name, sizeof name, "%u", f->pt);
+            int w = snprintf(out + o, cap - o, "%s%s", o ? "," : "", name);
+            if (w < 0 || (size_t)w >= cap - o)
+                break;
+            o += (size_t)w;
+        }
+        break;
+    }
+    return true;
+}
+
+static struct call_int *new_call(struct correlator *c, const struct sip_event *ev, struct sv cid,
+                                 uint64_t h)
+{
+    const struct sip_msg *m = ev->msg;
+    struct call_int *ci = calloc(1, sizeof *ci);
+    if (!ci)
+        return NULL;
+    struct call *p = &ci->pub;
+    ci->hash = h;
+    p->call_id = dup_sv(cid);
+    p->seq = ++c->next_seq;
+    set_addr(&p->from, sip_hdr(m, SIP_H_FROM), &p->from_tag);
+    set_addr(&p->to, sip_hdr(m, SIP_H_TO), NULL);
+    p->caller_ip = ev->l4->src;
+    p->caller_port = ev->l4->sport;
+    p->callee_ip = ev->l4->dst;
+    p->callee_port = ev->l4->dport;
+    p->state = CALL_TRYING;
+    p->invite_time = ev->l4->pkt->ts;
+    p->first_frame = ev->l4->pkt->frame;
+    if (!p->call_id) {
+        free_call(ci);
+        return NULL;
+    }
+    while (!htab_insert(c->calls, h, ci)) {
+        /* full: an ended call makes way first, else the least recently active (counted) */
+        struct dlist_node *n = c->ended.head        ? c->ended.head
+                               : c->challenged.head ? c->challenged.head
+                                                    : c->active.head;
+        if (!n) {
+            free_call(ci);
+            return NULL;
+        }
+        if (n == c->active.head)
+            c->st.evicted_calls++;
+        release(c, dlist_entry(n, struct call_int, node));
+    }
+    dlist_push_tail(&c->active, &ci->node);
+    ci->list = &c->active;
+    c->st.calls++;
+    return ci;
+}
+
+static void on_response(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
+                        struct sv cseq_method)
+{
+    const struct sip_msg *m = ev->msg;
+    struct call *p = &ci->pub;
+    ptime_t now = ev->l4->pkt->ts;
+    int code = m->status;
+
+    if (!sv_eq_cstr(cseq_method, "INVITE"))
+        return;
+    /* after the answer, INVITE responses belong to re-INVITEs: not the call's fate */
+    if (p->state >= CALL_ANSWERED && p->state != CALL_REJECTED)
+        return;
+    if (p->state == CALL_REJECTED && !(p->final_status == 401 || p->final_status == 407))
+        return;
+    if (code < 200) {
+        if (code == 100)
+            return;
+        if (!p->ringing_time)
+            p->ringing_time = now;
+        struct sv body;
+        bool sdp = sip_body_sdp(m, &body);
+        if (sdp && p->state < CALL_EARLY_MEDIA)
+            p->state = CALL_EARLY_MEDIA;
+        else if (p->state == CALL_TRYING)
+            p->state = CALL_RINGING;
+        return;
+    }
+    p->final_status = code;
+    free(p->reason);
+    p->reason = dup_sv(m->reason);
+    if (code < 300) {
+        p->state = CALL_ANSWERED;
+        if (!p->answer_time)
+            p->answer_time = now;
+        struct sv tag = header_tag(m, SIP_H_TO);
+        if (tag.p && tag.n) {
+            free(p->to_tag);
+            p->to_tag = dup_sv(tag);
+        }
+        char codecs[sizeof p->codecs];
+        if (sdp_codecs(m, codecs, sizeof codecs))
+            memcpy(p->codecs, codecs, sizeof codecs);
+        revive(c, ci);
+        return;
+    }
+    if (code == 401 || code == 407)
+        p->challenges++;
+    p->state = (code == 486 || code == 600)            ? CALL_BUSY
+               : code == 487                          ? CALL_CANCELLED
+               : (code >= 500 && code < 600) || code == 408 ? CALL_FAILED
+                                                       : CALL_REJECTED;
+    if (!p->end_time || code == 401 || code == 407)
+        p->end_time = ci->cancel_seen ? ci->cancel_time : now;
+    if (ci->cancel_seen && p->ended_by == PARTY_NONE)
+        p->ended_by = PARTY_CALLER;
+    end_call(c, ci, now, code == 401 || code == 407);
+}
+
+static void on_request(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
+                       bool retrans)
+{
+    const struct sip_msg *m = ev->msg;
+    struct call *p = &ci->pub;
+    ptime_t now = ev->l4->pkt->ts;
+
+    if (retrans)
+        return;
+    if (sv_eq_cstr(m->method, "INVITE")) {
+        struct sv to_tag = header_tag(m, SIP_H_TO);
+        if (!to_tag.p || !to_tag.n) {
+            /* a new initial INVITE on the call: after a 401/407, the one with credentials */
+            if (p->state == CALL_REJECTED && (p->final_status == 401 || p->final_status == 407)) {
+                p->state = CALL_TRYING;
+                p->final_status = 0;
+                p->end_time = 0;
+                revive(c, ci);
+            }
+            if (!p->codecs[0])
+                sdp_codecs(m, p->codecs, sizeof p->codecs);
+            p->has_sdp_offer |= p->codecs[0] != '\0';
+        }
+        return;
+    }
+    if (sv_eq_cstr(m->method, "CANCEL")) {
+        if (p->state < CALL_ANSWERED && !ci->cancel_seen) {
+            ci->cancel_seen = true;
+            ci->cancel_time = now;
+        }
+        return;
+    }
+    if (sv_eq_cstr(m->method, "BYE") && p->state <= CALL_ANSWERED &&
+        p->state != CALL_COMPLETED) {
+        struct sv ft = header_tag(m, SIP_H_FROM);
+        p->ended_by = (ft.p && p->from_tag && strlen(p->from_tag) == ft.n &&
+                       memcmp(p->from_tag, ft.p, ft.n) == 0)
+                          ? PARTY_CALLER
+                          : PARTY_CALLEE;
+        if (p->state == CALL_ANSWERED) {
+            p->state = CALL_COMPLETED;
+            p->end_time = now;
+            end_call(c, ci, now, false);
+        }
+    }
+}
+
+void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_verdict *v)
+{
+    const struct sip_msg *m = ev->msg;
+    ptime_t now = ev->l4->pkt->ts;
+    v->call_seq = 0;
+    v->retransmission = false;
+
+    sweep(c, now);
+    v->retransmission = txn_observe(c->txns, m, now, c->cfg.linger, &c->st.transactions,
+                                    &c->st.evicted_transactions);
+    if (v->retransmission)
+        c->st.retransmissions++;
+
+    const struct sip_header *cidh = sip_hdr(m, SIP_H_CALL_ID);
+    const struct sip_header *cseqh = sip_hdr(m, SIP_H_CSEQ);
+    uint32_t cseq;
+    struct sv cmethod;
+    if (!cidh || !cseqh || !sip_cseq_parse(cseqh->value, &cseq, &cmethod)) {
+        c->st.out_of_dialog++;
+        return;
+    }
+    struct sv cid = cidh->value;
+    uint64_t h = hash_bytes(cid.p, cid.n, c->cfg.hash_seed);
+    struct call_int *ci = htab_find(c->calls, h, &cid);
+    if (!ci) {
+        struct sv to_tag = header_tag(m, SIP_H_TO);
+        bool initial_invite = m->is_request && sv_eq_cstr(m->method, "INVITE") &&
+                              !(to_tag.p && to_tag.n);
+        if (!initial_invite || !(ci = new_call(c, ev, cid, h))) {
+            c->st.out_of_dialog++;
+            return;
+        }
+    }
+    struct call *p = &ci->pub;
+    p->messages++;
+    p->retransmissions += v->retransmission;
+    p->last_frame = ev->l4->pkt->frame;
+    p->last_time = now;
+    if (!ci->ended)
+        dlist_touch(&c->active, &ci->node); /* ended calls keep their place: due by end time */
+    v->call_seq = p->seq;
+    if (m->is_request)
+        on_request(c, ci, ev, v->retransmission);
+    else if (!v->retransmission)
+        on_response(c, ci, ev, cmethod);
+}

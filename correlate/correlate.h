@@ -1,0 +1,103 @@
+/* Correlation: SIP messages into transactions (RFC 3261 §17) and calls (INVITE dialogs
+ * grouped by Call-ID), with their timings, states and final word, on packet time.
+ *
+ * The correlator copies what it keeps (a message's views die with its packet). A call is
+ * handed to the call_done handler once it is over and its retransmission window (64*T1)
+ * has passed, or when the input ends, and is freed after the handler returns: memory
+ * follows concurrent calls, not capture length. Tables are bounded; what a limit drops
+ * is counted. */
+#ifndef SIPSCOPE_CORRELATE_H
+#define SIPSCOPE_CORRELATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/ptime.h"
+#include "decode/decode.h"
+
+enum call_state {
+    CALL_TRYING,      /* INVITE sent, nothing but 100 back */
+    CALL_RINGING,     /* 180, or 183 without SDP */
+    CALL_EARLY_MEDIA, /* 183 (or 18x) with SDP */
+    CALL_ANSWERED,    /* 2xx, no BYE yet */
+    CALL_COMPLETED,   /* answered, then BYE */
+    CALL_CANCELLED,   /* CANCEL / 487 */
+    CALL_BUSY,        /* 486, 600 */
+    CALL_REJECTED,    /* other 4xx and 6xx (401/407 left unanswered included) */
+    CALL_FAILED,      /* 5xx, 408 */
+    CALL_UNFINISHED,  /* answered, no BYE by the end of the input */
+};
+const char *call_state_name(enum call_state s);
+
+enum call_party { PARTY_NONE, PARTY_CALLER, PARTY_CALLEE };
+
+struct call_addr {
+    char *display; /* owned; NULL when none */
+    char *uri;     /* owned */
+    char *user;    /* owned; NULL when none */
+};
+
+struct call {
+    uint64_t seq;              /* 1-based, in order of first INVITE: the output id "call-N" */
+    char *call_id;             /* owned */
+    char *from_tag;            /* owned */
+    char *to_tag;              /* owned; the confirmed (or first early) dialog's, NULL none */
+    struct call_addr from, to;
+    struct ip_addr caller_ip, callee_ip; /* first INVITE's source and destination */
+    uint16_t caller_port, callee_port;
+    enum call_state state;
+    int final_status;          /* final response to the initial INVITE, 0 none */
+    char *reason;              /* owned: its reason phrase, NULL none */
+    ptime_t invite_time;       /* first INVITE */
+    ptime_t ringing_time;      /* first 180/183, 0 none */
+    ptime_t answer_time;       /* first 2xx to the INVITE, 0 none */
+    ptime_t end_time;          /* BYE, CANCEL or the final failure, 0 none */
+    enum call_party ended_by;
+    uint32_t messages, retransmissions;
+    uint32_t challenges;       /* 401/407 to its INVITEs */
+    uint64_t first_frame, last_frame;
+    ptime_t last_time;
+    char codecs[64];           /* from the answered (else offered) SDP, comma-separated */
+    bool has_sdp_offer;
+};
+
+typedef void (*call_done_fn)(void *user, const struct call *c);
+
+struct correlate_config {
+    size_t max_calls;        /* calls tracked at once */
+    size_t max_transactions; /* transactions tracked at once */
+    ptime_t linger;          /* how long an ended call waits for retransmissions (64*T1) */
+    ptime_t challenge_wait;  /* how long a 401/407-challenged call waits for its retry */
+    ptime_t idle;            /* a call with no message for this long is ended */
+    uint64_t hash_seed;
+};
+
+void correlate_config_default(struct correlate_config *cfg);
+
+struct correlate_stats {
+    uint64_t calls;               /* calls created */
+    uint64_t transactions;
+    uint64_t retransmissions;
+    uint64_t evicted_calls;       /* dropped at the limit before they ended */
+    uint64_t evicted_transactions;
+    uint64_t out_of_dialog;       /* messages of no call: OPTIONS, REGISTER... (later layers) */
+};
+
+/* What the correlator says of one message, for the message list. */
+struct msg_verdict {
+    uint64_t call_seq;   /* 0: belongs to no call */
+    bool retransmission;
+};
+
+struct correlator;
+
+struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
+                                 void *user);
+void correlate_free(struct correlator *c);
+void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_verdict *v);
+/* Input ended: every call still held is handed on (answered without BYE: unfinished). */
+void correlate_finish(struct correlator *c);
+void correlate_get_stats(const struct correlator *c, struct correlate_stats *out);
+
+#endif

@@ -1,0 +1,191 @@
+/* SIP transactions (RFC 3261 §17), kept only to tell retransmissions from new messages.
+ *
+ * Key: with an RFC 3261 branch (magic cookie z9hG4bK), branch + sent-by of the top Via +
+ * method, ACK counting as INVITE so that the ACK of a non-2xx final response joins the
+ * INVITE's transaction (§17.2.3) and CANCEL keeping its own (§9.1). Without the cookie,
+ * the RFC 2543 way (§17.2.3, last paragraphs): Call-ID, CSeq number, method, From tag and
+ * the top Via. A request is a retransmission when its transaction has seen that method
+ * (that ACK) before; a response, when its transaction has seen that status code before.
+ * Transactions live until 64*T1 after their last message (packet time). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/list.h"
+#include "correlate_int.h"
+
+#define TXN_STATUSES 8
+
+struct txn {
+    struct dlist_node lru;
+    uint64_t hash;
+    char *key;          /* owned, NUL-terminated */
+    size_t keylen;
+    ptime_t last;
+    bool request_seen, ack_seen;
+    uint8_t nstatus;
+    uint16_t status[TXN_STATUSES];
+};
+
+struct txn_table {
+    struct htab *ht;
+    struct dlist lru;
+    uint64_t seed;
+};
+
+struct txn_key {
+    const char *p;
+    size_t n;
+};
+
+static bool key_eq(const void *item, const void *key)
+{
+    const struct txn *t = item;
+    const struct txn_key *k = key;
+    return t->keylen == k->n && memcmp(t->key, k->p, k->n) == 0;
+}
+
+struct txn_table *txn_table_new(size_t max, uint64_t seed)
+{
+    struct txn_table *t = calloc(1, sizeof *t);
+    if (!t || !(t->ht = htab_new(max, key_eq))) {
+        free(t);
+        return NULL;
+    }
+    t->seed = seed;
+    return t;
+}
+
+static void txn_drop(struct txn_table *t, struct txn *x)
+{
+    dlist_unlink(&t->lru, &x->lru);
+    htab_remove(t->ht, x->hash, &(struct txn_key){x->key, x->keylen});
+    free(x->key);
+    free(x);
+}
+
+void txn_table_free(struct txn_table *t)
+{
+    if (!t)
+        return;
+    while (t->lru.head)
+        txn_drop(t, dlist_entry(t->lru.head, struct txn, lru));
+    htab_free(t->ht);
+    free(t);
+}
+
+/* Appends v to buf at *o (cut at cap), then a separator. */
+static void put(char *buf, size_t cap, size_t *o, struct sv v)
+{
+    size_t n = v.p ? v.n : 0;
+    if (*o + n + 1 > cap)
+        n = cap > *o + 1 ? cap - *o - 1 : 0;
+    memcpy(buf + *o, v.p, n);
+    *o += n;
+    if (*o < cap)
+        buf[(*o)++] = '\x1f';
+}
+
+/* Builds the transaction key into buf; false when the message has no top Via or CSeq. */
+static bool make_key(const struct sip_msg *m, char *buf, size_t cap, size_t *len)
+{
+    const struct sip_header *vh = sip_hdr(m, SIP_H_VIA);
+    const struct sip_header *ch = sip_hdr(m, SIP_H_CSEQ);
+    uint32_t num;
+    struct sv method, item, rest;
+    struct sip_via via;
+    if (!vh || !ch || !sip_cseq_parse(ch->value, &num, &method))
+        return false;
+    rest = vh->value;
+    if (!sip_list_next(&rest, &item) || !sip_via_parse(item, &via))
+        return false;
+    if (sv_eq_cstr(method, "ACK"))
+        method = sv_cstr("INVITE");
+    bool found;
+    struct sv branch = sip_param(via.params, "branch", &found);
+    size_t o = 0;
+    if (branch.n > 7 && memcmp(branch.p, "z9hG4bK", 7) == 0) {
+        char port[8];
+        int pn = snprintf(port, sizeof port, "%u", via.port ? via.port : 5060);
+        put(buf, cap, &o, sv_cstr("3261"));
+        put(buf, cap, &o, branch);
+        put(buf, cap, &o, via.host);
+        put(buf, cap, &o, sv_make(port, (size_t)pn));
+        put(buf, cap, &o, method);
+    } else {
+        const struct sip_header *cid = sip_hdr(m, SIP_H_CALL_ID);
+        const struct sip_header *from = sip_hdr(m, SIP_H_FROM);
+        struct sip_nameaddr na;
+        struct sv tag = SV_NULL;
+        if (from && sip_nameaddr_parse(from->value, &na))
+            tag = sip_param(na.params, "tag", &found);
+        char nb[12];
+        int nl = snprintf(nb, sizeof nb, "%u", num);
+        put(buf, cap, &o, sv_cstr("2543"));
+        put(buf, cap, &o, cid ? cid->value : SV_NULL);
+        put(buf, cap, &o, sv_make(nb, (size_t)nl));
+        put(buf, cap, &o, method);
+        put(buf, cap, &o, tag);
+        put(buf, cap, &o, item);
+    }
+    *len = o;
+    return true;
+}
+
+bool txn_observe(struct txn_table *t, const struct sip_msg *m, ptime_t now, ptime_t linger,
+                 uint64_t *created, uint64_t *evicted)
+{
+    char buf[512];
+    size_t len;
+    struct txn *x;
+
+    while (t->lru.head && now - (x = dlist_entry(t->lru.head, struct txn, lru))->last > linger)
+        txn_drop(t, x);
+    if (!make_key(m, buf, sizeof buf, &len))
+        return false;
+    struct txn_key k = {buf, len};
+    uint64_t h = hash_bytes(buf, len, t->seed);
+    x = htab_find(t->ht, h, &k);
+    if (!x) {
+        if (!(x = calloc(1, sizeof *x)) || !(x->key = malloc(len))) {
+            free(x);
+            return false;
+        }
+        memcpy(x->key, buf, len);
+        x->keylen = len;
+        x->hash = h;
+        while (!htab_insert(t->ht, h, x)) {
+            if (!t->lru.head) {
+                free(x->key);
+                free(x);
+                return false;
+            }
+            txn_drop(t, dlist_entry(t->lru.head, struct txn, lru));
+            (*evicted)++;
+        }
+        dlist_push_tail(&t->lru, &x->lru);
+        (*created)++;
+    } else {
+        dlist_touch(&t->lru, &x->lru);
+    }
+    x->last = now;
+
+    bool again = false;
+    if (m->is_request) {
+        if (sv_eq_cstr(m->method, "ACK")) {
+            again = x->ack_seen;
+            x->ack_seen = true;
+        } else {
+            again = x->request_seen;
+            x->request_seen = true;
+        }
+        return again;
+    }
+    for (unsigned i = 0; i < x->nstatus; i++)
+        if (x->status[i] == m->status)
+            return true;
+    if (x->nstatus < TXN_STATUSES)
+        x->status[x->nstatus++] = (uint16_t)m->status;
+    return false;
+}

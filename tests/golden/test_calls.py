@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Calls end to end on generated captures: every call and every SIP message that
+tests/gen/calls.py wrote must come back as its truth says — Call-ID, state, final status,
+invite/ringing/answer/end times to the microsecond, who hung up, caller and callee,
+users, message count and retransmissions; each message with its call and whether it is
+a retransmission.
+
+Usage: test_calls.py PATH/TO/sipscope"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print('FAIL:', what)
+
+
+def us(ns):
+    return None if ns is None else round(ns / 1000)
+
+
+def secs_us(t):
+    return None if t is None else round(t * 1e6)
+
+
+def run_case(exe, tmp, name, **kw):
+    pcap, tj = os.path.join(tmp, name + '.pcap'), os.path.join(tmp, name + '.json')
+    args = [sys.executable, SIPGEN, 'calls', '-o', pcap, '--truth', tj]
+    for k, v in kw.items():
+        args += ['--' + k, str(v)]
+    subprocess.run(args, check=True, capture_output=True)
+    truth = json.load(open(tj))
+    out = json.loads(subprocess.run([exe, 'analyze', '--json', '--messages', '--no-progress', pcap],
+                                    check=True, capture_output=True, text=True).stdout)
+    calls = {c['call_id']: c for c in out['calls']}
+    check(len(out['calls']) == len(truth['calls']), '%s: %d calls, truth %d' % (name, len(out['calls']), len(truth['calls'])))
+    msgs = {m['frame']: m for m in out['messages']}
+    for t in truth['calls']:
+        c = calls.get(t['call_id'])
+        if not c:
+            check(False, '%s: call %s missing' % (name, t['call_id']))
+            continue
+        w = '%s %s' % (name, t['call_id'])
+        check(c['state'] == t['state'], '%s: state %s, truth %s' % (w, c['state'], t['state']))
+        check(c['final_status'] == t['final_status'], '%s: final %s' % (w, c['final_status']))
+        check(secs_us(c['invite_time']) == us(t['invite_ns']), '%s: invite_time' % w)
+        check(secs_us(c['ringing_time']) == us(t['ringing_ns']), '%s: ringing_time' % w)
+        check(secs_us(c['answer_time']) == us(t['answer_ns']), '%s: answer_time %s vs %s' % (w, secs_us(c['answer_time']), us(t['answer_ns'])))
+        check(secs_us(c['end_time']) == us(t['end_ns']), '%s: end_time %s vs %s' % (w, secs_us(c['end_time']), us(t['end_ns'])))
+        check(c['caller'] == t['caller'] and c['callee'] == t['callee'], '%s: caller/callee' % w)
+        check(c['from']['user'] == t['from_user'] and c['to']['user'] == t['to_user'], '%s: users' % w)
+        check(c['ended_by'] == ('caller' if t['state'] in ('completed', 'cancelled') else None),
+              '%s: ended_by %s' % (w, c['ended_by']))
+        check(c['messages'] == len(t['messages']), '%s: %d messages, truth %d' % (w, c['messages'], len(t['messages'])))
+        nre = sum(m['retransmission'] for m in t['messages'])
+        check(c['retransmissions'] == nre, '%s: %d retransmissions, truth %d' % (w, c['retransmissions'], nre))
+        pdd = (t['ringing_ns'] - t['invite_ns']) / 1e6
+        check(c['pdd_ms'] is not None and abs(c['pdd_ms'] - pdd) < 0.002, '%s: pdd %s vs %s' % (w, c['pdd_ms'], pdd))
+        for m in t['messages']:
+            g = msgs.get(m['frame'])
+            check(g is not None and g['call'] == c['id'] and g['retransmission'] == m['retransmission'],
+                  '%s: frame %d (%s) call %s retransmission %s, truth %s' % (
+                      w, m['frame'], m['label'], g and g['call'], g and g['retransmission'], m['retransmission']))
+    check(len(out['messages']) == truth['sip_messages'], '%s: SIP message count' % name)
+
+
+def main(exe):
+    with tempfile.TemporaryDirectory() as tmp:
+        run_case(exe, tmp, 'mixed', calls=24, duration=6, concurrency=8, seed=11,
+                 outcomes='answered,busy,cancelled,answered-retrans')
+        run_case(exe, tmp, 'lossy', calls=6, duration=4, concurrency=6, seed=12, loss=0.05,
+                 outcomes='answered-retrans,answered')
+    print('%d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1]))
