@@ -28,7 +28,9 @@ static const char analyze_usage[] =
     "Options:\n"
     "  -j, --json          print one JSON document (../shared/OUTPUT.md) instead of text\n"
     "      --messages      with --json: list every SIP message (frame, time, addresses,\n"
-    "                      method or status, Call-ID, CSeq)\n"
+    "                      method or status, Call-ID, CSeq, call, retransmission)\n"
+    "      --max-calls N   calls tracked at once (default 200000); past it the least\n"
+    "                      recently active is ended early and counted in evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
     "      --no-progress   never show it (default: shown when stderr is a terminal)\n"
     "  -v, --verbose       log more (repeat for debug)\n"
@@ -49,17 +51,20 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
+/* An ended call, kept for the output as text (compact JSON, or the text table's line):
+ * a few hundred bytes where a Jansson tree costs kilobytes. */
 struct call_out {
     uint64_t seq;
-    json_t *obj; /* owned */
+    char *text; /* owned */
 };
 
 struct analysis {
     struct decoder *dec;
     struct correlator *corr;
-    struct call_out *calls; /* owned: ended calls as JSON, for the output */
+    struct call_out *calls; /* owned: ended calls, for the output */
     size_t ncalls, capcalls;
     uint64_t answered;
+    bool json;
     struct progress prog;
     struct capture_source *src;
     uint64_t packets;
@@ -181,6 +186,27 @@ static json_t *call_json(const struct call *c)
     return o;
 }
 
+static void fmt_time(ptime_t t, char *buf, size_t len);
+
+/* One line of the text table of calls. */
+static char *call_line(const struct call *c)
+{
+    char when[64], fs[8] = "-", pdd[16] = "-", dur[16] = "-", *line = NULL;
+    fmt_time(c->invite_time, when, sizeof when);
+    when[26] = '\0';
+    if (c->final_status)
+        snprintf(fs, sizeof fs, "%d", c->final_status);
+    if (c->ringing_time)
+        snprintf(pdd, sizeof pdd, "%.0f", (double)(c->ringing_time - c->invite_time) / 1e6);
+    if (c->answer_time && c->end_time)
+        snprintf(dur, sizeof dur, "%.1f", (double)(c->end_time - c->answer_time) / 1e9);
+    if (asprintf(&line, "%-26s %-18.18s %-18.18s %-11s %5s %9s %10s", when,
+                 c->from.user ? c->from.user : "-", c->to.user ? c->to.user : "-",
+                 call_state_name(c->state), fs, pdd, dur) < 0)
+        return NULL;
+    return line;
+}
+
 static void on_call_done(void *user, const struct call *c)
 {
     struct analysis *a = user;
@@ -192,8 +218,18 @@ static void on_call_done(void *user, const struct call *c)
         a->calls = n;
         a->capcalls = cap;
     }
+    char *text;
+    if (a->json) {
+        json_t *o = call_json(c);
+        text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+        json_decref(o);
+    } else {
+        text = call_line(c);
+    }
+    if (!text)
+        return;
     a->calls[a->ncalls].seq = c->seq;
-    a->calls[a->ncalls++].obj = call_json(c);
+    a->calls[a->ncalls++].text = text;
     a->answered += c->answer_time != 0;
 }
 
@@ -259,7 +295,7 @@ static void set_u64(json_t *o, const char *key, uint64_t v)
 }
 
 static json_t *capture_json(char **files, int nfiles, const struct capture_stats *cs,
-                            const struct decode_stats *ds)
+                            const struct decode_stats *ds, const struct correlate_stats *ks)
 {
     json_t *c = json_object();
     json_t *jfiles = json_array();
@@ -291,6 +327,10 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
         set_u64(evicted, "ip_fragments", ds->frag_evicted);
     if (ds->tcp_evicted)
         set_u64(evicted, "tcp_streams", ds->tcp_evicted);
+    if (ks->evicted_calls)
+        set_u64(evicted, "calls", ks->evicted_calls);
+    if (ks->evicted_transactions)
+        set_u64(evicted, "transactions", ks->evicted_transactions);
     json_object_set_new(c, "evicted", evicted);
     set_u64(c, "out_of_order_frames", cs->out_of_order);
 
@@ -311,24 +351,38 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     return c;
 }
 
+/* The document: the capture block built as a tree; calls, already text, written in
+ * between; messages (only with --messages) as a tree again. */
 static int print_json(char **files, int nfiles, const struct capture_stats *cs,
                       const struct decode_stats *ds, json_t *messages, struct analysis *a)
 {
+    struct correlate_stats ks;
+    correlate_get_stats(a->corr, &ks);
     json_t *root = json_pack("{s:{s:s}, s:o}", "sipscope", "version", SIPSCOPE_VERSION, "capture",
-                             capture_json(files, nfiles, cs, ds));
-    if (!root)
-        return 1;
-    json_t *calls = json_array();
-    for (size_t i = 0; i < a->ncalls; i++)
-        json_array_append(calls, a->calls[i].obj);
-    json_object_set_new(root, "calls", calls);
-    if (messages)
-        json_object_set(root, "messages", messages);
-    /* 16 significant digits: epoch seconds keep their microseconds */
-    int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
-    fputc('\n', stdout);
+                             capture_json(files, nfiles, cs, ds, &ks));
+    char *head = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : NULL;
     json_decref(root);
-    return rc == 0 ? 0 : 1;
+    if (!head)
+        return 1;
+    size_t hl = strlen(head);
+    while (hl && head[hl - 1] != '}') /* drop the closing brace: the rest follows */
+        hl--;
+    fwrite(head, 1, hl ? hl - 1 : 0, stdout);
+    free(head);
+    fputs(",\n  \"calls\": [", stdout);
+    for (size_t i = 0; i < a->ncalls; i++)
+        printf("%s\n    %s", i ? "," : "", a->calls[i].text);
+    fputs(a->ncalls ? "\n  ]" : "]", stdout);
+    if (messages) {
+        char *m = json_dumps(messages, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
+        if (m) {
+            fputs(",\n  \"messages\": ", stdout);
+            fputs(m, stdout);
+            free(m);
+        }
+    }
+    fputs("\n}\n", stdout);
+    return ferror(stdout) ? 1 : 0;
 }
 
 static void fmt_time(ptime_t t, char *buf, size_t len)
@@ -346,26 +400,8 @@ static void print_calls(const struct analysis *a)
         return;
     printf("\n%-26s %-18s %-18s %-11s %5s %9s %10s\n", "invite (UTC)", "from", "to", "state",
            "final", "PDD ms", "duration s");
-    for (size_t i = 0; i < a->ncalls; i++) {
-        json_t *c = a->calls[i].obj;
-        char when[64];
-        double t = json_real_value(json_object_get(c, "invite_time"));
-        fmt_time((ptime_t)(t * 1e6) * 1000, when, sizeof when);
-        when[26] = '\0';
-        const char *fu = json_string_value(json_object_get(json_object_get(c, "from"), "user"));
-        const char *tu = json_string_value(json_object_get(json_object_get(c, "to"), "user"));
-        json_t *fs = json_object_get(c, "final_status"), *pdd = json_object_get(c, "pdd_ms");
-        json_t *dur = json_object_get(c, "duration_s");
-        char fsb[8] = "-", pddb[16] = "-", durb[16] = "-";
-        if (json_is_integer(fs))
-            snprintf(fsb, sizeof fsb, "%lld", (long long)json_integer_value(fs));
-        if (json_is_real(pdd))
-            snprintf(pddb, sizeof pddb, "%.0f", json_real_value(pdd));
-        if (json_is_real(dur))
-            snprintf(durb, sizeof durb, "%.1f", json_real_value(dur));
-        printf("%-26s %-18.18s %-18.18s %-11s %5s %9s %10s\n", when, fu ? fu : "-", tu ? tu : "-",
-               json_string_value(json_object_get(c, "state")), fsb, pddb, durb);
-    }
+    for (size_t i = 0; i < a->ncalls; i++)
+        puts(a->calls[i].text);
     printf("%zu calls, %llu answered\n", a->ncalls, (unsigned long long)a->answered);
 }
 
@@ -415,11 +451,13 @@ int cmd_analyze(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},        {"progress", no_argument, NULL, 'P'},
-        {"messages", no_argument, NULL, 'M'},
+        {"messages", no_argument, NULL, 'M'},    {"max-calls", required_argument, NULL, 'C'},
         {"no-progress", no_argument, NULL, 'N'}, {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     bool json = false, messages = false;
+    struct correlate_config kcfg;
+    correlate_config_default(&kcfg);
     int progress = -1, verbose = 0, ch;
 
     optind = 1;
@@ -427,6 +465,17 @@ int cmd_analyze(int argc, char **argv)
         switch (ch) {
         case 'j': json = true; break;
         case 'M': messages = true; break;
+        case 'C': {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || v == 0) {
+                fprintf(stderr, "sipscope analyze: --max-calls wants a positive number\n");
+                return 2;
+            }
+            kcfg.max_calls = (size_t)v;
+            kcfg.max_transactions = (size_t)v * 2;
+            break;
+        }
         case 'P': progress = 1; break;
         case 'N': progress = 0; break;
         case 'v': verbose++; break;
@@ -452,10 +501,11 @@ int cmd_analyze(int argc, char **argv)
 
     struct decode_config cfg;
     decode_config_default(&cfg);
-    struct analysis a = {.src = &src, .messages = messages && json ? json_array() : NULL};
+    struct analysis a = {.src = &src, .messages = messages && json ? json_array() : NULL,
+                         .json = json};
     struct decode_handlers handlers = {.sip = on_sip, .user = &a};
     a.dec = decoder_new(&cfg, &handlers);
-    a.corr = correlate_new(NULL, on_call_done, &a);
+    a.corr = correlate_new(&kcfg, on_call_done, &a);
     if (!a.dec || !a.corr) {
         fputs("sipscope analyze: out of memory\n", stderr);
         capture_close(&src);
@@ -487,7 +537,7 @@ int cmd_analyze(int argc, char **argv)
     }
     json_decref(a.messages);
     for (size_t i = 0; i < a.ncalls; i++)
-        json_decref(a.calls[i].obj);
+        free(a.calls[i].text);
     free(a.calls);
     correlate_free(a.corr);
     decoder_free(a.dec);

@@ -30,10 +30,11 @@ struct call_int {
 struct correlator {
     struct correlate_config cfg;
     struct htab *calls;
-    /* active: by last activity; ended: waiting 64*T1 for retransmissions; challenged:
-     * answered 401/407, waiting longer for the retry. Each is in release order, so a
-     * sweep only ever looks at list heads. */
-    struct dlist active, ended, challenged;
+    /* probation: INVITEs nothing has answered yet, by arrival (what a flood fills, so
+     * evicted first); active: by last activity; ended: waiting 64*T1 for retransmissions;
+     * challenged: answered 401/407, waiting longer for the retry. Each is in release
+     * order, so a sweep only ever looks at list heads. */
+    struct dlist probation, active, ended, challenged;
     struct txn_table *txns;
     call_done_fn done;
     void *user;
@@ -141,8 +142,8 @@ void correlate_finish(struct correlator *c)
     size_t n = htab_count(c->calls), pos = 0, i = 0;
     struct call_int **all = malloc((n ? n : 1) * sizeof *all), *it;
     if (!all) {
-        struct dlist *lists[] = {&c->active, &c->ended, &c->challenged};
-        for (int l = 0; l < 3; l++)
+        struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged};
+        for (int l = 0; l < 4; l++)
             while (lists[l]->head)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         return;
@@ -160,8 +161,8 @@ void correlate_free(struct correlator *c)
     if (!c)
         return;
     if (c->calls) {
-        struct dlist *lists[] = {&c->active, &c->ended, &c->challenged};
-        for (int l = 0; l < 3; l++)
+        struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged};
+        for (int l = 0; l < 4; l++)
             while (lists[l]->head)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         htab_free(c->calls);
@@ -212,11 +213,14 @@ static void sweep(struct correlator *c, ptime_t now)
 {
     sweep_list(c, &c->ended, now);
     sweep_list(c, &c->challenged, now);
-    struct call_int *ci;
-    while (c->active.head &&
-           now - (ci = dlist_entry(c->active.head, struct call_int, node))->pub.last_time >
-               c->cfg.idle)
-        release(c, ci);
+    struct dlist *idle_lists[] = {&c->probation, &c->active};
+    for (int l = 0; l < 2; l++) {
+        struct call_int *ci;
+        while (idle_lists[l]->head &&
+               now - (ci = dlist_entry(idle_lists[l]->head, struct call_int, node))->pub.last_time >
+                   c->cfg.idle)
+            release(c, ci);
+    }
 }
 
 static void set_addr(struct call_addr *a, const struct sip_header *h, char **tag)
@@ -302,20 +306,22 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         return NULL;
     }
     while (!htab_insert(c->calls, h, ci)) {
-        /* full: an ended call makes way first, else the least recently active (counted) */
+        /* full: an ended call makes way first, then the oldest INVITE nothing answered (a
+         * flood's), and only then the least recently active call; the last two counted */
         struct dlist_node *n = c->ended.head        ? c->ended.head
                                : c->challenged.head ? c->challenged.head
+                               : c->probation.head  ? c->probation.head
                                                     : c->active.head;
         if (!n) {
             free_call(ci);
             return NULL;
         }
-        if (n == c->active.head)
+        if (n == c->active.head || n == c->probation.head)
             c->st.evicted_calls++;
         release(c, dlist_entry(n, struct call_int, node));
     }
-    dlist_push_tail(&c->active, &ci->node);
-    ci->list = &c->active;
+    dlist_push_tail(&c->probation, &ci->node);
+    ci->list = &c->probation;
     c->st.calls++;
     return ci;
 }
@@ -464,7 +470,9 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     p->retransmissions += v->retransmission;
     p->last_frame = ev->l4->pkt->frame;
     p->last_time = now;
-    if (!ci->ended)
+    if (ci->list == &c->probation && !m->is_request)
+        move(ci, &c->active); /* something answered: a real call, out of probation */
+    else if (ci->list == &c->active)
         dlist_touch(&c->active, &ci->node); /* ended calls keep their place: due by end time */
     v->call_seq = p->seq;
     if (m->is_request)

@@ -217,3 +217,45 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
                 sip_messages=sum(len(c.truth['messages']) for c in objs),
                 rtp_packets=sum(s['packets'] for c in objs for s in c.truth['streams']),
                 rtcp_packets=sum(s['rtcp_packets'] for c in objs for s in c.truth['streams']))
+
+
+def flood(writer, invites, seed=1, start_ns=1_700_000_000 * SEC, spacing_ns=100_000):
+    """An INVITE flood: `invites` initial INVITEs with unique Call-IDs, never answered, one
+    every spacing_ns, from many sources (a scanner or a toll-fraud burst). In the middle,
+    one well-formed call (INVITE, 100, 180, 200, ACK, BYE, 200) that must still be reported.
+    Returns the truth of that call and the counts."""
+    rng = random.Random(seed)
+    tmpl = ('INVITE sip:%s@198.51.100.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-f%d\r\n'
+            'Max-Forwards: 70\r\nFrom: <sip:100@%s>;tag=f%d\r\nTo: <sip:%s@198.51.100.1>\r\n'
+            'Call-ID: flood-%d-%08x@%s\r\nCSeq: 1 INVITE\r\nContact: <sip:100@%s:5060>\r\n'
+            'User-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n')
+    flows = {}
+    good = Call(0, 0, 0, 'answered', 0, 0, random.Random(seed + 1))
+    good_at = invites // 2
+    t = start_ns
+    frames = 0
+    pending = []
+    for i in range(invites):
+        src = '203.0.%d.%d' % ((i >> 8) & 255, i & 255)
+        f = flows.get(src) or flows.setdefault(src, Flow(src, 5060, '198.51.100.1', 5060))
+        num = '9011%08d' % rng.randrange(10 ** 8)
+        writer(t, f.frame((tmpl % (num, src, i, src, i, num, i, rng.getrandbits(32), src, src)).encode()))
+        frames += 1
+        if i == good_at:
+            good.start = t + spacing_ns // 2
+            good.duration = 2 * SEC
+            pending = list(good.events())
+        while pending and pending[0][0] <= t + spacing_ns:
+            ts, fr, msg = pending.pop(0)
+            frames += 1
+            writer(ts, fr)
+            if msg is not None:
+                msg['frame'] = frames
+        t += spacing_ns
+    for ts, fr, msg in pending:
+        frames += 1
+        writer(ts, fr)
+        if msg is not None:
+            msg['frame'] = frames
+    return dict(frames=frames, invites=invites, good=good.truth,
+                last_invite_ns=start_ns + (invites - 1) * spacing_ns)

@@ -8,6 +8,8 @@
   sipgen.py calls -o FILE.pcap [--truth FILE.json] [--calls N] [--duration S]
                   [--concurrency C] [--loss P] [--seed N] [--outcomes a,b,...]
       SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream
+  sipgen.py flood -o FILE.pcap [--truth FILE.json] [--invites N] [--seed N]
+      an INVITE flood with unique Call-IDs, one well-formed call in the middle
   sipgen.py sample DIR
       the bundled sample: DIR/sample.pcap and DIR/sample.truth.json
 """
@@ -48,6 +50,11 @@ def main(argv):
     k.add_argument('--loss', type=float, default=0.0, help='share of RTP packets dropped')
     k.add_argument('--seed', type=int, default=1)
     k.add_argument('--outcomes', default='answered', help='comma list cycled over the calls: answered,busy,cancelled')
+    f = sub.add_parser('flood')
+    f.add_argument('-o', '--output', required=True)
+    f.add_argument('--truth')
+    f.add_argument('--invites', type=int, default=100000)
+    f.add_argument('--seed', type=int, default=1)
     s = sub.add_parser('sample')
     s.add_argument('dir')
     a = ap.parse_args(argv)
@@ -62,6 +69,13 @@ def main(argv):
                         outcomes=a.outcomes.split(','))
         print('%s: %d frames, %d calls, %d SIP messages, %d RTP packets'
               % (a.output, t['frames'], len(t['calls']), t['sip_messages'], t['rtp_packets']), file=sys.stderr)
+    elif a.cmd == 'flood':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        t = calls_mod.flood(w.write, a.invites, a.seed)
+        w.close()
+        if a.truth:
+            with open(a.truth, 'w') as g:
+                json.dump(t, g, indent=1)
     elif a.cmd == 'sample':
         os.makedirs(a.dir, exist_ok=True)
         write_calls(os.path.join(a.dir, 'sample.pcap'), os.path.join(a.dir, 'sample.truth.json'),

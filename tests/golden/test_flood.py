@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""An INVITE flood with unique Call-IDs (tests/gen/calls.py flood) against a small call
+limit: the limit holds (evicted.calls counts exactly what it dropped), and the one
+well-formed call inside the flood is still reported right, by the generator's truth.
+
+Usage: test_flood.py PATH/TO/sipscope"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
+
+
+def main(exe):
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        pcap, tj = os.path.join(tmp, 'flood.pcap'), os.path.join(tmp, 'flood.json')
+        n, limit = 30000, 500
+        subprocess.run([sys.executable, SIPGEN, 'flood', '-o', pcap, '--truth', tj, '--invites', str(n)],
+                       check=True)
+        truth = json.load(open(tj))
+        j = json.loads(subprocess.run([exe, 'analyze', '--json', '--no-progress', '--max-calls', str(limit), pcap],
+                                      check=True, capture_output=True, text=True).stdout)
+        good = truth['good']
+        # every call past the limit is evicted, counted; the good call too holds a slot, one
+        # that frees itself uncounted if it ends (and so makes way) before the flood does
+        want_evicted = n + 1 - limit - (1 if good['end_ns'] < truth['last_invite_ns'] else 0)
+        checks = [
+            (j['capture']['packets'] == truth['frames'], 'frames'),
+            (len(j['calls']) == n + 1, '%d calls, want %d' % (len(j['calls']), n + 1)),
+            (j['capture']['evicted'].get('calls') == want_evicted,
+             'evicted.calls %s, want %d' % (j['capture']['evicted'].get('calls'), want_evicted)),
+        ]
+        mine = [c for c in j['calls'] if c['call_id'] == good['call_id']]
+        checks.append((len(mine) == 1, 'the well-formed call is reported once'))
+        if mine:
+            c = mine[0]
+            checks += [
+                (c['state'] == 'completed' and c['final_status'] == 200, 'its state %s' % c['state']),
+                (round(c['answer_time'] * 1e6) == round(good['answer_ns'] / 1000), 'its answer time'),
+                (round(c['end_time'] * 1e6) == round(good['end_ns'] / 1000), 'its end time'),
+                (c['messages'] == len(good['messages']), 'its messages'),
+            ]
+        flood_states = {c['state'] for c in j['calls'] if c['call_id'] != good['call_id']}
+        checks.append((flood_states == {'trying'}, 'flood calls are all trying: %s' % flood_states))
+        for ok, what in checks:
+            passed += ok
+            failed += not ok
+            if not ok:
+                print('FAIL:', what)
+    print('%d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1]))
