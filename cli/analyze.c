@@ -63,6 +63,9 @@ struct analysis {
     struct correlator *corr;
     struct call_out *calls; /* owned: ended calls, for the output */
     size_t ncalls, capcalls;
+    struct call_out *regs;  /* owned: registrations as compact JSON */
+    size_t nregs, capregs;
+    uint64_t reg_registered, reg_failed, reg_challenged;
     uint64_t answered;
     bool json;
     struct progress prog;
@@ -207,17 +210,28 @@ static char *call_line(const struct call *c)
     return line;
 }
 
+static bool push_out(struct call_out **v, size_t *n, size_t *cap, uint64_t seq, char *text)
+{
+    if (!text)
+        return false;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        struct call_out *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv) {
+            free(text);
+            return false;
+        }
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[*n].seq = seq;
+    (*v)[(*n)++].text = text;
+    return true;
+}
+
 static void on_call_done(void *user, const struct call *c)
 {
     struct analysis *a = user;
-    if (a->ncalls == a->capcalls) {
-        size_t cap = a->capcalls ? a->capcalls * 2 : 256;
-        struct call_out *n = realloc(a->calls, cap * sizeof *n);
-        if (!n)
-            return;
-        a->calls = n;
-        a->capcalls = cap;
-    }
     char *text;
     if (a->json) {
         json_t *o = call_json(c);
@@ -226,11 +240,39 @@ static void on_call_done(void *user, const struct call *c)
     } else {
         text = call_line(c);
     }
-    if (!text)
-        return;
-    a->calls[a->ncalls].seq = c->seq;
-    a->calls[a->ncalls++].text = text;
-    a->answered += c->answer_time != 0;
+    if (push_out(&a->calls, &a->ncalls, &a->capcalls, c->seq, text))
+        a->answered += c->answer_time != 0;
+}
+
+/* A registration as OUTPUT.md's registrations[] entry (call_id, user_agent and expired
+ * added). */
+static void on_reg_done(void *user, const struct registration *r)
+{
+    struct analysis *a = user;
+    char src[IP_ADDR_PORT_STRLEN], reg[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&r->source, r->source_port, src, sizeof src);
+    ip_addr_port_str(&r->registrar, r->registrar_port, reg, sizeof reg);
+    json_t *o = json_object();
+    json_object_set_new(o, "aor", str_or_null(r->aor));
+    json_object_set_new(o, "contact", str_or_null(r->contact));
+    json_object_set_new(o, "source", json_string(src));
+    json_object_set_new(o, "registrar", json_string(reg));
+    json_object_set_new(o, "first_time", time_or_null(true, r->first_time));
+    json_object_set_new(o, "last_time", time_or_null(true, r->last_time));
+    json_object_set_new(o, "expires_s", r->expires_s >= 0 ? json_integer(r->expires_s) : json_null());
+    json_object_set_new(o, "state", json_string(reg_state_name(r->state)));
+    json_object_set_new(o, "final_status", r->final_status ? json_integer(r->final_status) : json_null());
+    json_object_set_new(o, "challenges", json_integer(r->challenges));
+    json_object_set_new(o, "attempts", json_integer(r->attempts));
+    json_object_set_new(o, "call_id", str_or_null(r->call_id));
+    json_object_set_new(o, "user_agent", str_or_null(r->user_agent));
+    json_object_set_new(o, "expired", json_boolean(r->expired));
+    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    json_decref(o);
+    push_out(&a->regs, &a->nregs, &a->capregs, r->seq, text);
+    a->reg_registered += r->state == REG_REGISTERED;
+    a->reg_failed += r->state == REG_FAILED;
+    a->reg_challenged += r->state == REG_CHALLENGED;
 }
 
 static int by_seq(const void *x, const void *y)
@@ -373,6 +415,10 @@ static int print_json(char **files, int nfiles, const struct capture_stats *cs,
     for (size_t i = 0; i < a->ncalls; i++)
         printf("%s\n    %s", i ? "," : "", a->calls[i].text);
     fputs(a->ncalls ? "\n  ]" : "]", stdout);
+    fputs(",\n  \"registrations\": [", stdout);
+    for (size_t i = 0; i < a->nregs; i++)
+        printf("%s\n    %s", i ? "," : "", a->regs[i].text);
+    fputs(a->nregs ? "\n  ]" : "]", stdout);
     if (messages) {
         char *m = json_dumps(messages, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
         if (m) {
@@ -403,6 +449,14 @@ static void print_calls(const struct analysis *a)
     for (size_t i = 0; i < a->ncalls; i++)
         puts(a->calls[i].text);
     printf("%zu calls, %llu answered\n", a->ncalls, (unsigned long long)a->answered);
+}
+
+static void print_regs(const struct analysis *a)
+{
+    if (a->nregs)
+        printf("%zu registrations: %llu registered, %llu challenged, %llu failed\n", a->nregs,
+               (unsigned long long)a->reg_registered, (unsigned long long)a->reg_challenged,
+               (unsigned long long)a->reg_failed);
 }
 
 static void print_text(char **files, int nfiles, const struct capture_stats *cs,
@@ -506,6 +560,8 @@ int cmd_analyze(int argc, char **argv)
     struct decode_handlers handlers = {.sip = on_sip, .user = &a};
     a.dec = decoder_new(&cfg, &handlers);
     a.corr = correlate_new(&kcfg, on_call_done, &a);
+    if (a.corr)
+        correlate_on_registration(a.corr, on_reg_done);
     if (!a.dec || !a.corr) {
         fputs("sipscope analyze: out of memory\n", stderr);
         capture_close(&src);
@@ -534,11 +590,15 @@ int cmd_analyze(int argc, char **argv)
     else {
         print_text(files, nfiles, &cs, ds);
         print_calls(&a);
+        print_regs(&a);
     }
     json_decref(a.messages);
     for (size_t i = 0; i < a.ncalls; i++)
         free(a.calls[i].text);
     free(a.calls);
+    for (size_t i = 0; i < a.nregs; i++)
+        free(a.regs[i].text);
+    free(a.regs);
     correlate_free(a.corr);
     decoder_free(a.dec);
     capture_close(&src);

@@ -36,6 +36,8 @@ struct correlator {
      * order, so a sweep only ever looks at list heads. */
     struct dlist probation, active, ended, challenged;
     struct txn_table *txns;
+    struct reg_table *regs;
+    ptime_t last_time;      /* of the last message: the input's end for expiry checks */
     call_done_fn done;
     void *user;
     uint64_t next_seq;
@@ -54,6 +56,7 @@ void correlate_config_default(struct correlate_config *cfg)
 {
     cfg->max_calls = 200000;
     cfg->max_transactions = 400000;
+    cfg->max_registrations = 100000;
     cfg->linger = 32 * PTIME_SEC; /* 64*T1, RFC 3261 §17.1.1.2 */
     /* no RFC timer bounds the retry after a challenge; a person typing a password can
      * take a while (sngrep_aaa in the corpus: 51 s) */
@@ -81,7 +84,8 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
         correlate_config_default(&c->cfg);
     c->calls = htab_new(c->cfg.max_calls, cid_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
-    if (!c->calls || !c->txns) {
+    c->regs = reg_table_new(c->cfg.max_registrations, c->cfg.hash_seed);
+    if (!c->calls || !c->txns || !c->regs) {
         correlate_free(c);
         return NULL;
     }
@@ -136,8 +140,14 @@ static int by_seq(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+void correlate_on_registration(struct correlator *c, reg_done_fn fn)
+{
+    reg_table_on_done(c->regs, fn, c->user);
+}
+
 void correlate_finish(struct correlator *c)
 {
+    reg_table_finish(c->regs, c->last_time);
     /* handed on in order of first INVITE: collected, sorted once, released */
     size_t n = htab_count(c->calls), pos = 0, i = 0;
     struct call_int **all = malloc((n ? n : 1) * sizeof *all), *it;
@@ -168,6 +178,7 @@ void correlate_free(struct correlator *c)
         htab_free(c->calls);
     }
     txn_table_free(c->txns);
+    reg_table_free(c->regs);
     free(c);
 }
 
@@ -437,6 +448,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     const struct sip_msg *m = ev->msg;
     ptime_t now = ev->l4->pkt->ts;
     v->call_seq = 0;
+    v->reg_seq = 0;
     v->retransmission = false;
 
     sweep(c, now);
@@ -445,12 +457,21 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     if (v->retransmission)
         c->st.retransmissions++;
 
+    if (now > c->last_time)
+        c->last_time = now;
     const struct sip_header *cidh = sip_hdr(m, SIP_H_CALL_ID);
     const struct sip_header *cseqh = sip_hdr(m, SIP_H_CSEQ);
     uint32_t cseq;
     struct sv cmethod;
     if (!cidh || !cseqh || !sip_cseq_parse(cseqh->value, &cseq, &cmethod)) {
         c->st.out_of_dialog++;
+        return;
+    }
+    if (sv_eq_cstr(cmethod, "REGISTER")) {
+        v->reg_seq = reg_observe(c->regs, ev, v->retransmission, &c->st.registrations,
+                                 &c->st.evicted_registrations);
+        if (!v->reg_seq)
+            c->st.out_of_dialog++;
         return;
     }
     struct sv cid = cidh->value;

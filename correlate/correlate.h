@@ -64,9 +64,33 @@ struct call {
 
 typedef void (*call_done_fn)(void *user, const struct call *c);
 
+enum reg_state { REG_PENDING, REG_CHALLENGED, REG_REGISTERED, REG_UNREGISTERED, REG_FAILED };
+const char *reg_state_name(enum reg_state s);
+
+/* One binding: an AoR (To of the REGISTER) with one Contact, as a registrar sees it. */
+struct registration {
+    uint64_t seq;
+    char *aor;                 /* owned */
+    char *contact;             /* owned; NULL for a query (no Contact) or "*" removal */
+    char *call_id;             /* owned: the REGISTERs' Call-ID (RFC 3261 §10.2.4: reused) */
+    char *user_agent;          /* owned; NULL when none */
+    struct ip_addr source, registrar;
+    uint16_t source_port, registrar_port;
+    ptime_t first_time, last_time;
+    ptime_t registered_at;     /* last 2xx that granted the binding */
+    int64_t expires_s;         /* granted (2xx), else asked for; -1 unknown */
+    bool expired;              /* granted, then not refreshed in time (packet time) */
+    enum reg_state state;
+    int final_status;          /* last final response, 0 none */
+    uint32_t challenges, attempts;
+};
+
+typedef void (*reg_done_fn)(void *user, const struct registration *r);
+
 struct correlate_config {
     size_t max_calls;        /* calls tracked at once */
     size_t max_transactions; /* transactions tracked at once */
+    size_t max_registrations;
     ptime_t linger;          /* how long an ended call waits for retransmissions (64*T1) */
     ptime_t challenge_wait;  /* how long a 401/407-challenged call waits for its retry */
     ptime_t idle;            /* a call with no message for this long is ended */
@@ -81,12 +105,15 @@ struct correlate_stats {
     uint64_t retransmissions;
     uint64_t evicted_calls;       /* dropped at the limit before they ended */
     uint64_t evicted_transactions;
-    uint64_t out_of_dialog;       /* messages of no call: OPTIONS, REGISTER... (later layers) */
+    uint64_t out_of_dialog;       /* messages of no call and no registration: OPTIONS... */
+    uint64_t registrations;
+    uint64_t evicted_registrations;
 };
 
 /* What the correlator says of one message, for the message list. */
 struct msg_verdict {
     uint64_t call_seq;   /* 0: belongs to no call */
+    uint64_t reg_seq;    /* 0: belongs to no registration */
     bool retransmission;
 };
 
@@ -94,6 +121,8 @@ struct correlator;
 
 struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
                                  void *user);
+/* Registrations are handed on when the input ends (or when evicted at the limit). */
+void correlate_on_registration(struct correlator *c, reg_done_fn fn);
 void correlate_free(struct correlator *c);
 void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_verdict *v);
 /* Input ended: every call still held is handed on (answered without BYE: unfinished). */

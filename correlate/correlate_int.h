@@ -13,4 +13,14 @@ void txn_table_free(struct txn_table *t);
 bool txn_observe(struct txn_table *t, const struct sip_msg *m, ptime_t now, ptime_t linger,
                  uint64_t *created, uint64_t *evicted);
 
+struct reg_table;
+struct reg_table *reg_table_new(size_t max, uint64_t seed);
+void reg_table_on_done(struct reg_table *t, reg_done_fn fn, void *user);
+/* Hands every binding on, in order of first REGISTER; `end` is the input's last time. */
+void reg_table_finish(struct reg_table *t, ptime_t end);
+void reg_table_free(struct reg_table *t);
+/* A REGISTER or a response to one: returns the binding's seq, 0 when none. */
+uint64_t reg_observe(struct reg_table *t, const struct sip_event *ev, bool retrans,
+                     uint64_t *created, uint64_t *evicted);
+
 #endif

@@ -10,6 +10,8 @@
       SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream
   sipgen.py flood -o FILE.pcap [--truth FILE.json] [--invites N] [--seed N]
       an INVITE flood with unique Call-IDs, one well-formed call in the middle
+  sipgen.py registrations -o FILE.pcap --truth FILE.json
+      REGISTER flows with known outcomes (challenge, unregister, failure, loop, expiry)
   sipgen.py sample DIR
       the bundled sample: DIR/sample.pcap and DIR/sample.truth.json
 """
@@ -22,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import calls as calls_mod  # noqa: E402
 import decode_cases  # noqa: E402
+import registrations  # noqa: E402
 from pcapwrite import LT_ETHERNET, PcapWriter  # noqa: E402
 
 
@@ -55,6 +58,9 @@ def main(argv):
     f.add_argument('--truth')
     f.add_argument('--invites', type=int, default=100000)
     f.add_argument('--seed', type=int, default=1)
+    r = sub.add_parser('registrations')
+    r.add_argument('-o', '--output', required=True)
+    r.add_argument('--truth', required=True)
     s = sub.add_parser('sample')
     s.add_argument('dir')
     a = ap.parse_args(argv)
@@ -76,6 +82,12 @@ def main(argv):
         if a.truth:
             with open(a.truth, 'w') as g:
                 json.dump(t, g, indent=1)
+    elif a.cmd == 'registrations':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        t = registrations.generate(w.write)
+        w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
     elif a.cmd == 'sample':
         os.makedirs(a.dir, exist_ok=True)
         write_calls(os.path.join(a.dir, 'sample.pcap'), os.path.join(a.dir, 'sample.truth.json'),
