@@ -16,7 +16,7 @@
 #include "decode/decode.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
-#include "progress.h"
+#include "pipeline.h"
 #include "sipscope_config.h"
 
 static const char analyze_usage[] =
@@ -43,14 +43,6 @@ static json_t *time_or_null(bool have, ptime_t t)
     return have ? json_real(ptime_to_epoch_s(t)) : json_null();
 }
 
-static volatile int g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 /* An ended call, kept for the output as text (compact JSON, or the text table's line):
  * a few hundred bytes where a Jansson tree costs kilobytes. */
 struct call_out {
@@ -59,8 +51,6 @@ struct call_out {
 };
 
 struct analysis {
-    struct decoder *dec;
-    struct correlator *corr;
     struct call_out *calls; /* owned: ended calls, for the output */
     size_t ncalls, capcalls;
     struct call_out *regs;  /* owned: registrations as compact JSON */
@@ -68,9 +58,6 @@ struct analysis {
     uint64_t reg_registered, reg_failed, reg_challenged;
     uint64_t answered;
     bool json;
-    struct progress prog;
-    struct capture_source *src;
-    uint64_t packets;
     json_t *messages; /* with --messages; owned */
 };
 
@@ -281,13 +268,12 @@ static int by_seq(const void *x, const void *y)
     return p < q ? -1 : p > q;
 }
 
-static void on_sip(void *user, const struct sip_event *ev)
+static void on_sip(void *user, const struct sip_event *ev, const struct msg_verdict *vp)
 {
     struct analysis *a = user;
     const struct sip_msg *m = ev->msg;
+    const struct msg_verdict v = *vp;
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
-    struct msg_verdict v;
-    correlate_sip(a->corr, ev, &v);
     if (!a->messages)
         return;
     ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
@@ -321,14 +307,6 @@ static void on_sip(void *user, const struct sip_event *ev)
     json_object_set_new(o, "error",
                         m->malformed ? json_string(decode_reason_name(m->error)) : json_null());
     json_array_append_new(a->messages, o);
-}
-
-static bool on_packet(void *user, const struct packet *pkt)
-{
-    struct analysis *a = user;
-    decoder_frame(a->dec, pkt);
-    progress_tick(&a->prog, a->src, ++a->packets);
-    return true;
 }
 
 static void set_u64(json_t *o, const char *key, uint64_t v)
@@ -395,13 +373,11 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
 
 /* The document: the capture block built as a tree; calls, already text, written in
  * between; messages (only with --messages) as a tree again. */
-static int print_json(char **files, int nfiles, const struct capture_stats *cs,
-                      const struct decode_stats *ds, json_t *messages, struct analysis *a)
+static int print_json(char **files, int nfiles, const struct pipeline_result *res,
+                      json_t *messages, struct analysis *a)
 {
-    struct correlate_stats ks;
-    correlate_get_stats(a->corr, &ks);
     json_t *root = json_pack("{s:{s:s}, s:o}", "sipscope", "version", SIPSCOPE_VERSION, "capture",
-                             capture_json(files, nfiles, cs, ds, &ks));
+                             capture_json(files, nfiles, &res->cs, &res->ds, &res->ks));
     char *head = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : NULL;
     json_decref(root);
     if (!head)
@@ -546,49 +522,26 @@ int cmd_analyze(int argc, char **argv)
 
     char **files = argv + optind;
     int nfiles = argc - optind;
-    struct capture_source src;
+    struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json};
+    struct pipeline_handlers h = {.sip = on_sip, .call = on_call_done, .reg = on_reg_done,
+                                  .user = &a};
+    struct pipeline_result res;
     char err[512];
-    if (!capture_open_files(&src, (const char *const *)files, (size_t)nfiles, err, sizeof err)) {
+    if (pipeline_run(files, nfiles, &kcfg, &h, progress < 0 ? isatty(STDERR_FILENO) : progress,
+                     &res, err, sizeof err)) {
         fprintf(stderr, "sipscope analyze: %s\n", err);
+        json_decref(a.messages);
         return 1;
     }
-
-    struct decode_config cfg;
-    decode_config_default(&cfg);
-    struct analysis a = {.src = &src, .messages = messages && json ? json_array() : NULL,
-                         .json = json};
-    struct decode_handlers handlers = {.sip = on_sip, .user = &a};
-    a.dec = decoder_new(&cfg, &handlers);
-    a.corr = correlate_new(&kcfg, on_call_done, &a);
-    if (a.corr)
-        correlate_on_registration(a.corr, on_reg_done);
-    if (!a.dec || !a.corr) {
-        fputs("sipscope analyze: out of memory\n", stderr);
-        capture_close(&src);
-        return 1;
-    }
-    progress_init(&a.prog, progress < 0 ? isatty(STDERR_FILENO) : progress);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-
-    capture_run(&src, on_packet, &a, &g_stop);
-    decoder_finish(a.dec);
-    correlate_finish(a.corr);
-    qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
-    progress_done(&a.prog);
-    if (g_stop)
+    if (res.interrupted)
         log_warn("interrupted: reporting what was read so far");
+    qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
 
-    struct capture_stats cs;
-    capture_get_stats(&src, &cs);
-    struct decode_stats dstats;
-    decoder_get_stats(a.dec, &dstats);
-    const struct decode_stats *ds = &dstats;
     int rc = 0;
-    if (json)
-        rc = print_json(files, nfiles, &cs, ds, a.messages, &a);
-    else {
-        print_text(files, nfiles, &cs, ds);
+    if (json) {
+        rc = print_json(files, nfiles, &res, a.messages, &a);
+    } else {
+        print_text(files, nfiles, &res.cs, &res.ds);
         print_calls(&a);
         print_regs(&a);
     }
@@ -599,8 +552,5 @@ int cmd_analyze(int argc, char **argv)
     for (size_t i = 0; i < a.nregs; i++)
         free(a.regs[i].text);
     free(a.regs);
-    correlate_free(a.corr);
-    decoder_free(a.dec);
-    capture_close(&src);
     return rc;
 }

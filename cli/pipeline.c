@@ -1,0 +1,85 @@
+/* See pipeline.h. */
+#include "pipeline.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "progress.h"
+
+static volatile int g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+struct run {
+    const struct pipeline_handlers *h;
+    struct decoder *dec;
+    struct correlator *corr;
+    struct progress prog;
+    struct capture_source *src;
+    uint64_t packets;
+};
+
+static bool on_packet(void *user, const struct packet *pkt)
+{
+    struct run *r = user;
+    decoder_frame(r->dec, pkt);
+    progress_tick(&r->prog, r->src, ++r->packets);
+    return true;
+}
+
+static void on_sip(void *user, const struct sip_event *ev)
+{
+    struct run *r = user;
+    struct msg_verdict v;
+    correlate_sip(r->corr, ev, &v);
+    if (r->h->sip)
+        r->h->sip(r->h->user, ev, &v);
+}
+
+int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
+                 const struct pipeline_handlers *h, bool progress, struct pipeline_result *out,
+                 char *err, size_t errlen)
+{
+    struct capture_source src;
+    memset(out, 0, sizeof *out);
+    if (!capture_open_files(&src, (const char *const *)files, (size_t)nfiles, err, errlen))
+        return 1;
+    struct run r = {.h = h, .src = &src};
+    struct decode_config dcfg;
+    decode_config_default(&dcfg);
+    struct decode_handlers dh = {.sip = on_sip, .user = &r};
+    r.dec = decoder_new(&dcfg, &dh);
+    r.corr = correlate_new(kcfg, h->call, h->user);
+    if (!r.dec || !r.corr) {
+        snprintf(err, errlen, "out of memory");
+        decoder_free(r.dec);
+        correlate_free(r.corr);
+        capture_close(&src);
+        return 1;
+    }
+    if (h->reg)
+        correlate_on_registration(r.corr, h->reg);
+    progress_init(&r.prog, progress);
+    g_stop = 0;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    capture_run(&src, on_packet, &r, &g_stop);
+    decoder_finish(r.dec);
+    correlate_finish(r.corr);
+    progress_done(&r.prog);
+
+    out->interrupted = g_stop != 0;
+    capture_get_stats(&src, &out->cs);
+    decoder_get_stats(r.dec, &out->ds);
+    correlate_get_stats(r.corr, &out->ks);
+    correlate_free(r.corr);
+    decoder_free(r.dec);
+    capture_close(&src);
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* The analysis run that every subcommand shares: inputs through capture/, decode/ and
+ * correlate/, with the caller's handlers for messages, ended calls and registrations. */
+#ifndef SIPSCOPE_PIPELINE_H
+#define SIPSCOPE_PIPELINE_H
+
+#include <stdbool.h>
+
+#include "capture/capture.h"
+#include "correlate/correlate.h"
+#include "decode/decode.h"
+
+struct pipeline_handlers {
+    void (*sip)(void *user, const struct sip_event *ev, const struct msg_verdict *v);
+    call_done_fn call;
+    reg_done_fn reg;
+    void *user;
+};
+
+struct pipeline_result {
+    struct capture_stats cs;
+    struct decode_stats ds;
+    struct correlate_stats ks;
+    bool interrupted; /* SIGINT/SIGTERM: what was read so far */
+};
+
+/* Runs the whole analysis. Returns 0, or 1 when an input cannot be opened or memory runs
+ * out (err says why). progress: show the progress line on stderr. */
+int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
+                 const struct pipeline_handlers *h, bool progress, struct pipeline_result *out,
+                 char *err, size_t errlen);
+
+#endif
