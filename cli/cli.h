@@ -3,5 +3,6 @@
 #define SIPSCOPE_CLI_H
 
 int cmd_analyze(int argc, char **argv);
+int cmd_ladder(int argc, char **argv);
 
 #endif

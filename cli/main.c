@@ -13,6 +13,7 @@ static const char usage[] =
     "Commands:\n"
     "  analyze FILE...   read pcap/pcapng files (\"-\" for stdin), merged in time order,\n"
     "                    and report what they hold (text, or JSON with --json)\n"
+    "  ladder FILE... CALL  draw one call's message ladder in the terminal\n"
     "  help              this text\n"
     "  version           print the version\n"
     "\n"
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "analyze"))
         return cmd_analyze(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ladder"))
+        return cmd_ladder(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;
