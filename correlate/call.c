@@ -25,6 +25,7 @@ struct call_int {
     ptime_t release_at;     /* ended: when it is handed on */
     bool cancel_seen;
     ptime_t cancel_time;
+    bool timed_out;
 };
 
 struct correlator {
@@ -134,6 +135,8 @@ static void release(struct correlator *c, struct call_int *ci)
     free_call(ci);
 }
 
+static void sweep(struct correlator *c, ptime_t now);
+
 static int by_seq(const void *a, const void *b)
 {
     uint64_t x = (*(struct call_int *const *)a)->pub.seq, y = (*(struct call_int *const *)b)->pub.seq;
@@ -148,6 +151,7 @@ void correlate_on_registration(struct correlator *c, reg_done_fn fn)
 void correlate_finish(struct correlator *c)
 {
     reg_table_finish(c->regs, c->last_time);
+    sweep(c, c->last_time); /* Timer B and the waits, judged at the last message seen */
     /* handed on in order of first INVITE: collected, sorted once, released */
     size_t n = htab_count(c->calls), pos = 0, i = 0;
     struct call_int **all = malloc((n ? n : 1) * sizeof *all), *it;
@@ -219,11 +223,22 @@ static void sweep_list(struct correlator *c, struct dlist *l, ptime_t now)
         release(c, ci);
 }
 
-/* Ended calls past their wait, and idle active ones, are handed on. */
+/* Ended calls past their wait, and idle active ones, are handed on. An INVITE nothing
+ * answered (not even 100) within 64*T1 of its last copy failed: Timer B, RFC 3261
+ * §17.1.1.2; the probation list is in arrival order, so only its head is looked at. */
 static void sweep(struct correlator *c, ptime_t now)
 {
     sweep_list(c, &c->ended, now);
     sweep_list(c, &c->challenged, now);
+    struct call_int *pi;
+    while (c->probation.head &&
+           now - (pi = dlist_entry(c->probation.head, struct call_int, node))->pub.last_time >
+               c->cfg.linger) {
+        pi->pub.state = CALL_FAILED;
+        pi->timed_out = true;
+        pi->pub.end_time = pi->pub.last_time + c->cfg.linger;
+        release(c, pi);
+    }
     struct dlist *idle_lists[] = {&c->probation, &c->active};
     for (int l = 0; l < 2; l++) {
         struct call_int *ci;

@@ -25,7 +25,7 @@ enum call_state {
     CALL_CANCELLED,   /* CANCEL / 487 */
     CALL_BUSY,        /* 486, 600 */
     CALL_REJECTED,    /* other 4xx and 6xx (401/407 left unanswered included) */
-    CALL_FAILED,      /* 5xx, 408 */
+    CALL_FAILED,      /* 5xx, 408, or no answer at all within 64*T1 (Timer B) */
     CALL_UNFINISHED,  /* answered, no BYE by the end of the input */
 };
 const char *call_state_name(enum call_state s);

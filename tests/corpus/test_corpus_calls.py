@@ -9,7 +9,9 @@
 - not answered: final_status is the last final response (>= 300) to an INVITE; state by
   class (486/600 busy, 487 cancelled, 5xx/408 failed, other rejected); end_time the
   CANCEL when there is one, else that response;
-- none at all: state trying/ringing/early_media, no final_status.
+- no response at all, and SIP goes on for more than 64*T1 (32 s) after the call's last
+  message: failed by Timer B (RFC 3261 §17.1.1.2), ended 32 s after that message;
+- otherwise none: state trying/ringing/early_media, no final_status.
 Times are compared to the microsecond. Skips (77) without the corpus.
 
 Usage: test_corpus_calls.py PATH/TO/sipscope"""
@@ -51,13 +53,16 @@ def expected(tsv):
             else:
                 rows.append((f[1], cid, cmeth.strip(), None, codes[ci])); ci += 1
     calls = {}
+    last_sip = max((us(r[0]) for r in rows), default=0)
     for t, cid, cmeth, method, code in rows:
         if method == 'INVITE' and cid not in calls:
             calls[cid] = dict(invite=us(t), answer=None, bye=None, cancel=None, final=None,
-                              final_t=None, prov=False)
+                              final_t=None, answered_any=False, last=us(t))
         c = calls.get(cid)
         if not c:
             continue
+        c['last'] = us(t)
+        c['answered_any'] |= code is not None
         if code is not None and cmeth == 'INVITE':
             if 200 <= code < 300 and c['answer'] is None:
                 c['answer'] = us(t); c['final'] = code
@@ -77,6 +82,8 @@ def expected(tsv):
             state = ('busy' if k in (486, 600) else 'cancelled' if k == 487 else
                      'failed' if 500 <= k < 600 or k == 408 else 'rejected')
             end = c['cancel'] if c['cancel'] is not None else c['final_t']
+        elif not c['answered_any'] and last_sip - c['last'] > 32_000_000:
+            state, end = 'failed', c['last'] + 32_000_000  # Timer B
         else:
             state, end = None, None  # in progress: trying, ringing or early_media
         out[cid] = dict(state=state, final_status=c['final'], invite=c['invite'],
