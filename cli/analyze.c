@@ -144,9 +144,13 @@ static json_t *call_json(const struct call *c)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "call_id", str_or_null(c->call_id));
-    json_object_set_new(o, "legs", json_pack("[{s:o, s:o, s:o}]", "call_id", str_or_null(c->call_id),
-                                             "from_tag", str_or_null(c->from_tag), "to_tag",
-                                             str_or_null(c->to_tag)));
+    json_t *legs = json_array();
+    for (unsigned i = 0; i <= c->nlegs; i++)
+        json_array_append_new(legs, json_pack("{s:o, s:o, s:o}", "call_id",
+                                              str_or_null(c->legs[i].call_id), "from_tag",
+                                              str_or_null(c->legs[i].from_tag), "to_tag",
+                                              str_or_null(c->legs[i].to_tag)));
+    json_object_set_new(o, "legs", legs);
     json_object_set_new(o, "from", addr_json(&c->from));
     json_object_set_new(o, "to", addr_json(&c->to));
     json_object_set_new(o, "caller", json_string(caller));
@@ -169,6 +173,7 @@ static json_t *call_json(const struct call *c)
                             : json_null());
     json_object_set_new(o, "messages", json_integer(c->messages));
     json_object_set_new(o, "retransmissions", json_integer(c->retransmissions));
+    json_object_set_new(o, "challenges", json_integer(c->challenges)); /* added: 401/407 */
     json_object_set_new(o, "codecs", codecs);
     json_object_set_new(o, "streams", json_null());
     json_object_set_new(o, "mos_min", json_null());

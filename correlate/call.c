@@ -28,9 +28,18 @@ struct call_int {
     bool timed_out;
 };
 
+/* A joined leg's Call-ID, pointing at its call (the calls table is keyed by the call's
+ * own Call-ID). */
+struct leg_ref {
+    struct call_int *call;
+    uint8_t idx;      /* in call->pub.legs */
+    uint64_t hash;
+};
+
 struct correlator {
     struct correlate_config cfg;
     struct htab *calls;
+    struct htab *legs;       /* leg Call-ID -> struct leg_ref */
     /* probation: INVITEs nothing has answered yet, by arrival (what a flood fills, so
      * evicted first); active: by last activity; ended: waiting 64*T1 for retransmissions;
      * challenged: answered 401/407, waiting longer for the retry. Each is in release
@@ -66,6 +75,14 @@ void correlate_config_default(struct correlate_config *cfg)
     cfg->hash_seed = 0x5ca11ULL;
 }
 
+static bool leg_eq(const void *item, const void *key)
+{
+    const struct leg_ref *l = item;
+    const struct sv *k = key;
+    const char *cid = l->call->pub.legs[l->idx].call_id;
+    return strlen(cid) == k->n && memcmp(cid, k->p, k->n) == 0;
+}
+
 static bool cid_eq(const void *item, const void *key)
 {
     const struct call_int *c = item;
@@ -84,9 +101,10 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     else
         correlate_config_default(&c->cfg);
     c->calls = htab_new(c->cfg.max_calls, cid_eq);
+    c->legs = htab_new(c->cfg.max_calls, leg_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
     c->regs = reg_table_new(c->cfg.max_registrations, c->cfg.hash_seed);
-    if (!c->calls || !c->txns || !c->regs) {
+    if (!c->calls || !c->legs || !c->txns || !c->regs) {
         correlate_free(c);
         return NULL;
     }
@@ -110,6 +128,11 @@ static char *dup_sv(struct sv v)
 static void free_call(struct call_int *ci)
 {
     struct call *c = &ci->pub;
+    for (unsigned i = 1; i <= c->nlegs; i++) {
+        free(c->legs[i].call_id);
+        free(c->legs[i].from_tag);
+        free(c->legs[i].to_tag);
+    }
     free(c->call_id);
     free(c->from_tag);
     free(c->to_tag);
@@ -126,6 +149,15 @@ static void free_call(struct call_int *ci)
 /* Hands a call on and frees it. */
 static void release(struct correlator *c, struct call_int *ci)
 {
+    for (unsigned i = 1; i <= ci->pub.nlegs; i++) {
+        const char *lc = ci->pub.legs[i].call_id;
+        struct sv k = {lc, strlen(lc)};
+        struct leg_ref *l = htab_remove(c->legs, hash_bytes(lc, k.n, c->cfg.hash_seed), &k);
+        free(l);
+    }
+    ci->pub.legs[0].call_id = ci->pub.call_id; /* leg 0 is the call's own: views, not owned */
+    ci->pub.legs[0].from_tag = ci->pub.from_tag;
+    ci->pub.legs[0].to_tag = ci->pub.to_tag;
     dlist_unlink(ci->list, &ci->node);
     htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, strlen(ci->pub.call_id)});
     if (ci->pub.state == CALL_ANSWERED)
@@ -181,6 +213,7 @@ void correlate_free(struct correlator *c)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         htab_free(c->calls);
     }
+    htab_free(c->legs);
     txn_table_free(c->txns);
     reg_table_free(c->regs);
     free(c);
@@ -458,6 +491,54 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
     }
 }
 
+/* A B2BUA's outgoing INVITE that names its incoming leg (X-CID, X-Call-ID): the call of
+ * that leg, or NULL. */
+static struct call_int *named_call(struct correlator *c, const struct sip_msg *m)
+{
+    static const char *const names[] = {"X-CID", "X-Call-ID", "X-Orig-Call-ID"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const struct sip_header *h = sip_hdr_by_name(m, sv_cstr(names[i]));
+        if (!h || !h->value.n)
+            continue;
+        uint64_t hh = hash_bytes(h->value.p, h->value.n, c->cfg.hash_seed);
+        struct call_int *ci = htab_find(c->calls, hh, &h->value);
+        if (!ci) {
+            struct leg_ref *l = htab_find(c->legs, hh, &h->value);
+            ci = l ? l->call : NULL;
+        }
+        if (ci)
+            return ci;
+    }
+    return NULL;
+}
+
+static struct leg_ref *join_leg(struct correlator *c, struct call_int *ci, const struct sip_msg *m,
+                                struct sv cid, uint64_t h)
+{
+    struct call *p = &ci->pub;
+    if (p->nlegs + 1 >= CALL_MAX_LEGS)
+        return NULL;
+    struct leg_ref *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    struct call_leg *g = &p->legs[p->nlegs + 1];
+    g->call_id = dup_sv(cid);
+    struct sv ft = header_tag(m, SIP_H_FROM);
+    g->from_tag = ft.p && ft.n ? dup_sv(ft) : NULL;
+    l->call = ci;
+    l->idx = (uint8_t)(p->nlegs + 1);
+    l->hash = h;
+    if (!g->call_id || !htab_insert(c->legs, h, l)) {
+        free(g->call_id);
+        free(g->from_tag);
+        memset(g, 0, sizeof *g);
+        free(l);
+        return NULL;
+    }
+    p->nlegs++;
+    return l;
+}
+
 void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_verdict *v)
 {
     const struct sip_msg *m = ev->msg;
@@ -492,11 +573,17 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     struct sv cid = cidh->value;
     uint64_t h = hash_bytes(cid.p, cid.n, c->cfg.hash_seed);
     struct call_int *ci = htab_find(c->calls, h, &cid);
+    struct leg_ref *leg = NULL;
+    if (!ci && (leg = htab_find(c->legs, h, &cid)))
+        ci = leg->call;
     if (!ci) {
         struct sv to_tag = header_tag(m, SIP_H_TO);
         bool initial_invite = m->is_request && sv_eq_cstr(m->method, "INVITE") &&
                               !(to_tag.p && to_tag.n);
-        if (!initial_invite || !(ci = new_call(c, ev, cid, h))) {
+        struct call_int *named = initial_invite ? named_call(c, m) : NULL;
+        if (named && (leg = join_leg(c, named, m, cid, h)))
+            ci = named;
+        else if (!initial_invite || !(ci = new_call(c, ev, cid, h))) {
             c->st.out_of_dialog++;
             return;
         }
@@ -511,6 +598,14 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     else if (ci->list == &c->active)
         dlist_touch(&c->active, &ci->node); /* ended calls keep their place: due by end time */
     v->call_seq = p->seq;
+    if (leg) { /* another leg: recorded and counted; the first leg tells the call's story */
+        struct sv tt = header_tag(m, SIP_H_TO);
+        struct call_leg *g = &p->legs[leg->idx];
+        if (!m->is_request && m->status >= 200 && m->status < 300 &&
+            sv_eq_cstr(cmethod, "INVITE") && tt.p && tt.n && !g->to_tag)
+            g->to_tag = dup_sv(tt);
+        return;
+    }
     if (m->is_request)
         on_request(c, ci, ev, v->retransmission);
     else if (!v->retransmission)

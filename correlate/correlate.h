@@ -38,6 +38,14 @@ struct call_addr {
     char *user;    /* owned; NULL when none */
 };
 
+#define CALL_MAX_LEGS 4
+
+/* Another leg of the same call through a B2BUA (its own Call-ID). */
+struct call_leg {
+    char *call_id;             /* owned */
+    char *from_tag, *to_tag;   /* owned; NULL none */
+};
+
 struct call {
     uint64_t seq;              /* 1-based, in order of first INVITE: the output id "call-N" */
     char *call_id;             /* owned */
@@ -60,6 +68,10 @@ struct call {
     ptime_t last_time;
     char codecs[64];           /* from the answered (else offered) SDP, comma-separated */
     bool has_sdp_offer;
+    /* legs[0] is this call's own Call-ID and tags (above); the others joined it because
+     * their INVITE named it in X-CID / X-Call-ID (B2BUAs) */
+    struct call_leg legs[CALL_MAX_LEGS];
+    uint8_t nlegs;             /* extra legs in legs[1..] */
 };
 
 typedef void (*call_done_fn)(void *user, const struct call *c);

@@ -12,6 +12,9 @@
       an INVITE flood with unique Call-IDs, one well-formed call in the middle
   sipgen.py registrations -o FILE.pcap --truth FILE.json
       REGISTER flows with known outcomes (challenge, unregister, failure, loop, expiry)
+  sipgen.py scenarios -o FILE.pcap --truth FILE.json
+      call scenarios: ringing/early media/unfinished at the end, 404, 503, Timer B, CANCEL
+      racing 200, PRACK, hold by re-INVITE, forking, INVITE challenge, REFER, B2BUA legs
   sipgen.py sample DIR
       the bundled sample: DIR/sample.pcap and DIR/sample.truth.json
 """
@@ -25,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import calls as calls_mod  # noqa: E402
 import decode_cases  # noqa: E402
 import registrations  # noqa: E402
+import scenarios  # noqa: E402
 from pcapwrite import LT_ETHERNET, PcapWriter  # noqa: E402
 
 
@@ -61,6 +65,9 @@ def main(argv):
     r = sub.add_parser('registrations')
     r.add_argument('-o', '--output', required=True)
     r.add_argument('--truth', required=True)
+    sc = sub.add_parser('scenarios')
+    sc.add_argument('-o', '--output', required=True)
+    sc.add_argument('--truth', required=True)
     s = sub.add_parser('sample')
     s.add_argument('dir')
     a = ap.parse_args(argv)
@@ -85,6 +92,12 @@ def main(argv):
     elif a.cmd == 'registrations':
         w = PcapWriter(a.output, LT_ETHERNET)
         t = registrations.generate(w.write)
+        w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
+    elif a.cmd == 'scenarios':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        t = scenarios.generate(w.write)
         w.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)
