@@ -1,5 +1,6 @@
 /* `sipscope analyze FILE...`: reads the inputs through capture/, decodes every frame,
  * and prints the summary as text or as the JSON of ../shared/OUTPUT.md. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -43,11 +44,13 @@ static json_t *time_or_null(bool have, ptime_t t)
     return have ? json_real(ptime_to_epoch_s(t)) : json_null();
 }
 
-/* An ended call, kept for the output as text (compact JSON, or the text table's line):
- * a few hundred bytes where a Jansson tree costs kilobytes. */
+/* An ended call (or registration) as text for the output: compact JSON, or the text
+ * table's line. The text waits in a temporary spill file; memory keeps only this index
+ * entry, so a capture of a million calls costs 24 MB here, not the calls' text. */
 struct call_out {
     uint64_t seq;
-    char *text; /* owned */
+    off_t off;
+    uint32_t len;
 };
 
 struct analysis {
@@ -59,6 +62,7 @@ struct analysis {
     uint64_t answered;
     bool json;
     json_t *messages; /* with --messages; owned */
+    FILE *spill;      /* owned: the text of ended calls and registrations */
 };
 
 static json_t *sv_json(struct sv v)
@@ -202,7 +206,9 @@ static char *call_line(const struct call *c)
     return line;
 }
 
-static bool push_out(struct call_out **v, size_t *n, size_t *cap, uint64_t seq, char *text)
+/* Appends text (taken over, freed) to the spill file and its index entry to *v. */
+static bool push_out(FILE *spill, struct call_out **v, size_t *n, size_t *cap, uint64_t seq,
+                     char *text)
 {
     if (!text)
         return false;
@@ -216,9 +222,32 @@ static bool push_out(struct call_out **v, size_t *n, size_t *cap, uint64_t seq, 
         *v = nv;
         *cap = nc;
     }
-    (*v)[*n].seq = seq;
-    (*v)[(*n)++].text = text;
+    size_t len = strlen(text);
+    off_t off = ftello(spill);
+    bool ok = off >= 0 && fwrite(text, 1, len, spill) == len;
+    free(text);
+    if (!ok) {
+        log_error("cannot write the temporary spill file");
+        return false;
+    }
+    (*v)[*n] = (struct call_out){seq, off, (uint32_t)len};
+    (*n)++;
     return true;
+}
+
+/* Prints entry e from the spill file. */
+static void print_out(FILE *spill, const struct call_out *e)
+{
+    char buf[8192];
+    if (fseeko(spill, e->off, SEEK_SET) != 0)
+        return;
+    for (uint32_t left = e->len; left > 0;) {
+        size_t n = fread(buf, 1, left < sizeof buf ? left : sizeof buf, spill);
+        if (n == 0)
+            return;
+        fwrite(buf, 1, n, stdout);
+        left -= (uint32_t)n;
+    }
 }
 
 static void on_call_done(void *user, const struct call *c)
@@ -232,7 +261,7 @@ static void on_call_done(void *user, const struct call *c)
     } else {
         text = call_line(c);
     }
-    if (push_out(&a->calls, &a->ncalls, &a->capcalls, c->seq, text))
+    if (push_out(a->spill, &a->calls, &a->ncalls, &a->capcalls, c->seq, text))
         a->answered += c->answer_time != 0;
 }
 
@@ -261,7 +290,7 @@ static void on_reg_done(void *user, const struct registration *r)
     json_object_set_new(o, "expired", json_boolean(r->expired));
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
-    push_out(&a->regs, &a->nregs, &a->capregs, r->seq, text);
+    push_out(a->spill, &a->regs, &a->nregs, &a->capregs, r->seq, text);
     a->reg_registered += r->state == REG_REGISTERED;
     a->reg_failed += r->state == REG_FAILED;
     a->reg_challenged += r->state == REG_CHALLENGED;
@@ -393,12 +422,16 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
     fwrite(head, 1, hl ? hl - 1 : 0, stdout);
     free(head);
     fputs(",\n  \"calls\": [", stdout);
-    for (size_t i = 0; i < a->ncalls; i++)
-        printf("%s\n    %s", i ? "," : "", a->calls[i].text);
+    for (size_t i = 0; i < a->ncalls; i++) {
+        fputs(i ? ",\n    " : "\n    ", stdout);
+        print_out(a->spill, &a->calls[i]);
+    }
     fputs(a->ncalls ? "\n  ]" : "]", stdout);
     fputs(",\n  \"registrations\": [", stdout);
-    for (size_t i = 0; i < a->nregs; i++)
-        printf("%s\n    %s", i ? "," : "", a->regs[i].text);
+    for (size_t i = 0; i < a->nregs; i++) {
+        fputs(i ? ",\n    " : "\n    ", stdout);
+        print_out(a->spill, &a->regs[i]);
+    }
     fputs(a->nregs ? "\n  ]" : "]", stdout);
     if (messages) {
         char *m = json_dumps(messages, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
@@ -427,8 +460,10 @@ static void print_calls(const struct analysis *a)
         return;
     printf("\n%-26s %-18s %-18s %-11s %5s %9s %10s\n", "invite (UTC)", "from", "to", "state",
            "final", "PDD ms", "duration s");
-    for (size_t i = 0; i < a->ncalls; i++)
-        puts(a->calls[i].text);
+    for (size_t i = 0; i < a->ncalls; i++) {
+        print_out(a->spill, &a->calls[i]);
+        putchar('\n');
+    }
     printf("%zu calls, %llu answered\n", a->ncalls, (unsigned long long)a->answered);
 }
 
@@ -528,6 +563,11 @@ int cmd_analyze(int argc, char **argv)
     char **files = argv + optind;
     int nfiles = argc - optind;
     struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json};
+    if (!(a.spill = tmpfile())) {
+        fprintf(stderr, "sipscope analyze: cannot create a temporary file: %s\n", strerror(errno));
+        json_decref(a.messages);
+        return 1;
+    }
     struct pipeline_handlers h = {.sip = on_sip, .call = on_call_done, .reg = on_reg_done,
                                   .user = &a};
     struct pipeline_result res;
@@ -536,11 +576,14 @@ int cmd_analyze(int argc, char **argv)
                      &res, err, sizeof err)) {
         fprintf(stderr, "sipscope analyze: %s\n", err);
         json_decref(a.messages);
+        fclose(a.spill);
         return 1;
     }
     if (res.interrupted)
         log_warn("interrupted: reporting what was read so far");
     qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
+    qsort(a.regs, a.nregs, sizeof *a.regs, by_seq);
+    fflush(a.spill);
 
     int rc = 0;
     if (json) {
@@ -551,11 +594,8 @@ int cmd_analyze(int argc, char **argv)
         print_regs(&a);
     }
     json_decref(a.messages);
-    for (size_t i = 0; i < a.ncalls; i++)
-        free(a.calls[i].text);
     free(a.calls);
-    for (size_t i = 0; i < a.nregs; i++)
-        free(a.regs[i].text);
     free(a.regs);
+    fclose(a.spill);
     return rc;
 }
