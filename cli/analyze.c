@@ -581,8 +581,10 @@ int cmd_analyze(int argc, char **argv)
     }
     if (res.interrupted)
         log_warn("interrupted: reporting what was read so far");
-    qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
-    qsort(a.regs, a.nregs, sizeof *a.regs, by_seq);
+    if (a.ncalls) /* qsort(NULL, 0, ...) is undefined */
+        qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
+    if (a.nregs)
+        qsort(a.regs, a.nregs, sizeof *a.regs, by_seq);
     fflush(a.spill);
 
     int rc = 0;
