@@ -17,6 +17,7 @@
 #include "decode/decode.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
+#include "metrics/kpi.h"
 #include "pipeline.h"
 #include "sipscope_config.h"
 
@@ -63,6 +64,7 @@ struct analysis {
     bool json;
     json_t *messages; /* with --messages; owned */
     FILE *spill;      /* owned: the text of ended calls and registrations */
+    struct kpi *kpi;  /* owned */
 };
 
 static json_t *sv_json(struct sv v)
@@ -253,6 +255,7 @@ static void print_out(FILE *spill, const struct call_out *e)
 static void on_call_done(void *user, const struct call *c)
 {
     struct analysis *a = user;
+    kpi_call(a->kpi, c);
     char *text;
     if (a->json) {
         json_t *o = call_json(c);
@@ -308,6 +311,7 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     const struct sip_msg *m = ev->msg;
     const struct msg_verdict v = *vp;
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    kpi_message(a->kpi, m, v.retransmission);
     if (!a->messages)
         return;
     ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
@@ -405,13 +409,54 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     return c;
 }
 
+static json_t *num_or_null(double v)
+{
+    return v >= 0 ? json_real(v) : json_null();
+}
+
+/* OUTPUT.md's stats block (statuses and retransmissions added). */
+static json_t *stats_json(const struct kpi *k)
+{
+    json_t *resp = json_object(), *meth = json_object(), *codes = json_object();
+    static const char *const cls[] = {NULL, "1xx", "2xx", "3xx", "4xx", "5xx", "6xx"};
+    for (int c = 1; c <= 6; c++)
+        set_u64(resp, cls[c], k->responses[c]);
+    for (int c = 100; c < 700; c++)
+        if (k->status[c]) {
+            char b[8];
+            snprintf(b, sizeof b, "%d", c);
+            set_u64(codes, b, k->status[c]);
+        }
+    for (unsigned i = 0; i < KPI_METHODS && k->methods[i].name[0]; i++) {
+        json_t *name = json_string(k->methods[i].name); /* may not be UTF-8: skip if not */
+        if (name) {
+            json_decref(name);
+            set_u64(meth, k->methods[i].name, k->methods[i].n);
+        }
+    }
+    json_t *o = json_object();
+    set_u64(o, "calls", k->calls);
+    set_u64(o, "answered", k->answered);
+    json_object_set_new(o, "asr_pct", num_or_null(kpi_asr(k)));
+    json_object_set_new(o, "ner_pct", num_or_null(kpi_ner(k)));
+    json_object_set_new(o, "acd_s", num_or_null(kpi_acd(k)));
+    json_object_set_new(o, "pdd_ms", json_pack("{s:o, s:o}", "p50", num_or_null(kpi_pdd_percentile(k, 50)),
+                                               "p95", num_or_null(kpi_pdd_percentile(k, 95))));
+    json_object_set_new(o, "responses", resp);
+    json_object_set_new(o, "methods", meth);
+    json_object_set_new(o, "statuses", codes);
+    set_u64(o, "retransmissions", k->retransmissions);
+    return o;
+}
+
 /* The document: the capture block built as a tree; calls, already text, written in
  * between; messages (only with --messages) as a tree again. */
 static int print_json(char **files, int nfiles, const struct pipeline_result *res,
                       json_t *messages, struct analysis *a)
 {
-    json_t *root = json_pack("{s:{s:s}, s:o}", "sipscope", "version", SIPSCOPE_VERSION, "capture",
-                             capture_json(files, nfiles, &res->cs, &res->ds, &res->ks));
+    json_t *root = json_pack("{s:{s:s}, s:o, s:o}", "sipscope", "version", SIPSCOPE_VERSION,
+                             "capture", capture_json(files, nfiles, &res->cs, &res->ds, &res->ks),
+                             "stats", stats_json(a->kpi));
     char *head = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : NULL;
     json_decref(root);
     if (!head)
@@ -563,7 +608,14 @@ int cmd_analyze(int argc, char **argv)
     char **files = argv + optind;
     int nfiles = argc - optind;
     struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json};
+    if (!(a.kpi = malloc(sizeof *a.kpi))) {
+        fputs("sipscope analyze: out of memory\n", stderr);
+        json_decref(a.messages);
+        return 1;
+    }
+    kpi_init(a.kpi);
     if (!(a.spill = tmpfile())) {
+        free(a.kpi);
         fprintf(stderr, "sipscope analyze: cannot create a temporary file: %s\n", strerror(errno));
         json_decref(a.messages);
         return 1;
@@ -577,6 +629,7 @@ int cmd_analyze(int argc, char **argv)
         fprintf(stderr, "sipscope analyze: %s\n", err);
         json_decref(a.messages);
         fclose(a.spill);
+        free(a.kpi);
         return 1;
     }
     if (res.interrupted)
@@ -599,5 +652,6 @@ int cmd_analyze(int argc, char **argv)
     free(a.calls);
     free(a.regs);
     fclose(a.spill);
+    free(a.kpi);
     return rc;
 }

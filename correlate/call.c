@@ -548,7 +548,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     v->retransmission = false;
 
     sweep(c, now);
-    v->retransmission = txn_observe(c->txns, m, now, c->cfg.linger, &c->st.transactions,
+    v->retransmission = txn_observe(c->txns, ev, now, c->cfg.linger, &c->st.transactions,
                                     &c->st.evicted_transactions);
     if (v->retransmission)
         c->st.retransmissions++;

@@ -10,7 +10,7 @@ struct txn_table *txn_table_new(size_t max, uint64_t seed);
 void txn_table_free(struct txn_table *t);
 /* RFC 3261 §17.1.3 / §17.2.3 matching; true when the message repeats one already seen in
  * its transaction (a retransmission). Sweeps transactions idle for longer than `linger`. */
-bool txn_observe(struct txn_table *t, const struct sip_msg *m, ptime_t now, ptime_t linger,
+bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, ptime_t linger,
                  uint64_t *created, uint64_t *evicted);
 
 struct reg_table;

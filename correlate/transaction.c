@@ -4,9 +4,14 @@
  * method, ACK counting as INVITE so that the ACK of a non-2xx final response joins the
  * INVITE's transaction (§17.2.3) and CANCEL keeping its own (§9.1). Without the cookie,
  * the RFC 2543 way (§17.2.3, last paragraphs): Call-ID, CSeq number, method, From tag and
- * the top Via. A request is a retransmission when its transaction has seen that method
- * (that ACK) before; a response, when its transaction has seen that status code before.
- * Transactions live until 64*T1 after their last message (packet time). */
+ * the top Via. A message is a retransmission when its transaction has seen the very same
+ * message before: a client transaction re-sends its request (§17.1.1.2), a server
+ * transaction its last response (§17.2.1), unchanged. Two 183s with different RSeq or SDP
+ * are two messages, not one sent twice; so the test is a fingerprint of the whole
+ * message, not its method or status code; and of its path (addresses and ports), since
+ * the same bytes seen again on another hop (a NAT, a proxy that changes nothing) are that
+ * message travelling on, not sent again. Transactions live until 64*T1 after their last
+ * message (packet time). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +20,7 @@
 #include "common/list.h"
 #include "correlate_int.h"
 
-#define TXN_STATUSES 8
+#define TXN_SEEN 8 /* fingerprints of distinct messages remembered per transaction */
 
 struct txn {
     struct dlist_node lru;
@@ -23,9 +28,8 @@ struct txn {
     char *key;          /* owned, NUL-terminated */
     size_t keylen;
     ptime_t last;
-    bool request_seen, ack_seen;
-    uint8_t nstatus;
-    uint16_t status[TXN_STATUSES];
+    uint8_t nseen, next;
+    uint64_t seen[TXN_SEEN];
 };
 
 struct txn_table {
@@ -133,9 +137,10 @@ static bool make_key(const struct sip_msg *m, char *buf, size_t cap, size_t *len
     return true;
 }
 
-bool txn_observe(struct txn_table *t, const struct sip_msg *m, ptime_t now, ptime_t linger,
+bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, ptime_t linger,
                  uint64_t *created, uint64_t *evicted)
 {
+    const struct sip_msg *m = ev->msg;
     char buf[512];
     size_t len;
     struct txn *x;
@@ -171,21 +176,27 @@ bool txn_observe(struct txn_table *t, const struct sip_msg *m, ptime_t now, ptim
     }
     x->last = now;
 
-    bool again = false;
-    if (m->is_request) {
-        if (sv_eq_cstr(m->method, "ACK")) {
-            again = x->ack_seen;
-            x->ack_seen = true;
-        } else {
-            again = x->request_seen;
-            x->request_seen = true;
-        }
-        return again;
-    }
-    for (unsigned i = 0; i < x->nstatus; i++)
-        if (x->status[i] == m->status)
+    /* the raw bytes of the message: start line to the end of its body */
+    const char *start = m->method.p ? m->method.p : m->version.p;
+    const char *end = m->body.p ? m->body.p + m->body.n : NULL;
+    uint64_t fp = start && end && end > start ? hash_bytes(start, (size_t)(end - start), t->seed)
+                                              : 0;
+    struct {
+        uint8_t src[16], dst[16];
+        uint16_t sport, dport;
+    } path;
+    memset(&path, 0, sizeof path);
+    memcpy(path.src, ev->l4->src.b, 16);
+    memcpy(path.dst, ev->l4->dst.b, 16);
+    path.sport = ev->l4->sport;
+    path.dport = ev->l4->dport;
+    fp ^= hash_bytes(&path, sizeof path, t->seed ^ 0x9e3779b97f4a7c15ULL);
+    for (unsigned i = 0; i < x->nseen; i++)
+        if (x->seen[i] == fp)
             return true;
-    if (x->nstatus < TXN_STATUSES)
-        x->status[x->nstatus++] = (uint16_t)m->status;
+    x->seen[x->next] = fp; /* a ring: the last TXN_SEEN distinct messages */
+    x->next = (uint8_t)((x->next + 1) % TXN_SEEN);
+    if (x->nseen < TXN_SEEN)
+        x->nseen++;
     return false;
 }

@@ -74,6 +74,22 @@ def run_case(exe, tmp, name, **kw):
                       w, m['frame'], m['label'], g and g['call'], g and g['retransmission'], m['retransmission']))
     check(len(out['messages']) == truth['sip_messages'], '%s: SIP message count' % name)
 
+    # stats, computed here from the truth (definitions in metrics/kpi.c)
+    st, tc = out['stats'], truth['calls']
+    answered = [t for t in tc if t['answer_ns'] is not None]
+    decided = len(tc)  # every generated call reaches an outcome
+    user = len(answered) + sum(t['final_status'] in (486, 600, 603, 480, 487) for t in tc if t['answer_ns'] is None)
+    durs = [(t['end_ns'] - t['answer_ns']) / 1e9 for t in answered]
+    pdds = sorted(int((t['ringing_ns'] - t['invite_ns']) // 1_000_000) for t in tc)
+    rank = lambda p: pdds[max(1, -(-len(pdds) * p // 100)) - 1]
+    check(st['calls'] == len(tc) and st['answered'] == len(answered), '%s: calls/answered' % name)
+    check(abs(st['asr_pct'] - 100 * len(answered) / decided) < 1e-9, '%s: ASR %s' % (name, st['asr_pct']))
+    check(abs(st['ner_pct'] - 100 * user / decided) < 1e-9, '%s: NER %s' % (name, st['ner_pct']))
+    check(abs(st['acd_s'] - sum(durs) / len(durs)) < 1e-6, '%s: ACD %s vs %s' % (name, st['acd_s'], sum(durs) / len(durs)))
+    check(st['pdd_ms'] == {'p50': rank(50), 'p95': rank(95)}, '%s: PDD %s vs %s/%s' % (name, st['pdd_ms'], rank(50), rank(95)))
+    nre = sum(m['retransmission'] for t in tc for m in t['messages'])
+    check(st['retransmissions'] == nre, '%s: stats retransmissions %s, truth %d' % (name, st['retransmissions'], nre))
+
 
 def main(exe):
     with tempfile.TemporaryDirectory() as tmp:
