@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct sv {
@@ -24,5 +25,19 @@ static inline bool sv_eq(struct sv a, struct sv b)
 }
 
 static inline bool sv_eq_cstr(struct sv a, const char *s) { return sv_eq(a, sv_cstr(s)); }
+
+/* An owned, NUL-terminated copy of v (for state that outlives the packet); NULL for a
+ * null view or when memory runs out. The caller frees it. */
+static inline char *sv_strdup(struct sv v)
+{
+    if (!v.p)
+        return NULL;
+    char *s = malloc(v.n + 1);
+    if (s) {
+        memcpy(s, v.p, v.n);
+        s[v.n] = '\0';
+    }
+    return s;
+}
 
 #endif

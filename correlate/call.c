@@ -113,18 +113,6 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     return c;
 }
 
-static char *dup_sv(struct sv v)
-{
-    if (!v.p)
-        return NULL;
-    char *s = malloc(v.n + 1);
-    if (s) {
-        memcpy(s, v.p, v.n);
-        s[v.n] = '\0';
-    }
-    return s;
-}
-
 static void free_call(struct call_int *ci)
 {
     struct call *c = &ci->pub;
@@ -289,13 +277,13 @@ static void set_addr(struct call_addr *a, const struct sip_header *h, char **tag
     bool found;
     if (!h || !sip_nameaddr_parse(h->value, &na))
         return;
-    a->display = dup_sv(na.display);
-    a->uri = dup_sv(na.uri);
+    a->display = sv_strdup(na.display);
+    a->uri = sv_strdup(na.uri);
     if (sip_uri_parse(na.uri, &u))
-        a->user = dup_sv(u.user);
+        a->user = sv_strdup(u.user);
     if (tag) {
         struct sv t = sip_param(na.params, "tag", &found);
-        *tag = t.p && t.n ? dup_sv(t) : NULL;
+        *tag = t.p && t.n ? sv_strdup(t) : NULL;
     }
 }
 
@@ -349,7 +337,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         return NULL;
     struct call *p = &ci->pub;
     ci->hash = h;
-    p->call_id = dup_sv(cid);
+    p->call_id = sv_strdup(cid);
     p->seq = ++c->next_seq;
     set_addr(&p->from, sip_hdr(m, SIP_H_FROM), &p->from_tag);
     set_addr(&p->to, sip_hdr(m, SIP_H_TO), NULL);
@@ -415,7 +403,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     }
     p->final_status = code;
     free(p->reason);
-    p->reason = dup_sv(m->reason);
+    p->reason = sv_strdup(m->reason);
     if (code < 300) {
         p->state = CALL_ANSWERED;
         if (!p->answer_time)
@@ -423,7 +411,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
         struct sv tag = header_tag(m, SIP_H_TO);
         if (tag.p && tag.n) {
             free(p->to_tag);
-            p->to_tag = dup_sv(tag);
+            p->to_tag = sv_strdup(tag);
         }
         char codecs[sizeof p->codecs];
         if (sdp_codecs(m, codecs, sizeof codecs))
@@ -522,9 +510,9 @@ static struct leg_ref *join_leg(struct correlator *c, struct call_int *ci, const
     if (!l)
         return NULL;
     struct call_leg *g = &p->legs[p->nlegs + 1];
-    g->call_id = dup_sv(cid);
+    g->call_id = sv_strdup(cid);
     struct sv ft = header_tag(m, SIP_H_FROM);
-    g->from_tag = ft.p && ft.n ? dup_sv(ft) : NULL;
+    g->from_tag = ft.p && ft.n ? sv_strdup(ft) : NULL;
     l->call = ci;
     l->idx = (uint8_t)(p->nlegs + 1);
     l->hash = h;
@@ -603,7 +591,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         struct call_leg *g = &p->legs[leg->idx];
         if (!m->is_request && m->status >= 200 && m->status < 300 &&
             sv_eq_cstr(cmethod, "INVITE") && tt.p && tt.n && !g->to_tag)
-            g->to_tag = dup_sv(tt);
+            g->to_tag = sv_strdup(tt);
         return;
     }
     if (m->is_request)

@@ -77,16 +77,14 @@ void reg_table_on_done(struct reg_table *t, reg_done_fn fn, void *user)
     t->user = user;
 }
 
-static char *dup_sv(struct sv v)
+static void free_fields(struct reg_int *r)
 {
-    if (!v.p)
-        return NULL;
-    char *s = malloc(v.n + 1);
-    if (s) {
-        memcpy(s, v.p, v.n);
-        s[v.n] = '\0';
-    }
-    return s;
+    free(r->key);
+    free(r->pub.aor);
+    free(r->pub.contact);
+    free(r->pub.call_id);
+    free(r->pub.user_agent);
+    free(r);
 }
 
 /* Hands a binding on and frees it; `end` is the last packet time of the input. */
@@ -104,12 +102,7 @@ static void release(struct reg_table *t, struct reg_int *r, ptime_t end)
     }
     if (t->done)
         t->done(t->user, p);
-    free(p->aor);
-    free(p->contact);
-    free(p->call_id);
-    free(p->user_agent);
-    free(r->key);
-    free(r);
+    free_fields(r);
 }
 
 static int by_seq(const void *a, const void *b)
@@ -198,15 +191,11 @@ static struct reg_int *create(struct reg_table *t, const struct sip_event *ev, s
         return NULL;
     struct registration *p = &r->pub;
     r->key = malloc(klen);
-    p->aor = dup_sv(aor);
-    p->contact = dup_sv(contact);
-    p->call_id = dup_sv(cid);
+    p->aor = sv_strdup(aor);
+    p->contact = sv_strdup(contact);
+    p->call_id = sv_strdup(cid);
     if (!r->key || !p->aor || !p->call_id) {
-        free(r->key);
-        free(p->aor);
-        free(p->contact);
-        free(p->call_id);
-        free(r);
+        free_fields(r);
         return NULL;
     }
     memcpy(r->key, key, klen);
@@ -223,11 +212,7 @@ static struct reg_int *create(struct reg_table *t, const struct sip_event *ev, s
     p->state = REG_PENDING;
     while (!htab_insert(t->by_key, h, r)) {
         if (!t->lru.head) {
-            free(r->key);
-            free(p->aor);
-            free(p->contact);
-            free(p->call_id);
-            free(r);
+            free_fields(r);
             return NULL;
         }
         release(t, dlist_entry(t->lru.head, struct reg_int, lru), ev->l4->pkt->ts);
@@ -273,7 +258,7 @@ uint64_t reg_observe(struct reg_table *t, const struct sip_event *ev, bool retra
         uint64_t ch = hash_bytes(cid.p, cid.n, t->seed);
         struct key ck = {cid.p, cid.n};
         if (!sv_eq_cstr(cid, r->pub.call_id)) {
-            char *n = dup_sv(cid);
+            char *n = sv_strdup(cid);
             if (!n)
                 return 0;
             /* leave the index under the old Call-ID before the name it is found by goes */
@@ -303,7 +288,7 @@ uint64_t reg_observe(struct reg_table *t, const struct sip_event *ev, bool retra
             p->expires_s = asked;
         const struct sip_header *ua = sip_hdr(m, SIP_H_USER_AGENT);
         if (ua && !p->user_agent)
-            p->user_agent = dup_sv(ua->value);
+            p->user_agent = sv_strdup(ua->value);
         if (p->state != REG_REGISTERED)
             p->state = REG_PENDING;
         return p->seq;
