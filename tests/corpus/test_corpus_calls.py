@@ -15,10 +15,11 @@
 Times are compared to the microsecond. Skips (77) without the corpus.
 
 Usage: test_corpus_calls.py PATH/TO/sipscope"""
-import json
 import os
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import SKIP, analyze, corpus  # noqa: E402
 from decimal import Decimal
 
 
@@ -92,10 +93,8 @@ def expected(tsv):
 
 
 def ours(exe, pcap):
-    r = subprocess.run([exe, 'analyze', '--json', '--no-progress', pcap], capture_output=True,
-                       text=True, check=True)
     res = {}
-    for c in json.loads(r.stdout)['calls']:
+    for c in analyze(exe, pcap)['calls']:
         if c['call_id'] in res:
             res[c['call_id']]['state'] = 'split into two calls'
             continue
@@ -106,14 +105,15 @@ def ours(exe, pcap):
 
 
 def main(exe):
-    corpus = os.environ.get('SIPSCOPE_CORPUS', '')
-    pdir = os.path.join(corpus, 'pcap')
-    if not corpus or not os.path.isdir(pdir):
+    found = corpus()
+    if not found:
         print('../shared/corpus is not present: skipped')
-        return 77
+        return SKIP
+    corpus_dir, names = found
+    pdir = os.path.join(corpus_dir, 'pcap')
     passed = failed = 0
-    for name in sorted(os.listdir(pdir)):
-        want = expected(os.path.join(corpus, 'oracle', name, 'sip_messages.tsv'))
+    for name in names:
+        want = expected(os.path.join(corpus_dir, 'oracle', name, 'sip_messages.tsv'))
         got = ours(exe, os.path.join(pdir, name))
         bad = []
         for cid in sorted(set(want) | set(got)):

@@ -5,11 +5,13 @@ run here (tshark is an independent reader): for each frame, the media ports and 
 connection addresses. Skips (exit 77) without the corpus or without tshark.
 
 Usage: test_corpus_sdp.py PATH/TO/sipscope"""
-import json
 import os
 import shutil
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import SKIP, analyze, corpus  # noqa: E402
 
 # per-capture decode options, as ../shared/corpus/make_oracle.sh uses them
 OPTS = {'heplify_sip_tcp_fragmented.pcap': ['-d', 'tcp.port==6060,sip']}
@@ -30,10 +32,8 @@ def tshark_sdp(path, name):
 
 
 def ours(exe, path):
-    r = subprocess.run([exe, 'analyze', '--json', '--messages', '--no-progress', path],
-                       capture_output=True, text=True, check=True)
     res = {}
-    for m in json.loads(r.stdout)['messages']:
+    for m in analyze(exe, path, '--messages')['messages']:
         if not m.get('sdp'):
             continue
         ports, addrs = res.setdefault(m['frame'], ([], []))
@@ -45,13 +45,14 @@ def ours(exe, path):
 
 
 def main(exe):
-    corpus = os.environ.get('SIPSCOPE_CORPUS', '')
-    pdir = os.path.join(corpus, 'pcap')
-    if not corpus or not os.path.isdir(pdir) or not shutil.which('tshark'):
+    found = corpus()
+    if not found or not shutil.which('tshark'):
         print('corpus or tshark not present: skipped')
-        return 77
+        return SKIP
+    corpus_dir, names = found
+    pdir = os.path.join(corpus_dir, 'pcap')
     passed = failed = 0
-    for name in sorted(os.listdir(pdir)):
+    for name in names:
         path = os.path.join(pdir, name)
         want, got = tshark_sdp(path, name), ours(exe, path)
         if want == got:

@@ -8,10 +8,11 @@ joined with '|' in the oracle and is split back into messages.
 Usage: test_corpus_sip.py PATH/TO/sipscope    (SIPSCOPE_CORPUS names the corpus; skips
 with exit 77 when it is absent)"""
 import ipaddress
-import json
 import os
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import SKIP, analyze, corpus  # noqa: E402
 
 
 def norm_ip(a):
@@ -44,11 +45,9 @@ def oracle_messages(path):
 
 
 def ours(exe, pcap):
-    r = subprocess.run([exe, 'analyze', '--json', '--messages', '--no-progress', pcap],
-                       capture_output=True, text=True, check=True)
     res = []
     kinds = {}
-    for m in json.loads(r.stdout)['messages']:
+    for m in analyze(exe, pcap, '--messages')['messages']:
         src = norm_ip(m['src'].rsplit(':', 1)[0].strip('[]'))
         dst = norm_ip(m['dst'].rsplit(':', 1)[0].strip('[]'))
         res.append((m['frame'], src, dst, m['call_id'], cseq_key(m['cseq']) if m['cseq'] else None))
@@ -63,14 +62,15 @@ def ours(exe, pcap):
 
 
 def main(exe):
-    corpus = os.environ.get('SIPSCOPE_CORPUS', '')
-    pdir = os.path.join(corpus, 'pcap')
-    if not corpus or not os.path.isdir(pdir):
+    found = corpus()
+    if not found:
         print('../shared/corpus is not present: skipped')
-        return 77
+        return SKIP
+    corpus_dir, names = found
+    pdir = os.path.join(corpus_dir, 'pcap')
     passed = failed = 0
-    for name in sorted(os.listdir(pdir)):
-        want = sorted(oracle_messages(os.path.join(corpus, 'oracle', name, 'sip_messages.tsv')), key=str)
+    for name in names:
+        want = sorted(oracle_messages(os.path.join(corpus_dir, 'oracle', name, 'sip_messages.tsv')), key=str)
         got = sorted(ours(exe, os.path.join(pdir, name)), key=str)
         if want == got:
             passed += 1

@@ -10,12 +10,14 @@
 Skips (77) without the corpus.
 
 Usage: test_corpus_stats.py PATH/TO/sipscope"""
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import SKIP, analyze, corpus  # noqa: E402
 
 OPTS = {'heplify_sip_tcp_fragmented.pcap': ['-d', 'tcp.port==6060,sip']}
 
@@ -51,19 +53,19 @@ def tsv_messages(path):
 
 
 def main(exe):
-    corpus = os.environ.get('SIPSCOPE_CORPUS', '')
-    pdir = os.path.join(corpus, 'pcap')
-    if not corpus or not os.path.isdir(pdir):
+    found = corpus()
+    if not found:
         print('../shared/corpus is not present: skipped')
-        return 77
+        return SKIP
+    corpus_dir, names = found
+    pdir = os.path.join(corpus_dir, 'pcap')
     have_tshark = shutil.which('tshark') is not None
     passed = failed = 0
-    for name in sorted(os.listdir(pdir)):
+    for name in names:
         pcap = os.path.join(pdir, name)
-        j = json.loads(subprocess.run([exe, 'analyze', '--json', '--messages', '--no-progress', pcap],
-                                      check=True, capture_output=True, text=True).stdout)
+        j = analyze(exe, pcap, '--messages')
         st = j['stats']
-        statuses, methods = sip_stat(os.path.join(corpus, 'oracle', name, 'sip_stat.txt'))
+        statuses, methods = sip_stat(os.path.join(corpus_dir, 'oracle', name, 'sip_stat.txt'))
         bad = []
         if st['statuses'] != statuses:
             bad.append('statuses ours %s tshark %s' % (st['statuses'], statuses))
@@ -79,7 +81,7 @@ def main(exe):
             missing = set(theirs) - set(ours)
             if missing:
                 bad.append('tshark resent, not ours: %s' % sorted(missing))
-            tsv = tsv_messages(os.path.join(corpus, 'oracle', name, 'sip_messages.tsv'))
+            tsv = tsv_messages(os.path.join(corpus_dir, 'oracle', name, 'sip_messages.tsv'))
             for f in sorted(set(ours) - set(theirs)):
                 msgs = tsv.get(f, [])
                 if not any(any(g < f and m in tsv[g] for g in tsv) for m in msgs):

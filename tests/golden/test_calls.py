@@ -6,24 +6,13 @@ users, message count and retransmissions; each message with its call and whether
 a retransmission.
 
 Usage: test_calls.py PATH/TO/sipscope"""
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print('FAIL:', what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import Checks, analyze, generate  # noqa: E402
+check = Checks()
 
 
 def us(ns):
@@ -35,14 +24,12 @@ def secs_us(t):
 
 
 def run_case(exe, tmp, name, **kw):
-    pcap, tj = os.path.join(tmp, name + '.pcap'), os.path.join(tmp, name + '.json')
-    args = [sys.executable, SIPGEN, 'calls', '-o', pcap, '--truth', tj]
+    pcap = os.path.join(tmp, name + '.pcap')
+    args = []
     for k, v in kw.items():
         args += ['--' + k, str(v)]
-    subprocess.run(args, check=True, capture_output=True)
-    truth = json.load(open(tj))
-    out = json.loads(subprocess.run([exe, 'analyze', '--json', '--messages', '--no-progress', pcap],
-                                    check=True, capture_output=True, text=True).stdout)
+    truth = generate('calls', pcap, os.path.join(tmp, name + '.json'), *args)
+    out = analyze(exe, pcap, '--messages')
     calls = {c['call_id']: c for c in out['calls']}
     check(len(out['calls']) == len(truth['calls']), '%s: %d calls, truth %d' % (name, len(out['calls']), len(truth['calls'])))
     msgs = {m['frame']: m for m in out['messages']}
@@ -97,8 +84,7 @@ def main(exe):
                  outcomes='answered,busy,cancelled,answered-retrans')
         run_case(exe, tmp, 'lossy', calls=6, duration=4, concurrency=6, seed=12, loss=0.05,
                  outcomes='answered-retrans,answered')
-    print('%d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+    return check.done()
 
 
 if __name__ == '__main__':

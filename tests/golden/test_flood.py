@@ -4,26 +4,21 @@ limit: the limit holds (evicted.calls counts exactly what it dropped), and the o
 well-formed call inside the flood is still reported right, by the generator's truth.
 
 Usage: test_flood.py PATH/TO/sipscope"""
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import Checks, analyze, generate  # noqa: E402
 
 
 def main(exe):
-    passed = failed = 0
+    check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
-        pcap, tj = os.path.join(tmp, 'flood.pcap'), os.path.join(tmp, 'flood.json')
         n, limit = 30000, 500
-        subprocess.run([sys.executable, SIPGEN, 'flood', '-o', pcap, '--truth', tj, '--invites', str(n)],
-                       check=True)
-        truth = json.load(open(tj))
-        j = json.loads(subprocess.run([exe, 'analyze', '--json', '--no-progress', '--max-calls', str(limit), pcap],
-                                      check=True, capture_output=True, text=True).stdout)
+        pcap = os.path.join(tmp, 'flood.pcap')
+        truth = generate('flood', pcap, os.path.join(tmp, 'flood.json'), '--invites', str(n))
+        j = analyze(exe, pcap, '--max-calls', str(limit))
         good = truth['good']
         # every call past the limit is evicted, counted; the good call too holds a slot, one
         # that frees itself uncounted if it ends (and so makes way) before the flood does
@@ -47,12 +42,8 @@ def main(exe):
         flood_states = {c['state'] for c in j['calls'] if c['call_id'] != good['call_id']}
         checks.append((flood_states == {'trying'}, 'flood calls are all trying: %s' % flood_states))
         for ok, what in checks:
-            passed += ok
-            failed += not ok
-            if not ok:
-                print('FAIL:', what)
-    print('%d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+            check(ok, what)
+    return check.done()
 
 
 if __name__ == '__main__':

@@ -4,24 +4,20 @@ as its truth says (state, final status, challenges, attempts with a retransmissi
 counted, expiry granted rather than asked, lapse without refresh by packet time).
 
 Usage: test_registrations.py PATH/TO/sipscope"""
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import Checks, analyze, generate  # noqa: E402
 
 
 def main(exe):
-    passed = failed = 0
+    check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
-        pcap, tj = os.path.join(tmp, 'r.pcap'), os.path.join(tmp, 'r.json')
-        subprocess.run([sys.executable, SIPGEN, 'registrations', '-o', pcap, '--truth', tj], check=True)
-        truth = json.load(open(tj))
-        j = json.loads(subprocess.run([exe, 'analyze', '--json', '--no-progress', pcap], check=True,
-                                      capture_output=True, text=True).stdout)
+        pcap = os.path.join(tmp, 'r.pcap')
+        truth = generate('registrations', pcap, os.path.join(tmp, 'r.json'))
+        j = analyze(exe, pcap)
         got = {r['aor']: r for r in j['registrations']}
         checks = [(len(j['registrations']) == len(truth['registrations']),
                    '%d registrations, truth %d' % (len(j['registrations']), len(truth['registrations']))),
@@ -34,12 +30,8 @@ def main(exe):
             for k, v in t.items():
                 checks.append((r[k] == v, '%s: %s is %r, truth %r' % (t['aor'], k, r[k], v)))
         for ok, what in checks:
-            passed += ok
-            failed += not ok
-            if not ok:
-                print('FAIL:', what)
-    print('%d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+            check(ok, what)
+    return check.done()
 
 
 if __name__ == '__main__':

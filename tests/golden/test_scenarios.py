@@ -4,24 +4,20 @@
 forked, challenges, B2BUA legs joined into one call, Timer B's end time.
 
 Usage: test_scenarios.py PATH/TO/sipscope"""
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import Checks, analyze, generate  # noqa: E402
 
 
 def main(exe):
-    passed = failed = 0
+    check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
-        pcap, tj = os.path.join(tmp, 's.pcap'), os.path.join(tmp, 's.json')
-        subprocess.run([sys.executable, SIPGEN, 'scenarios', '-o', pcap, '--truth', tj], check=True)
-        truth = json.load(open(tj))
-        j = json.loads(subprocess.run([exe, 'analyze', '--json', '--no-progress', pcap], check=True,
-                                      capture_output=True, text=True).stdout)
+        pcap = os.path.join(tmp, 's.pcap')
+        truth = generate('scenarios', pcap, os.path.join(tmp, 's.json'))
+        j = analyze(exe, pcap)
         got = {c['call_id']: c for c in j['calls']}
         checks = [(len(j['calls']) == len(truth['calls']),
                    '%d calls, truth %d: %s' % (len(j['calls']), len(truth['calls']), sorted(got)))]
@@ -47,12 +43,8 @@ def main(exe):
                 checks.append((c['end_time'] is not None and round(c['end_time'] * 1000) == want,
                                '%s: end %s' % (n, c['end_time'])))
         for ok, what in checks:
-            passed += ok
-            failed += not ok
-            if not ok:
-                print('FAIL:', what)
-    print('%d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+            check(ok, what)
+    return check.done()
 
 
 if __name__ == '__main__':

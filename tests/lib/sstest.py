@@ -1,0 +1,49 @@
+"""What the Python tests share: counting checks into the closing 'N passed, N failed' line,
+running sipscope, generating captures with tests/gen/sipgen.py, finding the corpus."""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
+SKIP = 77  # meson's exit code for a skipped test
+
+
+class Checks:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print('FAIL:', what)
+        return cond
+
+    def done(self):
+        """Prints the closing line and returns the exit code."""
+        print('%d passed, %d failed' % (self.passed, self.failed))
+        return 1 if self.failed else 0
+
+
+def analyze(exe, pcap, *args):
+    """`sipscope analyze --json` on pcap, parsed."""
+    r = subprocess.run([exe, 'analyze', '--json', '--no-progress', *args, pcap], check=True,
+                       capture_output=True, text=True)
+    return json.loads(r.stdout)
+
+
+def generate(kind, pcap, truth, *args):
+    """Writes a capture with tests/gen/sipgen.py KIND and returns its truth."""
+    subprocess.run([sys.executable, SIPGEN, kind, '-o', pcap, '--truth', truth, *args], check=True,
+                   capture_output=True)
+    return json.load(open(truth))
+
+
+def corpus():
+    """(corpus dir, sorted capture names), or None when ../shared/corpus is absent."""
+    c = os.environ.get('SIPSCOPE_CORPUS', '')
+    p = os.path.join(c, 'pcap')
+    return (c, sorted(os.listdir(p))) if c and os.path.isdir(p) else None
