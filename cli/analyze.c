@@ -168,9 +168,7 @@ static json_t *call_json(const struct call *c)
     json_object_set_new(o, "ringing_time", time_or_null(c->ringing_time, c->ringing_time));
     json_object_set_new(o, "answer_time", time_or_null(c->answer_time, c->answer_time));
     json_object_set_new(o, "end_time", time_or_null(c->end_time, c->end_time));
-    json_object_set_new(o, "ended_by", c->ended_by == PARTY_CALLER   ? json_string("caller")
-                                       : c->ended_by == PARTY_CALLEE ? json_string("callee")
-                                                                     : json_null());
+    json_object_set_new(o, "ended_by", str_or_null(call_party_name(c->ended_by)));
     json_object_set_new(o, "pdd_ms", ms_since(c->invite_time, c->ringing_time));
     json_object_set_new(o, "setup_ms", ms_since(c->invite_time, c->answer_time));
     json_object_set_new(o, "duration_s",
@@ -180,6 +178,24 @@ static json_t *call_json(const struct call *c)
     json_object_set_new(o, "messages", json_integer(c->messages));
     json_object_set_new(o, "retransmissions", json_integer(c->retransmissions));
     json_object_set_new(o, "challenges", json_integer(c->challenges)); /* added: 401/407 */
+    json_t *holds = json_array(), *transfers = json_array(); /* added */
+    for (unsigned i = 0; i < c->nholds; i++)
+        json_array_append_new(holds, json_pack("{s:o, s:o, s:o}", "start",
+                                               time_or_null(true, c->holds[i].start), "end",
+                                               time_or_null(c->holds[i].end, c->holds[i].end), "by",
+                                               str_or_null(call_party_name(c->holds[i].by))));
+    for (unsigned i = 0; i < c->ntransfers; i++) {
+        const struct call_transfer *t = &c->transfers[i];
+        json_array_append_new(transfers, json_pack("{s:o, s:o, s:o, s:o, s:o}", "time",
+                                                   time_or_null(true, t->time), "by",
+                                                   str_or_null(call_party_name(t->by)), "refer_to",
+                                                   str_or_null(t->refer_to), "accepted",
+                                                   t->accepted ? json_integer(t->accepted) : json_null(),
+                                                   "result",
+                                                   t->result ? json_integer(t->result) : json_null()));
+    }
+    json_object_set_new(o, "holds", holds);
+    json_object_set_new(o, "transfers", transfers);
     json_object_set_new(o, "codecs", codecs);
     json_object_set_new(o, "streams", json_null());
     json_object_set_new(o, "mos_min", json_null());

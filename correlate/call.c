@@ -54,6 +54,11 @@ struct correlator {
     struct correlate_stats st;
 };
 
+const char *call_party_name(enum call_party p)
+{
+    return p == PARTY_CALLER ? "caller" : p == PARTY_CALLEE ? "callee" : NULL;
+}
+
 const char *call_state_name(enum call_state s)
 {
     static const char *const names[] = {"trying",    "ringing", "early_media", "answered",
@@ -121,6 +126,8 @@ static void free_call(struct call_int *ci)
         free(c->legs[i].from_tag);
         free(c->legs[i].to_tag);
     }
+    for (unsigned i = 0; i < c->ntransfers; i++)
+        free(c->transfers[i].refer_to);
     free(c->call_id);
     free(c->from_tag);
     free(c->to_tag);
@@ -381,6 +388,11 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     ptime_t now = ev->l4->pkt->ts;
     int code = m->status;
 
+    if (sv_eq_cstr(cseq_method, "REFER") && p->ntransfers && code >= 200 &&
+        !p->transfers[p->ntransfers - 1].accepted) {
+        p->transfers[p->ntransfers - 1].accepted = code;
+        return;
+    }
     if (!sv_eq_cstr(cseq_method, "INVITE"))
         return;
     /* after the answer, INVITE responses belong to re-INVITEs: not the call's fate */
@@ -432,6 +444,53 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     end_call(c, ci, now, code == 401 || code == 407);
 }
 
+/* Who sent a request inside the dialog: the caller's requests carry its From tag. */
+static enum call_party sender(const struct call *p, const struct sip_msg *m)
+{
+    struct sv ft = header_tag(m, SIP_H_FROM);
+    return ft.p && p->from_tag && strlen(p->from_tag) == ft.n && !memcmp(p->from_tag, ft.p, ft.n)
+               ? PARTY_CALLER
+               : PARTY_CALLEE;
+}
+
+/* An in-dialog offer (re-INVITE, UPDATE): does it hold the media (RFC 3264 §8.4: sendonly
+ * or inactive; RFC 2543: c=0.0.0.0) or resume it? -1 no SDP, 1 hold, 0 resume. */
+static int offer_holds(const struct sip_msg *m)
+{
+    static struct sdp s; /* large; one analysis thread */
+    struct sv body;
+    if (!sip_body_sdp(m, &body) || !sdp_parse(body.p, body.n, &s))
+        return -1;
+    for (unsigned i = 0; i < s.nmedia; i++) {
+        const struct sdp_media *md = &s.media[i];
+        if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
+            continue;
+        return md->dir == SDP_SENDONLY || md->dir == SDP_INACTIVE || sv_eq_cstr(md->addr, "0.0.0.0");
+    }
+    return -1;
+}
+
+static void track_hold(struct call *p, const struct sip_msg *m, ptime_t now)
+{
+    int h = offer_holds(m);
+    struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
+    bool on_hold = last && !last->end;
+    if (h == 1 && !on_hold && p->nholds < CALL_MAX_HOLDS)
+        p->holds[p->nholds++] = (struct call_hold){now, 0, sender(p, m)};
+    else if (h == 0 && on_hold)
+        last->end = now;
+}
+
+/* A NOTIFY for a REFER carries a sipfrag: "SIP/2.0 200 OK". */
+static void track_notify(struct call *p, const struct sip_msg *m)
+{
+    if (!p->ntransfers || m->body.n < 12 || memcmp(m->body.p, "SIP/2.0 ", 8) != 0)
+        return;
+    const char *d = m->body.p + 8;
+    if (d[0] >= '1' && d[0] <= '6' && d[1] >= '0' && d[1] <= '9' && d[2] >= '0' && d[2] <= '9')
+        p->transfers[p->ntransfers - 1].result = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+}
+
 static void on_request(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
                        bool retrans)
 {
@@ -454,7 +513,26 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
             if (!p->codecs[0])
                 sdp_codecs(m, p->codecs, sizeof p->codecs);
             p->has_sdp_offer |= p->codecs[0] != '\0';
+        } else if (p->answer_time) {
+            track_hold(p, m, now); /* a re-INVITE */
         }
+        return;
+    }
+    if (sv_eq_cstr(m->method, "UPDATE") && p->answer_time) {
+        track_hold(p, m, now);
+        return;
+    }
+    if (sv_eq_cstr(m->method, "REFER") && p->ntransfers < CALL_MAX_TRANSFERS) {
+        const struct sip_header *rt = sip_hdr(m, SIP_H_REFER_TO);
+        struct sip_nameaddr na;
+        struct call_transfer *tr = &p->transfers[p->ntransfers++];
+        tr->time = now;
+        tr->by = sender(p, m);
+        tr->refer_to = rt && sip_nameaddr_parse(rt->value, &na) ? sv_strdup(na.uri) : NULL;
+        return;
+    }
+    if (sv_eq_cstr(m->method, "NOTIFY")) {
+        track_notify(p, m);
         return;
     }
     if (sv_eq_cstr(m->method, "CANCEL")) {
@@ -466,11 +544,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
     }
     if (sv_eq_cstr(m->method, "BYE") && p->state <= CALL_ANSWERED &&
         p->state != CALL_COMPLETED) {
-        struct sv ft = header_tag(m, SIP_H_FROM);
-        p->ended_by = (ft.p && p->from_tag && strlen(p->from_tag) == ft.n &&
-                       memcmp(p->from_tag, ft.p, ft.n) == 0)
-                          ? PARTY_CALLER
-                          : PARTY_CALLEE;
+        p->ended_by = sender(p, m);
         if (p->state == CALL_ANSWERED) {
             p->state = CALL_COMPLETED;
             p->end_time = now;

@@ -31,6 +31,7 @@ enum call_state {
 const char *call_state_name(enum call_state s);
 
 enum call_party { PARTY_NONE, PARTY_CALLER, PARTY_CALLEE };
+const char *call_party_name(enum call_party p); /* "caller", "callee", NULL */
 
 struct call_addr {
     char *display; /* owned; NULL when none */
@@ -39,6 +40,25 @@ struct call_addr {
 };
 
 #define CALL_MAX_LEGS 4
+#define CALL_MAX_HOLDS 8
+#define CALL_MAX_TRANSFERS 4
+
+/* A period when one side put the media on hold (re-INVITE or UPDATE offering sendonly or
+ * inactive, or c=0.0.0.0 as RFC 2543 did), until an offer resumed it. */
+struct call_hold {
+    ptime_t start, end;        /* end 0: still on hold */
+    enum call_party by;
+};
+
+/* A REFER (RFC 3515) inside the call: whom to, its acceptance and its outcome as the
+ * NOTIFY's sipfrag reported it. */
+struct call_transfer {
+    ptime_t time;
+    enum call_party by;
+    char *refer_to;            /* owned */
+    int accepted;              /* 202, or the final response; 0 none */
+    int result;                /* status line of the last NOTIFY sipfrag; 0 none */
+};
 
 /* Another leg of the same call through a B2BUA (its own Call-ID). */
 struct call_leg {
@@ -72,6 +92,10 @@ struct call {
      * their INVITE named it in X-CID / X-Call-ID (B2BUAs) */
     struct call_leg legs[CALL_MAX_LEGS];
     uint8_t nlegs;             /* extra legs in legs[1..] */
+    struct call_hold holds[CALL_MAX_HOLDS];
+    uint8_t nholds;
+    struct call_transfer transfers[CALL_MAX_TRANSFERS];
+    uint8_t ntransfers;
 };
 
 typedef void (*call_done_fn)(void *user, const struct call *c);

@@ -28,7 +28,8 @@ class Dialog:
                 % (via_host, branch, self.n, self.a, self.ftag, self.n, self.b,
                    ';tag=' + to_tag if to_tag else '', self.cid, cseq, method))
 
-    def req(self, t, method, cseq, to_tag=None, body='', extra='', fwd=True, branch=None):
+    def req(self, t, method, cseq, to_tag=None, body='', extra='', fwd=True, branch=None,
+            ctype='application/sdp'):
         """A request; fwd=False: sent by the callee (From/To swapped in its eyes, as in a BYE
         from B: here the tags are written as A's dialog sees them, From being B)."""
         branch = branch or '%s-%s-%d-%s' % (self.cid[:8], method.lower(), cseq, 'f' if fwd else 'r')
@@ -40,7 +41,7 @@ class Dialog:
                  % (self.b, branch, self.n, self.b, to_tag, self.n, self.a, self.ftag, self.cid, cseq, method))
         s = '%s sip:%s SIP/2.0\r\n%s%s%s' % (method, self.b if fwd else self.a, h, self.extra if method == 'INVITE' else '', extra)
         if body:
-            s += 'Content-Type: application/sdp\r\n'
+            s += 'Content-Type: %s\r\n' % ctype
         s += 'Content-Length: %d\r\n\r\n%s' % (len(body), body)
         self.out.append((t, (self.ab if fwd else self.ba).frame(s.encode())))
 
@@ -112,7 +113,8 @@ def generate(writer):
     d.resp(t + ms(1500), 200, 'OK', 1, 'INVITE', 'x8', body=sdp(b, 5000)); d.req(t + ms(1501), 'ACK', 1, 'x8', branch='ack8')
     d.req(t + ms(4000), 'BYE', 1, 'x8', fwd=False); d.resp(t + ms(4001), 200, 'OK', 1, 'BYE', 'x8', fwd_req=False)
     # hold and resume by re-INVITE: the call's answer is the first 200 only
-    d, t, a, b = scenario(9, 'hold', state='completed', final_status=200, answered=True, ended_by='caller')
+    d, t, a, b = scenario(9, 'hold', state='completed', final_status=200, answered=True, ended_by='caller',
+                          holds=[[2000, 4000, 'caller']])
     d.req(t, 'INVITE', 1, body=sdp(a, 4000)); d.resp(t + ms(500), 200, 'OK', 1, 'INVITE', 'x9', body=sdp(b, 5000))
     d.req(t + ms(501), 'ACK', 1, 'x9', branch='ack9a')
     d.req(t + ms(2000), 'INVITE', 2, 'x9', body=sdp(a, 4000, 'sendonly')); d.resp(t + ms(2050), 200, 'OK', 2, 'INVITE', 'x9', body=sdp(b, 5000, 'recvonly'))
@@ -136,11 +138,13 @@ def generate(writer):
     d.req(t + ms(901), 'ACK', 2, 'x11', branch='ack11')
     d.req(t + ms(3000), 'BYE', 3, 'x11'); d.resp(t + ms(3001), 200, 'OK', 3, 'BYE', 'x11')
     # transfer: REFER, 202, NOTIFY with the sipfrag; then the transferor hangs up
-    d, t, a, b = scenario(12, 'refer', state='completed', final_status=200, answered=True, ended_by='caller')
+    d, t, a, b = scenario(12, 'refer', state='completed', final_status=200, answered=True, ended_by='caller',
+                          transfers=[[2000, 'caller', 'sip:c@10.20.12.3', 202, 200]])
     d.req(t, 'INVITE', 1, body=sdp(a, 4000)); d.resp(t + ms(500), 200, 'OK', 1, 'INVITE', 'x12', body=sdp(b, 5000))
     d.req(t + ms(501), 'ACK', 1, 'x12', branch='ack12')
     d.req(t + ms(2000), 'REFER', 2, 'x12', extra='Refer-To: <sip:c@10.20.12.3>\r\n'); d.resp(t + ms(2010), 202, 'Accepted', 2, 'REFER', 'x12')
-    d.req(t + ms(2500), 'NOTIFY', 1, 'x12', fwd=False, extra='Event: refer\r\nSubscription-State: terminated\r\n')
+    d.req(t + ms(2500), 'NOTIFY', 1, 'x12', fwd=False, extra='Event: refer\r\nSubscription-State: terminated\r\n',
+          body='SIP/2.0 200 OK\r\n', ctype='message/sipfrag')
     d.resp(t + ms(2501), 200, 'OK', 1, 'NOTIFY', 'x12', fwd_req=False)
     d.req(t + ms(2600), 'BYE', 3, 'x12'); d.resp(t + ms(2601), 200, 'OK', 3, 'BYE', 'x12')
     # a B2BUA: leg A from the caller, leg B to the callee naming leg A in X-CID

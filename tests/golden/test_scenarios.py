@@ -38,6 +38,17 @@ def main(exe):
                 checks.append((c.get('challenges') == t['challenges'], '%s: challenges %s' % (n, c.get('challenges'))))
             if 'legs' in t:
                 checks.append((len(c['legs']) == t['legs'], '%s: %d legs' % (n, len(c['legs']))))
+            inv = round(c['invite_time'] * 1000)
+            if 'holds' in t:
+                got_h = [[round(h['start'] * 1000) - inv, h['end'] and round(h['end'] * 1000) - inv, h['by']]
+                         for h in c.get('holds', [])]
+                checks.append((got_h == t['holds'], '%s: holds %s, truth %s' % (n, got_h, t['holds'])))
+            elif c.get('holds'):
+                checks.append((False, '%s: holds %s where there are none' % (n, c['holds'])))
+            if 'transfers' in t:
+                got_t = [[round(x['time'] * 1000) - inv, x['by'], x['refer_to'], x['accepted'], x['result']]
+                         for x in c.get('transfers', [])]
+                checks.append((got_t == t['transfers'], '%s: transfers %s, truth %s' % (n, got_t, t['transfers'])))
             if 'end_offset_ms' in t:
                 want = round(c['invite_time'] * 1000) + t['end_offset_ms']
                 checks.append((c['end_time'] is not None and round(c['end_time'] * 1000) == want,
