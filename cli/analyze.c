@@ -194,6 +194,7 @@ static json_t *call_json(const struct call *c)
                                                    "result",
                                                    t->result ? json_integer(t->result) : json_null()));
     }
+    json_object_set_new(o, "session_expired", json_boolean(c->session_expired)); /* added */
     json_object_set_new(o, "holds", holds);
     json_object_set_new(o, "transfers", transfers);
     json_object_set_new(o, "codecs", codecs);

@@ -155,8 +155,16 @@ static void release(struct correlator *c, struct call_int *ci)
     ci->pub.legs[0].to_tag = ci->pub.to_tag;
     dlist_unlink(ci->list, &ci->node);
     htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, strlen(ci->pub.call_id)});
-    if (ci->pub.state == CALL_ANSWERED)
-        ci->pub.state = CALL_UNFINISHED; /* no BYE: the capture ended or the call went idle */
+    struct call *p = &ci->pub;
+    if (p->state == CALL_ANSWERED) {
+        p->state = CALL_UNFINISHED; /* no BYE: the capture ended or the call went idle */
+        /* RFC 4028 §10: unrefreshed for the whole interval, the session is over then */
+        if (p->session_expires && c->last_time > p->refreshed_at +
+                                                   (ptime_t)p->session_expires * PTIME_SEC) {
+            p->session_expired = true;
+            p->end_time = p->refreshed_at + (ptime_t)p->session_expires * PTIME_SEC;
+        }
+    }
     if (c->done)
         c->done(c->user, &ci->pub);
     free_call(ci);
@@ -388,6 +396,21 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     ptime_t now = ev->l4->pkt->ts;
     int code = m->status;
 
+    /* RFC 4028: a 2xx to INVITE or UPDATE refreshes the session (and may set its interval) */
+    if (code >= 200 && code < 300 &&
+        (sv_eq_cstr(cseq_method, "INVITE") || sv_eq_cstr(cseq_method, "UPDATE"))) {
+        const struct sip_header *se = sip_hdr(m, SIP_H_SESSION_EXPIRES);
+        uint64_t secs;
+        if (se) {
+            struct sv v = se->value;
+            const char *semi = memchr(v.p, ';', v.n);
+            if (semi)
+                v.n = (size_t)(semi - v.p);
+            if (sip_uint_parse(v, UINT32_MAX, &secs))
+                p->session_expires = (uint32_t)secs;
+        }
+        p->refreshed_at = now;
+    }
     if (sv_eq_cstr(cseq_method, "REFER") && p->ntransfers && code >= 200 &&
         !p->transfers[p->ntransfers - 1].accepted) {
         p->transfers[p->ntransfers - 1].accepted = code;

@@ -96,6 +96,9 @@ struct call {
     uint8_t nholds;
     struct call_transfer transfers[CALL_MAX_TRANSFERS];
     uint8_t ntransfers;
+    uint32_t session_expires;  /* RFC 4028 interval of the last 2xx, seconds; 0 none */
+    ptime_t refreshed_at;      /* last 2xx to INVITE or UPDATE: the session's refresh */
+    bool session_expired;      /* unfinished because that interval passed without refresh */
 };
 
 typedef void (*call_done_fn)(void *user, const struct call *c);

@@ -75,6 +75,14 @@ def generate(writer):
         return d, t, a, b
 
     ms = lambda x: x * MS
+    # a zombie: answered with a 90 s session timer (RFC 4028), never refreshed, no BYE; the
+    # capture goes on for minutes
+    d, t, a, b = scenario(14, 'zombie', state='unfinished', final_status=200, answered=True,
+                          session_expired=True, end_offset_ms=700 + 90000)
+    d.req(t, 'INVITE', 1, body=sdp(a, 4000), extra='Supported: timer\r\nSession-Expires: 90\r\n')
+    d.resp(t + ms(700), 200, 'OK', 1, 'INVITE', 'x14', body=sdp(b, 5000),
+           extra='Require: timer\r\nSession-Expires: 90;refresher=uac\r\n')
+    d.req(t + ms(701), 'ACK', 1, 'x14', branch='ack14')
     # ringing when the capture ends
     d, t, a, b = scenario(1, 'ringing', state='ringing', final_status=None, answered=False)
     d.req(t, 'INVITE', 1, body=sdp(a, 4000)); d.resp(t + ms(2), 100, 'Trying', 1, 'INVITE')
@@ -83,7 +91,8 @@ def generate(writer):
     d, t, a, b = scenario(2, 'early', state='early_media', final_status=None, answered=False)
     d.req(t, 'INVITE', 1, body=sdp(a, 4000)); d.resp(t + ms(400), 183, 'Session Progress', 1, 'INVITE', 'x2', body=sdp(b, 5000))
     # answered, never hung up
-    d, t, a, b = scenario(3, 'unfinished', state='unfinished', final_status=200, answered=True)
+    d, t, a, b = scenario(3, 'unfinished', state='unfinished', final_status=200, answered=True,
+                          session_expired=False)
     d.req(t, 'INVITE', 1, body=sdp(a, 4000)); d.resp(t + ms(200), 180, 'Ringing', 1, 'INVITE', 'x3')
     d.resp(t + ms(900), 200, 'OK', 1, 'INVITE', 'x3', body=sdp(b, 5000)); d.req(t + ms(901), 'ACK', 1, 'x3', branch='ack3')
     # rejected and failed

@@ -39,6 +39,8 @@ def main(exe):
             if 'legs' in t:
                 checks.append((len(c['legs']) == t['legs'], '%s: %d legs' % (n, len(c['legs']))))
             inv = round(c['invite_time'] * 1000)
+            if 'session_expired' in t:
+                checks.append((c['session_expired'] == t['session_expired'], '%s: session_expired' % n))
             if 'holds' in t:
                 got_h = [[round(h['start'] * 1000) - inv, h['end'] and round(h['end'] * 1000) - inv, h['by']]
                          for h in c.get('holds', [])]
