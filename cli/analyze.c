@@ -45,6 +45,11 @@ static json_t *time_or_null(bool have, ptime_t t)
     return have ? json_real(ptime_to_epoch_s(t)) : json_null();
 }
 
+static void set_u64(json_t *o, const char *key, uint64_t v)
+{
+    json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
 /* An ended call (or registration) as text for the output: compact JSON, or the text
  * table's line. The text waits in a temporary spill file; memory keeps only this index
  * entry, so a capture of a million calls costs 24 MB here, not the calls' text. */
@@ -59,6 +64,8 @@ struct analysis {
     size_t ncalls, capcalls;
     struct call_out *regs;  /* owned: registrations as compact JSON */
     size_t nregs, capregs;
+    struct call_out *streams; /* owned: RTP streams as compact JSON */
+    size_t nstreams, capstreams;
     uint64_t reg_registered, reg_failed, reg_challenged;
     uint64_t answered;
     bool json;
@@ -316,6 +323,50 @@ static void on_reg_done(void *user, const struct registration *r)
     a->reg_challenged += r->state == REG_CHALLENGED;
 }
 
+/* An RTP stream as OUTPUT.md's streams[] entry. MOS, RTCP reports and DTMF come with the
+ * quality layer: null (unknown) until then. */
+static void on_stream_done(void *user, const struct rtp_stream *st)
+{
+    struct analysis *a = user;
+    char id[32], call[32], src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN], ssrc[16];
+    snprintf(id, sizeof id, "stream-%llu", (unsigned long long)st->seq);
+    snprintf(call, sizeof call, "call-%llu", (unsigned long long)st->call_seq);
+    snprintf(ssrc, sizeof ssrc, "0x%08x", st->ssrc);
+    ip_addr_port_str(&st->src, st->sport, src, sizeof src);
+    ip_addr_port_str(&st->dst, st->dport, dst, sizeof dst);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "call", st->call_seq ? json_string(call) : json_null());
+    json_object_set_new(o, "src", json_string(src));
+    json_object_set_new(o, "dst", json_string(dst));
+    json_object_set_new(o, "ssrc", json_string(ssrc));
+    json_object_set_new(o, "payload_type", json_integer(st->pt));
+    json_object_set_new(o, "codec", st->codec[0] ? json_string(st->codec) : json_null());
+    json_object_set_new(o, "clock_rate", st->clock_rate ? json_integer(st->clock_rate) : json_null());
+    json_object_set_new(o, "first_time", time_or_null(true, st->first_time));
+    json_object_set_new(o, "last_time", time_or_null(true, st->last_time));
+    set_u64(o, "packets", st->packets);
+    json_object_set_new(o, "expected", json_integer(st->expected));
+    json_object_set_new(o, "lost", json_integer(st->lost));
+    json_object_set_new(o, "lost_pct", json_real(st->expected > 0 ? 100.0 * (double)st->lost /
+                                                                        (double)st->expected
+                                                                  : 0));
+    set_u64(o, "duplicates", st->duplicates);
+    set_u64(o, "out_of_order", st->out_of_order);
+    set_u64(o, "seq_errors", st->seq_errors);
+    json_object_set_new(o, "max_delta_ms", json_real(st->max_delta_ms));
+    bool timed = st->clock_rate && !st->events; /* else jitter means nothing: null */
+    json_object_set_new(o, "max_jitter_ms", timed ? json_real(st->max_jitter_ms) : json_null());
+    json_object_set_new(o, "mean_jitter_ms", timed ? json_real(st->mean_jitter_ms) : json_null());
+    json_object_set_new(o, "r_factor", json_null());
+    json_object_set_new(o, "mos", json_null());
+    json_object_set_new(o, "rtcp", json_null());
+    json_object_set_new(o, "dtmf", json_null());
+    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    json_decref(o);
+    push_out(a->spill, &a->streams, &a->nstreams, &a->capstreams, st->seq, text);
+}
+
 static int by_seq(const void *x, const void *y)
 {
     uint64_t p = ((const struct call_out *)x)->seq, q = ((const struct call_out *)y)->seq;
@@ -364,13 +415,9 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     json_array_append_new(a->messages, o);
 }
 
-static void set_u64(json_t *o, const char *key, uint64_t v)
-{
-    json_object_set_new(o, key, json_integer((json_int_t)v));
-}
-
 static json_t *capture_json(char **files, int nfiles, const struct capture_stats *cs,
-                            const struct decode_stats *ds, const struct correlate_stats *ks)
+                            const struct decode_stats *ds, const struct correlate_stats *ks,
+                            const struct pipeline_result *res)
 {
     json_t *c = json_object();
     json_t *jfiles = json_array();
@@ -381,11 +428,12 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     set_u64(c, "bytes", cs->bytes);
     json_object_set_new(c, "first_time", time_or_null(cs->packets > 0, cs->first_ts));
     json_object_set_new(c, "last_time", time_or_null(cs->packets > 0, cs->last_ts));
-    /* null, not 0, until the RTP decoder and duplicate detection exist: OUTPUT.md
+    /* duplicates: null, not 0, until duplicate detection exists: OUTPUT.md
      * says 0 never means "unknown". dropped is null for files (no kernel to drop). */
     set_u64(c, "sip_messages", ds->sip_messages);
-    json_object_set_new(c, "rtp_packets", json_null());
-    json_object_set_new(c, "rtcp_packets", json_null());
+    /* RTP and RTCP to endpoints SDP announced; unannounced media (nDPI) is not counted yet */
+    set_u64(c, "rtp_packets", res->rtp_packets);
+    set_u64(c, "rtcp_packets", res->rtcp_packets);
     json_object_set_new(c, "dropped", json_null());
     json_object_set_new(c, "duplicates", json_null());
 
@@ -406,6 +454,8 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
         set_u64(evicted, "calls", ks->evicted_calls);
     if (ks->evicted_transactions)
         set_u64(evicted, "transactions", ks->evicted_transactions);
+    if (res->streams_evicted)
+        set_u64(evicted, "streams", res->streams_evicted);
     json_object_set_new(c, "evicted", evicted);
     set_u64(c, "out_of_order_frames", cs->out_of_order);
 
@@ -472,7 +522,7 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
                       json_t *messages, struct analysis *a)
 {
     json_t *root = json_pack("{s:{s:s}, s:o, s:o}", "sipscope", "version", SIPSCOPE_VERSION,
-                             "capture", capture_json(files, nfiles, &res->cs, &res->ds, &res->ks),
+                             "capture", capture_json(files, nfiles, &res->cs, &res->ds, &res->ks, res),
                              "stats", stats_json(a->kpi));
     char *head = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : NULL;
     json_decref(root);
@@ -489,6 +539,12 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
         print_out(a->spill, &a->calls[i]);
     }
     fputs(a->ncalls ? "\n  ]" : "]", stdout);
+    fputs(",\n  \"streams\": [", stdout);
+    for (size_t i = 0; i < a->nstreams; i++) {
+        fputs(i ? ",\n    " : "\n    ", stdout);
+        print_out(a->spill, &a->streams[i]);
+    }
+    fputs(a->nstreams ? "\n  ]" : "]", stdout);
     fputs(",\n  \"registrations\": [", stdout);
     for (size_t i = 0; i < a->nregs; i++) {
         fputs(i ? ",\n    " : "\n    ", stdout);
@@ -638,7 +694,7 @@ int cmd_analyze(int argc, char **argv)
         return 1;
     }
     struct pipeline_handlers h = {.sip = on_sip, .call = on_call_done, .reg = on_reg_done,
-                                  .user = &a};
+                                  .stream = on_stream_done, .user = &a};
     struct pipeline_result res;
     char err[512];
     if (pipeline_run(files, nfiles, &kcfg, &h, progress < 0 ? isatty(STDERR_FILENO) : progress,
@@ -655,6 +711,8 @@ int cmd_analyze(int argc, char **argv)
         qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
     if (a.nregs)
         qsort(a.regs, a.nregs, sizeof *a.regs, by_seq);
+    if (a.nstreams)
+        qsort(a.streams, a.nstreams, sizeof *a.streams, by_seq);
     fflush(a.spill);
 
     int rc = 0;
@@ -668,6 +726,7 @@ int cmd_analyze(int argc, char **argv)
     json_decref(a.messages);
     free(a.calls);
     free(a.regs);
+    free(a.streams);
     fclose(a.spill);
     free(a.kpi);
     return rc;

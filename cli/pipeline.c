@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decode/rtp.h"
 #include "progress.h"
 
 static volatile int g_stop;
@@ -19,6 +20,8 @@ struct run {
     const struct pipeline_handlers *h;
     struct decoder *dec;
     struct correlator *corr;
+    struct stream_table *streams;
+    uint64_t rtcp_packets;
     struct progress prog;
     struct capture_source *src;
     uint64_t packets;
@@ -30,6 +33,25 @@ static bool on_packet(void *user, const struct packet *pkt)
     decoder_frame(r->dec, pkt);
     progress_tick(&r->prog, r->src, ++r->packets);
     return true;
+}
+
+/* UDP that SDP announced as media: RTP to the streams, RTCP counted (its reports come
+ * with the RTCP decoder). Checked by destination, then by source (symmetric RTP from an
+ * announced port to an address the SDP did not know, as behind NAT). */
+static void on_udp(void *user, const struct l4_packet *l4)
+{
+    struct run *r = user;
+    struct media_match mm;
+    if (!correlate_media(r->corr, &l4->dst, l4->dport, &mm) &&
+        !correlate_media(r->corr, &l4->src, l4->sport, &mm))
+        return;
+    if (mm.rtp && rtcp_looks_like(l4->payload, l4->len)) {
+        r->rtcp_packets++;
+        return;
+    }
+    struct rtp_hdr h;
+    if (mm.rtp && !mm.rtcp && rtp_parse(l4->payload, l4->len, &h))
+        stream_rtp(r->streams, l4, &h, &mm);
 }
 
 static void on_sip(void *user, const struct sip_event *ev)
@@ -52,13 +74,15 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     struct run r = {.h = h, .src = &src};
     struct decode_config dcfg;
     decode_config_default(&dcfg);
-    struct decode_handlers dh = {.sip = on_sip, .user = &r};
+    struct decode_handlers dh = {.udp = on_udp, .sip = on_sip, .user = &r};
     r.dec = decoder_new(&dcfg, &dh);
     r.corr = correlate_new(kcfg, h->call, h->user);
-    if (!r.dec || !r.corr) {
+    r.streams = stream_table_new(kcfg->max_calls * 2, kcfg->hash_seed, h->stream, h->user);
+    if (!r.dec || !r.corr || !r.streams) {
         snprintf(err, errlen, "out of memory");
         decoder_free(r.dec);
         correlate_free(r.corr);
+        stream_table_free(r.streams);
         capture_close(&src);
         return 1;
     }
@@ -72,12 +96,17 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     capture_run(&src, on_packet, &r, &g_stop);
     decoder_finish(r.dec);
     correlate_finish(r.corr);
+    stream_finish(r.streams);
     progress_done(&r.prog);
 
     out->interrupted = g_stop != 0;
     capture_get_stats(&src, &out->cs);
     decoder_get_stats(r.dec, &out->ds);
     correlate_get_stats(r.corr, &out->ks);
+    out->rtp_packets = stream_packets(r.streams);
+    out->rtcp_packets = r.rtcp_packets;
+    out->streams_evicted = stream_evicted(r.streams);
+    stream_table_free(r.streams);
     correlate_free(r.corr);
     decoder_free(r.dec);
     capture_close(&src);

@@ -8,11 +8,13 @@
 #include "capture/capture.h"
 #include "correlate/correlate.h"
 #include "decode/decode.h"
+#include "metrics/stream.h"
 
 struct pipeline_handlers {
     void (*sip)(void *user, const struct sip_event *ev, const struct msg_verdict *v);
     call_done_fn call;
     reg_done_fn reg;
+    stream_done_fn stream;
     void *user;
 };
 
@@ -20,6 +22,7 @@ struct pipeline_result {
     struct capture_stats cs;
     struct decode_stats ds;
     struct correlate_stats ks;
+    uint64_t rtp_packets, rtcp_packets, streams_evicted;
     bool interrupted; /* SIGINT/SIGTERM: what was read so far */
 };
 

@@ -47,6 +47,7 @@ struct correlator {
     struct dlist probation, active, ended, challenged;
     struct txn_table *txns;
     struct reg_table *regs;
+    struct media_table *media;
     ptime_t last_time;      /* of the last message: the input's end for expiry checks */
     call_done_fn done;
     void *user;
@@ -109,7 +110,8 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     c->legs = htab_new(c->cfg.max_calls, leg_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
     c->regs = reg_table_new(c->cfg.max_registrations, c->cfg.hash_seed);
-    if (!c->calls || !c->legs || !c->txns || !c->regs) {
+    c->media = media_table_new(c->cfg.max_calls * 4, c->cfg.hash_seed);
+    if (!c->calls || !c->legs || !c->txns || !c->regs || !c->media) {
         correlate_free(c);
         return NULL;
     }
@@ -219,7 +221,14 @@ void correlate_free(struct correlator *c)
     htab_free(c->legs);
     txn_table_free(c->txns);
     reg_table_free(c->regs);
+    media_table_free(c->media);
     free(c);
+}
+
+bool correlate_media(const struct correlator *c, const struct ip_addr *addr, uint16_t port,
+                     struct media_match *out)
+{
+    return media_lookup(c->media, addr, port, out);
 }
 
 void correlate_get_stats(const struct correlator *c, struct correlate_stats *out)
@@ -683,6 +692,8 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     else if (ci->list == &c->active)
         dlist_touch(&c->active, &ci->node); /* ended calls keep their place: due by end time */
     v->call_seq = p->seq;
+    if (m->body.n && !v->retransmission) /* offers and answers say where media goes */
+        media_from_sdp(c->media, m, p->seq, &c->st.evicted_media);
     if (leg) { /* another leg: recorded and counted; the first leg tells the call's story */
         struct sv tt = header_tag(m, SIP_H_TO);
         struct call_leg *g = &p->legs[leg->idx];

@@ -147,6 +147,7 @@ struct correlate_stats {
     uint64_t out_of_dialog;       /* messages of no call and no registration: OPTIONS... */
     uint64_t registrations;
     uint64_t evicted_registrations;
+    uint64_t evicted_media;       /* announced endpoints dropped at the limit */
 };
 
 /* What the correlator says of one message, for the message list. */
@@ -156,7 +157,23 @@ struct msg_verdict {
     bool retransmission;
 };
 
+/* Where a UDP packet's destination was announced by SDP. */
+#define MEDIA_MATCH_PTS 8
+struct media_match {
+    uint64_t call_seq;       /* the call whose SDP announced it */
+    bool rtcp;               /* its RTCP port (or a muxed one) */
+    bool rtp;                /* an RTP profile (RTP/AVP, RTP/SAVP...): not T.38 udptl etc. */
+    uint8_t npts;
+    uint8_t pt[MEDIA_MATCH_PTS];
+    uint32_t rate[MEDIA_MATCH_PTS];  /* clock rate per payload type, 0 unknown */
+    char codec[MEDIA_MATCH_PTS][16];
+};
+
 struct correlator;
+
+/* Was (addr, port) announced as media by an SDP seen so far? */
+bool correlate_media(const struct correlator *c, const struct ip_addr *addr, uint16_t port,
+                     struct media_match *out);
 
 struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
                                  void *user);

@@ -160,7 +160,9 @@ class Call:
         seq0, ts0 = rng.randrange(65536), rng.getrandbits(32)
         st = dict(src='%s:%d' % (flow.src, flow.sport), dst='%s:%d' % (flow.dst, flow.dport),
                   ssrc='0x%08x' % ssrc, payload_type=self.pt, sent=0, packets=0, lost=0,
-                  first_ns=None, last_ns=None, rtcp_packets=0)
+                  first_ns=None, last_ns=None, rtcp_packets=0, expected=0,
+                  codec={0: 'PCMU', 8: 'PCMA'}[self.pt])
+        first_i = last_i = None
         self.truth['streams'].append(st)
         payload = bytes([0xff if self.pt == 0 else 0xd5]) * 160
         n = int((t_end - t_start) // (20 * MS))
@@ -189,6 +191,10 @@ class Call:
             st['packets'] += 1
             st['first_ns'] = st['first_ns'] if st['first_ns'] is not None else t
             st['last_ns'] = t
+            first_i = i if first_i is None else first_i
+            last_i = i
+            # RFC 3550 A.3: expected runs from the first to the last sequence number received
+            st['expected'] = last_i - first_i + 1
             yield (t, flow.frame(hdr + payload), None)
 
 

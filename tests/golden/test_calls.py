@@ -61,6 +61,27 @@ def run_case(exe, tmp, name, **kw):
                       w, m['frame'], m['label'], g and g['call'], g and g['retransmission'], m['retransmission']))
     check(len(out['messages']) == truth['sip_messages'], '%s: SIP message count' % name)
 
+    # RTP streams: every one the generator wrote, bound to its call by the SDP
+    streams = {(x['src'], x['dst'], x['ssrc']): x for x in out['streams']}
+    ids = {c['call_id']: c['id'] for c in out['calls']}
+    want = [(t, st) for t in truth['calls'] for st in t['streams']]
+    check(len(streams) == len(want), '%s: %d streams, truth %d' % (name, len(streams), len(want)))
+    for t, st in want:
+        g = streams.get((st['src'], st['dst'], st['ssrc']))
+        w = '%s %s -> %s' % (name, st['src'], st['dst'])
+        if not check(g is not None, w + ': missing'):
+            continue
+        check(g['call'] == ids.get(t['call_id']), w + ': call %s' % g['call'])
+        check(g['packets'] == st['packets'], w + ': packets %s, truth %s' % (g['packets'], st['packets']))
+        check(g['expected'] == st['expected'] and g['lost'] == st['expected'] - st['packets'],
+              w + ': expected %s lost %s, truth %s' % (g['expected'], g['lost'], st['expected']))
+        check(g['codec'] == st['codec'] and g['clock_rate'] == 8000, w + ': codec %s' % g['codec'])
+        check(secs_us(g['first_time']) == us(st['first_ns']) and secs_us(g['last_time']) == us(st['last_ns']),
+              w + ': first/last time')
+    check(out['capture']['rtp_packets'] == truth['rtp_packets'], '%s: rtp_packets' % name)
+    check(out['capture']['rtcp_packets'] == truth['rtcp_packets'], '%s: rtcp_packets %s, truth %s' % (
+        name, out['capture']['rtcp_packets'], truth['rtcp_packets']))
+
     # stats, computed here from the truth (definitions in metrics/kpi.c)
     st, tc = out['stats'], truth['calls']
     answered = [t for t in tc if t['answer_ns'] is not None]

@@ -1,0 +1,160 @@
+/* Media endpoints announced by SDP (RFC 3264): each offer or answer seen in a call says
+ * where its side wants RTP (c= address, m= port) and RTCP (a=rtcp, rtcp-mux, or port + 1,
+ * RFC 3605 / RFC 5761 / RFC 3550 §11), with the payload types' clock rates. A UDP packet
+ * to such an endpoint is that call's media. Entries point at calls by number only, so a
+ * call handed on leaves no dangling pointer; the table is bounded (LRU, counted). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/hash.h"
+#include "common/list.h"
+#include "correlate_int.h"
+#include "decode/sdp.h"
+
+#define MEDIA_PTS 8
+
+struct media_key {
+    uint8_t family, pad[1];
+    uint16_t port;
+    uint8_t addr[16];
+};
+
+struct media_ep {
+    struct media_key key;
+    uint64_t hash;
+    struct dlist_node lru;
+    struct media_match m;
+};
+
+struct media_table {
+    struct htab *ht;
+    struct dlist lru;
+    uint64_t seed;
+};
+
+static bool key_eq(const void *item, const void *key)
+{
+    return memcmp(&((const struct media_ep *)item)->key, key, sizeof(struct media_key)) == 0;
+}
+
+struct media_table *media_table_new(size_t max, uint64_t seed)
+{
+    struct media_table *t = calloc(1, sizeof *t);
+    if (!t || !(t->ht = htab_new(max, key_eq))) {
+        free(t);
+        return NULL;
+    }
+    t->seed = seed;
+    return t;
+}
+
+void media_table_free(struct media_table *t)
+{
+    if (!t)
+        return;
+    while (t->lru.head) {
+        struct media_ep *e = dlist_entry(t->lru.head, struct media_ep, lru);
+        dlist_unlink(&t->lru, &e->lru);
+        free(e);
+    }
+    htab_free(t->ht);
+    free(t);
+}
+
+static void put(struct media_table *t, const struct media_key *k, const struct media_match *m,
+                uint64_t *evicted)
+{
+    uint64_t h = hash_bytes(k, sizeof *k, t->seed);
+    struct media_ep *e = htab_find(t->ht, h, k);
+    if (!e) {
+        if (!(e = calloc(1, sizeof *e)))
+            return;
+        e->key = *k;
+        e->hash = h;
+        while (!htab_insert(t->ht, h, e)) {
+            if (!t->lru.head) {
+                free(e);
+                return;
+            }
+            struct media_ep *old = dlist_entry(t->lru.head, struct media_ep, lru);
+            dlist_unlink(&t->lru, &old->lru);
+            htab_remove(t->ht, old->hash, &old->key);
+            free(old);
+            (*evicted)++;
+        }
+        dlist_push_tail(&t->lru, &e->lru);
+    } else {
+        dlist_touch(&t->lru, &e->lru);
+    }
+    e->m = *m; /* the newest offer or answer for this endpoint wins (re-INVITE moves) */
+}
+
+static bool parse_addr(struct sv a, uint8_t family, uint8_t out[16])
+{
+    char buf[64];
+    if (a.n == 0 || a.n >= sizeof buf)
+        return false;
+    memcpy(buf, a.p, a.n);
+    buf[a.n] = '\0';
+    memset(out, 0, 16);
+    return inet_pton(family == 6 ? AF_INET6 : AF_INET, buf, out) == 1;
+}
+
+void media_from_sdp(struct media_table *t, const struct sip_msg *msg, uint64_t call_seq,
+                    uint64_t *evicted)
+{
+    static struct sdp s; /* large; one analysis thread */
+    struct sv body;
+    if (!sip_body_sdp(msg, &body) || !sdp_parse(body.p, body.n, &s))
+        return;
+    for (unsigned i = 0; i < s.nmedia; i++) {
+        const struct sdp_media *md = &s.media[i];
+        struct media_key k;
+        memset(&k, 0, sizeof k);
+        if (md->port == 0 || !md->family || !parse_addr(md->addr, md->family, k.addr))
+            continue;
+        k.family = md->family;
+        struct media_match m;
+        memset(&m, 0, sizeof m);
+        m.call_seq = call_seq;
+        m.rtp = md->proto.n >= 3 && (strncasecmp(md->proto.p, "RTP", 3) == 0 ||
+                                     memmem(md->proto.p, md->proto.n, "/RTP/", 5) != NULL);
+        for (unsigned f = 0; f < md->nfmt && m.npts < MEDIA_MATCH_PTS; f++) {
+            m.pt[m.npts] = md->fmt[f].pt;
+            m.rate[m.npts] = md->fmt[f].clock_rate;
+            size_t n = md->fmt[f].encoding.p ? md->fmt[f].encoding.n : 0;
+            if (n >= sizeof m.codec[0])
+                n = sizeof m.codec[0] - 1;
+            memcpy(m.codec[m.npts], md->fmt[f].encoding.p, n);
+            m.codec[m.npts][n] = '\0';
+            m.npts++;
+        }
+        k.port = md->port;
+        put(t, &k, &m, evicted);
+        /* RTCP: muxed on the RTP port, else a=rtcp, else the next port up */
+        m.rtcp = true;
+        if (!md->rtcp_mux) {
+            k.port = md->rtcp_port ? md->rtcp_port : (uint16_t)(md->port + 1);
+            if (md->rtcp_addr.p && !parse_addr(md->rtcp_addr, md->family, k.addr))
+                continue;
+            put(t, &k, &m, evicted);
+        }
+    }
+}
+
+bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t port,
+                  struct media_match *out)
+{
+    struct media_key k;
+    memset(&k, 0, sizeof k);
+    k.family = a->family;
+    k.port = port;
+    memcpy(k.addr, a->b, 16);
+    const struct media_ep *e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+    if (!e)
+        return false;
+    *out = e->m;
+    return true;
+}
