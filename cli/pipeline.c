@@ -35,23 +35,36 @@ static bool on_packet(void *user, const struct packet *pkt)
     return true;
 }
 
-/* UDP that SDP announced as media: RTP to the streams, RTCP counted (its reports come
- * with the RTCP decoder). Checked by destination, then by source (symmetric RTP from an
- * announced port to an address the SDP did not know, as behind NAT). */
+/* Was this packet's destination (or, symmetric RTP behind NAT, its source) announced as
+ * RTP by an SDP? */
+static bool announced(const struct correlator *corr, const struct l4_packet *l4,
+                      struct media_match *mm)
+{
+    return correlate_media(corr, &l4->dst, l4->dport, mm) ||
+           correlate_media(corr, &l4->src, l4->sport, mm);
+}
+
+static bool resolve_rtp(void *ctx, const struct l4_packet *l4, struct media_match *mm)
+{
+    const struct run *r = ctx;
+    return announced(r->corr, l4, mm) && mm->rtp && !mm->rtcp;
+}
+
+/* UDP media: RTP to the streams (a known stream costs one lookup, a new one asks whether
+ * SDP announced it), RTCP to announced ports counted (its reports come with the RTCP
+ * decoder). */
 static void on_udp(void *user, const struct l4_packet *l4)
 {
     struct run *r = user;
-    struct media_match mm;
-    if (!correlate_media(r->corr, &l4->dst, l4->dport, &mm) &&
-        !correlate_media(r->corr, &l4->src, l4->sport, &mm))
-        return;
-    if (mm.rtp && rtcp_looks_like(l4->payload, l4->len)) {
-        r->rtcp_packets++;
+    struct rtp_hdr h;
+    if (rtcp_looks_like(l4->payload, l4->len)) {
+        struct media_match mm;
+        if (announced(r->corr, l4, &mm) && mm.rtp)
+            r->rtcp_packets++;
         return;
     }
-    struct rtp_hdr h;
-    if (mm.rtp && !mm.rtcp && rtp_parse(l4->payload, l4->len, &h))
-        stream_rtp(r->streams, l4, &h, &mm);
+    if (rtp_parse(l4->payload, l4->len, &h))
+        stream_rtp(r->streams, l4, &h, resolve_rtp, r);
 }
 
 static void on_sip(void *user, const struct sip_event *ev)

@@ -15,6 +15,9 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
+/* One multiply-xorshift per 8-byte word, the full murmur finaliser once at the end: keys
+ * here are short (5-tuples, Call-IDs), so the per-word cost is what counts. Seeded, so a
+ * flood of chosen keys does not know where they land. */
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 {
     const unsigned char *b = p;
@@ -23,14 +26,17 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, b, 8);
-        h = (h ^ mix64(w)) * 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 29;
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
         b += 8;
         n -= 8;
     }
-    uint64_t tail = 0;
-    memcpy(&tail, b, n);
-    h = (h ^ mix64(tail ^ ((uint64_t)n << 56))) * 0x9e3779b97f4a7c15ULL;
+    if (n) {
+        uint64_t tail = 0;
+        memcpy(&tail, b, n);
+        h = (h ^ tail ^ ((uint64_t)n << 56)) * 0x94d049bb133111ebULL;
+        h ^= h >> 29;
+    }
     return mix64(h);
 }
 

@@ -21,6 +21,7 @@ struct call_int {
     struct dlist_node node; /* in active (LRU), ended or challenged (both FIFO) */
     struct dlist *list;     /* the one it is in */
     uint64_t hash;
+    size_t cid_len;         /* strlen(pub.call_id), for the table's comparisons */
     bool ended;
     ptime_t release_at;     /* ended: when it is handed on */
     bool cancel_seen;
@@ -93,7 +94,7 @@ static bool cid_eq(const void *item, const void *key)
 {
     const struct call_int *c = item;
     const struct sv *k = key;
-    return strlen(c->pub.call_id) == k->n && memcmp(c->pub.call_id, k->p, k->n) == 0;
+    return c->cid_len == k->n && memcmp(c->pub.call_id, k->p, k->n) == 0;
 }
 
 struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
@@ -156,7 +157,7 @@ static void release(struct correlator *c, struct call_int *ci)
     ci->pub.legs[0].from_tag = ci->pub.from_tag;
     ci->pub.legs[0].to_tag = ci->pub.to_tag;
     dlist_unlink(ci->list, &ci->node);
-    htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, strlen(ci->pub.call_id)});
+    htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, ci->cid_len});
     struct call *p = &ci->pub;
     if (p->state == CALL_ANSWERED) {
         p->state = CALL_UNFINISHED; /* no BYE: the capture ended or the call went idle */
@@ -362,6 +363,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
     struct call *p = &ci->pub;
     ci->hash = h;
     p->call_id = sv_strdup(cid);
+    ci->cid_len = cid.n;
     p->seq = ++c->next_seq;
     set_addr(&p->from, sip_hdr(m, SIP_H_FROM), &p->from_tag);
     set_addr(&p->to, sip_hdr(m, SIP_H_TO), NULL);

@@ -157,7 +157,7 @@ static void update_seq(struct rtp_stream *s, uint16_t seq)
 }
 
 void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct rtp_hdr *h,
-                const struct media_match *mm)
+                stream_resolve_fn resolve, void *ctx)
 {
     struct stream_key k;
     memset(&k, 0, sizeof k);
@@ -170,9 +170,11 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
     uint64_t hash = hash_bytes(&k, sizeof k, t->seed);
     struct stream_int *si = htab_find(t->ht, hash, &k);
     ptime_t now = l4->pkt->ts;
-    t->packets++;
 
     if (!si) {
+        struct media_match found, *mm = &found;
+        if (!resolve(ctx, l4, &found))
+            return;
         if (!(si = calloc(1, sizeof *si)))
             return;
         si->key = k;
@@ -221,6 +223,7 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
         update_seq(s, h->seq);
     }
     struct rtp_stream *s = &si->pub;
+    t->packets++;
     s->packets++;
     s->last_time = now;
     s->last_cn = h->pt == 13; /* RFC 3551 static CN */

@@ -46,12 +46,16 @@ struct rtp_stream {
 
 typedef void (*stream_done_fn)(void *user, const struct rtp_stream *s);
 
+/* Is this packet, the first of a stream not seen yet, media announced by SDP? */
+typedef bool (*stream_resolve_fn)(void *ctx, const struct l4_packet *l4, struct media_match *mm);
+
 struct stream_table;
 struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn done, void *user);
 void stream_table_free(struct stream_table *t);
-/* One RTP packet; mm: what SDP announced for it, or NULL. */
+/* One RTP packet. A known stream costs one hash lookup; for an unknown one resolve() says
+ * whether it is announced media (and of which call), else the packet is not followed. */
 void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct rtp_hdr *h,
-                const struct media_match *mm);
+                stream_resolve_fn resolve, void *ctx);
 void stream_finish(struct stream_table *t);
 uint64_t stream_packets(const struct stream_table *t);
 uint64_t stream_evicted(const struct stream_table *t);
