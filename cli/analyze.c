@@ -55,6 +55,7 @@ static void set_u64(json_t *o, const char *key, uint64_t v)
  * entry, so a capture of a million calls costs 24 MB here, not the calls' text. */
 struct call_out {
     uint64_t seq;
+    uint64_t call_seq; /* streams: the call they belong to, 0 none */
     off_t off;
     uint32_t len;
 };
@@ -256,7 +257,7 @@ static bool push_out(FILE *spill, struct call_out **v, size_t *n, size_t *cap, u
         log_error("cannot write the temporary spill file");
         return false;
     }
-    (*v)[*n] = (struct call_out){seq, off, (uint32_t)len};
+    (*v)[*n] = (struct call_out){seq, 0, off, (uint32_t)len};
     (*n)++;
     return true;
 }
@@ -274,6 +275,43 @@ static void print_out(FILE *spill, const struct call_out *e)
         fwrite(buf, 1, n, stdout);
         left -= (uint32_t)n;
     }
+}
+
+static int by_call(const void *x, const void *y)
+{
+    const struct call_out *p = x, *q = y;
+    return p->call_seq != q->call_seq ? (p->call_seq < q->call_seq ? -1 : 1)
+                                      : (p->seq < q->seq ? -1 : p->seq > q->seq);
+}
+
+/* A call's JSON with its streams filled in: they ended after the call was written, so its
+ * "streams":null is replaced by their ids here. (That text cannot occur inside a string
+ * value: quotes there are escaped.) by_call_streams is sorted by call, *k walks it. */
+static void print_call(FILE *spill, const struct call_out *c, const struct call_out *streams,
+                       size_t n, size_t *k)
+{
+    static const char marker[] = "\"streams\":null";
+    char *text = malloc(c->len + 1);
+    if (!text || fseeko(spill, c->off, SEEK_SET) != 0 || fread(text, 1, c->len, spill) != c->len) {
+        free(text);
+        return;
+    }
+    text[c->len] = '\0';
+    while (*k < n && streams[*k].call_seq < c->seq)
+        (*k)++;
+    char *at = strstr(text, marker);
+    if (!at) {
+        fputs(text, stdout);
+        free(text);
+        return;
+    }
+    fwrite(text, 1, (size_t)(at - text), stdout);
+    fputs("\"streams\":[", stdout);
+    for (bool first = true; *k < n && streams[*k].call_seq == c->seq; (*k)++, first = false)
+        printf("%s\"stream-%llu\"", first ? "" : ",", (unsigned long long)streams[*k].seq);
+    fputs("]", stdout);
+    fputs(at + sizeof marker - 1, stdout);
+    free(text);
 }
 
 static void on_call_done(void *user, const struct call *c)
@@ -364,7 +402,8 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
     json_object_set_new(o, "dtmf", json_null());
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
-    push_out(a->spill, &a->streams, &a->nstreams, &a->capstreams, st->seq, text);
+    if (push_out(a->spill, &a->streams, &a->nstreams, &a->capstreams, st->seq, text))
+        a->streams[a->nstreams - 1].call_seq = st->call_seq;
 }
 
 static int by_seq(const void *x, const void *y)
@@ -533,11 +572,20 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
         hl--;
     fwrite(head, 1, hl ? hl - 1 : 0, stdout);
     free(head);
+    /* the streams by call, to fill each call's list */
+    struct call_out *bycall = a->nstreams ? malloc(a->nstreams * sizeof *bycall) : NULL;
+    size_t nb = 0, k = 0;
+    if (bycall) {
+        memcpy(bycall, a->streams, a->nstreams * sizeof *bycall);
+        qsort(bycall, a->nstreams, sizeof *bycall, by_call);
+        nb = a->nstreams;
+    }
     fputs(",\n  \"calls\": [", stdout);
     for (size_t i = 0; i < a->ncalls; i++) {
         fputs(i ? ",\n    " : "\n    ", stdout);
-        print_out(a->spill, &a->calls[i]);
+        print_call(a->spill, &a->calls[i], bycall, nb, &k);
     }
+    free(bycall);
     fputs(a->ncalls ? "\n  ]" : "]", stdout);
     fputs(",\n  \"streams\": [", stdout);
     for (size_t i = 0; i < a->nstreams; i++) {

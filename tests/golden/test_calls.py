@@ -78,6 +78,9 @@ def run_case(exe, tmp, name, **kw):
         check(g['codec'] == st['codec'] and g['clock_rate'] == 8000, w + ': codec %s' % g['codec'])
         check(secs_us(g['first_time']) == us(st['first_ns']) and secs_us(g['last_time']) == us(st['last_ns']),
               w + ': first/last time')
+    for c in out['calls']:  # a call lists exactly the streams that name it, in order
+        named = [x['id'] for x in out['streams'] if x['call'] == c['id']]
+        check(c['streams'] == named, '%s %s: streams %s, named by %s' % (name, c['id'], c['streams'], named))
     check(out['capture']['rtp_packets'] == truth['rtp_packets'], '%s: rtp_packets' % name)
     check(out['capture']['rtcp_packets'] == truth['rtcp_packets'], '%s: rtcp_packets %s, truth %s' % (
         name, out['capture']['rtcp_packets'], truth['rtcp_packets']))
