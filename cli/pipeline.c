@@ -21,6 +21,7 @@ struct run {
     struct decoder *dec;
     struct correlator *corr;
     struct stream_table *streams;
+    struct classifier *cls;
     uint64_t rtcp_packets;
     struct progress prog;
     struct capture_source *src;
@@ -44,10 +45,15 @@ static bool announced(const struct correlator *corr, const struct l4_packet *l4,
            correlate_media(corr, &l4->src, l4->sport, mm);
 }
 
-static bool resolve_rtp(void *ctx, const struct l4_packet *l4, struct media_match *mm)
+/* A stream's first packet: announced RTP, or a candidate for nDPI when no SDP spoke of
+ * its ports at all (RTP uses unprivileged ports: 53, 123 and the like are never judged). */
+static enum stream_origin resolve_rtp(void *ctx, const struct l4_packet *l4,
+                                      struct media_match *mm)
 {
     const struct run *r = ctx;
-    return announced(r->corr, l4, mm) && mm->rtp && !mm->rtcp;
+    if (announced(r->corr, l4, mm))
+        return mm->rtp && !mm->rtcp ? STREAM_ANNOUNCED : STREAM_IGNORE;
+    return l4->sport >= 1024 && l4->dport >= 1024 && l4->l3 ? STREAM_CANDIDATE : STREAM_IGNORE;
 }
 
 /* UDP media: RTP to the streams (a known stream costs one lookup, a new one asks whether
@@ -90,12 +96,14 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     struct decode_handlers dh = {.udp = on_udp, .sip = on_sip, .user = &r};
     r.dec = decoder_new(&dcfg, &dh);
     r.corr = correlate_new(kcfg, h->call, h->user);
-    r.streams = stream_table_new(kcfg->max_calls * 2, kcfg->hash_seed, h->stream, h->user);
+    r.cls = classifier_new();
+    r.streams = stream_table_new(kcfg->max_calls * 2, kcfg->hash_seed, h->stream, h->user, r.cls);
     if (!r.dec || !r.corr || !r.streams) {
         snprintf(err, errlen, "out of memory");
         decoder_free(r.dec);
         correlate_free(r.corr);
         stream_table_free(r.streams);
+        classifier_free(r.cls);
         capture_close(&src);
         return 1;
     }
@@ -120,6 +128,7 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     out->rtcp_packets = r.rtcp_packets;
     out->streams_evicted = stream_evicted(r.streams);
     stream_table_free(r.streams);
+    classifier_free(r.cls);
     correlate_free(r.corr);
     decoder_free(r.dec);
     capture_close(&src);

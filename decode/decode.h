@@ -101,6 +101,9 @@ struct l4_packet {
     uint8_t tcp_flags;
     const uint8_t *payload;   /* borrowed: the frame, or the reassembly buffer */
     uint32_t len;
+    const uint8_t *l3;        /* borrowed: the innermost IP header, for classifiers that want
+                               * the whole packet (nDPI); NULL when reassembled or cut */
+    uint32_t l3_len;
 };
 
 #define TCP_FIN 0x01

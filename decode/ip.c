@@ -70,6 +70,8 @@ static void fragment(struct decoder *d, struct frame_ctx *f, struct l4_packet *l
     }
     d->st.reassembled++;
     l4->reassembled = true;
+    l4->l3 = NULL; /* the reassembled payload has no IP header in front of it */
+    l4->l3_len = 0;
     uint8_t proto = key->version == 4 ? key->proto : done.next_header;
     struct cursor whole = cursor_make(done.data, done.len);
     if (key->version == 6) {
@@ -128,6 +130,10 @@ static void decode_ipv4(struct decoder *d, struct frame_ctx *f, struct cursor c,
     l4.ttl = h[8];
     l4.ip_id = (uint32_t)h[4] << 8 | h[5];
     l4.truncated = truncated;
+    if (!truncated) {
+        l4.l3 = h;
+        l4.l3_len = (uint32_t)(c.end - h);
+    }
 
     unsigned ff = (unsigned)h[6] << 8 | h[7];
     bool more = ff & 0x2000;
@@ -253,6 +259,10 @@ static void decode_ipv6(struct decoder *d, struct frame_ctx *f, struct cursor c,
     l4_init(&l4, f, 6, h + 8, h + 24, 16);
     l4.ttl = h[7];
     l4.truncated = truncated;
+    if (!truncated) {
+        l4.l3 = h;
+        l4.l3_len = (uint32_t)(c.end - h);
+    }
     decode_ipv6_chain(d, f, &l4, h[6], c, depth);
 }
 

@@ -28,12 +28,32 @@ struct stream_int {
     struct dlist_node lru;
 };
 
+/* nDPI judges a 5-tuple, not a stream: bytes that only look like RTP carry a new "SSRC"
+ * in every packet, and must not each start a judgment. */
+struct flow_key {
+    uint8_t family, pad;
+    uint16_t sport, dport, pad2;
+    uint8_t src[16], dst[16];
+};
+
+struct judged {
+    struct flow_key key;
+    uint64_t hash;
+    struct dlist_node lru;
+    struct class_flow *cls; /* owned, while judging */
+    int8_t verdict;
+    uint16_t ssrcs;         /* candidate streams started on it */
+};
+
 struct stream_table {
     struct htab *ht;
     struct dlist lru;
+    struct htab *flows;     /* struct judged */
+    struct dlist flow_lru;
     uint64_t seed, next_seq, packets, evicted;
     stream_done_fn done;
     void *user;
+    struct classifier *cls;
 };
 
 static bool key_eq(const void *item, const void *key)
@@ -41,7 +61,87 @@ static bool key_eq(const void *item, const void *key)
     return memcmp(&((const struct stream_int *)item)->key, key, sizeof(struct stream_key)) == 0;
 }
 
-struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn done, void *user)
+static bool flow_eq(const void *item, const void *key)
+{
+    return memcmp(&((const struct judged *)item)->key, key, sizeof(struct flow_key)) == 0;
+}
+
+static void flow_key_of(const struct l4_packet *l4, struct flow_key *k)
+{
+    memset(k, 0, sizeof *k);
+    k->family = l4->src.family;
+    k->sport = l4->sport;
+    k->dport = l4->dport;
+    memcpy(k->src, l4->src.b, 16);
+    memcpy(k->dst, l4->dst.b, 16);
+}
+
+static void drop_judged(struct stream_table *t, struct judged *j)
+{
+    dlist_unlink(&t->flow_lru, &j->lru);
+    htab_remove(t->flows, j->hash, &j->key);
+    class_flow_free(j->cls);
+    free(j);
+}
+
+/* The flow's verdict after this packet (fed to nDPI while it is still undecided).
+ * new_stream: the packet starts a candidate stream (a new SSRC on this flow). nDPI's RTP
+ * test is lenient; a flow of RTP carries one SSRC, or a few across restarts, so many
+ * SSRCs overrule it. */
+static enum class_verdict judge(struct stream_table *t, const struct l4_packet *l4,
+                                bool new_stream)
+{
+    struct flow_key k;
+    flow_key_of(l4, &k);
+    uint64_t h = hash_bytes(&k, sizeof k, t->seed);
+    struct judged *j = htab_find(t->flows, h, &k);
+    if (!j) {
+        if (!(j = calloc(1, sizeof *j)))
+            return CLASS_OTHER;
+        j->key = k;
+        j->hash = h;
+        while (!htab_insert(t->flows, h, j)) {
+            if (!t->flow_lru.head) {
+                free(j);
+                return CLASS_OTHER;
+            }
+            drop_judged(t, dlist_entry(t->flow_lru.head, struct judged, lru));
+        }
+        dlist_push_tail(&t->flow_lru, &j->lru);
+    } else {
+        dlist_touch(&t->flow_lru, &j->lru);
+    }
+    if (new_stream && ++j->ssrcs > STREAM_ORPHAN_MAX_SSRCS) {
+        j->verdict = CLASS_OTHER;
+        class_flow_free(j->cls);
+        j->cls = NULL;
+    }
+    if (j->verdict == CLASS_UNKNOWN) {
+        j->verdict = (int8_t)classifier_udp(t->cls, &j->cls, l4);
+        if (j->verdict != CLASS_UNKNOWN) {
+            class_flow_free(j->cls);
+            j->cls = NULL;
+        }
+    }
+    return (enum class_verdict)j->verdict;
+}
+
+/* The verdict a flow has already, without feeding it. */
+static enum class_verdict verdict_of(const struct stream_table *t, const struct rtp_stream *s)
+{
+    struct flow_key k;
+    memset(&k, 0, sizeof k);
+    k.family = s->src.family;
+    k.sport = s->sport;
+    k.dport = s->dport;
+    memcpy(k.src, s->src.b, 16);
+    memcpy(k.dst, s->dst.b, 16);
+    const struct judged *j = htab_find(t->flows, hash_bytes(&k, sizeof k, t->seed), &k);
+    return j ? (enum class_verdict)j->verdict : CLASS_UNKNOWN;
+}
+
+struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn done, void *user,
+                                      struct classifier *cls)
 {
     struct stream_table *t = calloc(1, sizeof *t);
     if (!t || !(t->ht = htab_new(max, key_eq))) {
@@ -51,6 +151,12 @@ struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn 
     t->seed = seed;
     t->done = done;
     t->user = user;
+    t->cls = cls;
+    if (!(t->flows = htab_new(STREAM_MAX_JUDGED, flow_eq))) {
+        htab_free(t->ht);
+        free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -68,8 +174,16 @@ static void release(struct stream_table *t, struct stream_int *si)
     dlist_unlink(&t->lru, &si->lru);
     htab_remove(t->ht, si->hash, &si->key);
     finalize(&si->pub);
-    if (t->done)
-        t->done(t->user, &si->pub);
+    /* an orphan is media only if nDPI recognised its flow; the rest was other UDP */
+    if (!si->pub.announced)
+        si->pub.verdict = (int8_t)verdict_of(t, &si->pub); /* the flow's final word */
+    bool media = si->pub.announced || (si->pub.verdict == CLASS_RTP &&
+                                       si->pub.packets >= STREAM_ORPHAN_MIN_PACKETS);
+    if (media) {
+        t->packets += si->pub.packets;
+        if (t->done)
+            t->done(t->user, &si->pub);
+    }
     free(si);
 }
 
@@ -81,6 +195,9 @@ void stream_table_free(struct stream_table *t)
     while (t->lru.head)
         release(t, dlist_entry(t->lru.head, struct stream_int, lru));
     htab_free(t->ht);
+    while (t->flow_lru.head)
+        drop_judged(t, dlist_entry(t->flow_lru.head, struct judged, lru));
+    htab_free(t->flows);
     free(t);
 }
 
@@ -173,10 +290,17 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
 
     if (!si) {
         struct media_match found, *mm = &found;
-        if (!resolve(ctx, l4, &found))
+        enum stream_origin origin = resolve(ctx, l4, &found);
+        if (origin == STREAM_IGNORE || (origin == STREAM_CANDIDATE && !t->cls))
             return;
+        /* a candidate from a flow already judged not RTP starts nothing */
+        if (origin == STREAM_CANDIDATE && judge(t, l4, true) == CLASS_OTHER)
+            return;
+        if (origin == STREAM_CANDIDATE)
+            mm = NULL;
         if (!(si = calloc(1, sizeof *si)))
             return;
+        si->pub.announced = origin == STREAM_ANNOUNCED;
         si->key = k;
         si->hash = hash;
         while (!htab_insert(t->ht, hash, si)) {
@@ -223,7 +347,13 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
         update_seq(s, h->seq);
     }
     struct rtp_stream *s = &si->pub;
-    t->packets++;
+    if (!s->announced && s->verdict == CLASS_UNKNOWN) {
+        /* the first packet was judged when the stream was made; later ones while the
+         * flow is undecided */
+        s->verdict = (int8_t)(s->packets ? judge(t, l4, false) : verdict_of(t, s));
+        if (s->verdict == CLASS_OTHER)
+            return;
+    }
     s->packets++;
     s->last_time = now;
     s->last_cn = h->pt == 13; /* RFC 3551 static CN */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "correlate/correlate.h"
+#include "decode/classify.h"
 #include "decode/decode.h"
 #include "decode/rtp.h"
 
@@ -41,23 +42,35 @@ struct rtp_stream {
     double jitter_sum;
     uint64_t jitter_n;
     bool last_cn;               /* the previous packet was comfort noise (RFC 3389) */
+    bool announced;             /* by SDP; else an orphan, reported only if nDPI says RTP */
+    int8_t verdict;             /* enum class_verdict of its flow, for orphans */
     bool events;                /* telephone-event (RFC 4733): no jitter, see stream.c */
 };
 
 typedef void (*stream_done_fn)(void *user, const struct rtp_stream *s);
 
-/* Is this packet, the first of a stream not seen yet, media announced by SDP? */
-typedef bool (*stream_resolve_fn)(void *ctx, const struct l4_packet *l4, struct media_match *mm);
+/* The first packet of a stream not seen yet: announced by SDP (mm filled), a candidate
+ * that nDPI should judge, or not media at all. */
+enum stream_origin { STREAM_IGNORE, STREAM_ANNOUNCED, STREAM_CANDIDATE };
+typedef enum stream_origin (*stream_resolve_fn)(void *ctx, const struct l4_packet *l4,
+                                                struct media_match *mm);
 
 struct stream_table;
-struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn done, void *user);
+/* cls: the nDPI classifier for candidates (NULL: candidates are never reported). */
+struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn done, void *user,
+                                      struct classifier *cls);
 void stream_table_free(struct stream_table *t);
 /* One RTP packet. A known stream costs one hash lookup; for an unknown one resolve() says
  * whether it is announced media (and of which call), else the packet is not followed. */
 void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct rtp_hdr *h,
                 stream_resolve_fn resolve, void *ctx);
 void stream_finish(struct stream_table *t);
+/* RTP packets of the streams reported (announced, or orphans nDPI recognised). */
 uint64_t stream_packets(const struct stream_table *t);
 uint64_t stream_evicted(const struct stream_table *t);
+
+#define STREAM_MAX_JUDGED 65536 /* UDP flows nDPI is judging or has judged, at once */
+#define STREAM_ORPHAN_MAX_SSRCS 8 /* more SSRCs on one unannounced flow: not RTP */
+#define STREAM_ORPHAN_MIN_PACKETS 3
 
 #endif

@@ -1,0 +1,98 @@
+/* nDPI wrapper; see classify.h. nDPI wants the IP packet and a time in ms; its verdict for
+ * RTP comes after a few packets of a flow (it checks that they hang together). */
+#include "classify.h"
+
+#include <stdlib.h>
+
+#ifdef HAVE_NDPI
+#include <ndpi/ndpi_api.h>
+
+struct classifier {
+    struct ndpi_detection_module_struct *ndpi;
+};
+
+struct class_flow {
+    struct ndpi_flow_struct *f; /* owned */
+    unsigned packets;
+    enum class_verdict verdict;
+};
+
+struct classifier *classifier_new(void)
+{
+    struct classifier *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+    if (!c->ndpi) {
+        free(c);
+        return NULL;
+    }
+    NDPI_PROTOCOL_BITMASK all;
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+    ndpi_finalize_initialization(c->ndpi);
+    return c;
+}
+
+void classifier_free(struct classifier *c)
+{
+    if (!c)
+        return;
+    ndpi_exit_detection_module(c->ndpi);
+    free(c);
+}
+
+void class_flow_free(struct class_flow *f)
+{
+    if (!f)
+        return;
+    if (f->f) {
+        ndpi_free_flow_data(f->f);
+        free(f->f);
+    }
+    free(f);
+}
+
+static bool is_rtp(ndpi_protocol p)
+{
+    return p.master_protocol == NDPI_PROTOCOL_RTP || p.app_protocol == NDPI_PROTOCOL_RTP;
+}
+
+enum class_verdict classifier_udp(struct classifier *c, struct class_flow **flow,
+                                  const struct l4_packet *l4)
+{
+    if (!c || !l4->l3 || l4->l3_len > 65535)
+        return CLASS_OTHER;
+    struct class_flow *f = *flow;
+    if (!f) {
+        if (!(f = calloc(1, sizeof *f)) ||
+            !(f->f = calloc(1, ndpi_detection_get_sizeof_ndpi_flow_struct()))) {
+            free(f);
+            return CLASS_OTHER;
+        }
+        *flow = f;
+    }
+    if (f->verdict != CLASS_UNKNOWN)
+        return f->verdict;
+    ndpi_protocol p = ndpi_detection_process_packet(c->ndpi, f->f, l4->l3,
+                                                    (unsigned short)l4->l3_len,
+                                                    (uint64_t)(l4->pkt->ts / PTIME_MS));
+    if (is_rtp(p))
+        f->verdict = CLASS_RTP;
+    else if (p.app_protocol != NDPI_PROTOCOL_UNKNOWN || ++f->packets >= CLASS_MAX_PACKETS)
+        f->verdict = CLASS_OTHER;
+    return f->verdict;
+}
+
+#else /* built without nDPI */
+
+struct classifier *classifier_new(void) { return NULL; }
+void classifier_free(struct classifier *c) { (void)c; }
+void class_flow_free(struct class_flow *f) { (void)f; }
+enum class_verdict classifier_udp(struct classifier *c, struct class_flow **flow,
+                                  const struct l4_packet *l4)
+{
+    (void)c, (void)flow, (void)l4;
+    return CLASS_OTHER;
+}
+#endif
