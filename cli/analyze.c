@@ -396,6 +396,9 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
     bool timed = st->clock_rate && !st->events; /* else jitter means nothing: null */
     json_object_set_new(o, "max_jitter_ms", timed ? json_real(st->max_jitter_ms) : json_null());
     json_object_set_new(o, "mean_jitter_ms", timed ? json_real(st->mean_jitter_ms) : json_null());
+    /* added: which ends an SDP announced; one unannounced end of a bound stream is NAT */
+    json_object_set_new(o, "src_announced", json_boolean(st->src_announced));
+    json_object_set_new(o, "dst_announced", json_boolean(st->dst_announced));
     json_object_set_new(o, "r_factor", json_null());
     json_object_set_new(o, "mos", json_null());
     json_object_set_new(o, "rtcp", json_null());

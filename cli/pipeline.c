@@ -45,13 +45,18 @@ static bool announced(const struct correlator *corr, const struct l4_packet *l4,
            correlate_media(corr, &l4->src, l4->sport, mm);
 }
 
-/* A stream's first packet: announced RTP, or a candidate for nDPI when no SDP spoke of
- * its ports at all (RTP uses unprivileged ports: 53, 123 and the like are never judged). */
+/* A stream's first packet: announced RTP (by its destination, or by its source for
+ * symmetric RTP behind NAT; which ends were announced is kept), or a candidate for nDPI
+ * when no SDP spoke of its ports (RTP uses unprivileged ports: 53, 123 and the like are
+ * never judged). */
 static enum stream_origin resolve_rtp(void *ctx, const struct l4_packet *l4,
-                                      struct media_match *mm)
+                                      struct media_match *mm, bool *src_ann, bool *dst_ann)
 {
     const struct run *r = ctx;
-    if (announced(r->corr, l4, mm))
+    struct media_match other;
+    *dst_ann = correlate_media(r->corr, &l4->dst, l4->dport, mm);
+    *src_ann = correlate_media(r->corr, &l4->src, l4->sport, *dst_ann ? &other : mm);
+    if (*dst_ann || *src_ann)
         return mm->rtp && !mm->rtcp ? STREAM_ANNOUNCED : STREAM_IGNORE;
     return l4->sport >= 1024 && l4->dport >= 1024 && l4->l3 ? STREAM_CANDIDATE : STREAM_IGNORE;
 }

@@ -27,6 +27,7 @@ struct call_int {
     bool cancel_seen;
     ptime_t cancel_time;
     bool timed_out;
+    struct session_ref *session; /* owned, NULL none */
 };
 
 /* A joined leg's Call-ID, pointing at its call (the calls table is keyed by the call's
@@ -37,10 +38,19 @@ struct leg_ref {
     uint64_t hash;
 };
 
+/* A call's RFC 7989 Session-ID (the UUID its UA made): a B2BUA passes it unchanged to the
+ * next leg, whose INVITE then names the call as surely as X-CID does. */
+struct session_ref {
+    char uuid[33];
+    uint64_t hash;
+    struct call_int *call;
+};
+
 struct correlator {
     struct correlate_config cfg;
     struct htab *calls;
     struct htab *legs;       /* leg Call-ID -> struct leg_ref */
+    struct htab *sessions;   /* Session-ID UUID -> struct session_ref */
     /* probation: INVITEs nothing has answered yet, by arrival (what a flood fills, so
      * evicted first); active: by last activity; ended: waiting 64*T1 for retransmissions;
      * challenged: answered 401/407, waiting longer for the retry. Each is in release
@@ -90,6 +100,11 @@ static bool leg_eq(const void *item, const void *key)
     return strlen(cid) == k->n && memcmp(cid, k->p, k->n) == 0;
 }
 
+static bool session_eq(const void *item, const void *key)
+{
+    return memcmp(((const struct session_ref *)item)->uuid, key, 32) == 0;
+}
+
 static bool cid_eq(const void *item, const void *key)
 {
     const struct call_int *c = item;
@@ -109,10 +124,11 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
         correlate_config_default(&c->cfg);
     c->calls = htab_new(c->cfg.max_calls, cid_eq);
     c->legs = htab_new(c->cfg.max_calls, leg_eq);
+    c->sessions = htab_new(c->cfg.max_calls, session_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
     c->regs = reg_table_new(c->cfg.max_registrations, c->cfg.hash_seed);
     c->media = media_table_new(c->cfg.max_calls * 4, c->cfg.hash_seed);
-    if (!c->calls || !c->legs || !c->txns || !c->regs || !c->media) {
+    if (!c->calls || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media) {
         correlate_free(c);
         return NULL;
     }
@@ -152,6 +168,11 @@ static void release(struct correlator *c, struct call_int *ci)
         struct sv k = {lc, strlen(lc)};
         struct leg_ref *l = htab_remove(c->legs, hash_bytes(lc, k.n, c->cfg.hash_seed), &k);
         free(l);
+    }
+    if (ci->session) {
+        htab_remove(c->sessions, ci->session->hash, ci->session->uuid);
+        free(ci->session);
+        ci->session = NULL;
     }
     ci->pub.legs[0].call_id = ci->pub.call_id; /* leg 0 is the call's own: views, not owned */
     ci->pub.legs[0].from_tag = ci->pub.from_tag;
@@ -220,6 +241,7 @@ void correlate_free(struct correlator *c)
         htab_free(c->calls);
     }
     htab_free(c->legs);
+    htab_free(c->sessions);
     txn_table_free(c->txns);
     reg_table_free(c->regs);
     media_table_free(c->media);
@@ -379,17 +401,18 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         return NULL;
     }
     while (!htab_insert(c->calls, h, ci)) {
-        /* full: an ended call makes way first, then the oldest INVITE nothing answered (a
-         * flood's), and only then the least recently active call; the last two counted */
-        struct dlist_node *n = c->ended.head        ? c->ended.head
+        /* full: the oldest INVITE nothing answered makes way first (under a flood, the
+         * flood's own), then an ended call (its retransmission window cut short), then a
+         * challenged one, and only then the least recently active; all but ended counted */
+        struct dlist_node *n = c->probation.head    ? c->probation.head
+                               : c->ended.head      ? c->ended.head
                                : c->challenged.head ? c->challenged.head
-                               : c->probation.head  ? c->probation.head
                                                     : c->active.head;
         if (!n) {
             free_call(ci);
             return NULL;
         }
-        if (n == c->active.head || n == c->probation.head)
+        if (n != c->ended.head)
             c->st.evicted_calls++;
         release(c, dlist_entry(n, struct call_int, node));
     }
@@ -587,6 +610,26 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
     }
 }
 
+/* The local UUID of a Session-ID header (RFC 7989 §4: 32 hex digits; all zeros means
+ * unknown). False when there is none. */
+static bool session_uuid(const struct sip_msg *m, char out[33])
+{
+    const struct sip_header *h = sip_hdr(m, SIP_H_SESSION_ID);
+    if (!h || h->value.n < 32)
+        return false;
+    bool zero = true;
+    for (int i = 0; i < 32; i++) {
+        char ch = h->value.p[i];
+        bool hex = (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f');
+        if (!hex)
+            return false;
+        out[i] = (char)(ch | 0x20);
+        zero &= ch == '0';
+    }
+    out[32] = '\0';
+    return !zero && (h->value.n == 32 || h->value.p[32] == ';' || h->value.p[32] == ' ');
+}
+
 /* A B2BUA's outgoing INVITE that names its incoming leg (X-CID, X-Call-ID): the call of
  * that leg, or NULL. */
 static struct call_int *named_call(struct correlator *c, const struct sip_msg *m)
@@ -604,6 +647,12 @@ static struct call_int *named_call(struct correlator *c, const struct sip_msg *m
         }
         if (ci)
             return ci;
+    }
+    char uuid[33];
+    if (session_uuid(m, uuid)) {
+        struct session_ref *sr = htab_find(c->sessions, hash_bytes(uuid, 32, c->cfg.hash_seed), uuid);
+        if (sr)
+            return sr->call;
     }
     return NULL;
 }
@@ -682,6 +731,18 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         else if (!initial_invite || !(ci = new_call(c, ev, cid, h))) {
             c->st.out_of_dialog++;
             return;
+        } else {
+            char uuid[33]; /* a new call: remember its Session-ID for the legs to come */
+            struct session_ref *sr;
+            if (session_uuid(m, uuid) && (sr = calloc(1, sizeof *sr))) {
+                memcpy(sr->uuid, uuid, sizeof uuid);
+                sr->hash = hash_bytes(uuid, 32, c->cfg.hash_seed);
+                sr->call = ci;
+                if (htab_find(c->sessions, sr->hash, uuid) || !htab_insert(c->sessions, sr->hash, sr))
+                    free(sr);
+                else
+                    ci->session = sr;
+            }
         }
     }
     struct call *p = &ci->pub;

@@ -290,7 +290,8 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
 
     if (!si) {
         struct media_match found, *mm = &found;
-        enum stream_origin origin = resolve(ctx, l4, &found);
+        bool src_ann = false, dst_ann = false;
+        enum stream_origin origin = resolve(ctx, l4, &found, &src_ann, &dst_ann);
         if (origin == STREAM_IGNORE || (origin == STREAM_CANDIDATE && !t->cls))
             return;
         /* a candidate from a flow already judged not RTP starts nothing */
@@ -301,6 +302,8 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
         if (!(si = calloc(1, sizeof *si)))
             return;
         si->pub.announced = origin == STREAM_ANNOUNCED;
+        si->pub.src_announced = src_ann;
+        si->pub.dst_announced = dst_ann;
         si->key = k;
         si->hash = hash;
         while (!htab_insert(t->ht, hash, si)) {

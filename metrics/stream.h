@@ -43,6 +43,8 @@ struct rtp_stream {
     uint64_t jitter_n;
     bool last_cn;               /* the previous packet was comfort noise (RFC 3389) */
     bool announced;             /* by SDP; else an orphan, reported only if nDPI says RTP */
+    bool src_announced, dst_announced; /* which end an SDP announced: a bound stream with
+                                        * one end unannounced is media NAT rewrote */
     int8_t verdict;             /* enum class_verdict of its flow, for orphans */
     bool events;                /* telephone-event (RFC 4733): no jitter, see stream.c */
 };
@@ -53,7 +55,8 @@ typedef void (*stream_done_fn)(void *user, const struct rtp_stream *s);
  * that nDPI should judge, or not media at all. */
 enum stream_origin { STREAM_IGNORE, STREAM_ANNOUNCED, STREAM_CANDIDATE };
 typedef enum stream_origin (*stream_resolve_fn)(void *ctx, const struct l4_packet *l4,
-                                                struct media_match *mm);
+                                                struct media_match *mm, bool *src_ann,
+                                                bool *dst_ann);
 
 struct stream_table;
 /* cls: the nDPI classifier for candidates (NULL: candidates are never reported). */

@@ -3,6 +3,8 @@ truth of how each call must read: state, final status, times, who hung up, legs.
 
 Every call runs between its own pair of hosts, so the scenarios cannot disturb each other;
 they are spread over time, and the capture ends with the last scenario's last packet."""
+import struct
+
 from calls import MS, SEC, Flow
 
 T0 = 1_700_000_000 * SEC
@@ -156,6 +158,31 @@ def generate(writer):
           body='SIP/2.0 200 OK\r\n', ctype='message/sipfrag')
     d.resp(t + ms(2501), 200, 'OK', 1, 'NOTIFY', 'x12', fwd_req=False)
     d.req(t + ms(2600), 'BYE', 3, 'x12'); d.resp(t + ms(2601), 200, 'OK', 3, 'BYE', 'x12')
+    # a B2BUA that keeps RFC 7989's Session-ID on both legs (no X-CID)
+    d, t, a, b = scenario(16, 'sessionid', state='completed', final_status=200, answered=True, ended_by='caller', legs=2)
+    sid = 'Session-ID: ab30317f1a784dc48ff824d0d3715d86;remote=00000000000000000000000000000000\r\n'
+    d.extra = sid
+    leg2 = Dialog(out, 116, 'sc-sessionid-leg-b@%s' % b, b, '10.20.16.3',
+                  extra='Session-ID: ab30317f1a784dc48ff824d0d3715d86;remote=00000000000000000000000000000000\r\n')
+    d.req(t, 'INVITE', 1, body=sdp(a, 4000)); leg2.req(t + ms(5), 'INVITE', 1, body=sdp(b, 6000))
+    leg2.resp(t + ms(900), 200, 'OK', 1, 'INVITE', 'sb', body=sdp('10.20.16.3', 7000)); leg2.req(t + ms(901), 'ACK', 1, 'sb', branch='ack16b')
+    d.resp(t + ms(903), 200, 'OK', 1, 'INVITE', 'sa', body=sdp(b, 5000)); d.req(t + ms(904), 'ACK', 1, 'sa', branch='ack16a')
+    d.req(t + ms(3000), 'BYE', 2, 'sa'); d.resp(t + ms(3001), 200, 'OK', 2, 'BYE', 'sa')
+    leg2.req(t + ms(3002), 'BYE', 2, 'sb'); leg2.resp(t + ms(3003), 200, 'OK', 2, 'BYE', 'sb')
+    # NAT: A announces its private address; its RTP really comes from a public one, and B
+    # answers to that (symmetric RTP). Both streams belong to the call; one end of each was
+    # never announced.
+    d, t, a, b = scenario(15, 'nat', state='completed', final_status=200, answered=True, ended_by='caller',
+                          streams=[['203.0.113.15:31000', '10.20.15.2:5000', False, True],
+                                   ['10.20.15.2:5000', '203.0.113.15:31000', True, False]])
+    d.req(t, 'INVITE', 1, body=sdp(a, 4000)); d.resp(t + ms(500), 200, 'OK', 1, 'INVITE', 'x15', body=sdp(b, 5000))
+    d.req(t + ms(501), 'ACK', 1, 'x15', branch='ack15')
+    fwd, back = Flow('203.0.113.15', 31000, b, 5000), Flow(b, 5000, '203.0.113.15', 31000)
+    for k in range(10):
+        for flow, ssrc in ((fwd, 0x15151515), (back, 0x25252525)):
+            rtp = struct.pack('!BBHII', 0x80, 0, k, 160 * k, ssrc) + b'\xff' * 160
+            out.append((t + ms(600 + 20 * k + (ssrc & 1)), flow.frame(rtp)))
+    d.req(t + ms(2000), 'BYE', 2, 'x15'); d.resp(t + ms(2001), 200, 'OK', 2, 'BYE', 'x15')
     # a B2BUA: leg A from the caller, leg B to the callee naming leg A in X-CID
     d, t, a, b = scenario(13, 'b2bua', state='completed', final_status=200, answered=True, ended_by='caller', legs=2)
     leg_b = Dialog(out, 113, 'sc-b2bua-leg-b@%s' % b, b, '10.20.13.3', extra='X-CID: %s\r\n' % d.cid)

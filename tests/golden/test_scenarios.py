@@ -51,6 +51,10 @@ def main(exe):
                 got_t = [[round(x['time'] * 1000) - inv, x['by'], x['refer_to'], x['accepted'], x['result']]
                          for x in c.get('transfers', [])]
                 checks.append((got_t == t['transfers'], '%s: transfers %s, truth %s' % (n, got_t, t['transfers'])))
+            if 'streams' in t:
+                mine = [[x['src'], x['dst'], x['src_announced'], x['dst_announced']]
+                        for x in j['streams'] if x['call'] == c['id']]
+                checks.append((sorted(mine) == sorted(t['streams']), '%s: streams %s, truth %s' % (n, mine, t['streams'])))
             if 'end_offset_ms' in t:
                 want = round(c['invite_time'] * 1000) + t['end_offset_ms']
                 checks.append((c['end_time'] is not None and round(c['end_time'] * 1000) == want,
