@@ -771,6 +771,9 @@ int cmd_analyze(int argc, char **argv)
         rc = print_json(files, nfiles, &res, a.messages, &a);
     } else {
         print_text(files, nfiles, &res.cs, &res.ds);
+        printf("RTP       %llu packets in %zu streams, %llu RTCP packets\n",
+               (unsigned long long)res.rtp_packets, a.nstreams,
+               (unsigned long long)res.rtcp_packets);
         print_calls(&a);
         print_regs(&a);
     }

@@ -78,6 +78,9 @@ def main(exe, cases):
         # text output
         r3 = run(exe, 'analyze', pcap)
         check(r3.returncode == 0 and ('%d frames' % truth['frames']).encode() in r3.stdout, 'text summary')
+        check(('RTP       %d packets in %d streams, %d RTCP packets' % (
+            truth['rtp_packets'], sum(len(c['streams']) for c in truth['calls']), truth['rtcp_packets'])).encode()
+              in r3.stdout, 'text summary: the RTP line')
 
         # a truncated file: what was read stands, the error is counted
         cut = os.path.join(tmp, 'cut.pcap')
