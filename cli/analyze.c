@@ -73,6 +73,7 @@ struct analysis {
     json_t *messages; /* with --messages; owned */
     FILE *spill;      /* owned: the text of ended calls and registrations */
     struct kpi *kpi;  /* owned */
+    struct sdp *sdp;  /* owned: scratch for --messages' SDP */
 };
 
 static json_t *sv_json(struct sv v)
@@ -95,15 +96,15 @@ static json_t *hdr_json(const struct sip_msg *m, enum sip_hdr_id id)
 
 /* The SDP of a message, when it has one: media lines with address, port, codecs and
  * direction (added to the contract's message object). */
-static json_t *sdp_json(const struct sip_msg *m)
+static json_t *sdp_json(const struct sip_msg *m, struct sdp *scratch)
 {
-    static struct sdp s; /* large; one analysis thread */
     struct sv body;
-    if (!sip_body_sdp(m, &body) || !sdp_parse(body.p, body.n, &s))
+    if (!scratch || !sip_body_sdp(m, &body) || !sdp_parse(body.p, body.n, scratch))
         return json_null();
+    const struct sdp *s = scratch;
     json_t *media = json_array();
-    for (unsigned i = 0; i < s.nmedia; i++) {
-        const struct sdp_media *md = &s.media[i];
+    for (unsigned i = 0; i < s->nmedia; i++) {
+        const struct sdp_media *md = &s->media[i];
         json_t *codecs = json_array();
         for (unsigned k = 0; k < md->nfmt; k++)
             json_array_append_new(codecs, md->fmt[k].encoding.p ? sv_json(md->fmt[k].encoding)
@@ -119,7 +120,7 @@ static json_t *sdp_json(const struct sip_msg *m)
     }
     json_t *o = json_object();
     json_object_set_new(o, "media", media);
-    json_object_set_new(o, "malformed", json_boolean(s.malformed));
+    json_object_set_new(o, "malformed", json_boolean(s->malformed));
     return o;
 }
 
@@ -450,7 +451,7 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     snprintf(cid, sizeof cid, "call-%llu", (unsigned long long)v.call_seq);
     json_object_set_new(o, "call", v.call_seq ? json_string(cid) : json_null());
     json_object_set_new(o, "retransmission", json_boolean(v.retransmission));
-    json_object_set_new(o, "sdp", sdp_json(m));
+    json_object_set_new(o, "sdp", sdp_json(m, a->sdp));
     json_object_set_new(o, "malformed", json_boolean(m->malformed));
     json_object_set_new(o, "error",
                         m->malformed ? json_string(decode_reason_name(m->error)) : json_null());
@@ -738,8 +739,11 @@ int cmd_analyze(int argc, char **argv)
         return 1;
     }
     kpi_init(a.kpi);
+    if (messages)
+        a.sdp = malloc(sizeof *a.sdp); /* NULL: messages show no SDP, nothing worse */
     if (!(a.spill = tmpfile())) {
         free(a.kpi);
+        free(a.sdp);
         fprintf(stderr, "sipscope analyze: cannot create a temporary file: %s\n", strerror(errno));
         json_decref(a.messages);
         return 1;
@@ -754,6 +758,7 @@ int cmd_analyze(int argc, char **argv)
         json_decref(a.messages);
         fclose(a.spill);
         free(a.kpi);
+        free(a.sdp);
         return 1;
     }
     if (res.interrupted)
@@ -783,5 +788,6 @@ int cmd_analyze(int argc, char **argv)
     free(a.streams);
     fclose(a.spill);
     free(a.kpi);
+    free(a.sdp);
     return rc;
 }

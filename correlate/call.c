@@ -26,7 +26,6 @@ struct call_int {
     ptime_t release_at;     /* ended: when it is handed on */
     bool cancel_seen;
     ptime_t cancel_time;
-    bool timed_out;
     struct session_ref *session; /* owned, NULL none */
 };
 
@@ -64,6 +63,7 @@ struct correlator {
     void *user;
     uint64_t next_seq;
     struct correlate_stats st;
+    struct sdp sdp;          /* scratch: the current message's SDP, parsed once */
 };
 
 const char *call_party_name(enum call_party p)
@@ -303,7 +303,6 @@ static void sweep(struct correlator *c, ptime_t now)
            now - (pi = dlist_entry(c->probation.head, struct call_int, node))->pub.last_time >
                c->cfg.linger) {
         pi->pub.state = CALL_FAILED;
-        pi->timed_out = true;
         pi->pub.end_time = pi->pub.last_time + c->cfg.linger;
         release(c, pi);
     }
@@ -344,17 +343,13 @@ static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
     return sip_param(na.params, "tag", &found);
 }
 
-/* Codec names of the first audio stream of the message's SDP, comma-separated. */
-static bool sdp_codecs(const struct sip_msg *m, char *out, size_t cap)
+/* Codec names of the first audio stream of an SDP, comma-separated. */
+static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
 {
-    static struct sdp s; /* large; one analysis thread */
-    struct sv body;
-    if (!sip_body_sdp(m, &body) || !sdp_parse(body.p, body.n, &s))
-        return false;
     size_t o = 0;
     out[0] = '\0';
-    for (unsigned i = 0; i < s.nmedia; i++) {
-        const struct sdp_media *md = &s.media[i];
+    for (unsigned i = 0; i < s->nmedia; i++) {
+        const struct sdp_media *md = &s->media[i];
         if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
             continue;
         for (unsigned k = 0; k < md->nfmt; k++) {
@@ -372,7 +367,6 @@ static bool sdp_codecs(const struct sip_msg *m, char *out, size_t cap)
         }
         break;
     }
-    return true;
 }
 
 static struct call_int *new_call(struct correlator *c, const struct sip_event *ev, struct sv cid,
@@ -423,7 +417,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
 }
 
 static void on_response(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
-                        struct sv cseq_method)
+                        struct sv cseq_method, const struct sdp *sdp)
 {
     const struct sip_msg *m = ev->msg;
     struct call *p = &ci->pub;
@@ -462,8 +456,6 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
             return;
         if (!p->ringing_time)
             p->ringing_time = now;
-        struct sv body;
-        bool sdp = sip_body_sdp(m, &body);
         if (sdp && p->state < CALL_EARLY_MEDIA)
             p->state = CALL_EARLY_MEDIA;
         else if (p->state == CALL_TRYING)
@@ -482,9 +474,8 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
             free(p->to_tag);
             p->to_tag = sv_strdup(tag);
         }
-        char codecs[sizeof p->codecs];
-        if (sdp_codecs(m, codecs, sizeof codecs))
-            memcpy(p->codecs, codecs, sizeof codecs);
+        if (sdp)
+            sdp_codecs(sdp, p->codecs, sizeof p->codecs);
         revive(c, ci);
         return;
     }
@@ -512,14 +503,10 @@ static enum call_party sender(const struct call *p, const struct sip_msg *m)
 
 /* An in-dialog offer (re-INVITE, UPDATE): does it hold the media (RFC 3264 §8.4: sendonly
  * or inactive; RFC 2543: c=0.0.0.0) or resume it? -1 no SDP, 1 hold, 0 resume. */
-static int offer_holds(const struct sip_msg *m)
+static int offer_holds(const struct sdp *s)
 {
-    static struct sdp s; /* large; one analysis thread */
-    struct sv body;
-    if (!sip_body_sdp(m, &body) || !sdp_parse(body.p, body.n, &s))
-        return -1;
-    for (unsigned i = 0; i < s.nmedia; i++) {
-        const struct sdp_media *md = &s.media[i];
+    for (unsigned i = 0; s && i < s->nmedia; i++) {
+        const struct sdp_media *md = &s->media[i];
         if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
             continue;
         return md->dir == SDP_SENDONLY || md->dir == SDP_INACTIVE || sv_eq_cstr(md->addr, "0.0.0.0");
@@ -527,9 +514,9 @@ static int offer_holds(const struct sip_msg *m)
     return -1;
 }
 
-static void track_hold(struct call *p, const struct sip_msg *m, ptime_t now)
+static void track_hold(struct call *p, const struct sip_msg *m, const struct sdp *sdp, ptime_t now)
 {
-    int h = offer_holds(m);
+    int h = offer_holds(sdp);
     struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
     bool on_hold = last && !last->end;
     if (h == 1 && !on_hold && p->nholds < CALL_MAX_HOLDS)
@@ -549,7 +536,7 @@ static void track_notify(struct call *p, const struct sip_msg *m)
 }
 
 static void on_request(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
-                       bool retrans)
+                       bool retrans, const struct sdp *sdp)
 {
     const struct sip_msg *m = ev->msg;
     struct call *p = &ci->pub;
@@ -567,16 +554,15 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
                 p->end_time = 0;
                 revive(c, ci);
             }
-            if (!p->codecs[0])
-                sdp_codecs(m, p->codecs, sizeof p->codecs);
-            p->has_sdp_offer |= p->codecs[0] != '\0';
+            if (!p->codecs[0] && sdp)
+                sdp_codecs(sdp, p->codecs, sizeof p->codecs);
         } else if (p->answer_time) {
-            track_hold(p, m, now); /* a re-INVITE */
+            track_hold(p, m, sdp, now); /* a re-INVITE */
         }
         return;
     }
     if (sv_eq_cstr(m->method, "UPDATE") && p->answer_time) {
-        track_hold(p, m, now);
+        track_hold(p, m, sdp, now);
         return;
     }
     if (sv_eq_cstr(m->method, "REFER") && p->ntransfers < CALL_MAX_TRANSFERS) {
@@ -755,8 +741,14 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     else if (ci->list == &c->active)
         dlist_touch(&c->active, &ci->node); /* ended calls keep their place: due by end time */
     v->call_seq = p->seq;
-    if (m->body.n && !v->retransmission) /* offers and answers say where media goes */
-        media_from_sdp(c->media, m, p->seq, &c->st.evicted_media);
+    /* the message's SDP, parsed once for everything below */
+    struct sv body;
+    const struct sdp *sdp = m->body.n && sip_body_sdp(m, &body) &&
+                                    sdp_parse(body.p, body.n, &c->sdp)
+                                ? &c->sdp
+                                : NULL;
+    if (sdp && !v->retransmission) /* offers and answers say where media goes */
+        media_from_sdp(c->media, sdp, p->seq, &c->st.evicted_media);
     if (leg) { /* another leg: recorded and counted; the first leg tells the call's story */
         struct sv tt = header_tag(m, SIP_H_TO);
         struct call_leg *g = &p->legs[leg->idx];
@@ -766,7 +758,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         return;
     }
     if (m->is_request)
-        on_request(c, ci, ev, v->retransmission);
+        on_request(c, ci, ev, v->retransmission, sdp);
     else if (!v->retransmission)
-        on_response(c, ci, ev, cmethod);
+        on_response(c, ci, ev, cmethod, sdp);
 }

@@ -87,7 +87,6 @@ struct call {
     uint64_t first_frame, last_frame;
     ptime_t last_time;
     char codecs[64];           /* from the answered (else offered) SDP, comma-separated */
-    bool has_sdp_offer;
     /* legs[0] is this call's own Call-ID and tags (above); the others joined it because
      * their INVITE named it in X-CID / X-Call-ID (B2BUAs) */
     struct call_leg legs[CALL_MAX_LEGS];

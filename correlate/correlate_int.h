@@ -26,7 +26,8 @@ uint64_t reg_observe(struct reg_table *t, const struct sip_event *ev, bool retra
 struct media_table;
 struct media_table *media_table_new(size_t max, uint64_t seed);
 void media_table_free(struct media_table *t);
-void media_from_sdp(struct media_table *t, const struct sip_msg *m, uint64_t call_seq,
+struct sdp;
+void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_seq,
                     uint64_t *evicted);
 bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t port,
                   struct media_match *out);

@@ -102,15 +102,11 @@ static bool parse_addr(struct sv a, uint8_t family, uint8_t out[16])
     return inet_pton(family == 6 ? AF_INET6 : AF_INET, buf, out) == 1;
 }
 
-void media_from_sdp(struct media_table *t, const struct sip_msg *msg, uint64_t call_seq,
+void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_seq,
                     uint64_t *evicted)
 {
-    static struct sdp s; /* large; one analysis thread */
-    struct sv body;
-    if (!sip_body_sdp(msg, &body) || !sdp_parse(body.p, body.n, &s))
-        return;
-    for (unsigned i = 0; i < s.nmedia; i++) {
-        const struct sdp_media *md = &s.media[i];
+    for (unsigned i = 0; i < s->nmedia; i++) {
+        const struct sdp_media *md = &s->media[i];
         struct media_key k;
         memset(&k, 0, sizeof k);
         if (md->port == 0 || !md->family || !parse_addr(md->addr, md->family, k.addr))

@@ -112,6 +112,23 @@ struct l4_packet {
 #define TCP_PSH 0x08
 #define TCP_ACK 0x10
 
+/* A direction of a UDP/TCP flow as a fixed-size key (zero padding: hashed as bytes). */
+struct l4_flow_key {
+    uint8_t family, pad;
+    uint16_t sport, dport, pad2;
+    uint8_t src[16], dst[16];
+};
+
+static inline void l4_flow_key_make(struct l4_flow_key *k, const struct ip_addr *src,
+                                    uint16_t sport, const struct ip_addr *dst, uint16_t dport)
+{
+    *k = (struct l4_flow_key){.family = src->family, .sport = sport, .dport = dport};
+    for (int i = 0; i < 16; i++) {
+        k->src[i] = src->b[i];
+        k->dst[i] = dst->b[i];
+    }
+}
+
 typedef void (*decode_l4_fn)(void *user, const struct l4_packet *l4);
 
 enum sip_transport { SIP_TRANSPORT_UDP, SIP_TRANSPORT_TCP, SIP_TRANSPORT_WS, SIP_TRANSPORT_SCTP };

@@ -194,6 +194,10 @@ static bool parse_start_line(const char *p, size_t n, struct sip_msg *m, bool *b
 
 bool sip_looks_like(const char *buf, size_t len)
 {
+    /* a start line opens with a method token or "SIP/": RTP (0x80..0xbf), RTCP and most
+     * binary payloads fail here, before any scan of the datagram */
+    if (len == 0 || !is_token((unsigned char)buf[0]))
+        return false;
     const char *nl = memchr(buf, '\n', len < 2048 ? len : 2048);
     if (!nl)
         return false;

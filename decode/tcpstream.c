@@ -39,14 +39,8 @@ struct ooo_seg {
     uint8_t data[];
 };
 
-struct tcp_key {
-    uint8_t family, pad[3];
-    uint16_t sport, dport;
-    uint8_t src[16], dst[16];
-};
-
 struct tcp_dir {
-    struct tcp_key key;
+    struct l4_flow_key key;
     uint64_t hash;
     struct dlist_node lru;
     ptime_t last;
@@ -73,7 +67,7 @@ struct tcp_table {
 
 static bool key_eq(const void *item, const void *key)
 {
-    return memcmp(&((const struct tcp_dir *)item)->key, key, sizeof(struct tcp_key)) == 0;
+    return memcmp(&((const struct tcp_dir *)item)->key, key, sizeof(struct l4_flow_key)) == 0;
 }
 
 struct tcp_table *tcp_table_new(const struct decode_config *cfg)
@@ -505,13 +499,8 @@ static bool worth_following(const struct l4_packet *l4)
 
 void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet *l4)
 {
-    struct tcp_key k;
-    memset(&k, 0, sizeof k);
-    k.family = l4->src.family;
-    k.sport = l4->sport;
-    k.dport = l4->dport;
-    memcpy(k.src, l4->src.b, 16);
-    memcpy(k.dst, l4->dst.b, 16);
+    struct l4_flow_key k;
+    l4_flow_key_make(&k, &l4->src, l4->sport, &l4->dst, l4->dport);
     uint64_t h = hash_bytes(&k, sizeof k, d->cfg.hash_seed);
     struct tcp_dir *s = htab_find(t->ht, h, &k);
     ptime_t now = l4->pkt->ts;

@@ -15,10 +15,8 @@
 #define MAX_MISORDER 100
 
 struct stream_key {
-    uint8_t family, pad;
-    uint16_t sport, dport, pad2;
+    struct l4_flow_key flow;
     uint32_t ssrc;
-    uint8_t src[16], dst[16];
 };
 
 struct stream_int {
@@ -30,14 +28,8 @@ struct stream_int {
 
 /* nDPI judges a 5-tuple, not a stream: bytes that only look like RTP carry a new "SSRC"
  * in every packet, and must not each start a judgment. */
-struct flow_key {
-    uint8_t family, pad;
-    uint16_t sport, dport, pad2;
-    uint8_t src[16], dst[16];
-};
-
 struct judged {
-    struct flow_key key;
+    struct l4_flow_key key;
     uint64_t hash;
     struct dlist_node lru;
     struct class_flow *cls; /* owned, while judging */
@@ -63,17 +55,7 @@ static bool key_eq(const void *item, const void *key)
 
 static bool flow_eq(const void *item, const void *key)
 {
-    return memcmp(&((const struct judged *)item)->key, key, sizeof(struct flow_key)) == 0;
-}
-
-static void flow_key_of(const struct l4_packet *l4, struct flow_key *k)
-{
-    memset(k, 0, sizeof *k);
-    k->family = l4->src.family;
-    k->sport = l4->sport;
-    k->dport = l4->dport;
-    memcpy(k->src, l4->src.b, 16);
-    memcpy(k->dst, l4->dst.b, 16);
+    return memcmp(&((const struct judged *)item)->key, key, sizeof(struct l4_flow_key)) == 0;
 }
 
 static void drop_judged(struct stream_table *t, struct judged *j)
@@ -91,8 +73,8 @@ static void drop_judged(struct stream_table *t, struct judged *j)
 static enum class_verdict judge(struct stream_table *t, const struct l4_packet *l4,
                                 bool new_stream)
 {
-    struct flow_key k;
-    flow_key_of(l4, &k);
+    struct l4_flow_key k;
+    l4_flow_key_make(&k, &l4->src, l4->sport, &l4->dst, l4->dport);
     uint64_t h = hash_bytes(&k, sizeof k, t->seed);
     struct judged *j = htab_find(t->flows, h, &k);
     if (!j) {
@@ -129,13 +111,8 @@ static enum class_verdict judge(struct stream_table *t, const struct l4_packet *
 /* The verdict a flow has already, without feeding it. */
 static enum class_verdict verdict_of(const struct stream_table *t, const struct rtp_stream *s)
 {
-    struct flow_key k;
-    memset(&k, 0, sizeof k);
-    k.family = s->src.family;
-    k.sport = s->sport;
-    k.dport = s->dport;
-    memcpy(k.src, s->src.b, 16);
-    memcpy(k.dst, s->dst.b, 16);
+    struct l4_flow_key k;
+    l4_flow_key_make(&k, &s->src, s->sport, &s->dst, s->dport);
     const struct judged *j = htab_find(t->flows, hash_bytes(&k, sizeof k, t->seed), &k);
     return j ? (enum class_verdict)j->verdict : CLASS_UNKNOWN;
 }
@@ -277,13 +254,9 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
                 stream_resolve_fn resolve, void *ctx)
 {
     struct stream_key k;
-    memset(&k, 0, sizeof k);
-    k.family = l4->src.family;
-    k.sport = l4->sport;
-    k.dport = l4->dport;
+    memset(&k, 0, sizeof k); /* the padding after ssrc is hashed too */
+    l4_flow_key_make(&k.flow, &l4->src, l4->sport, &l4->dst, l4->dport);
     k.ssrc = h->ssrc;
-    memcpy(k.src, l4->src.b, 16);
-    memcpy(k.dst, l4->dst.b, 16);
     uint64_t hash = hash_bytes(&k, sizeof k, t->seed);
     struct stream_int *si = htab_find(t->ht, hash, &k);
     ptime_t now = l4->pkt->ts;
