@@ -39,3 +39,20 @@ bool rtcp_looks_like(const uint8_t *p, size_t n)
 {
     return n >= 8 && p[0] >> 6 == 2 && p[1] >= 200 && p[1] <= 207;
 }
+
+bool rtp_event_parse(const uint8_t *p, size_t n, struct rtp_event *out)
+{
+    struct cursor c = cursor_make(p, n);
+    uint8_t flags;
+    if (!cursor_u8(&c, &out->event) || !cursor_u8(&c, &flags) || !cursor_u16be(&c, &out->duration))
+        return false;
+    out->end = flags & 0x80;
+    out->volume = flags & 0x3f;
+    return true;
+}
+
+char rtp_event_digit(uint8_t event)
+{
+    static const char digits[] = "0123456789*#ABCDF"; /* RFC 4733 §3.2, 16 is flash */
+    return event < sizeof digits - 1 ? digits[event] : 0;
+}

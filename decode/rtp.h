@@ -24,4 +24,15 @@ bool rtp_parse(const uint8_t *p, size_t n, struct rtp_hdr *h);
 /* Version 2 and a packet type 200-207 (SR, RR, SDES, BYE, APP, RTPFB, PSFB, XR). */
 bool rtcp_looks_like(const uint8_t *p, size_t n);
 
+/* RFC 4733 §2.3 telephone-event payload. */
+struct rtp_event {
+    uint8_t event;              /* 0-9, 10 '*', 11 '#', 12-15 A-D, 16 flash, ... */
+    bool end;
+    uint8_t volume;             /* -dBm0 */
+    uint16_t duration;          /* timestamp units since the event began */
+};
+bool rtp_event_parse(const uint8_t *p, size_t n, struct rtp_event *out);
+/* The digit of a DTMF event ('0'-'9', '*', '#', 'A'-'D', 'F' for flash), or 0. */
+char rtp_event_digit(uint8_t event);
+
 #endif
