@@ -2,6 +2,7 @@
  * and prints the summary as text or as the JSON of ../shared/OUTPUT.md. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ static const char analyze_usage[] =
     "  -j, --json          print one JSON document (../shared/OUTPUT.md) instead of text\n"
     "      --messages      with --json: list every SIP message (frame, time, addresses,\n"
     "                      method or status, Call-ID, CSeq, call, retransmission)\n"
+    "      --timelines     with --json: per-second packets, loss, jitter and MOS of each\n"
+    "                      stream (\"timeline\")\n"
     "      --max-calls N   calls tracked at once (default 200000); past it the least\n"
     "                      recently active is ended early and counted in evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
@@ -58,6 +61,7 @@ struct call_out {
     uint64_t call_seq; /* streams: the call they belong to, 0 none */
     off_t off;
     uint32_t len;
+    float mos;         /* streams: their MOS, < 0 none */
 };
 
 struct analysis {
@@ -70,6 +74,7 @@ struct analysis {
     uint64_t reg_registered, reg_failed, reg_challenged;
     uint64_t answered;
     bool json;
+    bool timelines;   /* --timelines: per-second figures in each stream */
     json_t *messages; /* with --messages; owned */
     FILE *spill;      /* owned: the text of ended calls and registrations */
     struct kpi *kpi;  /* owned */
@@ -258,7 +263,7 @@ static bool push_out(FILE *spill, struct call_out **v, size_t *n, size_t *cap, u
         log_error("cannot write the temporary spill file");
         return false;
     }
-    (*v)[*n] = (struct call_out){seq, 0, off, (uint32_t)len};
+    (*v)[*n] = (struct call_out){seq, 0, off, (uint32_t)len, -1};
     (*n)++;
     return true;
 }
@@ -308,10 +313,23 @@ static void print_call(FILE *spill, const struct call_out *c, const struct call_
     }
     fwrite(text, 1, (size_t)(at - text), stdout);
     fputs("\"streams\":[", stdout);
-    for (bool first = true; *k < n && streams[*k].call_seq == c->seq; (*k)++, first = false)
+    double mos_min = -1;
+    for (bool first = true; *k < n && streams[*k].call_seq == c->seq; (*k)++, first = false) {
         printf("%s\"stream-%llu\"", first ? "" : ",", (unsigned long long)streams[*k].seq);
+        if (streams[*k].mos >= 0 && (mos_min < 0 || streams[*k].mos < mos_min))
+            mos_min = streams[*k].mos;
+    }
     fputs("]", stdout);
-    fputs(at + sizeof marker - 1, stdout);
+    /* and the worst MOS of those streams in its "mos_min":null, which follows */
+    static const char mos_marker[] = "\"mos_min\":null";
+    const char *rest = at + sizeof marker - 1;
+    char *mat = mos_min >= 0 ? strstr(rest, mos_marker) : NULL;
+    if (mat) {
+        fwrite(rest, 1, (size_t)(mat - rest), stdout);
+        printf("\"mos_min\":%.2f", mos_min);
+        rest = mat + sizeof mos_marker - 1;
+    }
+    fputs(rest, stdout);
     free(text);
 }
 
@@ -362,8 +380,117 @@ static void on_reg_done(void *user, const struct registration *r)
     a->reg_challenged += r->state == REG_CHALLENGED;
 }
 
-/* An RTP stream as OUTPUT.md's streams[] entry. MOS, RTCP reports and DTMF come with the
- * quality layer: null (unknown) until then. */
+/* A figure rounded for people (R and MOS to 0.01, milliseconds to 0.001); unit is 0.01,
+ * 0.001... (divided, not multiplied, so that 4.35 prints as 4.35). */
+static json_t *round_json(double v, double unit)
+{
+    double scale = round(1 / unit);
+    return json_real(round(v * scale) / scale);
+}
+
+static const char *const jb_names[JB__COUNT] = {"fixed_50", "fixed_200", "adaptive"};
+
+/* The three simulated jitter buffers: what each played and the E-model's verdict on it. */
+static json_t *jb_json(const struct rtp_stream *st)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < JB__COUNT; k++) {
+        const struct stream_jb *b = &st->jb[k];
+        json_t *j = json_object();
+        set_u64(j, "played", b->played);
+        set_u64(j, "discarded", b->discarded);
+        json_object_set_new(j, "lost_pct", round_json(b->lost_pct, 0.001));
+        json_object_set_new(j, "burst_ratio", round_json(b->burst_ratio, 0.001));
+        json_object_set_new(j, "mean_delay_ms", round_json(b->mean_delay_ms, 0.001));
+        json_object_set_new(j, "r_factor", b->r_factor >= 0 ? round_json(b->r_factor, 0.01) : json_null());
+        json_object_set_new(j, "mos", b->mos >= 0 ? round_json(b->mos, 0.01) : json_null());
+        json_object_set_new(o, jb_names[k], j);
+    }
+    return o;
+}
+
+/* RFC 3611 §4.7 fields; 127 (R, MOS) and 0 (jitter buffer) are "unavailable". */
+static json_t *xr_json(const struct rtcp_voip_metrics *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "loss_pct", round_json(m->loss_rate * 100.0 / 256, 0.01));
+    json_object_set_new(o, "discard_pct", round_json(m->discard_rate * 100.0 / 256, 0.01));
+    json_object_set_new(o, "burst_density_pct", round_json(m->burst_density * 100.0 / 256, 0.01));
+    json_object_set_new(o, "gap_density_pct", round_json(m->gap_density * 100.0 / 256, 0.01));
+    set_u64(o, "burst_duration_ms", m->burst_duration);
+    set_u64(o, "gap_duration_ms", m->gap_duration);
+    set_u64(o, "round_trip_delay_ms", m->round_trip_delay);
+    set_u64(o, "end_system_delay_ms", m->end_system_delay);
+    json_object_set_new(o, "r_factor", m->r_factor == 127 ? json_null() : json_integer(m->r_factor));
+    json_object_set_new(o, "mos_lq", m->mos_lq == 127 ? json_null() : json_real(m->mos_lq / 10.0));
+    json_object_set_new(o, "mos_cq", m->mos_cq == 127 ? json_null() : json_real(m->mos_cq / 10.0));
+    json_object_set_new(o, "jb_nominal_ms", m->jb_nominal ? json_integer(m->jb_nominal) : json_null());
+    json_object_set_new(o, "jb_max_ms", m->jb_maximum ? json_integer(m->jb_maximum) : json_null());
+    json_object_set_new(o, "jb_abs_max_ms", m->jb_abs_max ? json_integer(m->jb_abs_max) : json_null());
+    return o;
+}
+
+static json_t *rtcp_json(const struct rtp_stream *st)
+{
+    const struct stream_rtcp *r = &st->rtcp;
+    if (!r->packets)
+        return json_null();
+    json_t *o = json_object();
+    set_u64(o, "packets", r->packets);
+    bool rr = r->receiver_reports > 0;
+    json_object_set_new(o, "reported_lost", rr ? json_integer(r->reported_lost) : json_null());
+    json_object_set_new(o, "reported_jitter_ms", rr && st->clock_rate ? round_json(r->reported_jitter_ms, 0.001) : json_null());
+    json_object_set_new(o, "rtt_ms", r->rtt_n ? round_json(r->rtt_ms, 0.001) : json_null());
+    /* added */
+    json_object_set_new(o, "max_rtt_ms", r->rtt_n ? round_json(r->max_rtt_ms, 0.001) : json_null());
+    set_u64(o, "sender_reports", r->sender_reports);
+    set_u64(o, "receiver_reports", r->receiver_reports);
+    json_object_set_new(o, "max_fraction_lost_pct", rr ? round_json(r->max_fraction_lost_pct, 0.01) : json_null());
+    json_object_set_new(o, "xr", r->have_xr ? xr_json(&r->xr) : json_null());
+    return o;
+}
+
+static json_t *dtmf_json(const struct rtp_stream *st)
+{
+    json_t *a = json_array();
+    uint32_t rate = st->te_rate ? st->te_rate : 8000;
+    for (unsigned i = 0; i < st->ndtmf; i++) {
+        const struct stream_dtmf *d = &st->dtmf[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "time", time_or_null(true, d->time));
+        json_object_set_new(o, "digit", json_stringn(&d->digit, 1));
+        json_object_set_new(o, "duration_ms", round_json(d->duration * 1000.0 / rate, 0.001));
+        set_u64(o, "frame", d->frame);
+        json_object_set_new(o, "ended", json_boolean(d->ended));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* Per-second figures, as parallel arrays (compact for charts). */
+static json_t *timeline_json(const struct rtp_stream *st)
+{
+    json_t *o = json_object(), *pk = json_array(), *lost = json_array(), *jit = json_array(),
+           *mos = json_array();
+    bool timed = st->clock_rate && !st->events;
+    for (uint32_t i = 0; i < st->nsec; i++) {
+        const struct stream_second *x = &st->timeline[i];
+        json_array_append_new(pk, json_integer(x->packets));
+        json_array_append_new(lost, json_integer(x->lost));
+        json_array_append_new(jit, timed && x->packets ? json_real(x->jitter_cms / 100.0) : json_null());
+        json_array_append_new(mos, x->mos_c ? json_real(x->mos_c / 100.0) : json_null());
+    }
+    json_object_set_new(o, "start", time_or_null(true, st->first_time));
+    json_object_set_new(o, "interval_s", json_integer(1));
+    json_object_set_new(o, "packets", pk);
+    json_object_set_new(o, "lost", lost);
+    json_object_set_new(o, "max_jitter_ms", jit);
+    json_object_set_new(o, "mos", mos);
+    json_object_set_new(o, "truncated", json_boolean(st->timeline_truncated));
+    return o;
+}
+
+/* An RTP stream as OUTPUT.md's streams[] entry. */
 static void on_stream_done(void *user, const struct rtp_stream *st)
 {
     struct analysis *a = user;
@@ -400,14 +527,27 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
     /* added: which ends an SDP announced; one unannounced end of a bound stream is NAT */
     json_object_set_new(o, "src_announced", json_boolean(st->src_announced));
     json_object_set_new(o, "dst_announced", json_boolean(st->dst_announced));
-    json_object_set_new(o, "r_factor", json_null());
-    json_object_set_new(o, "mos", json_null());
-    json_object_set_new(o, "rtcp", json_null());
-    json_object_set_new(o, "dtmf", json_null());
+    /* added: the loss pattern */
+    set_u64(o, "loss_bursts", st->loss_bursts);
+    set_u64(o, "longest_loss_burst", st->longest_burst);
+    set_u64(o, "markers", st->markers);
+    json_object_set_new(o, "r_factor", st->r_factor >= 0 ? round_json(st->r_factor, 0.01) : json_null());
+    json_object_set_new(o, "mos", st->mos >= 0 ? round_json(st->mos, 0.01) : json_null());
+    /* added: which G.113 row scored it, and the three buffers behind the figures */
+    json_object_set_new(o, "mos_basis", st->mos_basis ? json_string(st->mos_basis) : json_null());
+    json_object_set_new(o, "jitter_buffers", timed && st->timed ? jb_json(st) : json_null());
+    json_object_set_new(o, "rtcp", rtcp_json(st));
+    json_object_set_new(o, "dtmf", dtmf_json(st));
+    if (st->dtmf_dropped)
+        set_u64(o, "dtmf_dropped", st->dtmf_dropped);
+    if (a->timelines)
+        json_object_set_new(o, "timeline", timeline_json(st));
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
-    if (push_out(a->spill, &a->streams, &a->nstreams, &a->capstreams, st->seq, text))
+    if (push_out(a->spill, &a->streams, &a->nstreams, &a->capstreams, st->seq, text)) {
         a->streams[a->nstreams - 1].call_seq = st->call_seq;
+        a->streams[a->nstreams - 1].mos = (float)st->mos;
+    }
 }
 
 static int by_seq(const void *x, const void *y)
@@ -474,7 +614,7 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     /* duplicates: null, not 0, until duplicate detection exists: OUTPUT.md
      * says 0 never means "unknown". dropped is null for files (no kernel to drop). */
     set_u64(c, "sip_messages", ds->sip_messages);
-    /* RTP and RTCP to endpoints SDP announced; unannounced media (nDPI) is not counted yet */
+    /* RTP of the streams reported; RTCP to announced ports or about a stream we follow */
     set_u64(c, "rtp_packets", res->rtp_packets);
     set_u64(c, "rtcp_packets", res->rtcp_packets);
     json_object_set_new(c, "dropped", json_null());
@@ -484,6 +624,9 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     for (int r = 0; r < DR__COUNT; r++)
         if (ds->errors[r])
             set_u64(errors, decode_reason_name(r), ds->errors[r]);
+    for (int r = 1; r < RTCP__COUNT; r++)
+        if (res->rtcp_errors[r])
+            set_u64(errors, rtcp_status_name(r), res->rtcp_errors[r]);
     if (cs->read_errors)
         set_u64(errors, "file_read_error", cs->read_errors);
     json_object_set_new(c, "decode_errors", errors);
@@ -693,9 +836,10 @@ int cmd_analyze(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},        {"progress", no_argument, NULL, 'P'},
         {"messages", no_argument, NULL, 'M'},    {"max-calls", required_argument, NULL, 'C'},
         {"no-progress", no_argument, NULL, 'N'}, {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},        {"timelines", no_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
-    bool json = false, messages = false;
+    bool json = false, messages = false, timelines = false;
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     int progress = -1, verbose = 0, ch;
@@ -705,6 +849,7 @@ int cmd_analyze(int argc, char **argv)
         switch (ch) {
         case 'j': json = true; break;
         case 'M': messages = true; break;
+        case 'T': timelines = true; break;
         case 'C': {
             char *end;
             unsigned long long v = strtoull(optarg, &end, 10);
@@ -732,7 +877,8 @@ int cmd_analyze(int argc, char **argv)
 
     char **files = argv + optind;
     int nfiles = argc - optind;
-    struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json};
+    struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json,
+                         .timelines = timelines};
     if (!(a.kpi = malloc(sizeof *a.kpi))) {
         fputs("sipscope analyze: out of memory\n", stderr);
         json_decref(a.messages);

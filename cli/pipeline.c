@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
+#include "decode/rtcp.h"
 #include "decode/rtp.h"
 #include "progress.h"
 
@@ -23,6 +25,8 @@ struct run {
     struct stream_table *streams;
     struct classifier *cls;
     uint64_t rtcp_packets;
+    uint64_t rtcp_errors[RTCP__COUNT];
+    struct log_ratelimit rtcp_log;
     struct progress prog;
     struct capture_source *src;
     uint64_t packets;
@@ -62,15 +66,29 @@ static enum stream_origin resolve_rtp(void *ctx, const struct l4_packet *l4,
 }
 
 /* UDP media: RTP to the streams (a known stream costs one lookup, a new one asks whether
- * SDP announced it), RTCP to announced ports counted (its reports come with the RTCP
- * decoder). */
+ * SDP announced it); RTCP (told from RTP by its packet type, RFC 5761 §4) decoded and
+ * attached to the streams it reports on. RTCP is counted when an SDP announced its port
+ * or it spoke of a stream we follow; malformed RTCP is counted only on announced ports
+ * (elsewhere the bytes merely looked like RTCP). */
 static void on_udp(void *user, const struct l4_packet *l4)
 {
     struct run *r = user;
     struct rtp_hdr h;
     if (rtcp_looks_like(l4->payload, l4->len)) {
         struct media_match mm;
-        if (announced(r->corr, l4, &mm) && mm.rtp)
+        struct rtcp_info info;
+        bool ann = announced(r->corr, l4, &mm) && mm.rtp;
+        enum rtcp_status st = rtcp_parse(l4->payload, l4->len, &info);
+        if (st != RTCP_OK) {
+            if (ann) {
+                r->rtcp_errors[st]++;
+                if (log_ratelimit_ok(&r->rtcp_log, l4->pkt->ts, 60 * PTIME_SEC))
+                    log_info("malformed RTCP in frame %llu: %s",
+                             (unsigned long long)l4->pkt->frame, rtcp_status_name(st));
+            }
+            return;
+        }
+        if (stream_rtcp(r->streams, l4, &info) || ann)
             r->rtcp_packets++;
         return;
     }
@@ -131,6 +149,7 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     correlate_get_stats(r.corr, &out->ks);
     out->rtp_packets = stream_packets(r.streams);
     out->rtcp_packets = r.rtcp_packets;
+    memcpy(out->rtcp_errors, r.rtcp_errors, sizeof out->rtcp_errors);
     out->streams_evicted = stream_evicted(r.streams);
     stream_table_free(r.streams);
     classifier_free(r.cls);

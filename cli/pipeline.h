@@ -8,6 +8,7 @@
 #include "capture/capture.h"
 #include "correlate/correlate.h"
 #include "decode/decode.h"
+#include "decode/rtcp.h"
 #include "metrics/stream.h"
 
 struct pipeline_handlers {
@@ -23,6 +24,7 @@ struct pipeline_result {
     struct decode_stats ds;
     struct correlate_stats ks;
     uint64_t rtp_packets, rtcp_packets, streams_evicted;
+    uint64_t rtcp_errors[RTCP__COUNT]; /* malformed RTCP on announced ports, by reason */
     bool interrupted; /* SIGINT/SIGTERM: what was read so far */
 };
 

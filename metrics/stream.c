@@ -9,6 +9,7 @@
 #include "common/hash.h"
 #include "common/list.h"
 #include "decode/sdp.h"
+#include "emodel.h"
 
 #define RTP_SEQ_MOD (1u << 16)
 #define MAX_DROPOUT 3000 /* RFC 3550 A.1 */
@@ -19,11 +20,22 @@ struct stream_key {
     uint32_t ssrc;
 };
 
+/* RTCP names a stream by SSRC from the hosts' addresses; its ports are the RTP ports
+ * plus one, the same ones (RFC 5761 mux), or whatever a=rtcp or a NAT made them. */
+struct ssrc_key {
+    uint32_t ssrc;
+    uint8_t family, pad[3];
+    uint8_t src[16], dst[16];
+};
+
 struct stream_int {
     struct rtp_stream pub;
     struct stream_key key;
     uint64_t hash;
     struct dlist_node lru;
+    struct ssrc_key skey;       /* in by_ssrc while indexed (the latest stream wins) */
+    uint64_t shash;
+    bool sindexed;
 };
 
 /* nDPI judges a 5-tuple, not a stream: bytes that only look like RTP carry a new "SSRC"
@@ -39,6 +51,7 @@ struct judged {
 
 struct stream_table {
     struct htab *ht;
+    struct htab *by_ssrc;   /* struct stream_int by ssrc_key, for RTCP */
     struct dlist lru;
     struct htab *flows;     /* struct judged */
     struct dlist flow_lru;
@@ -51,6 +64,21 @@ struct stream_table {
 static bool key_eq(const void *item, const void *key)
 {
     return memcmp(&((const struct stream_int *)item)->key, key, sizeof(struct stream_key)) == 0;
+}
+
+static bool ssrc_eq(const void *item, const void *key)
+{
+    return memcmp(&((const struct stream_int *)item)->skey, key, sizeof(struct ssrc_key)) == 0;
+}
+
+static void ssrc_key_make(struct ssrc_key *k, uint32_t ssrc, const struct ip_addr *src,
+                          const struct ip_addr *dst)
+{
+    memset(k, 0, sizeof *k);
+    k->ssrc = ssrc;
+    k->family = src->family;
+    memcpy(k->src, src->b, 16);
+    memcpy(k->dst, dst->b, 16);
 }
 
 static bool flow_eq(const void *item, const void *key)
@@ -129,12 +157,92 @@ struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn 
     t->done = done;
     t->user = user;
     t->cls = cls;
-    if (!(t->flows = htab_new(STREAM_MAX_JUDGED, flow_eq))) {
+    t->flows = htab_new(STREAM_MAX_JUDGED, flow_eq);
+    t->by_ssrc = htab_new(max, ssrc_eq);
+    if (!t->flows || !t->by_ssrc) {
+        htab_free(t->flows);
+        htab_free(t->by_ssrc);
         htab_free(t->ht);
         free(t);
         return NULL;
     }
     return t;
+}
+
+/* The jitter buffers' loss and delay through the E-model (G.107), at the end of a stream.
+ * Loss is what the buffer did not play: lost on the wire plus discarded for lateness. */
+static void jb_score(struct rtp_stream *s, const struct emodel_codec *codec, double one_way_ms)
+{
+    double ptime_ms = s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
+    for (int k = 0; k < JB__COUNT; k++) {
+        struct stream_jb *b = &s->jb[k];
+        b->r_factor = b->mos = -1;
+        int64_t expected = s->expected > 0 ? s->expected : 0;
+        int64_t lost = expected - (int64_t)b->played;
+        if (lost < 0)
+            lost = 0;
+        b->lost_pct = expected ? 100.0 * (double)lost / (double)expected : 0;
+        b->mean_delay_ms = b->timed_played ? b->wait_sum / (double)b->timed_played * 1000.0 / s->clock_rate : 0;
+        /* burst ratio from the two-state (Gilbert) model of the loss runs (G.107 §7.6):
+         * p = P(lost | played before), q = P(played | lost before), BurstR = 1 / (p + q) */
+        b->burst_ratio = 1;
+        if (lost > 0 && b->runs > 0 && b->played > 0) {
+            double p = (double)b->runs / (double)b->played, q = (double)b->runs / (double)lost;
+            b->burst_ratio = 1.0 / (p + q);
+            b->burst_ratio = b->burst_ratio < 1 ? 1 : b->burst_ratio > 8 ? 8 : b->burst_ratio;
+        }
+        if (!codec || !expected)
+            continue;
+        struct emodel_params e;
+        emodel_defaults(&e);
+        e.ie = codec->ie;
+        e.bpl = codec->bpl;
+        e.ppl = b->lost_pct;
+        e.burst_r = b->burst_ratio;
+        /* mouth to ear: network, one packet of audio, the codec's look-ahead, the buffer */
+        e.ta = e.t = one_way_ms + ptime_ms + codec->lookahead_ms + b->mean_delay_ms;
+        e.tr = 2 * e.ta;
+        b->r_factor = emodel_r(&e);
+        if (b->r_factor < 0)
+            b->r_factor = 0;
+        b->mos = emodel_mos(b->r_factor);
+    }
+}
+
+/* The one-way network delay the E-model is given: half the round trip RTCP measured
+ * between the capture point and the receiver, else 0 (the capture point is on the path;
+ * the unknown part is left out rather than guessed). */
+static double one_way_ms(const struct rtp_stream *s)
+{
+    return s->rtcp.rtt_n ? s->rtcp.rtt_ms / 2 : 0;
+}
+
+static uint16_t clamp16(double v)
+{
+    return v <= 0 ? 0 : v >= 65535 ? 65535 : (uint16_t)(v + 0.5);
+}
+
+/* The current second is over: its MOS from what the adaptive buffer played in it. */
+static void second_close(struct rtp_stream *s, const struct emodel_codec *codec)
+{
+    if (!s->nsec || s->timeline_truncated)
+        return;
+    struct stream_second *sec = &s->timeline[s->nsec - 1];
+    uint32_t slots = s->sec_played + s->sec_lost;
+    if (codec && slots && s->clock_rate && !s->events) {
+        const struct stream_jb *b = &s->jb[JB_ADAPTIVE];
+        struct emodel_params e;
+        emodel_defaults(&e);
+        e.ie = codec->ie;
+        e.bpl = codec->bpl;
+        e.ppl = 100.0 * s->sec_lost / slots;
+        double wait = b->timed_played ? b->wait_sum / (double)b->timed_played * 1000.0 / s->clock_rate : 0;
+        double ptime_ms = s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
+        e.ta = e.t = one_way_ms(s) + ptime_ms + codec->lookahead_ms + wait;
+        e.tr = 2 * e.ta;
+        sec->mos_c = clamp16(emodel_mos(emodel_r(&e)) * 100);
+    }
+    s->sec_played = s->sec_lost = 0;
 }
 
 static void finalize(struct rtp_stream *s)
@@ -144,12 +252,23 @@ static void finalize(struct rtp_stream *s)
     s->lost = s->expected - (int64_t)s->packets;
     /* the first packet has no jitter value of its own: the mean is over the others */
     s->mean_jitter_ms = s->jitter_n ? s->jitter_sum / (double)s->jitter_n : 0;
+    const struct emodel_codec *codec = s->clock_rate && !s->events ? emodel_codec(s->codec) : NULL;
+    s->mos_basis = codec ? codec->basis : NULL;
+    second_close(s, codec);
+    s->r_factor = s->mos = -1;
+    if (s->clock_rate && !s->events && s->timed) {
+        jb_score(s, codec, one_way_ms(s));
+        s->r_factor = s->jb[JB_ADAPTIVE].r_factor;
+        s->mos = s->jb[JB_ADAPTIVE].mos;
+    }
 }
 
 static void release(struct stream_table *t, struct stream_int *si)
 {
     dlist_unlink(&t->lru, &si->lru);
     htab_remove(t->ht, si->hash, &si->key);
+    if (si->sindexed)
+        htab_remove(t->by_ssrc, si->shash, &si->skey);
     finalize(&si->pub);
     /* an orphan is media only if nDPI recognised its flow; the rest was other UDP */
     if (!si->pub.announced)
@@ -161,6 +280,8 @@ static void release(struct stream_table *t, struct stream_int *si)
         if (t->done)
             t->done(t->user, &si->pub);
     }
+    free(si->pub.dtmf);
+    free(si->pub.timeline);
     free(si);
 }
 
@@ -175,6 +296,7 @@ void stream_table_free(struct stream_table *t)
     while (t->flow_lru.head)
         drop_judged(t, dlist_entry(t->flow_lru.head, struct judged, lru));
     htab_free(t->flows);
+    htab_free(t->by_ssrc);
     free(t);
 }
 
@@ -213,22 +335,29 @@ static void init_seq(struct rtp_stream *s, uint16_t seq)
     s->seen = 1;
 }
 
-/* RFC 3550 A.1 without probation (a monitor counts from the first packet). */
-static void update_seq(struct rtp_stream *s, uint16_t seq)
+/* What a packet's sequence number says, beyond the counters. */
+enum seq_kind { SEQ_NEXT, SEQ_DUP, SEQ_LATE, SEQ_JUMP };
+
+/* RFC 3550 A.1 without probation (a monitor counts from the first packet). *gap: the
+ * sequence numbers skipped before an in-order packet. */
+static enum seq_kind update_seq(struct rtp_stream *s, uint16_t seq, uint32_t *gap)
 {
     uint16_t udelta = (uint16_t)(seq - s->max_seq);
+    *gap = 0;
     if (udelta == 0) {
         s->duplicates++;
-        return;
+        return SEQ_DUP;
     }
     if (udelta < MAX_DROPOUT) {
         if (seq < s->max_seq)
             s->cycles += RTP_SEQ_MOD; /* wrapped */
         s->seen = udelta < 64 ? (s->seen << udelta) | 1 : 1;
         s->max_seq = seq;
-    } else if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
-        /* a big jump: twice in a row means the source restarted */
-        s->seq_errors++;
+        *gap = udelta - 1u;
+        return SEQ_NEXT;
+    }
+    if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
+        /* a big jump: twice in a row means the source restarted (one error, not two) */
         if (seq == s->bad_seq) {
             /* re-based so that what was received so far (the first packet of the new
              * range included) counts as expected: a restart is not a loss */
@@ -236,18 +365,291 @@ static void update_seq(struct rtp_stream *s, uint16_t seq)
             init_seq(s, seq);
             s->base_seq = (int64_t)seq - received;
         } else {
+            s->seq_errors++;
             s->bad_seq = (seq + 1u) & (RTP_SEQ_MOD - 1);
         }
-    } else { /* behind max_seq: reordered, or a duplicate of an earlier one */
-        uint16_t back = (uint16_t)(s->max_seq - seq);
-        if (back < 64 && (s->seen >> back) & 1) {
-            s->duplicates++;
+        return SEQ_JUMP;
+    }
+    /* behind max_seq: reordered, or a duplicate of an earlier one */
+    uint16_t back = (uint16_t)(s->max_seq - seq);
+    if (back < 64 && (s->seen >> back) & 1) {
+        s->duplicates++;
+        return SEQ_DUP;
+    }
+    s->out_of_order++;
+    if (back < 64)
+        s->seen |= 1ull << back;
+    return SEQ_LATE;
+}
+
+/* RFC 4733: one event per RTP timestamp, its packets repeat with a growing duration and
+ * the end bit (sent three times). The list keeps each event once, with its longest
+ * duration. */
+static void dtmf_packet(struct rtp_stream *s, const struct l4_packet *l4,
+                        const struct rtp_hdr *h)
+{
+    struct rtp_event ev;
+    if (!rtp_event_parse(l4->payload + h->header_len, h->payload_len, &ev))
+        return;
+    struct stream_dtmf *last = s->ndtmf ? &s->dtmf[s->ndtmf - 1] : NULL;
+    if (last && last->ts == h->ts) {
+        if (ev.duration > last->duration)
+            last->duration = ev.duration;
+        last->ended |= ev.end;
+        return;
+    }
+    char digit = rtp_event_digit(ev.event);
+    if (!digit)
+        return; /* tones and other events of RFC 4734 are not DTMF */
+    if (s->ndtmf == s->dtmf_cap) {
+        uint16_t cap = s->dtmf_cap ? (uint16_t)(s->dtmf_cap * 2) : 8;
+        struct stream_dtmf *d;
+        if (s->dtmf_cap >= STREAM_MAX_DTMF || !(d = realloc(s->dtmf, cap * sizeof *d))) {
+            s->dtmf_dropped++;
+            return;
+        }
+        s->dtmf = d;
+        s->dtmf_cap = cap;
+    }
+    s->dtmf[s->ndtmf++] = (struct stream_dtmf){.time = l4->pkt->ts, .frame = l4->pkt->frame,
+                                               .ts = h->ts, .duration = ev.duration,
+                                               .digit = digit, .ended = ev.end};
+}
+
+/* The second this packet falls in, opened (and the ones before it closed) as needed.
+ * Growth doubles, so a stream allocates a handful of times in its life, never per packet. */
+static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
+{
+    if (s->timeline_truncated)
+        return NULL;
+    uint64_t idx = (uint64_t)(now - s->first_time) / 1000000000u;
+    if (s->nsec && idx < s->nsec)
+        return &s->timeline[s->nsec - 1]; /* packets come in time order: the current one */
+    if (idx >= STREAM_MAX_SECONDS) {
+        second_close(s, s->events ? NULL : emodel_codec(s->codec));
+        s->timeline_truncated = true;
+        return NULL;
+    }
+    second_close(s, s->clock_rate && !s->events ? emodel_codec(s->codec) : NULL);
+    if (idx >= s->sec_cap) {
+        uint64_t cap = s->sec_cap ? s->sec_cap * 2u : 16u;
+        while (cap <= idx)
+            cap *= 2;
+        if (cap > STREAM_MAX_SECONDS)
+            cap = STREAM_MAX_SECONDS;
+        struct stream_second *n = realloc(s->timeline, cap * sizeof *n);
+        if (!n) {
+            s->timeline_truncated = true;
+            return NULL;
+        }
+        s->timeline = n;
+        s->sec_cap = (uint32_t)cap;
+    }
+    memset(&s->timeline[s->nsec], 0, (idx + 1 - s->nsec) * sizeof *s->timeline);
+    s->nsec = (uint32_t)idx + 1;
+    return &s->timeline[idx];
+}
+
+/* Ramjee, Kurose, Towsley, Schulzrinne, "Adaptive playout mechanisms for packetized audio
+ * applications in wide-area networks" (INFOCOM 1994), algorithm 1: delay and variation
+ * estimates by exponential averaging; the playout point is set to d + 4v at each
+ * talkspurt (marker bit) and, for speech without silence suppression, once a second.
+ * It never plans less than one packet of buffering. */
+#define JB_ALPHA 0.998002
+
+#define JB_PRIOR_MS 10.0 /* the variation assumed before any is seen: 40 ms to start with */
+
+/* One packet through the three buffers: rel is its transit relative to the stream's first
+ * packet; gap the sequence numbers missing before it (in order); late: it arrives after
+ * packets sent later (its slot was counted lost). Untimed packets (comfort noise, events
+ * in an audio stream) fill their slot without a playout test. */
+static void jb_packet(struct rtp_stream *s, int64_t rel, uint32_t gap, bool late, bool spurt,
+                      ptime_t now, bool timed)
+{
+    static const double fixed_ms[JB__COUNT] = {50, 200, 0};
+    int64_t min_buf = s->ptime_ts ? s->ptime_ts : s->clock_rate / 50;
+    bool first = timed && s->timed == 1;
+    int64_t resync = s->clock_rate; /* one second */
+    for (int k = 0; k < JB__COUNT; k++) {
+        struct stream_jb *b = &s->jb[k];
+        /* a timestamp jump of a second or more either way is the sender's clock, not
+         * the network: every buffer resynchronises on it, as real ones do */
+        bool jump = timed && !first && (rel > b->playout + resync || rel + resync < b->playout - resync);
+        if (!timed) {
+            /* nothing to test */
+        } else if (k == JB_ADAPTIVE) {
+            if (first || jump) {
+                b->d_hat = (double)rel;
+                b->v_hat = JB_PRIOR_MS * s->clock_rate / 1000.0;
+            }
+            if (first || jump || spurt || now - b->replanned >= 1000000000) {
+                double buf = 4 * b->v_hat;
+                b->playout = (int64_t)(b->d_hat + (buf > (double)min_buf ? buf : (double)min_buf));
+                b->replanned = now;
+            }
+            b->d_hat = JB_ALPHA * b->d_hat + (1 - JB_ALPHA) * (double)rel;
+            b->v_hat = JB_ALPHA * b->v_hat + (1 - JB_ALPHA) * fabs(b->d_hat - (double)rel);
         } else {
-            s->out_of_order++;
-            if (back < 64)
-                s->seen |= 1ull << back;
+            /* a fixed buffer plays the first packet of a talkspurt after its size, and the
+             * rest on that schedule; one that would overflow (a packet earlier than the
+             * schedule by more than the buffer holds) starts over */
+            int64_t size = (int64_t)(fixed_ms[k] * s->clock_rate / 1000.0);
+            if (first || jump || spurt || rel + 2 * size < b->playout)
+                b->playout = rel + size;
+        }
+        bool discard = timed && rel > b->playout;
+        if (gap && !b->in_run) {
+            b->runs++;
+            b->in_run = true;
+        }
+        if (discard) {
+            b->discarded++;
+            if (!late && !b->in_run) {
+                b->runs++;
+                b->in_run = true;
+            }
+        } else {
+            b->played++;
+            if (timed) {
+                b->wait_sum += (double)(b->playout - rel);
+                b->timed_played++;
+            }
+            if (!late)
+                b->in_run = false;
+        }
+        if (k == JB_ADAPTIVE) {
+            s->sec_lost += gap + (discard && !late);
+            s->sec_played += !discard;
+            if (late && !discard && s->sec_lost)
+                s->sec_lost--; /* it came after all, in time to be played */
         }
     }
+}
+
+/* The first packet: the stream's identity, codec and clock. */
+static void stream_init(struct rtp_stream *s, const struct l4_packet *l4, const struct rtp_hdr *h,
+                        const struct media_match *mm)
+{
+    s->src = l4->src;
+    s->dst = l4->dst;
+    s->sport = l4->sport;
+    s->dport = l4->dport;
+    s->ssrc = h->ssrc;
+    s->pt = h->pt;
+    s->first_time = l4->pkt->ts;
+    s->first_frame = l4->pkt->frame;
+    s->call_seq = mm ? mm->call_seq : 0;
+    s->te_pt = 0xff;
+    /* the clock: what SDP mapped for this payload type, else RFC 3551's static table */
+    const char *name;
+    for (unsigned i = 0; mm && i < mm->npts; i++) {
+        if (mm->pt[i] == h->pt) {
+            s->clock_rate = mm->rate[i];
+            memcpy(s->codec, mm->codec[i], sizeof s->codec);
+        }
+        if (strcasecmp(mm->codec[i], "telephone-event") == 0 && s->te_pt == 0xff) {
+            s->te_pt = mm->pt[i];
+            s->te_rate = mm->rate[i];
+        }
+    }
+    if (!mm && h->pt == STREAM_TE_DEFAULT_PT) {
+        /* no SDP: a dynamic type carrying 4-octet payloads at 101 is taken as RFC 4733
+         * events, as Wireshark's rtpevent preference does */
+        s->te_pt = h->pt;
+        s->te_rate = 8000;
+        memcpy(s->codec, "telephone-event", sizeof "telephone-event");
+    }
+    if (!s->clock_rate && sdp_static_payload(h->pt, &name, &s->clock_rate) && !s->codec[0])
+        strncpy(s->codec, name, sizeof s->codec - 1);
+    /* RFC 4733 events keep one timestamp for all packets of an event: interarrival
+     * jitter would measure the event's length, not the network */
+    s->events = strcasecmp(s->codec, "telephone-event") == 0;
+    if (s->events && s->te_pt == 0xff) {
+        s->te_pt = h->pt;
+        s->te_rate = s->clock_rate;
+    }
+    s->r_factor = s->mos = -1;
+    init_seq(s, h->seq);
+}
+
+static struct stream_int *stream_new(struct stream_table *t, const struct l4_packet *l4,
+                                     const struct rtp_hdr *h, const struct stream_key *k,
+                                     uint64_t hash, stream_resolve_fn resolve, void *ctx)
+{
+    struct media_match found, *mm = &found;
+    bool src_ann = false, dst_ann = false;
+    enum stream_origin origin = resolve(ctx, l4, &found, &src_ann, &dst_ann);
+    if (origin == STREAM_IGNORE || (origin == STREAM_CANDIDATE && !t->cls))
+        return NULL;
+    /* a candidate from a flow already judged not RTP starts nothing */
+    if (origin == STREAM_CANDIDATE && judge(t, l4, true) == CLASS_OTHER)
+        return NULL;
+    if (origin == STREAM_CANDIDATE)
+        mm = NULL;
+    struct stream_int *si = calloc(1, sizeof *si);
+    if (!si)
+        return NULL;
+    si->pub.announced = origin == STREAM_ANNOUNCED;
+    si->pub.src_announced = src_ann;
+    si->pub.dst_announced = dst_ann;
+    si->key = *k;
+    si->hash = hash;
+    while (!htab_insert(t->ht, hash, si)) {
+        if (!t->lru.head) {
+            free(si);
+            return NULL;
+        }
+        release(t, dlist_entry(t->lru.head, struct stream_int, lru));
+        t->evicted++;
+    }
+    dlist_push_tail(&t->lru, &si->lru);
+    si->pub.seq = ++t->next_seq;
+    stream_init(&si->pub, l4, h, mm);
+    /* the RTCP index: a later stream with the same SSRC between the same hosts takes over */
+    ssrc_key_make(&si->skey, h->ssrc, &l4->src, &l4->dst);
+    si->shash = hash_bytes(&si->skey, sizeof si->skey, t->seed);
+    struct stream_int *old = htab_remove(t->by_ssrc, si->shash, &si->skey);
+    if (old)
+        old->sindexed = false;
+    si->sindexed = htab_insert(t->by_ssrc, si->shash, si);
+    return si;
+}
+
+/* RFC 3550 A.8 and the jitter buffers, for a packet of the stream's own clock. */
+static void timed_packet(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t now,
+                         enum seq_kind kind, uint32_t gap, struct stream_second *sec)
+{
+    /* A.8: transit = arrival in timestamp units - RTP timestamp; J += (|D| - J) / 16 */
+    int64_t arrival = (int64_t)((double)now / 1e9 * s->clock_rate + 0.5);
+    int64_t transit = arrival - (int64_t)h->ts;
+    if (s->have_transit) {
+        int64_t d = transit - s->last_transit;
+        /* timestamps wrap at 2^32: keep the difference in range */
+        d = (int64_t)(int32_t)(uint32_t)d;
+        s->jitter += (fabs((double)d) - s->jitter) / 16.0;
+        s->rel_transit += d;
+    }
+    s->last_transit = transit;
+    s->have_transit = true;
+    double jms = s->jitter / s->clock_rate * 1000.0;
+    if (jms > s->max_jitter_ms)
+        s->max_jitter_ms = jms;
+    if (s->packets > 1) {
+        s->jitter_sum += jms;
+        s->jitter_n++;
+    }
+    if (sec && jms * 100 > sec->jitter_cms)
+        sec->jitter_cms = clamp16(jms * 100);
+    if (kind == SEQ_DUP)
+        return; /* a copy is not played twice */
+    /* the packet interval: the smallest timestamp step between consecutive packets */
+    uint32_t step = h->ts - s->last_rtp_ts;
+    if (s->timed && kind == SEQ_NEXT && !gap && step && step < s->clock_rate &&
+        (!s->ptime_ts || step < s->ptime_ts))
+        s->ptime_ts = step;
+    s->last_rtp_ts = h->ts;
+    s->timed++;
+    jb_packet(s, s->rel_transit, gap, kind == SEQ_LATE, h->marker || kind == SEQ_JUMP, now, true);
 }
 
 void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct rtp_hdr *h,
@@ -260,58 +662,12 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
     uint64_t hash = hash_bytes(&k, sizeof k, t->seed);
     struct stream_int *si = htab_find(t->ht, hash, &k);
     ptime_t now = l4->pkt->ts;
+    enum seq_kind kind = SEQ_NEXT;
+    uint32_t gap = 0;
 
     if (!si) {
-        struct media_match found, *mm = &found;
-        bool src_ann = false, dst_ann = false;
-        enum stream_origin origin = resolve(ctx, l4, &found, &src_ann, &dst_ann);
-        if (origin == STREAM_IGNORE || (origin == STREAM_CANDIDATE && !t->cls))
+        if (!(si = stream_new(t, l4, h, &k, hash, resolve, ctx)))
             return;
-        /* a candidate from a flow already judged not RTP starts nothing */
-        if (origin == STREAM_CANDIDATE && judge(t, l4, true) == CLASS_OTHER)
-            return;
-        if (origin == STREAM_CANDIDATE)
-            mm = NULL;
-        if (!(si = calloc(1, sizeof *si)))
-            return;
-        si->pub.announced = origin == STREAM_ANNOUNCED;
-        si->pub.src_announced = src_ann;
-        si->pub.dst_announced = dst_ann;
-        si->key = k;
-        si->hash = hash;
-        while (!htab_insert(t->ht, hash, si)) {
-            if (!t->lru.head) {
-                free(si);
-                return;
-            }
-            release(t, dlist_entry(t->lru.head, struct stream_int, lru));
-            t->evicted++;
-        }
-        dlist_push_tail(&t->lru, &si->lru);
-        struct rtp_stream *s = &si->pub;
-        s->seq = ++t->next_seq;
-        s->src = l4->src;
-        s->dst = l4->dst;
-        s->sport = l4->sport;
-        s->dport = l4->dport;
-        s->ssrc = h->ssrc;
-        s->pt = h->pt;
-        s->first_time = now;
-        s->first_frame = l4->pkt->frame;
-        s->call_seq = mm ? mm->call_seq : 0;
-        /* the clock: what SDP mapped for this payload type, else RFC 3551's static table */
-        const char *name;
-        for (unsigned i = 0; mm && i < mm->npts; i++)
-            if (mm->pt[i] == h->pt) {
-                s->clock_rate = mm->rate[i];
-                memcpy(s->codec, mm->codec[i], sizeof s->codec);
-            }
-        if (!s->clock_rate && sdp_static_payload(h->pt, &name, &s->clock_rate) && !s->codec[0])
-            strncpy(s->codec, name, sizeof s->codec - 1);
-        /* RFC 4733 events keep one timestamp for all packets of an event: interarrival
-         * jitter would measure the event's length, not the network */
-        s->events = strcasecmp(s->codec, "telephone-event") == 0;
-        init_seq(s, h->seq);
     } else {
         dlist_touch(&t->lru, &si->lru);
         struct rtp_stream *s = &si->pub;
@@ -320,7 +676,7 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
         double delta = (double)(now - s->last_time) / 1e6;
         if (!h->marker && !s->last_cn && delta > s->max_delta_ms)
             s->max_delta_ms = delta;
-        update_seq(s, h->seq);
+        kind = update_seq(s, h->seq, &gap);
     }
     struct rtp_stream *s = &si->pub;
     if (!s->announced && s->verdict == CLASS_UNKNOWN) {
@@ -331,26 +687,126 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
             return;
     }
     s->packets++;
+    s->markers += h->marker;
+    if (gap) {
+        s->loss_bursts++;
+        if (gap > s->longest_burst)
+            s->longest_burst = gap;
+    }
     s->last_time = now;
     s->last_cn = h->pt == 13; /* RFC 3551 static CN */
-    if (s->clock_rate && !s->events) {
-        /* A.8: transit = arrival in timestamp units - RTP timestamp; J += (|D| - J) / 16 */
-        int64_t arrival = (int64_t)((double)now / 1e9 * s->clock_rate + 0.5);
-        int64_t transit = arrival - (int64_t)h->ts;
-        if (s->have_transit) {
-            int64_t d = transit - s->last_transit;
-            /* timestamps wrap at 2^32: keep the difference in range */
-            d = (int64_t)(int32_t)(uint32_t)d;
-            s->jitter += (fabs((double)d) - s->jitter) / 16.0;
-        }
-        s->last_transit = transit;
-        s->have_transit = true;
-        double jms = s->jitter / s->clock_rate * 1000.0;
-        if (jms > s->max_jitter_ms)
-            s->max_jitter_ms = jms;
-        if (s->packets > 1) {
-            s->jitter_sum += jms;
-            s->jitter_n++;
+    struct stream_second *sec = second_at(s, now);
+    if (sec && sec->packets < UINT16_MAX)
+        sec->packets++;
+    if (sec)
+        sec->lost = clamp16((double)sec->lost + gap);
+    if (h->pt == s->te_pt && kind != SEQ_DUP)
+        dtmf_packet(s, l4, h);
+    if (!s->clock_rate || s->events)
+        return;
+    /* other payload types in an audio stream (events keep one timestamp per event,
+     * comfort noise its own pace) fill their slots but say nothing of timing */
+    if (h->pt == s->pt)
+        timed_packet(s, h, now, kind, gap, sec);
+    else if (kind != SEQ_DUP)
+        jb_packet(s, 0, gap, kind == SEQ_LATE, false, now, false);
+}
+
+/* The stream an RTCP report speaks of: the exact RTP ports (RTCP's minus one, or the same
+ * on a muxed port), else the latest stream of that SSRC between the two hosts. */
+static struct stream_int *rtcp_stream(struct stream_table *t, uint32_t ssrc,
+                                      const struct ip_addr *src, uint16_t sport,
+                                      const struct ip_addr *dst, uint16_t dport)
+{
+    struct stream_key k;
+    for (int mux = 0; mux < 2; mux++) {
+        memset(&k, 0, sizeof k);
+        uint16_t d = mux ? 0 : 1;
+        if (sport < d || dport < d)
+            continue;
+        l4_flow_key_make(&k.flow, src, (uint16_t)(sport - d), dst, (uint16_t)(dport - d));
+        k.ssrc = ssrc;
+        struct stream_int *si = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+        if (si)
+            return si;
+    }
+    struct ssrc_key sk;
+    ssrc_key_make(&sk, ssrc, src, dst);
+    return htab_find(t->by_ssrc, hash_bytes(&sk, sizeof sk, t->seed), &sk);
+}
+
+static uint32_t ntp_middle(uint32_t msw, uint32_t lsw) { return (msw << 16) | (lsw >> 16); }
+
+unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
+                     const struct rtcp_info *info)
+{
+    ptime_t now = l4->pkt->ts;
+    struct stream_int *touched[1 + RTCP_MAX_REPORTS + RTCP_MAX_XR_VOIP];
+    unsigned nt = 0;
+    /* an SR comes from the source of a stream: kept for the RTT of later reports */
+    if (info->has_sr) {
+        struct stream_int *si = rtcp_stream(t, info->sr_ssrc, &l4->src, l4->sport, &l4->dst, l4->dport);
+        if (si) {
+            struct stream_rtcp *r = &si->pub.rtcp;
+            r->sender_reports++;
+            r->sr_mid[1] = r->sr_mid[0];
+            r->sr_time[1] = r->sr_time[0];
+            r->sr_mid[0] = ntp_middle(info->sr_ntp_msw, info->sr_ntp_lsw);
+            r->sr_time[0] = now;
+            touched[nt++] = si;
         }
     }
+    /* a report block comes from the receiver of the stream it names */
+    for (unsigned i = 0; i < info->nreports; i++) {
+        const struct rtcp_report *rb = &info->reports[i];
+        struct stream_int *si = rtcp_stream(t, rb->ssrc, &l4->dst, l4->dport, &l4->src, l4->sport);
+        if (!si)
+            continue;
+        struct rtp_stream *s = &si->pub;
+        struct stream_rtcp *r = &s->rtcp;
+        r->receiver_reports++;
+        r->reported_lost = rb->cumulative_lost;
+        double frac = rb->fraction_lost * 100.0 / 256.0;
+        if (frac > r->max_fraction_lost_pct)
+            r->max_fraction_lost_pct = frac;
+        if (s->clock_rate) {
+            double j = rb->jitter * 1000.0 / s->clock_rate;
+            if (j > r->reported_jitter_ms)
+                r->reported_jitter_ms = j;
+        }
+        /* RFC 3550 §6.4.1: round trip = arrival of the RR - LSR - DLSR; the capture point
+         * saw the SR and the RR, so this is the round trip between it and the receiver */
+        for (int k = 0; rb->lsr && k < 2; k++) {
+            if (r->sr_mid[k] != rb->lsr || !r->sr_time[k])
+                continue;
+            double rtt = (double)(now - r->sr_time[k]) / 1e6 - rb->dlsr * 1000.0 / 65536.0;
+            if (rtt >= 0) {
+                r->rtt_ms += (rtt - r->rtt_ms) / (double)++r->rtt_n; /* running mean */
+                if (rtt > r->max_rtt_ms)
+                    r->max_rtt_ms = rtt;
+            }
+            break;
+        }
+        touched[nt++] = si;
+    }
+    for (unsigned i = 0; i < info->nvoip; i++) {
+        const struct rtcp_voip_metrics *m = &info->voip[i];
+        struct stream_int *si = rtcp_stream(t, m->ssrc, &l4->dst, l4->dport, &l4->src, l4->sport);
+        if (!si)
+            continue;
+        si->pub.rtcp.have_xr = true;
+        si->pub.rtcp.xr = *m;
+        touched[nt++] = si;
+    }
+    unsigned streams = 0;
+    for (unsigned i = 0; i < nt; i++) {
+        bool seen = false;
+        for (unsigned j = 0; j < i; j++)
+            seen |= touched[j] == touched[i];
+        if (!seen) {
+            touched[i]->pub.rtcp.packets++;
+            streams++;
+        }
+    }
+    return streams;
 }

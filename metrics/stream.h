@@ -12,7 +12,55 @@
 #include "correlate/correlate.h"
 #include "decode/classify.h"
 #include "decode/decode.h"
+#include "decode/rtcp.h"
 #include "decode/rtp.h"
+
+/* A simulated jitter buffer (the packets it would have played, the time they waited) and
+ * the E-model figures for what it played. */
+enum stream_jb_kind { JB_FIXED_50, JB_FIXED_200, JB_ADAPTIVE, JB__COUNT };
+struct stream_jb {
+    int64_t playout;            /* relative transit by which a packet must arrive, ts units */
+    double d_hat, v_hat;        /* adaptive: delay and variation estimates, ts units */
+    ptime_t replanned;          /* adaptive: when the playout delay was last set */
+    bool in_run;                /* the last slot was lost or discarded */
+    uint64_t played, discarded, runs;
+    uint64_t timed_played;      /* played packets of the stream's own clock */
+    double wait_sum;            /* ts units, over those */
+    /* at the end */
+    double lost_pct, burst_ratio, mean_delay_ms, r_factor, mos; /* r_factor < 0: none */
+};
+
+/* RTCP that reported on a stream, or came from its sender (RFC 3550 §6.4). */
+struct stream_rtcp {
+    uint64_t packets;           /* compound packets that spoke of this stream */
+    uint64_t sender_reports, receiver_reports; /* SRs from its source; blocks about it */
+    int32_t reported_lost;      /* the last report's cumulative loss */
+    double reported_jitter_ms;  /* the highest jitter a report gave */
+    double max_fraction_lost_pct;
+    double rtt_ms, max_rtt_ms;  /* mean and max over reports with LSR/DLSR */
+    uint64_t rtt_n;
+    uint32_t sr_mid[2];         /* the source's last SRs: NTP middle 32 bits ... */
+    ptime_t sr_time[2];         /* ... and when the capture saw them */
+    bool have_xr;
+    struct rtcp_voip_metrics xr; /* the last RFC 3611 VoIP Metrics block about it */
+};
+
+struct stream_dtmf {
+    ptime_t time;               /* the event's first packet */
+    uint64_t frame;
+    uint32_t ts;                /* its RTP timestamp: one per event (RFC 4733 §2.5.1.2) */
+    uint16_t duration;          /* the longest duration sent, timestamp units */
+    char digit;
+    bool ended;
+};
+
+/* One second of a stream (from its first packet), kept compactly for charts. */
+struct stream_second {
+    uint16_t packets;
+    uint16_t lost;              /* missing on the wire or discarded by the adaptive buffer */
+    uint16_t jitter_cms;        /* highest A.8 jitter in the second, 1/100 ms (capped) */
+    uint16_t mos_c;             /* MOS x100 of the second; 0: none */
+};
 
 struct rtp_stream {
     uint64_t seq;               /* 1-based, in order of first packet: the id "stream-N" */
@@ -47,6 +95,25 @@ struct rtp_stream {
                                         * one end unannounced is media NAT rewrote */
     int8_t verdict;             /* enum class_verdict of its flow, for orphans */
     bool events;                /* telephone-event (RFC 4733): no jitter, see stream.c */
+    uint64_t markers;
+    uint64_t loss_bursts, longest_burst; /* runs of sequence numbers missing on arrival */
+    uint8_t te_pt;              /* telephone-event payload type in this stream, 0xff none */
+    uint32_t te_rate;
+    uint32_t ptime_ts;          /* packet interval, timestamp units (smallest step seen) */
+    uint32_t last_rtp_ts;
+    int64_t rel_transit;        /* A.8 transit relative to the first timed packet */
+    uint64_t timed;             /* packets that fed the jitter and the buffers */
+    struct stream_jb jb[JB__COUNT];
+    const char *mos_basis;      /* G.113 row used; NULL: codec unknown, no MOS */
+    double r_factor, mos;       /* the adaptive buffer's; < 0 none */
+    struct stream_rtcp rtcp;
+    struct stream_dtmf *dtmf;   /* owned, NULL until an event arrives */
+    uint16_t ndtmf, dtmf_cap;
+    uint32_t dtmf_dropped;
+    struct stream_second *timeline; /* owned */
+    uint32_t nsec, sec_cap;
+    bool timeline_truncated;
+    uint32_t sec_played, sec_lost; /* the current second, adaptive buffer */
 };
 
 typedef void (*stream_done_fn)(void *user, const struct rtp_stream *s);
@@ -67,6 +134,10 @@ void stream_table_free(struct stream_table *t);
  * whether it is announced media (and of which call), else the packet is not followed. */
 void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct rtp_hdr *h,
                 stream_resolve_fn resolve, void *ctx);
+/* One RTCP compound packet: attached to the streams it reports on (matched by SSRC and
+ * addresses). Returns how many streams it spoke of. */
+unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
+                     const struct rtcp_info *info);
 void stream_finish(struct stream_table *t);
 /* RTP packets of the streams reported (announced, or orphans nDPI recognised). */
 uint64_t stream_packets(const struct stream_table *t);
@@ -75,5 +146,8 @@ uint64_t stream_evicted(const struct stream_table *t);
 #define STREAM_MAX_JUDGED 65536 /* UDP flows nDPI is judging or has judged, at once */
 #define STREAM_ORPHAN_MAX_SSRCS 8 /* more SSRCs on one unannounced flow: not RTP */
 #define STREAM_ORPHAN_MIN_PACKETS 3
+#define STREAM_MAX_DTMF 256       /* events kept per stream; more are counted */
+#define STREAM_MAX_SECONDS 86400  /* timeline kept per stream; longer is marked truncated */
+#define STREAM_TE_DEFAULT_PT 101  /* telephone-event without SDP: Wireshark's default too */
 
 #endif
