@@ -214,6 +214,19 @@ static json_t *call_json(const struct call *c)
     json_object_set_new(o, "codecs", codecs);
     json_object_set_new(o, "streams", json_null());
     json_object_set_new(o, "mos_min", json_null());
+    /* added: digits sent as SIP INFO (RFC 4733 digits are on the streams) */
+    json_t *dtmf = json_array();
+    for (unsigned i = 0; i < c->ndtmf; i++) {
+        const struct call_dtmf *d = &c->dtmf[i];
+        json_array_append_new(dtmf, json_pack("{s:o,s:s#,s:o,s:I,s:o}", "time",
+                                              time_or_null(true, d->time), "digit", &d->digit,
+                                              (int)1, "duration_ms",
+                                              d->duration_ms >= 0 ? json_integer(d->duration_ms)
+                                                                  : json_null(),
+                                              "frame", (json_int_t)d->frame, "by",
+                                              str_or_null(call_party_name(d->by))));
+    }
+    json_object_set_new(o, "dtmf", dtmf);
     json_object_set_new(o, "issues", json_null());
     return o;
 }

@@ -157,6 +157,7 @@ static void free_call(struct call_int *ci)
     free(c->to.uri);
     free(c->to.user);
     free(c->reason);
+    free(c->dtmf);
     free(ci);
 }
 
@@ -535,6 +536,28 @@ static void track_notify(struct call *p, const struct sip_msg *m)
         p->transfers[p->ntransfers - 1].result = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
 }
 
+/* DTMF sent as SIP INFO: kept on the call (RTP events are kept on their stream). */
+static void track_info_dtmf(struct call *p, const struct sip_event *ev)
+{
+    char digit;
+    int64_t dur;
+    if (!sip_body_dtmf(ev->msg, &digit, &dur))
+        return;
+    if (p->ndtmf == p->dtmf_cap) {
+        uint16_t cap = p->dtmf_cap ? (uint16_t)(p->dtmf_cap * 2) : 8;
+        struct call_dtmf *d;
+        if (p->dtmf_cap >= CALL_MAX_DTMF || !(d = realloc(p->dtmf, cap * sizeof *d))) {
+            p->dtmf_dropped++;
+            return;
+        }
+        p->dtmf = d;
+        p->dtmf_cap = cap;
+    }
+    p->dtmf[p->ndtmf++] = (struct call_dtmf){.time = ev->l4->pkt->ts, .frame = ev->l4->pkt->frame,
+                                             .duration_ms = (int32_t)dur, .digit = digit,
+                                             .by = (uint8_t)sender(p, ev->msg)};
+}
+
 static void on_request(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
                        bool retrans, const struct sdp *sdp)
 {
@@ -576,6 +599,10 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
     }
     if (sv_eq_cstr(m->method, "NOTIFY")) {
         track_notify(p, m);
+        return;
+    }
+    if (sv_eq_cstr(m->method, "INFO")) {
+        track_info_dtmf(p, ev);
         return;
     }
     if (sv_eq_cstr(m->method, "CANCEL")) {

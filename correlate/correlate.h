@@ -66,6 +66,17 @@ struct call_leg {
     char *from_tag, *to_tag;   /* owned; NULL none */
 };
 
+/* A digit sent as SIP INFO (application/dtmf-relay or application/dtmf). */
+struct call_dtmf {
+    ptime_t time;
+    uint64_t frame;
+    int32_t duration_ms;       /* -1 unknown */
+    char digit;
+    uint8_t by;                /* enum call_party: who sent it */
+};
+
+#define CALL_MAX_DTMF 256
+
 struct call {
     uint64_t seq;              /* 1-based, in order of first INVITE: the output id "call-N" */
     char *call_id;             /* owned */
@@ -98,6 +109,9 @@ struct call {
     uint32_t session_expires;  /* RFC 4028 interval of the last 2xx, seconds; 0 none */
     ptime_t refreshed_at;      /* last 2xx to INVITE or UPDATE: the session's refresh */
     bool session_expired;      /* unfinished because that interval passed without refresh */
+    struct call_dtmf *dtmf;    /* owned; NULL until an INFO carries a digit */
+    uint16_t ndtmf, dtmf_cap;
+    uint32_t dtmf_dropped;     /* past CALL_MAX_DTMF */
 };
 
 typedef void (*call_done_fn)(void *user, const struct call *c);

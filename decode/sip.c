@@ -741,3 +741,81 @@ size_t sip_unfold(struct sv v, char *buf, size_t cap)
     }
     return o;
 }
+
+/* A media type at the start of a Content-Type value (parameters may follow). */
+static bool ctype_is(struct sv ct, const char *type)
+{
+    size_t n = strlen(type);
+    while (ct.n && (*ct.p == ' ' || *ct.p == '\t')) {
+        ct.p++;
+        ct.n--;
+    }
+    return ct.n >= n && strncasecmp(ct.p, type, n) == 0 &&
+           (ct.n == n || ct.p[n] == ';' || ct.p[n] == ' ' || ct.p[n] == '\t');
+}
+
+/* A DTMF signal as sent in INFO bodies: one digit, or 10 and 11 for '*' and '#' and 16
+ * for flash (the numbering of RFC 4733 events that several vendors use here). */
+static char dtmf_signal(struct sv v)
+{
+    while (v.n && (*v.p == ' ' || *v.p == '\t')) {
+        v.p++;
+        v.n--;
+    }
+    while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t' || v.p[v.n - 1] == '\r'))
+        v.n--;
+    if (v.n == 1) {
+        char c = v.p[0];
+        if ((c >= '0' && c <= '9') || c == '*' || c == '#')
+            return c;
+        if ((c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd'))
+            return (char)(c & ~0x20);
+        return 0;
+    }
+    if (v.n == 2 && v.p[0] == '1')
+        return v.p[1] == '0' ? '*' : v.p[1] == '1' ? '#' : v.p[1] == '6' ? 'F' : 0;
+    return 0;
+}
+
+bool sip_body_dtmf(const struct sip_msg *m, char *digit, int64_t *duration_ms)
+{
+    const struct sip_header *ct = sip_hdr(m, SIP_H_CONTENT_TYPE);
+    *digit = 0;
+    *duration_ms = -1;
+    if (!ct || !m->body.n)
+        return false;
+    if (ctype_is(ct->value, "application/dtmf")) {
+        *digit = dtmf_signal(m->body);
+        return *digit != 0;
+    }
+    if (!ctype_is(ct->value, "application/dtmf-relay"))
+        return false;
+    /* "Signal=5\r\nDuration=160\r\n" (the Cisco/SIP INFO convention; no RFC defines it) */
+    struct sv rest = m->body;
+    while (rest.n) {
+        const char *nl = memchr(rest.p, '\n', rest.n);
+        struct sv line = sv_make(rest.p, nl ? (size_t)(nl - rest.p) : rest.n);
+        rest.p += line.n + (nl != NULL);
+        rest.n -= line.n + (nl != NULL);
+        const char *eq = memchr(line.p, '=', line.n);
+        if (!eq)
+            continue;
+        struct sv name = sv_make(line.p, (size_t)(eq - line.p));
+        struct sv value = sv_make(eq + 1, line.n - name.n - 1);
+        while (name.n && (name.p[name.n - 1] == ' ' || name.p[name.n - 1] == '\t'))
+            name.n--;
+        while (value.n && (*value.p == ' ' || *value.p == '\t')) {
+            value.p++;
+            value.n--;
+        }
+        while (value.n && (value.p[value.n - 1] == '\r' || value.p[value.n - 1] == ' '))
+            value.n--;
+        uint64_t d;
+        if (name.n == 6 && strncasecmp(name.p, "signal", 6) == 0)
+            *digit = dtmf_signal(value);
+        else if (name.n == 8 && strncasecmp(name.p, "duration", 8) == 0 &&
+                 sip_uint_parse(value, 3600000, &d))
+            *duration_ms = (int64_t)d;
+    }
+    return *digit != 0;
+}

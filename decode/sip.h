@@ -162,6 +162,11 @@ struct sv sip_auth_param(struct sv v, const char *name, bool *found);
 /* Whole-number header values (Content-Length, Expires, Max-Forwards, RSeq). */
 bool sip_uint_parse(struct sv v, uint64_t max, uint64_t *out);
 
+/* A DTMF digit carried in an INFO body (application/dtmf-relay "Signal=5 / Duration=160",
+ * or application/dtmf holding the digit): false when the body is not one. *duration_ms is
+ * -1 when the body gives none. */
+bool sip_body_dtmf(const struct sip_msg *m, char *digit, int64_t *duration_ms);
+
 /* Case-insensitive compare of a view and a C string. */
 bool sv_ieq_cstr(struct sv a, const char *s);
 

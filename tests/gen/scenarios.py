@@ -192,6 +192,19 @@ def generate(writer):
     d.resp(t + ms(903), 200, 'OK', 1, 'INVITE', 'la', body=sdp(b, 5000)); d.req(t + ms(904), 'ACK', 1, 'la', branch='ack13a')
     d.req(t + ms(3000), 'BYE', 2, 'la'); d.resp(t + ms(3001), 200, 'OK', 2, 'BYE', 'la')
     leg_b.req(t + ms(3002), 'BYE', 2, 'lb'); leg_b.resp(t + ms(3003), 200, 'OK', 2, 'BYE', 'lb')
+    # DTMF as SIP INFO: "5" by dtmf-relay with 160 ms, "#" by dtmf-relay as signal 11 (a
+    # common vendor numbering) and "9" by application/dtmf (no duration), both directions
+    d, t, a, b = scenario(17, 'infodtmf', state='completed', final_status=200, answered=True, ended_by='caller',
+                          dtmf=[[1000, '5', 160, 'caller'], [1500, '#', 250, 'caller'], [2000, '9', None, 'callee']])
+    d.req(t, 'INVITE', 1, body=sdp(a, 4000)); d.resp(t + ms(500), 200, 'OK', 1, 'INVITE', 'x17', body=sdp(b, 5000))
+    d.req(t + ms(501), 'ACK', 1, 'x17', branch='ack17')
+    d.req(t + ms(1000), 'INFO', 2, 'x17', body='Signal=5\r\nDuration=160\r\n', ctype='application/dtmf-relay')
+    d.resp(t + ms(1001), 200, 'OK', 2, 'INFO', 'x17')
+    d.req(t + ms(1500), 'INFO', 3, 'x17', body='Signal= 11\r\nDuration= 250\r\n', ctype='application/dtmf-relay')
+    d.resp(t + ms(1501), 200, 'OK', 3, 'INFO', 'x17')
+    d.req(t + ms(2000), 'INFO', 1, 'x17', body='9', ctype='application/dtmf', fwd=False)
+    d.req(t + ms(2100), 'INFO', 4, 'x17', body='Signal=Z\r\n', ctype='application/dtmf-relay')  # not a digit
+    d.req(t + ms(3000), 'BYE', 5, 'x17'); d.resp(t + ms(3001), 200, 'OK', 5, 'BYE', 'x17')
 
     out.sort(key=lambda f: f[0])
     for ts, fr in out:

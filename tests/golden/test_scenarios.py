@@ -51,6 +51,10 @@ def main(exe):
                 got_t = [[round(x['time'] * 1000) - inv, x['by'], x['refer_to'], x['accepted'], x['result']]
                          for x in c.get('transfers', [])]
                 checks.append((got_t == t['transfers'], '%s: transfers %s, truth %s' % (n, got_t, t['transfers'])))
+            if 'dtmf' in t:
+                got_d = [[round(x['time'] * 1000) - inv, x['digit'], x['duration_ms'], x['by']]
+                         for x in c.get('dtmf', [])]
+                checks.append((got_d == t['dtmf'], '%s: dtmf %s, truth %s' % (n, got_d, t['dtmf'])))
             if 'streams' in t:
                 mine = [[x['src'], x['dst'], x['src_announced'], x['dst_announced']]
                         for x in j['streams'] if x['call'] == c['id']]
