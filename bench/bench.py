@@ -44,6 +44,7 @@ def main():
     ap.add_argument('--tshark', action='store_true', help='also time tshark -q -z rtp,streams (slow)')
     ap.add_argument('--workdir')
     ap.add_argument('--sipparse', help='the SIP parser benchmark program (bench/sipparse.c)')
+    ap.add_argument('--streamtrack', help='the stream tracker benchmark program (bench/streamtrack.c)')
     a = ap.parse_args()
 
     work = a.workdir or tempfile.mkdtemp(prefix='sipscope-bench-')
@@ -74,6 +75,15 @@ def main():
     print('sipscope / floor: %.2fx' % (ours / floor))
     if a.tshark:
         print('tshark / sipscope: %.1fx' % (res['tshark -q -z rtp,streams'] / ours))
+    rtp = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', pcap], check=True,
+                                    capture_output=True, text=True).stdout)['capture']['rtp_packets']
+    print('whole pipeline: %d RTP packets, %.0f RTP packets/s' % (rtp, rtp / ours))
+    if a.streamtrack:
+        n, t, streams = subprocess.run([a.streamtrack, pcap, str(a.runs)], check=True, capture_output=True,
+                                       text=True).stdout.split()
+        n, t = int(n), float(t)
+        print('stream tracker alone (rtp_parse + stream_rtp, %s streams): %.0f RTP packets/s, %.1f ns/packet'
+              % (streams, n / t, t / n * 1e9))
 
     if a.sipparse:
         # signaling only: many short calls, no media to speak of

@@ -422,9 +422,11 @@ static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
 {
     if (s->timeline_truncated)
         return NULL;
+    if (s->nsec && now < s->sec_end)
+        return &s->timeline[s->nsec - 1]; /* packets come in time order: the current one */
     uint64_t idx = (uint64_t)(now - s->first_time) / 1000000000u;
     if (s->nsec && idx < s->nsec)
-        return &s->timeline[s->nsec - 1]; /* packets come in time order: the current one */
+        return &s->timeline[s->nsec - 1]; /* a packet stamped earlier than the last */
     if (idx >= STREAM_MAX_SECONDS) {
         second_close(s, s->events ? NULL : emodel_codec(s->codec));
         s->timeline_truncated = true;
@@ -447,6 +449,7 @@ static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
     }
     memset(&s->timeline[s->nsec], 0, (idx + 1 - s->nsec) * sizeof *s->timeline);
     s->nsec = (uint32_t)idx + 1;
+    s->sec_end = s->first_time + (ptime_t)(idx + 1) * 1000000000;
     return &s->timeline[idx];
 }
 

@@ -112,6 +112,7 @@ struct rtp_stream {
     uint32_t dtmf_dropped;
     struct stream_second *timeline; /* owned */
     uint32_t nsec, sec_cap;
+    ptime_t sec_end;            /* when the current second ends */
     bool timeline_truncated;
     uint32_t sec_played, sec_lost; /* the current second, adaptive buffer */
 };
