@@ -22,8 +22,10 @@ static void on_done(void *user, const struct rtp_stream *s)
     (void)user;
     cr_assert(ndone < 8);
     done[ndone] = *s;
-    memcpy(done_dtmf[ndone], s->dtmf, (s->ndtmf < 16 ? s->ndtmf : 16) * sizeof *s->dtmf);
-    memcpy(done_sec[ndone], s->timeline, (s->nsec < 16 ? s->nsec : 16) * sizeof *s->timeline);
+    if (s->ndtmf) /* memcpy from NULL is undefined even for 0 bytes */
+        memcpy(done_dtmf[ndone], s->dtmf, (s->ndtmf < 16 ? s->ndtmf : 16) * sizeof *s->dtmf);
+    if (s->nsec)
+        memcpy(done_sec[ndone], s->timeline, (s->nsec < 16 ? s->nsec : 16) * sizeof *s->timeline);
     done[ndone].dtmf = NULL;
     done[ndone].timeline = NULL;
     ndone++;
