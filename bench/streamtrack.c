@@ -11,6 +11,7 @@
 #include "decode/decode.h"
 #include "decode/rtp.h"
 #include "metrics/stream.h"
+#include "tests/support/media_fixture.h"
 
 struct rec {
     struct l4_packet l4;
@@ -52,24 +53,7 @@ static bool on_packet(void *user, const struct packet *pkt)
     return true;
 }
 
-static enum stream_origin announced(void *ctx, const struct l4_packet *l4, struct media_match *mm,
-                                    bool *src_ann, bool *dst_ann)
-{
-    (void)ctx;
-    (void)l4;
-    memset(mm, 0, sizeof *mm);
-    mm->call_seq = 1;
-    mm->rtp = true;
-    mm->npts = 2;
-    mm->pt[0] = 0;
-    mm->rate[0] = 8000;
-    strcpy(mm->codec[0], "PCMU");
-    mm->pt[1] = 8;
-    mm->rate[1] = 8000;
-    strcpy(mm->codec[1], "PCMA");
-    *src_ann = *dst_ann = true;
-    return STREAM_ANNOUNCED;
-}
+static const struct fixture_pt pts[] = {{0, 8000, "PCMU"}, {8, 8000, "PCMA"}, {0, 0, NULL}};
 
 static void done(void *user, const struct rtp_stream *s)
 {
@@ -115,7 +99,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < r.n; i++) {
             struct rtp_hdr rh;
             if (rtp_parse(r.v[i].l4.payload, r.v[i].l4.len, &rh))
-                stream_rtp(t, &r.v[i].l4, &rh, announced, NULL);
+                stream_rtp(t, &r.v[i].l4, &rh, fixture_announced, (void *)pts);
         }
         stream_finish(t);
         clock_gettime(CLOCK_MONOTONIC, &b);

@@ -547,7 +547,7 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
     json_object_set_new(o, "r_factor", st->r_factor >= 0 ? round_json(st->r_factor, 0.01) : json_null());
     json_object_set_new(o, "mos", st->mos >= 0 ? round_json(st->mos, 0.01) : json_null());
     /* added: which G.113 row scored it, and the three buffers behind the figures */
-    json_object_set_new(o, "mos_basis", st->mos_basis ? json_string(st->mos_basis) : json_null());
+    json_object_set_new(o, "mos_basis", st->emodel ? json_string(st->emodel->basis) : json_null());
     json_object_set_new(o, "jitter_buffers", timed && st->timed ? jb_json(st) : json_null());
     json_object_set_new(o, "rtcp", rtcp_json(st));
     json_object_set_new(o, "dtmf", dtmf_json(st));

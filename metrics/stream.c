@@ -169,46 +169,6 @@ struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn 
     return t;
 }
 
-/* The jitter buffers' loss and delay through the E-model (G.107), at the end of a stream.
- * Loss is what the buffer did not play: lost on the wire plus discarded for lateness. */
-static void jb_score(struct rtp_stream *s, const struct emodel_codec *codec, double one_way_ms)
-{
-    double ptime_ms = s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
-    for (int k = 0; k < JB__COUNT; k++) {
-        struct stream_jb *b = &s->jb[k];
-        b->r_factor = b->mos = -1;
-        int64_t expected = s->expected > 0 ? s->expected : 0;
-        int64_t lost = expected - (int64_t)b->played;
-        if (lost < 0)
-            lost = 0;
-        b->lost_pct = expected ? 100.0 * (double)lost / (double)expected : 0;
-        b->mean_delay_ms = b->timed_played ? b->wait_sum / (double)b->timed_played * 1000.0 / s->clock_rate : 0;
-        /* burst ratio from the two-state (Gilbert) model of the loss runs (G.107 §7.6):
-         * p = P(lost | played before), q = P(played | lost before), BurstR = 1 / (p + q) */
-        b->burst_ratio = 1;
-        if (lost > 0 && b->runs > 0 && b->played > 0) {
-            double p = (double)b->runs / (double)b->played, q = (double)b->runs / (double)lost;
-            b->burst_ratio = 1.0 / (p + q);
-            b->burst_ratio = b->burst_ratio < 1 ? 1 : b->burst_ratio > 8 ? 8 : b->burst_ratio;
-        }
-        if (!codec || !expected)
-            continue;
-        struct emodel_params e;
-        emodel_defaults(&e);
-        e.ie = codec->ie;
-        e.bpl = codec->bpl;
-        e.ppl = b->lost_pct;
-        e.burst_r = b->burst_ratio;
-        /* mouth to ear: network, one packet of audio, the codec's look-ahead, the buffer */
-        e.ta = e.t = one_way_ms + ptime_ms + codec->lookahead_ms + b->mean_delay_ms;
-        e.tr = 2 * e.ta;
-        b->r_factor = emodel_r(&e);
-        if (b->r_factor < 0)
-            b->r_factor = 0;
-        b->mos = emodel_mos(b->r_factor);
-    }
-}
-
 /* The one-way network delay the E-model is given: half the round trip RTCP measured
  * between the capture point and the receiver, else 0 (the capture point is on the path;
  * the unknown part is left out rather than guessed). */
@@ -217,30 +177,71 @@ static double one_way_ms(const struct rtp_stream *s)
     return s->rtcp.rtt_n ? s->rtcp.rtt_ms / 2 : 0;
 }
 
+/* How long a buffer held the packets it played, on average. */
+static double jb_wait_ms(const struct rtp_stream *s, const struct stream_jb *b)
+{
+    return b->timed_played ? b->wait_sum / (double)b->timed_played * 1000.0 / s->clock_rate : 0;
+}
+
+/* R (G.107) for this stream's codec at a loss, burst ratio and buffering delay. Mouth to
+ * ear: network, one packet of audio, the codec's look-ahead, the buffer. */
+static double stream_r(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms)
+{
+    struct emodel_params e;
+    emodel_defaults(&e);
+    e.ie = s->emodel->ie;
+    e.bpl = s->emodel->bpl;
+    e.ppl = ppl_pct;
+    e.burst_r = burst_r;
+    double ptime_ms = s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
+    e.ta = e.t = one_way_ms(s) + ptime_ms + s->emodel->lookahead_ms + wait_ms;
+    e.tr = 2 * e.ta;
+    double r = emodel_r(&e);
+    return r < 0 ? 0 : r;
+}
+
+/* The jitter buffers' loss and delay through the E-model, at the end of a stream. Loss
+ * is what the buffer did not play: lost on the wire plus discarded for lateness. */
+static void jb_score(struct rtp_stream *s)
+{
+    for (int k = 0; k < JB__COUNT; k++) {
+        struct stream_jb *b = &s->jb[k];
+        b->r_factor = b->mos = -1;
+        int64_t expected = s->expected > 0 ? s->expected : 0;
+        int64_t lost = expected - (int64_t)b->played;
+        if (lost < 0)
+            lost = 0;
+        b->lost_pct = expected ? 100.0 * (double)lost / (double)expected : 0;
+        b->mean_delay_ms = jb_wait_ms(s, b);
+        /* burst ratio from the two-state (Gilbert) model of the loss runs (G.107 §7.6):
+         * p = P(lost | played before), q = P(played | lost before), BurstR = 1 / (p + q) */
+        b->burst_ratio = 1;
+        if (lost > 0 && b->runs > 0 && b->played > 0) {
+            double p = (double)b->runs / (double)b->played, q = (double)b->runs / (double)lost;
+            b->burst_ratio = 1.0 / (p + q);
+            b->burst_ratio = b->burst_ratio < 1 ? 1 : b->burst_ratio > 8 ? 8 : b->burst_ratio;
+        }
+        if (!s->emodel || !expected)
+            continue;
+        b->r_factor = stream_r(s, b->lost_pct, b->burst_ratio, b->mean_delay_ms);
+        b->mos = emodel_mos(b->r_factor);
+    }
+}
+
 static uint16_t clamp16(double v)
 {
     return v <= 0 ? 0 : v >= 65535 ? 65535 : (uint16_t)(v + 0.5);
 }
 
 /* The current second is over: its MOS from what the adaptive buffer played in it. */
-static void second_close(struct rtp_stream *s, const struct emodel_codec *codec)
+static void second_close(struct rtp_stream *s)
 {
     if (!s->nsec || s->timeline_truncated)
         return;
-    struct stream_second *sec = &s->timeline[s->nsec - 1];
     uint32_t slots = s->sec_played + s->sec_lost;
-    if (codec && slots && s->clock_rate && !s->events) {
-        const struct stream_jb *b = &s->jb[JB_ADAPTIVE];
-        struct emodel_params e;
-        emodel_defaults(&e);
-        e.ie = codec->ie;
-        e.bpl = codec->bpl;
-        e.ppl = 100.0 * s->sec_lost / slots;
-        double wait = b->timed_played ? b->wait_sum / (double)b->timed_played * 1000.0 / s->clock_rate : 0;
-        double ptime_ms = s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
-        e.ta = e.t = one_way_ms(s) + ptime_ms + codec->lookahead_ms + wait;
-        e.tr = 2 * e.ta;
-        sec->mos_c = clamp16(emodel_mos(emodel_r(&e)) * 100);
+    if (s->emodel && slots) {
+        double r = stream_r(s, 100.0 * s->sec_lost / slots, 1, jb_wait_ms(s, &s->jb[JB_ADAPTIVE]));
+        s->timeline[s->nsec - 1].mos_c = clamp16(emodel_mos(r) * 100);
     }
     s->sec_played = s->sec_lost = 0;
 }
@@ -252,12 +253,10 @@ static void finalize(struct rtp_stream *s)
     s->lost = s->expected - (int64_t)s->packets;
     /* the first packet has no jitter value of its own: the mean is over the others */
     s->mean_jitter_ms = s->jitter_n ? s->jitter_sum / (double)s->jitter_n : 0;
-    const struct emodel_codec *codec = s->clock_rate && !s->events ? emodel_codec(s->codec) : NULL;
-    s->mos_basis = codec ? codec->basis : NULL;
-    second_close(s, codec);
+    second_close(s);
     s->r_factor = s->mos = -1;
     if (s->clock_rate && !s->events && s->timed) {
-        jb_score(s, codec, one_way_ms(s));
+        jb_score(s);
         s->r_factor = s->jb[JB_ADAPTIVE].r_factor;
         s->mos = s->jb[JB_ADAPTIVE].mos;
     }
@@ -428,11 +427,11 @@ static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
     if (s->nsec && idx < s->nsec)
         return &s->timeline[s->nsec - 1]; /* a packet stamped earlier than the last */
     if (idx >= STREAM_MAX_SECONDS) {
-        second_close(s, s->events ? NULL : emodel_codec(s->codec));
+        second_close(s);
         s->timeline_truncated = true;
         return NULL;
     }
-    second_close(s, s->clock_rate && !s->events ? emodel_codec(s->codec) : NULL);
+    second_close(s);
     if (idx >= s->sec_cap) {
         uint64_t cap = s->sec_cap ? s->sec_cap * 2u : 16u;
         while (cap <= idx)
@@ -571,6 +570,7 @@ static void stream_init(struct rtp_stream *s, const struct l4_packet *l4, const 
         s->te_pt = h->pt;
         s->te_rate = s->clock_rate;
     }
+    s->emodel = s->clock_rate && !s->events ? emodel_codec(s->codec) : NULL;
     s->r_factor = s->mos = -1;
     init_seq(s, h->seq);
 }

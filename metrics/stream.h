@@ -14,6 +14,7 @@
 #include "decode/decode.h"
 #include "decode/rtcp.h"
 #include "decode/rtp.h"
+#include "metrics/emodel.h"
 
 /* A simulated jitter buffer (the packets it would have played, the time they waited) and
  * the E-model figures for what it played. */
@@ -104,7 +105,7 @@ struct rtp_stream {
     int64_t rel_transit;        /* A.8 transit relative to the first timed packet */
     uint64_t timed;             /* packets that fed the jitter and the buffers */
     struct stream_jb jb[JB__COUNT];
-    const char *mos_basis;      /* G.113 row used; NULL: codec unknown, no MOS */
+    const struct emodel_codec *emodel; /* the G.113 row scoring it; NULL: no MOS */
     double r_factor, mos;       /* the adaptive buffer's; < 0 none */
     struct stream_rtcp rtcp;
     struct stream_dtmf *dtmf;   /* owned, NULL until an event arrives */

@@ -10,30 +10,12 @@
 #include "decode/rtcp.h"
 #include "decode/rtp.h"
 #include "metrics/stream.h"
+#include "tests/support/media_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static enum stream_origin announced(void *ctx, const struct l4_packet *l4, struct media_match *mm,
-                                    bool *src_ann, bool *dst_ann)
-{
-    (void)ctx;
-    (void)l4;
-    memset(mm, 0, sizeof *mm);
-    mm->call_seq = 1;
-    mm->rtp = true;
-    mm->npts = 3;
-    mm->pt[0] = 0;
-    mm->rate[0] = 8000;
-    strcpy(mm->codec[0], "PCMU");
-    mm->pt[1] = 101;
-    mm->rate[1] = 8000;
-    strcpy(mm->codec[1], "telephone-event");
-    mm->pt[2] = 111;
-    mm->rate[2] = 48000;
-    strcpy(mm->codec[2], "opus");
-    *src_ann = *dst_ann = true;
-    return STREAM_ANNOUNCED;
-}
+static const struct fixture_pt pts[] = {
+    {0, 8000, "PCMU"}, {101, 8000, "telephone-event"}, {111, 48000, "opus"}, {0, 0, NULL}};
 
 static void done(void *user, const struct rtp_stream *s)
 {
@@ -92,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (rtp_parse(p, n, &h)) {
             if (rtp_event_parse(p + h.header_len, h.payload_len, &ev))
                 sum += (size_t)rtp_event_digit(ev.event);
-            stream_rtp(t, &l4, &h, announced, NULL);
+            stream_rtp(t, &l4, &h, fixture_announced, (void *)pts);
         }
         free(p);
         data += n;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "metrics/stream.h"
+#include "tests/support/media_fixture.h"
 
 #define MS 1000000LL
 #define T0 (1700000000LL * 1000000000LL)
@@ -31,24 +32,8 @@ static void on_done(void *user, const struct rtp_stream *s)
     ndone++;
 }
 
-static enum stream_origin announced(void *ctx, const struct l4_packet *l4, struct media_match *mm,
-                                    bool *src_ann, bool *dst_ann)
-{
-    (void)ctx;
-    (void)l4;
-    memset(mm, 0, sizeof *mm);
-    mm->call_seq = 1;
-    mm->rtp = true;
-    mm->npts = 2;
-    mm->pt[0] = 0;
-    mm->rate[0] = 8000;
-    strcpy(mm->codec[0], "PCMU");
-    mm->pt[1] = 101;
-    mm->rate[1] = 8000;
-    strcpy(mm->codec[1], "telephone-event");
-    *src_ann = *dst_ann = true;
-    return STREAM_ANNOUNCED;
-}
+static const struct fixture_pt pts[] = {
+    {0, 8000, "PCMU"}, {101, 8000, "telephone-event"}, {0, 0, NULL}};
 
 static struct stream_table *tab;
 static uint64_t frame;
@@ -89,7 +74,7 @@ static void udp(const uint8_t *p, size_t n, int64_t t, bool reverse, bool rtcp)
     }
     struct rtp_hdr h;
     cr_assert(rtp_parse(p, n, &h));
-    stream_rtp(tab, &l4, &h, announced, NULL);
+    stream_rtp(tab, &l4, &h, fixture_announced, (void *)pts);
 }
 
 static void rtp(uint32_t ssrc, uint16_t seq, uint32_t ts, int64_t t, bool marker, uint8_t pt,
@@ -222,7 +207,7 @@ Test(stream, jitter_buffers_discard_late_packets)
               "%f", s->jb[JB_FIXED_200].mean_delay_ms);
     /* MOS: PCMU with PLC (Ie 0, Bpl 25.1); 1 % loss costs 95 / 26.1 = 3.64 R; 200 ms of
      * buffer costs delay impairment instead */
-    cr_assert_str_eq(s->mos_basis, "G.113 I: G.711 with PLC");
+    cr_assert_str_eq(s->emodel->basis, "G.113 I: G.711 with PLC");
     cr_assert(s->jb[JB_FIXED_200].r_factor < s->jb[JB_FIXED_50].r_factor + 3.64);
     cr_assert(s->r_factor > 0 && s->r_factor < 93.2);
     cr_assert(fabs(s->mos - s->jb[JB_ADAPTIVE].mos) < 1e-12);
