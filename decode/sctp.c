@@ -85,6 +85,12 @@ static void data_chunk(struct decoder *d, struct l4_packet *l4, uint8_t flags, s
         return;
     bool b = flags & 2, e = flags & 1;
     size_t n = cursor_left(&c);
+    if (n == 0) {
+        /* RFC 4960 3.3.1: a DATA chunk with no user data is a protocol error. Besides,
+         * realloc(buf, 0) would free the buffer under us. */
+        decode_error(d, DR_SCTP_TRUNCATED);
+        return;
+    }
     if (b && e) {
         user_message(d, l4, c.p, n);
         return;

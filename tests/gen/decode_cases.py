@@ -640,9 +640,42 @@ def case_hep(out):
     c.write(out)
 
 
+def sctp_packet(sport, dport, chunks):
+    """SCTP common header (verification tag, checksum left 0: we do not check CRC32c)
+    and DATA chunks given as (flags, tsn, stream id, user data)."""
+    body = b''
+    for flags, tsn, sid, data in chunks:
+        ln = 16 + len(data)
+        body += struct.pack('!BBHIHHI', 0, flags, ln, tsn, sid, 0, 3) + data
+        body += b'\0' * (-ln % 4)
+    return struct.pack('!HHII', sport, dport, 0x1234, 0) + body
+
+
+def case_sctp(out):
+    """SIP over SCTP (RFC 4168): a whole message in one DATA chunk, one split over two
+    chunks in two packets, and an empty DATA chunk (RFC 4960 3.3.1 forbids it; it once made
+    realloc(buf, 0) free a buffer twice)."""
+    c = Case('sctp', LT_ETHERNET)
+    def pkt(chunks):
+        return c.frame(ether(ipv4(A4, B4, 132, sctp_packet(5060, 5060, chunks)), 0x0800))
+    n = pkt([(3, 1, 0, sip_req('sctp-1', transport='SCTP'))])
+    c.sip_msg(n, 'sctp-1', 'sctp')
+    m = sip_req('sctp-2', transport='SCTP')
+    pkt([(2, 2, 1, m[:40])])
+    n = pkt([(1, 3, 1, m[40:])])
+    c.sip_msg(n, 'sctp-2', 'sctp')
+    pkt([(2, 4, 2, b'')])
+    c.error('sctp_truncated')
+    pkt([(2, 5, 3, m[:40]), (1, 6, 3, b'')])
+    c.error('sctp_truncated')
+    c.count('other_proto', 0)
+    c.write(out)
+
+
 ALL = [case_ethernet, case_vlan, case_mpls, case_sll, case_sll2, case_raw, case_null,
        case_ipv6_ext, case_tunnels, case_frag4, case_frag_timeout, case_frag6, case_truncated,
-       case_unsupported, case_timestamps, case_merge, case_tcp_sip, case_websocket, case_hep]
+       case_unsupported, case_timestamps, case_merge, case_tcp_sip, case_websocket, case_hep,
+       case_sctp]
 
 
 def write_all(outdir):
