@@ -370,6 +370,81 @@ static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
     }
 }
 
+/* What a side's SDP said: its first one sets direction, codecs and frame (holds and
+ * resumes are tracked apart); every one adds the address:port it announced. */
+static void record_side(struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
+{
+    struct call_side *cs = &p->side[side];
+    for (unsigned i = 0; s && i < s->nmedia; i++) {
+        const struct sdp_media *md = &s->media[i];
+        if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
+            continue;
+        if (!cs->have_sdp) {
+            cs->have_sdp = true;
+            cs->dir = (uint8_t)md->dir;
+            cs->sdp_frame = ev->l4->pkt->frame;
+            cs->sdp_time = ev->l4->pkt->ts;
+            cs->sig_addr = ev->l4->src;
+            sdp_codecs(s, cs->codecs, sizeof cs->codecs);
+        }
+        struct call_media_ep ep;
+        memset(&ep, 0, sizeof ep);
+        if (!media_addr_parse(md->addr, md->family, &ep.addr))
+            return;
+        ep.port = md->port;
+        for (unsigned k = 0; k < cs->neps; k++)
+            if (cs->eps[k].port == ep.port && !memcmp(&cs->eps[k].addr, &ep.addr, sizeof ep.addr))
+                return;
+        if (cs->neps < CALL_MAX_MEDIA_EPS)
+            cs->eps[cs->neps++] = ep;
+        return;
+    }
+}
+
+/* A message sent again: one entry per hop and message, its copies counted. */
+static void record_retrans(struct call *p, const struct sip_event *ev, const struct msg_verdict *v)
+{
+    const struct sip_msg *m = ev->msg;
+    const struct l4_packet *l4 = ev->l4;
+    char what[24];
+    const struct sip_header *ch = sip_hdr(m, SIP_H_CSEQ);
+    uint32_t num;
+    struct sv meth = SV_NULL;
+    if (ch)
+        sip_cseq_parse(ch->value, &num, &meth);
+    if (m->is_request)
+        snprintf(what, sizeof what, "%.*s", (int)(m->method.n < 20 ? m->method.n : 20), m->method.p);
+    else
+        snprintf(what, sizeof what, "%d %.*s", m->status, (int)(meth.n < 16 ? meth.n : 16),
+                 meth.p ? meth.p : "");
+    for (unsigned i = 0; i < p->nretrans; i++) {
+        struct call_retrans *r = &p->retrans[i];
+        if (r->sport == l4->sport && r->dport == l4->dport && !strcmp(r->what, what) &&
+            !memcmp(&r->src, &l4->src, sizeof r->src) && !memcmp(&r->dst, &l4->dst, sizeof r->dst)) {
+            r->copies++;
+            r->last_time = l4->pkt->ts;
+            r->last_frame = l4->pkt->frame;
+            return;
+        }
+    }
+    if (p->nretrans == CALL_MAX_RETRANS) {
+        p->retrans_dropped++;
+        return;
+    }
+    struct call_retrans *r = &p->retrans[p->nretrans++];
+    memset(r, 0, sizeof *r);
+    r->src = l4->src;
+    r->dst = l4->dst;
+    r->sport = l4->sport;
+    r->dport = l4->dport;
+    memcpy(r->what, what, sizeof what);
+    r->copies = 1;
+    r->first_time = v->original_time;
+    r->first_frame = v->original_frame;
+    r->last_time = l4->pkt->ts;
+    r->last_frame = l4->pkt->frame;
+}
+
 static struct call_int *new_call(struct correlator *c, const struct sip_event *ev, struct sv cid,
                                  uint64_t h)
 {
@@ -417,6 +492,15 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
     return ci;
 }
 
+/* Who sent a request inside the dialog: the caller's requests carry its From tag. */
+static enum call_party sender(const struct call *p, const struct sip_msg *m)
+{
+    struct sv ft = header_tag(m, SIP_H_FROM);
+    return ft.p && p->from_tag && strlen(p->from_tag) == ft.n && !memcmp(p->from_tag, ft.p, ft.n)
+               ? PARTY_CALLER
+               : PARTY_CALLEE;
+}
+
 static void on_response(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
                         struct sv cseq_method, const struct sdp *sdp)
 {
@@ -445,6 +529,8 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
         p->transfers[p->ntransfers - 1].accepted = code;
         return;
     }
+    if (sdp) /* the responder: the other side from the request's sender (its From) */
+        record_side(p, sender(p, m) == PARTY_CALLER ? 1 : 0, sdp, ev);
     if (!sv_eq_cstr(cseq_method, "INVITE"))
         return;
     /* after the answer, INVITE responses belong to re-INVITEs: not the call's fate */
@@ -455,8 +541,16 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     if (code < 200) {
         if (code == 100)
             return;
-        if (!p->ringing_time)
+        if (!p->ringing_time) {
             p->ringing_time = now;
+            p->ringing_frame = ev->l4->pkt->frame;
+        }
+        p->provisionals |= code == 180 && !sdp ? LEG_SAW_180 : sdp ? LEG_SAW_18X_SDP : 0;
+        if (sdp && !p->early_time) {
+            p->early_time = now;
+            p->early_frame = ev->l4->pkt->frame;
+            p->early_status = code;
+        }
         if (sdp && p->state < CALL_EARLY_MEDIA)
             p->state = CALL_EARLY_MEDIA;
         else if (p->state == CALL_TRYING)
@@ -464,12 +558,16 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
         return;
     }
     p->final_status = code;
+    p->final_frame = ev->l4->pkt->frame;
+    auth_track_response(&p->auth, m, ev->l4->pkt->frame, now);
     free(p->reason);
     p->reason = sv_strdup(m->reason);
     if (code < 300) {
         p->state = CALL_ANSWERED;
-        if (!p->answer_time)
+        if (!p->answer_time) {
             p->answer_time = now;
+            p->answer_frame = ev->l4->pkt->frame;
+        }
         struct sv tag = header_tag(m, SIP_H_TO);
         if (tag.p && tag.n) {
             free(p->to_tag);
@@ -491,15 +589,6 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     if (ci->cancel_seen && p->ended_by == PARTY_NONE)
         p->ended_by = PARTY_CALLER;
     end_call(c, ci, now, code == 401 || code == 407);
-}
-
-/* Who sent a request inside the dialog: the caller's requests carry its From tag. */
-static enum call_party sender(const struct call *p, const struct sip_msg *m)
-{
-    struct sv ft = header_tag(m, SIP_H_FROM);
-    return ft.p && p->from_tag && strlen(p->from_tag) == ft.n && !memcmp(p->from_tag, ft.p, ft.n)
-               ? PARTY_CALLER
-               : PARTY_CALLEE;
 }
 
 /* An in-dialog offer (re-INVITE, UPDATE): does it hold the media (RFC 3264 §8.4: sendonly
@@ -567,9 +656,12 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
 
     if (retrans)
         return;
+    if (sdp) /* an offer (INVITE, UPDATE) or a late answer (ACK) */
+        record_side(p, sender(p, m) == PARTY_CALLER ? 0 : 1, sdp, ev);
     if (sv_eq_cstr(m->method, "INVITE")) {
         struct sv to_tag = header_tag(m, SIP_H_TO);
         if (!to_tag.p || !to_tag.n) {
+            auth_track_request(&p->auth, m);
             /* a new initial INVITE on the call: after a 401/407, the one with credentials */
             if (p->state == CALL_REJECTED && (p->final_status == 401 || p->final_status == 407)) {
                 p->state = CALL_TRYING;
@@ -609,6 +701,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
         if (p->state < CALL_ANSWERED && !ci->cancel_seen) {
             ci->cancel_seen = true;
             ci->cancel_time = now;
+            p->end_frame = ev->l4->pkt->frame;
         }
         return;
     }
@@ -618,6 +711,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
         if (p->state == CALL_ANSWERED) {
             p->state = CALL_COMPLETED;
             p->end_time = now;
+            p->end_frame = ev->l4->pkt->frame;
             end_call(c, ci, now, false);
         }
     }
@@ -706,8 +800,11 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     v->retransmission = false;
 
     sweep(c, now);
+    v->original_time = 0;
+    v->original_frame = 0;
     v->retransmission = txn_observe(c->txns, ev, now, c->cfg.linger, &c->st.transactions,
-                                    &c->st.evicted_transactions);
+                                    &c->st.evicted_transactions, &v->original_time,
+                                    &v->original_frame);
     if (v->retransmission)
         c->st.retransmissions++;
 
@@ -761,6 +858,8 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     struct call *p = &ci->pub;
     p->messages++;
     p->retransmissions += v->retransmission;
+    if (v->retransmission)
+        record_retrans(p, ev, v);
     p->last_frame = ev->l4->pkt->frame;
     p->last_time = now;
     if (ci->list == &c->probation && !m->is_request)
@@ -782,6 +881,10 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         if (!m->is_request && m->status >= 200 && m->status < 300 &&
             sv_eq_cstr(cmethod, "INVITE") && tt.p && tt.n && !g->to_tag)
             g->to_tag = sv_strdup(tt);
+        if (!m->is_request && m->status > 100 && m->status < 200 && sv_eq_cstr(cmethod, "INVITE"))
+            p->leg_provisionals[leg->idx] |= m->status == 180 && !sdp ? LEG_SAW_180
+                                             : sdp                    ? LEG_SAW_18X_SDP
+                                                                      : 0;
         return;
     }
     if (m->is_request)

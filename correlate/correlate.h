@@ -15,6 +15,7 @@
 
 #include "common/ptime.h"
 #include "decode/decode.h"
+#include "decode/sip.h"
 
 enum call_state {
     CALL_TRYING,      /* INVITE sent, nothing but 100 back */
@@ -77,6 +78,57 @@ struct call_dtmf {
 
 #define CALL_MAX_DTMF 256
 
+/* Digest challenges (RFC 3261 §22.2, RFC 7616) met by a call's INVITEs or a binding's
+ * REGISTERs since their last success: what an auth-loop diagnosis needs. */
+#define AUTH_MAX_FRAMES 8
+struct auth_track {
+    uint32_t run;              /* 401/407 since the last success (2xx) */
+    uint32_t with_creds;       /* requests of the run that carried credentials */
+    uint32_t realm_changes, nonce_changes;
+    bool stale;                /* a challenge said stale=true: an old nonce, not bad credentials */
+    bool creds_pending;        /* the request now awaiting its answer carried credentials */
+    uint64_t realm_hash, nonce_hash;
+    char realm[48];            /* the last challenge's realm (cut); "" none */
+    char user[48];             /* the username the credentials gave (cut); "" none */
+    ptime_t first_time;        /* the run's first challenge */
+    uint64_t frames[AUTH_MAX_FRAMES]; /* the run's challenges, first ones kept */
+    uint8_t nframes;
+};
+void auth_track_request(struct auth_track *a, const struct sip_msg *m);
+/* A final response to the tracked requests: 401/407 extend the run, 2xx ends it. */
+void auth_track_response(struct auth_track *a, const struct sip_msg *m, uint64_t frame, ptime_t t);
+
+/* Where one side's SDP put its media (the first audio m= line), and what it offered. */
+#define CALL_MAX_MEDIA_EPS 4
+struct call_media_ep {
+    struct ip_addr addr;
+    uint16_t port;
+};
+struct call_side {
+    bool have_sdp;
+    uint8_t dir;               /* enum sdp_direction of its first SDP (holds are tracked apart) */
+    uint64_t sdp_frame;        /* its first SDP */
+    ptime_t sdp_time;
+    struct ip_addr sig_addr;   /* the source of the message that carried that SDP */
+    char codecs[64];           /* its first SDP's audio codecs, comma-separated */
+    struct call_media_ep eps[CALL_MAX_MEDIA_EPS]; /* every address:port it announced */
+    uint8_t neps;
+};
+
+/* A SIP message sent again (RFC 3261 §17.1.1.2, §17.2.1) on one hop. */
+#define CALL_MAX_RETRANS 8
+struct call_retrans {
+    struct ip_addr src, dst;
+    uint16_t sport, dport;
+    char what[24];             /* "INVITE", "200 INVITE"... */
+    uint32_t copies;           /* copies after the first */
+    ptime_t first_time, last_time; /* the original, the last copy */
+    uint64_t first_frame, last_frame;
+};
+
+/* What provisional responses a leg saw (for B2BUA 180 -> 183 rewrites). */
+enum { LEG_SAW_180 = 1, LEG_SAW_18X_SDP = 2 };
+
 struct call {
     uint64_t seq;              /* 1-based, in order of first INVITE: the output id "call-N" */
     char *call_id;             /* owned */
@@ -112,6 +164,18 @@ struct call {
     struct call_dtmf *dtmf;    /* owned; NULL until an INFO carries a digit */
     uint16_t ndtmf, dtmf_cap;
     uint32_t dtmf_dropped;     /* past CALL_MAX_DTMF */
+    /* evidence for the issue catalogue (metrics/issues.c) */
+    uint64_t ringing_frame, answer_frame, final_frame, end_frame; /* 0 none */
+    ptime_t early_time;        /* first 18x with SDP (early media offered), 0 none */
+    uint64_t early_frame;
+    int early_status;          /* its status: 183, or 180 with SDP */
+    uint8_t provisionals;      /* LEG_SAW_* of the call's own leg */
+    uint8_t leg_provisionals[CALL_MAX_LEGS]; /* the same for legs[1..] */
+    struct call_side side[2];  /* [0] the caller's SDP, [1] the callee's */
+    struct call_retrans retrans[CALL_MAX_RETRANS];
+    uint8_t nretrans;
+    uint32_t retrans_dropped;  /* retransmitted messages past CALL_MAX_RETRANS */
+    struct auth_track auth;    /* challenges to its INVITEs */
 };
 
 typedef void (*call_done_fn)(void *user, const struct call *c);
@@ -135,6 +199,8 @@ struct registration {
     enum reg_state state;
     int final_status;          /* last final response, 0 none */
     uint32_t challenges, attempts;
+    uint64_t final_frame;      /* the last final response, 0 none */
+    struct auth_track auth;
 };
 
 typedef void (*reg_done_fn)(void *user, const struct registration *r);
@@ -168,6 +234,8 @@ struct msg_verdict {
     uint64_t call_seq;   /* 0: belongs to no call */
     uint64_t reg_seq;    /* 0: belongs to no registration */
     bool retransmission;
+    ptime_t original_time;   /* retransmission: when the first copy was seen */
+    uint64_t original_frame; /* ... and its frame */
 };
 
 /* Where a UDP packet's destination was announced by SDP. */

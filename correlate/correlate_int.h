@@ -11,7 +11,7 @@ void txn_table_free(struct txn_table *t);
 /* RFC 3261 §17.1.3 / §17.2.3 matching; true when the message repeats one already seen in
  * its transaction (a retransmission). Sweeps transactions idle for longer than `linger`. */
 bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, ptime_t linger,
-                 uint64_t *created, uint64_t *evicted);
+                 uint64_t *created, uint64_t *evicted, ptime_t *orig_time, uint64_t *orig_frame);
 
 struct reg_table;
 struct reg_table *reg_table_new(size_t max, uint64_t seed);
@@ -29,6 +29,8 @@ void media_table_free(struct media_table *t);
 struct sdp;
 void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_seq,
                     uint64_t *evicted);
+/* An SDP connection address ("192.0.2.1", "2001:db8::1") into out; false when not one. */
+bool media_addr_parse(struct sv a, uint8_t family, struct ip_addr *out);
 bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t port,
                   struct media_match *out);
 

@@ -102,6 +102,12 @@ static bool parse_addr(struct sv a, uint8_t family, uint8_t out[16])
     return inet_pton(family == 6 ? AF_INET6 : AF_INET, buf, out) == 1;
 }
 
+bool media_addr_parse(struct sv a, uint8_t family, struct ip_addr *out)
+{
+    out->family = family == 6 ? 6 : 4;
+    return family && parse_addr(a, family, out->b);
+}
+
 void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_seq,
                     uint64_t *evicted)
 {

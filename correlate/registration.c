@@ -280,6 +280,7 @@ uint64_t reg_observe(struct reg_table *t, const struct sip_event *ev, bool retra
         if (retrans)
             return p->seq;
         p->attempts++;
+        auth_track_request(&p->auth, m);
         const struct sip_header *e = sip_hdr(m, SIP_H_EXPIRES);
         uint64_t x;
         if (asked < 0 && e && sip_uint_parse(e->value, UINT32_MAX, &x))
@@ -303,6 +304,8 @@ uint64_t reg_observe(struct reg_table *t, const struct sip_event *ev, bool retra
     if (retrans || m->status < 200)
         return p->seq;
     p->final_status = m->status;
+    p->final_frame = ev->l4->pkt->frame;
+    auth_track_response(&p->auth, m, ev->l4->pkt->frame, ev->l4->pkt->ts);
     if (m->status < 300) {
         int64_t g = granted(m, p->contact);
         if (g >= 0)

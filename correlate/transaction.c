@@ -30,6 +30,8 @@ struct txn {
     ptime_t last;
     uint8_t nseen, next;
     uint64_t seen[TXN_SEEN];
+    ptime_t seen_time[TXN_SEEN];   /* when each was first seen ... */
+    uint64_t seen_frame[TXN_SEEN]; /* ... and in which frame */
 };
 
 struct txn_table {
@@ -138,7 +140,7 @@ static bool make_key(const struct sip_msg *m, char *buf, size_t cap, size_t *len
 }
 
 bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, ptime_t linger,
-                 uint64_t *created, uint64_t *evicted)
+                 uint64_t *created, uint64_t *evicted, ptime_t *orig_time, uint64_t *orig_frame)
 {
     const struct sip_msg *m = ev->msg;
     char buf[512];
@@ -192,9 +194,14 @@ bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, p
     path.dport = ev->l4->dport;
     fp ^= hash_bytes(&path, sizeof path, t->seed ^ 0x9e3779b97f4a7c15ULL);
     for (unsigned i = 0; i < x->nseen; i++)
-        if (x->seen[i] == fp)
+        if (x->seen[i] == fp) {
+            *orig_time = x->seen_time[i];
+            *orig_frame = x->seen_frame[i];
             return true;
+        }
     x->seen[x->next] = fp; /* a ring: the last TXN_SEEN distinct messages */
+    x->seen_time[x->next] = now;
+    x->seen_frame[x->next] = ev->l4->pkt->frame;
     x->next = (uint8_t)((x->next + 1) % TXN_SEEN);
     if (x->nseen < TXN_SEEN)
         x->nseen++;

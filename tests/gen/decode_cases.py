@@ -646,7 +646,7 @@ def sctp_packet(sport, dport, chunks):
     body = b''
     for flags, tsn, sid, data in chunks:
         ln = 16 + len(data)
-        body += struct.pack('!BBHIHHI', 0, flags, ln, tsn, sid, 0, 3) + data
+        body += struct.pack('!BBHIHHI', 0, flags, ln, tsn, sid, 0, 0) + data  # PPID 0: by port
         body += b'\0' * (-ln % 4)
     return struct.pack('!HHII', sport, dport, 0x1234, 0) + body
 
