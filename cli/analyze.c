@@ -18,6 +18,8 @@
 #include "decode/decode.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
+#include "issue_out.h"
+#include "metrics/issues.h"
 #include "metrics/kpi.h"
 #include "pipeline.h"
 #include "sipscope_config.h"
@@ -34,6 +36,11 @@ static const char analyze_usage[] =
     "                      method or status, Call-ID, CSeq, call, retransmission)\n"
     "      --timelines     with --json: per-second packets, loss, jitter and MOS of each\n"
     "                      stream (\"timeline\")\n"
+    "  -c, --config FILE   read settings from FILE: \"key = value\" lines, where key is a\n"
+    "                      threshold name (see --thresholds) or max-calls\n"
+    "  -t, --threshold NAME=VALUE\n"
+    "                      set one issue threshold (repeatable; after --config)\n"
+    "      --thresholds    print every issue threshold with its value and meaning\n"
     "      --max-calls N   calls tracked at once (default 200000); past it the least\n"
     "                      recently active is ended early and counted in evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
@@ -64,6 +71,17 @@ struct call_out {
     float mos;         /* streams: their MOS, < 0 none */
 };
 
+/* An issue, as text in the spill file: compact JSON or the text report's lines. */
+struct issue_out {
+    uint64_t seq;      /* in order of finding */
+    uint64_t call_seq; /* 0 none */
+    ptime_t time;
+    off_t off;
+    uint32_t len;
+    uint8_t severity;
+    uint8_t group;     /* text report: 0 a call's, 1 registrations, 2 media of no call */
+};
+
 struct analysis {
     struct call_out *calls; /* owned: ended calls, for the output */
     size_t ncalls, capcalls;
@@ -79,6 +97,10 @@ struct analysis {
     FILE *spill;      /* owned: the text of ended calls and registrations */
     struct kpi *kpi;  /* owned */
     struct sdp *sdp;  /* owned: scratch for --messages' SDP */
+    struct issue_engine *eng;  /* owned */
+    struct issue_out *issues;  /* owned */
+    size_t nissues, capissues;
+    uint64_t by_severity[3];
 };
 
 static json_t *sv_json(struct sv v)
@@ -303,13 +325,20 @@ static int by_call(const void *x, const void *y)
                                       : (p->seq < q->seq ? -1 : p->seq > q->seq);
 }
 
-/* A call's JSON with its streams filled in: they ended after the call was written, so its
- * "streams":null is replaced by their ids here. (That text cannot occur inside a string
- * value: quotes there are escaped.) by_call_streams is sorted by call, *k walks it. */
-static void print_call(FILE *spill, const struct call_out *c, const struct call_out *streams,
-                       size_t n, size_t *k)
+/* Copies spill text [off, off+len) to stdout. */
+static void copy_out(FILE *spill, off_t off, uint32_t len)
 {
-    static const char marker[] = "\"streams\":null";
+    print_out(spill, &(struct call_out){.off = off, .len = len});
+}
+
+/* A call's JSON with what ended after it was written filled in: its "streams":null by the
+ * ids of its streams, "mos_min":null by their worst MOS, "issues":null by its issues.
+ * (Those texts cannot occur inside a string value: quotes there are escaped.) streams and
+ * issues are sorted by call; *k and *ki walk them. */
+static void print_call(FILE *spill, const struct call_out *c, const struct call_out *streams,
+                       size_t n, size_t *k, const struct issue_out *issues, size_t ni, size_t *ki,
+                       bool judged)
+{
     char *text = malloc(c->len + 1);
     if (!text || fseeko(spill, c->off, SEEK_SET) != 0 || fread(text, 1, c->len, spill) != c->len) {
         free(text);
@@ -318,29 +347,40 @@ static void print_call(FILE *spill, const struct call_out *c, const struct call_
     text[c->len] = '\0';
     while (*k < n && streams[*k].call_seq < c->seq)
         (*k)++;
-    char *at = strstr(text, marker);
-    if (!at) {
-        fputs(text, stdout);
-        free(text);
-        return;
-    }
-    fwrite(text, 1, (size_t)(at - text), stdout);
-    fputs("\"streams\":[", stdout);
+    while (*ki < ni && issues[*ki].call_seq < c->seq)
+        (*ki)++;
     double mos_min = -1;
-    for (bool first = true; *k < n && streams[*k].call_seq == c->seq; (*k)++, first = false) {
-        printf("%s\"stream-%llu\"", first ? "" : ",", (unsigned long long)streams[*k].seq);
+    size_t k0 = *k;
+    for (; *k < n && streams[*k].call_seq == c->seq; (*k)++)
         if (streams[*k].mos >= 0 && (mos_min < 0 || streams[*k].mos < mos_min))
             mos_min = streams[*k].mos;
+    static const char m_streams[] = "\"streams\":null", m_mos[] = "\"mos_min\":null",
+                      m_issues[] = "\"issues\":null";
+    const char *rest = text;
+    char *at = strstr(rest, m_streams);
+    if (at) {
+        fwrite(rest, 1, (size_t)(at - rest), stdout);
+        fputs("\"streams\":[", stdout);
+        for (size_t i = k0; i < *k; i++)
+            printf("%s\"stream-%llu\"", i > k0 ? "," : "", (unsigned long long)streams[i].seq);
+        fputs("]", stdout);
+        rest = at + sizeof m_streams - 1;
     }
-    fputs("]", stdout);
-    /* and the worst MOS of those streams in its "mos_min":null, which follows */
-    static const char mos_marker[] = "\"mos_min\":null";
-    const char *rest = at + sizeof marker - 1;
-    char *mat = mos_min >= 0 ? strstr(rest, mos_marker) : NULL;
-    if (mat) {
-        fwrite(rest, 1, (size_t)(mat - rest), stdout);
+    if (mos_min >= 0 && (at = strstr(rest, m_mos))) {
+        fwrite(rest, 1, (size_t)(at - rest), stdout);
         printf("\"mos_min\":%.2f", mos_min);
-        rest = mat + sizeof mos_marker - 1;
+        rest = at + sizeof m_mos - 1;
+    }
+    if (judged && (at = strstr(rest, m_issues))) {
+        fwrite(rest, 1, (size_t)(at - rest), stdout);
+        fputs("\"issues\":[", stdout);
+        for (bool first = true; *ki < ni && issues[*ki].call_seq == c->seq; (*ki)++, first = false) {
+            if (!first)
+                fputc(',', stdout);
+            copy_out(spill, issues[*ki].off, issues[*ki].len);
+        }
+        fputs("]", stdout);
+        rest = at + sizeof m_issues - 1;
     }
     fputs(rest, stdout);
     free(text);
@@ -360,6 +400,7 @@ static void on_call_done(void *user, const struct call *c)
     }
     if (push_out(a->spill, &a->calls, &a->ncalls, &a->capcalls, c->seq, text))
         a->answered += c->answer_time != 0;
+    issues_call(a->eng, c);
 }
 
 /* A registration as OUTPUT.md's registrations[] entry (call_id, user_agent and expired
@@ -388,6 +429,7 @@ static void on_reg_done(void *user, const struct registration *r)
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
     push_out(a->spill, &a->regs, &a->nregs, &a->capregs, r->seq, text);
+    issues_registration(a->eng, r);
     a->reg_registered += r->state == REG_REGISTERED;
     a->reg_failed += r->state == REG_FAILED;
     a->reg_challenged += r->state == REG_CHALLENGED;
@@ -561,6 +603,45 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
         a->streams[a->nstreams - 1].call_seq = st->call_seq;
         a->streams[a->nstreams - 1].mos = (float)st->mos;
     }
+    issues_stream(a->eng, st);
+}
+
+/* An issue found: kept as text in the spill file, indexed for both reports. */
+static void on_issue(void *user, const struct issue *is)
+{
+    struct analysis *a = user;
+    char *text;
+    if (a->json) {
+        json_t *o = issue_json(is);
+        text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+        json_decref(o);
+    } else {
+        text = issue_text(is);
+    }
+    if (!text)
+        return;
+    if (a->nissues == a->capissues) {
+        size_t nc = a->capissues ? a->capissues * 2 : 64;
+        struct issue_out *nv = realloc(a->issues, nc * sizeof *nv);
+        if (!nv) {
+            free(text);
+            return;
+        }
+        a->issues = nv;
+        a->capissues = nc;
+    }
+    size_t len = strlen(text);
+    off_t off = fseeko(a->spill, 0, SEEK_END) == 0 ? ftello(a->spill) : -1;
+    bool ok = off >= 0 && fwrite(text, 1, len, a->spill) == len;
+    free(text);
+    if (!ok)
+        return;
+    a->issues[a->nissues] = (struct issue_out){
+        .seq = a->nissues + 1, .call_seq = is->call_seq, .time = is->time, .off = off,
+        .len = (uint32_t)len, .severity = (uint8_t)is->severity,
+        .group = is->call_seq ? 0 : is->registration ? 1 : 2};
+    a->nissues++;
+    a->by_severity[is->severity]++;
 }
 
 static int by_seq(const void *x, const void *y)
@@ -715,6 +796,24 @@ static json_t *stats_json(const struct kpi *k)
     return o;
 }
 
+static int issue_by_call(const void *x, const void *y)
+{
+    const struct issue_out *p = x, *q = y;
+    if (p->call_seq != q->call_seq)
+        return p->call_seq < q->call_seq ? -1 : 1;
+    if (p->time != q->time)
+        return p->time < q->time ? -1 : 1;
+    return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+static int issue_by_time(const void *x, const void *y)
+{
+    const struct issue_out *p = x, *q = y;
+    if (p->time != q->time)
+        return p->time < q->time ? -1 : 1;
+    return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
 /* The document: the capture block built as a tree; calls, already text, written in
  * between; messages (only with --messages) as a tree again. */
 static int print_json(char **files, int nfiles, const struct pipeline_result *res,
@@ -740,10 +839,14 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
         qsort(bycall, a->nstreams, sizeof *bycall, by_call);
         nb = a->nstreams;
     }
+    /* the issues by call, to fill each call's list; then by time for the document's */
+    size_t ki = 0;
+    if (a->nissues)
+        qsort(a->issues, a->nissues, sizeof *a->issues, issue_by_call);
     fputs(",\n  \"calls\": [", stdout);
     for (size_t i = 0; i < a->ncalls; i++) {
         fputs(i ? ",\n    " : "\n    ", stdout);
-        print_call(a->spill, &a->calls[i], bycall, nb, &k);
+        print_call(a->spill, &a->calls[i], bycall, nb, &k, a->issues, a->nissues, &ki, a->eng);
     }
     free(bycall);
     fputs(a->ncalls ? "\n  ]" : "]", stdout);
@@ -759,6 +862,14 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
         print_out(a->spill, &a->regs[i]);
     }
     fputs(a->nregs ? "\n  ]" : "]", stdout);
+    if (a->nissues)
+        qsort(a->issues, a->nissues, sizeof *a->issues, issue_by_time);
+    fputs(",\n  \"issues\": [", stdout);
+    for (size_t i = 0; i < a->nissues; i++) {
+        fputs(i ? ",\n    " : "\n    ", stdout);
+        copy_out(a->spill, a->issues[i].off, a->issues[i].len);
+    }
+    fputs(a->nissues ? "\n  ]" : "]", stdout);
     if (messages) {
         char *m = json_dumps(messages, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
         if (m) {
@@ -791,6 +902,84 @@ static void print_calls(const struct analysis *a)
         putchar('\n');
     }
     printf("%zu calls, %llu answered\n", a->ncalls, (unsigned long long)a->answered);
+}
+
+static int issue_by_group(const void *x, const void *y)
+{
+    const struct issue_out *p = x, *q = y;
+    if (p->group != q->group)
+        return p->group < q->group ? -1 : 1;
+    if (p->call_seq != q->call_seq)
+        return p->call_seq < q->call_seq ? -1 : 1;
+    if (p->severity != q->severity)
+        return p->severity > q->severity ? -1 : 1;
+    if (p->time != q->time)
+        return p->time < q->time ? -1 : 1;
+    return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+struct issue_group {
+    size_t start, n;
+    uint8_t worst;
+    ptime_t first;
+};
+
+static int group_worst_first(const void *x, const void *y)
+{
+    const struct issue_group *p = x, *q = y;
+    if (p->worst != q->worst)
+        return p->worst > q->worst ? -1 : 1;
+    if (p->first != q->first)
+        return p->first < q->first ? -1 : 1;
+    return p->start < q->start ? -1 : p->start > q->start;
+}
+
+/* The text report's end: issues grouped by call (then registrations, then media of no
+ * call), the worst group first, each with its summary and diagnosis. */
+static void print_issues(struct analysis *a)
+{
+    printf("\nissues    %zu: %llu critical, %llu warning, %llu info\n", a->nissues,
+           (unsigned long long)a->by_severity[SEV_CRITICAL],
+           (unsigned long long)a->by_severity[SEV_WARNING],
+           (unsigned long long)a->by_severity[SEV_INFO]);
+    if (!a->nissues)
+        return;
+    qsort(a->issues, a->nissues, sizeof *a->issues, issue_by_group);
+    struct issue_group *g = malloc(a->nissues * sizeof *g);
+    if (!g)
+        return;
+    size_t ng = 0;
+    for (size_t i = 0; i < a->nissues; i++) {
+        const struct issue_out *e = &a->issues[i];
+        if (!ng || e->group != a->issues[g[ng - 1].start].group ||
+            e->call_seq != a->issues[g[ng - 1].start].call_seq)
+            g[ng++] = (struct issue_group){i, 0, e->severity, e->time};
+        struct issue_group *cur = &g[ng - 1];
+        cur->n++;
+        if (e->severity > cur->worst)
+            cur->worst = e->severity;
+        if (e->time < cur->first)
+            cur->first = e->time;
+    }
+    qsort(g, ng, sizeof *g, group_worst_first);
+    for (size_t i = 0; i < ng; i++) {
+        const struct issue_out *e = &a->issues[g[i].start];
+        if (e->group == 1) {
+            printf("\nregistrations\n");
+        } else if (e->group == 2) {
+            printf("\nmedia of no call\n");
+        } else {
+            struct call_out key = {.seq = e->call_seq};
+            const struct call_out *c = bsearch(&key, a->calls, a->ncalls, sizeof *a->calls, by_seq);
+            printf("\ncall-%llu  ", (unsigned long long)e->call_seq);
+            if (c)
+                print_out(a->spill, c);
+            putchar('\n');
+        }
+        for (size_t k = 0; k < g[i].n; k++)
+            copy_out(a->spill, a->issues[g[i].start + k].off, a->issues[g[i].start + k].len);
+    }
+    free(g);
 }
 
 static void print_regs(const struct analysis *a)
@@ -843,6 +1032,33 @@ static void print_text(char **files, int nfiles, const struct capture_stats *cs,
                (unsigned long long)ds->frag_evicted);
 }
 
+static bool set_max_calls(struct correlate_config *k, const char *v)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end || n == 0 || *v == '-')
+        return false;
+    k->max_calls = (size_t)n;
+    k->max_transactions = (size_t)n * 2;
+    return true;
+}
+
+struct settings {
+    struct correlate_config *kcfg;
+    struct issue_config *icfg;
+    bool max_calls_given; /* on the command line, which wins over the file */
+};
+
+static bool config_key(void *user, const char *key, const char *value, const char **why)
+{
+    struct settings *s = user;
+    if (strcmp(key, "max-calls") == 0) {
+        *why = "wants a positive number";
+        return s->max_calls_given || set_max_calls(s->kcfg, value);
+    }
+    return issue_config_set(s->icfg, key, value, why);
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -850,36 +1066,69 @@ int cmd_analyze(int argc, char **argv)
         {"messages", no_argument, NULL, 'M'},    {"max-calls", required_argument, NULL, 'C'},
         {"no-progress", no_argument, NULL, 'N'}, {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},        {"timelines", no_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"threshold", required_argument, NULL, 't'},
+        {"thresholds", no_argument, NULL, 'L'},  {NULL, 0, NULL, 0},
     };
-    bool json = false, messages = false, timelines = false;
+    bool json = false, messages = false, timelines = false, list = false;
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
+    struct issue_config icfg;
+    issue_config_default(&icfg);
+    struct settings set = {&kcfg, &icfg, false};
+    const char *config = NULL;
+    char **thresholds = calloc((size_t)argc + 1, sizeof *thresholds);
+    size_t nthr = 0;
     int progress = -1, verbose = 0, ch;
+    if (!thresholds) {
+        fputs("sipscope analyze: out of memory\n", stderr);
+        return 1;
+    }
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "jvhc:t:", opts, NULL)) != -1) {
         switch (ch) {
         case 'j': json = true; break;
         case 'M': messages = true; break;
         case 'T': timelines = true; break;
-        case 'C': {
-            char *end;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || v == 0) {
+        case 'C':
+            if (!set_max_calls(&kcfg, optarg)) {
                 fprintf(stderr, "sipscope analyze: --max-calls wants a positive number\n");
+                free(thresholds);
                 return 2;
             }
-            kcfg.max_calls = (size_t)v;
-            kcfg.max_transactions = (size_t)v * 2;
+            set.max_calls_given = true;
             break;
-        }
+        case 'c': config = optarg; break;
+        case 't': thresholds[nthr++] = optarg; break;
+        case 'L': list = true; break;
         case 'P': progress = 1; break;
         case 'N': progress = 0; break;
         case 'v': verbose++; break;
-        case 'h': fputs(analyze_usage, stdout); return 0;
-        default: fputs(analyze_usage, stderr); return 2;
+        case 'h': fputs(analyze_usage, stdout); free(thresholds); return 0;
+        default: fputs(analyze_usage, stderr); free(thresholds); return 2;
         }
+    }
+    char err[512];
+    if (config && !config_load(config, config_key, &set, err, sizeof err)) {
+        fprintf(stderr, "sipscope analyze: %s\n", err);
+        free(thresholds);
+        return 2;
+    }
+    for (size_t i = 0; i < nthr; i++) {
+        char *eq = strchr(thresholds[i], '=');
+        const char *why = "wants NAME=VALUE";
+        if (eq)
+            *eq = '\0';
+        if (!eq || !issue_config_set(&icfg, thresholds[i], eq + 1, &why)) {
+            fprintf(stderr, "sipscope analyze: --threshold %s: %s\n", thresholds[i], why);
+            free(thresholds);
+            return 2;
+        }
+    }
+    free(thresholds);
+    if (list) {
+        issue_config_print(stdout, &icfg);
+        return 0;
     }
     if (optind >= argc) {
         fputs("sipscope analyze: no input file\n\n", stderr);
@@ -898,9 +1147,16 @@ int cmd_analyze(int argc, char **argv)
         return 1;
     }
     kpi_init(a.kpi);
+    if (!(a.eng = issues_new(&icfg, on_issue, &a))) {
+        fputs("sipscope analyze: out of memory\n", stderr);
+        free(a.kpi);
+        json_decref(a.messages);
+        return 1;
+    }
     if (messages)
         a.sdp = malloc(sizeof *a.sdp); /* NULL: messages show no SDP, nothing worse */
     if (!(a.spill = tmpfile())) {
+        issues_free(a.eng);
         free(a.kpi);
         free(a.sdp);
         fprintf(stderr, "sipscope analyze: cannot create a temporary file: %s\n", strerror(errno));
@@ -910,18 +1166,19 @@ int cmd_analyze(int argc, char **argv)
     struct pipeline_handlers h = {.sip = on_sip, .call = on_call_done, .reg = on_reg_done,
                                   .stream = on_stream_done, .user = &a};
     struct pipeline_result res;
-    char err[512];
     if (pipeline_run(files, nfiles, &kcfg, &h, progress < 0 ? isatty(STDERR_FILENO) : progress,
                      &res, err, sizeof err)) {
         fprintf(stderr, "sipscope analyze: %s\n", err);
         json_decref(a.messages);
         fclose(a.spill);
+        issues_free(a.eng);
         free(a.kpi);
         free(a.sdp);
         return 1;
     }
     if (res.interrupted)
         log_warn("interrupted: reporting what was read so far");
+    issues_finish(a.eng, res.cs.last_ts); /* calls waiting for their media are judged */
     if (a.ncalls) /* qsort(NULL, 0, ...) is undefined */
         qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
     if (a.nregs)
@@ -940,11 +1197,14 @@ int cmd_analyze(int argc, char **argv)
                (unsigned long long)res.rtcp_packets);
         print_calls(&a);
         print_regs(&a);
+        print_issues(&a);
     }
     json_decref(a.messages);
     free(a.calls);
     free(a.regs);
     free(a.streams);
+    free(a.issues);
+    issues_free(a.eng);
     fclose(a.spill);
     free(a.kpi);
     free(a.sdp);

@@ -187,6 +187,19 @@ static double jb_wait_ms(const struct rtp_stream *s, const struct stream_jb *b)
  * ear: network, one packet of audio, the codec's look-ahead, the buffer. */
 static double stream_r(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms)
 {
+    return stream_r_factor(s, ppl_pct, burst_r, wait_ms);
+}
+
+double stream_delay_ms(const struct rtp_stream *s)
+{
+    double ptime_ms = s->clock_rate && s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
+    double la = s->emodel ? s->emodel->lookahead_ms : 0;
+    return one_way_ms(s) + ptime_ms + la +
+           (s->clock_rate ? jb_wait_ms(s, &s->jb[JB_ADAPTIVE]) : 0);
+}
+
+double stream_r_factor(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms)
+{
     struct emodel_params e;
     emodel_defaults(&e);
     e.ie = s->emodel->ie;
@@ -697,6 +710,7 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
             s->longest_burst = gap;
     }
     s->last_time = now;
+    s->last_frame = l4->pkt->frame;
     s->last_cn = h->pt == 13; /* RFC 3551 static CN */
     struct stream_second *sec = second_at(s, now);
     if (sec && sec->packets < UINT16_MAX)

@@ -73,7 +73,7 @@ struct rtp_stream {
     char codec[16];             /* "" unknown */
     uint32_t clock_rate;        /* 0 unknown: no jitter then */
     ptime_t first_time, last_time;
-    uint64_t first_frame;
+    uint64_t first_frame, last_frame;
     uint64_t packets;           /* received, duplicates included */
     uint64_t duplicates, out_of_order, seq_errors;
     int64_t expected, lost;     /* A.3; lost < 0 when duplicates outnumber losses */
@@ -141,6 +141,12 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
 unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
                      const struct rtcp_info *info);
 void stream_finish(struct stream_table *t);
+/* The E-model R of a stream's codec (s->emodel, not NULL) at a loss, burst ratio and
+ * buffering wait: what the stream would score under other conditions. */
+double stream_r_factor(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms);
+/* Mouth-to-ear delay the E-model used (Ta, ms): half the RTCP round trip (0 unknown),
+ * one packet, the codec's look-ahead and the adaptive buffer's mean wait. */
+double stream_delay_ms(const struct rtp_stream *s);
 /* RTP packets of the streams reported (announced, or orphans nDPI recognised). */
 uint64_t stream_packets(const struct stream_table *t);
 uint64_t stream_evicted(const struct stream_table *t);

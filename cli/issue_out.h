@@ -1,0 +1,23 @@
+/* Issues for people and scripts: OUTPUT.md's <issue> object, and the text report that
+ * ends `sipscope analyze` (worst first, grouped by call, summary and diagnosis). */
+#ifndef SIPSCOPE_ISSUE_OUT_H
+#define SIPSCOPE_ISSUE_OUT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "metrics/issues.h"
+
+json_t *issue_json(const struct issue *is);
+/* The issue as the text report prints it (without its group header); malloc'd. */
+char *issue_text(const struct issue *is);
+
+/* `key = value` lines, '#' comments, blank lines; fn is called for each pair and returns
+ * false (with *why) to reject it. Returns false with err set on the first bad line. */
+typedef bool (*config_fn)(void *user, const char *key, const char *value, const char **why);
+bool config_load(const char *path, config_fn fn, void *user, char *err, size_t errlen);
+
+/* Prints every threshold with its value and meaning. */
+void issue_config_print(FILE *f, const struct issue_config *cfg);
+
+#endif

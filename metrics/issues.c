@@ -1,0 +1,1357 @@
+/* The issue catalogue; see issues.h. Each check reads the facts the correlator and the
+ * stream tracker kept, decides against a threshold of struct issue_config, and writes the
+ * frames and figures that prove it, a summary and a diagnosis in words an engineer on
+ * call can act on. */
+#include "issues.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decode/sdp.h"
+
+/* ---- names and thresholds ---- */
+
+const char *issue_kind_name(enum issue_kind k)
+{
+    static const char *const names[] = {
+#define ISSUE_NAME(id, name) name,
+        ISSUE_KINDS(ISSUE_NAME)
+#undef ISSUE_NAME
+    };
+    return (unsigned)k < ISSUE__COUNT ? names[k] : "unknown";
+}
+
+const char *issue_severity_name(enum issue_severity s)
+{
+    return s == SEV_CRITICAL ? "critical" : s == SEV_WARNING ? "warning" : "info";
+}
+
+/* OUTPUT.md's defaults and the seed thresholds of the quality bands: MOS good above 4.0,
+ * poor below 3.5; loss 1 % / 3 %; jitter 20 / 50 ms; one-way delay 150 / 300 ms (ITU-T
+ * G.114's planning limits). */
+void issue_config_default(struct issue_config *c)
+{
+    *c = (struct issue_config){
+        .pdd_warn_ms = 5000, .pdd_crit_ms = 10000,
+        .setup_warn_ms = 5000, .setup_crit_ms = 10000,
+        .loss_warn_pct = 1, .loss_crit_pct = 3,
+        .jitter_warn_ms = 20, .jitter_crit_ms = 50,
+        .mos_warn = 4.0, .mos_crit = 3.5,
+        .latency_warn_ms = 150, .latency_crit_ms = 300,
+        .auth_loop_challenges = 3,
+        .retrans_warn = 3,
+        .audio_min_s = 2,
+        .one_way_ratio = 0.2,
+        .ringback_silence_ms = 2000,
+        .rtp_after_bye_ms = 2000,
+        .min_packets = 50,
+        .capture_end_s = 5,
+    };
+}
+
+struct knob {
+    const char *name;
+    size_t off;
+    double lo, hi;
+    const char *help;
+};
+
+#define KNOB(f, lo, hi, help) {#f, offsetof(struct issue_config, f), lo, hi, help}
+static const struct knob knobs[] = {
+    KNOB(pdd_warn_ms, 0, 1e7, "long_post_dial_delay warning: INVITE to first 180/183, ms"),
+    KNOB(pdd_crit_ms, 0, 1e7, "long_post_dial_delay critical, ms"),
+    KNOB(setup_warn_ms, 0, 1e7, "slow_setup warning: INVITE to final answer with no 18x, ms"),
+    KNOB(setup_crit_ms, 0, 1e7, "slow_setup critical, ms"),
+    KNOB(loss_warn_pct, 0, 100, "packet_loss warning: stream loss above, %"),
+    KNOB(loss_crit_pct, 0, 100, "packet_loss critical, %"),
+    KNOB(jitter_warn_ms, 0, 1e5, "high_jitter warning: mean interarrival jitter above, ms"),
+    KNOB(jitter_crit_ms, 0, 1e5, "high_jitter critical, ms"),
+    KNOB(mos_warn, 1, 5, "low_mos warning: stream MOS below"),
+    KNOB(mos_crit, 1, 5, "low_mos critical: stream MOS below"),
+    KNOB(latency_warn_ms, 0, 1e5, "high_latency warning: one-way delay above, ms (needs RTCP)"),
+    KNOB(latency_crit_ms, 0, 1e5, "high_latency critical, ms"),
+    KNOB(auth_loop_challenges, 2, 1e6, "auth_loop: 401/407 in a row without success"),
+    KNOB(retrans_warn, 1, 1e6, "retransmissions warning: copies of one message (fewer: info)"),
+    KNOB(audio_min_s, 0, 1e6, "one_way_audio/no_audio: answered calls shorter are not judged, s"),
+    KNOB(one_way_ratio, 0, 1, "one_way_audio: a direction covering less of the call than this"),
+    KNOB(ringback_silence_ms, 0, 1e7, "ringback_silence: early media offered, none for this long, ms"),
+    KNOB(rtp_after_bye_ms, 0, 1e7, "rtp_after_bye: media still flowing this long after BYE, ms"),
+    KNOB(min_packets, 1, 1e9, "streams with fewer packets are not judged for quality"),
+    KNOB(capture_end_s, 0, 1e7, "unfinished_call: activity this close to the end is a cut capture, s"),
+};
+
+bool issue_config_set(struct issue_config *cfg, const char *name, const char *value,
+                      const char **why)
+{
+    for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) {
+        if (strcmp(knobs[i].name, name) != 0)
+            continue;
+        char *end;
+        double v = strtod(value, &end);
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (end == value || *end || !isfinite(v) || v < knobs[i].lo || v > knobs[i].hi) {
+            *why = "not a number in range";
+            return false;
+        }
+        *(double *)((char *)cfg + knobs[i].off) = v;
+        return true;
+    }
+    *why = "no such threshold";
+    return false;
+}
+
+bool issue_config_describe(const struct issue_config *cfg, size_t i, const char **name,
+                           const char **help, double *value)
+{
+    if (i >= sizeof knobs / sizeof knobs[0])
+        return false;
+    *name = knobs[i].name;
+    *help = knobs[i].help;
+    *value = *(const double *)((const char *)cfg + knobs[i].off);
+    return true;
+}
+
+bool issue_addr_private(const struct ip_addr *a)
+{
+    const uint8_t *b = a->b;
+    if (a->family == 4)
+        return b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+               (b[0] == 192 && b[1] == 168) || (b[0] == 100 && (b[1] & 0xc0) == 64) ||
+               (b[0] == 169 && b[1] == 254);
+    return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+}
+
+/* ---- building one issue ---- */
+
+static void issue_init(struct issue *is, enum issue_kind k, enum issue_severity s, ptime_t t)
+{
+    memset(is, 0, sizeof *is);
+    is->kind = k;
+    is->severity = s;
+    is->time = t;
+}
+
+static void add_frame(struct issue *is, uint64_t f)
+{
+    if (!f || is->nframes == ISSUE_MAX_FRAMES)
+        return;
+    for (unsigned i = 0; i < is->nframes; i++)
+        if (is->frames[i] == f)
+            return;
+    is->frames[is->nframes++] = f;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void ev_num(struct issue *is, const char *key, double v)
+{
+    if (is->nev == ISSUE_MAX_EVIDENCE)
+        return;
+    struct issue_evidence *e = &is->ev[is->nev++];
+    e->key = key;
+    e->has_num = true;
+    e->num = v;
+}
+
+__attribute__((format(printf, 3, 4))) static void ev_str(struct issue *is, const char *key,
+                                                         const char *fmt, ...)
+{
+    if (is->nev == ISSUE_MAX_EVIDENCE)
+        return;
+    struct issue_evidence *e = &is->ev[is->nev++];
+    e->key = key;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->str, sizeof e->str, fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4))) static void say(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* Appends to a text already started. */
+__attribute__((format(printf, 3, 4))) static void more(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    if (n + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+static const char *ipstr(const struct ip_addr *a, char *buf, size_t n)
+{
+    if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->b, buf, (socklen_t)n))
+        snprintf(buf, n, "?");
+    return buf;
+}
+
+static double ms_between(ptime_t a, ptime_t b)
+{
+    return (double)(b - a) / 1e6;
+}
+
+static enum issue_severity band(double v, double warn, double crit)
+{
+    return v > crit ? SEV_CRITICAL : v > warn ? SEV_WARNING : SEV_INFO;
+}
+
+/* ---- the engine ---- */
+
+/* What the media checks need of a stream of a call. */
+struct held_stream {
+    uint64_t call_seq, seq;
+    struct ip_addr src, dst;
+    uint16_t sport, dport;
+    ptime_t first, last;
+    uint64_t first_frame, last_frame, packets;
+    bool src_ann, dst_ann;
+};
+
+/* What the media checks need of a call (answered, or offered early media). */
+struct held_call {
+    uint64_t seq;
+    enum call_state state;
+    ptime_t invite_time, answer_time, end_time, early_time, last_time;
+    uint64_t first_frame, answer_frame, end_frame, early_frame, last_frame;
+    int early_status;
+    uint8_t provisionals, nlegs;
+    uint8_t leg_prov[CALL_MAX_LEGS];
+    bool session_expired, bye;
+    struct ip_addr caller_ip, callee_ip;
+    uint16_t caller_port, callee_port;
+    struct call_side side[2];
+    struct call_hold holds[CALL_MAX_HOLDS];
+    uint8_t nholds;
+};
+
+struct issue_engine {
+    struct issue_config cfg;
+    issue_fn fn;
+    void *user;
+    struct held_call *calls; /* owned */
+    size_t ncalls, capcalls;
+    struct held_stream *streams; /* owned */
+    size_t nstreams, capstreams;
+    uint64_t counts[ISSUE__COUNT];
+    bool oom;                /* a held record could not be kept: its media checks are lost */
+};
+
+struct issue_engine *issues_new(const struct issue_config *cfg, issue_fn fn, void *user)
+{
+    struct issue_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    if (cfg)
+        e->cfg = *cfg;
+    else
+        issue_config_default(&e->cfg);
+    e->fn = fn;
+    e->user = user;
+    return e;
+}
+
+void issues_free(struct issue_engine *e)
+{
+    if (!e)
+        return;
+    free(e->calls);
+    free(e->streams);
+    free(e);
+}
+
+void issues_counts(const struct issue_engine *e, uint64_t out[ISSUE__COUNT])
+{
+    memcpy(out, e->counts, sizeof e->counts);
+}
+
+static void emit(struct issue_engine *e, struct issue *is)
+{
+    qsort(is->frames, is->nframes, sizeof is->frames[0], cmp_u64);
+    e->counts[is->kind]++;
+    if (e->fn)
+        e->fn(e->user, is);
+}
+
+static bool grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : 64;
+    void *nv = realloc(*v, nc * size);
+    if (!nv)
+        return false;
+    *v = nv;
+    *cap = nc;
+    return true;
+}
+
+/* ---- calls: signaling ---- */
+
+static const char *status_meaning(int code)
+{
+    switch (code) {
+    case 500: return "the server failed internally: look in its log at this time for this Call-ID";
+    case 501: return "the server does not implement the request method";
+    case 502: return "a gateway or proxy got an invalid answer from the next hop: check that hop";
+    case 503: return "the server is overloaded, in maintenance, or has no route/trunk left for "
+                     "this call (a Retry-After header says for how long): check its capacity "
+                     "and the health of the trunks behind it";
+    case 504: return "a gateway or proxy timed out waiting for the next hop (or a DNS look-up): "
+                     "check the route and reachability of the next hop";
+    case 505: return "the server does not support this SIP version";
+    case 513: return "the message was too large for the server: fragmented UDP or an oversized "
+                     "SDP; consider TCP";
+    case 580: return "the server could not meet the session's preconditions (QoS resources)";
+    case 600: return "the callee is busy everywhere";
+    case 603: return "the callee (or a service acting for it) declined the call: usually a user "
+                     "action, or a call-screening/anti-spam rule";
+    case 604: return "the number does not exist anywhere: check the dialled number and the "
+                     "routing/number-translation tables";
+    case 606: return "the callee cannot accept the session as offered (codecs, media types)";
+    case 607: return "the callee marked the call as unwanted (RFC 8197)";
+    case 608: return "an intermediary rejected the call (RFC 8688), e.g. an analytics or "
+                     "robocall filter";
+    }
+    return code >= 500 && code < 600 ? "the server (not the callee) failed to complete the call: "
+                                       "check its log and its next hop"
+                                     : "a definitive answer for every destination of the call";
+}
+
+static void call_header(struct issue *is, const struct call *c)
+{
+    is->call_seq = c->seq;
+    add_frame(is, c->first_frame);
+}
+
+static void check_final(struct issue_engine *e, const struct call *c)
+{
+    int code = c->final_status;
+    if (code < 500 || code >= 700 || code == 606)
+        return; /* 606 is a codec mismatch, judged there */
+    struct issue is;
+    bool global = code >= 600;
+    enum issue_severity sev = global ? (code == 603 || code == 600 ? SEV_INFO : SEV_WARNING)
+                                     : (code == 500 ? SEV_CRITICAL : SEV_WARNING);
+    issue_init(&is, global ? ISSUE_GLOBAL_FAILURE : ISSUE_SERVER_ERROR, sev,
+               c->end_time ? c->end_time : c->invite_time);
+    call_header(&is, c);
+    add_frame(&is, c->final_frame);
+    char from[IP_ADDR_PORT_STRLEN], to[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&c->caller_ip, c->caller_port, from, sizeof from);
+    ip_addr_port_str(&c->callee_ip, c->callee_port, to, sizeof to);
+    ev_num(&is, "status", code);
+    ev_str(&is, "reason", "%s", c->reason ? c->reason : "");
+    ev_str(&is, "sent_to", "%s", from);
+    ev_str(&is, "invite_to", "%s", to);
+    ev_num(&is, "after_ms", ms_between(c->invite_time, c->end_time ? c->end_time : c->last_time));
+    say(is.summary, sizeof is.summary, "INVITE answered %d %s", code, c->reason ? c->reason : "");
+    say(is.diagnosis, sizeof is.diagnosis, "%d: %s.", code, status_meaning(code));
+    if (c->retransmissions && code == 503)
+        more(is.diagnosis, sizeof is.diagnosis,
+             " The INVITE was retransmitted too: the server was slow before it gave up.");
+    emit(e, &is);
+}
+
+/* Codec names of a comma-separated list, without telephone-event and comfort noise. */
+static bool codec_common(const char *a, const char *b)
+{
+    char x[64], y[64];
+    snprintf(x, sizeof x, "%s", a);
+    bool any_a = false;
+    for (char *sa, *ta = strtok_r(x, ",", &sa); ta; ta = strtok_r(NULL, ",", &sa)) {
+        if (!strcasecmp(ta, "telephone-event") || !strcasecmp(ta, "CN") || !strcmp(ta, "13"))
+            continue;
+        any_a = true;
+        snprintf(y, sizeof y, "%s", b);
+        for (char *sb, *tb = strtok_r(y, ",", &sb); tb; tb = strtok_r(NULL, ",", &sb))
+            if (!strcasecmp(ta, tb))
+                return true;
+    }
+    return !any_a; /* nothing but events offered: no codec to disagree on */
+}
+
+static void check_codecs(struct issue_engine *e, const struct call *c)
+{
+    const struct call_side *o = &c->side[0], *a = &c->side[1];
+    bool rejected = c->final_status == 488 || c->final_status == 606;
+    bool disjoint = o->have_sdp && a->have_sdp && o->codecs[0] && a->codecs[0] &&
+                    !codec_common(o->codecs, a->codecs);
+    if (!rejected && !disjoint)
+        return;
+    struct issue is;
+    issue_init(&is, ISSUE_CODEC_MISMATCH, rejected ? SEV_WARNING : SEV_CRITICAL,
+               rejected && c->end_time ? c->end_time : a->sdp_time ? a->sdp_time : c->invite_time);
+    call_header(&is, c);
+    add_frame(&is, o->sdp_frame);
+    add_frame(&is, a->sdp_frame);
+    if (rejected)
+        add_frame(&is, c->final_frame);
+    ev_str(&is, "caller_codecs", "%s", o->have_sdp ? o->codecs : "");
+    ev_str(&is, "callee_codecs", "%s", a->have_sdp ? a->codecs : "");
+    if (rejected)
+        ev_num(&is, "status", c->final_status);
+    if (rejected) {
+        say(is.summary, sizeof is.summary, "%d %s: the callee did not accept the offered media",
+            c->final_status, c->reason ? c->reason : "Not Acceptable");
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The offer listed [%s]. The far end (or a gateway on the way) accepts none of these "
+            "or rejects another part of the SDP (SRTP required or refused, ptime, a video or "
+            "fax m-line). Compare the codec lists configured on both ends and on any SBC "
+            "between them; enable a common codec (G.711 is the usual fallback) or transcoding.",
+            o->have_sdp ? o->codecs : "no SDP in the INVITE");
+    } else {
+        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", o->codecs,
+            a->codecs);
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
+            "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
+            "decode each other's audio. Check the codec policy of the answering device and of "
+            "any SBC/B2BUA that rewrites SDP.");
+    }
+    emit(e, &is);
+}
+
+static void auth_evidence(struct issue *is, const struct auth_track *a)
+{
+    ev_num(is, "challenges", a->run);
+    ev_num(is, "with_credentials", a->with_creds);
+    ev_str(is, "realm", "%s", a->realm);
+    ev_num(is, "realm_changes", a->realm_changes);
+    ev_num(is, "nonce_changes", a->nonce_changes);
+    if (a->user[0])
+        ev_str(is, "username", "%s", a->user);
+    for (unsigned i = 0; i < a->nframes; i++)
+        add_frame(is, a->frames[i]);
+}
+
+static void auth_diagnosis(struct issue *is, const struct auth_track *a, const char *what)
+{
+    if (a->with_creds == 0)
+        say(is->diagnosis, sizeof is->diagnosis,
+            "The %s never carried credentials after the challenges: the client has no account "
+            "configured for realm \"%s\" (or does not support digest). Configure the "
+            "username/password for that realm on the client.", what, a->realm);
+    else if (a->realm_changes)
+        say(is->diagnosis, sizeof is->diagnosis,
+            "The realm changed between challenges (last \"%s\"): two servers (a proxy and a "
+            "registrar, or two nodes of a cluster) challenge in turn and the client answers "
+            "only one of them. Check that the proxy does not re-challenge what the registrar "
+            "authorised, and that the client keeps credentials for both realms.", a->realm);
+    else if (a->stale)
+        say(is->diagnosis, sizeof is->diagnosis,
+            "The server flagged the nonce stale: credentials were right but computed over an "
+            "expired nonce, again and again. Check the clocks and the nonce lifetime on the "
+            "server, and that the client uses the newest nonce.");
+    else if (a->nonce_changes)
+        say(is->diagnosis, sizeof is->diagnosis,
+            "Each %s carried credentials%s%s%s and each was refused with a fresh nonce: the "
+            "password (or the authentication username) is wrong for realm \"%s\", or the "
+            "account is locked. Check the credentials configured on the client against the "
+            "server's user database.", what, a->user[0] ? " for user \"" : "", a->user,
+            a->user[0] ? "\"" : "", a->realm);
+    else
+        say(is->diagnosis, sizeof is->diagnosis,
+            "The server challenged every %s with the same nonce and credentials were sent: the "
+            "response digest does not match (wrong password, or a mangled URI/method between "
+            "client and server, e.g. an ALG rewriting the request). Check the password and "
+            "whether anything on the path rewrites the request line.", what);
+}
+
+static void check_auth_call(struct issue_engine *e, const struct call *c)
+{
+    const struct auth_track *a = &c->auth;
+    if (a->run < e->cfg.auth_loop_challenges || c->answer_time)
+        return;
+    struct issue is;
+    issue_init(&is, ISSUE_AUTH_LOOP, SEV_WARNING, a->first_time);
+    call_header(&is, c);
+    auth_evidence(&is, a);
+    say(is.summary, sizeof is.summary, "INVITE challenged %u times without success", a->run);
+    auth_diagnosis(&is, a, "INVITE");
+    emit(e, &is);
+}
+
+static void check_timing(struct issue_engine *e, const struct call *c)
+{
+    char from[IP_ADDR_PORT_STRLEN], to[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&c->caller_ip, c->caller_port, from, sizeof from);
+    ip_addr_port_str(&c->callee_ip, c->callee_port, to, sizeof to);
+    struct issue is;
+    if (c->ringing_time) {
+        double pdd = ms_between(c->invite_time, c->ringing_time);
+        if (pdd <= e->cfg.pdd_warn_ms)
+            return;
+        issue_init(&is, ISSUE_LONG_POST_DIAL_DELAY, band(pdd, e->cfg.pdd_warn_ms, e->cfg.pdd_crit_ms),
+                   c->invite_time);
+        call_header(&is, c);
+        add_frame(&is, c->ringing_frame);
+        ev_num(&is, "pdd_ms", pdd);
+        ev_num(&is, "threshold_ms", e->cfg.pdd_warn_ms);
+        ev_str(&is, "invite_to", "%s", to);
+        say(is.summary, sizeof is.summary, "%.1f s from INVITE to the first ringing response",
+            pdd / 1000);
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The caller waited %.1f s in silence before ringing. The usual causes are a slow "
+            "DNS (NAPTR/SRV/A) look-up by a proxy, a proxy that tries a dead next hop until its "
+            "timer fires before failing over, slow number translation or database (LNP, CNAM) "
+            "dips, or an overloaded server. Look at where the delay appears on the ladder: "
+            "between which hop's INVITE and the next hop's 100/18x.",
+            pdd / 1000);
+        if (c->retransmissions)
+            more(is.diagnosis, sizeof is.diagnosis,
+                 " The INVITE was retransmitted: a hop answered late or not at all.");
+        emit(e, &is);
+        return;
+    }
+    bool timeout = c->state == CALL_FAILED && !c->final_status; /* Timer B: nothing answered */
+    ptime_t until = c->answer_time ? c->answer_time
+                    : (c->final_status || timeout) && c->end_time ? c->end_time : 0;
+    if (!until)
+        return;
+    double ms = ms_between(c->invite_time, until);
+    if (ms <= e->cfg.setup_warn_ms)
+        return;
+    issue_init(&is, ISSUE_SLOW_SETUP, band(ms, e->cfg.setup_warn_ms, e->cfg.setup_crit_ms),
+               c->invite_time);
+    call_header(&is, c);
+    add_frame(&is, c->answer_time ? c->answer_frame : c->final_frame);
+    ev_num(&is, "setup_ms", ms);
+    ev_num(&is, "threshold_ms", e->cfg.setup_warn_ms);
+    ev_num(&is, "final_status", c->final_status);
+    ev_str(&is, "invite_to", "%s", to);
+    say(is.summary, sizeof is.summary, "%.1f s from INVITE to the %s, with no ringing response",
+        ms / 1000, c->answer_time ? "answer" : timeout ? "transaction timeout" : "final response");
+    if (timeout) {
+        say(is.diagnosis, sizeof is.diagnosis,
+            "Nothing answered the INVITE to %s, not even 100 Trying, until the client gave up "
+            "(RFC 3261 Timer B, 64*T1 = 32 s): the destination is down or unreachable, a "
+            "firewall drops SIP towards it, or the request goes to a wrong address or port. "
+            "Check that %s is up and listening, and the route to it.", to, to);
+        emit(e, &is);
+        return;
+    }
+    say(is.diagnosis, sizeof is.diagnosis,
+        "No 180/183 came for %.1f s, so the caller heard nothing while the call was set up. "
+        "If a 100 Trying came, the next hop accepted the INVITE but forwarded it slowly or "
+        "waited on a dead destination; if none came, the INVITE itself went unanswered "
+        "(retransmissions tell). Check the route from %s and the response times of each hop.",
+        ms / 1000, to);
+    emit(e, &is);
+}
+
+static void check_retrans(struct issue_engine *e, const struct call *c)
+{
+    if (!c->nretrans)
+        return;
+    const struct call_retrans *w = &c->retrans[0];
+    for (unsigned i = 1; i < c->nretrans; i++)
+        if (c->retrans[i].copies > w->copies)
+            w = &c->retrans[i];
+    struct issue is;
+    issue_init(&is, ISSUE_RETRANSMISSIONS,
+               w->copies >= e->cfg.retrans_warn ? SEV_WARNING : SEV_INFO, w->first_time);
+    is.call_seq = c->seq;
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN], hops[112] = "";
+    for (unsigned i = 0; i < c->nretrans; i++) {
+        const struct call_retrans *r = &c->retrans[i];
+        add_frame(&is, r->first_frame);
+        add_frame(&is, r->last_frame);
+        ip_addr_port_str(&r->src, r->sport, src, sizeof src);
+        ip_addr_port_str(&r->dst, r->dport, dst, sizeof dst);
+        more(hops, sizeof hops, "%s%s %s>%s x%u", i ? "; " : "", r->what, src, dst, r->copies + 1);
+    }
+    ip_addr_port_str(&w->src, w->sport, src, sizeof src);
+    ip_addr_port_str(&w->dst, w->dport, dst, sizeof dst);
+    ev_num(&is, "retransmissions", c->retransmissions);
+    ev_str(&is, "message", "%s", w->what);
+    ev_str(&is, "from", "%s", src);
+    ev_str(&is, "to", "%s", dst);
+    ev_num(&is, "copies", w->copies + 1);
+    ev_num(&is, "span_ms", ms_between(w->first_time, w->last_time));
+    ev_str(&is, "hops", "%s", hops);
+    say(is.summary, sizeof is.summary, "%s sent %u times from %s to %s over %.1f s", w->what,
+        w->copies + 1, src, dst, ms_between(w->first_time, w->last_time) / 1000);
+    bool request = w->what[0] < '0' || w->what[0] > '9';
+    bool ok_invite = !request && w->what[0] == '2' && strstr(w->what, "INVITE");
+    if (request)
+        say(is.diagnosis, sizeof is.diagnosis,
+            "%s kept re-sending its %s because no response reached it in time (RFC 3261 timer "
+            "A/E doubling from 500 ms): the slow hop is %s -> %s. Either the request was lost "
+            "on the way, its response was lost on the way back, or %s answered slowly "
+            "(overload, a slow look-up before even a 100 Trying). Check loss on that path and "
+            "the load of %s.",
+            src, w->what, src, dst, dst, dst);
+    else if (ok_invite)
+        say(is.diagnosis, sizeof is.diagnosis,
+            "%s re-sent its 200 OK because no ACK reached it (RFC 3261 §13.3.1.4): the ACK was "
+            "lost or went elsewhere, on the path %s -> %s. Typical causes: a wrong Contact or "
+            "Record-Route (often a NAT or an ALG rewriting it) so the caller sends the ACK to "
+            "an unreachable address. Without the ACK the callee drops the call after 32 s.",
+            src, dst, src);
+    else
+        say(is.diagnosis, sizeof is.diagnosis,
+            "%s re-sent its %s because the request was sent again (its response was lost on "
+            "the way from %s to %s, or arrived late). Check loss on that path.",
+            src, w->what, src, dst);
+    emit(e, &is);
+}
+
+/* ---- calls: media ---- */
+
+static bool ep_match(const struct call_side *s, const struct ip_addr *a, uint16_t port)
+{
+    for (unsigned i = 0; i < s->neps; i++)
+        if (s->eps[i].port == port && !memcmp(&s->eps[i].addr, a, sizeof *a))
+            return true;
+    return false;
+}
+
+/* Which way a stream of the call flows: 1 towards the callee, 2 towards the caller, 0 not
+ * known. By the SDP endpoints first (a stream's destination, or its source for symmetric
+ * RTP), then by the signaling addresses. */
+static int stream_dir(const struct held_call *c, const struct held_stream *s)
+{
+    if (ep_match(&c->side[1], &s->dst, s->dport) || ep_match(&c->side[0], &s->src, s->sport))
+        return 1;
+    if (ep_match(&c->side[0], &s->dst, s->dport) || ep_match(&c->side[1], &s->src, s->sport))
+        return 2;
+    if (!memcmp(&s->src, &c->caller_ip, sizeof s->src) || !memcmp(&s->dst, &c->callee_ip, sizeof s->dst))
+        return 1;
+    if (!memcmp(&s->src, &c->callee_ip, sizeof s->src) || !memcmp(&s->dst, &c->caller_ip, sizeof s->dst))
+        return 2;
+    return 0;
+}
+
+static ptime_t overlap(ptime_t a0, ptime_t a1, ptime_t b0, ptime_t b1)
+{
+    ptime_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+    return hi > lo ? hi - lo : 0;
+}
+
+/* Media of one direction of a call over a period. */
+struct dir_media {
+    uint64_t packets, streams;
+    ptime_t covered;           /* summed spans of its streams inside the period */
+    ptime_t first;             /* first packet inside the period, 0 none */
+    uint64_t first_frame, last_frame;
+};
+
+static void dir_media(const struct held_call *c, const struct held_stream *ss, size_t n, int dir,
+                      ptime_t from, ptime_t to, struct dir_media *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        const struct held_stream *s = &ss[i];
+        if (stream_dir(c, s) != dir || s->last < from || s->first > to)
+            continue;
+        out->streams++;
+        out->packets += s->packets;
+        out->covered += overlap(s->first, s->last, from, to);
+        ptime_t f = s->first > from ? s->first : from;
+        if (!out->first || f < out->first) {
+            out->first = f;
+            out->first_frame = s->first_frame;
+        }
+        out->last_frame = s->last_frame;
+    }
+}
+
+static bool promised(uint8_t sender_dir, uint8_t receiver_dir)
+{
+    return (sender_dir == SDP_SENDRECV || sender_dir == SDP_SENDONLY) &&
+           (receiver_dir == SDP_SENDRECV || receiver_dir == SDP_RECVONLY);
+}
+
+static ptime_t held_time(const struct held_call *c, ptime_t from, ptime_t to)
+{
+    ptime_t t = 0;
+    for (unsigned i = 0; i < c->nholds; i++)
+        t += overlap(c->holds[i].start, c->holds[i].end ? c->holds[i].end : to, from, to);
+    return t;
+}
+
+static void side_desc(const struct held_call *c, int side, char *buf, size_t n)
+{
+    const struct call_side *s = &c->side[side];
+    char a[64];
+    if (!s->neps) {
+        snprintf(buf, n, "none");
+        return;
+    }
+    snprintf(buf, n, "%s:%u", ipstr(&s->eps[0].addr, a, sizeof a), s->eps[0].port);
+}
+
+static void check_audio(struct issue_engine *e, const struct held_call *c,
+                        const struct held_stream *ss, size_t n, ptime_t end)
+{
+    if (!c->answer_time || (!c->side[0].have_sdp && !c->side[1].have_sdp))
+        return; /* no audio was negotiated that we saw */
+    ptime_t to = c->end_time ? c->end_time : end;
+    if (to <= c->answer_time)
+        return;
+    ptime_t span = to - c->answer_time;
+    ptime_t held = held_time(c, c->answer_time, to);
+    ptime_t judged = span > held ? span - held : 0;
+    if ((double)judged / 1e9 < e->cfg.audio_min_s)
+        return;
+    uint8_t d0 = c->side[0].have_sdp ? c->side[0].dir : SDP_SENDRECV;
+    uint8_t d1 = c->side[1].have_sdp ? c->side[1].dir : SDP_SENDRECV;
+    bool want[3] = {false, promised(d0, d1), promised(d1, d0)};
+    struct dir_media m[3];
+    dir_media(c, ss, n, 1, c->answer_time, to, &m[1]);
+    dir_media(c, ss, n, 2, c->answer_time, to, &m[2]);
+    double cov[3] = {0, (double)m[1].covered / (double)judged, (double)m[2].covered / (double)judged};
+    struct issue is;
+    char caller_sdp[80], callee_sdp[80], a[64];
+    side_desc(c, 0, caller_sdp, sizeof caller_sdp);
+    side_desc(c, 1, callee_sdp, sizeof callee_sdp);
+    if (want[1] && want[2] && !m[1].packets && !m[2].packets) {
+        issue_init(&is, ISSUE_NO_AUDIO, SEV_CRITICAL, c->answer_time);
+        is.call_seq = c->seq;
+        add_frame(&is, c->first_frame);
+        add_frame(&is, c->answer_frame);
+        add_frame(&is, c->side[0].sdp_frame);
+        add_frame(&is, c->side[1].sdp_frame);
+        ev_num(&is, "answered_s", (double)span / 1e9);
+        ev_str(&is, "caller_sdp", "%s", caller_sdp);
+        ev_str(&is, "callee_sdp", "%s", callee_sdp);
+        say(is.summary, sizeof is.summary, "answered for %.1f s, no RTP seen in either direction",
+            (double)span / 1e9);
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The SDP promised audio both ways (caller %s, callee %s) but no RTP to or from those "
+            "addresses passed the capture point. Either the media takes another path than the "
+            "signaling (check that the capture sees the media network, or an SBC/media relay "
+            "that anchors it), or a firewall blocks the RTP port range on both sides, or the "
+            "media is encrypted in a way we do not recognise.",
+            caller_sdp, callee_sdp);
+        emit(e, &is);
+        return;
+    }
+    for (int dir = 1; dir <= 2; dir++) {
+        int other = 3 - dir;
+        if (!want[dir] || !m[other].packets)
+            continue;
+        bool none = m[dir].packets == 0;
+        bool mostly = !none && cov[dir] < e->cfg.one_way_ratio && cov[other] >= 0.8;
+        if (!none && !mostly)
+            continue;
+        int sender = dir == 1 ? 0 : 1; /* the side that should send this direction */
+        const struct call_side *snd = &c->side[sender], *rcv = &c->side[1 - sender];
+        const char *who = sender == 0 ? "caller" : "callee";
+        const char *whom = sender == 0 ? "callee" : "caller";
+        issue_init(&is, ISSUE_ONE_WAY_AUDIO, none ? SEV_CRITICAL : SEV_WARNING, c->answer_time);
+        is.call_seq = c->seq;
+        add_frame(&is, c->answer_frame);
+        add_frame(&is, snd->sdp_frame);
+        add_frame(&is, rcv->sdp_frame);
+        add_frame(&is, m[other].first_frame);
+        if (!none)
+            add_frame(&is, m[dir].first_frame);
+        ev_str(&is, "silent", "%s_to_%s", who, whom);
+        ev_num(&is, "answered_s", (double)span / 1e9);
+        ev_num(&is, "on_hold_s", (double)held / 1e9);
+        ev_num(&is, "packets_silent_direction", (double)m[dir].packets);
+        ev_num(&is, "packets_other_direction", (double)m[other].packets);
+        ev_num(&is, "silent_coverage_pct", round(cov[dir] * 1000) / 10);
+        ev_str(&is, "caller_sdp", "%s", caller_sdp);
+        ev_str(&is, "callee_sdp", "%s", callee_sdp);
+        bool snd_private = snd->neps && issue_addr_private(&snd->eps[0].addr) &&
+                           !issue_addr_private(&snd->sig_addr);
+        bool rcv_private = rcv->neps && issue_addr_private(&rcv->eps[0].addr) &&
+                           !issue_addr_private(&rcv->sig_addr);
+        ev_str(&is, "silent_side_sdp_private", "%s", snd_private ? "yes" : "no");
+        if (none)
+            say(is.summary, sizeof is.summary,
+                "one-way audio: no RTP from the %s, the %s hears nothing (%.1f s answered)", who,
+                whom, (double)judged / 1e9);
+        else
+            say(is.summary, sizeof is.summary,
+                "one-way audio: RTP from the %s covered only %.0f %% of the call", who,
+                cov[dir] * 100);
+        if (snd_private)
+            say(is.diagnosis, sizeof is.diagnosis,
+                "The %s announced the private address %s while its signaling came from the "
+                "public %s: it is behind NAT and nobody fixed its SDP. Its RTP either leaves "
+                "from another address/port than announced or is dropped on the way. Check the "
+                "NAT/SIP ALG (turn the ALG off, or enable STUN/ICE on the device) and whether "
+                "the proxy or SBC should anchor the media (comedia/latching).",
+                who, ipstr(&snd->eps[0].addr, a, sizeof a),
+                ipstr(&snd->sig_addr, (char[64]){0}, 64));
+        else if (rcv_private)
+            say(is.diagnosis, sizeof is.diagnosis,
+                "The %s announced the private address %s while its signaling came from a public "
+                "one: the %s's RTP is sent to an address that does not route to it, so it "
+                "never reaches the %s. Fix the NAT traversal of the %s (ALG off, STUN/ICE, or "
+                "media anchored on an SBC).",
+                whom, ipstr(&rcv->eps[0].addr, a, sizeof a), who, whom, whom);
+        else if (none)
+            say(is.diagnosis, sizeof is.diagnosis,
+                "The %s received RTP (%llu packets) but sent none that passed the capture "
+                "point, although its SDP (%s) promised to send. Likely: a firewall blocks its "
+                "outbound RTP, it sends to another address than the %s announced (%s), the "
+                "device is muted with silence suppression and no comfort noise, or its media "
+                "leaves on another path. Check the %s's network and the route to %s.",
+                who, (unsigned long long)m[other].packets, sender == 0 ? caller_sdp : callee_sdp,
+                whom, sender == 0 ? callee_sdp : caller_sdp, who,
+                sender == 0 ? callee_sdp : caller_sdp);
+        else
+            say(is.diagnosis, sizeof is.diagnosis,
+                "RTP from the %s stopped early or came only in short bursts, while the other "
+                "direction flowed for most of the call. Likely: the %s's media path changed "
+                "mid-call (a re-INVITE to a new address, a NAT binding that timed out), or the "
+                "device muted with silence suppression. Check the streams' timelines for when "
+                "it stopped.",
+                who, who);
+        emit(e, &is);
+    }
+}
+
+static bool leg_saw(const struct held_call *c, uint8_t flag)
+{
+    for (unsigned i = 1; i <= c->nlegs && i < CALL_MAX_LEGS; i++)
+        if (c->leg_prov[i] & flag)
+            return true;
+    return false;
+}
+
+static void check_ringback(struct issue_engine *e, const struct held_call *c,
+                           const struct held_stream *ss, size_t n, ptime_t end)
+{
+    if (!c->early_time)
+        return;
+    ptime_t until = c->answer_time ? c->answer_time : c->end_time ? c->end_time : end;
+    if (until <= c->early_time)
+        return;
+    struct dir_media m;
+    dir_media(c, ss, n, 2, c->early_time, until, &m);
+    ptime_t silent_until = m.packets ? m.first : until;
+    double gap = ms_between(c->early_time, silent_until);
+    if (gap < e->cfg.ringback_silence_ms)
+        return;
+    struct issue is;
+    issue_init(&is, ISSUE_RINGBACK_SILENCE, SEV_WARNING, c->early_time);
+    is.call_seq = c->seq;
+    add_frame(&is, c->first_frame);
+    add_frame(&is, c->early_frame);
+    add_frame(&is, c->answer_frame);
+    add_frame(&is, m.first_frame);
+    char callee_sdp[80];
+    side_desc(c, 1, callee_sdp, sizeof callee_sdp);
+    ev_num(&is, "early_status", c->early_status);
+    ev_num(&is, "silence_ms", gap);
+    ev_num(&is, "early_rtp_packets", (double)m.packets);
+    ev_str(&is, "outcome", "%s", c->answer_time ? "answered" : "not answered");
+    ev_str(&is, "callee_sdp", "%s", callee_sdp);
+    bool rewrite = c->nlegs && leg_saw(c, LEG_SAW_180) && !leg_saw(c, LEG_SAW_18X_SDP);
+    ev_str(&is, "b2bua_turned_180_into_183", "%s", rewrite ? "yes" : "no");
+    say(is.summary, sizeof is.summary,
+        "%d with SDP, then %.1f s with no RTP to the caller%s: the caller heard silence, not "
+        "ringback", c->early_status, gap / 1000, m.packets ? " before early media began" : "");
+    say(is.diagnosis, sizeof is.diagnosis,
+        "A %d with SDP tells the caller's phone to stop its own ringback and play the early "
+        "media that the far end will send (RFC 3960); none reached the caller for %.1f s, so "
+        "the caller heard dead air and may hang up thinking the call failed.",
+        c->early_status, gap / 1000);
+    if (rewrite)
+        more(is.diagnosis, sizeof is.diagnosis,
+             " The far leg of this call only sent 180 Ringing without SDP: the B2BUA in the "
+             "middle turned that 180 into a %d with SDP and then sent no ringback tone itself. "
+             "Configure it to pass 180 through, or to generate ringback when it sends 183.",
+             c->early_status);
+    else
+        more(is.diagnosis, sizeof is.diagnosis,
+             " Check the device that sent the %d (the callee side, %s): it should send 180 "
+             "without SDP if it has no tone to play, or actually stream the ringback/announcement; "
+             "also check that early RTP is not blocked towards the caller (firewall or NAT "
+             "pinhole not yet open before the answer).",
+             c->early_status, callee_sdp);
+    emit(e, &is);
+}
+
+static void check_private(struct issue_engine *e, const struct held_call *c,
+                          const struct held_stream *ss, size_t n)
+{
+    for (int side = 0; side < 2; side++) {
+        const struct call_side *s = &c->side[side];
+        const char *who = side == 0 ? "caller" : "callee";
+        bool priv = s->neps && issue_addr_private(&s->eps[0].addr) && !issue_addr_private(&s->sig_addr);
+        /* media this side sent from another address than it announced */
+        const struct held_stream *moved = NULL;
+        for (size_t i = 0; i < n && s->neps; i++) {
+            int d = stream_dir(c, &ss[i]);
+            if (d == (side == 0 ? 1 : 2) && ss[i].dst_ann && !ss[i].src_ann) {
+                moved = &ss[i];
+                break;
+            }
+        }
+        if (!priv && !moved)
+            continue;
+        struct issue is;
+        issue_init(&is, ISSUE_SDP_PRIVATE_ADDRESS, priv && !moved ? SEV_WARNING : SEV_INFO,
+                   s->sdp_time);
+        is.call_seq = c->seq;
+        add_frame(&is, s->sdp_frame);
+        char a[64], b[64], m[IP_ADDR_PORT_STRLEN];
+        ev_str(&is, "side", "%s", who);
+        ev_str(&is, "sdp_address", "%s:%u", ipstr(&s->eps[0].addr, a, sizeof a), s->eps[0].port);
+        ev_str(&is, "signaling_source", "%s", ipstr(&s->sig_addr, b, sizeof b));
+        if (moved) {
+            add_frame(&is, moved->first_frame);
+            ev_str(&is, "media_source", "%s", ip_addr_port_str(&moved->src, moved->sport, m, sizeof m));
+        }
+        if (priv)
+            say(is.summary, sizeof is.summary, "the %s's SDP announces private %s; its signaling "
+                "comes from public %s", who, a, b);
+        else
+            say(is.summary, sizeof is.summary, "the %s's RTP comes from %s, not from the %s:%u "
+                "its SDP announced", who, m, a, s->eps[0].port);
+        if (moved)
+            say(is.diagnosis, sizeof is.diagnosis,
+                "The %s is behind NAT: its media really leaves from %s. Here the far end "
+                "answered to that address (symmetric RTP / latching), so audio can work; if "
+                "it breaks, it will be one-way towards the %s. Fixing the SDP at the source "
+                "(STUN/ICE, an SBC with NAT traversal, no SIP ALG) removes the guesswork.",
+                who, m, who);
+        else
+            say(is.diagnosis, sizeof is.diagnosis,
+                "The %s sent its private address %s in SDP from the public address %s: a NAT "
+                "is in between and nothing rewrote the SDP. Unless a media relay latches onto "
+                "the real source, the far end sends RTP to an unroutable address and the %s "
+                "hears nothing. Check for a SIP ALG on the NAT (turn it off), enable STUN/ICE "
+                "or NAT traversal on the proxy/SBC.",
+                who, a, b, who);
+        emit(e, &is);
+    }
+}
+
+static void check_after_bye(struct issue_engine *e, const struct held_call *c,
+                            const struct held_stream *ss, size_t n)
+{
+    if (!c->bye || !c->end_time)
+        return;
+    const struct held_stream *w = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (ss[i].last > c->end_time && (!w || ss[i].last > w->last))
+            w = &ss[i];
+    if (!w || ms_between(c->end_time, w->last) < e->cfg.rtp_after_bye_ms)
+        return;
+    double after = ms_between(c->end_time, w->last);
+    struct issue is;
+    issue_init(&is, ISSUE_RTP_AFTER_BYE, SEV_WARNING, c->end_time);
+    is.call_seq = c->seq;
+    is.stream_seq = w->seq;
+    add_frame(&is, c->end_frame);
+    add_frame(&is, w->last_frame);
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&w->src, w->sport, src, sizeof src);
+    ip_addr_port_str(&w->dst, w->dport, dst, sizeof dst);
+    ev_num(&is, "after_bye_ms", after);
+    ev_str(&is, "media_from", "%s", src);
+    ev_str(&is, "media_to", "%s", dst);
+    say(is.summary, sizeof is.summary, "RTP from %s kept flowing %.1f s after the BYE", src,
+        after / 1000);
+    say(is.diagnosis, sizeof is.diagnosis,
+        "The dialog ended with the BYE in frame %llu, but %s kept sending media to %s. The "
+        "sender did not tear its session down: it never got the BYE (check that the BYE and "
+        "its 200 OK crossed every hop), or a media server/SBC leg was not released (a leaked "
+        "session that keeps ports and licences, and can bill the call longer).",
+        (unsigned long long)c->end_frame, src, dst);
+    emit(e, &is);
+}
+
+static void check_unfinished(struct issue_engine *e, const struct held_call *c,
+                             const struct held_stream *ss, size_t n, ptime_t end)
+{
+    if (c->state != CALL_UNFINISHED)
+        return;
+    ptime_t last = c->last_time;
+    for (size_t i = 0; i < n; i++)
+        if (ss[i].last > last)
+            last = ss[i].last;
+    double quiet_s = (double)(end - last) / 1e9;
+    bool cut = !c->session_expired && quiet_s <= e->cfg.capture_end_s;
+    struct issue is;
+    issue_init(&is, ISSUE_UNFINISHED_CALL, cut ? SEV_INFO : SEV_WARNING, c->answer_time);
+    is.call_seq = c->seq;
+    add_frame(&is, c->answer_frame);
+    add_frame(&is, c->last_frame);
+    ev_num(&is, "answered_s", (double)(end - c->answer_time) / 1e9);
+    ev_num(&is, "quiet_before_end_s", quiet_s);
+    ev_str(&is, "session_timer_expired", "%s", c->session_expired ? "yes" : "no");
+    if (cut) {
+        say(is.summary, sizeof is.summary, "still in progress when the capture ended");
+        say(is.diagnosis, sizeof is.diagnosis,
+            "Signaling or media was active up to %.1f s before the end of the capture: the "
+            "capture stopped during the call, nothing is wrong with it. Capture longer to see "
+            "how it ends.", quiet_s);
+    } else if (c->session_expired) {
+        say(is.summary, sizeof is.summary, "zombie call: the session timer expired without a "
+            "refresh or a BYE");
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The 2xx set a session timer (RFC 4028) and no re-INVITE/UPDATE refreshed it, and "
+            "no BYE came: one side lost the call without telling the other (crash, network "
+            "loss, a BYE dropped by NAT/firewall). Check the refresher's logs and whether a "
+            "BYE was sent on another path.");
+    } else {
+        say(is.summary, sizeof is.summary, "zombie call: answered, no BYE, silent for %.0f s "
+            "before the capture ended", quiet_s);
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The call was answered and its media stopped %.0f s before the end of the capture, "
+            "but no BYE was seen. Either the BYE took a path the capture does not see, or it "
+            "was lost (NAT binding expired, firewall) and the call stays up on a server that "
+            "may bill it and hold its resources. Check the endpoints' view of the call and "
+            "enable session timers (RFC 4028) to clean such calls up.", quiet_s);
+    }
+    emit(e, &is);
+}
+
+static void judge_media(struct issue_engine *e, const struct held_call *c,
+                        const struct held_stream *ss, size_t n, ptime_t end)
+{
+    check_audio(e, c, ss, n, end);
+    check_ringback(e, c, ss, n, end);
+    check_private(e, c, ss, n);
+    check_after_bye(e, c, ss, n);
+    check_unfinished(e, c, ss, n, end);
+}
+
+void issues_call(struct issue_engine *e, const struct call *c)
+{
+    check_final(e, c);
+    check_codecs(e, c);
+    check_auth_call(e, c);
+    check_timing(e, c);
+    check_retrans(e, c);
+    if (!c->answer_time && !c->early_time &&
+        !(c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr)))
+        return;
+    if (!grow((void **)&e->calls, &e->capcalls, e->ncalls, sizeof *e->calls)) {
+        e->oom = true;
+        return;
+    }
+    struct held_call *h = &e->calls[e->ncalls++];
+    memset(h, 0, sizeof *h);
+    h->seq = c->seq;
+    h->state = c->state;
+    h->invite_time = c->invite_time;
+    h->answer_time = c->answer_time;
+    h->end_time = c->end_time;
+    h->early_time = c->early_time;
+    h->last_time = c->last_time;
+    h->first_frame = c->first_frame;
+    h->answer_frame = c->answer_frame;
+    h->end_frame = c->end_frame;
+    h->early_frame = c->early_frame;
+    h->last_frame = c->last_frame;
+    h->early_status = c->early_status;
+    h->provisionals = c->provisionals;
+    h->nlegs = c->nlegs;
+    memcpy(h->leg_prov, c->leg_provisionals, sizeof h->leg_prov);
+    h->session_expired = c->session_expired;
+    h->bye = c->state == CALL_COMPLETED;
+    h->caller_ip = c->caller_ip;
+    h->callee_ip = c->callee_ip;
+    h->caller_port = c->caller_port;
+    h->callee_port = c->callee_port;
+    memcpy(h->side, c->side, sizeof h->side);
+    memcpy(h->holds, c->holds, sizeof h->holds);
+    h->nholds = c->nholds;
+}
+
+/* ---- streams ---- */
+
+static void stream_header(struct issue *is, const struct rtp_stream *s, char *src, char *dst)
+{
+    is->call_seq = s->call_seq;
+    is->stream_seq = s->seq;
+    add_frame(is, s->first_frame);
+    ip_addr_port_str(&s->src, s->sport, src, IP_ADDR_PORT_STRLEN);
+    ip_addr_port_str(&s->dst, s->dport, dst, IP_ADDR_PORT_STRLEN);
+    ev_str(is, "src", "%s", src);
+    ev_str(is, "dst", "%s", dst);
+    ev_str(is, "ssrc", "0x%08x", s->ssrc);
+    ev_str(is, "codec", "%s", s->codec[0] ? s->codec : "");
+    ev_num(is, "packets", (double)s->packets);
+}
+
+static void check_loss(struct issue_engine *e, const struct rtp_stream *s)
+{
+    double pct = s->expected > 0 ? 100.0 * (double)s->lost / (double)s->expected : 0;
+    if (pct <= e->cfg.loss_warn_pct)
+        return;
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    issue_init(&is, ISSUE_PACKET_LOSS, band(pct, e->cfg.loss_warn_pct, e->cfg.loss_crit_pct),
+               s->first_time);
+    stream_header(&is, s, src, dst);
+    ev_num(&is, "lost", (double)s->lost);
+    ev_num(&is, "expected", (double)s->expected);
+    ev_num(&is, "lost_pct", round(pct * 1000) / 1000);
+    ev_num(&is, "loss_bursts", (double)s->loss_bursts);
+    ev_num(&is, "longest_loss_burst", (double)s->longest_burst);
+    double ptime_ms = s->clock_rate && s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20;
+    say(is.summary, sizeof is.summary, "%.2f %% of RTP lost from %s to %s (%lld of %lld)", pct,
+        src, dst, (long long)s->lost, (long long)s->expected);
+    say(is.diagnosis, sizeof is.diagnosis,
+        "Packets went missing between the sender %s and the capture point. ", src);
+    if (s->longest_burst >= 5)
+        more(is.diagnosis, sizeof is.diagnosis,
+             "They were lost in bursts (longest %llu packets, %.0f ms of audio gone at once): "
+             "congestion on a link, a Wi-Fi or radio drop-out, or a route change. Check "
+             "interface drops and queueing (QoS/DSCP marking for voice) on that path.",
+             (unsigned long long)s->longest_burst, (double)s->longest_burst * ptime_ms);
+    else
+        more(is.diagnosis, sizeof is.diagnosis,
+             "They were lost one or two at a time, scattered: a link with errors (duplex "
+             "mismatch, bad cable, Wi-Fi) or a policer dropping above a rate. Check interface "
+             "error counters and policing on that path.");
+    if (s->rtcp.receiver_reports)
+        more(is.diagnosis, sizeof is.diagnosis,
+             " The receiver's RTCP reports %d packets lost in all: %s.", s->rtcp.reported_lost,
+             s->rtcp.reported_lost > s->lost ? "more than we saw, so the path after the "
+                                               "capture point loses too"
+                                             : "no more than we saw");
+    emit(e, &is);
+}
+
+static void check_jitter(struct issue_engine *e, const struct rtp_stream *s)
+{
+    if (!s->clock_rate || s->events)
+        return;
+    enum issue_severity sev = band(s->mean_jitter_ms, e->cfg.jitter_warn_ms, e->cfg.jitter_crit_ms);
+    bool peak = sev == SEV_INFO && s->max_jitter_ms > e->cfg.jitter_crit_ms;
+    if (sev == SEV_INFO && !peak)
+        return;
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    issue_init(&is, ISSUE_HIGH_JITTER, peak ? SEV_WARNING : sev, s->first_time);
+    stream_header(&is, s, src, dst);
+    ev_num(&is, "mean_jitter_ms", round(s->mean_jitter_ms * 1000) / 1000);
+    ev_num(&is, "max_jitter_ms", round(s->max_jitter_ms * 1000) / 1000);
+    ev_num(&is, "max_delta_ms", round(s->max_delta_ms * 1000) / 1000);
+    ev_num(&is, "adaptive_buffer_discarded", (double)s->jb[JB_ADAPTIVE].discarded);
+    say(is.summary, sizeof is.summary, "jitter %s %.1f ms (max %.1f ms) from %s to %s",
+        peak ? "peaked; mean" : "mean", s->mean_jitter_ms, s->max_jitter_ms, src, dst);
+    say(is.diagnosis, sizeof is.diagnosis,
+        "Packets from %s arrived unevenly (RFC 3550 interarrival jitter). A jitter buffer "
+        "absorbs this only by adding delay, or discards late packets (here %llu by an adaptive "
+        "buffer). Usual causes: congested links without voice priority (check DSCP EF "
+        "marking and queueing), Wi-Fi, a busy host or VM sending the RTP, or a transcoder "
+        "under load. Check the path from %s%s.",
+        src, (unsigned long long)s->jb[JB_ADAPTIVE].discarded, src,
+        peak ? "; the peaks suggest bursts of congestion rather than a steady problem" : "");
+    emit(e, &is);
+}
+
+static void check_mos(struct issue_engine *e, const struct rtp_stream *s)
+{
+    if (s->mos < 0 || s->mos >= e->cfg.mos_warn || !s->emodel)
+        return;
+    const struct stream_jb *b = &s->jb[JB_ADAPTIVE];
+    double ceiling = emodel_mos(stream_r_factor(s, 0, 1, b->mean_delay_ms));
+    bool codec_bound = s->mos >= ceiling - 0.1;
+    enum issue_severity sev = codec_bound ? SEV_INFO
+                              : s->mos < e->cfg.mos_crit ? SEV_CRITICAL : SEV_WARNING;
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    issue_init(&is, ISSUE_LOW_MOS, sev, s->first_time);
+    stream_header(&is, s, src, dst);
+    ev_num(&is, "mos", round(s->mos * 100) / 100);
+    ev_num(&is, "r_factor", round(s->r_factor * 100) / 100);
+    ev_num(&is, "codec_best_mos", round(ceiling * 100) / 100);
+    ev_num(&is, "buffer_lost_pct", round(b->lost_pct * 1000) / 1000);
+    ev_num(&is, "burst_ratio", round(b->burst_ratio * 1000) / 1000);
+    ev_num(&is, "delay_ms", round(stream_delay_ms(s) * 10) / 10);
+    say(is.summary, sizeof is.summary, "MOS %.2f (R %.1f) from %s to %s", s->mos, s->r_factor,
+        src, dst);
+    if (codec_bound)
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The codec %s itself caps the E-model score near %.2f (G.113 equipment impairment "
+            "%.0f); the network added little. Use a better codec (G.711, G.722, Opus) if this "
+            "quality is not enough.", s->codec, ceiling, s->emodel->ie);
+    else
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The E-model (ITU-T G.107) scores this stream %.2f, against %.2f that %s could "
+            "reach: %.2f %% of the audio was lost or came too late for a jitter buffer "
+            "(burst ratio %.2f), with %.0f ms mouth-to-ear delay. See this stream's "
+            "packet_loss and high_jitter findings for where it went wrong.",
+            s->mos, ceiling, s->codec, b->lost_pct, b->burst_ratio, stream_delay_ms(s));
+    emit(e, &is);
+}
+
+static void check_latency(struct issue_engine *e, const struct rtp_stream *s)
+{
+    if (!s->rtcp.rtt_n || !s->clock_rate)
+        return;
+    double d = stream_delay_ms(s);
+    if (d <= e->cfg.latency_warn_ms)
+        return;
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    issue_init(&is, ISSUE_HIGH_LATENCY, band(d, e->cfg.latency_warn_ms, e->cfg.latency_crit_ms),
+               s->first_time);
+    stream_header(&is, s, src, dst);
+    ev_num(&is, "one_way_ms", round(d * 10) / 10);
+    ev_num(&is, "rtt_ms", round(s->rtcp.rtt_ms * 1000) / 1000);
+    ev_num(&is, "buffer_ms", round(s->jb[JB_ADAPTIVE].mean_delay_ms * 10) / 10);
+    say(is.summary, sizeof is.summary, "about %.0f ms mouth-to-ear delay from %s to %s", d, src, dst);
+    say(is.diagnosis, sizeof is.diagnosis,
+        "Half the RTCP round trip (%.0f ms), the packet time, the codec's look-ahead and the "
+        "jitter buffer add up to %.0f ms one way; past 150 ms (ITU-T G.114) people talk over "
+        "each other. Check the route length (satellite, transcontinental hairpin through a "
+        "far SBC) and oversized jitter buffers.", s->rtcp.rtt_ms / 2, d);
+    emit(e, &is);
+}
+
+static void check_orphan(struct issue_engine *e, const struct rtp_stream *s)
+{
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    issue_init(&is, ISSUE_ORPHAN_MEDIA, SEV_INFO, s->first_time);
+    stream_header(&is, s, src, dst);
+    add_frame(&is, s->last_frame);
+    ev_num(&is, "duration_s", (double)(s->last_time - s->first_time) / 1e9);
+    say(is.summary, sizeof is.summary, "RTP from %s to %s that no SDP announced", src, dst);
+    say(is.diagnosis, sizeof is.diagnosis,
+        "No SDP seen in this capture named these addresses and ports. The signaling went "
+        "another way (another interface, SIP over TLS, a port we do not decode), began before "
+        "the capture did, or a NAT/SBC rewrote the media addresses. Capture the signaling of "
+        "%s and %s, or check for calls whose SDP names nearby ports.", src, dst);
+    emit(e, &is);
+}
+
+void issues_stream(struct issue_engine *e, const struct rtp_stream *s)
+{
+    if (!s->call_seq)
+        check_orphan(e, s);
+    if ((double)s->packets >= e->cfg.min_packets && !s->events) {
+        check_loss(e, s);
+        check_jitter(e, s);
+        check_mos(e, s);
+        check_latency(e, s);
+    }
+    if (!s->call_seq)
+        return;
+    if (!grow((void **)&e->streams, &e->capstreams, e->nstreams, sizeof *e->streams)) {
+        e->oom = true;
+        return;
+    }
+    e->streams[e->nstreams++] = (struct held_stream){
+        .call_seq = s->call_seq, .seq = s->seq, .src = s->src, .dst = s->dst,
+        .sport = s->sport, .dport = s->dport, .first = s->first_time, .last = s->last_time,
+        .first_frame = s->first_frame, .last_frame = s->last_frame, .packets = s->packets,
+        .src_ann = s->src_announced, .dst_ann = s->dst_announced};
+}
+
+/* ---- registrations ---- */
+
+void issues_registration(struct issue_engine *e, const struct registration *r)
+{
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN], reg[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&r->source, r->source_port, src, sizeof src);
+    ip_addr_port_str(&r->registrar, r->registrar_port, reg, sizeof reg);
+    if (r->auth.run >= e->cfg.auth_loop_challenges && r->state != REG_REGISTERED) {
+        issue_init(&is, ISSUE_AUTH_LOOP, SEV_WARNING, r->auth.first_time);
+        is.registration = r->aor;
+        auth_evidence(&is, &r->auth);
+        ev_str(&is, "source", "%s", src);
+        ev_str(&is, "registrar", "%s", reg);
+        say(is.summary, sizeof is.summary, "REGISTER for %s challenged %u times without success",
+            r->aor, r->auth.run);
+        auth_diagnosis(&is, &r->auth, "REGISTER");
+        emit(e, &is);
+        return; /* the failure is this loop; one finding says it */
+    }
+    if (r->state != REG_FAILED && !r->expired)
+        return;
+    issue_init(&is, ISSUE_REGISTRATION_FAILURE,
+               r->state == REG_FAILED && r->final_status == 403 ? SEV_CRITICAL : SEV_WARNING,
+               r->last_time);
+    is.registration = r->aor;
+    add_frame(&is, r->final_frame);
+    ev_str(&is, "source", "%s", src);
+    ev_str(&is, "registrar", "%s", reg);
+    ev_num(&is, "final_status", r->final_status);
+    ev_num(&is, "attempts", r->attempts);
+    ev_num(&is, "challenges", r->challenges);
+    if (r->state == REG_FAILED) {
+        say(is.summary, sizeof is.summary, "REGISTER for %s refused with %d", r->aor,
+            r->final_status);
+        say(is.diagnosis, sizeof is.diagnosis, "The registrar %s answered %d: %s", reg,
+            r->final_status,
+            r->final_status == 403 ? "forbidden — the account is disabled, the user is not "
+                                     "allowed from this address, or the credentials belong to "
+                                     "another user. Check the account on the registrar."
+            : r->final_status == 404 ? "the AoR is unknown to the registrar: check the "
+                                       "username and domain configured on the device."
+            : r->final_status == 423 ? "the expiry asked for is too short (Min-Expires): "
+                                       "raise the device's registration interval."
+            : r->final_status >= 500 ? "the registrar failed or is overloaded: check its "
+                                       "health and its database."
+                                     : "the registration was refused: check the device's "
+                                       "account settings against the registrar.");
+    } else {
+        ev_num(&is, "expires_s", (double)r->expires_s);
+        say(is.summary, sizeof is.summary, "binding of %s expired without a refresh", r->aor);
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The registrar granted %lld s and no refreshing REGISTER came before it ran out: "
+            "the device went offline, lost its network, or its refreshes are lost on the way "
+            "(NAT binding timed out, firewall). Calls to %s fail until it registers again.",
+            (long long)r->expires_s, r->aor);
+    }
+    emit(e, &is);
+}
+
+/* ---- the end ---- */
+
+static int by_call_seq(const void *a, const void *b)
+{
+    const struct held_stream *x = a, *y = b;
+    return x->call_seq != y->call_seq ? (x->call_seq < y->call_seq ? -1 : 1)
+                                      : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const struct held_call *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void issues_finish(struct issue_engine *e, ptime_t end)
+{
+    if (e->ncalls)
+        qsort(e->calls, e->ncalls, sizeof *e->calls, by_seq);
+    if (e->nstreams)
+        qsort(e->streams, e->nstreams, sizeof *e->streams, by_call_seq);
+    size_t k = 0;
+    for (size_t i = 0; i < e->ncalls; i++) {
+        const struct held_call *c = &e->calls[i];
+        while (k < e->nstreams && e->streams[k].call_seq < c->seq)
+            k++;
+        size_t n = 0;
+        while (k + n < e->nstreams && e->streams[k + n].call_seq == c->seq)
+            n++;
+        judge_media(e, c, e->streams + k, n, end);
+        k += n;
+    }
+    e->ncalls = e->nstreams = 0;
+}
