@@ -37,6 +37,13 @@ void auth_track_response(struct auth_track *a, const struct sip_msg *m, uint64_t
         memset(a, 0, sizeof *a);
         return;
     }
+    if (m->status == 403 && a->run && a->creds_pending) {
+        a->forbidden++;
+        a->creds_pending = false;
+        if (a->nframes < AUTH_MAX_FRAMES)
+            a->frames[a->nframes++] = frame;
+        return;
+    }
     if (m->status != 401 && m->status != 407)
         return;
     const struct sip_header *h =

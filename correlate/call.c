@@ -375,6 +375,9 @@ static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
 static void record_side(struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
 {
     struct call_side *cs = &p->side[side];
+    for (unsigned i = 0; s && i < s->nmedia; i++)
+        if (sv_eq_cstr(s->media[i].media, "image") && s->media[i].port)
+            cs->fax = true;
     for (unsigned i = 0; s && i < s->nmedia; i++) {
         const struct sdp_media *md = &s->media[i];
         if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
@@ -417,16 +420,23 @@ static void record_retrans(struct call *p, const struct sip_event *ev, const str
     else
         snprintf(what, sizeof what, "%d %.*s", m->status, (int)(meth.n < 16 ? meth.n : 16),
                  meth.p ? meth.p : "");
+    /* a copy within a few milliseconds is no timer's doing (T1 is 500 ms; even tuned
+     * stacks wait tens of ms): a mirror port showing the same packet twice */
+    const ptime_t min_gap = PTIME_SEC / 50;
     for (unsigned i = 0; i < p->nretrans; i++) {
         struct call_retrans *r = &p->retrans[i];
-        if (r->sport == l4->sport && r->dport == l4->dport && !strcmp(r->what, what) &&
-            !memcmp(&r->src, &l4->src, sizeof r->src) && !memcmp(&r->dst, &l4->dst, sizeof r->dst)) {
+        if (r->first_frame == v->original_frame && r->sport == l4->sport &&
+            r->dport == l4->dport) {
+            if (l4->pkt->ts - r->last_time < min_gap)
+                return;
             r->copies++;
             r->last_time = l4->pkt->ts;
             r->last_frame = l4->pkt->frame;
             return;
         }
     }
+    if (l4->pkt->ts - v->original_time < min_gap)
+        return;
     if (p->nretrans == CALL_MAX_RETRANS) {
         p->retrans_dropped++;
         return;
@@ -464,7 +474,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
     p->callee_ip = ev->l4->dst;
     p->callee_port = ev->l4->dport;
     p->state = CALL_TRYING;
-    p->invite_time = ev->l4->pkt->ts;
+    p->invite_time = p->attempt_time = ev->l4->pkt->ts;
     p->first_frame = ev->l4->pkt->frame;
     if (!p->call_id) {
         free_call(ci);
@@ -664,6 +674,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
             auth_track_request(&p->auth, m);
             /* a new initial INVITE on the call: after a 401/407, the one with credentials */
             if (p->state == CALL_REJECTED && (p->final_status == 401 || p->final_status == 407)) {
+                p->attempt_time = now;
                 p->state = CALL_TRYING;
                 p->final_status = 0;
                 p->end_time = 0;

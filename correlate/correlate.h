@@ -85,6 +85,8 @@ struct auth_track {
     uint32_t run;              /* 401/407 since the last success (2xx) */
     uint32_t with_creds;       /* requests of the run that carried credentials */
     uint32_t realm_changes, nonce_changes;
+    uint32_t forbidden;        /* 403 to a request that carried credentials (a bad password, as
+                                * some servers say it): counted, the run goes on */
     bool stale;                /* a challenge said stale=true: an old nonce, not bad credentials */
     bool creds_pending;        /* the request now awaiting its answer carried credentials */
     uint64_t realm_hash, nonce_hash;
@@ -106,6 +108,7 @@ struct call_media_ep {
 };
 struct call_side {
     bool have_sdp;
+    bool fax;                  /* an SDP of it offered image/T.38 (UDPTL, not RTP) */
     uint8_t dir;               /* enum sdp_direction of its first SDP (holds are tracked apart) */
     uint64_t sdp_frame;        /* its first SDP */
     ptime_t sdp_time;
@@ -141,6 +144,8 @@ struct call {
     int final_status;          /* final response to the initial INVITE, 0 none */
     char *reason;              /* owned: its reason phrase, NULL none */
     ptime_t invite_time;       /* first INVITE */
+    ptime_t attempt_time;      /* the last initial INVITE (with credentials after a 401/407):
+                                * where post-dial delay starts for the person dialling */
     ptime_t ringing_time;      /* first 180/183, 0 none */
     ptime_t answer_time;       /* first 2xx to the INVITE, 0 none */
     ptime_t end_time;          /* BYE, CANCEL or the final failure, 0 none */

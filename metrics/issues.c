@@ -251,6 +251,7 @@ struct issue_engine {
     struct held_stream *streams; /* owned */
     size_t nstreams, capstreams;
     uint64_t counts[ISSUE__COUNT];
+    uint64_t streams_seen;   /* every stream handed in, orphans too: 0, a capture of SIP only */
     bool oom;                /* a held record could not be kept: its media checks are lost */
 };
 
@@ -432,7 +433,8 @@ static void check_codecs(struct issue_engine *e, const struct call *c)
 static void auth_evidence(struct issue *is, const struct auth_track *a)
 {
     ev_num(is, "challenges", a->run);
-    ev_num(is, "with_credentials", a->with_creds);
+    ev_num(is, "with_credentials", a->with_creds + a->forbidden);
+    ev_num(is, "forbidden", a->forbidden);
     ev_str(is, "realm", "%s", a->realm);
     ev_num(is, "realm_changes", a->realm_changes);
     ev_num(is, "nonce_changes", a->nonce_changes);
@@ -444,7 +446,7 @@ static void auth_evidence(struct issue *is, const struct auth_track *a)
 
 static void auth_diagnosis(struct issue *is, const struct auth_track *a, const char *what)
 {
-    if (a->with_creds == 0)
+    if (a->with_creds == 0 && a->forbidden == 0)
         say(is->diagnosis, sizeof is->diagnosis,
             "The %s never carried credentials after the challenges: the client has no account "
             "configured for realm \"%s\" (or does not support digest). Configure the "
@@ -460,13 +462,15 @@ static void auth_diagnosis(struct issue *is, const struct auth_track *a, const c
             "The server flagged the nonce stale: credentials were right but computed over an "
             "expired nonce, again and again. Check the clocks and the nonce lifetime on the "
             "server, and that the client uses the newest nonce.");
-    else if (a->nonce_changes)
+    else if (a->nonce_changes || a->forbidden)
         say(is->diagnosis, sizeof is->diagnosis,
-            "Each %s carried credentials%s%s%s and each was refused with a fresh nonce: the "
-            "password (or the authentication username) is wrong for realm \"%s\", or the "
-            "account is locked. Check the credentials configured on the client against the "
-            "server's user database.", what, a->user[0] ? " for user \"" : "", a->user,
-            a->user[0] ? "\"" : "", a->realm);
+            "Credentials%s%s%s were sent %u time%s and refused every time (%u with a fresh "
+            "challenge, %u with 403 Forbidden): the password (or the authentication username) "
+            "is wrong for realm \"%s\", or the account is locked. Check the credentials "
+            "configured on the client against the server's user database.",
+            a->user[0] ? " for user \"" : "", a->user, a->user[0] ? "\"" : "",
+            a->with_creds + a->forbidden, a->with_creds + a->forbidden == 1 ? "" : "s",
+            a->with_creds, a->forbidden, a->realm);
     else
         say(is->diagnosis, sizeof is->diagnosis,
             "The server challenged every %s with the same nonce and credentials were sent: the "
@@ -495,12 +499,15 @@ static void check_timing(struct issue_engine *e, const struct call *c)
     ip_addr_port_str(&c->caller_ip, c->caller_port, from, sizeof from);
     ip_addr_port_str(&c->callee_ip, c->callee_port, to, sizeof to);
     struct issue is;
+    /* after a 401/407, the clock starts again at the INVITE with credentials: the time a
+     * person took to type a password is not delay of the network */
+    ptime_t start = c->attempt_time ? c->attempt_time : c->invite_time;
     if (c->ringing_time) {
-        double pdd = ms_between(c->invite_time, c->ringing_time);
+        double pdd = ms_between(start, c->ringing_time);
         if (pdd <= e->cfg.pdd_warn_ms)
             return;
         issue_init(&is, ISSUE_LONG_POST_DIAL_DELAY, band(pdd, e->cfg.pdd_warn_ms, e->cfg.pdd_crit_ms),
-                   c->invite_time);
+                   start);
         call_header(&is, c);
         add_frame(&is, c->ringing_frame);
         ev_num(&is, "pdd_ms", pdd);
@@ -526,11 +533,11 @@ static void check_timing(struct issue_engine *e, const struct call *c)
                     : (c->final_status || timeout) && c->end_time ? c->end_time : 0;
     if (!until)
         return;
-    double ms = ms_between(c->invite_time, until);
+    double ms = ms_between(start, until);
     if (ms <= e->cfg.setup_warn_ms)
         return;
     issue_init(&is, ISSUE_SLOW_SETUP, band(ms, e->cfg.setup_warn_ms, e->cfg.setup_crit_ms),
-               c->invite_time);
+               start);
     call_header(&is, c);
     add_frame(&is, c->answer_time ? c->answer_frame : c->final_frame);
     ev_num(&is, "setup_ms", ms);
@@ -606,6 +613,13 @@ static void check_retrans(struct issue_engine *e, const struct call *c)
             "Record-Route (often a NAT or an ALG rewriting it) so the caller sends the ACK to "
             "an unreachable address. Without the ACK the callee drops the call after 32 s.",
             src, dst, src);
+    else if (w->what[0] == '1')
+        say(is.diagnosis, sizeof is.diagnosis,
+            "%s re-sent its reliable provisional %s (RFC 3262) because no PRACK acknowledged it "
+            "in time: the PRACK from %s was late or lost on the way back. Harmless when it "
+            "stops after one or two copies; if it goes on, the call fails after 32 s — check "
+            "the PRACK path and 100rel support on %s.",
+            src, w->what, dst, dst);
     else
         say(is.diagnosis, sizeof is.diagnosis,
             "%s re-sent its %s because the request was sent again (its response was lost on "
@@ -897,7 +911,8 @@ static void check_private(struct issue_engine *e, const struct held_call *c,
         const struct held_stream *moved = NULL;
         for (size_t i = 0; i < n && s->neps; i++) {
             int d = stream_dir(c, &ss[i]);
-            if (d == (side == 0 ? 1 : 2) && ss[i].dst_ann && !ss[i].src_ann) {
+            if (d == (side == 0 ? 1 : 2) && ss[i].dst_ann && !ss[i].src_ann &&
+                !ep_match(s, &ss[i].src, ss[i].sport)) {
                 moved = &ss[i];
                 break;
             }
@@ -978,16 +993,22 @@ static void check_after_bye(struct issue_engine *e, const struct held_call *c,
 }
 
 static void check_unfinished(struct issue_engine *e, const struct held_call *c,
-                             const struct held_stream *ss, size_t n, ptime_t end)
+                             const struct held_stream *ss, size_t n, ptime_t end, bool media)
 {
     if (c->state != CALL_UNFINISHED)
         return;
     ptime_t last = c->last_time;
-    for (size_t i = 0; i < n; i++)
+    bool had_media = false;
+    for (size_t i = 0; i < n; i++) {
+        had_media = true;
         if (ss[i].last > last)
             last = ss[i].last;
+    }
     double quiet_s = (double)(end - last) / 1e9;
-    bool cut = !c->session_expired && quiet_s <= e->cfg.capture_end_s;
+    /* a zombie is a call whose media stopped long before the end with no BYE, or whose
+     * session timer ran out; without media to look at, a quiet call may simply be a long
+     * one still talking */
+    bool cut = !c->session_expired && (quiet_s <= e->cfg.capture_end_s || !media || !had_media);
     struct issue is;
     issue_init(&is, ISSUE_UNFINISHED_CALL, cut ? SEV_INFO : SEV_WARNING, c->answer_time);
     is.call_seq = c->seq;
@@ -996,12 +1017,18 @@ static void check_unfinished(struct issue_engine *e, const struct held_call *c,
     ev_num(&is, "answered_s", (double)(end - c->answer_time) / 1e9);
     ev_num(&is, "quiet_before_end_s", quiet_s);
     ev_str(&is, "session_timer_expired", "%s", c->session_expired ? "yes" : "no");
-    if (cut) {
+    if (cut && quiet_s <= e->cfg.capture_end_s) {
         say(is.summary, sizeof is.summary, "still in progress when the capture ended");
         say(is.diagnosis, sizeof is.diagnosis,
             "Signaling or media was active up to %.1f s before the end of the capture: the "
             "capture stopped during the call, nothing is wrong with it. Capture longer to see "
             "how it ends.", quiet_s);
+    } else if (cut) {
+        say(is.summary, sizeof is.summary, "answered, no BYE before the capture ended");
+        say(is.diagnosis, sizeof is.diagnosis,
+            "No BYE was seen, and the capture holds no media of this call to tell a call still "
+            "in progress from a zombie whose BYE was lost. Capture the media too, or longer, to "
+            "see how it ends.");
     } else if (c->session_expired) {
         say(is.summary, sizeof is.summary, "zombie call: the session timer expired without a "
             "refresh or a BYE");
@@ -1023,14 +1050,23 @@ static void check_unfinished(struct issue_engine *e, const struct held_call *c,
     emit(e, &is);
 }
 
+/* Whether the media checks can say anything: the capture held RTP at all (a capture of
+ * SIP only, or a HEP feed of signaling, cannot tell silence from media it did not see),
+ * and the call negotiated RTP audio, not a fax relay (T.38 travels as UDPTL). other_leg: none of
+ * the media is this call's, but another call naming the same endpoint had some at the time:
+ * two legs of one B2BUA/SBC that the signaling did not join, whose media was bound to (and
+ * is judged on) the other. */
 static void judge_media(struct issue_engine *e, const struct held_call *c,
-                        const struct held_stream *ss, size_t n, ptime_t end)
+                        const struct held_stream *ss, size_t n, ptime_t end, bool other_leg)
 {
-    check_audio(e, c, ss, n, end);
-    check_ringback(e, c, ss, n, end);
+    bool media = e->streams_seen > 0 && !c->side[0].fax && !c->side[1].fax;
+    if (media && !other_leg) {
+        check_audio(e, c, ss, n, end);
+        check_ringback(e, c, ss, n, end);
+        check_after_bye(e, c, ss, n);
+    }
     check_private(e, c, ss, n);
-    check_after_bye(e, c, ss, n);
-    check_unfinished(e, c, ss, n, end);
+    check_unfinished(e, c, ss, n, end, media);
 }
 
 void issues_call(struct issue_engine *e, const struct call *c)
@@ -1137,7 +1173,13 @@ static void check_jitter(struct issue_engine *e, const struct rtp_stream *s)
     if (!s->clock_rate || s->events)
         return;
     enum issue_severity sev = band(s->mean_jitter_ms, e->cfg.jitter_warn_ms, e->cfg.jitter_crit_ms);
-    bool peak = sev == SEV_INFO && s->max_jitter_ms > e->cfg.jitter_crit_ms;
+    /* a low mean can hide bad stretches: count the seconds past the critical level. One
+     * spike (a pause in the media, a clock jump) decays within a second or two of A.8's
+     * 1/16 smoothing and is not a jitter problem; several seconds of it are. */
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < s->nsec; i++)
+        bad += s->timeline[i].jitter_cms > e->cfg.jitter_crit_ms * 100;
+    bool peak = sev == SEV_INFO && bad >= 3 && bad * 20 >= s->nsec;
     if (sev == SEV_INFO && !peak)
         return;
     struct issue is;
@@ -1147,6 +1189,7 @@ static void check_jitter(struct issue_engine *e, const struct rtp_stream *s)
     ev_num(&is, "mean_jitter_ms", round(s->mean_jitter_ms * 1000) / 1000);
     ev_num(&is, "max_jitter_ms", round(s->max_jitter_ms * 1000) / 1000);
     ev_num(&is, "max_delta_ms", round(s->max_delta_ms * 1000) / 1000);
+    ev_num(&is, "seconds_above_critical", bad);
     ev_num(&is, "adaptive_buffer_discarded", (double)s->jb[JB_ADAPTIVE].discarded);
     say(is.summary, sizeof is.summary, "jitter %s %.1f ms (max %.1f ms) from %s to %s",
         peak ? "peaked; mean" : "mean", s->mean_jitter_ms, s->max_jitter_ms, src, dst);
@@ -1240,6 +1283,7 @@ static void check_orphan(struct issue_engine *e, const struct rtp_stream *s)
 
 void issues_stream(struct issue_engine *e, const struct rtp_stream *s)
 {
+    e->streams_seen++;
     if (!s->call_seq)
         check_orphan(e, s);
     if ((double)s->packets >= e->cfg.min_packets && !s->events) {
@@ -1248,8 +1292,6 @@ void issues_stream(struct issue_engine *e, const struct rtp_stream *s)
         check_mos(e, s);
         check_latency(e, s);
     }
-    if (!s->call_seq)
-        return;
     if (!grow((void **)&e->streams, &e->capstreams, e->nstreams, sizeof *e->streams)) {
         e->oom = true;
         return;
@@ -1336,12 +1378,45 @@ static int by_seq(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Streams by endpoint: a call's media is what flowed to or from the addresses its SDP
+ * named during the call, whichever call the stream tracker bound it to (two legs of an SBC
+ * that the signaling does not join share one media endpoint). */
+struct ep_ref {
+    uint8_t key[19]; /* family, address, port (big-endian) */
+    size_t idx;
+};
+
+static void ep_key(uint8_t k[19], const struct ip_addr *a, uint16_t port)
+{
+    k[0] = a->family;
+    memcpy(k + 1, a->b, 16);
+    k[17] = (uint8_t)(port >> 8);
+    k[18] = (uint8_t)port;
+}
+
+static int ep_cmp(const void *a, const void *b)
+{
+    return memcmp(((const struct ep_ref *)a)->key, ((const struct ep_ref *)b)->key, 19);
+}
+
 void issues_finish(struct issue_engine *e, ptime_t end)
 {
     if (e->ncalls)
         qsort(e->calls, e->ncalls, sizeof *e->calls, by_seq);
     if (e->nstreams)
         qsort(e->streams, e->nstreams, sizeof *e->streams, by_call_seq);
+    struct ep_ref *refs = e->nstreams ? malloc(2 * e->nstreams * sizeof *refs) : NULL;
+    size_t nrefs = 0;
+    for (size_t i = 0; refs && i < e->nstreams; i++) {
+        ep_key(refs[nrefs].key, &e->streams[i].src, e->streams[i].sport);
+        refs[nrefs++].idx = i;
+        ep_key(refs[nrefs].key, &e->streams[i].dst, e->streams[i].dport);
+        refs[nrefs++].idx = i;
+    }
+    if (nrefs)
+        qsort(refs, nrefs, sizeof *refs, ep_cmp);
+    struct held_stream *mine = NULL;
+    size_t cap = 0;
     size_t k = 0;
     for (size_t i = 0; i < e->ncalls; i++) {
         const struct held_call *c = &e->calls[i];
@@ -1350,8 +1425,40 @@ void issues_finish(struct issue_engine *e, ptime_t end)
         size_t n = 0;
         while (k + n < e->nstreams && e->streams[k + n].call_seq == c->seq)
             n++;
-        judge_media(e, c, e->streams + k, n, end);
+        size_t m = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (!grow((void **)&mine, &cap, m, sizeof *mine))
+                break;
+            mine[m++] = e->streams[k + j];
+        }
+        ptime_t to = c->end_time ? c->end_time : end;
+        bool shared = false;
+        for (int side = 0; side < 2 && nrefs; side++)
+            for (unsigned q = 0; q < c->side[side].neps; q++) {
+                struct ep_ref key;
+                ep_key(key.key, &c->side[side].eps[q].addr, c->side[side].eps[q].port);
+                struct ep_ref *hit = bsearch(&key, refs, nrefs, sizeof *refs, ep_cmp);
+                while (hit && hit > refs && ep_cmp(hit - 1, &key) == 0)
+                    hit--;
+                for (; hit && hit < refs + nrefs && ep_cmp(hit, &key) == 0; hit++) {
+                    const struct held_stream *s = &e->streams[hit->idx];
+                    if (s->call_seq == c->seq || s->last < c->invite_time || s->first > to)
+                        continue;
+                    if (s->call_seq) { /* bound to another call that names the same endpoint */
+                        shared = true;
+                        continue;
+                    }
+                    bool dup = false; /* an orphan at our endpoint: media NAT moved */
+                    for (size_t j = n; j < m && !dup; j++)
+                        dup = mine[j].seq == s->seq;
+                    if (!dup && grow((void **)&mine, &cap, m, sizeof *mine))
+                        mine[m++] = *s;
+                }
+            }
+        judge_media(e, c, mine, m, end, shared && m == 0);
         k += n;
     }
+    free(mine);
+    free(refs);
     e->ncalls = e->nstreams = 0;
 }
