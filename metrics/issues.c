@@ -76,7 +76,7 @@ static const struct knob knobs[] = {
     KNOB(latency_warn_ms, 0, 1e5, "high_latency warning: one-way delay above, ms (needs RTCP)"),
     KNOB(latency_crit_ms, 0, 1e5, "high_latency critical, ms"),
     KNOB(auth_loop_challenges, 2, 1e6, "auth_loop: 401/407 in a row without success"),
-    KNOB(retrans_warn, 1, 1e6, "retransmissions warning: copies of one message (fewer: info)"),
+    KNOB(retrans_warn, 2, 1e6, "retransmissions warning: one message sent this often (fewer: info)"),
     KNOB(audio_min_s, 0, 1e6, "one_way_audio/no_audio: answered calls shorter are not judged, s"),
     KNOB(one_way_ratio, 0, 1, "one_way_audio: a direction covering less of the call than this"),
     KNOB(ringback_silence_ms, 0, 1e7, "ringback_silence: early media offered, none for this long, ms"),
@@ -574,7 +574,7 @@ static void check_retrans(struct issue_engine *e, const struct call *c)
             w = &c->retrans[i];
     struct issue is;
     issue_init(&is, ISSUE_RETRANSMISSIONS,
-               w->copies >= e->cfg.retrans_warn ? SEV_WARNING : SEV_INFO, w->first_time);
+               w->copies + 1 >= e->cfg.retrans_warn ? SEV_WARNING : SEV_INFO, w->first_time);
     is.call_seq = c->seq;
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN], hops[112] = "";
     for (unsigned i = 0; i < c->nretrans; i++) {
@@ -1209,7 +1209,16 @@ static void check_mos(struct issue_engine *e, const struct rtp_stream *s)
     if (s->mos < 0 || s->mos >= e->cfg.mos_warn || !s->emodel)
         return;
     const struct stream_jb *b = &s->jb[JB_ADAPTIVE];
-    double ceiling = emodel_mos(stream_r_factor(s, 0, 1, b->mean_delay_ms));
+    /* the best the codec can do: no loss, and no delay beyond its own packet and look-ahead */
+    struct emodel_params p;
+    emodel_defaults(&p);
+    p.ie = s->emodel->ie;
+    p.bpl = s->emodel->bpl;
+    double ptime_ms = s->clock_rate && s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20;
+    p.ta = p.t = ptime_ms + s->emodel->lookahead_ms;
+    p.tr = 2 * p.ta;
+    double ceiling = emodel_mos(emodel_r(&p));
+    double delay = stream_delay_ms(s);
     bool codec_bound = s->mos >= ceiling - 0.1;
     enum issue_severity sev = codec_bound ? SEV_INFO
                               : s->mos < e->cfg.mos_crit ? SEV_CRITICAL : SEV_WARNING;
@@ -1222,7 +1231,7 @@ static void check_mos(struct issue_engine *e, const struct rtp_stream *s)
     ev_num(&is, "codec_best_mos", round(ceiling * 100) / 100);
     ev_num(&is, "buffer_lost_pct", round(b->lost_pct * 1000) / 1000);
     ev_num(&is, "burst_ratio", round(b->burst_ratio * 1000) / 1000);
-    ev_num(&is, "delay_ms", round(stream_delay_ms(s) * 10) / 10);
+    ev_num(&is, "delay_ms", round(delay * 10) / 10);
     say(is.summary, sizeof is.summary, "MOS %.2f (R %.1f) from %s to %s", s->mos, s->r_factor,
         src, dst);
     if (codec_bound)
@@ -1230,13 +1239,19 @@ static void check_mos(struct issue_engine *e, const struct rtp_stream *s)
             "The codec %s itself caps the E-model score near %.2f (G.113 equipment impairment "
             "%.0f); the network added little. Use a better codec (G.711, G.722, Opus) if this "
             "quality is not enough.", s->codec, ceiling, s->emodel->ie);
+    else if (delay > e->cfg.latency_warn_ms && b->lost_pct < e->cfg.loss_warn_pct)
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The E-model (ITU-T G.107) scores this stream %.2f, against %.2f that %s could "
+            "reach, and little was lost (%.2f %%): the delay is to blame, about %.0f ms mouth "
+            "to ear. See this stream's high_latency finding.",
+            s->mos, ceiling, s->codec, b->lost_pct, delay);
     else
         say(is.diagnosis, sizeof is.diagnosis,
             "The E-model (ITU-T G.107) scores this stream %.2f, against %.2f that %s could "
             "reach: %.2f %% of the audio was lost or came too late for a jitter buffer "
             "(burst ratio %.2f), with %.0f ms mouth-to-ear delay. See this stream's "
             "packet_loss and high_jitter findings for where it went wrong.",
-            s->mos, ceiling, s->codec, b->lost_pct, b->burst_ratio, stream_delay_ms(s));
+            s->mos, ceiling, s->codec, b->lost_pct, b->burst_ratio, delay);
     emit(e, &is);
 }
 

@@ -15,6 +15,8 @@
   sipgen.py scenarios -o FILE.pcap --truth FILE.json
       call scenarios: ringing/early media/unfinished at the end, 404, 503, Timer B, CANCEL
       racing 200, PRACK, hold by re-INVITE, forking, INVITE challenge, REFER, B2BUA legs
+  sipgen.py issues -o FILE.pcap --truth FILE.json
+      one scenario per issue kind and a twin that must not raise it (tests/gen/issues.py)
   sipgen.py sample DIR
       the bundled sample: DIR/sample.pcap and DIR/sample.truth.json
 """
@@ -28,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import calls as calls_mod  # noqa: E402
 import decode_cases  # noqa: E402
 import registrations  # noqa: E402
+import issues  # noqa: E402
 import scenarios  # noqa: E402
 from pcapwrite import LT_ETHERNET, PcapWriter  # noqa: E402
 
@@ -68,6 +71,9 @@ def main(argv):
     sc = sub.add_parser('scenarios')
     sc.add_argument('-o', '--output', required=True)
     sc.add_argument('--truth', required=True)
+    i = sub.add_parser('issues')
+    i.add_argument('-o', '--output', required=True)
+    i.add_argument('--truth', required=True)
     s = sub.add_parser('sample')
     s.add_argument('dir')
     a = ap.parse_args(argv)
@@ -98,6 +104,12 @@ def main(argv):
     elif a.cmd == 'scenarios':
         w = PcapWriter(a.output, LT_ETHERNET)
         t = scenarios.generate(w.write)
+        w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
+    elif a.cmd == 'issues':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        t = issues.generate(w.write)
         w.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)
