@@ -129,7 +129,8 @@ void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_se
             size_t n = md->fmt[f].encoding.p ? md->fmt[f].encoding.n : 0;
             if (n >= sizeof m.codec[0])
                 n = sizeof m.codec[0] - 1;
-            memcpy(m.codec[m.npts], md->fmt[f].encoding.p, n);
+            if (n) /* a static payload type without rtpmap has no name: NULL */
+                memcpy(m.codec[m.npts], md->fmt[f].encoding.p, n);
             m.codec[m.npts][n] = '\0';
             m.npts++;
         }

@@ -87,7 +87,8 @@ static void put(char *buf, size_t cap, size_t *o, struct sv v)
     size_t n = v.p ? v.n : 0;
     if (*o + n + 1 > cap)
         n = cap > *o + 1 ? cap - *o - 1 : 0;
-    memcpy(buf + *o, v.p, n);
+    if (n) /* memcpy from NULL is undefined even for 0 bytes (a Via without branch) */
+        memcpy(buf + *o, v.p, n);
     *o += n;
     if (*o < cap)
         buf[(*o)++] = '\x1f';
