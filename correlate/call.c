@@ -825,7 +825,10 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     const struct sip_header *cseqh = sip_hdr(m, SIP_H_CSEQ);
     uint32_t cseq;
     struct sv cmethod;
-    if (!cidh || !cseqh || !sip_cseq_parse(cseqh->value, &cseq, &cmethod)) {
+    /* a Call-ID is a word (RFC 3261 §25.1): one with a NUL byte would be cut short where
+     * it is kept as a C string, and found no more under its full length */
+    if (!cidh || !cseqh || !sip_cseq_parse(cseqh->value, &cseq, &cmethod) ||
+        memchr(cidh->value.p, '\0', cidh->value.n)) {
         c->st.out_of_dialog++;
         return;
     }

@@ -119,6 +119,12 @@ def generate(writer):
     rtp(out, Flow(b, 5000, a, 4000), t + ms(6025), t + ms(9000), 0x2008)
     d.req(t + ms(9010), 'BYE', 2, 't8'); d.resp(t + ms(9011), 200, 'OK', 2, 'BYE', 't8')
     leg.req(t + ms(9012), 'BYE', 2, 'l8'); leg.resp(t + ms(9013), 200, 'OK', 2, 'BYE', 'l8')
+    # a third "leg" whose Call-ID holds a NUL byte (fuzz_calls found it leaking the leg's
+    # index entry): ignored, and the call reads as before
+    junk = ('INVITE sip:10.30.8.4 SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-nul\r\n'
+            'From: <sip:x@%s>;tag=nul\r\nTo: <sip:y@10.30.8.4>\r\nCall-ID: nul\0leg@%s\r\n'
+            'CSeq: 1 INVITE\r\nX-CID: %s\r\nContent-Length: 0\r\n\r\n' % (b, b, b, d.cid))
+    out.append((t + ms(6), Flow(b, 5060, '10.30.8.4', 5060).frame(junk.encode())))
 
     # --- NAT ---
     # the caller (public signaling 198.51.100.9) announces 192.168.1.9; its RTP really comes
