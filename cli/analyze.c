@@ -23,6 +23,7 @@
 #include "metrics/kpi.h"
 #include "pipeline.h"
 #include "sipscope_config.h"
+#include "store/store.h"
 
 static const char analyze_usage[] =
     "Usage: sipscope analyze [OPTIONS] FILE...\n"
@@ -41,6 +42,9 @@ static const char analyze_usage[] =
     "  -t, --threshold NAME=VALUE\n"
     "                      set one issue threshold (repeatable; after --config)\n"
     "      --thresholds    print every issue threshold with its value and meaning\n"
+    "      --db FILE       also store calls, streams (with timelines), registrations,\n"
+    "                      issues and SIP messages (raw, with their frames) in the SQLite\n"
+    "                      database FILE, created if missing (a new file per analysis)\n"
     "      --max-calls N   calls tracked at once (default 200000); past it the least\n"
     "                      recently active is ended early and counted in evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
@@ -101,6 +105,13 @@ struct analysis {
     struct issue_out *issues;  /* owned */
     size_t nissues, capissues;
     uint64_t by_severity[3];
+    struct store *db;          /* owned; --db */
+    bool db_failed;            /* a write failed: reported once, at the end */
+    struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
+                                * is text (with --json, calls[] is that already) */
+    size_t ndbcalls, capdbcalls;
+    struct issue_out *dbissues; /* owned: the same for issues */
+    size_t ndbissues, capdbissues;
 };
 
 static json_t *sv_json(struct sv v)
@@ -303,8 +314,8 @@ static bool push_out(FILE *spill, struct call_out **v, size_t *n, size_t *cap, u
     return true;
 }
 
-/* Prints entry e from the spill file. */
-static void print_out(FILE *spill, const struct call_out *e)
+/* Copies entry e from the spill file to out. */
+static void print_out_to(FILE *spill, const struct call_out *e, FILE *out)
 {
     char buf[8192];
     if (fseeko(spill, e->off, SEEK_SET) != 0)
@@ -313,9 +324,14 @@ static void print_out(FILE *spill, const struct call_out *e)
         size_t n = fread(buf, 1, left < sizeof buf ? left : sizeof buf, spill);
         if (n == 0)
             return;
-        fwrite(buf, 1, n, stdout);
+        fwrite(buf, 1, n, out);
         left -= (uint32_t)n;
     }
+}
+
+static void print_out(FILE *spill, const struct call_out *e)
+{
+    print_out_to(spill, e, stdout);
 }
 
 static int by_call(const void *x, const void *y)
@@ -325,10 +341,10 @@ static int by_call(const void *x, const void *y)
                                       : (p->seq < q->seq ? -1 : p->seq > q->seq);
 }
 
-/* Copies spill text [off, off+len) to stdout. */
-static void copy_out(FILE *spill, off_t off, uint32_t len)
+/* Copies spill text [off, off+len) to out. */
+static void copy_out(FILE *spill, off_t off, uint32_t len, FILE *out)
 {
-    print_out(spill, &(struct call_out){.off = off, .len = len});
+    print_out_to(spill, &(struct call_out){.off = off, .len = len}, out);
 }
 
 /* A call's JSON with what ended after it was written filled in: its "streams":null by the
@@ -337,7 +353,7 @@ static void copy_out(FILE *spill, off_t off, uint32_t len)
  * issues are sorted by call; *k and *ki walk them. */
 static void print_call(FILE *spill, const struct call_out *c, const struct call_out *streams,
                        size_t n, size_t *k, const struct issue_out *issues, size_t ni, size_t *ki,
-                       bool judged)
+                       bool judged, FILE *out)
 {
     char *text = malloc(c->len + 1);
     if (!text || fseeko(spill, c->off, SEEK_SET) != 0 || fread(text, 1, c->len, spill) != c->len) {
@@ -359,30 +375,30 @@ static void print_call(FILE *spill, const struct call_out *c, const struct call_
     const char *rest = text;
     char *at = strstr(rest, m_streams);
     if (at) {
-        fwrite(rest, 1, (size_t)(at - rest), stdout);
-        fputs("\"streams\":[", stdout);
+        fwrite(rest, 1, (size_t)(at - rest), out);
+        fputs("\"streams\":[", out);
         for (size_t i = k0; i < *k; i++)
-            printf("%s\"stream-%llu\"", i > k0 ? "," : "", (unsigned long long)streams[i].seq);
-        fputs("]", stdout);
+            fprintf(out, "%s\"stream-%llu\"", i > k0 ? "," : "", (unsigned long long)streams[i].seq);
+        fputs("]", out);
         rest = at + sizeof m_streams - 1;
     }
     if (mos_min >= 0 && (at = strstr(rest, m_mos))) {
-        fwrite(rest, 1, (size_t)(at - rest), stdout);
-        printf("\"mos_min\":%.2f", mos_min);
+        fwrite(rest, 1, (size_t)(at - rest), out);
+        fprintf(out, "\"mos_min\":%.2f", mos_min);
         rest = at + sizeof m_mos - 1;
     }
     if (judged && (at = strstr(rest, m_issues))) {
-        fwrite(rest, 1, (size_t)(at - rest), stdout);
-        fputs("\"issues\":[", stdout);
+        fwrite(rest, 1, (size_t)(at - rest), out);
+        fputs("\"issues\":[", out);
         for (bool first = true; *ki < ni && issues[*ki].call_seq == c->seq; (*ki)++, first = false) {
             if (!first)
-                fputc(',', stdout);
-            copy_out(spill, issues[*ki].off, issues[*ki].len);
+                fputc(',', out);
+            copy_out(spill, issues[*ki].off, issues[*ki].len, out);
         }
-        fputs("]", stdout);
+        fputs("]", out);
         rest = at + sizeof m_issues - 1;
     }
-    fputs(rest, stdout);
+    fputs(rest, out);
     free(text);
 }
 
@@ -400,7 +416,21 @@ static void on_call_done(void *user, const struct call *c)
     }
     if (push_out(a->spill, &a->calls, &a->ncalls, &a->capcalls, c->seq, text))
         a->answered += c->answer_time != 0;
+    if (a->db && !a->json) { /* the database keeps the JSON object */
+        json_t *o = call_json(c);
+        push_out(a->spill, &a->dbcalls, &a->ndbcalls, &a->capdbcalls, c->seq,
+                 json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16)));
+        json_decref(o);
+    }
     issues_call(a->eng, c);
+}
+
+static void db_check(struct analysis *a, bool ok)
+{
+    if (!ok && !a->db_failed) {
+        a->db_failed = true;
+        log_error("database: %s", store_error(a->db));
+    }
 }
 
 /* A registration as OUTPUT.md's registrations[] entry (call_id, user_agent and expired
@@ -428,6 +458,12 @@ static void on_reg_done(void *user, const struct registration *r)
     json_object_set_new(o, "expired", json_boolean(r->expired));
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
+    if (a->db && text)
+        db_check(a, store_put_registration(a->db, &(struct store_registration){
+                        .aor = r->aor, .contact = r->contact, .source = src,
+                        .state = reg_state_name(r->state),
+                        .first_time = ptime_to_epoch_s(r->first_time),
+                        .last_time = ptime_to_epoch_s(r->last_time), .json = text}));
     push_out(a->spill, &a->regs, &a->nregs, &a->capregs, r->seq, text);
     issues_registration(a->eng, r);
     a->reg_registered += r->state == REG_REGISTERED;
@@ -599,6 +635,18 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
         json_object_set_new(o, "timeline", timeline_json(st));
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
+    if (a->db && text) {
+        json_t *tl = timeline_json(st);
+        char *tls = json_dumps(tl, JSON_COMPACT | JSON_REAL_PRECISION(16));
+        json_decref(tl);
+        db_check(a, store_put_stream(a->db, &(struct store_stream){
+                        .seq = st->seq, .call_seq = st->call_seq, .src = src, .dst = dst,
+                        .codec = st->codec[0] ? st->codec : NULL,
+                        .first_time = ptime_to_epoch_s(st->first_time),
+                        .last_time = ptime_to_epoch_s(st->last_time), .mos = st->mos,
+                        .json = text, .timeline = tls}));
+        free(tls);
+    }
     if (push_out(a->spill, &a->streams, &a->nstreams, &a->capstreams, st->seq, text)) {
         a->streams[a->nstreams - 1].call_seq = st->call_seq;
         a->streams[a->nstreams - 1].mos = (float)st->mos;
@@ -606,48 +654,101 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
     issues_stream(a->eng, st);
 }
 
-/* An issue found: kept as text in the spill file, indexed for both reports. */
+/* Appends an issue's text (taken over, freed) to the spill file and its entry to *v. */
+static bool push_issue(FILE *spill, struct issue_out **v, size_t *n, size_t *cap,
+                       const struct issue *is, char *text)
+{
+    if (!text)
+        return false;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct issue_out *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv) {
+            free(text);
+            return false;
+        }
+        *v = nv;
+        *cap = nc;
+    }
+    size_t len = strlen(text);
+    off_t off = fseeko(spill, 0, SEEK_END) == 0 ? ftello(spill) : -1;
+    bool ok = off >= 0 && fwrite(text, 1, len, spill) == len;
+    free(text);
+    if (!ok)
+        return false;
+    (*v)[*n] = (struct issue_out){
+        .seq = *n + 1, .call_seq = is->call_seq, .time = is->time, .off = off,
+        .len = (uint32_t)len, .severity = (uint8_t)is->severity,
+        .group = is->call_seq ? 0 : is->registration ? 1 : 2};
+    (*n)++;
+    return true;
+}
+
+static char *issue_json_text(const struct issue *is)
+{
+    json_t *o = issue_json(is);
+    char *t = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    json_decref(o);
+    return t;
+}
+
+/* An issue found: kept as text in the spill file (JSON or the text report's lines), and
+ * with --db stored, and kept as JSON for the calls' rows. */
 static void on_issue(void *user, const struct issue *is)
 {
     struct analysis *a = user;
-    char *text;
-    if (a->json) {
-        json_t *o = issue_json(is);
-        text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
-        json_decref(o);
-    } else {
-        text = issue_text(is);
+    char *js = a->json || a->db ? issue_json_text(is) : NULL;
+    if (a->db && js)
+        db_check(a, store_put_issue(a->db, &(struct store_issue){
+                        .kind = issue_kind_name(is->kind),
+                        .severity = issue_severity_name(is->severity),
+                        .call_seq = is->call_seq, .stream_seq = is->stream_seq,
+                        .registration = is->registration,
+                        .time = ptime_to_epoch_s(is->time), .json = js}));
+    if (a->db && !a->json) {
+        push_issue(a->spill, &a->dbissues, &a->ndbissues, &a->capdbissues, is, js);
+        js = NULL;
     }
-    if (!text)
-        return;
-    if (a->nissues == a->capissues) {
-        size_t nc = a->capissues ? a->capissues * 2 : 64;
-        struct issue_out *nv = realloc(a->issues, nc * sizeof *nv);
-        if (!nv) {
-            free(text);
-            return;
-        }
-        a->issues = nv;
-        a->capissues = nc;
-    }
-    size_t len = strlen(text);
-    off_t off = fseeko(a->spill, 0, SEEK_END) == 0 ? ftello(a->spill) : -1;
-    bool ok = off >= 0 && fwrite(text, 1, len, a->spill) == len;
-    free(text);
-    if (!ok)
-        return;
-    a->issues[a->nissues] = (struct issue_out){
-        .seq = a->nissues + 1, .call_seq = is->call_seq, .time = is->time, .off = off,
-        .len = (uint32_t)len, .severity = (uint8_t)is->severity,
-        .group = is->call_seq ? 0 : is->registration ? 1 : 2};
-    a->nissues++;
-    a->by_severity[is->severity]++;
+    if (push_issue(a->spill, &a->issues, &a->nissues, &a->capissues, is,
+                   a->json ? js : issue_text(is)))
+        a->by_severity[is->severity]++;
 }
 
 static int by_seq(const void *x, const void *y)
 {
     uint64_t p = ((const struct call_out *)x)->seq, q = ((const struct call_out *)y)->seq;
     return p < q ? -1 : p > q;
+}
+
+/* A SIP message for the database: its fields, its raw text and the frame that completed
+ * it (with the link type, so that a call exports as a pcap). */
+static void db_message(struct analysis *a, const struct sip_event *ev, const struct msg_verdict *v,
+                       const char *src, const char *dst)
+{
+    const struct sip_msg *m = ev->msg;
+    char method[64] = "", cid[512] = "", cseq[96] = "";
+    if (m->is_request)
+        snprintf(method, sizeof method, "%.*s", (int)(m->method.n < 63 ? m->method.n : 63),
+                 m->method.p);
+    const struct sip_header *cidh = sip_hdr(m, SIP_H_CALL_ID), *cseqh = sip_hdr(m, SIP_H_CSEQ);
+    size_t cid_len = 0;
+    if (cidh) {
+        cid_len = sip_unfold(cidh->value, cid, sizeof cid - 1);
+        cid[cid_len] = '\0';
+    }
+    uint32_t num;
+    struct sv meth;
+    if (cseqh && sip_cseq_parse(cseqh->value, &num, &meth))
+        snprintf(cseq, sizeof cseq, "%u %.*s", num, (int)(meth.n < 64 ? meth.n : 64), meth.p);
+    const struct packet *p = ev->l4->pkt;
+    db_check(a, store_put_message(a->db, &(struct store_message){
+                    .call_seq = v->call_seq, .frame = p->frame, .time = ptime_to_epoch_s(p->ts),
+                    .src = src, .dst = dst, .transport = sip_transport_name(ev->transport),
+                    .method = m->is_request ? method : NULL, .status = m->status,
+                    .call_id = cidh ? cid : NULL, .call_id_len = cid_len,
+                    .cseq = cseq[0] ? cseq : NULL,
+                    .retransmission = v->retransmission, .raw = ev->raw, .raw_len = ev->raw_len,
+                    .linktype = p->linktype, .frame_bytes = p->data, .frame_len = p->caplen}));
 }
 
 static void on_sip(void *user, const struct sip_event *ev, const struct msg_verdict *vp)
@@ -657,10 +758,14 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     const struct msg_verdict v = *vp;
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
     kpi_message(a->kpi, m, v.retransmission);
-    if (!a->messages)
+    if (!a->messages && !a->db)
         return;
     ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
     ip_addr_port_str(&ev->l4->dst, ev->l4->dport, dst, sizeof dst);
+    if (a->db)
+        db_message(a, ev, &v, src, dst);
+    if (!a->messages)
+        return;
     json_t *o = json_object();
     json_object_set_new(o, "frame", json_integer((json_int_t)ev->l4->pkt->frame));
     json_object_set_new(o, "time", json_real(ptime_to_epoch_s(ev->l4->pkt->ts)));
@@ -846,7 +951,7 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
     fputs(",\n  \"calls\": [", stdout);
     for (size_t i = 0; i < a->ncalls; i++) {
         fputs(i ? ",\n    " : "\n    ", stdout);
-        print_call(a->spill, &a->calls[i], bycall, nb, &k, a->issues, a->nissues, &ki, a->eng);
+        print_call(a->spill, &a->calls[i], bycall, nb, &k, a->issues, a->nissues, &ki, a->eng, stdout);
     }
     free(bycall);
     fputs(a->ncalls ? "\n  ]" : "]", stdout);
@@ -867,7 +972,7 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
     fputs(",\n  \"issues\": [", stdout);
     for (size_t i = 0; i < a->nissues; i++) {
         fputs(i ? ",\n    " : "\n    ", stdout);
-        copy_out(a->spill, a->issues[i].off, a->issues[i].len);
+        copy_out(a->spill, a->issues[i].off, a->issues[i].len, stdout);
     }
     fputs(a->nissues ? "\n  ]" : "]", stdout);
     if (messages) {
@@ -880,6 +985,73 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
     }
     fputs("\n}\n", stdout);
     return ferror(stdout) ? 1 : 0;
+}
+
+static const char *jstr(json_t *o, const char *k1, const char *k2)
+{
+    json_t *v = json_object_get(o, k1);
+    if (k2)
+        v = json_object_get(v, k2);
+    return json_string_value(v);
+}
+
+static double jnum(json_t *o, const char *k, double none)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : none;
+}
+
+/* The calls into the database, as the document shows them (streams, worst MOS and issues
+ * filled in), with the columns the API filters on taken from that very object. */
+static void write_db_calls(struct analysis *a)
+{
+    struct call_out *calls = a->json ? a->calls : a->dbcalls;
+    size_t nc = a->json ? a->ncalls : a->ndbcalls;
+    struct issue_out *iss = a->json ? a->issues : a->dbissues;
+    size_t ni = a->json ? a->nissues : a->ndbissues;
+    if (nc)
+        qsort(calls, nc, sizeof *calls, by_seq);
+    if (ni)
+        qsort(iss, ni, sizeof *iss, issue_by_call);
+    struct call_out *bycall = a->nstreams ? malloc(a->nstreams * sizeof *bycall) : NULL;
+    size_t nb = 0, k = 0, ki = 0;
+    if (bycall) {
+        memcpy(bycall, a->streams, a->nstreams * sizeof *bycall);
+        qsort(bycall, a->nstreams, sizeof *bycall, by_call);
+        nb = a->nstreams;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        if (!mem)
+            break;
+        print_call(a->spill, &calls[i], bycall, nb, &k, iss, ni, &ki, true, mem);
+        fclose(mem);
+        json_t *o = json_loads(text, 0, NULL);
+        if (!o)
+            db_check(a, false);
+        if (o) {
+            char kinds[512] = "";
+            size_t x;
+            json_t *is;
+            json_array_foreach(json_object_get(o, "issues"), x, is)
+                snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s",
+                         x ? "," : "", json_string_value(json_object_get(is, "kind")));
+            db_check(a, store_put_call(a->db, &(struct store_call){
+                            .seq = calls[i].seq, .call_id = jstr(o, "call_id", NULL),
+                            .from_user = jstr(o, "from", "user"), .to_user = jstr(o, "to", "user"),
+                            .caller = jstr(o, "caller", NULL), .callee = jstr(o, "callee", NULL),
+                            .state = jstr(o, "state", NULL),
+                            .final_status = (int)jnum(o, "final_status", 0),
+                            .invite_time = jnum(o, "invite_time", 0),
+                            .end_time = jnum(o, "end_time", -1), .mos_min = jnum(o, "mos_min", -1),
+                            .issue_kinds = kinds, .json = text}));
+            json_decref(o);
+        }
+        free(text);
+    }
+    free(bycall);
 }
 
 static void fmt_time(ptime_t t, char *buf, size_t len)
@@ -977,7 +1149,7 @@ static void print_issues(struct analysis *a)
             putchar('\n');
         }
         for (size_t k = 0; k < g[i].n; k++)
-            copy_out(a->spill, a->issues[g[i].start + k].off, a->issues[g[i].start + k].len);
+            copy_out(a->spill, a->issues[g[i].start + k].off, a->issues[g[i].start + k].len, stdout);
     }
     free(g);
 }
@@ -1067,7 +1239,8 @@ int cmd_analyze(int argc, char **argv)
         {"no-progress", no_argument, NULL, 'N'}, {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},        {"timelines", no_argument, NULL, 'T'},
         {"config", required_argument, NULL, 'c'}, {"threshold", required_argument, NULL, 't'},
-        {"thresholds", no_argument, NULL, 'L'},  {NULL, 0, NULL, 0},
+        {"thresholds", no_argument, NULL, 'L'},  {"db", required_argument, NULL, 'D'},
+        {NULL, 0, NULL, 0},
     };
     bool json = false, messages = false, timelines = false, list = false;
     struct correlate_config kcfg;
@@ -1075,7 +1248,7 @@ int cmd_analyze(int argc, char **argv)
     struct issue_config icfg;
     issue_config_default(&icfg);
     struct settings set = {&kcfg, &icfg, false};
-    const char *config = NULL;
+    const char *config = NULL, *dbpath = NULL;
     char **thresholds = calloc((size_t)argc + 1, sizeof *thresholds);
     size_t nthr = 0;
     int progress = -1, verbose = 0, ch;
@@ -1099,6 +1272,7 @@ int cmd_analyze(int argc, char **argv)
             set.max_calls_given = true;
             break;
         case 'c': config = optarg; break;
+        case 'D': dbpath = optarg; break;
         case 't': thresholds[nthr++] = optarg; break;
         case 'L': list = true; break;
         case 'P': progress = 1; break;
@@ -1147,6 +1321,24 @@ int cmd_analyze(int argc, char **argv)
         return 1;
     }
     kpi_init(a.kpi);
+    if (dbpath) {
+        if (!(a.db = store_open(dbpath, err, sizeof err))) {
+            fprintf(stderr, "sipscope analyze: --db %s\n", err);
+            json_decref(a.messages);
+            free(a.kpi);
+            return 1;
+        }
+        /* ids are call-N and stream-N of this analysis: a second one would collide
+         * (appending, with ids kept unique per database, comes with live capture) */
+        if (store_max_call_seq(a.db)) {
+            fprintf(stderr, "sipscope analyze: --db %s already holds an analysis; give a new "
+                            "file\n", dbpath);
+            store_close(a.db);
+            json_decref(a.messages);
+            free(a.kpi);
+            return 1;
+        }
+    }
     if (!(a.eng = issues_new(&icfg, on_issue, &a))) {
         fputs("sipscope analyze: out of memory\n", stderr);
         free(a.kpi);
@@ -1186,10 +1378,20 @@ int cmd_analyze(int argc, char **argv)
     if (a.nstreams)
         qsort(a.streams, a.nstreams, sizeof *a.streams, by_seq);
     fflush(a.spill);
-
     int rc = 0;
+    if (a.db) {
+        write_db_calls(&a);
+        if (!store_close(a.db))
+            a.db_failed = true;
+        a.db = NULL;
+        if (a.db_failed) {
+            fprintf(stderr, "sipscope analyze: --db %s: not every record was stored\n", dbpath);
+            rc = 1;
+        }
+    }
+
     if (json) {
-        rc = print_json(files, nfiles, &res, a.messages, &a);
+        rc |= print_json(files, nfiles, &res, a.messages, &a);
     } else {
         print_text(files, nfiles, &res.cs, &res.ds);
         printf("RTP       %llu packets in %zu streams, %llu RTCP packets\n",
@@ -1204,6 +1406,8 @@ int cmd_analyze(int argc, char **argv)
     free(a.regs);
     free(a.streams);
     free(a.issues);
+    free(a.dbcalls);
+    free(a.dbissues);
     issues_free(a.eng);
     fclose(a.spill);
     free(a.kpi);

@@ -1,0 +1,334 @@
+/* See store.h. The schema version lives in PRAGMA user_version; migrations[k] takes a
+ * database from version k to k + 1, each in its own transaction, so a database written by
+ * one version opens in the next. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const migrations[] = {
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+    "CREATE TABLE calls(seq INTEGER PRIMARY KEY, call_id TEXT, from_user TEXT, to_user TEXT,"
+    "  caller TEXT, callee TEXT, state TEXT NOT NULL, final_status INTEGER,"
+    "  invite_time REAL NOT NULL, end_time REAL, mos_min REAL, issue_kinds TEXT,"
+    "  json TEXT NOT NULL);"
+    "CREATE INDEX calls_time ON calls(invite_time);"
+    "CREATE INDEX calls_call_id ON calls(call_id);"
+    "CREATE INDEX calls_from ON calls(from_user);"
+    "CREATE INDEX calls_to ON calls(to_user);"
+    "CREATE INDEX calls_state ON calls(state, invite_time);"
+    "CREATE INDEX calls_status ON calls(final_status, invite_time);"
+    "CREATE INDEX calls_mos ON calls(mos_min);"
+    "CREATE INDEX calls_caller ON calls(caller);"
+    "CREATE INDEX calls_callee ON calls(callee);"
+    "CREATE TABLE streams(seq INTEGER PRIMARY KEY, call_seq INTEGER, src TEXT, dst TEXT,"
+    "  codec TEXT, first_time REAL, last_time REAL, mos REAL, json TEXT NOT NULL,"
+    "  timeline TEXT);"
+    "CREATE INDEX streams_call ON streams(call_seq);"
+    "CREATE INDEX streams_time ON streams(first_time);"
+    "CREATE TABLE registrations(id INTEGER PRIMARY KEY, aor TEXT NOT NULL, contact TEXT,"
+    "  source TEXT, state TEXT, first_time REAL, last_time REAL, json TEXT NOT NULL);"
+    "CREATE INDEX registrations_aor ON registrations(aor);"
+    "CREATE INDEX registrations_time ON registrations(last_time);"
+    "CREATE TABLE issues(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, severity TEXT NOT NULL,"
+    "  call_seq INTEGER, stream_seq INTEGER, registration TEXT, time REAL NOT NULL,"
+    "  json TEXT NOT NULL);"
+    "CREATE INDEX issues_kind ON issues(kind, time);"
+    "CREATE INDEX issues_call ON issues(call_seq);"
+    "CREATE INDEX issues_time ON issues(time);"
+    "CREATE TABLE messages(id INTEGER PRIMARY KEY, call_seq INTEGER, frame INTEGER,"
+    "  time REAL NOT NULL, src TEXT, dst TEXT, transport TEXT, method TEXT, status INTEGER,"
+    "  call_id TEXT, cseq TEXT, retransmission INTEGER NOT NULL, raw BLOB NOT NULL,"
+    "  linktype INTEGER, frame_bytes BLOB);"
+    "CREATE INDEX messages_call ON messages(call_seq, time);"
+    "CREATE INDEX messages_call_id ON messages(call_id);"
+    "CREATE INDEX messages_time ON messages(time);",
+};
+
+enum stmt_id { S_CALL, S_STREAM, S_REG, S_ISSUE, S_MESSAGE, S__COUNT };
+
+static const char *const stmt_sql[S__COUNT] = {
+    "INSERT OR REPLACE INTO calls(seq, call_id, from_user, to_user, caller, callee, state,"
+    " final_status, invite_time, end_time, mos_min, issue_kinds, json)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "INSERT OR REPLACE INTO streams(seq, call_seq, src, dst, codec, first_time, last_time, mos,"
+    " json, timeline) VALUES(?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO registrations(aor, contact, source, state, first_time, last_time, json)"
+    " VALUES(?,?,?,?,?,?,?)",
+    "INSERT INTO issues(kind, severity, call_seq, stream_seq, registration, time, json)"
+    " VALUES(?,?,?,?,?,?,?)",
+    "INSERT INTO messages(call_seq, frame, time, src, dst, transport, method, status, call_id,"
+    " cseq, retransmission, raw, linktype, frame_bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[S__COUNT];
+    unsigned pending;  /* rows in the open transaction */
+    bool in_txn;
+    char err[256];
+};
+
+static bool fail(struct store *s, const char *what)
+{
+    snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+    return false;
+}
+
+static bool exec(struct store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return true;
+    snprintf(s->err, sizeof s->err, "%s", msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return false;
+}
+
+int store_schema_version(struct store *s)
+{
+    sqlite3_stmt *q;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+static bool migrate(struct store *s)
+{
+    int v = store_schema_version(s);
+    const int top = (int)(sizeof migrations / sizeof migrations[0]);
+    if (v < 0)
+        return fail(s, "reading the schema version");
+    if (v > top) {
+        snprintf(s->err, sizeof s->err,
+                 "the database has schema %d, newer than this sipscope knows (%d)", v, top);
+        return false;
+    }
+    for (; v < top; v++) {
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version=%d;", v + 1);
+        if (!exec(s, "BEGIN IMMEDIATE") || !exec(s, migrations[v]) || !exec(s, set) ||
+            !exec(s, "COMMIT")) {
+            char why[200];
+            snprintf(why, sizeof why, "%.199s", s->err);
+            exec(s, "ROLLBACK");
+            snprintf(s->err, sizeof s->err, "migration to schema %d: %s", v + 1, why);
+            return false;
+        }
+    }
+    return true;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        sqlite3_close(s->db);
+        free(s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    bool ok = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      " PRAGMA foreign_keys=ON;") &&
+              migrate(s);
+    for (int i = 0; ok && i < S__COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK)
+            ok = fail(s, "preparing a statement");
+    if (!ok) {
+        snprintf(err, errlen, "%s: %s", path, s->err);
+        for (int i = 0; i < S__COUNT; i++)
+            sqlite3_finalize(s->st[i]);
+        sqlite3_close(s->db);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static bool commit(struct store *s)
+{
+    if (!s->in_txn)
+        return true;
+    s->in_txn = false;
+    s->pending = 0;
+    return exec(s, "COMMIT");
+}
+
+bool store_close(struct store *s)
+{
+    if (!s)
+        return true;
+    bool ok = commit(s);
+    for (int i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+    return ok;
+}
+
+const char *store_error(const struct store *s)
+{
+    return s->err;
+}
+
+uint64_t store_max_call_seq(struct store *s)
+{
+    sqlite3_stmt *q;
+    uint64_t v = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT max(seq) FROM calls", -1, &q, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = (uint64_t)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+/* ---- binding helpers: NULL pointers and "none" markers become SQL NULL ---- */
+
+static void bind_text(sqlite3_stmt *q, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+static void bind_real(sqlite3_stmt *q, int i, double v, bool have)
+{
+    if (have)
+        sqlite3_bind_double(q, i, v);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+static void bind_id(sqlite3_stmt *q, int i, uint64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(q, i, (sqlite3_int64)v);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+static void bind_blob(sqlite3_stmt *q, int i, const void *p, size_t n)
+{
+    if (p)
+        sqlite3_bind_blob64(q, i, p, n, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+/* Runs a bound statement inside the current batch, opening or committing as needed. */
+static bool run(struct store *s, enum stmt_id id, const char *what)
+{
+    sqlite3_stmt *q = s->st[id];
+    bool ok = true;
+    if (!s->in_txn) {
+        ok = exec(s, "BEGIN");
+        s->in_txn = ok;
+    }
+    if (ok && sqlite3_step(q) != SQLITE_DONE)
+        ok = fail(s, what);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (ok && ++s->pending >= STORE_BATCH)
+        ok = commit(s);
+    return ok;
+}
+
+bool store_put_call(struct store *s, const struct store_call *c)
+{
+    sqlite3_stmt *q = s->st[S_CALL];
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)c->seq);
+    bind_text(q, 2, c->call_id);
+    bind_text(q, 3, c->from_user);
+    bind_text(q, 4, c->to_user);
+    bind_text(q, 5, c->caller);
+    bind_text(q, 6, c->callee);
+    bind_text(q, 7, c->state);
+    bind_id(q, 8, (uint64_t)(c->final_status > 0 ? c->final_status : 0));
+    sqlite3_bind_double(q, 9, c->invite_time);
+    bind_real(q, 10, c->end_time, c->end_time >= 0);
+    bind_real(q, 11, c->mos_min, c->mos_min >= 0);
+    bind_text(q, 12, c->issue_kinds);
+    bind_text(q, 13, c->json);
+    return run(s, S_CALL, "storing a call");
+}
+
+bool store_put_stream(struct store *s, const struct store_stream *st)
+{
+    sqlite3_stmt *q = s->st[S_STREAM];
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)st->seq);
+    bind_id(q, 2, st->call_seq);
+    bind_text(q, 3, st->src);
+    bind_text(q, 4, st->dst);
+    bind_text(q, 5, st->codec);
+    sqlite3_bind_double(q, 6, st->first_time);
+    sqlite3_bind_double(q, 7, st->last_time);
+    bind_real(q, 8, st->mos, st->mos >= 0);
+    bind_text(q, 9, st->json);
+    bind_text(q, 10, st->timeline);
+    return run(s, S_STREAM, "storing a stream");
+}
+
+bool store_put_registration(struct store *s, const struct store_registration *r)
+{
+    sqlite3_stmt *q = s->st[S_REG];
+    bind_text(q, 1, r->aor);
+    bind_text(q, 2, r->contact);
+    bind_text(q, 3, r->source);
+    bind_text(q, 4, r->state);
+    sqlite3_bind_double(q, 5, r->first_time);
+    sqlite3_bind_double(q, 6, r->last_time);
+    bind_text(q, 7, r->json);
+    return run(s, S_REG, "storing a registration");
+}
+
+bool store_put_issue(struct store *s, const struct store_issue *is)
+{
+    sqlite3_stmt *q = s->st[S_ISSUE];
+    bind_text(q, 1, is->kind);
+    bind_text(q, 2, is->severity);
+    bind_id(q, 3, is->call_seq);
+    bind_id(q, 4, is->stream_seq);
+    bind_text(q, 5, is->registration);
+    sqlite3_bind_double(q, 6, is->time);
+    bind_text(q, 7, is->json);
+    return run(s, S_ISSUE, "storing an issue");
+}
+
+bool store_put_message(struct store *s, const struct store_message *m)
+{
+    sqlite3_stmt *q = s->st[S_MESSAGE];
+    bind_id(q, 1, m->call_seq);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)m->frame);
+    sqlite3_bind_double(q, 3, m->time);
+    bind_text(q, 4, m->src);
+    bind_text(q, 5, m->dst);
+    bind_text(q, 6, m->transport);
+    bind_text(q, 7, m->method);
+    bind_id(q, 8, (uint64_t)(m->status > 0 ? m->status : 0));
+    if (m->call_id && m->call_id_len)
+        sqlite3_bind_text(q, 9, m->call_id, (int)m->call_id_len, SQLITE_STATIC);
+    else
+        bind_text(q, 9, m->call_id);
+    bind_text(q, 10, m->cseq);
+    sqlite3_bind_int(q, 11, m->retransmission);
+    bind_blob(q, 12, m->raw ? m->raw : "", m->raw_len);
+    sqlite3_bind_int(q, 13, m->linktype);
+    bind_blob(q, 14, m->frame_bytes, m->frame_len);
+    return run(s, S_MESSAGE, "storing a message");
+}

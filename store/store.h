@@ -1,0 +1,86 @@
+/* The SQLite store: calls, streams (with their timelines), registrations, issues and SIP
+ * messages (raw text and the original frame with its link type, for pcap export), as the
+ * objects of ../shared/OUTPUT.md plus the columns the API filters on.
+ *
+ * store_open() creates or migrates the schema (versioned, in order, each step in one
+ * transaction) and sets WAL with synchronous=NORMAL. Writes go through prepared
+ * statements inside batched transactions (STORE_BATCH rows); store_close() commits the
+ * last batch. Errors are values: every put returns false and store_error() says why. */
+#ifndef SIPSCOPE_STORE_H
+#define SIPSCOPE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BATCH 4096 /* rows per transaction */
+
+struct store;
+
+/* Opens (creating) the database at path and brings its schema to STORE_SCHEMA_VERSION.
+ * NULL with err set when it cannot, or when the file was written by a newer version. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+/* Commits what is pending and closes; false when the last commit failed. */
+bool store_close(struct store *s);
+const char *store_error(const struct store *s);
+int store_schema_version(struct store *s);
+/* Calls already in the database: a new analysis numbers its calls after them. */
+uint64_t store_max_call_seq(struct store *s);
+
+struct store_call {
+    uint64_t seq;
+    const char *call_id, *from_user, *to_user, *caller, *callee, *state;
+    int final_status;          /* 0 none */
+    double invite_time, end_time; /* end_time < 0: none */
+    double mos_min;            /* < 0: none */
+    const char *issue_kinds;   /* comma-separated, "" none */
+    const char *json;          /* the OUTPUT.md object */
+};
+bool store_put_call(struct store *s, const struct store_call *c);
+
+struct store_stream {
+    uint64_t seq, call_seq;    /* call_seq 0: orphan */
+    const char *src, *dst, *codec;
+    double first_time, last_time;
+    double mos;                /* < 0: none */
+    const char *json;
+    const char *timeline;      /* per-second figures as JSON, NULL none */
+};
+bool store_put_stream(struct store *s, const struct store_stream *st);
+
+struct store_registration {
+    const char *aor, *contact, *source, *state;
+    double first_time, last_time;
+    const char *json;
+};
+bool store_put_registration(struct store *s, const struct store_registration *r);
+
+struct store_issue {
+    const char *kind, *severity;
+    uint64_t call_seq, stream_seq; /* 0 none */
+    const char *registration;  /* NULL none */
+    double time;
+    const char *json;
+};
+bool store_put_issue(struct store *s, const struct store_issue *is);
+
+struct store_message {
+    uint64_t call_seq;         /* 0 none */
+    uint64_t frame;
+    double time;
+    const char *src, *dst, *transport;
+    const char *method;        /* NULL for a response */
+    int status;                /* 0 for a request */
+    const char *call_id, *cseq; /* NULL none */
+    size_t call_id_len;        /* bytes of call_id (it may hold a NUL); 0: up to its NUL */
+    bool retransmission;
+    const void *raw;           /* the SIP message's bytes */
+    size_t raw_len;
+    int linktype;
+    const void *frame_bytes;   /* the captured frame that completed it */
+    size_t frame_len;
+};
+bool store_put_message(struct store *s, const struct store_message *m);
+
+#endif
