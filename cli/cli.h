@@ -4,5 +4,6 @@
 
 int cmd_analyze(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ static const char usage[] =
     "  analyze FILE...   read pcap/pcapng files (\"-\" for stdin), merged in time order,\n"
     "                    and report what they hold (text, or JSON with --json)\n"
     "  ladder FILE... CALL  draw one call's message ladder in the terminal\n"
+    "  export --db FILE --call ID -o OUT.pcap\n"
+    "                    write a stored call's SIP frames as a pcap\n"
     "  help              this text\n"
     "  version           print the version\n"
     "\n"
@@ -30,6 +32,8 @@ int main(int argc, char **argv)
         return cmd_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "ladder"))
         return cmd_ladder(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;

@@ -332,3 +332,40 @@ bool store_put_message(struct store *s, const struct store_message *m)
     bind_blob(q, 14, m->frame_bytes, m->frame_len);
     return run(s, S_MESSAGE, "storing a message");
 }
+
+bool store_call_frames(struct store *s, uint64_t call_seq, store_frame_fn fn, void *user,
+                       bool *found)
+{
+    sqlite3_stmt *q;
+    *found = false;
+    if (!commit(s))
+        return false;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM calls WHERE seq = ?", -1, &q, NULL) != SQLITE_OK)
+        return fail(s, "looking up a call");
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)call_seq);
+    *found = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    if (!*found)
+        return true;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT frame, time, linktype, frame_bytes FROM messages"
+                           " WHERE call_seq = ? AND frame_bytes IS NOT NULL ORDER BY frame",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(s, "reading a call's frames");
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)call_seq);
+    int rc;
+    sqlite3_int64 last = -1;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sqlite3_int64 frame = sqlite3_column_int64(q, 0);
+        if (frame == last)
+            continue;
+        last = frame;
+        const void *p = sqlite3_column_blob(q, 3);
+        size_t n = (size_t)sqlite3_column_bytes(q, 3);
+        if (!fn(user, (uint64_t)frame, sqlite3_column_double(q, 1), sqlite3_column_int(q, 2), p, n))
+            break;
+    }
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE || fail(s, "reading a call's frames");
+    sqlite3_finalize(q);
+    return ok;
+}

@@ -83,4 +83,14 @@ struct store_message {
 };
 bool store_put_message(struct store *s, const struct store_message *m);
 
+/* Queries (the web layer and the CLI read through these; they write no SQL of their own). */
+
+/* Every frame that carried a SIP message of call `call_seq`, in time order, each once
+ * (a TCP segment with two messages is one frame). fn returns false to stop. Returns
+ * false on a database error; *found says whether the call exists. */
+typedef bool (*store_frame_fn)(void *user, uint64_t frame, double time, int linktype,
+                               const void *data, size_t len);
+bool store_call_frames(struct store *s, uint64_t call_seq, store_frame_fn fn, void *user,
+                       bool *found);
+
 #endif
