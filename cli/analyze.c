@@ -44,7 +44,8 @@ static const char analyze_usage[] =
     "      --thresholds    print every issue threshold with its value and meaning\n"
     "      --db FILE       also store calls, streams (with timelines), registrations,\n"
     "                      issues and SIP messages (raw, with their frames) in the SQLite\n"
-    "                      database FILE, created if missing (a new file per analysis)\n"
+    "                      database FILE, created if missing; a file that holds earlier\n"
+    "                      analyses gets this one added (ids numbered after theirs)\n"
     "      --max-calls N   calls tracked at once (default 200000); past it the least\n"
     "                      recently active is ended early and counted in evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
@@ -1249,6 +1250,7 @@ int cmd_analyze(int argc, char **argv)
     issue_config_default(&icfg);
     struct settings set = {&kcfg, &icfg, false};
     const char *config = NULL, *dbpath = NULL;
+    uint64_t first_stream = 0;
     char **thresholds = calloc((size_t)argc + 1, sizeof *thresholds);
     size_t nthr = 0;
     int progress = -1, verbose = 0, ch;
@@ -1328,16 +1330,11 @@ int cmd_analyze(int argc, char **argv)
             free(a.kpi);
             return 1;
         }
-        /* ids are call-N and stream-N of this analysis: a second one would collide
-         * (appending, with ids kept unique per database, comes with live capture) */
-        if (store_max_call_seq(a.db)) {
-            fprintf(stderr, "sipscope analyze: --db %s already holds an analysis; give a new "
-                            "file\n", dbpath);
-            store_close(a.db);
-            json_decref(a.messages);
-            free(a.kpi);
-            return 1;
-        }
+        /* a database may hold earlier analyses: this one's calls and streams are
+         * numbered after theirs, so ids stay unique in the file and the same in the
+         * output */
+        kcfg.first_call_seq = store_max_call_seq(a.db);
+        first_stream = store_max_stream_seq(a.db);
     }
     if (!(a.eng = issues_new(&icfg, on_issue, &a))) {
         fputs("sipscope analyze: out of memory\n", stderr);
@@ -1356,7 +1353,8 @@ int cmd_analyze(int argc, char **argv)
         return 1;
     }
     struct pipeline_handlers h = {.sip = on_sip, .call = on_call_done, .reg = on_reg_done,
-                                  .stream = on_stream_done, .user = &a};
+                                  .stream = on_stream_done, .user = &a,
+                                  .first_stream_seq = first_stream};
     struct pipeline_result res;
     if (pipeline_run(files, nfiles, &kcfg, &h, progress < 0 ? isatty(STDERR_FILENO) : progress,
                      &res, err, sizeof err)) {

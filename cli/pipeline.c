@@ -132,6 +132,7 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     }
     if (h->reg)
         correlate_on_registration(r.corr, h->reg);
+    stream_table_first_seq(r.streams, h->first_stream_seq);
     progress_init(&r.prog, progress);
     g_stop = 0;
     signal(SIGINT, on_signal);

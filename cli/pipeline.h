@@ -17,6 +17,7 @@ struct pipeline_handlers {
     reg_done_fn reg;
     stream_done_fn stream;
     void *user;
+    uint64_t first_stream_seq; /* streams are numbered after it (a database's last) */
 };
 
 struct pipeline_result {

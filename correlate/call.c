@@ -90,6 +90,7 @@ void correlate_config_default(struct correlate_config *cfg)
     cfg->challenge_wait = 300 * PTIME_SEC;
     cfg->idle = 4 * 3600 * PTIME_SEC;
     cfg->hash_seed = 0x5ca11ULL;
+    cfg->first_call_seq = 0;
 }
 
 static bool leg_eq(const void *item, const void *key)
@@ -134,6 +135,7 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     }
     c->done = done;
     c->user = user;
+    c->next_seq = c->cfg.first_call_seq;
     return c;
 }
 

@@ -218,6 +218,7 @@ struct correlate_config {
     ptime_t challenge_wait;  /* how long a 401/407-challenged call waits for its retry */
     ptime_t idle;            /* a call with no message for this long is ended */
     uint64_t hash_seed;
+    uint64_t first_call_seq; /* calls are numbered after it (a database's last call) */
 };
 
 void correlate_config_default(struct correlate_config *cfg);

@@ -297,6 +297,11 @@ static void release(struct stream_table *t, struct stream_int *si)
     free(si);
 }
 
+void stream_table_first_seq(struct stream_table *t, uint64_t n)
+{
+    t->next_seq = n;
+}
+
 void stream_table_free(struct stream_table *t)
 {
     if (!t)

@@ -132,6 +132,8 @@ struct stream_table;
 struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn done, void *user,
                                       struct classifier *cls);
 void stream_table_free(struct stream_table *t);
+/* Streams are numbered after n (a database's last stream). */
+void stream_table_first_seq(struct stream_table *t, uint64_t n);
 /* One RTP packet. A known stream costs one hash lookup; for an unknown one resolve() says
  * whether it is announced media (and of which call), else the packet is not followed. */
 void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct rtp_hdr *h,

@@ -185,16 +185,26 @@ const char *store_error(const struct store *s)
     return s->err;
 }
 
-uint64_t store_max_call_seq(struct store *s)
+static uint64_t max_of(struct store *s, const char *sql)
 {
     sqlite3_stmt *q;
     uint64_t v = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT max(seq) FROM calls", -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return 0;
     if (sqlite3_step(q) == SQLITE_ROW)
         v = (uint64_t)sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
     return v;
+}
+
+uint64_t store_max_call_seq(struct store *s)
+{
+    return max_of(s, "SELECT max(seq) FROM calls");
+}
+
+uint64_t store_max_stream_seq(struct store *s)
+{
+    return max_of(s, "SELECT max(seq) FROM streams");
 }
 
 /* ---- binding helpers: NULL pointers and "none" markers become SQL NULL ---- */

@@ -27,6 +27,7 @@ const char *store_error(const struct store *s);
 int store_schema_version(struct store *s);
 /* Calls already in the database: a new analysis numbers its calls after them. */
 uint64_t store_max_call_seq(struct store *s);
+uint64_t store_max_stream_seq(struct store *s);
 
 struct store_call {
     uint64_t seq;
