@@ -2,7 +2,7 @@
 """Benchmark: packets/s of `sipscope analyze` against the libpcap read floor (and tshark,
 when installed) on the same generated capture, in the same run.
 
-  bench/bench.py SIPSCOPE READFLOOR [--packets N] [--runs R] [--tshark] [--workdir DIR]
+  bench/bench.py SIPSCOPE READFLOOR [--packets N] [--runs R] [--tshark] [--db] [--workdir DIR]
 
 The capture comes from the project's generator (tests/gen/sipgen.py calls): G.711 calls
 with RTP and RTCP, about N packets. Each program runs R times; the median wall time is
@@ -45,6 +45,9 @@ def main():
     ap.add_argument('--workdir')
     ap.add_argument('--sipparse', help='the SIP parser benchmark program (bench/sipparse.c)')
     ap.add_argument('--streamtrack', help='the stream tracker benchmark program (bench/streamtrack.c)')
+    ap.add_argument('--db', action='store_true',
+                    help='also time analyze --db (SQLite), and report stored calls/s, messages/s and '
+                         'database size per 1,000 calls on a signaling-only capture')
     a = ap.parse_args()
 
     work = a.workdir or tempfile.mkdtemp(prefix='sipscope-bench-')
@@ -61,6 +64,11 @@ def main():
 
     rows = [('libpcap read floor', [a.readfloor, pcap]),
             ('sipscope analyze --json', [a.sipscope, 'analyze', '--json', '--no-progress', pcap])]
+    dbfile = os.path.join(work, 'bench.db')
+    fresh_db = lambda target: ['sh', '-c', 'rm -f "$0" "$0-wal" "$0-shm" && exec "$@"', dbfile,
+                               a.sipscope, 'analyze', '--json', '--no-progress', '--db', dbfile, target]
+    if a.db:
+        rows.append(('sipscope analyze --json --db', fresh_db(pcap)))
     if a.tshark:
         rows.append(('tshark -q -z rtp,streams', ['tshark', '-q', '-n', '-r', pcap, '-z', 'rtp,streams']))
     print('capture: %s, %d packets, %.1f MB; median of %d runs' % (pcap, packets, size / 1e6, a.runs))
@@ -73,6 +81,8 @@ def main():
         print('%-28s %10.3f %12.0f %9.1f %7.1f MB' % (name, t, packets / t, size / 1e6 / t, rss / 1024))
     floor, ours = res['libpcap read floor'], res['sipscope analyze --json']
     print('sipscope / floor: %.2fx' % (ours / floor))
+    if a.db:
+        print('sipscope --db / floor: %.2fx' % (res['sipscope analyze --json --db'] / floor))
     if a.tshark:
         print('tshark / sipscope: %.1fx' % (res['tshark -q -z rtp,streams'] / ours))
     rtp = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', pcap], check=True,
@@ -85,13 +95,23 @@ def main():
         print('stream tracker alone (rtp_parse + stream_rtp, %s streams): %.0f RTP packets/s, %.1f ns/packet'
               % (streams, n / t, t / n * 1e9))
 
+    # signaling only: many short calls, no media to speak of
+    sig = os.path.join(work, 'bench-signaling.pcap')
+    if (a.sipparse or a.db) and not os.path.exists(sig):
+        subprocess.run([sys.executable, SIPGEN, 'calls', '-o', sig, '--calls', '20000',
+                        '--duration', '0', '--concurrency', '2000', '--seed', '5',
+                        '--outcomes', 'answered,busy,cancelled'], check=True)
+    if a.db:
+        base, _ = measure([a.sipscope, 'analyze', '--json', '--no-progress', sig], a.runs)
+        td, _ = measure(fresh_db(sig), a.runs)
+        doc = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', sig],
+                                        check=True, capture_output=True, text=True).stdout)
+        ncalls, nmsgs = len(doc['calls']), doc['capture']['sip_messages']
+        size = sum(os.path.getsize(dbfile + x) for x in ('', '-wal') if os.path.exists(dbfile + x))
+        print('store on %d calls, %d SIP messages: %.3f s with --db, %.3f s without: '
+              '%.0f calls/s, %.0f messages/s stored; %.2f MB per 1,000 calls (raw SIP and frames kept)'
+              % (ncalls, nmsgs, td, base, ncalls / td, nmsgs / td, size / 1e6 / ncalls * 1000))
     if a.sipparse:
-        # signaling only: many short calls, no media to speak of
-        sig = os.path.join(work, 'bench-signaling.pcap')
-        if not os.path.exists(sig):
-            subprocess.run([sys.executable, SIPGEN, 'calls', '-o', sig, '--calls', '20000',
-                            '--duration', '0', '--concurrency', '2000', '--seed', '5',
-                            '--outcomes', 'answered,busy,cancelled'], check=True)
         n, t, b, _ = subprocess.run([a.sipparse, sig, '2'], check=True, capture_output=True,
                                     text=True).stdout.split()
         n, t, b = int(n), float(t), int(b)
