@@ -14,6 +14,7 @@
 #include "capture/capture.h"
 #include "cli.h"
 #include "common/log.h"
+#include "common/vec.h"
 #include "correlate/correlate.h"
 #include "decode/decode.h"
 #include "decode/sdp.h"
@@ -286,32 +287,34 @@ static char *call_line(const struct call *c)
     return line;
 }
 
+/* Appends text (taken over, freed) at the end of the spill file: where, and how long. */
+static bool spill_put(FILE *spill, char *text, off_t *off, uint32_t *len)
+{
+    size_t n = strlen(text);
+    *off = fseeko(spill, 0, SEEK_END) == 0 ? ftello(spill) : -1;
+    bool ok = *off >= 0 && fwrite(text, 1, n, spill) == n;
+    free(text);
+    if (!ok)
+        log_error("cannot write the temporary spill file");
+    *len = (uint32_t)n;
+    return ok;
+}
+
 /* Appends text (taken over, freed) to the spill file and its index entry to *v. */
 static bool push_out(FILE *spill, struct call_out **v, size_t *n, size_t *cap, uint64_t seq,
                      char *text)
 {
+    off_t off;
+    uint32_t len;
     if (!text)
         return false;
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 256;
-        struct call_out *nv = realloc(*v, nc * sizeof *nv);
-        if (!nv) {
-            free(text);
-            return false;
-        }
-        *v = nv;
-        *cap = nc;
-    }
-    size_t len = strlen(text);
-    off_t off = ftello(spill);
-    bool ok = off >= 0 && fwrite(text, 1, len, spill) == len;
-    free(text);
-    if (!ok) {
-        log_error("cannot write the temporary spill file");
+    if (!vec_grow((void **)v, cap, *n, sizeof **v, 256)) {
+        free(text);
         return false;
     }
-    (*v)[*n] = (struct call_out){seq, 0, off, (uint32_t)len, -1};
-    (*n)++;
+    if (!spill_put(spill, text, &off, &len))
+        return false;
+    (*v)[(*n)++] = (struct call_out){seq, 0, off, len, -1};
     return true;
 }
 
@@ -659,28 +662,19 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
 static bool push_issue(FILE *spill, struct issue_out **v, size_t *n, size_t *cap,
                        const struct issue *is, char *text)
 {
+    off_t off;
+    uint32_t len;
     if (!text)
         return false;
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        struct issue_out *nv = realloc(*v, nc * sizeof *nv);
-        if (!nv) {
-            free(text);
-            return false;
-        }
-        *v = nv;
-        *cap = nc;
+    if (!vec_grow((void **)v, cap, *n, sizeof **v, 64)) {
+        free(text);
+        return false;
     }
-    size_t len = strlen(text);
-    off_t off = fseeko(spill, 0, SEEK_END) == 0 ? ftello(spill) : -1;
-    bool ok = off >= 0 && fwrite(text, 1, len, spill) == len;
-    free(text);
-    if (!ok)
+    if (!spill_put(spill, text, &off, &len))
         return false;
     (*v)[*n] = (struct issue_out){
-        .seq = *n + 1, .call_seq = is->call_seq, .time = is->time, .off = off,
-        .len = (uint32_t)len, .severity = (uint8_t)is->severity,
-        .group = is->call_seq ? 0 : is->registration ? 1 : 2};
+        .seq = *n + 1, .call_seq = is->call_seq, .time = is->time, .off = off, .len = len,
+        .severity = (uint8_t)is->severity, .group = is->call_seq ? 0 : is->registration ? 1 : 2};
     (*n)++;
     return true;
 }

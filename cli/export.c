@@ -21,20 +21,35 @@ static const char export_usage[] =
     "Exit status: 0 written, 1 the call or the database could not be read, 2 bad usage.\n";
 
 struct export {
+    const char *path;
     pcap_t *dead;
-    pcap_dumper_t *out;
-    int linktype;       /* of the first frame: a pcap has one */
+    pcap_dumper_t *out;   /* opened at the first frame: a pcap has the link type of it */
+    int linktype;
+    bool failed;
     uint64_t written, skipped;
 };
+
+static bool open_out(struct export *x, int linktype)
+{
+    x->linktype = linktype;
+    x->dead = pcap_open_dead(linktype, 262144);
+    x->out = x->dead ? pcap_dump_open(x->dead, x->path) : NULL;
+    if (!x->out) {
+        fprintf(stderr, "sipscope export: %s: %s\n", x->path,
+                x->dead ? pcap_geterr(x->dead) : "cannot create");
+        x->failed = true;
+    }
+    return x->out != NULL;
+}
 
 static bool on_frame(void *user, uint64_t frame, double time, int linktype, const void *data,
                      size_t len)
 {
     (void)frame;
     struct export *x = user;
-    if (x->linktype < 0)
-        x->linktype = linktype;
-    if (linktype != x->linktype || !x->out) {
+    if (!x->out && !x->failed && !open_out(x, linktype))
+        return false;
+    if (linktype != x->linktype) {
         x->skipped++;
         return true;
     }
@@ -50,15 +65,6 @@ static bool on_frame(void *user, uint64_t frame, double time, int linktype, cons
     pcap_dump((u_char *)x->out, &h, data);
     x->written++;
     return true;
-}
-
-/* First pass: the link type; the dumper needs it before the first frame. */
-static bool first_linktype(void *user, uint64_t frame, double time, int linktype,
-                           const void *data, size_t len)
-{
-    (void)frame, (void)time, (void)data, (void)len;
-    *(int *)user = linktype;
-    return false;
 }
 
 int cmd_export(int argc, char **argv)
@@ -93,32 +99,22 @@ int cmd_export(int argc, char **argv)
         return 1;
     }
     bool found;
-    int linktype = -1;
-    if (!store_call_frames(s, seq, first_linktype, &linktype, &found) || !found) {
-        fprintf(stderr, "sipscope export: %s\n", found ? store_error(s) : "no such call");
-        store_close(s);
-        return 1;
-    }
-    struct export x = {.linktype = linktype};
-    x.dead = pcap_open_dead(linktype >= 0 ? linktype : DLT_EN10MB, 262144);
-    x.out = x.dead ? pcap_dump_open(x.dead, outpath) : NULL;
-    if (!x.out) {
-        fprintf(stderr, "sipscope export: %s: %s\n", outpath,
-                x.dead ? pcap_geterr(x.dead) : "cannot create");
-        if (x.dead)
-            pcap_close(x.dead);
-        store_close(s);
-        return 1;
-    }
+    struct export x = {.path = outpath, .linktype = -1};
     bool ok = store_call_frames(s, seq, on_frame, &x, &found);
-    pcap_dump_close(x.out);
-    pcap_close(x.dead);
-    if (!ok)
-        fprintf(stderr, "sipscope export: %s\n", store_error(s));
+    if (ok && found && !x.out && !x.failed)
+        open_out(&x, DLT_EN10MB); /* a call with no stored frame: an empty capture */
+    if (x.out)
+        pcap_dump_close(x.out);
+    if (x.dead)
+        pcap_close(x.dead);
+    if (!ok || !found)
+        fprintf(stderr, "sipscope export: %s\n", found ? store_error(s) : "no such call");
     store_close(s);
+    if (!ok || !found || x.failed)
+        return 1;
     if (x.skipped)
         fprintf(stderr, "sipscope export: %llu frames of another link type left out\n",
                 (unsigned long long)x.skipped);
     fprintf(stderr, "%s: %llu frames of %s\n", outpath, (unsigned long long)x.written, call);
-    return ok ? 0 : 1;
+    return 0;
 }

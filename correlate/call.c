@@ -557,7 +557,6 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
             p->ringing_time = now;
             p->ringing_frame = ev->l4->pkt->frame;
         }
-        p->provisionals |= code == 180 && !sdp ? LEG_SAW_180 : sdp ? LEG_SAW_18X_SDP : 0;
         if (sdp && !p->early_time) {
             p->early_time = now;
             p->early_frame = ev->l4->pkt->frame;

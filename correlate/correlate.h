@@ -174,8 +174,7 @@ struct call {
     ptime_t early_time;        /* first 18x with SDP (early media offered), 0 none */
     uint64_t early_frame;
     int early_status;          /* its status: 183, or 180 with SDP */
-    uint8_t provisionals;      /* LEG_SAW_* of the call's own leg */
-    uint8_t leg_provisionals[CALL_MAX_LEGS]; /* the same for legs[1..] */
+    uint8_t leg_provisionals[CALL_MAX_LEGS]; /* LEG_SAW_* of legs[1..] (B2BUA far legs) */
     struct call_side side[2];  /* [0] the caller's SDP, [1] the callee's */
     struct call_retrans retrans[CALL_MAX_RETRANS];
     uint8_t nretrans;

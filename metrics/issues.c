@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/log.h"
+#include "common/vec.h"
 #include "decode/sdp.h"
 
 /* ---- names and thresholds ---- */
@@ -232,7 +234,7 @@ struct held_call {
     ptime_t invite_time, answer_time, end_time, early_time, last_time;
     uint64_t first_frame, answer_frame, end_frame, early_frame, last_frame;
     int early_status;
-    uint8_t provisionals, nlegs;
+    uint8_t nlegs;
     uint8_t leg_prov[CALL_MAX_LEGS];
     bool session_expired, bye;
     struct ip_addr caller_ip, callee_ip;
@@ -250,9 +252,7 @@ struct issue_engine {
     size_t ncalls, capcalls;
     struct held_stream *streams; /* owned */
     size_t nstreams, capstreams;
-    uint64_t counts[ISSUE__COUNT];
     uint64_t streams_seen;   /* every stream handed in, orphans too: 0, a capture of SIP only */
-    bool oom;                /* a held record could not be kept: its media checks are lost */
 };
 
 struct issue_engine *issues_new(const struct issue_config *cfg, issue_fn fn, void *user)
@@ -278,30 +278,11 @@ void issues_free(struct issue_engine *e)
     free(e);
 }
 
-void issues_counts(const struct issue_engine *e, uint64_t out[ISSUE__COUNT])
-{
-    memcpy(out, e->counts, sizeof e->counts);
-}
-
 static void emit(struct issue_engine *e, struct issue *is)
 {
     qsort(is->frames, is->nframes, sizeof is->frames[0], cmp_u64);
-    e->counts[is->kind]++;
     if (e->fn)
         e->fn(e->user, is);
-}
-
-static bool grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 64;
-    void *nv = realloc(*v, nc * size);
-    if (!nv)
-        return false;
-    *v = nv;
-    *cap = nc;
-    return true;
 }
 
 /* ---- calls: signaling ---- */
@@ -594,6 +575,8 @@ static void check_retrans(struct issue_engine *e, const struct call *c)
     ev_num(&is, "copies", w->copies + 1);
     ev_num(&is, "span_ms", ms_between(w->first_time, w->last_time));
     ev_str(&is, "hops", "%s", hops);
+    if (c->retrans_dropped)
+        ev_num(&is, "messages_not_listed", c->retrans_dropped);
     say(is.summary, sizeof is.summary, "%s sent %u times from %s to %s over %.1f s", w->what,
         w->copies + 1, src, dst, ms_between(w->first_time, w->last_time) / 1000);
     bool request = w->what[0] < '0' || w->what[0] > '9';
@@ -1079,8 +1062,9 @@ void issues_call(struct issue_engine *e, const struct call *c)
     if (!c->answer_time && !c->early_time &&
         !(c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr)))
         return;
-    if (!grow((void **)&e->calls, &e->capcalls, e->ncalls, sizeof *e->calls)) {
-        e->oom = true;
+    if (!vec_grow((void **)&e->calls, &e->capcalls, e->ncalls, sizeof *e->calls, 64)) {
+        log_error("out of memory: the media checks of call %llu are lost",
+                  (unsigned long long)c->seq);
         return;
     }
     struct held_call *h = &e->calls[e->ncalls++];
@@ -1098,7 +1082,6 @@ void issues_call(struct issue_engine *e, const struct call *c)
     h->early_frame = c->early_frame;
     h->last_frame = c->last_frame;
     h->early_status = c->early_status;
-    h->provisionals = c->provisionals;
     h->nlegs = c->nlegs;
     memcpy(h->leg_prov, c->leg_provisionals, sizeof h->leg_prov);
     h->session_expired = c->session_expired;
@@ -1143,7 +1126,7 @@ static void check_loss(struct issue_engine *e, const struct rtp_stream *s)
     ev_num(&is, "lost_pct", round(pct * 1000) / 1000);
     ev_num(&is, "loss_bursts", (double)s->loss_bursts);
     ev_num(&is, "longest_loss_burst", (double)s->longest_burst);
-    double ptime_ms = s->clock_rate && s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20;
+    double ptime_ms = stream_ptime_ms(s);
     say(is.summary, sizeof is.summary, "%.2f %% of RTP lost from %s to %s (%lld of %lld)", pct,
         src, dst, (long long)s->lost, (long long)s->expected);
     say(is.diagnosis, sizeof is.diagnosis,
@@ -1214,8 +1197,7 @@ static void check_mos(struct issue_engine *e, const struct rtp_stream *s)
     emodel_defaults(&p);
     p.ie = s->emodel->ie;
     p.bpl = s->emodel->bpl;
-    double ptime_ms = s->clock_rate && s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20;
-    p.ta = p.t = ptime_ms + s->emodel->lookahead_ms;
+    p.ta = p.t = stream_ptime_ms(s) + s->emodel->lookahead_ms;
     p.tr = 2 * p.ta;
     double ceiling = emodel_mos(emodel_r(&p));
     double delay = stream_delay_ms(s);
@@ -1307,8 +1289,9 @@ void issues_stream(struct issue_engine *e, const struct rtp_stream *s)
         check_mos(e, s);
         check_latency(e, s);
     }
-    if (!grow((void **)&e->streams, &e->capstreams, e->nstreams, sizeof *e->streams)) {
-        e->oom = true;
+    if (!vec_grow((void **)&e->streams, &e->capstreams, e->nstreams, sizeof *e->streams, 64)) {
+        log_error("out of memory: stream %llu is left out of its call's media checks",
+                  (unsigned long long)s->seq);
         return;
     }
     e->streams[e->nstreams++] = (struct held_stream){
@@ -1442,7 +1425,7 @@ void issues_finish(struct issue_engine *e, ptime_t end)
             n++;
         size_t m = 0;
         for (size_t j = 0; j < n; j++) {
-            if (!grow((void **)&mine, &cap, m, sizeof *mine))
+            if (!vec_grow((void **)&mine, &cap, m, sizeof *mine, 16))
                 break;
             mine[m++] = e->streams[k + j];
         }
@@ -1466,7 +1449,7 @@ void issues_finish(struct issue_engine *e, ptime_t end)
                     bool dup = false; /* an orphan at our endpoint: media NAT moved */
                     for (size_t j = n; j < m && !dup; j++)
                         dup = mine[j].seq == s->seq;
-                    if (!dup && grow((void **)&mine, &cap, m, sizeof *mine))
+                    if (!dup && vec_grow((void **)&mine, &cap, m, sizeof *mine, 16))
                         mine[m++] = *s;
                 }
             }

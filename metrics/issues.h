@@ -114,8 +114,6 @@ void issues_stream(struct issue_engine *e, const struct rtp_stream *s);
 void issues_registration(struct issue_engine *e, const struct registration *r);
 /* The input ended at `end`: the calls waiting for their media are judged. */
 void issues_finish(struct issue_engine *e, ptime_t end);
-/* Issues found so far, by kind. */
-void issues_counts(const struct issue_engine *e, uint64_t out[ISSUE__COUNT]);
 
 /* RFC 1918, RFC 6598 (shared CGN space), link-local, and their IPv6 kin (ULA fc00::/7,
  * fe80::/10): addresses that do not route on the public Internet. */

@@ -183,22 +183,21 @@ static double jb_wait_ms(const struct rtp_stream *s, const struct stream_jb *b)
     return b->timed_played ? b->wait_sum / (double)b->timed_played * 1000.0 / s->clock_rate : 0;
 }
 
-/* R (G.107) for this stream's codec at a loss, burst ratio and buffering delay. Mouth to
- * ear: network, one packet of audio, the codec's look-ahead, the buffer. */
-static double stream_r(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms)
+double stream_ptime_ms(const struct rtp_stream *s)
 {
-    return stream_r_factor(s, ppl_pct, burst_r, wait_ms);
+    return s->clock_rate && s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
 }
 
 double stream_delay_ms(const struct rtp_stream *s)
 {
-    double ptime_ms = s->clock_rate && s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
     double la = s->emodel ? s->emodel->lookahead_ms : 0;
-    return one_way_ms(s) + ptime_ms + la +
+    return one_way_ms(s) + stream_ptime_ms(s) + la +
            (s->clock_rate ? jb_wait_ms(s, &s->jb[JB_ADAPTIVE]) : 0);
 }
 
-double stream_r_factor(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms)
+/* R (G.107) for this stream's codec at a loss, burst ratio and buffering delay. Mouth to
+ * ear: network, one packet of audio, the codec's look-ahead, the buffer. */
+static double stream_r(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms)
 {
     struct emodel_params e;
     emodel_defaults(&e);
@@ -206,8 +205,7 @@ double stream_r_factor(const struct rtp_stream *s, double ppl_pct, double burst_
     e.bpl = s->emodel->bpl;
     e.ppl = ppl_pct;
     e.burst_r = burst_r;
-    double ptime_ms = s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
-    e.ta = e.t = one_way_ms(s) + ptime_ms + s->emodel->lookahead_ms + wait_ms;
+    e.ta = e.t = one_way_ms(s) + stream_ptime_ms(s) + s->emodel->lookahead_ms + wait_ms;
     e.tr = 2 * e.ta;
     double r = emodel_r(&e);
     return r < 0 ? 0 : r;

@@ -143,9 +143,8 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
 unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
                      const struct rtcp_info *info);
 void stream_finish(struct stream_table *t);
-/* The E-model R of a stream's codec (s->emodel, not NULL) at a loss, burst ratio and
- * buffering wait: what the stream would score under other conditions. */
-double stream_r_factor(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms);
+/* The packet interval in ms (the smallest timestamp step seen; 20 when unknown). */
+double stream_ptime_ms(const struct rtp_stream *s);
 /* Mouth-to-ear delay the E-model used (Ta, ms): half the RTCP round trip (0 unknown),
  * one packet, the codec's look-ahead and the adaptive buffer's mean wait. */
 double stream_delay_ms(const struct rtp_stream *s);
