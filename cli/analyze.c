@@ -25,6 +25,7 @@
 #include "pipeline.h"
 #include "sipscope_config.h"
 #include "store/store.h"
+#include "store/writer.h"
 
 static const char analyze_usage[] =
     "Usage: sipscope analyze [OPTIONS] FILE...\n"
@@ -46,7 +47,14 @@ static const char analyze_usage[] =
     "      --db FILE       also store calls, streams (with timelines), registrations,\n"
     "                      issues and SIP messages (raw, with their frames) in the SQLite\n"
     "                      database FILE, created if missing; a file that holds earlier\n"
-    "                      analyses gets this one added (ids numbered after theirs)\n"
+    "                      analyses gets this one added (ids numbered after theirs).\n"
+    "                      A writer thread stores them in batches, each call as it ends\n"
+    "      --db-queue-mb N records waiting for the writer, at most (default 64)\n"
+    "      --db-overflow wait|shed\n"
+    "                      when that queue is full: wait (default; reading slows down,\n"
+    "                      nothing is lost unless the writer is stuck for 5 s) or shed\n"
+    "                      (SIP messages are dropped first, keeping room for calls); what\n"
+    "                      is dropped is counted, and the exit status is 1\n"
     "      --max-calls N   calls tracked at once (default 200000); past it the least\n"
     "                      recently active is ended early and counted in evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
@@ -108,7 +116,9 @@ struct analysis {
     size_t nissues, capissues;
     uint64_t by_severity[3];
     struct store *db;          /* owned; --db */
-    bool db_failed;            /* a write failed: reported once, at the end */
+    struct store_writer *dbw;  /* owned: the writer thread, the only user of db meanwhile */
+    struct store_writer_stats dbstats; /* its figures, once stopped */
+    bool db_failed;            /* a call could not be rendered for it */
     struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
                                 * is text (with --json, calls[] is that already) */
     size_t ndbcalls, capdbcalls;
@@ -406,6 +416,47 @@ static void print_call(FILE *spill, const struct call_out *c, const struct call_
     free(text);
 }
 
+static const char *jstr(json_t *o, const char *k1, const char *k2)
+{
+    json_t *v = json_object_get(o, k1);
+    if (k2)
+        v = json_object_get(v, k2);
+    return json_string_value(v);
+}
+
+static double jnum(json_t *o, const char *k, double none)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : none;
+}
+
+/* A call into the database (through the writer), with the columns the API filters on
+ * taken from its very JSON object. */
+static void db_call(struct analysis *a, uint64_t seq, const char *text, bool update)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    if (!o) {
+        a->db_failed = true;
+        return;
+    }
+    char kinds[512] = "";
+    size_t x;
+    json_t *is;
+    json_array_foreach(json_object_get(o, "issues"), x, is)
+        snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s", x ? "," : "",
+                 json_string_value(json_object_get(is, "kind")));
+    store_writer_call(a->dbw, &(struct store_call){
+                          .seq = seq, .call_id = jstr(o, "call_id", NULL),
+                          .from_user = jstr(o, "from", "user"), .to_user = jstr(o, "to", "user"),
+                          .caller = jstr(o, "caller", NULL), .callee = jstr(o, "callee", NULL),
+                          .state = jstr(o, "state", NULL),
+                          .final_status = (int)jnum(o, "final_status", 0),
+                          .invite_time = jnum(o, "invite_time", 0),
+                          .end_time = jnum(o, "end_time", -1), .mos_min = jnum(o, "mos_min", -1),
+                          .issue_kinds = kinds, .json = text, .update = update});
+    json_decref(o);
+}
+
 static void on_call_done(void *user, const struct call *c)
 {
     struct analysis *a = user;
@@ -418,23 +469,22 @@ static void on_call_done(void *user, const struct call *c)
     } else {
         text = call_line(c);
     }
+    /* The database gets the call as soon as it ends, so that a crash later loses none
+     * (its streams, worst MOS and issues are null: not known yet); at the end of the input
+     * it is stored again, complete (write_db_calls). */
+    if (a->dbw && a->json && text)
+        db_call(a, c->seq, text, false);
     if (push_out(a->spill, &a->calls, &a->ncalls, &a->capcalls, c->seq, text))
         a->answered += c->answer_time != 0;
-    if (a->db && !a->json) { /* the database keeps the JSON object */
+    if (a->dbw && !a->json) { /* the database keeps the JSON object */
         json_t *o = call_json(c);
-        push_out(a->spill, &a->dbcalls, &a->ndbcalls, &a->capdbcalls, c->seq,
-                 json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16)));
+        char *js = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
         json_decref(o);
+        if (js)
+            db_call(a, c->seq, js, false);
+        push_out(a->spill, &a->dbcalls, &a->ndbcalls, &a->capdbcalls, c->seq, js);
     }
     issues_call(a->eng, c);
-}
-
-static void db_check(struct analysis *a, bool ok)
-{
-    if (!ok && !a->db_failed) {
-        a->db_failed = true;
-        log_error("database: %s", store_error(a->db));
-    }
 }
 
 /* A registration as OUTPUT.md's registrations[] entry (call_id, user_agent and expired
@@ -462,12 +512,12 @@ static void on_reg_done(void *user, const struct registration *r)
     json_object_set_new(o, "expired", json_boolean(r->expired));
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
-    if (a->db && text)
-        db_check(a, store_put_registration(a->db, &(struct store_registration){
+    if (a->dbw && text)
+        store_writer_registration(a->dbw, &(struct store_registration){
                         .aor = r->aor, .contact = r->contact, .source = src,
                         .state = reg_state_name(r->state),
                         .first_time = ptime_to_epoch_s(r->first_time),
-                        .last_time = ptime_to_epoch_s(r->last_time), .json = text}));
+                        .last_time = ptime_to_epoch_s(r->last_time), .json = text});
     push_out(a->spill, &a->regs, &a->nregs, &a->capregs, r->seq, text);
     issues_registration(a->eng, r);
     a->reg_registered += r->state == REG_REGISTERED;
@@ -639,16 +689,16 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
         json_object_set_new(o, "timeline", timeline_json(st));
     char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
-    if (a->db && text) {
+    if (a->dbw && text) {
         json_t *tl = timeline_json(st);
         char *tls = json_dumps(tl, JSON_COMPACT | JSON_REAL_PRECISION(16));
         json_decref(tl);
-        db_check(a, store_put_stream(a->db, &(struct store_stream){
+        store_writer_stream(a->dbw, &(struct store_stream){
                         .seq = st->seq, .call_seq = st->call_seq, .src = src, .dst = dst,
                         .codec = st->codec[0] ? st->codec : NULL,
                         .first_time = ptime_to_epoch_s(st->first_time),
                         .last_time = ptime_to_epoch_s(st->last_time), .mos = st->mos,
-                        .json = text, .timeline = tls}));
+                        .json = text, .timeline = tls});
         free(tls);
     }
     if (push_out(a->spill, &a->streams, &a->nstreams, &a->capstreams, st->seq, text)) {
@@ -692,15 +742,15 @@ static char *issue_json_text(const struct issue *is)
 static void on_issue(void *user, const struct issue *is)
 {
     struct analysis *a = user;
-    char *js = a->json || a->db ? issue_json_text(is) : NULL;
-    if (a->db && js)
-        db_check(a, store_put_issue(a->db, &(struct store_issue){
+    char *js = a->json || a->dbw ? issue_json_text(is) : NULL;
+    if (a->dbw && js)
+        store_writer_issue(a->dbw, &(struct store_issue){
                         .kind = issue_kind_name(is->kind),
                         .severity = issue_severity_name(is->severity),
                         .call_seq = is->call_seq, .stream_seq = is->stream_seq,
                         .registration = is->registration,
-                        .time = ptime_to_epoch_s(is->time), .json = js}));
-    if (a->db && !a->json) {
+                        .time = ptime_to_epoch_s(is->time), .json = js});
+    if (a->dbw && !a->json) {
         push_issue(a->spill, &a->dbissues, &a->ndbissues, &a->capdbissues, is, js);
         js = NULL;
     }
@@ -736,14 +786,14 @@ static void db_message(struct analysis *a, const struct sip_event *ev, const str
     if (cseqh && sip_cseq_parse(cseqh->value, &num, &meth))
         snprintf(cseq, sizeof cseq, "%u %.*s", num, (int)(meth.n < 64 ? meth.n : 64), meth.p);
     const struct packet *p = ev->l4->pkt;
-    db_check(a, store_put_message(a->db, &(struct store_message){
+    store_writer_message(a->dbw, &(struct store_message){
                     .call_seq = v->call_seq, .frame = p->frame, .time = ptime_to_epoch_s(p->ts),
                     .src = src, .dst = dst, .transport = sip_transport_name(ev->transport),
                     .method = m->is_request ? method : NULL, .status = m->status,
                     .call_id = cidh ? cid : NULL, .call_id_len = cid_len,
                     .cseq = cseq[0] ? cseq : NULL,
                     .retransmission = v->retransmission, .raw = ev->raw, .raw_len = ev->raw_len,
-                    .linktype = p->linktype, .frame_bytes = p->data, .frame_len = p->caplen}));
+                    .linktype = p->linktype, .frame_bytes = p->data, .frame_len = p->caplen});
 }
 
 static void on_sip(void *user, const struct sip_event *ev, const struct msg_verdict *vp)
@@ -753,11 +803,11 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     const struct msg_verdict v = *vp;
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
     kpi_message(a->kpi, m, v.retransmission);
-    if (!a->messages && !a->db)
+    if (!a->messages && !a->dbw)
         return;
     ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
     ip_addr_port_str(&ev->l4->dst, ev->l4->dport, dst, sizeof dst);
-    if (a->db)
+    if (a->dbw)
         db_message(a, ev, &v, src, dst);
     if (!a->messages)
         return;
@@ -982,20 +1032,6 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
     return ferror(stdout) ? 1 : 0;
 }
 
-static const char *jstr(json_t *o, const char *k1, const char *k2)
-{
-    json_t *v = json_object_get(o, k1);
-    if (k2)
-        v = json_object_get(v, k2);
-    return json_string_value(v);
-}
-
-static double jnum(json_t *o, const char *k, double none)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : none;
-}
-
 /* The calls into the database, as the document shows them (streams, worst MOS and issues
  * filled in), with the columns the API filters on taken from that very object. */
 static void write_db_calls(struct analysis *a)
@@ -1023,30 +1059,33 @@ static void write_db_calls(struct analysis *a)
             break;
         print_call(a->spill, &calls[i], bycall, nb, &k, iss, ni, &ki, true, mem);
         fclose(mem);
-        json_t *o = json_loads(text, 0, NULL);
-        if (!o)
-            db_check(a, false);
-        if (o) {
-            char kinds[512] = "";
-            size_t x;
-            json_t *is;
-            json_array_foreach(json_object_get(o, "issues"), x, is)
-                snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s",
-                         x ? "," : "", json_string_value(json_object_get(is, "kind")));
-            db_check(a, store_put_call(a->db, &(struct store_call){
-                            .seq = calls[i].seq, .call_id = jstr(o, "call_id", NULL),
-                            .from_user = jstr(o, "from", "user"), .to_user = jstr(o, "to", "user"),
-                            .caller = jstr(o, "caller", NULL), .callee = jstr(o, "callee", NULL),
-                            .state = jstr(o, "state", NULL),
-                            .final_status = (int)jnum(o, "final_status", 0),
-                            .invite_time = jnum(o, "invite_time", 0),
-                            .end_time = jnum(o, "end_time", -1), .mos_min = jnum(o, "mos_min", -1),
-                            .issue_kinds = kinds, .json = text}));
-            json_decref(o);
-        }
+        db_call(a, calls[i].seq, text, true);
         free(text);
     }
     free(bycall);
+}
+
+/* On the writer thread, after each commit: what the database holds for sure (-vv). The
+ * crash test reads these lines. */
+static void on_db_commit(void *user, const struct store_counts *c)
+{
+    (void)user;
+    log_debug("database: committed %llu calls (last call-%llu), %llu streams, %llu "
+              "registrations, %llu issues, %llu messages",
+              (unsigned long long)c->new_calls, (unsigned long long)c->last_call_seq,
+              (unsigned long long)c->rows[STORE_STREAM],
+              (unsigned long long)c->rows[STORE_REGISTRATION],
+              (unsigned long long)c->rows[STORE_ISSUE], (unsigned long long)c->rows[STORE_MESSAGE]);
+}
+
+static void report_db_loss(const char *path, const struct store_writer_stats *st)
+{
+    fprintf(stderr, "sipscope analyze: --db %s: not every record was stored:", path);
+    for (int k = 0; k < STORE_KINDS; k++)
+        if (st->dropped[k] || st->failed[k])
+            fprintf(stderr, " %s %llu dropped, %llu failed;", store_kind_name(k),
+                    (unsigned long long)st->dropped[k], (unsigned long long)st->failed[k]);
+    fputc('\n', stderr);
 }
 
 static void fmt_time(ptime_t t, char *buf, size_t len)
@@ -1235,6 +1274,8 @@ int cmd_analyze(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},        {"timelines", no_argument, NULL, 'T'},
         {"config", required_argument, NULL, 'c'}, {"threshold", required_argument, NULL, 't'},
         {"thresholds", no_argument, NULL, 'L'},  {"db", required_argument, NULL, 'D'},
+        {"db-queue-mb", required_argument, NULL, 'Q'},
+        {"db-overflow", required_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
     bool json = false, messages = false, timelines = false, list = false;
@@ -1245,6 +1286,7 @@ int cmd_analyze(int argc, char **argv)
     struct settings set = {&kcfg, &icfg, false};
     const char *config = NULL, *dbpath = NULL;
     uint64_t first_stream = 0;
+    struct store_writer_config wcfg = {.overflow = STORE_OVERFLOW_WAIT};
     char **thresholds = calloc((size_t)argc + 1, sizeof *thresholds);
     size_t nthr = 0;
     int progress = -1, verbose = 0, ch;
@@ -1269,6 +1311,25 @@ int cmd_analyze(int argc, char **argv)
             break;
         case 'c': config = optarg; break;
         case 'D': dbpath = optarg; break;
+        case 'Q': {
+            char *end;
+            unsigned long mb = strtoul(optarg, &end, 10);
+            if (*end || mb == 0 || mb > 65536 || *optarg == '-') {
+                fputs("sipscope analyze: --db-queue-mb wants 1 to 65536\n", stderr);
+                free(thresholds);
+                return 2;
+            }
+            wcfg.queue_bytes = (size_t)mb << 20;
+            break;
+        }
+        case 'O':
+            if (strcmp(optarg, "wait") && strcmp(optarg, "shed")) {
+                fputs("sipscope analyze: --db-overflow wants wait or shed\n", stderr);
+                free(thresholds);
+                return 2;
+            }
+            wcfg.overflow = strcmp(optarg, "shed") ? STORE_OVERFLOW_WAIT : STORE_OVERFLOW_SHED;
+            break;
         case 't': thresholds[nthr++] = optarg; break;
         case 'L': list = true; break;
         case 'P': progress = 1; break;
@@ -1329,6 +1390,14 @@ int cmd_analyze(int argc, char **argv)
          * output */
         kcfg.first_call_seq = store_max_call_seq(a.db);
         first_stream = store_max_stream_seq(a.db);
+        wcfg.on_commit = on_db_commit;
+        if (!(a.dbw = store_writer_start(a.db, &wcfg, err, sizeof err))) {
+            fprintf(stderr, "sipscope analyze: --db %s\n", err);
+            store_close(a.db);
+            json_decref(a.messages);
+            free(a.kpi);
+            return 1;
+        }
     }
     if (!(a.eng = issues_new(&icfg, on_issue, &a))) {
         fputs("sipscope analyze: out of memory\n", stderr);
@@ -1373,11 +1442,14 @@ int cmd_analyze(int argc, char **argv)
     int rc = 0;
     if (a.db) {
         write_db_calls(&a);
+        if (!store_writer_stop(a.dbw, &a.dbstats))
+            a.db_failed = true;
+        a.dbw = NULL;
         if (!store_close(a.db))
             a.db_failed = true;
         a.db = NULL;
         if (a.db_failed) {
-            fprintf(stderr, "sipscope analyze: --db %s: not every record was stored\n", dbpath);
+            report_db_loss(dbpath, &a.dbstats);
             rc = 1;
         }
     }

@@ -69,8 +69,21 @@ struct store {
     sqlite3_stmt *st[S__COUNT];
     unsigned pending;  /* rows in the open transaction */
     bool in_txn;
+    struct store_counts open, done; /* rows of the open transaction; of committed ones */
     char err[256];
 };
+
+const char *store_kind_name(enum store_kind k)
+{
+    static const char *const names[STORE_KINDS] = {"calls", "streams", "registrations",
+                                                   "issues", "messages"};
+    return k < STORE_KINDS ? names[k] : "?";
+}
+
+void store_counts(const struct store *s, struct store_counts *out)
+{
+    *out = s->done;
+}
 
 static bool fail(struct store *s, const char *what)
 {
@@ -166,7 +179,27 @@ static bool commit(struct store *s)
         return true;
     s->in_txn = false;
     s->pending = 0;
-    return exec(s, "COMMIT");
+    struct store_counts o = s->open;
+    s->open = (struct store_counts){0};
+    if (!exec(s, "COMMIT")) {
+        char why[sizeof s->err];
+        memcpy(why, s->err, sizeof why);
+        exec(s, "ROLLBACK"); /* the batch is lost: its rows are not counted as stored */
+        memcpy(s->err, why, sizeof why);
+        return false;
+    }
+    for (int k = 0; k < STORE_KINDS; k++)
+        s->done.rows[k] += o.rows[k];
+    s->done.new_calls += o.new_calls;
+    if (o.last_call_seq)
+        s->done.last_call_seq = o.last_call_seq;
+    s->done.commits++;
+    return true;
+}
+
+bool store_flush(struct store *s)
+{
+    return commit(s);
 }
 
 bool store_close(struct store *s)
@@ -245,6 +278,9 @@ static void bind_blob(sqlite3_stmt *q, int i, const void *p, size_t n)
 /* Runs a bound statement inside the current batch, opening or committing as needed. */
 static bool run(struct store *s, enum stmt_id id, const char *what)
 {
+    static const enum store_kind kind[S__COUNT] = {
+        [S_CALL] = STORE_CALL, [S_STREAM] = STORE_STREAM, [S_REG] = STORE_REGISTRATION,
+        [S_ISSUE] = STORE_ISSUE, [S_MESSAGE] = STORE_MESSAGE};
     sqlite3_stmt *q = s->st[id];
     bool ok = true;
     if (!s->in_txn) {
@@ -255,6 +291,8 @@ static bool run(struct store *s, enum stmt_id id, const char *what)
         ok = fail(s, what);
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
+    if (ok)
+        s->open.rows[kind[id]]++;
     if (ok && ++s->pending >= STORE_BATCH)
         ok = commit(s);
     return ok;
@@ -276,7 +314,15 @@ bool store_put_call(struct store *s, const struct store_call *c)
     bind_real(q, 11, c->mos_min, c->mos_min >= 0);
     bind_text(q, 12, c->issue_kinds);
     bind_text(q, 13, c->json);
-    return run(s, S_CALL, "storing a call");
+    if (!run(s, S_CALL, "storing a call"))
+        return false;
+    if (!c->update) {
+        /* counted in the batch it joined, which run() may just have committed */
+        struct store_counts *n = s->in_txn ? &s->open : &s->done;
+        n->new_calls++;
+        n->last_call_seq = c->seq;
+    }
+    return true;
 }
 
 bool store_put_stream(struct store *s, const struct store_stream *st)

@@ -18,12 +18,28 @@
 
 struct store;
 
+/* The record types, for counters. */
+enum store_kind { STORE_CALL, STORE_STREAM, STORE_REGISTRATION, STORE_ISSUE, STORE_MESSAGE,
+                  STORE_KINDS };
+const char *store_kind_name(enum store_kind k);
+
+/* What the database holds for sure: rows of committed transactions, by type. */
+struct store_counts {
+    uint64_t rows[STORE_KINDS];
+    uint64_t new_calls;     /* calls committed for the first time (not updates) */
+    uint64_t last_call_seq; /* the last call committed for the first time, 0 none */
+    uint64_t commits;
+};
+
 /* Opens (creating) the database at path and brings its schema to STORE_SCHEMA_VERSION.
  * NULL with err set when it cannot, or when the file was written by a newer version. */
 struct store *store_open(const char *path, char *err, size_t errlen);
 /* Commits what is pending and closes; false when the last commit failed. */
 bool store_close(struct store *s);
 const char *store_error(const struct store *s);
+/* Commits the open batch now (the writer does when it has caught up). */
+bool store_flush(struct store *s);
+void store_counts(const struct store *s, struct store_counts *out);
 int store_schema_version(struct store *s);
 /* Calls already in the database: a new analysis numbers its calls after them. */
 uint64_t store_max_call_seq(struct store *s);
@@ -37,6 +53,7 @@ struct store_call {
     double mos_min;            /* < 0: none */
     const char *issue_kinds;   /* comma-separated, "" none */
     const char *json;          /* the OUTPUT.md object */
+    bool update;               /* a later version of a call stored before */
 };
 bool store_put_call(struct store *s, const struct store_call *c);
 
