@@ -199,7 +199,7 @@ class Call:
 
 
 def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, outcomes=None,
-             start_ns=1_700_000_000 * SEC):
+             start_ns=1_700_000_000 * SEC, gap_ms=None):
     """Writes the calls through writer(t_ns, frame) and returns the truth dict."""
     rng = random.Random(seed)
     random.seed(seed)  # Flow's IP identification start values
@@ -208,6 +208,8 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
     # whole microseconds: the pcap holds microsecond stamps, and the truth must say what
     # the file holds
     gap = max(1000, int(duration * SEC / max(1, concurrency)) // 1000 * 1000)
+    if gap_ms is not None:  # or a fixed gap between call starts, whatever the duration
+        gap = max(1000, int(gap_ms * 1_000_000) // 1000 * 1000)
     objs = []
     for i in range(calls):
         outcome = plan[i % len(plan)]
