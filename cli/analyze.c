@@ -49,6 +49,8 @@ static const char analyze_usage[] =
     "                      database FILE, created if missing; a file that holds earlier\n"
     "                      analyses gets this one added (ids numbered after theirs).\n"
     "                      A writer thread stores them in batches, each call as it ends\n"
+    "      --db-no-raw     store messages without their raw text and frames (smaller;\n"
+    "                      no ladder text, no pcap export)\n"
     "      --db-queue-mb N records waiting for the writer, at most (default 64)\n"
     "      --db-overflow wait|shed\n"
     "                      when that queue is full: wait (default; reading slows down,\n"
@@ -119,6 +121,8 @@ struct analysis {
     struct store_writer *dbw;  /* owned: the writer thread, the only user of db meanwhile */
     struct store_writer_stats dbstats; /* its figures, once stopped */
     bool db_failed;            /* a call could not be rendered for it */
+    bool db_no_raw;            /* --db-no-raw */
+    int64_t db_run;            /* this analysis's row in the runs table */
     struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
                                 * is text (with --json, calls[] is that already) */
     size_t ndbcalls, capdbcalls;
@@ -786,14 +790,24 @@ static void db_message(struct analysis *a, const struct sip_event *ev, const str
     if (cseqh && sip_cseq_parse(cseqh->value, &num, &meth))
         snprintf(cseq, sizeof cseq, "%u %.*s", num, (int)(meth.n < 64 ? meth.n : 64), meth.p);
     const struct packet *p = ev->l4->pkt;
+    /* A message carried whole in its frame (UDP) is stored once, as a slice of the frame;
+     * a reassembled one (TCP segments, IP fragments) lies elsewhere and is stored as is.
+     * The addresses are compared as integers: the two may be unrelated objects. */
+    uintptr_t r = (uintptr_t)ev->raw, f = (uintptr_t)p->data;
+    bool in_frame = ev->raw && p->data && r >= f && r - f <= p->caplen &&
+                    ev->raw_len <= p->caplen - (r - f);
+    size_t raw_off = in_frame ? (size_t)(r - f) : 0;
     store_writer_message(a->dbw, &(struct store_message){
                     .call_seq = v->call_seq, .frame = p->frame, .time = ptime_to_epoch_s(p->ts),
                     .src = src, .dst = dst, .transport = sip_transport_name(ev->transport),
                     .method = m->is_request ? method : NULL, .status = m->status,
                     .call_id = cidh ? cid : NULL, .call_id_len = cid_len,
                     .cseq = cseq[0] ? cseq : NULL,
-                    .retransmission = v->retransmission, .raw = ev->raw, .raw_len = ev->raw_len,
-                    .linktype = p->linktype, .frame_bytes = p->data, .frame_len = p->caplen});
+                    .retransmission = v->retransmission, .raw_len = ev->raw_len,
+                    .raw = a->db_no_raw || in_frame ? NULL : ev->raw,
+                    .raw_in_frame = in_frame && !a->db_no_raw, .raw_off = raw_off,
+                    .linktype = p->linktype, .frame_bytes = a->db_no_raw ? NULL : p->data,
+                    .frame_len = a->db_no_raw ? 0 : p->caplen});
 }
 
 static void on_sip(void *user, const struct sip_event *ev, const struct msg_verdict *vp)
@@ -1276,9 +1290,10 @@ int cmd_analyze(int argc, char **argv)
         {"thresholds", no_argument, NULL, 'L'},  {"db", required_argument, NULL, 'D'},
         {"db-queue-mb", required_argument, NULL, 'Q'},
         {"db-overflow", required_argument, NULL, 'O'},
+        {"db-no-raw", no_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
-    bool json = false, messages = false, timelines = false, list = false;
+    bool json = false, messages = false, timelines = false, list = false, db_no_raw = false;
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     struct issue_config icfg;
@@ -1330,6 +1345,7 @@ int cmd_analyze(int argc, char **argv)
             }
             wcfg.overflow = strcmp(optarg, "shed") ? STORE_OVERFLOW_WAIT : STORE_OVERFLOW_SHED;
             break;
+        case 'R': db_no_raw = true; break;
         case 't': thresholds[nthr++] = optarg; break;
         case 'L': list = true; break;
         case 'P': progress = 1; break;
@@ -1371,7 +1387,7 @@ int cmd_analyze(int argc, char **argv)
     char **files = argv + optind;
     int nfiles = argc - optind;
     struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json,
-                         .timelines = timelines};
+                         .timelines = timelines, .db_no_raw = db_no_raw, .db_run = -1};
     if (!(a.kpi = malloc(sizeof *a.kpi))) {
         fputs("sipscope analyze: out of memory\n", stderr);
         json_decref(a.messages);
@@ -1390,6 +1406,8 @@ int cmd_analyze(int argc, char **argv)
          * output */
         kcfg.first_call_seq = store_max_call_seq(a.db);
         first_stream = store_max_stream_seq(a.db);
+        if ((a.db_run = store_run_begin(a.db, (double)time(NULL), kcfg.first_call_seq + 1)) < 0)
+            log_warn("database: %s", store_error(a.db)); /* the run's row only; go on */
         wcfg.on_commit = on_db_commit;
         if (!(a.dbw = store_writer_start(a.db, &wcfg, err, sizeof err))) {
             fprintf(stderr, "sipscope analyze: --db %s\n", err);
@@ -1445,6 +1463,16 @@ int cmd_analyze(int argc, char **argv)
         if (!store_writer_stop(a.dbw, &a.dbstats))
             a.db_failed = true;
         a.dbw = NULL;
+        if (a.db_run >= 0) {
+            json_t *o = json_pack("{s:o, s:o}", "capture",
+                                  capture_json(files, nfiles, &res.cs, &res.ds, &res.ks, &res),
+                                  "stats", stats_json(a.kpi));
+            char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16)) : NULL;
+            if (!store_run_end(a.db, a.db_run, (double)time(NULL), store_max_call_seq(a.db), text))
+                log_warn("database: %s", store_error(a.db));
+            free(text);
+            json_decref(o);
+        }
         if (!store_close(a.db))
             a.db_failed = true;
         a.db = NULL;

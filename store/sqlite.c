@@ -46,9 +46,55 @@ static const char *const migrations[] = {
     "CREATE INDEX messages_call ON messages(call_seq, time);"
     "CREATE INDEX messages_call_id ON messages(call_id);"
     "CREATE INDEX messages_time ON messages(time);",
+
+    /* 1 -> 2:
+     * - a message's raw text is no longer kept twice: where it lies inside the frame
+     *   stored beside it (every UDP message), raw is NULL and raw_off/raw_len point into
+     *   frame_bytes; the view message_text gives the text either way. Without raw SIP
+     *   (--db-no-raw) raw and frame_bytes are both NULL.
+     * - the Call-ID index on messages goes (the API finds calls by Call-ID through legs),
+     *   and so does the time index but for messages of no call, which retention sweeps.
+     * - legs: every Call-ID (with its tags) of a call, filled from the call's object.
+     * - runs: one row per analysis or capture run, with its capture and stats blocks.
+     * - media: the RTP/RTCP frames of a call, kept when the capture spools media, as
+     *   pcap records (16-byte header with nanoseconds, then the frame) in one blob per
+     *   chunk. */
+    "CREATE TABLE messages2(id INTEGER PRIMARY KEY, call_seq INTEGER, frame INTEGER,"
+    "  time REAL NOT NULL, src TEXT, dst TEXT, transport TEXT, method TEXT, status INTEGER,"
+    "  call_id TEXT, cseq TEXT, retransmission INTEGER NOT NULL, raw BLOB, raw_off INTEGER,"
+    "  raw_len INTEGER NOT NULL, linktype INTEGER, frame_bytes BLOB);"
+    "INSERT INTO messages2 SELECT id, call_seq, frame, time, src, dst, transport, method,"
+    "  status, call_id, cseq, retransmission,"
+    "  CASE WHEN instr(frame_bytes, raw) > 0 THEN NULL ELSE raw END,"
+    "  CASE WHEN instr(frame_bytes, raw) > 0 THEN instr(frame_bytes, raw) - 1 END,"
+    "  length(raw), linktype, frame_bytes FROM messages;"
+    "DROP TABLE messages;"
+    "ALTER TABLE messages2 RENAME TO messages;"
+    "CREATE INDEX messages_call ON messages(call_seq, time);"
+    "CREATE INDEX messages_loose ON messages(time) WHERE call_seq IS NULL;"
+    "CREATE VIEW message_text AS SELECT id, coalesce(raw, substr(frame_bytes, raw_off + 1,"
+    "  raw_len)) AS raw FROM messages;"
+    "CREATE TABLE legs(call_seq INTEGER NOT NULL, call_id TEXT NOT NULL, from_tag TEXT,"
+    "  to_tag TEXT);"
+    "CREATE INDEX legs_call ON legs(call_seq);"
+    "CREATE INDEX legs_call_id ON legs(call_id);"
+    "INSERT INTO legs SELECT seq, json_extract(l.value, '$.call_id'),"
+    "  json_extract(l.value, '$.from_tag'), json_extract(l.value, '$.to_tag')"
+    "  FROM calls, json_each(calls.json, '$.legs') AS l;"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, started REAL NOT NULL, ended REAL,"
+    "  first_call_seq INTEGER, last_call_seq INTEGER, json TEXT);"
+    "CREATE TABLE media(id INTEGER PRIMARY KEY, call_seq INTEGER, first_time REAL NOT NULL,"
+    "  last_time REAL NOT NULL, linktype INTEGER NOT NULL, packets INTEGER NOT NULL,"
+    "  frames BLOB NOT NULL);"
+    "CREATE INDEX media_call ON media(call_seq, first_time);"
+    "CREATE INDEX media_time ON media(first_time);",
 };
 
-enum stmt_id { S_CALL, S_STREAM, S_REG, S_ISSUE, S_MESSAGE, S__COUNT };
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+enum stmt_id { S_CALL, S_STREAM, S_REG, S_ISSUE, S_MESSAGE, S_MEDIA, S_LEGS_DEL, S_LEGS,
+               S__COUNT };
 
 static const char *const stmt_sql[S__COUNT] = {
     "INSERT OR REPLACE INTO calls(seq, call_id, from_user, to_user, caller, callee, state,"
@@ -61,7 +107,15 @@ static const char *const stmt_sql[S__COUNT] = {
     "INSERT INTO issues(kind, severity, call_seq, stream_seq, registration, time, json)"
     " VALUES(?,?,?,?,?,?,?)",
     "INSERT INTO messages(call_seq, frame, time, src, dst, transport, method, status, call_id,"
-    " cseq, retransmission, raw, linktype, frame_bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    " cseq, retransmission, raw, raw_off, raw_len, linktype, frame_bytes)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO media(call_seq, first_time, last_time, linktype, packets, frames)"
+    " VALUES(?,?,?,?,?,?)",
+    "DELETE FROM legs WHERE call_seq = ?",
+    /* the legs of OUTPUT.md's call object */
+    "INSERT INTO legs SELECT ?1, json_extract(value, '$.call_id'),"
+    " json_extract(value, '$.from_tag'), json_extract(value, '$.to_tag')"
+    " FROM json_each(?2, '$.legs') WHERE json_extract(value, '$.call_id') IS NOT NULL",
 };
 
 struct store {
@@ -76,7 +130,7 @@ struct store {
 const char *store_kind_name(enum store_kind k)
 {
     static const char *const names[STORE_KINDS] = {"calls", "streams", "registrations",
-                                                   "issues", "messages"};
+                                                   "issues", "messages", "media"};
     return k < STORE_KINDS ? names[k] : "?";
 }
 
@@ -275,12 +329,9 @@ static void bind_blob(sqlite3_stmt *q, int i, const void *p, size_t n)
         sqlite3_bind_null(q, i);
 }
 
-/* Runs a bound statement inside the current batch, opening or committing as needed. */
-static bool run(struct store *s, enum stmt_id id, const char *what)
+/* Runs a bound statement inside the current batch (opened if none is). */
+static bool step(struct store *s, enum stmt_id id, const char *what)
 {
-    static const enum store_kind kind[S__COUNT] = {
-        [S_CALL] = STORE_CALL, [S_STREAM] = STORE_STREAM, [S_REG] = STORE_REGISTRATION,
-        [S_ISSUE] = STORE_ISSUE, [S_MESSAGE] = STORE_MESSAGE};
     sqlite3_stmt *q = s->st[id];
     bool ok = true;
     if (!s->in_txn) {
@@ -291,11 +342,20 @@ static bool run(struct store *s, enum stmt_id id, const char *what)
         ok = fail(s, what);
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    if (ok)
-        s->open.rows[kind[id]]++;
-    if (ok && ++s->pending >= STORE_BATCH)
-        ok = commit(s);
     return ok;
+}
+
+/* Runs a bound statement that stores a record inside the current batch, opening or
+ * committing as needed. */
+static bool run(struct store *s, enum stmt_id id, const char *what)
+{
+    static const enum store_kind kind[S__COUNT] = {
+        [S_CALL] = STORE_CALL, [S_STREAM] = STORE_STREAM, [S_REG] = STORE_REGISTRATION,
+        [S_ISSUE] = STORE_ISSUE, [S_MESSAGE] = STORE_MESSAGE, [S_MEDIA] = STORE_MEDIA};
+    if (!step(s, id, what))
+        return false;
+    s->open.rows[kind[id]]++;
+    return ++s->pending < STORE_BATCH || commit(s);
 }
 
 bool store_put_call(struct store *s, const struct store_call *c)
@@ -314,7 +374,15 @@ bool store_put_call(struct store *s, const struct store_call *c)
     bind_real(q, 11, c->mos_min, c->mos_min >= 0);
     bind_text(q, 12, c->issue_kinds);
     bind_text(q, 13, c->json);
-    if (!run(s, S_CALL, "storing a call"))
+    /* its legs first (run() may commit the batch): in the same transaction as the call */
+    if (c->update) {
+        sqlite3_bind_int64(s->st[S_LEGS_DEL], 1, (sqlite3_int64)c->seq);
+        if (!step(s, S_LEGS_DEL, "replacing a call's legs"))
+            return false;
+    }
+    sqlite3_bind_int64(s->st[S_LEGS], 1, (sqlite3_int64)c->seq);
+    bind_text(s->st[S_LEGS], 2, c->json);
+    if (!step(s, S_LEGS, "storing a call's legs") || !run(s, S_CALL, "storing a call"))
         return false;
     if (!c->update) {
         /* counted in the batch it joined, which run() may just have committed */
@@ -384,10 +452,66 @@ bool store_put_message(struct store *s, const struct store_message *m)
         bind_text(q, 9, m->call_id);
     bind_text(q, 10, m->cseq);
     sqlite3_bind_int(q, 11, m->retransmission);
-    bind_blob(q, 12, m->raw ? m->raw : "", m->raw_len);
-    sqlite3_bind_int(q, 13, m->linktype);
-    bind_blob(q, 14, m->frame_bytes, m->frame_len);
+    bool in_frame = m->raw_in_frame && m->frame_bytes && m->raw_off + m->raw_len <= m->frame_len;
+    bind_blob(q, 12, in_frame ? NULL : m->raw, m->raw_len);
+    if (in_frame)
+        sqlite3_bind_int64(q, 13, (sqlite3_int64)m->raw_off);
+    else
+        sqlite3_bind_null(q, 13);
+    sqlite3_bind_int64(q, 14, (sqlite3_int64)m->raw_len);
+    sqlite3_bind_int(q, 15, m->linktype);
+    bind_blob(q, 16, m->frame_bytes, m->frame_len);
     return run(s, S_MESSAGE, "storing a message");
+}
+
+bool store_put_media(struct store *s, const struct store_media *md)
+{
+    sqlite3_stmt *q = s->st[S_MEDIA];
+    bind_id(q, 1, md->call_seq);
+    sqlite3_bind_double(q, 2, md->first_time);
+    sqlite3_bind_double(q, 3, md->last_time);
+    sqlite3_bind_int(q, 4, md->linktype);
+    sqlite3_bind_int64(q, 5, md->packets);
+    sqlite3_bind_blob64(q, 6, md->frames ? md->frames : "", md->len, SQLITE_STATIC);
+    return run(s, S_MEDIA, "storing media");
+}
+
+int64_t store_run_begin(struct store *s, double started, uint64_t first_call_seq)
+{
+    sqlite3_stmt *q;
+    if (!commit(s) ||
+        sqlite3_prepare_v2(s->db, "INSERT INTO runs(started, first_call_seq) VALUES(?, ?)", -1,
+                           &q, NULL) != SQLITE_OK) {
+        fail(s, "recording a run");
+        return -1;
+    }
+    sqlite3_bind_double(q, 1, started);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)first_call_seq);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        fail(s, "recording a run");
+        return -1;
+    }
+    return sqlite3_last_insert_rowid(s->db);
+}
+
+bool store_run_end(struct store *s, int64_t run, double ended, uint64_t last_call_seq,
+                   const char *json)
+{
+    sqlite3_stmt *q;
+    if (!commit(s) ||
+        sqlite3_prepare_v2(s->db,
+                           "UPDATE runs SET ended = ?, last_call_seq = ?, json = ? WHERE id = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(s, "recording a run");
+    sqlite3_bind_double(q, 1, ended);
+    bind_id(q, 2, last_call_seq);
+    bind_text(q, 3, json);
+    sqlite3_bind_int64(q, 4, run);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE || fail(s, "recording a run");
 }
 
 bool store_call_frames(struct store *s, uint64_t call_seq, store_frame_fn fn, void *user,

@@ -13,14 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BATCH 4096 /* rows per transaction */
 
 struct store;
 
 /* The record types, for counters. */
 enum store_kind { STORE_CALL, STORE_STREAM, STORE_REGISTRATION, STORE_ISSUE, STORE_MESSAGE,
-                  STORE_KINDS };
+                  STORE_MEDIA, STORE_KINDS };
 const char *store_kind_name(enum store_kind k);
 
 /* What the database holds for sure: rows of committed transactions, by type. */
@@ -93,13 +93,36 @@ struct store_message {
     const char *call_id, *cseq; /* NULL none */
     size_t call_id_len;        /* bytes of call_id (it may hold a NUL); 0: up to its NUL */
     bool retransmission;
-    const void *raw;           /* the SIP message's bytes */
+    const void *raw;           /* the SIP message's bytes; NULL when raw_in_frame, or when
+                                * raw SIP is not kept */
     size_t raw_len;
+    bool raw_in_frame;         /* the bytes are frame_bytes[raw_off, raw_off + raw_len) */
+    size_t raw_off;
     int linktype;
-    const void *frame_bytes;   /* the captured frame that completed it */
+    const void *frame_bytes;   /* the captured frame that completed it, NULL not kept */
     size_t frame_len;
 };
 bool store_put_message(struct store *s, const struct store_message *m);
+
+/* A chunk of a call's spooled media: RTP/RTCP frames as pcap records, each a 16-byte
+ * header (seconds, nanoseconds, captured length, original length; native byte order, as
+ * a pcap file with the nanosecond magic) followed by the frame. */
+struct store_media {
+    uint64_t call_seq;
+    double first_time, last_time;
+    int linktype;
+    uint32_t packets;
+    const void *frames;
+    size_t len;
+};
+bool store_put_media(struct store *s, const struct store_media *md);
+
+/* One analysis or capture run: begun when it starts (the calls it will number come after
+ * first_call_seq - 1), ended with the document's capture and stats blocks as JSON. Not
+ * through the writer: called before it starts and after it stops. */
+int64_t store_run_begin(struct store *s, double started, uint64_t first_call_seq);
+bool store_run_end(struct store *s, int64_t run, double ended, uint64_t last_call_seq,
+                   const char *json);
 
 /* Queries (the web layer and the CLI read through these; they write no SQL of their own). */
 

@@ -23,6 +23,7 @@ struct item {
         struct store_registration reg;
         struct store_issue issue;
         struct store_message msg;
+        struct store_media media;
     } u;
     char data[]; /* the strings and blobs u points to */
 };
@@ -70,6 +71,7 @@ static bool write_item(struct store *s, const struct item *it)
     case STORE_REGISTRATION: return store_put_registration(s, &it->u.reg);
     case STORE_ISSUE: return store_put_issue(s, &it->u.issue);
     case STORE_MESSAGE: return store_put_message(s, &it->u.msg);
+    case STORE_MEDIA: return store_put_media(s, &it->u.media);
     case STORE_KINDS: break;
     }
     return false;
@@ -410,4 +412,10 @@ bool store_writer_message(struct store_writer *w, const struct store_message *m)
                         {(void *)&m->raw, m->raw_len},
                         {(void *)&m->frame_bytes, m->frame_len}};
     return pack(w, STORE_MESSAGE, m, sizeof *m, sp, sizeof sp / sizeof *sp);
+}
+
+bool store_writer_media(struct store_writer *w, const struct store_media *md)
+{
+    struct span sp[] = {{(void *)&md->frames, md->len}};
+    return pack(w, STORE_MEDIA, md, sizeof *md, sp, 1);
 }

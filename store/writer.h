@@ -62,5 +62,6 @@ bool store_writer_stream(struct store_writer *w, const struct store_stream *st);
 bool store_writer_registration(struct store_writer *w, const struct store_registration *r);
 bool store_writer_issue(struct store_writer *w, const struct store_issue *is);
 bool store_writer_message(struct store_writer *w, const struct store_message *m);
+bool store_writer_media(struct store_writer *w, const struct store_media *md);
 
 #endif
