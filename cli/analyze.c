@@ -51,6 +51,10 @@ static const char analyze_usage[] =
     "                      A writer thread stores them in batches, each call as it ends\n"
     "      --db-no-raw     store messages without their raw text and frames (smaller;\n"
     "                      no ladder text, no pcap export)\n"
+    "      --retention-days D  keep calls (with their messages, streams, issues) for D\n"
+    "                      days of packet time back from the newest call; older ones, and\n"
+    "                      rows of no call older than the oldest call kept, are deleted\n"
+    "      --max-db-mb N   delete the oldest calls while the data takes more than N MB\n"
     "      --db-queue-mb N records waiting for the writer, at most (default 64)\n"
     "      --db-overflow wait|shed\n"
     "                      when that queue is full: wait (default; reading slows down,\n"
@@ -1291,6 +1295,8 @@ int cmd_analyze(int argc, char **argv)
         {"db-queue-mb", required_argument, NULL, 'Q'},
         {"db-overflow", required_argument, NULL, 'O'},
         {"db-no-raw", no_argument, NULL, 'R'},
+        {"retention-days", required_argument, NULL, 'A'},
+        {"max-db-mb", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     bool json = false, messages = false, timelines = false, list = false, db_no_raw = false;
@@ -1346,6 +1352,28 @@ int cmd_analyze(int argc, char **argv)
             wcfg.overflow = strcmp(optarg, "shed") ? STORE_OVERFLOW_WAIT : STORE_OVERFLOW_SHED;
             break;
         case 'R': db_no_raw = true; break;
+        case 'A': {
+            char *end;
+            double d = strtod(optarg, &end);
+            if (*end || !(d > 0 && d < 1e6)) {
+                fputs("sipscope analyze: --retention-days wants a positive number\n", stderr);
+                free(thresholds);
+                return 2;
+            }
+            wcfg.retention.max_age_s = d * 86400;
+            break;
+        }
+        case 'S': {
+            char *end;
+            double mb = strtod(optarg, &end);
+            if (*end || !(mb > 0 && mb < 1e9)) {
+                fputs("sipscope analyze: --max-db-mb wants a positive number\n", stderr);
+                free(thresholds);
+                return 2;
+            }
+            wcfg.retention.max_bytes = (uint64_t)(mb * 1048576);
+            break;
+        }
         case 't': thresholds[nthr++] = optarg; break;
         case 'L': list = true; break;
         case 'P': progress = 1; break;

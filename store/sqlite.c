@@ -94,7 +94,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
 enum stmt_id { S_CALL, S_STREAM, S_REG, S_ISSUE, S_MESSAGE, S_MEDIA, S_LEGS_DEL, S_LEGS,
-               S__COUNT };
+               S_CALL_UPDATE, S__COUNT };
 
 static const char *const stmt_sql[S__COUNT] = {
     "INSERT OR REPLACE INTO calls(seq, call_id, from_user, to_user, caller, callee, state,"
@@ -116,6 +116,10 @@ static const char *const stmt_sql[S__COUNT] = {
     "INSERT INTO legs SELECT ?1, json_extract(value, '$.call_id'),"
     " json_extract(value, '$.from_tag'), json_extract(value, '$.to_tag')"
     " FROM json_each(?2, '$.legs') WHERE json_extract(value, '$.call_id') IS NOT NULL",
+    /* a later version of a call: never brings back one that retention removed */
+    "UPDATE calls SET call_id = ?2, from_user = ?3, to_user = ?4, caller = ?5, callee = ?6,"
+    " state = ?7, final_status = ?8, invite_time = ?9, end_time = ?10, mos_min = ?11,"
+    " issue_kinds = ?12, json = ?13 WHERE seq = ?1",
 };
 
 struct store {
@@ -210,7 +214,10 @@ struct store *store_open(const char *path, char *err, size_t errlen)
     sqlite3_busy_timeout(s->db, 5000);
     /* 32 MiB of page cache: the message indexes (Call-ID, time) take random inserts */
     bool ok = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
-                      " PRAGMA foreign_keys=ON;") &&
+                      " PRAGMA foreign_keys=ON;"
+                      /* the WAL is cut back to 64 MiB after a checkpoint; retention keeps
+                       * the rest bounded */
+                      " PRAGMA journal_size_limit=67108864;") &&
               migrate(s);
     for (int i = 0; ok && i < S__COUNT; i++)
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
@@ -360,7 +367,8 @@ static bool run(struct store *s, enum stmt_id id, const char *what)
 
 bool store_put_call(struct store *s, const struct store_call *c)
 {
-    sqlite3_stmt *q = s->st[S_CALL];
+    const enum stmt_id id = c->update ? S_CALL_UPDATE : S_CALL;
+    sqlite3_stmt *q = s->st[id];
     sqlite3_bind_int64(q, 1, (sqlite3_int64)c->seq);
     bind_text(q, 2, c->call_id);
     bind_text(q, 3, c->from_user);
@@ -374,7 +382,14 @@ bool store_put_call(struct store *s, const struct store_call *c)
     bind_real(q, 11, c->mos_min, c->mos_min >= 0);
     bind_text(q, 12, c->issue_kinds);
     bind_text(q, 13, c->json);
-    /* its legs first (run() may commit the batch): in the same transaction as the call */
+    /* the call, then its legs, in one transaction: the batch is committed only after */
+    if (!step(s, id, c->update ? "updating a call" : "storing a call"))
+        return false;
+    if (c->update && sqlite3_changes(s->db) == 0) {
+        /* removed by retention meanwhile: it stays removed, and is done with */
+        s->open.rows[STORE_CALL]++;
+        return ++s->pending < STORE_BATCH || commit(s);
+    }
     if (c->update) {
         sqlite3_bind_int64(s->st[S_LEGS_DEL], 1, (sqlite3_int64)c->seq);
         if (!step(s, S_LEGS_DEL, "replacing a call's legs"))
@@ -382,15 +397,14 @@ bool store_put_call(struct store *s, const struct store_call *c)
     }
     sqlite3_bind_int64(s->st[S_LEGS], 1, (sqlite3_int64)c->seq);
     bind_text(s->st[S_LEGS], 2, c->json);
-    if (!step(s, S_LEGS, "storing a call's legs") || !run(s, S_CALL, "storing a call"))
+    if (!step(s, S_LEGS, "storing a call's legs"))
         return false;
+    s->open.rows[STORE_CALL]++;
     if (!c->update) {
-        /* counted in the batch it joined, which run() may just have committed */
-        struct store_counts *n = s->in_txn ? &s->open : &s->done;
-        n->new_calls++;
-        n->last_call_seq = c->seq;
+        s->open.new_calls++;
+        s->open.last_call_seq = c->seq;
     }
-    return true;
+    return ++s->pending < STORE_BATCH || commit(s);
 }
 
 bool store_put_stream(struct store *s, const struct store_stream *st)
@@ -549,4 +563,161 @@ bool store_call_frames(struct store *s, uint64_t call_seq, store_frame_fn fn, vo
     bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE || fail(s, "reading a call's frames");
     sqlite3_finalize(q);
     return ok;
+}
+
+/* ---- retention ---- */
+
+/* The first column of the first row of sql (bound to one real when arg is given); *have is
+ * false when that is NULL. */
+static bool scalar(struct store *s, const char *sql, const double *arg, double *out, bool *have)
+{
+    sqlite3_stmt *q;
+    *have = false;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return fail(s, "retention");
+    if (arg)
+        sqlite3_bind_double(q, 1, *arg);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+        *out = sqlite3_column_double(q, 0);
+        *have = true;
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE || fail(s, "retention");
+}
+
+uint64_t store_used_bytes(struct store *s)
+{
+    double pages = 0, free_pages = 0, size = 0;
+    bool h1, h2, h3;
+    if (!scalar(s, "PRAGMA page_count", NULL, &pages, &h1) ||
+        !scalar(s, "PRAGMA freelist_count", NULL, &free_pages, &h2) ||
+        !scalar(s, "PRAGMA page_size", NULL, &size, &h3))
+        return 0;
+    return (uint64_t)((pages - free_pages) * size);
+}
+
+/* Runs a DELETE (bound with one real and one integer when it has them); adds the rows
+ * it removed to *n. */
+static bool sweep(struct store *s, const char *sql, double t, sqlite3_int64 limit, uint64_t *n)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return fail(s, "retention");
+    int np = sqlite3_bind_parameter_count(q);
+    if (np >= 1)
+        sqlite3_bind_double(q, 1, t);
+    if (np >= 2)
+        sqlite3_bind_int64(q, 2, limit);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return fail(s, "retention");
+    *n += (uint64_t)sqlite3_changes(s->db);
+    return true;
+}
+
+bool store_retain(struct store *s, const struct store_retention *r, struct store_retained *out,
+                  bool *more)
+{
+    const sqlite3_int64 batch = r->batch_calls ? r->batch_calls : 256;
+    const sqlite3_int64 loose = 16 * batch; /* rows of no call per batch */
+    *more = false;
+    if (!commit(s))
+        return false;
+    double newest = 0, oldest_kept = 0;
+    bool have_newest, have_kept;
+    if (!scalar(s, "SELECT max(invite_time) FROM calls", NULL, &newest, &have_newest))
+        return false;
+    if (!have_newest && !scalar(s, "SELECT max(time) FROM messages WHERE call_seq IS NULL", NULL, &newest, &have_newest))
+        return false;
+    if (!have_newest)
+        return true; /* nothing stored */
+    bool over = r->max_bytes && store_used_bytes(s) > r->max_bytes;
+    bool by_age = r->max_age_s > 0;
+    if (!over && !by_age && !(r->media_max_age_s > 0))
+        return true;
+    /* calls older than this go; all of the oldest batch when the data is too big */
+    double cut = over ? newest + 1 : by_age ? newest - r->max_age_s : -1e300;
+    uint64_t n[STORE_KINDS] = {0}, legs = 0;
+    bool ok = exec(s, "CREATE TEMP TABLE IF NOT EXISTS doomed(seq INTEGER PRIMARY KEY);"
+                      " BEGIN IMMEDIATE; DELETE FROM temp.doomed;");
+    uint64_t picked = 0;
+    ok = ok && sweep(s, "INSERT INTO temp.doomed SELECT seq FROM calls WHERE invite_time < ?1"
+                        " ORDER BY invite_time LIMIT ?2", cut, batch, &picked);
+    static const struct {
+        const char *sql;
+        enum store_kind kind;
+    } of_calls[] = {
+        {"DELETE FROM messages WHERE call_seq IN (SELECT seq FROM temp.doomed)", STORE_MESSAGE},
+        {"DELETE FROM streams WHERE call_seq IN (SELECT seq FROM temp.doomed)", STORE_STREAM},
+        {"DELETE FROM issues WHERE call_seq IN (SELECT seq FROM temp.doomed)", STORE_ISSUE},
+        {"DELETE FROM media WHERE call_seq IN (SELECT seq FROM temp.doomed)", STORE_MEDIA},
+        {"DELETE FROM legs WHERE call_seq IN (SELECT seq FROM temp.doomed)", STORE_KINDS},
+        {"DELETE FROM calls WHERE seq IN (SELECT seq FROM temp.doomed)", STORE_CALL},
+    };
+    for (size_t i = 0; ok && i < sizeof of_calls / sizeof *of_calls; i++)
+        ok = sweep(s, of_calls[i].sql, 0, 0, of_calls[i].kind < STORE_KINDS ? &n[of_calls[i].kind] : &legs);
+    /* Rows of no call older than the oldest call kept (or than the age limit) go too; so do
+     * rows that name a call below every call kept (stored late, after theirs went). */
+    ok = ok && scalar(s, "SELECT min(invite_time) FROM calls", NULL, &oldest_kept, &have_kept);
+    double loose_cut = by_age ? newest - r->max_age_s : -1e300;
+    if (over || picked)
+        loose_cut = have_kept ? (oldest_kept > loose_cut ? oldest_kept : loose_cut) : newest + 1;
+    static const struct {
+        const char *sql;
+        enum store_kind kind;
+    } no_call[] = {
+        {"DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE call_seq IS NULL"
+         " AND time < ?1 LIMIT ?2)", STORE_MESSAGE},
+        {"DELETE FROM streams WHERE seq IN (SELECT seq FROM streams WHERE call_seq IS NULL"
+         " AND first_time < ?1 LIMIT ?2)", STORE_STREAM},
+        {"DELETE FROM registrations WHERE id IN (SELECT id FROM registrations"
+         " WHERE last_time < ?1 LIMIT ?2)", STORE_REGISTRATION},
+        {"DELETE FROM issues WHERE id IN (SELECT id FROM issues WHERE call_seq IS NULL"
+         " AND time < ?1 LIMIT ?2)", STORE_ISSUE},
+        {"DELETE FROM media WHERE id IN (SELECT id FROM media WHERE call_seq IS NULL"
+         " AND first_time < ?1 LIMIT ?2)", STORE_MEDIA},
+    };
+    uint64_t loose_n = 0;
+    for (size_t i = 0; ok && i < sizeof no_call / sizeof *no_call; i++) {
+        uint64_t before = n[no_call[i].kind];
+        ok = sweep(s, no_call[i].sql, loose_cut, loose, &n[no_call[i].kind]);
+        if (n[no_call[i].kind] - before >= (uint64_t)loose)
+            loose_n = (uint64_t)loose;
+    }
+    static const char *const late[] = {
+        "DELETE FROM streams WHERE call_seq < (SELECT min(seq) FROM calls)",
+        "DELETE FROM issues WHERE call_seq < (SELECT min(seq) FROM calls)",
+        "DELETE FROM messages WHERE call_seq < (SELECT min(seq) FROM calls)",
+        "DELETE FROM media WHERE call_seq < (SELECT min(seq) FROM calls)",
+    };
+    static const enum store_kind late_kind[] = {STORE_STREAM, STORE_ISSUE, STORE_MESSAGE,
+                                                STORE_MEDIA};
+    for (size_t i = 0; ok && (over || picked) && i < sizeof late / sizeof *late; i++)
+        ok = sweep(s, late[i], 0, 0, &n[late_kind[i]]);
+    /* spooled media has its own, shorter, age */
+    uint64_t media_n = 0;
+    if (ok && r->media_max_age_s > 0)
+        ok = sweep(s, "DELETE FROM media WHERE id IN (SELECT id FROM media WHERE first_time < ?1"
+                      " LIMIT ?2)", newest - r->media_max_age_s, loose, &media_n);
+    n[STORE_MEDIA] += media_n;
+    if (!ok || !exec(s, "COMMIT")) {
+        char why[sizeof s->err];
+        memcpy(why, s->err, sizeof why);
+        exec(s, "ROLLBACK");
+        memcpy(s->err, why, sizeof why);
+        return false;
+    }
+    if (out) {
+        for (int k = 0; k < STORE_KINDS; k++)
+            out->rows[k] += n[k];
+        out->batches++;
+    }
+    /* another batch is due while a limit was hit, or the data is still too big and this
+     * batch found something to remove */
+    bool removed = picked || loose_n || media_n;
+    *more = picked == (uint64_t)batch || loose_n || media_n == (uint64_t)loose ||
+            (r->max_bytes && removed && store_used_bytes(s) > r->max_bytes);
+    return true;
 }

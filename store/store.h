@@ -124,6 +124,31 @@ int64_t store_run_begin(struct store *s, double started, uint64_t first_call_seq
 bool store_run_end(struct store *s, int64_t run, double ended, uint64_t last_call_seq,
                    const char *json);
 
+/* Retention: the oldest calls go, with everything that belongs to them (legs, messages,
+ * streams, issues, spooled media), and so do rows of no call (loose messages, orphan
+ * streams, registrations, issues, media) older than the oldest call kept. "Oldest" and
+ * "age" are by packet time, measured back from the newest call stored, so that a
+ * database filled from old capture files ages as the capture did.
+ *
+ * store_retain() does one batch of at most batch_calls calls in one transaction, so that
+ * writers queue behind it for a short time only and readers (WAL) not at all; *more says
+ * whether another batch is due. */
+struct store_retention {
+    double max_age_s;          /* calls older than this go; 0: no limit by age */
+    uint64_t max_bytes;        /* the oldest calls go while the data takes more; 0: none */
+    double media_max_age_s;    /* spooled media older than this goes (sooner than its
+                                * call); 0: kept as long as the call */
+    unsigned batch_calls;      /* 0: 256 */
+};
+struct store_retained {
+    uint64_t rows[STORE_KINDS]; /* deleted, by type */
+    uint64_t batches;
+};
+bool store_retain(struct store *s, const struct store_retention *r, struct store_retained *out,
+                  bool *more);
+/* Bytes the data takes: pages in use (the file less its free pages) times the page size. */
+uint64_t store_used_bytes(struct store *s);
+
 /* Queries (the web layer and the CLI read through these; they write no SQL of their own). */
 
 /* Every frame that carried a SIP message of call `call_seq`, in time order, each once

@@ -108,17 +108,61 @@ static void flush(struct store_writer *w)
     settle(w, STORE_KINDS, 0, 0);
 }
 
+static bool has_retention(const struct store_writer *w)
+{
+    const struct store_retention *r = &w->cfg.retention;
+    return r->max_age_s > 0 || r->max_bytes || r->media_max_age_s > 0;
+}
+
+/* One batch of retention; true when another is due now. */
+static bool retain(struct store_writer *w)
+{
+    struct store_retained got = {0};
+    bool more = false;
+    if (!store_retain(w->s, &w->cfg.retention, &got, &more)) {
+        log_error("database: retention: %s", store_error(w->s));
+        return false;
+    }
+    pthread_mutex_lock(&w->mu);
+    for (int k = 0; k < STORE_KINDS; k++)
+        w->st.retained.rows[k] += got.rows[k];
+    w->st.retained.batches += got.batches;
+    pthread_mutex_unlock(&w->mu);
+    if (got.rows[STORE_CALL] || got.rows[STORE_MESSAGE])
+        log_debug("database: retention removed %llu calls, %llu messages, %llu streams",
+                  (unsigned long long)got.rows[STORE_CALL],
+                  (unsigned long long)got.rows[STORE_MESSAGE],
+                  (unsigned long long)got.rows[STORE_STREAM]);
+    return more;
+}
+
 static void *writer_main(void *arg)
 {
     struct store_writer *w = arg;
     const double flush_s = w->cfg.flush_ms / 1000.0;
     const size_t cap = w->cfg.queue_bytes;
     double txn_since = -1; /* when the open batch got its first row; < 0: none open */
+    const bool retaining = has_retention(w);
+    /* a size limit is checked often (three PRAGMAs), so that a fast import overshoots it
+     * little; an age limit once a second */
+    const double retain_every = w->cfg.retention.max_bytes ? 0.02 : 1;
+    double retain_at = retaining ? now_s() : 1e300; /* when the next batch of it is due */
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (w->head == w->tail && !w->stop) {
+            if (now_s() >= retain_at && txn_since < 0) {
+                pthread_mutex_unlock(&w->mu);
+                retain_at = now_s() + (retain(w) ? 0 : retain_every);
+                pthread_mutex_lock(&w->mu);
+                continue;
+            }
             if (txn_since < 0) {
-                pthread_cond_wait(&w->more, &w->mu);
+                if (!retaining) {
+                    pthread_cond_wait(&w->more, &w->mu);
+                } else {
+                    struct timespec at = deadline(retain_at);
+                    pthread_cond_timedwait(&w->more, &w->mu, &at);
+                }
                 continue;
             }
             struct timespec at = deadline(txn_since + flush_s);
@@ -156,6 +200,11 @@ static void *writer_main(void *arg)
                 settle(w, ok ? STORE_KINDS : it->kind, freed, written);
                 freed = 0;
                 written = 0;
+                if (now_s() >= retain_at) { /* writes wait for one batch of it only */
+                    flush(w);
+                    txn_since = -1;
+                    retain_at = now_s() + (retain(w) ? 0 : retain_every);
+                }
             }
         }
         if (freed)
@@ -168,6 +217,9 @@ static void *writer_main(void *arg)
     }
     pthread_mutex_unlock(&w->mu);
     flush(w);
+    /* the database meets its limits when the writer is done */
+    for (unsigned i = 0; retaining && i < 1000000 && retain(w); i++)
+        ;
     return NULL;
 }
 

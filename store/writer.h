@@ -31,6 +31,10 @@ struct store_writer_config {
     unsigned flush_ms;            /* commit at least this often while records trickle; 0: 250 */
     store_commit_fn on_commit;    /* may be NULL */
     void *user;
+    /* Retention (store.h), run by the writer between batches of records: one batch of
+     * deletions at least every second while a limit is exceeded, and until none is
+     * when it stops. All zero: none. */
+    struct store_retention retention;
 };
 
 #define STORE_QUEUE_BYTES ((size_t)64 << 20)
@@ -43,6 +47,7 @@ struct store_writer_stats {
     size_t queue_bytes, peak_bytes; /* now, and the most it held */
     uint64_t waits;                 /* puts that had to wait for room */
     double wait_s;                  /* time spent waiting */
+    struct store_retained retained; /* what retention removed */
 };
 
 struct store_writer;

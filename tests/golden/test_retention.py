@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Retention of the store (issue 7): only what should go goes.
+
+By age: 60 calls start a minute apart (generator truth gives each INVITE's time). With
+--retention-days 0.02 (28.8 minutes of packet time back from the newest call), exactly the
+calls whose INVITE is at most that old stay; everything of the others (messages, streams,
+legs, issues) is gone, and everything of the kept ones is still there, row for row, as
+in a database filled without retention. The final update of every call at the end of
+the input does not bring back a removed one.
+
+By size: 20,000 calls 5 ms apart with --max-db-mb 4: the data ends under 4 MB, the calls
+kept are exactly the newest ones, each still whole.
+
+Usage: test_retention.py PATH/TO/sipscope"""
+import os
+import sqlite3
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import Checks, analyze, generate  # noqa: E402
+
+TABLES = ('messages', 'streams', 'issues', 'legs')
+
+
+def per_call(db, seqs):
+    """{table: sorted rows (without their own ids) of calls in seqs}, and the calls' objects."""
+    out = {}
+    cols = {'messages': 'call_seq, frame, time, src, dst, method, status, call_id, raw_len, frame_bytes',
+            'streams': 'call_seq, seq, src, dst, json', 'issues': 'call_seq, kind, json',
+            'legs': 'call_seq, call_id, from_tag, to_tag'}
+    for t in TABLES:
+        rows = db.execute('SELECT %s FROM %s WHERE call_seq IS NOT NULL' % (cols[t], t)).fetchall()
+        out[t] = sorted((r for r in rows if r[0] in seqs), key=repr)
+    out['calls'] = sorted(db.execute('SELECT seq, json FROM calls').fetchall())
+    out['calls'] = [r for r in out['calls'] if r[0] in seqs]
+    return out
+
+
+def main(exe):
+    check = Checks()
+    with tempfile.TemporaryDirectory() as tmp:
+        # ---- by age ----
+        pcap = os.path.join(tmp, 'age.pcap')
+        truth = generate('calls', pcap, os.path.join(tmp, 'age.json'), '--calls', '60', '--duration', '2',
+                         '--gap-ms', '60000', '--seed', '3', '--outcomes', 'answered,busy,cancelled,answered')
+        full_f, kept_f = os.path.join(tmp, 'full.db'), os.path.join(tmp, 'kept.db')
+        analyze(exe, pcap, '--db', full_f)
+        j = analyze(exe, pcap, '--db', kept_f, '--retention-days', '0.02')
+        full, kept = sqlite3.connect(full_f), sqlite3.connect(kept_f)
+        newest = max(c['invite_ns'] for c in truth['calls'])
+        window = int(0.02 * 86400 * 1e9)
+        # the calls are numbered in the order of their INVITEs, as in the truth
+        want = {i + 1 for i, c in enumerate(truth['calls']) if c['invite_ns'] >= newest - window}
+        have = {r[0] for r in kept.execute('SELECT seq FROM calls')}
+        check(len(want) == 29 and have == want, 'by age: calls kept %s, expected the %d newest (%d-%d)'
+              % (sorted(have)[:3], len(want), min(want), max(want)))
+        check(len(j['calls']) == 60, 'by age: the analysis itself still reports every call')
+        a, b = per_call(full, want), per_call(kept, want)
+        for t in TABLES + ('calls',):
+            check(a[t] == b[t] and (a[t] or t == 'issues'), 'by age: %s of the kept calls all there (%d rows)'
+                  % (t, len(b[t])))
+        gone = set(range(1, 61)) - want
+        for t in TABLES:
+            n = kept.execute('SELECT count(*) FROM %s WHERE call_seq IN (%s)' % (t, ','.join(map(str, gone)))).fetchone()[0]
+            check(n == 0, 'by age: no %s of the removed calls left (%d)' % (t, n))
+        check(kept.execute('SELECT count(*) FROM streams').fetchone()[0] ==
+              full.execute('SELECT count(*) FROM streams WHERE call_seq IN (%s)' % ','.join(map(str, want))).fetchone()[0],
+              'by age: no stream left without its call')
+        check(kept.execute('PRAGMA integrity_check').fetchone()[0] == 'ok', 'by age: integrity ok')
+        full.close()
+        kept.close()
+
+        # ---- by size ----
+        pcap = os.path.join(tmp, 'size.pcap')
+        generate('calls', pcap, os.path.join(tmp, 'size.json'), '--calls', '20000', '--duration', '0',
+                 '--gap-ms', '5', '--seed', '7', '--outcomes', 'answered,busy,cancelled')
+        small_f = os.path.join(tmp, 'small.db')
+        analyze(exe, pcap, '--db', small_f, '--max-db-mb', '4')
+        db = sqlite3.connect(small_f)
+        pages, free, size = (db.execute('PRAGMA %s' % p).fetchone()[0]
+                             for p in ('page_count', 'freelist_count', 'page_size'))
+        used = (pages - free) * size
+        check(used <= 4 << 20, 'by size: %.2f MB of data under the 4 MB limit' % (used / 1048576))
+        seqs = [r[0] for r in db.execute('SELECT seq FROM calls ORDER BY seq')]
+        check(len(seqs) > 100 and seqs == list(range(20001 - len(seqs), 20001)),
+              'by size: the %d newest calls kept, no gap' % len(seqs))
+        whole = db.execute('SELECT count(*) FROM calls c WHERE (SELECT count(*) FROM messages m'
+                           ' WHERE m.call_seq = c.seq) < 3').fetchone()[0]
+        check(whole == 0, 'by size: every kept call has its messages')
+        older = db.execute('SELECT count(*) FROM messages WHERE call_seq < ?', (seqs[0],)).fetchone()[0]
+        check(older == 0, 'by size: no message of a removed call left (%d)' % older)
+        check(db.execute('PRAGMA integrity_check').fetchone()[0] == 'ok', 'by size: integrity ok')
+        db.close()
+    return check.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1]))
