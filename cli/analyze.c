@@ -25,6 +25,7 @@
 #include "pipeline.h"
 #include "sipscope_config.h"
 #include "store/store.h"
+#include "store/spool.h"
 #include "store/writer.h"
 
 static const char analyze_usage[] =
@@ -55,6 +56,9 @@ static const char analyze_usage[] =
     "                      days of packet time back from the newest call; older ones, and\n"
     "                      rows of no call older than the oldest call kept, are deleted\n"
     "      --max-db-mb N   delete the oldest calls while the data takes more than N MB\n"
+    "      --spool-rtp     also store each call's RTP and RTCP frames, so that\n"
+    "                      `sipscope export` writes the call with its media\n"
+    "      --spool-days D  keep spooled media D days (default: as long as its call)\n"
     "      --db-queue-mb N records waiting for the writer, at most (default 64)\n"
     "      --db-overflow wait|shed\n"
     "                      when that queue is full: wait (default; reading slows down,\n"
@@ -126,6 +130,7 @@ struct analysis {
     struct store_writer_stats dbstats; /* its figures, once stopped */
     bool db_failed;            /* a call could not be rendered for it */
     bool db_no_raw;            /* --db-no-raw */
+    struct media_spool *spool; /* owned: --spool-rtp */
     int64_t db_run;            /* this analysis's row in the runs table */
     struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
                                 * is text (with --json, calls[] is that already) */
@@ -465,9 +470,17 @@ static void db_call(struct analysis *a, uint64_t seq, const char *text, bool upd
     json_decref(o);
 }
 
+static void on_media(void *user, uint64_t call_seq, const struct packet *p)
+{
+    struct analysis *a = user;
+    media_spool_frame(a->spool, call_seq, p->ts, p->linktype, p->data, p->caplen, p->wirelen);
+}
+
 static void on_call_done(void *user, const struct call *c)
 {
     struct analysis *a = user;
+    if (a->spool)
+        media_spool_call_done(a->spool, c->seq);
     kpi_call(a->kpi, c);
     char *text;
     if (a->json) {
@@ -1297,9 +1310,12 @@ int cmd_analyze(int argc, char **argv)
         {"db-no-raw", no_argument, NULL, 'R'},
         {"retention-days", required_argument, NULL, 'A'},
         {"max-db-mb", required_argument, NULL, 'S'},
+        {"spool-rtp", no_argument, NULL, 'W'},
+        {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     bool json = false, messages = false, timelines = false, list = false, db_no_raw = false;
+    bool spool = false;
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     struct issue_config icfg;
@@ -1352,15 +1368,18 @@ int cmd_analyze(int argc, char **argv)
             wcfg.overflow = strcmp(optarg, "shed") ? STORE_OVERFLOW_WAIT : STORE_OVERFLOW_SHED;
             break;
         case 'R': db_no_raw = true; break;
-        case 'A': {
+        case 'W': spool = true; break;
+        case 'A':
+        case 'Y': {
             char *end;
             double d = strtod(optarg, &end);
             if (*end || !(d > 0 && d < 1e6)) {
-                fputs("sipscope analyze: --retention-days wants a positive number\n", stderr);
+                fprintf(stderr, "sipscope analyze: --%s wants a positive number\n",
+                        ch == 'A' ? "retention-days" : "spool-days");
                 free(thresholds);
                 return 2;
             }
-            wcfg.retention.max_age_s = d * 86400;
+            *(ch == 'A' ? &wcfg.retention.max_age_s : &wcfg.retention.media_max_age_s) = d * 86400;
             break;
         }
         case 'S': {
@@ -1382,6 +1401,13 @@ int cmd_analyze(int argc, char **argv)
         case 'h': fputs(analyze_usage, stdout); free(thresholds); return 0;
         default: fputs(analyze_usage, stderr); free(thresholds); return 2;
         }
+    }
+    if (!dbpath && (spool || db_no_raw || wcfg.retention.max_age_s > 0 ||
+                    wcfg.retention.max_bytes || wcfg.retention.media_max_age_s > 0)) {
+        fputs("sipscope analyze: --spool-rtp, --spool-days, --db-no-raw, --retention-days and "
+              "--max-db-mb need --db\n", stderr);
+        free(thresholds);
+        return 2;
     }
     char err[512];
     if (config && !config_load(config, config_key, &set, err, sizeof err)) {
@@ -1444,6 +1470,8 @@ int cmd_analyze(int argc, char **argv)
             free(a.kpi);
             return 1;
         }
+        if (spool && !(a.spool = media_spool_new(a.dbw, 0, 0, kcfg.max_calls)))
+            log_warn("media spool: out of memory; media not kept");
     }
     if (!(a.eng = issues_new(&icfg, on_issue, &a))) {
         fputs("sipscope analyze: out of memory\n", stderr);
@@ -1463,6 +1491,7 @@ int cmd_analyze(int argc, char **argv)
     }
     struct pipeline_handlers h = {.sip = on_sip, .call = on_call_done, .reg = on_reg_done,
                                   .stream = on_stream_done, .user = &a,
+                                  .media = a.spool ? on_media : NULL,
                                   .first_stream_seq = first_stream};
     struct pipeline_result res;
     if (pipeline_run(files, nfiles, &kcfg, &h, progress < 0 ? isatty(STDERR_FILENO) : progress,
@@ -1487,6 +1516,14 @@ int cmd_analyze(int argc, char **argv)
     fflush(a.spill);
     int rc = 0;
     if (a.db) {
+        struct media_spool_stats ms;
+        media_spool_free(a.spool, &ms);
+        if (a.spool)
+            log_info("media spool: %llu frames (%llu bytes) of calls kept in %llu chunks, "
+                     "%llu not kept", (unsigned long long)ms.packets,
+                     (unsigned long long)ms.bytes, (unsigned long long)ms.chunks,
+                     (unsigned long long)ms.dropped);
+        a.spool = NULL;
         write_db_calls(&a);
         if (!store_writer_stop(a.dbw, &a.dbstats))
             a.db_failed = true;

@@ -9,62 +9,121 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/vec.h"
 #include "store/store.h"
 
 static const char export_usage[] =
     "Usage: sipscope export --db FILE --call ID -o OUT.pcap\n"
     "\n"
-    "Writes the SIP frames of one stored call (ID as in the output: call-N) as a pcap.\n"
-    "A message that spanned several TCP segments or IP fragments is exported as the frame\n"
-    "that completed it.\n"
+    "Writes the SIP frames of one stored call (ID as in the output: call-N) as a pcap, with\n"
+    "its RTP and RTCP frames when the analysis spooled them (analyze --spool-rtp), in time\n"
+    "order. A message that spanned several TCP segments or IP fragments is exported as the\n"
+    "frame that completed it.\n"
     "\n"
     "Exit status: 0 written, 1 the call or the database could not be read, 2 bad usage.\n";
 
-struct export {
-    const char *path;
-    pcap_t *dead;
-    pcap_dumper_t *out;   /* opened at the first frame: a pcap has the link type of it */
+/* One frame to write; its bytes are owned copies (the database's are valid only until
+ * the next row). */
+struct frame {
+    int64_t ns; /* since the epoch */
+    uint64_t order; /* ties: SIP frames by number, then media in stored order */
     int linktype;
-    bool failed;
-    uint64_t written, skipped;
+    uint32_t caplen, wirelen;
+    unsigned char *data;
 };
 
-static bool open_out(struct export *x, int linktype)
+struct export {
+    struct frame *v;
+    size_t n, cap;
+    bool oom;
+    uint64_t sip, media, bad;
+};
+
+static bool add(struct export *x, int64_t ns, uint64_t order, int linktype, const void *data,
+                uint32_t caplen, uint32_t wirelen)
 {
-    x->linktype = linktype;
-    x->dead = pcap_open_dead(linktype, 262144);
-    x->out = x->dead ? pcap_dump_open(x->dead, x->path) : NULL;
-    if (!x->out) {
-        fprintf(stderr, "sipscope export: %s: %s\n", x->path,
-                x->dead ? pcap_geterr(x->dead) : "cannot create");
-        x->failed = true;
+    unsigned char *copy = malloc(caplen ? caplen : 1);
+    if (!copy || !vec_grow((void **)&x->v, &x->cap, x->n, sizeof *x->v, 64)) {
+        free(copy);
+        x->oom = true;
+        return false;
     }
-    return x->out != NULL;
+    memcpy(copy, data, caplen);
+    x->v[x->n++] = (struct frame){ns, order, linktype, caplen, wirelen, copy};
+    return true;
 }
 
 static bool on_frame(void *user, uint64_t frame, double time, int linktype, const void *data,
                      size_t len)
 {
-    (void)frame;
     struct export *x = user;
-    if (!x->out && !x->failed && !open_out(x, linktype))
-        return false;
-    if (linktype != x->linktype) {
-        x->skipped++;
-        return true;
+    x->sip++;
+    /* stored as seconds rounded to the microsecond: back to whole microseconds */
+    int64_t ns = llround(time * 1e6) * 1000;
+    return add(x, ns, frame, linktype, data, (uint32_t)len, (uint32_t)len);
+}
+
+static bool on_media(void *user, int linktype, const void *records, size_t len)
+{
+    struct export *x = user;
+    const unsigned char *p = records;
+    while (len >= 16) {
+        uint32_t h[4];
+        memcpy(h, p, sizeof h);
+        if (h[2] > len - 16 || h[1] >= 1000000000u) {
+            x->bad++; /* a damaged chunk: the rest of it is not read */
+            return true;
+        }
+        int64_t ns = (int64_t)h[0] * 1000000000 + h[1];
+        if (!add(x, ns, UINT64_MAX / 2 + x->media++, linktype, p + 16, h[2], h[3]))
+            return false;
+        p += 16 + h[2];
+        len -= 16 + (size_t)h[2];
     }
-    struct pcap_pkthdr h;
-    double sec = floor(time);
-    h.ts.tv_sec = (time_t)sec;
-    h.ts.tv_usec = (suseconds_t)llround((time - sec) * 1e6);
-    if (h.ts.tv_usec >= 1000000) {
-        h.ts.tv_sec++;
-        h.ts.tv_usec -= 1000000;
-    }
-    h.caplen = h.len = (bpf_u_int32)len;
-    pcap_dump((u_char *)x->out, &h, data);
-    x->written++;
     return true;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct frame *p = a, *q = b;
+    if (p->ns != q->ns)
+        return p->ns < q->ns ? -1 : 1;
+    return p->order < q->order ? -1 : p->order > q->order;
+}
+
+/* Writes the frames of the first frame's link type as a pcap with nanosecond stamps;
+ * *skipped gets how many of another link type were left out. */
+static bool write_pcap(const char *path, const struct export *x, uint64_t *skipped)
+{
+    int lt = x->n ? x->v[0].linktype : DLT_EN10MB; /* no frame: an empty capture */
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(lt, 262144, PCAP_TSTAMP_PRECISION_NANO);
+    pcap_dumper_t *out = dead ? pcap_dump_open(dead, path) : NULL;
+    if (!out) {
+        fprintf(stderr, "sipscope export: %s: %s\n", path, dead ? pcap_geterr(dead) : "cannot create");
+        if (dead)
+            pcap_close(dead);
+        return false;
+    }
+    *skipped = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const struct frame *f = &x->v[i];
+        if (f->linktype != lt) {
+            ++*skipped;
+            continue;
+        }
+        struct pcap_pkthdr h;
+        h.ts.tv_sec = (time_t)(f->ns / 1000000000);
+        h.ts.tv_usec = (suseconds_t)(f->ns % 1000000000); /* nanoseconds, as opened */
+        h.caplen = f->caplen;
+        h.len = f->wirelen;
+        pcap_dump((u_char *)out, &h, f->data);
+    }
+    bool ok = pcap_dump_flush(out) == 0;
+    pcap_dump_close(out);
+    pcap_close(dead);
+    if (!ok)
+        fprintf(stderr, "sipscope export: %s: write failed\n", path);
+    return ok;
 }
 
 int cmd_export(int argc, char **argv)
@@ -99,22 +158,31 @@ int cmd_export(int argc, char **argv)
         return 1;
     }
     bool found;
-    struct export x = {.path = outpath, .linktype = -1};
-    bool ok = store_call_frames(s, seq, on_frame, &x, &found);
-    if (ok && found && !x.out && !x.failed)
-        open_out(&x, DLT_EN10MB); /* a call with no stored frame: an empty capture */
-    if (x.out)
-        pcap_dump_close(x.out);
-    if (x.dead)
-        pcap_close(x.dead);
+    struct export x = {0};
+    bool ok = store_call_frames(s, seq, on_frame, &x, &found) &&
+              (!found || store_call_media(s, seq, on_media, &x));
     if (!ok || !found)
-        fprintf(stderr, "sipscope export: %s\n", found ? store_error(s) : "no such call");
+        fprintf(stderr, "sipscope export: %s\n",
+                x.oom ? "out of memory" : found ? store_error(s) : "no such call");
     store_close(s);
-    if (!ok || !found || x.failed)
+    uint64_t skipped = 0;
+    if (ok && found) {
+        if (x.n)
+            qsort(x.v, x.n, sizeof *x.v, by_time);
+        ok = write_pcap(outpath, &x, &skipped);
+    }
+    for (size_t i = 0; i < x.n; i++)
+        free(x.v[i].data);
+    free(x.v);
+    if (!ok || !found)
         return 1;
-    if (x.skipped)
+    if (skipped)
         fprintf(stderr, "sipscope export: %llu frames of another link type left out\n",
-                (unsigned long long)x.skipped);
-    fprintf(stderr, "%s: %llu frames of %s\n", outpath, (unsigned long long)x.written, call);
+                (unsigned long long)skipped);
+    if (x.bad)
+        fprintf(stderr, "sipscope export: %llu damaged media chunks cut short\n",
+                (unsigned long long)x.bad);
+    fprintf(stderr, "%s: %llu SIP and %llu media frames of %s\n", outpath,
+            (unsigned long long)x.sip, (unsigned long long)x.media, call);
     return 0;
 }

@@ -90,10 +90,14 @@ static void on_udp(void *user, const struct l4_packet *l4)
         }
         if (stream_rtcp(r->streams, l4, &info) || ann)
             r->rtcp_packets++;
+        if (ann && mm.call_seq && r->h->media)
+            r->h->media(r->h->user, mm.call_seq, l4->pkt);
         return;
     }
-    if (rtp_parse(l4->payload, l4->len, &h))
-        stream_rtp(r->streams, l4, &h, resolve_rtp, r);
+    const struct rtp_stream *s;
+    if (rtp_parse(l4->payload, l4->len, &h) &&
+        (s = stream_rtp(r->streams, l4, &h, resolve_rtp, r)) && s->call_seq && r->h->media)
+        r->h->media(r->h->user, s->call_seq, l4->pkt);
 }
 
 static void on_sip(void *user, const struct sip_event *ev)

@@ -16,6 +16,9 @@ struct pipeline_handlers {
     call_done_fn call;
     reg_done_fn reg;
     stream_done_fn stream;
+    /* a frame of RTP or RTCP that belongs to call call_seq (RTP: of a stream SDP tied to
+     * it; RTCP: on a port its SDP announced); NULL: not asked, and not looked up */
+    void (*media)(void *user, uint64_t call_seq, const struct packet *pkt);
     void *user;
     uint64_t first_stream_seq; /* streams are numbered after it (a database's last) */
 };

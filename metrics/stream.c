@@ -671,8 +671,8 @@ static void timed_packet(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t 
     jb_packet(s, s->rel_transit, gap, kind == SEQ_LATE, h->marker || kind == SEQ_JUMP, now, true);
 }
 
-void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct rtp_hdr *h,
-                stream_resolve_fn resolve, void *ctx)
+const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_packet *l4,
+                                    const struct rtp_hdr *h, stream_resolve_fn resolve, void *ctx)
 {
     struct stream_key k;
     memset(&k, 0, sizeof k); /* the padding after ssrc is hashed too */
@@ -686,7 +686,7 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
 
     if (!si) {
         if (!(si = stream_new(t, l4, h, &k, hash, resolve, ctx)))
-            return;
+            return NULL;
     } else {
         dlist_touch(&t->lru, &si->lru);
         struct rtp_stream *s = &si->pub;
@@ -703,7 +703,7 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
          * flow is undecided */
         s->verdict = (int8_t)(s->packets ? judge(t, l4, false) : verdict_of(t, s));
         if (s->verdict == CLASS_OTHER)
-            return;
+            return NULL;
     }
     s->packets++;
     s->markers += h->marker;
@@ -723,13 +723,14 @@ void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct
     if (h->pt == s->te_pt && kind != SEQ_DUP)
         dtmf_packet(s, l4, h);
     if (!s->clock_rate || s->events)
-        return;
+        return s;
     /* other payload types in an audio stream (events keep one timestamp per event,
      * comfort noise its own pace) fill their slots but say nothing of timing */
     if (h->pt == s->pt)
         timed_packet(s, h, now, kind, gap, sec);
     else if (kind != SEQ_DUP)
         jb_packet(s, 0, gap, kind == SEQ_LATE, false, now, false);
+    return s;
 }
 
 /* The stream an RTCP report speaks of: the exact RTP ports (RTCP's minus one, or the same

@@ -135,9 +135,10 @@ void stream_table_free(struct stream_table *t);
 /* Streams are numbered after n (a database's last stream). */
 void stream_table_first_seq(struct stream_table *t, uint64_t n);
 /* One RTP packet. A known stream costs one hash lookup; for an unknown one resolve() says
- * whether it is announced media (and of which call), else the packet is not followed. */
-void stream_rtp(struct stream_table *t, const struct l4_packet *l4, const struct rtp_hdr *h,
-                stream_resolve_fn resolve, void *ctx);
+ * whether it is announced media (and of which call), else the packet is not followed.
+ * Returns the stream it was counted in, NULL when it is not followed. */
+const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_packet *l4,
+                                    const struct rtp_hdr *h, stream_resolve_fn resolve, void *ctx);
 /* One RTCP compound packet: attached to the streams it reports on (matched by SSRC and
  * addresses). Returns how many streams it spoke of. */
 unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,

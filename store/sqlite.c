@@ -565,6 +565,26 @@ bool store_call_frames(struct store *s, uint64_t call_seq, store_frame_fn fn, vo
     return ok;
 }
 
+bool store_call_media(struct store *s, uint64_t call_seq, store_media_fn fn, void *user)
+{
+    sqlite3_stmt *q;
+    if (!commit(s))
+        return false;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT linktype, frames FROM media WHERE call_seq = ?"
+                           " ORDER BY first_time, id", -1, &q, NULL) != SQLITE_OK)
+        return fail(s, "reading a call's media");
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)call_seq);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        if (!fn(user, sqlite3_column_int(q, 0), sqlite3_column_blob(q, 1),
+                (size_t)sqlite3_column_bytes(q, 1)))
+            break;
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE || fail(s, "reading a call's media");
+    sqlite3_finalize(q);
+    return ok;
+}
+
 /* ---- retention ---- */
 
 /* The first column of the first row of sql (bound to one real when arg is given); *have is

@@ -158,5 +158,9 @@ typedef bool (*store_frame_fn)(void *user, uint64_t frame, double time, int link
                                const void *data, size_t len);
 bool store_call_frames(struct store *s, uint64_t call_seq, store_frame_fn fn, void *user,
                        bool *found);
+/* Every chunk of spooled media of call `call_seq` (pcap records, struct store_media), in
+ * time order. fn returns false to stop. false on a database error. */
+typedef bool (*store_media_fn)(void *user, int linktype, const void *records, size_t len);
+bool store_call_media(struct store *s, uint64_t call_seq, store_media_fn fn, void *user);
 
 #endif

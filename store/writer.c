@@ -40,6 +40,8 @@ struct store_writer {
     uint64_t head, tail;       /* bytes ever published and ever given back; the ring holds
                                 * [tail, head), offsets taken modulo its size */
     uint64_t progress;         /* records written, ever */
+    bool stalled;              /* a put gave up on the writer at progress stalled_at: */
+    uint64_t stalled_at;       /* until it moves on, puts that find no room drop at once */
     unsigned waiters;
     bool stop;
     struct store_writer_stats st;
@@ -331,7 +333,9 @@ static bool reserve(struct store_writer *w, enum store_kind kind, size_t need)
     bool shed = w->cfg.overflow == STORE_OVERFLOW_SHED && kind == STORE_MESSAGE;
     size_t claim = claim_size(w, need);
     bool ok = claim <= cap && fits(w, claim, shed ? cap / 4 * 3 : cap);
-    if (!ok && !shed && need <= cap / 2) {
+    if (w->stalled && w->progress != w->stalled_at)
+        w->stalled = false;
+    if (!ok && !shed && need <= cap / 2 && !w->stalled) {
         double start = now_s(), since = start;
         uint64_t seen = w->progress;
         w->st.waits++;
@@ -344,7 +348,9 @@ static bool reserve(struct store_writer *w, enum store_kind kind, size_t need)
                 seen = w->progress;
                 since = now;
             } else if (now - since >= w->cfg.stall_ms / 1000.0) {
-                break; /* the writer is stuck: drop, never block for ever */
+                w->stalled = true; /* the writer is stuck: drop, never block for ever */
+                w->stalled_at = seen;
+                break;
             }
             claim = claim_size(w, need);
             ok = fits(w, claim, cap);

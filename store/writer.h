@@ -8,8 +8,9 @@
  *   STORE_OVERFLOW_WAIT  the put waits for room as long as the writer makes progress (the
  *                        right choice for files: reading slows down, nothing is lost); when
  *                        the writer has made none for stall_ms (a stuck disk, a lock held
- *                        elsewhere), the record is dropped: the analysis is never blocked
- *                        for ever.
+ *                        elsewhere), the record is dropped, and so is every record that
+ *                        finds no room until the writer moves again: the analysis is
+ *                        blocked stall_ms once, never for ever.
  *   STORE_OVERFLOW_SHED  SIP messages (the bulk) are dropped at once when they would fill
  *                        the queue past three quarters, which keeps room for calls, streams,
  *                        registrations and issues; those wait as above (live capture, where

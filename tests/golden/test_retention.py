@@ -6,7 +6,9 @@ By age: 60 calls start a minute apart (generator truth gives each INVITE's time)
 calls whose INVITE is at most that old stay; everything of the others (messages, streams,
 legs, issues) is gone, and everything of the kept ones is still there, row for row, as
 in a database filled without retention. The final update of every call at the end of
-the input does not bring back a removed one.
+the input does not bring back a removed one. With --spool-rtp --spool-days 0.01, the
+spooled media of calls whose media began more than 14.4 minutes before the newest call
+goes, and the calls stay.
 
 By size: 20,000 calls 5 ms apart with --max-db-mb 4: the data ends under 4 MB, the calls
 kept are exactly the newest ones, each still whole.
@@ -70,6 +72,20 @@ def main(exe):
         check(kept.execute('PRAGMA integrity_check').fetchone()[0] == 'ok', 'by age: integrity ok')
         full.close()
         kept.close()
+
+        # ---- spooled media, by its own age: calls stay, their media older than the
+        # window goes ----
+        media_f = os.path.join(tmp, 'media.db')
+        analyze(exe, pcap, '--db', media_f, '--spool-rtp', '--spool-days', '0.01')
+        m = sqlite3.connect(media_f)
+        mwin = int(0.01 * 86400 * 1e9)
+        with_media = {i + 1 for i, c in enumerate(truth['calls']) if c['streams'] and
+                      min(st['first_ns'] for st in c['streams']) >= newest - mwin}
+        spooled = {r[0] for r in m.execute('SELECT DISTINCT call_seq FROM media')}
+        check(with_media and spooled == with_media, 'media: spooled media kept for calls %s, expected %s'
+              % (sorted(spooled), sorted(with_media)))
+        check(m.execute('SELECT count(*) FROM calls').fetchone()[0] == 60, 'media: every call kept')
+        m.close()
 
         # ---- by size ----
         pcap = os.path.join(tmp, 'size.pcap')
