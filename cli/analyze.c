@@ -792,10 +792,13 @@ static void db_message(struct analysis *a, const struct sip_event *ev, const str
                        const char *src, const char *dst)
 {
     const struct sip_msg *m = ev->msg;
-    char method[64] = "", cid[512] = "", cseq[96] = "";
+    char method[64] = "", cid[512] = "", cseq[96] = "", reason[128] = "";
     if (m->is_request)
         snprintf(method, sizeof method, "%.*s", (int)(m->method.n < 63 ? m->method.n : 63),
                  m->method.p);
+    else if (m->reason.p)
+        snprintf(reason, sizeof reason, "%.*s", (int)(m->reason.n < 127 ? m->reason.n : 127),
+                 m->reason.p);
     const struct sip_header *cidh = sip_hdr(m, SIP_H_CALL_ID), *cseqh = sip_hdr(m, SIP_H_CSEQ);
     size_t cid_len = 0;
     if (cidh) {
@@ -818,6 +821,8 @@ static void db_message(struct analysis *a, const struct sip_event *ev, const str
                     .call_seq = v->call_seq, .frame = p->frame, .time = ptime_to_epoch_s(p->ts),
                     .src = src, .dst = dst, .transport = sip_transport_name(ev->transport),
                     .method = m->is_request ? method : NULL, .status = m->status,
+                    .reason = m->is_request || !m->reason.p ? NULL : reason,
+                    .malformed = m->malformed,
                     .call_id = cidh ? cid : NULL, .call_id_len = cid_len,
                     .cseq = cseq[0] ? cseq : NULL,
                     .retransmission = v->retransmission, .raw_len = ev->raw_len,

@@ -2,6 +2,7 @@
  * database from version k to k + 1, each in its own transaction, so a database written by
  * one version opens in the next. */
 #include "store.h"
+#include "store_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -52,7 +53,8 @@ static const char *const migrations[] = {
      *   stored beside it (every UDP message), raw is NULL and raw_off/raw_len point into
      *   frame_bytes; the view message_text gives the text either way. Without raw SIP
      *   (--db-no-raw) raw and frame_bytes are both NULL.
-     * - the Call-ID index on messages goes (the API finds calls by Call-ID through legs),
+     * - messages get the response's reason phrase and the malformed flag (OUTPUT.md);
+ * - the Call-ID index on messages goes (the API finds calls by Call-ID through legs),
      *   and so does the time index but for messages of no call, which retention sweeps.
      * - legs: every Call-ID (with its tags) of a call, filled from the call's object.
      * - runs: one row per analysis or capture run, with its capture and stats blocks.
@@ -62,8 +64,11 @@ static const char *const migrations[] = {
     "CREATE TABLE messages2(id INTEGER PRIMARY KEY, call_seq INTEGER, frame INTEGER,"
     "  time REAL NOT NULL, src TEXT, dst TEXT, transport TEXT, method TEXT, status INTEGER,"
     "  call_id TEXT, cseq TEXT, retransmission INTEGER NOT NULL, raw BLOB, raw_off INTEGER,"
-    "  raw_len INTEGER NOT NULL, linktype INTEGER, frame_bytes BLOB);"
-    "INSERT INTO messages2 SELECT id, call_seq, frame, time, src, dst, transport, method,"
+    "  raw_len INTEGER NOT NULL, linktype INTEGER, frame_bytes BLOB, reason TEXT,"
+    "  malformed INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO messages2(id, call_seq, frame, time, src, dst, transport, method, status,"
+    "  call_id, cseq, retransmission, raw, raw_off, raw_len, linktype, frame_bytes)"
+    "  SELECT id, call_seq, frame, time, src, dst, transport, method,"
     "  status, call_id, cseq, retransmission,"
     "  CASE WHEN instr(frame_bytes, raw) > 0 THEN NULL ELSE raw END,"
     "  CASE WHEN instr(frame_bytes, raw) > 0 THEN instr(frame_bytes, raw) - 1 END,"
@@ -107,8 +112,8 @@ static const char *const stmt_sql[S__COUNT] = {
     "INSERT INTO issues(kind, severity, call_seq, stream_seq, registration, time, json)"
     " VALUES(?,?,?,?,?,?,?)",
     "INSERT INTO messages(call_seq, frame, time, src, dst, transport, method, status, call_id,"
-    " cseq, retransmission, raw, raw_off, raw_len, linktype, frame_bytes)"
-    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    " cseq, retransmission, raw, raw_off, raw_len, linktype, frame_bytes, reason, malformed)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     "INSERT INTO media(call_seq, first_time, last_time, linktype, packets, frames)"
     " VALUES(?,?,?,?,?,?)",
     "DELETE FROM legs WHERE call_seq = ?",
@@ -142,6 +147,8 @@ void store_counts(const struct store *s, struct store_counts *out)
 {
     *out = s->done;
 }
+
+static bool commit(struct store *s);
 
 static bool fail(struct store *s, const char *what)
 {
@@ -197,21 +204,64 @@ static bool migrate(struct store *s)
     return true;
 }
 
-struct store *store_open(const char *path, char *err, size_t errlen)
+static struct store *open_db(const char *path, bool reader, char *err, size_t errlen)
 {
     struct store *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    int flags = reader ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         sqlite3_close(s->db);
         free(s);
         return NULL;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    return s;
+}
+
+struct store *store_open_reader(const char *path, char *err, size_t errlen)
+{
+    struct store *s = open_db(path, true, err, errlen);
+    if (!s)
+        return NULL;
+    int v = store_schema_version(s);
+    if (v != STORE_SCHEMA_VERSION) {
+        if (v < 0)
+            snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        else
+            snprintf(err, errlen, "%s: schema %d, this sipscope reads %d%s", path, v,
+                     STORE_SCHEMA_VERSION,
+                     v < STORE_SCHEMA_VERSION ? " (a writer such as analyze --db migrates it)" : "");
+        sqlite3_close(s->db);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+sqlite3 *store_reading(struct store *s)
+{
+    return commit(s) ? s->db : NULL;
+}
+
+bool store_failed(struct store *s, const char *what)
+{
+    return fail(s, what);
+}
+
+void store_set_error(struct store *s, const char *why)
+{
+    snprintf(s->err, sizeof s->err, "%s", why);
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+    struct store *s = open_db(path, false, err, errlen);
+    if (!s)
+        return NULL;
     /* 32 MiB of page cache: the message indexes (Call-ID, time) take random inserts */
     bool ok = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
                       " PRAGMA foreign_keys=ON;"
@@ -475,6 +525,8 @@ bool store_put_message(struct store *s, const struct store_message *m)
     sqlite3_bind_int64(q, 14, (sqlite3_int64)m->raw_len);
     sqlite3_bind_int(q, 15, m->linktype);
     bind_blob(q, 16, m->frame_bytes, m->frame_len);
+    bind_text(q, 17, m->reason);
+    sqlite3_bind_int(q, 18, m->malformed);
     return run(s, S_MESSAGE, "storing a message");
 }
 

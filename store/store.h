@@ -34,6 +34,9 @@ struct store_counts {
 /* Opens (creating) the database at path and brings its schema to STORE_SCHEMA_VERSION.
  * NULL with err set when it cannot, or when the file was written by a newer version. */
 struct store *store_open(const char *path, char *err, size_t errlen);
+/* Opens an existing database to read only (the web server beside a writer; WAL lets both
+ * run). It must have this version's schema: a reader never migrates. */
+struct store *store_open_reader(const char *path, char *err, size_t errlen);
 /* Commits what is pending and closes; false when the last commit failed. */
 bool store_close(struct store *s);
 const char *store_error(const struct store *s);
@@ -90,6 +93,8 @@ struct store_message {
     const char *src, *dst, *transport;
     const char *method;        /* NULL for a response */
     int status;                /* 0 for a request */
+    const char *reason;        /* a response's reason phrase, NULL none */
+    bool malformed;
     const char *call_id, *cseq; /* NULL none */
     size_t call_id_len;        /* bytes of call_id (it may hold a NUL); 0: up to its NUL */
     bool retransmission;

@@ -1,0 +1,81 @@
+/* The queries of the API (../shared/DESIGN.md, "Interfaces"): the web layer calls these
+ * and writes no SQL of its own. Lists are newest first and paged by an opaque cursor
+ * (keyset pagination: a page costs the same however deep it is, and rows added meanwhile
+ * do not shift it). Every value a caller passes is bound as a parameter, never pasted
+ * into SQL text.
+ *
+ * Rows come back through callbacks, valid during the call only: calls, streams,
+ * registrations and issues as their stored OUTPUT.md objects (JSON text), messages as
+ * fields plus their raw bytes (not JSON: raw SIP need not be UTF-8; the web layer decides
+ * how to show it). */
+#ifndef SIPSCOPE_STORE_QUERY_H
+#define SIPSCOPE_STORE_QUERY_H
+
+#include "store.h"
+
+enum store_qstatus {
+    STORE_Q_OK,
+    STORE_Q_NOT_FOUND, /* no such call */
+    STORE_Q_BAD,       /* a filter or cursor that cannot be right (store_error says which) */
+    STORE_Q_ERROR,     /* the database failed (store_error) */
+};
+
+#define STORE_PAGE_DEFAULT 50
+#define STORE_PAGE_MAX 1000
+#define STORE_CURSOR_LEN 48
+
+/* Filters of /api/v1/calls; zero values filter nothing. All given filters must hold. */
+struct store_call_filter {
+    double from, to;           /* first INVITE in [from, to), epoch seconds; 0: open */
+    const char *user;          /* From or To user equals */
+    const char *from_user, *to_user;
+    const char *call_id;       /* one of the call's legs has this Call-ID */
+    const char *state;         /* OUTPUT.md state */
+    int status;                /* final status: 100..699 exactly, or 1..6 for a class */
+    const char *issue_kind;    /* the call has an issue of this kind */
+    double min_mos, max_mos;   /* worst MOS at least / at most; 0: none (a call without
+                                * MOS never passes either) */
+    const char *address;       /* caller or callee: "ip:port", or a host ("ip", "[v6]") */
+    const char *text;          /* a substring of the Call-ID, a user, the caller or callee */
+    const char *cursor;        /* NULL or "": the first page */
+    unsigned limit;            /* rows per page; 0: STORE_PAGE_DEFAULT; at most STORE_PAGE_MAX */
+};
+
+typedef bool (*store_json_fn)(void *user, const char *json);
+
+/* One page of calls. next (STORE_CURSOR_LEN bytes; it may be the buffer f->cursor points
+ * to) gets the cursor of the following page, "" when this is the last; it is left alone
+ * unless the answer is STORE_Q_OK. */
+enum store_qstatus store_query_calls(struct store *s, const struct store_call_filter *f,
+                                     store_json_fn fn, void *user, char *next);
+enum store_qstatus store_get_call(struct store *s, uint64_t seq, store_json_fn fn, void *user);
+
+/* A call's messages in time order (for the ladder): the fields of struct store_message,
+ * with raw/raw_len the message's bytes (NULL when not kept) and frame_bytes NULL. */
+typedef bool (*store_message_fn)(void *user, const struct store_message *m);
+enum store_qstatus store_call_messages(struct store *s, uint64_t seq, store_message_fn fn,
+                                       void *user);
+
+/* A call's streams in order, each with its timeline (NULL when not kept). */
+typedef bool (*store_stream_fn)(void *user, const char *json, const char *timeline);
+enum store_qstatus store_call_streams(struct store *s, uint64_t seq, store_stream_fn fn,
+                                      void *user);
+
+/* Filters of the other lists: time range (a stream's first packet, a registration's last
+ * message, an issue's time), and one key each: streams by address (source or
+ * destination, as for calls), registrations by AoR substring, issues by kind. */
+struct store_list_filter {
+    double from, to;
+    const char *key;
+    const char *severity;      /* issues only: "info", "warning", "critical" */
+    const char *cursor;
+    unsigned limit;
+};
+enum store_qstatus store_query_streams(struct store *s, const struct store_list_filter *f,
+                                       store_stream_fn fn, void *user, char *next);
+enum store_qstatus store_query_registrations(struct store *s, const struct store_list_filter *f,
+                                             store_json_fn fn, void *user, char *next);
+enum store_qstatus store_query_issues(struct store *s, const struct store_list_filter *f,
+                                      store_json_fn fn, void *user, char *next);
+
+#endif
