@@ -107,10 +107,15 @@ def main():
         doc = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', sig],
                                         check=True, capture_output=True, text=True).stdout)
         ncalls, nmsgs = len(doc['calls']), doc['capture']['sip_messages']
-        size = sum(os.path.getsize(dbfile + x) for x in ('', '-wal') if os.path.exists(dbfile + x))
+        dbsize = lambda: sum(os.path.getsize(dbfile + x) for x in ('', '-wal') if os.path.exists(dbfile + x))
+        size = dbsize()
+        tn, _ = measure(fresh_db(sig) + ['--db-no-raw'], a.runs)
+        size_noraw = dbsize()
         print('store on %d calls, %d SIP messages: %.3f s with --db, %.3f s without: '
-              '%.0f calls/s, %.0f messages/s stored; %.2f MB per 1,000 calls (raw SIP and frames kept)'
+              '%.0f calls/s, %.0f messages/s stored; %.2f MB per 1,000 calls with raw SIP and frames'
               % (ncalls, nmsgs, td, base, ncalls / td, nmsgs / td, size / 1e6 / ncalls * 1000))
+        print('store without raw SIP (--db-no-raw): %.3f s, %.0f calls/s, %.0f messages/s; %.2f MB per 1,000 calls'
+              % (tn, ncalls / tn, nmsgs / tn, size_noraw / 1e6 / ncalls * 1000))
     if a.sipparse:
         n, t, b, _ = subprocess.run([a.sipparse, sig, '2'], check=True, capture_output=True,
                                     text=True).stdout.split()
