@@ -30,6 +30,7 @@ for h in build-fuzz/tests/fuzz/fuzz_*; do
     fuzz_tcp) python3 tests/fuzz/make_tcp_seeds.py "$seeds" ;;
     fuzz_rtp) python3 tests/fuzz/make_rtp_seeds.py "$seeds" ;;
     fuzz_calls) python3 tests/fuzz/make_call_seeds.py "$seeds" >/dev/null ;;
+    fuzz_query) cp tests/fuzz/seeds/query/* "$seeds"/ ;;
   esac
   echo "-- $name for $secs s"
   if "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
