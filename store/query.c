@@ -13,16 +13,19 @@
 
 enum { ARG_TEXT, ARG_REAL, ARG_INT };
 
+struct qarg {
+    int type;
+    const char *t;
+    double d;
+    sqlite3_int64 i;
+};
+
 /* A statement under construction: SQL text and the values for its '?'s, in order. */
 struct qb {
     char sql[2048];
     size_t len;
-    struct {
-        int type;
-        const char *t;
-        double d;
-        sqlite3_int64 i;
-    } arg[32];
+    struct qarg arg[32];
+    struct qarg spare; /* written when arg is full, never read */
     int n;
     bool overflow;
     char hold[4][80]; /* texts made here (address prefixes) that must live until binding */
@@ -40,35 +43,20 @@ static void sql(struct qb *q, const char *frag)
     q->len += n;
 }
 
-static void text(struct qb *q, const char *v)
+/* The next value; a dummy when there are too many (the statement is then refused). */
+static struct qarg *arg(struct qb *q, int type)
 {
     if (q->n == (int)(sizeof q->arg / sizeof *q->arg)) {
         q->overflow = true;
-        return;
+        return &q->spare;
     }
-    q->arg[q->n].type = ARG_TEXT;
-    q->arg[q->n++].t = v;
+    q->arg[q->n].type = type;
+    return &q->arg[q->n++];
 }
 
-static void real(struct qb *q, double v)
-{
-    if (q->n == (int)(sizeof q->arg / sizeof *q->arg)) {
-        q->overflow = true;
-        return;
-    }
-    q->arg[q->n].type = ARG_REAL;
-    q->arg[q->n++].d = v;
-}
-
-static void integer(struct qb *q, sqlite3_int64 v)
-{
-    if (q->n == (int)(sizeof q->arg / sizeof *q->arg)) {
-        q->overflow = true;
-        return;
-    }
-    q->arg[q->n].type = ARG_INT;
-    q->arg[q->n++].i = v;
-}
+static void text(struct qb *q, const char *v) { arg(q, ARG_TEXT)->t = v; }
+static void real(struct qb *q, double v) { arg(q, ARG_REAL)->d = v; }
+static void integer(struct qb *q, sqlite3_int64 v) { arg(q, ARG_INT)->i = v; }
 
 static bool given(const char *v)
 {
@@ -244,6 +232,19 @@ static enum store_qstatus run_list(struct store *s, sqlite3_stmt *st, unsigned l
     return r;
 }
 
+/* The end of every list query: time range, cursor, order and limit, then the rows. */
+static enum store_qstatus finish_list(struct store *s, struct qb *q, const char *tcol,
+                                      const char *idcol, double from, double to,
+                                      const char *cursor, unsigned limit, store_json_fn fj,
+                                      store_stream_fn fs, void *user, char *next)
+{
+    enum store_qstatus r = page(s, q, tcol, idcol, from, to, cursor, &limit);
+    sqlite3_stmt *st;
+    if (r != STORE_Q_OK || (r = prepare(s, q, &st)) != STORE_Q_OK)
+        return r;
+    return run_list(s, st, limit, fj, fs, user, next);
+}
+
 enum store_qstatus store_query_calls(struct store *s, const struct store_call_filter *f,
                                      store_json_fn fn, void *user, char *next)
 {
@@ -307,12 +308,8 @@ enum store_qstatus store_query_calls(struct store *s, const struct store_call_fi
         for (int i = 0; i < 5; i++)
             text(&q, f->text);
     }
-    unsigned limit = f->limit;
-    enum store_qstatus r = page(s, &q, "invite_time", "seq", f->from, f->to, f->cursor, &limit);
-    sqlite3_stmt *st;
-    if (r != STORE_Q_OK || (r = prepare(s, &q, &st)) != STORE_Q_OK)
-        return r;
-    return run_list(s, st, limit, fn, NULL, user, next);
+    return finish_list(s, &q, "invite_time", "seq", f->from, f->to, f->cursor, f->limit, fn, NULL, user,
+                       next);
 }
 
 /* Whether call seq exists. */
@@ -444,12 +441,8 @@ enum store_qstatus store_query_streams(struct store *s, const struct store_list_
         return bad(s, "address too long");
     if (given(f->key))
         address(&q, f->key, "src", "dst");
-    unsigned limit = f->limit;
-    enum store_qstatus r = page(s, &q, "first_time", "seq", f->from, f->to, f->cursor, &limit);
-    sqlite3_stmt *st;
-    if (r != STORE_Q_OK || (r = prepare(s, &q, &st)) != STORE_Q_OK)
-        return r;
-    return run_list(s, st, limit, NULL, fn, user, next);
+    return finish_list(s, &q, "first_time", "seq", f->from, f->to, f->cursor, f->limit, NULL, fn, user,
+                       next);
 }
 
 enum store_qstatus store_query_registrations(struct store *s, const struct store_list_filter *f,
@@ -461,12 +454,8 @@ enum store_qstatus store_query_registrations(struct store *s, const struct store
         sql(&q, " AND instr(aor, ?)");
         text(&q, f->key);
     }
-    unsigned limit = f->limit;
-    enum store_qstatus r = page(s, &q, "last_time", "id", f->from, f->to, f->cursor, &limit);
-    sqlite3_stmt *st;
-    if (r != STORE_Q_OK || (r = prepare(s, &q, &st)) != STORE_Q_OK)
-        return r;
-    return run_list(s, st, limit, fn, NULL, user, next);
+    return finish_list(s, &q, "last_time", "id", f->from, f->to, f->cursor, f->limit, fn, NULL, user,
+                       next);
 }
 
 enum store_qstatus store_query_issues(struct store *s, const struct store_list_filter *f,
@@ -482,10 +471,6 @@ enum store_qstatus store_query_issues(struct store *s, const struct store_list_f
         sql(&q, " AND severity = ?");
         text(&q, f->severity);
     }
-    unsigned limit = f->limit;
-    enum store_qstatus r = page(s, &q, "time", "id", f->from, f->to, f->cursor, &limit);
-    sqlite3_stmt *st;
-    if (r != STORE_Q_OK || (r = prepare(s, &q, &st)) != STORE_Q_OK)
-        return r;
-    return run_list(s, st, limit, fn, NULL, user, next);
+    return finish_list(s, &q, "time", "id", f->from, f->to, f->cursor, f->limit, fn, NULL, user,
+                       next);
 }

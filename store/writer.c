@@ -227,6 +227,15 @@ static void *writer_main(void *arg)
 
 /* ---- the analysis side ---- */
 
+static void writer_free(struct store_writer *w)
+{
+    pthread_cond_destroy(&w->more);
+    pthread_cond_destroy(&w->room);
+    pthread_mutex_destroy(&w->mu);
+    free(w->ring);
+    free(w);
+}
+
 struct store_writer *store_writer_start(struct store *s, const struct store_writer_config *cfg,
                                         char *err, size_t errlen)
 {
@@ -262,11 +271,7 @@ struct store_writer *store_writer_start(struct store *s, const struct store_writ
     int rc = pthread_create(&w->thread, NULL, writer_main, w);
     if (rc) {
         snprintf(err, errlen, "starting the writer thread: %s", strerror(rc));
-        pthread_cond_destroy(&w->more);
-        pthread_cond_destroy(&w->room);
-        pthread_mutex_destroy(&w->mu);
-        free(w->ring);
-        free(w);
+        writer_free(w);
         return NULL;
     }
     return w;
@@ -293,20 +298,15 @@ bool store_writer_stop(struct store_writer *w, struct store_writer_stats *out)
         ok = ok && !w->st.dropped[k] && !w->st.failed[k];
     /* rows queued but never committed: a failed commit lost its batch */
     uint64_t queued = 0, rows = 0;
-    rows -= w->base_rows; /* wraps back on the additions below */
     for (int k = 0; k < STORE_KINDS; k++) {
         queued += w->st.queued[k] - w->st.failed[k];
         rows += w->st.committed.rows[k];
     }
-    if (rows < queued)
+    if (rows - w->base_rows < queued)
         ok = false;
     if (out)
         *out = w->st;
-    pthread_cond_destroy(&w->more);
-    pthread_cond_destroy(&w->room);
-    pthread_mutex_destroy(&w->mu);
-    free(w->ring);
-    free(w);
+    writer_free(w);
     return ok;
 }
 

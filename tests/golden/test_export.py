@@ -23,24 +23,24 @@ FIELDS = ['frame.time_epoch', 'ip.src', 'udp.srcport', 'ip.dst', 'udp.dstport', 
           'sip.CSeq', 'sip.Method', 'sip.Status-Code']
 
 
-def sip_rows(pcap):
-    args = ['tshark', '-r', pcap, '-Y', 'sip', '-T', 'fields']
-    for f in FIELDS:
-        args += ['-e', f]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    return [tuple(line.split('\t')) for line in out.splitlines()]
-
-
 MEDIA = ['frame.time_epoch', 'ip.src', 'udp.srcport', 'ip.dst', 'udp.dstport', 'rtp.ssrc', 'rtp.seq',
          'rtcp.pt']
 
 
-def media_rows(pcap):
-    args = ['tshark', '-r', pcap, '-Y', 'rtp || rtcp', '-T', 'fields']
-    for f in MEDIA:
+def tshark_rows(pcap, display_filter, fields):
+    args = ['tshark', '-r', pcap, '-Y', display_filter, '-T', 'fields']
+    for f in fields:
         args += ['-e', f]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     return [tuple(line.split('\t')) for line in out.splitlines()]
+
+
+def sip_rows(pcap):
+    return tshark_rows(pcap, 'sip', FIELDS)
+
+
+def media_rows(pcap):
+    return tshark_rows(pcap, 'rtp || rtcp', MEDIA)
 
 
 def rtp_streams(pcap):
