@@ -15,7 +15,8 @@ static const char usage[] =
     "                    and report what they hold (text, or JSON with --json)\n"
     "  ladder FILE... CALL  draw one call's message ladder in the terminal\n"
     "  export --db FILE --call ID -o OUT.pcap\n"
-    "                    write a stored call's SIP frames as a pcap\n"
+    "                    write a stored call's SIP frames (and media) as a pcap\n"
+    "  serve --db FILE   serve the JSON API over HTTP from a database\n"
     "  help              this text\n"
     "  version           print the version\n"
     "\n"
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
         return cmd_ladder(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))
         return cmd_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return 0;

@@ -7,6 +7,7 @@ PKGS=(
   gcc libc6-dev pkg-config meson ninja-build python3
   libpcap-dev libndpi-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libcriterion-dev
   tshark                       # independent reference for the generated captures' truth
+  openssl                      # a self-signed certificate for the HTTPS test
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
 )
 

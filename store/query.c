@@ -474,3 +474,26 @@ enum store_qstatus store_query_issues(struct store *s, const struct store_list_f
     return finish_list(s, &q, "time", "id", f->from, f->to, f->cursor, f->limit, fn, NULL, user,
                        next);
 }
+
+enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user)
+{
+    struct qb q = {0};
+    sql(&q, "SELECT json_object('calls', (SELECT count(*) FROM calls),"
+            " 'streams', (SELECT count(*) FROM streams),"
+            " 'registrations', (SELECT count(*) FROM registrations),"
+            " 'issues', (SELECT count(*) FROM issues),"
+            " 'messages', (SELECT count(*) FROM messages),"
+            " 'media_chunks', (SELECT count(*) FROM media),"
+            " 'runs', (SELECT count(*) FROM runs),"
+            " 'last_run', (SELECT json_object('started', started, 'ended', ended,"
+            "   'first_call', first_call_seq, 'last_call', last_call_seq,"
+            "   'capture', json_extract(json, '$.capture'), 'stats', json_extract(json, '$.stats'))"
+            "   FROM runs WHERE json IS NOT NULL ORDER BY id DESC LIMIT 1)),"
+            " NULL, 0, 0");
+    sqlite3_stmt *st;
+    enum store_qstatus r = prepare(s, &q, &st);
+    if (r != STORE_Q_OK)
+        return r;
+    char next[STORE_CURSOR_LEN];
+    return run_list(s, st, 1, fn, NULL, user, next);
+}

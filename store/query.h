@@ -78,4 +78,8 @@ enum store_qstatus store_query_registrations(struct store *s, const struct store
 enum store_qstatus store_query_issues(struct store *s, const struct store_list_filter *f,
                                       store_json_fn fn, void *user, char *next);
 
+/* /api/v1/stats: one JSON object with the row count of each table and the last run's
+ * capture and stats blocks ("last_run", null when none was recorded). */
+enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user);
+
 #endif

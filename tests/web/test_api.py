@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""The JSON API of `sipscope serve` (web/), over real HTTP, on the database `analyze --db`
+fills from the issue scenarios.
+
+Every route, filter and error:
+- /api/v1/calls, every filter, page by page: the calls the analysis's own `--json`
+  document lists, filtered here in Python by the same rule (the reference), newest first;
+- a call, its messages (fields as the document's messages, raw text as tshark finds the
+  frame's SIP payload), its streams with timelines, its pcap (the same bytes as
+  `sipscope export`, and tshark reads the same SIP messages as in the original);
+- /streams, /registrations, /issues with their filters and paging; /stats;
+- 400 for bad filters and unknown parameters, 404, 405, 413, with JSON bodies;
+- the security headers on every answer; bearer and basic auth, wrong credentials
+  refused; a non-loopback address refused without auth; HTTPS with a self-signed
+  certificate; SIGTERM ends it cleanly.
+
+Usage: test_api.py PATH/TO/sipscope"""
+import base64
+import http.client
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import Checks, analyze, generate  # noqa: E402
+
+
+class Server:
+    """`sipscope serve` on a free port, stopped with SIGTERM."""
+
+    def __init__(self, exe, db, *args, env=None):
+        self.p = subprocess.Popen([exe, 'serve', '--db', db, '--listen', '127.0.0.1:0', *args],
+                                  stderr=subprocess.PIPE, text=True, env=env)
+        line = self.p.stderr.readline()
+        if 'port' not in line:
+            raise SystemExit('serve did not start: ' + line + self.p.stderr.read())
+        self.port = int(line.split()[-1])
+        self.tls = 'https' in line
+
+    def get(self, path, method='GET', headers=None, body=None):
+        if self.tls:
+            c = http.client.HTTPSConnection('127.0.0.1', self.port, context=ssl._create_unverified_context(),
+                                            timeout=30)
+        else:
+            c = http.client.HTTPConnection('127.0.0.1', self.port, timeout=30)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+
+    def json(self, path):
+        status, _, data = self.get(path)
+        return status, json.loads(data) if data else None
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        rc = self.p.wait(timeout=30)
+        self.p.stderr.close()
+        return rc
+
+
+def q(path, **params):
+    return path + ('?' + urllib.parse.urlencode(params) if params else '')
+
+
+def pages(srv, path, key, limit=7, **params):
+    """Every row of a list, following the cursor; (rows, number of pages, all statuses ok)."""
+    rows, n, ok, cursor = [], 0, True, None
+    while True:
+        p = dict(params, limit=limit)
+        if cursor:
+            p['cursor'] = cursor
+        status, doc = srv.json(q(path, **p))
+        n += 1
+        ok = ok and status == 200
+        if status != 200:
+            return rows, n, False
+        rows += doc[key]
+        cursor = doc['next']
+        if not cursor or n > 500:
+            return rows, n, ok
+
+
+def newest_first(objs, tkey):
+    return sorted(objs, key=lambda o: (o[tkey], int(o['id'].split('-')[1])), reverse=True)
+
+
+def main(exe):
+    check = Checks()
+    with tempfile.TemporaryDirectory() as tmp:
+        pcap = os.path.join(tmp, 'i.pcap')
+        generate('issues', pcap, os.path.join(tmp, 'i.json'))
+        db = os.path.join(tmp, 'api.db')
+        j = analyze(exe, pcap, '--messages', '--timelines', '--db', db, '--spool-rtp')
+        srv = Server(exe, db)
+        try:
+            api_checks(check, srv, exe, j, db, pcap, tmp)
+        finally:
+            rc = srv.stop()
+        check(rc == 0, 'SIGTERM ends serve with status 0 (%s)' % rc)
+        auth_checks(check, exe, db, tmp)
+    return check.done()
+
+
+def call_filters(j):
+    """(query parameters, the rule in Python) for each filter of /calls."""
+    calls = j['calls']
+    c = next(x for x in calls if x['state'] == 'completed' and x['mos_min'] is not None)
+    host = c['caller'].rpartition(':')[0]
+    t0 = sorted(x['invite_time'] for x in calls)[len(calls) // 3]
+    t1 = sorted(x['invite_time'] for x in calls)[2 * len(calls) // 3]
+    kind = next(i['kind'] for x in calls for i in x['issues'])
+    leg = next(x for x in calls if len(x['legs']) > 1) if any(len(x['legs']) > 1 for x in calls) else c
+    return [
+        ({}, lambda x: True),
+        ({'state': 'busy'}, lambda x: x['state'] == 'busy'),
+        ({'status': '486'}, lambda x: x['final_status'] == 486),
+        ({'status': '5'}, lambda x: x['final_status'] is not None and 500 <= x['final_status'] < 600),
+        ({'user': c['from']['user']}, lambda x: c['from']['user'] in (x['from']['user'], x['to']['user'])),
+        ({'from_user': c['from']['user'], 'to_user': c['to']['user']},
+         lambda x: x['from']['user'] == c['from']['user'] and x['to']['user'] == c['to']['user']),
+        ({'call_id': leg['legs'][-1]['call_id']}, lambda x: any(l['call_id'] == leg['legs'][-1]['call_id'] for l in x['legs'])),
+        ({'issue': kind}, lambda x: any(i['kind'] == kind for i in x['issues'])),
+        ({'min_mos': '4'}, lambda x: x['mos_min'] is not None and x['mos_min'] >= 4),
+        ({'max_mos': '3.5'}, lambda x: x['mos_min'] is not None and x['mos_min'] <= 3.5),
+        ({'address': host}, lambda x: x['caller'].rpartition(':')[0] == host or x['callee'].rpartition(':')[0] == host),
+        ({'address': c['callee']}, lambda x: c['callee'] in (x['caller'], x['callee'])),
+        ({'q': 'is-b2b'}, lambda x: 'is-b2b' in (x['call_id'] or '') or 'is-b2b' in (x['from']['user'] or '')
+         or 'is-b2b' in (x['to']['user'] or '') or 'is-b2b' in x['caller'] or 'is-b2b' in x['callee']),
+        ({'from': repr(t0), 'to': repr(t1)}, lambda x: t0 <= x['invite_time'] < t1),
+        ({'from': repr(t0), 'state': 'completed', 'min_mos': '1'},
+         lambda x: x['invite_time'] >= t0 and x['state'] == 'completed' and x['mos_min'] is not None),
+    ]
+
+
+def api_checks(check, srv, exe, j, db, pcap, tmp):
+    # ---- calls and their filters ----
+    for params, rule in call_filters(j):
+        want = [x for x in newest_first(j['calls'], 'invite_time') if rule(x)]
+        rows, n, ok = pages(srv, '/api/v1/calls', 'calls', **params)
+        check(ok and rows == want and n == max(1, -(-len(want) // 7)),
+              'calls %s: %d rows in %d pages, the document has %d' % (params, len(rows), n, len(want)))
+    check(len([p for p, _ in call_filters(j) if p]) >= 14, 'every filter of /calls exercised')
+
+    # ---- one call, its messages, streams and pcap ----
+    by_call = {}
+    for m in j['messages']:
+        by_call.setdefault(m['call'], []).append(m)
+    frames = {}
+    out = subprocess.run(['tshark', '-r', pcap, '-Y', 'sip', '-T', 'fields', '-e', 'frame.number', '-e', 'sip.Call-ID',
+                          '-e', 'sip.CSeq'], check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f, cid, cseq = line.split('\t')
+        frames[int(f)] = (cid, cseq)
+    keys = ('frame', 'time', 'src', 'dst', 'transport', 'method', 'status', 'reason', 'call_id', 'cseq', 'call',
+            'retransmission', 'malformed')
+    for c in j['calls']:
+        status, got = srv.json('/api/v1/calls/' + c['id'])
+        check(status == 200 and got == c, '%s: the call as the document has it' % c['id'])
+        status, doc = srv.json('/api/v1/calls/%s/messages' % c['id'])
+        want = sorted(by_call.get(c['id'], []), key=lambda m: (m['time'], m['frame']))
+        msgs = doc['messages'] if status == 200 else []
+        check([{k: m[k] for k in keys} for m in msgs] == [{k: m[k] for k in keys} for m in want],
+              '%s: %d messages, fields as in the document (%d)' % (c['id'], len(msgs), len(want)))
+        # the raw text carries the Call-ID and CSeq tshark reads in that frame
+        check(all(m['raw'].startswith(m['method'] or 'SIP/2.0') and frames[m['frame']][0].split('\0')[0] in m['raw']
+                  and frames[m['frame']][1] in m['raw'] for m in msgs), '%s: raw text of each message' % c['id'])
+        status, doc = srv.json('/api/v1/calls/%s/streams' % c['id'])
+        want = [s for s in j['streams'] if s['call'] == c['id']]
+        check(status == 200 and doc['streams'] == want, '%s: %d streams with timelines' % (c['id'], len(want)))
+    c = next(x for x in j['calls'] if x['streams'])
+    status, headers, body = srv.get('/api/v1/calls/%s/pcap' % c['id'])
+    exp = os.path.join(tmp, 'export.pcap')
+    subprocess.run([exe, 'export', '--db', db, '--call', c['id'], '-o', exp], check=True, capture_output=True)
+    check(status == 200 and body == open(exp, 'rb').read() and len(body) > 1000,
+          '%s/pcap: the bytes of sipscope export (%d)' % (c['id'], len(body)))
+    check(headers.get('content-type') == 'application/vnd.tcpdump.pcap' and
+          'attachment' in headers.get('content-disposition', ''), 'pcap content type and file name')
+
+    # ---- the other lists ----
+    rows, n, ok = pages(srv, '/api/v1/streams', 'streams', limit=10)
+    check(ok and rows == newest_first(j['streams'], 'first_time'), 'streams: %d in %d pages' % (len(rows), n))
+    s0 = j['streams'][0]
+    rows, n, ok = pages(srv, '/api/v1/streams', 'streams', address=s0['src'])
+    check(ok and rows == [s for s in newest_first(j['streams'], 'first_time') if s0['src'] in (s['src'], s['dst'])],
+          'streams by address: %d' % len(rows))
+    rows, n, ok = pages(srv, '/api/v1/registrations', 'registrations', limit=2)
+    regs = sorted(j['registrations'], key=lambda r: r['last_time'], reverse=True)
+    check(ok and sorted(map(json.dumps, rows)) == sorted(map(json.dumps, regs)) and
+          [r['last_time'] for r in rows] == [r['last_time'] for r in regs],
+          'registrations: %d, newest first' % len(rows))
+    if regs:
+        aor = regs[0]['aor']
+        rows, n, ok = pages(srv, '/api/v1/registrations', 'registrations', aor=aor)
+        check(ok and rows and all(r['aor'] == aor or aor in r['aor'] for r in rows) and
+              len(rows) == len([r for r in regs if aor in r['aor']]), 'registrations by AoR')
+    rows, n, ok = pages(srv, '/api/v1/issues', 'issues', limit=5)
+    check(ok and sorted(map(json.dumps, rows)) == sorted(map(json.dumps, j['issues'])) and
+          [i['time'] for i in rows] == sorted((i['time'] for i in j['issues']), reverse=True),
+          'issues: %d, newest first' % len(rows))
+    kind = j['issues'][0]['kind']
+    rows, n, ok = pages(srv, '/api/v1/issues', 'issues', kind=kind, severity=j['issues'][0]['severity'])
+    check(ok and len(rows) == len([i for i in j['issues'] if i['kind'] == kind and
+                                   i['severity'] == j['issues'][0]['severity']]), 'issues by kind and severity')
+    status, st = srv.json('/api/v1/stats')
+    check(status == 200 and st['last_run']['capture'] == j['capture'] and st['last_run']['stats'] == j['stats']
+          and st['calls'] == len(j['calls']) and st['messages'] == len(j['messages']), 'stats: the run\'s blocks and counts')
+
+    # ---- errors ----
+    bad = [q('/api/v1/calls', state='bogus'), q('/api/v1/calls', status='99'), q('/api/v1/calls', status='2x'),
+           q('/api/v1/calls', limit='5000'), q('/api/v1/calls', limit='-1'), q('/api/v1/calls', **{'from': 'abc'}),
+           q('/api/v1/calls', **{'from': '10', 'to': '5'}), q('/api/v1/calls', cursor='zzz'),
+           q('/api/v1/calls', issue='bogus'), q('/api/v1/calls', min_mos='9'), q('/api/v1/calls', bogus='1'),
+           q('/api/v1/issues', severity='fatal'), q('/api/v1/issues', kind='nope'), q('/api/v1/stats', x='1'),
+           q('/api/v1/calls/call-1', x='1'), q('/api/v1/streams', limit='1.5')]
+    for path in bad:
+        status, headers, body = srv.get(path)
+        check(status == 400 and 'error' in json.loads(body), '400 for %s (%d %s)' % (path, status, body[:80]))
+    for path in ['/api/v1/calls/call-99999', '/api/v1/calls/call-0', '/api/v1/calls/call-x', '/api/v1/calls/1',
+                 '/api/v1/calls/call-1/nothing', '/api/v1/nothing', '/api/v2/calls', '/api/v1/calls/call-99999/pcap',
+                 '/api/v1/calls/call-99999/messages', '/api/v1/../../../etc/passwd']:
+        status, headers, body = srv.get(path)
+        check(status == 404 and 'error' in json.loads(body), '404 for %s (%d)' % (path, status))
+    status, _, body = srv.get('/api/v1/calls', method='DELETE')
+    check(status == 405, 'DELETE refused with 405 (%d)' % status)
+    status, _, body = srv.get('/api/v1/calls', method='POST', body=b'x' * 100,
+                              headers={'Content-Type': 'text/plain'})
+    check(status in (405, 413), 'a request body refused (%d)' % status)
+    for path in ['/api/v1/calls', '/api/v1/calls/call-99999']:
+        _, headers, _ = srv.get(path)
+        csp = headers.get('content-security-policy', '')
+        check("script-src 'self'" in csp and 'unsafe-inline' not in csp and "frame-ancestors 'none'" in csp and
+              headers.get('x-content-type-options') == 'nosniff', 'security headers on %s' % path)
+    # the header size limit: 100 KB of headers is refused, the server lives on
+    try:
+        status, _, _ = srv.get('/api/v1/stats', headers={'X-Big': 'a' * 100000})
+    except (ConnectionError, http.client.HTTPException):
+        status = 'closed'
+    check(status in (413, 431, 'closed') or (isinstance(status, int) and status >= 400),
+          'oversized headers refused (%s)' % status)
+    check(srv.get('/api/v1/stats')[0] == 200, 'still serving after that')
+
+
+def auth_checks(check, exe, db, tmp):
+    tok = os.path.join(tmp, 'token')
+    with open(tok, 'w') as f:
+        f.write('s3cret-token\n')
+    srv = Server(exe, db, '--token-file', tok)
+    try:
+        check(srv.get('/api/v1/stats')[0] == 401, 'token: no credentials, 401')
+        check(srv.get('/api/v1/stats', headers={'Authorization': 'Bearer wrong-token!'})[0] == 401,
+              'token: a wrong token, 401')
+        check(srv.get('/api/v1/stats', headers={'Authorization': 'Bearer s3cret-token'})[0] == 200,
+              'token: the right one, 200')
+    finally:
+        srv.stop()
+    env = dict(os.environ, SIPSCOPE_USER='ops:pa55:word')
+    srv = Server(exe, db, env=env)
+    try:
+        basic = lambda up: {'Authorization': 'Basic ' + base64.b64encode(up.encode()).decode()}
+        status, headers, _ = srv.get('/api/v1/stats')
+        check(status == 401 and 'basic' in headers.get('www-authenticate', '').lower(), 'basic: 401 with a challenge')
+        check(srv.get('/api/v1/stats', headers=basic('ops:wrong'))[0] == 401, 'basic: a wrong password, 401')
+        check(srv.get('/api/v1/stats', headers=basic('ops:pa55:word'))[0] == 200, 'basic: the right one, 200')
+    finally:
+        srv.stop()
+    r = subprocess.run([exe, 'serve', '--db', db, '--listen', '0.0.0.0:0'], capture_output=True, text=True,
+                       timeout=30, env={k: v for k, v in os.environ.items() if not k.startswith('SIPSCOPE_')})
+    check(r.returncode == 1 and 'loopback' in r.stderr, 'a non-loopback address without auth refused')
+    r = subprocess.run([exe, 'serve', '--db', os.path.join(tmp, 'missing.db')], capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode == 1, 'a missing database refused: %s' % r.stderr.strip())
+    if shutil.which('openssl'):
+        cert, key = os.path.join(tmp, 'c.pem'), os.path.join(tmp, 'k.pem')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+                        '-days', '1', '-subj', '/CN=localhost'], check=True, capture_output=True)
+        srv = Server(exe, db, '--cert', cert, '--key', key)
+        try:
+            status, _, body = srv.get('/api/v1/stats')
+            check(srv.tls and status == 200 and json.loads(body)['calls'] > 0, 'HTTPS with a self-signed certificate')
+        finally:
+            srv.stop()
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,402 @@
+/* See server.h. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "api.h"
+#include "common/log.h"
+#include "store/store.h"
+
+/* Applied to every answer (../shared/DESIGN.md: nothing attacker-controlled reaches the
+ * browser unescaped; these make sure a mistake there still runs no script). */
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                          "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+struct web_server {
+    struct MHD_Daemon *d;
+    struct web_config cfg;
+    char *cert_pem, *key_pem;   /* owned: HTTPS */
+    unsigned port;
+    /* a pool of read-only connections, one per thread at most */
+    pthread_mutex_t mu;
+    pthread_cond_t freed;
+    struct store **pool;
+    bool *busy;
+    unsigned npool;
+};
+
+/* ---- database connections ---- */
+
+static struct store *borrow(struct web_server *w, unsigned *slot)
+{
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        for (unsigned i = 0; i < w->npool; i++) {
+            if (!w->busy[i]) {
+                w->busy[i] = true;
+                *slot = i;
+                pthread_mutex_unlock(&w->mu);
+                if (!w->pool[i]) { /* opened on first use: a writer may create the file later */
+                    char err[256];
+                    if (!(w->pool[i] = store_open_reader(w->cfg.db, err, sizeof err)))
+                        log_warn("web: %s", err);
+                }
+                return w->pool[i];
+            }
+        }
+        pthread_cond_wait(&w->freed, &w->mu);
+    }
+}
+
+static void give_back(struct web_server *w, unsigned slot)
+{
+    pthread_mutex_lock(&w->mu);
+    w->busy[slot] = false;
+    pthread_cond_signal(&w->freed);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- auth ---- */
+
+/* Equal in time that depends on the lengths only, not on where the bytes differ. */
+static bool same(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    unsigned char diff = na != nb;
+    for (size_t i = 0; i < na; i++)
+        diff |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
+    return diff == 0;
+}
+
+static bool authorized(struct web_server *w, struct MHD_Connection *c)
+{
+    if (!w->cfg.token && !w->cfg.basic)
+        return true;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h && w->cfg.token && !strncmp(h, "Bearer ", 7) && same(h + 7, w->cfg.token))
+        return true;
+    if (!w->cfg.basic)
+        return false;
+    char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+    bool ok = false;
+    if (user && pass) {
+        size_t nu = strlen(user), np = strlen(pass);
+        char *both = malloc(nu + np + 2);
+        if (both) {
+            memcpy(both, user, nu);
+            both[nu] = ':';
+            memcpy(both + nu + 1, pass, np + 1);
+            ok = same(both, w->cfg.basic);
+            free(both);
+        }
+    }
+    MHD_free(user);
+    MHD_free(pass);
+    return ok;
+}
+
+/* ---- answering ---- */
+
+struct args_ctx {
+    struct MHD_Connection *c;
+};
+
+static const char *get_arg(void *ctx, const char *key)
+{
+    return MHD_lookup_connection_value(((struct args_ctx *)ctx)->c, MHD_GET_ARGUMENT_KIND, key);
+}
+
+struct each_ctx {
+    bool (*fn)(void *user, const char *key);
+    void *user;
+    bool ok;
+};
+
+static enum MHD_Result visit(void *cls, enum MHD_ValueKind kind, const char *key,
+                             const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct each_ctx *e = cls;
+    if (!e->fn(e->user, key)) {
+        e->ok = false;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static bool each_arg(void *ctx, bool (*fn)(void *user, const char *key), void *user)
+{
+    struct each_ctx e = {fn, user, true};
+    MHD_get_connection_values(((struct args_ctx *)ctx)->c, MHD_GET_ARGUMENT_KIND, visit, &e);
+    return e.ok;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *r, bool auth_fail)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"", 
+                                        r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(r->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (r->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+    if (auth_fail)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"sipscope\", Bearer realm=\"sipscope\"");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void plain_error(struct api_reply *r, int status, const char *json)
+{
+    memset(r, 0, sizeof *r);
+    r->status = status;
+    r->type = "application/json";
+    r->body = strdup(json);
+    r->len = r->body ? strlen(r->body) : 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **state)
+{
+    (void)version;
+    (void)upload_data;
+    /* markers of where a request is (their addresses only): the first call announces the
+     * headers; a body, if one comes, is skipped and then refused */
+    static const char headers_seen, body_seen;
+    struct web_server *w = cls;
+    struct api_reply r;
+    if (!*state) {
+        *state = (void *)&headers_seen;
+        return MHD_YES;
+    }
+    if (*upload_size) { /* GET only: a body is not read */
+        *upload_size = 0;
+        *state = (void *)&body_seen;
+        return MHD_YES;
+    }
+    if (*state == &body_seen) {
+        plain_error(&r, strcmp(method, "GET") && strcmp(method, "HEAD") ? 405 : 413,
+                    "{\"error\":\"only GET, without a body\"}");
+        return send_reply(c, &r, false);
+    }
+    if (!authorized(w, c)) {
+        plain_error(&r, 401, "{\"error\":\"authorization required\"}");
+        return send_reply(c, &r, true);
+    }
+    unsigned slot;
+    struct store *s = borrow(w, &slot);
+    if (!s) {
+        give_back(w, slot);
+        plain_error(&r, 503, "{\"error\":\"the database cannot be read\"}");
+        return send_reply(c, &r, false);
+    }
+    struct args_ctx ctx = {c};
+    struct api_args a = {get_arg, each_arg, &ctx};
+    api_handle(s, method, url, &a, &r);
+    give_back(w, slot);
+    if (!r.body && r.status != 200)
+        plain_error(&r, 500, "{\"error\":\"out of memory\"}");
+    return send_reply(c, &r, false);
+}
+
+/* ---- starting and stopping ---- */
+
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0;
+    if (f) {
+        FILE *m = open_memstream(&buf, &n);
+        char chunk[4096];
+        size_t k;
+        while (m && (k = fread(chunk, 1, sizeof chunk, f)) > 0 && n < (1u << 20))
+            fwrite(chunk, 1, k, m);
+        if (m)
+            fclose(m);
+        fclose(f);
+    }
+    if (!buf)
+        snprintf(err, errlen, "cannot read %s", path);
+    return buf;
+}
+
+/* "host:port", "[v6]:port" or ":port" into a socket address. */
+static bool parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6, bool *loopback)
+{
+    char host[64];
+    const char *colon = s[0] == '[' ? strstr(s, "]:") : strrchr(s, ':');
+    if (!colon)
+        return false;
+    size_t hl = s[0] == '[' ? (size_t)(colon - s - 1) : (size_t)(colon - s);
+    if (hl >= sizeof host)
+        return false;
+    memcpy(host, s[0] == '[' ? s + 1 : s, hl);
+    host[hl] = '\0';
+    const char *port = colon + (s[0] == '[' ? 2 : 1);
+    char *end;
+    unsigned long p = strtoul(port, &end, 10);
+    if (!*port || *end || p > 65535)
+        return false;
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (!hl)
+        snprintf(host, sizeof host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)p);
+        *v6 = false;
+        *loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)p);
+        *v6 = true;
+        *loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+        return true;
+    }
+    return false;
+}
+
+static void free_server(struct web_server *w)
+{
+    for (unsigned i = 0; i < w->npool; i++)
+        store_close(w->pool[i]);
+    free(w->pool);
+    free(w->busy);
+    free(w->cert_pem);
+    free(w->key_pem);
+    pthread_cond_destroy(&w->freed);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_info("web: %s", line);
+}
+
+struct web_server *web_start(const struct web_config *cfg, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    bool v6, loopback;
+    const char *listen = cfg->listen ? cfg->listen : "127.0.0.1:8080";
+    if (!parse_listen(listen, &ss, &v6, &loopback)) {
+        snprintf(err, errlen, "--listen %s: want HOST:PORT, [IPv6]:PORT or :PORT (an address, "
+                              "not a name)", listen);
+        return NULL;
+    }
+    if (!loopback && !cfg->token && !cfg->basic) {
+        snprintf(err, errlen, "--listen %s is not a loopback address: give --token or --user "
+                              "so that the API is not open to the network", listen);
+        return NULL;
+    }
+    if (cfg->basic && !strchr(cfg->basic, ':')) {
+        snprintf(err, errlen, "--user wants USER:PASSWORD");
+        return NULL;
+    }
+    if (!cfg->cert != !cfg->key) {
+        snprintf(err, errlen, "HTTPS needs both --cert and --key");
+        return NULL;
+    }
+    char perr[256];
+    struct store *probe = store_open_reader(cfg->db, perr, sizeof perr);
+    if (!probe) {
+        snprintf(err, errlen, "%s", perr);
+        return NULL;
+    }
+    struct web_server *w = calloc(1, sizeof *w);
+    if (!w) {
+        store_close(probe);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->cfg = *cfg;
+    w->npool = cfg->threads ? cfg->threads : 4;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->freed, NULL);
+    w->pool = calloc(w->npool, sizeof *w->pool);
+    w->busy = calloc(w->npool, sizeof *w->busy);
+    if (!w->pool || !w->busy) {
+        store_close(probe);
+        free_server(w);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->pool[0] = probe;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     (v6 ? MHD_USE_IPv6 : 0);
+    if (cfg->cert) {
+        if (!(w->cert_pem = read_file(cfg->cert, err, errlen)) ||
+            !(w->key_pem = read_file(cfg->key, err, errlen))) {
+            free_server(w);
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem tls[] = {
+        {cfg->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, w->cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, w->key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    w->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->npool,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    if (!w->d) {
+        snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host%s)",
+                 listen, cfg->cert ? ", or the certificate and key do not fit" : "");
+        free_server(w);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
+    w->port = info ? info->port : 0;
+    return w;
+}
+
+unsigned web_port(const struct web_server *w)
+{
+    return w->port;
+}
+
+void web_stop(struct web_server *w)
+{
+    if (!w)
+        return;
+    MHD_quiesce_daemon(w->d); /* no new connections */
+    MHD_stop_daemon(w->d);    /* joins the threads once their requests are answered */
+    free_server(w);
+}
