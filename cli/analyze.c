@@ -27,6 +27,7 @@
 #include "store/store.h"
 #include "store/spool.h"
 #include "store/writer.h"
+#include "web/server.h"
 
 static const char analyze_usage[] =
     "Usage: sipscope analyze [OPTIONS] FILE...\n"
@@ -59,6 +60,9 @@ static const char analyze_usage[] =
     "      --spool-rtp     also store each call's RTP and RTCP frames, so that\n"
     "                      `sipscope export` writes the call with its media\n"
     "      --spool-days D  keep spooled media D days (default: as long as its call)\n"
+    "      --serve ADDR:PORT  with --db: serve the JSON API and UI from it while the\n"
+    "                      analysis runs, and after it until Ctrl-C (sipscope serve\n"
+    "                      --help: the address, auth and HTTPS)\n"
     "      --db-queue-mb N records waiting for the writer, at most (default 64)\n"
     "      --db-overflow wait|shed\n"
     "                      when that queue is full: wait (default; reading slows down,\n"
@@ -131,6 +135,7 @@ struct analysis {
     bool db_failed;            /* a call could not be rendered for it */
     bool db_no_raw;            /* --db-no-raw */
     struct media_spool *spool; /* owned: --spool-rtp */
+    struct web_server *web;    /* owned: --serve */
     int64_t db_run;            /* this analysis's row in the runs table */
     struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
                                 * is text (with --json, calls[] is that already) */
@@ -1301,6 +1306,25 @@ static bool config_key(void *user, const char *key, const char *value, const cha
     return issue_config_set(s->icfg, key, value, why);
 }
 
+static volatile sig_atomic_t stop_serving;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_serving = 1;
+}
+
+/* After the analysis, with --serve: until SIGINT or SIGTERM (whichever thread gets it). */
+static void wait_for_stop(void)
+{
+    signal(SIGINT, on_stop);
+    signal(SIGTERM, on_stop);
+    while (!stop_serving) {
+        struct timespec t = {0, 200000000L};
+        nanosleep(&t, NULL);
+    }
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1316,11 +1340,13 @@ int cmd_analyze(int argc, char **argv)
         {"retention-days", required_argument, NULL, 'A'},
         {"max-db-mb", required_argument, NULL, 'S'},
         {"spool-rtp", no_argument, NULL, 'W'},
+        {"serve", required_argument, NULL, 'H'},
         {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     bool json = false, messages = false, timelines = false, list = false, db_no_raw = false;
     bool spool = false;
+    const char *serve = NULL;
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     struct issue_config icfg;
@@ -1374,6 +1400,7 @@ int cmd_analyze(int argc, char **argv)
             break;
         case 'R': db_no_raw = true; break;
         case 'W': spool = true; break;
+        case 'H': serve = optarg; break;
         case 'A':
         case 'Y': {
             char *end;
@@ -1407,10 +1434,10 @@ int cmd_analyze(int argc, char **argv)
         default: fputs(analyze_usage, stderr); free(thresholds); return 2;
         }
     }
-    if (!dbpath && (spool || db_no_raw || wcfg.retention.max_age_s > 0 ||
+    if (!dbpath && (spool || db_no_raw || serve || wcfg.retention.max_age_s > 0 ||
                     wcfg.retention.max_bytes || wcfg.retention.media_max_age_s > 0)) {
-        fputs("sipscope analyze: --spool-rtp, --spool-days, --db-no-raw, --retention-days and "
-              "--max-db-mb need --db\n", stderr);
+        fputs("sipscope analyze: --serve, --spool-rtp, --spool-days, --db-no-raw, "
+              "--retention-days and --max-db-mb need --db\n", stderr);
         free(thresholds);
         return 2;
     }
@@ -1474,6 +1501,20 @@ int cmd_analyze(int argc, char **argv)
             json_decref(a.messages);
             free(a.kpi);
             return 1;
+        }
+        if (serve) {
+            struct web_config web = {.db = dbpath, .listen = serve};
+            web.token = getenv("SIPSCOPE_TOKEN");
+            web.basic = getenv("SIPSCOPE_USER");
+            if (!(a.web = web_start(&web, err, sizeof err))) {
+                fprintf(stderr, "sipscope analyze: --serve %s\n", err);
+                store_writer_stop(a.dbw, NULL);
+                store_close(a.db);
+                json_decref(a.messages);
+                free(a.kpi);
+                return 1;
+            }
+            fprintf(stderr, "sipscope analyze: serving http on port %u\n", web_port(a.web));
         }
         if (spool && !(a.spool = media_spool_new(a.dbw, 0, 0, kcfg.max_calls)))
             log_warn("media spool: out of memory; media not kept");
@@ -1574,5 +1615,12 @@ int cmd_analyze(int argc, char **argv)
     fclose(a.spill);
     free(a.kpi);
     free(a.sdp);
+    if (a.web) {
+        fflush(stdout);
+        fprintf(stderr, "sipscope analyze: done; serving on port %u until Ctrl-C\n",
+                web_port(a.web));
+        wait_for_stop();
+        web_stop(a.web);
+    }
     return rc;
 }

@@ -497,3 +497,29 @@ enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user)
     char next[STORE_CURSOR_LEN];
     return run_list(s, st, 1, fn, NULL, user, next);
 }
+
+enum store_qstatus store_calls_since(struct store *s, uint64_t after, unsigned limit,
+                                     store_rev_fn fn, void *user, uint64_t *last)
+{
+    struct qb q = {0};
+    sql(&q, "SELECT json, NULL, 0, rev, (SELECT coalesce(max(rev), 0) FROM calls) FROM calls"
+            " WHERE rev > ? ORDER BY rev LIMIT ?");
+    integer(&q, (sqlite3_int64)after);
+    integer(&q, limit ? limit : STORE_PAGE_DEFAULT);
+    sqlite3_stmt *st;
+    enum store_qstatus r = prepare(s, &q, &st);
+    if (r != STORE_Q_OK)
+        return r;
+    int rc;
+    *last = after;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *last = (uint64_t)sqlite3_column_int64(st, 4);
+        if (!fn(user, (uint64_t)sqlite3_column_int64(st, 3), (const char *)sqlite3_column_text(st, 0)))
+            break;
+    }
+    r = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_Q_OK : STORE_Q_ERROR;
+    if (r == STORE_Q_ERROR)
+        store_failed(s, "query");
+    sqlite3_finalize(st);
+    return r;
+}

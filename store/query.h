@@ -78,6 +78,14 @@ enum store_qstatus store_query_registrations(struct store *s, const struct store
 enum store_qstatus store_query_issues(struct store *s, const struct store_list_filter *f,
                                       store_json_fn fn, void *user, char *next);
 
+/* Calls written after revision `after` (every write of a call takes the next revision),
+ * oldest change first, at most limit (0: STORE_PAGE_DEFAULT); fn gets each call's
+ * revision and object. *last gets the newest revision in the database when a row came
+ * back, else stays `after`. */
+typedef bool (*store_rev_fn)(void *user, uint64_t rev, const char *json);
+enum store_qstatus store_calls_since(struct store *s, uint64_t after, unsigned limit,
+                                     store_rev_fn fn, void *user, uint64_t *last);
+
 /* /api/v1/stats: one JSON object with the row count of each table and the last run's
  * capture and stats blocks ("last_run", null when none was recorded). */
 enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user);

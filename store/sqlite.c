@@ -92,7 +92,12 @@ static const char *const migrations[] = {
     "  last_time REAL NOT NULL, linktype INTEGER NOT NULL, packets INTEGER NOT NULL,"
     "  frames BLOB NOT NULL);"
     "CREATE INDEX media_call ON media(call_seq, first_time);"
-    "CREATE INDEX media_time ON media(first_time);",
+    "CREATE INDEX media_time ON media(first_time);"
+    /* rev: when the call was last written, from one counter, so that a reader (the API's
+     * event stream) finds what is new or changed since the revision it saw */
+    "ALTER TABLE calls ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE calls SET rev = seq;"
+    "CREATE INDEX calls_rev ON calls(rev);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -103,8 +108,8 @@ enum stmt_id { S_CALL, S_STREAM, S_REG, S_ISSUE, S_MESSAGE, S_MEDIA, S_LEGS_DEL,
 
 static const char *const stmt_sql[S__COUNT] = {
     "INSERT OR REPLACE INTO calls(seq, call_id, from_user, to_user, caller, callee, state,"
-    " final_status, invite_time, end_time, mos_min, issue_kinds, json)"
-    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    " final_status, invite_time, end_time, mos_min, issue_kinds, json, rev)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     "INSERT OR REPLACE INTO streams(seq, call_seq, src, dst, codec, first_time, last_time, mos,"
     " json, timeline) VALUES(?,?,?,?,?,?,?,?,?,?)",
     "INSERT INTO registrations(aor, contact, source, state, first_time, last_time, json)"
@@ -124,7 +129,7 @@ static const char *const stmt_sql[S__COUNT] = {
     /* a later version of a call: never brings back one that retention removed */
     "UPDATE calls SET call_id = ?2, from_user = ?3, to_user = ?4, caller = ?5, callee = ?6,"
     " state = ?7, final_status = ?8, invite_time = ?9, end_time = ?10, mos_min = ?11,"
-    " issue_kinds = ?12, json = ?13 WHERE seq = ?1",
+    " issue_kinds = ?12, json = ?13, rev = ?14 WHERE seq = ?1",
 };
 
 struct store {
@@ -133,6 +138,7 @@ struct store {
     unsigned pending;  /* rows in the open transaction */
     bool in_txn;
     struct store_counts open, done; /* rows of the open transaction; of committed ones */
+    uint64_t rev;      /* the last revision given to a call (calls.rev) */
     char err[256];
 };
 
@@ -149,6 +155,7 @@ void store_counts(const struct store *s, struct store_counts *out)
 }
 
 static bool commit(struct store *s);
+static uint64_t max_of(struct store *s, const char *sql);
 
 static bool fail(struct store *s, const char *what)
 {
@@ -262,7 +269,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
     struct store *s = open_db(path, false, err, errlen);
     if (!s)
         return NULL;
-    /* 32 MiB of page cache: the message indexes (Call-ID, time) take random inserts */
+    /* 32 MiB of page cache: the indexes (a message's call and time) take random inserts */
     bool ok = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
                       " PRAGMA foreign_keys=ON;"
                       /* the WAL is cut back to 64 MiB after a checkpoint; retention keeps
@@ -281,6 +288,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
         free(s);
         return NULL;
     }
+    s->rev = max_of(s, "SELECT max(rev) FROM calls");
     return s;
 }
 
@@ -432,6 +440,7 @@ bool store_put_call(struct store *s, const struct store_call *c)
     bind_real(q, 11, c->mos_min, c->mos_min >= 0);
     bind_text(q, 12, c->issue_kinds);
     bind_text(q, 13, c->json);
+    sqlite3_bind_int64(q, 14, (sqlite3_int64)++s->rev);
     /* the call, then its legs, in one transaction: the batch is committed only after */
     if (!step(s, id, c->update ? "updating a call" : "storing a call"))
         return false;

@@ -16,6 +16,9 @@
  *   /api/v1/issues                from, to, kind, severity, cursor, limit
  *                                 -> {"issues", "next"}
  *   /api/v1/stats                 -> the last run's {"capture", "stats"}, and row counts
+ *   /api/v1/events                (server.c) Server-Sent Events: "call" events, each a call
+ *                                 object, for every call written after the stream began
+ *                                 (or after Last-Event-ID), id = the call's revision
  * Errors are JSON {"error": "..."} with 400 (a bad filter, an unknown parameter), 404,
  * 405 (not GET) or 500. */
 #ifndef SIPSCOPE_WEB_API_H

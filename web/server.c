@@ -5,10 +5,12 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "api.h"
 #include "common/log.h"
@@ -20,8 +22,14 @@ static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'sel
                           "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+#define WEB_MAX_CONNECTIONS 64
+#define WEB_MAX_PER_CLIENT 16
+#define SSE_POLL_MS 500
+#define SSE_KEEPALIVE_S 15
+
 struct web_server {
     struct MHD_Daemon *d;
+    atomic_int stopping;        /* event streams end when set */
     struct web_config cfg;
     char *cert_pem, *key_pem;   /* owned: HTTPS */
     unsigned port;
@@ -140,6 +148,15 @@ static bool each_arg(void *ctx, bool (*fn)(void *user, const char *key), void *u
     return e.ok;
 }
 
+static void add_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *r, bool auth_fail)
 {
     struct MHD_Response *resp =
@@ -150,11 +167,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *r,
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
-    MHD_add_response_header(resp, "Content-Security-Policy", csp);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    add_headers(resp);
     if (r->disposition[0])
         MHD_add_response_header(resp, "Content-Disposition", r->disposition);
     if (auth_fail)
@@ -172,6 +185,124 @@ static void plain_error(struct api_reply *r, int status, const char *json)
     r->type = "application/json";
     r->body = strdup(json);
     r->len = r->body ? strlen(r->body) : 0;
+}
+
+/* ---- /api/v1/events: Server-Sent Events, one "call" event per new or changed call ---- */
+
+struct sse {
+    struct web_server *w;
+    uint64_t rev;      /* the last revision sent */
+    char *buf;         /* owned: events not yet sent */
+    size_t len, off;
+    int idle_ms;       /* since the last bytes went out */
+};
+
+static bool sse_add(void *user, uint64_t rev, const char *json)
+{
+    struct sse *e = user;
+    char *more = NULL;
+    int n = asprintf(&more, "id: %llu\nevent: call\ndata: %s\n\n", (unsigned long long)rev,
+                     json ? json : "null");
+    if (n < 0)
+        return false;
+    char *nb = realloc(e->buf, e->len + (size_t)n);
+    if (!nb) {
+        free(more);
+        return false;
+    }
+    memcpy(nb + e->len, more, (size_t)n);
+    free(more);
+    e->buf = nb;
+    e->len += (size_t)n;
+    e->rev = rev;
+    return true;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    struct sse *e = cls;
+    while (e->off == e->len) {
+        e->off = e->len = 0;
+        if (e->w->stopping)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        unsigned slot;
+        struct store *s = borrow(e->w, &slot);
+        uint64_t last;
+        enum store_qstatus st = s ? store_calls_since(s, e->rev, 100, sse_add, e, &last)
+                                  : STORE_Q_ERROR;
+        give_back(e->w, slot);
+        if (st != STORE_Q_OK)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (e->len)
+            break;
+        if (e->idle_ms >= SSE_KEEPALIVE_S * 1000) { /* a comment keeps proxies from closing it */
+            e->idle_ms = 0;
+            size_t n = strlen(": keepalive\n\n");
+            memcpy(out, ": keepalive\n\n", n < max ? n : max);
+            return (ssize_t)(n < max ? n : max);
+        }
+        struct timespec t = {0, SSE_POLL_MS * 1000000L};
+        nanosleep(&t, NULL);
+        e->idle_ms += SSE_POLL_MS;
+    }
+    size_t n = e->len - e->off < max ? e->len - e->off : max;
+    memcpy(out, e->buf + e->off, n);
+    e->off += n;
+    e->idle_ms = 0;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    struct sse *e = cls;
+    free(e->buf);
+    free(e);
+}
+
+static bool ignore_row(void *user, uint64_t rev, const char *json)
+{
+    (void)user;
+    (void)rev;
+    (void)json;
+    return false;
+}
+
+/* Starts after the Last-Event-ID the browser resends on reconnecting, else from now. */
+static enum MHD_Result start_events(struct web_server *w, struct MHD_Connection *c)
+{
+    struct sse *e = calloc(1, sizeof *e);
+    struct api_reply r;
+    if (!e) {
+        plain_error(&r, 500, "{\"error\":\"out of memory\"}");
+        return send_reply(c, &r, false);
+    }
+    e->w = w;
+    const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+    char *end;
+    unsigned long long v = last ? strtoull(last, &end, 10) : 0;
+    if (last && !*end && *last >= '0' && *last <= '9') {
+        e->rev = v;
+    } else {
+        unsigned slot;
+        struct store *s = borrow(w, &slot);
+        uint64_t now = 0;
+        if (s)
+            store_calls_since(s, 0, 1, ignore_row, NULL, &now);
+        give_back(w, slot);
+        e->rev = now;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+                                                                  sse_read, e, sse_free);
+    if (!resp) {
+        sse_free(e);
+        return MHD_NO;
+    }
+    add_headers(resp);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -209,6 +340,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         give_back(w, slot);
         plain_error(&r, 503, "{\"error\":\"the database cannot be read\"}");
         return send_reply(c, &r, false);
+    }
+    if (!strcmp(url, "/api/v1/events") && !strcmp(method, "GET")) {
+        give_back(w, slot);
+        return start_events(w, c);
     }
     struct args_ctx ctx = {c};
     struct api_args a = {get_arg, each_arg, &ctx};
@@ -352,8 +487,10 @@ struct web_server *web_start(const struct web_config *cfg, char *err, size_t err
         return NULL;
     }
     w->pool[0] = probe;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-                     (v6 ? MHD_USE_IPv6 : 0);
+    /* a thread per connection: an event stream waits in its own thread, not in one the
+     * other requests need; how many read the database at once is the pool's size */
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
     if (cfg->cert) {
         if (!(w->cert_pem = read_file(cfg->cert, err, errlen)) ||
             !(w->key_pem = read_file(cfg->key, err, errlen))) {
@@ -369,9 +506,8 @@ struct web_server *web_start(const struct web_config *cfg, char *err, size_t err
     };
     w->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->npool,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNECTIONS,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_MAX_PER_CLIENT,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -396,6 +532,7 @@ void web_stop(struct web_server *w)
 {
     if (!w)
         return;
+    w->stopping = 1;          /* event streams end at their next poll */
     MHD_quiesce_daemon(w->d); /* no new connections */
     MHD_stop_daemon(w->d);    /* joins the threads once their requests are answered */
     free_server(w);

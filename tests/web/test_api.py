@@ -12,7 +12,9 @@ Every route, filter and error:
 - 400 for bad filters and unknown parameters, 404, 405, 413, with JSON bodies;
 - the security headers on every answer; bearer and basic auth, wrong credentials
   refused; a non-loopback address refused without auth; HTTPS with a self-signed
-  certificate; SIGTERM ends it cleanly.
+  certificate; SIGTERM ends it cleanly;
+- `analyze --db --serve`: /api/v1/events streams each call as it is written, ending with
+  its final object; the API answers during and after the analysis.
 
 Usage: test_api.py PATH/TO/sipscope"""
 import base64
@@ -106,6 +108,7 @@ def main(exe):
             rc = srv.stop()
         check(rc == 0, 'SIGTERM ends serve with status 0 (%s)' % rc)
         auth_checks(check, exe, db, tmp)
+        events_checks(check, exe, pcap, j, tmp)
     return check.done()
 
 
@@ -287,6 +290,77 @@ def auth_checks(check, exe, db, tmp):
             check(srv.tls and status == 200 and json.loads(body)['calls'] > 0, 'HTTPS with a self-signed certificate')
         finally:
             srv.stop()
+
+
+def read_events(resp, until):
+    """Server-Sent Events from a streaming response until until(events) holds."""
+    events, cur = [], {}
+    while not until(events):
+        line = resp.fp.readline()
+        if not line:
+            break
+        line = line.decode().rstrip('\n')
+        if not line:
+            if cur:
+                events.append(cur)
+            cur = {}
+        elif not line.startswith(':'):
+            k, _, v = line.partition(': ')
+            cur[k] = v
+    return events
+
+
+def events_checks(check, exe, pcap, j, tmp):
+    """analyze --db --serve: /api/v1/events streams every call as it is written (from
+    Last-Event-ID 0), the last event of each call is its final object, revisions only grow;
+    the API answers while the analysis runs and after it, until SIGTERM."""
+    db = os.path.join(tmp, 'live.db')
+    out = open(os.path.join(tmp, 'live.json'), 'w')
+    p = subprocess.Popen([exe, 'analyze', '--json', '--no-progress', '--db', db, '--serve', '127.0.0.1:0', pcap],
+                         stdout=out, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        check('port' in line, 'analyze --serve announces its port: %s' % line.strip())
+        port = int(line.split()[-1])
+        c = http.client.HTTPConnection('127.0.0.1', port, timeout=60)
+        c.request('GET', '/api/v1/events', headers={'Last-Event-ID': '0'})
+        r = c.getresponse()
+        check(r.status == 200 and r.getheader('Content-Type') == 'text/event-stream', 'events: an event stream')
+        want = {x['id']: x for x in j['calls']}
+        last = {}
+
+        def complete(events):
+            latest = {}
+            for e in events:
+                o = json.loads(e['data'])
+                latest[o['id']] = o
+            last.clear()
+            last.update(latest)
+            return len(latest) == len(want) and all(latest[k] == want[k] for k in want)
+
+        events = read_events(r, complete)
+        revs = [int(e['id']) for e in events]
+        check(all(e.get('event') == 'call' for e in events) and revs == sorted(revs) and len(set(revs)) == len(revs),
+              'events: %d call events, revisions growing' % len(events))
+        check(all(last.get(k) == v for k, v in want.items()),
+              'events: the last event of each of the %d calls is its final object' % len(want))
+        c.close()
+        line = p.stderr.readline()
+        check('until Ctrl-C' in line, 'analyze --serve keeps serving after the analysis: %s' % line.strip())
+        c = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+        c.request('GET', '/api/v1/calls?limit=1000')
+        r = c.getresponse()
+        doc = json.loads(r.read())
+        check(r.status == 200 and len(doc['calls']) == len(want), 'the API answers after the analysis')
+        c.close()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+        p.stderr.close()
+        out.close()
+    check(rc == 0, 'analyze --serve ends on SIGTERM with status 0 (%s)' % rc)
+    doc = json.load(open(os.path.join(tmp, 'live.json')))
+    check(doc['calls'] == j['calls'], 'its --json document is the same as without --serve')
 
 
 if __name__ == '__main__':
