@@ -8,6 +8,7 @@ PKGS=(
   libpcap-dev libndpi-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libcriterion-dev
   tshark                       # independent reference for the generated captures' truth
   openssl                      # a self-signed certificate for the HTTPS test
+  chromium chromium-driver     # the UI's browser tests (headless, over WebDriver)
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
 )
 

@@ -485,6 +485,12 @@ enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user)
             " 'messages', (SELECT count(*) FROM messages),"
             " 'media_chunks', (SELECT count(*) FROM media),"
             " 'runs', (SELECT count(*) FROM runs),"
+            /* worst MOS of the calls in half-point bands ("4.0" holds 4.0 to 4.49) */
+            " 'mos_spread', (SELECT json_group_object(b, n) FROM (SELECT CASE WHEN mos_min IS"
+            "   NULL THEN 'none' ELSE printf('%.1f', floor(mos_min * 2) / 2) END AS b,"
+            "   count(*) AS n FROM calls GROUP BY b ORDER BY b)),"
+            " 'issue_kinds', (SELECT json_group_object(kind, n) FROM (SELECT kind, count(*) AS n"
+            "   FROM issues GROUP BY kind ORDER BY kind)),"
             " 'last_run', (SELECT json_object('started', started, 'ended', ended,"
             "   'first_call', first_call_seq, 'last_call', last_call_seq,"
             "   'capture', json_extract(json, '$.capture'), 'stats', json_extract(json, '$.stats'))"

@@ -86,8 +86,9 @@ typedef bool (*store_rev_fn)(void *user, uint64_t rev, const char *json);
 enum store_qstatus store_calls_since(struct store *s, uint64_t after, unsigned limit,
                                      store_rev_fn fn, void *user, uint64_t *last);
 
-/* /api/v1/stats: one JSON object with the row count of each table and the last run's
- * capture and stats blocks ("last_run", null when none was recorded). */
+/* /api/v1/stats: one JSON object with the row count of each table, the calls' worst MOS
+ * in half-point bands ("mos_spread": {"4.0": n, ..., "none": n}), issues by kind, and the
+ * last run's capture and stats blocks ("last_run", null when none was recorded). */
 enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user);
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "assets.h"
 #include "common/log.h"
 #include "store/store.h"
 
@@ -187,6 +188,42 @@ static void plain_error(struct api_reply *r, int status, const char *json)
     r->len = r->body ? strlen(r->body) : 0;
 }
 
+/* ---- the UI's files ---- */
+
+const struct web_asset *web_asset_find(const char *name)
+{
+    for (size_t i = 0; i < web_nassets; i++)
+        if (!strcmp(web_assets[i].name, name))
+            return &web_assets[i];
+    return NULL;
+}
+
+/* "/" is the UI's page, "/ui/NAME" one of its files; nothing else is a file. */
+static enum MHD_Result serve_asset(struct MHD_Connection *c, const char *url, const char *method)
+{
+    struct api_reply r;
+    const struct web_asset *a = !strcmp(url, "/")            ? web_asset_find("index.html")
+                                : !strncmp(url, "/ui/", 4)   ? web_asset_find(url + 4)
+                                                             : NULL;
+    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+        plain_error(&r, 405, "{\"error\":\"only GET\"}");
+        return send_reply(c, &r, false);
+    }
+    if (!a) {
+        plain_error(&r, 404, "{\"error\":\"no such page\"}");
+        return send_reply(c, &r, false);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+    add_headers(resp);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /* ---- /api/v1/events: Server-Sent Events, one "call" event per new or changed call ---- */
 
 struct sse {
@@ -334,6 +371,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         plain_error(&r, 401, "{\"error\":\"authorization required\"}");
         return send_reply(c, &r, true);
     }
+    if (strncmp(url, "/api/", 5))
+        return serve_asset(c, url, method);
     unsigned slot;
     struct store *s = borrow(w, &slot);
     if (!s) {

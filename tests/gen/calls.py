@@ -56,6 +56,7 @@ class Call:
         self.call_id = '%08x-%d@%s' % (rng.getrandbits(32), idx, self.caller_ip)
         self.from_user, self.to_user = '1%03d%04d' % (a, b), '2%03d%04d' % (a, b)
         self.from_tag, self.to_tag = '%x' % rng.getrandbits(32), '%x' % rng.getrandbits(32)
+        self.display = 'Caller %s' % self.from_user
         self.sig_ab = Flow(self.caller_ip, 5060, self.callee_ip, 5060)
         self.sig_ba = Flow(self.callee_ip, 5060, self.caller_ip, 5060)
         self.rtp_port_a, self.rtp_port_b = 10000 + 2 * (idx % 20000), 20000 + 2 * (idx % 20000)
@@ -68,11 +69,11 @@ class Call:
     def _hdrs(self, cseq, method, to_tag=True, via_branch=None):
         return ('Via: SIP/2.0/UDP %s:5060;branch=%s\r\n'
                 'Max-Forwards: 70\r\n'
-                'From: "Caller %s" <sip:%s@%s>;tag=%s\r\n'
+                'From: "%s" <sip:%s@%s>;tag=%s\r\n'
                 'To: <sip:%s@%s>%s\r\n'
                 'Call-ID: %s\r\nCSeq: %d %s\r\n'
                 % (self.caller_ip, via_branch or 'z9hG4bK-%s-%d' % (self.from_tag, cseq),
-                   self.from_user, self.from_user, self.caller_ip, self.from_tag,
+                   self.display, self.from_user, self.caller_ip, self.from_tag,
                    self.to_user, self.callee_ip, ';tag=' + self.to_tag if to_tag else '',
                    self.call_id, cseq, method))
 
@@ -199,7 +200,7 @@ class Call:
 
 
 def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, outcomes=None,
-             start_ns=1_700_000_000 * SEC, gap_ms=None):
+             start_ns=1_700_000_000 * SEC, gap_ms=None, display=None):
     """Writes the calls through writer(t_ns, frame) and returns the truth dict."""
     rng = random.Random(seed)
     random.seed(seed)  # Flow's IP identification start values
@@ -215,6 +216,8 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
         outcome = plan[i % len(plan)]
         objs.append(Call(i, start_ns + i * gap, duration, outcome, loss, 0 if i % 2 == 0 else 8,
                          random.Random(rng.getrandbits(64))))
+    if display is not None and objs:  # the first call's From display name, as given
+        objs[0].display = objs[0].truth['display'] = display
     frames = 0
     for t, frame, msg in heapq.merge(*(c.events() for c in objs), key=lambda e: e[0]):
         frames += 1

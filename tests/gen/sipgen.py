@@ -6,7 +6,7 @@
       fragments, truncation, timestamps, merging) as OUTDIR/<case>.pcap plus
       OUTDIR/<case>.truth.json
   sipgen.py calls -o FILE.pcap [--truth FILE.json] [--calls N] [--duration S]
-                  [--concurrency C] [--loss P] [--seed N] [--outcomes a,b,...] [--gap-ms G]
+                  [--concurrency C] [--loss P] [--seed N] [--outcomes a,b,...] [--gap-ms G] [--display NAME]
       SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream
   sipgen.py flood -o FILE.pcap [--truth FILE.json] [--invites N] [--seed N]
       an INVITE flood with unique Call-IDs, one well-formed call in the middle
@@ -61,6 +61,7 @@ def main(argv):
     k.add_argument('--seed', type=int, default=1)
     k.add_argument('--outcomes', default='answered', help='comma list cycled over the calls: answered,busy,cancelled')
     k.add_argument('--gap-ms', type=float, help='milliseconds between call starts (default: duration/concurrency)')
+    k.add_argument('--display', help="the first call's From display name (markup, for the UI's escaping test)")
     f = sub.add_parser('flood')
     f.add_argument('-o', '--output', required=True)
     f.add_argument('--truth')
@@ -86,7 +87,8 @@ def main(argv):
     elif a.cmd == 'calls':
         t = write_calls(a.output, a.truth, calls=a.calls, duration=a.duration,
                         concurrency=a.concurrency, seed=a.seed, loss=a.loss,
-                        outcomes=a.outcomes.split(','), gap_ms=a.gap_ms)
+                        outcomes=a.outcomes.split(','), gap_ms=a.gap_ms,
+                        display=a.display)
         print('%s: %d frames, %d calls, %d SIP messages, %d RTP packets'
               % (a.output, t['frames'], len(t['calls']), t['sip_messages'], t['rtp_packets']), file=sys.stderr)
     elif a.cmd == 'flood':

@@ -1,0 +1,249 @@
+// sipscope's UI: the call list, a call (ladder, streams, issues), the issues, a dashboard.
+// Plain modules, no framework. Every string from the API goes through dom.js as text.
+import { h, clear, fmtTime, fmtNum, mosClass } from './dom.js';
+import { ladder } from './ladder.js';
+import { lineChart } from './chart.js';
+
+const main = document.getElementById('main');
+
+async function api(path) {
+  const r = await fetch('/api/v1/' + path, { headers: { Accept: 'application/json' } });
+  const body = await r.json().catch(() => ({ error: r.statusText }));
+  if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
+  return body;
+}
+
+function params() {
+  const q = location.hash.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : location.hash.slice(q + 1));
+}
+
+function failed(e) {
+  clear(main).append(h('p', { class: 'error', role: 'alert' }, `Error: ${e.message}`));
+}
+
+function party(p) {
+  return p ? (p.display ? `${p.display} <${p.user || p.uri || ''}>` : p.user || p.uri || '') : '';
+}
+
+// ---------------------------------------------------------------- the call list
+
+const STATES = ['', 'trying', 'ringing', 'early_media', 'answered', 'completed', 'cancelled', 'busy',
+                'rejected', 'failed', 'unfinished'];
+const FILTERS = [['q', 'text'], ['user', 'user'], ['call_id', 'Call-ID'], ['address', 'address'],
+                 ['status', 'status'], ['issue', 'issue kind'], ['min_mos', 'MOS ≥'], ['max_mos', 'MOS ≤']];
+const COLUMNS = [
+  ['time', 'Time', (c) => c.invite_time, (c) => fmtTime(c.invite_time)],
+  ['from', 'From', (c) => party(c.from), (c) => party(c.from)],
+  ['to', 'To', (c) => party(c.to), (c) => party(c.to)],
+  ['caller', 'Caller', (c) => c.caller, (c) => c.caller],
+  ['state', 'State', (c) => c.state, (c) => c.state],
+  ['status', 'Status', (c) => c.final_status || 0, (c) => c.final_status || ''],
+  ['pdd', 'PDD ms', (c) => c.pdd_ms ?? -1, (c) => fmtNum(c.pdd_ms, 0)],
+  ['duration', 'Duration s', (c) => c.duration_s ?? -1, (c) => fmtNum(c.duration_s, 1)],
+  ['mos', 'MOS', (c) => c.mos_min ?? 9, (c) => fmtNum(c.mos_min)],
+  ['issues', 'Issues', (c) => c.issues.length, (c) => c.issues.map((i) => i.kind).join(', ')],
+];
+
+let live = null;
+
+function callRow(c) {
+  const tr = h('tr', { class: `state-${c.state}`, dataset: { id: c.id } });
+  for (const [key, , , show] of COLUMNS) {
+    const td = h('td', { class: key === 'mos' ? mosClass(c.mos_min) : null }, show(c));
+    if (key === 'time') td.replaceChildren(h('a', { href: `#/call/${c.id}` }, show(c)));
+    tr.append(td);
+  }
+  return tr;
+}
+
+async function callsPage() {
+  const p = params();
+  const form = h('form', { class: 'filters', id: 'filters' },
+    h('select', { name: 'state', 'aria-label': 'state' }, STATES.map((st) => h('option', { value: st, selected: p.get('state') === st }, st || 'any state'))),
+    FILTERS.map(([k, ph]) => h('input', { name: k, placeholder: ph, value: p.get(k) || '', size: 10 })),
+    h('button', { type: 'submit' }, 'Filter'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const el of form.elements) if (el.name && el.value) q.set(el.name, el.value);
+    location.hash = '#/calls?' + q.toString();
+  });
+  let rows = [], sortKey = 'time', desc = true;
+  const tbody = h('tbody', { id: 'call-rows' });
+  const more = h('button', { id: 'more', hidden: true }, 'Load more');
+  const head = h('tr', {}, COLUMNS.map(([key, title]) => {
+    const th = h('th', { dataset: { key }, tabindex: 0, 'aria-sort': key === sortKey ? 'descending' : 'none' }, title);
+    const go = () => {
+      desc = sortKey === key ? !desc : key === 'time';
+      sortKey = key;
+      for (const t of head.children) t.setAttribute('aria-sort', t.dataset.key === key ? (desc ? 'descending' : 'ascending') : 'none');
+      render();
+    };
+    th.addEventListener('click', go);
+    th.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
+    return th;
+  }));
+  const render = () => {
+    const get = COLUMNS.find((c) => c[0] === sortKey)[2];
+    const sorted = [...rows].sort((a, b) => {
+      const x = get(a), y = get(b);
+      return (x < y ? -1 : x > y ? 1 : 0) * (desc ? -1 : 1);
+    });
+    tbody.replaceChildren(...sorted.map(callRow));
+  };
+  let cursor = null;
+  const load = async () => {
+    const q = new URLSearchParams(p);
+    q.set('limit', '100');
+    if (cursor) q.set('cursor', cursor);
+    const page = await api('calls?' + q.toString());
+    rows = rows.concat(page.calls);
+    cursor = page.next;
+    more.hidden = !cursor;
+    render();
+  };
+  more.addEventListener('click', () => load().catch(failed));
+  clear(main).append(h('h1', {}, 'Calls'), form,
+    h('table', { class: 'calls', id: 'calls' }, h('thead', {}, head), tbody), more);
+  await load();
+  // live updates: a changed call is replaced; a new one is added when no filter is set
+  if (live) live.close();
+  live = new EventSource('/api/v1/events');
+  const dot = document.getElementById('live');
+  live.onopen = () => { dot.textContent = 'live'; dot.classList.add('on'); };
+  live.onerror = () => { dot.textContent = ''; dot.classList.remove('on'); };
+  live.addEventListener('call', (e) => {
+    const c = JSON.parse(e.data);
+    const i = rows.findIndex((r) => r.id === c.id);
+    if (i >= 0) rows[i] = c;
+    else if ([...p.keys()].length === 0) rows.unshift(c);
+    else return;
+    render();
+  });
+}
+
+// ---------------------------------------------------------------- one call
+
+function summary(c) {
+  const item = (k, v) => [h('dt', {}, k), h('dd', {}, v === null || v === undefined || v === '' ? '–' : v)];
+  return h('dl', { class: 'summary' },
+    item('Call-ID', c.legs.map((l) => l.call_id).join(', ')),
+    item('From', party(c.from)), item('To', party(c.to)),
+    item('Caller → callee', `${c.caller} → ${c.callee}`),
+    item('State', c.state), item('Final', c.final_status ? `${c.final_status} ${c.reason || ''}` : null),
+    item('Started', fmtTime(c.invite_time)), item('PDD', c.pdd_ms === null ? null : `${fmtNum(c.pdd_ms, 0)} ms`),
+    item('Duration', c.duration_s === null ? null : `${fmtNum(c.duration_s, 1)} s`),
+    item('Ended by', c.ended_by), item('Codecs', c.codecs.join(', ')),
+    item('Worst MOS', fmtNum(c.mos_min)));
+}
+
+function streamBlock(st) {
+  const tl = st.timeline || { packets: [], lost: [], max_jitter_ms: [], mos: [] };
+  return h('section', { class: 'stream', dataset: { id: st.id } },
+    h('h3', {}, `${st.src} → ${st.dst}`, h('span', { class: `badge ${mosClass(st.mos)}` }, `MOS ${fmtNum(st.mos)}`)),
+    h('p', { class: 'figures' },
+      `${st.codec || 'PT ' + st.payload_type}, SSRC ${st.ssrc}: ${st.packets} packets, ${st.lost} lost (${fmtNum(st.lost_pct)} %), ` +
+      `jitter max ${fmtNum(st.max_jitter_ms)} / mean ${fmtNum(st.mean_jitter_ms)} ms, max delta ${fmtNum(st.max_delta_ms)} ms`),
+    h('div', { class: 'charts' },
+      lineChart('packets / s', tl.packets || []),
+      lineChart('lost / s', tl.lost || [], { color: '#c53030' }),
+      lineChart('max jitter', tl.max_jitter_ms || [], { unit: ' ms', color: '#b7791f' }),
+      lineChart('MOS', tl.mos || [], { min: 1, max: 4.5, color: '#2f855a' })));
+}
+
+function issueItem(i, jump) {
+  return h('li', { class: `issue sev-${i.severity}` },
+    h('span', { class: `badge sev-${i.severity}` }, i.severity), ' ',
+    h('strong', {}, i.kind), ': ', i.summary,
+    h('p', { class: 'diagnosis' }, i.diagnosis),
+    i.frames.length ? h('p', { class: 'frames' }, 'Frames: ', i.frames.map((f) => {
+      if (!jump) return `#${f} `;
+      const b = h('button', { class: 'frame-link', type: 'button' }, `#${f}`);
+      b.addEventListener('click', () => jump(f));
+      return b;
+    })) : null);
+}
+
+async function callPage(id) {
+  const [c, msgs, streams] = await Promise.all([api(`calls/${id}`), api(`calls/${id}/messages`), api(`calls/${id}/streams`)]);
+  const lad = ladder(msgs.messages, streams.streams);
+  const jump = (f) => {
+    if (!lad.selectFrame(f)) return;
+    document.getElementById('ladder').scrollIntoView({ block: 'start' });
+  };
+  clear(main).append(
+    h('h1', {}, `${c.id}: ${party(c.from)} → ${party(c.to)}`),
+    h('p', {}, h('a', { href: `/api/v1/calls/${c.id}/pcap`, download: `${c.id}.pcap`, id: 'pcap' }, 'Download pcap'),
+      ' · ', h('a', { href: '#/calls' }, 'All calls')),
+    summary(c),
+    h('h2', { id: 'ladder' }, `Ladder (${msgs.messages.length} messages)`), lad.el,
+    h('h2', {}, `Streams (${streams.streams.length})`), ...streams.streams.map(streamBlock),
+    h('h2', {}, `Issues (${c.issues.length})`),
+    c.issues.length ? h('ul', { class: 'issues', id: 'call-issues' }, c.issues.map((i) => issueItem(i, jump)))
+                    : h('p', { class: 'muted' }, 'None found.'));
+}
+
+// ---------------------------------------------------------------- issues and dashboard
+
+async function issuesPage() {
+  const p = params();
+  const q = new URLSearchParams(p);
+  q.set('limit', '200');
+  const page = await api('issues?' + q.toString());
+  clear(main).append(h('h1', {}, 'Issues'),
+    h('ul', { class: 'issues', id: 'issue-list' }, page.issues.map((i) => {
+      const li = issueItem(i, null);
+      if (i.call) li.prepend(h('a', { href: `#/call/${i.call}` }, i.call), ' ');
+      return li;
+    })));
+}
+
+function tile(label, value) {
+  return h('div', { class: 'tile' }, h('div', { class: 'value' }, value), h('div', { class: 'label' }, label));
+}
+
+async function dashboardPage() {
+  const st = await api('stats');
+  const k = (st.last_run && st.last_run.stats) || {};
+  const pct = (v) => (v === null || v === undefined ? '–' : `${fmtNum(v, 1)} %`);
+  const spread = st.mos_spread || {};
+  const bands = Object.keys(spread).sort();
+  const top = Math.max(1, ...Object.values(spread));
+  clear(main).append(h('h1', {}, 'Dashboard'),
+    h('div', { class: 'tiles', id: 'kpis' },
+      tile('calls', st.calls), tile('answered', k.answered ?? '–'), tile('ASR', pct(k.asr_pct)),
+      tile('NER', pct(k.ner_pct)), tile('ACD', k.acd_s === null || k.acd_s === undefined ? '–' : `${fmtNum(k.acd_s, 1)} s`),
+      tile('PDD p50', k.pdd_ms && k.pdd_ms.p50 !== null ? `${fmtNum(k.pdd_ms.p50, 0)} ms` : '–'),
+      tile('PDD p95', k.pdd_ms && k.pdd_ms.p95 !== null ? `${fmtNum(k.pdd_ms.p95, 0)} ms` : '–'),
+      tile('issues', st.issues)),
+    h('h2', {}, 'Worst MOS per call'),
+    h('div', { class: 'bars', id: 'mos-spread' }, bands.map((b) => {
+      const bar = h('div', { class: `bar ${b === 'none' ? 'mos-none' : mosClass(Number(b))}` });
+      bar.style.height = `${Math.round((spread[b] / top) * 100)}px`; // CSSOM: allowed under the CSP
+      return h('div', { class: 'band' }, h('div', { class: 'count' }, spread[b]), bar, h('div', { class: 'label' }, b));
+    })),
+    h('h2', {}, 'Issues by kind'),
+    h('ul', { class: 'kinds' }, Object.entries(st.issue_kinds || {}).map(([kind, n]) =>
+      h('li', {}, h('a', { href: `#/issues?kind=${encodeURIComponent(kind)}` }, kind), ` ${n}`))));
+}
+
+// ---------------------------------------------------------------- routing
+
+async function route() {
+  const path = location.hash.replace(/^#/, '').split('?')[0] || '/calls';
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', path.startsWith(a.getAttribute('href').slice(1)));
+  if (live && !path.startsWith('/calls')) { live.close(); live = null; }
+  try {
+    if (path.startsWith('/call/')) await callPage(path.slice(6));
+    else if (path === '/issues') await issuesPage();
+    else if (path === '/dashboard') await dashboardPage();
+    else await callsPage();
+    main.dataset.ready = path;
+  } catch (e) {
+    failed(e);
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,137 @@
+// The call ladder (sngrep's flow, Wireshark's flow graph) in SVG: one column per host
+// (ip:port, with its User-Agent or Server), one arrow per message in time order with its
+// method or status and time offset; retransmissions dashed, SDP offers and answers marked,
+// media periods as bars between the hosts whose addresses carried them. Clicking an arrow
+// (or moving with the arrow keys, j/k, Home/End) shows the message's raw text.
+import { h, s, clear } from './dom.js';
+
+const COL = 230, LEFT = 110, TOP = 64, ROW = 30;
+
+function hostIp(addr) {
+  return addr.startsWith('[') ? addr.slice(1, addr.indexOf(']')) : addr.split(':')[0];
+}
+
+// A header's value from raw SIP text (first match; compact forms too): display only.
+function header(raw, names) {
+  for (const line of (raw || '').split(/\r?\n/)) {
+    if (line === '') break;
+    const i = line.indexOf(':');
+    if (i > 0 && names.includes(line.slice(0, i).trim().toLowerCase())) return line.slice(i + 1).trim();
+  }
+  return null;
+}
+
+function hasSdp(raw) {
+  const t = header(raw, ['content-type', 'c']);
+  return !!t && /application\/sdp/i.test(t);
+}
+
+function label(m) {
+  const base = m.method ? m.method : `${m.status} ${m.reason || ''}`.trim();
+  return base + (hasSdp(m.raw) ? ' +SDP' : '') + (m.retransmission ? ' (retrans)' : '');
+}
+
+export function ladder(messages, streams, onSelect) {
+  const hosts = [];
+  const agent = new Map();
+  for (const m of messages) {
+    for (const a of [m.src, m.dst]) if (!hosts.includes(a)) hosts.push(a);
+    const ua = header(m.raw, m.method ? ['user-agent'] : ['server', 'user-agent']);
+    if (ua && !agent.has(m.src)) agent.set(m.src, ua);
+  }
+  const col = (a) => LEFT + hosts.indexOf(a) * COL;
+  const width = LEFT + Math.max(1, hosts.length - 1) * COL + 140;
+  const height = TOP + messages.length * ROW + 30;
+  const t0 = messages.length ? messages[0].time : 0;
+  const svg = s('svg', { class: 'ladder', width, height, viewBox: `0 0 ${width} ${height}`, role: 'list',
+                         'aria-label': 'call ladder' });
+  svg.append(s('defs', {},
+    s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' },
+      s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrowhead' }))));
+
+  // columns with their hosts and user agents
+  hosts.forEach((a) => {
+    const x = col(a);
+    svg.append(
+      s('text', { x, y: 18, class: 'host', 'text-anchor': 'middle' }, a),
+      s('text', { x, y: 34, class: 'agent', 'text-anchor': 'middle' }, (agent.get(a) || '').slice(0, 40)),
+      s('line', { x1: x, y1: 44, x2: x, y2: height - 10, class: 'lifeline' }));
+  });
+
+  // media periods: placed on the time axis between the message rows around them
+  const rowY = (i) => TOP + i * ROW;
+  const yAt = (t) => {
+    if (!messages.length) return TOP;
+    if (t <= messages[0].time) return rowY(0) - 8;
+    for (let i = 0; i + 1 < messages.length; i++) {
+      const a = messages[i].time, b = messages[i + 1].time;
+      if (t <= b) return rowY(i) + (b > a ? ((t - a) / (b - a)) * ROW : 0);
+    }
+    return rowY(messages.length - 1) + 8;
+  };
+  (streams || []).forEach((st, k) => {
+    const a = hosts.find((x) => hostIp(x) === hostIp(st.src));
+    const b = hosts.find((x) => hostIp(x) === hostIp(st.dst));
+    const y1 = yAt(st.first_time), y2 = Math.max(yAt(st.last_time), y1 + 4);
+    let x1, x2;
+    if (a && b && a !== b) {
+      x1 = Math.min(col(a), col(b)) + 6 + (k % 2) * 10;
+      x2 = Math.max(col(a), col(b)) - 6 - ((k + 1) % 2) * 10;
+    } else { // media between addresses no column carries: in the lane on the right
+      x1 = width - 120 + (k % 4) * 12;
+      x2 = x1 + 8;
+    }
+    svg.append(s('rect', { x: x1, y: y1, width: Math.max(4, x2 - x1), height: y2 - y1, class: 'media' },
+      s('title', {}, `${st.src} → ${st.dst} ${st.codec || ''} ${st.packets} packets`)));
+  });
+
+  // one arrow per message
+  const groups = messages.map((m, i) => {
+    const y = rowY(i), x1 = col(m.src), x2 = col(m.dst);
+    const cls = ['msg', m.method ? 'request' : 'response', m.retransmission ? 'retrans' : ''].join(' ').trim();
+    const g = s('g', { class: cls, tabindex: -1, role: 'listitem', dataset: { index: i, frame: m.frame } });
+    const lineAttrs = x1 === x2
+      ? { d: `M ${x1} ${y} h 40 v 10 h -40`, fill: 'none' }
+      : { d: `M ${x1} ${y} L ${x2} ${y}` };
+    g.append(
+      s('rect', { x: Math.min(x1, x2) - 4, y: y - 16, width: Math.abs(x2 - x1) + 48, height: ROW - 4, class: 'hit' }),
+      s('path', Object.assign({ class: 'arrow', 'marker-end': 'url(#arrow)' }, lineAttrs)),
+      s('text', { x: (x1 + x2) / 2 + (x1 === x2 ? 20 : 0), y: y - 5, class: 'label', 'text-anchor': 'middle' }, label(m)),
+      s('text', { x: 8, y: y + 4, class: 'offset' }, `+${(m.time - t0).toFixed(3)} s`),
+      s('text', { x: width - 8, y: y + 4, class: 'frame', 'text-anchor': 'end' }, `#${m.frame}`));
+    g.addEventListener('click', () => select(i));
+    svg.append(g);
+    return g;
+  });
+
+  const detail = h('div', { class: 'detail', id: 'message-detail' }, h('p', { class: 'muted' }, 'Click a message to read it.'));
+  let current = -1;
+  function select(i) {
+    if (i < 0 || i >= messages.length) return;
+    if (current >= 0) groups[current].classList.remove('selected');
+    current = i;
+    groups[i].classList.add('selected');
+    groups[i].scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    const m = messages[i];
+    clear(detail).append(
+      h('h3', {}, `#${m.frame} ${label(m)}`),
+      h('p', { class: 'muted' }, `${m.src} → ${m.dst} over ${m.transport}, +${(m.time - t0).toFixed(3)} s`),
+      h('pre', { class: 'raw', id: 'raw-text' }, m.raw === null ? '(raw text not kept)' : m.raw));
+    if (onSelect) onSelect(m);
+  }
+  const wrap = h('div', { class: 'ladder-wrap', tabindex: 0, 'aria-label': 'call ladder: arrow keys move between messages' }, svg);
+  wrap.addEventListener('keydown', (e) => {
+    const k = e.key;
+    const next = k === 'ArrowDown' || k === 'j' ? current + 1 : k === 'ArrowUp' || k === 'k' ? current - 1
+               : k === 'Home' ? 0 : k === 'End' ? messages.length - 1 : null;
+    if (next === null) return;
+    e.preventDefault();
+    select(Math.max(0, Math.min(messages.length - 1, next)));
+  });
+  const selectFrame = (frame) => {
+    const i = messages.findIndex((m) => m.frame === frame);
+    if (i >= 0) select(i);
+    return i >= 0;
+  };
+  return { el: h('div', { class: 'ladder-view' }, wrap, detail), select, selectFrame };
+}
