@@ -231,6 +231,17 @@ def api_checks(check, srv, exe, j, db, pcap, tmp):
                  '/api/v1/calls/call-99999/messages', '/api/v1/../../../etc/passwd']:
         status, headers, body = srv.get(path)
         check(status == 404 and 'error' in json.loads(body), '404 for %s (%d)' % (path, status))
+    # the UI's files: a fixed table, so no path leads outside it
+    status, headers, body = srv.get('/')
+    check(status == 200 and headers.get('content-type', '').startswith('text/html') and b'/ui/app.js' in body,
+          'the UI page at /')
+    status, headers, body = srv.get('/ui/app.js')
+    check(status == 200 and 'javascript' in headers.get('content-type', '') and
+          "script-src 'self'" in headers.get('content-security-policy', ''), 'a UI module, with the CSP')
+    for path in ['/ui/../../../../etc/passwd', '/ui/%2e%2e/%2e%2e/etc/passwd', '/ui/..%2f..%2fetc%2fpasswd',
+                 '/ui/', '/ui', '/etc/passwd', '/ui/app.js/', '/ui/./app.js', '//ui/app.js', '/index.html']:
+        status, _, body = srv.get(path)
+        check(status == 404 and b'root:' not in body, 'no file for %s (%d)' % (path, status))
     status, _, body = srv.get('/api/v1/calls', method='DELETE')
     check(status == 405, 'DELETE refused with 405 (%d)' % status)
     status, _, body = srv.get('/api/v1/calls', method='POST', body=b'x' * 100,
