@@ -22,7 +22,8 @@ struct packet {
     const uint8_t *data; /* borrowed: valid until the next capture_next() */
 };
 
-enum capture_status { CAPTURE_OK = 0, CAPTURE_EOF = 1, CAPTURE_ERROR = -1 };
+/* CAPTURE_IDLE: a live source had nothing for a while (the caller may run its timers). */
+enum capture_status { CAPTURE_OK = 0, CAPTURE_EOF = 1, CAPTURE_IDLE = 2, CAPTURE_ERROR = -1 };
 
 struct capture_stats {
     uint64_t packets;     /* frames handed out */
@@ -32,6 +33,9 @@ struct capture_stats {
     uint64_t bytes_total; /* sum of input file sizes; 0 when unknown (stdin, pipes) */
     uint64_t read_errors; /* inputs that ended in an error (e.g. a truncated file) */
     uint64_t out_of_order;/* frames whose stamp is earlier than the previous frame's */
+    bool live;            /* a live source: the two counts below mean something */
+    uint64_t dropped;     /* the kernel's drops (pcap_stats ps_drop + ps_ifdrop) */
+    uint64_t ring_dropped;/* ours: the analysis fell behind and the ring was full */
 };
 
 /* The interface a packet source implements. */
@@ -52,6 +56,19 @@ struct capture_source {
  * message to err. */
 bool capture_open_files(struct capture_source *src, const char *const *paths, size_t n,
                         char *err, size_t errlen);
+
+/* Live capture on interfaces ("any" too): one thread per interface copies packets into
+ * a ring of ring_bytes; capture_next() waits up to 200 ms, then says CAPTURE_IDLE. */
+struct live_config {
+    const char *filter;  /* BPF, NULL none */
+    int snaplen;         /* 0: 262144 */
+    int buffer_mb;       /* the kernel's buffer; 0: 64 */
+    bool promisc;
+    int timeout_ms;      /* 0: immediate mode */
+    size_t ring_bytes;   /* 0: 64 MiB */
+};
+bool capture_open_live(struct capture_source *src, const char *const *ifaces, size_t n,
+                       const struct live_config *cfg, char *err, size_t errlen);
 
 static inline enum capture_status capture_next(struct capture_source *src, struct packet *out)
 {

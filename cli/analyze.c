@@ -902,7 +902,8 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     /* RTP of the streams reported; RTCP to announced ports or about a stream we follow */
     set_u64(c, "rtp_packets", res->rtp_packets);
     set_u64(c, "rtcp_packets", res->rtcp_packets);
-    json_object_set_new(c, "dropped", json_null());
+    json_object_set_new(c, "dropped", cs->live ? json_integer((json_int_t)(cs->dropped + cs->ring_dropped))
+                                                : json_null());
     json_object_set_new(c, "duplicates", json_null());
 
     json_t *errors = json_object();
@@ -1325,8 +1326,40 @@ static void wait_for_stop(void)
     }
 }
 
+static const char capture_usage[] =
+    "Usage: sipscope capture -i IFACE [-i IFACE...] [OPTIONS]\n"
+    "\n"
+    "Follows live interfaces (\"any\" for all) until SIGINT or SIGTERM, then reports like\n"
+    "analyze. Calls and streams are handed on (to --db, --serve) as they end: a stream\n"
+    "after --stream-idle seconds without packets, a call after its last transaction.\n"
+    "\n"
+    "  -i, --interface IFACE  capture here (repeatable)\n"
+    "  -f, --filter BPF       a capture filter (tcpdump syntax)\n"
+    "      --snaplen N        bytes kept of each packet (default 262144)\n"
+    "      --buffer-mb N      the kernel's capture buffer (default 64)\n"
+    "      --ring-mb N        packets waiting for the analysis, at most (default 64); past\n"
+    "                         it they are dropped and counted in capture.dropped\n"
+    "      --no-promisc       do not put the interfaces in promiscuous mode\n"
+    "      --stream-idle S    a stream ends after S seconds without packets (default 10)\n"
+    "  and every option of analyze (sipscope analyze --help): --json, --db, --serve, ...\n"
+    "\n"
+    "Exit status: 0 stopped by a signal, 1 an interface could not be opened, 2 bad usage.\n";
+
+static int analyze_main(int argc, char **argv, bool live);
+
 int cmd_analyze(int argc, char **argv)
 {
+    return analyze_main(argc, argv, false);
+}
+
+int cmd_capture(int argc, char **argv)
+{
+    return analyze_main(argc, argv, true);
+}
+
+static int analyze_main(int argc, char **argv, bool live)
+{
+    const char *cmd = live ? "capture" : "analyze", *usage = live ? capture_usage : analyze_usage;
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},        {"progress", no_argument, NULL, 'P'},
         {"messages", no_argument, NULL, 'M'},    {"max-calls", required_argument, NULL, 'C'},
@@ -1341,6 +1374,13 @@ int cmd_analyze(int argc, char **argv)
         {"max-db-mb", required_argument, NULL, 'S'},
         {"spool-rtp", no_argument, NULL, 'W'},
         {"serve", required_argument, NULL, 'H'},
+        {"interface", required_argument, NULL, 'i'},
+        {"filter", required_argument, NULL, 'f'},
+        {"snaplen", required_argument, NULL, 1001},
+        {"buffer-mb", required_argument, NULL, 1002},
+        {"ring-mb", required_argument, NULL, 1003},
+        {"no-promisc", no_argument, NULL, 1004},
+        {"stream-idle", required_argument, NULL, 1005},
         {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
@@ -1357,6 +1397,10 @@ int cmd_analyze(int argc, char **argv)
     struct store_writer_config wcfg = {.overflow = STORE_OVERFLOW_WAIT};
     char **thresholds = calloc((size_t)argc + 1, sizeof *thresholds);
     size_t nthr = 0;
+    const char *ifaces[16]; /* capture -i, at most 16 */
+    size_t nifaces = 0;
+    struct live_config lcfg = {.promisc = true};
+    ptime_t stream_idle = 0;
     int progress = -1, verbose = 0, ch;
     if (!thresholds) {
         fputs("sipscope analyze: out of memory\n", stderr);
@@ -1364,8 +1408,44 @@ int cmd_analyze(int argc, char **argv)
     }
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "jvhc:t:", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, live ? "jvhc:t:i:f:" : "jvhc:t:", opts, NULL)) != -1) {
+        if (!live && (ch == 'i' || ch == 'f' || (ch >= 1001 && ch <= 1005))) {
+            fprintf(stderr, "sipscope analyze: that option is for sipscope capture\n");
+            free(thresholds);
+            return 2;
+        }
         switch (ch) {
+        case 'i':
+            if (nifaces == sizeof ifaces / sizeof *ifaces) {
+                fputs("sipscope capture: at most 16 interfaces (or -i any)\n", stderr);
+                free(thresholds);
+                return 2;
+            }
+            ifaces[nifaces++] = optarg;
+            break;
+        case 'f': lcfg.filter = optarg; break;
+        case 1004: lcfg.promisc = false; break;
+        case 1001:
+        case 1002:
+        case 1003:
+        case 1005: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*end || !(v > 0 && v <= (ch == 1001 ? 262144 : 65536))) {
+                fprintf(stderr, "sipscope capture: %s wants a positive number\n", argv[optind - 1]);
+                free(thresholds);
+                return 2;
+            }
+            if (ch == 1001)
+                lcfg.snaplen = (int)v;
+            else if (ch == 1002)
+                lcfg.buffer_mb = (int)v;
+            else if (ch == 1003)
+                lcfg.ring_bytes = (size_t)(v * 1048576);
+            else
+                stream_idle = (ptime_t)(v * 1e9);
+            break;
+        }
         case 'j': json = true; break;
         case 'M': messages = true; break;
         case 'T': timelines = true; break;
@@ -1430,8 +1510,8 @@ int cmd_analyze(int argc, char **argv)
         case 'P': progress = 1; break;
         case 'N': progress = 0; break;
         case 'v': verbose++; break;
-        case 'h': fputs(analyze_usage, stdout); free(thresholds); return 0;
-        default: fputs(analyze_usage, stderr); free(thresholds); return 2;
+        case 'h': fputs(usage, stdout); free(thresholds); return 0;
+        default: fputs(usage, stderr); free(thresholds); return 2;
         }
     }
     if (!dbpath && (spool || db_no_raw || serve || wcfg.retention.max_age_s > 0 ||
@@ -1463,15 +1543,22 @@ int cmd_analyze(int argc, char **argv)
         issue_config_print(stdout, &icfg);
         return 0;
     }
-    if (optind >= argc) {
+    if (!live && optind >= argc) {
         fputs("sipscope analyze: no input file\n\n", stderr);
         fputs(analyze_usage, stderr);
         return 2;
     }
+    if (live && (!nifaces || optind < argc)) {
+        fputs(nifaces ? "sipscope capture: no files: it reads interfaces\n\n"
+                      : "sipscope capture: no interface (-i)\n\n", stderr);
+        fputs(capture_usage, stderr);
+        return 2;
+    }
     log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
 
-    char **files = argv + optind;
-    int nfiles = argc - optind;
+    /* for a live capture, the report's "files" are the interfaces */
+    char **files = live ? (char **)ifaces : argv + optind;
+    int nfiles = live ? (int)nifaces : argc - optind;
     struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json,
                          .timelines = timelines, .db_no_raw = db_no_raw, .db_run = -1};
     if (!(a.kpi = malloc(sizeof *a.kpi))) {
@@ -1514,7 +1601,7 @@ int cmd_analyze(int argc, char **argv)
                 free(a.kpi);
                 return 1;
             }
-            fprintf(stderr, "sipscope analyze: serving http on port %u\n", web_port(a.web));
+            fprintf(stderr, "sipscope %s: serving http on port %u\n", cmd, web_port(a.web));
         }
         if (spool && !(a.spool = media_spool_new(a.dbw, 0, 0, kcfg.max_calls)))
             log_warn("media spool: out of memory; media not kept");
@@ -1539,10 +1626,16 @@ int cmd_analyze(int argc, char **argv)
                                   .stream = on_stream_done, .user = &a,
                                   .media = a.spool ? on_media : NULL,
                                   .first_stream_seq = first_stream};
+    h.stream_idle = stream_idle;
     struct pipeline_result res;
-    if (pipeline_run(files, nfiles, &kcfg, &h, progress < 0 ? isatty(STDERR_FILENO) : progress,
-                     &res, err, sizeof err)) {
-        fprintf(stderr, "sipscope analyze: %s\n", err);
+    if (live)
+        fprintf(stderr, "sipscope capture: capturing on %d interface%s until Ctrl-C\n", nfiles,
+                nfiles == 1 ? "" : "s");
+    if (live ? pipeline_run_live(ifaces, nifaces, &lcfg, &kcfg, &h, &res, err, sizeof err)
+             : pipeline_run(files, nfiles, &kcfg, &h,
+                            progress < 0 ? isatty(STDERR_FILENO) : progress, &res, err,
+                            sizeof err)) {
+        fprintf(stderr, "sipscope %s: %s\n", cmd, err);
         json_decref(a.messages);
         fclose(a.spill);
         issues_free(a.eng);
@@ -1550,8 +1643,12 @@ int cmd_analyze(int argc, char **argv)
         free(a.sdp);
         return 1;
     }
-    if (res.interrupted)
+    if (res.interrupted && !live)
         log_warn("interrupted: reporting what was read so far");
+    if (live && (res.cs.dropped || res.cs.ring_dropped))
+        log_warn("capture: %llu packets dropped by the kernel, %llu by our ring (analysis "
+                 "behind)", (unsigned long long)res.cs.dropped,
+                 (unsigned long long)res.cs.ring_dropped);
     issues_finish(a.eng, res.cs.last_ts); /* calls waiting for their media are judged */
     if (a.ncalls) /* qsort(NULL, 0, ...) is undefined */
         qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
@@ -1615,12 +1712,12 @@ int cmd_analyze(int argc, char **argv)
     fclose(a.spill);
     free(a.kpi);
     free(a.sdp);
-    if (a.web) {
+    if (a.web && !live) { /* a capture was stopped by the signal that ends it all */
         fflush(stdout);
         fprintf(stderr, "sipscope analyze: done; serving on port %u until Ctrl-C\n",
                 web_port(a.web));
         wait_for_stop();
-        web_stop(a.web);
     }
+    web_stop(a.web);
     return rc;
 }

@@ -13,6 +13,7 @@ static const char usage[] =
     "Commands:\n"
     "  analyze FILE...   read pcap/pcapng files (\"-\" for stdin), merged in time order,\n"
     "                    and report what they hold (text, or JSON with --json)\n"
+    "  capture -i IFACE   follow live interfaces, with the same outputs as analyze\n"
     "  ladder FILE... CALL  draw one call's message ladder in the terminal\n"
     "  export --db FILE --call ID -o OUT.pcap\n"
     "                    write a stored call's SIP frames (and media) as a pcap\n"
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "analyze"))
         return cmd_analyze(argc - 1, argv + 1);
+    if (!strcmp(cmd, "capture"))
+        return cmd_capture(argc - 1, argv + 1);
     if (!strcmp(cmd, "ladder"))
         return cmd_ladder(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "decode/rtcp.h"
@@ -60,6 +61,11 @@ static enum stream_origin resolve_rtp(void *ctx, const struct l4_packet *l4,
     struct media_match other;
     *dst_ann = correlate_media(r->corr, &l4->dst, l4->dport, mm);
     *src_ann = correlate_media(r->corr, &l4->src, l4->sport, *dst_ann ? &other : mm);
+    /* Both ends announced, by different calls: one end is shared (a media server's one
+     * port serves many calls); the call is the one that announced both. */
+    if (*dst_ann && *src_ann && other.call_seq != mm->call_seq &&
+        media_match_has(mm, other.call_seq) && !media_match_has(&other, mm->call_seq))
+        mm->call_seq = other.call_seq;
     if (*dst_ann || *src_ann)
         return mm->rtp && !mm->rtcp ? STREAM_ANNOUNCED : STREAM_IGNORE;
     return l4->sport >= 1024 && l4->dport >= 1024 && l4->l3 ? STREAM_CANDIDATE : STREAM_IGNORE;
@@ -109,6 +115,39 @@ static void on_sip(void *user, const struct sip_event *ev)
         r->h->sip(r->h->user, ev, &v);
 }
 
+static ptime_t wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (ptime_t)t.tv_sec * PTIME_SEC + t.tv_nsec;
+}
+
+/* A live source's loop: packets as they come; about once a second (packet time, or the
+ * clock while nothing arrives) the calls and streams whose time is up are handed on, as
+ * the end of a file would hand on all of them. */
+static void run_live(struct run *r, volatile int *stop)
+{
+    struct packet pkt;
+    enum capture_status st;
+    ptime_t last_tick = 0;
+    while (!*stop && (st = capture_next(r->src, &pkt)) != CAPTURE_EOF && st != CAPTURE_ERROR) {
+        ptime_t now = st == CAPTURE_OK ? pkt.ts : wall_now();
+        if (st == CAPTURE_OK)
+            on_packet(r, &pkt);
+        if (now - last_tick < PTIME_SEC)
+            continue;
+        last_tick = now;
+        correlate_tick(r->corr, now);
+        stream_tick(r->streams, now, r->h->stream_idle ? r->h->stream_idle : 10 * PTIME_SEC);
+        if (r->h->tick)
+            r->h->tick(r->h->user, now);
+    }
+}
+
+static int run_source(struct capture_source *src, bool live, const struct correlate_config *kcfg,
+                      const struct pipeline_handlers *h, bool progress,
+                      struct pipeline_result *out, char *err, size_t errlen);
+
 int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
                  const struct pipeline_handlers *h, bool progress, struct pipeline_result *out,
                  char *err, size_t errlen)
@@ -117,6 +156,25 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     memset(out, 0, sizeof *out);
     if (!capture_open_files(&src, (const char *const *)files, (size_t)nfiles, err, errlen))
         return 1;
+    return run_source(&src, false, kcfg, h, progress, out, err, errlen);
+}
+
+int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_config *lcfg,
+                      const struct correlate_config *kcfg, const struct pipeline_handlers *h,
+                      struct pipeline_result *out, char *err, size_t errlen)
+{
+    struct capture_source src;
+    memset(out, 0, sizeof *out);
+    if (!capture_open_live(&src, ifaces, n, lcfg, err, errlen))
+        return 1;
+    return run_source(&src, true, kcfg, h, false, out, err, errlen);
+}
+
+static int run_source(struct capture_source *src_, bool live, const struct correlate_config *kcfg,
+                      const struct pipeline_handlers *h, bool progress,
+                      struct pipeline_result *out, char *err, size_t errlen)
+{
+    struct capture_source src = *src_;
     struct run r = {.h = h, .src = &src};
     struct decode_config dcfg;
     decode_config_default(&dcfg);
@@ -142,7 +200,10 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    capture_run(&src, on_packet, &r, &g_stop);
+    if (live)
+        run_live(&r, &g_stop);
+    else
+        capture_run(&src, on_packet, &r, &g_stop);
     decoder_finish(r.dec);
     correlate_finish(r.corr);
     stream_finish(r.streams);

@@ -19,6 +19,10 @@ struct pipeline_handlers {
     /* a frame of RTP or RTCP that belongs to call call_seq (RTP: of a stream SDP tied to
      * it; RTCP: on a port its SDP announced); NULL: not asked, and not looked up */
     void (*media)(void *user, uint64_t call_seq, const struct packet *pkt);
+    /* live capture only: about once a second, after calls and streams whose time is up
+     * were handed on (now: packet time, or the clock while nothing arrives) */
+    void (*tick)(void *user, ptime_t now);
+    ptime_t stream_idle;       /* live: a stream ends after this long without packets; 0: 10 s */
     void *user;
     uint64_t first_stream_seq; /* streams are numbered after it (a database's last) */
 };
@@ -37,5 +41,10 @@ struct pipeline_result {
 int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
                  const struct pipeline_handlers *h, bool progress, struct pipeline_result *out,
                  char *err, size_t errlen);
+
+/* The same on live interfaces, until SIGINT or SIGTERM. */
+int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_config *lcfg,
+                      const struct correlate_config *kcfg, const struct pipeline_handlers *h,
+                      struct pipeline_result *out, char *err, size_t errlen);
 
 #endif

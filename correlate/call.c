@@ -210,6 +210,12 @@ void correlate_on_registration(struct correlator *c, reg_done_fn fn)
     reg_table_on_done(c->regs, fn, c->user);
 }
 
+void correlate_tick(struct correlator *c, ptime_t now)
+{
+    if (now > c->last_time)
+        sweep(c, now);
+}
+
 void correlate_finish(struct correlator *c)
 {
     reg_table_finish(c->regs, c->last_time);

@@ -245,8 +245,13 @@ struct msg_verdict {
 
 /* Where a UDP packet's destination was announced by SDP. */
 #define MEDIA_MATCH_PTS 8
+#define MEDIA_MATCH_SHARED 4
+
 struct media_match {
-    uint64_t call_seq;       /* the call whose SDP announced it */
+    uint64_t call_seq;       /* the call whose SDP announced it last */
+    /* calls that announced the same endpoint before it, newest first, 0 past the end: one
+     * RTP port of a media server (IVR, conference, SBC) serves many calls at once */
+    uint64_t shared[MEDIA_MATCH_SHARED];
     bool rtcp;               /* its RTCP port (or a muxed one) */
     bool rtp;                /* an RTP profile (RTP/AVP, RTP/SAVP...): not T.38 udptl etc. */
     uint8_t npts;
@@ -258,6 +263,8 @@ struct media_match {
 struct correlator;
 
 /* Was (addr, port) announced as media by an SDP seen so far? */
+/* Whether call_seq announced the endpoint of m (last, or before and still sharing it). */
+bool media_match_has(const struct media_match *m, uint64_t call_seq);
 bool correlate_media(const struct correlator *c, const struct ip_addr *addr, uint16_t port,
                      struct media_match *out);
 
@@ -268,6 +275,9 @@ void correlate_on_registration(struct correlator *c, reg_done_fn fn);
 void correlate_free(struct correlator *c);
 void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_verdict *v);
 /* Input ended: every call still held is handed on (answered without BYE: unfinished). */
+/* Live capture: time passed with no SIP (now: packet time, from the clock when idle), so
+ * calls whose waits are over are handed on without waiting for the next message. */
+void correlate_tick(struct correlator *c, ptime_t now);
 void correlate_finish(struct correlator *c);
 void correlate_get_stats(const struct correlator *c, struct correlate_stats *out);
 

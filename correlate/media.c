@@ -88,7 +88,28 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
     } else {
         dlist_touch(&t->lru, &e->lru);
     }
-    e->m = *m; /* the newest offer or answer for this endpoint wins (re-INVITE moves) */
+    /* the newest offer or answer for this endpoint wins (re-INVITE moves); the calls
+     * that announced it before are kept, a few, for endpoints several calls share */
+    uint64_t shared[MEDIA_MATCH_SHARED];
+    memcpy(shared, e->m.shared, sizeof shared);
+    uint64_t prev = e->m.call_seq;
+    e->m = *m;
+    size_t n = 0;
+    if (prev && prev != m->call_seq)
+        e->m.shared[n++] = prev;
+    for (size_t i = 0; i < MEDIA_MATCH_SHARED && n < MEDIA_MATCH_SHARED; i++)
+        if (shared[i] && shared[i] != m->call_seq && shared[i] != prev)
+            e->m.shared[n++] = shared[i];
+}
+
+bool media_match_has(const struct media_match *m, uint64_t call_seq)
+{
+    if (m->call_seq == call_seq)
+        return true;
+    for (size_t i = 0; i < MEDIA_MATCH_SHARED && m->shared[i]; i++)
+        if (m->shared[i] == call_seq)
+            return true;
+    return false;
 }
 
 static bool parse_addr(struct sv a, uint8_t family, uint8_t out[16])

@@ -321,6 +321,14 @@ static int by_seq(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+void stream_tick(struct stream_table *t, ptime_t now, ptime_t idle)
+{
+    struct stream_int *si;
+    /* the LRU's head is the stream touched longest ago */
+    while (t->lru.head && now - (si = dlist_entry(t->lru.head, struct stream_int, lru))->pub.last_time > idle)
+        release(t, si);
+}
+
 void stream_finish(struct stream_table *t)
 {
     size_t n = htab_count(t->ht), i = 0;

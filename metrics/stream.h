@@ -143,6 +143,9 @@ const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_pack
  * addresses). Returns how many streams it spoke of. */
 unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
                      const struct rtcp_info *info);
+/* Live capture: streams with no packet for `idle` (packet time) end now, as they would
+ * at the end of a file. */
+void stream_tick(struct stream_table *t, ptime_t now, ptime_t idle);
 void stream_finish(struct stream_table *t);
 /* The packet interval in ms (the smallest timestamp step seen; 20 when unknown). */
 double stream_ptime_ms(const struct rtp_stream *s);

@@ -9,6 +9,7 @@ PKGS=(
   tshark                       # independent reference for the generated captures' truth
   openssl                      # a self-signed certificate for the HTTPS test
   chromium chromium-driver     # the UI's browser tests (headless, over WebDriver)
+  sip-tester                   # sipp: real calls on loopback for the live capture test
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
 )
 

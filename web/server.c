@@ -544,12 +544,12 @@ struct web_server *web_start(const struct web_config *cfg, char *err, size_t err
         {MHD_OPTION_END, 0, NULL},
     };
     w->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first: its rule */
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNECTIONS,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_MAX_PER_CLIENT,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!w->d) {
         snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host%s)",
