@@ -181,6 +181,24 @@ static void decode_ethernet(struct decoder *d, struct frame_ctx *f, struct curso
     decode_ethertype(d, f, c, type);
 }
 
+void decode_inner_ethernet(struct decoder *d, const struct frame_ctx *outer, struct cursor c)
+{
+    if (outer->tunnels + 1u > DECODE_MAX_TUNNELS) {
+        decode_error(d, DR_TUNNEL_TOO_DEEP);
+        return;
+    }
+    struct frame_ctx f = *outer;
+    f.tunnels++;
+    decode_ethernet(d, &f, c);
+}
+
+void decode_udp_tunnel_ethernet(struct decoder *d, const struct l4_packet *outer, struct cursor c)
+{
+    struct frame_ctx f = {.pkt = outer->pkt, .vlan = outer->vlan, .tunnels = outer->tunnels,
+                          .snap_cut = outer->truncated, .snap_counted = outer->truncated};
+    decode_inner_ethernet(d, &f, c);
+}
+
 /* Linux cooked capture v1: pkttype, hatype, halen, 8 address bytes, protocol. */
 static void decode_sll(struct decoder *d, struct frame_ctx *f, struct cursor c)
 {

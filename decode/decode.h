@@ -32,6 +32,10 @@
     X(IPV6_EXT_TRUNCATED, "ipv6_ext_truncated")     /* ends inside an extension header */     \
     X(IPV6_EXT_TOO_MANY, "ipv6_ext_too_many")                                                   \
     X(TUNNEL_TOO_DEEP, "tunnel_too_deep")           /* IP in IP in IP ... */                   \
+    X(GRE_TRUNCATED, "gre_truncated")               /* GRE or ERSPAN header cut short */       \
+    X(GRE_UNSUPPORTED, "gre_unsupported")           /* GRE version or payload type not ours */ \
+    X(VXLAN_BAD, "vxlan_bad")                       /* port 4789 without a VXLAN header */     \
+    X(TZSP_BAD, "tzsp_bad")                         /* TZSP header, tags or encapsulation */   \
     X(IPFRAG_TRUNCATED, "ipfrag_truncated")         /* a fragment cut by snaplen */            \
     X(IPFRAG_BAD_LENGTH, "ipfrag_bad_length")       /* RFC 791/8200 length rules broken */    \
     X(IPFRAG_OVERSIZE, "ipfrag_oversize")           /* reassembles past 65535 bytes */        \

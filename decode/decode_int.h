@@ -55,6 +55,14 @@ static inline void decode_short(struct decoder *d, struct frame_ctx *f, enum dec
 }
 
 void decode_ip(struct decoder *d, struct frame_ctx *f, struct cursor c, uint16_t ethertype);
+/* An Ethernet frame inside a tunnel (GRE bridging, ERSPAN, VXLAN, TZSP): one tunnel level
+ * more than its carrier, refused past DECODE_MAX_TUNNELS. */
+void decode_inner_ethernet(struct decoder *d, const struct frame_ctx *outer, struct cursor c);
+/* The same from a UDP tunnel, whose frame context is its datagram's. */
+void decode_udp_tunnel_ethernet(struct decoder *d, const struct l4_packet *outer, struct cursor c);
+/* GRE (RFC 2784, 2890) and ERSPAN types I to III inside it. */
+void decode_gre(struct decoder *d, struct frame_ctx *f, struct l4_packet *l4, struct cursor c,
+                unsigned depth);
 void decode_l4(struct decoder *d, struct l4_packet *l4, uint8_t proto, struct cursor c);
 
 /* Counts one SIP message (and its malformation) and hands it to the sip handler. */

@@ -6,6 +6,60 @@
 
 static void decode_ip_depth(struct decoder *d, struct frame_ctx *f, struct cursor c,
                             uint16_t ethertype, unsigned depth, bool truncated);
+
+/* GRE (RFC 2784 with RFC 2890's key and sequence number): IP inside, Ethernet inside
+ * (0x6558, transparent bridging), or a mirrored Ethernet frame behind an ERSPAN header:
+ * type I (0x88be without a sequence number: no header), type II (0x88be, 8 bytes), type
+ * III (0x22eb, 12 bytes, and 8 more when its O flag says a platform subheader follows). */
+void decode_gre(struct decoder *d, struct frame_ctx *f, struct l4_packet *l4, struct cursor c,
+                unsigned depth)
+{
+    uint16_t flags, type;
+    if (!cursor_u16be(&c, &flags) || !cursor_u16be(&c, &type)) {
+        decode_error(d, l4->truncated ? DR_SNAPLEN_TRUNCATED : DR_GRE_TRUNCATED);
+        return;
+    }
+    if ((flags & 0x7) != 0 || (flags & 0x4000)) { /* version 1 (PPTP) or source routing */
+        decode_error(d, DR_GRE_UNSUPPORTED);
+        return;
+    }
+    bool seq = flags & 0x1000;
+    size_t opts = ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + (seq ? 4 : 0);
+    if (!cursor_skip(&c, opts)) {
+        decode_error(d, DR_GRE_TRUNCATED);
+        return;
+    }
+    uint8_t o;
+    switch (type) {
+    case 0x0800:
+    case 0x86dd:
+        if (depth + 1 > DECODE_MAX_TUNNELS) {
+            decode_error(d, DR_TUNNEL_TOO_DEEP);
+            return;
+        }
+        f->tunnels++;
+        decode_ip_depth(d, f, c, type, depth + 1, l4->truncated);
+        return;
+    case 0x6558:
+        break;
+    case 0x88be: /* ERSPAN I has no header and no sequence number; II has both */
+        if (seq && !cursor_skip(&c, 8)) {
+            decode_error(d, DR_GRE_TRUNCATED);
+            return;
+        }
+        break;
+    case 0x22eb:
+        if (!cursor_peek_u8(&c, 11, &o) || !cursor_skip(&c, 12) || ((o & 1) && !cursor_skip(&c, 8))) {
+            decode_error(d, DR_GRE_TRUNCATED);
+            return;
+        }
+        break;
+    default:
+        decode_error(d, DR_GRE_UNSUPPORTED);
+        return;
+    }
+    decode_inner_ethernet(d, f, c);
+}
 static void decode_ipv6_chain(struct decoder *d, struct frame_ctx *f, struct l4_packet *l4,
                               uint8_t next, struct cursor c, unsigned depth);
 
@@ -18,6 +72,9 @@ static void upper(struct decoder *d, struct frame_ctx *f, struct l4_packet *l4, 
     case 6:
     case 132:
         decode_l4(d, l4, proto, c);
+        return;
+    case 47:
+        decode_gre(d, f, l4, c, depth);
         return;
     case 4:
     case 41:

@@ -33,6 +33,49 @@ static void decode_hep_udp(struct decoder *d, const struct l4_packet *l4)
     decode_sip_datagram(d, l4, SIP_TRANSPORT_UDP);
 }
 
+/* Mirror tunnels over UDP, by their IANA ports: VXLAN (RFC 7348; 8472 is Linux's old
+ * default) and TZSP (37008). True when the datagram was one and was decoded; false, with
+ * the reason counted, when the port held something else: it is then any datagram. */
+static bool udp_tunnel(struct decoder *d, const struct l4_packet *l4, struct cursor c)
+{
+    uint8_t b;
+    if (l4->dport != 37008) {
+        /* VXLAN: flags with I (valid VNI) set, 3 reserved bytes, VNI, 1 reserved */
+        if (!cursor_peek_u8(&c, 0, &b) || !(b & 0x08) || !cursor_skip(&c, 8)) {
+            decode_error(d, DR_VXLAN_BAD);
+            return false;
+        }
+        decode_udp_tunnel_ethernet(d, l4, c);
+        return true;
+    }
+    /* TZSP: version 1, type, encapsulation; tags (0 padding, 1 end, else type, length,
+     * value) up to the end tag; then the frame. Received packets (type 0) in Ethernet
+     * (encapsulation 1) are what a mirror sends. */
+    uint8_t ver, type, tag, len;
+    uint16_t encap;
+    if (!cursor_u8(&c, &ver) || !cursor_u8(&c, &type) || !cursor_u16be(&c, &encap) || ver != 1 ||
+        encap != 1) {
+        decode_error(d, DR_TZSP_BAD);
+        return false;
+    }
+    for (unsigned n = 0;; n++) {
+        if (n > 64 || !cursor_u8(&c, &tag)) {
+            decode_error(d, DR_TZSP_BAD);
+            return false;
+        }
+        if (tag == 1)
+            break;
+        if (tag == 0)
+            continue;
+        if (!cursor_u8(&c, &len) || !cursor_skip(&c, len)) {
+            decode_error(d, DR_TZSP_BAD);
+            return false;
+        }
+    }
+    decode_udp_tunnel_ethernet(d, l4, c);
+    return true;
+}
+
 static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
 {
     uint16_t len;
@@ -58,6 +101,8 @@ static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
     l4->payload = c.p;
     l4->len = (uint32_t)cursor_left(&c);
     d->st.udp++;
+    if ((l4->dport == 4789 || l4->dport == 8472 || l4->dport == 37008) && udp_tunnel(d, l4, c))
+        return;
     if (d->h.udp)
         d->h.udp(d->h.user, l4);
     if (hep_looks_like(l4->payload, l4->len))

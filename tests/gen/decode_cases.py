@@ -234,6 +234,56 @@ def case_tunnels(out):
         deep = ipv4(A4, B4, 4, deep)
     c.frame(ether(deep, 0x0800))
     c.error('tunnel_too_deep')
+
+    # mirror tunnels: each carries one SIP datagram between 10.0.1.1 and 10.0.1.2, and the
+    # truth is that datagram (the carrier is not delivered)
+    def sip_eth(k):
+        p = sip_text(10 + k)
+        src, dst = '10.0.1.1', '10.0.1.2'
+        return p, ether(ipv4(src, dst, 17, udp(5060, 5070 + k, p, src=src, dst=dst)), 0x0800)
+
+    def gre(ptype, payload, key=None, seq=None, csum=False):
+        flags = (0x8000 if csum else 0) | (0x2000 if key is not None else 0) | (0x1000 if seq is not None else 0)
+        h = struct.pack('!HH', flags, ptype)
+        if csum:
+            h += b'\0\0\0\0'
+        if key is not None:
+            h += struct.pack('!I', key)
+        if seq is not None:
+            h += struct.pack('!I', seq)
+        return ipv4(A4, B4, 47, h + payload)
+
+    def carried(k, outer):
+        p, _ = sip_eth(k)
+        n = c.frame(ether(outer, 0x0800))
+        c.deliver(n, 'udp', '10.0.1.1', 5060, '10.0.1.2', 5070 + k, p)
+
+    p0 = sip_text(10)
+    ip_in = ipv4('10.0.1.1', '10.0.1.2', 17, udp(5060, 5070, p0, src='10.0.1.1', dst='10.0.1.2'))
+    carried(0, gre(0x0800, ip_in))                                            # GRE, IPv4 inside
+    carried(1, gre(0x6558, sip_eth(1)[1], key=7, seq=1, csum=True))          # GRE bridging Ethernet
+    carried(2, gre(0x88be, struct.pack('!HHI', 0x1000 | 5, 0x0001, 0) + sip_eth(2)[1], seq=9))  # ERSPAN II
+    carried(3, gre(0x22eb, struct.pack('!HHIHH', 0x2000, 0x0001, 12345, 0, 0) + sip_eth(3)[1], seq=10))  # ERSPAN III
+    carried(4, gre(0x22eb, struct.pack('!HHIHH', 0x2000, 0x0001, 12345, 0, 1) + b'\0' * 8 + sip_eth(4)[1],
+                   seq=11))                                                  # ERSPAN III, platform subheader
+    carried(5, ipv4(A4, B4, 17, udp(49152, 4789, struct.pack('!II', 0x08000000, 42 << 8) + sip_eth(5)[1],
+                                    src=A4, dst=B4)))                        # VXLAN
+    carried(6, ipv4(A4, B4, 17, udp(37008, 37008, b'\x01\x00\x00\x01' + b'\x00' + b'\x0a\x01\x05' + b'\x01'
+                                    + sip_eth(6)[1], src=A4, dst=B4)))       # TZSP, a tag and padding
+    # broken carriers: counted, nothing delivered
+    c.frame(ether(ipv4(A4, B4, 47, b'\x00'), 0x0800))
+    c.error('gre_truncated')
+    c.frame(ether(gre(0x880b, b'\xff\x03' + p0), 0x0800))                   # PPP in GRE: not ours
+    c.error('gre_unsupported')
+    # on a tunnel's port but not that tunnel: counted, then an ordinary datagram
+    bad = b'\x00' * 8 + sip_eth(7)[1]                                         # VXLAN I flag clear
+    n = c.frame(ether(ipv4(A4, B4, 17, udp(49152, 4789, bad, src=A4, dst=B4)), 0x0800))
+    c.deliver(n, 'udp', A4, 49152, B4, 4789, bad)
+    c.error('vxlan_bad')
+    bad = b'\x01\x00\x00\x12' + b'\x01' + p0                                 # TZSP carrying 802.11
+    n = c.frame(ether(ipv4(A4, B4, 17, udp(37008, 37008, bad, src=A4, dst=B4)), 0x0800))
+    c.deliver(n, 'udp', A4, 37008, B4, 37008, bad)
+    c.error('tzsp_bad')
     c.write(out)
 
 
