@@ -27,6 +27,7 @@
 #include "store/store.h"
 #include "store/spool.h"
 #include "store/writer.h"
+#include "web/metrics.h"
 #include "web/server.h"
 
 static const char analyze_usage[] =
@@ -136,6 +137,7 @@ struct analysis {
     bool db_no_raw;            /* --db-no-raw */
     struct media_spool *spool; /* owned: --spool-rtp */
     struct web_server *web;    /* owned: --serve */
+    struct web_metrics mx;     /* counted as things end; published to web at ticks */
     int64_t db_run;            /* this analysis's row in the runs table */
     struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
                                 * is text (with --json, calls[] is that already) */
@@ -484,6 +486,10 @@ static void on_media(void *user, uint64_t call_seq, const struct packet *p)
 static void on_call_done(void *user, const struct call *c)
 {
     struct analysis *a = user;
+    a->mx.calls[c->state]++;
+    if (c->ringing_time && c->ringing_time >= c->invite_time)
+        web_observe(a->mx.pdd, web_pdd_bounds, WEB_PDD_BUCKETS, &a->mx.pdd_sum,
+                    (double)(c->ringing_time - c->invite_time) / 1e9);
     if (a->spool)
         media_spool_call_done(a->spool, c->seq);
     kpi_call(a->kpi, c);
@@ -518,6 +524,8 @@ static void on_call_done(void *user, const struct call *c)
 static void on_reg_done(void *user, const struct registration *r)
 {
     struct analysis *a = user;
+    if ((int)r->state < WEB_REG_STATES)
+        a->mx.registrations[r->state]++;
     char src[IP_ADDR_PORT_STRLEN], reg[IP_ADDR_PORT_STRLEN];
     ip_addr_port_str(&r->source, r->source_port, src, sizeof src);
     ip_addr_port_str(&r->registrar, r->registrar_port, reg, sizeof reg);
@@ -665,6 +673,8 @@ static json_t *timeline_json(const struct rtp_stream *st)
 static void on_stream_done(void *user, const struct rtp_stream *st)
 {
     struct analysis *a = user;
+    if (st->mos >= 0)
+        web_observe(a->mx.mos, web_mos_bounds, WEB_MOS_BUCKETS, &a->mx.mos_sum, st->mos);
     char id[32], call[32], src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN], ssrc[16];
     snprintf(id, sizeof id, "stream-%llu", (unsigned long long)st->seq);
     snprintf(call, sizeof call, "call-%llu", (unsigned long long)st->call_seq);
@@ -768,6 +778,7 @@ static char *issue_json_text(const struct issue *is)
 static void on_issue(void *user, const struct issue *is)
 {
     struct analysis *a = user;
+    a->mx.issues[is->kind]++;
     char *js = a->json || a->dbw ? issue_json_text(is) : NULL;
     if (a->dbw && js)
         store_writer_issue(a->dbw, &(struct store_issue){
@@ -1307,6 +1318,50 @@ static bool config_key(void *user, const char *key, const char *value, const cha
     return issue_config_set(s->icfg, key, value, why);
 }
 
+/* The figures so far into the metrics block, which goes to the web server whole. */
+static void publish(struct analysis *a, const struct pipeline_result *r, bool live)
+{
+    struct web_metrics *m = &a->mx;
+    m->live = live;
+    m->packets = r->cs.packets;
+    m->bytes = r->cs.bytes;
+    m->dropped_kernel = r->cs.dropped;
+    m->dropped_ring = r->cs.ring_dropped;
+    m->sip_messages = r->ds.sip_messages;
+    m->rtp_packets = r->rtp_packets;
+    m->rtcp_packets = r->rtcp_packets;
+    memcpy(m->decode_errors, r->ds.errors, sizeof m->decode_errors);
+    m->evicted_calls = r->ks.evicted_calls;
+    m->evicted_transactions = r->ks.evicted_transactions;
+    m->evicted_registrations = r->ks.evicted_registrations;
+    m->evicted_media = r->ks.evicted_media;
+    m->evicted_streams = r->streams_evicted;
+    m->evicted_fragments = r->ds.frag_evicted;
+    m->evicted_tcp = r->ds.tcp_evicted;
+    m->active_calls = r->active_calls;
+    m->active_streams = r->active_streams;
+    double asr = kpi_asr(a->kpi), ner = kpi_ner(a->kpi);
+    m->asr = asr < 0 ? -1 : asr / 100;
+    m->ner = ner < 0 ? -1 : ner / 100;
+    if (a->dbw) {
+        struct store_writer_stats ws;
+        store_writer_stats(a->dbw, &ws);
+        m->store_dropped = m->store_failed = 0;
+        for (int k = 0; k < STORE_KINDS; k++) {
+            m->store_dropped += ws.dropped[k];
+            m->store_failed += ws.failed[k];
+        }
+    }
+    if (a->web)
+        web_publish(a->web, m);
+}
+
+static void on_tick(void *user, ptime_t now, const struct pipeline_result *sofar)
+{
+    (void)now;
+    publish(user, sofar, true);
+}
+
 static volatile sig_atomic_t stop_serving;
 
 static void on_stop(int sig)
@@ -1627,6 +1682,7 @@ static int analyze_main(int argc, char **argv, bool live)
                                   .media = a.spool ? on_media : NULL,
                                   .first_stream_seq = first_stream};
     h.stream_idle = stream_idle;
+    h.tick = on_tick;
     struct pipeline_result res;
     if (live)
         fprintf(stderr, "sipscope capture: capturing on %d interface%s until Ctrl-C\n", nfiles,
@@ -1650,6 +1706,7 @@ static int analyze_main(int argc, char **argv, bool live)
                  "behind)", (unsigned long long)res.cs.dropped,
                  (unsigned long long)res.cs.ring_dropped);
     issues_finish(a.eng, res.cs.last_ts); /* calls waiting for their media are judged */
+    publish(&a, &res, live);
     if (a.ncalls) /* qsort(NULL, 0, ...) is undefined */
         qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
     if (a.nregs)

@@ -122,6 +122,21 @@ static ptime_t wall_now(void)
     return (ptime_t)t.tv_sec * PTIME_SEC + t.tv_nsec;
 }
 
+/* The figures so far (at a tick, and at the end). */
+static void figures(const struct run *r, struct pipeline_result *out)
+{
+    memset(out, 0, sizeof *out);
+    capture_get_stats(r->src, &out->cs);
+    decoder_get_stats(r->dec, &out->ds);
+    correlate_get_stats(r->corr, &out->ks);
+    out->rtp_packets = stream_packets(r->streams);
+    out->rtcp_packets = r->rtcp_packets;
+    memcpy(out->rtcp_errors, r->rtcp_errors, sizeof out->rtcp_errors);
+    out->streams_evicted = stream_evicted(r->streams);
+    out->active_calls = correlate_active_calls(r->corr);
+    out->active_streams = stream_active(r->streams);
+}
+
 /* A live source's loop: packets as they come; about once a second (packet time, or the
  * clock while nothing arrives) the calls and streams whose time is up are handed on, as
  * the end of a file would hand on all of them. */
@@ -139,8 +154,11 @@ static void run_live(struct run *r, volatile int *stop)
         last_tick = now;
         correlate_tick(r->corr, now);
         stream_tick(r->streams, now, r->h->stream_idle ? r->h->stream_idle : 10 * PTIME_SEC);
-        if (r->h->tick)
-            r->h->tick(r->h->user, now);
+        if (r->h->tick) {
+            struct pipeline_result sofar;
+            figures(r, &sofar);
+            r->h->tick(r->h->user, now, &sofar);
+        }
     }
 }
 
@@ -209,14 +227,8 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     stream_finish(r.streams);
     progress_done(&r.prog);
 
+    figures(&r, out);
     out->interrupted = g_stop != 0;
-    capture_get_stats(&src, &out->cs);
-    decoder_get_stats(r.dec, &out->ds);
-    correlate_get_stats(r.corr, &out->ks);
-    out->rtp_packets = stream_packets(r.streams);
-    out->rtcp_packets = r.rtcp_packets;
-    memcpy(out->rtcp_errors, r.rtcp_errors, sizeof out->rtcp_errors);
-    out->streams_evicted = stream_evicted(r.streams);
     stream_table_free(r.streams);
     classifier_free(r.cls);
     correlate_free(r.corr);

@@ -11,6 +11,8 @@
 #include "decode/rtcp.h"
 #include "metrics/stream.h"
 
+struct pipeline_result;
+
 struct pipeline_handlers {
     void (*sip)(void *user, const struct sip_event *ev, const struct msg_verdict *v);
     call_done_fn call;
@@ -20,8 +22,9 @@ struct pipeline_handlers {
      * it; RTCP: on a port its SDP announced); NULL: not asked, and not looked up */
     void (*media)(void *user, uint64_t call_seq, const struct packet *pkt);
     /* live capture only: about once a second, after calls and streams whose time is up
-     * were handed on (now: packet time, or the clock while nothing arrives) */
-    void (*tick)(void *user, ptime_t now);
+     * were handed on (now: packet time, or the clock while nothing arrives), with the
+     * figures so far */
+    void (*tick)(void *user, ptime_t now, const struct pipeline_result *sofar);
     ptime_t stream_idle;       /* live: a stream ends after this long without packets; 0: 10 s */
     void *user;
     uint64_t first_stream_seq; /* streams are numbered after it (a database's last) */
@@ -34,6 +37,7 @@ struct pipeline_result {
     uint64_t rtp_packets, rtcp_packets, streams_evicted;
     uint64_t rtcp_errors[RTCP__COUNT]; /* malformed RTCP on announced ports, by reason */
     bool interrupted; /* SIGINT/SIGTERM: what was read so far */
+    uint64_t active_calls, active_streams; /* followed at the time (live ticks) */
 };
 
 /* Runs the whole analysis. Returns 0, or 1 when an input cannot be opened or memory runs

@@ -210,6 +210,11 @@ void correlate_on_registration(struct correlator *c, reg_done_fn fn)
     reg_table_on_done(c->regs, fn, c->user);
 }
 
+size_t correlate_active_calls(const struct correlator *c)
+{
+    return htab_count(c->calls);
+}
+
 void correlate_tick(struct correlator *c, ptime_t now)
 {
     if (now > c->last_time)

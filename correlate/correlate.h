@@ -278,6 +278,8 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
 /* Live capture: time passed with no SIP (now: packet time, from the clock when idle), so
  * calls whose waits are over are handed on without waiting for the next message. */
 void correlate_tick(struct correlator *c, ptime_t now);
+/* Calls followed now (not handed on yet). */
+size_t correlate_active_calls(const struct correlator *c);
 void correlate_finish(struct correlator *c);
 void correlate_get_stats(const struct correlator *c, struct correlate_stats *out);
 

@@ -347,6 +347,7 @@ void stream_finish(struct stream_table *t)
 }
 
 uint64_t stream_packets(const struct stream_table *t) { return t->packets; }
+size_t stream_active(const struct stream_table *t) { return htab_count(t->ht); }
 uint64_t stream_evicted(const struct stream_table *t) { return t->evicted; }
 
 static void init_seq(struct rtp_stream *s, uint16_t seq)

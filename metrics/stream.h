@@ -155,6 +155,7 @@ double stream_delay_ms(const struct rtp_stream *s);
 /* RTP packets of the streams reported (announced, or orphans nDPI recognised). */
 uint64_t stream_packets(const struct stream_table *t);
 uint64_t stream_evicted(const struct stream_table *t);
+size_t stream_active(const struct stream_table *t); /* streams followed now */
 
 #define STREAM_MAX_JUDGED 65536 /* UDP flows nDPI is judging or has judged, at once */
 #define STREAM_ORPHAN_MAX_SSRCS 8 /* more SSRCs on one unannounced flow: not RTP */

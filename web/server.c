@@ -14,6 +14,8 @@
 
 #include "api.h"
 #include "assets.h"
+#include "metrics.h"
+#include "store/query.h"
 #include "common/log.h"
 #include "store/store.h"
 
@@ -40,6 +42,9 @@ struct web_server {
     struct store **pool;
     bool *busy;
     unsigned npool;
+    /* the analysis's published metrics (web_publish), copied whole under mu */
+    struct web_metrics metrics;
+    bool have_metrics;
 };
 
 /* ---- database connections ---- */
@@ -186,6 +191,65 @@ static void plain_error(struct api_reply *r, int status, const char *json)
     r->type = "application/json";
     r->body = strdup(json);
     r->len = r->body ? strlen(r->body) : 0;
+}
+
+/* ---- /metrics ---- */
+
+void web_publish(struct web_server *w, const struct web_metrics *m)
+{
+    pthread_mutex_lock(&w->mu);
+    w->metrics = *m;
+    w->have_metrics = true;
+    pthread_mutex_unlock(&w->mu);
+}
+
+static bool keep_json(void *user, const char *json)
+{
+    char **out = user;
+    free(*out);
+    *out = json ? strdup(json) : NULL;
+    return true;
+}
+
+static enum MHD_Result serve_metrics(struct web_server *w, struct MHD_Connection *c,
+                                     const char *method)
+{
+    struct api_reply r;
+    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+        plain_error(&r, 405, "{\"error\":\"only GET\"}");
+        return send_reply(c, &r, false);
+    }
+    struct web_metrics *m = malloc(sizeof *m);
+    bool have = false;
+    if (m) {
+        pthread_mutex_lock(&w->mu);
+        have = w->have_metrics;
+        if (have)
+            *m = w->metrics;
+        pthread_mutex_unlock(&w->mu);
+    }
+    unsigned slot;
+    struct store *s = borrow(w, &slot);
+    char *stats = NULL;
+    if (s)
+        store_stats(s, keep_json, &stats);
+    give_back(w, slot);
+    memset(&r, 0, sizeof r);
+    FILE *f = open_memstream(&r.body, &r.len);
+    if (!f) {
+        free(m);
+        free(stats);
+        plain_error(&r, 500, "{\"error\":\"out of memory\"}");
+        return send_reply(c, &r, false);
+    }
+    web_metrics_render(f, have ? m : NULL);
+    web_metrics_render_store(f, stats);
+    fclose(f);
+    free(m);
+    free(stats);
+    r.status = 200;
+    r.type = "text/plain; version=0.0.4; charset=utf-8";
+    return send_reply(c, &r, false);
 }
 
 /* ---- the UI's files ---- */
@@ -371,6 +435,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         plain_error(&r, 401, "{\"error\":\"authorization required\"}");
         return send_reply(c, &r, true);
     }
+    if (!strcmp(url, "/metrics"))
+        return serve_metrics(w, c, method);
     if (strncmp(url, "/api/", 5))
         return serve_asset(c, url, method);
     unsigned slot;

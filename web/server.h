@@ -31,6 +31,9 @@ struct web_server;
 struct web_server *web_start(const struct web_config *cfg, char *err, size_t errlen);
 /* The port it listens on (useful when asked for port 0). */
 unsigned web_port(const struct web_server *w);
+/* The analysis publishes its metrics (web/metrics.h) for /metrics: copied whole. */
+struct web_metrics;
+void web_publish(struct web_server *w, const struct web_metrics *m);
 /* Stops accepting, finishes what is in flight, frees everything. */
 void web_stop(struct web_server *w);
 

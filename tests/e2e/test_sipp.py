@@ -99,6 +99,14 @@ def main(exe):
                       [(s['packets'], s['lost']) for s in streams]))
             stats = api('stats')
             check(stats['calls'] == 7, 'stats: 7 calls stored')
+            text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=30).read().decode()
+            mx = dict(re.findall(r'^(sipscope_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$', text, re.M))
+            check(float(mx.get('sipscope_packets_total', 0)) > 1400 and
+                  float(mx.get('sipscope_dropped_packets_total{by="kernel"}', -1)) == 0 and
+                  float(mx.get('sipscope_dropped_packets_total{by="ring"}', -1)) == 0,
+                  '/metrics while capturing: packets counted, none dropped')
+            check(all(float(mx.get('sipscope_calls_total{state="%s"}' % k, -1)) == n for k, n in want.items()),
+                  '/metrics: calls by state as sipp placed them')
         finally:
             cap.send_signal(signal.SIGINT)
             try:

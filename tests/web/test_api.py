@@ -21,6 +21,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -216,6 +217,12 @@ def api_checks(check, srv, exe, j, db, pcap, tmp):
     check(status == 200 and st['last_run']['capture'] == j['capture'] and st['last_run']['stats'] == j['stats']
           and st['calls'] == len(j['calls']) and st['messages'] == len(j['messages']), 'stats: the run\'s blocks and counts')
 
+    status, headers, body = srv.get('/metrics')
+    mx, ok = parse_metrics(body.decode())
+    check(status == 200 and ok and mx.get(('sipscope_up', '')) == 1 and
+          mx.get(('sipscope_stored_rows', '{table="calls"}')) == len(j['calls']),
+          'serve /metrics: up, and the rows stored')
+
     # ---- errors ----
     bad = [q('/api/v1/calls', state='bogus'), q('/api/v1/calls', status='99'), q('/api/v1/calls', status='2x'),
            q('/api/v1/calls', limit='5000'), q('/api/v1/calls', limit='-1'), q('/api/v1/calls', **{'from': 'abc'}),
@@ -303,6 +310,30 @@ def auth_checks(check, exe, db, tmp):
             srv.stop()
 
 
+METRIC = re.compile(r'^([a-z_:][a-z0-9_:]*)(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+]+|\+Inf)$')
+
+
+def parse_metrics(text):
+    """The Prometheus text exposition: {(name, labels): value}, and whether every sample
+    line is well formed and every metric has its TYPE (and HELP) before its samples."""
+    out, typed, ok = {}, set(), True
+    for line in text.splitlines():
+        if line.startswith('# TYPE '):
+            typed.add(line.split()[2])
+            continue
+        if line.startswith('#') or not line:
+            continue
+        m = METRIC.match(line)
+        if not m:
+            ok = False
+            continue
+        name = m.group(1)
+        base = re.sub(r'_(bucket|sum|count)$', '', name)
+        ok = ok and (name in typed or base in typed)
+        out[(name, m.group(2) or '')] = float(m.group(4))
+    return out, ok
+
+
 def read_events(resp, until):
     """Server-Sent Events from a streaming response until until(events) holds."""
     events, cur = [], {}
@@ -364,6 +395,39 @@ def events_checks(check, exe, pcap, j, tmp):
         doc = json.loads(r.read())
         check(r.status == 200 and len(doc['calls']) == len(want), 'the API answers after the analysis')
         c.close()
+        # Prometheus: the analysis's figures, as its document states them
+        c = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+        c.request('GET', '/metrics')
+        r = c.getresponse()
+        text = r.read().decode()
+        c.close()
+        mx, ok = parse_metrics(text)
+        check(r.status == 200 and r.getheader('Content-Type').startswith('text/plain; version=0.0.4') and ok,
+              '/metrics: the text exposition format, every metric typed')
+        cap = j['capture']
+        check(mx.get(('sipscope_packets_total', '')) == cap['packets'] and
+              mx.get(('sipscope_sip_messages_total', '')) == cap['sip_messages'] and
+              mx.get(('sipscope_rtp_packets_total', '')) == cap['rtp_packets'], '/metrics: packets and messages')
+        states = {}
+        for x in j['calls']:
+            states[x['state']] = states.get(x['state'], 0) + 1
+        check(all(mx.get(('sipscope_calls_total', '{state="%s"}' % k)) == n for k, n in states.items()) and
+              sum(v for (n, _), v in mx.items() if n == 'sipscope_calls_total') == len(j['calls']),
+              '/metrics: calls by state %s' % states)
+        kinds = {}
+        for i in j['issues']:
+            kinds[i['kind']] = kinds.get(i['kind'], 0) + 1
+        check(all(mx.get(('sipscope_issues_total', '{kind="%s"}' % k)) == n for k, n in kinds.items()),
+              '/metrics: issues by kind')
+        check(abs(mx.get(('sipscope_asr_ratio', ''), -1) - j['stats']['asr_pct'] / 100) < 1e-6,
+              '/metrics: ASR as the stats block says (%s)' % j['stats']['asr_pct'])
+        rang = [x for x in j['calls'] if x['pdd_ms'] is not None]
+        check(mx.get(('sipscope_pdd_seconds_count', '')) == len(rang) and
+              abs(mx.get(('sipscope_pdd_seconds_sum', '')) - sum(x['pdd_ms'] for x in rang) / 1000) < 1e-3,
+              '/metrics: the PDD histogram holds every call that rang')
+        scored = [x for x in j['streams'] if x['mos'] is not None]
+        check(mx.get(('sipscope_stream_mos_count', '')) == len(scored) and
+              mx.get(('sipscope_stream_mos_bucket', '{le="+Inf"}')) == len(scored), '/metrics: the MOS histogram')
     finally:
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=30)
