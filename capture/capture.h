@@ -43,6 +43,9 @@ struct capture_ops {
     enum capture_status (*next)(void *self, struct packet *out);
     void (*stats)(const void *self, struct capture_stats *out);
     void (*close)(void *self);
+    /* live sources: stop reading; next() then hands out what is queued, then EOF.
+     * NULL for files. */
+    void (*stop)(void *self);
 };
 
 struct capture_source {
@@ -64,7 +67,8 @@ struct live_config {
     int snaplen;         /* 0: 262144 */
     int buffer_mb;       /* the kernel's buffer; 0: 64 */
     bool promisc;
-    int timeout_ms;      /* 0: immediate mode */
+    int timeout_ms;      /* packets wait at most this long in the kernel; 0: 50; < 0:
+                          * immediate mode (Linux: TPACKET_V2, a snaplen slot per packet) */
     size_t ring_bytes;   /* 0: 64 MiB */
 };
 bool capture_open_live(struct capture_source *src, const char *const *ifaces, size_t n,
@@ -81,6 +85,12 @@ static inline void capture_get_stats(const struct capture_source *src, struct ca
 }
 
 void capture_close(struct capture_source *src);
+
+static inline void capture_stop(struct capture_source *src)
+{
+    if (src->ops->stop)
+        src->ops->stop(src->self);
+}
 
 /* The packet loop: calls fn for every frame until the source ends, fn returns false, or
  * *stop becomes true (set from a signal handler). Returns the status that ended it. */

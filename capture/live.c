@@ -47,6 +47,7 @@ struct live {
     size_t cur_cap;
     struct capture_stats st;
     unsigned running;      /* capture threads still reading; under mu */
+    bool waiting;          /* the reader sleeps on `more`; under mu */
 };
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
@@ -81,7 +82,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
             (pcap_get_tstamp_precision(ifc->p) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000);
     memcpy(r + 1, bytes, h->caplen);
     lv->head += need;
-    pthread_cond_signal(&lv->more);
+    if (lv->waiting) /* a wake-up costs a system call: only when the reader sleeps */
+        pthread_cond_signal(&lv->more);
     pthread_mutex_unlock(&lv->mu);
 }
 
@@ -128,6 +130,9 @@ static enum capture_status live_next(void *self, struct packet *out)
                 lv->cur = nb;
                 lv->cur_cap = r->caplen;
             }
+            /* [tail, head) is the reader's alone (writers only add at the head): the
+             * copy is made without the lock */
+            pthread_mutex_unlock(&lv->mu);
             memcpy(lv->cur, r + 1, r->caplen);
             out->ts = r->ts;
             out->caplen = r->caplen;
@@ -135,6 +140,7 @@ static enum capture_status live_next(void *self, struct packet *out)
             out->linktype = r->linktype;
             out->input = r->input;
             out->data = lv->cur;
+            pthread_mutex_lock(&lv->mu);
             lv->tail += r->size;
             pthread_mutex_unlock(&lv->mu);
             out->frame = ++lv->st.packets;
@@ -159,7 +165,10 @@ static enum capture_status live_next(void *self, struct packet *out)
             t.tv_sec++;
             t.tv_nsec -= 1000000000L;
         }
-        if (pthread_cond_timedwait(&lv->more, &lv->mu, &t) == ETIMEDOUT && lv->head == lv->tail) {
+        lv->waiting = true;
+        int rc = pthread_cond_timedwait(&lv->more, &lv->mu, &t);
+        lv->waiting = false;
+        if (rc == ETIMEDOUT && lv->head == lv->tail) {
             pthread_mutex_unlock(&lv->mu);
             return CAPTURE_IDLE;
         }
@@ -203,7 +212,16 @@ static void live_close(void *self)
     free(lv);
 }
 
-static const struct capture_ops live_ops = {live_next, live_stats, live_close};
+static void live_stop(void *self)
+{
+    struct live *lv = self;
+    atomic_store(&lv->stop, true);
+    for (size_t i = 0; i < lv->nifs; i++)
+        if (lv->ifs[i].p && lv->ifs[i].started)
+            pcap_breakloop(lv->ifs[i].p);
+}
+
+static const struct capture_ops live_ops = {live_next, live_stats, live_close, live_stop};
 
 /* Opens and activates one interface with the configured options and filter. */
 static pcap_t *open_iface(const char *name, const struct live_config *cfg, char *err, size_t errlen)
@@ -217,11 +235,14 @@ static pcap_t *open_iface(const char *name, const struct live_config *cfg, char 
     pcap_set_snaplen(p, cfg->snaplen ? cfg->snaplen : 262144);
     pcap_set_promisc(p, cfg->promisc);
     pcap_set_buffer_size(p, (cfg->buffer_mb ? cfg->buffer_mb : 64) << 20);
-    /* immediate mode: packets come as they arrive; a short timeout otherwise */
-    if (cfg->timeout_ms)
-        pcap_set_timeout(p, cfg->timeout_ms);
-    else
+    /* A short timeout, not immediate mode: on Linux immediate mode means TPACKET_V2,
+     * whose ring has a slot of snaplen bytes per packet (256 KiB each at the default:
+     * a 64 MiB buffer held 256 packets and dropped at 90k packets/s), while TPACKET_V3
+     * packs packets into blocks and hands a block on at the timeout at the latest. */
+    if (cfg->timeout_ms < 0)
         pcap_set_immediate_mode(p, 1);
+    else
+        pcap_set_timeout(p, cfg->timeout_ms ? cfg->timeout_ms : 50);
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO); /* micro where refused */
     int rc = pcap_activate(p);
     if (rc < 0) {

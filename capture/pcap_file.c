@@ -129,7 +129,7 @@ static void fs_close(void *self)
     free(fs);
 }
 
-static const struct capture_ops file_ops = {fs_next, fs_stats, fs_close};
+static const struct capture_ops file_ops = {fs_next, fs_stats, fs_close, NULL};
 
 bool capture_open_files(struct capture_source *src, const char *const *paths, size_t n,
                         char *err, size_t errlen)

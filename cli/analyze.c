@@ -1684,9 +1684,6 @@ static int analyze_main(int argc, char **argv, bool live)
     h.stream_idle = stream_idle;
     h.tick = on_tick;
     struct pipeline_result res;
-    if (live)
-        fprintf(stderr, "sipscope capture: capturing on %d interface%s until Ctrl-C\n", nfiles,
-                nfiles == 1 ? "" : "s");
     if (live ? pipeline_run_live(ifaces, nifaces, &lcfg, &kcfg, &h, &res, err, sizeof err)
              : pipeline_run(files, nfiles, &kcfg, &h,
                             progress < 0 ? isatty(STDERR_FILENO) : progress, &res, err,

@@ -145,7 +145,13 @@ static void run_live(struct run *r, volatile int *stop)
     struct packet pkt;
     enum capture_status st;
     ptime_t last_tick = 0;
-    while (!*stop && (st = capture_next(r->src, &pkt)) != CAPTURE_EOF && st != CAPTURE_ERROR) {
+    bool stopping = false;
+    /* on SIGINT/SIGTERM the interfaces stop, and what they had queued is still analysed */
+    while ((st = capture_next(r->src, &pkt)) != CAPTURE_EOF && st != CAPTURE_ERROR) {
+        if (*stop && !stopping) {
+            stopping = true;
+            capture_stop(r->src);
+        }
         ptime_t now = st == CAPTURE_OK ? pkt.ts : wall_now();
         if (st == CAPTURE_OK)
             on_packet(r, &pkt);
@@ -185,6 +191,8 @@ int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_con
     memset(out, 0, sizeof *out);
     if (!capture_open_live(&src, ifaces, n, lcfg, err, errlen))
         return 1;
+    fprintf(stderr, "sipscope capture: capturing on %zu interface%s until Ctrl-C\n", n,
+            n == 1 ? "" : "s");
     return run_source(&src, true, kcfg, h, false, out, err, errlen);
 }
 

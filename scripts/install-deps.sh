@@ -10,6 +10,7 @@ PKGS=(
   openssl                      # a self-signed certificate for the HTTPS test
   chromium chromium-driver     # the UI's browser tests (headless, over WebDriver)
   sip-tester                   # sipp: real calls on loopback for the live capture test
+  tcpreplay iproute2           # the drop test: replay into a veth pair in its own namespace
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
 )
 
