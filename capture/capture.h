@@ -70,9 +70,15 @@ struct live_config {
     int timeout_ms;      /* packets wait at most this long in the kernel; 0: 50; < 0:
                           * immediate mode (Linux: TPACKET_V2, a snaplen slot per packet) */
     size_t ring_bytes;   /* 0: 64 MiB */
+    const char *hep_listen; /* pipeline_run_live: HEP at this address, not interfaces */
 };
 bool capture_open_live(struct capture_source *src, const char *const *ifaces, size_t n,
                        const struct live_config *cfg, char *err, size_t errlen);
+
+/* HEPv2/v3 over UDP at listen ("ADDR:PORT", "[v6]:PORT", ":PORT" for any IPv4): each
+ * datagram is handed out as an Ethernet frame from its sender to us, which the decoder
+ * reads as HEP; next() says CAPTURE_IDLE after 200 ms without one. */
+bool capture_open_hep(struct capture_source *src, const char *listen, char *err, size_t errlen);
 
 static inline enum capture_status capture_next(struct capture_source *src, struct packet *out)
 {

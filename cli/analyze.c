@@ -27,6 +27,7 @@
 #include "store/store.h"
 #include "store/spool.h"
 #include "store/writer.h"
+#include "hep_out.h"
 #include "web/metrics.h"
 #include "web/server.h"
 
@@ -64,6 +65,10 @@ static const char analyze_usage[] =
     "      --serve ADDR:PORT  with --db: serve the JSON API and UI from it while the\n"
     "                      analysis runs, and after it until Ctrl-C (sipscope serve\n"
     "                      --help: the address, auth and HTTPS)\n"
+    "      --hep-out HOST:PORT  send every SIP message on as HEPv3 over UDP (to Homer,\n"
+    "                      or to another sipscope's --hep-listen)\n"
+    "      --hep-id N      the HEP capture agent id (default 2001); the auth key, if\n"
+    "                      the collector wants one, is read from SIPSCOPE_HEP_KEY\n"
     "      --db-queue-mb N records waiting for the writer, at most (default 64)\n"
     "      --db-overflow wait|shed\n"
     "                      when that queue is full: wait (default; reading slows down,\n"
@@ -137,6 +142,7 @@ struct analysis {
     bool db_no_raw;            /* --db-no-raw */
     struct media_spool *spool; /* owned: --spool-rtp */
     struct web_server *web;    /* owned: --serve */
+    struct hep_out *hep;       /* owned: --hep-out */
     struct web_metrics mx;     /* counted as things end; published to web at ticks */
     int64_t db_run;            /* this analysis's row in the runs table */
     struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
@@ -855,6 +861,8 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     const struct msg_verdict v = *vp;
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
     kpi_message(a->kpi, m, v.retransmission);
+    if (a->hep)
+        hep_out_sip(a->hep, ev);
     if (!a->messages && !a->dbw)
         return;
     ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
@@ -1389,6 +1397,8 @@ static const char capture_usage[] =
     "after --stream-idle seconds without packets, a call after its last transaction.\n"
     "\n"
     "  -i, --interface IFACE  capture here (repeatable)\n"
+    "      --hep-listen ADDR:PORT  take HEPv2/v3 over UDP here instead (from Kamailio,\n"
+    "                         OpenSIPS, FreeSWITCH, heplify or sipscope --hep-out)\n"
     "  -f, --filter BPF       a capture filter (tcpdump syntax)\n"
     "      --snaplen N        bytes kept of each packet (default 262144)\n"
     "      --buffer-mb N      the kernel's capture buffer (default 64)\n"
@@ -1436,6 +1446,9 @@ static int analyze_main(int argc, char **argv, bool live)
         {"ring-mb", required_argument, NULL, 1003},
         {"no-promisc", no_argument, NULL, 1004},
         {"stream-idle", required_argument, NULL, 1005},
+        {"hep-listen", required_argument, NULL, 1006},
+        {"hep-out", required_argument, NULL, 1007},
+        {"hep-id", required_argument, NULL, 1008},
         {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
@@ -1455,6 +1468,8 @@ static int analyze_main(int argc, char **argv, bool live)
     const char *ifaces[16]; /* capture -i, at most 16 */
     size_t nifaces = 0;
     struct live_config lcfg = {.promisc = true};
+    const char *hep_to = NULL;
+    uint32_t hep_id = 2001;
     ptime_t stream_idle = 0;
     int progress = -1, verbose = 0, ch;
     if (!thresholds) {
@@ -1464,7 +1479,7 @@ static int analyze_main(int argc, char **argv, bool live)
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, live ? "jvhc:t:i:f:" : "jvhc:t:", opts, NULL)) != -1) {
-        if (!live && (ch == 'i' || ch == 'f' || (ch >= 1001 && ch <= 1005))) {
+        if (!live && (ch == 'i' || ch == 'f' || (ch >= 1001 && ch <= 1006))) {
             fprintf(stderr, "sipscope analyze: that option is for sipscope capture\n");
             free(thresholds);
             return 2;
@@ -1480,6 +1495,19 @@ static int analyze_main(int argc, char **argv, bool live)
             break;
         case 'f': lcfg.filter = optarg; break;
         case 1004: lcfg.promisc = false; break;
+        case 1006: lcfg.hep_listen = optarg; break;
+        case 1007: hep_to = optarg; break;
+        case 1008: {
+            char *end;
+            unsigned long id = strtoul(optarg, &end, 10);
+            if (*end || *optarg == '-' || id > 0xffffffffUL) {
+                fputs("sipscope: --hep-id wants a number\n", stderr);
+                free(thresholds);
+                return 2;
+            }
+            hep_id = (uint32_t)id;
+            break;
+        }
         case 1001:
         case 1002:
         case 1003:
@@ -1603,9 +1631,11 @@ static int analyze_main(int argc, char **argv, bool live)
         fputs(analyze_usage, stderr);
         return 2;
     }
-    if (live && (!nifaces || optind < argc)) {
-        fputs(nifaces ? "sipscope capture: no files: it reads interfaces\n\n"
-                      : "sipscope capture: no interface (-i)\n\n", stderr);
+    if (live && ((!nifaces == !lcfg.hep_listen) || optind < argc)) {
+        fputs(optind < argc ? "sipscope capture: no files: it reads interfaces\n\n"
+              : nifaces     ? "sipscope capture: -i or --hep-listen, not both\n\n"
+                            : "sipscope capture: no interface (-i) or --hep-listen\n\n",
+              stderr);
         fputs(capture_usage, stderr);
         return 2;
     }
@@ -1622,6 +1652,12 @@ static int analyze_main(int argc, char **argv, bool live)
         return 1;
     }
     kpi_init(a.kpi);
+    if (hep_to && !(a.hep = hep_out_open(hep_to, hep_id, getenv("SIPSCOPE_HEP_KEY"), err, sizeof err))) {
+        fprintf(stderr, "sipscope %s: %s\n", cmd, err);
+        json_decref(a.messages);
+        free(a.kpi);
+        return 1;
+    }
     if (dbpath) {
         if (!(a.db = store_open(dbpath, err, sizeof err))) {
             fprintf(stderr, "sipscope analyze: --db %s\n", err);
@@ -1704,6 +1740,15 @@ static int analyze_main(int argc, char **argv, bool live)
                  (unsigned long long)res.cs.ring_dropped);
     issues_finish(a.eng, res.cs.last_ts); /* calls waiting for their media are judged */
     publish(&a, &res, live);
+    if (a.hep) {
+        uint64_t sent, failed;
+        hep_out_close(a.hep, &sent, &failed);
+        a.hep = NULL;
+        log_info("HEP out: %llu SIP messages sent, %llu not", (unsigned long long)sent,
+                 (unsigned long long)failed);
+        if (failed)
+            log_warn("HEP out: %llu SIP messages could not be sent", (unsigned long long)failed);
+    }
     if (a.ncalls) /* qsort(NULL, 0, ...) is undefined */
         qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
     if (a.nregs)

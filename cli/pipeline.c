@@ -31,6 +31,10 @@ struct run {
     struct progress prog;
     struct capture_source *src;
     uint64_t packets;
+    bool live;
+    /* live: packet time minus the clock at the last SIP message (0 on a capture, the
+     * original capture's age through HEP), so that idle ticks advance packet time */
+    ptime_t clock_offset;
 };
 
 static bool on_packet(void *user, const struct packet *pkt)
@@ -106,9 +110,13 @@ static void on_udp(void *user, const struct l4_packet *l4)
         r->h->media(r->h->user, s->call_seq, l4->pkt);
 }
 
+static ptime_t wall_now(void);
+
 static void on_sip(void *user, const struct sip_event *ev)
 {
     struct run *r = user;
+    if (r->live)
+        r->clock_offset = ev->l4->pkt->ts - wall_now();
     struct msg_verdict v;
     correlate_sip(r->corr, ev, &v);
     if (r->h->sip)
@@ -152,12 +160,13 @@ static void run_live(struct run *r, volatile int *stop)
             stopping = true;
             capture_stop(r->src);
         }
-        ptime_t now = st == CAPTURE_OK ? pkt.ts : wall_now();
         if (st == CAPTURE_OK)
             on_packet(r, &pkt);
-        if (now - last_tick < PTIME_SEC)
+        ptime_t wall = wall_now();
+        if (wall - last_tick < PTIME_SEC)
             continue;
-        last_tick = now;
+        last_tick = wall;
+        ptime_t now = wall + r->clock_offset;
         correlate_tick(r->corr, now);
         stream_tick(r->streams, now, r->h->stream_idle ? r->h->stream_idle : 10 * PTIME_SEC);
         if (r->h->tick) {
@@ -189,10 +198,14 @@ int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_con
 {
     struct capture_source src;
     memset(out, 0, sizeof *out);
-    if (!capture_open_live(&src, ifaces, n, lcfg, err, errlen))
+    if (lcfg->hep_listen ? !capture_open_hep(&src, lcfg->hep_listen, err, errlen)
+                         : !capture_open_live(&src, ifaces, n, lcfg, err, errlen))
         return 1;
-    fprintf(stderr, "sipscope capture: capturing on %zu interface%s until Ctrl-C\n", n,
-            n == 1 ? "" : "s");
+    if (lcfg->hep_listen)
+        fprintf(stderr, "sipscope capture: capturing HEP at %s until Ctrl-C\n", lcfg->hep_listen);
+    else
+        fprintf(stderr, "sipscope capture: capturing on %zu interface%s until Ctrl-C\n", n,
+                n == 1 ? "" : "s");
     return run_source(&src, true, kcfg, h, false, out, err, errlen);
 }
 
@@ -201,7 +214,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
                       struct pipeline_result *out, char *err, size_t errlen)
 {
     struct capture_source src = *src_;
-    struct run r = {.h = h, .src = &src};
+    struct run r = {.h = h, .src = &src, .live = live};
     struct decode_config dcfg;
     decode_config_default(&dcfg);
     struct decode_handlers dh = {.udp = on_udp, .sip = on_sip, .user = &r};

@@ -50,7 +50,9 @@ def main(exe):
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, 'live.db')
-        cap = subprocess.Popen([exe, 'capture', '-i', 'lo', '-f', 'udp and host 127.0.0.1', '--db', db,
+        # the ports this test's sipps use, and nothing else on lo (other tests run beside it)
+        cap = subprocess.Popen([exe, 'capture', '-i', 'lo', '-f',
+                                'udp and host 127.0.0.1 and (portrange 5060-5099 or portrange 16000-17999)', '--db', db,
                                 '--serve', '127.0.0.1:0', '--stream-idle', '3'],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         port = None
