@@ -43,8 +43,10 @@ static const char analyze_usage[] =
     "                      method or status, Call-ID, CSeq, call, retransmission)\n"
     "      --timelines     with --json: per-second packets, loss, jitter and MOS of each\n"
     "                      stream (\"timeline\")\n"
-    "  -c, --config FILE   read settings from FILE: \"key = value\" lines, where key is a\n"
-    "                      threshold name (see --thresholds) or max-calls\n"
+    "  -c, --config FILE   read settings from FILE: \"key = value\" lines, where key is\n"
+    "                      any long option (db = calls.db, interface = eth0, spool-rtp =\n"
+    "                      yes) or a threshold's name (see --thresholds); the command\n"
+    "                      line wins over the file\n"
     "  -t, --threshold NAME=VALUE\n"
     "                      set one issue threshold (repeatable; after --config)\n"
     "      --thresholds    print every issue threshold with its value and meaning\n"
@@ -1310,22 +1312,6 @@ static bool set_max_calls(struct correlate_config *k, const char *v)
     return true;
 }
 
-struct settings {
-    struct correlate_config *kcfg;
-    struct issue_config *icfg;
-    bool max_calls_given; /* on the command line, which wins over the file */
-};
-
-static bool config_key(void *user, const char *key, const char *value, const char **why)
-{
-    struct settings *s = user;
-    if (strcmp(key, "max-calls") == 0) {
-        *why = "wants a positive number";
-        return s->max_calls_given || set_max_calls(s->kcfg, value);
-    }
-    return issue_config_set(s->icfg, key, value, why);
-}
-
 /* The figures so far into the metrics block, which goes to the web server whole. */
 static void publish(struct analysis *a, const struct pipeline_result *r, bool live)
 {
@@ -1412,14 +1398,95 @@ static const char capture_usage[] =
 
 static int analyze_main(int argc, char **argv, bool live);
 
+/* The settings of a --config file, as options placed before the command line's (which
+ * therefore win): "key = value" is --key=value, "key = yes" a bare --key, and a
+ * threshold's name --threshold=NAME=VALUE. So every option has a key, by construction. */
+struct config_args {
+    char **v;
+    size_t n, cap;
+};
+
+static bool push_arg(struct config_args *c, char *arg)
+{
+    if (!arg || !vec_grow((void **)&c->v, &c->cap, c->n, sizeof *c->v, 16)) {
+        free(arg);
+        return false;
+    }
+    c->v[c->n++] = arg;
+    return true;
+}
+
+static bool config_arg(void *user, const char *key, const char *value, const char **why)
+{
+    struct config_args *c = user;
+    struct issue_config probe;
+    issue_config_default(&probe);
+    const char *no = NULL;
+    char *arg = NULL;
+    if (!strcmp(key, "config")) {
+        *why = "a config file cannot name another";
+        return false;
+    }
+    if (issue_config_set(&probe, key, value, &no) || strcmp(no, "no such threshold")) {
+        if (asprintf(&arg, "--threshold=%s=%s", key, value) < 0)
+            arg = NULL;
+    } else if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "on")) {
+        if (asprintf(&arg, "--%s", key) < 0)
+            arg = NULL;
+    } else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "off")) {
+        return true; /* an option left off */
+    } else if (asprintf(&arg, "--%s=%s", key, value) < 0) {
+        arg = NULL;
+    }
+    *why = "out of memory";
+    return push_arg(c, arg);
+}
+
+static int with_config(int argc, char **argv, bool live)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+        if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
+            path = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            path = argv[i] + 9;
+        else if (!strncmp(argv[i], "-c", 2) && argv[i][2])
+            path = argv[i] + 2;
+    }
+    if (!path)
+        return analyze_main(argc, argv, live);
+    struct config_args c = {0};
+    char err[512];
+    int rc = 2;
+    if (!push_arg(&c, strdup(argv[0])) || !config_load(path, config_arg, &c, err, sizeof err)) {
+        fprintf(stderr, "sipscope %s: %s\n", live ? "capture" : "analyze",
+                c.n ? err : "out of memory");
+    } else {
+        bool ok = true;
+        for (int i = 1; ok && i < argc; i++)
+            ok = push_arg(&c, strdup(argv[i]));
+        /* argv ends with NULL, as getopt expects */
+        if (ok && vec_grow((void **)&c.v, &c.cap, c.n, sizeof *c.v, 16)) {
+            c.v[c.n] = NULL;
+            rc = analyze_main((int)c.n, c.v, live);
+        } else {
+            fputs("sipscope: out of memory\n", stderr);
+        }
+    }
+    for (size_t i = 0; i < c.n; i++)
+        free(c.v[i]);
+    free(c.v);
+    return rc;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
-    return analyze_main(argc, argv, false);
+    return with_config(argc, argv, false);
 }
 
 int cmd_capture(int argc, char **argv)
 {
-    return analyze_main(argc, argv, true);
+    return with_config(argc, argv, true);
 }
 
 static int analyze_main(int argc, char **argv, bool live)
@@ -1459,8 +1526,7 @@ static int analyze_main(int argc, char **argv, bool live)
     correlate_config_default(&kcfg);
     struct issue_config icfg;
     issue_config_default(&icfg);
-    struct settings set = {&kcfg, &icfg, false};
-    const char *config = NULL, *dbpath = NULL;
+    const char *dbpath = NULL;
     uint64_t first_stream = 0;
     struct store_writer_config wcfg = {.overflow = STORE_OVERFLOW_WAIT};
     char **thresholds = calloc((size_t)argc + 1, sizeof *thresholds);
@@ -1538,9 +1604,8 @@ static int analyze_main(int argc, char **argv, bool live)
                 free(thresholds);
                 return 2;
             }
-            set.max_calls_given = true;
             break;
-        case 'c': config = optarg; break;
+        case 'c': break; /* applied before the command line by with_config() */
         case 'D': dbpath = optarg; break;
         case 'Q': {
             char *end;
@@ -1605,11 +1670,6 @@ static int analyze_main(int argc, char **argv, bool live)
         return 2;
     }
     char err[512];
-    if (config && !config_load(config, config_key, &set, err, sizeof err)) {
-        fprintf(stderr, "sipscope analyze: %s\n", err);
-        free(thresholds);
-        return 2;
-    }
     for (size_t i = 0; i < nthr; i++) {
         char *eq = strchr(thresholds[i], '=');
         const char *why = "wants NAME=VALUE";
