@@ -28,6 +28,7 @@
 #include "store/spool.h"
 #include "store/writer.h"
 #include "hep_out.h"
+#include "service.h"
 #include "web/metrics.h"
 #include "web/server.h"
 
@@ -145,6 +146,7 @@ struct analysis {
     struct media_spool *spool; /* owned: --spool-rtp */
     struct web_server *web;    /* owned: --serve */
     struct hep_out *hep;       /* owned: --hep-out */
+    const char *run_as, *dbpath; /* capture --user: who to become once capturing */
     struct web_metrics mx;     /* counted as things end; published to web at ticks */
     int64_t db_run;            /* this analysis's row in the runs table */
     struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
@@ -1350,6 +1352,17 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
         web_publish(a->web, m);
 }
 
+/* capture --user: the interfaces are open (and the web socket bound): root is given up. */
+static bool on_opened(void *user)
+{
+    struct analysis *a = user;
+    char err[512];
+    if (service_drop_privileges(a->run_as, a->dbpath, err, sizeof err))
+        return true;
+    log_error("%s", err);
+    return false;
+}
+
 static void on_tick(void *user, ptime_t now, const struct pipeline_result *sofar)
 {
     (void)now;
@@ -1392,6 +1405,10 @@ static const char capture_usage[] =
     "                         it they are dropped and counted in capture.dropped\n"
     "      --no-promisc       do not put the interfaces in promiscuous mode\n"
     "      --stream-idle S    a stream ends after S seconds without packets (default 10)\n"
+    "      --user NAME        once the interfaces are open, run as NAME (it is handed\n"
+    "                         the --db files); root cannot be taken back\n"
+    "      --syslog           log to syslog (facility daemon) instead of stderr\n"
+    "      --log-file F       log to F instead of stderr; SIGHUP reopens it (logrotate)\n"
     "  and every option of analyze (sipscope analyze --help): --json, --db, --serve, ...\n"
     "\n"
     "Exit status: 0 stopped by a signal, 1 an interface could not be opened, 2 bad usage.\n";
@@ -1516,6 +1533,9 @@ static int analyze_main(int argc, char **argv, bool live)
         {"hep-listen", required_argument, NULL, 1006},
         {"hep-out", required_argument, NULL, 1007},
         {"hep-id", required_argument, NULL, 1008},
+        {"user", required_argument, NULL, 1009},
+        {"syslog", no_argument, NULL, 1010},
+        {"log-file", required_argument, NULL, 1011},
         {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
@@ -1534,8 +1554,9 @@ static int analyze_main(int argc, char **argv, bool live)
     const char *ifaces[16]; /* capture -i, at most 16 */
     size_t nifaces = 0;
     struct live_config lcfg = {.promisc = true};
-    const char *hep_to = NULL;
+    const char *hep_to = NULL, *run_as = NULL, *log_file = NULL;
     uint32_t hep_id = 2001;
+    bool use_syslog = false;
     ptime_t stream_idle = 0;
     int progress = -1, verbose = 0, ch;
     if (!thresholds) {
@@ -1545,7 +1566,7 @@ static int analyze_main(int argc, char **argv, bool live)
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, live ? "jvhc:t:i:f:" : "jvhc:t:", opts, NULL)) != -1) {
-        if (!live && (ch == 'i' || ch == 'f' || (ch >= 1001 && ch <= 1006))) {
+        if (!live && (ch == 'i' || ch == 'f' || (ch >= 1001 && ch <= 1006) || ch == 1009)) {
             fprintf(stderr, "sipscope analyze: that option is for sipscope capture\n");
             free(thresholds);
             return 2;
@@ -1562,6 +1583,9 @@ static int analyze_main(int argc, char **argv, bool live)
         case 'f': lcfg.filter = optarg; break;
         case 1004: lcfg.promisc = false; break;
         case 1006: lcfg.hep_listen = optarg; break;
+        case 1009: run_as = optarg; break;
+        case 1010: use_syslog = true; break;
+        case 1011: log_file = optarg; break;
         case 1007: hep_to = optarg; break;
         case 1008: {
             char *end;
@@ -1700,6 +1724,12 @@ static int analyze_main(int argc, char **argv, bool live)
         return 2;
     }
     log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
+    if (use_syslog)
+        service_log_syslog();
+    if (log_file && !service_log_file(log_file, err, sizeof err)) {
+        fprintf(stderr, "sipscope %s: %s\n", cmd, err);
+        return 1;
+    }
 
     /* for a live capture, the report's "files" are the interfaces */
     char **files = live ? (char **)ifaces : argv + optind;
@@ -1779,6 +1809,11 @@ static int analyze_main(int argc, char **argv, bool live)
                                   .first_stream_seq = first_stream};
     h.stream_idle = stream_idle;
     h.tick = on_tick;
+    if (run_as) {
+        a.run_as = run_as;
+        a.dbpath = dbpath;
+        h.opened = on_opened;
+    }
     struct pipeline_result res;
     if (live ? pipeline_run_live(ifaces, nifaces, &lcfg, &kcfg, &h, &res, err, sizeof err)
              : pipeline_run(files, nfiles, &kcfg, &h,
@@ -1794,6 +1829,10 @@ static int analyze_main(int argc, char **argv, bool live)
     }
     if (res.interrupted && !live)
         log_warn("interrupted: reporting what was read so far");
+    if (live)
+        log_info("capture stopped: %llu packets analysed, %llu dropped by the kernel, %llu by "
+                 "our ring", (unsigned long long)res.cs.packets,
+                 (unsigned long long)res.cs.dropped, (unsigned long long)res.cs.ring_dropped);
     if (live && (res.cs.dropped || res.cs.ring_dropped))
         log_warn("capture: %llu packets dropped by the kernel, %llu by our ring (analysis "
                  "behind)", (unsigned long long)res.cs.dropped,

@@ -201,6 +201,11 @@ int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_con
     if (lcfg->hep_listen ? !capture_open_hep(&src, lcfg->hep_listen, err, errlen)
                          : !capture_open_live(&src, ifaces, n, lcfg, err, errlen))
         return 1;
+    if (h->opened && !h->opened(h->user)) {
+        capture_close(&src);
+        snprintf(err, errlen, "stopped before capturing");
+        return 1;
+    }
     if (lcfg->hep_listen)
         fprintf(stderr, "sipscope capture: capturing HEP at %s until Ctrl-C\n", lcfg->hep_listen);
     else

@@ -26,6 +26,8 @@ struct pipeline_handlers {
      * figures so far */
     void (*tick)(void *user, ptime_t now, const struct pipeline_result *sofar);
     ptime_t stream_idle;       /* live: a stream ends after this long without packets; 0: 10 s */
+    /* live: the interfaces (or the HEP socket) are open; false stops before capturing */
+    bool (*opened)(void *user);
     void *user;
     uint64_t first_stream_seq; /* streams are numbered after it (a database's last) */
 };
