@@ -462,7 +462,16 @@ static double jnum(json_t *o, const char *k, double none)
 
 /* A call into the database (through the writer), with the columns the API filters on
  * taken from its very JSON object. */
+static void db_call_as(struct analysis *a, uint64_t seq, const char *text, bool update,
+                       bool progress);
+
 static void db_call(struct analysis *a, uint64_t seq, const char *text, bool update)
+{
+    db_call_as(a, seq, text, update, false);
+}
+
+static void db_call_as(struct analysis *a, uint64_t seq, const char *text, bool update,
+                       bool progress)
 {
     json_t *o = json_loads(text, 0, NULL);
     if (!o) {
@@ -483,7 +492,8 @@ static void db_call(struct analysis *a, uint64_t seq, const char *text, bool upd
                           .final_status = (int)jnum(o, "final_status", 0),
                           .invite_time = jnum(o, "invite_time", 0),
                           .end_time = jnum(o, "end_time", -1), .mos_min = jnum(o, "mos_min", -1),
-                          .issue_kinds = kinds, .json = text, .update = update});
+                          .issue_kinds = kinds, .json = text, .update = update,
+                          .progress = progress});
     json_decref(o);
 }
 
@@ -491,6 +501,21 @@ static void on_media(void *user, uint64_t call_seq, const struct packet *p)
 {
     struct analysis *a = user;
     media_spool_frame(a->spool, call_seq, p->ts, p->linktype, p->data, p->caplen, p->wirelen);
+}
+
+/* Live: a call in progress goes to the database as it stands, so that the UI shows it
+ * while it rings; its final version replaces it when it ends. */
+static void on_call_progress(void *user, const struct call *c)
+{
+    struct analysis *a = user;
+    if (!a->dbw)
+        return;
+    json_t *o = call_json(c);
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16)) : NULL;
+    json_decref(o);
+    if (text)
+        db_call_as(a, c->seq, text, false, true);
+    free(text);
 }
 
 static void on_call_done(void *user, const struct call *c)
@@ -1809,6 +1834,8 @@ static int analyze_main(int argc, char **argv, bool live)
                                   .first_stream_seq = first_stream};
     h.stream_idle = stream_idle;
     h.tick = on_tick;
+    if (live && a.dbw)
+        h.call_progress = on_call_progress;
     if (run_as) {
         a.run_as = run_as;
         a.dbpath = dbpath;

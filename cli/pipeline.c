@@ -35,6 +35,7 @@ struct run {
     /* live: packet time minus the clock at the last SIP message (0 on a capture, the
      * original capture's age through HEP), so that idle ticks advance packet time */
     ptime_t clock_offset;
+    ptime_t progress_since; /* the packet time calls in progress were last shown at */
 };
 
 static bool on_packet(void *user, const struct packet *pkt)
@@ -168,6 +169,10 @@ static void run_live(struct run *r, volatile int *stop)
         last_tick = wall;
         ptime_t now = wall + r->clock_offset;
         correlate_tick(r->corr, now);
+        if (r->h->call_progress) {
+            correlate_each_changed(r->corr, r->progress_since, r->h->call_progress, r->h->user);
+            r->progress_since = now;
+        }
         stream_tick(r->streams, now, r->h->stream_idle ? r->h->stream_idle : 10 * PTIME_SEC);
         if (r->h->tick) {
             struct pipeline_result sofar;

@@ -26,6 +26,9 @@ struct pipeline_handlers {
      * figures so far */
     void (*tick)(void *user, ptime_t now, const struct pipeline_result *sofar);
     ptime_t stream_idle;       /* live: a stream ends after this long without packets; 0: 10 s */
+    /* live, at each tick: calls in progress whose last message came since the previous
+     * tick, as they stand (NULL: not asked) */
+    call_done_fn call_progress;
     /* live: the interfaces (or the HEP socket) are open; false stops before capturing */
     bool (*opened)(void *user);
     void *user;

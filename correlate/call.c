@@ -210,6 +210,16 @@ void correlate_on_registration(struct correlator *c, reg_done_fn fn)
     reg_table_on_done(c->regs, fn, c->user);
 }
 
+void correlate_each_changed(const struct correlator *c, ptime_t since, call_done_fn fn,
+                            void *user)
+{
+    size_t pos = 0;
+    const struct call_int *ci;
+    while ((ci = htab_next(c->calls, &pos)))
+        if (ci->pub.last_time > since)
+            fn(user, &ci->pub);
+}
+
 size_t correlate_active_calls(const struct correlator *c)
 {
     return htab_count(c->calls);

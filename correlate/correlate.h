@@ -278,6 +278,10 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
 /* Live capture: time passed with no SIP (now: packet time, from the clock when idle), so
  * calls whose waits are over are handed on without waiting for the next message. */
 void correlate_tick(struct correlator *c, ptime_t now);
+/* Live: each call still followed whose last message came after `since` (packet time),
+ * as it stands now; for showing calls while they ring. Order is the table's. */
+void correlate_each_changed(const struct correlator *c, ptime_t since, call_done_fn fn,
+                            void *user);
 /* Calls followed now (not handed on yet). */
 size_t correlate_active_calls(const struct correlator *c);
 void correlate_finish(struct correlator *c);

@@ -449,17 +449,16 @@ bool store_put_call(struct store *s, const struct store_call *c)
         s->open.rows[STORE_CALL]++;
         return ++s->pending < STORE_BATCH || commit(s);
     }
-    if (c->update) {
-        sqlite3_bind_int64(s->st[S_LEGS_DEL], 1, (sqlite3_int64)c->seq);
-        if (!step(s, S_LEGS_DEL, "replacing a call's legs"))
-            return false;
-    }
+    /* its legs anew (an update, or a call first stored while in progress) */
+    sqlite3_bind_int64(s->st[S_LEGS_DEL], 1, (sqlite3_int64)c->seq);
+    if (!step(s, S_LEGS_DEL, "replacing a call's legs"))
+        return false;
     sqlite3_bind_int64(s->st[S_LEGS], 1, (sqlite3_int64)c->seq);
     bind_text(s->st[S_LEGS], 2, c->json);
     if (!step(s, S_LEGS, "storing a call's legs"))
         return false;
     s->open.rows[STORE_CALL]++;
-    if (!c->update) {
+    if (!c->update && !c->progress) {
         s->open.new_calls++;
         s->open.last_call_seq = c->seq;
     }

@@ -57,6 +57,8 @@ struct store_call {
     const char *issue_kinds;   /* comma-separated, "" none */
     const char *json;          /* the OUTPUT.md object */
     bool update;               /* a later version of a call stored before */
+    bool progress;             /* live: the call as it stands, before it ends (stored or
+                                * replaced; not counted as a call committed) */
 };
 bool store_put_call(struct store *s, const struct store_call *c);
 

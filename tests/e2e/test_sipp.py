@@ -6,8 +6,8 @@ running capture's JSON API.
 - three answered calls at once, each playing sipp's sample RTP (g711a.pcap, 236 packets)
   both ways; the UAS answers every call from one media port, as a media server does;
 - two calls the UAS rejects with 486; two the UAC cancels while they ring.
-Each call sipp reports successful must be there with its state (completed, busy,
-cancelled), and each answered call must have exactly two RTP streams, one each way,
+While the answered calls are up, the API already shows them (live progress). Each call
+sipp reports successful must be there with its state (completed, busy, cancelled), and each answered call must have exactly two RTP streams, one each way,
 with all 236 packets and zero loss. The capture must report no drops.
 Skipped (77) without sipp, or without the right to capture (not root).
 
@@ -66,18 +66,28 @@ def main(exe):
         api = lambda path: json.loads(urllib.request.urlopen('http://127.0.0.1:%d/api/v1/%s' % (port, path),
                                                              timeout=30).read())
         try:
-            results = place_calls(tmp)
+            seen = set()
+
+            def watch():
+                for c in api('calls?limit=100')['calls']:
+                    seen.add(c['state'])
+            results = place_calls(tmp, watch)
+            check('answered' in seen or 'ringing' in seen,
+                  'calls are shown while they are up, before they end (states seen: %s)' % sorted(seen))
             for name, rc in results:
                 check(rc == 0, 'sipp %s: every call successful (exit %s)' % (name, rc))
-            # calls are handed on when their transactions are over (64*T1 after the last
-            # message); wait for all seven
+            # calls are shown while in progress, and handed on for good when their
+            # transactions are over (64*T1 after the last message): wait for all seven
+            # to be handed on, as /metrics counts them
             want = {'completed': 3, 'busy': 2, 'cancelled': 2}
-            calls, deadline = [], time.time() + 90
-            while time.time() < deadline:
-                calls = api('calls?limit=100')['calls']
-                if len(calls) >= sum(want.values()):
-                    break
+            deadline = time.time() + 90
+
+            def ended():
+                text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=30).read().decode()
+                return sum(float(v) for v in re.findall(r'^sipscope_calls_total\{[^}]*\} ([0-9.]+)$', text, re.M))
+            while time.time() < deadline and ended() < sum(want.values()):
                 time.sleep(1)
+            calls = api('calls?limit=100')['calls']
             states = {}
             for c in calls:
                 states[c['state']] = states.get(c['state'], 0) + 1
@@ -123,7 +133,7 @@ def main(exe):
     return check.done()
 
 
-def place_calls(tmp):
+def place_calls(tmp, during):
     """Runs the UASes, then the UACs at once; returns (name, exit status) of each UAC and UAS."""
     uas = [('uas media', sipp('-sf', scenario('uas_media.xml'), '-i', '127.0.0.1', '-p', '5070', '-mp', '17000',
                               '-m', '3', cwd=tmp)),
@@ -139,6 +149,11 @@ def place_calls(tmp):
                               '-m', '2', cwd=tmp)),
             ('uac cancel', sipp('127.0.0.1:5074', '-sf', scenario('uac_cancel.xml'), '-i', '127.0.0.1', '-p', '5091',
                                 '-m', '2', cwd=tmp))]
+    # while the calls are up, look at the API now and then
+    deadline = time.time() + 60
+    while any(p.poll() is None for _, p in uac) and time.time() < deadline:
+        during()
+        time.sleep(0.5)
     out = []
     for name, p in uac + uas:
         try:
