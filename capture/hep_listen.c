@@ -21,8 +21,19 @@
 #define HEP_MAX 65535
 #define HDRS 62 /* Ethernet 14 + IPv6 40 + UDP 8, the most a frame needs */
 
+#define HEP_CONNS 64 /* TCP senders at once; more wait in the backlog */
+
+struct hep_conn {
+    int fd;                 /* -1: free */
+    size_t have;            /* bytes buffered */
+    unsigned char buf[HEP_MAX];
+};
+
 struct hep_src {
     int fd;
+    int lfd;                /* TCP listener on the same address: HEP framed by its length */
+    struct hep_conn *conns; /* owned, HEP_CONNS */
+    unsigned rr;            /* the connection served next */
     bool v6;
     struct sockaddr_storage local;
     atomic_bool stop;
@@ -82,15 +93,130 @@ static size_t headers(struct hep_src *h, const struct sockaddr_storage *from, si
     return 14 + ip + 8; /* checksums 0: "not computed" (RFC 768), the header checksum too */
 }
 
+/* Hands out one HEP packet of n bytes, already at h->frame + HDRS, from `from`. */
+static enum capture_status emit(struct hep_src *h, const struct sockaddr_storage *from, size_t n,
+                                struct packet *out)
+{
+    size_t hl = headers(h, from, n);
+    memmove(h->frame + HDRS - hl, h->frame, hl);
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    out->ts = (ptime_t)t.tv_sec * PTIME_SEC + t.tv_nsec;
+    out->caplen = out->wirelen = (uint32_t)(hl + n);
+    out->linktype = 1; /* DLT_EN10MB */
+    out->input = 0;
+    out->data = h->frame + HDRS - hl;
+    out->frame = ++h->st.packets;
+    h->st.bytes += out->caplen;
+    if (!h->st.first_ts)
+        h->st.first_ts = out->ts;
+    h->st.last_ts = out->ts;
+    return CAPTURE_OK;
+}
+
+/* A whole HEP packet at the start of a TCP connection's buffer: its length, or 0 when more
+ * bytes are needed; SIZE_MAX when the stream is not HEP (the connection is dropped). */
+static size_t framed(const struct hep_conn *c)
+{
+    if (c->have < 6)
+        return 0;
+    if (!memcmp(c->buf, "HEP3", 4)) {
+        size_t n = (size_t)c->buf[4] << 8 | c->buf[5];
+        return n < 6 ? SIZE_MAX : c->have >= n ? n : 0;
+    }
+    if (c->buf[0] == 2 || c->buf[0] == 1) { /* HEPv2/v1: no total length; one per segment */
+        return c->have;
+    }
+    return SIZE_MAX;
+}
+
+static void conn_close(struct hep_conn *c)
+{
+    close(c->fd);
+    c->fd = -1;
+    c->have = 0;
+}
+
+/* A packet from a TCP sender, if one is whole; accepts new senders. */
+static bool from_tcp(struct hep_src *h, const struct pollfd *pf, size_t npf, struct packet *out,
+                     enum capture_status *st)
+{
+    if (pf[1].revents & POLLIN) {
+        int fd = accept(h->lfd, NULL, NULL);
+        for (int i = 0; fd >= 0 && i < HEP_CONNS; i++)
+            if (h->conns[i].fd < 0 && !h->conns[i].have) {
+                h->conns[i].fd = fd;
+                h->conns[i].have = 0;
+                fd = -1;
+            }
+        if (fd >= 0)
+            close(fd); /* full: the sender retries */
+    }
+    for (size_t k = 2; k < npf; k++) {
+        struct hep_conn *c = NULL;
+        for (int i = 0; i < HEP_CONNS; i++)
+            if (h->conns[i].fd == pf[k].fd)
+                c = &h->conns[i];
+        if (!c || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t n = recv(c->fd, c->buf + c->have, sizeof c->buf - c->have, MSG_DONTWAIT);
+        if (n > 0) {
+            c->have += (size_t)n;
+        } else if (!(n < 0 && (errno == EAGAIN || errno == EINTR))) {
+            close(c->fd); /* the sender is done: what it sent is still handed out */
+            c->fd = -1;
+        }
+    }
+    for (int k = 0; k < HEP_CONNS; k++) {
+        struct hep_conn *c = &h->conns[(h->rr + (unsigned)k) % HEP_CONNS];
+        if (c->fd < 0 && !c->have)
+            continue;
+        size_t n = framed(c);
+        if (n == SIZE_MAX) {
+            h->st.read_errors++;
+            conn_close(c);
+            continue;
+        }
+        if (!n) {
+            if (c->fd < 0)
+                c->have = 0; /* it closed mid-packet: nothing more will come */
+            continue;
+        }
+        struct sockaddr_storage from;
+        socklen_t fl = sizeof from;
+        if (c->fd < 0 || getpeername(c->fd, (struct sockaddr *)&from, &fl) != 0)
+            from = h->local;
+        memcpy(h->frame + HDRS, c->buf, n);
+        memmove(c->buf, c->buf + n, c->have - n);
+        c->have -= n;
+        h->rr = (h->rr + (unsigned)k + 1) % HEP_CONNS;
+        *st = emit(h, &from, n, out);
+        return true;
+    }
+    return false;
+}
+
 static enum capture_status hep_next(void *self, struct packet *out)
 {
     struct hep_src *h = self;
     if (atomic_load(&h->stop))
         return CAPTURE_EOF;
-    struct pollfd p = {h->fd, POLLIN, 0};
-    int rc = poll(&p, 1, 200);
+    enum capture_status st;
+    struct pollfd p[2 + HEP_CONNS];
+    size_t np = 2;
+    p[0] = (struct pollfd){h->fd, POLLIN, 0};
+    p[1] = (struct pollfd){h->lfd, POLLIN, 0};
+    for (int i = 0; i < HEP_CONNS; i++)
+        if (h->conns[i].fd >= 0)
+            p[np++] = (struct pollfd){h->conns[i].fd, POLLIN, 0};
+    /* a whole packet already buffered goes first, without waiting */
+    if (from_tcp(h, p, 0, out, &st))
+        return st;
+    int rc = poll(p, np, 200);
     if (rc <= 0)
         return rc < 0 && errno != EINTR ? CAPTURE_ERROR : CAPTURE_IDLE;
+    if (!(p[0].revents & POLLIN))
+        return from_tcp(h, p, np, out, &st) ? st : CAPTURE_IDLE;
     struct sockaddr_storage from;
     char cbuf[CMSG_SPACE(sizeof(uint32_t))];
     struct iovec iov = {h->frame + HDRS, HEP_MAX};
@@ -102,22 +228,7 @@ static enum capture_status hep_next(void *self, struct packet *out)
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
             memcpy(&h->overflows, CMSG_DATA(c), sizeof h->overflows);
-    size_t hl = headers(h, &from, (size_t)n);
-    /* the headers go right before the datagram, which was read at HDRS */
-    memmove(h->frame + HDRS - hl, h->frame, hl);
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    out->ts = (ptime_t)t.tv_sec * PTIME_SEC + t.tv_nsec;
-    out->caplen = out->wirelen = (uint32_t)(hl + (size_t)n);
-    out->linktype = 1; /* DLT_EN10MB */
-    out->input = 0;
-    out->data = h->frame + HDRS - hl;
-    out->frame = ++h->st.packets;
-    h->st.bytes += out->caplen;
-    if (!h->st.first_ts)
-        h->st.first_ts = out->ts;
-    h->st.last_ts = out->ts;
-    return CAPTURE_OK;
+    return emit(h, &from, (size_t)n, out); /* the datagram was read at HDRS */
 }
 
 static void hep_stats(const void *self, struct capture_stats *out)
@@ -132,6 +243,12 @@ static void hep_close(void *self)
 {
     struct hep_src *h = self;
     close(h->fd);
+    if (h->lfd >= 0)
+        close(h->lfd);
+    for (int i = 0; i < HEP_CONNS; i++)
+        if (h->conns[i].fd >= 0)
+            close(h->conns[i].fd);
+    free(h->conns);
     free(h);
 }
 
@@ -142,18 +259,18 @@ static void hep_stop(void *self)
 
 static const struct capture_ops hep_ops = {hep_next, hep_stats, hep_close, hep_stop};
 
-bool capture_open_hep(struct capture_source *src, const char *listen, char *err, size_t errlen)
+bool capture_open_hep(struct capture_source *src, const char *addr, char *err, size_t errlen)
 {
     char host[64];
-    const char *colon = listen[0] == '[' ? strstr(listen, "]:") : strrchr(listen, ':');
-    size_t hl = colon ? (size_t)(colon - listen) - (listen[0] == '[') : 0;
+    const char *colon = addr[0] == '[' ? strstr(addr, "]:") : strrchr(addr, ':');
+    size_t hl = colon ? (size_t)(colon - addr) - (addr[0] == '[') : 0;
     char *end;
-    unsigned long port = colon ? strtoul(colon + 1 + (listen[0] == '['), &end, 10) : 0;
+    unsigned long port = colon ? strtoul(colon + 1 + (addr[0] == '['), &end, 10) : 0;
     if (!colon || hl >= sizeof host || !port || port > 65535 || *end) {
-        snprintf(err, errlen, "--hep-listen %s: want ADDR:PORT", listen);
+        snprintf(err, errlen, "--hep-listen %s: want ADDR:PORT", addr);
         return false;
     }
-    memcpy(host, listen + (listen[0] == '['), hl);
+    memcpy(host, addr + (addr[0] == '['), hl);
     host[hl] = '\0';
     struct hep_src *h = calloc(1, sizeof *h);
     if (!h) {
@@ -170,7 +287,7 @@ bool capture_open_hep(struct capture_source *src, const char *listen, char *err,
         a6->sin6_port = htons((uint16_t)port);
         h->v6 = true;
     } else {
-        snprintf(err, errlen, "--hep-listen %s: not an address", listen);
+        snprintf(err, errlen, "--hep-listen %s: not an address", addr);
         free(h);
         return false;
     }
@@ -179,7 +296,7 @@ bool capture_open_hep(struct capture_source *src, const char *listen, char *err,
     if (h->fd < 0 ||
         bind(h->fd, (struct sockaddr *)&h->local,
              h->v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0) {
-        snprintf(err, errlen, "--hep-listen %s: %s", listen, strerror(errno));
+        snprintf(err, errlen, "--hep-listen %s: %s", addr, strerror(errno));
         if (h->fd >= 0)
             close(h->fd);
         free(h);
@@ -188,6 +305,23 @@ bool capture_open_hep(struct capture_source *src, const char *listen, char *err,
     /* a large receive buffer absorbs bursts; its overflows are counted, not guessed */
     setsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
     setsockopt(h->fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+    /* and TCP on the same address, as heplify and Kamailio can send it */
+    h->lfd = socket(h->v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    if (!(h->conns = calloc(HEP_CONNS, sizeof *h->conns)) || h->lfd < 0 ||
+        setsockopt(h->lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        bind(h->lfd, (struct sockaddr *)&h->local,
+             h->v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0 ||
+        listen(h->lfd, 16) != 0) {
+        snprintf(err, errlen, "--hep-listen %s (TCP): %s", addr, h->conns ? strerror(errno) : "out of memory");
+        if (h->lfd >= 0)
+            close(h->lfd);
+        close(h->fd);
+        free(h->conns);
+        free(h);
+        return false;
+    }
+    for (int i = 0; i < HEP_CONNS; i++)
+        h->conns[i].fd = -1;
     src->ops = &hep_ops;
     src->self = h;
     return true;

@@ -2,7 +2,7 @@
 """HEP in and out (issue 9), on loopback.
 
 - A generated capture (the issue scenarios) is sent as HEPv3, one datagram per SIP
-  message, by this test's own sender (the generator's HEP encoder, not sipscope's) to
+  message (and again over one TCP connection), by this test's own sender (the generator's HEP encoder, not sipscope's) to
   `sipscope capture --hep-listen`: it finds the same calls, registrations and messages as
   `sipscope analyze` of the capture itself.
 - `sipscope analyze --hep-out` of the same capture into another `capture --hep-listen`:
@@ -111,6 +111,15 @@ def main(exe):
         check(rc == 0 and len(grams) == direct['capture']['sip_messages'],
               'sent %d SIP messages as HEPv3 (the capture has %d)' % (len(grams), direct['capture']['sip_messages']))
         same_calls(check, 'HEPv3 from the test', got, direct)
+
+        # the same over TCP: one connection, HEP packets back to back, framed by their length
+        port = free_udp_port()
+        p, out, line = receiver(exe, port, tmp, 't.json')
+        with socket.create_connection(('127.0.0.1', port)) as s:
+            s.sendall(b''.join(hep3(payload, src, sport, dst, dport, t) for t, src, sport, dst, dport, payload in grams))
+        rc, got = finish(p, out, tmp, 't.json')
+        check(rc == 0, 'the TCP receiver ends on SIGINT with status 0')
+        same_calls(check, 'HEPv3 over TCP', got, direct)
 
         # sipscope --hep-out into another sipscope's --hep-listen
         port = free_udp_port()
