@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/sockaddr.h"
+
 #define HEP_MAX 65535
 #define HDRS 62 /* Ethernet 14 + IPv6 40 + UDP 8, the most a frame needs */
 
@@ -261,41 +263,22 @@ static const struct capture_ops hep_ops = {hep_next, hep_stats, hep_close, hep_s
 
 bool capture_open_hep(struct capture_source *src, const char *addr, char *err, size_t errlen)
 {
-    char host[64];
-    const char *colon = addr[0] == '[' ? strstr(addr, "]:") : strrchr(addr, ':');
-    size_t hl = colon ? (size_t)(colon - addr) - (addr[0] == '[') : 0;
-    char *end;
-    unsigned long port = colon ? strtoul(colon + 1 + (addr[0] == '['), &end, 10) : 0;
-    if (!colon || hl >= sizeof host || !port || port > 65535 || *end) {
-        snprintf(err, errlen, "--hep-listen %s: want ADDR:PORT", addr);
-        return false;
-    }
-    memcpy(host, addr + (addr[0] == '['), hl);
-    host[hl] = '\0';
     struct hep_src *h = calloc(1, sizeof *h);
+    socklen_t sl;
     if (!h) {
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&h->local;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&h->local;
-    if (inet_pton(AF_INET, hl ? host : "0.0.0.0", &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        h->v6 = true;
-    } else {
-        snprintf(err, errlen, "--hep-listen %s: not an address", addr);
+    if (!sockaddr_parse(addr, "0.0.0.0", false, &h->local, &sl)) {
+        snprintf(err, errlen, "--hep-listen %s: want ADDR:PORT (an address, not a name)", addr);
         free(h);
         return false;
     }
+    h->v6 = h->local.ss_family == AF_INET6;
     h->fd = socket(h->v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
     int on = 1, buf = 16 << 20;
     if (h->fd < 0 ||
-        bind(h->fd, (struct sockaddr *)&h->local,
-             h->v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0) {
+        bind(h->fd, (struct sockaddr *)&h->local, sl) != 0) {
         snprintf(err, errlen, "--hep-listen %s: %s", addr, strerror(errno));
         if (h->fd >= 0)
             close(h->fd);
@@ -309,8 +292,7 @@ bool capture_open_hep(struct capture_source *src, const char *addr, char *err, s
     h->lfd = socket(h->v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     if (!(h->conns = calloc(HEP_CONNS, sizeof *h->conns)) || h->lfd < 0 ||
         setsockopt(h->lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        bind(h->lfd, (struct sockaddr *)&h->local,
-             h->v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0 ||
+        bind(h->lfd, (struct sockaddr *)&h->local, sl) != 0 ||
         listen(h->lfd, 16) != 0) {
         snprintf(err, errlen, "--hep-listen %s (TCP): %s", addr, h->conns ? strerror(errno) : "out of memory");
         if (h->lfd >= 0)

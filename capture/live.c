@@ -191,13 +191,19 @@ static void live_stats(const void *self, struct capture_stats *out)
     out->live = true;
 }
 
-static void live_close(void *self)
+static void live_stop(void *self)
 {
     struct live *lv = self;
     atomic_store(&lv->stop, true);
     for (size_t i = 0; i < lv->nifs; i++)
         if (lv->ifs[i].p && lv->ifs[i].started)
             pcap_breakloop(lv->ifs[i].p);
+}
+
+static void live_close(void *self)
+{
+    struct live *lv = self;
+    live_stop(lv);
     for (size_t i = 0; i < lv->nifs; i++)
         if (lv->ifs[i].started)
             pthread_join(lv->ifs[i].thread, NULL);
@@ -210,15 +216,6 @@ static void live_close(void *self)
     free(lv->ring);
     free(lv->cur);
     free(lv);
-}
-
-static void live_stop(void *self)
-{
-    struct live *lv = self;
-    atomic_store(&lv->stop, true);
-    for (size_t i = 0; i < lv->nifs; i++)
-        if (lv->ifs[i].p && lv->ifs[i].started)
-            pcap_breakloop(lv->ifs[i].p);
 }
 
 static const struct capture_ops live_ops = {live_next, live_stats, live_close, live_stop};

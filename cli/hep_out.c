@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/sockaddr.h"
+
 struct hep_out {
     int fd;
     uint32_t capture_id;
@@ -23,32 +25,10 @@ struct hep_out {
 struct hep_out *hep_out_open(const char *to, uint32_t capture_id, const char *auth_key, char *err,
                              size_t errlen)
 {
-    char host[64];
-    const char *colon = to[0] == '[' ? strstr(to, "]:") : strrchr(to, ':');
-    size_t hl = colon ? (size_t)(colon - to) - (to[0] == '[') : 0;
-    char *end;
-    unsigned long port = colon ? strtoul(colon + 1 + (to[0] == '['), &end, 10) : 0;
-    if (!colon || !hl || hl >= sizeof host || !port || port > 65535 || *end) {
-        snprintf(err, errlen, "--hep-out %s: want ADDR:PORT", to);
-        return NULL;
-    }
-    memcpy(host, to + (to[0] == '['), hl);
-    host[hl] = '\0';
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
     socklen_t sl;
-    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        sl = sizeof *a4;
-    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        sl = sizeof *a6;
-    } else {
-        snprintf(err, errlen, "--hep-out %s: not an address", to);
+    if (!sockaddr_parse(to, NULL, false, &ss, &sl)) {
+        snprintf(err, errlen, "--hep-out %s: want ADDR:PORT (an address, not a name)", to);
         return NULL;
     }
     struct hep_out *h = calloc(1, sizeof *h);

@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "store/query.h"
 #include "common/log.h"
+#include "common/sockaddr.h"
 #include "store/store.h"
 
 /* Applied to every answer (../shared/DESIGN.md: nothing attacker-controlled reaches the
@@ -481,45 +482,6 @@ static char *read_file(const char *path, char *err, size_t errlen)
     return buf;
 }
 
-/* "host:port", "[v6]:port" or ":port" into a socket address. */
-static bool parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6, bool *loopback)
-{
-    char host[64];
-    const char *colon = s[0] == '[' ? strstr(s, "]:") : strrchr(s, ':');
-    if (!colon)
-        return false;
-    size_t hl = s[0] == '[' ? (size_t)(colon - s - 1) : (size_t)(colon - s);
-    if (hl >= sizeof host)
-        return false;
-    memcpy(host, s[0] == '[' ? s + 1 : s, hl);
-    host[hl] = '\0';
-    const char *port = colon + (s[0] == '[' ? 2 : 1);
-    char *end;
-    unsigned long p = strtoul(port, &end, 10);
-    if (!*port || *end || p > 65535)
-        return false;
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-    if (!hl)
-        snprintf(host, sizeof host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)p);
-        *v6 = false;
-        *loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
-        return true;
-    }
-    if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)p);
-        *v6 = true;
-        *loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
-        return true;
-    }
-    return false;
-}
-
 static void free_server(struct web_server *w)
 {
     for (unsigned i = 0; i < w->npool; i++)
@@ -547,16 +509,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 struct web_server *web_start(const struct web_config *cfg, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
-    bool v6, loopback;
+    socklen_t sl;
     const char *listen = cfg->listen ? cfg->listen : "127.0.0.1:8080";
-    if (!parse_listen(listen, &ss, &v6, &loopback)) {
+    if (!sockaddr_parse(listen, "127.0.0.1", true, &ss, &sl)) {
         snprintf(err, errlen, "--listen %s: want HOST:PORT, [IPv6]:PORT or :PORT (an address, "
                               "not a name)", listen);
         return NULL;
     }
-    if (!loopback && !cfg->token && !cfg->basic) {
-        snprintf(err, errlen, "--listen %s is not a loopback address: give --token or --user "
-                              "so that the API is not open to the network", listen);
+    bool v6 = ss.ss_family == AF_INET6;
+    if (!sockaddr_is_loopback(&ss) && !cfg->token && !cfg->basic) {
+        snprintf(err, errlen, "--listen %s is not a loopback address: give --token-file or --user-file "
+                              "(or SIPSCOPE_TOKEN, SIPSCOPE_USER) so that the API is not open to the network", listen);
         return NULL;
     }
     if (cfg->basic && !strchr(cfg->basic, ':')) {
