@@ -24,3 +24,15 @@ enum capture_status capture_run(struct capture_source *src, capture_fn fn, void 
     }
     return st;
 }
+
+void capture_count(struct capture_stats *st, struct packet *p)
+{
+    if (st->packets == 0)
+        st->first_ts = p->ts;
+    else if (p->ts < st->last_ts)
+        st->out_of_order++;
+    if (st->packets == 0 || p->ts > st->last_ts)
+        st->last_ts = p->ts;
+    p->frame = ++st->packets;
+    st->bytes += p->caplen;
+}

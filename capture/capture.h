@@ -92,6 +92,10 @@ static inline void capture_get_stats(const struct capture_source *src, struct ca
 
 void capture_close(struct capture_source *src);
 
+/* For sources: counts a frame handed out (packets, bytes, first and last time, frames
+ * earlier than the latest) and gives it its number. */
+void capture_count(struct capture_stats *st, struct packet *p);
+
 static inline void capture_stop(struct capture_source *src)
 {
     if (src->ops->stop)

@@ -108,11 +108,7 @@ static enum capture_status emit(struct hep_src *h, const struct sockaddr_storage
     out->linktype = 1; /* DLT_EN10MB */
     out->input = 0;
     out->data = h->frame + HDRS - hl;
-    out->frame = ++h->st.packets;
-    h->st.bytes += out->caplen;
-    if (!h->st.first_ts)
-        h->st.first_ts = out->ts;
-    h->st.last_ts = out->ts;
+    capture_count(&h->st, out);
     return CAPTURE_OK;
 }
 

@@ -143,14 +143,7 @@ static enum capture_status live_next(void *self, struct packet *out)
             pthread_mutex_lock(&lv->mu);
             lv->tail += r->size;
             pthread_mutex_unlock(&lv->mu);
-            out->frame = ++lv->st.packets;
-            lv->st.bytes += out->caplen;
-            if (!lv->st.first_ts)
-                lv->st.first_ts = out->ts;
-            if (out->ts < lv->st.last_ts)
-                lv->st.out_of_order++;
-            else
-                lv->st.last_ts = out->ts;
+            capture_count(&lv->st, out);
             return CAPTURE_OK;
         }
         if (!lv->running) {

@@ -28,7 +28,6 @@ struct file_source {
     struct file_input *in;
     size_t n;
     long advance;       /* input to read from before choosing, -1 for none */
-    uint64_t frame;
     struct capture_stats st;
 };
 
@@ -51,7 +50,7 @@ static void input_read(struct file_source *fs, struct file_input *in)
         /* e.g. "truncated dump file": what was read so far stands */
         fs->st.read_errors++;
         log_warn("%s: %s (after %llu frames in all)", in->path, pcap_geterr(in->pc),
-                 (unsigned long long)fs->frame);
+                 (unsigned long long)fs->st.packets);
     }
 }
 
@@ -79,7 +78,6 @@ static enum capture_status fs_next(void *self, struct packet *out)
         return CAPTURE_EOF;
 
     struct file_input *in = &fs->in[best];
-    out->frame = ++fs->frame;
     out->ts = best_ts;
     out->caplen = in->hdr->caplen;
     out->wirelen = in->hdr->len;
@@ -88,15 +86,7 @@ static enum capture_status fs_next(void *self, struct packet *out)
     out->data = in->data;
     fs->advance = best;
 
-    struct capture_stats *st = &fs->st;
-    if (st->packets == 0)
-        st->first_ts = best_ts;
-    else if (best_ts < st->last_ts)
-        st->out_of_order++;
-    if (st->packets == 0 || best_ts > st->last_ts)
-        st->last_ts = best_ts;
-    st->packets++;
-    st->bytes += out->caplen;
+    capture_count(&fs->st, out);
     return CAPTURE_OK;
 }
 

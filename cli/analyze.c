@@ -462,16 +462,8 @@ static double jnum(json_t *o, const char *k, double none)
 
 /* A call into the database (through the writer), with the columns the API filters on
  * taken from its very JSON object. */
-static void db_call_as(struct analysis *a, uint64_t seq, const char *text, bool update,
-                       bool progress);
-
-static void db_call(struct analysis *a, uint64_t seq, const char *text, bool update)
-{
-    db_call_as(a, seq, text, update, false);
-}
-
-static void db_call_as(struct analysis *a, uint64_t seq, const char *text, bool update,
-                       bool progress)
+static void db_call(struct analysis *a, uint64_t seq, const char *text, bool update,
+                    bool progress)
 {
     json_t *o = json_loads(text, 0, NULL);
     if (!o) {
@@ -514,7 +506,7 @@ static void on_call_progress(void *user, const struct call *c)
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16)) : NULL;
     json_decref(o);
     if (text)
-        db_call_as(a, c->seq, text, false, true);
+        db_call(a, c->seq, text, false, true);
     free(text);
 }
 
@@ -540,7 +532,7 @@ static void on_call_done(void *user, const struct call *c)
      * (its streams, worst MOS and issues are null: not known yet); at the end of the input
      * it is stored again, complete (write_db_calls). */
     if (a->dbw && a->json && text)
-        db_call(a, c->seq, text, false);
+        db_call(a, c->seq, text, false, false);
     if (push_out(a->spill, &a->calls, &a->ncalls, &a->capcalls, c->seq, text))
         a->answered += c->answer_time != 0;
     if (a->dbw && !a->json) { /* the database keeps the JSON object */
@@ -548,7 +540,7 @@ static void on_call_done(void *user, const struct call *c)
         char *js = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
         json_decref(o);
         if (js)
-            db_call(a, c->seq, js, false);
+            db_call(a, c->seq, js, false, false);
         push_out(a->spill, &a->dbcalls, &a->ndbcalls, &a->capdbcalls, c->seq, js);
     }
     issues_call(a->eng, c);
@@ -1149,7 +1141,7 @@ static void write_db_calls(struct analysis *a)
             break;
         print_call(a->spill, &calls[i], bycall, nb, &k, iss, ni, &ki, true, mem);
         fclose(mem);
-        db_call(a, calls[i].seq, text, true);
+        db_call(a, calls[i].seq, text, true, false);
         free(text);
     }
     free(bycall);

@@ -46,32 +46,15 @@ static bool on_packet(void *user, const struct packet *pkt)
     return true;
 }
 
-/* Was this packet's destination (or, symmetric RTP behind NAT, its source) announced as
- * RTP by an SDP? */
-static bool announced(const struct correlator *corr, const struct l4_packet *l4,
-                      struct media_match *mm)
-{
-    return correlate_media(corr, &l4->dst, l4->dport, mm) ||
-           correlate_media(corr, &l4->src, l4->sport, mm);
-}
-
-/* A stream's first packet: announced RTP (by its destination, or by its source for
- * symmetric RTP behind NAT; which ends were announced is kept), or a candidate for nDPI
- * when no SDP spoke of its ports (RTP uses unprivileged ports: 53, 123 and the like are
- * never judged). */
+/* A stream's first packet: announced RTP (correlate_media_flow: by its destination, or by
+ * its source for symmetric RTP behind NAT; which ends were announced is kept), or a
+ * candidate for nDPI when no SDP spoke of its ports (RTP uses unprivileged ports: 53, 123
+ * and the like are never judged). */
 static enum stream_origin resolve_rtp(void *ctx, const struct l4_packet *l4,
                                       struct media_match *mm, bool *src_ann, bool *dst_ann)
 {
     const struct run *r = ctx;
-    struct media_match other;
-    *dst_ann = correlate_media(r->corr, &l4->dst, l4->dport, mm);
-    *src_ann = correlate_media(r->corr, &l4->src, l4->sport, *dst_ann ? &other : mm);
-    /* Both ends announced, by different calls: one end is shared (a media server's one
-     * port serves many calls); the call is the one that announced both. */
-    if (*dst_ann && *src_ann && other.call_seq != mm->call_seq &&
-        media_match_has(mm, other.call_seq) && !media_match_has(&other, mm->call_seq))
-        mm->call_seq = other.call_seq;
-    if (*dst_ann || *src_ann)
+    if (correlate_media_flow(r->corr, l4, mm, src_ann, dst_ann))
         return mm->rtp && !mm->rtcp ? STREAM_ANNOUNCED : STREAM_IGNORE;
     return l4->sport >= 1024 && l4->dport >= 1024 && l4->l3 ? STREAM_CANDIDATE : STREAM_IGNORE;
 }
@@ -88,7 +71,8 @@ static void on_udp(void *user, const struct l4_packet *l4)
     if (rtcp_looks_like(l4->payload, l4->len)) {
         struct media_match mm;
         struct rtcp_info info;
-        bool ann = announced(r->corr, l4, &mm) && mm.rtp;
+        bool src_ann, dst_ann;
+        bool ann = correlate_media_flow(r->corr, l4, &mm, &src_ann, &dst_ann) && mm.rtp;
         enum rtcp_status st = rtcp_parse(l4->payload, l4->len, &info);
         if (st != RTCP_OK) {
             if (ann) {
@@ -163,7 +147,9 @@ static void run_live(struct run *r, volatile int *stop)
         }
         if (st == CAPTURE_OK)
             on_packet(r, &pkt);
-        ptime_t wall = wall_now();
+        /* a live frame's stamp is the clock's (the kernel's, or HEP's arrival): no clock
+         * read per packet */
+        ptime_t wall = st == CAPTURE_OK ? pkt.ts : wall_now();
         if (wall - last_tick < PTIME_SEC)
             continue;
         last_tick = wall;

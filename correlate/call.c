@@ -272,10 +272,16 @@ void correlate_free(struct correlator *c)
     free(c);
 }
 
-bool correlate_media(const struct correlator *c, const struct ip_addr *addr, uint16_t port,
-                     struct media_match *out)
+bool correlate_media_flow(const struct correlator *c, const struct l4_packet *l4,
+                          struct media_match *out, bool *src_ann, bool *dst_ann)
 {
-    return media_lookup(c->media, addr, port, out);
+    struct media_match other;
+    *dst_ann = media_lookup(c->media, &l4->dst, l4->dport, out);
+    *src_ann = media_lookup(c->media, &l4->src, l4->sport, *dst_ann ? &other : out);
+    if (*dst_ann && *src_ann && other.call_seq != out->call_seq &&
+        media_match_has(out, other.call_seq) && !media_match_has(&other, out->call_seq))
+        out->call_seq = other.call_seq;
+    return *dst_ann || *src_ann;
 }
 
 void correlate_get_stats(const struct correlator *c, struct correlate_stats *out)

@@ -262,11 +262,12 @@ struct media_match {
 
 struct correlator;
 
-/* Was (addr, port) announced as media by an SDP seen so far? */
-/* Whether call_seq announced the endpoint of m (last, or before and still sharing it). */
-bool media_match_has(const struct media_match *m, uint64_t call_seq);
-bool correlate_media(const struct correlator *c, const struct ip_addr *addr, uint16_t port,
-                     struct media_match *out);
+/* The media a UDP flow belongs to: its destination's announcement, else its source's
+ * (symmetric RTP behind NAT). When both ends were announced by different calls, one end
+ * is shared (one port of a media server serves many calls) and the call is the one that
+ * announced both. *src_ann and *dst_ann say which ends were announced; false: neither. */
+bool correlate_media_flow(const struct correlator *c, const struct l4_packet *l4,
+                          struct media_match *out, bool *src_ann, bool *dst_ann);
 
 struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
                                  void *user);

@@ -31,6 +31,8 @@ void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_se
                     uint64_t *evicted);
 /* An SDP connection address ("192.0.2.1", "2001:db8::1") into out; false when not one. */
 bool media_addr_parse(struct sv a, uint8_t family, struct ip_addr *out);
+/* Whether call_seq announced the endpoint of m (last, or before and still sharing it). */
+bool media_match_has(const struct media_match *m, uint64_t call_seq);
 bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t port,
                   struct media_match *out);
 

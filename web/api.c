@@ -316,8 +316,7 @@ static bool message_row(void *user, const struct store_message *m)
     return true;
 }
 
-/* Keeps the one row a query gives. */
-static bool keep(void *user, const char *json)
+bool api_keep_json(void *user, const char *json)
 {
     char **out = user;
     free(*out);
@@ -453,7 +452,7 @@ void api_handle(struct store *s, const char *method, const char *path, const str
         if (!a->each(a->ctx, no_args, NULL))
             return error(r, 400, "stats takes no parameter");
         char *json = NULL;
-        enum store_qstatus st = store_stats(s, keep, &json);
+        enum store_qstatus st = store_stats(s, api_keep_json, &json);
         return one_object(s, st, json, r);
     }
     if (!strncmp(p, "calls/", 6)) {
@@ -465,7 +464,7 @@ void api_handle(struct store *s, const char *method, const char *path, const str
             return error(r, 400, "this route takes no parameter");
         if (!slash) {
             char *json = NULL;
-            enum store_qstatus st = store_get_call(s, seq, keep, &json);
+            enum store_qstatus st = store_get_call(s, seq, api_keep_json, &json);
             return one_object(s, st, json, r);
         }
         return call_part(s, seq, slash + 1, r);

@@ -45,6 +45,10 @@ struct api_reply {
     char disposition[96];    /* Content-Disposition, "" none */
 };
 
+/* A store_json_fn that keeps the one row a query gives: *(char **)user gets a malloc'd
+ * copy (freeing what it held). */
+bool api_keep_json(void *user, const char *json);
+
 /* Answers one request from store s (a reader of its own: the caller does not share it
  * between threads). */
 void api_handle(struct store *s, const char *method, const char *path, const struct api_args *a,

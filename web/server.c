@@ -204,14 +204,6 @@ void web_publish(struct web_server *w, const struct web_metrics *m)
     pthread_mutex_unlock(&w->mu);
 }
 
-static bool keep_json(void *user, const char *json)
-{
-    char **out = user;
-    free(*out);
-    *out = json ? strdup(json) : NULL;
-    return true;
-}
-
 static enum MHD_Result serve_metrics(struct web_server *w, struct MHD_Connection *c,
                                      const char *method)
 {
@@ -233,7 +225,7 @@ static enum MHD_Result serve_metrics(struct web_server *w, struct MHD_Connection
     struct store *s = borrow(w, &slot);
     char *stats = NULL;
     if (s)
-        store_stats(s, keep_json, &stats);
+        store_stats(s, api_keep_json, &stats);
     give_back(w, slot);
     memset(&r, 0, sizeof r);
     FILE *f = open_memstream(&r.body, &r.len);

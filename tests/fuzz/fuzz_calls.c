@@ -48,10 +48,9 @@ static enum stream_origin resolve(void *ctx, const struct l4_packet *l4, struct 
                                   bool *src_ann, bool *dst_ann)
 {
     const struct run *r = ctx;
-    struct media_match other;
-    *dst_ann = correlate_media(r->corr, &l4->dst, l4->dport, mm);
-    *src_ann = correlate_media(r->corr, &l4->src, l4->sport, *dst_ann ? &other : mm);
-    return (*dst_ann || *src_ann) && mm->rtp && !mm->rtcp ? STREAM_ANNOUNCED : STREAM_IGNORE;
+    return correlate_media_flow(r->corr, l4, mm, src_ann, dst_ann) && mm->rtp && !mm->rtcp
+               ? STREAM_ANNOUNCED
+               : STREAM_IGNORE;
 }
 
 static void host(struct ip_addr *a, unsigned i)
