@@ -489,6 +489,13 @@ static void db_call(struct analysis *a, uint64_t seq, const char *text, bool upd
     json_decref(o);
 }
 
+static void on_rtcp(void *user, uint64_t call_seq, const struct l4_packet *l4,
+                    const struct rtcp_info *info)
+{
+    struct analysis *a = user;
+    hep_out_rtcp(a->hep, l4, info, call_seq);
+}
+
 static void on_media(void *user, uint64_t call_seq, const struct packet *p)
 {
     struct analysis *a = user;
@@ -700,6 +707,8 @@ static json_t *timeline_json(const struct rtp_stream *st)
 static void on_stream_done(void *user, const struct rtp_stream *st)
 {
     struct analysis *a = user;
+    if (a->hep)
+        hep_out_stream(a->hep, st);
     if (st->mos >= 0)
         web_observe(a->mx.mos, web_mos_bounds, WEB_MOS_BUCKETS, &a->mx.mos_sum, st->mos);
     char id[32], call[32], src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN], ssrc[16];
@@ -883,7 +892,7 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
     kpi_message(a->kpi, m, v.retransmission);
     if (a->hep)
-        hep_out_sip(a->hep, ev);
+        hep_out_sip(a->hep, ev, v.call_seq);
     if (!a->messages && !a->dbw)
         return;
     ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
@@ -1759,7 +1768,8 @@ static int analyze_main(int argc, char **argv, bool live)
         return 1;
     }
     kpi_init(a.kpi);
-    if (hep_to && !(a.hep = hep_out_open(hep_to, hep_id, getenv("SIPSCOPE_HEP_KEY"), err, sizeof err))) {
+    if (hep_to && !(a.hep = hep_out_open(hep_to, hep_id, getenv("SIPSCOPE_HEP_KEY"), live, err,
+                                        sizeof err))) {
         fprintf(stderr, "sipscope %s: %s\n", cmd, err);
         json_decref(a.messages);
         free(a.kpi);
@@ -1823,6 +1833,7 @@ static int analyze_main(int argc, char **argv, bool live)
     struct pipeline_handlers h = {.sip = on_sip, .call = on_call_done, .reg = on_reg_done,
                                   .stream = on_stream_done, .user = &a,
                                   .media = a.spool ? on_media : NULL,
+                                  .rtcp = a.hep ? on_rtcp : NULL,
                                   .first_stream_seq = first_stream};
     h.stream_idle = stream_idle;
     h.tick = on_tick;
@@ -1859,13 +1870,18 @@ static int analyze_main(int argc, char **argv, bool live)
     issues_finish(a.eng, res.cs.last_ts); /* calls waiting for their media are judged */
     publish(&a, &res, live);
     if (a.hep) {
-        uint64_t sent, failed;
-        hep_out_close(a.hep, &sent, &failed);
+        struct hep_out_counts n;
+        hep_out_close(a.hep, &n);
         a.hep = NULL;
-        log_info("HEP out: %llu SIP messages sent, %llu not", (unsigned long long)sent,
-                 (unsigned long long)failed);
+        log_info("HEP out: %llu SIP messages sent, %llu not; %llu RTCP packets, %llu not; "
+                 "%llu stream reports, %llu not",
+                 (unsigned long long)n.sent[HEP_OUT_SIP], (unsigned long long)n.failed[HEP_OUT_SIP],
+                 (unsigned long long)n.sent[HEP_OUT_RTCP], (unsigned long long)n.failed[HEP_OUT_RTCP],
+                 (unsigned long long)n.sent[HEP_OUT_REPORT],
+                 (unsigned long long)n.failed[HEP_OUT_REPORT]);
+        uint64_t failed = n.failed[HEP_OUT_SIP] + n.failed[HEP_OUT_RTCP] + n.failed[HEP_OUT_REPORT];
         if (failed)
-            log_warn("HEP out: %llu SIP messages could not be sent", (unsigned long long)failed);
+            log_warn("HEP out: %llu packets could not be sent", (unsigned long long)failed);
     }
     if (a.ncalls) /* qsort(NULL, 0, ...) is undefined */
         qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */

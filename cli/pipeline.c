@@ -83,8 +83,11 @@ static void on_udp(void *user, const struct l4_packet *l4)
             }
             return;
         }
-        if (stream_rtcp(r->streams, l4, &info) || ann)
-            r->rtcp_packets++;
+        if (!stream_rtcp(r->streams, l4, &info) && !ann)
+            return;
+        r->rtcp_packets++;
+        if (r->h->rtcp)
+            r->h->rtcp(r->h->user, ann ? mm.call_seq : 0, l4, &info);
         if (ann && mm.call_seq && r->h->media)
             r->h->media(r->h->user, mm.call_seq, l4->pkt);
         return;

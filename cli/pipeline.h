@@ -21,6 +21,11 @@ struct pipeline_handlers {
     /* a frame of RTP or RTCP that belongs to call call_seq (RTP: of a stream SDP tied to
      * it; RTCP: on a port its SDP announced); NULL: not asked, and not looked up */
     void (*media)(void *user, uint64_t call_seq, const struct packet *pkt);
+    /* every RTCP compound packet that was counted (an SDP announced its port, or it spoke
+     * of a stream we follow), as parsed; call_seq: the call that announced its port, 0
+     * unknown. NULL: not asked */
+    void (*rtcp)(void *user, uint64_t call_seq, const struct l4_packet *l4,
+                 const struct rtcp_info *info);
     /* live capture only: about once a second, after calls and streams whose time is up
      * were handed on (now: packet time, or the clock while nothing arrives), with the
      * figures so far */

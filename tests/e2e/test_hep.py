@@ -10,22 +10,30 @@
 Compared per call: Call-ID, state, final status, INVITE/answer/end times, caller, callee,
 users, messages and retransmissions (HEP carries the original addresses and times; it
 carries no RTP, so media figures are not compared).
+- What `--hep-out` sends besides SIP, received by this test's own HEP reader and checked
+  against tshark on the same capture (skipped without tshark): every RTCP SR/RR as Homer's
+  RTCP JSON (payload type 5) with the fields tshark decodes, at the packet's time and
+  addresses; a quality report per RTP stream (payload type 0x22) whose packets, loss, max
+  delta and jitter are tshark's `rtp,streams` figures; both with the call's Call-ID as
+  correlation id. Run on the generated capture and on the corpus captures with RTCP.
 
 Usage: test_hep.py PATH/TO/sipscope"""
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, analyze, generate  # noqa: E402
+from sstest import Checks, analyze, corpus, generate  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 
 KEYS = ('call_id', 'state', 'final_status', 'invite_time', 'answer_time', 'end_time', 'caller', 'callee',
@@ -92,6 +100,135 @@ def same_calls(check, what, got, want):
           '%s: %d SIP messages, none dropped' % (what, got['capture']['sip_messages']))
 
 
+def hep_chunks(d):
+    """{chunk type: value} of one HEPv3 packet (vendor 0 chunks)."""
+    check_magic = d[:4] == b'HEP3' and struct.unpack('!H', d[4:6])[0] == len(d)
+    off, ch = 6, {}
+    while check_magic and off + 6 <= len(d):
+        _, ty, ln = struct.unpack('!HHH', d[off:off + 6])
+        ch[ty] = d[off + 6:off + ln]
+        off += ln
+    return ch if check_magic and off == len(d) else None
+
+
+def hep_out_of(exe, pcap):
+    """Runs analyze --hep-out into a socket of this test: (stderr, packets as chunk dicts)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(('127.0.0.1', 0))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        s.settimeout(3)
+        got = []
+
+        def rx():
+            while True:
+                try:
+                    got.append(s.recv(70000))
+                except socket.timeout:
+                    return
+        t = threading.Thread(target=rx)
+        t.start()
+        r = subprocess.run([exe, 'analyze', '-v', '--no-progress', '--hep-out', '127.0.0.1:%d' % s.getsockname()[1],
+                            pcap], capture_output=True, text=True)
+        t.join()
+    return r.stderr, [hep_chunks(d) for d in got]
+
+
+RTCP_FIELDS = ['frame.time_epoch', 'udp.srcport', 'udp.dstport', 'rtcp.pt', 'rtcp.senderssrc',
+               'rtcp.timestamp.ntp.msw', 'rtcp.timestamp.ntp.lsw', 'rtcp.timestamp.rtp', 'rtcp.sender.packetcount',
+               'rtcp.sender.octetcount', 'rtcp.ssrc.identifier', 'rtcp.ssrc.fraction', 'rtcp.ssrc.cum_nr',
+               'rtcp.ssrc.high_seq', 'rtcp.ssrc.jitter', 'rtcp.ssrc.lsr', 'rtcp.ssrc.dlsr']
+
+
+def tshark_rtcp(pcap):
+    """tshark's SRs and RRs: (time µs, sport, dport, sender, (SR fields) or None, (report blocks))."""
+    args = ['tshark', '-r', pcap, '-o', 'rtcp.heuristic_rtcp:TRUE', '-Y', 'rtcp.pt == 200 || rtcp.pt == 201',
+            '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,']
+    for f in RTCP_FIELDS:
+        args += ['-e', f]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    rows = []
+    num = lambda v: int(v, 16) if v.startswith('0x') else int(v)
+    for line in out.splitlines():
+        f = [x.split(',') if x else [] for x in line.split('\t')]
+        sender = num(f[4][0])
+        sr = tuple(num(f[i][0]) for i in range(5, 10)) if f[5] else None
+        blocks = tuple(zip(*[[num(v) for v in f[i]] for i in range(10, 17)]))
+        rows.append((round(float(f[0][0]) * 1e6), int(f[1][0]), int(f[2][0]), sender, sr, blocks))
+    return sorted(rows, key=repr)
+
+
+def ours_rtcp(pkts):
+    rows = []
+    for ch in pkts:
+        j = json.loads(ch[15])
+        si = j['sender_information']
+        t = struct.unpack('!I', ch[9])[0] * 10**6 + struct.unpack('!I', ch[10])[0]
+        sr = (si['ntp_timestamp_sec'], si['ntp_timestamp_usec'], si['rtp_timestamp'], si['packets'], si['octets']) \
+            if si else None
+        blocks = tuple((b['source_ssrc'], b['fraction_lost'], b['packets_lost'], b['highest_seq_no'], b['ia_jitter'],
+                        b['lsr'], b['dlsr']) for b in j['report_blocks'])
+        rows.append((t, struct.unpack('!H', ch[7])[0], struct.unpack('!H', ch[8])[0], j['ssrc'], sr, blocks))
+    return sorted(rows, key=repr)
+
+
+def tshark_streams(pcap):
+    """tshark's rtp,streams rows by (src port, dst port, SSRC): packets, lost, max delta, mean and max jitter."""
+    out = subprocess.run(['tshark', '-r', pcap, '-q', '-z', 'rtp,streams'], check=True, capture_output=True,
+                         text=True).stdout
+    rows = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) > 12 and f[6].startswith('0x'):
+            v = f[-9:] if f[-1] != 'X' else f[-10:-1]
+            rows[(int(f[3]), int(f[5]), int(f[6], 16))] = (int(v[0]), int(v[1]), float(v[5]), float(v[7]),
+                                                         float(v[8]))
+    return rows
+
+
+def close(a, b):
+    return a is not None and abs(a - b) <= max(0.1, abs(b) * 0.01)
+
+
+def reports(check, exe, pcap, name):
+    """--hep-out's RTCP and stream reports against tshark's reading of pcap."""
+    direct = analyze(exe, pcap)
+    err, pkts = hep_out_of(exe, pcap)
+    check(None not in pkts, '%s: every packet received is well-formed HEPv3 (%d)' % (name, len(pkts)))
+    pkts = [p for p in pkts if p]
+    by = lambda t: [p for p in pkts if p.get(11) == bytes([t])]
+    call_of = {}
+    for c in direct['calls']:
+        for sid in c['streams']:
+            call_of[sid] = c['call_id']
+    cid_of_ssrc = {int(st['ssrc'], 16): call_of.get(st['id']) for st in direct['streams']}
+    # RTCP: the SRs and RRs tshark decodes, field for field, at the packet's time and ports
+    want, got = tshark_rtcp(pcap), ours_rtcp(by(5))
+    check(got == want and ('%d RTCP packets, 0 not' % len(want)) in err,
+          '%s: %d RTCP reports sent as Homer RTCP JSON, tshark decodes %d SR/RR; first differing: %s'
+          % (name, len(got), len(want), [(g, w) for g, w in zip(got, want) if g != w][:1] or (got[len(want):] or
+                                                                                       want[len(got):])[:1]))
+    wrong = [p for p in by(5) if cid_of_ssrc.get(json.loads(p[15])['ssrc']) and
+             p.get(17, b'').decode() != cid_of_ssrc[json.loads(p[15])['ssrc']]]
+    check(not wrong, '%s: RTCP of a call carries its Call-ID as correlation id (wrong: %d)' % (name, len(wrong)))
+    # stream reports: tshark's rtp,streams figures
+    ts = tshark_streams(pcap)
+    rep = {}
+    for p in by(0x22):
+        j = json.loads(p[15])
+        rep[(j['SRC_PORT'], j['DST_PORT'], int(j['SSRC'], 16))] = (j, p.get(17, b'').decode())
+    bad = []
+    for k, (pk, lost, max_delta, mean_jit, max_jit) in ts.items():
+        j, corr = rep.get(k, ({}, None))
+        ok = (j.get('TOTAL_PK') == pk and j.get('PACKET_LOSS') == lost and close(j.get('DELTA'), max_delta) and
+              (j.get('JITTER') is None or close(j['JITTER'], mean_jit) and close(j['MAX_JITTER'], max_jit)) and
+              corr == (cid_of_ssrc.get(k[2]) or ''))
+        if not ok:
+            bad.append((k, j, corr, (pk, lost, max_delta, mean_jit, max_jit)))
+    check(ts and not bad and len(rep) >= len(ts),
+          '%s: %d stream reports, tshark finds %d streams; each has its packets, loss, max delta and jitter, '
+          'and its call\'s Call-ID (differing: %s)' % (name, len(rep), len(ts), bad[:1]))
+
+
 def main(exe):
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,6 +268,14 @@ def main(exe):
         rc, got = finish(p, out, tmp, 'b.json')
         check(rc == 0, 'the receiver ends on SIGINT with status 0')
         same_calls(check, 'sipscope --hep-out into --hep-listen', got, direct)
+
+        if not shutil.which('tshark'):
+            print('tshark not installed: RTCP and stream reports not checked')
+            return check.done()
+        reports(check, exe, pcap, 'generated capture')
+        c = corpus()
+        for name in ('sngrep_aaa.pcap', 'heplify_sip_tcp.pcap') if c else ():
+            reports(check, exe, os.path.join(c[0], 'pcap', name), name)
     return check.done()
 
 
