@@ -491,6 +491,8 @@ enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user)
             "   count(*) AS n FROM calls GROUP BY b ORDER BY b)),"
             " 'issue_kinds', (SELECT json_group_object(kind, n) FROM (SELECT kind, count(*) AS n"
             "   FROM issues GROUP BY kind ORDER BY kind)),"
+            " 'states', (SELECT json_group_object(state, n) FROM (SELECT state, count(*) AS n"
+            "   FROM calls GROUP BY state ORDER BY state)),"
             " 'last_run', (SELECT json_object('started', started, 'ended', ended,"
             "   'first_call', first_call_seq, 'last_call', last_call_seq,"
             "   'capture', json_extract(json, '$.capture'), 'stats', json_extract(json, '$.stats'))"

@@ -87,7 +87,8 @@ enum store_qstatus store_calls_since(struct store *s, uint64_t after, unsigned l
                                      store_rev_fn fn, void *user, uint64_t *last);
 
 /* /api/v1/stats: one JSON object with the row count of each table, the calls' worst MOS
- * in half-point bands ("mos_spread": {"4.0": n, ..., "none": n}), issues by kind, and the
+ * in half-point bands ("mos_spread": {"4.0": n, ..., "none": n}), issues by kind
+ * ("issue_kinds"), calls by state ("states"), and the
  * last run's capture and stats blocks ("last_run", null when none was recorded). */
 enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user);
 

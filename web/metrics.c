@@ -41,6 +41,18 @@ static void histogram(FILE *o, const char *name, const char *help, const uint64_
             (unsigned long long)cum, name, sum, name, (unsigned long long)cum);
 }
 
+/* A label value in the text format: backslash, double quote and line feed escaped. */
+static void label_value(FILE *o, const char *v)
+{
+    for (; *v; v++)
+        if (*v == '\\' || *v == '"')
+            fprintf(o, "\\%c", *v);
+        else if (*v == '\n')
+            fputs("\\n", o);
+        else
+            fputc(*v, o);
+}
+
 void web_metrics_render_store(FILE *o, const char *stats_json)
 {
     json_t *st = stats_json ? json_loads(stats_json, 0, NULL) : NULL;
@@ -52,6 +64,29 @@ void web_metrics_render_store(FILE *o, const char *stats_json)
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
         fprintf(o, "sipscope_stored_rows{table=\"%s\"} %lld\n", tables[i],
                 (long long)json_integer_value(json_object_get(st, tables[i])));
+    /* what the database holds (a server beside a capture, or alone): the figures a
+     * dashboard wants of stored data. The keys are our own words (states, issue kinds, MOS
+     * bands), escaped all the same: the database is a file someone may have edited. */
+    static const struct {
+        const char *key, *metric, *label, *help;
+    } groups[] = {
+        {"states", "sipscope_stored_calls", "state", "calls in the database, by state"},
+        {"issue_kinds", "sipscope_stored_issues", "kind", "issues in the database, by kind"},
+        {"mos_spread", "sipscope_stored_calls_by_mos", "band",
+         "calls in the database by worst MOS, in half-point bands (none: no MOS)"},
+    };
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
+        json_t *m = json_object_get(st, groups[g].key);
+        const char *k;
+        json_t *v;
+        head(o, groups[g].metric, "gauge", groups[g].help);
+        json_object_foreach (m, k, v)
+        {
+            fprintf(o, "%s{%s=\"", groups[g].metric, groups[g].label);
+            label_value(o, k);
+            fprintf(o, "\"} %lld\n", (long long)json_integer_value(v));
+        }
+    }
     json_decref(st);
 }
 

@@ -20,6 +20,7 @@ Usage: test_api.py PATH/TO/sipscope"""
 import base64
 import http.client
 import json
+import math
 import os
 import re
 import shutil
@@ -221,6 +222,17 @@ def api_checks(check, srv, exe, j, db, pcap, tmp):
     check(status == 200 and ok and mx.get(('sipscope_up', '')) == 1 and
           mx.get(('sipscope_stored_rows', '{table="calls"}')) == len(j['calls']),
           'serve /metrics: up, and the rows stored')
+    states, kinds, bands = {}, {}, {}
+    for x in j['calls']:
+        states[x['state']] = states.get(x['state'], 0) + 1
+        b = 'none' if x['mos_min'] is None else '%.1f' % (math.floor(x['mos_min'] * 2) / 2)
+        bands[b] = bands.get(b, 0) + 1
+    for i in j['issues']:
+        kinds[i['kind']] = kinds.get(i['kind'], 0) + 1
+    got = lambda name, label: {k[len(label) + 3:-2]: v for (n, k), v in mx.items() if n == name}
+    check(got('sipscope_stored_calls', 'state') == states and got('sipscope_stored_issues', 'kind') == kinds and
+          got('sipscope_stored_calls_by_mos', 'band') == bands,
+          'serve /metrics: stored calls by state %s, issues by kind, calls by worst-MOS band %s' % (states, bands))
 
     # ---- errors ----
     bad = [q('/api/v1/calls', state='bogus'), q('/api/v1/calls', status='99'), q('/api/v1/calls', status='2x'),
