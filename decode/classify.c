@@ -4,11 +4,14 @@
 
 #include <stdlib.h>
 
+#include "common/log.h"
+
 #ifdef HAVE_NDPI
 #include <ndpi/ndpi_api.h>
 
 struct classifier {
-    struct ndpi_detection_module_struct *ndpi;
+    struct ndpi_detection_module_struct *ndpi; /* NULL until the first flow to judge */
+    bool failed;                               /* nDPI would not start: nothing is RTP */
 };
 
 struct class_flow {
@@ -17,28 +20,36 @@ struct class_flow {
     enum class_verdict verdict;
 };
 
+/* nDPI's start loads its host and address lists: tens of milliseconds, more than the
+ * analysis of a 100,000-packet capture whose media SDP announced (issue 10). It is
+ * started for the first flow that needs judging, which most captures never have. */
 struct classifier *classifier_new(void)
 {
-    struct classifier *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
-    if (!c->ndpi) {
-        free(c);
-        return NULL;
+    return calloc(1, sizeof(struct classifier));
+}
+
+static bool started(struct classifier *c)
+{
+    if (c->ndpi || c->failed)
+        return c->ndpi != NULL;
+    if (!(c->ndpi = ndpi_init_detection_module(ndpi_no_prefs))) {
+        log_warn("nDPI would not start: media no SDP announced is not looked for");
+        c->failed = true;
+        return false;
     }
     NDPI_PROTOCOL_BITMASK all;
     NDPI_BITMASK_SET_ALL(all);
     ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
     ndpi_finalize_initialization(c->ndpi);
-    return c;
+    return true;
 }
 
 void classifier_free(struct classifier *c)
 {
     if (!c)
         return;
-    ndpi_exit_detection_module(c->ndpi);
+    if (c->ndpi)
+        ndpi_exit_detection_module(c->ndpi);
     free(c);
 }
 
@@ -61,7 +72,7 @@ static bool is_rtp(ndpi_protocol p)
 enum class_verdict classifier_udp(struct classifier *c, struct class_flow **flow,
                                   const struct l4_packet *l4)
 {
-    if (!c || !l4->l3 || l4->l3_len > 65535)
+    if (!c || !l4->l3 || l4->l3_len > 65535 || !started(c))
         return CLASS_OTHER;
     struct class_flow *f = *flow;
     if (!f) {
