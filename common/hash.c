@@ -4,42 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline uint64_t mix64(uint64_t x)
-{
-    /* murmur3 fmix64: full avalanche of the accumulated state */
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* One multiply-xorshift per 8-byte word, the full murmur finaliser once at the end: keys
- * here are short (5-tuples, Call-IDs), so the per-word cost is what counts. Seeded, so a
- * flood of chosen keys does not know where they land. */
-uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
-{
-    const unsigned char *b = p;
-    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
-
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, b, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 31;
-        b += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t tail = 0;
-        memcpy(&tail, b, n);
-        h = (h ^ tail ^ ((uint64_t)n << 56)) * 0x94d049bb133111ebULL;
-        h ^= h >> 29;
-    }
-    return mix64(h);
-}
-
 struct slot {
     uint64_t hash;
     void *item; /* NULL: empty */

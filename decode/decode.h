@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "capture/capture.h"
 #include "common/ptime.h"
@@ -127,10 +128,8 @@ static inline void l4_flow_key_make(struct l4_flow_key *k, const struct ip_addr 
                                     uint16_t sport, const struct ip_addr *dst, uint16_t dport)
 {
     *k = (struct l4_flow_key){.family = src->family, .sport = sport, .dport = dport};
-    for (int i = 0; i < 16; i++) {
-        k->src[i] = src->b[i];
-        k->dst[i] = dst->b[i];
-    }
+    memcpy(k->src, src->b, 16);
+    memcpy(k->dst, dst->b, 16);
 }
 
 typedef void (*decode_l4_fn)(void *user, const struct l4_packet *l4);
