@@ -29,10 +29,12 @@ struct ssrc_key {
 };
 
 struct stream_int {
-    struct rtp_stream pub;
+    /* what the lookup of every packet reads first: on the first cache line */
     struct stream_key key;
     uint64_t hash;
     struct dlist_node lru;
+    ptime_t lru_at;             /* when it last moved to the LRU's tail */
+    struct rtp_stream pub;
     struct ssrc_key skey;       /* in by_ssrc while indexed (the latest stream wins) */
     uint64_t shash;
     bool sindexed;
@@ -252,8 +254,9 @@ static void second_close(struct rtp_stream *s)
     uint32_t slots = s->sec_played + s->sec_lost;
     if (s->emodel && slots) {
         double r = stream_r(s, 100.0 * s->sec_lost / slots, 1, jb_wait_ms(s, &s->jb[JB_ADAPTIVE]));
-        s->timeline[s->nsec - 1].mos_c = clamp16(emodel_mos(r) * 100);
+        s->sec_cur.mos_c = clamp16(emodel_mos(r) * 100);
     }
+    s->timeline[s->nsec - 1] = s->sec_cur;
     s->sec_played = s->sec_lost = 0;
 }
 
@@ -447,10 +450,10 @@ static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
     if (s->timeline_truncated)
         return NULL;
     if (s->nsec && now < s->sec_end)
-        return &s->timeline[s->nsec - 1]; /* packets come in time order: the current one */
+        return &s->sec_cur; /* packets come in time order: the current one */
     uint64_t idx = (uint64_t)(now - s->first_time) / 1000000000u;
     if (s->nsec && idx < s->nsec)
-        return &s->timeline[s->nsec - 1]; /* a packet stamped earlier than the last */
+        return &s->sec_cur; /* a packet stamped earlier than the last */
     if (idx >= STREAM_MAX_SECONDS) {
         second_close(s);
         s->timeline_truncated = true;
@@ -474,7 +477,8 @@ static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
     memset(&s->timeline[s->nsec], 0, (idx + 1 - s->nsec) * sizeof *s->timeline);
     s->nsec = (uint32_t)idx + 1;
     s->sec_end = s->first_time + (ptime_t)(idx + 1) * 1000000000;
-    return &s->timeline[idx];
+    memset(&s->sec_cur, 0, sizeof s->sec_cur);
+    return &s->sec_cur;
 }
 
 /* Ramjee, Kurose, Towsley, Schulzrinne, "Adaptive playout mechanisms for packetized audio
@@ -631,6 +635,7 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
         t->evicted++;
     }
     dlist_push_tail(&t->lru, &si->lru);
+    si->lru_at = l4->pkt->ts;
     si->pub.seq = ++t->next_seq;
     stream_init(&si->pub, l4, h, mm);
     /* the RTCP index: a later stream with the same SSRC between the same hosts takes over */
@@ -697,7 +702,13 @@ const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_pack
         if (!(si = stream_new(t, l4, h, &k, hash, resolve, ctx)))
             return NULL;
     } else {
-        dlist_touch(&t->lru, &si->lru);
+        /* the LRU order is kept to the second: moving a node on every packet wrote to
+         * two other streams' memory (its neighbours) per packet (issue 10). Eviction and
+         * the idle sweep may then be up to a second late, never early. */
+        if (now - si->lru_at >= PTIME_SEC) {
+            dlist_touch(&t->lru, &si->lru);
+            si->lru_at = now;
+        }
         struct rtp_stream *s = &si->pub;
         /* a gap before a talkspurt's first packet (marker bit, RFC 3551 §4.1) or after
          * comfort noise (RFC 3389) is silence suppression, not delay on the network */

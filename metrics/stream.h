@@ -114,6 +114,9 @@ struct rtp_stream {
     struct stream_second *timeline; /* owned */
     uint32_t nsec, sec_cap;
     ptime_t sec_end;            /* when the current second ends */
+    /* the current second, kept here while it runs and written to the timeline when it
+     * closes: the timeline is memory of its own, one more cache miss per packet */
+    struct stream_second sec_cur;
     bool timeline_truncated;
     uint32_t sec_played, sec_lost; /* the current second, adaptive buffer */
 };
