@@ -1,16 +1,31 @@
 #!/usr/bin/env python3
-"""Benchmark: packets/s of `sipscope analyze` against the libpcap read floor (and tshark,
-when installed) on the same generated capture, in the same run.
+"""Benchmark (issue 10): sipscope against the libpcap read floors and tshark, on captures
+the project's own generator writes, every figure measured in the same run.
 
-  bench/bench.py SIPSCOPE READFLOOR [--packets N] [--runs R] [--tshark] [--db] [--workdir DIR]
+  bench/bench.py SIPSCOPE READFLOOR [--sizes small,medium,large] [--runs R] [--tshark]
+                 [--no-db] [--long] [--signaling] [--sipparse P] [--streamtrack P] [--workdir DIR]
 
-The capture comes from the project's generator (tests/gen/sipgen.py calls): G.711 calls
-with RTP and RTCP, about N packets. Each program runs R times; the median wall time is
-reported, with peak RSS, and the ratios sipscope/floor (lower is better) and
-tshark/sipscope."""
+Workloads (tests/gen/sipgen.py calls; G.711 mu-law, A-law and G.729 in turn, 0.5 % loss,
+30 s of media per call, calls starting evenly so that `concurrency` are up at once):
+  small   150 calls,  100 concurrent    ~0.45 M packets
+  medium  500 calls,  330 concurrent    ~1.5 M packets
+  large  1500 calls, 1000 concurrent    ~4.5 M packets (the issue's reference workload)
+  long   1500 calls,  100 concurrent    (--long) ten times small's length at small's
+                                        concurrency: peak memory must follow concurrency
+For each: packets/s and MB/s and peak RSS of
+  - the read floor (pcap_next_ex alone),
+  - the parse floor (the same plus Ethernet/IPv4/UDP, the RTP header and one hash lookup
+    per packet: the floor for any stream tracker, the one the targets are stated against),
+  - `sipscope analyze --json` (full analysis, no database),
+  - `sipscope analyze --json --db` (unless --no-db),
+  - `tshark -q -z rtp,streams` (with --tshark; one run, it is slow),
+and the ratios sipscope/parse floor and tshark/sipscope. Wall times are medians of R runs.
+--signaling adds SIP messages/s on INVITE and REGISTER storms; --sipparse and
+--streamtrack time the SIP parser and the stream tracker alone."""
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -19,6 +34,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPGEN = os.path.join(HERE, '..', 'tests', 'gen', 'sipgen.py')
+
+SIZES = {  # name: (calls, concurrency)
+    'small': (150, 100),
+    'medium': (500, 330),
+    'large': (1500, 1000),
+    'long': (1500, 100),
+}
+DURATION, LOSS, CODECS, SEED = 30, 0.005, 'PCMU,PCMA,G729', 7
 
 
 def measure(cmd, runs):
@@ -35,97 +58,123 @@ def measure(cmd, runs):
     return statistics.median(times), rss
 
 
+def workload(work, name):
+    calls, conc = SIZES[name]
+    pcap = os.path.join(work, 'bench-%s-%dcalls-%dconc.pcap' % (name, calls, conc))
+    if not os.path.exists(pcap):
+        gap_ms = DURATION * 1000 / conc
+        subprocess.run([sys.executable, SIPGEN, 'calls', '-o', pcap + '.tmp', '--calls', str(calls),
+                        '--duration', str(DURATION), '--concurrency', str(conc), '--gap-ms', '%g' % gap_ms,
+                        '--loss', str(LOSS), '--codecs', CODECS, '--seed', str(SEED)], check=True,
+                       stderr=subprocess.DEVNULL)
+        os.rename(pcap + '.tmp', pcap)
+    return pcap
+
+
+def run_size(a, work, name):
+    pcap = workload(work, name)
+    calls, conc = SIZES[name]
+    out = subprocess.run([a.readfloor, pcap, 'parse'], check=True, capture_output=True, text=True).stdout.split()
+    packets, streams, size = int(out[0]), int(out[2]), os.path.getsize(pcap)
+    dbfile = os.path.join(work, 'bench.db')
+    rows = [('read floor', [a.readfloor, pcap]),
+            ('parse floor', [a.readfloor, pcap, 'parse']),
+            ('sipscope analyze --json', [a.sipscope, 'analyze', '--json', '--no-progress', pcap])]
+    if not a.no_db:
+        rows.append(('sipscope --json --db', ['sh', '-c', 'rm -f "$0" "$0-wal" "$0-shm" && exec "$@"', dbfile,
+                                              a.sipscope, 'analyze', '--json', '--no-progress', '--db', dbfile,
+                                              pcap]))
+    if a.tshark and shutil.which('tshark'):
+        rows.append(('tshark -z rtp,streams', ['tshark', '-q', '-n', '-r', pcap, '-z', 'rtp,streams']))
+    print('\n%s: %d calls, %d concurrent, %d RTP streams, %d packets, %.0f MB; median of %d runs'
+          % (name, calls, conc, streams, packets, size / 1e6, a.runs))
+    print('%-26s %9s %12s %9s %10s %9s' % ('program', 'seconds', 'packets/s', 'MB/s', 'peak RSS', 'x floor'))
+    res = {}
+    for label, cmd in rows:
+        t, rss = measure(cmd, 1 if label.startswith('tshark') else a.runs)
+        res[label] = (t, rss)
+        floor = res['parse floor'][0] if 'parse floor' in res else None
+        print('%-26s %9.3f %12.0f %9.1f %7.1f MB %9s' % (label, t, packets / t, size / 1e6 / t, rss / 1024,
+                                                        '%.2fx' % (t / floor) if floor else '-'))
+    ours = res['sipscope analyze --json'][0]
+    print('sipscope / parse floor: %.2fx (target 1.5x); / read floor: %.2fx'
+          % (ours / res['parse floor'][0], ours / res['read floor'][0]))
+    if not a.no_db:
+        print('sipscope --db / parse floor: %.2fx (target 3x)' % (res['sipscope --json --db'][0] / res['parse floor'][0]))
+    if 'tshark -z rtp,streams' in res:
+        print('tshark / sipscope: %.1fx' % (res['tshark -z rtp,streams'][0] / ours))
+    return dict(pcap=pcap, packets=packets, streams=streams, conc=conc, rss=res['sipscope analyze --json'][1],
+                ratio=ours / res['parse floor'][0])
+
+
+def signaling(a, work):
+    inv = os.path.join(work, 'bench-invite-storm.pcap')
+    if not os.path.exists(inv):
+        subprocess.run([sys.executable, SIPGEN, 'calls', '-o', inv, '--calls', '20000', '--duration', '0',
+                        '--concurrency', '2000', '--seed', '5', '--outcomes', 'answered,busy,cancelled'],
+                       check=True, stderr=subprocess.DEVNULL)
+    reg = os.path.join(work, 'bench-register-storm.pcap')
+    if not os.path.exists(reg):
+        subprocess.run([sys.executable, SIPGEN, 'regstorm', '-o', reg, '--phones', '25000'], check=True,
+                       stderr=subprocess.DEVNULL)
+    print('\nsignaling (SIP messages through parse + correlate; target 300,000/s):')
+    for label, pcap in (('INVITE storm', inv), ('REGISTER storm', reg)):
+        t, rss = measure([a.sipscope, 'analyze', '--json', '--no-progress', pcap], a.runs)
+        msgs = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', pcap], check=True,
+                                         capture_output=True, text=True).stdout)['capture']['sip_messages']
+        print('  %-15s %8d messages: %.3f s, %.0f messages/s, peak RSS %.1f MB'
+              % (label, msgs, t, msgs / t, rss / 1024))
+    if a.sipparse:
+        n, t, b, _ = subprocess.run([a.sipparse, inv, '2'], check=True, capture_output=True,
+                                    text=True).stdout.split()
+        n, t, b = int(n), float(t), int(b)
+        print('  SIP parser alone: %.0f messages/s, %.0f MB/s (mean %d bytes per message)'
+              % (n / t, b / 1e6 / t, b // n))
+    return inv
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('sipscope')
     ap.add_argument('readfloor')
-    ap.add_argument('--packets', type=int, default=1_000_000)
+    ap.add_argument('--sizes', default='small,medium,large')
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--tshark', action='store_true', help='also time tshark -q -z rtp,streams (slow)')
+    ap.add_argument('--no-db', action='store_true', help='skip analyze --db')
+    ap.add_argument('--long', action='store_true', help='peak memory at 10x the small length, same concurrency')
+    ap.add_argument('--signaling', action='store_true', help='SIP messages/s on INVITE and REGISTER storms')
     ap.add_argument('--workdir')
     ap.add_argument('--sipparse', help='the SIP parser benchmark program (bench/sipparse.c)')
     ap.add_argument('--streamtrack', help='the stream tracker benchmark program (bench/streamtrack.c)')
-    ap.add_argument('--db', action='store_true',
-                    help='also time analyze --db (SQLite), and report stored calls/s, messages/s and '
-                         'database size per 1,000 calls on a signaling-only capture')
     a = ap.parse_args()
 
     work = a.workdir or tempfile.mkdtemp(prefix='sipscope-bench-')
     os.makedirs(work, exist_ok=True)
-    # one answered call of D seconds is about 100*D RTP packets plus a few RTCP/SIP
-    calls, duration = 100, max(10, a.packets // 10000)
-    pcap = os.path.join(work, 'bench-%dcalls-%ds.pcap' % (calls, duration))
-    if not os.path.exists(pcap):
-        subprocess.run([sys.executable, SIPGEN, 'calls', '-o', pcap, '--calls', str(calls),
-                        '--duration', str(duration), '--concurrency', '50', '--seed', '3'],
-                       check=True)
-    out = subprocess.run([a.readfloor, pcap], check=True, capture_output=True, text=True).stdout.split()
-    packets, size = int(out[0]), os.path.getsize(pcap)
-
-    rows = [('libpcap read floor', [a.readfloor, pcap]),
-            ('sipscope analyze --json', [a.sipscope, 'analyze', '--json', '--no-progress', pcap])]
-    dbfile = os.path.join(work, 'bench.db')
-    fresh_db = lambda target: ['sh', '-c', 'rm -f "$0" "$0-wal" "$0-shm" && exec "$@"', dbfile,
-                               a.sipscope, 'analyze', '--json', '--no-progress', '--db', dbfile, target]
-    if a.db:
-        rows.append(('sipscope analyze --json --db', fresh_db(pcap)))
-    if a.tshark:
-        rows.append(('tshark -q -z rtp,streams', ['tshark', '-q', '-n', '-r', pcap, '-z', 'rtp,streams']))
-    print('capture: %s, %d packets, %.1f MB; median of %d runs' % (pcap, packets, size / 1e6, a.runs))
-    print('%-28s %10s %12s %9s %10s' % ('program', 'seconds', 'packets/s', 'MB/s', 'peak RSS'))
-    res = {}
-    for name, cmd in rows:
-        runs = 1 if name.startswith('tshark') else a.runs
-        t, rss = measure(cmd, runs)
-        res[name] = t
-        print('%-28s %10.3f %12.0f %9.1f %7.1f MB' % (name, t, packets / t, size / 1e6 / t, rss / 1024))
-    floor, ours = res['libpcap read floor'], res['sipscope analyze --json']
-    print('sipscope / floor: %.2fx' % (ours / floor))
-    if a.db:
-        print('sipscope --db / floor: %.2fx' % (res['sipscope analyze --json --db'] / floor))
-    if a.tshark:
-        print('tshark / sipscope: %.1fx' % (res['tshark -q -z rtp,streams'] / ours))
-    rtp = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', pcap], check=True,
-                                    capture_output=True, text=True).stdout)['capture']['rtp_packets']
-    print('whole pipeline: %d RTP packets, %.0f RTP packets/s' % (rtp, rtp / ours))
+    done = {}
+    for name in a.sizes.split(','):
+        done[name] = run_size(a, work, name)
+    if len(done) >= 2:
+        lo, hi = min(done.values(), key=lambda d: d['conc']), max(done.values(), key=lambda d: d['conc'])
+        if hi['conc'] > lo['conc']:
+            per = (hi['rss'] - lo['rss']) * 1024 / (hi['conc'] - lo['conc'])
+            print('\nmemory per active call with its two streams: %.1f KB (peak RSS from %d to %d concurrent calls)'
+                  % (per / 1024, lo['conc'], hi['conc']))
+    if a.long:
+        if 'small' not in done:
+            done['small'] = run_size(a, work, 'small')
+        done['long'] = run_size(a, work, 'long')
+        s, l = done['small'], done['long']
+        print('\n10x longer at the same concurrency: peak RSS %.1f MB -> %.1f MB (%+.1f %%, target at most +10 %%)'
+              % (s['rss'] / 1024, l['rss'] / 1024, 100.0 * (l['rss'] - s['rss']) / s['rss']))
     if a.streamtrack:
+        pcap = done[max(done, key=lambda k: done[k]['packets'])]['pcap']
         n, t, streams = subprocess.run([a.streamtrack, pcap, str(a.runs)], check=True, capture_output=True,
                                        text=True).stdout.split()
         n, t = int(n), float(t)
-        print('stream tracker alone (rtp_parse + stream_rtp, %s streams): %.0f RTP packets/s, %.1f ns/packet'
+        print('\nstream tracker alone (rtp_parse + stream_rtp, %s streams): %.0f RTP packets/s, %.1f ns/packet'
               % (streams, n / t, t / n * 1e9))
-
-    # signaling only: many short calls, no media to speak of
-    sig = os.path.join(work, 'bench-signaling.pcap')
-    if (a.sipparse or a.db) and not os.path.exists(sig):
-        subprocess.run([sys.executable, SIPGEN, 'calls', '-o', sig, '--calls', '20000',
-                        '--duration', '0', '--concurrency', '2000', '--seed', '5',
-                        '--outcomes', 'answered,busy,cancelled'], check=True)
-    if a.db:
-        base, _ = measure([a.sipscope, 'analyze', '--json', '--no-progress', sig], a.runs)
-        td, _ = measure(fresh_db(sig), a.runs)
-        doc = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', sig],
-                                        check=True, capture_output=True, text=True).stdout)
-        ncalls, nmsgs = len(doc['calls']), doc['capture']['sip_messages']
-        dbsize = lambda: sum(os.path.getsize(dbfile + x) for x in ('', '-wal') if os.path.exists(dbfile + x))
-        size = dbsize()
-        tn, _ = measure(fresh_db(sig) + ['--db-no-raw'], a.runs)
-        size_noraw = dbsize()
-        print('store on %d calls, %d SIP messages: %.3f s with --db, %.3f s without: '
-              '%.0f calls/s, %.0f messages/s stored; %.2f MB per 1,000 calls with raw SIP and frames'
-              % (ncalls, nmsgs, td, base, ncalls / td, nmsgs / td, size / 1e6 / ncalls * 1000))
-        print('store without raw SIP (--db-no-raw): %.3f s, %.0f calls/s, %.0f messages/s; %.2f MB per 1,000 calls'
-              % (tn, ncalls / tn, nmsgs / tn, size_noraw / 1e6 / ncalls * 1000))
-    if a.sipparse:
-        n, t, b, _ = subprocess.run([a.sipparse, sig, '2'], check=True, capture_output=True,
-                                    text=True).stdout.split()
-        n, t, b = int(n), float(t), int(b)
-        print('SIP parser alone: %.0f messages/s, %.0f MB/s (mean %d bytes per message)'
-              % (n / t, b / 1e6 / t, b // n))
-        ts, _ = measure([a.sipscope, 'analyze', '--json', '--no-progress', sig], a.runs)
-        msgs = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', sig],
-                                         check=True, capture_output=True, text=True).stdout)['capture']['sip_messages']
-        print('sipscope analyze on %d SIP messages: %.3f s, %.0f messages/s' % (msgs, ts, msgs / ts))
+    if a.signaling or a.sipparse:
+        signaling(a, work)
     return 0
 
 

@@ -39,8 +39,14 @@ class Flow:
         return ETH_DST + ETH_SRC + b'\x08\x00' + h + struct.pack('!HHHH', self.sport, self.dport, 8 + len(payload), 0) + payload
 
 
+# payload type: (name, payload bytes per 20 ms packet, filler byte). G.729 (RFC 3551
+# §4.5.6) sends 10 bytes per 10 ms frame, two frames per packet.
+CODECS = {0: ('PCMU', 160, 0xff), 8: ('PCMA', 160, 0xd5), 18: ('G729', 20, 0x00)}
+PT_OF = {v[0]: k for k, v in CODECS.items()}
+
+
 def sdp(user, ip, port, sess_id, pt):
-    codec = {0: 'PCMU/8000', 8: 'PCMA/8000'}[pt]
+    codec = CODECS[pt][0] + '/8000'
     return ('v=0\r\no=%s %d %d IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n'
             'm=audio %d RTP/AVP %d 101\r\na=rtpmap:%d %s\r\n'
             'a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n'
@@ -162,10 +168,11 @@ class Call:
         st = dict(src='%s:%d' % (flow.src, flow.sport), dst='%s:%d' % (flow.dst, flow.dport),
                   ssrc='0x%08x' % ssrc, payload_type=self.pt, sent=0, packets=0, lost=0,
                   first_ns=None, last_ns=None, rtcp_packets=0, expected=0,
-                  codec={0: 'PCMU', 8: 'PCMA'}[self.pt])
+                  codec=CODECS[self.pt][0])
         first_i = last_i = None
         self.truth['streams'].append(st)
-        payload = bytes([0xff if self.pt == 0 else 0xd5]) * 160
+        name, size, fill = CODECS[self.pt]
+        payload = bytes([fill]) * size
         n = int((t_end - t_start) // (20 * MS))
         next_rtcp = t_start + 5 * SEC
         octets = 0
@@ -183,7 +190,7 @@ class Call:
                 yield (next_rtcp, rflow.frame(sr + sdes), None)
                 next_rtcp += 5 * SEC
             st['sent'] += 1
-            octets += 160
+            octets += size
             if self.loss and rng.random() < self.loss:
                 st['lost'] += 1
                 continue
@@ -200,7 +207,7 @@ class Call:
 
 
 def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, outcomes=None,
-             start_ns=1_700_000_000 * SEC, gap_ms=None, display=None):
+             start_ns=1_700_000_000 * SEC, gap_ms=None, display=None, codecs=('PCMU', 'PCMA')):
     """Writes the calls through writer(t_ns, frame) and returns the truth dict."""
     rng = random.Random(seed)
     random.seed(seed)  # Flow's IP identification start values
@@ -214,7 +221,7 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
     objs = []
     for i in range(calls):
         outcome = plan[i % len(plan)]
-        objs.append(Call(i, start_ns + i * gap, duration, outcome, loss, 0 if i % 2 == 0 else 8,
+        objs.append(Call(i, start_ns + i * gap, duration, outcome, loss, PT_OF[codecs[i % len(codecs)]],
                          random.Random(rng.getrandbits(64))))
     if display is not None and objs:  # the first call's From display name, as given
         objs[0].display = objs[0].truth['display'] = display

@@ -97,3 +97,24 @@ def generate(writer, start_ns=1_700_000_000 * SEC):
     for ts, fr in frames:
         writer(ts, fr)
     return dict(frames=len(frames), registrations=truth)
+
+
+def storm(writer, n, spacing_ns=20_000, start_ns=1_700_000_000 * SEC):
+    """A REGISTER storm: n phones (after a registrar restart, say) each register with a
+    challenge: REGISTER, 401, REGISTER with credentials, 200 with the binding. One phone
+    starts every spacing_ns; each step takes 2 ms. Returns the count of messages."""
+    events = []
+    for i in range(n):
+        ua = '10.%d.%d.%d' % (40 + (i >> 16), (i >> 8) & 255, i & 255)
+        user = 'u%06d' % i
+        up, down = Flow(ua, 5060, REGISTRAR, 5060), Flow(REGISTRAR, 5060, ua, 5060)
+        t = start_ns + i * spacing_ns
+        events += [(t, up, _reg(ua, user, 1, 's%d' % i, expires_hdr=3600)),
+                   (t + 2 * MS, down, _resp(ua, user, 1, 's%d' % i, 401, 'Unauthorized', CHALLENGE)),
+                   (t + 4 * MS, up, _reg(ua, user, 2, 't%d' % i, expires_hdr=3600, auth=True)),
+                   (t + 6 * MS, down, _resp(ua, user, 2, 't%d' % i, 200, 'OK',
+                                            'Contact: <sip:%s@%s:5060>;expires=3600\r\n' % (user, ua)))]
+    events.sort(key=lambda e: e[0])
+    for t, flow, data in events:
+        writer(t, flow.frame(data))
+    return len(events)

@@ -7,11 +7,14 @@
       OUTDIR/<case>.truth.json
   sipgen.py calls -o FILE.pcap [--truth FILE.json] [--calls N] [--duration S]
                   [--concurrency C] [--loss P] [--seed N] [--outcomes a,b,...] [--gap-ms G] [--display NAME]
+                  [--codecs PCMU,PCMA,G729]
       SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream
   sipgen.py flood -o FILE.pcap [--truth FILE.json] [--invites N] [--seed N]
       an INVITE flood with unique Call-IDs, one well-formed call in the middle
   sipgen.py registrations -o FILE.pcap --truth FILE.json
       REGISTER flows with known outcomes (challenge, unregister, failure, loop, expiry)
+  sipgen.py regstorm -o FILE.pcap [--phones N]
+      a REGISTER storm: N phones register with a digest challenge (4 messages each)
   sipgen.py scenarios -o FILE.pcap --truth FILE.json
       call scenarios: ringing/early media/unfinished at the end, 404, 503, Timer B, CANCEL
       racing 200, PRACK, hold by re-INVITE, forking, INVITE challenge, REFER, B2BUA legs
@@ -62,11 +65,15 @@ def main(argv):
     k.add_argument('--outcomes', default='answered', help='comma list cycled over the calls: answered,busy,cancelled')
     k.add_argument('--gap-ms', type=float, help='milliseconds between call starts (default: duration/concurrency)')
     k.add_argument('--display', help="the first call's From display name (markup, for the UI's escaping test)")
+    k.add_argument('--codecs', default='PCMU,PCMA', help='comma list cycled over the calls: PCMU,PCMA,G729')
     f = sub.add_parser('flood')
     f.add_argument('-o', '--output', required=True)
     f.add_argument('--truth')
     f.add_argument('--invites', type=int, default=100000)
     f.add_argument('--seed', type=int, default=1)
+    rs = sub.add_parser('regstorm')
+    rs.add_argument('-o', '--output', required=True)
+    rs.add_argument('--phones', type=int, default=25000)
     r = sub.add_parser('registrations')
     r.add_argument('-o', '--output', required=True)
     r.add_argument('--truth', required=True)
@@ -88,7 +95,7 @@ def main(argv):
         t = write_calls(a.output, a.truth, calls=a.calls, duration=a.duration,
                         concurrency=a.concurrency, seed=a.seed, loss=a.loss,
                         outcomes=a.outcomes.split(','), gap_ms=a.gap_ms,
-                        display=a.display)
+                        display=a.display, codecs=a.codecs.split(','))
         print('%s: %d frames, %d calls, %d SIP messages, %d RTP packets'
               % (a.output, t['frames'], len(t['calls']), t['sip_messages'], t['rtp_packets']), file=sys.stderr)
     elif a.cmd == 'flood':
@@ -98,6 +105,11 @@ def main(argv):
         if a.truth:
             with open(a.truth, 'w') as g:
                 json.dump(t, g, indent=1)
+    elif a.cmd == 'regstorm':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        n = registrations.storm(w.write, a.phones)
+        w.close()
+        print('%s: %d REGISTER messages and answers of %d phones' % (a.output, n, a.phones), file=sys.stderr)
     elif a.cmd == 'registrations':
         w = PcapWriter(a.output, LT_ETHERNET)
         t = registrations.generate(w.write)
