@@ -1,6 +1,8 @@
 /* SDP parser and SIP body search; see sdp.h. */
 #include "sdp.h"
 
+#include <stddef.h>
+
 #include <string.h>
 #include <strings.h>
 
@@ -185,7 +187,7 @@ bool sdp_parse(const char *p, size_t n, struct sdp *s)
     struct sdp_media *cur = NULL;
     bool cur_dropped = false; /* inside an m= past SDP_MAX_MEDIA */
 
-    memset(s, 0, sizeof *s);
+    memset(s, 0, offsetof(struct sdp, media));
     s->error = DR__COUNT;
     s->addr = s->origin_user = s->origin_addr = SV_NULL;
     while (p < end) {
@@ -240,6 +242,7 @@ bool sdp_parse(const char *p, size_t n, struct sdp *s)
             }
             cur_dropped = false;
             cur = &s->media[s->nmedia++];
+            memset(cur, 0, offsetof(struct sdp_media, fmt));
             cur->addr = cur->rtcp_addr = SV_NULL;
             if (!media_line(v, cur))
                 bad(s, DR_SDP_BAD_MEDIA);

@@ -33,7 +33,6 @@ struct sdp_media {
     uint16_t nports;         /* "m=audio 49170/2": 2; else 1 */
     struct sv proto;         /* RTP/AVP, RTP/SAVP, UDP/TLS/RTP/SAVPF, udptl... */
     struct sv formats;       /* the raw format list (T.38 "t38", etc.) */
-    struct sdp_format fmt[SDP_MAX_FORMATS]; /* RTP payload types in offer order */
     uint8_t nfmt;
     struct sv addr;          /* effective connection address (media c=, else session c=) */
     uint8_t family;          /* 4 or 6; 0 when no c= applies */
@@ -43,6 +42,9 @@ struct sdp_media {
     uint16_t ptime;          /* ms, 0 when absent */
     enum sdp_direction dir;  /* effective: media attribute, else session, else sendrecv */
     bool srtp;               /* SAVP profile, a=crypto or a=fingerprint */
+    /* last, and not cleared beyond nfmt: a description is parsed per message, and
+     * clearing all of it (20 KB) was a fifth of an INVITE storm's time (issue 10) */
+    struct sdp_format fmt[SDP_MAX_FORMATS]; /* RTP payload types in offer order */
 };
 
 struct sdp {
@@ -52,11 +54,11 @@ struct sdp {
     struct sv addr;          /* session-level c= */
     uint8_t family;
     enum sdp_direction dir;  /* session-level direction (default sendrecv) */
-    struct sdp_media media[SDP_MAX_MEDIA];
     uint8_t nmedia;
     uint16_t extra_media;    /* m= lines past SDP_MAX_MEDIA, counted not kept */
     bool malformed;
     enum decode_reason error;
+    struct sdp_media media[SDP_MAX_MEDIA]; /* last; entries past nmedia are not cleared */
 };
 
 /* Parses a session description. False when it is not SDP at all (no v=0 first); a
