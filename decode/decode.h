@@ -88,7 +88,7 @@ struct ip_addr {
 };
 
 /* One UDP datagram or TCP segment, with what the layers below said about it. */
-struct l4_packet {
+struct l4_packet { /* decode/ip.c l4_init sets every field: add new ones there */
     const struct packet *pkt; /* the frame that delivered it (for a reassembled datagram:
                                * the frame that completed it) */
     uint8_t proto;            /* 17 UDP, 6 TCP, 132 SCTP */

@@ -15,10 +15,31 @@
 #define MAX_DROPOUT 3000 /* RFC 3550 A.1 */
 #define MAX_MISORDER 100
 
+/* A stream's identity as six words, built and compared a word at a time: every word is
+ * written by one 8-byte store and read by 8-byte loads, which the processor forwards
+ * (a key of byte and short fields read back as words, or compared by memcmp's wide loads,
+ * stalled the lookup of every packet: issue 10). */
 struct stream_key {
-    struct l4_flow_key flow;
-    uint32_t ssrc;
+    uint64_t w[6]; /* family | sport << 8 | dport << 24; src; src; dst; dst; ssrc */
 };
+
+static inline uint64_t addr_word(const struct ip_addr *a, size_t i)
+{
+    uint64_t v;
+    memcpy(&v, a->b + 8 * i, 8);
+    return v;
+}
+
+static void stream_key_make(struct stream_key *k, const struct ip_addr *src, uint16_t sport,
+                            const struct ip_addr *dst, uint16_t dport, uint32_t ssrc)
+{
+    k->w[0] = (uint64_t)src->family | (uint64_t)sport << 8 | (uint64_t)dport << 24;
+    k->w[1] = addr_word(src, 0);
+    k->w[2] = addr_word(src, 1);
+    k->w[3] = addr_word(dst, 0);
+    k->w[4] = addr_word(dst, 1);
+    k->w[5] = ssrc;
+}
 
 /* RTCP names a stream by SSRC from the hosts' addresses; its ports are the RTP ports
  * plus one, the same ones (RFC 5761 mux), or whatever a=rtcp or a NAT made them. */
@@ -65,7 +86,9 @@ struct stream_table {
 
 static bool key_eq(const void *item, const void *key)
 {
-    return memcmp(&((const struct stream_int *)item)->key, key, sizeof(struct stream_key)) == 0;
+    const uint64_t *a = ((const struct stream_int *)item)->key.w, *b = ((const struct stream_key *)key)->w;
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
+            (a[5] ^ b[5])) == 0;
 }
 
 static bool ssrc_eq(const void *item, const void *key)
@@ -689,9 +712,7 @@ const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_pack
                                     const struct rtp_hdr *h, stream_resolve_fn resolve, void *ctx)
 {
     struct stream_key k;
-    memset(&k, 0, sizeof k); /* the padding after ssrc is hashed too */
-    l4_flow_key_make(&k.flow, &l4->src, l4->sport, &l4->dst, l4->dport);
-    k.ssrc = h->ssrc;
+    stream_key_make(&k, &l4->src, l4->sport, &l4->dst, l4->dport, h->ssrc);
     uint64_t hash = hash_bytes(&k, sizeof k, t->seed);
     struct stream_int *si = htab_find(t->ht, hash, &k);
     ptime_t now = l4->pkt->ts;
@@ -761,12 +782,10 @@ static struct stream_int *rtcp_stream(struct stream_table *t, uint32_t ssrc,
 {
     struct stream_key k;
     for (int mux = 0; mux < 2; mux++) {
-        memset(&k, 0, sizeof k);
         uint16_t d = mux ? 0 : 1;
         if (sport < d || dport < d)
             continue;
-        l4_flow_key_make(&k.flow, src, (uint16_t)(sport - d), dst, (uint16_t)(dport - d));
-        k.ssrc = ssrc;
+        stream_key_make(&k, src, (uint16_t)(sport - d), dst, (uint16_t)(dport - d), ssrc);
         struct stream_int *si = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
         if (si)
             return si;
