@@ -19,7 +19,8 @@ For each: packets/s and MB/s and peak RSS of
   - `sipscope analyze --json` (full analysis, no database),
   - `sipscope analyze --json --db` (unless --no-db),
   - `tshark -q -z rtp,streams` (with --tshark; one run, it is slow),
-and the ratios sipscope/parse floor and tshark/sipscope. Wall times are medians of R runs.
+and the ratios sipscope/parse floor and tshark/sipscope. Wall times are medians of R runs,
+the programs taking turns run by run.
 --signaling adds SIP messages/s on INVITE and REGISTER storms; --sipparse and
 --streamtrack time the SIP parser and the stream tracker alone."""
 import argparse
@@ -44,18 +45,33 @@ SIZES = {  # name: (calls, concurrency)
 DURATION, LOSS, CODECS, SEED = 30, 0.005, 'PCMU,PCMA,G729', 7
 
 
+def run_once(cmd):
+    """Wall time and peak RSS (KiB) of one run of cmd."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)  # this child's own rusage, not all children's
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit('%s failed' % ' '.join(cmd))
+    return wall, ru.ru_maxrss
+
+
 def measure(cmd, runs):
     """Median wall time and the largest peak RSS (KiB) of this command's own runs."""
-    times, rss = [], 0
+    res = [run_once(cmd) for _ in range(runs)]
+    return statistics.median(r[0] for r in res), max(r[1] for r in res)
+
+
+def measure_interleaved(cmds, runs):
+    """The commands run in turn, round after round, so that whatever else the machine does
+    weighs on all of them alike: per command, the median wall time and the largest RSS."""
+    times, rss = [[] for _ in cmds], [0] * len(cmds)
     for _ in range(runs):
-        t = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, ru = os.wait4(p.pid, 0)  # this child's own rusage, not all children's
-        times.append(time.perf_counter() - t)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit('%s failed' % ' '.join(cmd))
-        rss = max(rss, ru.ru_maxrss)
-    return statistics.median(times), rss
+        for i, cmd in enumerate(cmds):
+            w, r = run_once(cmd)
+            times[i].append(w)
+            rss[i] = max(rss[i], r)
+    return [(statistics.median(t), r) for t, r in zip(times, rss)]
 
 
 def workload(work, name):
@@ -89,13 +105,15 @@ def run_size(a, work, name):
     print('\n%s: %d calls, %d concurrent, %d RTP streams, %d packets, %.0f MB; median of %d runs'
           % (name, calls, conc, streams, packets, size / 1e6, a.runs))
     print('%-26s %9s %12s %9s %10s %9s' % ('program', 'seconds', 'packets/s', 'MB/s', 'peak RSS', 'x floor'))
-    res = {}
+    ours_rows = [r for r in rows if not r[0].startswith('tshark')]
+    res = dict(zip([r[0] for r in ours_rows], measure_interleaved([r[1] for r in ours_rows], a.runs)))
     for label, cmd in rows:
-        t, rss = measure(cmd, 1 if label.startswith('tshark') else a.runs)
-        res[label] = (t, rss)
-        floor = res['parse floor'][0] if 'parse floor' in res else None
-        print('%-26s %9.3f %12.0f %9.1f %7.1f MB %9s' % (label, t, packets / t, size / 1e6 / t, rss / 1024,
-                                                        '%.2fx' % (t / floor) if floor else '-'))
+        if label not in res:
+            res[label] = measure(cmd, 1)  # tshark: one run, it is slow
+        t, rss = res[label]
+        floor = res['parse floor'][0]
+        print('%-26s %9.3f %12.0f %9.1f %7.1f MB %8.2fx' % (label, t, packets / t, size / 1e6 / t, rss / 1024,
+                                                           t / floor))
     ours = res['sipscope analyze --json'][0]
     print('sipscope / parse floor: %.2fx (target 1.5x); / read floor: %.2fx'
           % (ours / res['parse floor'][0], ours / res['read floor'][0]))

@@ -18,7 +18,8 @@ struct slot {
     uint64_t packets; /* 0: empty */
 };
 
-#define SLOTS (1u << 20) /* far more than streams: probes stay short */
+#define SLOTS (1u << 14) /* 4x the streams of the largest workload, and small enough to
+                          * stay in cache: a floor must not be slowed by its own table */
 
 static uint64_t mix(uint64_t x)
 {
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
         for (size_t i = hv & (SLOTS - 1);; i = (i + 1) & (SLOTS - 1)) {
             struct slot *s = &tab[i];
             if (!s->packets) {
+                if (streams >= SLOTS / 2) /* full enough: count no new stream */
+                    break;
                 *s = k;
                 streams++;
             } else if (s->src != k.src || s->dst != k.dst || s->ssrc != k.ssrc ||
