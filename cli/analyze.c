@@ -608,10 +608,10 @@ static json_t *jb_json(const struct rtp_stream *st)
 {
     json_t *o = json_object();
     for (int k = 0; k < JB__COUNT; k++) {
-        const struct stream_jb *b = &st->jb[k];
+        const struct stream_jb_score *b = &st->jbs[k];
         json_t *j = json_object();
-        set_u64(j, "played", b->played);
-        set_u64(j, "discarded", b->discarded);
+        set_u64(j, "played", st->jb[k].played);
+        set_u64(j, "discarded", st->jb[k].discarded);
         json_object_set_new(j, "lost_pct", round_json(b->lost_pct, 0.001));
         json_object_set_new(j, "burst_ratio", round_json(b->burst_ratio, 0.001));
         json_object_set_new(j, "mean_delay_ms", round_json(b->mean_delay_ms, 0.001));

@@ -1191,7 +1191,7 @@ static void check_mos(struct issue_engine *e, const struct rtp_stream *s)
 {
     if (s->mos < 0 || s->mos >= e->cfg.mos_warn || !s->emodel)
         return;
-    const struct stream_jb *b = &s->jb[JB_ADAPTIVE];
+    const struct stream_jb_score *b = &s->jbs[JB_ADAPTIVE];
     /* the best the codec can do: no loss, and no delay beyond its own packet and look-ahead */
     struct emodel_params p;
     emodel_defaults(&p);
@@ -1251,7 +1251,7 @@ static void check_latency(struct issue_engine *e, const struct rtp_stream *s)
     stream_header(&is, s, src, dst);
     ev_num(&is, "one_way_ms", round(d * 10) / 10);
     ev_num(&is, "rtt_ms", round(s->rtcp.rtt_ms * 1000) / 1000);
-    ev_num(&is, "buffer_ms", round(s->jb[JB_ADAPTIVE].mean_delay_ms * 10) / 10);
+    ev_num(&is, "buffer_ms", round(s->jbs[JB_ADAPTIVE].mean_delay_ms * 10) / 10);
     say(is.summary, sizeof is.summary, "about %.0f ms mouth-to-ear delay from %s to %s", d, src, dst);
     say(is.diagnosis, sizeof is.diagnosis,
         "Half the RTCP round trip (%.0f ms), the packet time, the codec's look-ahead and the "

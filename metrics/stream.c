@@ -241,19 +241,20 @@ static double stream_r(const struct rtp_stream *s, double ppl_pct, double burst_
 static void jb_score(struct rtp_stream *s)
 {
     for (int k = 0; k < JB__COUNT; k++) {
-        struct stream_jb *b = &s->jb[k];
+        const struct stream_jb *j = &s->jb[k];
+        struct stream_jb_score *b = &s->jbs[k];
         b->r_factor = b->mos = -1;
         int64_t expected = s->expected > 0 ? s->expected : 0;
-        int64_t lost = expected - (int64_t)b->played;
+        int64_t lost = expected - (int64_t)j->played;
         if (lost < 0)
             lost = 0;
         b->lost_pct = expected ? 100.0 * (double)lost / (double)expected : 0;
-        b->mean_delay_ms = jb_wait_ms(s, b);
+        b->mean_delay_ms = jb_wait_ms(s, j);
         /* burst ratio from the two-state (Gilbert) model of the loss runs (G.107 §7.6):
          * p = P(lost | played before), q = P(played | lost before), BurstR = 1 / (p + q) */
         b->burst_ratio = 1;
-        if (lost > 0 && b->runs > 0 && b->played > 0) {
-            double p = (double)b->runs / (double)b->played, q = (double)b->runs / (double)lost;
+        if (lost > 0 && j->runs > 0 && j->played > 0) {
+            double p = (double)j->runs / (double)j->played, q = (double)j->runs / (double)lost;
             b->burst_ratio = 1.0 / (p + q);
             b->burst_ratio = b->burst_ratio < 1 ? 1 : b->burst_ratio > 8 ? 8 : b->burst_ratio;
         }
@@ -294,8 +295,8 @@ static void finalize(struct rtp_stream *s)
     s->r_factor = s->mos = -1;
     if (s->clock_rate && !s->events && s->timed) {
         jb_score(s);
-        s->r_factor = s->jb[JB_ADAPTIVE].r_factor;
-        s->mos = s->jb[JB_ADAPTIVE].mos;
+        s->r_factor = s->jbs[JB_ADAPTIVE].r_factor;
+        s->mos = s->jbs[JB_ADAPTIVE].mos;
     }
 }
 

@@ -23,11 +23,15 @@ struct stream_jb {
     int64_t playout;            /* relative transit by which a packet must arrive, ts units */
     double d_hat, v_hat;        /* adaptive: delay and variation estimates, ts units */
     ptime_t replanned;          /* adaptive: when the playout delay was last set */
-    bool in_run;                /* the last slot was lost or discarded */
     uint64_t played, discarded, runs;
     uint64_t timed_played;      /* played packets of the stream's own clock */
     double wait_sum;            /* ts units, over those */
-    /* at the end */
+    bool in_run;                /* the last slot was lost or discarded */
+};
+
+/* What a buffer's play gives at the end of the stream (kept apart from the buffers, which
+ * every packet updates). */
+struct stream_jb_score {
     double lost_pct, burst_ratio, mean_delay_ms, r_factor, mos; /* r_factor < 0: none */
 };
 
@@ -64,61 +68,71 @@ struct stream_second {
 };
 
 struct rtp_stream {
+    /* Hot: read or written by every packet, kept together at the front, next to the
+     * lookup key, so that a packet touches few cache lines of a stream's state among
+     * thousands (issue 10). The rest, after jb[], is identity and end-of-stream figures. */
+    ptime_t last_time;
+    uint64_t last_frame;
+    uint64_t packets;           /* received, duplicates included */
+    double max_delta_ms;
+    /* A.1 state */
+    uint64_t seen;              /* bitmap of the 64 sequence numbers up to max_seq */
+    int64_t base_seq;           /* may go below 0 after a restart is re-based */
+    uint32_t cycles, bad_seq;
+    uint16_t max_seq;
+    uint8_t pt;
+    uint8_t te_pt;              /* telephone-event payload type in this stream, 0xff none */
+    bool last_cn;               /* the previous packet was comfort noise (RFC 3389) */
+    bool announced;             /* by SDP; else an orphan, reported only if nDPI says RTP */
+    bool events;                /* telephone-event (RFC 4733): no jitter, see stream.c */
+    bool have_transit;
+    int8_t verdict;             /* enum class_verdict of its flow, for orphans */
+    bool timeline_truncated;
+    uint32_t clock_rate;        /* 0 unknown: no jitter then */
+    uint32_t ptime_ts;          /* packet interval, timestamp units (smallest step seen) */
+    uint32_t last_rtp_ts;
+    uint64_t markers;
+    uint64_t loss_bursts, longest_burst; /* runs of sequence numbers missing on arrival */
+    /* A.8 state */
+    double jitter;              /* in timestamp units */
+    double jitter_sum, max_jitter_ms;
+    int64_t last_transit;
+    int64_t rel_transit;        /* A.8 transit relative to the first timed packet */
+    uint64_t jitter_n;
+    uint64_t timed;             /* packets that fed the jitter and the buffers */
+    ptime_t sec_end;            /* when the current second ends */
+    /* the current second, kept here while it runs and written to the timeline when it
+     * closes: the timeline is memory of its own, one more cache miss per packet */
+    struct stream_second sec_cur;
+    uint32_t nsec;
+    uint32_t sec_played, sec_lost; /* the current second, adaptive buffer */
+    const struct emodel_codec *emodel; /* the G.113 row scoring it; NULL: no MOS */
+    struct stream_jb jb[JB__COUNT];
+
+    /* identity */
     uint64_t seq;               /* 1-based, in order of first packet: the id "stream-N" */
     uint64_t call_seq;          /* 0: no SDP announced it */
     struct ip_addr src, dst;
     uint16_t sport, dport;
     uint32_t ssrc;
-    uint8_t pt;
     char codec[16];             /* "" unknown */
-    uint32_t clock_rate;        /* 0 unknown: no jitter then */
-    ptime_t first_time, last_time;
-    uint64_t first_frame, last_frame;
-    uint64_t packets;           /* received, duplicates included */
-    uint64_t duplicates, out_of_order, seq_errors;
-    int64_t expected, lost;     /* A.3; lost < 0 when duplicates outnumber losses */
-    double max_delta_ms;
-    double max_jitter_ms, mean_jitter_ms;
-    /* A.1 state */
-    uint16_t max_seq;
-    uint32_t cycles, bad_seq;
-    int64_t base_seq;           /* may go below 0 after a restart is re-based */
-    uint64_t seen;              /* bitmap of the 64 sequence numbers up to max_seq */
-    /* A.8 state */
-    double jitter;              /* in timestamp units */
-    int64_t last_transit;
-    bool have_transit;
-    double jitter_sum;
-    uint64_t jitter_n;
-    bool last_cn;               /* the previous packet was comfort noise (RFC 3389) */
-    bool announced;             /* by SDP; else an orphan, reported only if nDPI says RTP */
+    ptime_t first_time;
+    uint64_t first_frame;
     bool src_announced, dst_announced; /* which end an SDP announced: a bound stream with
                                         * one end unannounced is media NAT rewrote */
-    int8_t verdict;             /* enum class_verdict of its flow, for orphans */
-    bool events;                /* telephone-event (RFC 4733): no jitter, see stream.c */
-    uint64_t markers;
-    uint64_t loss_bursts, longest_burst; /* runs of sequence numbers missing on arrival */
-    uint8_t te_pt;              /* telephone-event payload type in this stream, 0xff none */
     uint32_t te_rate;
-    uint32_t ptime_ts;          /* packet interval, timestamp units (smallest step seen) */
-    uint32_t last_rtp_ts;
-    int64_t rel_transit;        /* A.8 transit relative to the first timed packet */
-    uint64_t timed;             /* packets that fed the jitter and the buffers */
-    struct stream_jb jb[JB__COUNT];
-    const struct emodel_codec *emodel; /* the G.113 row scoring it; NULL: no MOS */
+    uint64_t duplicates, out_of_order, seq_errors;
+    /* at the end */
+    int64_t expected, lost;     /* A.3; lost < 0 when duplicates outnumber losses */
+    double mean_jitter_ms;
+    struct stream_jb_score jbs[JB__COUNT];
     double r_factor, mos;       /* the adaptive buffer's; < 0 none */
     struct stream_rtcp rtcp;
     struct stream_dtmf *dtmf;   /* owned, NULL until an event arrives */
     uint16_t ndtmf, dtmf_cap;
     uint32_t dtmf_dropped;
     struct stream_second *timeline; /* owned */
-    uint32_t nsec, sec_cap;
-    ptime_t sec_end;            /* when the current second ends */
-    /* the current second, kept here while it runs and written to the timeline when it
-     * closes: the timeline is memory of its own, one more cache miss per packet */
-    struct stream_second sec_cur;
-    bool timeline_truncated;
-    uint32_t sec_played, sec_lost; /* the current second, adaptive buffer */
+    uint32_t sec_cap;
 };
 
 typedef void (*stream_done_fn)(void *user, const struct rtp_stream *s);

@@ -198,19 +198,19 @@ Test(stream, jitter_buffers_discard_late_packets)
     cr_assert_eq(s->lost, 0);
     cr_assert_eq(s->jb[JB_FIXED_50].discarded, 1);
     cr_assert_eq(s->jb[JB_FIXED_200].discarded, 0);
-    cr_assert(fabs(s->jb[JB_FIXED_50].lost_pct - 1.0) < 1e-9);
-    cr_assert_eq(s->jb[JB_FIXED_200].lost_pct, 0);
+    cr_assert(fabs(s->jbs[JB_FIXED_50].lost_pct - 1.0) < 1e-9);
+    cr_assert_eq(s->jbs[JB_FIXED_200].lost_pct, 0);
     /* the adaptive buffer started at 40 ms and had seen no variation: it drops it too */
     cr_assert_eq(s->jb[JB_ADAPTIVE].discarded, 1);
     /* a fixed buffer holds every on-time packet its whole size */
-    cr_assert(fabs(s->jb[JB_FIXED_200].mean_delay_ms - (200 - 120.0 / 100)) < 1e-6,
-              "%f", s->jb[JB_FIXED_200].mean_delay_ms);
+    cr_assert(fabs(s->jbs[JB_FIXED_200].mean_delay_ms - (200 - 120.0 / 100)) < 1e-6,
+              "%f", s->jbs[JB_FIXED_200].mean_delay_ms);
     /* MOS: PCMU with PLC (Ie 0, Bpl 25.1); 1 % loss costs 95 / 26.1 = 3.64 R; 200 ms of
      * buffer costs delay impairment instead */
     cr_assert_str_eq(s->emodel->basis, "G.113 I: G.711 with PLC");
-    cr_assert(s->jb[JB_FIXED_200].r_factor < s->jb[JB_FIXED_50].r_factor + 3.64);
+    cr_assert(s->jbs[JB_FIXED_200].r_factor < s->jbs[JB_FIXED_50].r_factor + 3.64);
     cr_assert(s->r_factor > 0 && s->r_factor < 93.2);
-    cr_assert(fabs(s->mos - s->jb[JB_ADAPTIVE].mos) < 1e-12);
+    cr_assert(fabs(s->mos - s->jbs[JB_ADAPTIVE].mos) < 1e-12);
 }
 
 Test(stream, clean_g711_scores_near_the_g107_ceiling)
@@ -220,7 +220,7 @@ Test(stream, clean_g711_scores_near_the_g107_ceiling)
     stream_finish(tab);
     const struct rtp_stream *s = &done[0];
     cr_assert_eq(s->jb[JB_ADAPTIVE].discarded, 0);
-    cr_assert_eq(s->jb[JB_ADAPTIVE].lost_pct, 0);
+    cr_assert_eq(s->jbs[JB_ADAPTIVE].lost_pct, 0);
     /* no loss; mouth-to-ear below 100 ms: only the echo term of G.107 takes a little */
     cr_assert(s->r_factor > 90 && s->r_factor <= 93.2, "%f", s->r_factor);
     cr_assert(s->mos > 4.3 && s->mos <= 4.41, "%f", s->mos);
@@ -249,7 +249,7 @@ Test(stream, rfc4733_digits_in_the_audio_stream)
     /* events take sequence numbers but no timing: no loss, no jitter */
     cr_assert_eq(s->lost, -2); /* the two repeated end packets */
     cr_assert_eq(s->max_jitter_ms, 0);
-    cr_assert_eq(s->jb[JB_ADAPTIVE].lost_pct, 0);
+    cr_assert_eq(s->jbs[JB_ADAPTIVE].lost_pct, 0);
 }
 
 static void put32(uint8_t *p, uint32_t v)
