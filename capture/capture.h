@@ -61,7 +61,7 @@ bool capture_open_files(struct capture_source *src, const char *const *paths, si
                         char *err, size_t errlen);
 
 /* Moves src's reading onto a thread of its own, ahead of the analysis, through a ring of
- * ring_bytes (0: 16 MiB); frames come out the same, numbered the same. Files only: the
+ * ring_bytes (0: 4 MiB); frames come out the same, numbered the same. Files only: the
  * reading thread waits when the ring is full. false: src is left as it was. */
 bool capture_readahead(struct capture_source *src, size_t ring_bytes);
 

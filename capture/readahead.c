@@ -141,7 +141,7 @@ static void *producer(void *arg)
         size_t need = need_of(p.caplen);
         size_t off = (size_t)(ra->w_head % ra->cap), left = ra->cap - off;
         size_t claim = need <= left ? need : left + need;
-        if (claim > ra->cap) /* a frame larger than the ring: cannot happen at 16 MiB */
+        if (claim > ra->cap) /* a frame larger than the ring: cannot happen at 4 MiB */
             continue;
         if (ra->w_head - ra->w_tail + claim > ra->cap) { /* full as last seen: look again */
             ra->w_tail = atomic_load(&ra->tail);
@@ -260,7 +260,7 @@ bool capture_readahead(struct capture_source *src, size_t ring_bytes)
     struct readahead *ra = calloc(1, sizeof *ra);
     if (!ra)
         return false;
-    ra->cap = ALIGN8(ring_bytes ? ring_bytes : (size_t)16 << 20);
+    ra->cap = ALIGN8(ring_bytes ? ring_bytes : (size_t)4 << 20);
     if (!(ra->ring = malloc(ra->cap))) {
         free(ra);
         return false;
