@@ -35,7 +35,7 @@ double emodel_idd(double ta)
     return 25.0 * (pow(1 + pow(x, 6), 1.0 / 6) - 3 * pow(1 + pow(x / 3, 6), 1.0 / 6) + 2);
 }
 
-double emodel_r(const struct emodel_params *p)
+void emodel_base(const struct emodel_params *p, struct emodel_base *b)
 {
     double olr = p->slr + p->rlr;
     /* §7.2 basic signal-to-noise ratio */
@@ -43,21 +43,42 @@ double emodel_r(const struct emodel_params *p)
     double pre = p->pr + 10 * log10(1 + p10((10 - p->lstr) / 10));
     double nor = p->rlr - 121 + pre + 0.008 * pow(pre - 35, 2);
     double nfo = p->nfor + p->rlr;
-    double no = 10 * log10(p10(p->nc / 10) + p10(nos / 10) + p10(nor / 10) + p10(nfo / 10));
-    double ro = 15 - 1.5 * (p->slr + no);
+    b->no = 10 * log10(p10(p->nc / 10) + p10(nos / 10) + p10(nor / 10) + p10(nfo / 10));
+    b->ro = 15 - 1.5 * (p->slr + b->no);
 
-    /* §7.3 simultaneous impairment factor */
-    double xolr = olr + 0.2 * (64 + no - p->rlr);
-    double iolr = 20 * (pow(1 + pow(xolr / 8, 8), 1.0 / 8) - xolr / 8);
+    /* §7.3 simultaneous impairment factor: the parts that do not depend on delay */
+    double xolr = olr + 0.2 * (64 + b->no - p->rlr);
+    b->iolr = 20 * (pow(1 + pow(xolr / 8, 8), 1.0 / 8) - xolr / 8);
+    double q = 37 - 15 * log10(p->qdu);
+    double g = 1.07 + 0.258 * q + 0.0602 * q * q;
+    double y = (b->ro - 100) / 15 + 46 / 8.4 - g / 9;
+    double z = 46.0 / 30 - g / 40;
+    b->iq = 15 * log10(1 + p10(y) + p10(z));
+    b->slr = p->slr, b->rlr = p->rlr, b->ps = p->ps, b->ds = p->ds, b->pr = p->pr;
+    b->lstr = p->lstr, b->nfor = p->nfor, b->nc = p->nc, b->qdu = p->qdu;
+}
+
+bool emodel_base_fits(const struct emodel_base *b, const struct emodel_params *p)
+{
+    return b->slr == p->slr && b->rlr == p->rlr && b->ps == p->ps && b->ds == p->ds &&
+           b->pr == p->pr && b->lstr == p->lstr && b->nfor == p->nfor && b->nc == p->nc &&
+           b->qdu == p->qdu;
+}
+
+double emodel_r(const struct emodel_params *p)
+{
+    struct emodel_base b;
+    emodel_base(p, &b);
+    return emodel_r_base(p, &b);
+}
+
+double emodel_r_base(const struct emodel_params *p, const struct emodel_base *b)
+{
+    double no = b->no, ro = b->ro, iolr = b->iolr, iq = b->iq;
     double stmro = -10 * log10(p10(-p->stmr / 10) + exp(-p->t / 4) * p10(-p->telr / 10));
     double ist = 12 * pow(1 + pow((stmro - 13) / 6, 8), 1.0 / 8) -
                  28 * pow(1 + pow((stmro + 1) / 19.4, 35), 1.0 / 35) -
                  13 * pow(1 + pow((stmro - 3) / 33, 13), 1.0 / 13) + 29;
-    double q = 37 - 15 * log10(p->qdu);
-    double g = 1.07 + 0.258 * q + 0.0602 * q * q;
-    double y = (ro - 100) / 15 + 46 / 8.4 - g / 9;
-    double z = 46.0 / 30 - g / 40;
-    double iq = 15 * log10(1 + p10(y) + p10(z));
     double is = iolr + ist + iq;
 
     /* §7.4 delay impairment factor */

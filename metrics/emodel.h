@@ -4,6 +4,8 @@
 #ifndef SIPSCOPE_EMODEL_H
 #define SIPSCOPE_EMODEL_H
 
+#include <stdbool.h>
+
 /* G.107 §7, Table 3 names; emodel_defaults() fills the standard's default values. */
 struct emodel_params {
     double slr, rlr;     /* send/receive loudness ratings, dB */
@@ -24,6 +26,19 @@ struct emodel_params {
 void emodel_defaults(struct emodel_params *p);
 /* R = Ro - Is - Id - Ie,eff + A (G.107 §7.1), not clipped. */
 double emodel_r(const struct emodel_params *p);
+
+/* The part of R that does not depend on delay, loss or codec (No, Ro, Iolr, Iq): a dozen
+ * logarithms and powers that are the same for every stream scored with the default
+ * loudness and noise parameters. Computed once (emodel_base) and handed to
+ * emodel_r_base, R is the same to the last bit as emodel_r's. */
+struct emodel_base {
+    double no, ro, iolr, iq;
+    double slr, rlr, ps, ds, pr, lstr, nfor, nc, qdu; /* the parameters it was made from */
+};
+void emodel_base(const struct emodel_params *p, struct emodel_base *b);
+/* Whether b was made from p's loudness and noise parameters. */
+bool emodel_base_fits(const struct emodel_base *b, const struct emodel_params *p);
+double emodel_r_base(const struct emodel_params *p, const struct emodel_base *b);
 /* G.107 §7.6: Ie,eff = Ie + (95 - Ie) * Ppl / (Ppl / BurstR + Bpl). */
 double emodel_ie_eff(double ie, double bpl, double ppl_pct, double burst_r);
 /* G.107 §7.4 Idd, the impairment of absolute delay Ta (ms). */

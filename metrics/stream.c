@@ -82,6 +82,7 @@ struct stream_table {
     stream_done_fn done;
     void *user;
     struct classifier *cls;
+    struct emodel_base ebase; /* G.107's delay-free part for the default parameters */
 };
 
 static bool key_eq(const void *item, const void *key)
@@ -182,6 +183,9 @@ struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn 
     t->done = done;
     t->user = user;
     t->cls = cls;
+    struct emodel_params defaults;
+    emodel_defaults(&defaults);
+    emodel_base(&defaults, &t->ebase);
     t->flows = htab_new(STREAM_MAX_JUDGED, flow_eq);
     t->by_ssrc = htab_new(max, ssrc_eq);
     if (!t->flows || !t->by_ssrc) {
@@ -232,7 +236,10 @@ static double stream_r(const struct rtp_stream *s, double ppl_pct, double burst_
     e.burst_r = burst_r;
     e.ta = e.t = one_way_ms(s) + stream_ptime_ms(s) + s->emodel->lookahead_ms + wait_ms;
     e.tr = 2 * e.ta;
-    double r = emodel_r(&e);
+    /* the per-second MOS of every stream redid a dozen logarithms that depend on none of
+     * this (issue 10): the table's base holds them, the same to the last bit */
+    double r = s->ebase && emodel_base_fits(s->ebase, &e) ? emodel_r_base(&e, s->ebase)
+                                                          : emodel_r(&e);
     return r < 0 ? 0 : r;
 }
 
@@ -521,7 +528,7 @@ static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
 static void jb_packet(struct rtp_stream *s, int64_t rel, uint32_t gap, bool late, bool spurt,
                       ptime_t now, bool timed)
 {
-    static const double fixed_ms[JB__COUNT] = {50, 200, 0};
+    static const int64_t fixed_ms[JB__COUNT] = {50, 200, 0};
     int64_t min_buf = s->ptime_ts ? s->ptime_ts : s->clock_rate / 50;
     bool first = timed && s->timed == 1;
     int64_t resync = s->clock_rate; /* one second */
@@ -548,7 +555,9 @@ static void jb_packet(struct rtp_stream *s, int64_t rel, uint32_t gap, bool late
             /* a fixed buffer plays the first packet of a talkspurt after its size, and the
              * rest on that schedule; one that would overflow (a packet earlier than the
              * schedule by more than the buffer holds) starts over */
-            int64_t size = (int64_t)(fixed_ms[k] * s->clock_rate / 1000.0);
+            /* integer arithmetic: the same truncation as (double)ms * rate / 1000 for any
+             * clock rate, without a division in floating point per packet and buffer */
+            int64_t size = fixed_ms[k] * (int64_t)s->clock_rate / 1000;
             if (first || jump || spurt || rel + 2 * size < b->playout)
                 b->playout = rel + size;
         }
@@ -661,6 +670,7 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
     dlist_push_tail(&t->lru, &si->lru);
     si->lru_at = l4->pkt->ts;
     si->pub.seq = ++t->next_seq;
+    si->pub.ebase = &t->ebase;
     stream_init(&si->pub, l4, h, mm);
     /* the RTCP index: a later stream with the same SSRC between the same hosts takes over */
     ssrc_key_make(&si->skey, h->ssrc, &l4->src, &l4->dst);
