@@ -3,7 +3,8 @@
 the project's own generator writes, every figure measured in the same run.
 
   bench/bench.py SIPSCOPE READFLOOR [--sizes small,medium,large] [--runs R] [--tshark]
-                 [--no-db] [--long] [--signaling] [--sipparse P] [--streamtrack P] [--workdir DIR]
+                 [--no-db] [--long] [--signaling] [--sipparse P] [--streamtrack P] [--sipcorr P]
+                 [--workdir DIR]
 
 Workloads (tests/gen/sipgen.py calls; G.711 mu-law, A-law and G.729 in turn, 0.5 % loss,
 30 s of media per call, calls starting evenly so that `concurrency` are up at once):
@@ -21,8 +22,9 @@ For each: packets/s and MB/s and peak RSS of
   - `tshark -q -z rtp,streams` (with --tshark; one run, it is slow),
 and the ratios sipscope/parse floor and tshark/sipscope. Wall times are medians of R runs,
 the programs taking turns run by run.
---signaling adds SIP messages/s on INVITE and REGISTER storms; --sipparse and
---streamtrack time the SIP parser and the stream tracker alone."""
+--signaling adds SIP messages/s on INVITE and REGISTER storms, through the whole analyze and
+(--sipcorr) through parse + correlate alone; --sipparse and --streamtrack time the SIP
+parser and the stream tracker alone."""
 import argparse
 import json
 import os
@@ -135,13 +137,18 @@ def signaling(a, work):
     if not os.path.exists(reg):
         subprocess.run([sys.executable, SIPGEN, 'regstorm', '-o', reg, '--phones', '25000'], check=True,
                        stderr=subprocess.DEVNULL)
-    print('\nsignaling (SIP messages through parse + correlate; target 300,000/s):')
+    print('\nsignaling (target: 300,000 SIP messages/s through parse + correlate):')
     for label, pcap in (('INVITE storm', inv), ('REGISTER storm', reg)):
+        if a.sipcorr:
+            n, t, calls, regs = subprocess.run([a.sipcorr, pcap, str(a.runs)], check=True, capture_output=True,
+                                               text=True).stdout.split()
+            print('  %-15s parse + correlate alone (frames in memory, no output): %s messages, %.3f s, '
+                  '%.0f messages/s (%s calls, %s registrations)' % (label, n, float(t), int(n) / float(t), calls, regs))
         t, rss = measure([a.sipscope, 'analyze', '--json', '--no-progress', pcap], a.runs)
         msgs = json.loads(subprocess.run([a.sipscope, 'analyze', '--json', '--no-progress', pcap], check=True,
                                          capture_output=True, text=True).stdout)['capture']['sip_messages']
-        print('  %-15s %8d messages: %.3f s, %.0f messages/s, peak RSS %.1f MB'
-              % (label, msgs, t, msgs / t, rss / 1024))
+        print('  %-15s sipscope analyze --json, all of it:                   %d messages, %.3f s, '
+              '%.0f messages/s, peak RSS %.1f MB' % (label, msgs, t, msgs / t, rss / 1024))
     if a.sipparse:
         n, t, b, _ = subprocess.run([a.sipparse, inv, '2'], check=True, capture_output=True,
                                     text=True).stdout.split()
@@ -164,6 +171,7 @@ def main():
     ap.add_argument('--workdir')
     ap.add_argument('--sipparse', help='the SIP parser benchmark program (bench/sipparse.c)')
     ap.add_argument('--streamtrack', help='the stream tracker benchmark program (bench/streamtrack.c)')
+    ap.add_argument('--sipcorr', help='the parse + correlate benchmark program (bench/sipcorr.c)')
     a = ap.parse_args()
 
     work = a.workdir or tempfile.mkdtemp(prefix='sipscope-bench-')
