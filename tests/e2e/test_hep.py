@@ -33,7 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, analyze, corpus, generate  # noqa: E402
+from sstest import Checks, analyze, corpus, generate, tshark_rtp_streams  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 
 KEYS = ('call_id', 'state', 'final_status', 'invite_time', 'answer_time', 'end_time', 'caller', 'callee',
@@ -173,16 +173,8 @@ def ours_rtcp(pkts):
 
 def tshark_streams(pcap):
     """tshark's rtp,streams rows by (src port, dst port, SSRC): packets, lost, max delta, mean and max jitter."""
-    out = subprocess.run(['tshark', '-r', pcap, '-q', '-z', 'rtp,streams'], check=True, capture_output=True,
-                         text=True).stdout
-    rows = {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) > 12 and f[6].startswith('0x'):
-            v = f[-9:] if f[-1] != 'X' else f[-10:-1]
-            rows[(int(f[3]), int(f[5]), int(f[6], 16))] = (int(v[0]), int(v[1]), float(v[5]), float(v[7]),
-                                                         float(v[8]))
-    return rows
+    return {(sp, dp, ssrc): (int(v[0]), int(v[1]), float(v[5]), float(v[7]), float(v[8]))
+            for sp, dp, ssrc, v in tshark_rtp_streams(pcap)}
 
 
 def close(a, b):

@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import Checks, analyze, generate  # noqa: E402
+from sstest import Checks, analyze, generate, tshark_rtp_streams  # noqa: E402
 
 FIELDS = ['frame.time_epoch', 'ip.src', 'udp.srcport', 'ip.dst', 'udp.dstport', 'sip.Call-ID',
           'sip.CSeq', 'sip.Method', 'sip.Status-Code']
@@ -45,14 +45,7 @@ def media_rows(pcap):
 
 def rtp_streams(pcap):
     """tshark's rtp,streams rows by SSRC: packets, lost, max delta, max and mean jitter."""
-    out = subprocess.run(['tshark', '-r', pcap, '-q', '-z', 'rtp,streams'], check=True, capture_output=True,
-                         text=True).stdout
-    rows = {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) > 12 and f[6].startswith('0x'):
-            rows[int(f[6], 16)] = f[-9:] if f[-1] != 'X' else f[-10:-1]
-    return rows
+    return {ssrc: fig for _, _, ssrc, fig in tshark_rtp_streams(pcap)}
 
 
 def split_addr(a):

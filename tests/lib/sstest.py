@@ -47,3 +47,17 @@ def corpus():
     c = os.environ.get('SIPSCOPE_CORPUS', '')
     p = os.path.join(c, 'pcap')
     return (c, sorted(os.listdir(p))) if c and os.path.isdir(p) else None
+
+
+def tshark_rtp_streams(pcap):
+    """tshark's `-z rtp,streams` rows, each (src port, dst port, SSRC, figures): figures are
+    the last nine columns as printed (packets, lost, "(pct)", min/mean/max delta, min/mean/max
+    jitter), without the problem mark."""
+    out = subprocess.run(['tshark', '-r', pcap, '-q', '-z', 'rtp,streams'], check=True, capture_output=True,
+                         text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) > 12 and f[6].startswith('0x'):
+            rows.append((int(f[3]), int(f[5]), int(f[6], 16), f[-9:] if f[-1] != 'X' else f[-10:-1]))
+    return rows
