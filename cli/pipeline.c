@@ -38,13 +38,65 @@ struct run {
      * original capture's age through HEP), so that idle ticks advance packet time */
     ptime_t clock_offset;
     ptime_t progress_since; /* the packet time calls in progress were last shown at */
+    /* offline: which calls were handed on (bit per call number after `ended_base`), so
+     * that their idle streams can end before the capture does; one bit per call */
+    uint64_t *ended;
+    size_t ended_words;
+    uint64_t ended_base;
+    ptime_t offline_tick;
 };
+
+/* Offline streams of ended calls end after this much packet time without a packet. */
+#define OFFLINE_STREAM_IDLE (10 * PTIME_SEC)
+
+static bool call_ended(void *ctx, uint64_t seq)
+{
+    const struct run *r = ctx;
+    if (seq <= r->ended_base)
+        return false;
+    uint64_t i = seq - r->ended_base - 1;
+    return i / 64 < r->ended_words && (r->ended[i / 64] >> (i % 64) & 1);
+}
+
+static void on_call(void *user, const struct call *c)
+{
+    struct run *r = user;
+    if (!r->live && c->seq > r->ended_base) {
+        uint64_t i = c->seq - r->ended_base - 1;
+        if (i / 64 >= r->ended_words) {
+            size_t n = r->ended_words ? r->ended_words * 2 : 64;
+            while (n <= i / 64)
+                n *= 2;
+            uint64_t *v = realloc(r->ended, n * sizeof *v);
+            if (v) { /* no memory: its streams wait for the end, as they always did */
+                memset(v + r->ended_words, 0, (n - r->ended_words) * sizeof *v);
+                r->ended = v;
+                r->ended_words = n;
+            }
+        }
+        if (i / 64 < r->ended_words)
+            r->ended[i / 64] |= (uint64_t)1 << (i % 64);
+    }
+    if (r->h->call)
+        r->h->call(r->h->user, c);
+}
+
+/* The correlator hands registrations to the user given for calls: pass them on. */
+static void on_reg(void *user, const struct registration *g)
+{
+    struct run *r = user;
+    r->h->reg(r->h->user, g);
+}
 
 static bool on_packet(void *user, const struct packet *pkt)
 {
     struct run *r = user;
     decoder_frame(r->dec, pkt);
     progress_tick(&r->prog, r->src, ++r->packets);
+    if (!r->live && pkt->ts - r->offline_tick >= PTIME_SEC) { /* once a second of packets */
+        r->offline_tick = pkt->ts;
+        stream_tick_ended(r->streams, pkt->ts, OFFLINE_STREAM_IDLE, call_ended, r);
+    }
     return true;
 }
 
@@ -224,7 +276,8 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     decode_config_default(&dcfg);
     struct decode_handlers dh = {.udp = on_udp, .sip = on_sip, .user = &r};
     r.dec = decoder_new(&dcfg, &dh);
-    r.corr = correlate_new(kcfg, h->call, h->user);
+    r.ended_base = kcfg->first_call_seq;
+    r.corr = correlate_new(kcfg, on_call, &r);
     r.cls = classifier_new();
     r.streams = stream_table_new(kcfg->max_calls * 2, kcfg->hash_seed, h->stream, h->user, r.cls);
     if (!r.dec || !r.corr || !r.streams) {
@@ -237,7 +290,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
         return 1;
     }
     if (h->reg)
-        correlate_on_registration(r.corr, h->reg);
+        correlate_on_registration(r.corr, on_reg);
     stream_table_first_seq(r.streams, h->first_stream_seq);
     progress_init(&r.prog, progress);
     g_stop = 0;
@@ -259,6 +312,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     classifier_free(r.cls);
     correlate_free(r.corr);
     decoder_free(r.dec);
+    free(r.ended);
     capture_close(&src);
     return 0;
 }

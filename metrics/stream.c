@@ -363,6 +363,22 @@ void stream_tick(struct stream_table *t, ptime_t now, ptime_t idle)
         release(t, si);
 }
 
+void stream_tick_ended(struct stream_table *t, ptime_t now, ptime_t idle, stream_call_ended_fn ended,
+                       void *ctx)
+{
+    /* the idle streams are the LRU's head (to within the second it is kept to); the ones
+     * of calls still going (on hold, say) are stepped over */
+    struct dlist_node *x = t->lru.head;
+    while (x) {
+        struct stream_int *si = dlist_entry(x, struct stream_int, lru);
+        if (now - si->pub.last_time <= idle)
+            break;
+        x = x->next;
+        if (si->pub.call_seq && ended(ctx, si->pub.call_seq))
+            release(t, si);
+    }
+}
+
 void stream_finish(struct stream_table *t)
 {
     size_t n = htab_count(t->ht), i = 0;

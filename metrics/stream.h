@@ -164,6 +164,12 @@ unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
 /* Live capture: streams with no packet for `idle` (packet time) end now, as they would
  * at the end of a file. */
 void stream_tick(struct stream_table *t, ptime_t now, ptime_t idle);
+/* Offline: streams idle for `idle` (packet time) whose call has ended are handed on, so that
+ * memory follows the calls in progress, not the length of the capture. A stream of a call
+ * still going stays, however long it is silent (hold), as does media of no call. */
+typedef bool (*stream_call_ended_fn)(void *ctx, uint64_t call_seq);
+void stream_tick_ended(struct stream_table *t, ptime_t now, ptime_t idle, stream_call_ended_fn ended,
+                       void *ctx);
 void stream_finish(struct stream_table *t);
 /* The packet interval in ms (the smallest timestamp step seen; 20 when unknown). */
 double stream_ptime_ms(const struct rtp_stream *s);
