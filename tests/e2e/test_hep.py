@@ -40,10 +40,19 @@ KEYS = ('call_id', 'state', 'final_status', 'invite_time', 'answer_time', 'end_t
         'messages', 'retransmissions')
 
 
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+def free_port():
+    """A port free for UDP and for TCP at once: --hep-listen takes both (a UDP-free port
+    could be a TCP port another test of a parallel run holds)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(('127.0.0.1', 0))
+            port = u.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                try:
+                    t.bind(('127.0.0.1', port))
+                    return port
+                except OSError:
+                    continue
 
 
 def sip_datagrams(pcap):
@@ -70,12 +79,21 @@ def sip_datagrams(pcap):
     return out
 
 
-def receiver(exe, port, tmp, name):
-    out = open(os.path.join(tmp, name), 'w')
-    p = subprocess.Popen([exe, 'capture', '--hep-listen', '127.0.0.1:%d' % port, '--json'], stdout=out,
-                         stderr=subprocess.PIPE, text=True)
-    line = p.stderr.readline()
-    return p, out, line
+def receiver(exe, tmp, name):
+    """capture --hep-listen on a free port, started: (process, its output file, its first
+    stderr line, the port). A port taken between our check and its bind is tried again."""
+    for _ in range(5):
+        port = free_port()
+        out = open(os.path.join(tmp, name), 'w')
+        p = subprocess.Popen([exe, 'capture', '--hep-listen', '127.0.0.1:%d' % port, '--json'], stdout=out,
+                             stderr=subprocess.PIPE, text=True)
+        line = p.stderr.readline()
+        if 'capturing HEP' in line:
+            return p, out, line, port
+        p.wait(timeout=30)
+        p.stderr.close()
+        out.close()
+    return p, out, line, port
 
 
 def finish(p, out, tmp, name):
@@ -229,8 +247,7 @@ def main(exe):
         direct = analyze(exe, pcap)
 
         # our own HEPv3 sender into --hep-listen
-        port = free_udp_port()
-        p, out, line = receiver(exe, port, tmp, 'a.json')
+        p, out, line, port = receiver(exe, tmp, 'a.json')
         check('capturing HEP' in line, 'capture --hep-listen starts: %s' % line.strip())
         grams = sip_datagrams(pcap)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -242,8 +259,8 @@ def main(exe):
         same_calls(check, 'HEPv3 from the test', got, direct)
 
         # the same over TCP: one connection, HEP packets back to back, framed by their length
-        port = free_udp_port()
-        p, out, line = receiver(exe, port, tmp, 't.json')
+        p, out, line, port = receiver(exe, tmp, 't.json')
+        check('capturing HEP' in line, 'the TCP receiver starts: %s' % line.strip())
         with socket.create_connection(('127.0.0.1', port)) as s:
             s.sendall(b''.join(hep3(payload, src, sport, dst, dport, t) for t, src, sport, dst, dport, payload in grams))
         rc, got = finish(p, out, tmp, 't.json')
@@ -251,8 +268,8 @@ def main(exe):
         same_calls(check, 'HEPv3 over TCP', got, direct)
 
         # sipscope --hep-out into another sipscope's --hep-listen
-        port = free_udp_port()
-        p, out, line = receiver(exe, port, tmp, 'b.json')
+        p, out, line, port = receiver(exe, tmp, 'b.json')
+        check('capturing HEP' in line, 'the receiver of sipscope --hep-out starts: %s' % line.strip())
         r = subprocess.run([exe, 'analyze', '-v', '--no-progress', '--hep-out', '127.0.0.1:%d' % port, '--hep-id', '77',
                             pcap], capture_output=True, text=True)
         check(r.returncode == 0 and ('%d SIP messages sent, 0 not' % direct['capture']['sip_messages']) in r.stderr,
