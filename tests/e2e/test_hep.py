@@ -88,6 +88,8 @@ def receiver(exe, tmp, name):
         p = subprocess.Popen([exe, 'capture', '--hep-listen', '127.0.0.1:%d' % port, '--json'], stdout=out,
                              stderr=subprocess.PIPE, text=True)
         line = p.stderr.readline()
+        while line and 'capturing HEP' not in line and 'sipscope capture:' not in line:
+            line = p.stderr.readline()  # a sanitizer's or the log's lines before it
         if 'capturing HEP' in line:
             return p, out, line, port
         p.wait(timeout=30)
