@@ -5,21 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "benchclock.h"
 #include "decode/sip.h"
 
 struct blob {
     char *p;
     size_t n;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -61,7 +54,7 @@ int main(int argc, char **argv)
     }
     static struct sip_msg m;
     unsigned long long done = 0, bytes = 0, sink = 0;
-    double t0 = now_s(), t;
+    double t0 = bench_now(), t;
     do {
         for (size_t i = 0; i < n; i++) {
             if (sip_parse(msgs[i].p, msgs[i].n, 0, &m) == SIP_OK)
@@ -69,7 +62,7 @@ int main(int argc, char **argv)
             bytes += msgs[i].n;
         }
         done += n;
-    } while ((t = now_s() - t0) < secs);
+    } while ((t = bench_now() - t0) < secs);
     printf("%llu %.3f %llu %llu\n", done, t, bytes, sink & 1);
     return 0;
 }

@@ -15,14 +15,7 @@
 #include <time.h>
 
 #include "common/log.h"
-
-struct rec { /* a packet in the ring; data follows, padded to 8 bytes */
-    uint32_t size;     /* bytes it takes; 0: skip to the ring's end */
-    uint32_t caplen, wirelen;
-    int32_t linktype;
-    uint32_t input;
-    ptime_t ts;
-};
+#include "ringrec.h"
 
 struct iface {
     struct live *lv;
@@ -50,38 +43,24 @@ struct live {
     bool waiting;          /* the reader sleeps on `more`; under mu */
 };
 
-#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
-
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct iface *ifc = (struct iface *)user;
     struct live *lv = ifc->lv;
-    size_t need = ALIGN8(sizeof(struct rec) + h->caplen);
+    /* nanoseconds when the handle gave them (pcap_set_tstamp_precision), else micro */
+    struct packet p = {
+        .ts = (ptime_t)h->ts.tv_sec * PTIME_SEC + (ptime_t)h->ts.tv_usec *
+              (pcap_get_tstamp_precision(ifc->p) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000),
+        .caplen = h->caplen, .wirelen = h->len, .linktype = ifc->linktype, .input = ifc->index,
+        .data = bytes};
     pthread_mutex_lock(&lv->mu);
-    size_t off = (size_t)(lv->head % lv->cap), left = lv->cap - off;
-    size_t claim = need <= left ? need : left + need;
-    if ((size_t)(lv->head - lv->tail) + claim > lv->cap) {
+    if ((size_t)(lv->head - lv->tail) + ring_rec_claim(lv->cap, lv->head, ring_rec_need(h->caplen)) >
+        lv->cap) {
         lv->ring_dropped++;
         pthread_mutex_unlock(&lv->mu);
         return;
     }
-    if (claim > need) { /* a record never wraps: skip the ring's end */
-        if (left >= sizeof(struct rec))
-            ((struct rec *)(lv->ring + off))->size = 0;
-        lv->head += left;
-        off = 0;
-    }
-    struct rec *r = (struct rec *)(lv->ring + off);
-    r->size = (uint32_t)need;
-    r->caplen = h->caplen;
-    r->wirelen = h->len;
-    r->linktype = ifc->linktype;
-    r->input = ifc->index;
-    /* nanoseconds when the handle gave them (pcap_set_tstamp_precision), else micro */
-    r->ts = (ptime_t)h->ts.tv_sec * PTIME_SEC + (ptime_t)h->ts.tv_usec *
-            (pcap_get_tstamp_precision(ifc->p) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000);
-    memcpy(r + 1, bytes, h->caplen);
-    lv->head += need;
+    lv->head = ring_rec_put(lv->ring, lv->cap, lv->head, &p);
     if (lv->waiting) /* a wake-up costs a system call: only when the reader sleeps */
         pthread_cond_signal(&lv->more);
     pthread_mutex_unlock(&lv->mu);
@@ -114,12 +93,9 @@ static enum capture_status live_next(void *self, struct packet *out)
     pthread_mutex_lock(&lv->mu);
     for (;;) {
         if (lv->head != lv->tail) {
-            size_t off = (size_t)(lv->tail % lv->cap), left = lv->cap - off;
-            struct rec *r = (struct rec *)(lv->ring + off);
-            if (left < sizeof *r || r->size == 0) {
-                lv->tail += left;
+            const struct ring_rec *r = ring_rec_at(lv->ring, lv->cap, &lv->tail);
+            if (!r)
                 continue;
-            }
             if (r->caplen > lv->cur_cap) {
                 unsigned char *nb = realloc(lv->cur, r->caplen);
                 if (!nb) { /* not handed out: counted with the ring's drops */
@@ -134,12 +110,7 @@ static enum capture_status live_next(void *self, struct packet *out)
              * copy is made without the lock */
             pthread_mutex_unlock(&lv->mu);
             memcpy(lv->cur, r + 1, r->caplen);
-            out->ts = r->ts;
-            out->caplen = r->caplen;
-            out->wirelen = r->wirelen;
-            out->linktype = r->linktype;
-            out->input = r->input;
-            out->data = lv->cur;
+            ring_rec_packet(r, lv->cur, out);
             pthread_mutex_lock(&lv->mu);
             lv->tail += r->size;
             pthread_mutex_unlock(&lv->mu);
@@ -265,7 +236,7 @@ bool capture_open_live(struct capture_source *src, const char *const *ifaces, si
         return false;
     }
     lv->nifs = n;
-    lv->cap = ALIGN8(cfg->ring_bytes ? cfg->ring_bytes : (size_t)64 << 20);
+    lv->cap = ((cfg->ring_bytes ? cfg->ring_bytes : (size_t)64 << 20) + 7) & ~(size_t)7;
     pthread_mutex_init(&lv->mu, NULL);
     pthread_cond_init(&lv->more, NULL);
     if (!(lv->ring = malloc(lv->cap))) {

@@ -3,30 +3,21 @@
  * file (the system calls, libpcap's copy, the merge of several files) then overlaps with
  * the analysis on a second core instead of adding to it.
  *
- * The ring has one producer and one consumer and no lock on the way: the producer
- * publishes `head` after writing a record, the consumer publishes `tail` after it is done
- * with one (at its next call, which is what keeps the borrowed data pointer valid). A side
- * that finds the ring full or empty sleeps on a condition variable; the other wakes it only
- * when it said it sleeps, so the common case costs no system call. Records never wrap. */
+ * The ring (records as in ringrec.h) has one producer and one consumer and no lock on the
+ * way: the producer publishes `head` after a batch of records, the consumer publishes `tail`
+ * after a batch it is done with (a record is done at the next call, which is what keeps the
+ * borrowed data pointer valid). A side that finds the ring full or empty sleeps on a
+ * condition variable; the other wakes it only when it said it sleeps, so the common case
+ * costs no system call. */
 #include "capture.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct rec { /* a frame in the ring; its bytes follow, padded to 8 */
-    uint32_t size; /* bytes the record takes; 0: skip to the ring's end */
-    uint32_t caplen, wirelen;
-    int32_t linktype;
-    uint32_t input;
-    uint32_t pad;
-    ptime_t ts;
-};
-
-#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+#include "ringrec.h"
 
 #define LINE 64 /* head and tail on lines of their own: each side writes one */
 #define BATCH_RECORDS 64
@@ -90,11 +81,6 @@ static void sleep_until(struct readahead *ra, atomic_bool *flag,
     pthread_mutex_unlock(&ra->mu);
 }
 
-static size_t need_of(uint32_t caplen)
-{
-    return ALIGN8(sizeof(struct rec) + caplen);
-}
-
 static bool has_data(const struct readahead *ra)
 {
     return atomic_load(&ra->head) != ra->r_tail || atomic_load(&ra->done);
@@ -138,9 +124,7 @@ static void *producer(void *arg)
            (st = ra->inner.ops->next(ra->inner.self, &p)) != CAPTURE_EOF && st != CAPTURE_ERROR) {
         if (st != CAPTURE_OK)
             continue;
-        size_t need = need_of(p.caplen);
-        size_t off = (size_t)(ra->w_head % ra->cap), left = ra->cap - off;
-        size_t claim = need <= left ? need : left + need;
+        size_t claim = ring_rec_claim(ra->cap, ra->w_head, ring_rec_need(p.caplen));
         if (claim > ra->cap) /* a frame larger than the ring: cannot happen at 4 MiB */
             continue;
         if (ra->w_head - ra->w_tail + claim > ra->cap) { /* full as last seen: look again */
@@ -154,21 +138,7 @@ static void *producer(void *arg)
                     break;
             }
         }
-        if (claim > need) { /* skip the ring's end */
-            if (left >= sizeof(struct rec))
-                ((struct rec *)(ra->ring + off))->size = 0;
-            ra->w_head += left;
-            off = 0;
-        }
-        struct rec *r = (struct rec *)(ra->ring + off);
-        r->size = (uint32_t)need;
-        r->caplen = p.caplen;
-        r->wirelen = p.wirelen;
-        r->linktype = p.linktype;
-        r->input = p.input;
-        r->ts = p.ts;
-        memcpy(r + 1, p.data, p.caplen);
-        ra->w_head += need;
+        ra->w_head = ring_rec_put(ra->ring, ra->cap, ra->w_head, &p);
         if (++ra->w_batch >= BATCH_RECORDS || ra->w_head - atomic_load_explicit(&ra->head,
                                                                    memory_order_relaxed) >= BATCH_BYTES)
             publish_head(ra);
@@ -210,18 +180,10 @@ static enum capture_status ra_next(void *self, struct packet *out)
                 continue;
             }
         }
-        size_t off = (size_t)(ra->r_tail % ra->cap), left = ra->cap - off;
-        const struct rec *r = (const struct rec *)(ra->ring + off);
-        if (left < sizeof *r || r->size == 0) {
-            ra->r_tail += left;
+        const struct ring_rec *r = ring_rec_at(ra->ring, ra->cap, &ra->r_tail);
+        if (!r)
             continue;
-        }
-        out->ts = r->ts;
-        out->caplen = r->caplen;
-        out->wirelen = r->wirelen;
-        out->linktype = r->linktype;
-        out->input = r->input;
-        out->data = (const uint8_t *)(r + 1);
+        ring_rec_packet(r, (const uint8_t *)(r + 1), out);
         ra->held = r->size;
         capture_count(&ra->st, out);
         return CAPTURE_OK;
@@ -260,7 +222,7 @@ bool capture_readahead(struct capture_source *src, size_t ring_bytes)
     struct readahead *ra = calloc(1, sizeof *ra);
     if (!ra)
         return false;
-    ra->cap = ALIGN8(ring_bytes ? ring_bytes : (size_t)4 << 20);
+    ra->cap = ((ring_bytes ? ring_bytes : (size_t)4 << 20) + 7) & ~(size_t)7;
     if (!(ra->ring = malloc(ra->cap))) {
         free(ra);
         return false;

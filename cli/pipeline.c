@@ -46,8 +46,12 @@ struct run {
     ptime_t offline_tick;
 };
 
-/* Offline streams of ended calls end after this much packet time without a packet. */
-#define OFFLINE_STREAM_IDLE (10 * PTIME_SEC)
+/* How long a stream may go without a packet before it ends: live, any stream; offline,
+ * a stream of an ended call. */
+static ptime_t stream_idle(const struct run *r)
+{
+    return r->h->stream_idle ? r->h->stream_idle : 10 * PTIME_SEC;
+}
 
 static bool call_ended(void *ctx, uint64_t seq)
 {
@@ -95,7 +99,7 @@ static bool on_packet(void *user, const struct packet *pkt)
     progress_tick(&r->prog, r->src, ++r->packets);
     if (!r->live && pkt->ts - r->offline_tick >= PTIME_SEC) { /* once a second of packets */
         r->offline_tick = pkt->ts;
-        stream_tick_ended(r->streams, pkt->ts, OFFLINE_STREAM_IDLE, call_ended, r);
+        stream_tick_ended(r->streams, pkt->ts, stream_idle(r), call_ended, r);
     }
     return true;
 }
@@ -216,7 +220,7 @@ static void run_live(struct run *r, volatile int *stop)
             correlate_each_changed(r->corr, r->progress_since, r->h->call_progress, r->h->user);
             r->progress_since = now;
         }
-        stream_tick(r->streams, now, r->h->stream_idle ? r->h->stream_idle : 10 * PTIME_SEC);
+        stream_tick(r->streams, now, stream_idle(r));
         if (r->h->tick) {
             struct pipeline_result sofar;
             figures(r, &sofar);

@@ -30,7 +30,8 @@ struct pipeline_handlers {
      * were handed on (now: packet time, or the clock while nothing arrives), with the
      * figures so far */
     void (*tick)(void *user, ptime_t now, const struct pipeline_result *sofar);
-    ptime_t stream_idle;       /* live: a stream ends after this long without packets; 0: 10 s */
+    ptime_t stream_idle;       /* a stream ends after this long without packets (offline: a
+                                * stream of an ended call); 0: 10 s */
     /* live, at each tick: calls in progress whose last message came since the previous
      * tick, as they stand (NULL: not asked) */
     call_done_fn call_progress;

@@ -1,6 +1,7 @@
 /* RTP stream figures; see stream.h. */
 #include "stream.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,9 +238,10 @@ static double stream_r(const struct rtp_stream *s, double ppl_pct, double burst_
     e.ta = e.t = one_way_ms(s) + stream_ptime_ms(s) + s->emodel->lookahead_ms + wait_ms;
     e.tr = 2 * e.ta;
     /* the per-second MOS of every stream redid a dozen logarithms that depend on none of
-     * this (issue 10): the table's base holds them, the same to the last bit */
-    double r = s->ebase && emodel_base_fits(s->ebase, &e) ? emodel_r_base(&e, s->ebase)
-                                                          : emodel_r(&e);
+     * this (issue 10): the table's base holds them, the same to the last bit. Every stream
+     * gets its table's base, made from the same defaults as e. */
+    assert(s->ebase && emodel_base_fits(s->ebase, &e));
+    double r = emodel_r_base(&e, s->ebase);
     return r < 0 ? 0 : r;
 }
 

@@ -107,7 +107,7 @@ struct rtp_stream {
     uint32_t nsec;
     uint32_t sec_played, sec_lost; /* the current second, adaptive buffer */
     const struct emodel_codec *emodel; /* the G.113 row scoring it; NULL: no MOS */
-    const struct emodel_base *ebase;   /* borrowed from its table; NULL: computed anew */
+    const struct emodel_base *ebase;   /* borrowed from its table */
     struct stream_jb jb[JB__COUNT];
 
     /* identity */
