@@ -27,6 +27,7 @@ struct call_int {
     bool cancel_seen;
     ptime_t cancel_time;
     struct session_ref *session; /* owned, NULL none */
+    struct media_keys media;     /* the endpoints its SDP put in the media table */
 };
 
 /* A joined leg's Call-ID, pointing at its call (the calls table is keyed by the call's
@@ -142,6 +143,7 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
 static void free_call(struct call_int *ci)
 {
     struct call *c = &ci->pub;
+    free(ci->media.k);
     for (unsigned i = 1; i <= c->nlegs; i++) {
         free(c->legs[i].call_id);
         free(c->legs[i].from_tag);
@@ -166,6 +168,7 @@ static void free_call(struct call_int *ci)
 /* Hands a call on and frees it. */
 static void release(struct correlator *c, struct call_int *ci)
 {
+    media_forget(c->media, &ci->media, ci->pub.seq);
     for (unsigned i = 1; i <= ci->pub.nlegs; i++) {
         const char *lc = ci->pub.legs[i].call_id;
         struct sv k = {lc, strlen(lc)};
@@ -916,7 +919,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
                                 ? &c->sdp
                                 : NULL;
     if (sdp && !v->retransmission) /* offers and answers say where media goes */
-        media_from_sdp(c->media, sdp, p->seq, &c->st.evicted_media);
+        media_from_sdp(c->media, sdp, p->seq, &ci->media, &c->st.evicted_media);
     if (leg) { /* another leg: recorded and counted; the first leg tells the call's story */
         struct sv tt = header_tag(m, SIP_H_TO);
         struct call_leg *g = &p->legs[leg->idx];

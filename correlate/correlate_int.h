@@ -27,8 +27,24 @@ struct media_table;
 struct media_table *media_table_new(size_t max, uint64_t seed);
 void media_table_free(struct media_table *t);
 struct sdp;
+/* An endpoint's key in the media table. */
+struct media_key {
+    uint8_t family, pad[1];
+    uint16_t port;
+    uint8_t addr[16];
+};
+/* The endpoints one call put in the table, kept by the call so that its end takes them out
+ * (media_forget); past MEDIA_KEYS_MAX they are left to the table's LRU. */
+#define MEDIA_KEYS_MAX 32
+struct media_keys {
+    struct media_key *k; /* owned */
+    uint8_t n, cap;
+};
 void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_seq,
-                    uint64_t *evicted);
+                    struct media_keys *keys, uint64_t *evicted);
+/* A call ended: the endpoints it announced no longer lead to it (one that another call
+ * announced too leads to that call now); frees keys' memory. */
+void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_seq);
 /* An SDP connection address ("192.0.2.1", "2001:db8::1") into out; false when not one. */
 bool media_addr_parse(struct sv a, uint8_t family, struct ip_addr *out);
 /* Whether call_seq announced the endpoint of m (last, or before and still sharing it). */

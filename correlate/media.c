@@ -2,7 +2,8 @@
  * where its side wants RTP (c= address, m= port) and RTCP (a=rtcp, rtcp-mux, or port + 1,
  * RFC 3605 / RFC 5761 / RFC 3550 §11), with the payload types' clock rates. A UDP packet
  * to such an endpoint is that call's media. Entries point at calls by number only, so a
- * call handed on leaves no dangling pointer; the table is bounded (LRU, counted). */
+ * call handed on leaves no dangling pointer; a call's end takes its entries out
+ * (media_forget), and the table is bounded besides (LRU, counted). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,6 @@
 #include "decode/sdp.h"
 
 #define MEDIA_PTS 8
-
-struct media_key {
-    uint8_t family, pad[1];
-    uint16_t port;
-    uint8_t addr[16];
-};
 
 struct media_ep {
     struct media_key key;
@@ -63,9 +58,64 @@ void media_table_free(struct media_table *t)
     free(t);
 }
 
-static void put(struct media_table *t, const struct media_key *k, const struct media_match *m,
-                uint64_t *evicted)
+static void drop(struct media_table *t, struct media_ep *e)
 {
+    dlist_unlink(&t->lru, &e->lru);
+    htab_remove(t->ht, e->hash, &e->key);
+    free(e);
+}
+
+static void remember(struct media_keys *keys, const struct media_key *k)
+{
+    for (unsigned i = 0; i < keys->n; i++)
+        if (memcmp(&keys->k[i], k, sizeof *k) == 0)
+            return;
+    if (keys->n == keys->cap) {
+        unsigned cap = keys->cap ? keys->cap * 2u : 4u;
+        if (cap > MEDIA_KEYS_MAX)
+            return;
+        struct media_key *v = realloc(keys->k, cap * sizeof *v);
+        if (!v)
+            return;
+        keys->k = v;
+        keys->cap = (uint8_t)cap;
+    }
+    keys->k[keys->n++] = *k;
+}
+
+void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_seq)
+{
+    for (unsigned i = 0; i < keys->n; i++) {
+        const struct media_key *k = &keys->k[i];
+        struct media_ep *e = htab_find(t->ht, hash_bytes(k, sizeof *k, t->seed), k);
+        if (!e)
+            continue; /* evicted, or forgotten by a call that shared it */
+        uint64_t *sh = e->m.shared;
+        if (e->m.call_seq == call_seq) {
+            if (!sh[0]) {
+                drop(t, e);
+                continue;
+            }
+            e->m.call_seq = sh[0]; /* the call that announced it before */
+            memmove(sh, sh + 1, (MEDIA_MATCH_SHARED - 1) * sizeof *sh);
+            sh[MEDIA_MATCH_SHARED - 1] = 0;
+            continue;
+        }
+        for (size_t j = 0; j < MEDIA_MATCH_SHARED && sh[j]; j++)
+            if (sh[j] == call_seq) {
+                memmove(sh + j, sh + j + 1, (MEDIA_MATCH_SHARED - 1 - j) * sizeof *sh);
+                sh[MEDIA_MATCH_SHARED - 1] = 0;
+                break;
+            }
+    }
+    free(keys->k);
+    *keys = (struct media_keys){0};
+}
+
+static void put(struct media_table *t, const struct media_key *k, const struct media_match *m,
+                struct media_keys *keys, uint64_t *evicted)
+{
+    remember(keys, k);
     uint64_t h = hash_bytes(k, sizeof *k, t->seed);
     struct media_ep *e = htab_find(t->ht, h, k);
     if (!e) {
@@ -78,10 +128,7 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
                 free(e);
                 return;
             }
-            struct media_ep *old = dlist_entry(t->lru.head, struct media_ep, lru);
-            dlist_unlink(&t->lru, &old->lru);
-            htab_remove(t->ht, old->hash, &old->key);
-            free(old);
+            drop(t, dlist_entry(t->lru.head, struct media_ep, lru));
             (*evicted)++;
         }
         dlist_push_tail(&t->lru, &e->lru);
@@ -130,7 +177,7 @@ bool media_addr_parse(struct sv a, uint8_t family, struct ip_addr *out)
 }
 
 void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_seq,
-                    uint64_t *evicted)
+                    struct media_keys *keys, uint64_t *evicted)
 {
     for (unsigned i = 0; i < s->nmedia; i++) {
         const struct sdp_media *md = &s->media[i];
@@ -156,14 +203,14 @@ void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_se
             m.npts++;
         }
         k.port = md->port;
-        put(t, &k, &m, evicted);
+        put(t, &k, &m, keys, evicted);
         /* RTCP: muxed on the RTP port, else a=rtcp, else the next port up */
         m.rtcp = true;
         if (!md->rtcp_mux) {
             k.port = md->rtcp_port ? md->rtcp_port : (uint16_t)(md->port + 1);
             if (md->rtcp_addr.p && !parse_addr(md->rtcp_addr, md->family, k.addr))
                 continue;
-            put(t, &k, &m, evicted);
+            put(t, &k, &m, keys, evicted);
         }
     }
 }
