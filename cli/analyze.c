@@ -780,6 +780,14 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
     issues_stream(a->eng, st);
 }
 
+/* Calls whose media is over are judged now, not at the end of the input: in a live capture
+ * their issues reach the database while it runs, and memory follows the calls in progress. */
+static void on_settle(void *user, ptime_t now, const struct stream_table *streams)
+{
+    struct analysis *a = user;
+    issues_tick(a->eng, now, streams);
+}
+
 /* Appends an issue's text (taken over, freed) to the spill file and its entry to *v. */
 static bool push_issue(FILE *spill, struct issue_out **v, size_t *n, size_t *cap,
                        const struct issue *is, char *text)
@@ -1831,7 +1839,7 @@ static int analyze_main(int argc, char **argv, bool live)
         return 1;
     }
     struct pipeline_handlers h = {.sip = on_sip, .call = on_call_done, .reg = on_reg_done,
-                                  .stream = on_stream_done, .user = &a,
+                                  .stream = on_stream_done, .settle = on_settle, .user = &a,
                                   .media = a.spool ? on_media : NULL,
                                   .rtcp = a.hep ? on_rtcp : NULL,
                                   .first_stream_seq = first_stream};

@@ -44,6 +44,7 @@ struct run {
     size_t ended_words;
     uint64_t ended_base;
     ptime_t offline_tick;
+    ptime_t settled; /* when settle was last called */
 };
 
 /* How long a stream may go without a packet before it ends: live, any stream; offline,
@@ -100,6 +101,10 @@ static bool on_packet(void *user, const struct packet *pkt)
     if (!r->live && pkt->ts - r->offline_tick >= PTIME_SEC) { /* once a second of packets */
         r->offline_tick = pkt->ts;
         stream_tick_ended(r->streams, pkt->ts, stream_idle(r), call_ended, r);
+        if (r->h->settle && pkt->ts - r->settled >= PIPELINE_SETTLE) {
+            r->settled = pkt->ts;
+            r->h->settle(r->h->user, pkt->ts, r->streams);
+        }
     }
     return true;
 }
@@ -221,6 +226,10 @@ static void run_live(struct run *r, volatile int *stop)
             r->progress_since = now;
         }
         stream_tick(r->streams, now, stream_idle(r));
+        if (r->h->settle && now - r->settled >= PIPELINE_SETTLE) {
+            r->settled = now;
+            r->h->settle(r->h->user, now, r->streams);
+        }
         if (r->h->tick) {
             struct pipeline_result sofar;
             figures(r, &sofar);

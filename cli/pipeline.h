@@ -13,6 +13,8 @@
 
 struct pipeline_result;
 
+#define PIPELINE_SETTLE (10 * PTIME_SEC)
+
 struct pipeline_handlers {
     void (*sip)(void *user, const struct sip_event *ev, const struct msg_verdict *v);
     call_done_fn call;
@@ -30,6 +32,9 @@ struct pipeline_handlers {
      * were handed on (now: packet time, or the clock while nothing arrives), with the
      * figures so far */
     void (*tick)(void *user, ptime_t now, const struct pipeline_result *sofar);
+    /* every PIPELINE_SETTLE of packet time, live or not, after what was over was handed
+     * on: the streams still followed, for judgements that wait on media. NULL: not asked */
+    void (*settle)(void *user, ptime_t now, const struct stream_table *streams);
     ptime_t stream_idle;       /* a stream ends after this long without packets (offline: a
                                 * stream of an ended call); 0: 10 s */
     /* live, at each tick: calls in progress whose last message came since the previous

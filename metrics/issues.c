@@ -253,6 +253,13 @@ struct issue_engine {
     struct held_stream *streams; /* owned */
     size_t nstreams, capstreams;
     uint64_t streams_seen;   /* every stream handed in, orphans too: 0, a capture of SIP only */
+    bool announced_live;     /* a tick saw an announced stream still going (handed in later) */
+    /* calls done with (handed in and not held, or judged): a bit per call number after
+     * done_base, which moves up past the run of done calls at the start (owned) */
+    uint64_t *done;
+    size_t done_words;
+    uint64_t done_base;
+    bool done_started;
 };
 
 struct issue_engine *issues_new(const struct issue_config *cfg, issue_fn fn, void *user)
@@ -275,6 +282,7 @@ void issues_free(struct issue_engine *e)
         return;
     free(e->calls);
     free(e->streams);
+    free(e->done);
     free(e);
 }
 
@@ -1042,7 +1050,7 @@ static void check_unfinished(struct issue_engine *e, const struct held_call *c,
 static void judge_media(struct issue_engine *e, const struct held_call *c,
                         const struct held_stream *ss, size_t n, ptime_t end, bool other_leg)
 {
-    bool media = e->streams_seen > 0 && !c->side[0].fax && !c->side[1].fax;
+    bool media = (e->streams_seen > 0 || e->announced_live) && !c->side[0].fax && !c->side[1].fax;
     if (media && !other_leg) {
         check_audio(e, c, ss, n, end);
         check_ringback(e, c, ss, n, end);
@@ -1050,6 +1058,53 @@ static void judge_media(struct issue_engine *e, const struct held_call *c,
     }
     check_private(e, c, ss, n);
     check_unfinished(e, c, ss, n, end, media);
+}
+
+/* The bitmap of calls done with. Calls are handed in roughly in the order of their numbers,
+ * so the bits in use span the calls of the longest call's lifetime, not the capture. */
+#define DONE_MAX_WORDS (1u << 20) /* 64 M calls in flight: past that the oldest count as done */
+
+static bool is_done(const struct issue_engine *e, uint64_t seq)
+{
+    if (!e->done_started || seq <= e->done_base)
+        return e->done_started;
+    uint64_t i = seq - e->done_base - 1;
+    return i / 64 < e->done_words && (e->done[i / 64] >> (i % 64) & 1);
+}
+
+static void mark_done(struct issue_engine *e, uint64_t seq)
+{
+    if (!e->done_started) { /* numbering may start anywhere (after a database's calls) */
+        e->done_started = true;
+        e->done_base = seq ? (seq - 1) / 64 * 64 : 0;
+    }
+    if (seq <= e->done_base)
+        return;
+    uint64_t i = seq - e->done_base - 1;
+    while (i / 64 >= e->done_words) {
+        size_t start = 0; /* slide past leading words of done calls, or the oldest at the cap */
+        while (start < e->done_words && e->done[start] == UINT64_MAX)
+            start++;
+        if (!start && e->done_words >= DONE_MAX_WORDS)
+            start = 1;
+        if (start) {
+            memmove(e->done, e->done + start, (e->done_words - start) * sizeof *e->done);
+            memset(e->done + e->done_words - start, 0, start * sizeof *e->done);
+            e->done_base += 64 * (uint64_t)start;
+            if (seq <= e->done_base)
+                return;
+            i = seq - e->done_base - 1;
+            continue;
+        }
+        size_t n = e->done_words ? e->done_words * 2 : 16;
+        uint64_t *v = realloc(e->done, n * sizeof *v);
+        if (!v)
+            return; /* its streams are then kept until the end: memory, not correctness */
+        memset(v + e->done_words, 0, (n - e->done_words) * sizeof *v);
+        e->done = v;
+        e->done_words = n;
+    }
+    e->done[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
 void issues_call(struct issue_engine *e, const struct call *c)
@@ -1060,8 +1115,10 @@ void issues_call(struct issue_engine *e, const struct call *c)
     check_timing(e, c);
     check_retrans(e, c);
     if (!c->answer_time && !c->early_time &&
-        !(c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr)))
+        !(c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr))) {
+        mark_done(e, c->seq);
         return;
+    }
     if (!vec_grow((void **)&e->calls, &e->capcalls, e->ncalls, sizeof *e->calls, 64)) {
         log_error("out of memory: the media checks of call %llu are lost",
                   (unsigned long long)c->seq);
@@ -1397,65 +1454,208 @@ static int ep_cmp(const void *a, const void *b)
     return memcmp(((const struct ep_ref *)a)->key, ((const struct ep_ref *)b)->key, 19);
 }
 
+/* The first of the n refs (sorted by ep_cmp, of `size` bytes each, the key first) with this
+ * key, NULL none. */
+static const void *ep_first(const void *refs, size_t n, size_t size, const uint8_t key[19])
+{
+    const char *hit = n ? bsearch(key, refs, n, size, ep_cmp) : NULL;
+    while (hit && hit > (const char *)refs && ep_cmp(hit - size, key) == 0)
+        hit -= size;
+    return hit;
+}
+
+/* The held streams sorted by call, and the index of their endpoints (owned; NULL when
+ * there are none or memory ran out: calls are then judged on their own streams). */
+static struct ep_ref *index_streams(struct issue_engine *e, size_t *nrefs)
+{
+    *nrefs = 0;
+    if (!e->nstreams)
+        return NULL;
+    qsort(e->streams, e->nstreams, sizeof *e->streams, by_call_seq);
+    struct ep_ref *refs = malloc(2 * e->nstreams * sizeof *refs);
+    for (size_t i = 0; refs && i < e->nstreams; i++) {
+        ep_key(refs[*nrefs].key, &e->streams[i].src, e->streams[i].sport);
+        refs[(*nrefs)++].idx = i;
+        ep_key(refs[*nrefs].key, &e->streams[i].dst, e->streams[i].dport);
+        refs[(*nrefs)++].idx = i;
+    }
+    if (*nrefs)
+        qsort(refs, *nrefs, sizeof *refs, ep_cmp);
+    return refs;
+}
+
+/* Judges one held call on the held streams (sorted and indexed by index_streams): its own,
+ * and the others that flowed at its endpoints during the call. mine: scratch. */
+static void judge_held(struct issue_engine *e, const struct held_call *c, const struct ep_ref *refs,
+                       size_t nrefs, struct held_stream **mine, size_t *cap, ptime_t end)
+{
+    size_t lo = 0, hi = e->nstreams; /* the first stream of this call */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->streams[mid].call_seq < c->seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0, m = 0;
+    while (lo + n < e->nstreams && e->streams[lo + n].call_seq == c->seq)
+        n++;
+    for (size_t j = 0; j < n; j++) {
+        if (!vec_grow((void **)mine, cap, m, sizeof **mine, 16))
+            break;
+        (*mine)[m++] = e->streams[lo + j];
+    }
+    ptime_t to = c->end_time ? c->end_time : end;
+    bool shared = false;
+    for (int side = 0; side < 2; side++)
+        for (unsigned q = 0; q < c->side[side].neps; q++) {
+            uint8_t key[19];
+            ep_key(key, &c->side[side].eps[q].addr, c->side[side].eps[q].port);
+            const struct ep_ref *hit = ep_first(refs, nrefs, sizeof *refs, key);
+            for (; hit && hit < refs + nrefs && ep_cmp(hit, key) == 0; hit++) {
+                const struct held_stream *s = &e->streams[hit->idx];
+                if (s->call_seq == c->seq || s->last < c->invite_time || s->first > to)
+                    continue;
+                if (s->call_seq) { /* bound to another call that names the same endpoint */
+                    shared = true;
+                    continue;
+                }
+                bool dup = false; /* an orphan at our endpoint: media NAT moved */
+                for (size_t j = n; j < m && !dup; j++)
+                    dup = (*mine)[j].seq == s->seq;
+                if (!dup && vec_grow((void **)mine, cap, m, sizeof **mine, 16))
+                    (*mine)[m++] = *s;
+            }
+        }
+    judge_media(e, c, *mine, m, end, shared && m == 0);
+}
+
+/* What the streams still followed say: which endpoints are busy since when, and which calls
+ * still have media going. */
+struct live_ep {
+    uint8_t key[19]; /* first, for ep_cmp */
+    ptime_t first, last;
+};
+
+struct live_set {
+    struct live_ep *eps;
+    size_t neps, capeps;
+    uint64_t *calls;
+    size_t ncalls, capcalls;
+    size_t announced; /* streams an SDP announced: reported when they end */
+    bool short_of_memory;
+};
+
+static void collect_live(void *user, const struct rtp_stream *s)
+{
+    struct live_set *l = user;
+    if (!vec_grow((void **)&l->eps, &l->capeps, l->neps + 1, sizeof *l->eps, 256) ||
+        (s->call_seq && !vec_grow((void **)&l->calls, &l->capcalls, l->ncalls, sizeof *l->calls, 128))) {
+        l->short_of_memory = true;
+        return;
+    }
+    struct live_ep *a = &l->eps[l->neps++], *b = &l->eps[l->neps++];
+    ep_key(a->key, &s->src, s->sport);
+    ep_key(b->key, &s->dst, s->dport);
+    a->first = b->first = s->first_time;
+    a->last = b->last = s->last_time;
+    if (s->call_seq)
+        l->calls[l->ncalls++] = s->call_seq;
+    l->announced += s->announced;
+}
+
+static int cmp_u64_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether a call must wait for media still flowing: a stream bound to it, or one at one of
+ * its endpoints during the call, is still followed. */
+static bool waits_for_media(const struct held_call *c, const struct live_set *l)
+{
+    if (l->ncalls && bsearch(&c->seq, l->calls, l->ncalls, sizeof *l->calls, cmp_u64_key))
+        return true;
+    for (int side = 0; side < 2; side++)
+        for (unsigned q = 0; q < c->side[side].neps; q++) {
+            uint8_t key[19];
+            ep_key(key, &c->side[side].eps[q].addr, c->side[side].eps[q].port);
+            const struct live_ep *hit = ep_first(l->eps, l->neps, sizeof *l->eps, key);
+            for (; hit && hit < l->eps + l->neps && ep_cmp(hit, key) == 0; hit++)
+                if (hit->first <= c->end_time && hit->last >= c->invite_time)
+                    return true;
+        }
+    return false;
+}
+
+void issues_tick(struct issue_engine *e, ptime_t now, const struct stream_table *t)
+{
+    /* which held calls can be judged now: ended (an unfinished call is judged against the
+     * end of the input), with no media of theirs still going; in a capture without any RTP
+     * so far, after ISSUE_STREAM_KEEP (it may be a capture of signaling alone) */
+    bool ready = false;
+    for (size_t i = 0; i < e->ncalls && !ready; i++)
+        ready = e->calls[i].state != CALL_UNFINISHED && e->calls[i].end_time;
+    struct live_set l = {0};
+    if (ready) {
+        stream_each(t, collect_live, &l);
+        if (l.neps)
+            qsort(l.eps, l.neps, sizeof *l.eps, ep_cmp);
+        if (l.ncalls)
+            qsort(l.calls, l.ncalls, sizeof *l.calls, cmp_u64_key);
+        ready = !l.short_of_memory;
+    }
+    e->announced_live |= l.announced > 0;
+    /* whether the capture holds RTP at all (judge_media) is still open while the only
+     * streams are unannounced flows nDPI has not judged to the end */
+    bool no_media_yet = !e->streams_seen && !e->announced_live;
+    if (ready && no_media_yet && l.neps)
+        ready = false;
+    if (ready) {
+        size_t nrefs;
+        struct ep_ref *refs = index_streams(e, &nrefs);
+        struct held_stream *mine = NULL;
+        size_t cap = 0, kept = 0;
+        for (size_t i = 0; i < e->ncalls; i++) {
+            const struct held_call *c = &e->calls[i];
+            bool judge = c->state != CALL_UNFINISHED && c->end_time &&
+                         (no_media_yet ? now - c->end_time > ISSUE_STREAM_KEEP
+                                       : !waits_for_media(c, &l));
+            if (!judge) {
+                e->calls[kept++] = *c;
+                continue;
+            }
+            judge_held(e, c, refs, nrefs, &mine, &cap, now);
+            mark_done(e, c->seq);
+        }
+        e->ncalls = kept;
+        free(mine);
+        free(refs);
+    }
+    free(l.eps);
+    free(l.calls);
+    /* streams no call waits for: of calls done with, or of none, and over for a while (a
+     * call still to come may have had them at its endpoints) */
+    size_t kept = 0;
+    for (size_t i = 0; i < e->nstreams; i++) {
+        const struct held_stream *s = &e->streams[i];
+        if (now - s->last > ISSUE_STREAM_KEEP && (!s->call_seq || is_done(e, s->call_seq)))
+            continue;
+        e->streams[kept++] = *s;
+    }
+    e->nstreams = kept;
+}
+
 void issues_finish(struct issue_engine *e, ptime_t end)
 {
     if (e->ncalls)
         qsort(e->calls, e->ncalls, sizeof *e->calls, by_seq);
-    if (e->nstreams)
-        qsort(e->streams, e->nstreams, sizeof *e->streams, by_call_seq);
-    struct ep_ref *refs = e->nstreams ? malloc(2 * e->nstreams * sizeof *refs) : NULL;
-    size_t nrefs = 0;
-    for (size_t i = 0; refs && i < e->nstreams; i++) {
-        ep_key(refs[nrefs].key, &e->streams[i].src, e->streams[i].sport);
-        refs[nrefs++].idx = i;
-        ep_key(refs[nrefs].key, &e->streams[i].dst, e->streams[i].dport);
-        refs[nrefs++].idx = i;
-    }
-    if (nrefs)
-        qsort(refs, nrefs, sizeof *refs, ep_cmp);
+    size_t nrefs;
+    struct ep_ref *refs = index_streams(e, &nrefs);
     struct held_stream *mine = NULL;
     size_t cap = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < e->ncalls; i++) {
-        const struct held_call *c = &e->calls[i];
-        while (k < e->nstreams && e->streams[k].call_seq < c->seq)
-            k++;
-        size_t n = 0;
-        while (k + n < e->nstreams && e->streams[k + n].call_seq == c->seq)
-            n++;
-        size_t m = 0;
-        for (size_t j = 0; j < n; j++) {
-            if (!vec_grow((void **)&mine, &cap, m, sizeof *mine, 16))
-                break;
-            mine[m++] = e->streams[k + j];
-        }
-        ptime_t to = c->end_time ? c->end_time : end;
-        bool shared = false;
-        for (int side = 0; side < 2 && nrefs; side++)
-            for (unsigned q = 0; q < c->side[side].neps; q++) {
-                struct ep_ref key;
-                ep_key(key.key, &c->side[side].eps[q].addr, c->side[side].eps[q].port);
-                struct ep_ref *hit = bsearch(&key, refs, nrefs, sizeof *refs, ep_cmp);
-                while (hit && hit > refs && ep_cmp(hit - 1, &key) == 0)
-                    hit--;
-                for (; hit && hit < refs + nrefs && ep_cmp(hit, &key) == 0; hit++) {
-                    const struct held_stream *s = &e->streams[hit->idx];
-                    if (s->call_seq == c->seq || s->last < c->invite_time || s->first > to)
-                        continue;
-                    if (s->call_seq) { /* bound to another call that names the same endpoint */
-                        shared = true;
-                        continue;
-                    }
-                    bool dup = false; /* an orphan at our endpoint: media NAT moved */
-                    for (size_t j = n; j < m && !dup; j++)
-                        dup = mine[j].seq == s->seq;
-                    if (!dup && vec_grow((void **)&mine, &cap, m, sizeof *mine, 16))
-                        mine[m++] = *s;
-                }
-            }
-        judge_media(e, c, mine, m, end, shared && m == 0);
-        k += n;
-    }
+    for (size_t i = 0; i < e->ncalls; i++)
+        judge_held(e, &e->calls[i], refs, nrefs, &mine, &cap, end);
     free(mine);
     free(refs);
     e->ncalls = e->nstreams = 0;

@@ -4,8 +4,8 @@
  *
  * Fed with ended calls, streams and registrations in any order. Signaling-only findings
  * are judged when a call ends; a call that was answered or offered early media waits
- * (a compact copy of what the media checks need) until issues_finish(), when its streams
- * are known. Thresholds come from struct issue_config, settable by name. */
+ * (a compact copy of what the media checks need) until its media is over (issues_tick) or
+ * the input ends (issues_finish). Thresholds come from struct issue_config, settable by name. */
 #ifndef SIPSCOPE_ISSUES_H
 #define SIPSCOPE_ISSUES_H
 
@@ -112,6 +112,12 @@ void issues_free(struct issue_engine *e);
 void issues_call(struct issue_engine *e, const struct call *c);
 void issues_stream(struct issue_engine *e, const struct rtp_stream *s);
 void issues_registration(struct issue_engine *e, const struct registration *r);
+/* Now and then (packet time), with the streams still followed: the held calls whose media
+ * is over are judged, and the streams no call can need any more are dropped, so that memory
+ * follows the calls in progress, not the length of the capture. A stream that ended over
+ * ISSUE_STREAM_KEEP ago counts no more for a call handed in later, at its endpoints. */
+#define ISSUE_STREAM_KEEP (300 * PTIME_SEC)
+void issues_tick(struct issue_engine *e, ptime_t now, const struct stream_table *t);
 /* The input ended at `end`: the calls waiting for their media are judged. */
 void issues_finish(struct issue_engine *e, ptime_t end);
 

@@ -398,6 +398,13 @@ void stream_finish(struct stream_table *t)
     free(all);
 }
 
+void stream_each(const struct stream_table *t, void (*fn)(void *user, const struct rtp_stream *s),
+                 void *user)
+{
+    for (const struct dlist_node *x = t->lru.head; x; x = x->next)
+        fn(user, &dlist_entry(x, struct stream_int, lru)->pub);
+}
+
 uint64_t stream_packets(const struct stream_table *t) { return t->packets; }
 size_t stream_active(const struct stream_table *t) { return htab_count(t->ht); }
 uint64_t stream_evicted(const struct stream_table *t) { return t->evicted; }

@@ -171,6 +171,9 @@ typedef bool (*stream_call_ended_fn)(void *ctx, uint64_t call_seq);
 void stream_tick_ended(struct stream_table *t, ptime_t now, ptime_t idle, stream_call_ended_fn ended,
                        void *ctx);
 void stream_finish(struct stream_table *t);
+/* Calls fn on every stream followed now (in no set order); fn must not change the table. */
+void stream_each(const struct stream_table *t, void (*fn)(void *user, const struct rtp_stream *s),
+                 void *user);
 /* The packet interval in ms (the smallest timestamp step seen; 20 when unknown). */
 double stream_ptime_ms(const struct rtp_stream *s);
 /* Mouth-to-ear delay the E-model used (Ta, ms): half the RTCP round trip (0 unknown),
