@@ -50,15 +50,23 @@ SIZES = {  # name: (calls, concurrency)
 DURATION, LOSS, CODECS, SEED = 30, 0.005, 'PCMU,PCMA,G729', 7
 
 
+GNU_TIME = '/usr/bin/time'
+
+
 def run_once(cmd):
-    """Wall time and peak RSS (KiB) of one run of cmd."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)  # this child's own rusage, not all children's
-    wall = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit('%s failed' % ' '.join(cmd))
-    return wall, ru.ru_maxrss
+    """Wall time and peak RSS (KiB) of one run of cmd. The RSS is GNU time's: a child that
+    Python forks and execs keeps Python's own peak as its ru_maxrss (Linux carries the high
+    mark across exec), which floored every figure at about 15 MB; GNU time's child is forked
+    from a small process. Its start-up is the same for every program, and small."""
+    with tempfile.NamedTemporaryFile('r') as out:
+        t = time.perf_counter()
+        p = subprocess.Popen([GNU_TIME, '-f', '%M', '-o', out.name] + cmd,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, _ = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit('%s failed' % ' '.join(cmd))
+        return wall, int(out.read().split()[-1])
 
 
 def measure(cmd, runs):

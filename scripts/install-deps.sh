@@ -12,6 +12,7 @@ PKGS=(
   sip-tester                   # sipp: real calls on loopback for the live capture test
   tcpreplay iproute2           # the drop test: replay into a veth pair in its own namespace
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
+  time                         # GNU time: the benchmark's peak RSS of each program
 )
 
 missing=()
