@@ -68,6 +68,8 @@ static const char analyze_usage[] =
     "      --serve ADDR:PORT  with --db: serve the JSON API and UI from it while the\n"
     "                      analysis runs, and after it until Ctrl-C (sipscope serve\n"
     "                      --help: the address, auth and HTTPS)\n"
+    "      --show-credentials  with --serve: show the credentials of SIP Authorization\n"
+    "                      and Proxy-Authorization fields (masked by default)\n"
     "      --hep-out HOST:PORT  send every SIP message on as HEPv3 over UDP (to Homer,\n"
     "                      or to another sipscope's --hep-listen)\n"
     "      --hep-id N      the HEP capture agent id (default 2001); the auth key, if\n"
@@ -1570,12 +1572,14 @@ static int analyze_main(int argc, char **argv, bool live)
         {"user", required_argument, NULL, 1009},
         {"syslog", no_argument, NULL, 1010},
         {"log-file", required_argument, NULL, 1011},
+        {"show-credentials", no_argument, NULL, 1012},
         {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     bool json = false, messages = false, timelines = false, list = false, db_no_raw = false;
     bool spool = false;
     const char *serve = NULL;
+    bool show_credentials = false;
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     struct issue_config icfg;
@@ -1620,6 +1624,7 @@ static int analyze_main(int argc, char **argv, bool live)
         case 1009: run_as = optarg; break;
         case 1010: use_syslog = true; break;
         case 1011: log_file = optarg; break;
+        case 1012: show_credentials = true; break;
         case 1007: hep_to = optarg; break;
         case 1008: {
             char *end;
@@ -1720,6 +1725,11 @@ static int analyze_main(int argc, char **argv, bool live)
         default: fputs(usage, stderr); free(thresholds); return 2;
         }
     }
+    if (show_credentials && !serve) {
+        fputs("sipscope analyze: --show-credentials goes with --serve\n", stderr);
+        free(thresholds);
+        return 2;
+    }
     if (!dbpath && (spool || db_no_raw || serve || wcfg.retention.max_age_s > 0 ||
                     wcfg.retention.max_bytes || wcfg.retention.media_max_age_s > 0)) {
         fputs("sipscope analyze: --serve, --spool-rtp, --spool-days, --db-no-raw, "
@@ -1806,7 +1816,8 @@ static int analyze_main(int argc, char **argv, bool live)
             return 1;
         }
         if (serve) {
-            struct web_config web = {.db = dbpath, .listen = serve};
+            struct web_config web = {.db = dbpath, .listen = serve,
+                                     .show_credentials = show_credentials};
             web.token = getenv("SIPSCOPE_TOKEN");
             web.basic = getenv("SIPSCOPE_USER");
             if (!(a.web = web_start(&web, err, sizeof err))) {

@@ -28,6 +28,10 @@ static const char serve_usage[] =
     "      --user-file F    require HTTP basic auth, USER:PASSWORD the first line of F (or\n"
     "                       SIPSCOPE_USER)\n"
     "      --cert F --key F serve HTTPS with this PEM certificate and key\n"
+    "      --show-credentials  show the credentials of SIP Authorization and\n"
+    "                       Proxy-Authorization fields in messages and pcap exports\n"
+    "                       (by default a Digest response, or a Basic password, is\n"
+    "                       masked with '*', its length kept)\n"
     "  -v, --verbose        log more\n"
     "  -h, --help           this text\n"
     "\n"
@@ -58,7 +62,8 @@ int cmd_serve(int argc, char **argv)
         {"threads", required_argument, NULL, 'T'},  {"token-file", required_argument, NULL, 'k'},
         {"user-file", required_argument, NULL, 'u'}, {"cert", required_argument, NULL, 'c'},
         {"key", required_argument, NULL, 'K'},      {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},           {"show-credentials", no_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
     };
     struct web_config cfg = {0};
     const char *token_file = NULL, *user_file = NULL;
@@ -82,6 +87,7 @@ int cmd_serve(int argc, char **argv)
         case 'u': user_file = optarg; break;
         case 'c': cfg.cert = optarg; break;
         case 'K': cfg.key = optarg; break;
+        case 'S': cfg.show_credentials = true; break;
         case 'v': verbose++; break;
         case 'h': fputs(serve_usage, stdout); return 0;
         default: fputs(serve_usage, stderr); return 2;

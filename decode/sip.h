@@ -159,6 +159,14 @@ struct sv sip_param(struct sv params, const char *name, bool *found);
 struct sv sip_auth_scheme(struct sv v);
 struct sv sip_auth_param(struct sv v, const char *name, bool *found);
 
+/* Masks the credentials in the Authorization and Proxy-Authorization header fields of
+ * every SIP message in buf (a message's text, or a whole frame: each header section is
+ * found after the line that holds "SIP/2.0"), in place and keeping every length, so that
+ * a frame stays a frame: a Digest response= value (RFC 2617 §3.2.2: with the nonce, it
+ * lets a password be guessed offline) becomes '*'s, and so does everything after any
+ * other scheme's name (Basic carries the password itself). Returns the fields masked. */
+unsigned sip_mask_credentials(char *text, size_t n);
+
 /* Whole-number header values (Content-Length, Expires, Max-Forwards, RSeq). */
 bool sip_uint_parse(struct sv v, uint64_t max, uint64_t *out);
 

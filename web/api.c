@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/sip.h"
 #include "metrics/issues.h"
 #include "store/export.h"
 
@@ -48,6 +49,7 @@ struct list {
     char *text;
     size_t len;
     unsigned rows;
+    bool mask; /* credentials in messages' raw text */
 };
 
 static bool list_open(struct list *l, const char *name)
@@ -308,7 +310,13 @@ static bool message_row(void *user, const struct store_message *m)
     json_object_set_new(o, "call", m->call_seq ? json_string(call) : json_null());
     json_object_set_new(o, "retransmission", json_boolean(m->retransmission));
     json_object_set_new(o, "malformed", json_boolean(m->malformed));
-    json_object_set_new(o, "raw", text_json(m->raw, m->raw_len));
+    char *raw = l->mask && m->raw ? malloc(m->raw_len ? m->raw_len : 1) : NULL;
+    if (raw) {
+        memcpy(raw, m->raw, m->raw_len);
+        sip_mask_credentials(raw, m->raw_len);
+    }
+    json_object_set_new(o, "raw", text_json(raw ? raw : m->raw, m->raw_len));
+    free(raw);
     char *t = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
     list_row(l, t);
@@ -332,7 +340,8 @@ static void one_object(struct store *s, enum store_qstatus st, char *json, struc
     from_store(r, s, st == STORE_Q_OK ? STORE_Q_ERROR : st);
 }
 
-static void call_part(struct store *s, uint64_t seq, const char *part, struct api_reply *r)
+static void call_part(struct store *s, uint64_t seq, const char *part, bool mask,
+                      struct api_reply *r)
 {
     struct list l;
     enum store_qstatus st;
@@ -348,6 +357,8 @@ static void call_part(struct store *s, uint64_t seq, const char *part, struct ap
             free(buf);
             return from_store(r, s, st);
         }
+        if (mask) /* every frame's SIP, found in the file's bytes, lengths kept */
+            sip_mask_credentials(buf, len);
         snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"call-%llu.pcap\"",
                  (unsigned long long)seq);
         return reply(r, 200, "application/vnd.tcpdump.pcap", buf, len);
@@ -357,6 +368,7 @@ static void call_part(struct store *s, uint64_t seq, const char *part, struct ap
         return error(r, 404, "no such route");
     if (!list_open(&l, part))
         return error(r, 500, "out of memory");
+    l.mask = mask;
     st = messages ? store_call_messages(s, seq, message_row, &l)
                   : store_call_streams(s, seq, list_stream, &l);
     if (st != STORE_Q_OK) {
@@ -435,8 +447,9 @@ static bool call_seq(const char *p, size_t n, uint64_t *seq)
 }
 
 void api_handle(struct store *s, const char *method, const char *path, const struct api_args *a,
-                struct api_reply *r)
+                const struct api_options *o, struct api_reply *r)
 {
+    bool mask = !(o && o->show_credentials);
     static const char prefix[] = "/api/v1/";
     memset(r, 0, sizeof *r);
     if (strncmp(path, prefix, sizeof prefix - 1))
@@ -467,7 +480,7 @@ void api_handle(struct store *s, const char *method, const char *path, const str
             enum store_qstatus st = store_get_call(s, seq, api_keep_json, &json);
             return one_object(s, st, json, r);
         }
-        return call_part(s, seq, slash + 1, r);
+        return call_part(s, seq, slash + 1, mask, r);
     }
     error(r, 404, "no such route");
 }

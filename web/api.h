@@ -49,9 +49,17 @@ struct api_reply {
  * copy (freeing what it held). */
 bool api_keep_json(void *user, const char *json);
 
+/* What the API shows. Digest responses and other credentials in SIP messages' Authorization
+ * and Proxy-Authorization fields are masked in messages' "raw" text and in the pcap
+ * export (same length: the pcap stays valid, its checksums then do not match) unless
+ * show_credentials is set (sip_mask_credentials). */
+struct api_options {
+    bool show_credentials;
+};
+
 /* Answers one request from store s (a reader of its own: the caller does not share it
- * between threads). */
+ * between threads). o: NULL for the defaults. */
 void api_handle(struct store *s, const char *method, const char *path, const struct api_args *a,
-                struct api_reply *r);
+                const struct api_options *o, struct api_reply *r);
 
 #endif

@@ -445,7 +445,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     struct args_ctx ctx = {c};
     struct api_args a = {get_arg, each_arg, &ctx};
-    api_handle(s, method, url, &a, &r);
+    struct api_options opts = {.show_credentials = w->cfg.show_credentials};
+    api_handle(s, method, url, &a, &opts, &r);
     give_back(w, slot);
     if (!r.body && r.status != 200)
         plain_error(&r, 500, "{\"error\":\"out of memory\"}");

@@ -22,6 +22,7 @@ struct web_config {
     const char *token;        /* bearer token; NULL none */
     const char *basic;        /* "user:password"; NULL none */
     const char *cert, *key;   /* PEM files: HTTPS; NULL: HTTP */
+    bool show_credentials;    /* SIP Authorization credentials unmasked (web/api.h) */
 };
 
 struct web_server;

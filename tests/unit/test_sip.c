@@ -527,3 +527,52 @@ Test(sip, compact_forms_map_to_full_names)
     cr_expect_eq(sip_hdr_lookup(sv_cstr("CALL-ID")), SIP_H_CALL_ID);
     cr_expect_eq(sip_hdr_lookup(sv_cstr("z")), SIP_H_OTHER);
 }
+
+/* Credentials are masked in place, lengths kept: the Digest response (RFC 2617 §3.5's
+ * example values), any other scheme's credentials whole, folded lines too; challenges,
+ * other fields and bodies stay as they were. */
+Test(sip, credentials_masked_in_place)
+{
+    char msg[] = "REGISTER sip:biloxi.example.com SIP/2.0\r\n"
+                 "Via: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bKnashds7\r\n"
+                 "Authorization: Digest username=\"bob\", realm=\"biloxi.example.com\",\r\n"
+                 " nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"sip:biloxi.example.com\",\r\n"
+                 " response=\"6629fae49393a05397450978507c4ef1\", qop=auth, nc=00000001\r\n"
+                 "proxy-authorization : digest username=bob, response=0a4f113b, realm=x\r\n"
+                 "WWW-Authenticate: Digest realm=\"x\", nonce=\"abc\"\r\n"
+                 "Authorization-Info: nextnonce=\"47364c23432d2e131a5fb210812c\"\r\n"
+                 "Content-Length: 31\r\n"
+                 "\r\n"
+                 "Authorization: Basic Ym9iOnNlY3JldA==";
+    char want[] = "REGISTER sip:biloxi.example.com SIP/2.0\r\n"
+                  "Via: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bKnashds7\r\n"
+                  "Authorization: Digest username=\"bob\", realm=\"biloxi.example.com\",\r\n"
+                  " nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"sip:biloxi.example.com\",\r\n"
+                  " response=\"********************************\", qop=auth, nc=00000001\r\n"
+                  "proxy-authorization : digest username=bob, response=********, realm=x\r\n"
+                  "WWW-Authenticate: Digest realm=\"x\", nonce=\"abc\"\r\n"
+                  "Authorization-Info: nextnonce=\"47364c23432d2e131a5fb210812c\"\r\n"
+                  "Content-Length: 31\r\n"
+                  "\r\n"
+                  "Authorization: Basic Ym9iOnNlY3JldA==";
+    cr_expect_eq(sip_mask_credentials(msg, strlen(msg)), 2);
+    cr_expect_str_eq(msg, want);
+
+    char basic[] = "SIP/2.0 200 OK\r\nAuthorization: Basic Ym9iOnNlY3JldA==\r\n\r\n";
+    cr_expect_eq(sip_mask_credentials(basic, strlen(basic)), 1);
+    cr_expect_str_eq(basic, "SIP/2.0 200 OK\r\nAuthorization: Basic ****************\r\n\r\n");
+}
+
+/* In a frame: binary headers before the text (here with line breaks and a blank line of
+ * their own), and two messages in one TCP segment. */
+Test(sip, credentials_masked_in_a_frame)
+{
+    char frame[] = "\x45\n\r\n\r\n\x11\x22"
+                   "INVITE sip:a@b SIP/2.0\r\nProxy-Authorization: Digest response=\"abcd\"\r\n\r\n"
+                   "ACK sip:a@b SIP/2.0\r\nAuthorization: Bearer eyJhbGciOi\r\n\r\n";
+    size_t n = sizeof frame - 1;
+    cr_expect_eq(sip_mask_credentials(frame, n), 2);
+    cr_expect(memmem(frame, n, "response=\"****\"", 15) != NULL);
+    cr_expect(memmem(frame, n, "Authorization: Bearer **********\r\n", 34) != NULL);
+    cr_expect_eq(memcmp(frame, "\x45\n\r\n\r\n\x11\x22", 8), 0);
+}

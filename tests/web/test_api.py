@@ -110,6 +110,7 @@ def main(exe):
             rc = srv.stop()
         check(rc == 0, 'SIGTERM ends serve with status 0 (%s)' % rc)
         auth_checks(check, exe, db, tmp)
+        credentials_checks(check, exe, db, pcap, j, tmp)
         events_checks(check, exe, pcap, j, tmp)
     return check.done()
 
@@ -317,6 +318,44 @@ def auth_checks(check, exe, db, tmp):
         try:
             status, _, body = srv.get('/api/v1/stats')
             check(srv.tls and status == 200 and json.loads(body)['calls'] > 0, 'HTTPS with a self-signed certificate')
+        finally:
+            srv.stop()
+
+
+def credentials_checks(check, exe, db, pcap, j, tmp):
+    """SIP digest responses are masked in the API (messages' raw text and the pcap export),
+    length kept, unless serve is given --show-credentials. The values and frames are
+    tshark's, read from the capture and from the exported pcaps."""
+    def responses(path):
+        out = subprocess.run(['tshark', '-r', path, '-Y', 'sip.auth.digest.response', '-T', 'fields',
+                              '-e', 'sip.Call-ID', '-e', 'sip.auth.digest.response'],
+                             check=True, capture_output=True, text=True).stdout
+        rows = (line.split('\t') for line in out.splitlines())
+        return sorted((cid, resp.strip('"')) for cid, resp in rows)  # tshark keeps the quotes
+    orig = responses(pcap)
+    check(len(orig) >= 2 and all(r not in ('', '*' * len(r)) for _, r in orig),
+          'the capture holds digest responses (%d)' % len(orig))
+    cid = orig[0][0]
+    c = next(x for x in j['calls'] if x['call_id'] == cid)
+    for show in (False, True):
+        srv = Server(exe, db, *(['--show-credentials'] if show else []))
+        try:
+            status, doc = srv.json('/api/v1/calls/%s/messages' % c['id'])
+            raws = [m['raw'] for m in doc['messages'] if 'Authorization:' in m['raw']] if status == 200 else []
+            want = [r for i, r in orig if i == cid]
+            seen = [re.search(r'response="([^"]*)"', r).group(1) for r in raws]
+            check(len(seen) == len(want) and
+                  all(s == (w if show else '*' * len(w)) for s, w in zip(seen, sorted(want))),
+                  '%s: digest responses in messages %s (%s; tshark: %s)' %
+                  (c['id'], 'shown' if show else 'masked', seen, want))
+            status, _, body = srv.get('/api/v1/calls/%s/pcap' % c['id'])
+            exp = os.path.join(tmp, 'cred-%d.pcap' % show)
+            with open(exp, 'wb') as f:
+                f.write(body)
+            got = responses(exp)
+            check(status == 200 and got == [(i, r if show else '*' * len(r)) for i, r in orig if i == cid],
+                  '%s/pcap: digest responses %s, as tshark reads them: %s' %
+                  (c['id'], 'shown' if show else 'masked', got))
         finally:
             srv.stop()
 
