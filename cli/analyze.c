@@ -181,7 +181,7 @@ static json_t *hdr_json(const struct sip_msg *m, enum sip_hdr_id id)
 static json_t *sdp_json(const struct sip_msg *m, struct sdp *scratch)
 {
     struct sv body;
-    if (!scratch || !sip_body_sdp(m, &body) || !sdp_parse(body.p, body.n, scratch))
+    if (!scratch || !sip_body_sdp(m, &body, NULL) || !sdp_parse(body.p, body.n, scratch))
         return json_null();
     const struct sdp *s = scratch;
     json_t *media = json_array();
@@ -987,6 +987,14 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
         set_u64(evicted, "transactions", ks->evicted_transactions);
     if (res->streams_evicted)
         set_u64(evicted, "streams", res->streams_evicted);
+    if (res->orphans_evicted)
+        set_u64(evicted, "orphan_streams", res->orphans_evicted);
+    if (res->flows_evicted)
+        set_u64(evicted, "udp_flows", res->flows_evicted);
+    if (ks->evicted_registrations)
+        set_u64(evicted, "registrations", ks->evicted_registrations);
+    if (ks->evicted_media)
+        set_u64(evicted, "media_endpoints", ks->evicted_media);
     json_object_set_new(c, "evicted", evicted);
     set_u64(c, "out_of_order_frames", cs->out_of_order);
 
@@ -1368,6 +1376,8 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     m->evicted_registrations = r->ks.evicted_registrations;
     m->evicted_media = r->ks.evicted_media;
     m->evicted_streams = r->streams_evicted;
+    m->evicted_orphans = r->orphans_evicted;
+    m->evicted_flows = r->flows_evicted;
     m->evicted_fragments = r->ds.frag_evicted;
     m->evicted_tcp = r->ds.tcp_evicted;
     m->active_calls = r->active_calls;

@@ -109,7 +109,7 @@ static void on_msg(void *user, const struct sip_event *ev, const struct msg_verd
     r->frame = ev->l4->pkt->frame;
     r->retrans = v->retransmission;
     struct sv body;
-    r->sdp = sip_body_sdp(m, &body);
+    r->sdp = sip_body_sdp(m, &body, NULL);
     if (m->is_request) {
         safe_copy(r->label, sizeof r->label, m->method);
     } else {

@@ -188,10 +188,14 @@ static void figures(const struct run *r, struct pipeline_result *out)
     capture_get_stats(r->src, &out->cs);
     decoder_get_stats(r->dec, &out->ds);
     correlate_get_stats(r->corr, &out->ks);
+    for (int k = 0; k < DR__COUNT; k++) /* SDP and bodies are read by the correlator */
+        out->ds.errors[k] += out->ks.errors[k];
     out->rtp_packets = stream_packets(r->streams);
     out->rtcp_packets = r->rtcp_packets;
     memcpy(out->rtcp_errors, r->rtcp_errors, sizeof out->rtcp_errors);
     out->streams_evicted = stream_evicted(r->streams);
+    out->orphans_evicted = stream_orphans_evicted(r->streams);
+    out->flows_evicted = stream_flows_evicted(r->streams);
     out->active_calls = correlate_active_calls(r->corr);
     out->active_streams = stream_active(r->streams);
 }

@@ -51,6 +51,7 @@ struct pipeline_result {
     struct decode_stats ds;
     struct correlate_stats ks;
     uint64_t rtp_packets, rtcp_packets, streams_evicted;
+    uint64_t orphans_evicted, flows_evicted; /* stream_orphans_evicted, stream_flows_evicted */
     uint64_t rtcp_errors[RTCP__COUNT]; /* malformed RTCP on announced ports, by reason */
     bool interrupted; /* SIGINT/SIGTERM: what was read so far */
     uint64_t active_calls, active_streams; /* followed at the time (live ticks) */

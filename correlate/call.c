@@ -914,10 +914,17 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     v->call_seq = p->seq;
     /* the message's SDP, parsed once for everything below */
     struct sv body;
-    const struct sdp *sdp = m->body.n && sip_body_sdp(m, &body) &&
+    enum decode_reason why = DR__COUNT;
+    const struct sdp *sdp = m->body.n && sip_body_sdp(m, &body, &why) &&
                                     sdp_parse(body.p, body.n, &c->sdp)
                                 ? &c->sdp
                                 : NULL;
+    if (!v->retransmission) { /* what was wrong in the body counts once, with decode's */
+        if (sdp && sdp->malformed)
+            why = sdp->error;
+        if (why < DR__COUNT)
+            c->st.errors[why]++;
+    }
     if (sdp && !v->retransmission) /* offers and answers say where media goes */
         media_from_sdp(c->media, sdp, p->seq, &ci->media, &c->st.evicted_media);
     if (leg) { /* another leg: recorded and counted; the first leg tells the call's story */

@@ -232,6 +232,7 @@ struct correlate_stats {
     uint64_t registrations;
     uint64_t evicted_registrations;
     uint64_t evicted_media;       /* announced endpoints dropped at the limit */
+    uint64_t errors[DR__COUNT];   /* what it found wrong in bodies it read: SDP, multipart */
 };
 
 /* What the correlator says of one message, for the message list. */

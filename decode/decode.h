@@ -64,6 +64,7 @@
     X(SIP_TCP_GAP, "sip_tcp_gap")                   /* segments missing from the capture */    \
     X(SIP_TCP_LIMIT, "sip_tcp_limit")               /* connection or buffer limits reached */  \
     X(WS_BAD_FRAME, "ws_bad_frame")                 /* WebSocket frame we cannot follow */     \
+    X(SIP_MULTIPART_TOO_DEEP, "sip_multipart_too_deep") /* nested past what is opened */     \
     X(SDP_BAD_LINE, "sdp_bad_line")                 /* not "x=value", or a value unreadable */ \
     X(SDP_BAD_CONNECTION, "sdp_bad_connection")     /* c= we cannot read */                    \
     X(SDP_BAD_MEDIA, "sdp_bad_media")               /* m= we cannot read */                    \

@@ -332,11 +332,11 @@ static bool is_type(struct sv t, const char *want)
     return t.n == strlen(want) && strncasecmp(t.p, want, t.n) == 0;
 }
 
-static bool find_in(struct sv body, struct sv ctype, unsigned depth, struct sv *out);
+static bool find_in(struct sv body, struct sv ctype, unsigned depth, struct sv *out, bool *deep);
 
 /* RFC 2046 §5.1.1: parts between "--boundary" lines; the CRLF before a delimiter
  * belongs to the delimiter. Each part: headers, an empty line, content. */
-static bool multipart(struct sv body, struct sv boundary, unsigned depth, struct sv *out)
+static bool multipart(struct sv body, struct sv boundary, unsigned depth, struct sv *out, bool *deep)
 {
     char delim[80];
     if (boundary.n == 0 || boundary.n > 70) /* RFC 2046: 1 to 70 characters */
@@ -374,14 +374,14 @@ static bool multipart(struct sv body, struct sv boundary, unsigned depth, struct
             if (line.n > 13 && strncasecmp(line.p, "content-type:", 13) == 0)
                 ptype = sv_make(line.p + 13, line.n - 13);
         }
-        if (q <= pend && find_in(sv_make(q, (size_t)(pend - q)), ptype, depth + 1, out))
+        if (q <= pend && find_in(sv_make(q, (size_t)(pend - q)), ptype, depth + 1, out, deep))
             return true;
         d = next;
     }
     return false;
 }
 
-static bool find_in(struct sv body, struct sv ctype, unsigned depth, struct sv *out)
+static bool find_in(struct sv body, struct sv ctype, unsigned depth, struct sv *out, bool *deep)
 {
     struct sv type, params;
     content_type(ctype, &type, &params);
@@ -389,18 +389,23 @@ static bool find_in(struct sv body, struct sv ctype, unsigned depth, struct sv *
         *out = body;
         return true;
     }
-    if (depth < MULTIPART_MAX_DEPTH && type.n > 10 && strncasecmp(type.p, "multipart/", 10) == 0) {
+    if (type.n > 10 && strncasecmp(type.p, "multipart/", 10) == 0) {
+        if (depth >= MULTIPART_MAX_DEPTH) { /* SIP-I nests two; a thousand is an attack */
+            *deep = true;
+            return false;
+        }
         bool found;
         struct sv boundary = sip_param(params, "boundary", &found);
-        return found && multipart(body, boundary, depth, out);
+        return found && multipart(body, boundary, depth, out, deep);
     }
     return false;
 }
 
-bool sip_body_sdp(const struct sip_msg *m, struct sv *sdp)
+bool sip_body_sdp(const struct sip_msg *m, struct sv *sdp, enum decode_reason *why)
 {
     const struct sip_header *ct = sip_hdr(m, SIP_H_CONTENT_TYPE);
-    if (!ct || m->body.n == 0)
-        return false;
-    return find_in(m->body, ct->value, 0, sdp);
+    bool deep = false, found = ct && m->body.n && find_in(m->body, ct->value, 0, sdp, &deep);
+    if (why)
+        *why = !found && deep ? DR_SIP_MULTIPART_TOO_DEEP : DR__COUNT;
+    return found;
 }

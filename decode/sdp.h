@@ -70,7 +70,8 @@ bool sdp_static_payload(uint8_t pt, const char **name, uint32_t *clock_rate);
 
 struct sip_msg;
 /* The application/sdp part of a SIP body: the body itself, or a part of a multipart body
- * (nested up to a few levels). False when there is none. */
-bool sip_body_sdp(const struct sip_msg *m, struct sv *sdp);
+ * (nested up to a few levels). False when there is none; then *why (NULL: not asked) is
+ * DR_SIP_MULTIPART_TOO_DEEP when a multipart went deeper than that, else DR__COUNT. */
+bool sip_body_sdp(const struct sip_msg *m, struct sv *sdp, enum decode_reason *why);
 
 #endif

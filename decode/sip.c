@@ -344,7 +344,9 @@ enum sip_result sip_parse(const char *buf, size_t len, unsigned flags, struct si
     if (!ended) {
         if (stream) {
             if (len > SIP_MAX_STREAM_MESSAGE) {
-                set_error(m, DR_SIP_TOO_LARGE);
+                /* the framing failed: that is the reason to count, over any before it */
+                m->malformed = true;
+                m->error = DR_SIP_TOO_LARGE;
                 m->len = len;
                 return SIP_OK;
             }

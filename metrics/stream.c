@@ -57,6 +57,7 @@ struct stream_int {
     struct dlist_node lru;
     ptime_t lru_at;             /* when it last moved to the LRU's tail */
     struct rtp_stream pub;
+    struct dlist_node olru;     /* unannounced: in the orphans' own LRU too */
     struct ssrc_key skey;       /* in by_ssrc while indexed (the latest stream wins) */
     uint64_t shash;
     bool sindexed;
@@ -77,6 +78,9 @@ struct stream_table {
     struct htab *ht;
     struct htab *by_ssrc;   /* struct stream_int by ssrc_key, for RTCP */
     struct dlist lru;
+    struct dlist orphans;   /* the unannounced streams, least recently active first */
+    size_t norphans;
+    uint64_t orphans_evicted, flows_evicted;
     struct htab *flows;     /* struct judged */
     struct dlist flow_lru;
     uint64_t seed, next_seq, packets, evicted;
@@ -143,6 +147,7 @@ static enum class_verdict judge(struct stream_table *t, const struct l4_packet *
                 return CLASS_OTHER;
             }
             drop_judged(t, dlist_entry(t->flow_lru.head, struct judged, lru));
+            t->flows_evicted++;
         }
         dlist_push_tail(&t->flow_lru, &j->lru);
     } else {
@@ -312,6 +317,10 @@ static void finalize(struct rtp_stream *s)
 static void release(struct stream_table *t, struct stream_int *si)
 {
     dlist_unlink(&t->lru, &si->lru);
+    if (!si->pub.announced) {
+        dlist_unlink(&t->orphans, &si->olru);
+        t->norphans--;
+    }
     htab_remove(t->ht, si->hash, &si->key);
     if (si->sindexed)
         htab_remove(t->by_ssrc, si->shash, &si->skey);
@@ -408,6 +417,8 @@ void stream_each(const struct stream_table *t, void (*fn)(void *user, const stru
 uint64_t stream_packets(const struct stream_table *t) { return t->packets; }
 size_t stream_active(const struct stream_table *t) { return htab_count(t->ht); }
 uint64_t stream_evicted(const struct stream_table *t) { return t->evicted; }
+uint64_t stream_orphans_evicted(const struct stream_table *t) { return t->orphans_evicted; }
+uint64_t stream_flows_evicted(const struct stream_table *t) { return t->flows_evicted; }
 
 static void init_seq(struct rtp_stream *s, uint16_t seq)
 {
@@ -676,6 +687,12 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
         return NULL;
     if (origin == STREAM_CANDIDATE)
         mm = NULL;
+    /* unsignaled flows have a smaller room of their own: random UDP (a scan, a flood of
+     * ports) must not take the memory, nor the places, of the media SDP announced */
+    if (origin == STREAM_CANDIDATE && t->norphans >= STREAM_MAX_ORPHANS) {
+        release(t, dlist_entry(t->orphans.head, struct stream_int, olru));
+        t->orphans_evicted++;
+    }
     struct stream_int *si = calloc(1, sizeof *si);
     if (!si)
         return NULL;
@@ -693,6 +710,10 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
         t->evicted++;
     }
     dlist_push_tail(&t->lru, &si->lru);
+    if (!si->pub.announced) {
+        dlist_push_tail(&t->orphans, &si->olru);
+        t->norphans++;
+    }
     si->lru_at = l4->pkt->ts;
     si->pub.seq = ++t->next_seq;
     si->pub.ebase = &t->ebase;
@@ -764,6 +785,8 @@ const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_pack
          * the idle sweep may then be up to a second late, never early. */
         if (now - si->lru_at >= PTIME_SEC) {
             dlist_touch(&t->lru, &si->lru);
+            if (!si->pub.announced)
+                dlist_touch(&t->orphans, &si->olru);
             si->lru_at = now;
         }
         struct rtp_stream *s = &si->pub;

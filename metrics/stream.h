@@ -182,9 +182,14 @@ double stream_delay_ms(const struct rtp_stream *s);
 /* RTP packets of the streams reported (announced, or orphans nDPI recognised). */
 uint64_t stream_packets(const struct stream_table *t);
 uint64_t stream_evicted(const struct stream_table *t);
+/* unannounced streams ended early at STREAM_MAX_ORPHANS, and flows nDPI was judging or had
+ * judged forgotten at STREAM_MAX_JUDGED */
+uint64_t stream_orphans_evicted(const struct stream_table *t);
+uint64_t stream_flows_evicted(const struct stream_table *t);
 size_t stream_active(const struct stream_table *t); /* streams followed now */
 
 #define STREAM_MAX_JUDGED 65536 /* UDP flows nDPI is judging or has judged, at once */
+#define STREAM_MAX_ORPHANS 16384 /* unannounced streams followed at once (each ~1 KB) */
 #define STREAM_ORPHAN_MAX_SSRCS 8 /* more SSRCs on one unannounced flow: not RTP */
 #define STREAM_ORPHAN_MIN_PACKETS 3
 #define STREAM_MAX_DTMF 256       /* events kept per stream; more are counted */

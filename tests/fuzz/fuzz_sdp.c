@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              (int)tlen, buf);
             memcpy(msg + h, nl + 1, blen);
             struct sv body;
-            if (sip_parse(msg, (size_t)h + blen, 0, &m) == SIP_OK && sip_body_sdp(&m, &body))
+            if (sip_parse(msg, (size_t)h + blen, 0, &m) == SIP_OK && sip_body_sdp(&m, &body, NULL))
                 sdp_parse(body.p, body.n, &s);
             free(msg);
         }

@@ -178,7 +178,7 @@ Test(sdp_body, multipart_mixed_with_isup)
     with_body("multipart/mixed;boundary=unique-boundary-1", body, buf, sizeof buf);
     cr_assert_eq(sip_parse(buf, strlen(buf), 0, &m), SIP_OK);
     struct sv sdp;
-    cr_assert(sip_body_sdp(&m, &sdp));
+    cr_assert(sip_body_sdp(&m, &sdp, NULL));
     cr_assert(sdp_parse(sdp.p, sdp.n, &s));
     cr_expect_eq(s.media[0].port, 20000);
     cr_expect(sdp.p[sdp.n - 1] == '\n' && sdp.p[sdp.n - 2] == '\r' && sdp.p[sdp.n - 3] == '8',
@@ -195,22 +195,22 @@ Test(sdp_body, quoted_boundary_nested_and_absent)
     with_body("multipart/mixed; boundary=\"outer\"", body, buf, sizeof buf);
     cr_assert_eq(sip_parse(buf, strlen(buf), 0, &m), SIP_OK);
     struct sv sdp;
-    cr_assert(sip_body_sdp(&m, &sdp), "nested multipart, quoted boundary with a space");
+    cr_assert(sip_body_sdp(&m, &sdp, NULL), "nested multipart, quoted boundary with a space");
     cr_assert(sdp_parse(sdp.p, sdp.n, &s));
     cr_expect_eq(s.media[0].port, 3456);
 
     with_body("application/sdp", "v=0\r\nm=audio 1234 RTP/AVP 0\r\n", buf, sizeof buf);
     cr_assert_eq(sip_parse(buf, strlen(buf), 0, &m), SIP_OK);
-    cr_assert(sip_body_sdp(&m, &sdp));
+    cr_assert(sip_body_sdp(&m, &sdp, NULL));
 
     with_body("application/isup", "\x01\x02", buf, sizeof buf);
     cr_assert_eq(sip_parse(buf, strlen(buf), 0, &m), SIP_OK);
-    cr_expect_not(sip_body_sdp(&m, &sdp));
+    cr_expect_not(sip_body_sdp(&m, &sdp, NULL));
 
     with_body("multipart/mixed;boundary=x", "--x\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n", buf,
               sizeof buf);
     cr_assert_eq(sip_parse(buf, strlen(buf), 0, &m), SIP_OK);
-    cr_expect(sip_body_sdp(&m, &sdp), "an unclosed last part still counts");
+    cr_expect(sip_body_sdp(&m, &sdp, NULL), "an unclosed last part still counts");
 }
 
 Test(sdp, static_payload_table)
@@ -224,4 +224,31 @@ Test(sdp, static_payload_table)
     cr_expect_str_eq(name, "G729");
     cr_expect_not(sdp_static_payload(96, &name, &rate), "dynamic");
     cr_expect_not(sdp_static_payload(2, &name, &rate), "unassigned since RFC 3551");
+}
+
+/* Multipart bodies are opened MULTIPART_MAX_DEPTH (4) deep: SIP-I nests two. Deeper, the
+ * SDP is not looked for, and the reason says why (a thousand levels is an attack). */
+Test(sdp, multipart_depth_limit_says_why)
+{
+    static char body[2048], nested[4096], buf[8192];
+    struct sv sdp;
+    enum decode_reason why;
+    for (int depth = 1; depth <= 6; depth++) {
+        snprintf(body, sizeof body, "v=0\r\nm=audio 1234 RTP/AVP 0\r\n");
+        const char *ctype = "application/sdp";
+        char types[8][64];
+        for (int d = 0; d < depth; d++) {
+            snprintf(nested, sizeof nested, "--b%d\r\nContent-Type: %s\r\n\r\n%s\r\n--b%d--\r\n", d,
+                     ctype, body, d);
+            cr_assert_lt(strlen(nested), sizeof body);
+            memcpy(body, nested, strlen(nested) + 1);
+            snprintf(types[d], sizeof types[d], "multipart/mixed;boundary=b%d", d);
+            ctype = types[d];
+        }
+        with_body(ctype, body, buf, sizeof buf);
+        cr_assert_eq(sip_parse(buf, strlen(buf), 0, &m), SIP_OK);
+        bool found = sip_body_sdp(&m, &sdp, &why);
+        cr_expect_eq(found, depth <= 4, "depth %d", depth);
+        cr_expect_eq(why, depth <= 4 ? DR__COUNT : DR_SIP_MULTIPART_TOO_DEEP, "depth %d", depth);
+    }
 }
