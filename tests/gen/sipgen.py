@@ -13,6 +13,10 @@
       an INVITE flood with unique Call-IDs, one well-formed call in the middle
   sipgen.py registrations -o FILE.pcap --truth FILE.json
       REGISTER flows with known outcomes (challenge, unregister, failure, loop, expiry)
+  sipgen.py hostile KIND -o FILE.pcap --truth FILE.json [--seed N]
+      hostile traffic with one well-formed call in its middle (tests/gen/hostile.py): KIND
+      is register_flood, rtp_ports, frag_never, tcp_partial, content_length, many_headers,
+      nested_multipart or sdp_many_m
   sipgen.py regstorm -o FILE.pcap [--phones N]
       a REGISTER storm: N phones register with a digest challenge (4 messages each)
   sipgen.py scenarios -o FILE.pcap --truth FILE.json
@@ -32,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import calls as calls_mod  # noqa: E402
 import decode_cases  # noqa: E402
+import hostile  # noqa: E402
 import registrations  # noqa: E402
 import issues  # noqa: E402
 import scenarios  # noqa: E402
@@ -71,6 +76,11 @@ def main(argv):
     f.add_argument('--truth')
     f.add_argument('--invites', type=int, default=100000)
     f.add_argument('--seed', type=int, default=1)
+    h = sub.add_parser('hostile')
+    h.add_argument('kind', choices=sorted(hostile.KINDS))
+    h.add_argument('-o', '--output', required=True)
+    h.add_argument('--truth', required=True)
+    h.add_argument('--seed', type=int, default=1)
     rs = sub.add_parser('regstorm')
     rs.add_argument('-o', '--output', required=True)
     rs.add_argument('--phones', type=int, default=25000)
@@ -105,6 +115,12 @@ def main(argv):
         if a.truth:
             with open(a.truth, 'w') as g:
                 json.dump(t, g, indent=1)
+    elif a.cmd == 'hostile':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        t = hostile.generate(w.write, a.kind, a.seed)
+        w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
     elif a.cmd == 'regstorm':
         w = PcapWriter(a.output, LT_ETHERNET)
         n = registrations.storm(w.write, a.phones)
