@@ -1449,9 +1449,11 @@ static void ep_key(uint8_t k[19], const struct ip_addr *a, uint16_t port)
     k[18] = (uint8_t)port;
 }
 
+/* Orders by the 19-byte endpoint key that struct ep_ref and struct live_ep start with (a
+ * pointer to either is one to its key), and compares such a key with a bare one. */
 static int ep_cmp(const void *a, const void *b)
 {
-    return memcmp(((const struct ep_ref *)a)->key, ((const struct ep_ref *)b)->key, 19);
+    return memcmp(a, b, 19);
 }
 
 /* The first of the n refs (sorted by ep_cmp, of `size` bytes each, the key first) with this
