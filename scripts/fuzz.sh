@@ -31,6 +31,13 @@ for h in build-fuzz/tests/fuzz/fuzz_*; do
     fuzz_rtp) python3 tests/fuzz/make_rtp_seeds.py "$seeds" ;;
     fuzz_calls) python3 tests/fuzz/make_call_seeds.py "$seeds" >/dev/null ;;
     fuzz_query) cp tests/fuzz/seeds/query/* "$seeds"/ ;;
+    fuzz_pcap) mkdir -p build-fuzz/sample
+               for k in issues scenarios registrations; do
+                 python3 tests/gen/sipgen.py $k -o build-fuzz/sample/$k.pcap --truth build-fuzz/sample/$k.json >/dev/null
+               done
+               python3 tests/gen/sipgen.py sample build-fuzz/sample >/dev/null
+               python3 tests/fuzz/make_pcap_seeds.py "$seeds" build-fuzz/tests/cases/*.pcap \
+                 build-fuzz/sample/*.pcap ;;
   esac
   echo "-- $name for $secs s"
   if "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
