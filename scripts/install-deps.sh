@@ -12,7 +12,8 @@ PKGS=(
   sip-tester                   # sipp: real calls on loopback for the live capture test
   tcpreplay iproute2           # the drop test: replay into a veth pair in its own namespace
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
-  time                         # GNU time: the benchmark's peak RSS of each program
+  time                         # GNU time: peak RSS of a program (bench, hostile tests)
+  valgrind                     # memcheck over the golden tests (scripts/valgrind.sh)
 )
 
 missing=()
