@@ -81,13 +81,15 @@ static void give_back(struct web_server *w, unsigned slot)
 
 /* ---- auth ---- */
 
-/* Equal in time that depends on the lengths only, not on where the bytes differ. */
-static bool same(const char *a, const char *b)
+/* Whether the offered credential a equals the secret b, in a time that depends on the
+ * secret's length only (fixed for a server), not on where the bytes differ nor on how long
+ * the guess is: a timing attack learns nothing it can use. */
+static bool same(const char *a, const char *secret)
 {
-    size_t na = strlen(a), nb = strlen(b);
-    unsigned char diff = na != nb;
-    for (size_t i = 0; i < na; i++)
-        diff |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
+    size_t na = strlen(a), nb = strlen(secret);
+    volatile unsigned char diff = na != nb;
+    for (size_t i = 0; i < nb; i++)
+        diff |= (unsigned char)((i < na ? a[i] : 0) ^ secret[i]);
     return diff == 0;
 }
 
