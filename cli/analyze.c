@@ -44,6 +44,9 @@ static const char analyze_usage[] =
     "                      method or status, Call-ID, CSeq, call, retransmission)\n"
     "      --timelines     with --json: per-second packets, loss, jitter and MOS of each\n"
     "                      stream (\"timeline\")\n"
+    "      --keep-duplicates  analyse exact copies of a datagram too: by default a copy\n"
+    "                      seen within 5 ms of the first (a mirror port that copies both\n"
+    "                      sides of a path) is dropped and counted in capture.duplicates\n"
     "  -c, --config FILE   read settings from FILE: \"key = value\" lines, where key is\n"
     "                      any long option (db = calls.db, interface = eth0, spool-rtp =\n"
     "                      yes) or a threshold's name (see --thresholds); the command\n"
@@ -963,7 +966,7 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     set_u64(c, "rtcp_packets", res->rtcp_packets);
     json_object_set_new(c, "dropped", cs->live ? json_integer((json_int_t)(cs->dropped + cs->ring_dropped))
                                                 : json_null());
-    json_object_set_new(c, "duplicates", json_null());
+    set_u64(c, "duplicates", ds->duplicates);
 
     json_t *errors = json_object();
     for (int r = 0; r < DR__COUNT; r++)
@@ -1330,6 +1333,9 @@ static void print_text(char **files, int nfiles, const struct capture_stats *cs,
         printf("fragments %llu taken in, %llu datagrams reassembled, %llu duplicates\n",
                (unsigned long long)ds->fragments, (unsigned long long)ds->reassembled,
                (unsigned long long)ds->frag_duplicates);
+    if (ds->duplicates)
+        printf("duplicates %llu exact copies dropped (a mirror port that copies both sides)\n",
+               (unsigned long long)ds->duplicates);
     bool any = cs->read_errors > 0;
     for (int r = 0; r < DR__COUNT; r++)
         any |= ds->errors[r] > 0;
@@ -1367,6 +1373,7 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     m->bytes = r->cs.bytes;
     m->dropped_kernel = r->cs.dropped;
     m->dropped_ring = r->cs.ring_dropped;
+    m->duplicates = r->ds.duplicates;
     m->sip_messages = r->ds.sip_messages;
     m->rtp_packets = r->rtp_packets;
     m->rtcp_packets = r->rtcp_packets;
@@ -1583,13 +1590,14 @@ static int analyze_main(int argc, char **argv, bool live)
         {"syslog", no_argument, NULL, 1010},
         {"log-file", required_argument, NULL, 1011},
         {"show-credentials", no_argument, NULL, 1012},
+        {"keep-duplicates", no_argument, NULL, 1013},
         {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     bool json = false, messages = false, timelines = false, list = false, db_no_raw = false;
     bool spool = false;
     const char *serve = NULL;
-    bool show_credentials = false;
+    bool show_credentials = false, keep_duplicates = false;
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     struct issue_config icfg;
@@ -1635,6 +1643,7 @@ static int analyze_main(int argc, char **argv, bool live)
         case 1010: use_syslog = true; break;
         case 1011: log_file = optarg; break;
         case 1012: show_credentials = true; break;
+        case 1013: keep_duplicates = true; break;
         case 1007: hep_to = optarg; break;
         case 1008: {
             char *end;
@@ -1865,6 +1874,7 @@ static int analyze_main(int argc, char **argv, bool live)
                                   .rtcp = a.hep ? on_rtcp : NULL,
                                   .first_stream_seq = first_stream};
     h.stream_idle = stream_idle;
+    h.keep_duplicates = keep_duplicates;
     h.tick = on_tick;
     if (live && a.dbw)
         h.call_progress = on_call_progress;

@@ -291,6 +291,8 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     struct run r = {.h = h, .src = &src, .live = live};
     struct decode_config dcfg;
     decode_config_default(&dcfg);
+    if (h->keep_duplicates)
+        dcfg.dedup_window = 0;
     struct decode_handlers dh = {.udp = on_udp, .sip = on_sip, .user = &r};
     r.dec = decoder_new(&dcfg, &dh);
     r.ended_base = kcfg->first_call_seq;

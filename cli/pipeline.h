@@ -44,6 +44,7 @@ struct pipeline_handlers {
     bool (*opened)(void *user);
     void *user;
     uint64_t first_stream_seq; /* streams are numbered after it (a database's last) */
+    bool keep_duplicates;      /* analyse exact copies too (decode_config.dedup_window 0) */
 };
 
 struct pipeline_result {

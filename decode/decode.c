@@ -34,6 +34,8 @@ void decode_config_default(struct decode_config *cfg)
     cfg->tcp_max_bytes = 64u << 20;
     cfg->tcp_idle_timeout = 300 * PTIME_SEC;
     cfg->hash_seed = 0x5350c09eULL;
+    /* a mirror's two copies arrive microseconds apart; SIP's own retransmissions 500 ms */
+    cfg->dedup_window = 5 * PTIME_MS;
 }
 
 struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h)
@@ -50,6 +52,11 @@ struct decoder *decoder_new(const struct decode_config *cfg, const struct decode
     d->frag = ipfrag_new(d->cfg.frag_max_datagrams, d->cfg.frag_max_bytes, d->cfg.frag_timeout,
                          d->cfg.hash_seed);
     d->tcp = tcp_table_new(&d->cfg);
+    if (d->cfg.dedup_window > 0 &&
+        !(d->dedup = dedup_new(DEDUP_SLOTS, d->cfg.dedup_window, d->cfg.hash_seed))) {
+        decoder_free(d);
+        return NULL;
+    }
     if (!d->frag || !d->tcp) {
         decoder_free(d);
         return NULL;
@@ -62,6 +69,7 @@ void decoder_free(struct decoder *d)
     if (!d)
         return;
     ipfrag_free(d->frag);
+    dedup_free(d->dedup);
     tcp_table_free(d->tcp);
     sctp_free(d);
     free(d);

@@ -163,6 +163,8 @@ struct decode_config {
     size_t tcp_max_bytes;      /* bytes buffered by all of them */
     ptime_t tcp_idle_timeout;  /* packet time after which a silent direction is dropped */
     size_t frag_max_bytes;     /* bytes held by all reassembly buffers */
+    ptime_t dedup_window;      /* a copy of a datagram this soon after it is dropped (mirror
+                                * ports); 0: every copy is analysed */
     ptime_t frag_timeout;      /* packet time a datagram may wait for its last piece */
     uint64_t hash_seed;
 };
@@ -178,6 +180,7 @@ struct decode_stats {
     uint64_t fragments;         /* IP fragments taken in */
     uint64_t reassembled;       /* datagrams completed from them */
     uint64_t frag_duplicates;   /* fragments that repeated bytes already held */
+    uint64_t duplicates;        /* datagrams dropped as exact copies (dedup_window) */
     uint64_t frag_evicted;      /* datagrams dropped to stay within the limits */
     uint64_t sctp;              /* SCTP packets */
     uint64_t sip_messages;      /* SIP messages handed on (malformed ones included) */

@@ -12,9 +12,20 @@
 #define DECODE_MAX_TUNNELS 4  /* IP-in-IP levels */
 #define DECODE_MAX_IPV6_EXT 16
 
+/* Exact copies of a datagram within a window (dedup.c). */
+struct dedup;
+struct dedup *dedup_new(size_t slots, ptime_t window, uint64_t seed);
+void dedup_free(struct dedup *d);
+/* Whether this datagram (its IP payload at c) is a copy of one seen within the window. */
+bool dedup_seen(struct dedup *d, const struct l4_packet *l4, uint8_t proto, struct cursor c);
+/* 256 KB, 4,096 buckets of 4: a mirror's copy follows its original within a few
+ * datagrams, and a bucket fills with four others long after */
+#define DEDUP_SLOTS 16384
+
 struct decoder {
     struct decode_handlers h;
     struct decode_config cfg;
+    struct dedup *dedup;             /* NULL: every copy is analysed */
     struct ipfrag_table *frag;
     struct tcp_table *tcp;
     struct sip_msg msg;              /* parse scratch: one message at a time */

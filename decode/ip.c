@@ -71,6 +71,10 @@ static void upper(struct decoder *d, struct frame_ctx *f, struct l4_packet *l4, 
     case 17:
     case 6:
     case 132:
+        if (d->dedup && dedup_seen(d->dedup, l4, proto, c)) { /* before any analysis */
+            d->st.duplicates++;
+            return;
+        }
         decode_l4(d, l4, proto, c);
         return;
     case 47:

@@ -96,6 +96,8 @@ void web_metrics_render(FILE *o, const struct web_metrics *m)
     if (!m)
         return;
     one(o, "sipscope_packets_total", "counter", "frames read", m->packets);
+    one(o, "sipscope_duplicate_packets_total", "counter",
+        "exact copies of a datagram (mirror ports) dropped before analysis", m->duplicates);
     one(o, "sipscope_bytes_total", "counter", "bytes of the frames read", m->bytes);
     head(o, "sipscope_dropped_packets_total", "counter",
          "packets lost before analysis: by the kernel (pcap_stats) or our ring");

@@ -22,6 +22,7 @@ struct web_metrics {
     bool live;                       /* a live capture (drops mean something) */
     uint64_t packets, bytes;
     uint64_t dropped_kernel, dropped_ring;
+    uint64_t duplicates;
     uint64_t sip_messages, rtp_packets, rtcp_packets;
     uint64_t decode_errors[DR__COUNT];
     uint64_t evicted_calls, evicted_transactions, evicted_registrations, evicted_media,

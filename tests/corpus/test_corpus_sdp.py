@@ -33,7 +33,7 @@ def tshark_sdp(path, name):
 
 def ours(exe, path):
     res = {}
-    for m in analyze(exe, path, '--messages')['messages']:
+    for m in analyze(exe, path, '--messages', '--keep-duplicates')['messages']:  # as tshark
         if not m.get('sdp'):
             continue
         ports, addrs = res.setdefault(m['frame'], ([], []))

@@ -47,7 +47,7 @@ def oracle_messages(path):
 def ours(exe, pcap):
     res = []
     kinds = {}
-    for m in analyze(exe, pcap, '--messages')['messages']:
+    for m in analyze(exe, pcap, '--messages', '--keep-duplicates')['messages']:  # tshark keeps copies
         src = norm_ip(m['src'].rsplit(':', 1)[0].strip('[]'))
         dst = norm_ip(m['dst'].rsplit(':', 1)[0].strip('[]'))
         res.append((m['frame'], src, dst, m['call_id'], cseq_key(m['cseq']) if m['cseq'] else None))

@@ -63,7 +63,7 @@ def main(exe):
     passed = failed = 0
     for name in names:
         pcap = os.path.join(pdir, name)
-        j = analyze(exe, pcap, '--messages')
+        j = analyze(exe, pcap, '--messages', '--keep-duplicates')  # tshark keeps mirror copies
         st = j['stats']
         statuses, methods = sip_stat(os.path.join(corpus_dir, 'oracle', name, 'sip_stat.txt'))
         bad = []

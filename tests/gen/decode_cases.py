@@ -498,10 +498,12 @@ class TcpConn:
     def __init__(self, case, sport, dport, isn=1000, src=A4, dst=B4, t0=None):
         self.c, self.sport, self.dport, self.src, self.dst = case, sport, dport, src, dst
         self.isn, self.seq, self.t = isn, isn + 1, t0
+        self.ident = sport  # IP IDs count up per segment, as a sender's stack does
 
     def _frame(self, payload, seq, flags, t):
+        self.ident = (self.ident + 1) & 0xFFFF  # a retransmission is a new datagram
         n = self.c.frame(ether(ipv4(self.src, self.dst, 6, tcp(self.sport, self.dport, payload,
-                                                                seq=seq, flags=flags)), 0x0800), t=t)
+                                                                seq=seq, flags=flags), ident=self.ident), 0x0800), t=t)
         self.c.deliver(n, 'tcp', self.src, self.sport, self.dst, self.dport, payload)
         return n
 

@@ -5,6 +5,7 @@ Standard library only. Everything here is written from the formats' specificatio
 v1/v2, RFC 791 IPv4, RFC 8200 IPv6, RFC 768 UDP, RFC 9293 TCP), not from sipscope's
 code, so that a test built on these captures checks the decoder against the formats.
 """
+import random
 import socket
 import struct
 
@@ -158,6 +159,42 @@ class PcapWriter:
 
     def close(self):
         self.f.close()
+
+
+def mirror_copy(frame: bytes) -> bytes:
+    """The same Ethernet/IPv4 frame as a second mirror port shows it after a router: other
+    MAC addresses, the TTL one lower (and so the header checksum). Anything else is returned
+    as it is."""
+    if len(frame) < 34 or frame[12:14] != b'\x08\x00':
+        return frame
+    ip = bytearray(frame[14:])
+    ihl = (ip[0] & 15) * 4
+    ip[8] = max(1, ip[8] - 1)
+    ip[10:12] = b'\0\0'
+    ip[10:12] = struct.pack('!H', csum(bytes(ip[:ihl])))
+    return b'\x02\0\0\0\0\x0b' + b'\x02\0\0\0\0\x0a' + frame[12:14] + bytes(ip)
+
+
+class MirrorWriter:
+    """Writes every frame twice, as a SPAN session copying both sides of a path does: the
+    copy (mirror_copy) 20 to 300 us after the original, all in time order. frame_map[i]
+    is the 1-based number in the file of the i-th frame given (its first copy)."""
+
+    def __init__(self, writer, seed=1):
+        self.out, self.rng, self.frames = writer, random.Random(seed), []
+
+    def write(self, t_ns: int, frame: bytes):
+        n = len(self.frames) // 2
+        self.frames.append((t_ns, 2 * n, frame))
+        self.frames.append((t_ns + self.rng.randrange(20_000, 300_000), 2 * n + 1, mirror_copy(frame)))
+
+    def close(self):
+        self.frames.sort(key=lambda f: (f[0], f[1]))
+        self.frame_map = {}
+        for i, (t, k, frame) in enumerate(self.frames):
+            if k % 2 == 0:
+                self.frame_map[k // 2 + 1] = i + 1
+            self.out(t, frame)
 
 
 class PcapngWriter:

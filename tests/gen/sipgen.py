@@ -7,8 +7,9 @@
       OUTDIR/<case>.truth.json
   sipgen.py calls -o FILE.pcap [--truth FILE.json] [--calls N] [--duration S]
                   [--concurrency C] [--loss P] [--seed N] [--outcomes a,b,...] [--gap-ms G] [--display NAME]
-                  [--codecs PCMU,PCMA,G729]
-      SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream
+                  [--codecs PCMU,PCMA,G729] [--mirror]
+      SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream;
+      --mirror writes every frame twice, as a mirror port copying both sides of a path
   sipgen.py flood -o FILE.pcap [--truth FILE.json] [--invites N] [--seed N]
       an INVITE flood with unique Call-IDs, one well-formed call in the middle
   sipgen.py registrations -o FILE.pcap --truth FILE.json
@@ -40,12 +41,20 @@ import hostile  # noqa: E402
 import registrations  # noqa: E402
 import issues  # noqa: E402
 import scenarios  # noqa: E402
-from pcapwrite import LT_ETHERNET, PcapWriter  # noqa: E402
+from pcapwrite import LT_ETHERNET, MirrorWriter, PcapWriter  # noqa: E402
 
 
-def write_calls(path, truth_path, **kw):
+def write_calls(path, truth_path, mirror=False, **kw):
     w = PcapWriter(path, LT_ETHERNET)
-    truth = calls_mod.generate(w.write, **kw)
+    m = MirrorWriter(w.write, kw.get('seed', 1)) if mirror else None
+    truth = calls_mod.generate(m.write if m else w.write, **kw)
+    if m:  # every frame twice: the truth's frame numbers are the first copies'
+        m.close()
+        for c in truth['calls']:
+            for msg in c['messages']:
+                msg['frame'] = m.frame_map[msg['frame']]
+        truth['mirror_copies'] = truth['frames']
+        truth['frames'] *= 2
     w.close()
     if truth_path:
         with open(truth_path, 'w') as f:
@@ -71,6 +80,8 @@ def main(argv):
     k.add_argument('--gap-ms', type=float, help='milliseconds between call starts (default: duration/concurrency)')
     k.add_argument('--display', help="the first call's From display name (markup, for the UI's escaping test)")
     k.add_argument('--codecs', default='PCMU,PCMA', help='comma list cycled over the calls: PCMU,PCMA,G729')
+    k.add_argument('--mirror', action='store_true',
+                   help='every frame twice, as a mirror port copying both sides of a path shows it')
     f = sub.add_parser('flood')
     f.add_argument('-o', '--output', required=True)
     f.add_argument('--truth')
@@ -105,7 +116,7 @@ def main(argv):
         t = write_calls(a.output, a.truth, calls=a.calls, duration=a.duration,
                         concurrency=a.concurrency, seed=a.seed, loss=a.loss,
                         outcomes=a.outcomes.split(','), gap_ms=a.gap_ms,
-                        display=a.display, codecs=a.codecs.split(','))
+                        display=a.display, codecs=a.codecs.split(','), mirror=a.mirror)
         print('%s: %d frames, %d calls, %d SIP messages, %d RTP packets'
               % (a.output, t['frames'], len(t['calls']), t['sip_messages'], t['rtp_packets']), file=sys.stderr)
     elif a.cmd == 'flood':
