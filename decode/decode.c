@@ -368,6 +368,10 @@ void decode_hep_msg(struct decoder *d, const struct l4_packet *outer, const stru
     enum sip_transport tr = h->ip_proto == 6     ? SIP_TRANSPORT_TCP
                             : h->ip_proto == 132 ? SIP_TRANSPORT_SCTP
                                                  : SIP_TRANSPORT_UDP;
+    if (d->dedup && dedup_seen_hep(d->dedup, &in)) {
+        d->st.duplicates++;
+        return;
+    }
     decode_sip_datagram(d, &in, tr);
 }
 

@@ -18,6 +18,9 @@ struct dedup *dedup_new(size_t slots, ptime_t window, uint64_t seed);
 void dedup_free(struct dedup *d);
 /* Whether this datagram (its IP payload at c) is a copy of one seen within the window. */
 bool dedup_seen(struct dedup *d, const struct l4_packet *l4, uint8_t proto, struct cursor c);
+/* The same for a message a HEP packet carried (no IP header: addresses, ports, payload):
+ * a probe on a mirror port sends both copies on. */
+bool dedup_seen_hep(struct dedup *d, const struct l4_packet *l4);
 /* 256 KB, 4,096 buckets of 4: a mirror's copy follows its original within a few
  * datagrams, and a bucket fills with four others long after */
 #define DEDUP_SLOTS 16384

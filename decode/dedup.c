@@ -111,6 +111,26 @@ bool dedup_seen(struct dedup *d, const struct l4_packet *l4, uint8_t proto, stru
     return check(d, h, l4->pkt->ts);
 }
 
+bool dedup_seen_hep(struct dedup *d, const struct l4_packet *l4)
+{
+    struct {
+        uint8_t src[16], dst[16];
+        uint16_t sport, dport;
+        uint8_t family, proto, pad[2];
+        uint32_t len;
+    } k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.src, l4->src.b, 16);
+    memcpy(k.dst, l4->dst.b, 16);
+    k.sport = l4->sport;
+    k.dport = l4->dport;
+    k.family = l4->src.family;
+    k.proto = l4->proto;
+    k.len = l4->len;
+    return check(d, hash_bytes(&k, sizeof k, d->seed) ^ hash_bytes(l4->payload, l4->len, d->seed + 2),
+                 l4->pkt->ts);
+}
+
 static bool check(struct dedup *d, uint64_t h, ptime_t now)
 {
     h |= 1; /* 0 marks an empty slot */
