@@ -13,6 +13,7 @@
 
 #include "capture/capture.h"
 #include "cli.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/vec.h"
 #include "correlate/correlate.h"
@@ -154,11 +155,21 @@ struct analysis {
     const char *run_as, *dbpath; /* capture --user: who to become once capturing */
     struct web_metrics mx;     /* counted as things end; published to web at ticks */
     int64_t db_run;            /* this analysis's row in the runs table */
-    struct call_out *dbcalls;  /* owned: calls as JSON for the database, when the output
-                                * is text (with --json, calls[] is that already) */
-    size_t ndbcalls, capdbcalls;
-    struct issue_out *dbissues; /* owned: the same for issues */
-    size_t ndbissues, capdbissues;
+    struct htab *pending;      /* owned, --db: struct pending_call by call number */
+};
+
+/* --db: a call whose row still lacks its streams, worst MOS and issues, with their texts in
+ * the spill file as they come; it is written whole, and forgotten, once the issue engine
+ * says every issue of it is out (on_judged), so the rows are complete while a capture
+ * runs, and memory follows the calls in flight. */
+struct pending_call {
+    uint64_t seq;
+    bool have_call;
+    struct call_out call;     /* its JSON */
+    struct call_out *streams; /* owned */
+    size_t nstreams, capstreams;
+    struct issue_out *issues; /* owned: as JSON */
+    size_t nissues, capissues;
 };
 
 static json_t *sv_json(struct sv v)
@@ -363,6 +374,44 @@ static bool push_out(FILE *spill, struct call_out **v, size_t *n, size_t *cap, u
     return true;
 }
 
+static bool pending_eq(const void *item, const void *key)
+{
+    return ((const struct pending_call *)item)->seq == *(const uint64_t *)key;
+}
+
+static uint64_t pending_hash(uint64_t seq)
+{
+    return hash_bytes(&seq, sizeof seq, 0x9e11d);
+}
+
+/* The pending record of call seq, made when missing; NULL without --db or memory. */
+static struct pending_call *pending_get(struct analysis *a, uint64_t seq)
+{
+    if (!a->pending || !seq)
+        return NULL;
+    uint64_t h = pending_hash(seq);
+    struct pending_call *p = htab_find(a->pending, h, &seq);
+    if (p)
+        return p;
+    if (!(p = calloc(1, sizeof *p)))
+        return NULL;
+    p->seq = seq;
+    if (!htab_insert(a->pending, h, p)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void pending_free(struct pending_call *p)
+{
+    if (p) {
+        free(p->streams);
+        free(p->issues);
+    }
+    free(p);
+}
+
 /* Copies entry e from the spill file to out. */
 static void print_out_to(FILE *spill, const struct call_out *e, FILE *out)
 {
@@ -545,15 +594,24 @@ static void on_call_done(void *user, const struct call *c)
      * it is stored again, complete (write_db_calls). */
     if (a->dbw && a->json && text)
         db_call(a, c->seq, text, false, false);
-    if (push_out(a->spill, &a->calls, &a->ncalls, &a->capcalls, c->seq, text))
+    struct pending_call *p = pending_get(a, c->seq);
+    if (push_out(a->spill, &a->calls, &a->ncalls, &a->capcalls, c->seq, text)) {
         a->answered += c->answer_time != 0;
-    if (a->dbw && !a->json) { /* the database keeps the JSON object */
+        if (p && a->json) { /* the database's row is that very text, completed later */
+            p->call = a->calls[a->ncalls - 1];
+            p->have_call = true;
+        }
+    }
+    if (p && !a->json) { /* the database keeps the JSON object */
         json_t *o = call_json(c);
         char *js = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
         json_decref(o);
         if (js)
             db_call(a, c->seq, js, false, false);
-        push_out(a->spill, &a->dbcalls, &a->ndbcalls, &a->capdbcalls, c->seq, js);
+        if (js && spill_put(a->spill, js, &p->call.off, &p->call.len)) {
+            p->call.seq = c->seq;
+            p->have_call = true;
+        }
     }
     issues_call(a->eng, c);
 }
@@ -781,6 +839,9 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
     if (push_out(a->spill, &a->streams, &a->nstreams, &a->capstreams, st->seq, text)) {
         a->streams[a->nstreams - 1].call_seq = st->call_seq;
         a->streams[a->nstreams - 1].mos = (float)st->mos;
+        struct pending_call *p = pending_get(a, st->call_seq);
+        if (p && vec_grow((void **)&p->streams, &p->capstreams, p->nstreams, sizeof *p->streams, 4))
+            p->streams[p->nstreams++] = a->streams[a->nstreams - 1];
     }
     issues_stream(a->eng, st);
 }
@@ -836,13 +897,21 @@ static void on_issue(void *user, const struct issue *is)
                         .call_seq = is->call_seq, .stream_seq = is->stream_seq,
                         .registration = is->registration,
                         .time = ptime_to_epoch_s(is->time), .json = js});
-    if (a->dbw && !a->json) {
-        push_issue(a->spill, &a->dbissues, &a->ndbissues, &a->capdbissues, is, js);
+    struct pending_call *p = pending_get(a, is->call_seq);
+    if (!a->json) { /* the call's row holds the JSON (found in order); the report, text */
+        if (p && js)
+            push_issue(a->spill, &p->issues, &p->nissues, &p->capissues, is, js);
+        else
+            free(js);
         js = NULL;
     }
     if (push_issue(a->spill, &a->issues, &a->nissues, &a->capissues, is,
-                   a->json ? js : issue_text(is)))
+                   a->json ? js : issue_text(is))) {
         a->by_severity[is->severity]++;
+        if (p && a->json &&
+            vec_grow((void **)&p->issues, &p->capissues, p->nissues, sizeof *p->issues, 4))
+            p->issues[p->nissues++] = a->issues[a->nissues - 1];
+    }
 }
 
 static int by_seq(const void *x, const void *y)
@@ -1144,37 +1213,63 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
     return ferror(stdout) ? 1 : 0;
 }
 
-/* The calls into the database, as the document shows them (streams, worst MOS and issues
- * filled in), with the columns the API filters on taken from that very object. */
+/* A call's row, whole: as the document shows it (its streams, worst MOS and issues filled
+ * in), with the columns the API filters on taken from that very object. */
+static void write_whole_call(struct analysis *a, struct pending_call *p)
+{
+    if (p->nstreams)
+        qsort(p->streams, p->nstreams, sizeof *p->streams, by_seq);
+    if (p->nissues)
+        qsort(p->issues, p->nissues, sizeof *p->issues, issue_by_call);
+    char *text = NULL;
+    size_t len = 0, k = 0, ki = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return;
+    print_call(a->spill, &p->call, p->streams, p->nstreams, &k, p->issues, p->nissues, &ki, true,
+               mem);
+    fclose(mem);
+    db_call(a, p->seq, text, true, false);
+    free(text);
+}
+
+/* The issue engine has found every issue of call seq: its row is written whole now. */
+static void on_judged(void *user, uint64_t seq)
+{
+    struct analysis *a = user;
+    struct pending_call *p = a->pending ? htab_remove(a->pending, pending_hash(seq), &seq) : NULL;
+    if (p && p->have_call)
+        write_whole_call(a, p);
+    pending_free(p);
+}
+
+static int pending_by_seq(const void *x, const void *y)
+{
+    uint64_t p = (*(struct pending_call *const *)x)->seq, q = (*(struct pending_call *const *)y)->seq;
+    return p < q ? -1 : p > q;
+}
+
+/* At the end: the rows still waiting (none, unless memory ran short), in call order. */
 static void write_db_calls(struct analysis *a)
 {
-    struct call_out *calls = a->json ? a->calls : a->dbcalls;
-    size_t nc = a->json ? a->ncalls : a->ndbcalls;
-    struct issue_out *iss = a->json ? a->issues : a->dbissues;
-    size_t ni = a->json ? a->nissues : a->ndbissues;
-    if (nc)
-        qsort(calls, nc, sizeof *calls, by_seq);
-    if (ni)
-        qsort(iss, ni, sizeof *iss, issue_by_call);
-    struct call_out *bycall = a->nstreams ? malloc(a->nstreams * sizeof *bycall) : NULL;
-    size_t nb = 0, k = 0, ki = 0;
-    if (bycall) {
-        memcpy(bycall, a->streams, a->nstreams * sizeof *bycall);
-        qsort(bycall, a->nstreams, sizeof *bycall, by_call);
-        nb = a->nstreams;
+    size_t n = htab_count(a->pending), pos = 0, i = 0;
+    struct pending_call **all = n ? malloc(n * sizeof *all) : NULL, *p;
+    while ((p = htab_next(a->pending, &pos))) {
+        if (all)
+            all[i++] = p;
+        else
+            pending_free(p);
     }
-    for (size_t i = 0; i < nc; i++) {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&text, &len);
-        if (!mem)
-            break;
-        print_call(a->spill, &calls[i], bycall, nb, &k, iss, ni, &ki, true, mem);
-        fclose(mem);
-        db_call(a, calls[i].seq, text, true, false);
-        free(text);
+    if (i)
+        qsort(all, i, sizeof *all, pending_by_seq);
+    for (size_t k = 0; k < i; k++) {
+        if (all[k]->have_call)
+            write_whole_call(a, all[k]);
+        pending_free(all[k]);
     }
-    free(bycall);
+    free(all);
+    htab_free(a->pending);
+    a->pending = NULL;
 }
 
 /* On the writer thread, after each commit: what the database holds for sure (-vv). The
@@ -1827,8 +1922,10 @@ static int analyze_main(int argc, char **argv, bool live)
         if ((a.db_run = store_run_begin(a.db, (double)time(NULL), kcfg.first_call_seq + 1)) < 0)
             log_warn("database: %s", store_error(a.db)); /* the run's row only; go on */
         wcfg.on_commit = on_db_commit;
-        if (!(a.dbw = store_writer_start(a.db, &wcfg, err, sizeof err))) {
-            fprintf(stderr, "sipscope analyze: --db %s\n", err);
+        if (!(a.pending = htab_new(SIZE_MAX / 8, pending_eq)) ||
+            !(a.dbw = store_writer_start(a.db, &wcfg, err, sizeof err))) {
+            fprintf(stderr, "sipscope analyze: --db %s\n", a.pending ? err : "out of memory");
+            htab_free(a.pending);
             store_close(a.db);
             json_decref(a.messages);
             free(a.kpi);
@@ -1858,6 +1955,7 @@ static int analyze_main(int argc, char **argv, bool live)
         json_decref(a.messages);
         return 1;
     }
+    issues_on_judged(a.eng, on_judged); /* --db: rows written whole as calls are judged */
     if (messages)
         a.sdp = malloc(sizeof *a.sdp); /* NULL: messages show no SDP, nothing worse */
     if (!(a.spill = tmpfile())) {
@@ -1978,8 +2076,6 @@ static int analyze_main(int argc, char **argv, bool live)
     free(a.regs);
     free(a.streams);
     free(a.issues);
-    free(a.dbcalls);
-    free(a.dbissues);
     issues_free(a.eng);
     fclose(a.spill);
     free(a.kpi);

@@ -254,6 +254,9 @@ struct issue_engine {
     size_t nstreams, capstreams;
     uint64_t streams_seen;   /* every stream handed in, orphans too: 0, a capture of SIP only */
     bool announced_live;     /* a tick saw an announced stream still going (handed in later) */
+    issue_judged_fn judged;  /* NULL: not asked */
+    uint64_t *quiet;         /* owned: calls without media checks, waiting for their streams */
+    size_t nquiet, capquiet;
     /* calls done with (handed in and not held, or judged): a bit per call number after
      * done_base, which moves up past the run of done calls at the start (owned) */
     uint64_t *done;
@@ -283,6 +286,7 @@ void issues_free(struct issue_engine *e)
     free(e->calls);
     free(e->streams);
     free(e->done);
+    free(e->quiet);
     free(e);
 }
 
@@ -1117,6 +1121,11 @@ void issues_call(struct issue_engine *e, const struct call *c)
     if (!c->answer_time && !c->early_time &&
         !(c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr))) {
         mark_done(e, c->seq);
+        /* no media checks; its issues are all out once the streams bound to it end */
+        if (e->judged && !vec_grow((void **)&e->quiet, &e->capquiet, e->nquiet, sizeof *e->quiet, 64))
+            e->judged(e->user, c->seq); /* no memory to wait: now */
+        else if (e->judged)
+            e->quiet[e->nquiet++] = c->seq;
         return;
     }
     if (!vec_grow((void **)&e->calls, &e->capcalls, e->ncalls, sizeof *e->calls, 64)) {
@@ -1599,13 +1608,22 @@ void issues_tick(struct issue_engine *e, ptime_t now, const struct stream_table 
     for (size_t i = 0; i < e->ncalls && !ready; i++)
         ready = e->calls[i].state != CALL_UNFINISHED && e->calls[i].end_time;
     struct live_set l = {0};
-    if (ready) {
+    if (ready || e->nquiet) {
         stream_each(t, collect_live, &l);
         if (l.neps)
             qsort(l.eps, l.neps, sizeof *l.eps, ep_cmp);
         if (l.ncalls)
             qsort(l.calls, l.ncalls, sizeof *l.calls, cmp_u64_key);
-        ready = !l.short_of_memory;
+        ready = ready && !l.short_of_memory;
+        size_t kept = 0; /* calls without media checks: done when no stream of theirs goes on */
+        for (size_t i = 0; i < e->nquiet; i++) {
+            if (l.short_of_memory ||
+                (l.ncalls && bsearch(&e->quiet[i], l.calls, l.ncalls, sizeof *l.calls, cmp_u64_key)))
+                e->quiet[kept++] = e->quiet[i];
+            else
+                e->judged(e->user, e->quiet[i]);
+        }
+        e->nquiet = kept;
     }
     e->announced_live |= l.announced > 0;
     /* whether the capture holds RTP at all (judge_media) is still open while the only
@@ -1629,6 +1647,8 @@ void issues_tick(struct issue_engine *e, ptime_t now, const struct stream_table 
             }
             judge_held(e, c, refs, nrefs, &mine, &cap, now);
             mark_done(e, c->seq);
+            if (e->judged)
+                e->judged(e->user, c->seq);
         }
         e->ncalls = kept;
         free(mine);
@@ -1656,9 +1676,19 @@ void issues_finish(struct issue_engine *e, ptime_t end)
     struct ep_ref *refs = index_streams(e, &nrefs);
     struct held_stream *mine = NULL;
     size_t cap = 0;
-    for (size_t i = 0; i < e->ncalls; i++)
+    for (size_t i = 0; i < e->ncalls; i++) {
         judge_held(e, &e->calls[i], refs, nrefs, &mine, &cap, end);
+        if (e->judged)
+            e->judged(e->user, e->calls[i].seq);
+    }
+    for (size_t i = 0; i < e->nquiet; i++)
+        e->judged(e->user, e->quiet[i]);
     free(mine);
     free(refs);
-    e->ncalls = e->nstreams = 0;
+    e->ncalls = e->nstreams = e->nquiet = 0;
+}
+
+void issues_on_judged(struct issue_engine *e, issue_judged_fn fn)
+{
+    e->judged = fn;
 }

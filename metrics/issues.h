@@ -118,6 +118,10 @@ void issues_registration(struct issue_engine *e, const struct registration *r);
  * ISSUE_STREAM_KEEP ago counts no more for a call handed in later, at its endpoints. */
 #define ISSUE_STREAM_KEEP (300 * PTIME_SEC)
 void issues_tick(struct issue_engine *e, ptime_t now, const struct stream_table *t);
+/* Called once per call handed in, when every issue of it has been found: its own, its
+ * streams' (they have all ended) and its media's. user: the issue callback's. */
+typedef void (*issue_judged_fn)(void *user, uint64_t call_seq);
+void issues_on_judged(struct issue_engine *e, issue_judged_fn fn);
 /* The input ended at `end`: the calls waiting for their media are judged. */
 void issues_finish(struct issue_engine *e, ptime_t end);
 

@@ -4,8 +4,9 @@ SIP as HEPv3 over loopback at a steady pace and killed with SIGKILL while it wri
 database must then pass PRAGMA integrity_check and hold every call the writer reported
 committed before the kill (at -vv it logs, after each commit, how many calls it has
 committed and the last one), each with its messages. Then the service starts again on the
-same file, takes new calls, numbers them after the survivors, stops cleanly on SIGTERM,
-and the file is still sound.
+same file, takes new calls, numbers them after the survivors, writes their rows whole
+(streams and issues filled in) while it runs, stops cleanly on SIGTERM, and the file is
+still sound.
 
 Usage: test_live_crash.py PATH/TO/sipscope"""
 import os
@@ -102,15 +103,26 @@ def main(exe):
         top = db.execute('SELECT max(seq) FROM calls').fetchone()[0]
         db.close()
 
-        # the service again, on the same file: new calls after the survivors, a clean stop
+        # the service again, on the same file: new calls after the survivors, their rows
+        # whole (streams and issues filled in) while it runs, a clean stop. 40 calls 10 s
+        # apart: the first ones are handed on 32 s after they end and, this feed holding no
+        # RTP, judged ISSUE_STREAM_KEEP (300 s) later, long before the last message
         small = os.path.join(tmp, 'small.pcap')
-        more = generate('calls', small, os.path.join(tmp, 's.json'), '--calls', '5', '--duration', '0',
-                        '--seed', '12')
+        more = generate('calls', small, os.path.join(tmp, 's.json'), '--calls', '40', '--duration', '0',
+                        '--gap-ms', '10000', '--seed', '12', '--outcomes', 'busy,cancelled')
         p, port = start(exe, dbf)
         drain = threading.Thread(target=lambda: [None for _ in p.stderr])
         drain.start()
         send(port, sip_datagrams(small), threading.Event())
-        time.sleep(2)
+        time.sleep(3)
+        last = max(c['end_ns'] for c in more['calls']) / 1e9
+        early = {c['call_id'] for c in more['calls'] if c['end_ns'] / 1e9 < last - 32 - 300 - 10 - 5}
+        db = sqlite3.connect(dbf)
+        rows = db.execute('SELECT call_id, json FROM calls WHERE seq > ?', (top,)).fetchall()
+        db.close()
+        whole = {cid for cid, js in rows if '"issues":[' in js and '"streams":[' in js}
+        check(early and early <= whole, 'while capturing, %d of the %d calls that ended over 347 s before '
+              'the last message have whole rows' % (len(early & whole), len(early)))
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=60)
         drain.join()
