@@ -1049,24 +1049,17 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     json_object_set_new(c, "decode_errors", errors);
 
     json_t *evicted = json_object();
-    if (ds->frag_evicted)
-        set_u64(evicted, "ip_fragments", ds->frag_evicted);
-    if (ds->tcp_evicted)
-        set_u64(evicted, "tcp_streams", ds->tcp_evicted);
-    if (ks->evicted_calls)
-        set_u64(evicted, "calls", ks->evicted_calls);
-    if (ks->evicted_transactions)
-        set_u64(evicted, "transactions", ks->evicted_transactions);
-    if (res->streams_evicted)
-        set_u64(evicted, "streams", res->streams_evicted);
-    if (res->orphans_evicted)
-        set_u64(evicted, "orphan_streams", res->orphans_evicted);
-    if (res->flows_evicted)
-        set_u64(evicted, "udp_flows", res->flows_evicted);
-    if (ks->evicted_registrations)
-        set_u64(evicted, "registrations", ks->evicted_registrations);
-    if (ks->evicted_media)
-        set_u64(evicted, "media_endpoints", ks->evicted_media);
+    const struct {
+        const char *table;
+        uint64_t n;
+    } ev[] = {{"ip_fragments", ds->frag_evicted},   {"tcp_streams", ds->tcp_evicted},
+              {"calls", ks->evicted_calls},         {"transactions", ks->evicted_transactions},
+              {"streams", res->streams_evicted},    {"orphan_streams", res->orphans_evicted},
+              {"udp_flows", res->flows_evicted},    {"registrations", ks->evicted_registrations},
+              {"media_endpoints", ks->evicted_media}};
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
+        if (ev[i].n)
+            set_u64(evicted, ev[i].table, ev[i].n);
     json_object_set_new(c, "evicted", evicted);
     set_u64(c, "out_of_order_frames", cs->out_of_order);
 

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, generate  # noqa: E402
+from sstest import Checks, check_after_kill, generate  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 from test_hep import free_port, sip_datagrams  # noqa: E402
 
@@ -89,19 +89,7 @@ def main(exe):
         check(rc == -signal.SIGKILL, 'the live capture was killed with SIGKILL while writing (%s)' % rc)
         check(0 < n < len(truth['calls']), 'killed mid-stream: %d of %d calls reported committed'
               % (n, len(truth['calls'])))
-        db = sqlite3.connect(dbf)
-        check(db.execute('PRAGMA integrity_check').fetchone()[0] == 'ok', 'integrity_check ok after the kill')
-        stored = db.execute('SELECT count(*) FROM calls').fetchone()[0]
-        print('killed after %d calls reported committed (last call-%d); %d calls in the database'
-              % (n, last, stored))
-        check(stored >= n, '%d calls stored, %d reported committed before the kill' % (stored, n))
-        check(db.execute('SELECT count(*) FROM calls WHERE seq = ?', (last,)).fetchone()[0] == 1,
-              'the last call reported committed (call-%d) is there' % last)
-        bare = db.execute('SELECT count(*) FROM calls c WHERE NOT EXISTS'
-                          ' (SELECT 1 FROM messages m WHERE m.call_seq = c.seq)').fetchone()[0]
-        check(bare == 0, 'every stored call has its messages (%d without)' % bare)
-        top = db.execute('SELECT max(seq) FROM calls').fetchone()[0]
-        db.close()
+        top = check_after_kill(check, dbf, n, last)
 
         # the service again, on the same file: new calls after the survivors, their rows
         # whole (streams and issues filled in) while it runs, a clean stop. 40 calls 10 s

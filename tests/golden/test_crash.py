@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import Checks, generate  # noqa: E402
+from sstest import Checks, check_after_kill, generate  # noqa: E402
 
 COMMITTED = re.compile(r'database: committed (\d+) calls \(last call-(\d+)\)')
 KILL_AFTER = 4  # commit lines that report calls, seen before the kill
@@ -56,20 +56,7 @@ def main(exe):
         check(0 < n < len(truth['calls']), 'killed mid-capture: %d of %d calls reported committed'
               % (n, len(truth['calls'])))
         check(os.path.exists(dbf + '-wal'), 'the kill left a WAL file behind')
-        db = sqlite3.connect(dbf)
-        check(db.execute('PRAGMA integrity_check').fetchone()[0] == 'ok', 'integrity_check ok after the kill')
-        stored = db.execute('SELECT count(*) FROM calls').fetchone()[0]
-        print('killed after %d calls reported committed (last call-%d); %d calls in the database'
-              % (n, last, stored))
-        check(stored >= n, '%d calls stored, %d reported committed before the kill' % (stored, n))
-        check(db.execute('SELECT count(*) FROM calls WHERE seq = ?', (last,)).fetchone()[0] == 1,
-              'the last call reported committed (call-%d) is there' % last)
-        # every stored call is whole: its messages are there too
-        bare = db.execute('SELECT count(*) FROM calls c WHERE NOT EXISTS'
-                          ' (SELECT 1 FROM messages m WHERE m.call_seq = c.seq)').fetchone()[0]
-        check(bare == 0, 'every stored call has its messages (%d without)' % bare)
-        top = db.execute('SELECT max(seq) FROM calls').fetchone()[0]
-        db.close()
+        top = check_after_kill(check, dbf, n, last)
 
         # sipscope opens it again: a new analysis goes after what survived, and a
         # surviving call exports

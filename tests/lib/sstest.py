@@ -2,6 +2,7 @@
 running sipscope, generating captures with tests/gen/sipgen.py, finding the corpus."""
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -61,3 +62,23 @@ def tshark_rtp_streams(pcap):
         if len(f) > 12 and f[6].startswith('0x'):
             rows.append((int(f[3]), int(f[5]), int(f[6], 16), f[-9:] if f[-1] != 'X' else f[-10:-1]))
     return rows
+
+
+def check_after_kill(check, dbf, n, last):
+    """A database whose writer was killed after reporting n calls committed, the last
+    call-`last`: it passes integrity_check, holds at least those calls and that one, each
+    with its messages. Returns the highest call number stored."""
+    db = sqlite3.connect(dbf)
+    check(db.execute('PRAGMA integrity_check').fetchone()[0] == 'ok', 'integrity_check ok after the kill')
+    stored = db.execute('SELECT count(*) FROM calls').fetchone()[0]
+    print('killed after %d calls reported committed (last call-%d); %d calls in the database'
+          % (n, last, stored))
+    check(stored >= n, '%d calls stored, %d reported committed before the kill' % (stored, n))
+    check(db.execute('SELECT count(*) FROM calls WHERE seq = ?', (last,)).fetchone()[0] == 1,
+          'the last call reported committed (call-%d) is there' % last)
+    bare = db.execute('SELECT count(*) FROM calls c WHERE NOT EXISTS'
+                      ' (SELECT 1 FROM messages m WHERE m.call_seq = c.seq)').fetchone()[0]
+    check(bare == 0, 'every stored call has its messages (%d without)' % bare)
+    top = db.execute('SELECT max(seq) FROM calls').fetchone()[0]
+    db.close()
+    return top
