@@ -1,6 +1,7 @@
 /* `sipscope analyze FILE...`: reads the inputs through capture/, decodes every frame,
  * and prints the summary as text or as the JSON of ../shared/OUTPUT.md. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <jansson.h>
@@ -45,6 +46,10 @@ static const char analyze_usage[] =
     "                      method or status, Call-ID, CSeq, call, retransmission)\n"
     "      --timelines     with --json: per-second packets, loss, jitter and MOS of each\n"
     "                      stream (\"timeline\")\n"
+    "      --report-max N  the report at the end keeps the newest N calls (and N streams,\n"
+    "                      registrations, issues); older ones are counted in\n"
+    "                      capture.evicted.report_*. Default: all of them, but 100000 for\n"
+    "                      a live capture, so that months of it take bounded memory and disk\n"
     "      --keep-duplicates  analyse exact copies of a datagram too: by default a copy\n"
     "                      seen within 5 ms of the first (a mirror port that copies both\n"
     "                      sides of a path) is dropped and counted in capture.duplicates\n"
@@ -156,7 +161,16 @@ struct analysis {
     struct web_metrics mx;     /* counted as things end; published to web at ticks */
     int64_t db_run;            /* this analysis's row in the runs table */
     struct htab *pending;      /* owned, --db: struct pending_call by call number */
+    /* a live capture's report keeps the newest report_max entries of each list (calls,
+     * streams, registrations, issues); the older ones are counted here, and the spill
+     * file's space below the oldest text still wanted is given back (punched) */
+    size_t report_max;         /* 0: everything (offline) */
+    uint64_t report_dropped[4];
+    off_t punched;
 };
+
+enum { REPORT_CALLS, REPORT_STREAMS, REPORT_REGISTRATIONS, REPORT_ISSUES };
+#define LIVE_REPORT_MAX 100000
 
 /* --db: a call whose row still lacks its streams, worst MOS and issues, with their texts in
  * the spill file as they come; it is written whole, and forgotten, once the issue engine
@@ -412,6 +426,66 @@ static void pending_free(struct pending_call *p)
     free(p);
 }
 
+/* The lowest spill offset still wanted: by the report's lists (each in the order written)
+ * and by the calls whose rows wait for their streams and issues. */
+static off_t spill_low(const struct analysis *a)
+{
+    off_t low = -1;
+#define LOW(o) (low = low < 0 || (o) < low ? (o) : low)
+    if (a->ncalls)
+        LOW(a->calls[0].off);
+    if (a->nstreams)
+        LOW(a->streams[0].off);
+    if (a->nregs)
+        LOW(a->regs[0].off);
+    if (a->nissues)
+        LOW(a->issues[0].off);
+    size_t pos = 0;
+    const struct pending_call *p;
+    while (a->pending && (p = htab_next(a->pending, &pos))) {
+        if (p->have_call)
+            LOW(p->call.off);
+        for (size_t i = 0; i < p->nstreams; i++)
+            LOW(p->streams[i].off);
+        for (size_t i = 0; i < p->nissues; i++)
+            LOW(p->issues[i].off);
+    }
+#undef LOW
+    return low;
+}
+
+/* A list of the report down to its newest report_max entries; the spill file's blocks
+ * below what is still wanted go back to the file system. */
+static void trim_to(struct analysis *a, void *list, size_t *n, size_t size, int which)
+{
+    if (*n <= a->report_max)
+        return;
+    size_t drop = *n - a->report_max;
+    memmove(list, (char *)list + drop * size, a->report_max * size);
+    *n = a->report_max;
+    a->report_dropped[which] += drop;
+    if (which == REPORT_ISSUES) /* numbered in order of finding: the next ones come after */
+        for (size_t i = 0; i < *n; i++)
+            ((struct issue_out *)list)[i].seq = i + 1;
+    fflush(a->spill);
+    off_t low = spill_low(a);
+    if (low < 0)
+        low = ftello(a->spill);
+    low &= ~(off_t)4095; /* whole blocks */
+    if (low > a->punched &&
+        fallocate(fileno(a->spill), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a->punched,
+                  low - a->punched) == 0)
+        a->punched = low;
+}
+
+/* A live capture's report: a list past twice report_max loses its oldest half, so months
+ * of capture take memory and disk for the newest report_max entries only. */
+static void trim_report(struct analysis *a, void *list, size_t *n, size_t size, int which)
+{
+    if (a->report_max && *n >= 2 * a->report_max)
+        trim_to(a, list, n, size, which);
+}
+
 /* Copies entry e from the spill file to out. */
 static void print_out_to(FILE *spill, const struct call_out *e, FILE *out)
 {
@@ -614,6 +688,7 @@ static void on_call_done(void *user, const struct call *c)
         }
     }
     issues_call(a->eng, c);
+    trim_report(a, a->calls, &a->ncalls, sizeof *a->calls, REPORT_CALLS);
 }
 
 /* A registration as OUTPUT.md's registrations[] entry (call_id, user_agent and expired
@@ -650,6 +725,7 @@ static void on_reg_done(void *user, const struct registration *r)
                         .first_time = ptime_to_epoch_s(r->first_time),
                         .last_time = ptime_to_epoch_s(r->last_time), .json = text});
     push_out(a->spill, &a->regs, &a->nregs, &a->capregs, r->seq, text);
+    trim_report(a, a->regs, &a->nregs, sizeof *a->regs, REPORT_REGISTRATIONS);
     issues_registration(a->eng, r);
     a->reg_registered += r->state == REG_REGISTERED;
     a->reg_failed += r->state == REG_FAILED;
@@ -844,6 +920,7 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
             p->streams[p->nstreams++] = a->streams[a->nstreams - 1];
     }
     issues_stream(a->eng, st);
+    trim_report(a, a->streams, &a->nstreams, sizeof *a->streams, REPORT_STREAMS);
 }
 
 /* Calls whose media is over are judged now, not at the end of the input: in a live capture
@@ -912,6 +989,7 @@ static void on_issue(void *user, const struct issue *is)
             vec_grow((void **)&p->issues, &p->capissues, p->nissues, sizeof *p->issues, 4))
             p->issues[p->nissues++] = a->issues[a->nissues - 1];
     }
+    trim_report(a, a->issues, &a->nissues, sizeof *a->issues, REPORT_ISSUES);
 }
 
 static int by_seq(const void *x, const void *y)
@@ -1146,6 +1224,12 @@ static int print_json(char **files, int nfiles, const struct pipeline_result *re
     json_t *root = json_pack("{s:{s:s}, s:o, s:o}", "sipscope", "version", SIPSCOPE_VERSION,
                              "capture", capture_json(files, nfiles, &res->cs, &res->ds, &res->ks, res),
                              "stats", stats_json(a->kpi));
+    json_t *evicted = json_object_get(json_object_get(root, "capture"), "evicted");
+    static const char *const report_names[4] = {"report_calls", "report_streams",
+                                                "report_registrations", "report_issues"};
+    for (int i = 0; i < 4 && evicted; i++) /* a live report keeps the newest only */
+        if (a->report_dropped[i])
+            set_u64(evicted, report_names[i], a->report_dropped[i]);
     char *head = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : NULL;
     json_decref(root);
     if (!head)
@@ -1679,6 +1763,7 @@ static int analyze_main(int argc, char **argv, bool live)
         {"log-file", required_argument, NULL, 1011},
         {"show-credentials", no_argument, NULL, 1012},
         {"keep-duplicates", no_argument, NULL, 1013},
+        {"report-max", required_argument, NULL, 1014},
         {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
@@ -1686,6 +1771,7 @@ static int analyze_main(int argc, char **argv, bool live)
     bool spool = false;
     const char *serve = NULL;
     bool show_credentials = false, keep_duplicates = false;
+    size_t report_max = SIZE_MAX; /* SIZE_MAX: the default, everything offline */
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     struct issue_config icfg;
@@ -1732,6 +1818,17 @@ static int analyze_main(int argc, char **argv, bool live)
         case 1011: log_file = optarg; break;
         case 1012: show_credentials = true; break;
         case 1013: keep_duplicates = true; break;
+        case 1014: {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || *optarg == '-') {
+                fprintf(stderr, "sipscope %s: --report-max wants a number\n", cmd);
+                free(thresholds);
+                return 2;
+            }
+            report_max = (size_t)v;
+            break;
+        }
         case 1007: hep_to = optarg; break;
         case 1008: {
             char *end;
@@ -1886,7 +1983,10 @@ static int analyze_main(int argc, char **argv, bool live)
     char **files = live ? (char **)ifaces : argv + optind;
     int nfiles = live ? (int)nifaces : argc - optind;
     struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json,
-                         .timelines = timelines, .db_no_raw = db_no_raw, .db_run = -1};
+                         .timelines = timelines, .db_no_raw = db_no_raw, .db_run = -1,
+                         .report_max = report_max != SIZE_MAX ? report_max
+                                       : live                  ? LIVE_REPORT_MAX
+                                                               : 0};
     if (!(a.kpi = malloc(sizeof *a.kpi))) {
         fputs("sipscope analyze: out of memory\n", stderr);
         json_decref(a.messages);
@@ -2013,6 +2113,12 @@ static int analyze_main(int argc, char **argv, bool live)
         if (failed)
             log_warn("HEP out: %llu packets could not be sent", (unsigned long long)failed);
     }
+    if (a.report_max) { /* exactly the newest report_max of each list (in the order ended) */
+        trim_to(&a, a.calls, &a.ncalls, sizeof *a.calls, REPORT_CALLS);
+        trim_to(&a, a.streams, &a.nstreams, sizeof *a.streams, REPORT_STREAMS);
+        trim_to(&a, a.regs, &a.nregs, sizeof *a.regs, REPORT_REGISTRATIONS);
+        trim_to(&a, a.issues, &a.nissues, sizeof *a.issues, REPORT_ISSUES);
+    }
     if (a.ncalls) /* qsort(NULL, 0, ...) is undefined */
         qsort(a.calls, a.ncalls, sizeof *a.calls, by_seq); /* in order of first INVITE */
     if (a.nregs)
@@ -2060,6 +2166,14 @@ static int analyze_main(int argc, char **argv, bool live)
         printf("RTP       %llu packets in %zu streams, %llu RTCP packets\n",
                (unsigned long long)res.rtp_packets, a.nstreams,
                (unsigned long long)res.rtcp_packets);
+        if (a.report_dropped[REPORT_CALLS] || a.report_dropped[REPORT_STREAMS] ||
+            a.report_dropped[REPORT_ISSUES] || a.report_dropped[REPORT_REGISTRATIONS])
+            printf("report    the newest %zu of each kind below: %llu older calls, %llu streams, "
+                   "%llu registrations and %llu issues left out (--report-max; all are in --db)\n",
+                   a.report_max, (unsigned long long)a.report_dropped[REPORT_CALLS],
+                   (unsigned long long)a.report_dropped[REPORT_STREAMS],
+                   (unsigned long long)a.report_dropped[REPORT_REGISTRATIONS],
+                   (unsigned long long)a.report_dropped[REPORT_ISSUES]);
         print_calls(&a);
         print_regs(&a);
         print_issues(&a);

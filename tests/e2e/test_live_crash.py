@@ -9,6 +9,7 @@ same file, takes new calls, numbers them after the survivors, writes their rows 
 still sound.
 
 Usage: test_live_crash.py PATH/TO/sipscope"""
+import json
 import os
 import re
 import signal
@@ -33,12 +34,12 @@ KILL_AFTER = 3      # commit lines that report calls, seen before the kill
 RATE = 4000         # HEP datagrams per second
 
 
-def start(exe, dbf):
+def start(exe, dbf, *args, stdout=subprocess.DEVNULL):
     """capture --hep-listen --db on a free port, started: (process, port)."""
     for _ in range(5):
         port = free_port()
-        p = subprocess.Popen([exe, 'capture', '-vv', '--hep-listen', '127.0.0.1:%d' % port, '--db', dbf],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen([exe, 'capture', '-vv', '--hep-listen', '127.0.0.1:%d' % port, '--db', dbf, *args],
+                             stdout=stdout, stderr=subprocess.PIPE, text=True)
         for line in p.stderr:
             if 'capturing HEP' in line or 'sipscope capture:' in line:
                 break
@@ -98,7 +99,8 @@ def main(exe):
         small = os.path.join(tmp, 'small.pcap')
         more = generate('calls', small, os.path.join(tmp, 's.json'), '--calls', '40', '--duration', '0',
                         '--gap-ms', '10000', '--seed', '12', '--outcomes', 'busy,cancelled')
-        p, port = start(exe, dbf)
+        report = open(os.path.join(tmp, 'report.json'), 'w')
+        p, port = start(exe, dbf, '--json', '--report-max', '10', stdout=report)
         drain = threading.Thread(target=lambda: [None for _ in p.stderr])
         drain.start()
         send(port, sip_datagrams(small), threading.Event())
@@ -122,6 +124,14 @@ def main(exe):
         check(sorted(rows) == sorted(want), 'the new calls are stored after call-%d: %d of %d'
               % (top, len(rows), len(want)))
         db.close()
+        # its report at the end keeps the newest 10 (--report-max), the database all 40
+        report.close()
+        j = json.load(open(report.name))
+        newest = sorted(rows.values())[-len(j['calls']):]
+        check(len(j['calls']) == 10 and [int(c['id'][5:]) for c in j['calls']] == newest and
+              j['capture']['evicted'].get('report_calls') == 30,
+              'the report keeps the newest 10 calls, 30 counted in evicted.report_calls (%s)'
+              % j['capture']['evicted'])
     return check.done()
 
 
