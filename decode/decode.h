@@ -69,6 +69,8 @@
     X(SDP_BAD_CONNECTION, "sdp_bad_connection")     /* c= we cannot read */                    \
     X(SDP_BAD_MEDIA, "sdp_bad_media")               /* m= we cannot read */                    \
     X(SDP_TOO_MANY_MEDIA, "sdp_too_many_media")     /* m= lines past the kept number */       \
+    X(DNS_TRUNCATED, "dns_truncated")               /* a DNS message ends inside a record */  \
+    X(DNS_BAD_NAME, "dns_bad_name")                 /* a label or pointer breaks RFC 1035 */ \
     X(HEP_BAD_LENGTH, "hep_bad_length")             /* HEP lengths disagree with the bytes */  \
     X(HEP_BAD_CHUNK, "hep_bad_chunk")               /* a HEPv3 chunk of the wrong size */      \
     X(HEP_MISSING_CHUNK, "hep_missing_chunk")       /* no payload, family or addresses */      \

@@ -27,6 +27,7 @@ for h in build-fuzz/tests/fuzz/fuzz_*; do
               python3 tests/fuzz/make_seeds.py build-fuzz/sample "$seeds" --sip >/dev/null ;;
     fuzz_sdp) cp tests/fuzz/seeds/sdp/* "$seeds"/ ;;
     fuzz_hep) cp tests/fuzz/seeds/hep/* "$seeds"/ ;;
+    fuzz_dns) cp tests/fuzz/seeds/dns/* "$seeds"/ ;;
     fuzz_tcp) python3 tests/fuzz/make_tcp_seeds.py "$seeds" ;;
     fuzz_rtp) python3 tests/fuzz/make_rtp_seeds.py "$seeds" ;;
     fuzz_calls) python3 tests/fuzz/make_call_seeds.py "$seeds" >/dev/null ;;
