@@ -1154,6 +1154,7 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     set_u64(l, "fragment_duplicates", ds->frag_duplicates);
     set_u64(l, "sctp", ds->sctp);
     set_u64(l, "tcp_retransmitted", ds->tcp_retransmitted);
+    set_u64(l, "dns", ds->dns);
     json_object_set_new(c, "layers", l);
     return c;
 }

@@ -340,6 +340,16 @@ void decode_sip_datagram(struct decoder *d, const struct l4_packet *l4, enum sip
         decode_emit_sip(d, l4, tr, p, l4->len, &d->msg);
 }
 
+void decode_dns(struct decoder *d, const struct l4_packet *l4)
+{
+    enum decode_reason why = dns_parse(l4->payload, l4->len, &d->dns);
+    if (why != DR__COUNT) {
+        decode_error(d, why);
+        return;
+    }
+    d->st.dns++;
+}
+
 void decode_hep_msg(struct decoder *d, const struct l4_packet *outer, const struct hep_msg *h)
 {
     d->st.hep++;

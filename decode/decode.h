@@ -190,6 +190,7 @@ struct decode_stats {
     uint64_t tcp_retransmitted; /* TCP segments whose bytes were all seen before */
     uint64_t tcp_streams;       /* TCP directions that carried SIP or WebSocket */
     uint64_t tcp_evicted;       /* directions dropped to stay within the limits */
+    uint64_t dns;               /* DNS messages read (UDP port 53) */
     uint64_t hep;               /* HEP packets */
     uint64_t hep_rtcp;          /* of which RTCP (read by the RTP/RTCP layer once it exists) */
     uint64_t hep_other;         /* of which logs, QoS reports and other payloads */

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "decode.h"
 #include "ipfrag.h"
+#include "dns.h"
 #include "sip.h"
 
 #define DECODE_MAX_TAGS    16 /* VLAN + MPLS labels followed before giving up */
@@ -29,6 +30,7 @@ struct decoder {
     struct decode_handlers h;
     struct decode_config cfg;
     struct dedup *dedup;             /* NULL: every copy is analysed */
+    struct dns_msg dns;              /* parse scratch: one message at a time */
     struct ipfrag_table *frag;
     struct tcp_table *tcp;
     struct sip_msg msg;              /* parse scratch: one message at a time */
@@ -47,6 +49,9 @@ struct frame_ctx {
     uint16_t vlan;
     uint8_t tunnels;
 };
+
+/* A DNS message on UDP port 53: read and counted (issue 12: look-ups beside SIP). */
+void decode_dns(struct decoder *d, const struct l4_packet *l4);
 
 /* Counts a rejection under its reason and logs it at debug level with the frame number. */
 void decode_error(struct decoder *d, enum decode_reason r);

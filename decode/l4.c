@@ -105,6 +105,10 @@ static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
         return;
     if (d->h.udp)
         d->h.udp(d->h.user, l4);
+    if (l4->sport == 53 || l4->dport == 53) {
+        decode_dns(d, l4);
+        return;
+    }
     if (hep_looks_like(l4->payload, l4->len))
         decode_hep_udp(d, l4);
     else

@@ -22,6 +22,8 @@ DEVIATIONS = {
                     'tzsp_bad and hands the datagram on as UDP; tshark reads the 802.11 inside as malformed'},
     'hep': {5: 'a HEPv3 packet with a broken chunk: tshark marks the frame malformed, its UDP '
                'datagram is sound and sipscope delivers it (and counts hep_bad_chunk)'},
+    'dns': {6: 'a DNS message cut after 6 bytes: tshark marks the frame malformed, its UDP '
+               'datagram is sound and sipscope delivers it (and counts dns_truncated)'},
     'truncated': {3: 'a fragment cut by snaplen cannot be reassembled; tshark shows its UDP header',
                   5: 'IPv4 total length beyond the frame without a snaplen cut: malformed, rejected',
                   9: 'TCP data offset 3 < 5 (RFC 9293 §3.1): malformed, rejected',

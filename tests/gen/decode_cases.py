@@ -724,10 +724,35 @@ def case_sctp(out):
     c.write(out)
 
 
+def dns_name(dotted):
+    return b''.join(bytes([len(l)]) + l.encode() for l in dotted.split('.')) + b'\0'
+
+
+def case_dns(out):
+    """DNS beside SIP (issue 12): messages on UDP port 53 are read and counted; one that
+    breaks RFC 1035 (a pointer loop) or ends early is a counted error. Each is still a
+    delivered UDP datagram."""
+    c = Case('dns', LT_ETHERNET)
+    q = lambda i, fl, an: struct.pack('!HHHHHH', i, fl, 1, an, 0, 0)
+    a_query = q(1, 0x0100, 0) + dns_name('sip.example.com') + struct.pack('!HH', 1, 1)
+    a_answer = (q(1, 0x8180, 1) + dns_name('sip.example.com') + struct.pack('!HH', 1, 1) +
+                struct.pack('!HHHIH', 0xc00c, 1, 1, 60, 4) + bytes([192, 0, 2, 10]))
+    srv_query = q(2, 0x0100, 0) + dns_name('_sip._udp.example.net') + struct.pack('!HH', 33, 1)
+    nxdomain = q(2, 0x8183, 0) + dns_name('_sip._udp.example.net') + struct.pack('!HH', 33, 1)
+    loop = q(3, 0x8180, 0) + struct.pack('!HHH', 0xc00c, 1, 1)
+    for payload, sport, dport in ((a_query, 40000, 53), (a_answer, 53, 40000), (srv_query, 40001, 53),
+                                  (nxdomain, 53, 40001), (loop, 53, 40002), (a_query[:6], 53, 40003)):
+        udp4_frame(c, payload, sport, dport)
+    c.count('dns', 4)
+    c.error('dns_bad_name')
+    c.error('dns_truncated')
+    c.write(out)
+
+
 ALL = [case_ethernet, case_vlan, case_mpls, case_sll, case_sll2, case_raw, case_null,
        case_ipv6_ext, case_tunnels, case_frag4, case_frag_timeout, case_frag6, case_truncated,
        case_unsupported, case_timestamps, case_merge, case_tcp_sip, case_websocket, case_hep,
-       case_sctp]
+       case_sctp, case_dns]
 
 
 def write_all(outdir):

@@ -158,6 +158,8 @@ static void run_case(const char *name)
     cr_expect_eq((json_int_t)ds->frag_duplicates,
                  json_integer_value(json_object_get(counts, "frag_duplicates")), "%s dups", name);
     cr_expect_eq(cs.read_errors, 0);
+    cr_expect_eq((json_int_t)ds->dns, json_integer_value(json_object_get(counts, "dns")), "%s dns",
+                 name);
     cr_expect_eq((json_int_t)ds->hep, json_integer_value(json_object_get(counts, "hep")), "%s",
                  name);
     cr_expect_eq((json_int_t)ds->hep_rtcp, json_integer_value(json_object_get(counts, "hep_rtcp")),
@@ -211,6 +213,7 @@ CASE(frag_timeout)
 CASE(frag6)
 CASE(truncated)
 CASE(unsupported_link)
+CASE(dns)
 CASE(nanosecond)
 CASE(pcapng)
 CASE(merge)
