@@ -19,6 +19,7 @@
 #include "common/vec.h"
 #include "correlate/correlate.h"
 #include "decode/decode.h"
+#include "decode/dns.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
 #include "issue_out.h"
@@ -251,6 +252,106 @@ static json_t *addr_json(const struct call_addr *a)
                      str_or_null(a->uri), "user", str_or_null(a->user));
 }
 
+/* Added (issue 12): the call's path, one entry per copy of its initial INVITE on the wire,
+ * with the responses that came back on it, times from that copy. */
+static json_t *path_json(const struct call *c)
+{
+    static const char *const how[] = {"first", "via", "address"};
+    json_t *a = json_array();
+    for (unsigned i = 0; i < c->nsegs; i++) {
+        const struct call_seg *s = &c->segs[i];
+        char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+        ip_addr_port_str(&s->src, s->sport, src, sizeof src);
+        ip_addr_port_str(&s->dst, s->dport, dst, sizeof dst);
+        json_t *o = json_object();
+        json_object_set_new(o, "from", json_string(src));
+        json_object_set_new(o, "to", json_string(dst));
+        json_object_set_new(o, "time", time_or_null(true, s->time));
+        set_u64(o, "frame", s->frame);
+        set_u64(o, "cseq", s->cseq);
+        json_object_set_new(o, "leg", json_integer(s->leg));
+        json_object_set_new(o, "vias", json_integer(s->nvia));
+        json_object_set_new(o, "forwards", s->parent >= 0 ? json_integer(s->parent) : json_null());
+        json_object_set_new(o, "matched_by", s->parent >= 0 ? json_string(how[s->match]) : json_null());
+        set_u64(o, "retransmissions", s->copies);
+        json_object_set_new(o, "trying_ms", ms_since(s->time, s->trying_time));
+        json_object_set_new(o, "provisional_ms", ms_since(s->time, s->prov_time));
+        json_object_set_new(o, "provisional_status", s->prov_status ? json_integer(s->prov_status) : json_null());
+        json_object_set_new(o, "final_ms", ms_since(s->time, s->final_time));
+        json_object_set_new(o, "final_status", s->final_status ? json_integer(s->final_status) : json_null());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* Added (issue 12): each hop that forwarded the INVITE: how long it held it, how long its
+ * downstream took to answer (1xx or final, 100 aside), and how long it took to pass that
+ * answer back. */
+static json_t *hops_json(const struct call *c)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; i < c->nsegs; i++) {
+        const struct call_seg *out = &c->segs[i];
+        if (out->parent < 0)
+            continue;
+        const struct call_seg *in = &c->segs[out->parent];
+        char host[IP_ADDR_PORT_STRLEN];
+        ip_addr_port_str(&in->dst, in->dport, host, sizeof host);
+        ptime_t down = call_seg_answered(out), up = call_seg_answered(in);
+        json_t *o = json_object();
+        json_object_set_new(o, "host", json_string(host));
+        json_object_set_new(o, "in", json_integer(out->parent));
+        json_object_set_new(o, "out", json_integer(i));
+        json_object_set_new(o, "held_ms", ms_since(in->time, out->time));
+        json_object_set_new(o, "downstream_ms", ms_since(out->time, down));
+        json_object_set_new(o, "relay_ms", down && up >= down ? ms_since(down, up) : json_null());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* Added (issue 12): the DNS look-ups tied to the call. */
+static json_t *dns_json(const struct call *c)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; i < c->ndns; i++) {
+        const struct call_dns *d = &c->dns[i];
+        char host[IP_ADDR_PORT_STRLEN], server[IP_ADDR_PORT_STRLEN], rc[16], type[16];
+        ip_addr_str(&d->host, host, sizeof host);
+        ip_addr_str(&d->server, server, sizeof server);
+        const char *tn = dns_type_name(d->qtype);
+        if (!tn) {
+            snprintf(type, sizeof type, "TYPE%u", d->qtype);
+            tn = type;
+        }
+        json_t *frames = json_array();
+        json_array_append_new(frames, json_integer((json_int_t)d->query_frame));
+        if (d->answer_frame)
+            json_array_append_new(frames, json_integer((json_int_t)d->answer_frame));
+        json_t *o = json_object();
+        json_object_set_new(o, "host", json_string(host));
+        json_object_set_new(o, "server", json_string(server));
+        json_object_set_new(o, "name", json_string(d->qname));
+        json_object_set_new(o, "type", json_string(tn));
+        json_object_set_new(o, "time", time_or_null(true, d->query_time));
+        json_object_set_new(o, "answer_time", time_or_null(d->answer_time, d->answer_time));
+        json_object_set_new(o, "duration_ms", ms_since(d->query_time, d->answer_time));
+        json_object_set_new(o, "tries", json_integer(d->tries));
+        json_object_set_new(o, "rcode", d->rcode >= 0 ? json_string(dns_rcode_name((uint8_t)d->rcode, rc, sizeof rc)) : json_null());
+        json_object_set_new(o, "timed_out", json_boolean(d->timed_out));
+        json_object_set_new(o, "answers", json_integer(d->answers));
+        json_object_set_new(o, "answer", d->answer[0] ? json_string(d->answer) : json_null());
+        json_object_set_new(o, "frames", frames);
+        json_object_set_new(o, "segment", json_integer(d->seg));
+        json_object_set_new(o, "asked_by", json_string(d->by_receiver ? "receiver" : "sender"));
+        json_object_set_new(o, "next_frame", d->next_frame ? json_integer((json_int_t)d->next_frame) : json_null());
+        json_object_set_new(o, "wait_ms", ms_since(d->query_time, d->next_time));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+
 /* A call as OUTPUT.md's calls[] entry. streams, mos_min and issues are null (unknown)
  * until the RTP and issue layers exist. */
 static json_t *call_json(const struct call *c)
@@ -332,6 +433,9 @@ static json_t *call_json(const struct call *c)
                                               str_or_null(call_party_name(d->by))));
     }
     json_object_set_new(o, "dtmf", dtmf);
+    json_object_set_new(o, "path", path_json(c));
+    json_object_set_new(o, "hops", hops_json(c));
+    json_object_set_new(o, "dns", dns_json(c));
     json_object_set_new(o, "issues", json_null());
     return o;
 }
@@ -1155,6 +1259,7 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     set_u64(l, "sctp", ds->sctp);
     set_u64(l, "tcp_retransmitted", ds->tcp_retransmitted);
     set_u64(l, "dns", ds->dns);
+    set_u64(l, "dns_tcp_partial", ds->dns_tcp_partial);
     json_object_set_new(c, "layers", l);
     return c;
 }

@@ -174,6 +174,13 @@ static void on_sip(void *user, const struct sip_event *ev)
         r->h->sip(r->h->user, ev, &v);
 }
 
+/* DNS beside SIP: look-ups are followed by the correlator, to be tied to calls. */
+static void on_dns(void *user, const struct l4_packet *l4, const struct dns_msg *m)
+{
+    struct run *r = user;
+    correlate_dns(r->corr, l4, m);
+}
+
 static ptime_t wall_now(void)
 {
     struct timespec t;
@@ -293,7 +300,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     decode_config_default(&dcfg);
     if (h->keep_duplicates)
         dcfg.dedup_window = 0;
-    struct decode_handlers dh = {.udp = on_udp, .sip = on_sip, .user = &r};
+    struct decode_handlers dh = {.udp = on_udp, .sip = on_sip, .dns = on_dns, .user = &r};
     r.dec = decoder_new(&dcfg, &dh);
     r.ended_base = kcfg->first_call_seq;
     r.corr = correlate_new(kcfg, on_call, &r);

@@ -59,6 +59,7 @@ struct correlator {
     struct txn_table *txns;
     struct reg_table *regs;
     struct media_table *media;
+    struct lookup_table *dns;
     ptime_t last_time;      /* of the last message: the input's end for expiry checks */
     call_done_fn done;
     void *user;
@@ -130,7 +131,8 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
     c->regs = reg_table_new(c->cfg.max_registrations, c->cfg.hash_seed);
     c->media = media_table_new(c->cfg.max_calls * 4, c->cfg.hash_seed);
-    if (!c->calls || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media) {
+    c->dns = lookup_table_new(c->cfg.hash_seed);
+    if (!c->calls || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media || !c->dns) {
         correlate_free(c);
         return NULL;
     }
@@ -162,6 +164,8 @@ static void free_call(struct call_int *ci)
     free(c->to.user);
     free(c->reason);
     free(c->dtmf);
+    free(c->segs);
+    free(c->dns);
     free(ci);
 }
 
@@ -195,6 +199,8 @@ static void release(struct correlator *c, struct call_int *ci)
             p->end_time = p->refreshed_at + (ptime_t)p->session_expires * PTIME_SEC;
         }
     }
+    lookup_tie(c->dns, p, c->last_time);
+    lookup_next_sent(p);
     if (c->done)
         c->done(c->user, &ci->pub);
     free_call(ci);
@@ -272,6 +278,7 @@ void correlate_free(struct correlator *c)
     txn_table_free(c->txns);
     reg_table_free(c->regs);
     media_table_free(c->media);
+    lookup_table_free(c->dns);
     free(c);
 }
 
@@ -600,6 +607,8 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     }
     p->final_status = code;
     p->final_frame = ev->l4->pkt->frame;
+    if (code != 401 && code != 407) /* setup is over: the look-ups it needed are all seen */
+        lookup_tie(c->dns, p, now);
     auth_track_response(&p->auth, m, ev->l4->pkt->frame, now);
     free(p->reason);
     p->reason = sv_strdup(m->reason);
@@ -912,6 +921,13 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     else if (ci->list == &c->active)
         dlist_touch(&c->active, &ci->node); /* ended calls keep their place: due by end time */
     v->call_seq = p->seq;
+    if (sv_eq_cstr(cmethod, "INVITE")) { /* the path of the initial INVITE, hop by hop */
+        struct sv tt = header_tag(m, SIP_H_TO);
+        if (!m->is_request)
+            path_response(p, ev, cseq, c->cfg.hash_seed);
+        else if (sv_eq_cstr(m->method, "INVITE") && !(tt.p && tt.n))
+            path_request(p, ev, leg ? leg->idx : 0, cseq, v->retransmission, c->cfg.hash_seed);
+    }
     /* the message's SDP, parsed once for everything below */
     struct sv body;
     enum decode_reason why = DR__COUNT;
@@ -943,4 +959,9 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         on_request(c, ci, ev, v->retransmission, sdp);
     else if (!v->retransmission)
         on_response(c, ci, ev, cmethod, sdp);
+}
+
+void correlate_dns(struct correlator *c, const struct l4_packet *l4, const struct dns_msg *m)
+{
+    lookup_observe(c->dns, l4, m, &c->st);
 }

@@ -129,6 +129,61 @@ struct call_retrans {
     uint64_t first_frame, last_frame;
 };
 
+/* One copy of the call's initial INVITE on one hop of its path (issue 12): a proxy
+ * forwards it with its own Via on top and the rest of the stack kept (RFC 3261 §16.6), a
+ * B2BUA as a new leg. Each copy seen is a segment of the path, with the responses that came
+ * back on it; the segment it forwards is its parent, so that a hop's holding time is the
+ * time between the two. */
+#define CALL_MAX_SEGS 12
+enum seg_match { SEG_FIRST, SEG_BY_VIA, SEG_BY_ADDRESS };
+struct call_seg {
+    struct ip_addr src, dst;
+    uint16_t sport, dport;
+    uint32_t cseq;
+    uint8_t leg;               /* index in call.legs */
+    uint8_t match;             /* enum seg_match: how its parent was found */
+    int8_t parent;             /* the segment it forwards, -1 none */
+    uint8_t nvia;
+    uint64_t branch, via2;     /* hashes of the top Via's branch and the second's (0 none) */
+    uint64_t names[2];         /* hashes of the Request-URI's and the top Route's host names
+                                * (lower case; 0: none, or an address): what DNS resolved */
+    ptime_t time;              /* the first copy */
+    uint64_t frame;
+    uint32_t copies;           /* retransmissions of it */
+    ptime_t trying_time, prov_time, final_time; /* first 100, first other 1xx, final; 0 none */
+    uint64_t trying_frame, prov_frame, final_frame;
+    int prov_status, final_status;
+};
+/* The first answer on a segment other than 100 Trying (a 1xx or the final), 0 none. */
+static inline ptime_t call_seg_answered(const struct call_seg *s)
+{
+    return s->prov_time && (!s->final_time || s->prov_time < s->final_time) ? s->prov_time
+                                                                            : s->final_time;
+}
+
+/* A DNS look-up tied to the call (issue 12): a host of its path asked for the domain of a
+ * Request-URI or Route it sent or received (or its _sip._udp/_sip._tcp/_sips._tcp SRV,
+ * its NAPTR, or a name an answer of them gave), around the INVITE it sent or was to
+ * forward. Retries of the same question are one look-up. */
+#define CALL_MAX_DNS 8
+struct call_dns {
+    struct ip_addr host, server; /* who asked; the server of the last try */
+    char qname[96];            /* the question (cut) */
+    uint16_t qtype;
+    uint8_t tries;             /* queries sent, retries included */
+    bool timed_out;            /* no answer by DNS_TIMEOUT after the last try */
+    int rcode;                 /* the answer's RCODE, -1 no answer */
+    uint16_t answers;          /* answer records */
+    char answer[80];           /* the first answer as text ("10 60 5060 sip1.example.com") */
+    ptime_t query_time, answer_time; /* the first query; the answer, 0 none */
+    uint64_t query_frame, answer_frame;
+    int8_t seg;                /* the segment whose sender (or receiver) asked */
+    bool by_receiver;          /* asked by the segment's receiver, after it came */
+    ptime_t next_time;         /* what the host sent next for the call, after the look-up
+                                * (the forwarded INVITE or its answer), 0 none */
+    uint64_t next_frame;
+};
+
 /* What provisional responses a leg saw (for B2BUA 180 -> 183 rewrites). */
 enum { LEG_SAW_180 = 1, LEG_SAW_18X_SDP = 2 };
 
@@ -180,6 +235,12 @@ struct call {
     uint8_t nretrans;
     uint32_t retrans_dropped;  /* retransmitted messages past CALL_MAX_RETRANS */
     struct auth_track auth;    /* challenges to its INVITEs */
+    struct call_seg *segs;     /* owned: its path, in order seen; NULL none */
+    uint8_t nsegs, segs_cap;
+    uint32_t segs_dropped;     /* copies past CALL_MAX_SEGS */
+    struct call_dns *dns;      /* owned: look-ups tied to it, by query time; NULL none */
+    uint8_t ndns;
+    bool dns_tied;             /* looked for (setup over, or handed on) */
 };
 
 typedef void (*call_done_fn)(void *user, const struct call *c);
@@ -232,6 +293,9 @@ struct correlate_stats {
     uint64_t registrations;
     uint64_t evicted_registrations;
     uint64_t evicted_media;       /* announced endpoints dropped at the limit */
+    uint64_t dns_lookups;         /* DNS look-ups followed (a question and its retries) */
+    uint64_t dns_unanswered_responses; /* responses to no question seen */
+    uint64_t evicted_dns;         /* look-ups overwritten before their answer came */
     uint64_t errors[DR__COUNT];   /* what it found wrong in bodies it read: SDP, multipart */
 };
 
@@ -276,6 +340,13 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
 void correlate_on_registration(struct correlator *c, reg_done_fn fn);
 void correlate_free(struct correlator *c);
 void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_verdict *v);
+struct dns_msg;
+/* A DNS query or answer: look-ups are followed per asking host, to be tied to the calls
+ * whose INVITE they resolved. */
+void correlate_dns(struct correlator *c, const struct l4_packet *l4, const struct dns_msg *m);
+/* A look-up with no answer this long after its last try has timed out (resolvers retry
+ * after 1-5 s; RFC 1536 §1). */
+#define DNS_TIMEOUT (5 * PTIME_SEC)
 /* Input ended: every call still held is handed on (answered without BYE: unfinished). */
 /* Live capture: time passed with no SIP (now: packet time, from the clock when idle), so
  * calls whose waits are over are handed on without waiting for the next message. */

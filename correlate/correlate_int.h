@@ -52,4 +52,23 @@ bool media_match_has(const struct media_match *m, uint64_t call_seq);
 bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t port,
                   struct media_match *out);
 
+/* The call's path (path.c): a copy of its initial INVITE (leg: index in legs; retrans: a
+ * copy seen before, counted on its segment), and a response to one. */
+void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint32_t cseq,
+                  bool retrans, uint64_t seed);
+void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, uint64_t seed);
+
+/* DNS look-ups (lookup.c). */
+struct lookup_table;
+struct lookup_table *lookup_table_new(uint64_t seed);
+void lookup_table_free(struct lookup_table *t);
+void lookup_observe(struct lookup_table *t, const struct l4_packet *l4, const struct dns_msg *m,
+                    struct correlate_stats *st);
+/* Ties to the call the look-ups of its path's hosts (once; now: packet time, for timeouts). */
+void lookup_tie(const struct lookup_table *t, struct call *p, ptime_t now);
+/* Each tied look-up's next_time/next_frame, from the path as it stands now. */
+void lookup_next_sent(struct call *p);
+/* A DNS name hashed as DNS compares it: any case, without the root's trailing dot. */
+uint64_t dns_name_hash(const char *p, size_t n, uint64_t seed);
+
 #endif

@@ -151,11 +151,15 @@ struct sip_event {
     size_t raw_len;
 };
 typedef void (*decode_sip_fn)(void *user, const struct sip_event *ev);
+struct dns_msg;
+/* One DNS message (decode/dns.h), over UDP or TCP; borrowed for the call. */
+typedef void (*decode_dns_fn)(void *user, const struct l4_packet *l4, const struct dns_msg *m);
 
 struct decode_handlers {
     decode_l4_fn udp;  /* every UDP datagram; may be NULL */
     decode_l4_fn tcp;  /* every TCP segment; may be NULL */
     decode_sip_fn sip; /* every SIP message on UDP, TCP, WebSocket or SCTP; may be NULL */
+    decode_dns_fn dns; /* every DNS message read (port 53, UDP or TCP); may be NULL */
     void *user;
 };
 
@@ -190,7 +194,8 @@ struct decode_stats {
     uint64_t tcp_retransmitted; /* TCP segments whose bytes were all seen before */
     uint64_t tcp_streams;       /* TCP directions that carried SIP or WebSocket */
     uint64_t tcp_evicted;       /* directions dropped to stay within the limits */
-    uint64_t dns;               /* DNS messages read (UDP port 53) */
+    uint64_t dns;               /* DNS messages read (port 53, UDP and TCP) */
+    uint64_t dns_tcp_partial;   /* DNS over TCP split across segments: not read */
     uint64_t hep;               /* HEP packets */
     uint64_t hep_rtcp;          /* of which RTCP (read by the RTP/RTCP layer once it exists) */
     uint64_t hep_other;         /* of which logs, QoS reports and other payloads */
@@ -210,5 +215,7 @@ void decoder_get_stats(const struct decoder *d, struct decode_stats *out);
 /* "1.2.3.4:5060" or "[2001:db8::1]:5060" into buf; returns buf. */
 char *ip_addr_port_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len);
 #define IP_ADDR_PORT_STRLEN 56
+/* "1.2.3.4" or "2001:db8::1" into buf; returns buf. */
+char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len);
 
 #endif

@@ -52,6 +52,7 @@ struct frame_ctx {
 
 /* A DNS message on UDP port 53: read and counted (issue 12: look-ups beside SIP). */
 void decode_dns(struct decoder *d, const struct l4_packet *l4);
+void decode_dns_tcp(struct decoder *d, const struct l4_packet *l4);
 
 /* Counts a rejection under its reason and logs it at debug level with the frame number. */
 void decode_error(struct decoder *d, enum decode_reason r);

@@ -142,6 +142,10 @@ static void decode_tcp(struct decoder *d, struct l4_packet *l4, struct cursor c)
     d->st.tcp++;
     if (d->h.tcp)
         d->h.tcp(d->h.user, l4);
+    if (l4->sport == 53 || l4->dport == 53) {
+        decode_dns_tcp(d, l4);
+        return;
+    }
     tcp_segment(d, d->tcp, l4);
 }
 

@@ -25,6 +25,9 @@
       racing 200, PRACK, hold by re-INVITE, forking, INVITE challenge, REFER, B2BUA legs
   sipgen.py issues -o FILE.pcap --truth FILE.json
       one scenario per issue kind and a twin that must not raise it (tests/gen/issues.py)
+  sipgen.py paths -o FILE.pcap --truth FILE.json [--mirror]
+      calls through proxies with DNS look-ups beside them: per-hop holding times, slow and
+      failed look-ups, a proxy's 408 at Timer B, each with a twin (tests/gen/paths.py)
   sipgen.py sample DIR
       the bundled sample: DIR/sample.pcap and DIR/sample.truth.json
 """
@@ -40,6 +43,7 @@ import decode_cases  # noqa: E402
 import hostile  # noqa: E402
 import registrations  # noqa: E402
 import issues  # noqa: E402
+import paths  # noqa: E402
 import scenarios  # noqa: E402
 from pcapwrite import LT_ETHERNET, MirrorWriter, PcapWriter  # noqa: E402
 
@@ -104,6 +108,10 @@ def main(argv):
     i = sub.add_parser('issues')
     i.add_argument('-o', '--output', required=True)
     i.add_argument('--truth', required=True)
+    pa = sub.add_parser('paths')
+    pa.add_argument('-o', '--output', required=True)
+    pa.add_argument('--truth', required=True)
+    pa.add_argument('--mirror', action='store_true')
     s = sub.add_parser('sample')
     s.add_argument('dir')
     a = ap.parse_args(argv)
@@ -152,6 +160,17 @@ def main(argv):
     elif a.cmd == 'issues':
         w = PcapWriter(a.output, LT_ETHERNET)
         t = issues.generate(w.write)
+        w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
+    elif a.cmd == 'paths':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        m = MirrorWriter(w.write) if a.mirror else None
+        t = paths.generate(m.write if m else w.write)
+        if m:
+            m.close()
+            t['mirror_copies'] = t['frames']
+            t['frames'] *= 2
         w.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)

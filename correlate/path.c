@@ -1,0 +1,185 @@
+/* A call's path (issue 12): each copy of its initial INVITE seen on the wire is a segment,
+ * and each segment is tied to the one it forwards, so that the time every hop held the
+ * request, and the time its downstream took to answer, can be read off.
+ *
+ * RFC 3261 §16.6: a proxy puts its own Via on top and keeps the rest, so a copy whose
+ * second Via carries the branch of an earlier copy's top Via forwards that copy. A B2BUA
+ * (or a proxy that hides the Via stack) starts a new stack: then the latest earlier copy
+ * sent to the host this one comes from is taken, within 64*T1. Responses come back on the
+ * segment whose top-Via branch they carry (§17.1.3). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "correlate_int.h"
+
+/* The branch of one via-parm (item of a Via list), hashed; 0 when it has none. */
+static uint64_t via_branch(struct sv item, uint64_t seed)
+{
+    struct sip_via via;
+    bool found;
+    if (!sip_via_parse(item, &via))
+        return 0;
+    struct sv b = sip_param(via.params, "branch", &found);
+    return b.n ? hash_bytes(b.p, b.n, seed) | 1 : 0;
+}
+
+/* The top Via's branch, the second's, and how many there are (up to 255). */
+static void via_stack(const struct sip_msg *m, uint64_t seed, uint64_t *top, uint64_t *second,
+                      uint8_t *n)
+{
+    *top = *second = 0;
+    *n = 0;
+    for (const struct sip_header *h = sip_hdr(m, SIP_H_VIA); h; h = sip_hdr_next(m, h)) {
+        struct sv rest = h->value, item;
+        while (sip_list_next(&rest, &item)) {
+            if (*n == 0)
+                *top = via_branch(item, seed);
+            else if (*n == 1)
+                *second = via_branch(item, seed);
+            if (*n < 255)
+                (*n)++;
+        }
+    }
+}
+
+/* A URI's host as DNS would be asked for it, hashed; 0 for an address or no host. */
+static uint64_t uri_host_hash(struct sv uri, uint64_t seed)
+{
+    struct sip_uri u;
+    if (!sip_uri_parse(uri, &u) || !u.host.n)
+        return 0;
+    bool address = true; /* dotted digits, or IPv6 (a colon) */
+    for (size_t i = 0; i < u.host.n && address; i++) {
+        char ch = u.host.p[i];
+        address = (ch >= '0' && ch <= '9') || ch == '.' || ch == ':';
+    }
+    if (address || memchr(u.host.p, ':', u.host.n))
+        return 0;
+    return dns_name_hash(u.host.p, u.host.n, seed);
+}
+
+static uint64_t route_host_hash(const struct sip_msg *m, uint64_t seed)
+{
+    const struct sip_header *h = sip_hdr(m, SIP_H_ROUTE);
+    struct sv rest, item;
+    struct sip_nameaddr na;
+    if (!h)
+        return 0;
+    rest = h->value;
+    if (!sip_list_next(&rest, &item) || !sip_nameaddr_parse(item, &na))
+        return 0;
+    return uri_host_hash(na.uri, seed);
+}
+
+static bool same_ip(const struct ip_addr *a, const struct ip_addr *b)
+{
+    return a->family == b->family && !memcmp(a->b, b->b, 16);
+}
+
+static void find_parent(struct call *p, struct call_seg *s)
+{
+    s->parent = -1;
+    s->match = SEG_FIRST;
+    int self = (int)(s - p->segs);
+    if (s->via2)
+        for (int i = self - 1; i >= 0; i--)
+            if (p->segs[i].branch == s->via2) {
+                s->parent = (int8_t)i;
+                s->match = SEG_BY_VIA;
+                return;
+            }
+    /* no Via kept: the latest copy that came to the host this one leaves from */
+    for (int i = self - 1; i >= 0; i--) {
+        const struct call_seg *q = &p->segs[i];
+        if (same_ip(&q->dst, &s->src) && s->time - q->time <= 64 * (PTIME_SEC / 2)) {
+            s->parent = (int8_t)i;
+            s->match = SEG_BY_ADDRESS;
+            return;
+        }
+    }
+}
+
+void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint32_t cseq,
+                  bool retrans, uint64_t seed)
+{
+    const struct sip_msg *m = ev->msg;
+    const struct l4_packet *l4 = ev->l4;
+    uint64_t top, second;
+    uint8_t nvia;
+    via_stack(m, seed, &top, &second, &nvia);
+    if (retrans) {
+        for (unsigned i = 0; i < p->nsegs; i++)
+            if (p->segs[i].branch == top && p->segs[i].cseq == cseq) {
+                p->segs[i].copies++;
+                return;
+            }
+        return;
+    }
+    for (unsigned i = 0; i < p->nsegs; i++) /* the same copy again (over TCP, say) */
+        if (top && p->segs[i].branch == top && p->segs[i].cseq == cseq &&
+            same_ip(&p->segs[i].src, &l4->src) && same_ip(&p->segs[i].dst, &l4->dst))
+            return;
+    if (p->nsegs >= CALL_MAX_SEGS) {
+        p->segs_dropped++;
+        return;
+    }
+    if (p->nsegs == p->segs_cap) {
+        uint8_t cap = p->segs_cap ? (uint8_t)(p->segs_cap * 2) : 2;
+        if (cap > CALL_MAX_SEGS)
+            cap = CALL_MAX_SEGS;
+        struct call_seg *v = realloc(p->segs, cap * sizeof *v);
+        if (!v) {
+            p->segs_dropped++;
+            return;
+        }
+        p->segs = v;
+        p->segs_cap = cap;
+    }
+    struct call_seg *s = &p->segs[p->nsegs++];
+    memset(s, 0, sizeof *s);
+    s->src = l4->src;
+    s->dst = l4->dst;
+    s->sport = l4->sport;
+    s->dport = l4->dport;
+    s->cseq = cseq;
+    s->leg = leg;
+    s->nvia = nvia;
+    s->branch = top;
+    s->via2 = second;
+    s->names[0] = uri_host_hash(m->uri, seed);
+    s->names[1] = route_host_hash(m, seed);
+    s->time = l4->pkt->ts;
+    s->frame = l4->pkt->frame;
+    find_parent(p, s);
+}
+
+void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, uint64_t seed)
+{
+    uint64_t top, second;
+    uint8_t nvia;
+    via_stack(ev->msg, seed, &top, &second, &nvia);
+    if (!top)
+        return;
+    for (unsigned i = 0; i < p->nsegs; i++) {
+        struct call_seg *s = &p->segs[i];
+        if (s->branch != top || s->cseq != cseq)
+            continue;
+        ptime_t now = ev->l4->pkt->ts;
+        uint64_t frame = ev->l4->pkt->frame;
+        int code = ev->msg->status;
+        if (code == 100 && !s->trying_time) {
+            s->trying_time = now;
+            s->trying_frame = frame;
+        } else if (code > 100 && code < 200 && !s->prov_time) {
+            s->prov_time = now;
+            s->prov_frame = frame;
+            s->prov_status = code;
+        } else if (code >= 200 && !s->final_time) {
+            s->final_time = now;
+            s->final_frame = frame;
+            s->final_status = code;
+        }
+        return;
+    }
+}
