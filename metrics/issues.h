@@ -35,7 +35,10 @@
     X(GLOBAL_FAILURE, "global_failure")                                                            \
     X(REGISTRATION_FAILURE, "registration_failure")                                                \
     X(RTP_AFTER_BYE, "rtp_after_bye")                                                              \
-    X(ORPHAN_MEDIA, "orphan_media")
+    X(ORPHAN_MEDIA, "orphan_media")                                                                \
+    X(DNS_SLOW, "dns_slow")                                                                        \
+    X(DNS_FAILURE, "dns_failure")                                                                  \
+    X(SLOW_HOP, "slow_hop")
 
 enum issue_kind {
 #define ISSUE_ENUM(id, name) ISSUE_##id,
@@ -66,6 +69,10 @@ struct issue_config {
     double min_packets;                    /* streams shorter than this are not judged */
     double capture_end_s;                  /* unfinished: activity this close to the end
                                             * of the input means the capture cut the call */
+    double dns_slow_warn_ms, dns_slow_crit_ms; /* dns_slow: a look-up for the call */
+    double hop_hold_warn_ms, hop_hold_crit_ms; /* slow_hop: a hop held the INVITE */
+    double hop_timeout_ms;                 /* slow_hop: 408/503 this long after the INVITE
+                                            * was forwarded (a transaction timer fired) */
 };
 
 void issue_config_default(struct issue_config *cfg);
