@@ -3,25 +3,30 @@
  * message is an arrow with its method or status, its time from the first message, and
  * its frame. SIP text is attacker input: control characters never reach the terminal. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "decode/dns.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
 #include "pipeline.h"
 
 #define LADDER_MAX_HOSTS 8
 #define LADDER_MAX_MSGS  2000
+#define LADDER_MAX_NOTES (CALL_MAX_SEGS + CALL_MAX_DNS)
 
 static const char ladder_usage[] =
     "Usage: sipscope ladder [OPTIONS] FILE... CALL\n"
     "\n"
     "Draws one call's ladder: hosts as columns, one arrow per SIP message, with the time\n"
-    "since the call's first message and the frame number. CALL is an id from\n"
-    "'sipscope analyze' (call-N) or a SIP Call-ID.\n"
+    "since the call's first message and the frame number; under a forwarded INVITE, how\n"
+    "long the hop held it; the DNS look-ups tied to the call as arrows to their server,\n"
+    "with their answer and duration. CALL is an id from 'sipscope analyze' (call-N) or a\n"
+    "SIP Call-ID.\n"
     "\n"
     "Options:\n"
     "  -w, --width N   columns per host (default 26)\n"
@@ -35,6 +40,12 @@ struct rung {
     bool retrans, sdp;
 };
 
+/* A line under the rung of one frame: a hop's holding time, a look-up's outcome. */
+struct note {
+    uint64_t frame;
+    char text[200];
+};
+
 struct ladder {
     const char *want;  /* the CALL argument */
     uint64_t want_seq; /* from "call-N", else 0 */
@@ -45,6 +56,8 @@ struct ladder {
     bool truncated;
     char summary[160];
     uint64_t seq;       /* the call found */
+    struct note notes[LADDER_MAX_NOTES];
+    int nnotes;
 };
 
 /* Copies at most cap-1 bytes of v, control characters and DEL replaced by '?'. */
@@ -69,6 +82,56 @@ static int host_index(struct ladder *l, const char *h)
     return l->nhosts++;
 }
 
+static struct rung *new_rung(struct ladder *l)
+{
+    if (l->n >= LADDER_MAX_MSGS) {
+        l->truncated = true;
+        return NULL;
+    }
+    if (!(l->n % 64)) {
+        struct rung *r = realloc(l->rungs, (l->n + 64) * sizeof *r);
+        if (!r)
+            return NULL;
+        l->rungs = r;
+    }
+    struct rung *r = &l->rungs[l->n];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* The column of a host by address, whatever its port (a proxy's SIP port and the port its
+ * DNS queries leave from are one host); a new column "ip" (or "ip:port") when none. */
+static int addr_column(struct ladder *l, const struct ip_addr *a, int port)
+{
+    char ip[IP_ADDR_PORT_STRLEN], name[IP_ADDR_PORT_STRLEN];
+    ip_addr_str(a, ip, sizeof ip);
+    size_t n = strlen(ip);
+    for (int i = 0; i < l->nhosts; i++) {
+        const char *h = l->hosts[i] + (l->hosts[i][0] == '[');
+        if (!strncmp(h, ip, n) && (h[n] == ':' || h[n] == ']' || h[n] == '\0'))
+            return i;
+    }
+    if (port)
+        ip_addr_port_str(a, (uint16_t)port, name, sizeof name);
+    else
+        snprintf(name, sizeof name, "%s", ip);
+    return host_index(l, name);
+}
+
+static void add_note(struct ladder *l, uint64_t frame, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_note(struct ladder *l, uint64_t frame, const char *fmt, ...)
+{
+    if (l->nnotes == LADDER_MAX_NOTES || !frame)
+        return;
+    struct note *n = &l->notes[l->nnotes++];
+    n->frame = frame;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->text, sizeof n->text, fmt, ap);
+    va_end(ap);
+}
+
 static bool is_ours(const struct ladder *l, const struct sip_event *ev, const struct msg_verdict *v)
 {
     if (l->want_seq)
@@ -85,20 +148,12 @@ static void on_msg(void *user, const struct sip_event *ev, const struct msg_verd
         return;
     if (v->call_seq)
         l->seq = v->call_seq;
-    if (l->n >= LADDER_MAX_MSGS) {
-        l->truncated = true;
+    struct rung *r = new_rung(l);
+    if (!r)
         return;
-    }
-    if (!(l->n % 64)) {
-        struct rung *r = realloc(l->rungs, (l->n + 64) * sizeof *r);
-        if (!r)
-            return;
-        l->rungs = r;
-    }
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
     ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
     ip_addr_port_str(&ev->l4->dst, ev->l4->dport, dst, sizeof dst);
-    struct rung *r = &l->rungs[l->n];
     r->from = host_index(l, src);
     r->to = host_index(l, dst);
     if (r->from < 0 || r->to < 0) {
@@ -120,6 +175,78 @@ static void on_msg(void *user, const struct sip_event *ev, const struct msg_verd
     l->n++;
 }
 
+/* Under each forwarded INVITE: the hop that held it, for how long, and how long its
+ * downstream took to answer. */
+static void path_notes(struct ladder *l, const struct call *c)
+{
+    for (unsigned i = 0; i < c->nsegs; i++) {
+        const struct call_seg *out = &c->segs[i];
+        if (out->parent < 0)
+            continue;
+        const struct call_seg *in = &c->segs[out->parent];
+        char host[IP_ADDR_PORT_STRLEN], down[48] = "";
+        ip_addr_port_str(&in->dst, in->dport, host, sizeof host);
+        ptime_t a = call_seg_answered(out);
+        if (a)
+            snprintf(down, sizeof down, "; its downstream answered in %.1f ms",
+                     (double)(a - out->time) / 1e6);
+        else
+            snprintf(down, sizeof down, "; its downstream never answered");
+        add_note(l, out->frame, "%s held %.1f ms%s", host, (double)(out->time - in->time) / 1e6,
+                 down);
+    }
+}
+
+/* The DNS look-ups tied to the call: an arrow to the server at the first query, one back
+ * with the answer, and a line saying what was asked and how it went. */
+static void dns_rungs(struct ladder *l, const struct call *c)
+{
+    for (unsigned i = 0; i < c->ndns; i++) {
+        const struct call_dns *d = &c->dns[i];
+        int host = addr_column(l, &d->host, 0), server = addr_column(l, &d->server, 53);
+        struct rung *r;
+        if (host < 0 || server < 0 || !(r = new_rung(l)))
+            continue;
+        char rc[16], name[96], type[16];
+        const char *tn = dns_type_name(d->qtype);
+        if (!tn) {
+            snprintf(type, sizeof type, "TYPE%u", d->qtype);
+            tn = type;
+        }
+        safe_copy(name, sizeof name, (struct sv){d->qname, strlen(d->qname)});
+        r->ts = d->query_time;
+        r->frame = d->query_frame;
+        r->from = host;
+        r->to = server;
+        snprintf(r->label, sizeof r->label, "DNS %s?", tn);
+        l->n++;
+        if (d->answer_time && (r = new_rung(l))) {
+            r->ts = d->answer_time;
+            r->frame = d->answer_frame;
+            r->from = server;
+            r->to = host;
+            snprintf(r->label, sizeof r->label, "DNS %s", dns_rcode_name((uint8_t)d->rcode, rc, sizeof rc));
+            l->n++;
+        }
+        char tries[24] = "";
+        if (d->tries > 1)
+            snprintf(tries, sizeof tries, ", %u tries", d->tries);
+        if (d->answer_time)
+            add_note(l, d->answer_frame, "DNS %s %s: %s after %.1f ms%s", tn, name,
+                     dns_rcode_name((uint8_t)d->rcode, rc, sizeof rc),
+                     (double)(d->answer_time - d->query_time) / 1e6, tries);
+        else
+            add_note(l, d->query_frame, "DNS %s %s: no answer%s%s", tn, name, tries,
+                     d->timed_out ? " (timed out)" : "");
+    }
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct rung *x = a, *y = b;
+    return x->ts != y->ts ? (x->ts < y->ts ? -1 : 1) : (x->frame > y->frame) - (x->frame < y->frame);
+}
+
 static void on_call(void *user, const struct call *c)
 {
     struct ladder *l = user;
@@ -137,6 +264,8 @@ static void on_call(void *user, const struct call *c)
     if (c->answer_time && c->end_time && n > 0 && (size_t)n < sizeof l->summary)
         snprintf(l->summary + n, sizeof l->summary - (size_t)n, "  duration %.1f s",
                  (double)(c->end_time - c->answer_time) / 1e9);
+    path_notes(l, c);
+    dns_rungs(l, c);
 }
 
 static void draw(const struct ladder *l, int w)
@@ -181,6 +310,9 @@ static void draw(const struct ladder *l, int w)
         memcpy(line + start, label, (size_t)ll);
         printf("%10.3f %s #%llu\n", (double)(r->ts - l->rungs[0].ts) / 1e9, line,
                (unsigned long long)r->frame);
+        for (int i = 0; i < l->nnotes; i++)
+            if (l->notes[i].frame == r->frame)
+                printf("%10s   ^ %s\n", "", l->notes[i].text);
     }
     free(line);
 }
@@ -232,6 +364,7 @@ int cmd_ladder(int argc, char **argv)
         free(l.rungs);
         return 1;
     }
+    qsort(l.rungs, l.n, sizeof *l.rungs, by_time);
     draw(&l, w);
     if (l.summary[0])
         printf("%s\n", l.summary);
