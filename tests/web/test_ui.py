@@ -9,6 +9,9 @@ has the From display name <img src=x onerror=alert(1)>.
   generator's truth gives; clicking an arrow shows that message's raw text (as the API
   gives it); the arrow keys move the selection;
 - a call's issues link to frames of the ladder; streams have their charts;
+- a call through two proxies shows each hop's holding time under the INVITE it sent on and
+  in the hops table; a call whose DNS look-ups were slow shows them on the ladder, as
+  arrows to the DNS server and back with the question, answer and time, and in its table;
 - the dashboard shows the number of calls, the issues page lists the issues;
 - screenshots of the list, a ladder and a stream chart are written to SCREENS.
 Skipped (77) without chromium and chromedriver.
@@ -46,6 +49,11 @@ def main(exe, screens):
         scen = os.path.join(tmp, 'issues.pcap')
         generate('issues', scen, os.path.join(tmp, 'issues.json'))
         j2 = analyze(exe, scen, '--db', db)
+        # a third: calls through proxies and DNS look-ups (tests/gen/paths.py)
+        paths = os.path.join(tmp, 'paths.pcap')
+        ptruth = generate('paths', paths, os.path.join(tmp, 'paths.json'))
+        j3 = analyze(exe, paths, '--db', db)
+        j2 = dict(j2, calls=j2['calls'] + j3['calls'], issues=j2['issues'] + j3['issues'], paths=(ptruth, j3))
         srv = subprocess.Popen([exe, 'serve', '--db', db, '--listen', '127.0.0.1:0'], stderr=subprocess.PIPE,
                                text=True)
         port = int(srv.stderr.readline().split()[-1])
@@ -143,6 +151,35 @@ def run(check, b, base, truth, j, j2, screens):
             b.click(target)
             check(b.text(b.find('#message-detail h3')).startswith('#%d ' % frame),
                   'the issue\'s frame link selects #%d in the ladder' % frame)
+
+    # ---- a call's path: hops and DNS ----
+    ptruth, j3 = j2['paths']
+    byname = {t['name']: next(c for c in j3['calls'] if c['call_id'] == t['call_id']) for t in ptruth['scenarios']}
+    c = byname['two_proxy']
+    b.open(base + '/#/call/' + c['id'])
+    check(ready(b, '/call/' + c['id']), 'the two-proxy call opens')
+    holds = [b.text(e) for e in b.find_all('svg.ladder .hold')]
+    check(holds == ['held 1500.0 ms by 10.40.1.10:5060', 'held 40.0 ms by 10.40.1.20:5060'],
+          'the ladder shows both holds under the forwarded INVITEs: %s' % holds)
+    rows = [b.text(r) for r in b.find_all('#call-hops tbody tr')]
+    check(len(rows) == 2 and '1500.0 ms' in rows[0] and '343.0 ms' in rows[0] and '40.0 ms' in rows[1],
+          'the hops table: %s' % rows)
+    b.screenshot(os.path.join(screens, 'hops.png'), b.find('.ladder-view'))
+    c = byname['srv_slow']
+    b.open(base + '/#/call/' + c['id'])
+    check(ready(b, '/call/' + c['id']), 'the slow-SRV call opens')
+    dns = [b.run("return arguments[0].querySelector('.label').textContent", {webdriver.ELEMENT: e})
+           for e in b.find_all('svg.ladder g.dns')]
+    check(len(dns) == 4 and dns[0] == 'DNS SRV _sip._udp.example.com?' and 'after 2500.0 ms, 2 tries' in dns[1]
+          and dns[2] == 'DNS A sip1.example.com?', 'the ladder shows the look-ups, query and answer: %s' % dns)
+    check(len(b.find_all('svg.ladder g.dns.slow')) == 2, 'the slow look-up is marked')
+    arrows = b.find_all('svg.ladder g.msg')
+    check(len(arrows) == 7 and b.run("return arguments[0].querySelector('.label').textContent",
+                                     {webdriver.ELEMENT: arrows[0]}).startswith('INVITE'),
+          'its SIP messages are still the selectable arrows, the INVITE first')
+    rows = [b.text(r) for r in b.find_all('#call-dns tbody tr')]
+    check(len(rows) == 2 and '2500.0 ms' in rows[0] and 'SRV _sip._udp.example.com' in rows[0], 'the DNS table: %s' % rows)
+    b.screenshot(os.path.join(screens, 'dns.png'), b.find('.ladder-view'))
 
     # ---- dashboard and issues ----
     b.open(base + '/#/dashboard')

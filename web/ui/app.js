@@ -138,6 +138,27 @@ function summary(c) {
     item('Worst MOS', fmtNum(c.mos_min)));
 }
 
+// The hops that forwarded the INVITE and the DNS look-ups tied to the call (issue 12).
+function pathBlocks(c) {
+  const ms = (v) => (v === null || v === undefined ? '–' : `${fmtNum(v, 1)} ms`);
+  const out = [];
+  if ((c.hops || []).length)
+    out.push(h('h2', {}, `Hops (${c.hops.length})`),
+      h('table', { class: 'hops', id: 'call-hops' },
+        h('thead', {}, h('tr', {}, ['host', 'held the INVITE', 'its downstream answered in', 'passed the answer back in'].map((x) => h('th', {}, x)))),
+        h('tbody', {}, c.hops.map((x) => h('tr', { class: x.held_ms > 1000 ? 'slow' : '' },
+          h('td', {}, x.host), h('td', {}, ms(x.held_ms)), h('td', {}, ms(x.downstream_ms)), h('td', {}, ms(x.relay_ms)))))));
+  if ((c.dns || []).length)
+    out.push(h('h2', {}, `DNS look-ups (${c.dns.length})`),
+      h('table', { class: 'dns', id: 'call-dns' },
+        h('thead', {}, h('tr', {}, ['host', 'question', 'server', 'answer', 'took', 'tries'].map((x) => h('th', {}, x)))),
+        h('tbody', {}, c.dns.map((d) => h('tr', { class: d.duration_ms > 500 || (d.rcode && d.rcode !== 'NOERROR') ? 'slow' : '' },
+          h('td', {}, d.host), h('td', {}, `${d.type} ${d.name}`), h('td', {}, d.server),
+          h('td', {}, d.rcode === null ? (d.timed_out ? 'no answer (timed out)' : 'no answer') : `${d.rcode}${d.answer ? ' ' + d.answer : ''}`),
+          h('td', {}, ms(d.duration_ms)), h('td', {}, String(d.tries)))))));
+  return out;
+}
+
 function streamBlock(st) {
   const tl = st.timeline || { packets: [], lost: [], max_jitter_ms: [], mos: [] };
   return h('section', { class: 'stream', dataset: { id: st.id } },
@@ -167,7 +188,7 @@ function issueItem(i, jump) {
 
 async function callPage(id) {
   const [c, msgs, streams] = await Promise.all([api(`calls/${id}`), api(`calls/${id}/messages`), api(`calls/${id}/streams`)]);
-  const lad = ladder(msgs.messages, streams.streams);
+  const lad = ladder(msgs.messages, streams.streams, null, c);
   const jump = (f) => {
     if (!lad.selectFrame(f)) return;
     document.getElementById('ladder').scrollIntoView({ block: 'start' });
@@ -177,6 +198,7 @@ async function callPage(id) {
     h('p', {}, h('a', { href: `/api/v1/calls/${c.id}/pcap`, download: `${c.id}.pcap`, id: 'pcap' }, 'Download pcap'),
       ' · ', h('a', { href: '#/calls' }, 'All calls')),
     summary(c),
+    ...pathBlocks(c),
     h('h2', { id: 'ladder' }, `Ladder (${msgs.messages.length} messages)`), lad.el,
     h('h2', {}, `Streams (${streams.streams.length})`), ...streams.streams.map(streamBlock),
     h('h2', {}, `Issues (${c.issues.length})`),

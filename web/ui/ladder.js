@@ -1,7 +1,9 @@
 // The call ladder (sngrep's flow, Wireshark's flow graph) in SVG: one column per host
 // (ip:port, with its User-Agent or Server), one arrow per message in time order with its
 // method or status and time offset; retransmissions dashed, SDP offers and answers marked,
-// media periods as bars between the hosts whose addresses carried them. Clicking an arrow
+// media periods as bars between the hosts whose addresses carried them; the DNS look-ups
+// tied to the call as dotted arrows to their server and back, with the question, the answer
+// and its time; under each forwarded INVITE, how long the hop held it. Clicking an arrow
 // (or moving with the arrow keys, j/k, Home/End) shows the message's raw text.
 import { h, s, clear } from './dom.js';
 
@@ -31,7 +33,21 @@ function label(m) {
   return base + (hasSdp(m.raw) ? ' +SDP' : '') + (m.retransmission ? ' (retrans)' : '');
 }
 
-export function ladder(messages, streams, onSelect) {
+// The DNS look-ups as rows: the query at its first try, the answer when one came.
+function dnsRows(call) {
+  const rows = [];
+  for (const d of (call && call.dns) || []) {
+    const tries = d.tries > 1 ? `, ${d.tries} tries` : '';
+    rows.push({ time: d.time, frame: d.frames[0], from: d.host, to: d.server, dns: d,
+                text: `DNS ${d.type} ${d.name}?` });
+    if (d.answer_time !== null)
+      rows.push({ time: d.answer_time, frame: d.frames[1], from: d.server, to: d.host, dns: d,
+                  text: `${d.rcode} ${d.answers ? '(' + (d.answer || d.answers) + ') ' : ''}after ${d.duration_ms.toFixed(1)} ms${tries}` });
+  }
+  return rows;
+}
+
+export function ladder(messages, streams, onSelect, call) {
   const hosts = [];
   const agent = new Map();
   for (const m of messages) {
@@ -39,10 +55,20 @@ export function ladder(messages, streams, onSelect) {
     const ua = header(m.raw, m.method ? ['user-agent'] : ['server', 'user-agent']);
     if (ua && !agent.has(m.src)) agent.set(m.src, ua);
   }
+  // DNS: the asking host's column by address (its queries leave from another port), the
+  // server a column of its own
+  const dns = dnsRows(call);
+  const hostOf = (ip) => hosts.find((x) => hostIp(x) === ip) || (hosts.push(ip), ip);
+  for (const r of dns) { r.from = hostOf(r.from); r.to = hostOf(r.to); }
+  // rows: messages and look-ups in time order (a message's row index is rowOf[i])
+  const rows = messages.map((m, i) => ({ time: m.time, frame: m.frame, msg: i }))
+    .concat(dns).sort((a, b) => a.time - b.time || a.frame - b.frame);
+  const rowOf = [];
+  rows.forEach((r, k) => { if (r.msg !== undefined) rowOf[r.msg] = k; });
   const col = (a) => LEFT + hosts.indexOf(a) * COL;
   const width = LEFT + Math.max(1, hosts.length - 1) * COL + 140;
-  const height = TOP + messages.length * ROW + 30;
-  const t0 = messages.length ? messages[0].time : 0;
+  const height = TOP + rows.length * ROW + 30;
+  const t0 = rows.length ? rows[0].time : 0;
   const svg = s('svg', { class: 'ladder', width, height, viewBox: `0 0 ${width} ${height}`, role: 'list',
                          'aria-label': 'call ladder' });
   svg.append(s('defs', {},
@@ -61,13 +87,13 @@ export function ladder(messages, streams, onSelect) {
   // media periods: placed on the time axis between the message rows around them
   const rowY = (i) => TOP + i * ROW;
   const yAt = (t) => {
-    if (!messages.length) return TOP;
-    if (t <= messages[0].time) return rowY(0) - 8;
-    for (let i = 0; i + 1 < messages.length; i++) {
-      const a = messages[i].time, b = messages[i + 1].time;
+    if (!rows.length) return TOP;
+    if (t <= rows[0].time) return rowY(0) - 8;
+    for (let i = 0; i + 1 < rows.length; i++) {
+      const a = rows[i].time, b = rows[i + 1].time;
       if (t <= b) return rowY(i) + (b > a ? ((t - a) / (b - a)) * ROW : 0);
     }
-    return rowY(messages.length - 1) + 8;
+    return rowY(rows.length - 1) + 8;
   };
   (streams || []).forEach((st, k) => {
     const a = hosts.find((x) => hostIp(x) === hostIp(st.src));
@@ -85,9 +111,29 @@ export function ladder(messages, streams, onSelect) {
       s('title', {}, `${st.src} → ${st.dst} ${st.codec || ''} ${st.packets} packets`)));
   });
 
+  // the look-ups: dotted arrows, not selectable (their frames are DNS, not SIP)
+  rows.forEach((r, k) => {
+    if (!r.dns) return;
+    const y = rowY(k), x1 = col(r.from), x2 = col(r.to);
+    const slow = r.dns.duration_ms !== null && r.dns.duration_ms > 500;
+    const failed = r.dns.rcode !== null && r.dns.rcode !== 'NOERROR';
+    svg.append(s('g', { class: ['dns', slow ? 'slow' : '', failed ? 'failed' : ''].join(' ').trim(),
+                        dataset: { frame: r.frame } },
+      s('path', { d: `M ${x1} ${y} L ${x2} ${y}`, class: 'arrow', 'marker-end': 'url(#arrow)' }),
+      s('text', { x: (x1 + x2) / 2, y: y - 5, class: 'label', 'text-anchor': 'middle' }, r.text),
+      s('text', { x: 8, y: y + 4, class: 'offset' }, `+${(r.time - t0).toFixed(3)} s`),
+      s('text', { x: width - 8, y: y + 4, class: 'frame', 'text-anchor': 'end' }, `#${r.frame}`)));
+  });
+  // how long each hop held the INVITE, under the copy it sent on
+  const held = new Map();
+  for (const hp of (call && call.hops) || []) {
+    const out = call.path[hp.out];
+    if (out) held.set(out.frame, hp);
+  }
+
   // one arrow per message
   const groups = messages.map((m, i) => {
-    const y = rowY(i), x1 = col(m.src), x2 = col(m.dst);
+    const y = rowY(rowOf[i]), x1 = col(m.src), x2 = col(m.dst);
     const cls = ['msg', m.method ? 'request' : 'response', m.retransmission ? 'retrans' : ''].join(' ').trim();
     const g = s('g', { class: cls, tabindex: -1, role: 'listitem', dataset: { index: i, frame: m.frame } });
     const lineAttrs = x1 === x2
@@ -99,6 +145,10 @@ export function ladder(messages, streams, onSelect) {
       s('text', { x: (x1 + x2) / 2 + (x1 === x2 ? 20 : 0), y: y - 5, class: 'label', 'text-anchor': 'middle' }, label(m)),
       s('text', { x: 8, y: y + 4, class: 'offset' }, `+${(m.time - t0).toFixed(3)} s`),
       s('text', { x: width - 8, y: y + 4, class: 'frame', 'text-anchor': 'end' }, `#${m.frame}`));
+    const hp = held.get(m.frame);
+    if (hp && !m.retransmission)
+      g.append(s('text', { x: Math.min(x1, x2) + 6, y: y + 11, class: hp.held_ms > 1000 ? 'hold slow' : 'hold' },
+        `held ${hp.held_ms.toFixed(1)} ms by ${hp.host}`));
     g.addEventListener('click', () => select(i));
     svg.append(g);
     return g;
