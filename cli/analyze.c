@@ -256,7 +256,7 @@ static json_t *addr_json(const struct call_addr *a)
  * with the responses that came back on it, times from that copy. */
 static json_t *path_json(const struct call *c)
 {
-    static const char *const how[] = {"first", "via", "address"};
+    static const char *const how[] = {"first", "via", "address", "order", "same_branch"};
     json_t *a = json_array();
     for (unsigned i = 0; i < c->nsegs; i++) {
         const struct call_seg *s = &c->segs[i];
@@ -300,6 +300,9 @@ static json_t *hops_json(const struct call *c)
         ptime_t down = call_seg_answered(out), up = call_seg_answered(in);
         json_t *o = json_object();
         json_object_set_new(o, "host", json_string(host));
+        char from[IP_ADDR_PORT_STRLEN];
+        ip_addr_port_str(&out->src, out->sport, from, sizeof from);
+        json_object_set_new(o, "sent_from", json_string(from)); /* an SBC's other side */
         json_object_set_new(o, "in", json_integer(out->parent));
         json_object_set_new(o, "out", json_integer(i));
         json_object_set_new(o, "held_ms", ms_since(in->time, out->time));

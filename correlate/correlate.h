@@ -135,7 +135,7 @@ struct call_retrans {
  * back on it; the segment it forwards is its parent, so that a hop's holding time is the
  * time between the two. */
 #define CALL_MAX_SEGS 12
-enum seg_match { SEG_FIRST, SEG_BY_VIA, SEG_BY_ADDRESS };
+enum seg_match { SEG_FIRST, SEG_BY_VIA, SEG_BY_ADDRESS, SEG_BY_ORDER, SEG_BY_BRANCH };
 struct call_seg {
     struct ip_addr src, dst;
     uint16_t sport, dport;

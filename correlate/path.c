@@ -5,8 +5,9 @@
  * RFC 3261 §16.6: a proxy puts its own Via on top and keeps the rest, so a copy whose
  * second Via carries the branch of an earlier copy's top Via forwards that copy. A B2BUA
  * (or a proxy that hides the Via stack) starts a new stack: then the latest earlier copy
- * sent to the host this one comes from is taken, within 64*T1. Responses come back on the
- * segment whose top-Via branch they carry (§17.1.3). */
+ * sent to the host this one comes from is taken, within 64*T1; failing that (an SBC with
+ * an inside and an outside address), the latest copy from another host that was still
+ * waiting for its final answer. Responses come back on the segment whose top-Via branch they carry (§17.1.3). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,14 @@ static void find_parent(struct call *p, struct call_seg *s)
     s->parent = -1;
     s->match = SEG_FIRST;
     int self = (int)(s - p->segs);
+    /* the same request (its top Via unchanged) between other addresses: it crossed a NAT,
+     * an ALG or an element that does not add a Via, or a second tap saw it */
+    for (int i = self - 1; i >= 0; i--)
+        if (s->branch && p->segs[i].branch == s->branch && p->segs[i].cseq == s->cseq) {
+            s->parent = (int8_t)i;
+            s->match = SEG_BY_BRANCH;
+            return;
+        }
     if (s->via2)
         for (int i = self - 1; i >= 0; i--)
             if (p->segs[i].branch == s->via2) {
@@ -95,6 +104,19 @@ static void find_parent(struct call *p, struct call_seg *s)
         if (same_ip(&q->dst, &s->src) && s->time - q->time <= 64 * (PTIME_SEC / 2)) {
             s->parent = (int8_t)i;
             s->match = SEG_BY_ADDRESS;
+            return;
+        }
+    }
+    /* an SBC whose outside address is not its inside one (seen on one mirror, both sides
+     * carry the call): the latest copy from another sender still waiting for its final
+     * answer when this one left. Weaker: said so by the match kind. */
+    for (int i = self - 1; i >= 0; i--) {
+        const struct call_seg *q = &p->segs[i];
+        if (!same_ip(&q->src, &s->src) && !same_ip(&q->dst, &s->dst) &&
+            (!q->final_time || q->final_time > s->time) &&
+            s->time - q->time <= 64 * (PTIME_SEC / 2)) {
+            s->parent = (int8_t)i;
+            s->match = SEG_BY_ORDER;
             return;
         }
     }
@@ -161,10 +183,21 @@ void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, ui
     via_stack(ev->msg, seed, &top, &second, &nvia);
     if (!top)
         return;
+    /* the segment it answers: by branch, and by address where one branch crossed several
+     * (a NAT): the response goes back from where that copy went */
+    struct call_seg *s = NULL;
     for (unsigned i = 0; i < p->nsegs; i++) {
-        struct call_seg *s = &p->segs[i];
-        if (s->branch != top || s->cseq != cseq)
+        struct call_seg *q = &p->segs[i];
+        if (q->branch != top || q->cseq != cseq)
             continue;
+        if (!s)
+            s = q;
+        if (same_ip(&q->dst, &ev->l4->src) && same_ip(&q->src, &ev->l4->dst)) {
+            s = q;
+            break;
+        }
+    }
+    if (s) {
         ptime_t now = ev->l4->pkt->ts;
         uint64_t frame = ev->l4->pkt->frame;
         int code = ev->msg->status;
@@ -180,6 +213,5 @@ void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, ui
             s->final_frame = frame;
             s->final_status = code;
         }
-        return;
     }
 }

@@ -726,8 +726,13 @@ static void check_dns_failure(struct issue_engine *e, const struct call *c)
         char host[64], server[64], rc[16], list[112] = "";
         ipstr(&d->host, host, sizeof host);
         ipstr(&d->server, server, sizeof server);
+        /* did the host send the INVITE on all the same (a cached address, a fallback)? */
+        const struct call_seg *sent = NULL;
+        for (unsigned k = 0; k < c->nsegs && !sent; k++)
+            if (same_host(&c->segs[k].src, &d->host) && c->segs[k].time >= d->query_time)
+                sent = &c->segs[k];
         struct issue is;
-        issue_init(&is, ISSUE_DNS_FAILURE, c->answer_time ? SEV_WARNING : SEV_CRITICAL, d->query_time);
+        issue_init(&is, ISSUE_DNS_FAILURE, sent ? SEV_WARNING : SEV_CRITICAL, d->query_time);
         is.call_seq = c->seq;
         int worst = -2; /* what the answers said: NXDOMAIN over SERVFAIL over none */
         unsigned n = 0;
@@ -736,9 +741,12 @@ static void check_dns_failure(struct issue_engine *e, const struct call *c)
             if (!same_host(&o->host, &d->host))
                 continue;
             add_frame(&is, o->answer_frame ? o->answer_frame : o->query_frame);
-            more(list, sizeof list, "%s%s %s", n++ ? ", " : "", qtype_str(o->qtype),
+            char tries[24] = "";
+            if (o->tries > 1)
+                snprintf(tries, sizeof tries, " (%u tries)", o->tries);
+            more(list, sizeof list, "%s%s %s%s", n++ ? ", " : "", qtype_str(o->qtype),
                  o->rcode >= 0 ? (o->rcode == 0 ? "NODATA" : dns_rcode_name((uint8_t)o->rcode, rc, sizeof rc))
-                               : "no answer");
+                               : "no answer", o->rcode >= 0 ? "" : tries);
             if (o->rcode == DNS_NXDOMAIN || (o->rcode > worst && worst != DNS_NXDOMAIN))
                 worst = o->rcode;
         }
@@ -752,7 +760,14 @@ static void check_dns_failure(struct issue_engine *e, const struct call *c)
         ev_num(&is, "lookups", n);
         if (c->final_status)
             ev_num(&is, "final_status", c->final_status);
+        if (sent) {
+            add_frame(&is, sent->frame);
+            ev_num(&is, "invite_after_ms", ms_between(d->query_time, sent->time));
+        }
         say(is.summary, sizeof is.summary, "%s could not resolve %s: %s", host, d->qname, list);
+        if (sent)
+            more(is.summary, sizeof is.summary, "; its INVITE went out %.1f s after the first query",
+                 ms_between(d->query_time, sent->time) / 1000);
         if (worst == DNS_NXDOMAIN)
             say(is.diagnosis, sizeof is.diagnosis,
                 "DNS says %s does not exist (NXDOMAIN from %s), so %s had nowhere to send the "
@@ -781,7 +796,13 @@ static void check_dns_failure(struct issue_engine *e, const struct call *c)
                 "found no address for it. Add the SRV (or A) records of the SIP service, or "
                 "route the call by address.",
                 host);
-        if (c->final_status && !c->answer_time)
+        if (sent)
+            more(is.diagnosis, sizeof is.diagnosis,
+                 " %s sent the INVITE %.1f s after its first query all the same (an address it "
+                 "had cached, or a fallback to the A record or an outbound proxy): the caller "
+                 "waited that long for a look-up that could not succeed.",
+                 host, ms_between(d->query_time, sent->time) / 1000);
+        else if (c->final_status && !c->answer_time)
             more(is.diagnosis, sizeof is.diagnosis, " The call ended %d.", c->final_status);
         emit(e, &is);
         emitted++;
