@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses with clang (ASan + UBSan) and runs each for N seconds
 # (default 60) from seeds the project's generator writes. A crash, leak or sanitizer
 # report fails the run and leaves the input in build-fuzz/artifacts/.
-#   scripts/fuzz.sh [SECONDS]
+#   scripts/fuzz.sh [SECONDS]        (FUZZ_ONLY=pcap: that harness alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -15,7 +15,7 @@ fi
 ninja -C build-fuzz >/dev/null
 mkdir -p build-fuzz/artifacts
 pass=0 fail=0
-for h in build-fuzz/tests/fuzz/fuzz_*; do
+for h in build-fuzz/tests/fuzz/fuzz_${FUZZ_ONLY:-*}; do
   [ -f "$h" ] && [ -x "$h" ] || continue
   name=$(basename "$h")
   seeds=build-fuzz/seeds/$name corpus=build-fuzz/corpus/$name
@@ -33,7 +33,7 @@ for h in build-fuzz/tests/fuzz/fuzz_*; do
     fuzz_calls) python3 tests/fuzz/make_call_seeds.py "$seeds" >/dev/null ;;
     fuzz_query) cp tests/fuzz/seeds/query/* "$seeds"/ ;;
     fuzz_pcap) mkdir -p build-fuzz/sample
-               for k in issues scenarios registrations; do
+               for k in issues scenarios registrations paths; do
                  python3 tests/gen/sipgen.py $k -o build-fuzz/sample/$k.pcap --truth build-fuzz/sample/$k.json >/dev/null
                done
                python3 tests/gen/sipgen.py sample build-fuzz/sample >/dev/null
