@@ -28,6 +28,7 @@ struct call_int {
     ptime_t cancel_time;
     struct session_ref *session; /* owned, NULL none */
     struct media_keys media;     /* the endpoints its SDP put in the media table */
+    bool ringing_callers;        /* ringing_time is the 18x on the caller's segment */
 };
 
 /* A joined leg's Call-ID, pointing at its call (the calls table is keyed by the call's
@@ -590,9 +591,16 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     if (code < 200) {
         if (code == 100)
             return;
-        if (!p->ringing_time) {
+        /* post-dial delay is the caller's (RFC 6076 §4.1): where one mirror sees several
+         * hops, the 18x on the caller's own segment counts, not the first one downstream */
+        bool callers = false;
+        for (unsigned k = 0; k < p->nsegs && !callers; k++) /* the first try, or a retry */
+            callers = p->segs[k].parent < 0 && p->segs[k].prov_frame == ev->l4->pkt->frame &&
+                      !memcmp(&p->segs[k].src, &p->segs[0].src, sizeof p->segs[0].src);
+        if (!p->ringing_time || (callers && !ci->ringing_callers)) {
             p->ringing_time = now;
             p->ringing_frame = ev->l4->pkt->frame;
+            ci->ringing_callers = callers;
         }
         if (sdp && !p->early_time) {
             p->early_time = now;

@@ -186,7 +186,7 @@ def generate(writer):
                dict(name='sip1.example.com', type='A', rcode='NOERROR', tries=1, duration_ms=5, host='a',
                     server='dns')]
         c, t, h = scenario(n, name, issues=[['dns_slow', 'critical']] if slow else [], dns=dns,
-                           segments=1)
+                           segments=1, pdd_ms=200)
         a, udp53, udp53b = h['a'], Flow(h['a'], 40000 + n, h['dns'], 53), Flow(h['a'], 40000 + n, h['dns2'], 53)
         back, back2 = Flow(h['dns'], 53, h['a'], 40000 + n), Flow(h['dns2'], 53, h['a'], 40000 + n)
         srv = [(SRV_T, rd_srv(10, 60, 5060, 'sip1.example.com'))]
@@ -224,7 +224,7 @@ def generate(writer):
                          rcode='NXDOMAIN' if bad else 'NOERROR', tries=1, duration_ms=15, host='p1',
                          server='dns') for q, qt in qs]
         c, t, h = scenario(n, name, issues=[['dns_failure', 'critical']] if bad else [], dns=want_dns,
-                           segments=1 if bad else 2,
+                           segments=1 if bad else 2, pdd_ms=None if bad else 263,
                            hops=[] if bad else [dict(host='p1', held_ms=60, downstream_ms=200, relay_ms=3)])
         p1 = h['p1']
         va, v1 = (h['a'], 'a%d' % n), (p1, 'p1-%d' % n)
@@ -255,7 +255,7 @@ def generate(writer):
     # --- P2 is dead: P1 re-sends (Timer A, from T1 = 500 ms) and answers 408 at Timer B ---
     for n, name, dead in ((7, 'timeout408', True), (8, 'timeout408_ok', False)):
         issues = [['retransmissions', 'warning'], ['slow_hop', 'critical'], ['slow_setup', 'critical']] if dead else []
-        c, t, h = scenario(n, name, slot=45, issues=issues, segments=2,
+        c, t, h = scenario(n, name, slot=45, issues=issues, segments=2, pdd_ms=None if dead else 323,
                            hops=[dict(host='p1', held_ms=20, downstream_ms=None if dead else 300,
                                       relay_ms=None if dead else 3)],
                            timeout=dict(host='p1', status=408, after_ms=32020) if dead else None)

@@ -54,6 +54,8 @@ def main(exe):
                                                 for g, w in zip(got, want)),
                   '%s: hops %s, truth %s' % (n, got, want))
             check(all(s['matched_by'] == 'via' for s in c['path'][1:]), '%s: forwarded copies matched by Via' % n)
+            if 'pdd_ms' in t:  # the caller's 180, not the first one downstream (RFC 6076 §4.1)
+                check(close(c['pdd_ms'], t['pdd_ms']), '%s: PDD %s ms, truth %s' % (n, c['pdd_ms'], t['pdd_ms']))
             got = [(d['host'], d['server'], d['name'], d['type'], d['rcode'], d['tries'], d['duration_ms']) for d in c['dns']]
             want = [(h[d['host']], h[d['server']], d['name'], d['type'], d['rcode'], d['tries'], float(d['duration_ms']))
                     for d in t['dns']]
