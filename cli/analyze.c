@@ -1241,7 +1241,7 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
               {"calls", ks->evicted_calls},         {"transactions", ks->evicted_transactions},
               {"streams", res->streams_evicted},    {"orphan_streams", res->orphans_evicted},
               {"udp_flows", res->flows_evicted},    {"registrations", ks->evicted_registrations},
-              {"media_endpoints", ks->evicted_media}};
+              {"media_endpoints", ks->evicted_media}, {"dns_lookups", ks->evicted_dns}};
     for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
         if (ev[i].n)
             set_u64(evicted, ev[i].table, ev[i].n);
@@ -1263,6 +1263,8 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     set_u64(l, "tcp_retransmitted", ds->tcp_retransmitted);
     set_u64(l, "dns", ds->dns);
     set_u64(l, "dns_tcp_partial", ds->dns_tcp_partial);
+    set_u64(l, "dns_lookups", ks->dns_lookups);               /* questions, retries as one */
+    set_u64(l, "dns_unmatched_responses", ks->dns_unanswered_responses); /* to no question seen */
     json_object_set_new(c, "layers", l);
     return c;
 }
@@ -1663,6 +1665,7 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     m->evicted_transactions = r->ks.evicted_transactions;
     m->evicted_registrations = r->ks.evicted_registrations;
     m->evicted_media = r->ks.evicted_media;
+    m->evicted_dns = r->ks.evicted_dns;
     m->evicted_streams = r->streams_evicted;
     m->evicted_orphans = r->orphans_evicted;
     m->evicted_flows = r->flows_evicted;

@@ -120,7 +120,7 @@ void web_metrics_render(FILE *o, const struct web_metrics *m)
               {"registrations", m->evicted_registrations}, {"media", m->evicted_media},
               {"streams", m->evicted_streams},     {"fragments", m->evicted_fragments},
               {"tcp", m->evicted_tcp},             {"orphan_streams", m->evicted_orphans},
-              {"udp_flows", m->evicted_flows}};
+              {"udp_flows", m->evicted_flows},     {"dns_lookups", m->evicted_dns}};
     for (size_t i = 0; i < sizeof ev / sizeof *ev; i++)
         fprintf(o, "sipscope_evictions_total{table=\"%s\"} %llu\n", ev[i].table,
                 (unsigned long long)ev[i].n);

@@ -26,7 +26,8 @@ struct web_metrics {
     uint64_t sip_messages, rtp_packets, rtcp_packets;
     uint64_t decode_errors[DR__COUNT];
     uint64_t evicted_calls, evicted_transactions, evicted_registrations, evicted_media,
-        evicted_streams, evicted_fragments, evicted_tcp, evicted_orphans, evicted_flows;
+        evicted_dns, evicted_streams, evicted_fragments, evicted_tcp, evicted_orphans,
+        evicted_flows;
     uint64_t active_calls, active_streams;
     uint64_t calls[CALL_UNFINISHED + 1];     /* ended calls by state */
     uint64_t registrations[WEB_REG_STATES];  /* by state */
