@@ -106,11 +106,6 @@ static struct lookup *live(const struct lookup_table *t, uint64_t seq)
     return l && l->seq == seq ? l : NULL;
 }
 
-static bool same_ip(const struct ip_addr *a, const struct ip_addr *b)
-{
-    return a->family == b->family && !memcmp(a->b, b->b, 16);
-}
-
 /* The open look-up of this client for this question (unanswered, or answered but asked
  * again: a retry after a failure is the same look-up), newest first. */
 static struct lookup *find(const struct lookup_table *t, const struct ip_addr *client,
@@ -121,7 +116,7 @@ static struct lookup *find(const struct lookup_table *t, const struct ip_addr *c
          l = live(t, l->prev), steps++) {
         if (now - l->first_query > LOOKUP_RETRY_WINDOW)
             return NULL;
-        if (l->name == name && l->qtype == qtype && same_ip(&l->client, client) &&
+        if (l->name == name && l->qtype == qtype && ip_addr_eq(&l->client, client) &&
             (answered_too || l->rcode < 0))
             return l;
     }
@@ -226,7 +221,7 @@ static bool relates(const struct lookup *l, const uint64_t *names, size_t nnames
             return true;
     for (size_t i = 0; i < ntied; i++)
         for (unsigned k = 0; k < tied[i]->ntargets; k++)
-            if (same_ip(&tied[i]->client, &l->client) && tied[i]->targets[k] == l->name)
+            if (ip_addr_eq(&tied[i]->client, &l->client) && tied[i]->targets[k] == l->name)
                 return true;
     return false;
 }
@@ -251,7 +246,7 @@ static size_t host_lookups(const struct lookup_table *t, const struct ip_addr *h
         ptime_t end = l->answer_time ? l->answer_time : l->last_query + DNS_TIMEOUT;
         if (end < from && l->first_query < from - LOOKUP_RETRY_WINDOW)
             break;
-        if (!same_ip(&l->client, host) || l->first_query > to || end < from)
+        if (!ip_addr_eq(&l->client, host) || l->first_query > to || end < from)
             continue;
         if (nc < sizeof cand / sizeof cand[0])
             cand[nc++] = l;
@@ -291,10 +286,10 @@ static void next_sent(const struct call *p, const struct ip_addr *host, ptime_t 
         const struct call_seg *s = &p->segs[i];
         ptime_t when = 0;
         uint64_t frame = 0;
-        if (same_ip(&s->src, host) && s->time >= t) {
+        if (ip_addr_eq(&s->src, host) && s->time >= t) {
             when = s->time;
             frame = s->frame;
-        } else if (same_ip(&s->dst, host)) {
+        } else if (ip_addr_eq(&s->dst, host)) {
             ptime_t a = call_seg_answered(s);
             if (a >= t) {
                 when = a;
@@ -326,7 +321,7 @@ void lookup_tie(const struct lookup_table *t, struct call *p, ptime_t now)
         if (s->final_time && s->final_time < until)
             until = s->final_time;
         for (unsigned j = i + 1; j < p->nsegs; j++)
-            if (same_ip(&p->segs[j].src, &s->dst) && p->segs[j].time < until)
+            if (ip_addr_eq(&p->segs[j].src, &s->dst) && p->segs[j].time < until)
                 until = p->segs[j].time;
         for (int side = 0; side < 2 && n < CALL_MAX_DNS; side++) {
             /* its sender, before sending it; its receiver, after it came */

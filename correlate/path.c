@@ -73,11 +73,6 @@ static uint64_t route_host_hash(const struct sip_msg *m, uint64_t seed)
     return uri_host_hash(na.uri, seed);
 }
 
-static bool same_ip(const struct ip_addr *a, const struct ip_addr *b)
-{
-    return a->family == b->family && !memcmp(a->b, b->b, 16);
-}
-
 static void find_parent(struct call *p, struct call_seg *s)
 {
     s->parent = -1;
@@ -101,7 +96,7 @@ static void find_parent(struct call *p, struct call_seg *s)
     /* no Via kept: the latest copy that came to the host this one leaves from */
     for (int i = self - 1; i >= 0; i--) {
         const struct call_seg *q = &p->segs[i];
-        if (same_ip(&q->dst, &s->src) && s->time - q->time <= 64 * (PTIME_SEC / 2)) {
+        if (ip_addr_eq(&q->dst, &s->src) && s->time - q->time <= 64 * (PTIME_SEC / 2)) {
             s->parent = (int8_t)i;
             s->match = SEG_BY_ADDRESS;
             return;
@@ -112,7 +107,7 @@ static void find_parent(struct call *p, struct call_seg *s)
      * answer when this one left. Weaker: said so by the match kind. */
     for (int i = self - 1; i >= 0; i--) {
         const struct call_seg *q = &p->segs[i];
-        if (!same_ip(&q->src, &s->src) && !same_ip(&q->dst, &s->dst) &&
+        if (!ip_addr_eq(&q->src, &s->src) && !ip_addr_eq(&q->dst, &s->dst) &&
             (!q->final_time || q->final_time > s->time) &&
             s->time - q->time <= 64 * (PTIME_SEC / 2)) {
             s->parent = (int8_t)i;
@@ -140,7 +135,7 @@ void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint3
     }
     for (unsigned i = 0; i < p->nsegs; i++) /* the same copy again (over TCP, say) */
         if (top && p->segs[i].branch == top && p->segs[i].cseq == cseq &&
-            same_ip(&p->segs[i].src, &l4->src) && same_ip(&p->segs[i].dst, &l4->dst))
+            ip_addr_eq(&p->segs[i].src, &l4->src) && ip_addr_eq(&p->segs[i].dst, &l4->dst))
             return;
     if (p->nsegs >= CALL_MAX_SEGS) {
         p->segs_dropped++;
@@ -192,7 +187,7 @@ void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, ui
             continue;
         if (!s)
             s = q;
-        if (same_ip(&q->dst, &ev->l4->src) && same_ip(&q->src, &ev->l4->dst)) {
+        if (ip_addr_eq(&q->dst, &ev->l4->src) && ip_addr_eq(&q->src, &ev->l4->dst)) {
             s = q;
             break;
         }

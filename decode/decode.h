@@ -90,6 +90,11 @@ struct ip_addr {
     uint8_t b[16];  /* IPv4 in the first 4 bytes, the rest zero */
 };
 
+static inline bool ip_addr_eq(const struct ip_addr *a, const struct ip_addr *b)
+{
+    return a->family == b->family && !memcmp(a->b, b->b, 16);
+}
+
 /* One UDP datagram or TCP segment, with what the layers below said about it. */
 struct l4_packet { /* decode/ip.c l4_init sets every field: add new ones there */
     const struct packet *pkt; /* the frame that delivered it (for a reassembled datagram:

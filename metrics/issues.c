@@ -634,11 +634,6 @@ static void check_retrans(struct issue_engine *e, const struct call *c)
 
 /* ---- calls: the path and its DNS (issue 12) ---- */
 
-static bool same_host(const struct ip_addr *a, const struct ip_addr *b)
-{
-    return a->family == b->family && !memcmp(a->b, b->b, 16);
-}
-
 static const char *qtype_str(uint16_t t)
 {
     const char *n = dns_type_name(t);
@@ -714,7 +709,7 @@ static void check_dns_failure(struct issue_engine *e, const struct call *c)
         bool first = true, ok = false, concluded = false;
         for (unsigned k = 0; k < c->ndns; k++) {
             const struct call_dns *o = &c->dns[k];
-            if (!same_host(&o->host, &d->host))
+            if (!ip_addr_eq(&o->host, &d->host))
                 continue;
             if (k < i)
                 first = false;
@@ -729,7 +724,7 @@ static void check_dns_failure(struct issue_engine *e, const struct call *c)
         /* did the host send the INVITE on all the same (a cached address, a fallback)? */
         const struct call_seg *sent = NULL;
         for (unsigned k = 0; k < c->nsegs && !sent; k++)
-            if (same_host(&c->segs[k].src, &d->host) && c->segs[k].time >= d->query_time)
+            if (ip_addr_eq(&c->segs[k].src, &d->host) && c->segs[k].time >= d->query_time)
                 sent = &c->segs[k];
         struct issue is;
         issue_init(&is, ISSUE_DNS_FAILURE, sent ? SEV_WARNING : SEV_CRITICAL, d->query_time);
@@ -738,7 +733,7 @@ static void check_dns_failure(struct issue_engine *e, const struct call *c)
         unsigned n = 0;
         for (unsigned k = i; k < c->ndns; k++) {
             const struct call_dns *o = &c->dns[k];
-            if (!same_host(&o->host, &d->host))
+            if (!ip_addr_eq(&o->host, &d->host))
                 continue;
             add_frame(&is, o->answer_frame ? o->answer_frame : o->query_frame);
             char tries[24] = "";
@@ -815,7 +810,7 @@ static double dns_within(const struct call *c, const struct ip_addr *host, ptime
     double ms = 0;
     for (unsigned i = 0; i < c->ndns; i++) {
         const struct call_dns *d = &c->dns[i];
-        if (same_host(&d->host, host) && d->query_time >= from && d->query_time <= to)
+        if (ip_addr_eq(&d->host, host) && d->query_time >= from && d->query_time <= to)
             ms += ms_between(d->query_time, d->answer_time ? d->answer_time : to);
     }
     return ms;
