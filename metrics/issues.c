@@ -672,11 +672,14 @@ static void check_dns_slow(struct issue_engine *e, const struct call *c)
         ev_num(&is, "threshold_ms", e->cfg.dns_slow_warn_ms);
         if (d->next_time)
             ev_num(&is, "wait_ms", ms_between(d->query_time, d->next_time));
-        bool fwd = d->next_time && d->next_frame && !d->by_receiver;
+        bool invite = false; /* what waited: an INVITE it sent next, or its answer */
+        for (unsigned k = 0; k < c->nsegs && d->next_frame; k++)
+            invite |= c->segs[k].frame == d->next_frame;
         say(is.summary, sizeof is.summary, "%s's %s look-up of %s took %.1f s%s", host,
             qtype_str(d->qtype), d->qname, took / 1000,
-            d->next_time ? (fwd ? " before its INVITE went out" : " before it could go on with the call")
-                         : "");
+            !d->next_time ? ""
+            : invite      ? (d->by_receiver ? " before it forwarded the INVITE" : " before its INVITE went out")
+                          : " before it answered the INVITE");
         if (d->tries > 1)
             say(is.diagnosis, sizeof is.diagnosis,
                 "%s asked %u times before %s answered: the first query went unanswered and its "

@@ -13,6 +13,8 @@ issues it must raise. Every scenario has a twin that must raise nothing.
   timeout408    P1 forwards to P2, which never answers; P1 re-sends (Timer A) and answers
                 408 after 32 s (slow_hop, and the slow_setup and retransmissions it causes)
   timeout408_ok P2 answers
+  proxy_srv_slow P1's own SRV look-up takes 2 s before it forwards: dns_slow, and no
+                slow_hop, since the look-up is what held the INVITE
 
 Times and hold figures are the ones written here, by construction; the thresholds are the
 issue's (500 ms for a look-up, 1 s for a hop, 408/503 after a transaction timer)."""
@@ -279,6 +281,34 @@ def generate(writer):
         c.response(t + ms(1323), h['p1'], h['a'], 200, 'OK', [va], body=sdp(h['b'], 5000))
         # the 200 comes from P2 on B's behalf here: media runs A <-> B all the same
         media_and_bye(c, t, h, 1323)
+
+    # --- the usual cause of a wait before ringing: the proxy's own SRV look-up is slow;
+    # the hop's hold is the look-up's, so dns_slow says it and slow_hop does not (its twin
+    # is nxdomain_ok: a proxy whose look-ups are fast) ---
+    n = 9
+    dns = [dict(name='_sip._udp.example.com', type='SRV', rcode='NOERROR', tries=1, duration_ms=2000,
+                host='p1', server='dns'),
+           dict(name='sip1.example.com', type='A', rcode='NOERROR', tries=1, duration_ms=5, host='p1', server='dns')]
+    c, t, h = scenario(n, 'proxy_srv_slow', issues=[['dns_slow', 'warning']], dns=dns, segments=2, pdd_ms=2218,
+                       hops=[dict(host='p1', held_ms=2015, downstream_ms=200, relay_ms=3)])
+    p1 = h['p1']
+    va, v1 = (h['a'], 'a%d' % n), (p1, 'p1-%d' % n)
+    ruri = 'sip:b%d@example.com' % n
+    c.invite(t, h['a'], p1, ruri, [va])
+    c.response(t + ms(1), p1, h['a'], 100, 'Trying', [va], tag=False)
+    q, back = Flow(p1, 43000, h['dns'], 53), Flow(h['dns'], 53, p1, 43000)
+    out.append((t + ms(5), q.frame(dns_msg(0x4000, '_sip._udp.example.com', SRV_T))))
+    out.append((t + ms(2005), back.frame(dns_msg(0x4000, '_sip._udp.example.com', SRV_T, True, 0,
+                                                 [(SRV_T, rd_srv(10, 60, 5060, 'sip1.example.com'))]))))
+    out.append((t + ms(2006), q.frame(dns_msg(0x4001, 'sip1.example.com', A_T))))
+    out.append((t + ms(2011), back.frame(dns_msg(0x4001, 'sip1.example.com', A_T, True, 0, [(A_T, rd_a(h['b']))]))))
+    c.invite(t + ms(2015), p1, h['b'], ruri, [v1, va])
+    c.response(t + ms(2016), h['b'], p1, 100, 'Trying', [v1, va], tag=False)
+    c.response(t + ms(2215), h['b'], p1, 180, 'Ringing', [v1, va])
+    c.response(t + ms(2218), p1, h['a'], 180, 'Ringing', [va])
+    c.response(t + ms(3015), h['b'], p1, 200, 'OK', [v1, va], body=sdp(h['b'], 5000))
+    c.response(t + ms(3018), p1, h['a'], 200, 'OK', [va], body=sdp(h['b'], 5000))
+    media_and_bye(c, t, h, 3018)
 
     out.sort(key=lambda f: f[0])
     for ts, fr in out:
