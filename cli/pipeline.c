@@ -45,6 +45,7 @@ struct run {
     uint64_t ended_base;
     ptime_t offline_tick;
     ptime_t settled; /* when settle was last called */
+    ptime_t dedup_window; /* mirror copies: decode_config.dedup_window */
 };
 
 /* How long a stream may go without a packet before it ends: live, any stream; offline,
@@ -126,11 +127,18 @@ static enum stream_origin resolve_rtp(void *ctx, const struct l4_packet *l4,
  * SDP announced it); RTCP (told from RTP by its packet type, RFC 5761 §4) decoded and
  * attached to the streams it reports on. RTCP is counted when an SDP announced its port
  * or it spoke of a stream we follow; malformed RTCP is counted only on announced ports
- * (elsewhere the bytes merely looked like RTCP). */
-static void on_udp(void *user, const struct l4_packet *l4)
+ * (elsewhere the bytes merely looked like RTCP).
+ *
+ * Mirror copies: the decoder leaves the check of RTP-looking datagrams to this handler.
+ * A followed stream knows its own last packet; anything else asks the decoder's table.
+ * Returns true for a copy, which the decoder then drops. */
+static bool on_udp(void *user, const struct l4_packet *l4)
 {
     struct run *r = user;
     struct rtp_hdr h;
+    if (l4->dedup_deferred && rtcp_looks_like(l4->payload, l4->len) &&
+        decoder_dedup_deferred(r->dec, l4))
+        return true;
     if (rtcp_looks_like(l4->payload, l4->len)) {
         struct media_match mm;
         struct rtcp_info info;
@@ -144,21 +152,29 @@ static void on_udp(void *user, const struct l4_packet *l4)
                     log_info("malformed RTCP in frame %llu: %s",
                              (unsigned long long)l4->pkt->frame, rtcp_status_name(st));
             }
-            return;
+            return false;
         }
         if (!stream_rtcp(r->streams, l4, &info) && !ann)
-            return;
+            return false;
         r->rtcp_packets++;
         if (r->h->rtcp)
             r->h->rtcp(r->h->user, ann ? mm.call_seq : 0, l4, &info);
         if (ann && mm.call_seq && r->h->media)
             r->h->media(r->h->user, mm.call_seq, l4->pkt);
-        return;
+        return false;
     }
-    const struct rtp_stream *s;
-    if (rtp_parse(l4->payload, l4->len, &h) &&
-        (s = stream_rtp(r->streams, l4, &h, resolve_rtp, r)) && s->call_seq && r->h->media)
+    const struct rtp_stream *s = NULL;
+    bool copy = false;
+    if (rtp_parse(l4->payload, l4->len, &h))
+        s = stream_rtp_copy(r->streams, l4, &h, resolve_rtp, r, r->dedup_window,
+                            l4->dedup_deferred ? &copy : NULL);
+    if (copy)
+        return true;
+    if (!s) /* no stream took it: the decoder's table says (SIP, DNS, other UDP go on) */
+        return decoder_dedup_deferred(r->dec, l4);
+    if (s->call_seq && r->h->media)
         r->h->media(r->h->user, s->call_seq, l4->pkt);
+    return false;
 }
 
 static ptime_t wall_now(void);
@@ -300,7 +316,8 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     decode_config_default(&dcfg);
     if (h->keep_duplicates)
         dcfg.dedup_window = 0;
-    struct decode_handlers dh = {.udp = on_udp, .sip = on_sip, .dns = on_dns, .user = &r};
+    struct decode_handlers dh = {.udp_dedup = on_udp, .sip = on_sip, .dns = on_dns, .user = &r};
+    r.dedup_window = dcfg.dedup_window;
     r.dec = decoder_new(&dcfg, &dh);
     r.ended_base = kcfg->first_call_seq;
     r.corr = correlate_new(kcfg, on_call, &r);

@@ -394,6 +394,7 @@ void decode_hep_msg(struct decoder *d, const struct l4_packet *outer, const stru
     struct l4_packet in = *outer;
     in.pkt = &pkt;
     in.hep = true;
+    in.dedup_deferred = false;
     in.proto = h->ip_proto;
     in.src = h->src;
     in.dst = h->dst;
@@ -431,4 +432,9 @@ char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len)
     inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->b, ip, sizeof ip);
     snprintf(buf, len, "%s", ip);
     return buf;
+}
+
+bool decoder_dedup_deferred(struct decoder *d, const struct l4_packet *l4)
+{
+    return l4->dedup_deferred && d->dedup && dedup_seen_deferred(d->dedup, l4);
 }

@@ -108,6 +108,7 @@ struct l4_packet { /* decode/ip.c l4_init sets every field: add new ones there *
     bool truncated;           /* payload cut by snaplen: fewer bytes than the header says */
     bool reassembled;         /* from IP fragments */
     uint8_t tunnels;          /* IP-in-IP levels removed */
+    bool dedup_deferred;      /* its mirror-copy check is left to the udp_dedup handler */
     bool hep;                 /* from inside HEP: addresses, ports and pkt->ts are those of
                                * the original capture, pkt->frame the frame carrying it */
     uint32_t tcp_seq, tcp_ack;
@@ -165,6 +166,11 @@ struct decode_handlers {
     decode_l4_fn tcp;  /* every TCP segment; may be NULL */
     decode_sip_fn sip; /* every SIP message on UDP, TCP, WebSocket or SCTP; may be NULL */
     decode_dns_fn dns; /* every DNS message read (port 53, UDP or TCP); may be NULL */
+    /* Instead of udp: the same, and the handler says whether a datagram whose mirror-copy
+     * check the decoder left to it (l4->dedup_deferred: RTP-looking IPv4, whose stream
+     * knows its own last packet with no table lookup) is a copy; true drops it and counts
+     * it in duplicates. The handler checks the others with decoder_dedup_deferred. */
+    bool (*udp_dedup)(void *user, const struct l4_packet *l4);
     void *user;
 };
 
@@ -216,6 +222,9 @@ void decoder_frame(struct decoder *d, const struct packet *pkt);
 /* Input ended: datagrams still waiting for fragments are counted as ipfrag_incomplete. */
 void decoder_finish(struct decoder *d);
 void decoder_get_stats(const struct decoder *d, struct decode_stats *out);
+/* The mirror-copy check the decoder left to udp_dedup, done by the decoder's own table
+ * (for a deferred datagram that no stream took): true when it is a copy. */
+bool decoder_dedup_deferred(struct decoder *d, const struct l4_packet *l4);
 
 /* "1.2.3.4:5060" or "[2001:db8::1]:5060" into buf; returns buf. */
 char *ip_addr_port_str(const struct ip_addr *a, uint16_t port, char *buf, size_t len);

@@ -22,6 +22,10 @@ bool dedup_seen(struct dedup *d, const struct l4_packet *l4, uint8_t proto, stru
 /* The same for a message a HEP packet carried (no IP header: addresses, ports, payload):
  * a probe on a mirror port sends both copies on. */
 bool dedup_seen_hep(struct dedup *d, const struct l4_packet *l4);
+/* RTP over IPv4 without options: its check can wait for its stream (udp_dedup). */
+bool dedup_deferrable(const struct l4_packet *l4, uint8_t proto, struct cursor c);
+/* The check of such a datagram, when no stream took it: dedup_seen's verdict. */
+bool dedup_seen_deferred(struct dedup *d, const struct l4_packet *l4);
 /* 256 KB, 4,096 buckets of 4: a mirror's copy follows its original within a few
  * datagrams, and a bucket fills with four others long after */
 #define DEDUP_SLOTS 16384

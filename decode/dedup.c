@@ -82,6 +82,24 @@ static uint64_t rtp_ipv4_key(const uint8_t *ip, const uint8_t *udp, uint64_t see
 
 static bool check(struct dedup *d, uint64_t h, ptime_t now);
 
+/* RTP over IPv4 without options: the key of nearly every packet of a mirror port. */
+static bool rtp_ipv4(const struct l4_packet *l4, uint8_t proto, struct cursor c)
+{
+    return proto == 17 && l4->l3 && c.p == l4->l3 + 20 && cursor_left(&c) >= 20 &&
+           (c.p[8] >> 6) == 2;
+}
+
+bool dedup_deferrable(const struct l4_packet *l4, uint8_t proto, struct cursor c)
+{
+    return rtp_ipv4(l4, proto, c);
+}
+
+bool dedup_seen_deferred(struct dedup *d, const struct l4_packet *l4)
+{
+    /* the UDP header is the 8 bytes before the payload; dedup_deferrable checked the rest */
+    return check(d, rtp_ipv4_key(l4->l3, l4->payload - 8, d->seed), l4->pkt->ts);
+}
+
 bool dedup_seen(struct dedup *d, const struct l4_packet *l4, uint8_t proto, struct cursor c)
 {
     size_t hl = l4->l3 && c.p >= l4->l3 ? (size_t)(c.p - l4->l3) : 0;

@@ -103,8 +103,15 @@ static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
     d->st.udp++;
     if ((l4->dport == 4789 || l4->dport == 8472 || l4->dport == 37008) && udp_tunnel(d, l4, c))
         return;
-    if (d->h.udp)
+    if (d->h.udp_dedup) {
+        if (d->h.udp_dedup(d->h.user, l4)) {
+            d->st.duplicates++;
+            d->st.udp--; /* a copy, as if dropped before it was counted */
+            return;
+        }
+    } else if (d->h.udp) {
         d->h.udp(d->h.user, l4);
+    }
     if (l4->sport == 53 || l4->dport == 53) {
         decode_dns(d, l4);
         return;

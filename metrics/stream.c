@@ -56,6 +56,10 @@ struct stream_int {
     uint64_t hash;
     struct dlist_node lru;
     ptime_t lru_at;             /* when it last moved to the LRU's tail */
+    /* the last packet counted, to know a mirror's copy of it (stream_rtp_copy) */
+    uint32_t last_ip_id, last_ts;
+    uint16_t last_seq;
+    bool have_last;
     struct rtp_stream pub;
     struct dlist_node olru;     /* unannounced: in the orphans' own LRU too */
     struct ssrc_key skey;       /* in by_ssrc while indexed (the latest stream wins) */
@@ -768,6 +772,13 @@ static void timed_packet(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t 
 const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_packet *l4,
                                     const struct rtp_hdr *h, stream_resolve_fn resolve, void *ctx)
 {
+    return stream_rtp_copy(t, l4, h, resolve, ctx, 0, NULL);
+}
+
+const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4_packet *l4,
+                                         const struct rtp_hdr *h, stream_resolve_fn resolve,
+                                         void *ctx, ptime_t window, bool *copy)
+{
     struct stream_key k;
     stream_key_make(&k, &l4->src, l4->sport, &l4->dst, l4->dport, h->ssrc);
     uint64_t hash = hash_bytes(&k, sizeof k, t->seed);
@@ -776,6 +787,13 @@ const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_pack
     enum seq_kind kind = SEQ_NEXT;
     uint32_t gap = 0;
 
+    /* a mirror's copy: the same stream's last packet again (IP ID, sequence number and
+     * timestamp) within the window; RTP never repeats them on purpose */
+    if (copy && si && si->have_last && l4->ip_id == si->last_ip_id && h->seq == si->last_seq &&
+        h->ts == si->last_ts && now >= si->pub.last_time && now - si->pub.last_time <= window) {
+        *copy = true;
+        return NULL;
+    }
     if (!si) {
         if (!(si = stream_new(t, l4, h, &k, hash, resolve, ctx)))
             return NULL;
@@ -807,6 +825,10 @@ const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_pack
     }
     s->packets++;
     s->markers += h->marker;
+    si->last_ip_id = l4->ip_id;
+    si->last_ts = h->ts;
+    si->last_seq = h->seq;
+    si->have_last = true;
     if (gap) {
         s->loss_bursts++;
         if (gap > s->longest_burst)

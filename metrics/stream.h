@@ -157,6 +157,13 @@ void stream_table_first_seq(struct stream_table *t, uint64_t n);
  * Returns the stream it was counted in, NULL when it is not followed. */
 const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_packet *l4,
                                     const struct rtp_hdr *h, stream_resolve_fn resolve, void *ctx);
+/* The same, also telling a mirror port's copy (issue 12) with no table of its own: a packet
+ * that repeats its stream's last counted one (IP ID, sequence number, timestamp) within
+ * `window` sets *copy and is not counted. NULL without *copy: not followed, and not known
+ * to be a copy. */
+const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4_packet *l4,
+                                         const struct rtp_hdr *h, stream_resolve_fn resolve,
+                                         void *ctx, ptime_t window, bool *copy);
 /* One RTCP compound packet: attached to the streams it reports on (matched by SSRC and
  * addresses). Returns how many streams it spoke of. */
 unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
