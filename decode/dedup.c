@@ -6,7 +6,10 @@
  * waits T1 = 500 ms, a TCP retransmission has a new IP ID, RTP never repeats a sequence
  * number on purpose). The table is a fixed array of 4-slot buckets, one cache line each:
  * a datagram goes in its bucket's oldest slot, so memory is fixed, and a copy is missed
- * only when four other datagrams of its bucket came in between (it is then analysed). */
+ * only when four other datagrams of its bucket came in between (it is then analysed).
+ * RTP over IPv4 can skip the table (dedup_deferrable): its stream knows its last packet
+ * and tells a copy of it without a cache miss (metrics/stream.c, stream_rtp_copy); the
+ * table then sees only what no stream took (decoder_dedup_deferred). */
 #include <stdlib.h>
 #include <string.h>
 
