@@ -72,12 +72,14 @@ void decoder_free(struct decoder *d)
     dedup_free(d->dedup);
     tcp_table_free(d->tcp);
     sctp_free(d);
+    dns_tcp_free(d);
     free(d);
 }
 
 void decoder_finish(struct decoder *d)
 {
     tcp_finish(d, d->tcp);
+    dns_tcp_finish(d);
     d->st.errors[DR_IPFRAG_INCOMPLETE] += ipfrag_flush(d->frag);
 }
 
@@ -350,31 +352,6 @@ void decode_dns(struct decoder *d, const struct l4_packet *l4)
     d->st.dns++;
     if (d->h.dns)
         d->h.dns(d->h.user, l4, &d->dns);
-}
-
-/* DNS over TCP (RFC 1035 §4.2.2, RFC 7766): each message behind a two-byte length. A
- * look-up's query and answer are small and sent whole, each in one segment, so messages
- * are read where a segment holds them whole; one split across segments is counted in
- * dns_tcp_partial and not read (SIP's stream reassembly is for SIP). */
-void decode_dns_tcp(struct decoder *d, const struct l4_packet *l4)
-{
-    const uint8_t *p = l4->payload;
-    size_t n = l4->len;
-    while (n >= 2) {
-        size_t len = (size_t)p[0] << 8 | p[1];
-        if (len > n - 2) {
-            d->st.dns_tcp_partial++;
-            return;
-        }
-        struct l4_packet one = *l4;
-        one.payload = p + 2;
-        one.len = (uint32_t)len;
-        decode_dns(d, &one);
-        p += 2 + len;
-        n -= 2 + len;
-    }
-    if (n)
-        d->st.dns_tcp_partial++;
 }
 
 void decode_hep_msg(struct decoder *d, const struct l4_packet *outer, const struct hep_msg *h)

@@ -206,7 +206,8 @@ struct decode_stats {
     uint64_t tcp_streams;       /* TCP directions that carried SIP or WebSocket */
     uint64_t tcp_evicted;       /* directions dropped to stay within the limits */
     uint64_t dns;               /* DNS messages read (port 53, UDP and TCP) */
-    uint64_t dns_tcp_partial;   /* DNS over TCP split across segments: not read */
+    uint64_t dns_tcp_partial;   /* DNS over TCP messages not read whole: a hole in the
+                                 * stream, pushed out by newer ones, or cut by the end */
     uint64_t hep;               /* HEP packets */
     uint64_t hep_rtcp;          /* of which RTCP (read by the RTP/RTCP layer once it exists) */
     uint64_t hep_other;         /* of which logs, QoS reports and other payloads */

@@ -39,6 +39,7 @@ struct decoder {
     struct tcp_table *tcp;
     struct sip_msg msg;              /* parse scratch: one message at a time */
     struct sctp_partial *sctp;       /* owned: SCTP user messages being joined */
+    struct dns_tcp_partial *dnstcp;  /* owned: DNS messages over TCP being joined */
     struct decode_stats st;
     uint64_t cur_frame;              /* for log lines */
     uint64_t frag_evicted_logged;
@@ -56,7 +57,11 @@ struct frame_ctx {
 
 /* A DNS message on UDP port 53: read and counted (issue 12: look-ups beside SIP). */
 void decode_dns(struct decoder *d, const struct l4_packet *l4);
+/* DNS over TCP (dnstcp.c): messages joined across segments; the input's end counts
+ * what was left unfinished. */
 void decode_dns_tcp(struct decoder *d, const struct l4_packet *l4);
+void dns_tcp_finish(struct decoder *d);
+void dns_tcp_free(struct decoder *d);
 
 /* Counts a rejection under its reason and logs it at debug level with the frame number. */
 void decode_error(struct decoder *d, enum decode_reason r);

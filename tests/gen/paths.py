@@ -7,7 +7,8 @@ issues it must raise. Every scenario has a twin that must raise nothing.
   srv_slow      A asks _sip._udp.example.com SRV; the first server never answers, A asks
                 the second after 2 s, which answers 500 ms later (dns_slow, 2 tries); A
                 then asks the A record of the target and sends the INVITE
-  srv_ok        the SRV look-up answered in 20 ms, the A record over TCP in 5 ms
+  srv_ok        the SRV look-up answered in 20 ms, the A record over TCP in 5 ms (its
+                answer in two segments); a stray TCP answer elsewhere never ends
   nxdomain      P1 asks NAPTR, SRV and A of nowhere.example: NXDOMAIN each; 404 (dns_failure)
   nxdomain_ok   the same questions for there.example, answered; P1 forwards the call
   timeout408    P1 forwards to P2, which never answers; P1 re-sends (Timer A) and answers
@@ -205,10 +206,17 @@ def generate(writer):
         if slow:
             out.append((t + ms(ta + 1), udp53.frame(q)))
             out.append((t + ms(ta + 6), back.frame(r)))
-        else:  # over TCP, each message behind its length (RFC 1035 §4.2.2)
+        else:  # over TCP, each message behind its length (RFC 1035 §4.2.2); the answer
+            # split across two segments, as a large one is
             conn = Tcp(a, 41000 + n, h['dns'], 53)
             out.append((t + ms(ta + 1), conn.frame(struct.pack('!H', len(q)) + q)))
-            out.append((t + ms(ta + 6), conn.frame(struct.pack('!H', len(r)) + r, fwd=False)))
+            rb = struct.pack('!H', len(r)) + r
+            out.append((t + ms(ta + 5.5), conn.frame(rb[:9], fwd=False)))
+            out.append((t + ms(ta + 6), conn.frame(rb[9:], fwd=False)))
+            # another host's TCP answer that never ends (the capture lost the rest):
+            # counted in dns_tcp_partial, tied to nothing
+            stray = Tcp(h['dns'], 53, '10.40.%d.99' % n, 41999)
+            out.append((t + ms(ta + 7), stray.frame(struct.pack('!H', 300) + r[:20])))
         ti = ta + 7
         va = (a, 'a%d' % n)
         c.invite(t + ms(ti), a, h['b'], 'sip:b%d@example.com' % n, [va])
