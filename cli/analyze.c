@@ -322,11 +322,7 @@ static json_t *dns_json(const struct call *c)
         char host[IP_ADDR_PORT_STRLEN], server[IP_ADDR_PORT_STRLEN], rc[16], type[16];
         ip_addr_str(&d->host, host, sizeof host);
         ip_addr_str(&d->server, server, sizeof server);
-        const char *tn = dns_type_name(d->qtype);
-        if (!tn) {
-            snprintf(type, sizeof type, "TYPE%u", d->qtype);
-            tn = type;
-        }
+        const char *tn = dns_type_label(d->qtype, type, sizeof type);
         json_t *frames = json_array();
         json_array_append_new(frames, json_integer((json_int_t)d->query_frame));
         if (d->answer_frame)

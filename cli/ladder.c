@@ -207,13 +207,9 @@ static void dns_rungs(struct ladder *l, const struct call *c)
         struct rung *r;
         if (host < 0 || server < 0 || !(r = new_rung(l)))
             continue;
-        char rc[16], name[96], type[16];
-        const char *tn = dns_type_name(d->qtype);
-        if (!tn) {
-            snprintf(type, sizeof type, "TYPE%u", d->qtype);
-            tn = type;
-        }
-        safe_copy(name, sizeof name, (struct sv){d->qname, strlen(d->qname)});
+        char rc[16], type[16];
+        const char *tn = dns_type_label(d->qtype, type, sizeof type);
+        const char *name = d->qname; /* printable: dns_parse writes '?' for the rest */
         r->ts = d->query_time;
         r->frame = d->query_frame;
         r->from = host;

@@ -136,10 +136,9 @@ static bool on_udp(void *user, const struct l4_packet *l4)
 {
     struct run *r = user;
     struct rtp_hdr h;
-    if (l4->dedup_deferred && rtcp_looks_like(l4->payload, l4->len) &&
-        decoder_dedup_deferred(r->dec, l4))
-        return true;
     if (rtcp_looks_like(l4->payload, l4->len)) {
+        if (decoder_dedup_deferred(r->dec, l4)) /* no stream holds RTCP's last packet */
+            return true;
         struct media_match mm;
         struct rtcp_info info;
         bool src_ann, dst_ann;

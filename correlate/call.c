@@ -596,7 +596,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
         bool callers = false;
         for (unsigned k = 0; k < p->nsegs && !callers; k++) /* the first try, or a retry */
             callers = p->segs[k].parent < 0 && p->segs[k].prov_frame == ev->l4->pkt->frame &&
-                      !memcmp(&p->segs[k].src, &p->segs[0].src, sizeof p->segs[0].src);
+                      ip_addr_eq(&p->segs[k].src, &p->segs[0].src);
         if (!p->ringing_time || (callers && !ci->ringing_callers)) {
             p->ringing_time = now;
             p->ringing_frame = ev->l4->pkt->frame;

@@ -259,6 +259,14 @@ static size_t host_lookups(const struct lookup_table *t, const struct ip_addr *h
     return n;
 }
 
+static int by_query(const void *a, const void *b)
+{
+    const struct call_dns *x = a, *y = b;
+    if (x->query_time != y->query_time)
+        return x->query_time < y->query_time ? -1 : 1;
+    return (x->query_frame > y->query_frame) - (x->query_frame < y->query_frame);
+}
+
 static void copy_out(const struct lookup *l, struct call_dns *d, ptime_t now)
 {
     memset(d, 0, sizeof *d);
@@ -347,25 +355,14 @@ void lookup_tie(const struct lookup_table *t, struct call *p, ptime_t now)
     p->dns = calloc(n, sizeof *p->dns);
     if (!p->dns)
         return;
-    /* by first query, each with what its host sent next for the call */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && found[j]->first_query < found[j - 1]->first_query; j--) {
-            const struct lookup *x = found[j];
-            found[j] = found[j - 1];
-            found[j - 1] = x;
-            int8_t sx = seg_of[j];
-            seg_of[j] = seg_of[j - 1];
-            seg_of[j - 1] = sx;
-            bool rx = recv_of[j];
-            recv_of[j] = recv_of[j - 1];
-            recv_of[j - 1] = rx;
-        }
     for (size_t i = 0; i < n; i++) {
         struct call_dns *d = &p->dns[i];
         copy_out(found[i], d, now);
         d->seg = seg_of[i];
         d->by_receiver = recv_of[i];
     }
+    /* by first query, each with what its host sent next for the call */
+    qsort(p->dns, n, sizeof *p->dns, by_query);
     p->ndns = (uint8_t)n;
     lookup_next_sent(p);
 }

@@ -14,6 +14,10 @@
 #include "common/hash.h"
 #include "correlate_int.h"
 
+/* A hop forwards within its INVITE transaction's life (64*T1, RFC 3261 Timer B/C): a
+ * copy later than that is not one of its forwards. */
+#define FORWARD_MAX (64 * (PTIME_SEC / 2))
+
 /* The branch of one via-parm (item of a Via list), hashed; 0 when it has none. */
 static uint64_t via_branch(struct sv item, uint64_t seed)
 {
@@ -96,7 +100,7 @@ static void find_parent(struct call *p, struct call_seg *s)
     /* no Via kept: the latest copy that came to the host this one leaves from */
     for (int i = self - 1; i >= 0; i--) {
         const struct call_seg *q = &p->segs[i];
-        if (ip_addr_eq(&q->dst, &s->src) && s->time - q->time <= 64 * (PTIME_SEC / 2)) {
+        if (ip_addr_eq(&q->dst, &s->src) && s->time - q->time <= FORWARD_MAX) {
             s->parent = (int8_t)i;
             s->match = SEG_BY_ADDRESS;
             return;
@@ -109,7 +113,7 @@ static void find_parent(struct call *p, struct call_seg *s)
         const struct call_seg *q = &p->segs[i];
         if (!ip_addr_eq(&q->src, &s->src) && !ip_addr_eq(&q->dst, &s->dst) &&
             (!q->final_time || q->final_time > s->time) &&
-            s->time - q->time <= 64 * (PTIME_SEC / 2)) {
+            s->time - q->time <= FORWARD_MAX) {
             s->parent = (int8_t)i;
             s->match = SEG_BY_ORDER;
             return;

@@ -182,6 +182,15 @@ const char *dns_type_name(uint16_t type)
     }
 }
 
+const char *dns_type_label(uint16_t type, char *buf, size_t n)
+{
+    const char *name = dns_type_name(type);
+    if (name)
+        return name;
+    snprintf(buf, n, "TYPE%u", type); /* RFC 3597 §5: the generic form */
+    return buf;
+}
+
 const char *dns_rcode_name(uint8_t rcode, char *buf, size_t n)
 {
     static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",

@@ -54,6 +54,8 @@ enum decode_reason dns_parse(const uint8_t *p, size_t n, struct dns_msg *out);
 
 /* "A", "SRV"... for the types above, NULL for others. */
 const char *dns_type_name(uint16_t type);
+/* The same, and "TYPE<n>" (RFC 3597) for the others, written into buf. */
+const char *dns_type_label(uint16_t type, char *buf, size_t n);
 /* "NOERROR", "NXDOMAIN"... (RFC 1035 §4.1.1, RFC 6895), "RCODE<n>" past the known. */
 const char *dns_rcode_name(uint8_t rcode, char *buf, size_t n);
 

@@ -58,8 +58,7 @@ struct stream_int {
     ptime_t lru_at;             /* when it last moved to the LRU's tail */
     /* the last packet counted, to know a mirror's copy of it (stream_rtp_copy) */
     uint32_t last_ip_id, last_ts;
-    uint16_t last_seq;
-    bool have_last;
+    uint16_t last_seq;          /* (set once pub.packets counts one) */
     struct rtp_stream pub;
     struct dlist_node olru;     /* unannounced: in the orphans' own LRU too */
     struct ssrc_key skey;       /* in by_ssrc while indexed (the latest stream wins) */
@@ -789,7 +788,7 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
 
     /* a mirror's copy: the same stream's last packet again (IP ID, sequence number and
      * timestamp) within the window; RTP never repeats them on purpose */
-    if (copy && si && si->have_last && l4->ip_id == si->last_ip_id && h->seq == si->last_seq &&
+    if (copy && si && si->pub.packets && l4->ip_id == si->last_ip_id && h->seq == si->last_seq &&
         h->ts == si->last_ts && now >= si->pub.last_time && now - si->pub.last_time <= window) {
         *copy = true;
         return NULL;
@@ -828,7 +827,6 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
     si->last_ip_id = l4->ip_id;
     si->last_ts = h->ts;
     si->last_seq = h->seq;
-    si->have_last = true;
     if (gap) {
         s->loss_bursts++;
         if (gap > s->longest_burst)
