@@ -116,6 +116,11 @@ static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
         decode_dns(d, l4);
         return;
     }
+    /* a first byte of 10xxxxxx (version 2: RTP, RTCP) opens neither a SIP start line (a
+     * token character) nor HEP ("HEP3", or version 1 or 2): media, most of the datagrams,
+     * ends here without two more looks (issue 10) */
+    if (l4->len && l4->payload[0] >> 6 == 2)
+        return;
     if (hep_looks_like(l4->payload, l4->len))
         decode_hep_udp(d, l4);
     else
