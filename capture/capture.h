@@ -20,6 +20,7 @@ struct packet {
     int linktype;        /* DLT_* value as libpcap reports it */
     unsigned input;      /* index of the file (or interface) it came from */
     const uint8_t *data; /* borrowed: valid until the next capture_next() */
+    uint64_t hint;       /* what a read-ahead's hint function said of it; else 0 */
 };
 
 /* CAPTURE_IDLE: a live source had nothing for a while (the caller may run its timers). */
@@ -64,6 +65,17 @@ bool capture_open_files(struct capture_source *src, const char *const *paths, si
  * ring_bytes (0: 4 MiB); frames come out the same, numbered the same. Files only: the
  * reading thread waits when the ring is full. false: src is left as it was. */
 bool capture_readahead(struct capture_source *src, size_t ring_bytes);
+
+/* A word the read-ahead thread works out for each frame as it reads it, handed out with
+ * the frame (packet.hint). It runs on the read-ahead thread: it may read the frame and what
+ * ctx holds unchanging, nothing else. capture/ does not look inside it (issue 10: the
+ * pipeline has it say which RTP stream the frame belongs to, as the stream table's hash,
+ * which the second core then works out instead of the analysis). */
+typedef uint64_t (*capture_hint_fn)(void *ctx, const struct packet *p);
+
+/* capture_readahead() with a hint worked out per frame by fn. */
+bool capture_readahead_hinted(struct capture_source *src, size_t ring_bytes,
+                              capture_hint_fn fn, void *ctx);
 
 /* Live capture on interfaces ("any" too): one thread per interface copies packets into
  * a ring of ring_bytes; capture_next() waits up to 200 ms, then says CAPTURE_IDLE. */

@@ -108,6 +108,7 @@ static enum capture_status emit(struct hep_src *h, const struct sockaddr_storage
     out->linktype = 1; /* DLT_EN10MB */
     out->input = 0;
     out->data = h->frame + HDRS - hl;
+    out->hint = 0;
     capture_count(&h->st, out);
     return CAPTURE_OK;
 }

@@ -60,7 +60,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
         pthread_mutex_unlock(&lv->mu);
         return;
     }
-    lv->head = ring_rec_put(lv->ring, lv->cap, lv->head, &p);
+    lv->head = ring_rec_put(lv->ring, lv->cap, lv->head, &p, 0);
     if (lv->waiting) /* a wake-up costs a system call: only when the reader sleeps */
         pthread_cond_signal(&lv->more);
     pthread_mutex_unlock(&lv->mu);

@@ -84,6 +84,7 @@ static enum capture_status fs_next(void *self, struct packet *out)
     out->linktype = pcap_datalink(in->pc);
     out->input = (unsigned)best;
     out->data = in->data;
+    out->hint = 0;
     fs->advance = best;
 
     capture_count(&fs->st, out);

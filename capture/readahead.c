@@ -8,7 +8,10 @@
  * after a batch it is done with (a record is done at the next call, which is what keeps the
  * borrowed data pointer valid). A side that finds the ring full or empty sleeps on a
  * condition variable; the other wakes it only when it said it sleeps, so the common case
- * costs no system call. */
+ * costs no system call.
+ *
+ * Hints: the producer may work out a word per frame (capture_readahead_hinted), kept in
+ * the frame's record and handed out with it. */
 #include "capture.h"
 
 #include <pthread.h>
@@ -34,6 +37,8 @@ struct readahead {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     uint64_t bytes_total;          /* of the inputs, known at open */
+    capture_hint_fn hint_fn;       /* NULL: no hints */
+    void *hint_ctx;
     struct capture_stats inner_st; /* the inner source's, taken when the producer ended */
     /* the producer's line: what it published, what it writes next, and its view of tail */
     _Alignas(LINE) _Atomic uint64_t head; /* bytes ever published */
@@ -138,7 +143,8 @@ static void *producer(void *arg)
                     break;
             }
         }
-        ra->w_head = ring_rec_put(ra->ring, ra->cap, ra->w_head, &p);
+        uint64_t hint = ra->hint_fn ? ra->hint_fn(ra->hint_ctx, &p) : 0;
+        ra->w_head = ring_rec_put(ra->ring, ra->cap, ra->w_head, &p, hint);
         if (++ra->w_batch >= BATCH_RECORDS || ra->w_head - atomic_load_explicit(&ra->head,
                                                                    memory_order_relaxed) >= BATCH_BYTES)
             publish_head(ra);
@@ -219,6 +225,12 @@ static const struct capture_ops ra_ops = {ra_next, ra_stats, ra_close, NULL};
 
 bool capture_readahead(struct capture_source *src, size_t ring_bytes)
 {
+    return capture_readahead_hinted(src, ring_bytes, NULL, NULL);
+}
+
+bool capture_readahead_hinted(struct capture_source *src, size_t ring_bytes,
+                              capture_hint_fn fn, void *ctx)
+{
     struct readahead *ra = calloc(1, sizeof *ra);
     if (!ra)
         return false;
@@ -228,6 +240,8 @@ bool capture_readahead(struct capture_source *src, size_t ring_bytes)
         return false;
     }
     ra->inner = *src;
+    ra->hint_fn = fn;
+    ra->hint_ctx = ctx;
     /* bytes_total is known before reading, and progress asks for it from the start */
     struct capture_stats s;
     ra->inner.ops->stats(ra->inner.self, &s);

@@ -17,6 +17,7 @@ struct ring_rec {
     uint32_t input;
     uint32_t pad;
     ptime_t ts;
+    uint64_t hint; /* readahead.c: what its hint function said of the frame; else 0 */
 };
 
 /* Bytes a frame of caplen bytes takes in the ring. */
@@ -33,10 +34,10 @@ static inline size_t ring_rec_claim(size_t cap, uint64_t head, size_t need)
     return need <= left ? need : left + need;
 }
 
-/* Writes p (data included) at head, after a skip marker when the record would cross the
+/* Writes p (data included, and the hint) at head, after a skip marker when the record would cross the
  * end; the caller has checked the room (ring_rec_claim). Returns the new head. */
 static inline uint64_t ring_rec_put(unsigned char *ring, size_t cap, uint64_t head,
-                                    const struct packet *p)
+                                    const struct packet *p, uint64_t hint)
 {
     size_t need = ring_rec_need(p->caplen), off = (size_t)(head % cap), left = cap - off;
     if (need > left) {
@@ -47,7 +48,8 @@ static inline uint64_t ring_rec_put(unsigned char *ring, size_t cap, uint64_t he
     }
     struct ring_rec *r = (struct ring_rec *)(ring + off);
     *r = (struct ring_rec){.size = (uint32_t)need, .caplen = p->caplen, .wirelen = p->wirelen,
-                           .linktype = p->linktype, .input = p->input, .ts = p->ts};
+                           .linktype = p->linktype, .input = p->input, .ts = p->ts,
+                           .hint = hint};
     memcpy(r + 1, p->data, p->caplen);
     return head + need;
 }
@@ -75,6 +77,7 @@ static inline void ring_rec_packet(const struct ring_rec *r, const uint8_t *data
     out->linktype = r->linktype;
     out->input = r->input;
     out->data = data;
+    out->hint = r->hint;
 }
 
 #endif

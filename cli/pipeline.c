@@ -46,6 +46,7 @@ struct run {
     ptime_t offline_tick;
     ptime_t settled; /* when settle was last called */
     ptime_t dedup_window; /* mirror copies: decode_config.dedup_window */
+    uint64_t hint; /* the frame's (rtp_hint): its stream's hash, a guess (stream_rtp_copy) */
 };
 
 /* How long a stream may go without a packet before it ends: live, any stream; offline,
@@ -94,9 +95,25 @@ static void on_reg(void *user, const struct registration *g)
     r->h->reg(r->h->user, g);
 }
 
+/* Runs on the read-ahead thread (capture_readahead_hinted): which RTP stream a frame
+ * belongs to, as the stream table's hash, from the frame alone; 0 for anything else. The
+ * analysis then skips hashing a stream key per packet (issue 10), and checks the guess. */
+static uint64_t rtp_hint(void *ctx, const struct packet *p)
+{
+    const uint64_t *seed = ctx;
+    struct udp_peek u;
+    struct rtp_hdr h;
+    if (!decode_peek_udp(p, &u) || rtcp_looks_like(u.payload, u.len) ||
+        !rtp_parse(u.payload, u.len, &h))
+        return 0;
+    uint64_t hash = stream_key_hash(*seed, &u.src, u.sport, &u.dst, u.dport, h.ssrc);
+    return hash ? hash : 1;
+}
+
 static bool on_packet(void *user, const struct packet *pkt)
 {
     struct run *r = user;
+    r->hint = pkt->hint;
     decoder_frame(r->dec, pkt);
     progress_tick(&r->prog, r->src, ++r->packets);
     if (!r->live && pkt->ts - r->offline_tick >= PTIME_SEC) { /* once a second of packets */
@@ -166,7 +183,7 @@ static bool on_udp(void *user, const struct l4_packet *l4)
     bool copy = false;
     if (rtp_parse(l4->payload, l4->len, &h))
         s = stream_rtp_copy(r->streams, l4, &h, resolve_rtp, r, r->dedup_window,
-                            l4->dedup_deferred ? &copy : NULL);
+                            l4->dedup_deferred ? &copy : NULL, r->hint);
     if (copy)
         return true;
     if (!s) /* no stream took it: the decoder's table says (SIP, DNS, other UDP go on) */
@@ -278,8 +295,10 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
         return 1;
     /* a second core reads ahead (issue 10: reading was half the time); with one core the
      * thread would only take turns with the analysis. Failing to start it is no error. */
+    uint64_t seed = kcfg->hash_seed; /* rtp_hint's: outlives the read-ahead thread */
     if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && !getenv("SIPSCOPE_NO_READAHEAD"))
-        capture_readahead(&src, 0);
+        capture_readahead_hinted(&src, 0, rtp_hint,
+                                 &seed);
     return run_source(&src, false, kcfg, h, progress, out, err, errlen);
 }
 

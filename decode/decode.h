@@ -126,6 +126,21 @@ struct l4_packet { /* decode/ip.c l4_init sets every field: add new ones there *
 #define TCP_PSH 0x08
 #define TCP_ACK 0x10
 
+/* A frame's UDP datagram as decode_peek_udp() sees it. */
+struct udp_peek {
+    struct ip_addr src, dst;  /* as the decoder writes them: the rest of b[] zero */
+    uint16_t sport, dport;
+    const uint8_t *payload;   /* borrowed from the frame */
+    uint32_t len;
+};
+
+/* The UDP datagram of a plain frame (Ethernet with up to two VLAN tags, Linux SLL or raw
+ * IP; unfragmented IPv4 or IPv6 without extension headers), read without the decoder:
+ * stateless, for a thread ahead of the analysis (issue 10: the read-ahead thread uses it
+ * to say which stream comes next, so that the stream is in cache by then). false for any
+ * other frame. A hint only: decoder_frame() decides what the frame is. */
+bool decode_peek_udp(const struct packet *pkt, struct udp_peek *out);
+
 /* A direction of a UDP/TCP flow as a fixed-size key (zero padding: hashed as bytes). */
 struct l4_flow_key {
     uint8_t family, pad;

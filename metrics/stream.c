@@ -560,73 +560,88 @@ static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
 
 #define JB_PRIOR_MS 10.0 /* the variation assumed before any is seen: 40 ms to start with */
 
-/* One packet through the three buffers: rel is its transit relative to the stream's first
- * packet; gap the sequence numbers missing before it (in order); late: it arrives after
- * packets sent later (its slot was counted lost). Untimed packets (comfort noise, events
- * in an audio stream) fill their slot without a playout test. */
-static void jb_packet(struct rtp_stream *s, int64_t rel, uint32_t gap, bool late, bool spurt,
-                      ptime_t now, bool timed)
+/* A slot's fate in one buffer: played or discarded (arrived after its playout time), and
+ * the runs of slots lost or discarded (for the burst ratio). */
+static inline bool jb_slot(struct stream_jb *b, int64_t rel, uint32_t gap, bool late, bool timed)
 {
-    static const int64_t fixed_ms[JB__COUNT] = {50, 200, 0};
-    int64_t min_buf = s->ptime_ts ? s->ptime_ts : s->clock_rate / 50;
-    bool first = timed && s->timed == 1;
-    int64_t resync = s->clock_rate; /* one second */
-    for (int k = 0; k < JB__COUNT; k++) {
-        struct stream_jb *b = &s->jb[k];
-        /* a timestamp jump of a second or more either way is the sender's clock, not
-         * the network: every buffer resynchronises on it, as real ones do */
-        bool jump = timed && !first && (rel > b->playout + resync || rel + resync < b->playout - resync);
-        if (!timed) {
-            /* nothing to test */
-        } else if (k == JB_ADAPTIVE) {
-            if (first || jump) {
-                b->d_hat = (double)rel;
-                b->v_hat = JB_PRIOR_MS * s->clock_rate / 1000.0;
-            }
-            if (first || jump || spurt || now - b->replanned >= 1000000000) {
-                double buf = 4 * b->v_hat;
-                b->playout = (int64_t)(b->d_hat + (buf > (double)min_buf ? buf : (double)min_buf));
-                b->replanned = now;
-            }
-            b->d_hat = JB_ALPHA * b->d_hat + (1 - JB_ALPHA) * (double)rel;
-            b->v_hat = JB_ALPHA * b->v_hat + (1 - JB_ALPHA) * fabs(b->d_hat - (double)rel);
-        } else {
-            /* a fixed buffer plays the first packet of a talkspurt after its size, and the
-             * rest on that schedule; one that would overflow (a packet earlier than the
-             * schedule by more than the buffer holds) starts over */
-            /* integer arithmetic: the same truncation as (double)ms * rate / 1000 for any
-             * clock rate, without a division in floating point per packet and buffer */
-            int64_t size = fixed_ms[k] * (int64_t)s->clock_rate / 1000;
-            if (first || jump || spurt || rel + 2 * size < b->playout)
-                b->playout = rel + size;
-        }
-        bool discard = timed && rel > b->playout;
-        if (gap && !b->in_run) {
+    bool discard = timed && rel > b->playout;
+    if (gap && !b->in_run) {
+        b->runs++;
+        b->in_run = true;
+    }
+    if (discard) {
+        b->discarded++;
+        if (!late && !b->in_run) {
             b->runs++;
             b->in_run = true;
         }
-        if (discard) {
-            b->discarded++;
-            if (!late && !b->in_run) {
-                b->runs++;
-                b->in_run = true;
-            }
-        } else {
-            b->played++;
-            if (timed) {
-                b->wait_sum += (double)(b->playout - rel);
-                b->timed_played++;
-            }
-            if (!late)
-                b->in_run = false;
+    } else {
+        b->played++;
+        if (timed) {
+            b->wait_sum += (double)(b->playout - rel);
+            b->timed_played++;
         }
-        if (k == JB_ADAPTIVE) {
-            s->sec_lost += gap + (discard && !late);
-            s->sec_played += !discard;
-            if (late && !discard && s->sec_lost)
-                s->sec_lost--; /* it came after all, in time to be played */
-        }
+        if (!late)
+            b->in_run = false;
     }
+    return discard;
+}
+
+/* A fixed buffer plays the first packet of a talkspurt after its size, and the rest on
+ * that schedule; one that would overflow (a packet earlier than the schedule by more than
+ * the buffer holds) starts over. `restart`: the first packet, a talkspurt, or a jump. */
+static inline void jb_fixed_plan(struct stream_jb *b, int64_t rel, int64_t size, bool restart)
+{
+    if (restart || rel + 2 * size < b->playout)
+        b->playout = rel + size;
+}
+
+/* A timestamp jump of a second or more either way is the sender's clock, not the network:
+ * every buffer resynchronises on it, as real ones do. */
+static inline bool jb_jump(const struct stream_jb *b, int64_t rel, int64_t resync)
+{
+    return rel > b->playout + resync || rel + resync < b->playout - resync;
+}
+
+/* One packet through the three buffers: rel is its transit relative to the stream's first
+ * packet; gap the sequence numbers missing before it (in order); late: it arrives after
+ * packets sent later (its slot was counted lost). Untimed packets (comfort noise, events
+ * in an audio stream) fill their slot without a playout test. Written out buffer by
+ * buffer, not as a loop over them: this runs for every packet (issue 10). */
+static void jb_packet(struct rtp_stream *s, int64_t rel, uint32_t gap, bool late, bool spurt,
+                      ptime_t now, bool timed)
+{
+    struct stream_jb *f50 = &s->jb[JB_FIXED_50], *f200 = &s->jb[JB_FIXED_200],
+                     *ad = &s->jb[JB_ADAPTIVE];
+    if (timed) {
+        bool first = s->timed == 1;
+        int64_t resync = s->clock_rate; /* one second */
+        /* integer arithmetic: the same truncation as (double)ms * rate / 1000 for any clock
+         * rate, without a division in floating point per packet and buffer */
+        int64_t rate = s->clock_rate;
+        jb_fixed_plan(f50, rel, 50 * rate / 1000, first || spurt || jb_jump(f50, rel, resync));
+        jb_fixed_plan(f200, rel, 200 * rate / 1000, first || spurt || jb_jump(f200, rel, resync));
+        bool jump = !first && jb_jump(ad, rel, resync);
+        if (first || jump) {
+            ad->d_hat = (double)rel;
+            ad->v_hat = JB_PRIOR_MS * s->clock_rate / 1000.0;
+        }
+        if (first || jump || spurt || now - ad->replanned >= 1000000000) {
+            int64_t min_buf = s->ptime_ts ? s->ptime_ts : s->clock_rate / 50;
+            double buf = 4 * ad->v_hat;
+            ad->playout = (int64_t)(ad->d_hat + (buf > (double)min_buf ? buf : (double)min_buf));
+            ad->replanned = now;
+        }
+        ad->d_hat = JB_ALPHA * ad->d_hat + (1 - JB_ALPHA) * (double)rel;
+        ad->v_hat = JB_ALPHA * ad->v_hat + (1 - JB_ALPHA) * fabs(ad->d_hat - (double)rel);
+    }
+    jb_slot(f50, rel, gap, late, timed);
+    jb_slot(f200, rel, gap, late, timed);
+    bool discard = jb_slot(ad, rel, gap, late, timed);
+    s->sec_lost += gap + (discard && !late);
+    s->sec_played += !discard;
+    if (late && !discard && s->sec_lost)
+        s->sec_lost--; /* it came after all, in time to be played */
 }
 
 /* The first packet: the stream's identity, codec and clock. */
@@ -771,17 +786,32 @@ static void timed_packet(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t 
 const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_packet *l4,
                                     const struct rtp_hdr *h, stream_resolve_fn resolve, void *ctx)
 {
-    return stream_rtp_copy(t, l4, h, resolve, ctx, 0, NULL);
+    return stream_rtp_copy(t, l4, h, resolve, ctx, 0, NULL, 0);
+}
+
+uint64_t stream_key_hash(uint64_t seed, const struct ip_addr *src, uint16_t sport,
+                         const struct ip_addr *dst, uint16_t dport, uint32_t ssrc)
+{
+    struct stream_key k;
+    stream_key_make(&k, src, sport, dst, dport, ssrc);
+    return hash_bytes(&k, sizeof k, seed);
 }
 
 const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4_packet *l4,
                                          const struct rtp_hdr *h, stream_resolve_fn resolve,
-                                         void *ctx, ptime_t window, bool *copy)
+                                         void *ctx, ptime_t window, bool *copy, uint64_t hint)
 {
     struct stream_key k;
     stream_key_make(&k, &l4->src, l4->sport, &l4->dst, l4->dport, h->ssrc);
-    uint64_t hash = hash_bytes(&k, sizeof k, t->seed);
-    struct stream_int *si = htab_find(t->ht, hash, &k);
+    /* a stream found by the hint holds the key, so the hint was its hash: the hash of the
+     * key is worked out here only when the hint found nothing */
+    uint64_t hash = hint;
+    struct stream_int *si = hint ? htab_find(t->ht, hint, &k) : NULL;
+    if (!si) {
+        hash = hash_bytes(&k, sizeof k, t->seed);
+        if (hash != hint)
+            si = htab_find(t->ht, hash, &k);
+    }
     ptime_t now = l4->pkt->ts;
     enum seq_kind kind = SEQ_NEXT;
     uint32_t gap = 0;

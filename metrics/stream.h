@@ -160,10 +160,17 @@ const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_pack
 /* The same, also telling a mirror port's copy (issue 12) with no table of its own: a packet
  * that repeats its stream's last counted one (IP ID, sequence number, timestamp) within
  * `window` sets *copy and is not counted. NULL without *copy: not followed, and not known
- * to be a copy. */
+ * to be a copy. hint: the packet's stream_key_hash() when a thread ahead worked it out,
+ * else 0; a wrong one (the frame held something else) costs one lookup more, never a
+ * wrong stream, since the key is compared. */
 const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4_packet *l4,
                                          const struct rtp_hdr *h, stream_resolve_fn resolve,
-                                         void *ctx, ptime_t window, bool *copy);
+                                         void *ctx, ptime_t window, bool *copy, uint64_t hint);
+/* The hash stream_rtp() looks a packet's stream up by, from the table's seed (the one given
+ * to stream_table_new) alone: a thread ahead of the analysis may work it out (issue 10),
+ * and give it as stream_rtp_copy's hint. */
+uint64_t stream_key_hash(uint64_t seed, const struct ip_addr *src, uint16_t sport,
+                         const struct ip_addr *dst, uint16_t dport, uint32_t ssrc);
 /* One RTCP compound packet: attached to the streams it reports on (matched by SSRC and
  * addresses). Returns how many streams it spoke of. */
 unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,

@@ -1,5 +1,5 @@
 /* libFuzzer harness for decode/: link layers, IPv4/IPv6, extension headers, tunnels,
- * fragment reassembly, UDP and TCP.
+ * fragment reassembly, UDP and TCP; and decode_peek_udp, held to what the decoder read.
  * Input: one byte choosing the link type, then frames, each as a 2-byte big-endian length
  * and that many bytes (a short last frame is taken as it is). Every frame of an input
  * goes through one decoder, so reassembly across frames is exercised; a frame's second
@@ -14,6 +14,13 @@
 static const int linktypes[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
                                 DLT_NULL,   DLT_LOOP,      DLT_IPV4,       DLT_IPV6};
 
+/* The frame's first datagram delivered, to hold decode_peek_udp to. */
+static struct {
+    uint64_t frame;
+    bool have;
+    struct l4_packet l4;
+} first;
+
 static void sink(void *user, const struct l4_packet *l4)
 {
     /* touch every byte handed out: ASan proves they are inside a live buffer */
@@ -22,6 +29,30 @@ static void sink(void *user, const struct l4_packet *l4)
         x ^= l4->payload[i];
     (void)user;
     (void)x;
+    if (!first.have && l4->pkt->frame == first.frame) {
+        first.have = true;
+        first.l4 = *l4;
+    }
+}
+
+/* decode_peek_udp (the read-ahead's stateless look, issue 10) reads the frame as the
+ * decoder does: where both read a datagram outside any tunnel, it is the same one. */
+static void check_peek(const struct packet *pkt)
+{
+    struct udp_peek u;
+    if (!decode_peek_udp(pkt, &u))
+        return;
+    volatile uint8_t x = 0;
+    for (uint32_t i = 0; i < u.len; i++) /* inside the frame */
+        x ^= u.payload[i];
+    (void)x;
+    const struct l4_packet *l4 = &first.l4;
+    if (!first.have || l4->proto != 17 || l4->tunnels || l4->reassembled ||
+        u.dport == 4789 || u.dport == 8472 || u.dport == 37008)
+        return;
+    if (!ip_addr_eq(&u.src, &l4->src) || !ip_addr_eq(&u.dst, &l4->dst) || u.sport != l4->sport ||
+        u.dport != l4->dport || u.payload != l4->payload || u.len != l4->len)
+        __builtin_trap();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,7 +93,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .linktype = lt,
             .data = data + pos,
         };
+        first.frame = pkt.frame;
+        first.have = false;
         decoder_frame(d, &pkt);
+        check_peek(&pkt);
         pos += len;
     }
     decoder_finish(d);

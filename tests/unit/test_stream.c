@@ -308,3 +308,40 @@ Test(stream, timeline_per_second)
     /* the lossy second scores below the clean ones */
     cr_assert(done_sec[0][1].mos_c > 0 && done_sec[0][1].mos_c < done_sec[0][0].mos_c);
 }
+
+/* The read-ahead's hint (issue 10) is a guess at the stream's hash: the right one, another
+ * stream's, garbage or none must all count the packet in its own stream. */
+Test(stream, hash_hint_is_checked)
+{
+    struct ip_addr a, b;
+    addr(&a, 1);
+    addr(&b, 2);
+    uint64_t right[2] = {stream_key_hash(42, &a, 4000, &b, 5000, 0x111),
+                         stream_key_hash(42, &a, 4000, &b, 5000, 0x222)};
+    for (uint32_t i = 0; i < 40; i++) {
+        int which = i % 2;
+        uint32_t ssrc = which ? 0x222 : 0x111;
+        uint16_t seq = (uint16_t)(i / 2);
+        uint8_t p[12 + 160] = {0x80, 0, (uint8_t)(seq >> 8), (uint8_t)seq, 0, 0,
+                               (uint8_t)((160 * seq) >> 8), (uint8_t)(160 * seq),
+                               0, 0, (uint8_t)(ssrc >> 8), (uint8_t)ssrc};
+        struct packet pkt = {.frame = ++frame, .ts = T0 + (int64_t)(i / 2) * 20 * MS};
+        struct l4_packet l4 = {.pkt = &pkt, .proto = 17, .payload = p, .len = sizeof p,
+                               .src = a, .dst = b, .sport = 4000, .dport = 5000};
+        struct rtp_hdr h;
+        cr_assert(rtp_parse(p, sizeof p, &h));
+        /* in turn: none, right, the other stream's, garbage */
+        uint64_t hints[4] = {0, right[which], right[!which], 0x5eed5eed5eedull + i};
+        const struct rtp_stream *s =
+            stream_rtp_copy(tab, &l4, &h, fixture_announced, (void *)pts, 0, NULL, hints[i % 4]);
+        cr_assert_not_null(s);
+        cr_assert_eq(s->ssrc, ssrc);
+        cr_assert_eq(s->packets, i / 2 + 1);
+    }
+    stream_finish(tab);
+    cr_assert_eq(ndone, 2);
+    cr_assert_eq(done[0].packets, 20);
+    cr_assert_eq(done[1].packets, 20);
+    cr_assert_eq(done[0].lost, 0);
+    cr_assert_eq(done[1].lost, 0);
+}
