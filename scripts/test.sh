@@ -11,7 +11,7 @@ dir=build
 opts=(-Dwerror=true)
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
-  opts+=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
+  opts+=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Db_lto=false)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 fi
