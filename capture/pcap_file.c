@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@ struct file_input {
     pcap_t *pc;
     const char *path;   /* borrowed from the caller's argv */
     FILE *fp;           /* libpcap's stream, for progress only */
+    char *iobuf;        /* owned: the stream's buffer (open_file), freed after pcap_close */
     uint64_t size;      /* 0 when unknown */
     bool has_pending;
     bool done;
@@ -116,8 +118,33 @@ static void fs_close(void *self)
     for (size_t i = 0; i < fs->n; i++)
         if (fs->in[i].pc)
             pcap_close(fs->in[i].pc);
+    for (size_t i = 0; i < fs->n; i++)
+        free(fs->in[i].iobuf);
     free(fs->in);
     free(fs);
+}
+
+/* libpcap reads a file with two freads per frame through a stream it opens with the file
+ * system's 4 KiB buffer: a read system call per 20 frames of RTP. Opened here with a 1 MiB
+ * buffer of ours (glibc takes a size only with the buffer) and without stdio's lock (one
+ * thread reads it), the reading thread spends less per frame (issue 10). */
+#define IOBUF_BYTES ((size_t)1 << 20)
+static pcap_t *open_file(const char *path, char **iobuf, char *perr)
+{
+    if (strcmp(path, "-") == 0)
+        return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(perr, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if ((*iobuf = malloc(IOBUF_BYTES)))
+        setvbuf(f, *iobuf, _IOFBF, IOBUF_BYTES);
+    __fsetlocking(f, FSETLOCKING_BYCALLER);
+    pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
+    if (!pc)
+        fclose(f); /* libpcap closes it with the handle, not on failure */
+    return pc;
 }
 
 static const struct capture_ops file_ops = {fs_next, fs_stats, fs_close, NULL};
@@ -137,8 +164,7 @@ bool capture_open_files(struct capture_source *src, const char *const *paths, si
         char perr[PCAP_ERRBUF_SIZE] = "";
         struct file_input *in = &fs->in[i];
         in->path = paths[i];
-        in->pc = pcap_open_offline_with_tstamp_precision(paths[i], PCAP_TSTAMP_PRECISION_NANO,
-                                                         perr);
+        in->pc = open_file(paths[i], &in->iobuf, perr);
         if (!in->pc) {
             snprintf(err, errlen, "%s: %s", paths[i], perr);
             fs_close(fs);
