@@ -14,6 +14,7 @@
 
 #include "capture/capture.h"
 #include "cli.h"
+#include "jsontext.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/vec.h"
@@ -741,7 +742,7 @@ static void on_call_progress(void *user, const struct call *c)
     if (!a->dbw)
         return;
     json_t *o = call_json(c);
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16)) : NULL;
+    char *text = o ? json_text(o) : NULL;
     json_decref(o);
     if (text)
         db_call(a, c->seq, text, false, true);
@@ -761,7 +762,7 @@ static void on_call_done(void *user, const struct call *c)
     char *text;
     if (a->json) {
         json_t *o = call_json(c);
-        text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+        text = json_text(o);
         json_decref(o);
     } else {
         text = call_line(c);
@@ -781,7 +782,7 @@ static void on_call_done(void *user, const struct call *c)
     }
     if (p && !a->json) { /* the database keeps the JSON object */
         json_t *o = call_json(c);
-        char *js = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+        char *js = json_text(o);
         json_decref(o);
         if (js)
             db_call(a, c->seq, js, false, false);
@@ -819,7 +820,7 @@ static void on_reg_done(void *user, const struct registration *r)
     json_object_set_new(o, "call_id", str_or_null(r->call_id));
     json_object_set_new(o, "user_agent", str_or_null(r->user_agent));
     json_object_set_new(o, "expired", json_boolean(r->expired));
-    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    char *text = json_text(o);
     json_decref(o);
     if (a->dbw && text)
         store_writer_registration(a->dbw, &(struct store_registration){
@@ -1001,11 +1002,11 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
         set_u64(o, "dtmf_dropped", st->dtmf_dropped);
     if (a->timelines)
         json_object_set_new(o, "timeline", timeline_json(st));
-    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    char *text = json_text(o);
     json_decref(o);
     if (a->dbw && text) {
         json_t *tl = timeline_json(st);
-        char *tls = json_dumps(tl, JSON_COMPACT | JSON_REAL_PRECISION(16));
+        char *tls = json_text(tl);
         json_decref(tl);
         store_writer_stream(a->dbw, &(struct store_stream){
                         .seq = st->seq, .call_seq = st->call_seq, .src = src, .dst = dst,
@@ -1058,7 +1059,7 @@ static bool push_issue(FILE *spill, struct issue_out **v, size_t *n, size_t *cap
 static char *issue_json_text(const struct issue *is)
 {
     json_t *o = issue_json(is);
-    char *t = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    char *t = json_text(o);
     json_decref(o);
     return t;
 }
@@ -2252,7 +2253,7 @@ static int analyze_main(int argc, char **argv, bool live)
             json_t *o = json_pack("{s:o, s:o}", "capture",
                                   capture_json(files, nfiles, &res.cs, &res.ds, &res.ks, &res),
                                   "stats", stats_json(a.kpi));
-            char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16)) : NULL;
+            char *text = o ? json_text(o) : NULL;
             if (!store_run_end(a.db, a.db_run, (double)time(NULL), store_max_call_seq(a.db), text))
                 log_warn("database: %s", store_error(a.db));
             free(text);
