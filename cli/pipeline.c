@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "decode/rtcp.h"
 #include "decode/rtp.h"
@@ -102,11 +103,16 @@ static uint64_t rtp_hint(void *ctx, const struct packet *p)
 {
     const uint64_t *seed = ctx;
     struct udp_peek u;
-    struct rtp_hdr h;
-    if (!decode_peek_udp(p, &u) || rtcp_looks_like(u.payload, u.len) ||
-        !rtp_parse(u.payload, u.len, &h))
+    uint32_t ssrc;
+    uint8_t b0;
+    /* RTP's version and SSRC, no more: a wrong guess costs a lookup, not a wrong stream */
+    if (!decode_peek_udp(p, &u) || rtcp_looks_like(u.payload, u.len))
         return 0;
-    uint64_t hash = stream_key_hash(*seed, &u.src, u.sport, &u.dst, u.dport, h.ssrc);
+    struct cursor c = cursor_make(u.payload, u.len);
+    if (!cursor_peek_u8(&c, 0, &b0) || b0 >> 6 != 2 || !cursor_skip(&c, 8) ||
+        !cursor_u32be(&c, &ssrc))
+        return 0;
+    uint64_t hash = stream_key_hash(*seed, &u.src, u.sport, &u.dst, u.dport, ssrc);
     return hash ? hash : 1;
 }
 

@@ -10,49 +10,53 @@
 
 #include "common/cursor.h"
 
+/* The address as the decoder writes it (ip.c addr_set): family, bytes, zeros after. */
+static void peek_addr(struct ip_addr *a, uint8_t family, const uint8_t *p, size_t alen)
+{
+    *a = (struct ip_addr){.family = family};
+    memcpy(a->b, p, alen);
+}
+
+/* Runs on every frame the read-ahead thread reads: one bounds check per header, then
+ * plain reads inside what it checked (issue 10: the first version, a cursor call per
+ * field, cost 110 instructions a frame). */
 static bool peek_ip(struct cursor c, struct udp_peek *out)
 {
-    uint8_t v;
-    const uint8_t *h, *src, *dst;
-    size_t alen;
-    if (!cursor_peek_u8(&c, 0, &v))
+    size_t left = cursor_left(&c), hlen;
+    const uint8_t *h = c.p, *udp;
+    if (left < 28) /* an IPv4 header and a UDP header, at the least */
         return false;
-    if (v >> 4 == 4) {
-        unsigned ihl = (v & 0x0f) * 4u;
-        if (ihl < 20 || !cursor_bytes(&c, ihl, &h) || h[9] != 17 || ((h[6] & 0x3f) | h[7]))
+    if (h[0] >> 4 == 4) {
+        hlen = (h[0] & 0x0f) * 4u;
+        if (hlen < 20 || h[9] != 17 || ((h[6] & 0x3f) | h[7]) || left < hlen + 8)
             return false; /* not UDP, or a fragment (more fragments, or an offset) */
         unsigned total = (unsigned)h[2] << 8 | h[3];
-        if (total >= ihl && total - ihl < cursor_left(&c))
-            cursor_limit(&c, total - ihl); /* Ethernet padding */
-        out->src.family = out->dst.family = 4;
-        src = h + 12;
-        dst = h + 16;
-        alen = 4;
-    } else if (v >> 4 == 6) {
-        if (!cursor_bytes(&c, 40, &h) || h[6] != 17)
+        if (total >= hlen && total < left)
+            left = total; /* Ethernet padding */
+        peek_addr(&out->src, 4, h + 12, 4);
+        peek_addr(&out->dst, 4, h + 16, 4);
+    } else if (h[0] >> 4 == 6) {
+        hlen = 40;
+        if (left < hlen + 8 || h[6] != 17)
             return false;
         unsigned plen = (unsigned)h[4] << 8 | h[5];
-        if (plen && plen < cursor_left(&c))
-            cursor_limit(&c, plen);
-        out->src.family = out->dst.family = 6;
-        src = h + 8;
-        dst = h + 24;
-        alen = 16;
+        if (plen && plen + hlen < left)
+            left = plen + hlen;
+        peek_addr(&out->src, 6, h + 8, 16);
+        peek_addr(&out->dst, 6, h + 24, 16);
     } else {
         return false;
     }
-    uint16_t len;
-    if (!cursor_u16be(&c, &out->sport) || !cursor_u16be(&c, &out->dport) ||
-        !cursor_u16be(&c, &len) || !cursor_skip(&c, 2) || len < 8)
+    udp = h + hlen;
+    unsigned len = (unsigned)udp[4] << 8 | udp[5];
+    if (len < 8)
         return false;
-    if (len - 8u < cursor_left(&c))
-        cursor_limit(&c, len - 8u);
-    memset(out->src.b, 0, sizeof out->src.b);
-    memset(out->dst.b, 0, sizeof out->dst.b);
-    memcpy(out->src.b, src, alen);
-    memcpy(out->dst.b, dst, alen);
-    out->payload = c.p;
-    out->len = (uint32_t)cursor_left(&c);
+    out->sport = (uint16_t)(udp[0] << 8 | udp[1]);
+    out->dport = (uint16_t)(udp[2] << 8 | udp[3]);
+    out->payload = udp + 8;
+    out->len = (uint32_t)(left - hlen - 8);
+    if (len - 8u < out->len)
+        out->len = len - 8u;
     return true;
 }
 
