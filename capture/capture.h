@@ -62,8 +62,9 @@ bool capture_open_files(struct capture_source *src, const char *const *paths, si
                         char *err, size_t errlen);
 
 /* Moves src's reading onto a thread of its own, ahead of the analysis, through a ring of
- * ring_bytes (0: 4 MiB); frames come out the same, numbered the same. Files only: the
- * reading thread waits when the ring is full. false: src is left as it was. */
+ * ring_bytes (0: 4 MiB; rounded up to a power of two); frames come out the same, numbered
+ * the same. Files only: the reading thread waits when the ring is full. false: src is left
+ * as it was. */
 bool capture_readahead(struct capture_source *src, size_t ring_bytes);
 
 /* A word the read-ahead thread works out for each frame as it reads it, handed out with
@@ -86,7 +87,7 @@ struct live_config {
     bool promisc;
     int timeout_ms;      /* packets wait at most this long in the kernel; 0: 50; < 0:
                           * immediate mode (Linux: TPACKET_V2, a snaplen slot per packet) */
-    size_t ring_bytes;   /* 0: 64 MiB */
+    size_t ring_bytes;   /* 0: 64 MiB; rounded up to a power of two */
     const char *hep_listen; /* pipeline_run_live: HEP at this address, not interfaces */
 };
 bool capture_open_live(struct capture_source *src, const char *const *ifaces, size_t n,

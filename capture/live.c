@@ -236,7 +236,7 @@ bool capture_open_live(struct capture_source *src, const char *const *ifaces, si
         return false;
     }
     lv->nifs = n;
-    lv->cap = ((cfg->ring_bytes ? cfg->ring_bytes : (size_t)64 << 20) + 7) & ~(size_t)7;
+    lv->cap = ring_rec_cap(cfg->ring_bytes ? cfg->ring_bytes : (size_t)64 << 20);
     pthread_mutex_init(&lv->mu, NULL);
     pthread_cond_init(&lv->more, NULL);
     if (!(lv->ring = malloc(lv->cap))) {

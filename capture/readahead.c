@@ -234,7 +234,7 @@ bool capture_readahead_hinted(struct capture_source *src, size_t ring_bytes,
     struct readahead *ra = calloc(1, sizeof *ra);
     if (!ra)
         return false;
-    ra->cap = ((ring_bytes ? ring_bytes : (size_t)4 << 20) + 7) & ~(size_t)7;
+    ra->cap = ring_rec_cap(ring_bytes ? ring_bytes : (size_t)4 << 20);
     if (!(ra->ring = malloc(ra->cap))) {
         free(ra);
         return false;

@@ -20,6 +20,22 @@ struct ring_rec {
     uint64_t hint; /* readahead.c: what its hint function said of the frame; else 0 */
 };
 
+/* A ring's size: a power of two of at least `want` bytes (at least 64 KiB), so that a
+ * position's offset is a mask, not a division per record on both sides (issue 10). */
+static inline size_t ring_rec_cap(size_t want)
+{
+    size_t cap = (size_t)64 << 10;
+    while (cap < want)
+        cap <<= 1;
+    return cap;
+}
+
+/* Where position pos falls in a ring of cap bytes (a power of two). */
+static inline size_t ring_rec_off(size_t cap, uint64_t pos)
+{
+    return (size_t)(pos & (cap - 1));
+}
+
 /* Bytes a frame of caplen bytes takes in the ring. */
 static inline size_t ring_rec_need(uint32_t caplen)
 {
@@ -30,7 +46,7 @@ static inline size_t ring_rec_need(uint32_t caplen)
  * when it would cross the end. */
 static inline size_t ring_rec_claim(size_t cap, uint64_t head, size_t need)
 {
-    size_t left = cap - (size_t)(head % cap);
+    size_t left = cap - ring_rec_off(cap, head);
     return need <= left ? need : left + need;
 }
 
@@ -39,7 +55,7 @@ static inline size_t ring_rec_claim(size_t cap, uint64_t head, size_t need)
 static inline uint64_t ring_rec_put(unsigned char *ring, size_t cap, uint64_t head,
                                     const struct packet *p, uint64_t hint)
 {
-    size_t need = ring_rec_need(p->caplen), off = (size_t)(head % cap), left = cap - off;
+    size_t need = ring_rec_need(p->caplen), off = ring_rec_off(cap, head), left = cap - off;
     if (need > left) {
         if (left >= sizeof(struct ring_rec))
             ((struct ring_rec *)(ring + off))->size = 0;
@@ -58,7 +74,7 @@ static inline uint64_t ring_rec_put(unsigned char *ring, size_t cap, uint64_t he
 static inline const struct ring_rec *ring_rec_at(const unsigned char *ring, size_t cap,
                                                  uint64_t *tail)
 {
-    size_t off = (size_t)(*tail % cap), left = cap - off;
+    size_t off = ring_rec_off(cap, *tail), left = cap - off;
     const struct ring_rec *r = (const struct ring_rec *)(ring + off);
     if (left < sizeof *r || r->size == 0) {
         *tail += left;
