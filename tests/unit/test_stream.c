@@ -77,13 +77,22 @@ static void udp(const uint8_t *p, size_t n, int64_t t, bool reverse, bool rtcp)
     stream_rtp(tab, &l4, &h, fixture_announced, (void *)pts);
 }
 
-static void rtp(uint32_t ssrc, uint16_t seq, uint32_t ts, int64_t t, bool marker, uint8_t pt,
-                const uint8_t *payload, size_t plen)
+/* An RTP header (version 2, no CSRC or extension) at p. */
+static void rtp_header(uint8_t *p, uint32_t ssrc, uint16_t seq, uint32_t ts, bool marker,
+                       uint8_t pt)
 {
-    uint8_t p[12 + 160] = {0x80, (uint8_t)((marker ? 0x80 : 0) | pt), (uint8_t)(seq >> 8),
+    const uint8_t h[12] = {0x80, (uint8_t)((marker ? 0x80 : 0) | pt), (uint8_t)(seq >> 8),
                            (uint8_t)seq, (uint8_t)(ts >> 24), (uint8_t)(ts >> 16),
                            (uint8_t)(ts >> 8), (uint8_t)ts, (uint8_t)(ssrc >> 24),
                            (uint8_t)(ssrc >> 16), (uint8_t)(ssrc >> 8), (uint8_t)ssrc};
+    memcpy(p, h, sizeof h);
+}
+
+static void rtp(uint32_t ssrc, uint16_t seq, uint32_t ts, int64_t t, bool marker, uint8_t pt,
+                const uint8_t *payload, size_t plen)
+{
+    uint8_t p[12 + 160] = {0};
+    rtp_header(p, ssrc, seq, ts, marker, pt);
     if (!payload)
         plen = 160;
     else
@@ -322,9 +331,8 @@ Test(stream, hash_hint_is_checked)
         int which = i % 2;
         uint32_t ssrc = which ? 0x222 : 0x111;
         uint16_t seq = (uint16_t)(i / 2);
-        uint8_t p[12 + 160] = {0x80, 0, (uint8_t)(seq >> 8), (uint8_t)seq, 0, 0,
-                               (uint8_t)((160 * seq) >> 8), (uint8_t)(160 * seq),
-                               0, 0, (uint8_t)(ssrc >> 8), (uint8_t)ssrc};
+        uint8_t p[12 + 160] = {0};
+        rtp_header(p, ssrc, seq, 160u * seq, false, 0);
         struct packet pkt = {.frame = ++frame, .ts = T0 + (int64_t)(i / 2) * 20 * MS};
         struct l4_packet l4 = {.pkt = &pkt, .proto = 17, .payload = p, .len = sizeof p,
                                .src = a, .dst = b, .sport = 4000, .dport = 5000};
