@@ -47,6 +47,8 @@ static bool peek_ip(struct cursor c, struct udp_peek *out)
     } else {
         return false;
     }
+    if (left < hlen + 8) /* the IP length ends inside the UDP header */
+        return false;
     udp = h + hlen;
     unsigned len = (unsigned)udp[4] << 8 | udp[5];
     if (len < 8)

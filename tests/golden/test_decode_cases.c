@@ -4,6 +4,7 @@
  * what the generator wrote. The truth files are checked against tshark separately
  * (tests/gen/check_truth_tshark.py). */
 #include <criterion/criterion.h>
+#include <pcap/dlt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,3 +268,46 @@ CASE(tcp_sip)
 CASE(websocket)
 CASE(hep)
 CASE(sctp)
+
+/* Found by fuzz_decode in CI: an IPv4 total length that ends inside the UDP header left the
+ * peek a payload length that wrapped below zero, read past the frame by the read-ahead
+ * thread's hint. Such a frame is no plain datagram: the peek says no, as the decoder
+ * refuses it (udp_truncated). */
+Test(decode_peek, ip_length_ending_inside_the_udp_header)
+{
+    uint8_t f[14 + 20 + 8 + 12] = {0};
+    f[12] = 0x08; /* IPv4 */
+    uint8_t *ip = f + 14, *udp = ip + 20;
+    ip[0] = 0x45;
+    ip[9] = 17;
+    udp[4] = 0;
+    udp[5] = 20; /* UDP says 12 bytes of payload */
+    struct packet pkt = {.frame = 1, .caplen = sizeof f, .wirelen = sizeof f,
+                         .linktype = DLT_EN10MB, .data = f};
+    struct udp_peek u;
+    for (unsigned total = 20; total < 28; total++) {
+        ip[2] = 0;
+        ip[3] = (uint8_t)total;
+        cr_expect_not(decode_peek_udp(&pkt, &u), "total length %u", total);
+    }
+    ip[3] = 40; /* the whole datagram: read */
+    cr_assert(decode_peek_udp(&pkt, &u));
+    cr_expect_eq(u.len, 12);
+    cr_expect_eq(u.payload, udp + 8);
+    /* IPv6: a payload length shorter than the UDP header */
+    uint8_t g[14 + 40 + 8 + 12] = {0};
+    g[12] = 0x86;
+    g[13] = 0xdd;
+    g[14] = 0x60;
+    g[14 + 6] = 17;
+    g[14 + 40 + 5] = 20;
+    pkt.data = g;
+    pkt.caplen = pkt.wirelen = sizeof g;
+    for (unsigned plen = 1; plen < 8; plen++) {
+        g[14 + 5] = (uint8_t)plen;
+        cr_expect_not(decode_peek_udp(&pkt, &u), "payload length %u", plen);
+    }
+    g[14 + 5] = 20;
+    cr_assert(decode_peek_udp(&pkt, &u));
+    cr_expect_eq(u.len, 12);
+}
