@@ -50,8 +50,8 @@ static inline size_t ring_rec_claim(size_t cap, uint64_t head, size_t need)
     return need <= left ? need : left + need;
 }
 
-/* Writes p (data included, and the hint) at head, after a skip marker when the record would cross the
- * end; the caller has checked the room (ring_rec_claim). Returns the new head. */
+/* Writes p (data included, and the hint) at head, after a skip marker when the record would
+ * cross the end; the caller has checked the room (ring_rec_claim). Returns the new head. */
 static inline uint64_t ring_rec_put(unsigned char *ring, size_t cap, uint64_t head,
                                     const struct packet *p, uint64_t hint)
 {

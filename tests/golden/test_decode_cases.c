@@ -109,7 +109,8 @@ static size_t check_peek(const char *name, const char *const *files, size_t nf,
         char s[IP_ADDR_PORT_STRLEN], d[IP_ADDR_PORT_STRLEN];
         ip_addr_port_str(&u.src, u.sport, s, sizeof s);
         ip_addr_port_str(&u.dst, u.dport, d, sizeof d);
-        cr_expect_str_eq(g->proto, "udp", "%s frame %llu: peek", name, (unsigned long long)pkt.frame);
+        cr_expect_str_eq(g->proto, "udp", "%s frame %llu: peek", name,
+                         (unsigned long long)pkt.frame);
         cr_expect_str_eq(g->src, s, "%s frame %llu: peek", name, (unsigned long long)pkt.frame);
         cr_expect_str_eq(g->dst, d, "%s frame %llu: peek", name, (unsigned long long)pkt.frame);
         cr_expect_eq(g->len, u.len, "%s frame %llu: peek", name, (unsigned long long)pkt.frame);
