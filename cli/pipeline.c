@@ -303,8 +303,7 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
      * thread would only take turns with the analysis. Failing to start it is no error. */
     uint64_t seed = kcfg->hash_seed; /* rtp_hint's: outlives the read-ahead thread */
     if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && !getenv("SIPSCOPE_NO_READAHEAD"))
-        capture_readahead_hinted(&src, 0, rtp_hint,
-                                 &seed);
+        capture_readahead_hinted(&src, 0, rtp_hint, &seed);
     return run_source(&src, false, kcfg, h, progress, out, err, errlen);
 }
 

@@ -137,8 +137,8 @@ struct udp_peek {
 /* The UDP datagram of a plain frame (Ethernet with up to two VLAN tags, Linux SLL or raw
  * IP; unfragmented IPv4 or IPv6 without extension headers), read without the decoder:
  * stateless, for a thread ahead of the analysis (issue 10: the read-ahead thread uses it
- * to say which stream comes next, so that the stream is in cache by then). false for any
- * other frame. A hint only: decoder_frame() decides what the frame is. */
+ * to work out each RTP packet's stream hash on the second core). false for any other
+ * frame. A hint only: decoder_frame() decides what the frame is. */
 bool decode_peek_udp(const struct packet *pkt, struct udp_peek *out);
 
 /* A direction of a UDP/TCP flow as a fixed-size key (zero padding: hashed as bytes). */

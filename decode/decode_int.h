@@ -13,6 +13,22 @@
 #define DECODE_MAX_TUNNELS 4  /* IP-in-IP levels */
 #define DECODE_MAX_IPV6_EXT 16
 
+/* An address as the decoder writes it: family, bytes, zeros after; two 8-byte stores, as
+ * readers (flow and stream keys) load it in 8-byte words, which the processor forwards only
+ * from stores of the same span (issue 10). The read-ahead's peek writes it the same way, so
+ * that its stream hash is the analysis's. */
+static inline void ip_addr_set(struct ip_addr *a, uint8_t family, const uint8_t *p,
+                               size_t alen)
+{
+    uint64_t lo = 0, hi = 0;
+    memcpy(&lo, p, alen < 8 ? alen : 8);
+    if (alen > 8)
+        memcpy(&hi, p + 8, alen - 8);
+    a->family = family;
+    memcpy(a->b, &lo, 8);
+    memcpy(a->b + 8, &hi, 8);
+}
+
 /* Exact copies of a datagram within a window (dedup.c). */
 struct dedup;
 struct dedup *dedup_new(size_t slots, ptime_t window, uint64_t seed);

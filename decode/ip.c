@@ -98,19 +98,6 @@ static void upper(struct decoder *d, struct frame_ctx *f, struct l4_packet *l4, 
     }
 }
 
-/* An address written as two 8-byte stores: readers (flow and stream keys) load it in 8-byte
- * words, which the processor forwards only from stores of the same span (issue 10). */
-static void addr_set(struct ip_addr *a, uint8_t family, const uint8_t *p, size_t alen)
-{
-    uint64_t lo = 0, hi = 0;
-    memcpy(&lo, p, alen < 8 ? alen : 8);
-    if (alen > 8)
-        memcpy(&hi, p + 8, alen - 8);
-    a->family = family;
-    memcpy(a->b, &lo, 8);
-    memcpy(a->b + 8, &hi, 8);
-}
-
 static void l4_init(struct l4_packet *l4, const struct frame_ctx *f, uint8_t family,
                     const uint8_t *src, const uint8_t *dst, size_t alen)
 {
@@ -127,8 +114,8 @@ static void l4_init(struct l4_packet *l4, const struct frame_ctx *f, uint8_t fam
     l4->tcp_flags = 0;
     l4->payload = l4->l3 = NULL;
     l4->len = l4->l3_len = 0;
-    addr_set(&l4->src, family, src, alen);
-    addr_set(&l4->dst, family, dst, alen);
+    ip_addr_set(&l4->src, family, src, alen);
+    ip_addr_set(&l4->dst, family, dst, alen);
 }
 
 /* Feeds one fragment to the reassembler; on completion decodes the whole datagram. */

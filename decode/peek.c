@@ -1,21 +1,13 @@
 /* A look at a frame's UDP datagram without the decoder (issue 10). Stateless and free of
  * side effects, so that the read-ahead thread can run it on frames the analysis has not
- * reached yet: the stream a datagram belongs to is then fetched into cache before its
- * turn. Only the plain case is read: Ethernet (VLAN tags too), Linux SLL, raw IP; IPv4
- * without fragmentation, IPv6 without extension headers; UDP. Anything else answers
- * false. The peek is a hint: decoder_frame() still decodes every frame and decides. */
-#include "decode.h"
-
+ * reached yet: it works out the hash of the RTP stream a datagram belongs to, on the second
+ * core, and the analysis looks the stream up by it. Only the plain case is read: Ethernet
+ * (VLAN tags too), Linux SLL, raw IP; IPv4 without fragmentation, IPv6 without extension
+ * headers; UDP. Anything else answers false. The peek is a hint: decoder_frame() still
+ * decodes every frame and decides. */
 #include <pcap/pcap.h>
 
-#include "common/cursor.h"
-
-/* The address as the decoder writes it (ip.c addr_set): family, bytes, zeros after. */
-static void peek_addr(struct ip_addr *a, uint8_t family, const uint8_t *p, size_t alen)
-{
-    *a = (struct ip_addr){.family = family};
-    memcpy(a->b, p, alen);
-}
+#include "decode_int.h"
 
 /* Runs on every frame the read-ahead thread reads: one bounds check per header, then
  * plain reads inside what it checked (issue 10: the first version, a cursor call per
@@ -33,8 +25,8 @@ static bool peek_ip(struct cursor c, struct udp_peek *out)
         unsigned total = (unsigned)h[2] << 8 | h[3];
         if (total >= hlen && total < left)
             left = total; /* Ethernet padding */
-        peek_addr(&out->src, 4, h + 12, 4);
-        peek_addr(&out->dst, 4, h + 16, 4);
+        ip_addr_set(&out->src, 4, h + 12, 4);
+        ip_addr_set(&out->dst, 4, h + 16, 4);
     } else if (h[0] >> 4 == 6) {
         hlen = 40;
         if (left < hlen + 8 || h[6] != 17)
@@ -42,8 +34,8 @@ static bool peek_ip(struct cursor c, struct udp_peek *out)
         unsigned plen = (unsigned)h[4] << 8 | h[5];
         if (plen && plen + hlen < left)
             left = plen + hlen;
-        peek_addr(&out->src, 6, h + 8, 16);
-        peek_addr(&out->dst, 6, h + 24, 16);
+        ip_addr_set(&out->src, 6, h + 8, 16);
+        ip_addr_set(&out->dst, 6, h + 24, 16);
     } else {
         return false;
     }
