@@ -2140,7 +2140,7 @@ static int analyze_main(int argc, char **argv, bool live)
             web.token = getenv("SIPSCOPE_TOKEN");
             web.basic = getenv("SIPSCOPE_USER");
             if (!(a.web = web_start(&web, err, sizeof err))) {
-                fprintf(stderr, "sipscope analyze: --serve %s\n", err);
+                fprintf(stderr, "sipscope %s: --serve %s\n", cmd, err);
                 store_writer_stop(a.dbw, NULL);
                 store_close(a.db);
                 json_decref(a.messages);

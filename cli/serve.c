@@ -107,10 +107,7 @@ int cmd_serve(int argc, char **argv)
     }
     cfg.token = token ? token : getenv("SIPSCOPE_TOKEN");
     cfg.basic = user ? user : getenv("SIPSCOPE_USER");
-    if (cfg.token && !*cfg.token)
-        cfg.token = NULL;
-    if (cfg.basic && !*cfg.basic)
-        cfg.basic = NULL;
+    /* an empty token or password counts as none: web_start decides, for every caller */
     /* the server's threads inherit this mask, so the signals come to sigwait() below */
     sigset_t stop;
     sigemptyset(&stop);

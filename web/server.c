@@ -501,8 +501,33 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_info("web: %s", line);
 }
 
-struct web_server *web_start(const struct web_config *cfg, char *err, size_t errlen)
+/* A secret that guards nothing counts as none (issue 21): an empty or blank token would
+ * let "Authorization: Bearer " in, and basic credentials without a password let in anyone
+ * who knows the user's name. Deciding it here, where every caller's settings meet, is what
+ * keeps a non-loopback bind from being opened by a variable set but left empty. */
+static const char *secret_or_null(const char *s, bool basic)
 {
+    if (!s)
+        return NULL;
+    if (basic) {
+        const char *colon = strchr(s, ':');
+        if (colon)
+            s = colon + 1; /* the password */
+    }
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t')
+            return s;
+    return NULL;
+}
+
+struct web_server *web_start(const struct web_config *cfg_in, char *err, size_t errlen)
+{
+    struct web_config norm = *cfg_in;
+    if (!secret_or_null(norm.token, false))
+        norm.token = NULL;
+    if (!secret_or_null(norm.basic, true))
+        norm.basic = NULL;
+    const struct web_config *cfg = &norm;
     struct sockaddr_storage ss;
     socklen_t sl;
     const char *listen = cfg->listen ? cfg->listen : "127.0.0.1:8080";

@@ -19,8 +19,8 @@ struct web_config {
     const char *db;           /* database path, opened read-only per thread */
     const char *listen;       /* "host:port", "[v6]:port" or ":port"; NULL: 127.0.0.1:8080 */
     unsigned threads;         /* 0: 4 */
-    const char *token;        /* bearer token; NULL none */
-    const char *basic;        /* "user:password"; NULL none */
+    const char *token;        /* bearer token; NULL, empty or blank: none */
+    const char *basic;        /* "user:password"; NULL, or an empty password: none */
     const char *cert, *key;   /* PEM files: HTTPS; NULL: HTTP */
     bool show_credentials;    /* SIP Authorization credentials unmasked (web/api.h) */
 };

@@ -29,6 +29,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
@@ -307,6 +308,7 @@ def auth_checks(check, exe, db, tmp):
     r = subprocess.run([exe, 'serve', '--db', db, '--listen', '0.0.0.0:0'], capture_output=True, text=True,
                        timeout=30, env={k: v for k, v in os.environ.items() if not k.startswith('SIPSCOPE_')})
     check(r.returncode == 1 and 'loopback' in r.stderr, 'a non-loopback address without auth refused')
+    empty_secret_checks(check, exe, db, tmp)
     r = subprocess.run([exe, 'serve', '--db', os.path.join(tmp, 'missing.db')], capture_output=True, text=True,
                        timeout=30)
     check(r.returncode == 1, 'a missing database refused: %s' % r.stderr.strip())
@@ -320,6 +322,53 @@ def auth_checks(check, exe, db, tmp):
             check(srv.tls and status == 200 and json.loads(body)['calls'] > 0, 'HTTPS with a self-signed certificate')
         finally:
             srv.stop()
+
+
+def refused_or_serving(argv, env):
+    """Runs a front-end asked to serve: (exit status, stderr) when it stops by itself, or
+    (None, stderr) once it says it is serving (then it is stopped), within 30 s."""
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    err, deadline = '', time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = p.stderr.readline()  # every front-end says it serves, on a line of its own
+        err += line
+        if re.search(r'http on port \d+', line):
+            break
+        if not line:
+            p.wait(timeout=30)
+            p.stderr.close()
+            return p.returncode, err
+    p.kill()
+    err += p.communicate()[1]
+    return None, err
+
+
+def empty_secret_checks(check, exe, db, tmp):
+    """Issue 21: a token or password set but empty guards nothing, so a non-loopback bind is
+    refused whichever front-end starts the web server (serve, analyze --serve, capture
+    --serve), and a real token still opens it."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith('SIPSCOPE_')}
+    pcap = os.path.join(tmp, 'tiny.pcap')
+    generate('issues', pcap, os.path.join(tmp, 'tiny.json'))
+    fronts = [('serve', [exe, 'serve', '--db', db, '--listen', '0.0.0.0:0']),
+              ('analyze --serve', [exe, 'analyze', '--no-progress', pcap, '--db', os.path.join(tmp, 'e.db'),
+                                   '--serve', '0.0.0.0:0'])]
+    if os.geteuid() == 0:  # capturing on lo needs root; the web server starts once it is open
+        fronts.append(('capture --serve', [exe, 'capture', '-i', 'lo', '-f', 'udp and host 127.0.0.254',
+                                           '--db', os.path.join(tmp, 'c.db'), '--serve', '0.0.0.0:0']))
+    else:
+        print('capture --serve not checked: capturing on lo needs root')
+    secrets = [('SIPSCOPE_TOKEN', ''), ('SIPSCOPE_TOKEN', '  '), ('SIPSCOPE_USER', ''),
+               ('SIPSCOPE_USER', 'ops:')]
+    for name, argv in fronts:
+        for var, value in secrets:
+            rc, err = refused_or_serving(argv, dict(base, **{var: value}))
+            check(rc == 1 and 'loopback' in err,
+                  '%s on 0.0.0.0 with %s=%r refused (exit %s: %s)' % (name, var, value, rc, err.strip()[-200:]))
+    # the twin: a real token lets analyze --serve bind 0.0.0.0 and serve (stopped here)
+    rc, err = refused_or_serving(fronts[1][1], dict(base, SIPSCOPE_TOKEN='s3cret-token'))
+    check(rc is None and 'http on port' in err,
+          'analyze --serve on 0.0.0.0 with a real token serves (exit %s: %s)' % (rc, err.strip()[-200:]))
 
 
 def credentials_checks(check, exe, db, pcap, j, tmp):
