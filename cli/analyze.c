@@ -54,7 +54,9 @@ static const char analyze_usage[] =
     "                      a live capture, so that months of it take bounded memory and disk\n"
     "      --keep-duplicates  analyse exact copies of a datagram too: by default a copy\n"
     "                      seen within 5 ms of the first (a mirror port that copies both\n"
-    "                      sides of a path) is dropped and counted in capture.duplicates\n"
+    "                      sides of a path), and a SIP message in HEP within 50 ms of the\n"
+    "                      same on the wire (a proxy's trace), are dropped and counted in\n"
+    "                      capture.duplicates\n"
     "  -c, --config FILE   read settings from FILE: \"key = value\" lines, where key is\n"
     "                      any long option (db = calls.db, interface = eth0, spool-rtp =\n"
     "                      yes) or a threshold's name (see --thresholds); the command\n"
@@ -1614,7 +1616,7 @@ static void print_text(char **files, int nfiles, const struct capture_stats *cs,
                (unsigned long long)ds->fragments, (unsigned long long)ds->reassembled,
                (unsigned long long)ds->frag_duplicates);
     if (ds->duplicates)
-        printf("duplicates %llu exact copies dropped (a mirror port that copies both sides)\n",
+        printf("duplicates %llu exact copies dropped (a mirror port, a HEP trace of the wire)\n",
                (unsigned long long)ds->duplicates);
     bool any = cs->read_errors > 0;
     for (int r = 0; r < DR__COUNT; r++)

@@ -338,7 +338,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     struct decode_config dcfg;
     decode_config_default(&dcfg);
     if (h->keep_duplicates)
-        dcfg.dedup_window = 0;
+        dcfg.dedup_window = dcfg.hep_copy_window = 0;
     struct decode_handlers dh = {.udp_dedup = on_udp, .sip = on_sip, .dns = on_dns, .user = &r};
     r.dedup_window = dcfg.dedup_window;
     r.dec = decoder_new(&dcfg, &dh);

@@ -36,6 +36,12 @@ void decode_config_default(struct decode_config *cfg)
     cfg->hash_seed = 0x5350c09eULL;
     /* a mirror's two copies arrive microseconds apart; SIP's own retransmissions 500 ms */
     cfg->dedup_window = 5 * PTIME_MS;
+    /* a HEP time is the tracer's clock as it traced (after reading a message, before or
+     * after sending one): off the wire's by its processing delay and the two clocks'
+     * offset, a few ms; the same bytes on the same 5-tuple are sent again only after T1 =
+     * 500 ms (RFC 3261 §17.1.1.2, §17.1.2.2, §13.3.1.4). T1 / 10: ten times the offsets
+     * seen, ten times short of a retransmission. */
+    cfg->hep_copy_window = 50 * PTIME_MS;
 }
 
 struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h)
@@ -57,6 +63,12 @@ struct decoder *decoder_new(const struct decode_config *cfg, const struct decode
         decoder_free(d);
         return NULL;
     }
+    if (d->cfg.hep_copy_window > 0 &&
+        !(d->sip_copies =
+              dedup_new(DEDUP_SIP_SLOTS, d->cfg.hep_copy_window, d->cfg.hash_seed + 3))) {
+        decoder_free(d);
+        return NULL;
+    }
     if (!d->frag || !d->tcp) {
         decoder_free(d);
         return NULL;
@@ -70,6 +82,7 @@ void decoder_free(struct decoder *d)
         return;
     ipfrag_free(d->frag);
     dedup_free(d->dedup);
+    dedup_free(d->sip_copies);
     tcp_table_free(d->tcp);
     sctp_free(d);
     dns_tcp_free(d);
@@ -321,6 +334,10 @@ const char *sip_transport_name(enum sip_transport t)
 void decode_emit_sip(struct decoder *d, const struct l4_packet *l4, enum sip_transport tr,
                      const char *p, size_t n, const struct sip_msg *m)
 {
+    if (d->sip_copies && dedup_seen_sip(d->sip_copies, l4, p, n)) {
+        d->st.duplicates++; /* a proxy's HEP trace of a message on the wire: one send */
+        return;
+    }
     d->st.sip_messages++;
     if (m->malformed) {
         d->st.sip_malformed++;

@@ -197,6 +197,8 @@ struct decode_config {
     size_t frag_max_bytes;     /* bytes held by all reassembly buffers */
     ptime_t dedup_window;      /* a copy of a datagram this soon after it is dropped (mirror
                                 * ports); 0: every copy is analysed */
+    ptime_t hep_copy_window;   /* a SIP message in HEP this near the same on the wire (or
+                                * the other way round) is one send; 0: both analysed */
     ptime_t frag_timeout;      /* packet time a datagram may wait for its last piece */
     uint64_t hash_seed;
 };
@@ -212,7 +214,8 @@ struct decode_stats {
     uint64_t fragments;         /* IP fragments taken in */
     uint64_t reassembled;       /* datagrams completed from them */
     uint64_t frag_duplicates;   /* fragments that repeated bytes already held */
-    uint64_t duplicates;        /* datagrams dropped as exact copies (dedup_window) */
+    uint64_t duplicates;        /* datagrams dropped as exact copies (dedup_window), and
+                                 * SIP messages in HEP also seen on the wire (hep_copy_window) */
     uint64_t frag_evicted;      /* datagrams dropped to stay within the limits */
     uint64_t sctp;              /* SCTP packets */
     uint64_t sip_messages;      /* SIP messages handed on (malformed ones included) */

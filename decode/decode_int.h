@@ -38,6 +38,10 @@ bool dedup_seen(struct dedup *d, const struct l4_packet *l4, uint8_t proto, stru
 /* The same for a message a HEP packet carried (no IP header: addresses, ports, payload):
  * a probe on a mirror port sends both copies on. */
 bool dedup_seen_hep(struct dedup *d, const struct l4_packet *l4);
+/* Whether a SIP message (p, n) seen on the wire is one a HEP trace showed within the
+ * window either side, or the other way round (l4->hep): one send, seen twice. Only a table
+ * of its own holds these (dedup_new, its window decode_config.hep_copy_window). */
+bool dedup_seen_sip(struct dedup *d, const struct l4_packet *l4, const char *p, size_t n);
 /* RTP over IPv4 without options: its check can wait for its stream (udp_dedup). */
 bool dedup_deferrable(const struct l4_packet *l4, uint8_t proto, struct cursor c);
 /* The check of such a datagram, when no stream took it: dedup_seen's verdict. */
@@ -45,11 +49,15 @@ bool dedup_seen_deferred(struct dedup *d, const struct l4_packet *l4);
 /* 256 KB, 4,096 buckets of 4: a mirror's copy follows its original within a few
  * datagrams, and a bucket fills with four others long after */
 #define DEDUP_SLOTS 16384
+/* 64 KB for SIP messages alone: 10,000 a second leave 500 in a 50 ms window, in 1,024
+ * buckets of 4 */
+#define DEDUP_SIP_SLOTS 4096
 
 struct decoder {
     struct decode_handlers h;
     struct decode_config cfg;
     struct dedup *dedup;             /* NULL: every copy is analysed */
+    struct dedup *sip_copies;        /* wire and HEP views of SIP; NULL: both analysed */
     struct dns_msg dns;              /* parse scratch: one message at a time */
     struct ipfrag_table *frag;
     struct tcp_table *tcp;

@@ -9,7 +9,10 @@
  * only when four other datagrams of its bucket came in between (it is then analysed).
  * RTP over IPv4 can skip the table (dedup_deferrable): its stream knows its last packet
  * and tells a copy of it without a cache miss (metrics/stream.c, stream_rtp_copy); the
- * table then sees only what no stream took (decoder_dedup_deferred). */
+ * table then sees only what no stream took (decoder_dedup_deferred).
+ * A SIP message a proxy also traced by HEP (siptrace beside a SPAN port) is one send seen
+ * twice with no IP header to compare: dedup_seen_sip tells it by its addresses, ports,
+ * transport and bytes, in a table of its own (SIP messages only, nothing per RTP packet). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,7 +135,9 @@ bool dedup_seen(struct dedup *d, const struct l4_packet *l4, uint8_t proto, stru
     return check(d, h, l4->pkt->ts);
 }
 
-bool dedup_seen_hep(struct dedup *d, const struct l4_packet *l4)
+/* A message by what it says without its IP header: addresses, ports, transport, bytes. */
+static uint64_t msg_key(const struct dedup *d, const struct l4_packet *l4, const void *p,
+                        size_t n)
 {
     struct {
         uint8_t src[16], dst[16];
@@ -147,9 +152,44 @@ bool dedup_seen_hep(struct dedup *d, const struct l4_packet *l4)
     k.dport = l4->dport;
     k.family = l4->src.family;
     k.proto = l4->proto;
-    k.len = l4->len;
-    return check(d, hash_bytes(&k, sizeof k, d->seed) ^ hash_bytes(l4->payload, l4->len, d->seed + 2),
-                 l4->pkt->ts);
+    k.len = (uint32_t)n;
+    return hash_bytes(&k, sizeof k, d->seed) ^ hash_bytes(p, n, d->seed + 2);
+}
+
+bool dedup_seen_hep(struct dedup *d, const struct l4_packet *l4)
+{
+    return check(d, msg_key(d, l4, l4->payload, l4->len), l4->pkt->ts);
+}
+
+/* The wire and a HEP trace of it (issue 21). The key's two low bits hold the views that
+ * showed the message (a slot is empty when neither did). A message matches a slot of
+ * the same key within the window either side of its first sighting, as a HEP time is
+ * the tracer's clock and its packet may come before the wire frame or after it; it is a
+ * copy when the slot holds the other view. Two sightings in one view are two sends: the
+ * wire's own copies are told by the IP ID (dedup_seen), HEP's by dedup_seen_hep. */
+#define VIEW_WIRE 1u
+#define VIEW_HEP 2u
+#define VIEWS 3u
+
+bool dedup_seen_sip(struct dedup *d, const struct l4_packet *l4, const char *p, size_t n)
+{
+    uint64_t h = msg_key(d, l4, p, n) & ~(uint64_t)VIEWS, view = l4->hep ? VIEW_HEP : VIEW_WIRE;
+    ptime_t now = l4->pkt->ts;
+    struct dedup_slot *b = &d->slots[(h & d->mask) & ~(size_t)(DEDUP_WAYS - 1)], *old = b;
+    for (unsigned i = 0; i < DEDUP_WAYS; i++) {
+        ptime_t dt = now >= b[i].at ? now - b[i].at : b[i].at - now;
+        if ((b[i].hash & ~(uint64_t)VIEWS) == h && (b[i].hash & VIEWS) && dt <= d->window) {
+            if (!(b[i].hash & (VIEWS ^ view)))
+                return false; /* the same view again: another send; the slot stays */
+            b[i].hash |= view; /* a third sighting (a second tracer) is a copy too */
+            return true;
+        }
+        if (b[i].at < old->at)
+            old = &b[i];
+    }
+    old->hash = h | view;
+    old->at = now;
+    return false;
 }
 
 static bool check(struct dedup *d, uint64_t h, ptime_t now)

@@ -17,6 +17,10 @@ issues it must raise. Every scenario has a twin that must raise nothing.
   proxy_srv_slow P1's own SRV look-up takes 2 s before it forwards: dns_slow, and no
                 slow_hop, since the look-up is what held the INVITE
 
+With --hep, each proxy (but a dead one) also traces every SIP message it sends or receives
+as HEPv3 to a collector (pcapwrite.HepTraceWriter), as Kamailio's siptrace does beside a
+capture of the wire: the truth's hep_copies counts those copies.
+
 Times and hold figures are the ones written here, by construction; the thresholds are the
 issue's (500 ms for a look-up, 1 s for a hop, 408/503 after a transaction timer)."""
 import struct
@@ -141,6 +145,8 @@ def generate(writer):
         want.setdefault('issues', [])
         want.setdefault('hops', [])
         want.setdefault('dns', [])
+        want.setdefault('tracers', ['p1', 'p2'])  # whose SIP a HEP trace copies (--hep)
+        want.setdefault('resends', 0)  # retransmissions written (Timer A)
         truth.append(dict(name=name, call_id=c.cid, hosts=hosts, **want))
         return c, t, hosts
 
@@ -266,6 +272,7 @@ def generate(writer):
     for n, name, dead in ((7, 'timeout408', True), (8, 'timeout408_ok', False)):
         issues = [['retransmissions', 'warning'], ['slow_hop', 'critical'], ['slow_setup', 'critical']] if dead else []
         c, t, h = scenario(n, name, slot=45, issues=issues, segments=2, pdd_ms=None if dead else 323,
+                           tracers=['p1'] if dead else ['p1', 'p2'], resends=6 if dead else 0,
                            hops=[dict(host='p1', held_ms=20, downstream_ms=None if dead else 300,
                                       relay_ms=None if dead else 3)],
                            timeout=dict(host='p1', status=408, after_ms=32020) if dead else None)

@@ -197,6 +197,85 @@ class MirrorWriter:
             self.out(t, frame)
 
 
+def hep3(payload: bytes, src: str, sport: int, dst: str, dport: int, t_ns: int, proto=17, capid=2001) -> bytes:
+    """HEPv3 (the HEP3 specification: "HEP3", total length, then chunks of vendor 0, type,
+    length including the 6-byte chunk header, value; all big-endian) carrying one SIP
+    message (payload type 1) of an IPv4 5-tuple, with the time in seconds and microseconds."""
+    sec, ns = divmod(t_ns, 1_000_000_000)
+    chunks = [(1, bytes([2])), (2, bytes([proto])), (3, ip4(src)), (4, ip4(dst)),
+              (7, struct.pack('!H', sport)), (8, struct.pack('!H', dport)),
+              (9, struct.pack('!I', sec)), (10, struct.pack('!I', ns // 1000)),
+              (11, bytes([1])), (12, struct.pack('!I', capid)), (15, payload)]
+    body = b''.join(struct.pack('!HHH', 0, t, 6 + len(v)) + v for t, v in chunks)
+    return b'HEP3' + struct.pack('!H', 6 + len(body)) + body
+
+
+class HepTraceWriter:
+    """Writes every frame, and beside each SIP message over UDP/IPv4 that a tracing host sent
+    or received a HEPv3 copy of it, as Kamailio's siptrace sends one (to a collector's port
+    9060, from the host's SIP socket): what a capture holding both a proxy's wire and its
+    HEP mirror shows. The HEP chunk time is the tracer's own clock when it traced the
+    message (siptrace calls gettimeofday as it builds the packet): a sender traces up to
+    0.3 ms before its send, a receiver 0.05 to 3 ms after the message arrived, and each
+    tracer's clock is off the capture's by a fixed amount (clock_ms: NTP on a LAN). The HEP
+    packet reaches the capture 20 to 200 us after the tracer sent it, so it can come before
+    the wire frame. copies counts the HEP copies written; a message two tracers saw (one
+    proxy's send, the next one's receipt) has two. hep_only leaves out the wire frames the
+    HEP copies stand for (a HEP-only feed of the same tracers). written: the frames written;
+    before: the HEP packets that came before their wire frame; max_skew_ns: the largest
+    distance between a HEP time and its wire frame's."""
+
+    def __init__(self, writer, seed=1, collector='10.99.0.1', clock_ms=8.0, hep_only=False):
+        self.out, self.rng, self.frames = writer, random.Random(seed), []
+        self.collector, self.clock_ms, self.hep_only = collector, clock_ms, hep_only
+        self.copies = self.before = self.max_skew_ns = 0
+
+    def write(self, t_ns: int, frame: bytes):
+        self.frames.append((t_ns, frame))
+
+    @staticmethod
+    def sip_udp(frame: bytes):
+        """(src, sport, dst, dport, payload) of an Ethernet/IPv4/UDP frame carrying SIP."""
+        if len(frame) < 42 or frame[12:14] != b'\x08\x00' or frame[23] != 17:
+            return None
+        ihl = (frame[14] & 15) * 4
+        tl = struct.unpack('!H', frame[16:18])[0]
+        u = 14 + ihl
+        sport, dport = struct.unpack('!HH', frame[u:u + 4])
+        payload = frame[u + 8:14 + tl]
+        first = payload.split(b'\r\n', 1)[0]
+        if not (first.startswith(b'SIP/2.0 ') or first.endswith(b' SIP/2.0')):
+            return None
+        return (socket.inet_ntop(socket.AF_INET, frame[26:30]), sport,
+                socket.inet_ntop(socket.AF_INET, frame[30:34]), dport, payload)
+
+    def close(self, tracers):
+        """tracers: the IPv4 addresses whose SIP is traced."""
+        from calls import Flow  # noqa: E402 (calls imports this module)
+        offset = {h: int(self.rng.uniform(-self.clock_ms, self.clock_ms) * 1e6) for h in sorted(tracers)}
+        flows, out = {}, []
+        for t, frame in self.frames:
+            m = self.sip_udp(frame)
+            traced = [h for h in (m[0], m[2]) if h in tracers] if m else []
+            if not (traced and self.hep_only):
+                out.append((t, len(out), frame))
+            for h in traced:
+                sender = h == m[0]
+                # when the tracer traced it, by the capture's clock
+                at = t - self.rng.randrange(0, 300_000) if sender else t + self.rng.randrange(50_000, 3_000_000)
+                hep = hep3(m[4], m[0], m[1], m[2], m[3], at + offset[h])
+                f = flows.setdefault(h, Flow(h, 5060, self.collector, 9060))
+                arrives = at + self.rng.randrange(20_000, 200_000)
+                out.append((arrives, len(out), f.frame(hep)))
+                self.copies += 1
+                self.before += arrives < t
+                self.max_skew_ns = max(self.max_skew_ns, abs(at + offset[h] - t))
+        out.sort()
+        self.written = len(out)
+        for t, _, frame in out:
+            self.out(t, frame)
+
+
 class PcapngWriter:
     """pcapng with one section and one interface (if_tsresol 9: nanoseconds)."""
 

@@ -25,9 +25,10 @@
       racing 200, PRACK, hold by re-INVITE, forking, INVITE challenge, REFER, B2BUA legs
   sipgen.py issues -o FILE.pcap --truth FILE.json
       one scenario per issue kind and a twin that must not raise it (tests/gen/issues.py)
-  sipgen.py paths -o FILE.pcap --truth FILE.json [--mirror]
+  sipgen.py paths -o FILE.pcap --truth FILE.json [--mirror] [--hep | --hep-only]
       calls through proxies with DNS look-ups beside them: per-hop holding times, slow and
-      failed look-ups, a proxy's 408 at Timer B, each with a twin (tests/gen/paths.py)
+      failed look-ups, a proxy's 408 at Timer B, each with a twin (tests/gen/paths.py);
+      --hep adds each proxy's SIP as HEPv3 beside the wire, --hep-only instead of it
   sipgen.py sample DIR
       the bundled sample: DIR/sample.pcap and DIR/sample.truth.json
 """
@@ -45,7 +46,7 @@ import registrations  # noqa: E402
 import issues  # noqa: E402
 import paths  # noqa: E402
 import scenarios  # noqa: E402
-from pcapwrite import LT_ETHERNET, MirrorWriter, PcapWriter  # noqa: E402
+from pcapwrite import LT_ETHERNET, HepTraceWriter, MirrorWriter, PcapWriter  # noqa: E402
 
 
 def write_calls(path, truth_path, mirror=False, **kw):
@@ -112,6 +113,10 @@ def main(argv):
     pa.add_argument('-o', '--output', required=True)
     pa.add_argument('--truth', required=True)
     pa.add_argument('--mirror', action='store_true')
+    pa.add_argument('--hep', action='store_true',
+                    help="beside the wire, each proxy's SIP as HEPv3, as Kamailio's siptrace sends it")
+    pa.add_argument('--hep-only', action='store_true',
+                    help='the HEP copies instead of the wire frames they stand for')
     s = sub.add_parser('sample')
     s.add_argument('dir')
     a = ap.parse_args(argv)
@@ -166,7 +171,12 @@ def main(argv):
     elif a.cmd == 'paths':
         w = PcapWriter(a.output, LT_ETHERNET)
         m = MirrorWriter(w.write) if a.mirror else None
-        t = paths.generate(m.write if m else w.write)
+        hw = HepTraceWriter(m.write if m else w.write, hep_only=a.hep_only) if a.hep or a.hep_only else None
+        t = paths.generate(hw.write if hw else m.write if m else w.write)
+        if hw:
+            hw.close({s['hosts'][k] for s in t['scenarios'] for k in s['tracers']})
+            t.update(hep_copies=hw.copies, hep_before_wire=hw.before, hep_max_skew_ms=hw.max_skew_ns / 1e6)
+            t['frames'] = hw.written
         if m:
             m.close()
             t['mirror_copies'] = t['frames']
