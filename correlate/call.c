@@ -361,7 +361,8 @@ static void sweep_list(struct correlator *c, struct dlist *l, ptime_t now)
 static void sweep_ended(struct correlator *c, ptime_t now)
 {
     struct call_int *ci;
-    while (c->ended.head && now > (ci = dlist_entry(c->ended.head, struct call_int, node))->hand_at) {
+    while (c->ended.head &&
+           now > (ci = dlist_entry(c->ended.head, struct call_int, node))->hand_at) {
         if (now > ci->release_at) {
             release(c, ci);
             continue;
