@@ -46,6 +46,9 @@ struct run {
     uint64_t ended_base;
     ptime_t offline_tick;
     ptime_t settled; /* when settle was last called */
+    /* live: calls or streams handed on since settle was last called (what settle judges
+     * may be ready now) */
+    bool ended_since_settle;
     ptime_t dedup_window; /* mirror copies: decode_config.dedup_window */
     uint64_t hint; /* the frame's (rtp_hint): its stream's hash, a guess (stream_rtp_copy) */
 };
@@ -85,8 +88,17 @@ static void on_call(void *user, const struct call *c)
         if (i / 64 < r->ended_words)
             r->ended[i / 64] |= (uint64_t)1 << (i % 64);
     }
+    r->ended_since_settle = true;
     if (r->h->call)
         r->h->call(r->h->user, c);
+}
+
+static void on_stream(void *user, const struct rtp_stream *s)
+{
+    struct run *r = user;
+    r->ended_since_settle = true;
+    if (r->h->stream)
+        r->h->stream(r->h->user, s);
 }
 
 /* The correlator hands registrations to the user given for calls: pass them on. */
@@ -245,9 +257,12 @@ static void figures(const struct run *r, struct pipeline_result *out)
     out->active_streams = stream_active(r->streams);
 }
 
-/* A live source's loop: packets as they come; about once a second (packet time, or the
- * clock while nothing arrives) the calls and streams whose time is up are handed on, as
- * the end of a file would hand on all of them. */
+/* A live source's loop: packets as they come; about once a second while packets come
+ * (packet time), and at each pause of the source (CAPTURE_IDLE, 200 ms without a packet:
+ * the clock), the calls and streams whose time is up are handed on, as the end of a file
+ * would hand on all of them, and judged at once: a link that falls silent after its last
+ * call gets that call's record within --stream-idle and a tick, not at the next packet
+ * (issue 21). Calls in progress and the figures go out once a second. */
 static void run_live(struct run *r, volatile int *stop)
 {
     struct packet pkt;
@@ -265,19 +280,25 @@ static void run_live(struct run *r, volatile int *stop)
         /* a live frame's stamp is the clock's (the kernel's, or HEP's arrival): no clock
          * read per packet */
         ptime_t wall = st == CAPTURE_OK ? pkt.ts : wall_now();
-        if (wall - last_tick < PTIME_SEC)
+        bool second = wall - last_tick >= PTIME_SEC;
+        if (!second && st == CAPTURE_OK)
             continue;
-        last_tick = wall;
+        /* packet time: the clock moved on by as much since the last SIP message (HEP's
+         * stamps are its probe's, which clock_offset relates to ours) */
         ptime_t now = wall + r->clock_offset;
         correlate_tick(r->corr, now);
+        stream_tick(r->streams, now, stream_idle(r));
+        if (r->h->settle && (r->ended_since_settle || now - r->settled >= PIPELINE_SETTLE)) {
+            r->settled = now;
+            r->ended_since_settle = false;
+            r->h->settle(r->h->user, now, r->streams);
+        }
+        if (!second)
+            continue;
+        last_tick = wall;
         if (r->h->call_progress) {
             correlate_each_changed(r->corr, r->progress_since, r->h->call_progress, r->h->user);
             r->progress_since = now;
-        }
-        stream_tick(r->streams, now, stream_idle(r));
-        if (r->h->settle && now - r->settled >= PIPELINE_SETTLE) {
-            r->settled = now;
-            r->h->settle(r->h->user, now, r->streams);
         }
         if (r->h->tick) {
             struct pipeline_result sofar;
@@ -313,6 +334,11 @@ int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_con
 {
     struct capture_source src;
     memset(out, 0, sizeof *out);
+    /* an ended call is handed on once a stream would be: its record is wanted while the
+     * capture runs, and its stragglers within 64*T1 are still its own (correlate.h) */
+    struct correlate_config lk = *kcfg;
+    if (!lk.ended_wait)
+        lk.ended_wait = h->stream_idle ? h->stream_idle : 10 * PTIME_SEC;
     if (lcfg->hep_listen ? !capture_open_hep(&src, lcfg->hep_listen, err, errlen)
                          : !capture_open_live(&src, ifaces, n, lcfg, err, errlen))
         return 1;
@@ -326,7 +352,7 @@ int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_con
     else
         fprintf(stderr, "sipscope capture: capturing on %zu interface%s until Ctrl-C\n", n,
                 n == 1 ? "" : "s");
-    return run_source(&src, true, kcfg, h, false, out, err, errlen);
+    return run_source(&src, true, &lk, h, false, out, err, errlen);
 }
 
 static int run_source(struct capture_source *src_, bool live, const struct correlate_config *kcfg,
@@ -345,7 +371,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     r.ended_base = kcfg->first_call_seq;
     r.corr = correlate_new(kcfg, on_call, &r);
     r.cls = classifier_new();
-    r.streams = stream_table_new(kcfg->max_calls * 2, kcfg->hash_seed, h->stream, h->user, r.cls);
+    r.streams = stream_table_new(kcfg->max_calls * 2, kcfg->hash_seed, on_stream, &r, r.cls);
     if (!r.dec || !r.corr || !r.streams) {
         snprintf(err, errlen, "out of memory");
         decoder_free(r.dec);

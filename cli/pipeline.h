@@ -33,7 +33,9 @@ struct pipeline_handlers {
      * figures so far */
     void (*tick)(void *user, ptime_t now, const struct pipeline_result *sofar);
     /* every PIPELINE_SETTLE of packet time, live or not, after what was over was handed
-     * on: the streams still followed, for judgements that wait on media. NULL: not asked */
+     * on, and live also at the first timer run after a call or stream was handed on (what
+     * waited on it is judged then, not 10 s later): the streams still followed, for
+     * judgements that wait on media. NULL: not asked */
     void (*settle)(void *user, ptime_t now, const struct stream_table *streams);
     ptime_t stream_idle;       /* a stream ends after this long without packets (offline: a
                                 * stream of an ended call); 0: 10 s */

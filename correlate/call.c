@@ -6,7 +6,9 @@
  * by class (RFC 3261 §21). 401/407 leave it waiting for the INVITE with credentials that
  * usually follows. CANCEL and BYE end it, on the side that sent them (From tag). Calls
  * live in two lists: active ones by last activity (idle ones end), ended ones by end time
- * (handed on 64*T1 later, once retransmissions are over). */
+ * (handed on 64*T1 later, once retransmissions are over). Live, an ended call is handed on
+ * sooner (correlate_config.ended_wait) and kept, handed, for the rest of those 64*T1, so
+ * that its stragglers are still its own. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,9 @@ struct call_int {
     uint64_t hash;
     size_t cid_len;         /* strlen(pub.call_id), for the table's comparisons */
     bool ended;
-    ptime_t release_at;     /* ended: when it is handed on */
+    bool handed;            /* handed on already (live: ended_wait), freed at release_at */
+    ptime_t hand_at;        /* ended: when it is handed on */
+    ptime_t release_at;     /* ended: when it is freed (64*T1 after its end) */
     bool cancel_seen;
     ptime_t cancel_time;
     struct session_ref *session; /* owned, NULL none */
@@ -54,9 +58,10 @@ struct correlator {
     struct htab *sessions;   /* Session-ID UUID -> struct session_ref */
     /* probation: INVITEs nothing has answered yet, by arrival (what a flood fills, so
      * evicted first); active: by last activity; ended: waiting 64*T1 for retransmissions;
-     * challenged: answered 401/407, waiting longer for the retry. Each is in release
-     * order, so a sweep only ever looks at list heads. */
-    struct dlist probation, active, ended, challenged;
+     * challenged: answered 401/407, waiting longer for the retry; handed: ended, handed on
+     * before 64*T1 (live), kept for its retransmissions. Each is in release order, so a
+     * sweep only ever looks at list heads. */
+    struct dlist probation, active, ended, challenged, handed;
     struct txn_table *txns;
     struct reg_table *regs;
     struct media_table *media;
@@ -66,6 +71,7 @@ struct correlator {
     void *user;
     uint64_t next_seq;
     struct correlate_stats st;
+    size_t nhanded;          /* calls in `handed` */
     struct sdp sdp;          /* scratch: the current message's SDP, parsed once */
 };
 
@@ -92,6 +98,7 @@ void correlate_config_default(struct correlate_config *cfg)
      * take a while (sngrep_aaa in the corpus: 51 s) */
     cfg->challenge_wait = 300 * PTIME_SEC;
     cfg->idle = 4 * 3600 * PTIME_SEC;
+    cfg->ended_wait = 0; /* offline: handed on at linger, on packet time alone */
     cfg->hash_seed = 0x5ca11ULL;
     cfg->first_call_seq = 0;
 }
@@ -170,26 +177,14 @@ static void free_call(struct call_int *ci)
     free(ci);
 }
 
-/* Hands a call on and frees it. */
-static void release(struct correlator *c, struct call_int *ci)
+/* Hands a call on: what it is now is its record. Its media endpoints are forgotten (RTP
+ * that starts later is no longer its own); its Call-IDs are kept until it is freed. */
+static void hand_on(struct correlator *c, struct call_int *ci)
 {
     media_forget(c->media, &ci->media, ci->pub.seq);
-    for (unsigned i = 1; i <= ci->pub.nlegs; i++) {
-        const char *lc = ci->pub.legs[i].call_id;
-        struct sv k = {lc, strlen(lc)};
-        struct leg_ref *l = htab_remove(c->legs, hash_bytes(lc, k.n, c->cfg.hash_seed), &k);
-        free(l);
-    }
-    if (ci->session) {
-        htab_remove(c->sessions, ci->session->hash, ci->session->uuid);
-        free(ci->session);
-        ci->session = NULL;
-    }
     ci->pub.legs[0].call_id = ci->pub.call_id; /* leg 0 is the call's own: views, not owned */
     ci->pub.legs[0].from_tag = ci->pub.from_tag;
     ci->pub.legs[0].to_tag = ci->pub.to_tag;
-    dlist_unlink(ci->list, &ci->node);
-    htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, ci->cid_len});
     struct call *p = &ci->pub;
     if (p->state == CALL_ANSWERED) {
         p->state = CALL_UNFINISHED; /* no BYE: the capture ended or the call went idle */
@@ -202,8 +197,31 @@ static void release(struct correlator *c, struct call_int *ci)
     }
     lookup_tie(c->dns, p, c->last_time);
     lookup_next_sent(p);
+    ci->handed = true;
     if (c->done)
         c->done(c->user, &ci->pub);
+}
+
+/* Hands a call on, unless it was already, and frees it. */
+static void release(struct correlator *c, struct call_int *ci)
+{
+    if (!ci->handed)
+        hand_on(c, ci);
+    else
+        c->nhanded--;
+    for (unsigned i = 1; i <= ci->pub.nlegs; i++) {
+        const char *lc = ci->pub.legs[i].call_id;
+        struct sv k = {lc, strlen(lc)};
+        struct leg_ref *l = htab_remove(c->legs, hash_bytes(lc, k.n, c->cfg.hash_seed), &k);
+        free(l);
+    }
+    if (ci->session) {
+        htab_remove(c->sessions, ci->session->hash, ci->session->uuid);
+        free(ci->session);
+        ci->session = NULL;
+    }
+    dlist_unlink(ci->list, &ci->node);
+    htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, ci->cid_len});
     free_call(ci);
 }
 
@@ -226,13 +244,13 @@ void correlate_each_changed(const struct correlator *c, ptime_t since, call_done
     size_t pos = 0;
     const struct call_int *ci;
     while ((ci = htab_next(c->calls, &pos)))
-        if (ci->pub.last_time > since)
+        if (ci->pub.last_time > since && !ci->handed) /* a handed call's record is out */
             fn(user, &ci->pub);
 }
 
 size_t correlate_active_calls(const struct correlator *c)
 {
-    return htab_count(c->calls);
+    return htab_count(c->calls) - c->nhanded;
 }
 
 void correlate_tick(struct correlator *c, ptime_t now)
@@ -249,8 +267,8 @@ void correlate_finish(struct correlator *c)
     size_t n = htab_count(c->calls), pos = 0, i = 0;
     struct call_int **all = malloc((n ? n : 1) * sizeof *all), *it;
     if (!all) {
-        struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged};
-        for (int l = 0; l < 4; l++)
+        struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged, &c->handed};
+        for (int l = 0; l < 5; l++)
             while (lists[l]->head)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         return;
@@ -268,8 +286,8 @@ void correlate_free(struct correlator *c)
     if (!c)
         return;
     if (c->calls) {
-        struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged};
-        for (int l = 0; l < 4; l++)
+        struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged, &c->handed};
+        for (int l = 0; l < 5; l++)
             while (lists[l]->head)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         htab_free(c->calls);
@@ -307,7 +325,8 @@ static void move(struct call_int *ci, struct dlist *to)
     ci->list = to;
 }
 
-/* Ends a call: it is handed on after 64*T1, or, challenged, after the retry wait. */
+/* Ends a call: it is handed on after 64*T1 (live: ended_wait), or, challenged, after the
+ * retry wait. */
 static void end_call(struct correlator *c, struct call_int *ci, ptime_t now, bool challenged)
 {
     if (ci->ended)
@@ -315,11 +334,16 @@ static void end_call(struct correlator *c, struct call_int *ci, ptime_t now, boo
     move(ci, challenged ? &c->challenged : &c->ended);
     ci->ended = true;
     ci->release_at = now + (challenged ? c->cfg.challenge_wait : c->cfg.linger);
+    ci->hand_at = challenged || !c->cfg.ended_wait || c->cfg.ended_wait > c->cfg.linger
+                      ? ci->release_at
+                      : now + c->cfg.ended_wait;
 }
 
+/* A call ended and then answered again (a 2xx to its INVITE, a retry after a challenge)
+ * goes on; one handed on already stays as it was handed (its record is out). */
 static void revive(struct correlator *c, struct call_int *ci)
 {
-    if (!ci->ended)
+    if (!ci->ended || ci->handed)
         return;
     move(ci, &c->active);
     ci->ended = false;
@@ -332,12 +356,30 @@ static void sweep_list(struct correlator *c, struct dlist *l, ptime_t now)
         release(c, ci);
 }
 
+/* Ended calls past ended_wait are handed on and kept (in end order, as they came) until
+ * their 64*T1 is over; with no ended_wait, hand_at is release_at and they go at once. */
+static void sweep_ended(struct correlator *c, ptime_t now)
+{
+    struct call_int *ci;
+    while (c->ended.head &&
+           now > (ci = dlist_entry(c->ended.head, struct call_int, node))->hand_at) {
+        if (now > ci->release_at) {
+            release(c, ci);
+            continue;
+        }
+        move(ci, &c->handed);
+        c->nhanded++;
+        hand_on(c, ci);
+    }
+}
+
 /* Ended calls past their wait, and idle active ones, are handed on. An INVITE nothing
  * answered (not even 100) within 64*T1 of its last copy failed: Timer B, RFC 3261
  * §17.1.1.2; the probation list is in arrival order, so only its head is looked at. */
 static void sweep(struct correlator *c, ptime_t now)
 {
-    sweep_list(c, &c->ended, now);
+    sweep_list(c, &c->handed, now);
+    sweep_ended(c, now);
     sweep_list(c, &c->challenged, now);
     struct call_int *pi;
     while (c->probation.head &&
@@ -521,10 +563,12 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         return NULL;
     }
     while (!htab_insert(c->calls, h, ci)) {
-        /* full: the oldest INVITE nothing answered makes way first (under a flood, the
-         * flood's own), then an ended call (its retransmission window cut short), then a
-         * challenged one, and only then the least recently active; all but ended counted */
-        struct dlist_node *n = c->probation.head    ? c->probation.head
+        /* full: a call handed on already goes first (only its stragglers are lost), then
+         * the oldest INVITE nothing answered (under a flood, the flood's own), then an
+         * ended call (its retransmission window cut short), then a challenged one, and
+         * only then the least recently active; all but handed and ended counted */
+        struct dlist_node *n = c->handed.head       ? c->handed.head
+                               : c->probation.head  ? c->probation.head
                                : c->ended.head      ? c->ended.head
                                : c->challenged.head ? c->challenged.head
                                                     : c->active.head;
@@ -532,7 +576,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
             free_call(ci);
             return NULL;
         }
-        if (n != c->ended.head)
+        if (n != c->ended.head && n != c->handed.head)
             c->st.evicted_calls++;
         release(c, dlist_entry(n, struct call_int, node));
     }
@@ -949,7 +993,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         if (why < DR__COUNT)
             c->st.errors[why]++;
     }
-    if (sdp && !v->retransmission) /* offers and answers say where media goes */
+    if (sdp && !v->retransmission && !ci->handed) /* offers and answers say where media goes */
         media_from_sdp(c->media, sdp, p->seq, &ci->media, &c->st.evicted_media);
     if (leg) { /* another leg: recorded and counted; the first leg tells the call's story */
         struct sv tt = header_tag(m, SIP_H_TO);

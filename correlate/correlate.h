@@ -275,6 +275,10 @@ struct correlate_config {
     size_t max_transactions; /* transactions tracked at once */
     size_t max_registrations;
     ptime_t linger;          /* how long an ended call waits for retransmissions (64*T1) */
+    /* live: an ended call is handed on this long after its end, and still followed (its
+     * retransmissions are its own: msg_verdict.call_seq) until linger; 0: at linger. A
+     * live capture wants a call's record soon, not 64*T1 later (issue 21) */
+    ptime_t ended_wait;
     ptime_t challenge_wait;  /* how long a 401/407-challenged call waits for its retry */
     ptime_t idle;            /* a call with no message for this long is ended */
     uint64_t hash_seed;
@@ -355,7 +359,8 @@ void correlate_tick(struct correlator *c, ptime_t now);
  * as it stands now; for showing calls while they ring. Order is the table's. */
 void correlate_each_changed(const struct correlator *c, ptime_t since, call_done_fn fn,
                             void *user);
-/* Calls followed now (not handed on yet). */
+/* Calls followed now (not handed on yet). A call handed on before linger (ended_wait) is
+ * still followed for its retransmissions, not counted, and never handed on again. */
 size_t correlate_active_calls(const struct correlator *c);
 void correlate_finish(struct correlator *c);
 void correlate_get_stats(const struct correlator *c, struct correlate_stats *out);

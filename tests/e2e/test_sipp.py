@@ -76,8 +76,8 @@ def main(exe):
                   'calls are shown while they are up, before they end (states seen: %s)' % sorted(seen))
             for name, rc in results:
                 check(rc == 0, 'sipp %s: every call successful (exit %s)' % (name, rc))
-            # calls are shown while in progress, and handed on for good when their
-            # transactions are over (64*T1 after the last message): wait for all seven
+            # calls are shown while in progress, and handed on for good --stream-idle
+            # after they end (issue 21): wait for all seven
             # to be handed on, as /metrics counts them
             want = {'completed': 3, 'busy': 2, 'cancelled': 2}
             deadline = time.time() + 90
