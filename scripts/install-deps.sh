@@ -10,6 +10,7 @@ PKGS=(
   openssl                      # a self-signed certificate for the HTTPS test
   chromium chromium-driver     # the UI's browser tests (headless, over WebDriver)
   sip-tester                   # sipp: real calls on loopback for the live capture test
+  kamailio                     # a real proxy whose siptrace mirrors SIP as HEP (test_hep_kamailio)
   tcpreplay iproute2           # the drop test: replay into a veth pair in its own namespace
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
   time                         # GNU time: peak RSS of a program (bench, hostile tests)
@@ -33,3 +34,8 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Kamailio's package may start its own service on 5060 where a systemd runs: the tests start
+# their own Kamailio on addresses of their own, and sipp needs 5060 free
+if [[ " ${missing[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
+  $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+fi
