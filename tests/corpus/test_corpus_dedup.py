@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks, analyze, corpus  # noqa: E402
+from sstest import Checks, analyze, corpus, skip  # noqa: E402
 
 WINDOW_NS = 5_000_000
 FIELDS = ['frame.time_epoch', 'ip.id', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'ip.proto', 'ipv6.nxt',
@@ -45,8 +45,7 @@ def tshark_copies(pcap):
 def main(exe):
     found = corpus()
     if not found:
-        print('no corpus: skipped')
-        return SKIP
+        return skip('no corpus')
     corpus_dir, names = found
     check = Checks()
     total = 0

@@ -1,7 +1,9 @@
 /* Every capture in ../shared/corpus/pcap is read to the last frame that capinfos counts,
- * without a read error. Skipped when the corpus is not beside the repository. */
+ * without a read error. Without the corpus beside the repository: meson's skip (77) on a
+ * developer's machine, a failure in CI (CI=true), where it is always laid (issue 22). */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +32,8 @@ Test(corpus, frames_match_capinfos)
     const char *corpus = getenv("SIPSCOPE_CORPUS");
     char dirpath[2048];
     DIR *dir;
-    if (!corpus || (snprintf(dirpath, sizeof dirpath, "%s/pcap", corpus), !(dir = opendir(dirpath))))
-        cr_skip_test("../shared/corpus is not present");
+    snprintf(dirpath, sizeof dirpath, "%s/pcap", corpus ? corpus : "");
+    cr_assert((dir = opendir(dirpath)), "%s: the corpus is not there", dirpath);
 
     struct dirent *e;
     int checked = 0;
@@ -54,4 +56,30 @@ Test(corpus, frames_match_capinfos)
     }
     closedir(dir);
     cr_expect_gt(checked, 0);
+}
+
+/* Criterion's own main, after a look for the corpus: a test that cannot look at its
+ * reference must not report OK. */
+int main(int argc, char *argv[])
+{
+    const char *corpus = getenv("SIPSCOPE_CORPUS"), *ci = getenv("CI");
+    char dirpath[2048];
+    DIR *dir = NULL;
+    if (corpus && *corpus) {
+        snprintf(dirpath, sizeof dirpath, "%s/pcap", corpus);
+        dir = opendir(dirpath);
+    }
+    if (!dir) {
+        bool in_ci = ci && (!strcmp(ci, "true") || !strcmp(ci, "1") || !strcmp(ci, "yes"));
+        printf("../shared/corpus is not present: %s\n",
+               in_ci ? "a failure, CI=true" : "skipped");
+        return in_ci ? 1 : 77;
+    }
+    closedir(dir);
+    struct criterion_test_set *tests = criterion_initialize();
+    int rc = 0;
+    if (criterion_handle_args(argc, argv, true))
+        rc = !criterion_run_all_tests(tests);
+    criterion_finalize(tests);
+    return rc;
 }

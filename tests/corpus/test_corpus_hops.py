@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks, analyze, corpus  # noqa: E402
+from sstest import Checks, analyze, corpus, skip  # noqa: E402
 
 RCODES = {'0': 'NOERROR', '1': 'FORMERR', '2': 'SERVFAIL', '3': 'NXDOMAIN'}
 
@@ -42,8 +42,7 @@ def dns_frames(pcap):
 def main(exe):
     c = corpus()
     if not c:
-        print('corpus absent: skipped')
-        return SKIP
+        return skip('corpus absent')
     cdir, names = c
     check = Checks()
     hops = 0

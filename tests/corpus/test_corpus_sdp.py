@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, analyze, corpus  # noqa: E402
+from sstest import analyze, corpus, skip  # noqa: E402
 
 # per-capture decode options, as ../shared/corpus/make_oracle.sh uses them
 OPTS = {'heplify_sip_tcp_fragmented.pcap': ['-d', 'tcp.port==6060,sip']}
@@ -47,8 +47,7 @@ def ours(exe, path):
 def main(exe):
     found = corpus()
     if not found or not shutil.which('tshark'):
-        print('corpus or tshark not present: skipped')
-        return SKIP
+        return skip('corpus or tshark not present')
     corpus_dir, names = found
     pdir = os.path.join(corpus_dir, 'pcap')
     passed = failed = 0

@@ -12,7 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, analyze, corpus  # noqa: E402
+from sstest import analyze, corpus, skip  # noqa: E402
 
 
 def norm_ip(a):
@@ -64,8 +64,7 @@ def ours(exe, pcap):
 def main(exe):
     found = corpus()
     if not found:
-        print('../shared/corpus is not present: skipped')
-        return SKIP
+        return skip('../shared/corpus is not present')
     corpus_dir, names = found
     pdir = os.path.join(corpus_dir, 'pcap')
     passed = failed = 0

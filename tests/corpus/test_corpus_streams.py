@@ -22,7 +22,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks, analyze, corpus  # noqa: E402
+from sstest import Checks, analyze, corpus, skip  # noqa: E402
 
 RULES = {'heplify_fax_t38.pcap': 'T38_WITHDRAWN'}
 
@@ -48,8 +48,7 @@ def close(a, b):
 def main(exe):
     found = corpus()
     if not found:
-        print('../shared/corpus is not present: skipped')
-        return SKIP
+        return skip('../shared/corpus is not present')
     corpus_dir, names = found
     check = Checks()
     for name in names:

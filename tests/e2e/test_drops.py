@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks, generate  # noqa: E402
+from sstest import Checks, generate, skip  # noqa: E402
 
 FILTER = 'udp port 5060'  # the SIP the generator writes, nothing the namespace says itself
 
@@ -57,8 +57,7 @@ def replay(ns, pcap, *rate):
 
 def main(exe):
     if os.geteuid() != 0 or not shutil.which('ip') or not shutil.which('tcpreplay'):
-        print('needs root, ip and tcpreplay: skipped')
-        return SKIP
+        return skip('needs root, ip and tcpreplay')
     check = Checks()
     ns = 'ssdrop%d' % os.getpid()
     subprocess.run(['ip', 'netns', 'add', ns], check=True)

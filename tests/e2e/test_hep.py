@@ -33,7 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, analyze, corpus, generate, tshark_rtp_streams  # noqa: E402
+from sstest import Checks, analyze, corpus, generate, need_ci, tshark_rtp_streams  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 
 KEYS = ('call_id', 'state', 'final_status', 'invite_time', 'answer_time', 'end_time', 'caller', 'callee',
@@ -284,12 +284,11 @@ def main(exe):
         check(rc == 0, 'the receiver ends on SIGINT with status 0')
         same_calls(check, 'sipscope --hep-out into --hep-listen', got, direct)
 
-        if not shutil.which('tshark'):
-            print('tshark not installed: RTCP and stream reports not checked')
+        if not need_ci(check, shutil.which('tshark'), 'tshark (RTCP and stream reports against it)'):
             return check.done()
         reports(check, exe, pcap, 'generated capture')
         c = corpus()
-        for name in ('sngrep_aaa.pcap', 'heplify_sip_tcp.pcap') if c else ():
+        for name in ('sngrep_aaa.pcap', 'heplify_sip_tcp.pcap') if need_ci(check, c, '../shared/corpus') else ():
             reports(check, exe, os.path.join(c[0], 'pcap', name), name)
     return check.done()
 

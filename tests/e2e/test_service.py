@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks  # noqa: E402
+from sstest import Checks, skip  # noqa: E402
 
 PORT = 5041
 OPTIONS = (b'OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5040;branch=z9hG4bK%d\r\n'
@@ -39,13 +39,11 @@ def uids(pid):
 
 def main(exe):
     if os.geteuid() != 0:
-        print('needs root: skipped')
-        return SKIP
+        return skip('needs root')
     try:
         nobody = pwd.getpwnam('nobody')
     except KeyError:
-        print('no user nobody: skipped')
-        return SKIP
+        return skip('no user nobody')
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o777)  # the database's directory: its -wal and -shm come and go

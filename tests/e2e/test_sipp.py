@@ -24,7 +24,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks  # noqa: E402
+from sstest import Checks, skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP = '/usr/share/sip-tester/g711a.pcap'
@@ -42,11 +42,9 @@ def scenario(name):
 
 def main(exe):
     if not shutil.which('sipp') or not os.path.exists(PCAP):
-        print('sipp (sip-tester) not installed: skipped')
-        return SKIP
+        return skip('sipp (sip-tester) not installed')
     if os.geteuid() != 0:
-        print('capturing on lo needs root: skipped')
-        return SKIP
+        return skip('capturing on lo needs root')
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, 'live.db')

@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sstest import skip  # noqa: E402
+
 # case -> {frame: why sipscope and tshark differ about that frame (either way)}
 DEVIATIONS = {
     'frag4': {16: 'RFC 5722: overlapping fragments that disagree drop the whole datagram; '
@@ -75,8 +78,7 @@ def tshark_frames(path):
 
 def main(casedir):
     if not shutil.which('tshark'):
-        print('tshark not installed: skipped')
-        return 77
+        return skip('tshark not installed')
     bad = checked = 0
     for tf in sorted(glob.glob(os.path.join(casedir, '*.truth.json'))):
         t = json.load(open(tf))

@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import Checks, analyze, generate, tshark_rtp_streams  # noqa: E402
+from sstest import Checks, analyze, generate, skip, tshark_rtp_streams  # noqa: E402
 
 FIELDS = ['frame.time_epoch', 'ip.src', 'udp.srcport', 'ip.dst', 'udp.dstport', 'sip.Call-ID',
           'sip.CSeq', 'sip.Method', 'sip.Status-Code']
@@ -69,8 +69,7 @@ def split_addr(a):
 
 def main(exe):
     if not shutil.which('tshark'):
-        print('tshark not installed: skipped')
-        return 77
+        return skip('tshark not installed')
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         pcap = os.path.join(tmp, 'i.pcap')

@@ -24,9 +24,42 @@ class Checks:
         return cond
 
     def done(self):
-        """Prints the closing line and returns the exit code."""
+        """Prints the closing line and returns the exit code. A test that made no check
+        has proved nothing: it fails (issue 22)."""
+        if not self.passed and not self.failed:
+            self.failed += 1
+            print('FAIL: the test made no check')
         print('%d passed, %d failed' % (self.passed, self.failed))
         return 1 if self.failed else 0
+
+
+def in_ci():
+    """True under .ci/run (CI=true), where the project's own scripts installed every
+    reference a test needs and ../shared/corpus lies beside the repository."""
+    return os.environ.get('CI', '').lower() in ('true', '1', 'yes')
+
+
+def skip(reason):
+    """The exit code of a test that cannot run here: meson's skip (77) on a developer's
+    machine, but a failure in CI, where a missing corpus, tshark, sipp or browser would
+    otherwise leave a green run that checked nothing against its references (issue 22)."""
+    if in_ci():
+        print('FAIL: %s, and CI=true: a missing reference fails the test' % reason)
+        print('0 passed, 1 failed')
+        return 1
+    print('%s: skipped' % reason)
+    return SKIP
+
+
+def need_ci(check, present, what):
+    """For checks a test makes only when a reference is present: outside CI their absence
+    is said aloud; in CI it is a failed check."""
+    if not present:
+        if in_ci():
+            check(False, '%s absent, and CI=true' % what)
+        else:
+            print('%s absent: its checks skipped' % what)
+    return present
 
 
 def analyze(exe, pcap, *args):

@@ -26,7 +26,7 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks, analyze, generate  # noqa: E402
+from sstest import Checks, analyze, generate, skip  # noqa: E402
 import webdriver  # noqa: E402
 
 XSS = '<img src=x onerror=alert(1)>'
@@ -34,8 +34,7 @@ XSS = '<img src=x onerror=alert(1)>'
 
 def main(exe, screens):
     if not webdriver.available():
-        print('chromium or chromedriver not installed: skipped')
-        return SKIP
+        return skip('chromium or chromedriver not installed')
     os.makedirs(screens, exist_ok=True)
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
