@@ -27,7 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
-from sstest import SKIP, Checks, analyze  # noqa: E402
+from sstest import Checks, analyze, skip  # noqa: E402
 
 NET = '127.0.21.'  # a /24 of loopback of its own: other tests' traffic stays out
 PROXY, UAC, UAS, COLLECTOR = NET + '1', NET + '2', NET + '3', NET + '9'
@@ -102,11 +102,9 @@ def main(exe):
     mods = glob.glob('/usr/lib*/*/kamailio/modules/siptrace.so') + glob.glob('/usr/lib*/kamailio/modules/siptrace.so')
     missing = [t for t in ('kamailio', 'sipp', 'dumpcap', 'tshark') if not shutil.which(t)]
     if missing or not mods:
-        print('%s not installed: skipped' % (' '.join(missing) or 'kamailio siptrace module'))
-        return SKIP
+        return skip('%s not installed' % (' '.join(missing) or 'kamailio siptrace module'))
     if os.geteuid() != 0:
-        print('not root (dumpcap on lo): skipped')
-        return SKIP
+        return skip('not root (dumpcap on lo)')
     with tempfile.TemporaryDirectory() as tmp:
         open(os.path.join(tmp, 'k.cfg'), 'w').write(CFG % dict(proxy=PROXY, uas=UAS, collector=COLLECTOR,
                                                                mpath=os.path.dirname(mods[0]) + '/'))

@@ -37,7 +37,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import SKIP, Checks  # noqa: E402
+from sstest import Checks, skip  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 
 PCAP = '/usr/share/sip-tester/g711a.pcap'
@@ -203,11 +203,9 @@ def hep_case(exe, check, tmp):
 
 def main(exe):
     if not shutil.which('sipp') or not os.path.exists(PCAP):
-        print('sipp (sip-tester) not installed: skipped')
-        return SKIP
+        return skip('sipp (sip-tester) not installed')
     if os.geteuid() != 0:
-        print('capturing on lo needs root: skipped')
-        return SKIP
+        return skip('capturing on lo needs root')
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, 'quiet.db')
