@@ -334,6 +334,11 @@ int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_con
 {
     struct capture_source src;
     memset(out, 0, sizeof *out);
+    /* caught before the interfaces open, so that the "capturing" line below means a Ctrl-C
+     * now stops the capture cleanly (a service manager or a test may send it right away) */
+    g_stop = 0;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     /* an ended call is handed on once a stream would be: its record is wanted while the
      * capture runs, and its stragglers within 64*T1 are still its own (correlate.h) */
     struct correlate_config lk = *kcfg;
@@ -385,7 +390,8 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
         correlate_on_registration(r.corr, on_reg);
     stream_table_first_seq(r.streams, h->first_stream_seq);
     progress_init(&r.prog, progress);
-    g_stop = 0;
+    if (!live) /* live: caught since before the interfaces opened (pipeline_run_live) */
+        g_stop = 0;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
