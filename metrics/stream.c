@@ -921,6 +921,7 @@ static void rtcp_ports(struct rtp_stream *s, const struct l4_packet *l4)
         r->muxed++;
         return;
     }
+    r->apart_last = l4->pkt->ts;
     if (!r->apart++) {
         r->apart_src = l4->src;
         r->apart_dst = l4->dst;

@@ -54,6 +54,7 @@ struct stream_rtcp {
     struct ip_addr apart_src, apart_dst;
     uint16_t apart_sport, apart_dport;
     uint64_t apart_frame;
+    ptime_t apart_last;         /* the last of them */
 };
 
 struct stream_dtmf {
