@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/hash.h"
 #include "common/list.h"
@@ -413,6 +414,13 @@ static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
     }
 }
 
+/* An encoding name, which compares without case (RFC 4855 §3). */
+static bool name_is(struct sv v, const char *name)
+{
+    size_t n = strlen(name);
+    return v.p && v.n == n && strncasecmp(v.p, name, n) == 0;
+}
+
 /* What a side's SDP said: its first one sets direction, codecs and frame (holds and
  * resumes are tracked apart); every one adds the address:port it announced. */
 static void record_side(struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
@@ -432,8 +440,13 @@ static void record_side(struct call *p, int side, const struct sdp *s, const str
             cs->sdp_time = ev->l4->pkt->ts;
             cs->sig_addr = ev->l4->src;
             sdp_codecs(s, cs->codecs, sizeof cs->codecs);
-            for (unsigned k = 0; k < md->nfmt && cs->npts < CALL_SIDE_MAX_PTS; k++)
-                cs->pts[cs->npts++] = md->fmt[k].pt;
+            for (unsigned k = 0; k < md->nfmt && cs->npts < CALL_SIDE_MAX_PTS; k++) {
+                const struct sdp_format *f = &md->fmt[k];
+                bool events = name_is(f->encoding, "telephone-event") || name_is(f->encoding, "CN");
+                if (!events && f->pt != 13) /* RFC 4733 events, RFC 3389 comfort noise */
+                    cs->pts_audio |= (uint16_t)(1u << cs->npts);
+                cs->pts[cs->npts++] = f->pt;
+            }
             cs->rtcp_mux = md->rtcp_mux;
             cs->rtcp_port = md->rtcp_port;
         }

@@ -125,6 +125,7 @@ struct call_side {
     char codecs[64];           /* its first SDP's audio codecs, comma-separated */
     uint8_t pts[CALL_SIDE_MAX_PTS]; /* ... their payload types, in the same order (cut) */
     uint8_t npts;
+    uint16_t pts_audio;        /* bit i: pts[i] is a voice codec (not telephone-event, CN) */
     bool rtcp_mux;             /* its first SDP's audio said a=rtcp-mux (RFC 5761) */
     uint16_t rtcp_port;        /* ... and a=rtcp (RFC 3605); 0: the RTP port + 1 */
     struct call_media_ep eps[CALL_MAX_MEDIA_EPS]; /* every address:port it announced */

@@ -1426,22 +1426,15 @@ static const char *dir_name(int dir)
     return dir == 1 ? "caller_to_callee" : "callee_to_caller";
 }
 
-/* The payload types a side's SDP listed: whether pt is one, and whether it names audio (not
- * telephone-event, RFC 4733, nor comfort noise, RFC 3389). */
+/* The payload types a side's SDP listed: whether pt is one, and whether it names a voice
+ * codec (not telephone-event, RFC 4733, nor comfort noise, RFC 3389). */
 static bool side_has_pt(const struct call_side *s, uint8_t pt, bool *audio)
 {
-    for (unsigned i = 0; s->have_sdp && i < s->npts; i++) {
-        if (s->pts[i] != pt)
-            continue;
-        char names[64], *save = NULL, *tok = NULL;
-        snprintf(names, sizeof names, "%s", s->codecs);
-        tok = strtok_r(names, ",", &save);
-        for (unsigned k = 0; tok && k < i; k++)
-            tok = strtok_r(NULL, ",", &save);
-        *audio = pt != 13 &&
-                 !(tok && (!strcasecmp(tok, "telephone-event") || !strcasecmp(tok, "CN")));
-        return true;
-    }
+    for (unsigned i = 0; s->have_sdp && i < s->npts; i++)
+        if (s->pts[i] == pt) {
+            *audio = s->pts_audio >> i & 1;
+            return true;
+        }
     return false;
 }
 
