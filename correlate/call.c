@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/hash.h"
 #include "common/list.h"
@@ -33,6 +34,9 @@ struct call_int {
     struct session_ref *session; /* owned, NULL none */
     struct media_keys media;     /* the endpoints its SDP put in the media table */
     bool ringing_callers;        /* ringing_time is the 18x on the caller's segment */
+    uint8_t reoffer;             /* an in-dialog offer awaiting its 2xx: 1 + its enum
+                                  * sdp_direction (0 none), and who sent it */
+    uint8_t reoffer_by;
 };
 
 /* A joined leg's Call-ID, pointing at its call (the calls table is keyed by the call's
@@ -452,6 +456,13 @@ static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
     }
 }
 
+/* An encoding name, which compares without case (RFC 4855 §3). */
+static bool name_is(struct sv v, const char *name)
+{
+    size_t n = strlen(name);
+    return v.p && v.n == n && strncasecmp(v.p, name, n) == 0;
+}
+
 /* What a side's SDP said: its first one sets direction, codecs and frame (holds and
  * resumes are tracked apart); every one adds the address:port it announced. */
 static void record_side(struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
@@ -471,6 +482,15 @@ static void record_side(struct call *p, int side, const struct sdp *s, const str
             cs->sdp_time = ev->l4->pkt->ts;
             cs->sig_addr = ev->l4->src;
             sdp_codecs(s, cs->codecs, sizeof cs->codecs);
+            for (unsigned k = 0; k < md->nfmt && cs->npts < CALL_SIDE_MAX_PTS; k++) {
+                const struct sdp_format *f = &md->fmt[k];
+                bool events = name_is(f->encoding, "telephone-event") || name_is(f->encoding, "CN");
+                if (!events && f->pt != 13) /* RFC 4733 events, RFC 3389 comfort noise */
+                    cs->pts_audio |= (uint16_t)(1u << cs->npts);
+                cs->pts[cs->npts++] = f->pt;
+            }
+            cs->rtcp_mux = md->rtcp_mux;
+            cs->rtcp_port = md->rtcp_port;
         }
         struct call_media_ep ep;
         memset(&ep, 0, sizeof ep);
@@ -595,6 +615,84 @@ static enum call_party sender(const struct call *p, const struct sip_msg *m)
                : PARTY_CALLEE;
 }
 
+/* The direction an SDP gives its first audio stream, c=0.0.0.0 read as what it meant (RFC
+ * 3264 §8.4: RFC 2543's way of saying "send me nothing": sendrecv becomes sendonly, recvonly
+ * inactive); -1 none. */
+static int audio_dir(const struct sdp *s)
+{
+    for (unsigned i = 0; s && i < s->nmedia; i++) {
+        const struct sdp_media *md = &s->media[i];
+        if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
+            continue;
+        if (!sv_eq_cstr(md->addr, "0.0.0.0"))
+            return (int)md->dir;
+        return md->dir == SDP_SENDRECV ? SDP_SENDONLY
+               : md->dir == SDP_RECVONLY ? SDP_INACTIVE
+                                         : (int)md->dir;
+    }
+    return -1;
+}
+
+/* An in-dialog offer (re-INVITE, UPDATE): does it hold the media (RFC 3264 §8.4: sendonly
+ * or inactive; RFC 2543: c=0.0.0.0) or resume it? -1 no SDP, 1 hold, 0 resume. */
+static int offer_holds(const struct sdp *s)
+{
+    int d = audio_dir(s);
+    return d < 0 ? -1 : d == SDP_SENDONLY || d == SDP_INACTIVE;
+}
+
+static void track_hold(struct call *p, struct call_int *ci, const struct sip_event *ev,
+                       const struct sdp *sdp, ptime_t now)
+{
+    int h = offer_holds(sdp);
+    struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
+    bool on_hold = last && !last->end;
+    enum call_party by = sender(p, ev->msg);
+    ci->reoffer = sdp ? (uint8_t)(1 + audio_dir(sdp)) : 0;
+    ci->reoffer_by = (uint8_t)by;
+    if (h == 1 && !on_hold && p->nholds < CALL_MAX_HOLDS) {
+        /* RFC 3264 §6.1: the most the other side may answer */
+        uint8_t d = (uint8_t)audio_dir(sdp), o = d == SDP_SENDONLY ? SDP_RECVONLY : SDP_INACTIVE;
+        struct call_hold *k = &p->holds[p->nholds++];
+        *k = (struct call_hold){.start = now, .by = by, .frame = ev->l4->pkt->frame};
+        k->dir[by == PARTY_CALLER ? 0 : 1] = d;
+        k->dir[by == PARTY_CALLER ? 1 : 0] = o;
+    } else if (h == 0 && on_hold) {
+        last->end = now;
+    }
+}
+
+/* A 2xx to an in-dialog offer: its answer narrows the hold that offer began (sendonly
+ * answered inactive), or begins one itself (RFC 3264 §6.1 lets a sendrecv offer be
+ * answered sendonly or inactive). */
+static void track_hold_answer(struct call *p, struct call_int *ci, const struct sip_event *ev,
+                              const struct sdp *sdp)
+{
+    int d = audio_dir(sdp);
+    if (!ci->reoffer || d < 0)
+        return;
+    int offered = ci->reoffer - 1;
+    int answerer = ci->reoffer_by == PARTY_CALLER ? 1 : 0; /* index of the answering side */
+    ci->reoffer = 0;
+    struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
+    ptime_t now = ev->l4->pkt->ts;
+    if (last && !last->end && !last->answered) {
+        last->dir[answerer] = (uint8_t)d;
+        last->answered = now;
+        last->answer_frame = ev->l4->pkt->frame;
+        return;
+    }
+    if ((d != SDP_SENDONLY && d != SDP_INACTIVE) || (last && !last->end) ||
+        p->nholds == CALL_MAX_HOLDS)
+        return;
+    struct call_hold *k = &p->holds[p->nholds++];
+    *k = (struct call_hold){.start = now, .by = answerer ? PARTY_CALLEE : PARTY_CALLER,
+                            .answered = now, .frame = ev->l4->pkt->frame,
+                            .answer_frame = ev->l4->pkt->frame};
+    k->dir[answerer] = (uint8_t)d;
+    k->dir[1 - answerer] = offered >= 0 ? (uint8_t)offered : SDP_SENDRECV;
+}
+
 static void on_response(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
                         struct sv cseq_method, const struct sdp *sdp)
 {
@@ -625,6 +723,9 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     }
     if (sdp) /* the responder: the other side from the request's sender (its From) */
         record_side(p, sender(p, m) == PARTY_CALLER ? 1 : 0, sdp, ev);
+    if (sdp && code >= 200 && code < 300 && p->answer_time &&
+        (sv_eq_cstr(cseq_method, "INVITE") || sv_eq_cstr(cseq_method, "UPDATE")))
+        track_hold_answer(p, ci, ev, sdp);
     if (!sv_eq_cstr(cseq_method, "INVITE"))
         return;
     /* after the answer, INVITE responses belong to re-INVITEs: not the call's fate */
@@ -693,30 +794,6 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     end_call(c, ci, now, code == 401 || code == 407);
 }
 
-/* An in-dialog offer (re-INVITE, UPDATE): does it hold the media (RFC 3264 §8.4: sendonly
- * or inactive; RFC 2543: c=0.0.0.0) or resume it? -1 no SDP, 1 hold, 0 resume. */
-static int offer_holds(const struct sdp *s)
-{
-    for (unsigned i = 0; s && i < s->nmedia; i++) {
-        const struct sdp_media *md = &s->media[i];
-        if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
-            continue;
-        return md->dir == SDP_SENDONLY || md->dir == SDP_INACTIVE || sv_eq_cstr(md->addr, "0.0.0.0");
-    }
-    return -1;
-}
-
-static void track_hold(struct call *p, const struct sip_msg *m, const struct sdp *sdp, ptime_t now)
-{
-    int h = offer_holds(sdp);
-    struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
-    bool on_hold = last && !last->end;
-    if (h == 1 && !on_hold && p->nholds < CALL_MAX_HOLDS)
-        p->holds[p->nholds++] = (struct call_hold){now, 0, sender(p, m)};
-    else if (h == 0 && on_hold)
-        last->end = now;
-}
-
 /* A NOTIFY for a REFER carries a sipfrag: "SIP/2.0 200 OK". */
 static void track_notify(struct call *p, const struct sip_msg *m)
 {
@@ -775,12 +852,12 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
             if (!p->codecs[0] && sdp)
                 sdp_codecs(sdp, p->codecs, sizeof p->codecs);
         } else if (p->answer_time) {
-            track_hold(p, m, sdp, now); /* a re-INVITE */
+            track_hold(p, ci, ev, sdp, now); /* a re-INVITE */
         }
         return;
     }
     if (sv_eq_cstr(m->method, "UPDATE") && p->answer_time) {
-        track_hold(p, m, sdp, now);
+        track_hold(p, ci, ev, sdp, now);
         return;
     }
     if (sv_eq_cstr(m->method, "REFER") && p->ntransfers < CALL_MAX_TRANSFERS) {

@@ -45,10 +45,18 @@ struct call_addr {
 #define CALL_MAX_TRANSFERS 4
 
 /* A period when one side put the media on hold (re-INVITE or UPDATE offering sendonly or
- * inactive, or c=0.0.0.0 as RFC 2543 did), until an offer resumed it. */
+ * inactive, or c=0.0.0.0 as RFC 2543 did; or an answer to such an offer that said sendonly
+ * or inactive itself), until an offer resumed it. */
 struct call_hold {
     ptime_t start, end;        /* end 0: still on hold */
-    enum call_party by;
+    enum call_party by;        /* whose SDP (offer, or answer) put the media on hold */
+    /* enum sdp_direction of the caller's [0] and the callee's [1] SDP during the hold, as
+     * the holding SDP said (c=0.0.0.0 read as sendonly: "send me nothing", RFC 3264 §8.4)
+     * and as the other side answered; until its answer is seen, what RFC 3264 §6.1 lets
+     * it answer at most (sendonly -> recvonly, inactive -> inactive) */
+    uint8_t dir[2];
+    ptime_t answered;          /* the 2xx carrying the answer to the holding offer, 0 none */
+    uint64_t frame, answer_frame; /* the holding offer (or answer); the answer, 0 none */
 };
 
 /* A REFER (RFC 3515) inside the call: whom to, its acceptance and its outcome as the
@@ -102,6 +110,7 @@ void auth_track_response(struct auth_track *a, const struct sip_msg *m, uint64_t
 
 /* Where one side's SDP put its media (the first audio m= line), and what it offered. */
 #define CALL_MAX_MEDIA_EPS 4
+#define CALL_SIDE_MAX_PTS 16
 struct call_media_ep {
     struct ip_addr addr;
     uint16_t port;
@@ -114,6 +123,11 @@ struct call_side {
     ptime_t sdp_time;
     struct ip_addr sig_addr;   /* the source of the message that carried that SDP */
     char codecs[64];           /* its first SDP's audio codecs, comma-separated */
+    uint8_t pts[CALL_SIDE_MAX_PTS]; /* ... their payload types, in the same order (cut) */
+    uint8_t npts;
+    uint16_t pts_audio;        /* bit i: pts[i] is a voice codec (not telephone-event, CN) */
+    bool rtcp_mux;             /* its first SDP's audio said a=rtcp-mux (RFC 5761) */
+    uint16_t rtcp_port;        /* ... and a=rtcp (RFC 3605); 0: the RTP port + 1 */
     struct call_media_ep eps[CALL_MAX_MEDIA_EPS]; /* every address:port it announced */
     uint8_t neps;
 };

@@ -204,14 +204,15 @@ void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_se
         }
         k.port = md->port;
         put(t, &k, &m, keys, evicted);
-        /* RTCP: muxed on the RTP port, else a=rtcp, else the next port up */
+        /* RTCP: a=rtcp, else the next port up; with rtcp-mux on the RTP port as well. The
+         * port apart stays the call's: an offerer of rtcp-mux must take RTCP there until
+         * an answer accepts it (RFC 5761 §5.1.1, §5.1.3), and an end that agreed to mux
+         * and did not is what the issue engine reports (rtcp_not_muxed) */
         m.rtcp = true;
-        if (!md->rtcp_mux) {
-            k.port = md->rtcp_port ? md->rtcp_port : (uint16_t)(md->port + 1);
-            if (md->rtcp_addr.p && !parse_addr(md->rtcp_addr, md->family, k.addr))
-                continue;
-            put(t, &k, &m, keys, evicted);
-        }
+        k.port = md->rtcp_port ? md->rtcp_port : (uint16_t)(md->port + 1);
+        if (md->rtcp_addr.p && !parse_addr(md->rtcp_addr, md->family, k.addr))
+            continue;
+        put(t, &k, &m, keys, evicted);
     }
 }
 

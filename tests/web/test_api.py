@@ -437,7 +437,9 @@ def read_events(resp, until):
     """Server-Sent Events from a streaming response until until(events) holds."""
     events, cur = [], {}
     while not until(events):
-        line = resp.fp.readline()
+        # the response is chunked (RFC 9112 §7.1): its own readline takes the chunk framing
+        # off, where the socket's would cut an event that spans two chunks
+        line = resp.readline()
         if not line:
             break
         line = line.decode().rstrip('\n')
