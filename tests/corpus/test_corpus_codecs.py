@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks, analyze, corpus  # noqa: E402
+from sstest import Checks, analyze, corpus, skip  # noqa: E402
 
 STATIC_AUDIO = {0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18}  # RFC 3551 table 4
 
@@ -71,8 +71,7 @@ def audio(pt, names):
 def main(exe):
     c = corpus()
     if not c:
-        print('no corpus: skipped')
-        return SKIP
+        return skip('no corpus')
     check = Checks()
     seen = 0
     for name in c[1]:

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SKIP, Checks, analyze  # noqa: E402
+from sstest import Checks, analyze, skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP = '/usr/share/sip-tester/g711a.pcap'
@@ -36,14 +36,11 @@ def tshark(cap, *args):
 
 def main(exe):
     if not shutil.which('sipp') or not os.path.exists(PCAP):
-        print('sipp (sip-tester) not installed: skipped')
-        return SKIP
+        return skip('sipp (sip-tester) not installed')
     if not shutil.which('dumpcap') or not shutil.which('tshark'):
-        print('dumpcap/tshark not installed: skipped')
-        return SKIP
+        return skip('dumpcap/tshark not installed')
     if os.geteuid() != 0:
-        print('capturing on lo needs root: skipped')
-        return SKIP
+        return skip('capturing on lo needs root')
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         cap = os.path.join(tmp, 'sipp.pcapng')
