@@ -92,8 +92,54 @@ void correlate_config_default(struct correlate_config *cfg)
      * take a while (sngrep_aaa in the corpus: 51 s) */
     cfg->challenge_wait = 300 * PTIME_SEC;
     cfg->idle = 4 * 3600 * PTIME_SEC;
+    cfg->max_media = 0;
+    cfg->dns_ring = 0;
     cfg->hash_seed = 0x5ca11ULL;
     cfg->first_call_seq = 0;
+}
+
+/* An unanswered INVITE's call beyond its struct: Call-ID, From and To (URI, user, tag),
+ * one path segment, the allocator's headers (measured with the flood of
+ * tests/gen/calls.py, issue 21). */
+#define CALL_EXTRA_BYTES (sizeof(struct call_seg) + 240)
+
+size_t correlate_entry_bytes(enum mem_table t)
+{
+    switch (t) {
+    case MEM_CALLS: return sizeof(struct call_int) + CALL_EXTRA_BYTES;
+    case MEM_TRANSACTIONS: return txn_entry_bytes();
+    case MEM_MEDIA: return media_entry_bytes();
+    case MEM_REGISTRATIONS: return reg_entry_bytes();
+    case MEM_DNS: return lookup_entry_bytes();
+    default: return 0;
+    }
+}
+
+void correlate_config_budget(struct correlate_config *cfg, const struct mem_budget *b,
+                             bool max_calls_given)
+{
+    /* the hash tables' slots (16 bytes, at most half full) are part of each share */
+    if (!max_calls_given) {
+        cfg->max_calls =
+            mem_budget_entries(b, MEM_CALLS, correlate_entry_bytes(MEM_CALLS) + 32, 16);
+        cfg->max_transactions = mem_budget_entries(
+            b, MEM_TRANSACTIONS, correlate_entry_bytes(MEM_TRANSACTIONS) + 32, 32);
+    }
+    cfg->max_media = mem_budget_entries(b, MEM_MEDIA, correlate_entry_bytes(MEM_MEDIA) + 32, 64);
+    cfg->max_registrations =
+        mem_budget_entries(b, MEM_REGISTRATIONS, correlate_entry_bytes(MEM_REGISTRATIONS) + 64, 16);
+    cfg->dns_ring = mem_budget_entries(b, MEM_DNS, correlate_entry_bytes(MEM_DNS), 64);
+}
+
+void correlate_memory(const struct correlator *c, struct mem_usage *u)
+{
+    size_t calls = htab_count(c->calls) * correlate_entry_bytes(MEM_CALLS) + htab_bytes(c->calls) +
+                   htab_bytes(c->legs) + htab_bytes(c->sessions);
+    mem_usage_set(u, MEM_CALLS, calls);
+    mem_usage_set(u, MEM_TRANSACTIONS, txn_table_bytes(c->txns));
+    mem_usage_set(u, MEM_MEDIA, media_table_bytes(c->media));
+    mem_usage_set(u, MEM_REGISTRATIONS, reg_table_bytes(c->regs));
+    mem_usage_set(u, MEM_DNS, lookup_table_bytes(c->dns));
 }
 
 static bool leg_eq(const void *item, const void *key)
@@ -131,8 +177,9 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     c->sessions = htab_new(c->cfg.max_calls, session_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
     c->regs = reg_table_new(c->cfg.max_registrations, c->cfg.hash_seed);
-    c->media = media_table_new(c->cfg.max_calls * 4, c->cfg.hash_seed);
-    c->dns = lookup_table_new(c->cfg.hash_seed);
+    c->media = media_table_new(c->cfg.max_media ? c->cfg.max_media : c->cfg.max_calls * 4,
+                               c->cfg.hash_seed);
+    c->dns = lookup_table_new_sized(c->cfg.hash_seed, c->cfg.dns_ring);
     if (!c->calls || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media || !c->dns) {
         correlate_free(c);
         return NULL;
@@ -154,6 +201,11 @@ static void free_call(struct call_int *ci)
     }
     for (unsigned i = 0; i < c->ntransfers; i++)
         free(c->transfers[i].refer_to);
+    free(c->legs);
+    free(c->holds);
+    free(c->transfers);
+    free(c->retrans);
+    free(c->auth);
     free(c->call_id);
     free(c->from_tag);
     free(c->to_tag);
@@ -185,9 +237,6 @@ static void release(struct correlator *c, struct call_int *ci)
         free(ci->session);
         ci->session = NULL;
     }
-    ci->pub.legs[0].call_id = ci->pub.call_id; /* leg 0 is the call's own: views, not owned */
-    ci->pub.legs[0].from_tag = ci->pub.from_tag;
-    ci->pub.legs[0].to_tag = ci->pub.to_tag;
     dlist_unlink(ci->list, &ci->node);
     htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, ci->cid_len});
     struct call *p = &ci->pub;
@@ -477,7 +526,8 @@ static void record_retrans(struct call *p, const struct sip_event *ev, const str
     }
     if (l4->pkt->ts - v->original_time < min_gap)
         return;
-    if (p->nretrans == CALL_MAX_RETRANS) {
+    if (p->nretrans == CALL_MAX_RETRANS ||
+        (!p->retrans && !(p->retrans = malloc(CALL_MAX_RETRANS * sizeof *p->retrans)))) {
         p->retrans_dropped++;
         return;
     }
@@ -617,7 +667,9 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     p->final_frame = ev->l4->pkt->frame;
     if (code != 401 && code != 407) /* setup is over: the look-ups it needed are all seen */
         lookup_tie(c->dns, p, now);
-    auth_track_response(&p->auth, m, ev->l4->pkt->frame, now);
+    /* only a challenge starts a run to track (a 403 or 2xx without one changes nothing) */
+    if (p->auth || ((code == 401 || code == 407) && (p->auth = calloc(1, sizeof *p->auth))))
+        auth_track_response(p->auth, m, ev->l4->pkt->frame, now);
     free(p->reason);
     p->reason = sv_strdup(m->reason);
     if (code < 300) {
@@ -667,7 +719,8 @@ static void track_hold(struct call *p, const struct sip_msg *m, const struct sdp
     int h = offer_holds(sdp);
     struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
     bool on_hold = last && !last->end;
-    if (h == 1 && !on_hold && p->nholds < CALL_MAX_HOLDS)
+    if (h == 1 && !on_hold && p->nholds < CALL_MAX_HOLDS &&
+        (p->holds || (p->holds = malloc(CALL_MAX_HOLDS * sizeof *p->holds))))
         p->holds[p->nholds++] = (struct call_hold){now, 0, sender(p, m)};
     else if (h == 0 && on_hold)
         last->end = now;
@@ -719,7 +772,11 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
     if (sv_eq_cstr(m->method, "INVITE")) {
         struct sv to_tag = header_tag(m, SIP_H_TO);
         if (!to_tag.p || !to_tag.n) {
-            auth_track_request(&p->auth, m);
+            /* a run starts at a challenge; before one, only credentials say anything */
+            if (p->auth || ((sip_hdr(m, SIP_H_AUTHORIZATION) ||
+                             sip_hdr(m, SIP_H_PROXY_AUTHORIZATION)) &&
+                            (p->auth = calloc(1, sizeof *p->auth))))
+                auth_track_request(p->auth, m);
             /* a new initial INVITE on the call: after a 401/407, the one with credentials */
             if (p->state == CALL_REJECTED && (p->final_status == 401 || p->final_status == 407)) {
                 p->attempt_time = now;
@@ -739,7 +796,9 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
         track_hold(p, m, sdp, now);
         return;
     }
-    if (sv_eq_cstr(m->method, "REFER") && p->ntransfers < CALL_MAX_TRANSFERS) {
+    if (sv_eq_cstr(m->method, "REFER") && p->ntransfers < CALL_MAX_TRANSFERS &&
+        (p->transfers ||
+         (p->transfers = calloc(CALL_MAX_TRANSFERS, sizeof *p->transfers)))) {
         const struct sip_header *rt = sip_hdr(m, SIP_H_REFER_TO);
         struct sip_nameaddr na;
         struct call_transfer *tr = &p->transfers[p->ntransfers++];
@@ -827,7 +886,8 @@ static struct leg_ref *join_leg(struct correlator *c, struct call_int *ci, const
                                 struct sv cid, uint64_t h)
 {
     struct call *p = &ci->pub;
-    if (p->nlegs + 1 >= CALL_MAX_LEGS)
+    if (p->nlegs + 1 >= CALL_MAX_LEGS ||
+        (!p->legs && !(p->legs = calloc(CALL_MAX_LEGS, sizeof *p->legs))))
         return NULL;
     struct leg_ref *l = calloc(1, sizeof *l);
     if (!l)
@@ -958,7 +1018,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
             sv_eq_cstr(cmethod, "INVITE") && tt.p && tt.n && !g->to_tag)
             g->to_tag = sv_strdup(tt);
         if (!m->is_request && m->status > 100 && m->status < 200 && sv_eq_cstr(cmethod, "INVITE"))
-            p->leg_provisionals[leg->idx] |= m->status == 180 && !sdp ? LEG_SAW_180
+            g->provisionals |= m->status == 180 && !sdp ? LEG_SAW_180
                                              : sdp                    ? LEG_SAW_18X_SDP
                                                                       : 0;
         return;

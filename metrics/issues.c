@@ -483,8 +483,8 @@ static void auth_diagnosis(struct issue *is, const struct auth_track *a, const c
 
 static void check_auth_call(struct issue_engine *e, const struct call *c)
 {
-    const struct auth_track *a = &c->auth;
-    if (a->run < e->cfg.auth_loop_challenges || c->answer_time)
+    const struct auth_track *a = c->auth;
+    if (!a || a->run < e->cfg.auth_loop_challenges || c->answer_time)
         return;
     struct issue is;
     issue_init(&is, ISSUE_AUTH_LOOP, SEV_WARNING, a->first_time);
@@ -1454,7 +1454,8 @@ void issues_call(struct issue_engine *e, const struct call *c)
     h->last_frame = c->last_frame;
     h->early_status = c->early_status;
     h->nlegs = c->nlegs;
-    memcpy(h->leg_prov, c->leg_provisionals, sizeof h->leg_prov);
+    for (unsigned i = 1; i <= c->nlegs && i < CALL_MAX_LEGS; i++)
+        h->leg_prov[i] = c->legs[i].provisionals;
     h->session_expired = c->session_expired;
     h->bye = c->state == CALL_COMPLETED;
     h->caller_ip = c->caller_ip;
@@ -1462,7 +1463,8 @@ void issues_call(struct issue_engine *e, const struct call *c)
     h->caller_port = c->caller_port;
     h->callee_port = c->callee_port;
     memcpy(h->side, c->side, sizeof h->side);
-    memcpy(h->holds, c->holds, sizeof h->holds);
+    if (c->nholds)
+        memcpy(h->holds, c->holds, c->nholds * sizeof *h->holds);
     h->nholds = c->nholds;
 }
 
