@@ -1413,6 +1413,8 @@ static void mark_done(struct issue_engine *e, uint64_t seq)
     e->done[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
+static void hold_fill(struct held_call *h, const struct call *c);
+
 void issues_call(struct issue_engine *e, const struct call *c)
 {
     check_final(e, c);
@@ -1423,8 +1425,19 @@ void issues_call(struct issue_engine *e, const struct call *c)
     check_dns_slow(e, c);
     check_dns_failure(e, c);
     check_hops(e, c);
-    if (!c->answer_time && !c->early_time &&
-        !(c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr))) {
+    bool priv = c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr);
+    if (!c->answer_time && !c->early_time && priv && !c->side[1].neps) {
+        /* Judged now, not held for its streams: unanswered, without early media and without
+         * an endpoint of the callee's, no stream of it can have moved (check_private) and the
+         * other media checks want an answer or early media; what is left is the caller's
+         * private SDP. Holding them kept a flood's INVITEs, 700 bytes each, until the next
+         * settle (issue 21). */
+        struct held_call h;
+        hold_fill(&h, c);
+        check_private(e, &h, NULL, 0);
+        priv = false;
+    }
+    if (!c->answer_time && !c->early_time && !priv) {
         mark_done(e, c->seq);
         /* no media checks; its issues are all out once the streams bound to it end */
         if (e->judged && !vec_grow((void **)&e->quiet, &e->capquiet, e->nquiet, sizeof *e->quiet, 64))
@@ -1438,7 +1451,12 @@ void issues_call(struct issue_engine *e, const struct call *c)
                   (unsigned long long)c->seq);
         return;
     }
-    struct held_call *h = &e->calls[e->ncalls++];
+    hold_fill(&e->calls[e->ncalls++], c);
+}
+
+/* What the media checks need of a call, copied (the call is freed once handed in). */
+static void hold_fill(struct held_call *h, const struct call *c)
+{
     memset(h, 0, sizeof *h);
     h->seq = c->seq;
     h->state = c->state;
