@@ -1264,6 +1264,14 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
     for (int t = 0; t < MEM__COUNT; t++)
         set_u64(mem, mem_table_name(t), res->mem.peak[t]);
     json_object_set_new(c, "memory", mem);
+    /* ... and the entries each may hold, by the names of "evicted" */
+    json_t *lim = json_object();
+    set_u64(lim, "calls", res->max_calls);
+    set_u64(lim, "transactions", res->max_transactions);
+    set_u64(lim, "media_endpoints", res->max_media);
+    set_u64(lim, "registrations", res->max_registrations);
+    set_u64(lim, "streams", res->max_streams);
+    json_object_set_new(c, "limits", lim);
     set_u64(c, "out_of_order_frames", cs->out_of_order);
 
     /* added to the contract: what the decoder saw, layer by layer */

@@ -49,6 +49,7 @@ struct run {
     ptime_t dedup_window; /* mirror copies: decode_config.dedup_window */
     uint64_t hint; /* the frame's (rtp_hint): its stream's hash, a guess (stream_rtp_copy) */
     struct mem_usage mem; /* the tables' bytes, sampled (sample_memory) */
+    uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
 };
 
 /* The tables' bytes now, and their peaks: sampled every MEM_SAMPLE packets (a flood fills
@@ -257,6 +258,11 @@ static void figures(const struct run *r, struct pipeline_result *out)
     out->active_calls = correlate_active_calls(r->corr);
     out->active_streams = stream_active(r->streams);
     out->mem = r->mem;
+    out->max_calls = r->max_calls;
+    out->max_transactions = r->max_transactions;
+    out->max_media = r->max_media;
+    out->max_registrations = r->max_registrations;
+    out->max_streams = r->max_streams;
 }
 
 /* A live source's loop: packets as they come; about once a second (packet time, or the
@@ -366,6 +372,11 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     }
     r.dec = decoder_new(&dcfg, &dh);
     r.streams = stream_table_new(max_streams, kcfg->hash_seed, h->stream, h->user, r.cls);
+    r.max_calls = kcfg->max_calls;
+    r.max_transactions = kcfg->max_transactions;
+    r.max_media = kcfg->max_media ? kcfg->max_media : kcfg->max_calls * 4;
+    r.max_registrations = kcfg->max_registrations;
+    r.max_streams = max_streams;
     if (!r.dec || !r.corr || !r.streams) {
         snprintf(err, errlen, "out of memory");
         decoder_free(r.dec);

@@ -60,6 +60,8 @@ struct pipeline_result {
     bool interrupted; /* SIGINT/SIGTERM: what was read so far */
     uint64_t active_calls, active_streams; /* followed at the time (live ticks) */
     struct mem_usage mem; /* the tables' bytes at the last sample, and their peaks */
+    /* the limits in force (entries), from the budget or given */
+    uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
 };
 
 /* Runs the whole analysis. Returns 0, or 1 when an input cannot be opened or memory runs
