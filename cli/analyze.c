@@ -98,7 +98,7 @@ static const char analyze_usage[] =
     "                      each full table evicts by its own rule and counts it in\n"
     "                      capture.evicted; capture.memory has each one's peak bytes\n"
     "      --max-calls N   calls tracked at once (default: from --max-memory-mb, about\n"
-    "                      110,000 in 512 MB); past it an unanswered INVITE, else the\n"
+    "                      95,000 in 512 MB); past it an unanswered INVITE, else the\n"
     "                      least recently active call, is ended early and counted in\n"
     "                      evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
@@ -370,7 +370,7 @@ static json_t *call_json(const struct call *c)
     ip_addr_port_str(&c->caller_ip, c->caller_port, caller, sizeof caller);
     ip_addr_port_str(&c->callee_ip, c->callee_port, callee, sizeof callee);
     json_t *codecs = json_array();
-    for (const char *p = c->codecs; *p;) {
+    for (const char *p = c->codecs ? c->codecs : ""; *p;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         json_array_append_new(codecs, json_stringn(p, n));

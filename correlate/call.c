@@ -206,15 +206,11 @@ static void free_call(struct call_int *ci)
     free(c->transfers);
     free(c->retrans);
     free(c->auth);
-    free(c->call_id);
-    free(c->from_tag);
+    free(c->call_id); /* and the strings of its block (set_strings) */
+    free(c->codecs);
+    free(c->side[0].codecs);
+    free(c->side[1].codecs);
     free(c->to_tag);
-    free(c->from.display);
-    free(c->from.uri);
-    free(c->from.user);
-    free(c->to.display);
-    free(c->to.uri);
-    free(c->to.user);
     free(c->reason);
     free(c->dtmf);
     free(c->segs);
@@ -406,21 +402,51 @@ static void sweep(struct correlator *c, ptime_t now)
     }
 }
 
-static void set_addr(struct call_addr *a, const struct sip_header *h, char **tag)
+/* A From or To header's display name, URI, user and tag (an empty tag is none). */
+static void addr_views(const struct sip_header *h, struct sv *display, struct sv *uri,
+                       struct sv *user, struct sv *tag)
 {
     struct sip_nameaddr na;
     struct sip_uri u;
     bool found;
     if (!h || !sip_nameaddr_parse(h->value, &na))
         return;
-    a->display = sv_strdup(na.display);
-    a->uri = sv_strdup(na.uri);
+    *display = na.display;
+    *uri = na.uri;
     if (sip_uri_parse(na.uri, &u))
-        a->user = sv_strdup(u.user);
+        *user = u.user;
     if (tag) {
         struct sv t = sip_param(na.params, "tag", &found);
-        *tag = t.p && t.n ? sv_strdup(t) : NULL;
+        if (t.p && t.n)
+            *tag = t;
     }
+}
+
+/* The strings a call keeps of its first INVITE, copied into one block (issue 21: eight
+ * allocations, a hundred bytes of allocator headers, for each INVITE of a flood): the
+ * Call-ID first, so that freeing call_id frees them all. */
+static bool set_strings(struct call *p, struct sv cid, const struct sip_msg *m)
+{
+    struct sv v[8] = {cid, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL};
+    char **dst[8] = {&p->call_id, &p->from.display, &p->from.uri, &p->from.user,
+                     &p->from_tag, &p->to.display,  &p->to.uri,   &p->to.user};
+    addr_views(sip_hdr(m, SIP_H_FROM), &v[1], &v[2], &v[3], &v[4]);
+    addr_views(sip_hdr(m, SIP_H_TO), &v[5], &v[6], &v[7], NULL);
+    size_t n = 0;
+    for (int i = 0; i < 8; i++)
+        n += v[i].p ? v[i].n + 1 : 0;
+    char *b = cid.p ? malloc(n) : NULL;
+    if (!b)
+        return false;
+    for (int i = 0; i < 8; i++) {
+        if (!v[i].p)
+            continue;
+        memcpy(b, v[i].p, v[i].n);
+        b[v[i].n] = '\0';
+        *dst[i] = b;
+        b += v[i].n + 1;
+    }
+    return true;
 }
 
 static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
@@ -434,6 +460,18 @@ static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
 }
 
 /* Codec names of the first audio stream of an SDP, comma-separated. */
+static void sdp_codecs(const struct sdp *s, char *out, size_t cap);
+
+/* *dst (owned) becomes those names (cut at 63 bytes, as the arrays were), NULL when none:
+ * a string of its size, not 64 bytes in the call for each of three lists (issue 21). */
+static void set_codecs(char **dst, const struct sdp *s)
+{
+    char buf[64];
+    sdp_codecs(s, buf, sizeof buf);
+    free(*dst);
+    *dst = buf[0] ? strdup(buf) : NULL;
+}
+
 static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
 {
     size_t o = 0;
@@ -477,7 +515,7 @@ static void record_side(struct call *p, int side, const struct sdp *s, const str
             cs->sdp_frame = ev->l4->pkt->frame;
             cs->sdp_time = ev->l4->pkt->ts;
             cs->sig_addr = ev->l4->src;
-            sdp_codecs(s, cs->codecs, sizeof cs->codecs);
+            set_codecs(&cs->codecs, s);
         }
         struct call_media_ep ep;
         memset(&ep, 0, sizeof ep);
@@ -554,11 +592,9 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         return NULL;
     struct call *p = &ci->pub;
     ci->hash = h;
-    p->call_id = sv_strdup(cid);
+    set_strings(p, cid, m); /* call_id NULL: no memory, below */
     ci->cid_len = cid.n;
     p->seq = ++c->next_seq;
-    set_addr(&p->from, sip_hdr(m, SIP_H_FROM), &p->from_tag);
-    set_addr(&p->to, sip_hdr(m, SIP_H_TO), NULL);
     p->caller_ip = ev->l4->src;
     p->caller_port = ev->l4->sport;
     p->callee_ip = ev->l4->dst;
@@ -684,7 +720,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
             p->to_tag = sv_strdup(tag);
         }
         if (sdp)
-            sdp_codecs(sdp, p->codecs, sizeof p->codecs);
+            set_codecs(&p->codecs, sdp);
         revive(c, ci);
         return;
     }
@@ -785,8 +821,8 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
                 p->end_time = 0;
                 revive(c, ci);
             }
-            if (!p->codecs[0] && sdp)
-                sdp_codecs(sdp, p->codecs, sizeof p->codecs);
+            if (!p->codecs && sdp)
+                set_codecs(&p->codecs, sdp);
         } else if (p->answer_time) {
             track_hold(p, m, sdp, now); /* a re-INVITE */
         }

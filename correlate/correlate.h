@@ -35,10 +35,10 @@ const char *call_state_name(enum call_state s);
 enum call_party { PARTY_NONE, PARTY_CALLER, PARTY_CALLEE };
 const char *call_party_name(enum call_party p); /* "caller", "callee", NULL */
 
-struct call_addr {
-    char *display; /* owned; NULL when none */
-    char *uri;     /* owned */
-    char *user;    /* owned; NULL when none */
+struct call_addr {     /* a call's From or To: its strings live in the call's block */
+    char *display; /* NULL when none */
+    char *uri;
+    char *user;    /* NULL when none */
 };
 
 #define CALL_MAX_LEGS 4
@@ -115,7 +115,8 @@ struct call_side {
     uint64_t sdp_frame;        /* its first SDP */
     ptime_t sdp_time;
     struct ip_addr sig_addr;   /* the source of the message that carried that SDP */
-    char codecs[64];           /* its first SDP's audio codecs, comma-separated */
+    char *codecs;              /* owned: its first SDP's audio codecs, comma-separated; NULL
+                                * none */
     struct call_media_ep eps[CALL_MAX_MEDIA_EPS]; /* every address:port it announced */
     uint8_t neps;
 };
@@ -191,10 +192,10 @@ enum { LEG_SAW_180 = 1, LEG_SAW_18X_SDP = 2 };
 
 struct call {
     uint64_t seq;              /* 1-based, in order of first INVITE: the output id "call-N" */
-    char *call_id;             /* owned */
-    char *from_tag;            /* owned */
+    char *call_id;             /* owned, and with it from_tag, from and to: one block */
+    char *from_tag;            /* in call_id's block */
     char *to_tag;              /* owned; the confirmed (or first early) dialog's, NULL none */
-    struct call_addr from, to;
+    struct call_addr from, to; /* in call_id's block (not owned apart) */
     struct ip_addr caller_ip, callee_ip; /* first INVITE's source and destination */
     uint16_t caller_port, callee_port;
     enum call_state state;
@@ -211,7 +212,8 @@ struct call {
     uint32_t challenges;       /* 401/407 to its INVITEs */
     uint64_t first_frame, last_frame;
     ptime_t last_time;
-    char codecs[64];           /* from the answered (else offered) SDP, comma-separated */
+    char *codecs;              /* owned: from the answered (else offered) SDP, comma-separated
+                                * (at most 63 bytes); NULL none */
     /* What few calls have (issue 21: an unanswered INVITE of a flood paid 2 KB for room it
      * never used): each array is allocated whole (its CALL_MAX_*) on first use; NULL and a
      * count of 0 until then. legs[0] stands for this call's own Call-ID and tags (above)

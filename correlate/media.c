@@ -22,6 +22,7 @@
 struct media_ep {
     struct media_key key;
     bool rtcp, rtp;
+    bool rtcp_next; /* its RTCP is on the next port up (RFC 3550 §11): no entry of its own */
     uint8_t npts;
     uint8_t pt[MEDIA_MATCH_PTS];
     uint8_t codec[MEDIA_MATCH_PTS]; /* index into names + 1, 0 none */
@@ -149,7 +150,7 @@ void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_
 }
 
 static void put(struct media_table *t, const struct media_key *k, const struct media_match *m,
-                struct media_keys *keys, uint64_t *evicted)
+                bool rtcp_next, struct media_keys *keys, uint64_t *evicted)
 {
     remember(keys, k);
     uint64_t h = hash_bytes(k, sizeof *k, t->seed);
@@ -179,6 +180,7 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
     e->call_seq = m->call_seq;
     e->rtcp = m->rtcp;
     e->rtp = m->rtp;
+    e->rtcp_next = rtcp_next;
     e->npts = m->npts;
     memcpy(e->pt, m->pt, sizeof e->pt);
     memcpy(e->rate, m->rate, sizeof e->rate);
@@ -247,14 +249,17 @@ void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_se
             m.npts++;
         }
         k.port = md->port;
-        put(t, &k, &m, keys, evicted);
-        /* RTCP: muxed on the RTP port, else a=rtcp, else the next port up */
+        /* RTCP: muxed on the RTP port, else a=rtcp, else the next port up; the last, the
+         * usual case, is told by the RTP entry (media_lookup), not an entry of its own
+         * (issue 21: half the endpoints a flood of offers puts in the table) */
+        bool next = !md->rtcp_mux && !md->rtcp_port && !md->rtcp_addr.p && md->port < UINT16_MAX;
+        put(t, &k, &m, next, keys, evicted);
         m.rtcp = true;
-        if (!md->rtcp_mux) {
+        if (!md->rtcp_mux && !next) {
             k.port = md->rtcp_port ? md->rtcp_port : (uint16_t)(md->port + 1);
             if (md->rtcp_addr.p && !parse_addr(md->rtcp_addr, md->family, k.addr))
                 continue;
-            put(t, &k, &m, keys, evicted);
+            put(t, &k, &m, false, keys, evicted);
         }
     }
 }
@@ -268,12 +273,20 @@ bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t
     k.port = port;
     memcpy(k.addr, a->b, 16);
     const struct media_ep *e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+    bool rtcp_next = false;
+    if (!e && port > 0) { /* the RTCP port of an RTP entry one port down */
+        k.port = (uint16_t)(port - 1);
+        e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+        if (!e || !e->rtcp_next)
+            return false;
+        rtcp_next = true;
+    }
     if (!e)
         return false;
     memset(out, 0, sizeof *out);
     out->call_seq = e->call_seq;
     memcpy(out->shared, e->shared, sizeof out->shared);
-    out->rtcp = e->rtcp;
+    out->rtcp = e->rtcp || rtcp_next;
     out->rtp = e->rtp;
     out->npts = e->npts;
     memcpy(out->pt, e->pt, sizeof out->pt);

@@ -394,9 +394,10 @@ static bool codec_common(const char *a, const char *b)
 static void check_codecs(struct issue_engine *e, const struct call *c)
 {
     const struct call_side *o = &c->side[0], *a = &c->side[1];
+    const char *oc = o->have_sdp && o->codecs ? o->codecs : "";
+    const char *ac = a->have_sdp && a->codecs ? a->codecs : "";
     bool rejected = c->final_status == 488 || c->final_status == 606;
-    bool disjoint = o->have_sdp && a->have_sdp && o->codecs[0] && a->codecs[0] &&
-                    !codec_common(o->codecs, a->codecs);
+    bool disjoint = oc[0] && ac[0] && !codec_common(oc, ac);
     if (!rejected && !disjoint)
         return;
     struct issue is;
@@ -407,8 +408,8 @@ static void check_codecs(struct issue_engine *e, const struct call *c)
     add_frame(&is, a->sdp_frame);
     if (rejected)
         add_frame(&is, c->final_frame);
-    ev_str(&is, "caller_codecs", "%s", o->have_sdp ? o->codecs : "");
-    ev_str(&is, "callee_codecs", "%s", a->have_sdp ? a->codecs : "");
+    ev_str(&is, "caller_codecs", "%s", oc);
+    ev_str(&is, "callee_codecs", "%s", ac);
     if (rejected)
         ev_num(&is, "status", c->final_status);
     if (rejected) {
@@ -419,10 +420,10 @@ static void check_codecs(struct issue_engine *e, const struct call *c)
             "or rejects another part of the SDP (SRTP required or refused, ptime, a video or "
             "fax m-line). Compare the codec lists configured on both ends and on any SBC "
             "between them; enable a common codec (G.711 is the usual fallback) or transcoding.",
-            o->have_sdp ? o->codecs : "no SDP in the INVITE");
+            o->have_sdp ? oc : "no SDP in the INVITE");
     } else {
-        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", o->codecs,
-            a->codecs);
+        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", oc,
+            ac);
         say(is.diagnosis, sizeof is.diagnosis,
             "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
             "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
@@ -1481,6 +1482,7 @@ static void hold_fill(struct held_call *h, const struct call *c)
     h->caller_port = c->caller_port;
     h->callee_port = c->callee_port;
     memcpy(h->side, c->side, sizeof h->side);
+    h->side[0].codecs = h->side[1].codecs = NULL; /* the call's, freed with it; not needed */
     if (c->nholds)
         memcpy(h->holds, c->holds, c->nholds * sizeof *h->holds);
     h->nholds = c->nholds;

@@ -261,8 +261,9 @@ def flood(writer, invites, seed=1, start_ns=1_700_000_000 * SEC, sources=60000, 
         src = '100.%d.%d.%d' % (64 + (k >> 16), (k >> 8) & 255, k & 255)
         f = flows.get(src) or flows.setdefault(src, Flow(src, 5060, '198.51.100.1', 5060))
         num = '9011%08d' % rng.randrange(10 ** 8)
-        # each offer a port of its own: every INVITE adds a media endpoint to follow
-        body = sdp('100', src, 10000 + 2 * (i % 25000), i, 0)
+        # each offer an endpoint of its own (a source's next port each round): every INVITE
+        # adds two to follow, RTP and RTCP
+        body = sdp('100', src, 10000 + 2 * ((i // max(1, sources)) % 25000), i, 0)
         writer(t, f.frame((tmpl % (num, src, i, src, i, num, i, rng.getrandbits(32), src, src,
                                    len(body), body)).encode()))
         frames += 1
