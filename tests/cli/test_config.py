@@ -58,9 +58,9 @@ def main(exe):
             f.write('json = yes\nno-progress = yes\nmax-memory-mb = 64\n')
         r64, r512 = run(exe, 'analyze', '-c', small, pcap), run(exe, 'analyze', '--json', '--no-progress', pcap)
         rmc = run(exe, 'analyze', '-c', small, '--max-calls', '500', pcap)
-        lim = [json.loads(x.stdout)['capture']['limits'] if x.returncode == 0 else {} for x in (r64, r512, rmc)]
+        lim = [json.loads(x.stdout)['capture'].get('limits', {}) if x.returncode == 0 else {} for x in (r64, r512, rmc)]
         keys = ('calls', 'transactions', 'media_endpoints', 'streams', 'registrations')
-        check(all(k in lim[0] and 0 <= lim[1][k] - 8 * lim[0][k] <= 64 for k in keys),
+        check(all(k in lim[0] and k in lim[1] and 0 <= lim[1][k] - 8 * lim[0][k] <= 64 for k in keys),
               'max-memory-mb = 64: an eighth of the default limits (%s, %s)' % (lim[0], lim[1]))
         check(lim[2].get('calls') == 500 and lim[2].get('transactions') == 1000 and
               lim[2].get('streams') == lim[0].get('streams'), 'max-calls wins over the budget (%s)' % lim[2])
