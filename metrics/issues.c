@@ -287,7 +287,8 @@ struct held_call {
     bool session_expired, bye;
     struct ip_addr caller_ip, callee_ip;
     uint16_t caller_port, callee_port;
-    struct call_side side[2];
+    struct call_side side[2];  /* its codecs NULL: the call's strings go with the call */
+    char codecs[2][64];        /* ... so copied, cut, for codec_mismatch's text */
     struct call_hold holds[CALL_MAX_HOLDS];
     uint8_t nholds;
     bool codec_disjoint;       /* offer and answer share no codec: the media decides how bad */
@@ -434,8 +435,8 @@ static bool codec_common(const char *a, const char *b)
 static bool codecs_disjoint(const struct call_side *side)
 {
     const struct call_side *o = &side[0], *a = &side[1];
-    return o->have_sdp && a->have_sdp && o->codecs[0] && a->codecs[0] &&
-           !codec_common(o->codecs, a->codecs);
+    return o->have_sdp && a->have_sdp && o->codecs && a->codecs && o->codecs[0] &&
+           a->codecs[0] && !codec_common(o->codecs, a->codecs);
 }
 
 /* A side's payload types as a JSON list. */
@@ -452,6 +453,8 @@ static void pts_json(const struct call_side *s, char *buf, size_t n)
 static void check_codecs(struct issue_engine *e, const struct call *c, bool media_later)
 {
     const struct call_side *o = &c->side[0], *a = &c->side[1];
+    const char *oc = o->have_sdp && o->codecs ? o->codecs : "";
+    const char *ac = a->have_sdp && a->codecs ? a->codecs : "";
     bool rejected = c->final_status == 488 || c->final_status == 606;
     bool disjoint = codecs_disjoint(c->side);
     if (!rejected && (!disjoint || media_later))
@@ -464,8 +467,8 @@ static void check_codecs(struct issue_engine *e, const struct call *c, bool medi
     add_frame(&is, a->sdp_frame);
     if (rejected)
         add_frame(&is, c->final_frame);
-    ev_str(&is, "caller_codecs", "%s", o->have_sdp ? o->codecs : "");
-    ev_str(&is, "callee_codecs", "%s", a->have_sdp ? a->codecs : "");
+    ev_str(&is, "caller_codecs", "%s", oc);
+    ev_str(&is, "callee_codecs", "%s", ac);
     if (rejected)
         ev_num(&is, "status", c->final_status);
     char pts[112];
@@ -483,10 +486,10 @@ static void check_codecs(struct issue_engine *e, const struct call *c, bool medi
             "or rejects another part of the SDP (SRTP required or refused, ptime, a video or "
             "fax m-line). Compare the codec lists configured on both ends and on any SBC "
             "between them; enable a common codec (G.711 is the usual fallback) or transcoding.",
-            o->have_sdp ? o->codecs : "no SDP in the INVITE");
+            o->have_sdp ? oc : "no SDP in the INVITE");
     } else {
-        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", o->codecs,
-            a->codecs);
+        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", oc,
+            ac);
         say(is.diagnosis, sizeof is.diagnosis,
             "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
             "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
@@ -547,8 +550,8 @@ static void auth_diagnosis(struct issue *is, const struct auth_track *a, const c
 
 static void check_auth_call(struct issue_engine *e, const struct call *c)
 {
-    const struct auth_track *a = &c->auth;
-    if (a->run < e->cfg.auth_loop_challenges || c->answer_time)
+    const struct auth_track *a = c->auth;
+    if (!a || a->run < e->cfg.auth_loop_challenges || c->answer_time)
         return;
     struct issue is;
     issue_init(&is, ISSUE_AUTH_LOOP, SEV_WARNING, a->first_time);
@@ -1493,8 +1496,9 @@ static void check_codecs_media(struct issue_engine *e, const struct held_call *c
     add_frame(&is, c->first_frame);
     add_frame(&is, o->sdp_frame);
     add_frame(&is, a->sdp_frame);
-    ev_str(&is, "caller_codecs", "%s", c->side[0].codecs);
-    ev_str(&is, "callee_codecs", "%s", c->side[1].codecs);
+    const char *oc = c->codecs[off], *ac = c->codecs[1 - off];
+    ev_str(&is, "caller_codecs", "%s", c->codecs[0]);
+    ev_str(&is, "callee_codecs", "%s", c->codecs[1]);
     pts_json(o, pts, sizeof pts);
     ev_json(&is, "offer_payload_types", "%s", pts);
     pts_json(a, pts, sizeof pts);
@@ -1512,8 +1516,8 @@ static void check_codecs_media(struct issue_engine *e, const struct held_call *c
             }
         say(is.summary, sizeof is.summary,
             "answer [%s] names no codec of the offer [%s], yet RTP flowed both ways in the "
-            "offer's payload types (%s from the caller, %s from the callee)", a->codecs,
-            o->codecs, rtp[0], rtp[1]);
+            "offer's payload types (%s from the caller, %s from the callee)", ac, oc, rtp[0],
+            rtp[1]);
         say(is.diagnosis, sizeof is.diagnosis,
             "The answer's SDP is wrong: it lists only codecs the offer did not (RFC 3264 §6.1 "
             "forbids that), but the media flowed in the offer's codec in both directions, so "
@@ -1524,8 +1528,7 @@ static void check_codecs_media(struct issue_engine *e, const struct held_call *c
             "recording, lawful intercept, a stricter peer) would decode this call wrongly.",
             off ? "caller" : "callee");
     } else {
-        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", o->codecs,
-            a->codecs);
+        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", oc, ac);
         say(is.diagnosis, sizeof is.diagnosis,
             "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
             "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
@@ -1822,11 +1825,15 @@ static void mark_done(struct issue_engine *e, uint64_t seq)
     e->done[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
+static void hold_fill(struct held_call *h, const struct call *c);
+
 void issues_call(struct issue_engine *e, const struct call *c)
 {
-    /* calls answered or offered early media are held until their media is over */
-    bool held = c->answer_time || c->early_time ||
-                (c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr));
+    /* calls answered or offered early media are held until their media is over; so is a
+     * caller's private SDP, unless nothing can have moved it (see below) */
+    bool priv = c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr);
+    bool priv_now = !c->answer_time && !c->early_time && priv && !c->side[1].neps;
+    bool held = c->answer_time || c->early_time || (priv && !priv_now);
     check_final(e, c);
     check_codecs(e, c, held);
     check_auth_call(e, c);
@@ -1835,6 +1842,16 @@ void issues_call(struct issue_engine *e, const struct call *c)
     check_dns_slow(e, c);
     check_dns_failure(e, c);
     check_hops(e, c);
+    if (priv_now) {
+        /* Judged now, not held for its streams: unanswered, without early media and without
+         * an endpoint of the callee's, no stream of it can have moved (check_private) and the
+         * other media checks want an answer or early media; what is left is the caller's
+         * private SDP. Holding them kept a flood's INVITEs, 700 bytes each, until the next
+         * settle (issue 21). */
+        struct held_call h;
+        hold_fill(&h, c);
+        check_private(e, &h, NULL, 0);
+    }
     if (!held) {
         mark_done(e, c->seq);
         /* no media checks; its issues are all out once the streams bound to it end */
@@ -1849,7 +1866,12 @@ void issues_call(struct issue_engine *e, const struct call *c)
                   (unsigned long long)c->seq);
         return;
     }
-    struct held_call *h = &e->calls[e->ncalls++];
+    hold_fill(&e->calls[e->ncalls++], c);
+}
+
+/* What the media checks need of a call, copied (the call is freed once handed in). */
+static void hold_fill(struct held_call *h, const struct call *c)
+{
     memset(h, 0, sizeof *h);
     h->seq = c->seq;
     h->state = c->state;
@@ -1865,7 +1887,8 @@ void issues_call(struct issue_engine *e, const struct call *c)
     h->last_frame = c->last_frame;
     h->early_status = c->early_status;
     h->nlegs = c->nlegs;
-    memcpy(h->leg_prov, c->leg_provisionals, sizeof h->leg_prov);
+    for (unsigned i = 1; i <= c->nlegs && i < CALL_MAX_LEGS; i++)
+        h->leg_prov[i] = c->legs[i].provisionals;
     h->session_expired = c->session_expired;
     h->bye = c->state == CALL_COMPLETED;
     h->caller_ip = c->caller_ip;
@@ -1873,7 +1896,12 @@ void issues_call(struct issue_engine *e, const struct call *c)
     h->caller_port = c->caller_port;
     h->callee_port = c->callee_port;
     memcpy(h->side, c->side, sizeof h->side);
-    memcpy(h->holds, c->holds, sizeof h->holds);
+    h->side[0].codecs = h->side[1].codecs = NULL; /* the call's, freed with it */
+    for (int i = 0; i < 2; i++)
+        snprintf(h->codecs[i], sizeof h->codecs[i], "%s",
+                 c->side[i].have_sdp && c->side[i].codecs ? c->side[i].codecs : "");
+    if (c->nholds)
+        memcpy(h->holds, c->holds, c->nholds * sizeof *h->holds);
     h->nholds = c->nholds;
     /* a 488/606 already said it (check_codecs) */
     h->codec_disjoint =

@@ -419,6 +419,17 @@ void stream_each(const struct stream_table *t, void (*fn)(void *user, const stru
 
 uint64_t stream_packets(const struct stream_table *t) { return t->packets; }
 size_t stream_active(const struct stream_table *t) { return htab_count(t->ht); }
+
+size_t stream_entry_bytes(void)
+{
+    return sizeof(struct stream_int) + 16; /* and the allocator's header */
+}
+
+size_t stream_table_bytes(const struct stream_table *t)
+{
+    return sizeof *t + htab_bytes(t->ht) + htab_bytes(t->by_ssrc) + htab_bytes(t->flows) +
+           htab_count(t->ht) * stream_entry_bytes() + htab_count(t->flows) * sizeof(struct judged);
+}
 uint64_t stream_evicted(const struct stream_table *t) { return t->evicted; }
 uint64_t stream_orphans_evicted(const struct stream_table *t) { return t->orphans_evicted; }
 uint64_t stream_flows_evicted(const struct stream_table *t) { return t->flows_evicted; }

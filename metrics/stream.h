@@ -209,6 +209,10 @@ uint64_t stream_evicted(const struct stream_table *t);
 uint64_t stream_orphans_evicted(const struct stream_table *t);
 uint64_t stream_flows_evicted(const struct stream_table *t);
 size_t stream_active(const struct stream_table *t); /* streams followed now */
+/* What a followed stream costs (issue 21: the memory budget's streams share is divided by
+ * it), and what the table holds now: streams, its hash tables, flows judged. */
+size_t stream_entry_bytes(void);
+size_t stream_table_bytes(const struct stream_table *t);
 
 #define STREAM_MAX_JUDGED 65536 /* UDP flows nDPI is judging or has judged, at once */
 #define STREAM_MAX_ORPHANS 16384 /* unannounced streams followed at once (each ~1 KB) */

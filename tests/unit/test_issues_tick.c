@@ -186,6 +186,8 @@ static void talk_spurts(bool through_hold)
 {
     struct call c = answered_call(false);
     c.end_time = c.last_time = T0 + 40 * SEC;
+    struct call_hold hold[1];
+    c.holds = hold; /* the call's list is allocated with its first hold */
     c.nholds = 1;
     c.holds[0] = (struct call_hold){.start = T0 + 8 * SEC, .end = T0 + 16 * SEC,
                                     .by = PARTY_CALLER, .dir = {SDP_INACTIVE, SDP_INACTIVE},
