@@ -2168,6 +2168,7 @@ static int analyze_main(int argc, char **argv, bool live)
     if (dbpath) {
         if (!(a.db = store_open(dbpath, err, sizeof err))) {
             fprintf(stderr, "sipscope analyze: --db %s\n", err);
+            hep_out_close(a.hep, NULL);
             json_decref(a.messages);
             free(a.kpi);
             return 1;
@@ -2185,6 +2186,7 @@ static int analyze_main(int argc, char **argv, bool live)
             fprintf(stderr, "sipscope analyze: --db %s\n", a.pending ? err : "out of memory");
             htab_free(a.pending);
             store_close(a.db);
+            hep_out_close(a.hep, NULL);
             json_decref(a.messages);
             free(a.kpi);
             return 1;
@@ -2197,7 +2199,9 @@ static int analyze_main(int argc, char **argv, bool live)
             if (!(a.web = web_start(&web, err, sizeof err))) {
                 fprintf(stderr, "sipscope %s: --serve %s\n", cmd, err);
                 store_writer_stop(a.dbw, NULL);
+                htab_free(a.pending); /* empty: nothing was analysed yet */
                 store_close(a.db);
+                hep_out_close(a.hep, NULL);
                 json_decref(a.messages);
                 free(a.kpi);
                 return 1;
