@@ -25,14 +25,15 @@ struct call_int {
     struct dlist *list;     /* the one it is in */
     uint64_t hash;
     size_t cid_len;         /* strlen(pub.call_id), for the table's comparisons */
-    bool ended;
-    bool handed;            /* handed on already (live: ended_wait), freed at release_at */
     ptime_t hand_at;        /* ended: when it is handed on */
     ptime_t release_at;     /* ended: when it is freed (64*T1 after its end) */
-    bool cancel_seen;
-    ptime_t cancel_time;
+    ptime_t cancel_time;    /* cancel_seen: when */
     struct session_ref *session; /* owned, NULL none */
     struct media_keys media;     /* the endpoints its SDP put in the media table */
+    /* (the small ones last, together: no holes) */
+    bool ended;
+    bool handed;            /* handed on already (live: ended_wait), freed at release_at */
+    bool cancel_seen;
     bool ringing_callers;        /* ringing_time is the 18x on the caller's segment */
     uint8_t reoffer;             /* an in-dialog offer awaiting its 2xx: 1 + its enum
                                   * sdp_direction (0 none), and who sent it */
