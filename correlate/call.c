@@ -202,6 +202,8 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     return c;
 }
 
+static bool codecs_shared(const struct call *p);
+
 static void free_call(struct call_int *ci)
 {
     struct call *c = &ci->pub;
@@ -219,9 +221,12 @@ static void free_call(struct call_int *ci)
     free(c->retrans);
     free(c->auth);
     free(c->call_id); /* and the strings of its block (set_strings) */
-    free(c->codecs);
-    free(c->side[0].codecs);
-    free(c->side[1].codecs);
+    if (!codecs_shared(c))
+        free(c->codecs);
+    free(c->caller_side.codecs);
+    if (c->callee_side)
+        free(c->callee_side->codecs);
+    free(c->callee_side);
     free(c->to_tag);
     free(c->reason);
     free(c->dtmf);
@@ -519,6 +524,33 @@ static void set_codecs(char **dst, const struct sdp *s)
     *dst = buf[0] ? strdup(buf) : NULL;
 }
 
+/* Whether the call's codecs are a side's string (not owned apart). */
+static bool codecs_shared(const struct call *p)
+{
+    return p->codecs && (p->codecs == p->caller_side.codecs ||
+                         (p->callee_side && p->codecs == p->callee_side->codecs));
+}
+
+/* The call's codecs from an SDP: a side's string when it says the same (issue 21: an
+ * INVITE's offer is the caller's side's and, until an answer, the call's too). */
+static void set_call_codecs(struct call *p, const struct sdp *s)
+{
+    char buf[64];
+    sdp_codecs(s, buf, sizeof buf);
+    if (!codecs_shared(p))
+        free(p->codecs);
+    p->codecs = NULL;
+    if (!buf[0])
+        return;
+    const struct call_side *cs[2] = {&p->caller_side, p->callee_side};
+    for (int i = 0; i < 2; i++)
+        if (cs[i] && cs[i]->codecs && strcmp(cs[i]->codecs, buf) == 0) {
+            p->codecs = cs[i]->codecs;
+            return;
+        }
+    p->codecs = strdup(buf);
+}
+
 static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
 {
     size_t o = 0;
@@ -555,7 +587,9 @@ static bool name_is(struct sv v, const char *name)
  * resumes are tracked apart); every one adds the address:port it announced. */
 static void record_side(struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
 {
-    struct call_side *cs = &p->side[side];
+    if (side && !p->callee_side && !(p->callee_side = calloc(1, sizeof *p->callee_side)))
+        return;
+    struct call_side *cs = side ? p->callee_side : &p->caller_side;
     for (unsigned i = 0; s && i < s->nmedia; i++)
         if (sv_eq_cstr(s->media[i].media, "image") && s->media[i].port)
             cs->fax = true;
@@ -875,7 +909,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
             p->to_tag = sv_strdup(tag);
         }
         if (sdp)
-            set_codecs(&p->codecs, sdp);
+            set_call_codecs(p, sdp);
         revive(c, ci);
         return;
     }
@@ -952,7 +986,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
                 revive(c, ci);
             }
             if (!p->codecs && sdp)
-                set_codecs(&p->codecs, sdp);
+                set_call_codecs(p, sdp);
         } else if (p->answer_time) {
             track_hold(p, ci, ev, sdp, now); /* a re-INVITE */
         }

@@ -259,13 +259,23 @@ struct call {
     uint64_t ringing_frame, answer_frame, final_frame, end_frame; /* 0 none */
     ptime_t early_time;        /* first 18x with SDP (early media offered), 0 none */
     uint64_t early_frame;
-    struct call_side side[2];  /* [0] the caller's SDP, [1] the callee's */
+    /* The caller's SDP; the callee's, allocated when it comes (issue 21: most INVITEs of a
+     * flood are never answered, and paid 152 bytes for it): read both with call_side() */
+    struct call_side caller_side;
+    struct call_side *callee_side; /* owned; NULL: none seen (as if empty) */
     struct call_retrans *retrans; /* owned; NULL none (see legs) */
     struct auth_track *auth;   /* owned: challenges to its INVITEs; NULL none met and no
                                 * credentials sent */
     struct call_seg *segs;     /* owned: its path, in order seen; NULL none */
     struct call_dns *dns;      /* owned: look-ups tied to it, by query time; NULL none */
 };
+
+/* A call's side: 0 the caller's SDP, 1 the callee's (all zero when none came). */
+static inline const struct call_side *call_side(const struct call *c, int i)
+{
+    static const struct call_side none;
+    return i == 0 ? &c->caller_side : c->callee_side ? c->callee_side : &none;
+}
 
 typedef void (*call_done_fn)(void *user, const struct call *c);
 

@@ -432,9 +432,8 @@ static bool codec_common(const char *a, const char *b)
     return !any_a; /* nothing but events offered: no codec to disagree on */
 }
 
-static bool codecs_disjoint(const struct call_side *side)
+static bool codecs_disjoint(const struct call_side *o, const struct call_side *a)
 {
-    const struct call_side *o = &side[0], *a = &side[1];
     return o->have_sdp && a->have_sdp && o->codecs && a->codecs && o->codecs[0] &&
            a->codecs[0] && !codec_common(o->codecs, a->codecs);
 }
@@ -452,11 +451,11 @@ static void pts_json(const struct call_side *s, char *buf, size_t n)
  * (media_later: it is, in check_codecs_media, where the RTP tells how bad that is). */
 static void check_codecs(struct issue_engine *e, const struct call *c, bool media_later)
 {
-    const struct call_side *o = &c->side[0], *a = &c->side[1];
+    const struct call_side *o = call_side(c, 0), *a = call_side(c, 1);
     const char *oc = o->have_sdp && o->codecs ? o->codecs : "";
     const char *ac = a->have_sdp && a->codecs ? a->codecs : "";
     bool rejected = c->final_status == 488 || c->final_status == 606;
-    bool disjoint = codecs_disjoint(c->side);
+    bool disjoint = codecs_disjoint(o, a);
     if (!rejected && (!disjoint || media_later))
         return;
     struct issue is;
@@ -1831,8 +1830,8 @@ void issues_call(struct issue_engine *e, const struct call *c)
 {
     /* calls answered or offered early media are held until their media is over; so is a
      * caller's private SDP, unless nothing can have moved it (see below) */
-    bool priv = c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr);
-    bool priv_now = !c->answer_time && !c->early_time && priv && !c->side[1].neps;
+    bool priv = c->caller_side.neps && issue_addr_private(&c->caller_side.eps[0].addr);
+    bool priv_now = !c->answer_time && !c->early_time && priv && !call_side(c, 1)->neps;
     bool held = c->answer_time || c->early_time || (priv && !priv_now);
     check_final(e, c);
     check_codecs(e, c, held);
@@ -1895,17 +1894,19 @@ static void hold_fill(struct held_call *h, const struct call *c)
     h->callee_ip = c->callee_ip;
     h->caller_port = c->caller_port;
     h->callee_port = c->callee_port;
-    memcpy(h->side, c->side, sizeof h->side);
-    h->side[0].codecs = h->side[1].codecs = NULL; /* the call's, freed with it */
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
+        const struct call_side *s = call_side(c, i);
+        h->side[i] = *s;
+        h->side[i].codecs = NULL; /* the call's, freed with it */
         snprintf(h->codecs[i], sizeof h->codecs[i], "%s",
-                 c->side[i].have_sdp && c->side[i].codecs ? c->side[i].codecs : "");
+                 s->have_sdp && s->codecs ? s->codecs : "");
+    }
     if (c->nholds)
         memcpy(h->holds, c->holds, c->nholds * sizeof *h->holds);
     h->nholds = c->nholds;
     /* a 488/606 already said it (check_codecs) */
     h->codec_disjoint =
-        codecs_disjoint(c->side) && c->final_status != 488 && c->final_status != 606;
+        codecs_disjoint(call_side(c, 0), call_side(c, 1)) && c->final_status != 488 && c->final_status != 606;
 }
 
 /* ---- streams ---- */
