@@ -22,15 +22,15 @@
 struct call_int {
     struct call pub;
     struct dlist_node node; /* in active (LRU), ended or challenged (both FIFO) */
-    struct dlist *list;     /* the one it is in */
-    uint64_t hash;
-    size_t cid_len;         /* strlen(pub.call_id), for the table's comparisons */
     ptime_t hand_at;        /* ended: when it is handed on */
     ptime_t release_at;     /* ended: when it is freed (64*T1 after its end) */
     ptime_t cancel_time;    /* cancel_seen: when */
     struct session_ref *session; /* owned, NULL none */
     struct media_keys media;     /* the endpoints its SDP put in the media table */
     /* (the small ones last, together: no holes) */
+    uint32_t cid_len;       /* strlen(pub.call_id), for the table's comparisons (its hash is
+                             * computed again when it goes) */
+    uint8_t list;           /* the list it is in: its index in LISTS */
     bool ended;
     bool handed;            /* handed on already (live: ended_wait), freed at release_at */
     bool cancel_seen;
@@ -202,6 +202,24 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     return c;
 }
 
+/* A call's list, kept as an index (issue 21: a byte, not a pointer, in every call). */
+#define LISTS(c) {&(c)->probation, &(c)->active, &(c)->ended, &(c)->challenged, &(c)->handed}
+
+static struct dlist *list_of(struct correlator *c, const struct call_int *ci)
+{
+    struct dlist *l[] = LISTS(c);
+    return l[ci->list];
+}
+
+static uint8_t list_index(struct correlator *c, const struct dlist *to)
+{
+    struct dlist *l[] = LISTS(c);
+    uint8_t i = 0;
+    while (l[i] != to)
+        i++;
+    return i;
+}
+
 static bool codecs_shared(const struct call *p);
 
 static void free_call(struct call_int *ci)
@@ -275,8 +293,9 @@ static void release(struct correlator *c, struct call_int *ci)
         free(ci->session);
         ci->session = NULL;
     }
-    dlist_unlink(ci->list, &ci->node);
-    htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, ci->cid_len});
+    dlist_unlink(list_of(c, ci), &ci->node);
+    htab_remove(c->calls, hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed),
+                &(struct sv){ci->pub.call_id, ci->cid_len});
     free_call(ci);
 }
 
@@ -373,11 +392,11 @@ void correlate_get_stats(const struct correlator *c, struct correlate_stats *out
     *out = c->st;
 }
 
-static void move(struct call_int *ci, struct dlist *to)
+static void move(struct correlator *c, struct call_int *ci, struct dlist *to)
 {
-    dlist_unlink(ci->list, &ci->node);
+    dlist_unlink(list_of(c, ci), &ci->node);
     dlist_push_tail(to, &ci->node);
-    ci->list = to;
+    ci->list = list_index(c, to);
 }
 
 /* Ends a call: it is handed on after 64*T1 (live: ended_wait), or, challenged, after the
@@ -386,7 +405,7 @@ static void end_call(struct correlator *c, struct call_int *ci, ptime_t now, boo
 {
     if (ci->ended)
         return;
-    move(ci, challenged ? &c->challenged : &c->ended);
+    move(c, ci, challenged ? &c->challenged : &c->ended);
     ci->ended = true;
     ci->release_at = now + (challenged ? c->cfg.challenge_wait : c->cfg.linger);
     ci->hand_at = challenged || !c->cfg.ended_wait || c->cfg.ended_wait > c->cfg.linger
@@ -400,7 +419,7 @@ static void revive(struct correlator *c, struct call_int *ci)
 {
     if (!ci->ended || ci->handed)
         return;
-    move(ci, &c->active);
+    move(c, ci, &c->active);
     ci->ended = false;
 }
 
@@ -422,7 +441,7 @@ static void sweep_ended(struct correlator *c, ptime_t now)
             release(c, ci);
             continue;
         }
-        move(ci, &c->handed);
+        move(c, ci, &c->handed);
         c->nhanded++;
         hand_on(c, ci);
     }
@@ -688,9 +707,8 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
     if (!ci)
         return NULL;
     struct call *p = &ci->pub;
-    ci->hash = h;
     set_strings(p, cid, m); /* call_id NULL: no memory, below */
-    ci->cid_len = cid.n;
+    ci->cid_len = (uint32_t)cid.n;
     p->seq = ++c->next_seq;
     p->caller_ip = ev->l4->src;
     p->caller_port = ev->l4->sport;
@@ -722,7 +740,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         release(c, dlist_entry(n, struct call_int, node));
     }
     dlist_push_tail(&c->probation, &ci->node);
-    ci->list = &c->probation;
+    ci->list = list_index(c, &c->probation);
     c->st.calls++;
     return ci;
 }
@@ -1184,9 +1202,9 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         record_retrans(p, ev, v);
     p->last_frame = ev->l4->pkt->frame;
     p->last_time = now;
-    if (ci->list == &c->probation && !m->is_request)
-        move(ci, &c->active); /* something answered: a real call, out of probation */
-    else if (ci->list == &c->active)
+    if (list_of(c, ci) == &c->probation && !m->is_request)
+        move(c, ci, &c->active); /* something answered: a real call, out of probation */
+    else if (list_of(c, ci) == &c->active)
         dlist_touch(&c->active, &ci->node); /* ended calls keep their place: due by end time */
     v->call_seq = p->seq;
     if (sv_eq_cstr(cmethod, "INVITE")) { /* the path of the initial INVITE, hop by hop */

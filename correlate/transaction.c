@@ -33,8 +33,7 @@ struct txn_seen {
  * key after the struct (issue 21: 330 bytes in three blocks became one of about 120). */
 struct txn {
     struct dlist_node lru;
-    uint64_t hash;
-    ptime_t last;
+    ptime_t last;           /* (its hash is the key's, computed again when it goes) */
     struct txn_seen *more; /* owned: ring slots 1..TXN_SEEN-1; NULL until needed */
     struct txn_seen first; /* ring slot 0 */
     uint16_t keylen;
@@ -79,7 +78,7 @@ struct txn_table *txn_table_new(size_t max, uint64_t seed)
 static void txn_drop(struct txn_table *t, struct txn *x)
 {
     dlist_unlink(&t->lru, &x->lru);
-    htab_remove(t->ht, x->hash, &(struct txn_key){x->key, x->keylen});
+    htab_remove(t->ht, hash_bytes(x->key, x->keylen, t->seed), &(struct txn_key){x->key, x->keylen});
     free(x->more);
     free(x);
 }
@@ -184,7 +183,6 @@ bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, p
             return false;
         memcpy(x->key, buf, len);
         x->keylen = (uint16_t)len;
-        x->hash = h;
         while (!htab_insert(t->ht, h, x)) {
             if (!t->lru.head) {
                 free(x);
