@@ -225,7 +225,7 @@ static bool codecs_shared(const struct call *p);
 static void free_call(struct call_int *ci)
 {
     struct call *c = &ci->pub;
-    free(ci->media.k);
+    free(ci->media.more);
     for (unsigned i = 1; i <= c->nlegs; i++) {
         free(c->legs[i].call_id);
         free(c->legs[i].from_tag);

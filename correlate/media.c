@@ -107,28 +107,33 @@ static void drop(struct media_table *t, struct media_ep *e)
     free(e);
 }
 
+static struct media_key *key_at(struct media_keys *keys, unsigned i)
+{
+    return i ? &keys->more[i - 1] : &keys->first;
+}
+
 static void remember(struct media_keys *keys, const struct media_key *k)
 {
     for (unsigned i = 0; i < keys->n; i++)
-        if (memcmp(&keys->k[i], k, sizeof *k) == 0)
+        if (memcmp(key_at(keys, i), k, sizeof *k) == 0)
             return;
-    if (keys->n == keys->cap) {
+    if (keys->n && keys->n - 1u == keys->cap) {
         unsigned cap = keys->cap ? keys->cap * 2u : 2u; /* an offer: RTP and RTCP */
-        if (cap > MEDIA_KEYS_MAX)
+        if (cap + 1 > MEDIA_KEYS_MAX)
             return;
-        struct media_key *v = realloc(keys->k, cap * sizeof *v);
+        struct media_key *v = realloc(keys->more, cap * sizeof *v);
         if (!v)
             return;
-        keys->k = v;
+        keys->more = v;
         keys->cap = (uint8_t)cap;
     }
-    keys->k[keys->n++] = *k;
+    *key_at(keys, keys->n++) = *k;
 }
 
 void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_seq)
 {
     for (unsigned i = 0; i < keys->n; i++) {
-        const struct media_key *k = &keys->k[i];
+        const struct media_key *k = key_at(keys, i);
         struct media_ep *e = htab_find(t->ht, hash_bytes(k, sizeof *k, t->seed), k);
         if (!e)
             continue; /* evicted, or forgotten by a call that shared it */
@@ -150,7 +155,7 @@ void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_
                 break;
             }
     }
-    free(keys->k);
+    free(keys->more);
     *keys = (struct media_keys){0};
 }
 
