@@ -166,10 +166,11 @@ struct call_seg {
                                 * (lower case; 0: none, or an address): what DNS resolved */
     ptime_t time;              /* the first copy */
     uint64_t frame;
-    uint32_t copies;           /* retransmissions of it */
     ptime_t trying_time, prov_time, final_time; /* first 100, first other 1xx, final; 0 none */
     uint64_t trying_frame, prov_frame, final_frame;
-    int prov_status, final_status;
+    uint32_t copies;           /* retransmissions of it */
+    int16_t prov_status, final_status; /* (a status line's three digits: issue 21 counts
+                                        * the bytes of every INVITE's segment) */
 };
 /* The first answer on a segment other than 100 Trying (a 1xx or the final), 0 none. */
 static inline ptime_t call_seg_answered(const struct call_seg *s)

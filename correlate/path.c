@@ -207,11 +207,11 @@ void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, ui
         } else if (code > 100 && code < 200 && !s->prov_time) {
             s->prov_time = now;
             s->prov_frame = frame;
-            s->prov_status = code;
+            s->prov_status = (int16_t)code;
         } else if (code >= 200 && !s->final_time) {
             s->final_time = now;
             s->final_frame = frame;
-            s->final_status = code;
+            s->final_status = (int16_t)code;
         }
     }
 }
