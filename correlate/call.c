@@ -38,6 +38,11 @@ struct call_int {
     uint8_t reoffer;             /* an in-dialog offer awaiting its 2xx: 1 + its enum
                                   * sdp_direction (0 none), and who sent it */
     uint8_t reoffer_by;
+    /* Its first path segment and its strings, in the same block (issue 21: an allocator's
+     * header and rounding for each, in every INVITE of a flood): pub.segs points at seg0
+     * while segs_cap is 1 (path.c), pub.call_id at strings */
+    struct call_seg seg0;
+    char strings[];
 };
 
 /* A joined leg's Call-ID, pointing at its call (the calls table is keyed by the call's
@@ -238,7 +243,6 @@ static void free_call(struct call_int *ci)
     free(c->transfers);
     free(c->retrans);
     free(c->auth);
-    free(c->call_id); /* and the strings of its block (set_strings) */
     if (!codecs_shared(c))
         free(c->codecs);
     free(c->caller_side.codecs);
@@ -248,7 +252,8 @@ static void free_call(struct call_int *ci)
     free(c->to_tag);
     free(c->reason);
     free(c->dtmf);
-    free(c->segs);
+    if (c->segs != &ci->seg0)
+        free(c->segs);
     free(c->dns);
     free(ci);
 }
@@ -493,22 +498,31 @@ static void addr_views(const struct sip_header *h, struct sv *display, struct sv
     }
 }
 
-/* The strings a call keeps of its first INVITE, copied into one block (issue 21: eight
+/* The strings a call keeps of its first INVITE, one after the other (issue 21: eight
  * allocations, a hundred bytes of allocator headers, for each INVITE of a flood): the
- * Call-ID first, so that freeing call_id frees them all. */
-static bool set_strings(struct call *p, struct sv cid, const struct sip_msg *m)
+ * Call-ID, From (display name, URI, user, tag), To (display name, URI, user). */
+static void string_views(struct sv v[8], struct sv cid, const struct sip_msg *m)
 {
-    struct sv v[8] = {cid, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL};
-    char **dst[8] = {&p->call_id, &p->from.display, &p->from.uri, &p->from.user,
-                     &p->from_tag, &p->to.display,  &p->to.uri,   &p->to.user};
+    for (int i = 0; i < 8; i++)
+        v[i] = SV_NULL;
+    v[0] = cid;
     addr_views(sip_hdr(m, SIP_H_FROM), &v[1], &v[2], &v[3], &v[4]);
     addr_views(sip_hdr(m, SIP_H_TO), &v[5], &v[6], &v[7], NULL);
+}
+
+static size_t strings_size(const struct sv v[8])
+{
     size_t n = 0;
     for (int i = 0; i < 8; i++)
         n += v[i].p ? v[i].n + 1 : 0;
-    char *b = cid.p ? malloc(n) : NULL;
-    if (!b)
-        return false;
+    return n;
+}
+
+/* Copies them to b (strings_size(v) bytes), pointed at by the call. */
+static void set_strings(struct call *p, const struct sv v[8], char *b)
+{
+    char **dst[8] = {&p->call_id, &p->from.display, &p->from.uri, &p->from.user,
+                     &p->from_tag, &p->to.display,  &p->to.uri,   &p->to.user};
     for (int i = 0; i < 8; i++) {
         if (!v[i].p)
             continue;
@@ -517,7 +531,6 @@ static bool set_strings(struct call *p, struct sv cid, const struct sip_msg *m)
         *dst[i] = b;
         b += v[i].n + 1;
     }
-    return true;
 }
 
 static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
@@ -703,11 +716,15 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
                                  uint64_t h)
 {
     const struct sip_msg *m = ev->msg;
-    struct call_int *ci = calloc(1, sizeof *ci);
+    struct sv v[8];
+    string_views(v, cid, m);
+    struct call_int *ci = cid.p ? calloc(1, sizeof *ci + strings_size(v)) : NULL;
     if (!ci)
         return NULL;
     struct call *p = &ci->pub;
-    set_strings(p, cid, m); /* call_id NULL: no memory, below */
+    set_strings(p, v, ci->strings);
+    p->segs = &ci->seg0; /* path.c fills it, and moves it out when a second one comes */
+    p->segs_cap = 1;
     ci->cid_len = (uint32_t)cid.n;
     p->seq = ++c->next_seq;
     p->caller_ip = ev->l4->src;
@@ -717,10 +734,6 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
     p->state = CALL_TRYING;
     p->invite_time = p->attempt_time = ev->l4->pkt->ts;
     p->first_frame = ev->l4->pkt->frame;
-    if (!p->call_id) {
-        free_call(ci);
-        return NULL;
-    }
     while (!htab_insert(c->calls, h, ci)) {
         /* full: a call handed on already goes first (only its stragglers are lost), then
          * the oldest INVITE nothing answered (under a flood, the flood's own), then an
