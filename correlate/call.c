@@ -246,8 +246,11 @@ static void free_call(struct call_int *ci)
     if (!codecs_shared(c))
         free(c->codecs);
     free(c->caller_side.codecs);
-    if (c->callee_side)
+    free(c->caller_side.eps);
+    if (c->callee_side) {
         free(c->callee_side->codecs);
+        free(c->callee_side->eps);
+    }
     free(c->callee_side);
     free(c->to_tag);
     free(c->reason);
@@ -654,8 +657,13 @@ static void record_side(struct call *p, int side, const struct sdp *s, const str
         for (unsigned k = 0; k < cs->neps; k++)
             if (cs->eps[k].port == ep.port && !memcmp(&cs->eps[k].addr, &ep.addr, sizeof ep.addr))
                 return;
-        if (cs->neps < CALL_MAX_MEDIA_EPS)
-            cs->eps[cs->neps++] = ep;
+        if (cs->neps == CALL_MAX_MEDIA_EPS)
+            return;
+        struct call_media_ep *v = realloc(cs->eps, (cs->neps + 1u) * sizeof *v);
+        if (!v)
+            return;
+        cs->eps = v;
+        cs->eps[cs->neps++] = ep;
         return;
     }
 }

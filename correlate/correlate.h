@@ -132,7 +132,9 @@ struct call_side {
     bool rtcp_mux;             /* its first SDP's audio said a=rtcp-mux (RFC 5761) */
     uint8_t neps;
     struct ip_addr sig_addr;   /* the source of the message that carried that SDP */
-    struct call_media_ep eps[CALL_MAX_MEDIA_EPS]; /* every address:port it announced */
+    /* owned: every address:port it announced, neps of them (at most CALL_MAX_MEDIA_EPS;
+     * issue 21: most SDPs name one, and room for four cost 60 bytes more) */
+    struct call_media_ep *eps;
 };
 
 /* A SIP message sent again (RFC 3261 §17.1.1.2, §17.2.1) on one hop. */

@@ -106,10 +106,12 @@ static struct call answered_call(bool callee_private)
     c.caller_port = c.callee_port = 5060;
     /* the callee's side lives apart from the call (issue 21); the engine copies it */
     static struct call_side callee[2];
+    static struct call_media_ep eps[2][2];
     c.callee_side = &callee[callee_private];
     memset(c.callee_side, 0, sizeof *c.callee_side);
     for (int s = 0; s < 2; s++) {
         struct call_side *cs = s ? c.callee_side : &c.caller_side;
+        cs->eps = eps[s];
         cs->have_sdp = true;
         cs->dir = SDP_SENDRECV;
         cs->neps = 1;
