@@ -136,3 +136,127 @@ size_t htab_bytes(const struct htab *t)
 {
     return t ? sizeof *t + (t->slots ? (t->mask + 1) * sizeof *t->slots : 0) : 0;
 }
+
+/* ---- ctab: one pointer a slot (see hash.h) ---- */
+
+struct ctab {
+    void **slots; /* NULL: empty */
+    size_t mask;
+    size_t count;
+    size_t max;
+    htab_eq_fn eq;
+    ctab_hash_fn hash_of;
+    const void *ctx;
+};
+
+struct ctab *ctab_new(size_t max_items, htab_eq_fn eq, ctab_hash_fn hash_of, const void *ctx)
+{
+    struct ctab *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->slots = calloc(HTAB_MIN_CAP, sizeof *t->slots);
+    if (!t->slots) {
+        free(t);
+        return NULL;
+    }
+    t->mask = HTAB_MIN_CAP - 1;
+    t->max = max_items;
+    t->eq = eq;
+    t->hash_of = hash_of;
+    t->ctx = ctx;
+    return t;
+}
+
+void ctab_free(struct ctab *t)
+{
+    if (!t)
+        return;
+    free(t->slots);
+    free(t);
+}
+
+size_t ctab_count(const struct ctab *t) { return t->count; }
+size_t ctab_max(const struct ctab *t) { return t->max; }
+
+void *ctab_find(const struct ctab *t, uint64_t hash, const void *key)
+{
+    for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+        void *item = t->slots[i];
+        if (!item || t->eq(item, key))
+            return item;
+    }
+}
+
+static void cplace(void **slots, size_t mask, uint64_t hash, void *item)
+{
+    size_t i = hash & mask;
+    while (slots[i])
+        i = (i + 1) & mask;
+    slots[i] = item;
+}
+
+static bool cgrow(struct ctab *t)
+{
+    size_t cap = (t->mask + 1) * 2;
+    void **ns = calloc(cap, sizeof *ns);
+    if (!ns)
+        return false;
+    for (size_t i = 0; i <= t->mask; i++)
+        if (t->slots[i])
+            cplace(ns, cap - 1, t->hash_of(t->slots[i], t->ctx), t->slots[i]);
+    free(t->slots);
+    t->slots = ns;
+    t->mask = cap - 1;
+    return true;
+}
+
+bool ctab_insert(struct ctab *t, uint64_t hash, void *item)
+{
+    if (t->count >= t->max)
+        return false;
+    /* the load factor at or below 3/4, as htab's */
+    if ((t->count + 1) * 4 > (t->mask + 1) * 3 && !cgrow(t))
+        return false;
+    cplace(t->slots, t->mask, hash, item);
+    t->count++;
+    return true;
+}
+
+void *ctab_remove(struct ctab *t, uint64_t hash, const void *key)
+{
+    size_t i = hash & t->mask;
+    for (;; i = (i + 1) & t->mask) {
+        if (!t->slots[i])
+            return NULL;
+        if (t->eq(t->slots[i], key))
+            break;
+    }
+    void *item = t->slots[i];
+    /* backward-shift deletion, as htab_remove */
+    size_t hole = i;
+    for (size_t j = (i + 1) & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
+        size_t home = t->hash_of(t->slots[j], t->ctx) & t->mask;
+        if (((j - hole) & t->mask) <= ((j - home) & t->mask)) {
+            t->slots[hole] = t->slots[j];
+            hole = j;
+        }
+    }
+    t->slots[hole] = NULL;
+    t->count--;
+    return item;
+}
+
+void *ctab_next(const struct ctab *t, size_t *pos)
+{
+    while (*pos <= t->mask) {
+        void *item = t->slots[(*pos)++];
+        if (item)
+            return item;
+    }
+    return NULL;
+}
+
+size_t ctab_bytes(const struct ctab *t)
+{
+    return t ? sizeof *t + (t->slots ? (t->mask + 1) * sizeof *t->slots : 0) : 0;
+}

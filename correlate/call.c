@@ -63,7 +63,7 @@ struct session_ref {
 
 struct correlator {
     struct correlate_config cfg;
-    struct htab *calls;
+    struct ctab *calls;     /* Call-ID -> struct call_int */
     struct htab *legs;       /* leg Call-ID -> struct leg_ref */
     struct htab *sessions;   /* Session-ID UUID -> struct session_ref */
     /* probation: INVITEs nothing has answered yet, by arrival (what a flood fills, so
@@ -115,10 +115,11 @@ void correlate_config_default(struct correlate_config *cfg)
     cfg->first_call_seq = 0;
 }
 
-/* An unanswered INVITE's call beyond its struct: Call-ID, From and To (URI, user, tag),
- * one path segment, the allocator's headers (measured with the flood of
- * tests/gen/calls.py, issue 21). */
-#define CALL_EXTRA_BYTES (sizeof(struct call_seg) + 240)
+/* An unanswered INVITE's call beyond its struct (which holds its first path segment):
+ * Call-ID, From and To (URI, user, tag) at the struct's end, its SDP's codecs and
+ * endpoint, the allocator's headers (measured with the flood of tests/gen/calls.py,
+ * issue 21: 112 bytes of strings, 32 and 32). */
+#define CALL_EXTRA_BYTES 200
 
 size_t correlate_entry_bytes(enum mem_table t)
 {
@@ -135,14 +136,15 @@ size_t correlate_entry_bytes(enum mem_table t)
 void correlate_config_budget(struct correlate_config *cfg, const struct mem_budget *b,
                              bool max_calls_given)
 {
-    /* the hash tables' slots (16 bytes, at most half full) are part of each share */
+    /* the hash tables' slots (8 bytes, ctab's, at most half full; registrations' 16 in
+     * two tables) are part of each share */
     if (!max_calls_given) {
         cfg->max_calls =
-            mem_budget_entries(b, MEM_CALLS, correlate_entry_bytes(MEM_CALLS) + 32, 16);
+            mem_budget_entries(b, MEM_CALLS, correlate_entry_bytes(MEM_CALLS) + 16, 16);
         cfg->max_transactions = mem_budget_entries(
-            b, MEM_TRANSACTIONS, correlate_entry_bytes(MEM_TRANSACTIONS) + 32, 32);
+            b, MEM_TRANSACTIONS, correlate_entry_bytes(MEM_TRANSACTIONS) + 16, 32);
     }
-    cfg->max_media = mem_budget_entries(b, MEM_MEDIA, correlate_entry_bytes(MEM_MEDIA) + 32, 64);
+    cfg->max_media = mem_budget_entries(b, MEM_MEDIA, correlate_entry_bytes(MEM_MEDIA) + 16, 64);
     cfg->max_registrations =
         mem_budget_entries(b, MEM_REGISTRATIONS, correlate_entry_bytes(MEM_REGISTRATIONS) + 64, 16);
     cfg->dns_ring = mem_budget_entries(b, MEM_DNS, correlate_entry_bytes(MEM_DNS), 64);
@@ -150,7 +152,7 @@ void correlate_config_budget(struct correlate_config *cfg, const struct mem_budg
 
 void correlate_memory(const struct correlator *c, struct mem_usage *u)
 {
-    size_t calls = htab_count(c->calls) * correlate_entry_bytes(MEM_CALLS) + htab_bytes(c->calls) +
+    size_t calls = ctab_count(c->calls) * correlate_entry_bytes(MEM_CALLS) + ctab_bytes(c->calls) +
                    htab_bytes(c->legs) + htab_bytes(c->sessions);
     mem_usage_set(u, MEM_CALLS, calls);
     mem_usage_set(u, MEM_TRANSACTIONS, txn_table_bytes(c->txns));
@@ -179,6 +181,12 @@ static bool cid_eq(const void *item, const void *key)
     return c->cid_len == k->n && memcmp(c->pub.call_id, k->p, k->n) == 0;
 }
 
+static uint64_t cid_hash(const void *item, const void *ctx)
+{
+    const struct call_int *ci = item;
+    return hash_bytes(ci->pub.call_id, ci->cid_len, ((const struct correlator *)ctx)->cfg.hash_seed);
+}
+
 struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
                                  void *user)
 {
@@ -189,7 +197,7 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
         c->cfg = *cfg;
     else
         correlate_config_default(&c->cfg);
-    c->calls = htab_new(c->cfg.max_calls, cid_eq);
+    c->calls = ctab_new(c->cfg.max_calls, cid_eq, cid_hash, c);
     c->legs = htab_new(c->cfg.max_calls, leg_eq);
     c->sessions = htab_new(c->cfg.max_calls, session_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
@@ -302,7 +310,7 @@ static void release(struct correlator *c, struct call_int *ci)
         ci->session = NULL;
     }
     dlist_unlink(list_of(c, ci), &ci->node);
-    htab_remove(c->calls, hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed),
+    ctab_remove(c->calls, hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed),
                 &(struct sv){ci->pub.call_id, ci->cid_len});
     free_call(ci);
 }
@@ -325,14 +333,14 @@ void correlate_each_changed(const struct correlator *c, ptime_t since, call_done
 {
     size_t pos = 0;
     const struct call_int *ci;
-    while ((ci = htab_next(c->calls, &pos)))
+    while ((ci = ctab_next(c->calls, &pos)))
         if (ci->pub.last_time > since && !ci->handed) /* a handed call's record is out */
             fn(user, &ci->pub);
 }
 
 size_t correlate_active_calls(const struct correlator *c)
 {
-    return htab_count(c->calls) - c->nhanded;
+    return ctab_count(c->calls) - c->nhanded;
 }
 
 void correlate_tick(struct correlator *c, ptime_t now)
@@ -346,7 +354,7 @@ void correlate_finish(struct correlator *c)
     reg_table_finish(c->regs, c->last_time);
     sweep(c, c->last_time); /* Timer B and the waits, judged at the last message seen */
     /* handed on in order of first INVITE: collected, sorted once, released */
-    size_t n = htab_count(c->calls), pos = 0, i = 0;
+    size_t n = ctab_count(c->calls), pos = 0, i = 0;
     struct call_int **all = malloc((n ? n : 1) * sizeof *all), *it;
     if (!all) {
         struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged, &c->handed};
@@ -355,7 +363,7 @@ void correlate_finish(struct correlator *c)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         return;
     }
-    while ((it = htab_next(c->calls, &pos)))
+    while ((it = ctab_next(c->calls, &pos)))
         all[i++] = it;
     qsort(all, i, sizeof *all, by_seq);
     for (size_t k = 0; k < i; k++)
@@ -372,7 +380,7 @@ void correlate_free(struct correlator *c)
         for (int l = 0; l < 5; l++)
             while (lists[l]->head)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
-        htab_free(c->calls);
+        ctab_free(c->calls);
     }
     htab_free(c->legs);
     htab_free(c->sessions);
@@ -742,7 +750,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
     p->state = CALL_TRYING;
     p->invite_time = p->attempt_time = ev->l4->pkt->ts;
     p->first_frame = ev->l4->pkt->frame;
-    while (!htab_insert(c->calls, h, ci)) {
+    while (!ctab_insert(c->calls, h, ci)) {
         /* full: a call handed on already goes first (only its stragglers are lost), then
          * the oldest INVITE nothing answered (under a flood, the flood's own), then an
          * ended call (its retransmission window cut short), then a challenged one, and
@@ -1104,7 +1112,7 @@ static struct call_int *named_call(struct correlator *c, const struct sip_msg *m
         if (!h || !h->value.n)
             continue;
         uint64_t hh = hash_bytes(h->value.p, h->value.n, c->cfg.hash_seed);
-        struct call_int *ci = htab_find(c->calls, hh, &h->value);
+        struct call_int *ci = ctab_find(c->calls, hh, &h->value);
         if (!ci) {
             struct leg_ref *l = htab_find(c->legs, hh, &h->value);
             ci = l ? l->call : NULL;
@@ -1188,7 +1196,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     }
     struct sv cid = cidh->value;
     uint64_t h = hash_bytes(cid.p, cid.n, c->cfg.hash_seed);
-    struct call_int *ci = htab_find(c->calls, h, &cid);
+    struct call_int *ci = ctab_find(c->calls, h, &cid);
     struct leg_ref *leg = NULL;
     if (!ci && (leg = htab_find(c->legs, h, &cid)))
         ci = leg->call;

@@ -34,7 +34,7 @@ struct media_ep {
 };
 
 struct media_table {
-    struct htab *ht;
+    struct ctab *ht;
     struct dlist lru;
     uint64_t seed;
     char names[MEDIA_NAMES][16]; /* encoding names seen with ... */
@@ -64,10 +64,16 @@ static bool key_eq(const void *item, const void *key)
     return memcmp(&((const struct media_ep *)item)->key, key, sizeof(struct media_key)) == 0;
 }
 
+static uint64_t key_hash(const void *item, const void *ctx)
+{
+    const struct media_ep *e = item;
+    return hash_bytes(&e->key, sizeof e->key, ((const struct media_table *)ctx)->seed);
+}
+
 struct media_table *media_table_new(size_t max, uint64_t seed)
 {
     struct media_table *t = calloc(1, sizeof *t);
-    if (!t || !(t->ht = htab_new(max, key_eq))) {
+    if (!t || !(t->ht = ctab_new(max, key_eq, key_hash, t))) {
         free(t);
         return NULL;
     }
@@ -82,7 +88,7 @@ size_t media_entry_bytes(void)
 
 size_t media_table_bytes(const struct media_table *t)
 {
-    return sizeof *t + htab_bytes(t->ht) + htab_count(t->ht) * media_entry_bytes();
+    return sizeof *t + ctab_bytes(t->ht) + ctab_count(t->ht) * media_entry_bytes();
 }
 
 void media_table_free(struct media_table *t)
@@ -95,14 +101,14 @@ void media_table_free(struct media_table *t)
         free(e->shared);
         free(e);
     }
-    htab_free(t->ht);
+    ctab_free(t->ht);
     free(t);
 }
 
 static void drop(struct media_table *t, struct media_ep *e)
 {
     dlist_unlink(&t->lru, &e->lru);
-    htab_remove(t->ht, hash_bytes(&e->key, sizeof e->key, t->seed), &e->key);
+    ctab_remove(t->ht, hash_bytes(&e->key, sizeof e->key, t->seed), &e->key);
     free(e->shared);
     free(e);
 }
@@ -134,7 +140,7 @@ void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_
 {
     for (unsigned i = 0; i < keys->n; i++) {
         const struct media_key *k = key_at(keys, i);
-        struct media_ep *e = htab_find(t->ht, hash_bytes(k, sizeof *k, t->seed), k);
+        struct media_ep *e = ctab_find(t->ht, hash_bytes(k, sizeof *k, t->seed), k);
         if (!e)
             continue; /* evicted, or forgotten by a call that shared it */
         uint64_t *sh = e->shared;
@@ -164,12 +170,12 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
 {
     remember(keys, k);
     uint64_t h = hash_bytes(k, sizeof *k, t->seed);
-    struct media_ep *e = htab_find(t->ht, h, k);
+    struct media_ep *e = ctab_find(t->ht, h, k);
     if (!e) {
         if (!(e = calloc(1, sizeof *e)))
             return;
         e->key = *k;
-        while (!htab_insert(t->ht, h, e)) {
+        while (!ctab_insert(t->ht, h, e)) {
             if (!t->lru.head) {
                 free(e);
                 return;
@@ -288,11 +294,11 @@ bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t
     k.family = a->family;
     k.port = port;
     memcpy(k.addr, a->b, 16);
-    const struct media_ep *e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+    const struct media_ep *e = ctab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
     bool rtcp_next = false;
     if (!e && port > 0) { /* the RTCP port of an RTP entry one port down */
         k.port = (uint16_t)(port - 1);
-        e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+        e = ctab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
         if (!e || !e->rtcp_next)
             return false;
         rtcp_next = true;
