@@ -64,6 +64,12 @@ struct session_ref {
 struct correlator {
     struct correlate_config cfg;
     struct ctab *calls;     /* Call-ID -> struct call_int */
+    /* The distinct codec lists of SDPs (issue 21: each call's, each side's, strdup'd; a
+     * capture holds a handful, a flood one): calls point into the pool; past CODEC_POOL
+     * lists, a call owns its copy */
+    struct ctab *codec_ix;  /* text -> its row of codec_pool */
+    char (*codec_pool)[64];
+    size_t ncodec;
     struct htab *legs;       /* leg Call-ID -> struct leg_ref */
     struct htab *sessions;   /* Session-ID UUID -> struct session_ref */
     /* probation: INVITEs nothing has answered yet, by arrival (what a flood fills, so
@@ -187,6 +193,43 @@ static uint64_t cid_hash(const void *item, const void *ctx)
     return hash_bytes(ci->pub.call_id, ci->cid_len, ((const struct correlator *)ctx)->cfg.hash_seed);
 }
 
+#define CODEC_POOL 256
+
+static bool codec_eq(const void *item, const void *key) { return strcmp(item, key) == 0; }
+
+static uint64_t codec_hash(const void *item, const void *ctx)
+{
+    const char *t = item;
+    return hash_bytes(t, strlen(t), ((const struct correlator *)ctx)->cfg.hash_seed);
+}
+
+/* A codec list (at most 63 bytes) as a call keeps it: the pool's copy, else its own; NULL
+ * for an empty one. */
+static char *codecs_keep(struct correlator *c, const char *text)
+{
+    if (!text[0])
+        return NULL;
+    uint64_t h = hash_bytes(text, strlen(text), c->cfg.hash_seed);
+    char *d = ctab_find(c->codec_ix, h, text);
+    if (d)
+        return d;
+    if (c->ncodec < CODEC_POOL) {
+        d = c->codec_pool[c->ncodec];
+        snprintf(d, sizeof c->codec_pool[0], "%s", text);
+        if (ctab_insert(c->codec_ix, h, d)) {
+            c->ncodec++;
+            return d;
+        }
+    }
+    return strdup(text);
+}
+
+static void codecs_drop(const struct correlator *c, char *t)
+{
+    if (!(t && t >= c->codec_pool[0] && t < c->codec_pool[CODEC_POOL]))
+        free(t);
+}
+
 struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
                                  void *user)
 {
@@ -198,6 +241,8 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     else
         correlate_config_default(&c->cfg);
     c->calls = ctab_new(c->cfg.max_calls, cid_eq, cid_hash, c);
+    c->codec_ix = ctab_new(CODEC_POOL, codec_eq, codec_hash, c);
+    c->codec_pool = calloc(CODEC_POOL, sizeof *c->codec_pool);
     c->legs = htab_new(c->cfg.max_calls, leg_eq);
     c->sessions = htab_new(c->cfg.max_calls, session_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
@@ -205,7 +250,7 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     c->media = media_table_new(c->cfg.max_media ? c->cfg.max_media : c->cfg.max_calls * 4,
                                c->cfg.hash_seed);
     c->dns = lookup_table_new_sized(c->cfg.hash_seed, c->cfg.dns_ring);
-    if (!c->calls || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media || !c->dns) {
+    if (!c->calls || !c->codec_ix || !c->codec_pool || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media || !c->dns) {
         correlate_free(c);
         return NULL;
     }
@@ -233,9 +278,7 @@ static uint8_t list_index(struct correlator *c, const struct dlist *to)
     return i;
 }
 
-static bool codecs_shared(const struct call *p);
-
-static void free_call(struct call_int *ci)
+static void free_call(const struct correlator *cr, struct call_int *ci)
 {
     struct call *c = &ci->pub;
     free(ci->media.more);
@@ -251,12 +294,11 @@ static void free_call(struct call_int *ci)
     free(c->transfers);
     free(c->retrans);
     free(c->auth);
-    if (!codecs_shared(c))
-        free(c->codecs);
-    free(c->caller_side.codecs);
+    codecs_drop(cr, c->codecs);
+    codecs_drop(cr, c->caller_side.codecs);
     free(c->caller_side.eps);
     if (c->callee_side) {
-        free(c->callee_side->codecs);
+        codecs_drop(cr, c->callee_side->codecs);
         free(c->callee_side->eps);
     }
     free(c->callee_side);
@@ -312,7 +354,7 @@ static void release(struct correlator *c, struct call_int *ci)
     dlist_unlink(list_of(c, ci), &ci->node);
     ctab_remove(c->calls, hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed),
                 &(struct sv){ci->pub.call_id, ci->cid_len});
-    free_call(ci);
+    free_call(c, ci);
 }
 
 static void sweep(struct correlator *c, ptime_t now);
@@ -382,6 +424,8 @@ void correlate_free(struct correlator *c)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         ctab_free(c->calls);
     }
+    ctab_free(c->codec_ix);
+    free(c->codec_pool);
     htab_free(c->legs);
     htab_free(c->sessions);
     txn_table_free(c->txns);
@@ -557,41 +601,15 @@ static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
 /* Codec names of the first audio stream of an SDP, comma-separated. */
 static void sdp_codecs(const struct sdp *s, char *out, size_t cap);
 
-/* *dst (owned) becomes those names (cut at 63 bytes, as the arrays were), NULL when none:
- * a string of its size, not 64 bytes in the call for each of three lists (issue 21). */
-static void set_codecs(char **dst, const struct sdp *s)
+/* *dst (the pool's, or owned) becomes those names (cut at 63 bytes, as the arrays were),
+ * NULL when none: a string of the pool (codecs_keep), not 64 bytes in the call for each of
+ * three lists (issue 21). */
+static void set_codecs(struct correlator *c, char **dst, const struct sdp *s)
 {
     char buf[64];
     sdp_codecs(s, buf, sizeof buf);
-    free(*dst);
-    *dst = buf[0] ? strdup(buf) : NULL;
-}
-
-/* Whether the call's codecs are a side's string (not owned apart). */
-static bool codecs_shared(const struct call *p)
-{
-    return p->codecs && (p->codecs == p->caller_side.codecs ||
-                         (p->callee_side && p->codecs == p->callee_side->codecs));
-}
-
-/* The call's codecs from an SDP: a side's string when it says the same (issue 21: an
- * INVITE's offer is the caller's side's and, until an answer, the call's too). */
-static void set_call_codecs(struct call *p, const struct sdp *s)
-{
-    char buf[64];
-    sdp_codecs(s, buf, sizeof buf);
-    if (!codecs_shared(p))
-        free(p->codecs);
-    p->codecs = NULL;
-    if (!buf[0])
-        return;
-    const struct call_side *cs[2] = {&p->caller_side, p->callee_side};
-    for (int i = 0; i < 2; i++)
-        if (cs[i] && cs[i]->codecs && strcmp(cs[i]->codecs, buf) == 0) {
-            p->codecs = cs[i]->codecs;
-            return;
-        }
-    p->codecs = strdup(buf);
+    codecs_drop(c, *dst);
+    *dst = codecs_keep(c, buf);
 }
 
 static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
@@ -628,7 +646,7 @@ static bool name_is(struct sv v, const char *name)
 
 /* What a side's SDP said: its first one sets direction, codecs and frame (holds and
  * resumes are tracked apart); every one adds the address:port it announced. */
-static void record_side(struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
+static void record_side(struct correlator *c, struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
 {
     if (side && !p->callee_side && !(p->callee_side = calloc(1, sizeof *p->callee_side)))
         return;
@@ -646,7 +664,7 @@ static void record_side(struct call *p, int side, const struct sdp *s, const str
             cs->sdp_frame = ev->l4->pkt->frame;
             cs->sdp_time = ev->l4->pkt->ts;
             cs->sig_addr = ev->l4->src;
-            set_codecs(&cs->codecs, s);
+            set_codecs(c, &cs->codecs, s);
             for (unsigned k = 0; k < md->nfmt && cs->npts < CALL_SIDE_MAX_PTS; k++) {
                 const struct sdp_format *f = &md->fmt[k];
                 bool events = name_is(f->encoding, "telephone-event") || name_is(f->encoding, "CN");
@@ -761,7 +779,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
                                : c->challenged.head ? c->challenged.head
                                                     : c->active.head;
         if (!n) {
-            free_call(ci);
+            free_call(c, ci);
             return NULL;
         }
         if (n != c->ended.head && n != c->handed.head)
@@ -899,7 +917,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
         return;
     }
     if (sdp) /* the responder: the other side from the request's sender (its From) */
-        record_side(p, sender(p, m) == PARTY_CALLER ? 1 : 0, sdp, ev);
+        record_side(c, p, sender(p, m) == PARTY_CALLER ? 1 : 0, sdp, ev);
     if (sdp && code >= 200 && code < 300 && p->answer_time &&
         (sv_eq_cstr(cseq_method, "INVITE") || sv_eq_cstr(cseq_method, "UPDATE")))
         track_hold_answer(p, ci, ev, sdp);
@@ -956,7 +974,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
             p->to_tag = sv_strdup(tag);
         }
         if (sdp)
-            set_call_codecs(p, sdp);
+            set_codecs(c, &p->codecs, sdp);
         revive(c, ci);
         return;
     }
@@ -1015,7 +1033,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
     if (retrans)
         return;
     if (sdp) /* an offer (INVITE, UPDATE) or a late answer (ACK) */
-        record_side(p, sender(p, m) == PARTY_CALLER ? 0 : 1, sdp, ev);
+        record_side(c, p, sender(p, m) == PARTY_CALLER ? 0 : 1, sdp, ev);
     if (sv_eq_cstr(m->method, "INVITE")) {
         struct sv to_tag = header_tag(m, SIP_H_TO);
         if (!to_tag.p || !to_tag.n) {
@@ -1033,7 +1051,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
                 revive(c, ci);
             }
             if (!p->codecs && sdp)
-                set_call_codecs(p, sdp);
+                set_codecs(c, &p->codecs, sdp);
         } else if (p->answer_time) {
             track_hold(p, ci, ev, sdp, now); /* a re-INVITE */
         }
