@@ -260,3 +260,20 @@ size_t ctab_bytes(const struct ctab *t)
 {
     return t ? sizeof *t + (t->slots ? (t->mask + 1) * sizeof *t->slots : 0) : 0;
 }
+
+void **ctab_take(struct ctab *t, size_t *n)
+{
+    void **fresh = calloc(HTAB_MIN_CAP, sizeof *fresh);
+    if (!fresh)
+        return NULL;
+    void **v = t->slots;
+    size_t k = 0;
+    for (size_t i = 0; i <= t->mask; i++)
+        if (v[i])
+            v[k++] = v[i];
+    *n = k;
+    t->slots = fresh;
+    t->mask = HTAB_MIN_CAP - 1;
+    t->count = 0;
+    return v;
+}

@@ -105,5 +105,9 @@ size_t ctab_count(const struct ctab *t);
 size_t ctab_max(const struct ctab *t);
 size_t ctab_bytes(const struct ctab *t);
 void *ctab_next(const struct ctab *t, size_t *pos);
+/* Empties the table and hands over its slot array, the items at its front (*n of them; the
+ * caller frees it): a table's items, in no order, without a second array as large. NULL
+ * on no memory (the table is left as it was). */
+void **ctab_take(struct ctab *t, size_t *n);
 
 #endif

@@ -359,10 +359,30 @@ static void release(struct correlator *c, struct call_int *ci)
 
 static void sweep(struct correlator *c, ptime_t now);
 
-static int by_seq(const void *a, const void *b)
+/* Heapsort by seq, in place: no buffer the size of the array, as qsort's merge sort takes. */
+static void sift_down(struct call_int **v, size_t root, size_t n)
 {
-    uint64_t x = (*(struct call_int *const *)a)->pub.seq, y = (*(struct call_int *const *)b)->pub.seq;
-    return x < y ? -1 : x > y;
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && v[child + 1]->pub.seq > v[child]->pub.seq)
+            child++;
+        if (v[root]->pub.seq >= v[child]->pub.seq)
+            return;
+        struct call_int *t = v[root];
+        v[root] = v[child];
+        v[child] = t;
+    }
+}
+
+static void sort_by_seq(struct call_int **v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(v, i, n);
+    for (size_t end = n; end-- > 1;) {
+        struct call_int *t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        sift_down(v, 0, end);
+    }
 }
 
 void correlate_on_registration(struct correlator *c, reg_done_fn fn)
@@ -395,9 +415,11 @@ void correlate_finish(struct correlator *c)
 {
     reg_table_finish(c->regs, c->last_time);
     sweep(c, c->last_time); /* Timer B and the waits, judged at the last message seen */
-    /* handed on in order of first INVITE: collected, sorted once, released */
-    size_t n = ctab_count(c->calls), pos = 0, i = 0;
-    struct call_int **all = malloc((n ? n : 1) * sizeof *all), *it;
+    /* handed on in order of first INVITE: the table's own slots sorted (issue 21: an array
+     * of them and qsort's copy cost 16 bytes a call at the end, when memory peaks), then
+     * released (each no longer in the table) */
+    size_t n = 0;
+    struct call_int **all = (struct call_int **)ctab_take(c->calls, &n);
     if (!all) {
         struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged, &c->handed};
         for (int l = 0; l < 5; l++)
@@ -405,10 +427,8 @@ void correlate_finish(struct correlator *c)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         return;
     }
-    while ((it = ctab_next(c->calls, &pos)))
-        all[i++] = it;
-    qsort(all, i, sizeof *all, by_seq);
-    for (size_t k = 0; k < i; k++)
+    sort_by_seq(all, n);
+    for (size_t k = 0; k < n; k++)
         release(c, all[k]);
     free(all);
 }

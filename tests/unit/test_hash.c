@@ -130,6 +130,32 @@ Test(hash, compact_refuses_past_its_limit)
     ctab_free(t);
 }
 
+Test(hash, compact_take_hands_every_item_and_empties)
+{
+    enum { N = 100 };
+    static struct item it[N];
+    int collide = 1;
+    struct ctab *t = ctab_new(N, eq, item_hash, &collide);
+    for (int i = 0; i < N; i++) {
+        it[i].key = (uint64_t)i + 1;
+        cr_assert(ctab_insert(t, h_of(it[i].key, 1), &it[i]));
+    }
+    size_t n = 0;
+    void **v = ctab_take(t, &n);
+    cr_assert_not_null(v);
+    cr_assert_eq(n, N);
+    int seen[N] = {0};
+    for (size_t i = 0; i < n; i++)
+        seen[(struct item *)v[i] - it]++;
+    for (int i = 0; i < N; i++)
+        cr_expect_eq(seen[i], 1, "item %d handed %d times", i, seen[i]);
+    cr_expect_eq(ctab_count(t), 0);
+    cr_expect_null(ctab_find(t, h_of(it[0].key, 1), &it[0].key));
+    cr_expect_null(ctab_remove(t, h_of(it[0].key, 1), &it[0].key));
+    free(v);
+    ctab_free(t);
+}
+
 Test(hash, refuses_past_its_limit)
 {
     struct item it[5] = {{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 0}};
