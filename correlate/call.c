@@ -190,7 +190,8 @@ static bool cid_eq(const void *item, const void *key)
 static uint64_t cid_hash(const void *item, const void *ctx)
 {
     const struct call_int *ci = item;
-    return hash_bytes(ci->pub.call_id, ci->cid_len, ((const struct correlator *)ctx)->cfg.hash_seed);
+    const struct correlator *c = ctx;
+    return hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed);
 }
 
 #define CODEC_POOL 256
@@ -250,7 +251,8 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     c->media = media_table_new(c->cfg.max_media ? c->cfg.max_media : c->cfg.max_calls * 4,
                                c->cfg.hash_seed);
     c->dns = lookup_table_new_sized(c->cfg.hash_seed, c->cfg.dns_ring);
-    if (!c->calls || !c->codec_ix || !c->codec_pool || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media || !c->dns) {
+    if (!c->calls || !c->codec_ix || !c->codec_pool || !c->legs || !c->sessions || !c->txns ||
+        !c->regs || !c->media || !c->dns) {
         correlate_free(c);
         return NULL;
     }
@@ -666,7 +668,8 @@ static bool name_is(struct sv v, const char *name)
 
 /* What a side's SDP said: its first one sets direction, codecs and frame (holds and
  * resumes are tracked apart); every one adds the address:port it announced. */
-static void record_side(struct correlator *c, struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
+static void record_side(struct correlator *c, struct call *p, int side, const struct sdp *s,
+                        const struct sip_event *ev)
 {
     if (side && !p->callee_side && !(p->callee_side = calloc(1, sizeof *p->callee_side)))
         return;

@@ -84,7 +84,8 @@ struct txn_table *txn_table_new(size_t max, uint64_t seed)
 static void txn_drop(struct txn_table *t, struct txn *x)
 {
     dlist_unlink(&t->lru, &x->lru);
-    ctab_remove(t->ht, hash_bytes(x->key, x->keylen, t->seed), &(struct txn_key){x->key, x->keylen});
+    ctab_remove(t->ht, hash_bytes(x->key, x->keylen, t->seed),
+                &(struct txn_key){x->key, x->keylen});
     free(x->more);
     free(x);
 }

@@ -1273,7 +1273,8 @@ static void check_private(struct issue_engine *e, const struct held_call *c,
         const struct call_side *s = &c->side[side];
         const char *who = side == 0 ? "caller" : "callee";
         const struct call_media_ep *eps = c->eps[side];
-        bool priv = s->neps && issue_addr_private(&eps[0].addr) && !issue_addr_private(&s->sig_addr);
+        bool priv =
+            s->neps && issue_addr_private(&eps[0].addr) && !issue_addr_private(&s->sig_addr);
         /* media this side sent from another address than it announced */
         const struct held_stream *moved = NULL;
         for (size_t i = 0; i < n && s->neps; i++) {
@@ -1913,7 +1914,8 @@ static void hold_fill(struct held_call *h, const struct call *c)
     h->nholds = c->nholds;
     /* a 488/606 already said it (check_codecs) */
     h->codec_disjoint =
-        codecs_disjoint(call_side(c, 0), call_side(c, 1)) && c->final_status != 488 && c->final_status != 606;
+        codecs_disjoint(call_side(c, 0), call_side(c, 1)) && c->final_status != 488 &&
+        c->final_status != 606;
 }
 
 /* ---- streams ---- */

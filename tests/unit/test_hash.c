@@ -104,7 +104,8 @@ static void random_ops_compact(int collide)
     }
     for (int i = 0; i < N; i++) {
         uint64_t h = h_of(items[i].key, collide);
-        cr_assert_eq(ctab_find(t, h, &items[i].key), items[i].live ? &items[i] : NULL, "item %d", i);
+        void *f = ctab_find(t, h, &items[i].key);
+        cr_assert_eq(f, items[i].live ? &items[i] : NULL, "item %d", i);
     }
     size_t pos = 0, seen = 0;
     while (ctab_next(t, &pos))
