@@ -88,11 +88,12 @@ size_t htab_bytes(const struct htab *t);
  * Do not insert or remove while iterating. Start with *pos = 0. */
 void *htab_next(const struct htab *t, size_t *pos);
 
-/* The same table with slots of one pointer, not a (hash, item) pair (issue 21: the calls,
- * transactions and media endpoints of an INVITE flood paid 16 bytes a slot, at most 3/4
- * full, in each of three tables): an item's hash comes from its key again (hash_of) when
- * the table grows or closes a gap, and a probe compares keys without a hash to look at
- * first. For tables looked up once per SIP message or new flow, never per RTP packet. */
+/* The same table with slots of one pointer and a tag byte, not a (hash, item) pair (issue
+ * 21: the calls, transactions and media endpoints of an INVITE flood paid 16 bytes a slot,
+ * at most 3/4 full, in each of three tables): an item's hash comes from its key again
+ * (hash_of) when the table grows or closes a gap, and a probe compares 7 bits of hash
+ * before a key. For tables looked up once per SIP message or new flow, never per RTP
+ * packet. */
 typedef uint64_t (*ctab_hash_fn)(const void *item, const void *ctx);
 struct ctab;
 /* ctx is handed to hash_of (the seed's owner, say). */
