@@ -88,4 +88,27 @@ size_t htab_bytes(const struct htab *t);
  * Do not insert or remove while iterating. Start with *pos = 0. */
 void *htab_next(const struct htab *t, size_t *pos);
 
+/* The same table with slots of one pointer and a tag byte, not a (hash, item) pair (issue
+ * 21: the calls, transactions and media endpoints of an INVITE flood paid 16 bytes a slot,
+ * at most 3/4 full, in each of three tables): an item's hash comes from its key again
+ * (hash_of) when the table grows or closes a gap, and a probe compares 7 bits of hash
+ * before a key. For tables looked up once per SIP message or new flow, never per RTP
+ * packet. */
+typedef uint64_t (*ctab_hash_fn)(const void *item, const void *ctx);
+struct ctab;
+/* ctx is handed to hash_of (the seed's owner, say). */
+struct ctab *ctab_new(size_t max_items, htab_eq_fn eq, ctab_hash_fn hash_of, const void *ctx);
+void ctab_free(struct ctab *t);
+void *ctab_find(const struct ctab *t, uint64_t hash, const void *key);
+bool ctab_insert(struct ctab *t, uint64_t hash, void *item);
+void *ctab_remove(struct ctab *t, uint64_t hash, const void *key);
+size_t ctab_count(const struct ctab *t);
+size_t ctab_max(const struct ctab *t);
+size_t ctab_bytes(const struct ctab *t);
+void *ctab_next(const struct ctab *t, size_t *pos);
+/* Empties the table and hands over its slot array, the items at its front (*n of them; the
+ * caller frees it): a table's items, in no order, without a second array as large. NULL
+ * on no memory (the table is left as it was). */
+void **ctab_take(struct ctab *t, size_t *n);
+
 #endif

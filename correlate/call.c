@@ -22,21 +22,27 @@
 struct call_int {
     struct call pub;
     struct dlist_node node; /* in active (LRU), ended or challenged (both FIFO) */
-    struct dlist *list;     /* the one it is in */
-    uint64_t hash;
-    size_t cid_len;         /* strlen(pub.call_id), for the table's comparisons */
-    bool ended;
-    bool handed;            /* handed on already (live: ended_wait), freed at release_at */
     ptime_t hand_at;        /* ended: when it is handed on */
     ptime_t release_at;     /* ended: when it is freed (64*T1 after its end) */
-    bool cancel_seen;
-    ptime_t cancel_time;
+    ptime_t cancel_time;    /* cancel_seen: when */
     struct session_ref *session; /* owned, NULL none */
     struct media_keys media;     /* the endpoints its SDP put in the media table */
+    /* (the small ones last, together: no holes) */
+    uint32_t cid_len;       /* strlen(pub.call_id), for the table's comparisons (its hash is
+                             * computed again when it goes) */
+    uint8_t list;           /* the list it is in: its index in LISTS */
+    bool ended;
+    bool handed;            /* handed on already (live: ended_wait), freed at release_at */
+    bool cancel_seen;
     bool ringing_callers;        /* ringing_time is the 18x on the caller's segment */
     uint8_t reoffer;             /* an in-dialog offer awaiting its 2xx: 1 + its enum
                                   * sdp_direction (0 none), and who sent it */
     uint8_t reoffer_by;
+    /* Its first path segment and its strings, in the same block (issue 21: an allocator's
+     * header and rounding for each, in every INVITE of a flood): pub.segs points at seg0
+     * while segs_cap is 1 (path.c), pub.call_id at strings */
+    struct call_seg seg0;
+    char strings[];
 };
 
 /* A joined leg's Call-ID, pointing at its call (the calls table is keyed by the call's
@@ -57,7 +63,13 @@ struct session_ref {
 
 struct correlator {
     struct correlate_config cfg;
-    struct htab *calls;
+    struct ctab *calls;     /* Call-ID -> struct call_int */
+    /* The distinct codec lists of SDPs (issue 21: each call's, each side's, strdup'd; a
+     * capture holds a handful, a flood one): calls point into the pool; past CODEC_POOL
+     * lists, a call owns its copy */
+    struct ctab *codec_ix;  /* text -> its row of codec_pool */
+    char (*codec_pool)[64];
+    size_t ncodec;
     struct htab *legs;       /* leg Call-ID -> struct leg_ref */
     struct htab *sessions;   /* Session-ID UUID -> struct session_ref */
     /* probation: INVITEs nothing has answered yet, by arrival (what a flood fills, so
@@ -109,10 +121,11 @@ void correlate_config_default(struct correlate_config *cfg)
     cfg->first_call_seq = 0;
 }
 
-/* An unanswered INVITE's call beyond its struct: Call-ID, From and To (URI, user, tag),
- * one path segment, the allocator's headers (measured with the flood of
- * tests/gen/calls.py, issue 21). */
-#define CALL_EXTRA_BYTES (sizeof(struct call_seg) + 240)
+/* An unanswered INVITE's call beyond its struct (which holds its first path segment):
+ * Call-ID, From and To (URI, user, tag) at the struct's end, its SDP's codecs and
+ * endpoint, the allocator's headers (measured with the flood of tests/gen/calls.py,
+ * issue 21: 112 bytes of strings, 32 and 32). */
+#define CALL_EXTRA_BYTES 200
 
 size_t correlate_entry_bytes(enum mem_table t)
 {
@@ -129,14 +142,15 @@ size_t correlate_entry_bytes(enum mem_table t)
 void correlate_config_budget(struct correlate_config *cfg, const struct mem_budget *b,
                              bool max_calls_given)
 {
-    /* the hash tables' slots (16 bytes, at most half full) are part of each share */
+    /* the hash tables' slots (8 bytes, ctab's, at most half full; registrations' 16 in
+     * two tables) are part of each share */
     if (!max_calls_given) {
         cfg->max_calls =
-            mem_budget_entries(b, MEM_CALLS, correlate_entry_bytes(MEM_CALLS) + 32, 16);
+            mem_budget_entries(b, MEM_CALLS, correlate_entry_bytes(MEM_CALLS) + 16, 16);
         cfg->max_transactions = mem_budget_entries(
-            b, MEM_TRANSACTIONS, correlate_entry_bytes(MEM_TRANSACTIONS) + 32, 32);
+            b, MEM_TRANSACTIONS, correlate_entry_bytes(MEM_TRANSACTIONS) + 16, 32);
     }
-    cfg->max_media = mem_budget_entries(b, MEM_MEDIA, correlate_entry_bytes(MEM_MEDIA) + 32, 64);
+    cfg->max_media = mem_budget_entries(b, MEM_MEDIA, correlate_entry_bytes(MEM_MEDIA) + 16, 64);
     cfg->max_registrations =
         mem_budget_entries(b, MEM_REGISTRATIONS, correlate_entry_bytes(MEM_REGISTRATIONS) + 64, 16);
     cfg->dns_ring = mem_budget_entries(b, MEM_DNS, correlate_entry_bytes(MEM_DNS), 64);
@@ -144,7 +158,7 @@ void correlate_config_budget(struct correlate_config *cfg, const struct mem_budg
 
 void correlate_memory(const struct correlator *c, struct mem_usage *u)
 {
-    size_t calls = htab_count(c->calls) * correlate_entry_bytes(MEM_CALLS) + htab_bytes(c->calls) +
+    size_t calls = ctab_count(c->calls) * correlate_entry_bytes(MEM_CALLS) + ctab_bytes(c->calls) +
                    htab_bytes(c->legs) + htab_bytes(c->sessions);
     mem_usage_set(u, MEM_CALLS, calls);
     mem_usage_set(u, MEM_TRANSACTIONS, txn_table_bytes(c->txns));
@@ -173,6 +187,50 @@ static bool cid_eq(const void *item, const void *key)
     return c->cid_len == k->n && memcmp(c->pub.call_id, k->p, k->n) == 0;
 }
 
+static uint64_t cid_hash(const void *item, const void *ctx)
+{
+    const struct call_int *ci = item;
+    const struct correlator *c = ctx;
+    return hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed);
+}
+
+#define CODEC_POOL 256
+
+static bool codec_eq(const void *item, const void *key) { return strcmp(item, key) == 0; }
+
+static uint64_t codec_hash(const void *item, const void *ctx)
+{
+    const char *t = item;
+    return hash_bytes(t, strlen(t), ((const struct correlator *)ctx)->cfg.hash_seed);
+}
+
+/* A codec list (at most 63 bytes) as a call keeps it: the pool's copy, else its own; NULL
+ * for an empty one. */
+static char *codecs_keep(struct correlator *c, const char *text)
+{
+    if (!text[0])
+        return NULL;
+    uint64_t h = hash_bytes(text, strlen(text), c->cfg.hash_seed);
+    char *d = ctab_find(c->codec_ix, h, text);
+    if (d)
+        return d;
+    if (c->ncodec < CODEC_POOL) {
+        d = c->codec_pool[c->ncodec];
+        snprintf(d, sizeof c->codec_pool[0], "%s", text);
+        if (ctab_insert(c->codec_ix, h, d)) {
+            c->ncodec++;
+            return d;
+        }
+    }
+    return strdup(text);
+}
+
+static void codecs_drop(const struct correlator *c, char *t)
+{
+    if (!(t && t >= c->codec_pool[0] && t < c->codec_pool[CODEC_POOL]))
+        free(t);
+}
+
 struct correlator *correlate_new(const struct correlate_config *cfg, call_done_fn done,
                                  void *user)
 {
@@ -183,7 +241,9 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
         c->cfg = *cfg;
     else
         correlate_config_default(&c->cfg);
-    c->calls = htab_new(c->cfg.max_calls, cid_eq);
+    c->calls = ctab_new(c->cfg.max_calls, cid_eq, cid_hash, c);
+    c->codec_ix = ctab_new(CODEC_POOL, codec_eq, codec_hash, c);
+    c->codec_pool = calloc(CODEC_POOL, sizeof *c->codec_pool);
     c->legs = htab_new(c->cfg.max_calls, leg_eq);
     c->sessions = htab_new(c->cfg.max_calls, session_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
@@ -191,7 +251,8 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     c->media = media_table_new(c->cfg.max_media ? c->cfg.max_media : c->cfg.max_calls * 4,
                                c->cfg.hash_seed);
     c->dns = lookup_table_new_sized(c->cfg.hash_seed, c->cfg.dns_ring);
-    if (!c->calls || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media || !c->dns) {
+    if (!c->calls || !c->codec_ix || !c->codec_pool || !c->legs || !c->sessions || !c->txns ||
+        !c->regs || !c->media || !c->dns) {
         correlate_free(c);
         return NULL;
     }
@@ -201,10 +262,28 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     return c;
 }
 
-static void free_call(struct call_int *ci)
+/* A call's list, kept as an index (issue 21: a byte, not a pointer, in every call). */
+#define LISTS(c) {&(c)->probation, &(c)->active, &(c)->ended, &(c)->challenged, &(c)->handed}
+
+static struct dlist *list_of(struct correlator *c, const struct call_int *ci)
+{
+    struct dlist *l[] = LISTS(c);
+    return l[ci->list];
+}
+
+static uint8_t list_index(struct correlator *c, const struct dlist *to)
+{
+    struct dlist *l[] = LISTS(c);
+    uint8_t i = 0;
+    while (l[i] != to)
+        i++;
+    return i;
+}
+
+static void free_call(const struct correlator *cr, struct call_int *ci)
 {
     struct call *c = &ci->pub;
-    free(ci->media.k);
+    free(ci->media.more);
     for (unsigned i = 1; i <= c->nlegs; i++) {
         free(c->legs[i].call_id);
         free(c->legs[i].from_tag);
@@ -217,14 +296,19 @@ static void free_call(struct call_int *ci)
     free(c->transfers);
     free(c->retrans);
     free(c->auth);
-    free(c->call_id); /* and the strings of its block (set_strings) */
-    free(c->codecs);
-    free(c->side[0].codecs);
-    free(c->side[1].codecs);
+    codecs_drop(cr, c->codecs);
+    codecs_drop(cr, c->caller_side.codecs);
+    free(c->caller_side.eps);
+    if (c->callee_side) {
+        codecs_drop(cr, c->callee_side->codecs);
+        free(c->callee_side->eps);
+    }
+    free(c->callee_side);
     free(c->to_tag);
     free(c->reason);
     free(c->dtmf);
-    free(c->segs);
+    if (c->segs != &ci->seg0)
+        free(c->segs);
     free(c->dns);
     free(ci);
 }
@@ -269,17 +353,38 @@ static void release(struct correlator *c, struct call_int *ci)
         free(ci->session);
         ci->session = NULL;
     }
-    dlist_unlink(ci->list, &ci->node);
-    htab_remove(c->calls, ci->hash, &(struct sv){ci->pub.call_id, ci->cid_len});
-    free_call(ci);
+    dlist_unlink(list_of(c, ci), &ci->node);
+    ctab_remove(c->calls, hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed),
+                &(struct sv){ci->pub.call_id, ci->cid_len});
+    free_call(c, ci);
 }
 
 static void sweep(struct correlator *c, ptime_t now);
 
-static int by_seq(const void *a, const void *b)
+/* Heapsort by seq, in place: no buffer the size of the array, as qsort's merge sort takes. */
+static void sift_down(struct call_int **v, size_t root, size_t n)
 {
-    uint64_t x = (*(struct call_int *const *)a)->pub.seq, y = (*(struct call_int *const *)b)->pub.seq;
-    return x < y ? -1 : x > y;
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && v[child + 1]->pub.seq > v[child]->pub.seq)
+            child++;
+        if (v[root]->pub.seq >= v[child]->pub.seq)
+            return;
+        struct call_int *t = v[root];
+        v[root] = v[child];
+        v[child] = t;
+    }
+}
+
+static void sort_by_seq(struct call_int **v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(v, i, n);
+    for (size_t end = n; end-- > 1;) {
+        struct call_int *t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        sift_down(v, 0, end);
+    }
 }
 
 void correlate_on_registration(struct correlator *c, reg_done_fn fn)
@@ -292,14 +397,14 @@ void correlate_each_changed(const struct correlator *c, ptime_t since, call_done
 {
     size_t pos = 0;
     const struct call_int *ci;
-    while ((ci = htab_next(c->calls, &pos)))
+    while ((ci = ctab_next(c->calls, &pos)))
         if (ci->pub.last_time > since && !ci->handed) /* a handed call's record is out */
             fn(user, &ci->pub);
 }
 
 size_t correlate_active_calls(const struct correlator *c)
 {
-    return htab_count(c->calls) - c->nhanded;
+    return ctab_count(c->calls) - c->nhanded;
 }
 
 void correlate_tick(struct correlator *c, ptime_t now)
@@ -312,9 +417,11 @@ void correlate_finish(struct correlator *c)
 {
     reg_table_finish(c->regs, c->last_time);
     sweep(c, c->last_time); /* Timer B and the waits, judged at the last message seen */
-    /* handed on in order of first INVITE: collected, sorted once, released */
-    size_t n = htab_count(c->calls), pos = 0, i = 0;
-    struct call_int **all = malloc((n ? n : 1) * sizeof *all), *it;
+    /* handed on in order of first INVITE: the table's own slots sorted (issue 21: an array
+     * of them and qsort's copy cost 16 bytes a call at the end, when memory peaks), then
+     * released (each no longer in the table) */
+    size_t n = 0;
+    struct call_int **all = (struct call_int **)ctab_take(c->calls, &n);
     if (!all) {
         struct dlist *lists[] = {&c->probation, &c->active, &c->ended, &c->challenged, &c->handed};
         for (int l = 0; l < 5; l++)
@@ -322,10 +429,8 @@ void correlate_finish(struct correlator *c)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
         return;
     }
-    while ((it = htab_next(c->calls, &pos)))
-        all[i++] = it;
-    qsort(all, i, sizeof *all, by_seq);
-    for (size_t k = 0; k < i; k++)
+    sort_by_seq(all, n);
+    for (size_t k = 0; k < n; k++)
         release(c, all[k]);
     free(all);
 }
@@ -339,8 +444,10 @@ void correlate_free(struct correlator *c)
         for (int l = 0; l < 5; l++)
             while (lists[l]->head)
                 release(c, dlist_entry(lists[l]->head, struct call_int, node));
-        htab_free(c->calls);
+        ctab_free(c->calls);
     }
+    ctab_free(c->codec_ix);
+    free(c->codec_pool);
     htab_free(c->legs);
     htab_free(c->sessions);
     txn_table_free(c->txns);
@@ -367,11 +474,11 @@ void correlate_get_stats(const struct correlator *c, struct correlate_stats *out
     *out = c->st;
 }
 
-static void move(struct call_int *ci, struct dlist *to)
+static void move(struct correlator *c, struct call_int *ci, struct dlist *to)
 {
-    dlist_unlink(ci->list, &ci->node);
+    dlist_unlink(list_of(c, ci), &ci->node);
     dlist_push_tail(to, &ci->node);
-    ci->list = to;
+    ci->list = list_index(c, to);
 }
 
 /* Ends a call: it is handed on after 64*T1 (live: ended_wait), or, challenged, after the
@@ -380,7 +487,7 @@ static void end_call(struct correlator *c, struct call_int *ci, ptime_t now, boo
 {
     if (ci->ended)
         return;
-    move(ci, challenged ? &c->challenged : &c->ended);
+    move(c, ci, challenged ? &c->challenged : &c->ended);
     ci->ended = true;
     ci->release_at = now + (challenged ? c->cfg.challenge_wait : c->cfg.linger);
     ci->hand_at = challenged || !c->cfg.ended_wait || c->cfg.ended_wait > c->cfg.linger
@@ -394,7 +501,7 @@ static void revive(struct correlator *c, struct call_int *ci)
 {
     if (!ci->ended || ci->handed)
         return;
-    move(ci, &c->active);
+    move(c, ci, &c->active);
     ci->ended = false;
 }
 
@@ -416,7 +523,7 @@ static void sweep_ended(struct correlator *c, ptime_t now)
             release(c, ci);
             continue;
         }
-        move(ci, &c->handed);
+        move(c, ci, &c->handed);
         c->nhanded++;
         hand_on(c, ci);
     }
@@ -468,22 +575,31 @@ static void addr_views(const struct sip_header *h, struct sv *display, struct sv
     }
 }
 
-/* The strings a call keeps of its first INVITE, copied into one block (issue 21: eight
+/* The strings a call keeps of its first INVITE, one after the other (issue 21: eight
  * allocations, a hundred bytes of allocator headers, for each INVITE of a flood): the
- * Call-ID first, so that freeing call_id frees them all. */
-static bool set_strings(struct call *p, struct sv cid, const struct sip_msg *m)
+ * Call-ID, From (display name, URI, user, tag), To (display name, URI, user). */
+static void string_views(struct sv v[8], struct sv cid, const struct sip_msg *m)
 {
-    struct sv v[8] = {cid, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL};
-    char **dst[8] = {&p->call_id, &p->from.display, &p->from.uri, &p->from.user,
-                     &p->from_tag, &p->to.display,  &p->to.uri,   &p->to.user};
+    for (int i = 0; i < 8; i++)
+        v[i] = SV_NULL;
+    v[0] = cid;
     addr_views(sip_hdr(m, SIP_H_FROM), &v[1], &v[2], &v[3], &v[4]);
     addr_views(sip_hdr(m, SIP_H_TO), &v[5], &v[6], &v[7], NULL);
+}
+
+static size_t strings_size(const struct sv v[8])
+{
     size_t n = 0;
     for (int i = 0; i < 8; i++)
         n += v[i].p ? v[i].n + 1 : 0;
-    char *b = cid.p ? malloc(n) : NULL;
-    if (!b)
-        return false;
+    return n;
+}
+
+/* Copies them to b (strings_size(v) bytes), pointed at by the call. */
+static void set_strings(struct call *p, const struct sv v[8], char *b)
+{
+    char **dst[8] = {&p->call_id, &p->from.display, &p->from.uri, &p->from.user,
+                     &p->from_tag, &p->to.display,  &p->to.uri,   &p->to.user};
     for (int i = 0; i < 8; i++) {
         if (!v[i].p)
             continue;
@@ -492,7 +608,6 @@ static bool set_strings(struct call *p, struct sv cid, const struct sip_msg *m)
         *dst[i] = b;
         b += v[i].n + 1;
     }
-    return true;
 }
 
 static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
@@ -508,14 +623,15 @@ static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
 /* Codec names of the first audio stream of an SDP, comma-separated. */
 static void sdp_codecs(const struct sdp *s, char *out, size_t cap);
 
-/* *dst (owned) becomes those names (cut at 63 bytes, as the arrays were), NULL when none:
- * a string of its size, not 64 bytes in the call for each of three lists (issue 21). */
-static void set_codecs(char **dst, const struct sdp *s)
+/* *dst (the pool's, or owned) becomes those names (cut at 63 bytes, as the arrays were),
+ * NULL when none: a string of the pool (codecs_keep), not 64 bytes in the call for each of
+ * three lists (issue 21). */
+static void set_codecs(struct correlator *c, char **dst, const struct sdp *s)
 {
     char buf[64];
     sdp_codecs(s, buf, sizeof buf);
-    free(*dst);
-    *dst = buf[0] ? strdup(buf) : NULL;
+    codecs_drop(c, *dst);
+    *dst = codecs_keep(c, buf);
 }
 
 static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
@@ -552,9 +668,12 @@ static bool name_is(struct sv v, const char *name)
 
 /* What a side's SDP said: its first one sets direction, codecs and frame (holds and
  * resumes are tracked apart); every one adds the address:port it announced. */
-static void record_side(struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
+static void record_side(struct correlator *c, struct call *p, int side, const struct sdp *s,
+                        const struct sip_event *ev)
 {
-    struct call_side *cs = &p->side[side];
+    if (side && !p->callee_side && !(p->callee_side = calloc(1, sizeof *p->callee_side)))
+        return;
+    struct call_side *cs = side ? p->callee_side : &p->caller_side;
     for (unsigned i = 0; s && i < s->nmedia; i++)
         if (sv_eq_cstr(s->media[i].media, "image") && s->media[i].port)
             cs->fax = true;
@@ -568,7 +687,7 @@ static void record_side(struct call *p, int side, const struct sdp *s, const str
             cs->sdp_frame = ev->l4->pkt->frame;
             cs->sdp_time = ev->l4->pkt->ts;
             cs->sig_addr = ev->l4->src;
-            set_codecs(&cs->codecs, s);
+            set_codecs(c, &cs->codecs, s);
             for (unsigned k = 0; k < md->nfmt && cs->npts < CALL_SIDE_MAX_PTS; k++) {
                 const struct sdp_format *f = &md->fmt[k];
                 bool events = name_is(f->encoding, "telephone-event") || name_is(f->encoding, "CN");
@@ -587,8 +706,13 @@ static void record_side(struct call *p, int side, const struct sdp *s, const str
         for (unsigned k = 0; k < cs->neps; k++)
             if (cs->eps[k].port == ep.port && !memcmp(&cs->eps[k].addr, &ep.addr, sizeof ep.addr))
                 return;
-        if (cs->neps < CALL_MAX_MEDIA_EPS)
-            cs->eps[cs->neps++] = ep;
+        if (cs->neps == CALL_MAX_MEDIA_EPS)
+            return;
+        struct call_media_ep *v = realloc(cs->eps, (cs->neps + 1u) * sizeof *v);
+        if (!v)
+            return;
+        cs->eps = v;
+        cs->eps[cs->neps++] = ep;
         return;
     }
 }
@@ -649,13 +773,16 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
                                  uint64_t h)
 {
     const struct sip_msg *m = ev->msg;
-    struct call_int *ci = calloc(1, sizeof *ci);
+    struct sv v[8];
+    string_views(v, cid, m);
+    struct call_int *ci = cid.p ? calloc(1, sizeof *ci + strings_size(v)) : NULL;
     if (!ci)
         return NULL;
     struct call *p = &ci->pub;
-    ci->hash = h;
-    set_strings(p, cid, m); /* call_id NULL: no memory, below */
-    ci->cid_len = cid.n;
+    set_strings(p, v, ci->strings);
+    p->segs = &ci->seg0; /* path.c fills it, and moves it out when a second one comes */
+    p->segs_cap = 1;
+    ci->cid_len = (uint32_t)cid.n;
     p->seq = ++c->next_seq;
     p->caller_ip = ev->l4->src;
     p->caller_port = ev->l4->sport;
@@ -664,11 +791,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
     p->state = CALL_TRYING;
     p->invite_time = p->attempt_time = ev->l4->pkt->ts;
     p->first_frame = ev->l4->pkt->frame;
-    if (!p->call_id) {
-        free_call(ci);
-        return NULL;
-    }
-    while (!htab_insert(c->calls, h, ci)) {
+    while (!ctab_insert(c->calls, h, ci)) {
         /* full: a call handed on already goes first (only its stragglers are lost), then
          * the oldest INVITE nothing answered (under a flood, the flood's own), then an
          * ended call (its retransmission window cut short), then a challenged one, and
@@ -679,7 +802,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
                                : c->challenged.head ? c->challenged.head
                                                     : c->active.head;
         if (!n) {
-            free_call(ci);
+            free_call(c, ci);
             return NULL;
         }
         if (n != c->ended.head && n != c->handed.head)
@@ -687,7 +810,7 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         release(c, dlist_entry(n, struct call_int, node));
     }
     dlist_push_tail(&c->probation, &ci->node);
-    ci->list = &c->probation;
+    ci->list = list_index(c, &c->probation);
     c->st.calls++;
     return ci;
 }
@@ -817,7 +940,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
         return;
     }
     if (sdp) /* the responder: the other side from the request's sender (its From) */
-        record_side(p, sender(p, m) == PARTY_CALLER ? 1 : 0, sdp, ev);
+        record_side(c, p, sender(p, m) == PARTY_CALLER ? 1 : 0, sdp, ev);
     if (sdp && code >= 200 && code < 300 && p->answer_time &&
         (sv_eq_cstr(cseq_method, "INVITE") || sv_eq_cstr(cseq_method, "UPDATE")))
         track_hold_answer(p, ci, ev, sdp);
@@ -874,7 +997,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
             p->to_tag = sv_strdup(tag);
         }
         if (sdp)
-            set_codecs(&p->codecs, sdp);
+            set_codecs(c, &p->codecs, sdp);
         revive(c, ci);
         return;
     }
@@ -933,7 +1056,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
     if (retrans)
         return;
     if (sdp) /* an offer (INVITE, UPDATE) or a late answer (ACK) */
-        record_side(p, sender(p, m) == PARTY_CALLER ? 0 : 1, sdp, ev);
+        record_side(c, p, sender(p, m) == PARTY_CALLER ? 0 : 1, sdp, ev);
     if (sv_eq_cstr(m->method, "INVITE")) {
         struct sv to_tag = header_tag(m, SIP_H_TO);
         if (!to_tag.p || !to_tag.n) {
@@ -951,7 +1074,7 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
                 revive(c, ci);
             }
             if (!p->codecs && sdp)
-                set_codecs(&p->codecs, sdp);
+                set_codecs(c, &p->codecs, sdp);
         } else if (p->answer_time) {
             track_hold(p, ci, ev, sdp, now); /* a re-INVITE */
         }
@@ -1030,7 +1153,7 @@ static struct call_int *named_call(struct correlator *c, const struct sip_msg *m
         if (!h || !h->value.n)
             continue;
         uint64_t hh = hash_bytes(h->value.p, h->value.n, c->cfg.hash_seed);
-        struct call_int *ci = htab_find(c->calls, hh, &h->value);
+        struct call_int *ci = ctab_find(c->calls, hh, &h->value);
         if (!ci) {
             struct leg_ref *l = htab_find(c->legs, hh, &h->value);
             ci = l ? l->call : NULL;
@@ -1114,7 +1237,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     }
     struct sv cid = cidh->value;
     uint64_t h = hash_bytes(cid.p, cid.n, c->cfg.hash_seed);
-    struct call_int *ci = htab_find(c->calls, h, &cid);
+    struct call_int *ci = ctab_find(c->calls, h, &cid);
     struct leg_ref *leg = NULL;
     if (!ci && (leg = htab_find(c->legs, h, &cid)))
         ci = leg->call;
@@ -1149,9 +1272,9 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         record_retrans(p, ev, v);
     p->last_frame = ev->l4->pkt->frame;
     p->last_time = now;
-    if (ci->list == &c->probation && !m->is_request)
-        move(ci, &c->active); /* something answered: a real call, out of probation */
-    else if (ci->list == &c->active)
+    if (list_of(c, ci) == &c->probation && !m->is_request)
+        move(c, ci, &c->active); /* something answered: a real call, out of probation */
+    else if (list_of(c, ci) == &c->active)
         dlist_touch(&c->active, &ci->node); /* ended calls keep their place: due by end time */
     v->call_seq = p->seq;
     if (sv_eq_cstr(cmethod, "INVITE")) { /* the path of the initial INVITE, hop by hop */

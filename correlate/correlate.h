@@ -118,21 +118,23 @@ struct call_media_ep {
     uint16_t port;
 };
 struct call_side {
-    bool have_sdp;
-    bool fax;                  /* an SDP of it offered image/T.38 (UDPTL, not RTP) */
-    uint8_t dir;               /* enum sdp_direction of its first SDP (holds are tracked apart) */
     uint64_t sdp_frame;        /* its first SDP */
     ptime_t sdp_time;
-    struct ip_addr sig_addr;   /* the source of the message that carried that SDP */
     char *codecs;              /* owned: its first SDP's audio codecs, comma-separated; NULL
                                 * none */
     uint8_t pts[CALL_SIDE_MAX_PTS]; /* ... their payload types, in the same order (cut) */
-    uint8_t npts;
     uint16_t pts_audio;        /* bit i: pts[i] is a voice codec (not telephone-event, CN) */
+    uint16_t rtcp_port;        /* its first SDP's a=rtcp (RFC 3605); 0: the RTP port + 1 */
+    uint8_t npts;
+    bool have_sdp;
+    bool fax;                  /* an SDP of it offered image/T.38 (UDPTL, not RTP) */
+    uint8_t dir;               /* enum sdp_direction of its first SDP (holds are tracked apart) */
     bool rtcp_mux;             /* its first SDP's audio said a=rtcp-mux (RFC 5761) */
-    uint16_t rtcp_port;        /* ... and a=rtcp (RFC 3605); 0: the RTP port + 1 */
-    struct call_media_ep eps[CALL_MAX_MEDIA_EPS]; /* every address:port it announced */
     uint8_t neps;
+    struct ip_addr sig_addr;   /* the source of the message that carried that SDP */
+    /* owned: every address:port it announced, neps of them (at most CALL_MAX_MEDIA_EPS;
+     * issue 21: most SDPs name one, and room for four cost 60 bytes more) */
+    struct call_media_ep *eps;
 };
 
 /* A SIP message sent again (RFC 3261 §17.1.1.2, §17.2.1) on one hop. */
@@ -166,10 +168,11 @@ struct call_seg {
                                 * (lower case; 0: none, or an address): what DNS resolved */
     ptime_t time;              /* the first copy */
     uint64_t frame;
-    uint32_t copies;           /* retransmissions of it */
     ptime_t trying_time, prov_time, final_time; /* first 100, first other 1xx, final; 0 none */
     uint64_t trying_frame, prov_frame, final_frame;
-    int prov_status, final_status;
+    uint32_t copies;           /* retransmissions of it */
+    int16_t prov_status, final_status; /* (a status line's three digits: issue 21 counts
+                                        * the bytes of every INVITE's segment) */
 };
 /* The first answer on a segment other than 100 Trying (a 1xx or the final), 0 none. */
 static inline ptime_t call_seg_answered(const struct call_seg *s)
@@ -210,10 +213,30 @@ struct call {
     char *from_tag;            /* in call_id's block */
     char *to_tag;              /* owned; the confirmed (or first early) dialog's, NULL none */
     struct call_addr from, to; /* in call_id's block (not owned apart) */
+    /* (fields are in order of size, with no holes between them: issue 21 counts the bytes of
+     * every unanswered INVITE of a flood) */
     struct ip_addr caller_ip, callee_ip; /* first INVITE's source and destination */
     uint16_t caller_port, callee_port;
+    /* the counts of the arrays below (legs ... dns) */
+    uint8_t nlegs;             /* extra legs in legs[1..] */
+    uint8_t nholds;
+    uint8_t ntransfers;
+    uint8_t nretrans;
+    uint8_t nsegs, segs_cap;
+    uint8_t ndns;
+    bool session_expired;      /* unfinished because session_expires passed without refresh */
+    bool dns_tied;             /* dns looked for (setup over, or handed on) */
+    uint16_t ndtmf, dtmf_cap;
     enum call_state state;
     int final_status;          /* final response to the initial INVITE, 0 none */
+    enum call_party ended_by;
+    uint32_t messages, retransmissions;
+    uint32_t challenges;       /* 401/407 to its INVITEs */
+    uint32_t session_expires;  /* RFC 4028 interval of the last 2xx, seconds; 0 none */
+    uint32_t dtmf_dropped;     /* past CALL_MAX_DTMF */
+    int early_status;          /* early_time's status: 183, or 180 with SDP */
+    uint32_t retrans_dropped;  /* retransmitted messages past CALL_MAX_RETRANS */
+    uint32_t segs_dropped;     /* copies past CALL_MAX_SEGS */
     char *reason;              /* owned: its reason phrase, NULL none */
     ptime_t invite_time;       /* first INVITE */
     ptime_t attempt_time;      /* the last initial INVITE (with credentials after a 401/407):
@@ -221,9 +244,6 @@ struct call {
     ptime_t ringing_time;      /* first 180/183, 0 none */
     ptime_t answer_time;       /* first 2xx to the INVITE, 0 none */
     ptime_t end_time;          /* BYE, CANCEL or the final failure, 0 none */
-    enum call_party ended_by;
-    uint32_t messages, retransmissions;
-    uint32_t challenges;       /* 401/407 to its INVITEs */
     uint64_t first_frame, last_frame;
     ptime_t last_time;
     char *codecs;              /* owned: from the answered (else offered) SDP, comma-separated
@@ -234,35 +254,31 @@ struct call {
      * and is not used; legs[1..nlegs] joined it because their INVITE named it in X-CID /
      * X-Call-ID (B2BUAs) */
     struct call_leg *legs;     /* owned */
-    uint8_t nlegs;             /* extra legs in legs[1..] */
     struct call_hold *holds;   /* owned */
-    uint8_t nholds;
     struct call_transfer *transfers; /* owned */
-    uint8_t ntransfers;
-    uint32_t session_expires;  /* RFC 4028 interval of the last 2xx, seconds; 0 none */
     ptime_t refreshed_at;      /* last 2xx to INVITE or UPDATE: the session's refresh */
-    bool session_expired;      /* unfinished because that interval passed without refresh */
     struct call_dtmf *dtmf;    /* owned; NULL until an INFO carries a digit */
-    uint16_t ndtmf, dtmf_cap;
-    uint32_t dtmf_dropped;     /* past CALL_MAX_DTMF */
     /* evidence for the issue catalogue (metrics/issues.c) */
     uint64_t ringing_frame, answer_frame, final_frame, end_frame; /* 0 none */
     ptime_t early_time;        /* first 18x with SDP (early media offered), 0 none */
     uint64_t early_frame;
-    int early_status;          /* its status: 183, or 180 with SDP */
-    struct call_side side[2];  /* [0] the caller's SDP, [1] the callee's */
+    /* The caller's SDP; the callee's, allocated when it comes (issue 21: most INVITEs of a
+     * flood are never answered, and paid 152 bytes for it): read both with call_side() */
+    struct call_side caller_side;
+    struct call_side *callee_side; /* owned; NULL: none seen (as if empty) */
     struct call_retrans *retrans; /* owned; NULL none (see legs) */
-    uint8_t nretrans;
-    uint32_t retrans_dropped;  /* retransmitted messages past CALL_MAX_RETRANS */
     struct auth_track *auth;   /* owned: challenges to its INVITEs; NULL none met and no
                                 * credentials sent */
     struct call_seg *segs;     /* owned: its path, in order seen; NULL none */
-    uint8_t nsegs, segs_cap;
-    uint32_t segs_dropped;     /* copies past CALL_MAX_SEGS */
     struct call_dns *dns;      /* owned: look-ups tied to it, by query time; NULL none */
-    uint8_t ndns;
-    bool dns_tied;             /* looked for (setup over, or handed on) */
 };
+
+/* A call's side: 0 the caller's SDP, 1 the callee's (all zero when none came). */
+static inline const struct call_side *call_side(const struct call *c, int i)
+{
+    static const struct call_side none;
+    return i == 0 ? &c->caller_side : c->callee_side ? c->callee_side : &none;
+}
 
 typedef void (*call_done_fn)(void *user, const struct call *c);
 

@@ -45,7 +45,9 @@ struct media_key {
  * (media_forget); past MEDIA_KEYS_MAX they are left to the table's LRU. */
 #define MEDIA_KEYS_MAX 32
 struct media_keys {
-    struct media_key *k; /* owned */
+    struct media_key *more; /* owned: keys 1..n-1 (cap of them); NULL none */
+    struct media_key first; /* key 0 (issue 21: most calls announce one endpoint, and an
+                             * array apart cost 48 bytes) */
     uint8_t n, cap;
 };
 void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_seq,

@@ -17,42 +17,45 @@
 #define MEDIA_PTS 8
 #define MEDIA_NAMES 255 /* distinct encoding names a table keeps (index 1..255; 0: none) */
 
-/* An endpoint, compact (issue 21: an INVITE of a flood puts two in the table): encoding
- * names are indexes into the table's list of names, since a capture holds a handful. */
+/* An endpoint, compact (issue 21: an INVITE of a flood puts one in the table): encoding
+ * names with their clock rates are indexes into the table's list of them, since a capture
+ * holds a handful; the calls that announced it before are apart, as few endpoints have
+ * any; its hash is the key's, computed again when it goes. */
 struct media_ep {
     struct media_key key;
     bool rtcp, rtp;
     bool rtcp_next; /* its RTCP is on the next port up (RFC 3550 §11): no entry of its own */
     uint8_t npts;
     uint8_t pt[MEDIA_MATCH_PTS];
-    uint8_t codec[MEDIA_MATCH_PTS]; /* index into names + 1, 0 none */
-    uint64_t hash;
+    uint8_t codec[MEDIA_MATCH_PTS]; /* index into names (and rates) + 1, 0 none */
     struct dlist_node lru;
     uint64_t call_seq;
-    uint64_t shared[MEDIA_MATCH_SHARED];
-    uint32_t rate[MEDIA_MATCH_PTS];
+    uint64_t *shared; /* owned: MEDIA_MATCH_SHARED of them, 0 past the end; NULL none */
 };
 
 struct media_table {
-    struct htab *ht;
+    struct ctab *ht;
     struct dlist lru;
     uint64_t seed;
-    char names[MEDIA_NAMES][16]; /* encoding names seen, in order; past MEDIA_NAMES, new
+    char names[MEDIA_NAMES][16]; /* encoding names seen with ... */
+    uint32_t rates[MEDIA_NAMES]; /* ... their clock rates, in order; past MEDIA_NAMES, new
                                   * ones are not kept (their streams show no codec) */
     unsigned nnames;
 };
 
-/* The index (+1) of an encoding name in the table's list, added when new; 0 when none. */
-static uint8_t name_index(struct media_table *t, const char *name)
+/* The index (+1) of an encoding name and clock rate in the table's list, added when new; 0
+ * when neither is known. */
+static uint8_t name_index(struct media_table *t, const char *name, uint32_t rate)
 {
-    if (!name[0])
+    if (!name[0] && !rate)
         return 0;
     for (unsigned i = 0; i < t->nnames; i++)
-        if (strcmp(t->names[i], name) == 0)
+        if (t->rates[i] == rate && strcmp(t->names[i], name) == 0)
             return (uint8_t)(i + 1);
     if (t->nnames == MEDIA_NAMES)
         return 0;
     memcpy(t->names[t->nnames], name, sizeof t->names[0]);
+    t->rates[t->nnames] = rate;
     return (uint8_t)++t->nnames;
 }
 
@@ -61,10 +64,16 @@ static bool key_eq(const void *item, const void *key)
     return memcmp(&((const struct media_ep *)item)->key, key, sizeof(struct media_key)) == 0;
 }
 
+static uint64_t key_hash(const void *item, const void *ctx)
+{
+    const struct media_ep *e = item;
+    return hash_bytes(&e->key, sizeof e->key, ((const struct media_table *)ctx)->seed);
+}
+
 struct media_table *media_table_new(size_t max, uint64_t seed)
 {
     struct media_table *t = calloc(1, sizeof *t);
-    if (!t || !(t->ht = htab_new(max, key_eq))) {
+    if (!t || !(t->ht = ctab_new(max, key_eq, key_hash, t))) {
         free(t);
         return NULL;
     }
@@ -79,7 +88,7 @@ size_t media_entry_bytes(void)
 
 size_t media_table_bytes(const struct media_table *t)
 {
-    return sizeof *t + htab_bytes(t->ht) + htab_count(t->ht) * media_entry_bytes();
+    return sizeof *t + ctab_bytes(t->ht) + ctab_count(t->ht) * media_entry_bytes();
 }
 
 void media_table_free(struct media_table *t)
@@ -89,47 +98,54 @@ void media_table_free(struct media_table *t)
     while (t->lru.head) {
         struct media_ep *e = dlist_entry(t->lru.head, struct media_ep, lru);
         dlist_unlink(&t->lru, &e->lru);
+        free(e->shared);
         free(e);
     }
-    htab_free(t->ht);
+    ctab_free(t->ht);
     free(t);
 }
 
 static void drop(struct media_table *t, struct media_ep *e)
 {
     dlist_unlink(&t->lru, &e->lru);
-    htab_remove(t->ht, e->hash, &e->key);
+    ctab_remove(t->ht, hash_bytes(&e->key, sizeof e->key, t->seed), &e->key);
+    free(e->shared);
     free(e);
+}
+
+static struct media_key *key_at(struct media_keys *keys, unsigned i)
+{
+    return i ? &keys->more[i - 1] : &keys->first;
 }
 
 static void remember(struct media_keys *keys, const struct media_key *k)
 {
     for (unsigned i = 0; i < keys->n; i++)
-        if (memcmp(&keys->k[i], k, sizeof *k) == 0)
+        if (memcmp(key_at(keys, i), k, sizeof *k) == 0)
             return;
-    if (keys->n == keys->cap) {
+    if (keys->n && keys->n - 1u == keys->cap) {
         unsigned cap = keys->cap ? keys->cap * 2u : 2u; /* an offer: RTP and RTCP */
-        if (cap > MEDIA_KEYS_MAX)
+        if (cap + 1 > MEDIA_KEYS_MAX)
             return;
-        struct media_key *v = realloc(keys->k, cap * sizeof *v);
+        struct media_key *v = realloc(keys->more, cap * sizeof *v);
         if (!v)
             return;
-        keys->k = v;
+        keys->more = v;
         keys->cap = (uint8_t)cap;
     }
-    keys->k[keys->n++] = *k;
+    *key_at(keys, keys->n++) = *k;
 }
 
 void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_seq)
 {
     for (unsigned i = 0; i < keys->n; i++) {
-        const struct media_key *k = &keys->k[i];
-        struct media_ep *e = htab_find(t->ht, hash_bytes(k, sizeof *k, t->seed), k);
+        const struct media_key *k = key_at(keys, i);
+        struct media_ep *e = ctab_find(t->ht, hash_bytes(k, sizeof *k, t->seed), k);
         if (!e)
             continue; /* evicted, or forgotten by a call that shared it */
         uint64_t *sh = e->shared;
         if (e->call_seq == call_seq) {
-            if (!sh[0]) {
+            if (!sh || !sh[0]) {
                 drop(t, e);
                 continue;
             }
@@ -138,14 +154,14 @@ void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_
             sh[MEDIA_MATCH_SHARED - 1] = 0;
             continue;
         }
-        for (size_t j = 0; j < MEDIA_MATCH_SHARED && sh[j]; j++)
+        for (size_t j = 0; sh && j < MEDIA_MATCH_SHARED && sh[j]; j++)
             if (sh[j] == call_seq) {
                 memmove(sh + j, sh + j + 1, (MEDIA_MATCH_SHARED - 1 - j) * sizeof *sh);
                 sh[MEDIA_MATCH_SHARED - 1] = 0;
                 break;
             }
     }
-    free(keys->k);
+    free(keys->more);
     *keys = (struct media_keys){0};
 }
 
@@ -154,13 +170,12 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
 {
     remember(keys, k);
     uint64_t h = hash_bytes(k, sizeof *k, t->seed);
-    struct media_ep *e = htab_find(t->ht, h, k);
+    struct media_ep *e = ctab_find(t->ht, h, k);
     if (!e) {
         if (!(e = calloc(1, sizeof *e)))
             return;
         e->key = *k;
-        e->hash = h;
-        while (!htab_insert(t->ht, h, e)) {
+        while (!ctab_insert(t->ht, h, e)) {
             if (!t->lru.head) {
                 free(e);
                 return;
@@ -174,8 +189,9 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
     }
     /* the newest offer or answer for this endpoint wins (re-INVITE moves); the calls
      * that announced it before are kept, a few, for endpoints several calls share */
-    uint64_t shared[MEDIA_MATCH_SHARED];
-    memcpy(shared, e->shared, sizeof shared);
+    uint64_t shared[MEDIA_MATCH_SHARED] = {0};
+    if (e->shared)
+        memcpy(shared, e->shared, sizeof shared);
     uint64_t prev = e->call_seq;
     e->call_seq = m->call_seq;
     e->rtcp = m->rtcp;
@@ -183,16 +199,19 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
     e->rtcp_next = rtcp_next;
     e->npts = m->npts;
     memcpy(e->pt, m->pt, sizeof e->pt);
-    memcpy(e->rate, m->rate, sizeof e->rate);
     for (unsigned i = 0; i < MEDIA_MATCH_PTS; i++)
-        e->codec[i] = i < m->npts ? name_index(t, m->codec[i]) : 0;
-    memset(e->shared, 0, sizeof e->shared);
+        e->codec[i] = i < m->npts ? name_index(t, m->codec[i], m->rate[i]) : 0;
+    uint64_t now[MEDIA_MATCH_SHARED] = {0};
     size_t n = 0;
     if (prev && prev != m->call_seq)
-        e->shared[n++] = prev;
+        now[n++] = prev;
     for (size_t i = 0; i < MEDIA_MATCH_SHARED && n < MEDIA_MATCH_SHARED; i++)
         if (shared[i] && shared[i] != m->call_seq && shared[i] != prev)
-            e->shared[n++] = shared[i];
+            now[n++] = shared[i];
+    if (n && !e->shared && !(e->shared = malloc(sizeof now)))
+        n = 0; /* no memory: the calls before are forgotten, this one still wins */
+    if (e->shared)
+        memcpy(e->shared, now, sizeof now);
 }
 
 bool media_match_has(const struct media_match *m, uint64_t call_seq)
@@ -275,11 +294,11 @@ bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t
     k.family = a->family;
     k.port = port;
     memcpy(k.addr, a->b, 16);
-    const struct media_ep *e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+    const struct media_ep *e = ctab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
     bool rtcp_next = false;
     if (!e && port > 0) { /* the RTCP port of an RTP entry one port down */
         k.port = (uint16_t)(port - 1);
-        e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+        e = ctab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
         if (!e || !e->rtcp_next)
             return false;
         rtcp_next = true;
@@ -288,14 +307,16 @@ bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t
         return false;
     memset(out, 0, sizeof *out);
     out->call_seq = e->call_seq;
-    memcpy(out->shared, e->shared, sizeof out->shared);
+    if (e->shared)
+        memcpy(out->shared, e->shared, sizeof out->shared);
     out->rtcp = e->rtcp || rtcp_next;
     out->rtp = e->rtp;
     out->npts = e->npts;
     memcpy(out->pt, e->pt, sizeof out->pt);
-    memcpy(out->rate, e->rate, sizeof out->rate);
     for (unsigned i = 0; i < e->npts; i++)
-        if (e->codec[i])
+        if (e->codec[i]) {
             memcpy(out->codec[i], t->names[e->codec[i] - 1], sizeof out->codec[i]);
+            out->rate[i] = t->rates[e->codec[i] - 1];
+        }
     return true;
 }

@@ -150,11 +150,16 @@ void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint3
         uint8_t cap = p->segs_cap ? (uint8_t)(p->segs_cap * 2) : 1;
         if (cap > CALL_MAX_SEGS)
             cap = CALL_MAX_SEGS;
-        struct call_seg *v = realloc(p->segs, cap * sizeof *v);
+        /* a capacity of 1 is the call's own, in its block (call.c): copied out, not
+         * reallocated */
+        struct call_seg *v = p->segs_cap == 1 ? malloc(cap * sizeof *v)
+                                              : realloc(p->segs, cap * sizeof *v);
         if (!v) {
             p->segs_dropped++;
             return;
         }
+        if (p->segs_cap == 1)
+            memcpy(v, p->segs, sizeof *v);
         p->segs = v;
         p->segs_cap = cap;
     }
@@ -207,11 +212,11 @@ void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, ui
         } else if (code > 100 && code < 200 && !s->prov_time) {
             s->prov_time = now;
             s->prov_frame = frame;
-            s->prov_status = code;
+            s->prov_status = (int16_t)code;
         } else if (code >= 200 && !s->final_time) {
             s->final_time = now;
             s->final_frame = frame;
-            s->final_status = code;
+            s->final_status = (int16_t)code;
         }
     }
 }

@@ -33,8 +33,7 @@ struct txn_seen {
  * key after the struct (issue 21: 330 bytes in three blocks became one of about 120). */
 struct txn {
     struct dlist_node lru;
-    uint64_t hash;
-    ptime_t last;
+    ptime_t last;           /* (its hash is the key's, computed again when it goes) */
     struct txn_seen *more; /* owned: ring slots 1..TXN_SEEN-1; NULL until needed */
     struct txn_seen first; /* ring slot 0 */
     uint16_t keylen;
@@ -48,7 +47,7 @@ static struct txn_seen *slot(struct txn *x, unsigned i)
 }
 
 struct txn_table {
-    struct htab *ht;
+    struct ctab *ht;
     struct dlist lru;
     uint64_t seed;
 };
@@ -65,10 +64,16 @@ static bool key_eq(const void *item, const void *key)
     return t->keylen == k->n && memcmp(t->key, k->p, k->n) == 0;
 }
 
+static uint64_t key_hash(const void *item, const void *ctx)
+{
+    const struct txn *x = item;
+    return hash_bytes(x->key, x->keylen, ((const struct txn_table *)ctx)->seed);
+}
+
 struct txn_table *txn_table_new(size_t max, uint64_t seed)
 {
     struct txn_table *t = calloc(1, sizeof *t);
-    if (!t || !(t->ht = htab_new(max, key_eq))) {
+    if (!t || !(t->ht = ctab_new(max, key_eq, key_hash, t))) {
         free(t);
         return NULL;
     }
@@ -79,7 +84,8 @@ struct txn_table *txn_table_new(size_t max, uint64_t seed)
 static void txn_drop(struct txn_table *t, struct txn *x)
 {
     dlist_unlink(&t->lru, &x->lru);
-    htab_remove(t->ht, x->hash, &(struct txn_key){x->key, x->keylen});
+    ctab_remove(t->ht, hash_bytes(x->key, x->keylen, t->seed),
+                &(struct txn_key){x->key, x->keylen});
     free(x->more);
     free(x);
 }
@@ -92,7 +98,7 @@ size_t txn_entry_bytes(void)
 
 size_t txn_table_bytes(const struct txn_table *t)
 {
-    return sizeof *t + htab_bytes(t->ht) + htab_count(t->ht) * txn_entry_bytes();
+    return sizeof *t + ctab_bytes(t->ht) + ctab_count(t->ht) * txn_entry_bytes();
 }
 
 void txn_table_free(struct txn_table *t)
@@ -101,7 +107,7 @@ void txn_table_free(struct txn_table *t)
         return;
     while (t->lru.head)
         txn_drop(t, dlist_entry(t->lru.head, struct txn, lru));
-    htab_free(t->ht);
+    ctab_free(t->ht);
     free(t);
 }
 
@@ -178,14 +184,13 @@ bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, p
         return false;
     struct txn_key k = {buf, len};
     uint64_t h = hash_bytes(buf, len, t->seed);
-    x = htab_find(t->ht, h, &k);
+    x = ctab_find(t->ht, h, &k);
     if (!x) {
         if (!(x = calloc(1, sizeof *x + len)))
             return false;
         memcpy(x->key, buf, len);
         x->keylen = (uint16_t)len;
-        x->hash = h;
-        while (!htab_insert(t->ht, h, x)) {
+        while (!ctab_insert(t->ht, h, x)) {
             if (!t->lru.head) {
                 free(x);
                 return false;

@@ -287,7 +287,8 @@ struct held_call {
     bool session_expired, bye;
     struct ip_addr caller_ip, callee_ip;
     uint16_t caller_port, callee_port;
-    struct call_side side[2];  /* its codecs NULL: the call's strings go with the call */
+    struct call_side side[2];  /* its codecs and eps NULL: the call's go with the call ... */
+    struct call_media_ep eps[2][CALL_MAX_MEDIA_EPS]; /* ... so its eps are copied here */
     char codecs[2][64];        /* ... so copied, cut, for codec_mismatch's text */
     struct call_hold holds[CALL_MAX_HOLDS];
     uint8_t nholds;
@@ -432,9 +433,8 @@ static bool codec_common(const char *a, const char *b)
     return !any_a; /* nothing but events offered: no codec to disagree on */
 }
 
-static bool codecs_disjoint(const struct call_side *side)
+static bool codecs_disjoint(const struct call_side *o, const struct call_side *a)
 {
-    const struct call_side *o = &side[0], *a = &side[1];
     return o->have_sdp && a->have_sdp && o->codecs && a->codecs && o->codecs[0] &&
            a->codecs[0] && !codec_common(o->codecs, a->codecs);
 }
@@ -452,11 +452,11 @@ static void pts_json(const struct call_side *s, char *buf, size_t n)
  * (media_later: it is, in check_codecs_media, where the RTP tells how bad that is). */
 static void check_codecs(struct issue_engine *e, const struct call *c, bool media_later)
 {
-    const struct call_side *o = &c->side[0], *a = &c->side[1];
+    const struct call_side *o = call_side(c, 0), *a = call_side(c, 1);
     const char *oc = o->have_sdp && o->codecs ? o->codecs : "";
     const char *ac = a->have_sdp && a->codecs ? a->codecs : "";
     bool rejected = c->final_status == 488 || c->final_status == 606;
-    bool disjoint = codecs_disjoint(c->side);
+    bool disjoint = codecs_disjoint(o, a);
     if (!rejected && (!disjoint || media_later))
         return;
     struct issue is;
@@ -994,10 +994,11 @@ static void check_hops(struct issue_engine *e, const struct call *c)
 
 /* ---- calls: media ---- */
 
-static bool ep_match(const struct call_side *s, const struct ip_addr *a, uint16_t port)
+static bool ep_match(const struct held_call *c, int side, const struct ip_addr *a, uint16_t port)
 {
-    for (unsigned i = 0; i < s->neps; i++)
-        if (s->eps[i].port == port && !memcmp(&s->eps[i].addr, a, sizeof *a))
+    const struct call_media_ep *eps = c->eps[side];
+    for (unsigned i = 0; i < c->side[side].neps; i++)
+        if (eps[i].port == port && !memcmp(&eps[i].addr, a, sizeof *a))
             return true;
     return false;
 }
@@ -1007,9 +1008,9 @@ static bool ep_match(const struct call_side *s, const struct ip_addr *a, uint16_
  * RTP), then by the signaling addresses. */
 static int stream_dir(const struct held_call *c, const struct held_stream *s)
 {
-    if (ep_match(&c->side[1], &s->dst, s->dport) || ep_match(&c->side[0], &s->src, s->sport))
+    if (ep_match(c, 1, &s->dst, s->dport) || ep_match(c, 0, &s->src, s->sport))
         return 1;
-    if (ep_match(&c->side[0], &s->dst, s->dport) || ep_match(&c->side[1], &s->src, s->sport))
+    if (ep_match(c, 0, &s->dst, s->dport) || ep_match(c, 1, &s->src, s->sport))
         return 2;
     if (!memcmp(&s->src, &c->caller_ip, sizeof s->src) || !memcmp(&s->dst, &c->callee_ip, sizeof s->dst))
         return 1;
@@ -1074,7 +1075,7 @@ static void side_desc(const struct held_call *c, int side, char *buf, size_t n)
         snprintf(buf, n, "none");
         return;
     }
-    snprintf(buf, n, "%s:%u", ipstr(&s->eps[0].addr, a, sizeof a), s->eps[0].port);
+    snprintf(buf, n, "%s:%u", ipstr(&c->eps[side][0].addr, a, sizeof a), c->eps[side][0].port);
 }
 
 static void check_audio(struct issue_engine *e, const struct held_call *c,
@@ -1151,9 +1152,10 @@ static void check_audio(struct issue_engine *e, const struct held_call *c,
         ev_num(&is, "silent_coverage_pct", round(cov[dir] * 1000) / 10);
         ev_str(&is, "caller_sdp", "%s", caller_sdp);
         ev_str(&is, "callee_sdp", "%s", callee_sdp);
-        bool snd_private = snd->neps && issue_addr_private(&snd->eps[0].addr) &&
+        const struct call_media_ep *snd_ep = c->eps[sender], *rcv_ep = c->eps[1 - sender];
+        bool snd_private = snd->neps && issue_addr_private(&snd_ep[0].addr) &&
                            !issue_addr_private(&snd->sig_addr);
-        bool rcv_private = rcv->neps && issue_addr_private(&rcv->eps[0].addr) &&
+        bool rcv_private = rcv->neps && issue_addr_private(&rcv_ep[0].addr) &&
                            !issue_addr_private(&rcv->sig_addr);
         ev_str(&is, "silent_side_sdp_private", "%s", snd_private ? "yes" : "no");
         if (none)
@@ -1171,7 +1173,7 @@ static void check_audio(struct issue_engine *e, const struct held_call *c,
                 "from another address/port than announced or is dropped on the way. Check the "
                 "NAT/SIP ALG (turn the ALG off, or enable STUN/ICE on the device) and whether "
                 "the proxy or SBC should anchor the media (comedia/latching).",
-                who, ipstr(&snd->eps[0].addr, a, sizeof a),
+                who, ipstr(&snd_ep[0].addr, a, sizeof a),
                 ipstr(&snd->sig_addr, (char[64]){0}, 64));
         else if (rcv_private)
             say(is.diagnosis, sizeof is.diagnosis,
@@ -1179,7 +1181,7 @@ static void check_audio(struct issue_engine *e, const struct held_call *c,
                 "one: the %s's RTP is sent to an address that does not route to it, so it "
                 "never reaches the %s. Fix the NAT traversal of the %s (ALG off, STUN/ICE, or "
                 "media anchored on an SBC).",
-                whom, ipstr(&rcv->eps[0].addr, a, sizeof a), who, whom, whom);
+                whom, ipstr(&rcv_ep[0].addr, a, sizeof a), who, whom, whom);
         else if (none)
             say(is.diagnosis, sizeof is.diagnosis,
                 "The %s received RTP (%llu packets) but sent none that passed the capture "
@@ -1270,13 +1272,15 @@ static void check_private(struct issue_engine *e, const struct held_call *c,
     for (int side = 0; side < 2; side++) {
         const struct call_side *s = &c->side[side];
         const char *who = side == 0 ? "caller" : "callee";
-        bool priv = s->neps && issue_addr_private(&s->eps[0].addr) && !issue_addr_private(&s->sig_addr);
+        const struct call_media_ep *eps = c->eps[side];
+        bool priv =
+            s->neps && issue_addr_private(&eps[0].addr) && !issue_addr_private(&s->sig_addr);
         /* media this side sent from another address than it announced */
         const struct held_stream *moved = NULL;
         for (size_t i = 0; i < n && s->neps; i++) {
             int d = stream_dir(c, &ss[i]);
             if (d == (side == 0 ? 1 : 2) && ss[i].dst_ann && !ss[i].src_ann &&
-                !ep_match(s, &ss[i].src, ss[i].sport)) {
+                !ep_match(c, side, &ss[i].src, ss[i].sport)) {
                 moved = &ss[i];
                 break;
             }
@@ -1290,7 +1294,7 @@ static void check_private(struct issue_engine *e, const struct held_call *c,
         add_frame(&is, s->sdp_frame);
         char a[64], b[64], m[IP_ADDR_PORT_STRLEN];
         ev_str(&is, "side", "%s", who);
-        ev_str(&is, "sdp_address", "%s:%u", ipstr(&s->eps[0].addr, a, sizeof a), s->eps[0].port);
+        ev_str(&is, "sdp_address", "%s:%u", ipstr(&eps[0].addr, a, sizeof a), eps[0].port);
         ev_str(&is, "signaling_source", "%s", ipstr(&s->sig_addr, b, sizeof b));
         if (moved) {
             add_frame(&is, moved->first_frame);
@@ -1301,7 +1305,7 @@ static void check_private(struct issue_engine *e, const struct held_call *c,
                 "comes from public %s", who, a, b);
         else
             say(is.summary, sizeof is.summary, "the %s's RTP comes from %s, not from the %s:%u "
-                "its SDP announced", who, m, a, s->eps[0].port);
+                "its SDP announced", who, m, a, eps[0].port);
         if (moved)
             say(is.diagnosis, sizeof is.diagnosis,
                 "The %s is behind NAT: its media really leaves from %s. Here the far end "
@@ -1674,7 +1678,7 @@ static int rtcp_sender(const struct held_call *c, const struct ip_addr *src, uin
 {
     for (int side = 0; side < 2; side++)
         for (unsigned q = 0; q < c->side[side].neps; q++) {
-            const struct call_media_ep *ep = &c->side[side].eps[q];
+            const struct call_media_ep *ep = &c->eps[side][q];
             if (ip_addr_eq(&ep->addr, src) &&
                 (ep->port == sport || ep->port + 1 == sport || c->side[side].rtcp_port == sport))
                 return side;
@@ -1831,8 +1835,8 @@ void issues_call(struct issue_engine *e, const struct call *c)
 {
     /* calls answered or offered early media are held until their media is over; so is a
      * caller's private SDP, unless nothing can have moved it (see below) */
-    bool priv = c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr);
-    bool priv_now = !c->answer_time && !c->early_time && priv && !c->side[1].neps;
+    bool priv = c->caller_side.neps && issue_addr_private(&c->caller_side.eps[0].addr);
+    bool priv_now = !c->answer_time && !c->early_time && priv && !call_side(c, 1)->neps;
     bool held = c->answer_time || c->early_time || (priv && !priv_now);
     check_final(e, c);
     check_codecs(e, c, held);
@@ -1895,17 +1899,23 @@ static void hold_fill(struct held_call *h, const struct call *c)
     h->callee_ip = c->callee_ip;
     h->caller_port = c->caller_port;
     h->callee_port = c->callee_port;
-    memcpy(h->side, c->side, sizeof h->side);
-    h->side[0].codecs = h->side[1].codecs = NULL; /* the call's, freed with it */
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
+        const struct call_side *s = call_side(c, i);
+        h->side[i] = *s;
+        h->side[i].codecs = NULL; /* the call's, freed with it */
+        h->side[i].eps = NULL;
+        if (s->neps)
+            memcpy(h->eps[i], s->eps, s->neps * sizeof *s->eps);
         snprintf(h->codecs[i], sizeof h->codecs[i], "%s",
-                 c->side[i].have_sdp && c->side[i].codecs ? c->side[i].codecs : "");
+                 s->have_sdp && s->codecs ? s->codecs : "");
+    }
     if (c->nholds)
         memcpy(h->holds, c->holds, c->nholds * sizeof *h->holds);
     h->nholds = c->nholds;
     /* a 488/606 already said it (check_codecs) */
     h->codec_disjoint =
-        codecs_disjoint(c->side) && c->final_status != 488 && c->final_status != 606;
+        codecs_disjoint(call_side(c, 0), call_side(c, 1)) && c->final_status != 488 &&
+        c->final_status != 606;
 }
 
 /* ---- streams ---- */
@@ -2327,7 +2337,7 @@ static void judge_held(struct issue_engine *e, const struct held_call *c, const 
     for (int side = 0; side < 2; side++)
         for (unsigned q = 0; q < c->side[side].neps; q++) {
             uint8_t key[19];
-            ep_key(key, &c->side[side].eps[q].addr, c->side[side].eps[q].port);
+            ep_key(key, &c->eps[side][q].addr, c->eps[side][q].port);
             const struct ep_ref *hit = ep_first(refs, nrefs, sizeof *refs, key);
             for (; hit && hit < refs + nrefs && ep_cmp(hit, key) == 0; hit++) {
                 const struct held_stream *s = &e->streams[hit->idx];
@@ -2396,7 +2406,7 @@ static bool waits_for_media(const struct held_call *c, const struct live_set *l)
     for (int side = 0; side < 2; side++)
         for (unsigned q = 0; q < c->side[side].neps; q++) {
             uint8_t key[19];
-            ep_key(key, &c->side[side].eps[q].addr, c->side[side].eps[q].port);
+            ep_key(key, &c->eps[side][q].addr, c->eps[side][q].port);
             const struct live_ep *hit = ep_first(l->eps, l->neps, sizeof *l->eps, key);
             for (; hit && hit < l->eps + l->neps && ep_cmp(hit, key) == 0; hit++)
                 if (hit->first <= c->end_time && hit->last >= c->invite_time)

@@ -20,7 +20,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from sstest import Checks, generate  # noqa: E402
 
 PEAK_MAX_MB = 256        # the issue's bar for the default --max-memory-mb (512)
-PER_INVITE_MAX = 1900    # bytes an unanswered INVITE may cost across all tables (measured 1,690)
+# bytes an unanswered INVITE may cost across all tables: measured 1,190 (1,753 before the
+# diet of issue 21's last point); the issue asks for 1,024, not reached yet
+PER_INVITE_MAX = 1250
 SMALL, LARGE = 20000, 60000  # two floods that fit the default limits (no eviction)
 
 

@@ -104,20 +104,27 @@ static struct call answered_call(bool callee_private)
     addr(&c.caller_ip, 10, 1);
     addr(&c.callee_ip, 10, 2);
     c.caller_port = c.callee_port = 5060;
+    /* the callee's side lives apart from the call (issue 21); the engine copies it */
+    static struct call_side callee[2];
+    static struct call_media_ep eps[2][2];
+    c.callee_side = &callee[callee_private];
+    memset(c.callee_side, 0, sizeof *c.callee_side);
     for (int s = 0; s < 2; s++) {
-        c.side[s].have_sdp = true;
-        c.side[s].dir = SDP_SENDRECV;
-        c.side[s].neps = 1;
-        addr(&c.side[s].eps[0].addr, 10, (uint8_t)(s + 1));
-        c.side[s].eps[0].port = s ? 5000 : 4000;
-        addr(&c.side[s].sig_addr, 10, (uint8_t)(s + 1));
+        struct call_side *cs = s ? c.callee_side : &c.caller_side;
+        cs->eps = eps[s];
+        cs->have_sdp = true;
+        cs->dir = SDP_SENDRECV;
+        cs->neps = 1;
+        addr(&cs->eps[0].addr, 10, (uint8_t)(s + 1));
+        cs->eps[0].port = s ? 5000 : 4000;
+        addr(&cs->sig_addr, 10, (uint8_t)(s + 1));
     }
     if (callee_private) {
-        addr(&c.side[1].eps[0].addr, 192, 10);
-        c.side[1].eps[0].addr.b[1] = 168;
-        addr(&c.side[1].sig_addr, 198, 7); /* public */
-        c.side[1].sig_addr.b[1] = 51;
-        c.side[1].sig_addr.b[2] = 100;
+        addr(&c.callee_side->eps[0].addr, 192, 10);
+        c.callee_side->eps[0].addr.b[1] = 168;
+        addr(&c.callee_side->sig_addr, 198, 7); /* public */
+        c.callee_side->sig_addr.b[1] = 51;
+        c.callee_side->sig_addr.b[2] = 100;
     }
     return c;
 }

@@ -44,7 +44,7 @@ Test(media, a_calls_end_takes_its_endpoints_out)
     cr_assert(lookup(t, "192.0.2.2", 5001, &m) && m.call_seq == 1 && m.rtcp);
     media_forget(t, &k1, 1);
     cr_expect_eq(k1.n, 0);
-    cr_expect_null(k1.k);
+    cr_expect_null(k1.more);
     cr_expect_not(lookup(t, "192.0.2.1", 4000, &m));
     cr_expect_not(lookup(t, "192.0.2.1", 4001, &m));
     cr_expect_not(lookup(t, "192.0.2.2", 5000, &m));
