@@ -41,7 +41,7 @@ MUTANTS = [
       ['issues'], "the generator's truth (partialoneway: one_way_audio warning)", ci=True),
     M('burst_ratio_1', 'metrics/stream.c',
       'b->burst_ratio = 1.0 / (p + q);',
-      'b->burst_ratio = 1.0;',
+      'b->burst_ratio = 1.0 + 0 * (p + q);',
       'bursty loss scored like random loss (G.107 BurstR forced to 1)',
       ['stream'], 'G.107 §7.6 BurstR of a known loss pattern (runs of 5)', ci=True),
     M('hep_jitter_null', 'cli/hep_out.c',
@@ -88,6 +88,11 @@ MUTANTS = [
       ['stream'], 'RFC 3550 A.1 sequence accounting of a known pattern'),
 
     # --- E-model (G.107, G.113) ---
+    M('stream_r_minus_1.5', 'metrics/stream.c',
+      '    return r < 0 ? 0 : r;',
+      '    return r < 0 ? 0 : r - 1.5;',
+      "a stream's R 1.5 low (the old R > 90 bound left 1.8 of margin)",
+      ['stream'], "G.107 at the stream's delay within 0.5 R (r_of_g711_from_g107_worked_values)", ci=True),
     M('ie_eff_bpl_half', 'metrics/emodel.c',
       '{"PCMU", 0, 25.1, 0, "G.113 I: G.711 with PLC"},',
       '{"PCMU", 0, 12.5, 0, "G.113 I: G.711 with PLC"},',
