@@ -99,6 +99,17 @@ MUTANTS = [
       "G.711's packet-loss robustness Bpl halved",
       ['emodel', 'issues'], 'G.113 Appendix I Bpl 25.1; Ie,eff by G.107 §7.6', ci=True),
 
+    M('g729_bpl_wrong', 'metrics/emodel.c',
+      '{"G729", 11, 19.0, 5, "G.113 I: G.729A with VAD"},',
+      '{"G729", 11, 17.0, 5, "G.113 I: G.729A with VAD"},',
+      "G.729A's Bpl 17 instead of G.113's 19",
+      ['emodel'], 'G.113 Appendix I Bpl 19: R 74.2 at 2 % (r_of_g113_codecs_at_stated_loss)'),
+    M('ie_eff_burst_ignored', 'metrics/emodel.c',
+      'return ie + (95.0 - ie) * ppl_pct / (ppl_pct / burst_r + bpl);',
+      'return ie + (95.0 - ie) * ppl_pct / (ppl_pct / 1 + bpl);',
+      'Ie,eff ignores BurstR (G.107 eq. 7-29)',
+      ['emodel', 'stream'], 'G.107 §7.6 Ie,eff worked by hand'),
+
     # --- SIP: calls, PDD, setup, duration, retransmissions ---
     M('pdd_first_18x', 'correlate/call.c',
       'if (!p->ringing_time || (callers && !ci->ringing_callers)) {',
