@@ -102,8 +102,11 @@ Test(emodel, r_of_g113_codecs_at_stated_loss)
     static const struct {
         const char *codec;
         double ppl, burst_r, r;
-    } w[] = {{"PCMU", 5, 1, 77.42}, {"PCMA", 5, 1, 77.42}, {"G729", 2, 1, 74.20},
-             {"G723", 3, 1, 65.63}, {"PCMU", 5, 2, 75.99}};
+    } w[] = {{"PCMU", 5, 1, 77.42},
+             {"PCMA", 5, 1, 77.42},
+             {"G729", 2, 1, 74.20},
+             {"G723", 3, 1, 65.63},
+             {"PCMU", 5, 2, 75.99}};
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
         const struct emodel_codec *c = emodel_codec(w[i].codec);
         cr_assert_not_null(c);
