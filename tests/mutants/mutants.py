@@ -48,7 +48,7 @@ MUTANTS = [
       'json_object_set_new(o, "JITTER", real_or_null(timed, st->mean_jitter_ms, 0.001));',
       'json_object_set_new(o, "JITTER", real_or_null(false, st->mean_jitter_ms, 0.001));',
       '--hep-out sends JITTER as null',
-      ['hep'], "tshark's mean jitter of each stream"),
+      ['hep'], "tshark's mean jitter of each stream", ci=True),
 
     # --- stream figures (RFC 3550) ---
     M('expected_minus_1', 'metrics/stream.c',
