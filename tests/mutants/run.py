@@ -138,6 +138,11 @@ def main():
         sys.exit('mutants: the unmutated tree does not build')
     print('mutants: built in %.0f s' % (time.time() - t0), flush=True)
 
+    r = sh(['meson', 'test', '-C', build, '--no-rebuild', '--list'])
+    known = {l.split(' / ')[-1].strip() for l in r.stdout.splitlines() if l.strip()}
+    unknown = sorted({t for m in muts for t in m['tests']} - known)
+    if r.returncode or unknown:
+        sys.exit('mutants: no such meson test: %s' % unknown)
     env = dict(os.environ)
     live = [m for m in muts if m not in [s[0] for s in stale]]
     tests = []
