@@ -50,8 +50,9 @@ static const char analyze_usage[] =
     "                      stream (\"timeline\")\n"
     "      --report-max N  the report at the end keeps the newest N calls (and N streams,\n"
     "                      registrations, issues); older ones are counted in\n"
-    "                      capture.evicted.report_*. Default: all of them, but 100000 for\n"
-    "                      a live capture, so that months of it take bounded memory and disk\n"
+    "                      capture.evicted.report_*. Default: all the report's share of\n"
+    "                      --max-memory-mb holds (600,000 in 512 MB; the text waits in a\n"
+    "                      temporary file), and at most 100000 for a live capture\n"
     "      --keep-duplicates  analyse exact copies of a datagram too: by default a copy\n"
     "                      seen within 5 ms of the first (a mirror port that copies both\n"
     "                      sides of a path), and a SIP message in HEP within 50 ms of the\n"
@@ -93,8 +94,15 @@ static const char analyze_usage[] =
     "                      nothing is lost unless the writer is stuck for 5 s) or shed\n"
     "                      (SIP messages are dropped first, keeping room for calls); what\n"
     "                      is dropped is counted, and the exit status is 1\n"
-    "      --max-calls N   calls tracked at once (default 200000); past it the least\n"
-    "                      recently active is ended early and counted in evicted.calls\n"
+    "      --max-memory-mb N  the memory the tables may take (default 512), shared out\n"
+    "                      among them (calls, transactions, media endpoints, streams,\n"
+    "                      registrations, DNS, de-duplication, reassembly, the report);\n"
+    "                      each full table evicts by its own rule and counts it in\n"
+    "                      capture.evicted; capture.memory has each one's peak bytes\n"
+    "      --max-calls N   calls tracked at once (default: from --max-memory-mb, about\n"
+    "                      95,000 in 512 MB); past it an unanswered INVITE, else the\n"
+    "                      least recently active call, is ended early and counted in\n"
+    "                      evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
     "      --no-progress   never show it (default: shown when stderr is a terminal)\n"
     "  -v, --verbose       log more (repeat for debug)\n"
@@ -168,7 +176,8 @@ struct analysis {
     /* a live capture's report keeps the newest report_max entries of each list (calls,
      * streams, registrations, issues); the older ones are counted here, and the spill
      * file's space below the oldest text still wanted is given back (punched) */
-    size_t report_max;         /* 0: everything (offline) */
+    size_t report_max;         /* 0: everything */
+    uint64_t report_bytes, report_peak; /* the lists' memory (their text is in the file) */
     uint64_t report_dropped[4];
     off_t punched;
 };
@@ -363,7 +372,7 @@ static json_t *call_json(const struct call *c)
     ip_addr_port_str(&c->caller_ip, c->caller_port, caller, sizeof caller);
     ip_addr_port_str(&c->callee_ip, c->callee_port, callee, sizeof callee);
     json_t *codecs = json_array();
-    for (const char *p = c->codecs; *p;) {
+    for (const char *p = c->codecs ? c->codecs : ""; *p;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         json_array_append_new(codecs, json_stringn(p, n));
@@ -373,11 +382,14 @@ static json_t *call_json(const struct call *c)
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "call_id", str_or_null(c->call_id));
     json_t *legs = json_array();
-    for (unsigned i = 0; i <= c->nlegs; i++)
+    for (unsigned i = 0; i <= c->nlegs; i++) { /* leg 0: the call's own */
+        const struct call_leg *g =
+            i ? &c->legs[i] : &(struct call_leg){c->call_id, c->from_tag, c->to_tag, 0};
         json_array_append_new(legs, json_pack("{s:o, s:o, s:o}", "call_id",
-                                              str_or_null(c->legs[i].call_id), "from_tag",
-                                              str_or_null(c->legs[i].from_tag), "to_tag",
-                                              str_or_null(c->legs[i].to_tag)));
+                                              str_or_null(g->call_id), "from_tag",
+                                              str_or_null(g->from_tag), "to_tag",
+                                              str_or_null(g->to_tag)));
+    }
     json_object_set_new(o, "legs", legs);
     json_object_set_new(o, "from", addr_json(&c->from));
     json_object_set_new(o, "to", addr_json(&c->to));
@@ -590,6 +602,10 @@ static void trim_report(struct analysis *a, void *list, size_t *n, size_t size, 
 {
     if (a->report_max && *n >= 2 * a->report_max)
         trim_to(a, list, n, size, which);
+    a->report_bytes = (a->capcalls + a->capstreams + a->capregs) * sizeof(struct call_out) +
+                      a->capissues * sizeof(struct issue_out);
+    if (a->report_bytes > a->report_peak)
+        a->report_peak = a->report_bytes;
 }
 
 /* Copies entry e from the spill file to out. */
@@ -1245,6 +1261,19 @@ static json_t *capture_json(char **files, int nfiles, const struct capture_stats
         if (ev[i].n)
             set_u64(evicted, ev[i].table, ev[i].n);
     json_object_set_new(c, "evicted", evicted);
+    /* added (issue 21): each table's peak bytes, under --max-memory-mb */
+    json_t *mem = json_object();
+    for (int t = 0; t < MEM__COUNT; t++)
+        set_u64(mem, mem_table_name(t), res->mem.peak[t]);
+    json_object_set_new(c, "memory", mem);
+    /* ... and the entries each may hold, by the names of "evicted" */
+    json_t *lim = json_object();
+    set_u64(lim, "calls", res->max_calls);
+    set_u64(lim, "transactions", res->max_transactions);
+    set_u64(lim, "media_endpoints", res->max_media);
+    set_u64(lim, "registrations", res->max_registrations);
+    set_u64(lim, "streams", res->max_streams);
+    json_object_set_new(c, "limits", lim);
     set_u64(c, "out_of_order_frames", cs->out_of_order);
 
     /* added to the contract: what the decoder saw, layer by layer */
@@ -1672,6 +1701,8 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     m->evicted_tcp = r->ds.tcp_evicted;
     m->active_calls = r->active_calls;
     m->active_streams = r->active_streams;
+    for (int t = 0; t < MEM__COUNT; t++)
+        m->table_bytes[t] = t == MEM_REPORT ? a->report_bytes : r->mem.bytes[t];
     double asr = kpi_asr(a->kpi), ner = kpi_ner(a->kpi);
     m->asr = asr < 0 ? -1 : asr / 100;
     m->ner = ner < 0 ? -1 : ner / 100;
@@ -1877,6 +1908,7 @@ static int analyze_main(int argc, char **argv, bool live)
         {"show-credentials", no_argument, NULL, 1012},
         {"keep-duplicates", no_argument, NULL, 1013},
         {"report-max", required_argument, NULL, 1014},
+        {"max-memory-mb", required_argument, NULL, 1015},
         {"spool-days", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
@@ -1884,7 +1916,9 @@ static int analyze_main(int argc, char **argv, bool live)
     bool spool = false;
     const char *serve = NULL;
     bool show_credentials = false, keep_duplicates = false;
-    size_t report_max = SIZE_MAX; /* SIZE_MAX: the default, everything offline */
+    size_t report_max = SIZE_MAX; /* SIZE_MAX: the default, from the memory budget */
+    uint64_t max_memory_mb = MEM_DEFAULT_MB;
+    bool max_calls_given = false;
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     struct issue_config icfg;
@@ -1984,7 +2018,19 @@ static int analyze_main(int argc, char **argv, bool live)
                 free(thresholds);
                 return 2;
             }
+            max_calls_given = true;
             break;
+        case 1015: {
+            char *end;
+            unsigned long long mb = strtoull(optarg, &end, 10);
+            if (*end || mb < 16 || mb > (1ull << 24) || *optarg == '-') {
+                fprintf(stderr, "sipscope %s: --max-memory-mb wants 16 to 16777216\n", cmd);
+                free(thresholds);
+                return 2;
+            }
+            max_memory_mb = mb;
+            break;
+        }
         case 'c': break; /* applied before the command line by with_config() */
         case 'D': dbpath = optarg; break;
         case 'Q': {
@@ -2092,14 +2138,20 @@ static int analyze_main(int argc, char **argv, bool live)
         return 1;
     }
 
+    /* one budget, shared out (common/membudget.h); explicit limits stay as given */
+    struct mem_budget budget;
+    mem_budget_init(&budget, max_memory_mb << 20);
+    correlate_config_budget(&kcfg, &budget, max_calls_given);
+    if (report_max == SIZE_MAX) { /* a list may reach twice its limit before it is cut */
+        size_t n = mem_budget_entries(&budget, MEM_REPORT, 2 * sizeof(struct issue_out), 1000);
+        report_max = live && n > LIVE_REPORT_MAX ? LIVE_REPORT_MAX : n;
+    }
     /* for a live capture, the report's "files" are the interfaces */
     char **files = live ? (char **)ifaces : argv + optind;
     int nfiles = live ? (int)nifaces : argc - optind;
     struct analysis a = {.messages = messages && json ? json_array() : NULL, .json = json,
                          .timelines = timelines, .db_no_raw = db_no_raw, .db_run = -1,
-                         .report_max = report_max != SIZE_MAX ? report_max
-                                       : live                  ? LIVE_REPORT_MAX
-                                                               : 0};
+                         .report_max = report_max};
     if (!(a.kpi = malloc(sizeof *a.kpi))) {
         fputs("sipscope analyze: out of memory\n", stderr);
         json_decref(a.messages);
@@ -2179,6 +2231,7 @@ static int analyze_main(int argc, char **argv, bool live)
                                   .first_stream_seq = first_stream};
     h.stream_idle = stream_idle;
     h.keep_duplicates = keep_duplicates;
+    h.budget = &budget;
     h.tick = on_tick;
     if (live && a.dbw)
         h.call_progress = on_call_progress;
@@ -2200,6 +2253,8 @@ static int analyze_main(int argc, char **argv, bool live)
         free(a.sdp);
         return 1;
     }
+    res.mem.bytes[MEM_REPORT] = a.report_bytes;
+    res.mem.peak[MEM_REPORT] = a.report_peak;
     if (res.interrupted && !live)
         log_warn("interrupted: reporting what was read so far");
     if (live)

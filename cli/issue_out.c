@@ -34,7 +34,10 @@ json_t *issue_json(const struct issue *is)
     json_t *ev = json_object();
     for (unsigned i = 0; i < is->nev; i++) {
         const struct issue_evidence *e = &is->ev[i];
-        json_object_set_new(ev, e->key, e->has_num ? json_real(e->num) : text_json(e->str));
+        json_t *v = e->has_num ? json_real(e->num)
+                    : e->json  ? json_loads(e->str, JSON_DECODE_ANY, NULL)
+                               : NULL;
+        json_object_set_new(ev, e->key, v ? v : text_json(e->str));
     }
     json_object_set_new(o, "evidence", ev);
     return o;

@@ -51,7 +51,19 @@ struct run {
     bool ended_since_settle;
     ptime_t dedup_window; /* mirror copies: decode_config.dedup_window */
     uint64_t hint; /* the frame's (rtp_hint): its stream's hash, a guess (stream_rtp_copy) */
+    struct mem_usage mem; /* the tables' bytes, sampled (sample_memory) */
+    uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
 };
+
+/* The tables' bytes now, and their peaks: sampled every MEM_SAMPLE packets (a flood fills
+ * a table in far more), at each tick and before the end hands everything on. */
+#define MEM_SAMPLE 4096
+static void sample_memory(struct run *r)
+{
+    correlate_memory(r->corr, &r->mem);
+    decoder_memory(r->dec, &r->mem);
+    mem_usage_set(&r->mem, MEM_STREAMS, stream_table_bytes(r->streams));
+}
 
 /* How long a stream may go without a packet before it ends: live, any stream; offline,
  * a stream of an ended call. */
@@ -134,6 +146,8 @@ static bool on_packet(void *user, const struct packet *pkt)
     r->hint = pkt->hint;
     decoder_frame(r->dec, pkt);
     progress_tick(&r->prog, r->src, ++r->packets);
+    if (r->packets % MEM_SAMPLE == 0)
+        sample_memory(r);
     if (!r->live && pkt->ts - r->offline_tick >= PTIME_SEC) { /* once a second of packets */
         r->offline_tick = pkt->ts;
         stream_tick_ended(r->streams, pkt->ts, stream_idle(r), call_ended, r);
@@ -255,6 +269,12 @@ static void figures(const struct run *r, struct pipeline_result *out)
     out->flows_evicted = stream_flows_evicted(r->streams);
     out->active_calls = correlate_active_calls(r->corr);
     out->active_streams = stream_active(r->streams);
+    out->mem = r->mem;
+    out->max_calls = r->max_calls;
+    out->max_transactions = r->max_transactions;
+    out->max_media = r->max_media;
+    out->max_registrations = r->max_registrations;
+    out->max_streams = r->max_streams;
 }
 
 /* A live source's loop: packets as they come; about once a second while packets come
@@ -302,6 +322,7 @@ static void run_live(struct run *r, volatile int *stop)
         }
         if (r->h->tick) {
             struct pipeline_result sofar;
+            sample_memory(r);
             figures(r, &sofar);
             r->h->tick(r->h->user, now, &sofar);
         }
@@ -372,11 +393,21 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
         dcfg.dedup_window = dcfg.hep_copy_window = 0;
     struct decode_handlers dh = {.udp_dedup = on_udp, .sip = on_sip, .dns = on_dns, .user = &r};
     r.dedup_window = dcfg.dedup_window;
-    r.dec = decoder_new(&dcfg, &dh);
     r.ended_base = kcfg->first_call_seq;
     r.corr = correlate_new(kcfg, on_call, &r);
     r.cls = classifier_new();
-    r.streams = stream_table_new(kcfg->max_calls * 2, kcfg->hash_seed, on_stream, &r, r.cls);
+    size_t max_streams = kcfg->max_calls * 2;
+    if (h->budget) {
+        decode_config_budget(&dcfg, h->budget);
+        max_streams = mem_budget_entries(h->budget, MEM_STREAMS, stream_entry_bytes() + 48, 64);
+    }
+    r.dec = decoder_new(&dcfg, &dh);
+    r.streams = stream_table_new(max_streams, kcfg->hash_seed, on_stream, &r, r.cls);
+    r.max_calls = kcfg->max_calls;
+    r.max_transactions = kcfg->max_transactions;
+    r.max_media = kcfg->max_media ? kcfg->max_media : kcfg->max_calls * 4;
+    r.max_registrations = kcfg->max_registrations;
+    r.max_streams = max_streams;
     if (!r.dec || !r.corr || !r.streams) {
         snprintf(err, errlen, "out of memory");
         decoder_free(r.dec);
@@ -399,6 +430,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
         run_live(&r, &g_stop);
     else
         capture_run(&src, on_packet, &r, &g_stop);
+    sample_memory(&r);
     decoder_finish(r.dec);
     correlate_finish(r.corr);
     stream_finish(r.streams);

@@ -47,6 +47,9 @@ struct pipeline_handlers {
     void *user;
     uint64_t first_stream_seq; /* streams are numbered after it (a database's last) */
     bool keep_duplicates;      /* analyse exact copies too (decode_config.dedup_window 0) */
+    /* the memory budget (--max-memory-mb) for the tables pipeline_run makes (decoder,
+     * streams); the correlator's come with its config. NULL: their defaults */
+    const struct mem_budget *budget;
 };
 
 struct pipeline_result {
@@ -58,6 +61,9 @@ struct pipeline_result {
     uint64_t rtcp_errors[RTCP__COUNT]; /* malformed RTCP on announced ports, by reason */
     bool interrupted; /* SIGINT/SIGTERM: what was read so far */
     uint64_t active_calls, active_streams; /* followed at the time (live ticks) */
+    struct mem_usage mem; /* the tables' bytes at the last sample, and their peaks */
+    /* the limits in force (entries), from the budget or given */
+    uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
 };
 
 /* Runs the whole analysis. Returns 0, or 1 when an input cannot be opened or memory runs

@@ -131,3 +131,8 @@ void *htab_next(const struct htab *t, size_t *pos)
     }
     return NULL;
 }
+
+size_t htab_bytes(const struct htab *t)
+{
+    return t ? sizeof *t + (t->slots ? (t->mask + 1) * sizeof *t->slots : 0) : 0;
+}

@@ -81,6 +81,8 @@ bool htab_insert(struct htab *t, uint64_t hash, void *item);
 void *htab_remove(struct htab *t, uint64_t hash, const void *key);
 size_t htab_count(const struct htab *t);
 size_t htab_max(const struct htab *t);
+/* The table's own memory (its slots; not the items). */
+size_t htab_bytes(const struct htab *t);
 
 /* Iteration in slot order (not insertion order; never let it decide output order).
  * Do not insert or remove while iterating. Start with *pos = 0. */

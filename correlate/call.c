@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/hash.h"
 #include "common/list.h"
@@ -33,6 +34,9 @@ struct call_int {
     struct session_ref *session; /* owned, NULL none */
     struct media_keys media;     /* the endpoints its SDP put in the media table */
     bool ringing_callers;        /* ringing_time is the 18x on the caller's segment */
+    uint8_t reoffer;             /* an in-dialog offer awaiting its 2xx: 1 + its enum
+                                  * sdp_direction (0 none), and who sent it */
+    uint8_t reoffer_by;
 };
 
 /* A joined leg's Call-ID, pointing at its call (the calls table is keyed by the call's
@@ -99,8 +103,54 @@ void correlate_config_default(struct correlate_config *cfg)
     cfg->challenge_wait = 300 * PTIME_SEC;
     cfg->idle = 4 * 3600 * PTIME_SEC;
     cfg->ended_wait = 0; /* offline: handed on at linger, on packet time alone */
+    cfg->max_media = 0;
+    cfg->dns_ring = 0;
     cfg->hash_seed = 0x5ca11ULL;
     cfg->first_call_seq = 0;
+}
+
+/* An unanswered INVITE's call beyond its struct: Call-ID, From and To (URI, user, tag),
+ * one path segment, the allocator's headers (measured with the flood of
+ * tests/gen/calls.py, issue 21). */
+#define CALL_EXTRA_BYTES (sizeof(struct call_seg) + 240)
+
+size_t correlate_entry_bytes(enum mem_table t)
+{
+    switch (t) {
+    case MEM_CALLS: return sizeof(struct call_int) + CALL_EXTRA_BYTES;
+    case MEM_TRANSACTIONS: return txn_entry_bytes();
+    case MEM_MEDIA: return media_entry_bytes();
+    case MEM_REGISTRATIONS: return reg_entry_bytes();
+    case MEM_DNS: return lookup_entry_bytes();
+    default: return 0;
+    }
+}
+
+void correlate_config_budget(struct correlate_config *cfg, const struct mem_budget *b,
+                             bool max_calls_given)
+{
+    /* the hash tables' slots (16 bytes, at most half full) are part of each share */
+    if (!max_calls_given) {
+        cfg->max_calls =
+            mem_budget_entries(b, MEM_CALLS, correlate_entry_bytes(MEM_CALLS) + 32, 16);
+        cfg->max_transactions = mem_budget_entries(
+            b, MEM_TRANSACTIONS, correlate_entry_bytes(MEM_TRANSACTIONS) + 32, 32);
+    }
+    cfg->max_media = mem_budget_entries(b, MEM_MEDIA, correlate_entry_bytes(MEM_MEDIA) + 32, 64);
+    cfg->max_registrations =
+        mem_budget_entries(b, MEM_REGISTRATIONS, correlate_entry_bytes(MEM_REGISTRATIONS) + 64, 16);
+    cfg->dns_ring = mem_budget_entries(b, MEM_DNS, correlate_entry_bytes(MEM_DNS), 64);
+}
+
+void correlate_memory(const struct correlator *c, struct mem_usage *u)
+{
+    size_t calls = htab_count(c->calls) * correlate_entry_bytes(MEM_CALLS) + htab_bytes(c->calls) +
+                   htab_bytes(c->legs) + htab_bytes(c->sessions);
+    mem_usage_set(u, MEM_CALLS, calls);
+    mem_usage_set(u, MEM_TRANSACTIONS, txn_table_bytes(c->txns));
+    mem_usage_set(u, MEM_MEDIA, media_table_bytes(c->media));
+    mem_usage_set(u, MEM_REGISTRATIONS, reg_table_bytes(c->regs));
+    mem_usage_set(u, MEM_DNS, lookup_table_bytes(c->dns));
 }
 
 static bool leg_eq(const void *item, const void *key)
@@ -138,8 +188,9 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
     c->sessions = htab_new(c->cfg.max_calls, session_eq);
     c->txns = txn_table_new(c->cfg.max_transactions, c->cfg.hash_seed);
     c->regs = reg_table_new(c->cfg.max_registrations, c->cfg.hash_seed);
-    c->media = media_table_new(c->cfg.max_calls * 4, c->cfg.hash_seed);
-    c->dns = lookup_table_new(c->cfg.hash_seed);
+    c->media = media_table_new(c->cfg.max_media ? c->cfg.max_media : c->cfg.max_calls * 4,
+                               c->cfg.hash_seed);
+    c->dns = lookup_table_new_sized(c->cfg.hash_seed, c->cfg.dns_ring);
     if (!c->calls || !c->legs || !c->sessions || !c->txns || !c->regs || !c->media || !c->dns) {
         correlate_free(c);
         return NULL;
@@ -161,15 +212,16 @@ static void free_call(struct call_int *ci)
     }
     for (unsigned i = 0; i < c->ntransfers; i++)
         free(c->transfers[i].refer_to);
-    free(c->call_id);
-    free(c->from_tag);
+    free(c->legs);
+    free(c->holds);
+    free(c->transfers);
+    free(c->retrans);
+    free(c->auth);
+    free(c->call_id); /* and the strings of its block (set_strings) */
+    free(c->codecs);
+    free(c->side[0].codecs);
+    free(c->side[1].codecs);
     free(c->to_tag);
-    free(c->from.display);
-    free(c->from.uri);
-    free(c->from.user);
-    free(c->to.display);
-    free(c->to.uri);
-    free(c->to.user);
     free(c->reason);
     free(c->dtmf);
     free(c->segs);
@@ -182,9 +234,6 @@ static void free_call(struct call_int *ci)
 static void hand_on(struct correlator *c, struct call_int *ci)
 {
     media_forget(c->media, &ci->media, ci->pub.seq);
-    ci->pub.legs[0].call_id = ci->pub.call_id; /* leg 0 is the call's own: views, not owned */
-    ci->pub.legs[0].from_tag = ci->pub.from_tag;
-    ci->pub.legs[0].to_tag = ci->pub.to_tag;
     struct call *p = &ci->pub;
     if (p->state == CALL_ANSWERED) {
         p->state = CALL_UNFINISHED; /* no BYE: the capture ended or the call went idle */
@@ -399,21 +448,51 @@ static void sweep(struct correlator *c, ptime_t now)
     }
 }
 
-static void set_addr(struct call_addr *a, const struct sip_header *h, char **tag)
+/* A From or To header's display name, URI, user and tag (an empty tag is none). */
+static void addr_views(const struct sip_header *h, struct sv *display, struct sv *uri,
+                       struct sv *user, struct sv *tag)
 {
     struct sip_nameaddr na;
     struct sip_uri u;
     bool found;
     if (!h || !sip_nameaddr_parse(h->value, &na))
         return;
-    a->display = sv_strdup(na.display);
-    a->uri = sv_strdup(na.uri);
+    *display = na.display;
+    *uri = na.uri;
     if (sip_uri_parse(na.uri, &u))
-        a->user = sv_strdup(u.user);
+        *user = u.user;
     if (tag) {
         struct sv t = sip_param(na.params, "tag", &found);
-        *tag = t.p && t.n ? sv_strdup(t) : NULL;
+        if (t.p && t.n)
+            *tag = t;
     }
+}
+
+/* The strings a call keeps of its first INVITE, copied into one block (issue 21: eight
+ * allocations, a hundred bytes of allocator headers, for each INVITE of a flood): the
+ * Call-ID first, so that freeing call_id frees them all. */
+static bool set_strings(struct call *p, struct sv cid, const struct sip_msg *m)
+{
+    struct sv v[8] = {cid, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL, SV_NULL};
+    char **dst[8] = {&p->call_id, &p->from.display, &p->from.uri, &p->from.user,
+                     &p->from_tag, &p->to.display,  &p->to.uri,   &p->to.user};
+    addr_views(sip_hdr(m, SIP_H_FROM), &v[1], &v[2], &v[3], &v[4]);
+    addr_views(sip_hdr(m, SIP_H_TO), &v[5], &v[6], &v[7], NULL);
+    size_t n = 0;
+    for (int i = 0; i < 8; i++)
+        n += v[i].p ? v[i].n + 1 : 0;
+    char *b = cid.p ? malloc(n) : NULL;
+    if (!b)
+        return false;
+    for (int i = 0; i < 8; i++) {
+        if (!v[i].p)
+            continue;
+        memcpy(b, v[i].p, v[i].n);
+        b[v[i].n] = '\0';
+        *dst[i] = b;
+        b += v[i].n + 1;
+    }
+    return true;
 }
 
 static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
@@ -427,6 +506,18 @@ static struct sv header_tag(const struct sip_msg *m, enum sip_hdr_id id)
 }
 
 /* Codec names of the first audio stream of an SDP, comma-separated. */
+static void sdp_codecs(const struct sdp *s, char *out, size_t cap);
+
+/* *dst (owned) becomes those names (cut at 63 bytes, as the arrays were), NULL when none:
+ * a string of its size, not 64 bytes in the call for each of three lists (issue 21). */
+static void set_codecs(char **dst, const struct sdp *s)
+{
+    char buf[64];
+    sdp_codecs(s, buf, sizeof buf);
+    free(*dst);
+    *dst = buf[0] ? strdup(buf) : NULL;
+}
+
 static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
 {
     size_t o = 0;
@@ -452,6 +543,13 @@ static void sdp_codecs(const struct sdp *s, char *out, size_t cap)
     }
 }
 
+/* An encoding name, which compares without case (RFC 4855 §3). */
+static bool name_is(struct sv v, const char *name)
+{
+    size_t n = strlen(name);
+    return v.p && v.n == n && strncasecmp(v.p, name, n) == 0;
+}
+
 /* What a side's SDP said: its first one sets direction, codecs and frame (holds and
  * resumes are tracked apart); every one adds the address:port it announced. */
 static void record_side(struct call *p, int side, const struct sdp *s, const struct sip_event *ev)
@@ -470,7 +568,16 @@ static void record_side(struct call *p, int side, const struct sdp *s, const str
             cs->sdp_frame = ev->l4->pkt->frame;
             cs->sdp_time = ev->l4->pkt->ts;
             cs->sig_addr = ev->l4->src;
-            sdp_codecs(s, cs->codecs, sizeof cs->codecs);
+            set_codecs(&cs->codecs, s);
+            for (unsigned k = 0; k < md->nfmt && cs->npts < CALL_SIDE_MAX_PTS; k++) {
+                const struct sdp_format *f = &md->fmt[k];
+                bool events = name_is(f->encoding, "telephone-event") || name_is(f->encoding, "CN");
+                if (!events && f->pt != 13) /* RFC 4733 events, RFC 3389 comfort noise */
+                    cs->pts_audio |= (uint16_t)(1u << cs->npts);
+                cs->pts[cs->npts++] = f->pt;
+            }
+            cs->rtcp_mux = md->rtcp_mux;
+            cs->rtcp_port = md->rtcp_port;
         }
         struct call_media_ep ep;
         memset(&ep, 0, sizeof ep);
@@ -519,7 +626,8 @@ static void record_retrans(struct call *p, const struct sip_event *ev, const str
     }
     if (l4->pkt->ts - v->original_time < min_gap)
         return;
-    if (p->nretrans == CALL_MAX_RETRANS) {
+    if (p->nretrans == CALL_MAX_RETRANS ||
+        (!p->retrans && !(p->retrans = malloc(CALL_MAX_RETRANS * sizeof *p->retrans)))) {
         p->retrans_dropped++;
         return;
     }
@@ -546,11 +654,9 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         return NULL;
     struct call *p = &ci->pub;
     ci->hash = h;
-    p->call_id = sv_strdup(cid);
+    set_strings(p, cid, m); /* call_id NULL: no memory, below */
     ci->cid_len = cid.n;
     p->seq = ++c->next_seq;
-    set_addr(&p->from, sip_hdr(m, SIP_H_FROM), &p->from_tag);
-    set_addr(&p->to, sip_hdr(m, SIP_H_TO), NULL);
     p->caller_ip = ev->l4->src;
     p->caller_port = ev->l4->sport;
     p->callee_ip = ev->l4->dst;
@@ -595,6 +701,93 @@ static enum call_party sender(const struct call *p, const struct sip_msg *m)
                : PARTY_CALLEE;
 }
 
+/* The direction an SDP gives its first audio stream, c=0.0.0.0 read as what it meant (RFC
+ * 3264 §8.4: RFC 2543's way of saying "send me nothing": sendrecv becomes sendonly, recvonly
+ * inactive); -1 none. */
+static int audio_dir(const struct sdp *s)
+{
+    for (unsigned i = 0; s && i < s->nmedia; i++) {
+        const struct sdp_media *md = &s->media[i];
+        if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
+            continue;
+        if (!sv_eq_cstr(md->addr, "0.0.0.0"))
+            return (int)md->dir;
+        return md->dir == SDP_SENDRECV ? SDP_SENDONLY
+               : md->dir == SDP_RECVONLY ? SDP_INACTIVE
+                                         : (int)md->dir;
+    }
+    return -1;
+}
+
+/* An in-dialog offer (re-INVITE, UPDATE): does it hold the media (RFC 3264 §8.4: sendonly
+ * or inactive; RFC 2543: c=0.0.0.0) or resume it? -1 no SDP, 1 hold, 0 resume. */
+static int offer_holds(const struct sdp *s)
+{
+    int d = audio_dir(s);
+    return d < 0 ? -1 : d == SDP_SENDONLY || d == SDP_INACTIVE;
+}
+
+/* The next hold of a call: its list is allocated with the first (issue 21: an unanswered
+ * INVITE pays for none). NULL when full or out of memory: that hold goes untracked. */
+static struct call_hold *new_hold(struct call *p)
+{
+    if (p->nholds >= CALL_MAX_HOLDS ||
+        (!p->holds && !(p->holds = malloc(CALL_MAX_HOLDS * sizeof *p->holds))))
+        return NULL;
+    return &p->holds[p->nholds++];
+}
+
+static void track_hold(struct call *p, struct call_int *ci, const struct sip_event *ev,
+                       const struct sdp *sdp, ptime_t now)
+{
+    int h = offer_holds(sdp);
+    struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
+    bool on_hold = last && !last->end;
+    enum call_party by = sender(p, ev->msg);
+    ci->reoffer = sdp ? (uint8_t)(1 + audio_dir(sdp)) : 0;
+    ci->reoffer_by = (uint8_t)by;
+    struct call_hold *k;
+    if (h == 1 && !on_hold && (k = new_hold(p))) {
+        /* RFC 3264 §6.1: the most the other side may answer */
+        uint8_t d = (uint8_t)audio_dir(sdp), o = d == SDP_SENDONLY ? SDP_RECVONLY : SDP_INACTIVE;
+        *k = (struct call_hold){.start = now, .by = by, .frame = ev->l4->pkt->frame};
+        k->dir[by == PARTY_CALLER ? 0 : 1] = d;
+        k->dir[by == PARTY_CALLER ? 1 : 0] = o;
+    } else if (h == 0 && on_hold) {
+        last->end = now;
+    }
+}
+
+/* A 2xx to an in-dialog offer: its answer narrows the hold that offer began (sendonly
+ * answered inactive), or begins one itself (RFC 3264 §6.1 lets a sendrecv offer be
+ * answered sendonly or inactive). */
+static void track_hold_answer(struct call *p, struct call_int *ci, const struct sip_event *ev,
+                              const struct sdp *sdp)
+{
+    int d = audio_dir(sdp);
+    if (!ci->reoffer || d < 0)
+        return;
+    int offered = ci->reoffer - 1;
+    int answerer = ci->reoffer_by == PARTY_CALLER ? 1 : 0; /* index of the answering side */
+    ci->reoffer = 0;
+    struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
+    ptime_t now = ev->l4->pkt->ts;
+    if (last && !last->end && !last->answered) {
+        last->dir[answerer] = (uint8_t)d;
+        last->answered = now;
+        last->answer_frame = ev->l4->pkt->frame;
+        return;
+    }
+    struct call_hold *k;
+    if ((d != SDP_SENDONLY && d != SDP_INACTIVE) || (last && !last->end) || !(k = new_hold(p)))
+        return;
+    *k = (struct call_hold){.start = now, .by = answerer ? PARTY_CALLEE : PARTY_CALLER,
+                            .answered = now, .frame = ev->l4->pkt->frame,
+                            .answer_frame = ev->l4->pkt->frame};
+    k->dir[answerer] = (uint8_t)d;
+    k->dir[1 - answerer] = offered >= 0 ? (uint8_t)offered : SDP_SENDRECV;
+}
+
 static void on_response(struct correlator *c, struct call_int *ci, const struct sip_event *ev,
                         struct sv cseq_method, const struct sdp *sdp)
 {
@@ -625,6 +818,9 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     }
     if (sdp) /* the responder: the other side from the request's sender (its From) */
         record_side(p, sender(p, m) == PARTY_CALLER ? 1 : 0, sdp, ev);
+    if (sdp && code >= 200 && code < 300 && p->answer_time &&
+        (sv_eq_cstr(cseq_method, "INVITE") || sv_eq_cstr(cseq_method, "UPDATE")))
+        track_hold_answer(p, ci, ev, sdp);
     if (!sv_eq_cstr(cseq_method, "INVITE"))
         return;
     /* after the answer, INVITE responses belong to re-INVITEs: not the call's fate */
@@ -661,7 +857,9 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     p->final_frame = ev->l4->pkt->frame;
     if (code != 401 && code != 407) /* setup is over: the look-ups it needed are all seen */
         lookup_tie(c->dns, p, now);
-    auth_track_response(&p->auth, m, ev->l4->pkt->frame, now);
+    /* only a challenge starts a run to track (a 403 or 2xx without one changes nothing) */
+    if (p->auth || ((code == 401 || code == 407) && (p->auth = calloc(1, sizeof *p->auth))))
+        auth_track_response(p->auth, m, ev->l4->pkt->frame, now);
     free(p->reason);
     p->reason = sv_strdup(m->reason);
     if (code < 300) {
@@ -676,7 +874,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
             p->to_tag = sv_strdup(tag);
         }
         if (sdp)
-            sdp_codecs(sdp, p->codecs, sizeof p->codecs);
+            set_codecs(&p->codecs, sdp);
         revive(c, ci);
         return;
     }
@@ -691,30 +889,6 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     if (ci->cancel_seen && p->ended_by == PARTY_NONE)
         p->ended_by = PARTY_CALLER;
     end_call(c, ci, now, code == 401 || code == 407);
-}
-
-/* An in-dialog offer (re-INVITE, UPDATE): does it hold the media (RFC 3264 §8.4: sendonly
- * or inactive; RFC 2543: c=0.0.0.0) or resume it? -1 no SDP, 1 hold, 0 resume. */
-static int offer_holds(const struct sdp *s)
-{
-    for (unsigned i = 0; s && i < s->nmedia; i++) {
-        const struct sdp_media *md = &s->media[i];
-        if (!sv_eq_cstr(md->media, "audio") || md->port == 0)
-            continue;
-        return md->dir == SDP_SENDONLY || md->dir == SDP_INACTIVE || sv_eq_cstr(md->addr, "0.0.0.0");
-    }
-    return -1;
-}
-
-static void track_hold(struct call *p, const struct sip_msg *m, const struct sdp *sdp, ptime_t now)
-{
-    int h = offer_holds(sdp);
-    struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
-    bool on_hold = last && !last->end;
-    if (h == 1 && !on_hold && p->nholds < CALL_MAX_HOLDS)
-        p->holds[p->nholds++] = (struct call_hold){now, 0, sender(p, m)};
-    else if (h == 0 && on_hold)
-        last->end = now;
 }
 
 /* A NOTIFY for a REFER carries a sipfrag: "SIP/2.0 200 OK". */
@@ -763,7 +937,11 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
     if (sv_eq_cstr(m->method, "INVITE")) {
         struct sv to_tag = header_tag(m, SIP_H_TO);
         if (!to_tag.p || !to_tag.n) {
-            auth_track_request(&p->auth, m);
+            /* a run starts at a challenge; before one, only credentials say anything */
+            if (p->auth || ((sip_hdr(m, SIP_H_AUTHORIZATION) ||
+                             sip_hdr(m, SIP_H_PROXY_AUTHORIZATION)) &&
+                            (p->auth = calloc(1, sizeof *p->auth))))
+                auth_track_request(p->auth, m);
             /* a new initial INVITE on the call: after a 401/407, the one with credentials */
             if (p->state == CALL_REJECTED && (p->final_status == 401 || p->final_status == 407)) {
                 p->attempt_time = now;
@@ -772,18 +950,20 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
                 p->end_time = 0;
                 revive(c, ci);
             }
-            if (!p->codecs[0] && sdp)
-                sdp_codecs(sdp, p->codecs, sizeof p->codecs);
+            if (!p->codecs && sdp)
+                set_codecs(&p->codecs, sdp);
         } else if (p->answer_time) {
-            track_hold(p, m, sdp, now); /* a re-INVITE */
+            track_hold(p, ci, ev, sdp, now); /* a re-INVITE */
         }
         return;
     }
     if (sv_eq_cstr(m->method, "UPDATE") && p->answer_time) {
-        track_hold(p, m, sdp, now);
+        track_hold(p, ci, ev, sdp, now);
         return;
     }
-    if (sv_eq_cstr(m->method, "REFER") && p->ntransfers < CALL_MAX_TRANSFERS) {
+    if (sv_eq_cstr(m->method, "REFER") && p->ntransfers < CALL_MAX_TRANSFERS &&
+        (p->transfers ||
+         (p->transfers = calloc(CALL_MAX_TRANSFERS, sizeof *p->transfers)))) {
         const struct sip_header *rt = sip_hdr(m, SIP_H_REFER_TO);
         struct sip_nameaddr na;
         struct call_transfer *tr = &p->transfers[p->ntransfers++];
@@ -871,7 +1051,8 @@ static struct leg_ref *join_leg(struct correlator *c, struct call_int *ci, const
                                 struct sv cid, uint64_t h)
 {
     struct call *p = &ci->pub;
-    if (p->nlegs + 1 >= CALL_MAX_LEGS)
+    if (p->nlegs + 1 >= CALL_MAX_LEGS ||
+        (!p->legs && !(p->legs = calloc(CALL_MAX_LEGS, sizeof *p->legs))))
         return NULL;
     struct leg_ref *l = calloc(1, sizeof *l);
     if (!l)
@@ -1002,7 +1183,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
             sv_eq_cstr(cmethod, "INVITE") && tt.p && tt.n && !g->to_tag)
             g->to_tag = sv_strdup(tt);
         if (!m->is_request && m->status > 100 && m->status < 200 && sv_eq_cstr(cmethod, "INVITE"))
-            p->leg_provisionals[leg->idx] |= m->status == 180 && !sdp ? LEG_SAW_180
+            g->provisionals |= m->status == 180 && !sdp ? LEG_SAW_180
                                              : sdp                    ? LEG_SAW_18X_SDP
                                                                       : 0;
         return;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/membudget.h"
 #include "common/ptime.h"
 #include "decode/decode.h"
 #include "decode/sip.h"
@@ -34,10 +35,10 @@ const char *call_state_name(enum call_state s);
 enum call_party { PARTY_NONE, PARTY_CALLER, PARTY_CALLEE };
 const char *call_party_name(enum call_party p); /* "caller", "callee", NULL */
 
-struct call_addr {
-    char *display; /* owned; NULL when none */
-    char *uri;     /* owned */
-    char *user;    /* owned; NULL when none */
+struct call_addr {     /* a call's From or To: its strings live in the call's block */
+    char *display; /* NULL when none */
+    char *uri;
+    char *user;    /* NULL when none */
 };
 
 #define CALL_MAX_LEGS 4
@@ -45,10 +46,18 @@ struct call_addr {
 #define CALL_MAX_TRANSFERS 4
 
 /* A period when one side put the media on hold (re-INVITE or UPDATE offering sendonly or
- * inactive, or c=0.0.0.0 as RFC 2543 did), until an offer resumed it. */
+ * inactive, or c=0.0.0.0 as RFC 2543 did; or an answer to such an offer that said sendonly
+ * or inactive itself), until an offer resumed it. */
 struct call_hold {
     ptime_t start, end;        /* end 0: still on hold */
-    enum call_party by;
+    enum call_party by;        /* whose SDP (offer, or answer) put the media on hold */
+    /* enum sdp_direction of the caller's [0] and the callee's [1] SDP during the hold, as
+     * the holding SDP said (c=0.0.0.0 read as sendonly: "send me nothing", RFC 3264 §8.4)
+     * and as the other side answered; until its answer is seen, what RFC 3264 §6.1 lets
+     * it answer at most (sendonly -> recvonly, inactive -> inactive) */
+    uint8_t dir[2];
+    ptime_t answered;          /* the 2xx carrying the answer to the holding offer, 0 none */
+    uint64_t frame, answer_frame; /* the holding offer (or answer); the answer, 0 none */
 };
 
 /* A REFER (RFC 3515) inside the call: whom to, its acceptance and its outcome as the
@@ -65,6 +74,7 @@ struct call_transfer {
 struct call_leg {
     char *call_id;             /* owned */
     char *from_tag, *to_tag;   /* owned; NULL none */
+    uint8_t provisionals;      /* LEG_SAW_* (a far leg's: for B2BUA 180 -> 183 rewrites) */
 };
 
 /* A digit sent as SIP INFO (application/dtmf-relay or application/dtmf). */
@@ -102,6 +112,7 @@ void auth_track_response(struct auth_track *a, const struct sip_msg *m, uint64_t
 
 /* Where one side's SDP put its media (the first audio m= line), and what it offered. */
 #define CALL_MAX_MEDIA_EPS 4
+#define CALL_SIDE_MAX_PTS 16
 struct call_media_ep {
     struct ip_addr addr;
     uint16_t port;
@@ -113,7 +124,13 @@ struct call_side {
     uint64_t sdp_frame;        /* its first SDP */
     ptime_t sdp_time;
     struct ip_addr sig_addr;   /* the source of the message that carried that SDP */
-    char codecs[64];           /* its first SDP's audio codecs, comma-separated */
+    char *codecs;              /* owned: its first SDP's audio codecs, comma-separated; NULL
+                                * none */
+    uint8_t pts[CALL_SIDE_MAX_PTS]; /* ... their payload types, in the same order (cut) */
+    uint8_t npts;
+    uint16_t pts_audio;        /* bit i: pts[i] is a voice codec (not telephone-event, CN) */
+    bool rtcp_mux;             /* its first SDP's audio said a=rtcp-mux (RFC 5761) */
+    uint16_t rtcp_port;        /* ... and a=rtcp (RFC 3605); 0: the RTP port + 1 */
     struct call_media_ep eps[CALL_MAX_MEDIA_EPS]; /* every address:port it announced */
     uint8_t neps;
 };
@@ -189,10 +206,10 @@ enum { LEG_SAW_180 = 1, LEG_SAW_18X_SDP = 2 };
 
 struct call {
     uint64_t seq;              /* 1-based, in order of first INVITE: the output id "call-N" */
-    char *call_id;             /* owned */
-    char *from_tag;            /* owned */
+    char *call_id;             /* owned, and with it from_tag, from and to: one block */
+    char *from_tag;            /* in call_id's block */
     char *to_tag;              /* owned; the confirmed (or first early) dialog's, NULL none */
-    struct call_addr from, to;
+    struct call_addr from, to; /* in call_id's block (not owned apart) */
     struct ip_addr caller_ip, callee_ip; /* first INVITE's source and destination */
     uint16_t caller_port, callee_port;
     enum call_state state;
@@ -209,14 +226,18 @@ struct call {
     uint32_t challenges;       /* 401/407 to its INVITEs */
     uint64_t first_frame, last_frame;
     ptime_t last_time;
-    char codecs[64];           /* from the answered (else offered) SDP, comma-separated */
-    /* legs[0] is this call's own Call-ID and tags (above); the others joined it because
-     * their INVITE named it in X-CID / X-Call-ID (B2BUAs) */
-    struct call_leg legs[CALL_MAX_LEGS];
+    char *codecs;              /* owned: from the answered (else offered) SDP, comma-separated
+                                * (at most 63 bytes); NULL none */
+    /* What few calls have (issue 21: an unanswered INVITE of a flood paid 2 KB for room it
+     * never used): each array is allocated whole (its CALL_MAX_*) on first use; NULL and a
+     * count of 0 until then. legs[0] stands for this call's own Call-ID and tags (above)
+     * and is not used; legs[1..nlegs] joined it because their INVITE named it in X-CID /
+     * X-Call-ID (B2BUAs) */
+    struct call_leg *legs;     /* owned */
     uint8_t nlegs;             /* extra legs in legs[1..] */
-    struct call_hold holds[CALL_MAX_HOLDS];
+    struct call_hold *holds;   /* owned */
     uint8_t nholds;
-    struct call_transfer transfers[CALL_MAX_TRANSFERS];
+    struct call_transfer *transfers; /* owned */
     uint8_t ntransfers;
     uint32_t session_expires;  /* RFC 4028 interval of the last 2xx, seconds; 0 none */
     ptime_t refreshed_at;      /* last 2xx to INVITE or UPDATE: the session's refresh */
@@ -229,12 +250,12 @@ struct call {
     ptime_t early_time;        /* first 18x with SDP (early media offered), 0 none */
     uint64_t early_frame;
     int early_status;          /* its status: 183, or 180 with SDP */
-    uint8_t leg_provisionals[CALL_MAX_LEGS]; /* LEG_SAW_* of legs[1..] (B2BUA far legs) */
     struct call_side side[2];  /* [0] the caller's SDP, [1] the callee's */
-    struct call_retrans retrans[CALL_MAX_RETRANS];
+    struct call_retrans *retrans; /* owned; NULL none (see legs) */
     uint8_t nretrans;
     uint32_t retrans_dropped;  /* retransmitted messages past CALL_MAX_RETRANS */
-    struct auth_track auth;    /* challenges to its INVITEs */
+    struct auth_track *auth;   /* owned: challenges to its INVITEs; NULL none met and no
+                                * credentials sent */
     struct call_seg *segs;     /* owned: its path, in order seen; NULL none */
     uint8_t nsegs, segs_cap;
     uint32_t segs_dropped;     /* copies past CALL_MAX_SEGS */
@@ -281,11 +302,22 @@ struct correlate_config {
     ptime_t ended_wait;
     ptime_t challenge_wait;  /* how long a 401/407-challenged call waits for its retry */
     ptime_t idle;            /* a call with no message for this long is ended */
+    size_t max_media;        /* SDP-announced endpoints; 0: 4 per call */
+    size_t dns_ring;         /* DNS look-ups kept; 0: 8192 */
     uint64_t hash_seed;
     uint64_t first_call_seq; /* calls are numbered after it (a database's last call) */
 };
 
 void correlate_config_default(struct correlate_config *cfg);
+/* The tables' limits from a memory budget (common/membudget.h), each share divided by its
+ * size per entry (correlate_entry_bytes); with max_calls_given, max_calls and
+ * max_transactions stay as they are (--max-calls wins). */
+void correlate_config_budget(struct correlate_config *cfg, const struct mem_budget *b,
+                             bool max_calls_given);
+/* What one entry of a table costs, measured (issue 21): for calls, an unanswered INVITE
+ * with SDP (the struct, its strings, one path segment, its table slot); 0 for a table that
+ * is not the correlator's. */
+size_t correlate_entry_bytes(enum mem_table t);
 
 struct correlate_stats {
     uint64_t calls;               /* calls created */
@@ -364,5 +396,7 @@ void correlate_each_changed(const struct correlator *c, ptime_t since, call_done
 size_t correlate_active_calls(const struct correlator *c);
 void correlate_finish(struct correlator *c);
 void correlate_get_stats(const struct correlator *c, struct correlate_stats *out);
+/* Bytes its tables hold now (calls, transactions, media, registrations, dns) into u. */
+void correlate_memory(const struct correlator *c, struct mem_usage *u);
 
 #endif

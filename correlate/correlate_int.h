@@ -5,9 +5,15 @@
 #include "correlate.h"
 #include "decode/sip.h"
 
+size_t txn_entry_bytes(void);
+size_t media_entry_bytes(void);
+size_t reg_entry_bytes(void);
+size_t lookup_entry_bytes(void);
+
 struct txn_table;
 struct txn_table *txn_table_new(size_t max, uint64_t seed);
 void txn_table_free(struct txn_table *t);
+size_t txn_table_bytes(const struct txn_table *t);
 /* RFC 3261 §17.1.3 / §17.2.3 matching; true when the message repeats one already seen in
  * its transaction (a retransmission). Sweeps transactions idle for longer than `linger`. */
 bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, ptime_t linger,
@@ -19,6 +25,7 @@ void reg_table_on_done(struct reg_table *t, reg_done_fn fn, void *user);
 /* Hands every binding on, in order of first REGISTER; `end` is the input's last time. */
 void reg_table_finish(struct reg_table *t, ptime_t end);
 void reg_table_free(struct reg_table *t);
+size_t reg_table_bytes(const struct reg_table *t);
 /* A REGISTER or a response to one: returns the binding's seq, 0 when none. */
 uint64_t reg_observe(struct reg_table *t, const struct sip_event *ev, bool retrans,
                      uint64_t *created, uint64_t *evicted);
@@ -26,6 +33,7 @@ uint64_t reg_observe(struct reg_table *t, const struct sip_event *ev, bool retra
 struct media_table;
 struct media_table *media_table_new(size_t max, uint64_t seed);
 void media_table_free(struct media_table *t);
+size_t media_table_bytes(const struct media_table *t);
 struct sdp;
 /* An endpoint's key in the media table. */
 struct media_key {
@@ -61,6 +69,9 @@ void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, ui
 /* DNS look-ups (lookup.c). */
 struct lookup_table;
 struct lookup_table *lookup_table_new(uint64_t seed);
+/* ring: look-ups kept (the oldest overwritten); 0 the default */
+struct lookup_table *lookup_table_new_sized(uint64_t seed, size_t ring);
+size_t lookup_table_bytes(const struct lookup_table *t);
 void lookup_table_free(struct lookup_table *t);
 void lookup_observe(struct lookup_table *t, const struct l4_packet *l4, const struct dns_msg *m,
                     struct correlate_stats *st);

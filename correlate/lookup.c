@@ -41,7 +41,8 @@ struct lookup {
 };
 
 struct lookup_table {
-    struct lookup *ring;       /* owned, LOOKUP_RING */
+    struct lookup *ring;       /* owned, nring */
+    size_t nring;
     uint64_t next;             /* the next seq */
     uint64_t head[LOOKUP_BUCKETS];
     uint64_t seed;
@@ -74,10 +75,16 @@ static uint64_t base_hash(const char *q, uint64_t seed)
 
 struct lookup_table *lookup_table_new(uint64_t seed)
 {
+    return lookup_table_new_sized(seed, LOOKUP_RING);
+}
+
+struct lookup_table *lookup_table_new_sized(uint64_t seed, size_t ring)
+{
     struct lookup_table *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->ring = calloc(LOOKUP_RING, sizeof *t->ring);
+    t->nring = ring ? ring : LOOKUP_RING;
+    t->ring = calloc(t->nring, sizeof *t->ring);
     if (!t->ring) {
         free(t);
         return NULL;
@@ -85,6 +92,16 @@ struct lookup_table *lookup_table_new(uint64_t seed)
     t->next = 1;
     t->seed = seed;
     return t;
+}
+
+size_t lookup_table_bytes(const struct lookup_table *t)
+{
+    return sizeof *t + t->nring * sizeof *t->ring;
+}
+
+size_t lookup_entry_bytes(void)
+{
+    return sizeof(struct lookup);
 }
 
 void lookup_table_free(struct lookup_table *t)
@@ -102,7 +119,7 @@ static size_t bucket(const struct lookup_table *t, const struct ip_addr *a)
 
 static struct lookup *live(const struct lookup_table *t, uint64_t seq)
 {
-    struct lookup *l = seq ? &t->ring[seq % LOOKUP_RING] : NULL;
+    struct lookup *l = seq ? &t->ring[seq % t->nring] : NULL;
     return l && l->seq == seq ? l : NULL;
 }
 
@@ -155,7 +172,7 @@ static void query(struct lookup_table *t, const struct l4_packet *l4, const stru
         return;
     }
     uint64_t seq = t->next++;
-    l = &t->ring[seq % LOOKUP_RING];
+    l = &t->ring[seq % t->nring];
     if (l->seq && l->rcode < 0)
         (*evicted)++;
     size_t b = bucket(t, &l4->src);

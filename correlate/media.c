@@ -15,19 +15,46 @@
 #include "decode/sdp.h"
 
 #define MEDIA_PTS 8
+#define MEDIA_NAMES 255 /* distinct encoding names a table keeps (index 1..255; 0: none) */
 
+/* An endpoint, compact (issue 21: an INVITE of a flood puts two in the table): encoding
+ * names are indexes into the table's list of names, since a capture holds a handful. */
 struct media_ep {
     struct media_key key;
+    bool rtcp, rtp;
+    bool rtcp_next; /* its RTCP is on the next port up (RFC 3550 §11): no entry of its own */
+    uint8_t npts;
+    uint8_t pt[MEDIA_MATCH_PTS];
+    uint8_t codec[MEDIA_MATCH_PTS]; /* index into names + 1, 0 none */
     uint64_t hash;
     struct dlist_node lru;
-    struct media_match m;
+    uint64_t call_seq;
+    uint64_t shared[MEDIA_MATCH_SHARED];
+    uint32_t rate[MEDIA_MATCH_PTS];
 };
 
 struct media_table {
     struct htab *ht;
     struct dlist lru;
     uint64_t seed;
+    char names[MEDIA_NAMES][16]; /* encoding names seen, in order; past MEDIA_NAMES, new
+                                  * ones are not kept (their streams show no codec) */
+    unsigned nnames;
 };
+
+/* The index (+1) of an encoding name in the table's list, added when new; 0 when none. */
+static uint8_t name_index(struct media_table *t, const char *name)
+{
+    if (!name[0])
+        return 0;
+    for (unsigned i = 0; i < t->nnames; i++)
+        if (strcmp(t->names[i], name) == 0)
+            return (uint8_t)(i + 1);
+    if (t->nnames == MEDIA_NAMES)
+        return 0;
+    memcpy(t->names[t->nnames], name, sizeof t->names[0]);
+    return (uint8_t)++t->nnames;
+}
 
 static bool key_eq(const void *item, const void *key)
 {
@@ -43,6 +70,16 @@ struct media_table *media_table_new(size_t max, uint64_t seed)
     }
     t->seed = seed;
     return t;
+}
+
+size_t media_entry_bytes(void)
+{
+    return sizeof(struct media_ep) + 16; /* the allocator's header, rounded */
+}
+
+size_t media_table_bytes(const struct media_table *t)
+{
+    return sizeof *t + htab_bytes(t->ht) + htab_count(t->ht) * media_entry_bytes();
 }
 
 void media_table_free(struct media_table *t)
@@ -71,7 +108,7 @@ static void remember(struct media_keys *keys, const struct media_key *k)
         if (memcmp(&keys->k[i], k, sizeof *k) == 0)
             return;
     if (keys->n == keys->cap) {
-        unsigned cap = keys->cap ? keys->cap * 2u : 4u;
+        unsigned cap = keys->cap ? keys->cap * 2u : 2u; /* an offer: RTP and RTCP */
         if (cap > MEDIA_KEYS_MAX)
             return;
         struct media_key *v = realloc(keys->k, cap * sizeof *v);
@@ -90,13 +127,13 @@ void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_
         struct media_ep *e = htab_find(t->ht, hash_bytes(k, sizeof *k, t->seed), k);
         if (!e)
             continue; /* evicted, or forgotten by a call that shared it */
-        uint64_t *sh = e->m.shared;
-        if (e->m.call_seq == call_seq) {
+        uint64_t *sh = e->shared;
+        if (e->call_seq == call_seq) {
             if (!sh[0]) {
                 drop(t, e);
                 continue;
             }
-            e->m.call_seq = sh[0]; /* the call that announced it before */
+            e->call_seq = sh[0]; /* the call that announced it before */
             memmove(sh, sh + 1, (MEDIA_MATCH_SHARED - 1) * sizeof *sh);
             sh[MEDIA_MATCH_SHARED - 1] = 0;
             continue;
@@ -113,7 +150,7 @@ void media_forget(struct media_table *t, struct media_keys *keys, uint64_t call_
 }
 
 static void put(struct media_table *t, const struct media_key *k, const struct media_match *m,
-                struct media_keys *keys, uint64_t *evicted)
+                bool rtcp_next, struct media_keys *keys, uint64_t *evicted)
 {
     remember(keys, k);
     uint64_t h = hash_bytes(k, sizeof *k, t->seed);
@@ -138,15 +175,24 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
     /* the newest offer or answer for this endpoint wins (re-INVITE moves); the calls
      * that announced it before are kept, a few, for endpoints several calls share */
     uint64_t shared[MEDIA_MATCH_SHARED];
-    memcpy(shared, e->m.shared, sizeof shared);
-    uint64_t prev = e->m.call_seq;
-    e->m = *m;
+    memcpy(shared, e->shared, sizeof shared);
+    uint64_t prev = e->call_seq;
+    e->call_seq = m->call_seq;
+    e->rtcp = m->rtcp;
+    e->rtp = m->rtp;
+    e->rtcp_next = rtcp_next;
+    e->npts = m->npts;
+    memcpy(e->pt, m->pt, sizeof e->pt);
+    memcpy(e->rate, m->rate, sizeof e->rate);
+    for (unsigned i = 0; i < MEDIA_MATCH_PTS; i++)
+        e->codec[i] = i < m->npts ? name_index(t, m->codec[i]) : 0;
+    memset(e->shared, 0, sizeof e->shared);
     size_t n = 0;
     if (prev && prev != m->call_seq)
-        e->m.shared[n++] = prev;
+        e->shared[n++] = prev;
     for (size_t i = 0; i < MEDIA_MATCH_SHARED && n < MEDIA_MATCH_SHARED; i++)
         if (shared[i] && shared[i] != m->call_seq && shared[i] != prev)
-            e->m.shared[n++] = shared[i];
+            e->shared[n++] = shared[i];
 }
 
 bool media_match_has(const struct media_match *m, uint64_t call_seq)
@@ -203,15 +249,21 @@ void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_se
             m.npts++;
         }
         k.port = md->port;
-        put(t, &k, &m, keys, evicted);
-        /* RTCP: muxed on the RTP port, else a=rtcp, else the next port up */
+        /* RTCP: a=rtcp, else the next port up, which the RTP entry tells (media_lookup)
+         * without an entry of its own (issue 21: half the endpoints a flood of offers put
+         * in the table). With rtcp-mux on the RTP port as well, and the port apart stays
+         * the call's: an offerer of rtcp-mux must take RTCP there until an answer accepts
+         * it (RFC 5761 §5.1.1, §5.1.3), and an end that agreed to mux and did not is what
+         * the issue engine reports (rtcp_not_muxed) */
+        bool next = !md->rtcp_port && !md->rtcp_addr.p && md->port < UINT16_MAX;
+        put(t, &k, &m, next, keys, evicted);
+        if (next)
+            continue;
         m.rtcp = true;
-        if (!md->rtcp_mux) {
-            k.port = md->rtcp_port ? md->rtcp_port : (uint16_t)(md->port + 1);
-            if (md->rtcp_addr.p && !parse_addr(md->rtcp_addr, md->family, k.addr))
-                continue;
-            put(t, &k, &m, keys, evicted);
-        }
+        k.port = md->rtcp_port ? md->rtcp_port : (uint16_t)(md->port + 1);
+        if (md->rtcp_addr.p && !parse_addr(md->rtcp_addr, md->family, k.addr))
+            continue;
+        put(t, &k, &m, false, keys, evicted);
     }
 }
 
@@ -224,8 +276,26 @@ bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t
     k.port = port;
     memcpy(k.addr, a->b, 16);
     const struct media_ep *e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+    bool rtcp_next = false;
+    if (!e && port > 0) { /* the RTCP port of an RTP entry one port down */
+        k.port = (uint16_t)(port - 1);
+        e = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
+        if (!e || !e->rtcp_next)
+            return false;
+        rtcp_next = true;
+    }
     if (!e)
         return false;
-    *out = e->m;
+    memset(out, 0, sizeof *out);
+    out->call_seq = e->call_seq;
+    memcpy(out->shared, e->shared, sizeof out->shared);
+    out->rtcp = e->rtcp || rtcp_next;
+    out->rtp = e->rtp;
+    out->npts = e->npts;
+    memcpy(out->pt, e->pt, sizeof out->pt);
+    memcpy(out->rate, e->rate, sizeof out->rate);
+    for (unsigned i = 0; i < e->npts; i++)
+        if (e->codec[i])
+            memcpy(out->codec[i], t->names[e->codec[i] - 1], sizeof out->codec[i]);
     return true;
 }

@@ -146,7 +146,8 @@ void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint3
         return;
     }
     if (p->nsegs == p->segs_cap) {
-        uint8_t cap = p->segs_cap ? (uint8_t)(p->segs_cap * 2) : 2;
+        /* one to start: most calls are seen on one hop (a flood's INVITE always is) */
+        uint8_t cap = p->segs_cap ? (uint8_t)(p->segs_cap * 2) : 1;
         if (cap > CALL_MAX_SEGS)
             cap = CALL_MAX_SEGS;
         struct call_seg *v = realloc(p->segs, cap * sizeof *v);

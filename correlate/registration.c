@@ -128,6 +128,18 @@ void reg_table_finish(struct reg_table *t, ptime_t end)
     free(all);
 }
 
+size_t reg_entry_bytes(void)
+{
+    /* the struct, its key and five strings (AoR, Contact, Call-ID, User-Agent) */
+    return sizeof(struct reg_int) + 320;
+}
+
+size_t reg_table_bytes(const struct reg_table *t)
+{
+    return sizeof *t + htab_bytes(t->by_key) + htab_bytes(t->by_cid) +
+           htab_count(t->by_key) * reg_entry_bytes();
+}
+
 void reg_table_free(struct reg_table *t)
 {
     if (!t)

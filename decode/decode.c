@@ -42,6 +42,28 @@ void decode_config_default(struct decode_config *cfg)
      * 500 ms (RFC 3261 §17.1.1.2, §17.1.2.2, §13.3.1.4). T1 / 10: ten times the offsets
      * seen, ten times short of a retransmission. */
     cfg->hep_copy_window = 50 * PTIME_MS;
+    cfg->dedup_slots = DEDUP_SLOTS;
+}
+
+void decode_config_budget(struct decode_config *cfg, const struct mem_budget *b)
+{
+    uint64_t r = b->share[MEM_REASSEMBLY];
+    cfg->tcp_max_bytes = (size_t)(r / 3 * 2);
+    cfg->frag_max_bytes = (size_t)(r / 3);
+    /* a power of two within the share, and no larger than the default: a bigger table
+     * only costs cache misses (16384 datagrams in the 5 ms window is 3 M a second) */
+    size_t slots = 4;
+    while (slots * 2 * 16 <= b->share[MEM_DEDUP] && slots * 2 <= DEDUP_SLOTS)
+        slots *= 2;
+    cfg->dedup_slots = slots;
+}
+
+void decoder_memory(const struct decoder *d, struct mem_usage *u)
+{
+    struct ipfrag_stats fs;
+    ipfrag_get_stats(d->frag, &fs);
+    mem_usage_set(u, MEM_DEDUP, dedup_bytes(d->dedup) + dedup_bytes(d->sip_copies));
+    mem_usage_set(u, MEM_REASSEMBLY, tcp_table_bytes(d->tcp) + fs.held_bytes);
 }
 
 struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h)
@@ -59,7 +81,8 @@ struct decoder *decoder_new(const struct decode_config *cfg, const struct decode
                          d->cfg.hash_seed);
     d->tcp = tcp_table_new(&d->cfg);
     if (d->cfg.dedup_window > 0 &&
-        !(d->dedup = dedup_new(DEDUP_SLOTS, d->cfg.dedup_window, d->cfg.hash_seed))) {
+        !(d->dedup = dedup_new(d->cfg.dedup_slots ? d->cfg.dedup_slots : DEDUP_SLOTS,
+                               d->cfg.dedup_window, d->cfg.hash_seed))) {
         decoder_free(d);
         return NULL;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "capture/capture.h"
+#include "common/membudget.h"
 #include "common/ptime.h"
 
 /* Why a frame (or part of one) was not decoded. The string is the key in
@@ -200,10 +201,14 @@ struct decode_config {
     ptime_t hep_copy_window;   /* a SIP message in HEP this near the same on the wire (or
                                 * the other way round) is one send; 0: both analysed */
     ptime_t frag_timeout;      /* packet time a datagram may wait for its last piece */
+    size_t dedup_slots;        /* recent datagrams remembered for dedup_window; 0 default */
     uint64_t hash_seed;
 };
 
 void decode_config_default(struct decode_config *cfg);
+/* Limits from a memory budget (common/membudget.h): the reassembly share, two thirds for
+ * TCP and a third for IP fragments; de-duplication's table within its share. */
+void decode_config_budget(struct decode_config *cfg, const struct mem_budget *b);
 
 struct decode_stats {
     uint64_t frames;
@@ -241,6 +246,8 @@ void decoder_frame(struct decoder *d, const struct packet *pkt);
 /* Input ended: datagrams still waiting for fragments are counted as ipfrag_incomplete. */
 void decoder_finish(struct decoder *d);
 void decoder_get_stats(const struct decoder *d, struct decode_stats *out);
+/* Bytes its tables hold now (de-duplication; TCP and fragment reassembly) into u. */
+void decoder_memory(const struct decoder *d, struct mem_usage *u);
 /* The mirror-copy check the decoder left to udp_dedup, done by the decoder's own table
  * (for a deferred datagram that no stream took): true when it is a copy. */
 bool decoder_dedup_deferred(struct decoder *d, const struct l4_packet *l4);

@@ -33,6 +33,7 @@ static inline void ip_addr_set(struct ip_addr *a, uint8_t family, const uint8_t 
 struct dedup;
 struct dedup *dedup_new(size_t slots, ptime_t window, uint64_t seed);
 void dedup_free(struct dedup *d);
+size_t dedup_bytes(const struct dedup *d);
 /* Whether this datagram (its IP payload at c) is a copy of one seen within the window. */
 bool dedup_seen(struct dedup *d, const struct l4_packet *l4, uint8_t proto, struct cursor c);
 /* The same for a message a HEP packet carried (no IP header: addresses, ports, payload):
@@ -134,6 +135,7 @@ void sctp_free(struct decoder *d);
 struct tcp_table;
 struct tcp_table *tcp_table_new(const struct decode_config *cfg);
 void tcp_table_free(struct tcp_table *t);
+size_t tcp_table_bytes(const struct tcp_table *t); /* buffered bytes and directions */
 void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet *l4);
 void tcp_finish(struct decoder *d, struct tcp_table *t);
 

@@ -53,6 +53,11 @@ struct dedup *dedup_new(size_t slots, ptime_t window, uint64_t seed)
     return d;
 }
 
+size_t dedup_bytes(const struct dedup *d)
+{
+    return d ? sizeof *d + (d->mask + 1) * sizeof *d->slots : 0;
+}
+
 void dedup_free(struct dedup *d)
 {
     if (d)

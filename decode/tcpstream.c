@@ -70,6 +70,12 @@ static bool key_eq(const void *item, const void *key)
     return memcmp(&((const struct tcp_dir *)item)->key, key, sizeof(struct l4_flow_key)) == 0;
 }
 
+size_t tcp_table_bytes(const struct tcp_table *t)
+{
+    return t ? sizeof *t + htab_bytes(t->ht) + htab_count(t->ht) * sizeof(struct tcp_dir) + t->held
+             : 0;
+}
+
 struct tcp_table *tcp_table_new(const struct decode_config *cfg)
 {
     struct tcp_table *t = calloc(1, sizeof *t);

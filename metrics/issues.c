@@ -57,6 +57,7 @@ void issue_config_default(struct issue_config *c)
         .dns_slow_warn_ms = 500, .dns_slow_crit_ms = 2000,
         .hop_hold_warn_ms = 1000, .hop_hold_crit_ms = 5000,
         .hop_timeout_ms = 30000,
+        .hold_media_s = 2,
     };
 }
 
@@ -94,6 +95,7 @@ static const struct knob knobs[] = {
     KNOB(hop_hold_warn_ms, 0, 1e7, "slow_hop warning: a hop held the INVITE longer before forwarding, ms"),
     KNOB(hop_hold_crit_ms, 0, 1e7, "slow_hop critical, ms"),
     KNOB(hop_timeout_ms, 0, 1e7, "slow_hop: a hop's 408/503 this long after it forwarded the INVITE, ms"),
+    KNOB(hold_media_s, 0, 1e6, "media_during_hold: RTP this long where the hold said none, s"),
 };
 
 bool issue_config_set(struct issue_config *cfg, const char *name, const char *value,
@@ -187,6 +189,26 @@ __attribute__((format(printf, 3, 4))) static void ev_str(struct issue *is, const
     va_end(ap);
 }
 
+/* A JSON value (a list, an object of figures) written as text; one that does not fit is
+ * left out rather than cut into invalid JSON. */
+__attribute__((format(printf, 3, 4))) static void ev_json(struct issue *is, const char *key,
+                                                          const char *fmt, ...)
+{
+    if (is->nev == ISSUE_MAX_EVIDENCE)
+        return;
+    struct issue_evidence *e = &is->ev[is->nev];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(e->str, sizeof e->str, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof e->str)
+        return;
+    e->key = key;
+    e->has_num = false;
+    e->json = true;
+    is->nev++;
+}
+
 __attribute__((format(printf, 3, 4))) static void say(char *buf, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -226,6 +248,15 @@ static enum issue_severity band(double v, double warn, double crit)
 
 /* ---- the engine ---- */
 
+/* A stretch of a stream with packets, gaps under HELD_RUN_GAP_S inside it: where a stream
+ * paused (a hold) and where it did not, to within a second of its timeline. */
+struct held_run {
+    ptime_t from, to;
+    uint64_t packets;
+};
+#define HELD_RUNS 6        /* kept per stream; past them the closest runs merge */
+#define HELD_RUN_GAP_S 2   /* seconds without a packet that end a run */
+
 /* What the media checks need of a stream of a call. */
 struct held_stream {
     uint64_t call_seq, seq;
@@ -234,6 +265,14 @@ struct held_stream {
     ptime_t first, last;
     uint64_t first_frame, last_frame, packets;
     bool src_ann, dst_ann;
+    uint8_t nruns;
+    struct held_run runs[HELD_RUNS];
+    uint64_t pt_seen[2];       /* payload types it carried (struct rtp_stream's) */
+    /* its RTCP: on its RTP ports, and apart from them (the first of those) */
+    uint64_t rtcp_muxed, rtcp_apart, rtcp_apart_frame;
+    ptime_t rtcp_apart_last;
+    struct ip_addr rtcp_src, rtcp_dst;
+    uint16_t rtcp_sport, rtcp_dport;
 };
 
 /* What the media checks need of a call (answered, or offered early media). */
@@ -248,9 +287,11 @@ struct held_call {
     bool session_expired, bye;
     struct ip_addr caller_ip, callee_ip;
     uint16_t caller_port, callee_port;
-    struct call_side side[2];
+    struct call_side side[2];  /* its codecs NULL: the call's strings go with the call */
+    char codecs[2][64];        /* ... so copied, cut, for codec_mismatch's text */
     struct call_hold holds[CALL_MAX_HOLDS];
     uint8_t nholds;
+    bool codec_disjoint;       /* offer and answer share no codec: the media decides how bad */
 };
 
 struct issue_engine {
@@ -391,13 +432,32 @@ static bool codec_common(const char *a, const char *b)
     return !any_a; /* nothing but events offered: no codec to disagree on */
 }
 
-static void check_codecs(struct issue_engine *e, const struct call *c)
+static bool codecs_disjoint(const struct call_side *side)
+{
+    const struct call_side *o = &side[0], *a = &side[1];
+    return o->have_sdp && a->have_sdp && o->codecs && a->codecs && o->codecs[0] &&
+           a->codecs[0] && !codec_common(o->codecs, a->codecs);
+}
+
+/* A side's payload types as a JSON list. */
+static void pts_json(const struct call_side *s, char *buf, size_t n)
+{
+    snprintf(buf, n, "[");
+    for (unsigned i = 0; s->have_sdp && i < s->npts; i++)
+        more(buf, n, "%s%u", i ? "," : "", s->pts[i]);
+    more(buf, n, "]");
+}
+
+/* 488/606; and offer and answer sharing no codec, for a call whose media is not judged
+ * (media_later: it is, in check_codecs_media, where the RTP tells how bad that is). */
+static void check_codecs(struct issue_engine *e, const struct call *c, bool media_later)
 {
     const struct call_side *o = &c->side[0], *a = &c->side[1];
+    const char *oc = o->have_sdp && o->codecs ? o->codecs : "";
+    const char *ac = a->have_sdp && a->codecs ? a->codecs : "";
     bool rejected = c->final_status == 488 || c->final_status == 606;
-    bool disjoint = o->have_sdp && a->have_sdp && o->codecs[0] && a->codecs[0] &&
-                    !codec_common(o->codecs, a->codecs);
-    if (!rejected && !disjoint)
+    bool disjoint = codecs_disjoint(c->side);
+    if (!rejected && (!disjoint || media_later))
         return;
     struct issue is;
     issue_init(&is, ISSUE_CODEC_MISMATCH, rejected ? SEV_WARNING : SEV_CRITICAL,
@@ -407,10 +467,17 @@ static void check_codecs(struct issue_engine *e, const struct call *c)
     add_frame(&is, a->sdp_frame);
     if (rejected)
         add_frame(&is, c->final_frame);
-    ev_str(&is, "caller_codecs", "%s", o->have_sdp ? o->codecs : "");
-    ev_str(&is, "callee_codecs", "%s", a->have_sdp ? a->codecs : "");
+    ev_str(&is, "caller_codecs", "%s", oc);
+    ev_str(&is, "callee_codecs", "%s", ac);
     if (rejected)
         ev_num(&is, "status", c->final_status);
+    char pts[112];
+    pts_json(o, pts, sizeof pts);
+    ev_json(&is, "offer_payload_types", "%s", pts);
+    if (!rejected) {
+        pts_json(a, pts, sizeof pts);
+        ev_json(&is, "answer_payload_types", "%s", pts);
+    }
     if (rejected) {
         say(is.summary, sizeof is.summary, "%d %s: the callee did not accept the offered media",
             c->final_status, c->reason ? c->reason : "Not Acceptable");
@@ -419,10 +486,10 @@ static void check_codecs(struct issue_engine *e, const struct call *c)
             "or rejects another part of the SDP (SRTP required or refused, ptime, a video or "
             "fax m-line). Compare the codec lists configured on both ends and on any SBC "
             "between them; enable a common codec (G.711 is the usual fallback) or transcoding.",
-            o->have_sdp ? o->codecs : "no SDP in the INVITE");
+            o->have_sdp ? oc : "no SDP in the INVITE");
     } else {
-        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", o->codecs,
-            a->codecs);
+        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", oc,
+            ac);
         say(is.diagnosis, sizeof is.diagnosis,
             "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
             "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
@@ -483,8 +550,8 @@ static void auth_diagnosis(struct issue *is, const struct auth_track *a, const c
 
 static void check_auth_call(struct issue_engine *e, const struct call *c)
 {
-    const struct auth_track *a = &c->auth;
-    if (a->run < e->cfg.auth_loop_challenges || c->answer_time)
+    const struct auth_track *a = c->auth;
+    if (!a || a->run < e->cfg.auth_loop_challenges || c->answer_time)
         return;
     struct issue is;
     issue_init(&is, ISSUE_AUTH_LOOP, SEV_WARNING, a->first_time);
@@ -1347,6 +1414,348 @@ static void check_unfinished(struct issue_engine *e, const struct held_call *c,
     emit(e, &is);
 }
 
+/* ---- calls: where the media confirms or contradicts the SDP (issue 21) ---- */
+
+/* Which side's SDP was the offer: the caller's, unless the callee's came first (a late
+ * offer: an INVITE without SDP, the offer in the 200, the answer in the ACK). */
+static int offer_side(const struct held_call *c)
+{
+    const struct call_side *s = c->side;
+    return s[0].have_sdp && s[1].have_sdp && s[1].sdp_time < s[0].sdp_time;
+}
+
+static const char *dir_name(int dir)
+{
+    return dir == 1 ? "caller_to_callee" : "callee_to_caller";
+}
+
+/* The payload types a side's SDP listed: whether pt is one, and whether it names a voice
+ * codec (not telephone-event, RFC 4733, nor comfort noise, RFC 3389). */
+static bool side_has_pt(const struct call_side *s, uint8_t pt, bool *audio)
+{
+    for (unsigned i = 0; s->have_sdp && i < s->npts; i++)
+        if (s->pts[i] == pt) {
+            *audio = s->pts_audio >> i & 1;
+            return true;
+        }
+    return false;
+}
+
+/* Payload types a direction's RTP carried, as a JSON list (the first 8: RTP with more is
+ * not a call's audio). buf: 40 bytes at least. */
+static void seen_json(const uint64_t seen[2], char *buf, size_t n)
+{
+    snprintf(buf, n, "[");
+    unsigned listed = 0;
+    for (unsigned pt = 0; pt < 128 && listed < 8; pt++)
+        if (seen[pt >> 6] >> (pt & 63) & 1)
+            more(buf, n, "%s%u", listed++ ? "," : "", pt);
+    more(buf, n, "]");
+}
+
+/* Offer and answer share no codec (RFC 3264 §6.1 forbids the answer that), and the RTP
+ * says what came of it. When both directions flowed, each only in payload types the offer
+ * listed, with one of its audio codecs among them, the media proves the two ends decoded
+ * each other in the offer's codec: the answer's SDP is wrong, the call was not. Anything
+ * else (no RTP, one direction, a type the offer did not list) is the mismatch it looks. */
+static void check_codecs_media(struct issue_engine *e, const struct held_call *c,
+                               const struct held_stream *ss, size_t n, bool media)
+{
+    if (!c->codec_disjoint)
+        return;
+    int off = offer_side(c);
+    const struct call_side *o = &c->side[off], *a = &c->side[1 - off];
+    uint64_t seen[3][2] = {{0}};
+    for (size_t i = 0; i < n; i++) {
+        int d = stream_dir(c, &ss[i]);
+        if (d) {
+            seen[d][0] |= ss[i].pt_seen[0];
+            seen[d][1] |= ss[i].pt_seen[1];
+        }
+    }
+    bool flowed = media;
+    for (int d = 1; d <= 2 && flowed; d++) {
+        bool any = false, audio_pt = false;
+        for (unsigned pt = 0; pt < 128 && flowed; pt++) {
+            if (!(seen[d][pt >> 6] >> (pt & 63) & 1))
+                continue;
+            bool audio = false;
+            any = true;
+            flowed = side_has_pt(o, (uint8_t)pt, &audio);
+            audio_pt |= audio;
+        }
+        flowed = flowed && any && audio_pt;
+    }
+    char rtp[2][64], pts[112];
+    seen_json(seen[1], rtp[0], sizeof rtp[0]);
+    seen_json(seen[2], rtp[1], sizeof rtp[1]);
+    struct issue is;
+    issue_init(&is, ISSUE_CODEC_MISMATCH, flowed ? SEV_WARNING : SEV_CRITICAL,
+               a->sdp_time ? a->sdp_time : c->invite_time);
+    is.call_seq = c->seq;
+    add_frame(&is, c->first_frame);
+    add_frame(&is, o->sdp_frame);
+    add_frame(&is, a->sdp_frame);
+    const char *oc = c->codecs[off], *ac = c->codecs[1 - off];
+    ev_str(&is, "caller_codecs", "%s", c->codecs[0]);
+    ev_str(&is, "callee_codecs", "%s", c->codecs[1]);
+    pts_json(o, pts, sizeof pts);
+    ev_json(&is, "offer_payload_types", "%s", pts);
+    pts_json(a, pts, sizeof pts);
+    ev_json(&is, "answer_payload_types", "%s", pts);
+    ev_str(&is, "offer_by", "%s", off ? "callee" : "caller");
+    if (media)
+        ev_json(&is, "rtp_payload_types", "{\"caller_to_callee\":%s,\"callee_to_caller\":%s}",
+                rtp[0], rtp[1]);
+    ev_str(&is, "media_confirms_offer", "%s", flowed ? "yes" : "no");
+    if (flowed) {
+        for (size_t i = 0; i < n; i++)
+            if (stream_dir(c, &ss[i])) {
+                add_frame(&is, ss[i].first_frame);
+                break;
+            }
+        say(is.summary, sizeof is.summary,
+            "answer [%s] names no codec of the offer [%s], yet RTP flowed both ways in the "
+            "offer's payload types (%s from the caller, %s from the callee)", ac, oc, rtp[0],
+            rtp[1]);
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The answer's SDP is wrong: it lists only codecs the offer did not (RFC 3264 §6.1 "
+            "forbids that), but the media flowed in the offer's codec in both directions, so "
+            "the two ends did decode each other and the audio of this call worked. The %s (or "
+            "an SBC/B2BUA rewriting its SDP) answers with a canned or misconfigured codec list "
+            "that does not describe what it sends; test tools answering a fixed SDP do this. "
+            "Fix the answer's codec list: an endpoint or SBC that trusts the SDP (transcoding, "
+            "recording, lawful intercept, a stricter peer) would decode this call wrongly.",
+            off ? "caller" : "callee");
+    } else {
+        say(is.summary, sizeof is.summary, "offer [%s] and answer [%s] share no codec", oc, ac);
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
+            "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
+            "decode each other's audio. Check the codec policy of the answering device and of "
+            "any SBC/B2BUA that rewrites SDP.");
+        if (media)
+            more(is.diagnosis, sizeof is.diagnosis,
+                 " The RTP seen does not prove otherwise: payload types %s from the caller, "
+                 "%s from the callee, against the offer's %s.", rtp[0], rtp[1], pts);
+    }
+    emit(e, &is);
+}
+
+/* The RTP of a direction of the call inside [from, to]: seconds it covered and packets in
+ * them (spread evenly over a run, so to within a second's worth). */
+struct dir_flow {
+    double packets;
+    ptime_t covered;
+    uint64_t frame;            /* the first packet of a stream that flowed in it */
+};
+
+static void dir_flow(const struct held_call *c, const struct held_stream *ss, size_t n, int dir,
+                     ptime_t from, ptime_t to, struct dir_flow *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        const struct held_stream *s = &ss[i];
+        if (stream_dir(c, s) != dir || s->last < from || s->first > to)
+            continue;
+        for (unsigned r = 0; r < s->nruns; r++) {
+            const struct held_run *u = &s->runs[r];
+            ptime_t o = overlap(u->from, u->to, from, to);
+            if (!o)
+                continue;
+            out->covered += o;
+            out->packets += (double)u->packets * (double)o / (double)(u->to - u->from);
+            if (!out->frame)
+                out->frame = s->first_frame;
+        }
+    }
+}
+
+#define HOLD_SETTLE (1 * PTIME_SEC) /* after the answer, for the media to stop */
+
+static const char *party(enum call_party p)
+{
+    return p == PARTY_CALLER ? "caller" : "callee";
+}
+
+/* RTP during a hold that the hold's SDP ruled out (RFC 3264 §8.4): the held party sending
+ * to a holder that said sendonly (it answered recvonly), or anybody sending when a side
+ * said inactive. Music on hold from a holder that said sendonly is what sendonly is for. */
+static void check_hold_media(struct issue_engine *e, const struct held_call *c,
+                             const struct held_stream *ss, size_t n, ptime_t end)
+{
+    for (unsigned i = 0; i < c->nholds; i++) {
+        const struct call_hold *h = &c->holds[i];
+        ptime_t to = h->end ? h->end : c->end_time ? c->end_time : end;
+        ptime_t from = (h->answered ? h->answered : h->start) + HOLD_SETTLE;
+        if (to <= from || (double)(to - from) / 1e9 < e->cfg.hold_media_s)
+            continue;
+        /* caller to callee (1) and back (2), as RFC 3264 §6.1 reads the two directions */
+        bool may[3] = {false, promised(h->dir[0], h->dir[1]), promised(h->dir[1], h->dir[0])};
+        struct dir_flow f[3];
+        bool against[3] = {false, false, false};
+        for (int d = 1; d <= 2; d++) {
+            dir_flow(c, ss, n, d, from, to, &f[d]);
+            against[d] = !may[d] && (double)f[d].covered / 1e9 >= e->cfg.hold_media_s;
+        }
+        if (!against[1] && !against[2])
+            continue;
+        int holder = h->by == PARTY_CALLER ? 1 : 2; /* the direction the holder sends in */
+        int held = 3 - holder;
+        const char *who = party(h->by), *other = party(h->by == PARTY_CALLER ? PARTY_CALLEE
+                                                                             : PARTY_CALLER);
+        const char *hdir = sdp_direction_name(h->dir[h->by == PARTY_CALLER ? 0 : 1]);
+        const char *odir = sdp_direction_name(h->dir[h->by == PARTY_CALLER ? 1 : 0]);
+        struct issue is;
+        issue_init(&is, ISSUE_MEDIA_DURING_HOLD, SEV_WARNING, h->start);
+        is.call_seq = c->seq;
+        add_frame(&is, h->frame);
+        add_frame(&is, h->answer_frame);
+        for (int d = 1; d <= 2; d++)
+            if (against[d])
+                add_frame(&is, f[d].frame);
+        ev_str(&is, "held_by", "%s", who);
+        ev_str(&is, "caller_direction", "%s", sdp_direction_name(h->dir[0]));
+        ev_str(&is, "callee_direction", "%s", sdp_direction_name(h->dir[1]));
+        ev_str(&is, "answer_seen", "%s", h->answered ? "yes" : "no");
+        ev_num(&is, "hold_start", ptime_to_epoch_s(h->start));
+        ev_num(&is, "hold_end", ptime_to_epoch_s(to));
+        ev_num(&is, "judged_from", ptime_to_epoch_s(from));
+        for (int d = 1; d <= 2; d++)
+            ev_json(&is, d == 1 ? "caller_to_callee" : "callee_to_caller",
+                    "{\"packets\":%.0f,\"seconds\":%.1f,\"allowed\":%s}", f[d].packets,
+                    (double)f[d].covered / 1e9, may[d] ? "true" : "false");
+        ev_str(&is, "contradicted", "%s",
+               against[1] && against[2] ? "both" : dir_name(against[1] ? 1 : 2));
+        double secs = (double)(to - h->start) / 1e9;
+        int d = against[held] ? held : holder; /* the direction named, when one */
+        if (against[1] && against[2])
+            say(is.summary, sizeof is.summary,
+                "on hold (%s %s, %s %s) for %.1f s, yet RTP flowed both ways during it", who,
+                hdir, other, odir, secs);
+        else
+            say(is.summary, sizeof is.summary,
+                "on hold (%s %s, %s %s) for %.1f s, yet the %s sent RTP for %.1f s of it "
+                "(about %.0f packets)", who, hdir, other, odir, secs, d == held ? other : who,
+                (double)f[d].covered / 1e9, f[d].packets);
+        say(is.diagnosis, sizeof is.diagnosis,
+            "The %s put the call on hold (frame %llu: %s) and the media went on against its "
+            "SDP (RFC 3264 §8.4).", who, (unsigned long long)h->frame, hdir);
+        if (against[held])
+            more(is.diagnosis, sizeof is.diagnosis,
+                 " The %s%s kept sending: its phone ignores the direction attribute, or a "
+                 "B2BUA/SBC on the way answered the re-INVITE on its behalf and the phone behind "
+                 "it never learnt of the hold (that SDP is not what the phone does). The %s may "
+                 "still hear the %s, who thinks the call is on hold. Check whether a PBX or SBC "
+                 "handles hold itself without passing it on, and the %s's firmware.",
+                 other, h->answered ? " answered the hold, yet" : "", who, other, other);
+        if (against[holder])
+            more(is.diagnosis, sizeof is.diagnosis,
+                 " The %s itself kept sending although the SDP said %s: the %s may hear the "
+                 "%s's microphone while on hold (a privacy leak), or its music on hold is "
+                 "sent under a direction that forbids it (music on hold needs sendonly).",
+                 who, h->dir[0] == SDP_INACTIVE || h->dir[1] == SDP_INACTIVE ? "inactive" : hdir,
+                 other, who);
+        else if (may[holder])
+            more(is.diagnosis, sizeof is.diagnosis,
+                 " RTP from the %s during the hold is music on hold, which %s allows.", who, hdir);
+        emit(e, &is);
+    }
+}
+
+static void ep_str(const struct ip_addr *a, uint16_t port, char *buf)
+{
+    ip_addr_port_str(a, port, buf, IP_ADDR_PORT_STRLEN);
+}
+
+/* Which side sent RTCP from src:sport: the one whose SDP put its RTP (or a=rtcp) there or
+ * one port below; -1 neither (NAT). */
+static int rtcp_sender(const struct held_call *c, const struct ip_addr *src, uint16_t sport)
+{
+    for (int side = 0; side < 2; side++)
+        for (unsigned q = 0; q < c->side[side].neps; q++) {
+            const struct call_media_ep *ep = &c->side[side].eps[q];
+            if (ip_addr_eq(&ep->addr, src) &&
+                (ep->port == sport || ep->port + 1 == sport || c->side[side].rtcp_port == sport))
+                return side;
+        }
+    return -1;
+}
+
+/* An answer with a=rtcp-mux (RFC 5761 §5.1.1) commits both ends to RTCP on the RTP ports;
+ * RTCP seen on other ports (RTP + 1, or a=rtcp) after it says an end did not multiplex.
+ * Before the answer the offerer may not know yet (§5.1.3): RTCP apart then is fine. */
+static void check_rtcp_mux(struct issue_engine *e, const struct held_call *c,
+                           const struct held_stream *ss, size_t n)
+{
+    int off = offer_side(c);
+    const struct call_side *o = &c->side[off], *a = &c->side[1 - off];
+    if (!a->have_sdp || !a->rtcp_mux)
+        return;
+    uint64_t muxed = 0, apart = 0;
+    const struct held_stream *w = NULL;
+    bool sent[3] = {false, false, false}; /* by the caller, the callee, an address neither named */
+    for (size_t i = 0; i < n; i++) {
+        muxed += ss[i].rtcp_muxed;
+        apart += ss[i].rtcp_apart;
+        if (!ss[i].rtcp_apart || ss[i].rtcp_apart_last <= a->sdp_time)
+            continue;
+        int by = rtcp_sender(c, &ss[i].rtcp_src, ss[i].rtcp_sport);
+        sent[by < 0 ? 2 : by] = true;
+        if (!w || ss[i].rtcp_apart_frame < w->rtcp_apart_frame)
+            w = &ss[i];
+    }
+    if (!w)
+        return;
+    char rtcp_src[IP_ADDR_PORT_STRLEN], rtcp_dst[IP_ADDR_PORT_STRLEN];
+    char rtp_src[IP_ADDR_PORT_STRLEN], rtp_dst[IP_ADDR_PORT_STRLEN];
+    ep_str(&w->rtcp_src, w->rtcp_sport, rtcp_src);
+    ep_str(&w->rtcp_dst, w->rtcp_dport, rtcp_dst);
+    ep_str(&w->src, w->sport, rtp_src);
+    ep_str(&w->dst, w->dport, rtp_dst);
+    const char *who = sent[0] && sent[1] ? "the caller and the callee"
+                      : sent[0]          ? "the caller"
+                      : sent[1]          ? "the callee"
+                                         : NULL;
+    struct issue is;
+    issue_init(&is, ISSUE_RTCP_NOT_MUXED, SEV_WARNING, a->sdp_time);
+    is.call_seq = c->seq;
+    is.stream_seq = w->seq;
+    add_frame(&is, o->sdp_frame);
+    add_frame(&is, a->sdp_frame);
+    add_frame(&is, w->rtcp_apart_frame);
+    ev_str(&is, "offer_rtcp_mux", "%s", o->rtcp_mux ? "yes" : "no");
+    ev_str(&is, "answer_rtcp_mux", "%s", "yes");
+    ev_str(&is, "rtp", "%s -> %s", rtp_src, rtp_dst);
+    ev_str(&is, "rtcp", "%s -> %s", rtcp_src, rtcp_dst);
+    ev_str(&is, "rtcp_sent_by", "%s",
+           sent[0] && sent[1] ? "both" : sent[0] ? "caller" : sent[1] ? "callee" : "unknown");
+    ev_num(&is, "rtcp_packets_apart", (double)apart);
+    ev_num(&is, "rtcp_packets_muxed", (double)muxed);
+    say(is.summary, sizeof is.summary,
+        "the answer said a=rtcp-mux, yet RTCP went %s -> %s, not over the RTP ports (%s -> %s)",
+        rtcp_src, rtcp_dst, rtp_src, rtp_dst);
+    say(is.diagnosis, sizeof is.diagnosis,
+        "With a=rtcp-mux in the answer both ends agreed to send RTCP on their RTP ports (RFC "
+        "5761), and stop listening on the others; %s sent %llu RTCP packet%s on separate ports "
+        "all the same (%llu on the RTP ports): %s not multiplex. The far end may drop those "
+        "reports, and a NAT or firewall that opened only the RTP ports does, so loss, jitter "
+        "and round-trip feedback are lost, and an end that watches RTCP to tell media is alive "
+        "may hang up.", who ? who : "an end (behind NAT: not the announced address)",
+        (unsigned long long)apart, apart == 1 ? "" : "s", (unsigned long long)muxed,
+        sent[0] && sent[1] ? "they did" : "it did");
+    if (!o->rtcp_mux)
+        more(is.diagnosis, sizeof is.diagnosis,
+             " The offer did not offer a=rtcp-mux, so the answer must not have it (RFC 5761 "
+             "§5.1.1): the %s's SDP is wrong, not its media.", off ? "caller" : "callee");
+    else
+        more(is.diagnosis, sizeof is.diagnosis,
+             " Check that the device supports RTCP multiplexing before it offers or accepts "
+             "a=rtcp-mux, and whether an SBC added or kept the attribute in SDP it rewrote "
+             "without muxing the media it relays.");
+    emit(e, &is);
+}
+
 /* Whether the media checks can say anything: the capture held RTP at all (a capture of
  * SIP only, or a HEP feed of signaling, cannot tell silence from media it did not see),
  * and the call negotiated RTP audio, not a fax relay (T.38 travels as UDPTL). other_leg: none of
@@ -1357,10 +1766,13 @@ static void judge_media(struct issue_engine *e, const struct held_call *c,
                         const struct held_stream *ss, size_t n, ptime_t end, bool other_leg)
 {
     bool media = (e->streams_seen > 0 || e->announced_live) && !c->side[0].fax && !c->side[1].fax;
+    check_codecs_media(e, c, ss, n, media && !other_leg);
     if (media && !other_leg) {
         check_audio(e, c, ss, n, end);
         check_ringback(e, c, ss, n, end);
         check_after_bye(e, c, ss, n);
+        check_hold_media(e, c, ss, n, end);
+        check_rtcp_mux(e, c, ss, n);
     }
     check_private(e, c, ss, n);
     check_unfinished(e, c, ss, n, end, media);
@@ -1413,18 +1825,34 @@ static void mark_done(struct issue_engine *e, uint64_t seq)
     e->done[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
+static void hold_fill(struct held_call *h, const struct call *c);
+
 void issues_call(struct issue_engine *e, const struct call *c)
 {
+    /* calls answered or offered early media are held until their media is over; so is a
+     * caller's private SDP, unless nothing can have moved it (see below) */
+    bool priv = c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr);
+    bool priv_now = !c->answer_time && !c->early_time && priv && !c->side[1].neps;
+    bool held = c->answer_time || c->early_time || (priv && !priv_now);
     check_final(e, c);
-    check_codecs(e, c);
+    check_codecs(e, c, held);
     check_auth_call(e, c);
     check_timing(e, c);
     check_retrans(e, c);
     check_dns_slow(e, c);
     check_dns_failure(e, c);
     check_hops(e, c);
-    if (!c->answer_time && !c->early_time &&
-        !(c->side[0].neps && issue_addr_private(&c->side[0].eps[0].addr))) {
+    if (priv_now) {
+        /* Judged now, not held for its streams: unanswered, without early media and without
+         * an endpoint of the callee's, no stream of it can have moved (check_private) and the
+         * other media checks want an answer or early media; what is left is the caller's
+         * private SDP. Holding them kept a flood's INVITEs, 700 bytes each, until the next
+         * settle (issue 21). */
+        struct held_call h;
+        hold_fill(&h, c);
+        check_private(e, &h, NULL, 0);
+    }
+    if (!held) {
         mark_done(e, c->seq);
         /* no media checks; its issues are all out once the streams bound to it end */
         if (e->judged && !vec_grow((void **)&e->quiet, &e->capquiet, e->nquiet, sizeof *e->quiet, 64))
@@ -1438,7 +1866,12 @@ void issues_call(struct issue_engine *e, const struct call *c)
                   (unsigned long long)c->seq);
         return;
     }
-    struct held_call *h = &e->calls[e->ncalls++];
+    hold_fill(&e->calls[e->ncalls++], c);
+}
+
+/* What the media checks need of a call, copied (the call is freed once handed in). */
+static void hold_fill(struct held_call *h, const struct call *c)
+{
     memset(h, 0, sizeof *h);
     h->seq = c->seq;
     h->state = c->state;
@@ -1454,7 +1887,8 @@ void issues_call(struct issue_engine *e, const struct call *c)
     h->last_frame = c->last_frame;
     h->early_status = c->early_status;
     h->nlegs = c->nlegs;
-    memcpy(h->leg_prov, c->leg_provisionals, sizeof h->leg_prov);
+    for (unsigned i = 1; i <= c->nlegs && i < CALL_MAX_LEGS; i++)
+        h->leg_prov[i] = c->legs[i].provisionals;
     h->session_expired = c->session_expired;
     h->bye = c->state == CALL_COMPLETED;
     h->caller_ip = c->caller_ip;
@@ -1462,8 +1896,16 @@ void issues_call(struct issue_engine *e, const struct call *c)
     h->caller_port = c->caller_port;
     h->callee_port = c->callee_port;
     memcpy(h->side, c->side, sizeof h->side);
-    memcpy(h->holds, c->holds, sizeof h->holds);
+    h->side[0].codecs = h->side[1].codecs = NULL; /* the call's, freed with it */
+    for (int i = 0; i < 2; i++)
+        snprintf(h->codecs[i], sizeof h->codecs[i], "%s",
+                 c->side[i].have_sdp && c->side[i].codecs ? c->side[i].codecs : "");
+    if (c->nholds)
+        memcpy(h->holds, c->holds, c->nholds * sizeof *h->holds);
     h->nholds = c->nholds;
+    /* a 488/606 already said it (check_codecs) */
+    h->codec_disjoint =
+        codecs_disjoint(c->side) && c->final_status != 488 && c->final_status != 606;
 }
 
 /* ---- streams ---- */
@@ -1649,6 +2091,58 @@ static void check_orphan(struct issue_engine *e, const struct rtp_stream *s)
     emit(e, &is);
 }
 
+/* The stretches of a stream with packets, from its per-second timeline. A run that starts
+ * after a pause had its first second's packets at that second's end, and one that stops
+ * had its last second's at its start: at the stream's packet interval, that places the
+ * edges of a pause to within a packet or two, not to a whole second. */
+static void held_runs(struct held_stream *h, const struct rtp_stream *s)
+{
+    ptime_t step = (ptime_t)(stream_ptime_ms(s) * 1e6);
+    uint32_t gap = HELD_RUN_GAP_S, last_p = 0;
+    ptime_t last_t0 = 0;
+    for (uint32_t i = 0; i < s->nsec && s->timeline; i++) {
+        uint64_t p = s->timeline[i].packets;
+        if (!p) {
+            ptime_t stopped = last_t0 + (ptime_t)last_p * step; /* the run's last packets */
+            if (h->nruns && gap++ == 0 && stopped < h->runs[h->nruns - 1].to)
+                h->runs[h->nruns - 1].to = stopped;
+            continue;
+        }
+        ptime_t t0 = s->first_time + (ptime_t)i * PTIME_SEC, t1 = t0 + PTIME_SEC;
+        if (t1 > s->last_time)
+            t1 = s->last_time;
+        last_t0 = t0;
+        last_p = (uint32_t)p;
+        if (h->nruns && gap < HELD_RUN_GAP_S) {
+            h->runs[h->nruns - 1].to = t1;
+            h->runs[h->nruns - 1].packets += p;
+        } else {
+            if (h->nruns == HELD_RUNS) { /* full: the two runs closest together become one */
+                unsigned k = 0;
+                for (unsigned j = 1; j + 1 < HELD_RUNS; j++)
+                    if (h->runs[j + 1].from - h->runs[j].to < h->runs[k + 1].from - h->runs[k].to)
+                        k = j;
+                h->runs[k].to = h->runs[k + 1].to;
+                h->runs[k].packets += h->runs[k + 1].packets;
+                memmove(&h->runs[k + 1], &h->runs[k + 2], (HELD_RUNS - k - 2) * sizeof h->runs[0]);
+                h->nruns--;
+            }
+            ptime_t from = i && t1 - t0 > (ptime_t)p * step ? t1 - (ptime_t)p * step : t0;
+            h->runs[h->nruns++] = (struct held_run){from, t1, p}; /* it (re)started */
+        }
+        gap = 0;
+    }
+    uint64_t counted = 0;
+    for (unsigned i = 0; i < h->nruns; i++)
+        counted += h->runs[i].packets;
+    if (!h->nruns) /* no timeline (memory ran out): one run, the stream's span */
+        h->runs[h->nruns++] = (struct held_run){s->first_time, s->last_time, s->packets};
+    else if (counted < s->packets) { /* a timeline cut short: the rest in the last run */
+        h->runs[h->nruns - 1].to = s->last_time;
+        h->runs[h->nruns - 1].packets += s->packets - counted;
+    }
+}
+
 void issues_stream(struct issue_engine *e, const struct rtp_stream *s)
 {
     e->streams_seen++;
@@ -1665,11 +2159,18 @@ void issues_stream(struct issue_engine *e, const struct rtp_stream *s)
                   (unsigned long long)s->seq);
         return;
     }
-    e->streams[e->nstreams++] = (struct held_stream){
+    struct held_stream *h = &e->streams[e->nstreams++];
+    *h = (struct held_stream){
         .call_seq = s->call_seq, .seq = s->seq, .src = s->src, .dst = s->dst,
         .sport = s->sport, .dport = s->dport, .first = s->first_time, .last = s->last_time,
         .first_frame = s->first_frame, .last_frame = s->last_frame, .packets = s->packets,
-        .src_ann = s->src_announced, .dst_ann = s->dst_announced};
+        .src_ann = s->src_announced, .dst_ann = s->dst_announced,
+        .pt_seen = {s->pt_seen[0], s->pt_seen[1]}, .rtcp_muxed = s->rtcp.muxed,
+        .rtcp_apart = s->rtcp.apart, .rtcp_apart_frame = s->rtcp.apart_frame,
+        .rtcp_apart_last = s->rtcp.apart_last,
+        .rtcp_src = s->rtcp.apart_src, .rtcp_dst = s->rtcp.apart_dst,
+        .rtcp_sport = s->rtcp.apart_sport, .rtcp_dport = s->rtcp.apart_dport};
+    held_runs(h, s);
 }
 
 /* ---- registrations ---- */

@@ -38,7 +38,9 @@
     X(ORPHAN_MEDIA, "orphan_media")                                                                \
     X(DNS_SLOW, "dns_slow")                                                                        \
     X(DNS_FAILURE, "dns_failure")                                                                  \
-    X(SLOW_HOP, "slow_hop")
+    X(SLOW_HOP, "slow_hop")                                                                        \
+    X(MEDIA_DURING_HOLD, "media_during_hold") /* added: RTP a hold's SDP silenced */               \
+    X(RTCP_NOT_MUXED, "rtcp_not_muxed") /* added: a=rtcp-mux answered, RTCP on other ports */
 
 enum issue_kind {
 #define ISSUE_ENUM(id, name) ISSUE_##id,
@@ -73,6 +75,8 @@ struct issue_config {
     double hop_hold_warn_ms, hop_hold_crit_ms; /* slow_hop: a hop held the INVITE */
     double hop_timeout_ms;                 /* slow_hop: 408/503 this long after the INVITE
                                             * was forwarded (a transaction timer fired) */
+    double hold_media_s;                   /* media_during_hold: RTP this long in a
+                                            * direction the hold's SDP silenced */
 };
 
 void issue_config_default(struct issue_config *cfg);
@@ -87,10 +91,12 @@ bool issue_config_describe(const struct issue_config *cfg, size_t i, const char 
 #define ISSUE_MAX_FRAMES 8
 #define ISSUE_MAX_EVIDENCE 14
 
-/* One evidence figure: a number (has_num) or a text. */
+/* One evidence figure: a number (has_num), a text, or (json) a JSON value written as text:
+ * a list or an object of figures. */
 struct issue_evidence {
     const char *key;         /* a static name */
     bool has_num;
+    bool json;
     double num;
     char str[112];
 };

@@ -419,6 +419,17 @@ void stream_each(const struct stream_table *t, void (*fn)(void *user, const stru
 
 uint64_t stream_packets(const struct stream_table *t) { return t->packets; }
 size_t stream_active(const struct stream_table *t) { return htab_count(t->ht); }
+
+size_t stream_entry_bytes(void)
+{
+    return sizeof(struct stream_int) + 16; /* and the allocator's header */
+}
+
+size_t stream_table_bytes(const struct stream_table *t)
+{
+    return sizeof *t + htab_bytes(t->ht) + htab_bytes(t->by_ssrc) + htab_bytes(t->flows) +
+           htab_count(t->ht) * stream_entry_bytes() + htab_count(t->flows) * sizeof(struct judged);
+}
 uint64_t stream_evicted(const struct stream_table *t) { return t->evicted; }
 uint64_t stream_orphans_evicted(const struct stream_table *t) { return t->orphans_evicted; }
 uint64_t stream_flows_evicted(const struct stream_table *t) { return t->flows_evicted; }
@@ -654,6 +665,7 @@ static void stream_init(struct rtp_stream *s, const struct l4_packet *l4, const 
     s->dport = l4->dport;
     s->ssrc = h->ssrc;
     s->pt = h->pt;
+    s->pt_seen[h->pt >> 6 & 1] |= (uint64_t)1 << (h->pt & 63);
     s->first_time = l4->pkt->ts;
     s->first_frame = l4->pkt->frame;
     s->call_seq = mm ? mm->call_seq : 0;
@@ -854,6 +866,8 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
     }
     s->packets++;
     s->markers += h->marker;
+    if (h->pt != s->pt) /* seldom: events, comfort noise, a codec change (issue 21) */
+        s->pt_seen[h->pt >> 6 & 1] |= (uint64_t)1 << (h->pt & 63);
     si->last_ip_id = l4->ip_id;
     si->last_ts = h->ts;
     si->last_seq = h->seq;
@@ -905,6 +919,28 @@ static struct stream_int *rtcp_stream(struct stream_table *t, uint32_t ssrc,
 }
 
 static uint32_t ntp_middle(uint32_t msw, uint32_t lsw) { return (msw << 16) | (lsw >> 16); }
+
+/* One compound packet spoke of s: on s's own RTP ports, either way (multiplexed, RFC 5761
+ * §4), or apart from them (RTP + 1 or a=rtcp: RFC 3550 §11, RFC 3605). What SDP asked
+ * for is the issue engine's to compare. */
+static void rtcp_ports(struct rtp_stream *s, const struct l4_packet *l4)
+{
+    struct stream_rtcp *r = &s->rtcp;
+    r->packets++;
+    if ((l4->sport == s->sport && l4->dport == s->dport) ||
+        (l4->sport == s->dport && l4->dport == s->sport)) {
+        r->muxed++;
+        return;
+    }
+    r->apart_last = l4->pkt->ts;
+    if (!r->apart++) {
+        r->apart_src = l4->src;
+        r->apart_dst = l4->dst;
+        r->apart_sport = l4->sport;
+        r->apart_dport = l4->dport;
+        r->apart_frame = l4->pkt->frame;
+    }
+}
 
 unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
                      const struct rtcp_info *info)
@@ -973,7 +1009,7 @@ unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
         for (unsigned j = 0; j < i; j++)
             seen |= touched[j] == touched[i];
         if (!seen) {
-            touched[i]->pub.rtcp.packets++;
+            rtcp_ports(&touched[i]->pub, l4);
             streams++;
         }
     }

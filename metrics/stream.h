@@ -48,6 +48,13 @@ struct stream_rtcp {
     ptime_t sr_time[2];         /* ... and when the capture saw them */
     bool have_xr;
     struct rtcp_voip_metrics xr; /* the last RFC 3611 VoIP Metrics block about it */
+    /* the ports its RTCP came on: the RTP ports themselves (multiplexed, RFC 5761), or
+     * others (RTP + 1, or a=rtcp); the first of the others kept, to show */
+    uint64_t muxed, apart;
+    struct ip_addr apart_src, apart_dst;
+    uint16_t apart_sport, apart_dport;
+    uint64_t apart_frame;
+    ptime_t apart_last;         /* the last of them */
 };
 
 struct stream_dtmf {
@@ -122,6 +129,7 @@ struct rtp_stream {
     bool src_announced, dst_announced; /* which end an SDP announced: a bound stream with
                                         * one end unannounced is media NAT rewrote */
     uint32_t te_rate;
+    uint64_t pt_seen[2];        /* every payload type it carried, a bit each (0-127) */
     uint64_t duplicates, out_of_order, seq_errors;
     /* at the end */
     int64_t expected, lost;     /* A.3; lost < 0 when duplicates outnumber losses */
@@ -201,6 +209,10 @@ uint64_t stream_evicted(const struct stream_table *t);
 uint64_t stream_orphans_evicted(const struct stream_table *t);
 uint64_t stream_flows_evicted(const struct stream_table *t);
 size_t stream_active(const struct stream_table *t); /* streams followed now */
+/* What a followed stream costs (issue 21: the memory budget's streams share is divided by
+ * it), and what the table holds now: streams, its hash tables, flows judged. */
+size_t stream_entry_bytes(void);
+size_t stream_table_bytes(const struct stream_table *t);
 
 #define STREAM_MAX_JUDGED 65536 /* UDP flows nDPI is judging or has judged, at once */
 #define STREAM_MAX_ORPHANS 16384 /* unannounced streams followed at once (each ~1 KB) */
@@ -209,5 +221,11 @@ size_t stream_active(const struct stream_table *t); /* streams followed now */
 #define STREAM_MAX_DTMF 256       /* events kept per stream; more are counted */
 #define STREAM_MAX_SECONDS 86400  /* timeline kept per stream; longer is marked truncated */
 #define STREAM_TE_DEFAULT_PT 101  /* telephone-event without SDP: Wireshark's default too */
+
+/* Whether a stream carried payload type pt (0-127). */
+static inline bool stream_carried(const struct rtp_stream *s, uint8_t pt)
+{
+    return pt < 128 && (s->pt_seen[pt >> 6] >> (pt & 63) & 1);
+}
 
 #endif

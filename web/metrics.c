@@ -126,6 +126,11 @@ void web_metrics_render(FILE *o, const struct web_metrics *m)
                 (unsigned long long)ev[i].n);
     one(o, "sipscope_active_calls", "gauge", "calls followed now", m->active_calls);
     one(o, "sipscope_active_streams", "gauge", "RTP streams followed now", m->active_streams);
+    head(o, "sipscope_table_bytes", "gauge",
+         "memory each table holds now, within its share of --max-memory-mb");
+    for (int t = 0; t < MEM__COUNT; t++)
+        fprintf(o, "sipscope_table_bytes{table=\"%s\"} %llu\n", mem_table_name(t),
+                (unsigned long long)m->table_bytes[t]);
     head(o, "sipscope_calls_total", "counter", "calls ended, by final state");
     for (int s = 0; s <= CALL_UNFINISHED; s++)
         fprintf(o, "sipscope_calls_total{state=\"%s\"} %llu\n", call_state_name(s),

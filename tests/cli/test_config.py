@@ -50,6 +50,22 @@ def main(exe):
             f.write('bogus-key = 1\n')
         r = run(exe, 'analyze', '-c', bad, pcap)
         check(r.returncode == 2 and 'bogus-key' in r.stderr, 'an unknown key is refused by name')
+        # issue 21: max-memory-mb shares out a budget, so an eighth of the default budget
+        # gives each table an eighth of its entries (shares are thousandths: rounding aside);
+        # max-calls, when given, wins over the calls' share
+        small = os.path.join(tmp, 'm.conf')
+        with open(small, 'w') as f:
+            f.write('json = yes\nno-progress = yes\nmax-memory-mb = 64\n')
+        r64, r512 = run(exe, 'analyze', '-c', small, pcap), run(exe, 'analyze', '--json', '--no-progress', pcap)
+        rmc = run(exe, 'analyze', '-c', small, '--max-calls', '500', pcap)
+        lim = [json.loads(x.stdout)['capture'].get('limits', {}) if x.returncode == 0 else {} for x in (r64, r512, rmc)]
+        keys = ('calls', 'transactions', 'media_endpoints', 'streams', 'registrations')
+        check(all(k in lim[0] and k in lim[1] and 0 <= lim[1][k] - 8 * lim[0][k] <= 64 for k in keys),
+              'max-memory-mb = 64: an eighth of the default limits (%s, %s)' % (lim[0], lim[1]))
+        check(lim[2].get('calls') == 500 and lim[2].get('transactions') == 1000 and
+              lim[2].get('streams') == lim[0].get('streams'), 'max-calls wins over the budget (%s)' % lim[2])
+        r = run(exe, 'analyze', '--max-memory-mb', '8', pcap)
+        check(r.returncode == 2 and 'max-memory-mb' in r.stderr, 'too small a budget is refused by name')
         example = os.path.join(HERE, '..', '..', 'packaging', 'sipscope.conf')
         r = run(exe, 'capture', '-c', example, '--help')
         check(r.returncode == 0, 'packaging/sipscope.conf: every key exists (%s)' % r.stderr.strip()[-200:])

@@ -237,16 +237,19 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
                 rtcp_packets=sum(s['rtcp_packets'] for c in objs for s in c.truth['streams']))
 
 
-def flood(writer, invites, seed=1, start_ns=1_700_000_000 * SEC, spacing_ns=100_000):
-    """An INVITE flood: `invites` initial INVITEs with unique Call-IDs, never answered, one
-    every spacing_ns, from many sources (a scanner or a toll-fraud burst). In the middle,
-    one well-formed call (INVITE, 100, 180, 200, ACK, BYE, 200) that must still be reported.
+def flood(writer, invites, seed=1, start_ns=1_700_000_000 * SEC, sources=60000, rate=100000):
+    """An INVITE flood (a scanner or a toll-fraud burst): `invites` initial INVITEs with unique
+    Call-IDs, each with an SDP offer on its own port, never answered, `rate` per second from
+    `sources` addresses in turn. In the middle, one well-formed call (INVITE, 100, 180, 200,
+    ACK, G.711 RTP both ways, BYE, 200) that must still be reported with its streams.
     Returns the truth of that call and the counts."""
     rng = random.Random(seed)
+    spacing_ns = max(1000, SEC // rate // 1000 * 1000)  # whole microseconds, as the pcap holds
     tmpl = ('INVITE sip:%s@198.51.100.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-f%d\r\n'
             'Max-Forwards: 70\r\nFrom: <sip:100@%s>;tag=f%d\r\nTo: <sip:%s@198.51.100.1>\r\n'
             'Call-ID: flood-%d-%08x@%s\r\nCSeq: 1 INVITE\r\nContact: <sip:100@%s:5060>\r\n'
-            'User-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n')
+            'User-Agent: friendly-scanner\r\nContent-Type: application/sdp\r\n'
+            'Content-Length: %d\r\n\r\n%s')
     flows = {}
     good = Call(0, 0, 0, 'answered', 0, 0, random.Random(seed + 1))
     good_at = invites // 2
@@ -254,10 +257,15 @@ def flood(writer, invites, seed=1, start_ns=1_700_000_000 * SEC, spacing_ns=100_
     frames = 0
     pending = []
     for i in range(invites):
-        src = '203.0.%d.%d' % ((i >> 8) & 255, i & 255)
+        k = i % max(1, sources)
+        src = '100.%d.%d.%d' % (64 + (k >> 16), (k >> 8) & 255, k & 255)
         f = flows.get(src) or flows.setdefault(src, Flow(src, 5060, '198.51.100.1', 5060))
         num = '9011%08d' % rng.randrange(10 ** 8)
-        writer(t, f.frame((tmpl % (num, src, i, src, i, num, i, rng.getrandbits(32), src, src)).encode()))
+        # each offer an endpoint of its own (a source's next port each round): every INVITE
+        # adds two to follow, RTP and RTCP
+        body = sdp('100', src, 10000 + 2 * ((i // max(1, sources)) % 25000), i, 0)
+        writer(t, f.frame((tmpl % (num, src, i, src, i, num, i, rng.getrandbits(32), src, src,
+                                   len(body), body)).encode()))
         frames += 1
         if i == good_at:
             good.start = t + spacing_ns // 2
@@ -275,5 +283,6 @@ def flood(writer, invites, seed=1, start_ns=1_700_000_000 * SEC, spacing_ns=100_
         writer(ts, fr)
         if msg is not None:
             msg['frame'] = frames
-    return dict(frames=frames, invites=invites, good=good.truth,
+    return dict(frames=frames, invites=invites, sources=min(sources, invites), rate=rate,
+                spacing_ns=spacing_ns, good=good.truth,
                 last_invite_ns=start_ns + (invites - 1) * spacing_ns)

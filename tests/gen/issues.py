@@ -16,23 +16,29 @@ from scenarios import Dialog
 T0 = 1_710_000_000 * SEC
 
 
-def sdp(ip, port, pts=(0,), direction='sendrecv'):
-    names = {0: 'PCMU/8000', 8: 'PCMA/8000', 18: 'G729/8000'}
+def sdp(ip, port, pts=(0,), direction='sendrecv', extra=''):
+    names = {0: 'PCMU/8000', 8: 'PCMA/8000', 18: 'G729/8000', 101: 'telephone-event/8000'}
     return ('v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP %s\r\n%s'
-            'a=%s\r\n' % (ip, ip, port, ' '.join(str(p) for p in pts),
-                          ''.join('a=rtpmap:%d %s\r\n' % (p, names[p]) for p in pts), direction))
+            'a=%s\r\n%s' % (ip, ip, port, ' '.join(str(p) for p in pts),
+                            ''.join('a=rtpmap:%d %s\r\n' % (p, names[p]) for p in pts), direction, extra))
 
 
-def rtp(out, flow, t0, t1, ssrc, pt=0, lose=lambda k: False, delay=lambda k: 0):
+def rtp(out, flow, t0, t1, ssrc, pt=0, lose=lambda k: False, delay=lambda k: 0, seq0=0, ts0=0):
     """G.711 at 20 ms from t0 to t1 (ns): packet k sent at t0 + 20k ms, seen delay(k) ns
-    later unless lose(k)."""
+    later unless lose(k); sequence numbers from seq0, timestamps from ts0 (a stream that
+    resumes after a pause goes on from where it was)."""
     n = int((t1 - t0) // (20 * MS))
     for k in range(n):
         if lose(k):
             continue
-        pkt = struct.pack('!BBHII', 0x80, pt, k & 0xFFFF, (160 * k) & 0xFFFFFFFF, ssrc) + b'\xd5' * 160
+        pkt = struct.pack('!BBHII', 0x80, pt, (seq0 + k) & 0xFFFF, (ts0 + 160 * k) & 0xFFFFFFFF, ssrc) + b'\xd5' * 160
         out.append((t0 + k * 20 * MS + delay(k), flow.frame(pkt)))
     return n
+
+
+def rtcp_sr(ssrc, t_ns):
+    """An RTCP sender report without report blocks (RFC 3550 §6.4.1)."""
+    return struct.pack('!BBHIQIII', 0x80, 200, 6, ssrc, ntp(t_ns), 0, 0, 0)
 
 
 def ntp(t_ns):
@@ -45,17 +51,21 @@ def generate(writer):
     base = [T0]
     ms = lambda x: x * MS
 
-    def scenario(n, name, issues, a=None, b=None, slot=12):
+    def scenario(n, name, issues, a=None, b=None, slot=12, evidence=None):
+        """evidence: per issue kind, figures its evidence must hold (numbers either exact or
+        {'approx': v, 'within': tolerance})."""
         t = base[0]
         base[0] += slot * SEC
         a = a or '10.30.%d.1' % n
         b = b or '10.30.%d.2' % n
         d = Dialog(out, n, 'is-%s@%s' % (name, a), a, b)
         truth.append(dict(name=name, call_id=d.cid, issues=sorted(issues)))
+        if evidence:
+            truth[-1]['evidence'] = evidence
         return d, t, a, b
 
     def answered(d, t, a, b, n, ans=500, end=5000, media=(True, True), bye=True, asdp=None,
-                 bsdp=None, ring=None, early=None):
+                 bsdp=None, ring=None, early=None, pt=(0, 0)):
         """INVITE, optional 18x, 200, ACK, RTP each way as asked until end, BYE."""
         d.req(t, 'INVITE', 1, body=asdp or sdp(a, 4000))
         d.resp(t + ms(2), 100, 'Trying', 1, 'INVITE')
@@ -66,9 +76,9 @@ def generate(writer):
         d.resp(t + ms(ans), 200, 'OK', 1, 'INVITE', 't%d' % n, body=bsdp or sdp(b, 5000))
         d.req(t + ms(ans + 1), 'ACK', 1, 't%d' % n, branch='ack%d' % n)
         if media[0]:
-            rtp(out, Flow(a, 4000, b, 5000), t + ms(ans + 20), t + ms(end), 0x1000 + n)
+            rtp(out, Flow(a, 4000, b, 5000), t + ms(ans + 20), t + ms(end), 0x1000 + n, pt=pt[0])
         if media[1]:
-            rtp(out, Flow(b, 5000, a, 4000), t + ms(ans + 25), t + ms(end), 0x2000 + n)
+            rtp(out, Flow(b, 5000, a, 4000), t + ms(ans + 25), t + ms(end), 0x2000 + n, pt=pt[1])
         if bye:
             d.req(t + ms(end + 10), 'BYE', 2, 't%d' % n)
             d.resp(t + ms(end + 11), 200, 'OK', 2, 'BYE', 't%d' % n)
@@ -300,6 +310,106 @@ def generate(writer):
              [(401, None, 'a1'), (401, 'a1', 'a2'), (401, 'a2', 'a3')])
     register(31, 'regok', [], [(401, None, 'b1'), (200, 'b1', None)])
     register(32, 'regfail', [['registration_failure', 'critical']], [(403, None, None)])
+
+    # --- the media against the SDP (issue 21) ---
+    # as real sipp's uas does: the offer is PCMA and telephone-event, the answer PCMU only
+    # (no codec in common), and both ends send PCMA all the same: the answer is wrong, the
+    # audio was not. A warning, whose evidence lists the payload types of each direction
+    d, t, a, b = scenario(34, 'codecoffered', [['codec_mismatch', 'warning']], evidence={'codec_mismatch': {
+        'offer_payload_types': [8, 101], 'answer_payload_types': [0], 'media_confirms_offer': 'yes',
+        'rtp_payload_types': {'caller_to_callee': [8], 'callee_to_caller': [8]}}})
+    answered(d, t, a, b, 34, asdp=sdp(a, 4000, (8, 101)), bsdp=sdp(b, 5000, (0,)), pt=(8, 8))
+    # its twin: the answer is right (PCMA), the same media: nothing to say
+    d, t, a, b = scenario(35, 'codecright', [])
+    answered(d, t, a, b, 35, asdp=sdp(a, 4000, (8, 101)), bsdp=sdp(b, 5000, (8,)), pt=(8, 8))
+    # the same wrong answer, and only the caller's PCMA flows: nothing proves the callee
+    # decodes it, the mismatch stays critical (beside the one-way audio)
+    d, t, a, b = scenario(36, 'codeconeway', [['codec_mismatch', 'critical'], ['one_way_audio', 'critical']],
+                          evidence={'codec_mismatch': {'media_confirms_offer': 'no', 'rtp_payload_types': {
+                              'caller_to_callee': [8], 'callee_to_caller': []}}})
+    answered(d, t, a, b, 36, asdp=sdp(a, 4000, (8, 101)), bsdp=sdp(b, 5000, (0,)), media=(True, False), pt=(8, 8))
+
+    def during_hold(runs, offer_at=1500):
+        """What a side sent during a hold_call's hold, as media_during_hold's evidence gives
+        it: packets and seconds between a second after the answer (the time a phone takes
+        to act on it) and the resuming offer at 9 s; allowed is the hold's SDP's word."""
+        lo, hi = offer_at + 50 + 1000, 9000
+        pk = sum(1 for t0, t1 in runs for k in range(int((t1 - t0) // 20)) if lo <= t0 + 20 * k < hi)
+        sec = sum(max(0, min(t1, hi) - max(t0, lo)) for t0, t1 in runs) / 1000
+        return {'packets': {'approx': pk, 'within': 2}, 'seconds': {'approx': sec, 'within': 0.1}}
+
+    def hold_call(n, d, t, a, b, hold_dir, answer_dir, caller_rtp, callee_rtp, offer_at=1500):
+        """A call answered at 0.3 s, a re-INVITE from the caller at offer_at offering
+        hold_dir, answered answer_dir; resumed by a sendrecv re-INVITE at 9 s; BYE at 10 s.
+        caller_rtp/callee_rtp: the (from, to) ms stretches each side sends in, one SSRC
+        each, sequence and timestamp going on across the pauses."""
+        d.req(t, 'INVITE', 1, body=sdp(a, 4000)); d.resp(t + ms(300), 200, 'OK', 1, 'INVITE', 't%d' % n, body=sdp(b, 5000))
+        d.req(t + ms(301), 'ACK', 1, 't%d' % n, branch='ack%da' % n)
+        d.req(t + ms(offer_at), 'INVITE', 2, 't%d' % n, body=sdp(a, 4000, direction=hold_dir))
+        d.resp(t + ms(offer_at + 50), 200, 'OK', 2, 'INVITE', 't%d' % n, body=sdp(b, 5000, direction=answer_dir))
+        d.req(t + ms(offer_at + 51), 'ACK', 2, 't%d' % n, branch='ack%db' % n)
+        d.req(t + ms(9000), 'INVITE', 3, 't%d' % n, body=sdp(a, 4000))
+        d.resp(t + ms(9050), 200, 'OK', 3, 'INVITE', 't%d' % n, body=sdp(b, 5000))
+        d.req(t + ms(9051), 'ACK', 3, 't%d' % n, branch='ack%dc' % n)
+        for flow, runs, ssrc in ((Flow(a, 4000, b, 5000), caller_rtp, 0x1000 + n), (Flow(b, 5000, a, 4000), callee_rtp, 0x2000 + n)):
+            seq = 0
+            for t0, t1 in runs:
+                seq += rtp(out, flow, t + ms(t0), t + ms(t1), ssrc, seq0=seq, ts0=8 * (t0 - runs[0][0]))
+        d.req(t + ms(10010), 'BYE', 4, 't%d' % n); d.resp(t + ms(10011), 200, 'OK', 4, 'BYE', 't%d' % n)
+
+    # the caller holds (sendonly, answered recvonly) from 1.5 to 9 s and sends music on hold,
+    # as sendonly allows; the callee keeps sending all the same: 2.55 to 9 s judged (a second
+    # after the answer), 6.45 s of it, about 322 packets
+    ab, ba = [(320, 10000)], [(325, 10000)]
+    d, t, a, b = scenario(37, 'holdignored', [['media_during_hold', 'warning']], evidence={'media_during_hold': {
+        'held_by': 'caller', 'caller_direction': 'sendonly', 'callee_direction': 'recvonly',
+        'contradicted': 'callee_to_caller', 'caller_to_callee': dict(during_hold(ab), allowed=True),
+        'callee_to_caller': dict(during_hold(ba), allowed=False)}})
+    hold_call(37, d, t, a, b, 'sendonly', 'recvonly', ab, ba)
+    # an inactive hold (answered inactive): the callee stops, the caller goes on sending
+    ba = [(325, 1500), (9060, 10000)]
+    d, t, a, b = scenario(38, 'holdinactive', [['media_during_hold', 'warning']], evidence={'media_during_hold': {
+        'held_by': 'caller', 'caller_direction': 'inactive', 'callee_direction': 'inactive',
+        'contradicted': 'caller_to_callee', 'caller_to_callee': dict(during_hold(ab), allowed=False),
+        'callee_to_caller': dict(during_hold(ba), allowed=False)}})
+    hold_call(38, d, t, a, b, 'inactive', 'inactive', ab, ba)
+    # its twin: both stop for the hold and go on after it with the same SSRC: nothing
+    d, t, a, b = scenario(39, 'holdinactiveok', [])
+    hold_call(39, d, t, a, b, 'inactive', 'inactive', [(320, 1500), (9060, 10000)], [(325, 1500), (9060, 10000)])
+    # the hold is the answer's: the caller re-offers sendrecv (a refresh) and the callee
+    # answers inactive, and neither stops sending
+    d, t, a, b = scenario(40, 'holdbyanswer', [['media_during_hold', 'warning']], evidence={'media_during_hold': {
+        'held_by': 'callee', 'caller_direction': 'sendrecv', 'callee_direction': 'inactive', 'contradicted': 'both'}})
+    hold_call(40, d, t, a, b, 'sendrecv', 'inactive', [(320, 10000)], [(325, 10000)])
+
+    def rtcp_call(n, d, t, a, b, asdp, bsdp, ports):
+        """A call of 8 s whose ends send a sender report every 2 s between ports (the
+        caller's, the callee's)."""
+        answered(d, t, a, b, n, end=8000, asdp=asdp, bsdp=bsdp)
+        for k in range(1, 4):
+            at = t + ms(500 + 2000 * k)
+            out.append((at, Flow(a, ports[0], b, ports[1]).frame(rtcp_sr(0x1000 + n, at))))
+            out.append((at + ms(7), Flow(b, ports[1], a, ports[0]).frame(rtcp_sr(0x2000 + n, at + ms(7)))))
+
+    mux = 'a=rtcp-mux\r\n'
+    # both SDPs say a=rtcp-mux (RFC 5761), and RTCP goes between the ports above RTP's all
+    # the same: neither end muxed. The caller's report is the first
+    d, t, a, b = scenario(41, 'muxignored', [['rtcp_not_muxed', 'warning']], evidence={'rtcp_not_muxed': {
+        'offer_rtcp_mux': 'yes', 'answer_rtcp_mux': 'yes', 'rtp': '10.30.41.1:4000 -> 10.30.41.2:5000',
+        'rtcp': '10.30.41.1:4001 -> 10.30.41.2:5001', 'rtcp_sent_by': 'both', 'rtcp_packets_apart': 6,
+        'rtcp_packets_muxed': 0}})
+    rtcp_call(41, d, t, a, b, sdp(a, 4000, extra=mux), sdp(b, 5000, extra=mux), (4001, 5001))
+    # twins: muxed on the RTP ports; and no mux asked, RTCP one port up (RFC 3550 §11)
+    d, t, a, b = scenario(42, 'muxok', [])
+    rtcp_call(42, d, t, a, b, sdp(a, 4000, extra=mux), sdp(b, 5000, extra=mux), (4000, 5000))
+    d, t, a, b = scenario(43, 'nomux', [])
+    rtcp_call(43, d, t, a, b, sdp(a, 4000), sdp(b, 5000), (4001, 5001))
+    # the answer says a=rtcp-mux to an offer without it, which RFC 5761 §5.1.1 forbids; the
+    # media follows the offer
+    d, t, a, b = scenario(44, 'muxanswerwrong', [['rtcp_not_muxed', 'warning']], evidence={'rtcp_not_muxed': {
+        'offer_rtcp_mux': 'no', 'answer_rtcp_mux': 'yes', 'rtcp': '10.30.44.1:4001 -> 10.30.44.2:5001',
+        'rtcp_sent_by': 'both', 'rtcp_packets_apart': 6, 'rtcp_packets_muxed': 0}})
+    rtcp_call(44, d, t, a, b, sdp(a, 4000), sdp(b, 5000, extra=mux), (4001, 5001))
 
     # the last call: answered, media to the very end of the capture: the capture cut it
     d, t, a, b = scenario(33, 'cut', [['unfinished_call', 'info']])

@@ -10,8 +10,9 @@
                   [--codecs PCMU,PCMA,G729] [--mirror]
       SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream;
       --mirror writes every frame twice, as a mirror port copying both sides of a path
-  sipgen.py flood -o FILE.pcap [--truth FILE.json] [--invites N] [--seed N]
-      an INVITE flood with unique Call-IDs, one well-formed call in the middle
+  sipgen.py flood -o FILE.pcap [--truth FILE.json] [--invites N] [--sources N] [--rate N] [--seed N]
+      an INVITE flood with unique Call-IDs, each with SDP (500,000 by default, from 60,000
+      sources, 100,000 a second), one well-formed call with RTP both ways in the middle
   sipgen.py registrations -o FILE.pcap --truth FILE.json
       REGISTER flows with known outcomes (challenge, unregister, failure, loop, expiry)
   sipgen.py hostile KIND -o FILE.pcap --truth FILE.json [--seed N]
@@ -90,7 +91,9 @@ def main(argv):
     f = sub.add_parser('flood')
     f.add_argument('-o', '--output', required=True)
     f.add_argument('--truth')
-    f.add_argument('--invites', type=int, default=100000)
+    f.add_argument('--invites', type=int, default=500000)
+    f.add_argument('--sources', type=int, default=60000, help='distinct source addresses')
+    f.add_argument('--rate', type=int, default=100000, help='INVITEs per second')
     f.add_argument('--seed', type=int, default=1)
     h = sub.add_parser('hostile')
     h.add_argument('kind', choices=sorted(hostile.KINDS))
@@ -134,7 +137,7 @@ def main(argv):
               % (a.output, t['frames'], len(t['calls']), t['sip_messages'], t['rtp_packets']), file=sys.stderr)
     elif a.cmd == 'flood':
         w = PcapWriter(a.output, LT_ETHERNET)
-        t = calls_mod.flood(w.write, a.invites, a.seed)
+        t = calls_mod.flood(w.write, a.invites, a.seed, sources=a.sources, rate=a.rate)
         w.close()
         if a.truth:
             with open(a.truth, 'w') as g:

@@ -20,6 +20,16 @@ FIELDS = {'kind', 'severity', 'call', 'stream', 'registration', 'time', 'frames'
 RANK = {'critical': 2, 'warning': 1, 'info': 0}
 
 
+def holds(want, got):
+    """Whether evidence got holds every figure of want (the generator's truth): dicts key by
+    key, {'approx': v, 'within': t} within t of v, anything else equal."""
+    if isinstance(want, dict) and 'approx' in want:
+        return isinstance(got, (int, float)) and not isinstance(got, bool) and abs(got - want['approx']) <= want['within']
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(k in got and holds(v, got[k]) for k, v in want.items())
+    return got == want
+
+
 def main(exe):
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,6 +81,23 @@ def main(exe):
               and ev('codecdisjoint', 'codec_mismatch').get('callee_codecs') == 'PCMU', 'codecdisjoint: both lists')
         check(ev('retrans', 'retransmissions').get('copies') == 3, 'retrans: 3 sends')
         check(abs(ev('latency', 'high_latency').get('rtt_ms', 0) - 700) < 1, 'latency: RTT 700 ms')
+        # figures the generator wrote into the truth (issue 21: payload types each way, RTP
+        # during a hold, the ports RTCP took)
+        for t in truth['scenarios']:
+            for kind, want in t.get('evidence', {}).items():
+                got = ev(t['name'], kind)
+                check(holds(want, got), '%s: %s evidence %s holds %s' % (t['name'], kind, got, want))
+        def diag(name, kind):
+            c = calls.get(next(t['call_id'] for t in truth['scenarios'] if t['name'] == name))
+            return by.get((c and c['id'], kind), {}).get('diagnosis', '')
+        d = diag('codecoffered', 'codec_mismatch')
+        check("answer's SDP is wrong" in d and "offer's codec" in d and 'will not decode' not in d,
+              'codecoffered: the answer is wrong, the media flowed in the offer\'s codec: %s' % d)
+        check('will not decode' in diag('codeconeway', 'codec_mismatch'), 'codeconeway: the mismatch as before')
+        check('music on hold' in diag('holdignored', 'media_during_hold')
+              and 'kept sending' in diag('holdignored', 'media_during_hold'),
+              'holdignored: the callee ignored the hold; music on hold is allowed')
+        check('privacy' in diag('holdinactive', 'media_during_hold'), 'holdinactive: the holder kept sending')
 
         # the text report ends with the issues, worst group first
         r = subprocess.run([exe, 'analyze', '--no-progress', pcap], check=True, capture_output=True, text=True)

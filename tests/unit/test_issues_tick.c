@@ -178,3 +178,39 @@ Test(issues_tick, streams_no_call_needs_are_dropped)
     issues_finish(eng, T0 + 400 * SEC);
     cr_expect_eq(seen[ISSUE_NO_AUDIO], 1, "the judged call's stream was kept");
 }
+
+/* Issue 21: a stream keeps a few stretches with packets (HELD_RUNS) to tell where it paused;
+ * with silence suppression it has many more, and the ones closest together are merged, so
+ * a pause as long as a hold survives. The caller holds (inactive) from +8 s to +16 s. */
+static void talk_spurts(bool through_hold)
+{
+    struct call c = answered_call(false);
+    c.end_time = c.last_time = T0 + 40 * SEC;
+    struct call_hold hold[1];
+    c.holds = hold; /* the call's list is allocated with its first hold */
+    c.nholds = 1;
+    c.holds[0] = (struct call_hold){.start = T0 + 8 * SEC, .end = T0 + 16 * SEC,
+                                    .by = PARTY_CALLER, .dir = {SDP_INACTIVE, SDP_INACTIVE},
+                                    .answered = T0 + 8 * SEC + 50 * MS, .frame = 4,
+                                    .answer_frame = 5};
+    for (int64_t s = 1; s < 40; s += 3) /* half-second spurts every 3 s: 13 of them */
+        if (!(s > 8 && s < 16))
+            caller_rtp(T0 + s * SEC, T0 + s * SEC + 500 * MS);
+        else if (through_hold && s == 10)
+            caller_rtp(T0 + 9 * SEC, T0 + 15 * SEC); /* the holder talks on */
+    stream_finish(tab);
+    issues_call(eng, &c);
+    issues_finish(eng, T0 + 60 * SEC);
+}
+
+Test(issues_tick, a_hold_survives_many_talk_spurts)
+{
+    talk_spurts(false);
+    cr_expect_eq(seen[ISSUE_MEDIA_DURING_HOLD], 0, "a pause for the hold merged away");
+}
+
+Test(issues_tick, media_through_a_hold_among_talk_spurts)
+{
+    talk_spurts(true);
+    cr_expect_eq(seen[ISSUE_MEDIA_DURING_HOLD], 1, "6 s of RTP during an inactive hold missed");
+}

@@ -38,7 +38,8 @@ Test(media, a_calls_end_takes_its_endpoints_out)
     struct media_match m;
     announce(t, offer, 1, &k1);
     announce(t, answer, 1, &k1);
-    cr_assert_eq(k1.n, 4, "RTP and RTCP of both sides: %u", k1.n);
+    /* RTCP on the next port up is told by the RTP entry, not kept apart (issue 21) */
+    cr_assert_eq(k1.n, 2, "RTP of both sides: %u", k1.n);
     cr_assert(lookup(t, "192.0.2.1", 4000, &m) && m.call_seq == 1 && !m.rtcp);
     cr_assert(lookup(t, "192.0.2.2", 5001, &m) && m.call_seq == 1 && m.rtcp);
     media_forget(t, &k1, 1);
@@ -72,5 +73,24 @@ Test(media, a_shared_endpoint_stays_with_the_call_still_going)
     cr_expect_eq(m.shared[0], 0);
     media_forget(t, &k3, 3);
     cr_expect_not(lookup(t, "192.0.2.1", 4000, &m));
+    media_table_free(t);
+}
+
+Test(media, an_rtcp_port_of_its_own_is_an_entry_of_its_own)
+{
+    /* a=rtcp (RFC 3605) elsewhere than the next port: looked up there, and not at the next
+     * port up, which is nobody's */
+    static const char rtcp[] = "v=0\r\no=- 3 3 IN IP4 192.0.2.3\r\ns=-\r\nc=IN IP4 192.0.2.3\r\n"
+                               "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtcp:7001\r\n";
+    struct media_table *t = media_table_new(64, 1);
+    struct media_keys k = {0};
+    struct media_match m;
+    announce(t, rtcp, 9, &k);
+    cr_expect_eq(k.n, 2);
+    cr_expect(lookup(t, "192.0.2.3", 7001, &m) && m.call_seq == 9 && m.rtcp);
+    cr_expect(lookup(t, "192.0.2.3", 6000, &m) && m.call_seq == 9 && !m.rtcp);
+    cr_expect_not(lookup(t, "192.0.2.3", 6001, &m));
+    media_forget(t, &k, 9);
+    cr_expect_not(lookup(t, "192.0.2.3", 7001, &m));
     media_table_free(t);
 }

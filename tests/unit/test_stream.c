@@ -259,6 +259,9 @@ Test(stream, rfc4733_digits_in_the_audio_stream)
     cr_assert_eq(s->lost, -2); /* the two repeated end packets */
     cr_assert_eq(s->max_jitter_ms, 0);
     cr_assert_eq(s->jbs[JB_ADAPTIVE].lost_pct, 0);
+    /* what it carried, for a codec check against the SDP (issue 21) */
+    cr_assert(stream_carried(s, 0) && stream_carried(s, 101));
+    cr_assert(!stream_carried(s, 8) && !stream_carried(s, 13));
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -298,6 +301,13 @@ Test(stream, rtcp_round_trip_from_lsr_and_dlsr)
     cr_assert(fabs(r->reported_jitter_ms - 3) < 1e-9);
     double expect = 150 - 0x1999 * 1000.0 / 65536;
     cr_assert(fabs(r->rtt_ms - expect) < 1e-6, "%f vs %f", r->rtt_ms, expect);
+    /* both came one port above RTP's (RFC 3550 §11), not muxed on it (issue 21) */
+    cr_assert_eq(r->muxed, 0);
+    cr_assert_eq(r->apart, 2);
+    cr_assert_eq(r->apart_sport, 4001);
+    cr_assert_eq(r->apart_dport, 5001);
+    cr_assert_eq(r->apart_frame, 101);
+    cr_assert_eq(r->apart_last, T0 + 1150 * MS);
 }
 
 Test(stream, timeline_per_second)

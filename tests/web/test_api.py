@@ -437,7 +437,9 @@ def read_events(resp, until):
     """Server-Sent Events from a streaming response until until(events) holds."""
     events, cur = [], {}
     while not until(events):
-        line = resp.fp.readline()
+        # the response is chunked (RFC 9112 §7.1): its own readline takes the chunk framing
+        # off, where the socket's would cut an event that spans two chunks
+        line = resp.readline()
         if not line:
             break
         line = line.decode().rstrip('\n')
@@ -507,6 +509,14 @@ def events_checks(check, exe, pcap, j, tmp):
         check(mx.get(('sipscope_packets_total', '')) == cap['packets'] and
               mx.get(('sipscope_sip_messages_total', '')) == cap['sip_messages'] and
               mx.get(('sipscope_rtp_packets_total', '')) == cap['rtp_packets'], '/metrics: packets and messages')
+        # issue 21: a gauge of bytes per table of the memory budget, never above the peak
+        # the document gives for it (the gauge is the last sample, the peak the largest)
+        tb = {k[len('{table="'):-2]: v for (n, k), v in mx.items() if n == 'sipscope_table_bytes'}
+        peak = cap.get('memory', {})
+        check(set(tb) == set(peak) and {'calls', 'transactions', 'media', 'streams', 'dedup',
+                                                 'reassembly', 'dns', 'registrations', 'report'} <= set(tb) and
+              all(0 <= tb[t] <= peak[t] for t in tb) and tb['dedup'] > 0,
+              '/metrics: sipscope_table_bytes per table, within its peak (%s; %s)' % (tb, peak))
         states = {}
         for x in j['calls']:
             states[x['state']] = states.get(x['state'], 0) + 1
