@@ -279,13 +279,14 @@ def generate(writer):
     # call while the callee's runs to the BYE: one_way_audio, a warning (the direction covers
     # less than one_way_ratio 0.2 of the call, the other at least 0.8). Its twin: both
     # directions stop together at 15 % (the call goes quiet both ways): not one-way.
-    d, t, a, b = scenario(40, 'partialoneway', [['one_way_audio', 'warning']])
-    answered(d, t, a, b, 40, end=10000, media=(False, True))
-    rtp(out, Flow(a, 4000, b, 5000), t + ms(520), t + ms(500 + 1425), 0x1028)
-    d, t, a, b = scenario(41, 'partialboth', [])
-    answered(d, t, a, b, 41, end=10000, media=(False, False))
-    rtp(out, Flow(a, 4000, b, 5000), t + ms(520), t + ms(500 + 1425), 0x1029)
-    rtp(out, Flow(b, 5000, a, 4000), t + ms(525), t + ms(500 + 1425), 0x2029)
+    # Numbered from 60, clear of the others' (addresses 10.30.n.x, SSRCs 0x1000 + n).
+    d, t, a, b = scenario(60, 'partialoneway', [['one_way_audio', 'warning']])
+    answered(d, t, a, b, 60, end=10000, media=(False, True))
+    rtp(out, Flow(a, 4000, b, 5000), t + ms(520), t + ms(500 + 1425), 0x103c)
+    d, t, a, b = scenario(61, 'partialboth', [])
+    answered(d, t, a, b, 61, end=10000, media=(False, False))
+    rtp(out, Flow(a, 4000, b, 5000), t + ms(520), t + ms(500 + 1425), 0x103d)
+    rtp(out, Flow(b, 5000, a, 4000), t + ms(525), t + ms(500 + 1425), 0x203d)
 
     # registrations
     def register(n, name, issues, steps):
