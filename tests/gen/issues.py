@@ -275,6 +275,19 @@ def generate(writer):
     rr = struct.pack('!BBHI', 0x81, 201, 7, 0x201d) + struct.pack('!IIIIII', 0x101d, 0, 100, 0, lsr, 65536 // 20)
     out.append((sr_t + ms(750), Flow(b, 5001, a, 4001).frame(rr)))
 
+    # partial one-way audio (issue 22): the caller's RTP stops after 15 % of the answered
+    # call while the callee's runs to the BYE: one_way_audio, a warning (the direction covers
+    # less than one_way_ratio 0.2 of the call, the other at least 0.8). Its twin: both
+    # directions stop together at 15 % (the call goes quiet both ways): not one-way.
+    # Numbered from 60, clear of the others' (addresses 10.30.n.x, SSRCs 0x1000 + n).
+    d, t, a, b = scenario(60, 'partialoneway', [['one_way_audio', 'warning']])
+    answered(d, t, a, b, 60, end=10000, media=(False, True))
+    rtp(out, Flow(a, 4000, b, 5000), t + ms(520), t + ms(500 + 1425), 0x103c)
+    d, t, a, b = scenario(61, 'partialboth', [])
+    answered(d, t, a, b, 61, end=10000, media=(False, False))
+    rtp(out, Flow(a, 4000, b, 5000), t + ms(520), t + ms(500 + 1425), 0x103d)
+    rtp(out, Flow(b, 5000, a, 4000), t + ms(525), t + ms(500 + 1425), 0x203d)
+
     # registrations
     def register(n, name, issues, steps):
         t = base[0]

@@ -16,6 +16,7 @@ issues it must raise. Every scenario has a twin that must raise nothing.
   timeout408_ok P2 answers
   proxy_srv_slow P1's own SRV look-up takes 2 s before it forwards: dns_slow, and no
                 slow_hop, since the look-up is what held the INVITE
+  two_proxy_stuck P1 holds the INVITE 5.5 s: slow_hop critical (and the PDD and setup)
 
 With --hep, each proxy (but a dead one) also traces every SIP message it sends or receives
 as HEPv3 to a collector (pcapwrite.HepTraceWriter), as Kamailio's siptrace does beside a
@@ -324,6 +325,20 @@ def generate(writer):
     c.response(t + ms(3015), h['b'], p1, 200, 'OK', [v1, va], body=sdp(h['b'], 5000))
     c.response(t + ms(3018), p1, h['a'], 200, 'OK', [va], body=sdp(h['b'], 5000))
     media_and_bye(c, t, h, 3018)
+
+    # --- issue 22: a hop that holds the INVITE past the critical level (5 s) and then
+    # forwards it: slow_hop critical from the band, not the dead-hop rule; the wait also
+    # makes the post-dial delay long (5.5 + 0.04 + 0.3 s; that finding covers the slow
+    # setup too, as in check_pdd). Its twins
+    # are two_proxy (1.5 s: a warning) and two_proxy_ok ---
+    n, hold1 = 10, 5500
+    hops = [dict(host='p1', held_ms=hold1, downstream_ms=40 + 300 + 3, relay_ms=3),
+            dict(host='p2', held_ms=40, downstream_ms=300, relay_ms=3)]
+    # not traced as HEP: test_hep_trace's draws of the tracers' clocks stay as they were
+    c, t, h = scenario(n, 'two_proxy_stuck', slot=16, hops=hops, segments=3, pdd_ms=hold1 + 40 + 300 + 6,
+                       tracers=[],
+                       issues=[['long_post_dial_delay', 'warning'], ['slow_hop', 'critical']])
+    media_and_bye(c, t, h, proxied(c, t, h, hold1, 40))
 
     out.sort(key=lambda f: f[0])
     for ts, fr in out:

@@ -54,6 +54,15 @@ def run_case(exe, tmp, name, **kw):
         check(c['retransmissions'] == nre, '%s: %d retransmissions, truth %d' % (w, c['retransmissions'], nre))
         pdd = (t['ringing_ns'] - t['invite_ns']) / 1e6
         check(c['pdd_ms'] is not None and abs(c['pdd_ms'] - pdd) < 0.002, '%s: pdd %s vs %s' % (w, c['pdd_ms'], pdd))
+        # setup and duration from the generator's times (issue 22: checked nowhere before)
+        setup = (t['answer_ns'] - t['invite_ns']) / 1e6 if t['answer_ns'] is not None else None
+        check(setup is None and c['setup_ms'] is None or
+              setup is not None and c['setup_ms'] is not None and abs(c['setup_ms'] - setup) < 0.002,
+              '%s: setup_ms %s vs %s' % (w, c['setup_ms'], setup))
+        dur = (t['end_ns'] - t['answer_ns']) / 1e9 if t['answer_ns'] is not None and t['end_ns'] else None
+        check(dur is None and c['duration_s'] is None or
+              dur is not None and c['duration_s'] is not None and abs(c['duration_s'] - dur) < 2e-6,
+              '%s: duration_s %s vs %s' % (w, c['duration_s'], dur))
         for m in t['messages']:
             g = msgs.get(m['frame'])
             check(g is not None and g['call'] == c['id'] and g['retransmission'] == m['retransmission'],

@@ -88,3 +88,36 @@ Test(emodel, codec_table)
     cr_assert_null(emodel_codec(""));
     cr_assert_null(emodel_codec(NULL));
 }
+
+/* Issue 22: absolute R of a codec at a stated random loss, G.107's other defaults kept:
+ * R = 93.2 - Ie,eff, Ie,eff = Ie + (95 - Ie) Ppl / (Ppl / BurstR + Bpl) (G.107 §7.6, eq.
+ * 7-29), with Ie and Bpl of G.113 (11/2007) Appendix I (Tables I.1, I.3) taken from our
+ * codec table, so that a wrong row fails here too:
+ *   G.711 with PLC (Ie 0, Bpl 25.1), 5 %:    95 * 5 / 30.1 = 15.78, R = 77.42
+ *   G.729A with VAD (Ie 11, Bpl 19), 2 %:    11 + 84 * 2 / 21 = 19.00, R = 74.20
+ *   G.723.1 6.3k with VAD (Ie 15, Bpl 16.1), 3 %: 15 + 80 * 3 / 19.1 = 27.57, R = 65.63
+ * and bursty: G.711 with PLC, 5 % in bursts of BurstR 2: 95 * 5 / 27.6 = 17.21, R = 75.99 */
+Test(emodel, r_of_g113_codecs_at_stated_loss)
+{
+    static const struct {
+        const char *codec;
+        double ppl, burst_r, r;
+    } w[] = {{"PCMU", 5, 1, 77.42},
+             {"PCMA", 5, 1, 77.42},
+             {"G729", 2, 1, 74.20},
+             {"G723", 3, 1, 65.63},
+             {"PCMU", 5, 2, 75.99}};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        const struct emodel_codec *c = emodel_codec(w[i].codec);
+        cr_assert_not_null(c);
+        struct emodel_params p;
+        emodel_defaults(&p);
+        p.ie = c->ie;
+        p.bpl = c->bpl;
+        p.ppl = w[i].ppl;
+        p.burst_r = w[i].burst_r;
+        double r = emodel_r(&p);
+        cr_assert(fabs(r - w[i].r) < 0.05, "%s at %g %%: R %f, G.107/G.113 %g", w[i].codec,
+                  w[i].ppl, r, w[i].r);
+    }
+}

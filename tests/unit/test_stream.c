@@ -363,3 +363,93 @@ Test(stream, hash_hint_is_checked)
     cr_assert_eq(done[0].lost, 0);
     cr_assert_eq(done[1].lost, 0);
 }
+
+/* G.711 at 20 ms from 10.0.0.2:5000 back to 10.0.0.1:4000 (the reverse direction) */
+static void voice_back(uint16_t seq, uint32_t i)
+{
+    uint8_t p[12 + 160] = {0};
+    rtp_header(p, 0xdef, seq, 160 * i, false, 0);
+    udp(p, sizeof p, T0 + (int64_t)i * 20 * MS + 5 * MS, true, false);
+}
+
+/* Issue 22: the burst ratio of a known loss pattern, and what it costs. Both directions
+ * lose 5 % of 1000 packets, on time otherwise (no jitter, so both buffers wait the same):
+ * forward in 10 runs of 5, back one packet in 20, isolated.
+ * G.107 §7.6 (eq. 7-30): BurstR = 1 / (p + q), p = P(lost | found before), q = P(found |
+ * lost before). Runs of 5: p = 10 / 950, q = 10 / 50, BurstR = 1 / (1/95 + 1/5) = 4.75.
+ * Isolated losses: q = 1, BurstR = 1 (random loss, G.107's floor).
+ * Ie,eff = Ie + (95 - Ie) Ppl / (Ppl / BurstR + Bpl) (eq. 7-29) with G.711 with PLC's
+ * Ie 0, Bpl 25.1 (G.113 Appendix I): random 95*5/30.1 = 15.78; runs of 5
+ * 95*5/(5/4.75 + 25.1) = 18.16. R falls by the difference, 2.38. */
+Test(stream, burst_ratio_of_runs_of_five)
+{
+    for (uint32_t i = 0; i < 1000; i++) {
+        if (i % 100 < 50 || i % 100 >= 55)
+            voice((uint16_t)i, i, 0);
+        if (i % 20 != 10)
+            voice_back((uint16_t)i, i);
+    }
+    stream_finish(tab);
+    cr_assert_eq(ndone, 2);
+    const struct rtp_stream *burst = done[0].ssrc == 0xabc ? &done[0] : &done[1];
+    const struct rtp_stream *rnd = done[0].ssrc == 0xabc ? &done[1] : &done[0];
+    cr_assert_eq(burst->lost, 50);
+    cr_assert_eq(rnd->lost, 50);
+    cr_assert_eq(burst->loss_bursts, 10);
+    cr_assert_eq(burst->longest_burst, 5);
+    const struct stream_jb_score *b = &burst->jbs[JB_ADAPTIVE], *r = &rnd->jbs[JB_ADAPTIVE];
+    cr_assert(fabs(b->lost_pct - 5) < 1e-9 && fabs(r->lost_pct - 5) < 1e-9, "%f %f", b->lost_pct,
+              r->lost_pct);
+    cr_assert(fabs(b->burst_ratio - 4.75) < 1e-9, "BurstR %f", b->burst_ratio);
+    cr_assert(fabs(r->burst_ratio - 1) < 1e-9, "BurstR %f", r->burst_ratio);
+    cr_assert(fabs(b->mean_delay_ms - r->mean_delay_ms) < 0.01, "buffer delay %f vs %f",
+              b->mean_delay_ms, r->mean_delay_ms);
+    double ie_rnd = 95.0 * 5 / (5 + 25.1), ie_burst = 95.0 * 5 / (5 / 4.75 + 25.1);
+    cr_assert(burst->r_factor < rnd->r_factor, "bursty R %f, random R %f", burst->r_factor,
+              rnd->r_factor);
+    cr_assert(fabs((rnd->r_factor - burst->r_factor) - (ie_burst - ie_rnd)) < 0.01,
+              "R random %f - R bursty %f, G.107 says %f", rnd->r_factor, burst->r_factor,
+              ie_burst - ie_rnd);
+}
+
+/* G.107 with its defaults at a mouth-to-ear delay (Ta = T, Tr = 2T) and a loss: the
+ * E-model of test_emodel.c, pinned there to G.107's R = 93.2 and its worked Idd values. */
+static double g107_r(double delay_ms, double ie, double bpl, double ppl)
+{
+    struct emodel_params p;
+    emodel_defaults(&p);
+    p.ta = p.t = delay_ms;
+    p.tr = 2 * delay_ms;
+    p.ie = ie;
+    p.bpl = bpl;
+    p.ppl = ppl;
+    return emodel_r(&p);
+}
+
+/* Issue 22: absolute R of a stream. A clean G.711 stream with no jitter waits one packet
+ * (20 ms) and the adaptive buffer's wait: under 100 ms mouth to ear, where G.107's delay
+ * terms take under 2 from the default 93.2. Its R is G.107's at that delay within 0.5;
+ * 5 % random loss of G.711 with PLC (G.113 Appendix I: Ie 0, Bpl 25.1) takes
+ * Ie,eff = 95 * 5 / 30.1 = 15.78 more (G.107 eq. 7-29). */
+Test(stream, r_of_g711_from_g107_worked_values)
+{
+    for (uint32_t i = 0; i < 1000; i++) {
+        voice((uint16_t)i, i, 0);
+        if (i % 20 != 10)
+            voice_back((uint16_t)i, i);
+    }
+    stream_finish(tab);
+    cr_assert_eq(ndone, 2);
+    const struct rtp_stream *clean = done[0].ssrc == 0xabc ? &done[0] : &done[1];
+    const struct rtp_stream *lossy = done[0].ssrc == 0xabc ? &done[1] : &done[0];
+    double d = stream_delay_ms(clean), dl = stream_delay_ms(lossy);
+    cr_assert(d > 20 && d < 100 && dl > 20 && dl < 100, "mouth to ear %f, %f ms", d, dl);
+    double want = g107_r(d, 0, 25.1, 0);
+    cr_assert(want > 91.2 && want <= 93.2, "G.107 at %f ms: %f", d, want);
+    cr_assert(fabs(clean->r_factor - want) < 0.5, "clean R %f, G.107 %f at %f ms", clean->r_factor,
+              want, d);
+    double want_l = g107_r(dl, 0, 25.1, 0) - 95.0 * 5 / 30.1;
+    cr_assert(fabs(lossy->r_factor - want_l) < 0.5, "5 %% random R %f, G.107 %f", lossy->r_factor,
+              want_l);
+    cr_assert(fabs(want_l - g107_r(dl, 0, 25.1, 5)) < 1e-9);
+}
