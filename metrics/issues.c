@@ -1490,7 +1490,7 @@ static void check_codecs_media(struct issue_engine *e, const struct held_call *c
         }
         flowed = flowed && any && audio_pt;
     }
-    char rtp[2][64], pts[112];
+    char rtp[2][64], pts[112], offer_pts[112];
     seen_json(seen[1], rtp[0], sizeof rtp[0]);
     seen_json(seen[2], rtp[1], sizeof rtp[1]);
     struct issue is;
@@ -1503,8 +1503,8 @@ static void check_codecs_media(struct issue_engine *e, const struct held_call *c
     const char *oc = c->codecs[off], *ac = c->codecs[1 - off];
     ev_str(&is, "caller_codecs", "%s", c->codecs[0]);
     ev_str(&is, "callee_codecs", "%s", c->codecs[1]);
-    pts_json(o, pts, sizeof pts);
-    ev_json(&is, "offer_payload_types", "%s", pts);
+    pts_json(o, offer_pts, sizeof offer_pts);
+    ev_json(&is, "offer_payload_types", "%s", offer_pts);
     pts_json(a, pts, sizeof pts);
     ev_json(&is, "answer_payload_types", "%s", pts);
     ev_str(&is, "offer_by", "%s", off ? "callee" : "caller");
@@ -1541,7 +1541,7 @@ static void check_codecs_media(struct issue_engine *e, const struct held_call *c
         if (media)
             more(is.diagnosis, sizeof is.diagnosis,
                  " The RTP seen does not prove otherwise: payload types %s from the caller, "
-                 "%s from the callee, against the offer's %s.", rtp[0], rtp[1], pts);
+                 "%s from the callee, against the offer's %s.", rtp[0], rtp[1], offer_pts);
     }
     emit(e, &is);
 }
