@@ -38,25 +38,50 @@ struct media_table {
     struct dlist lru;
     uint64_t seed;
     char names[MEDIA_NAMES][16]; /* encoding names seen with ... */
-    uint32_t rates[MEDIA_NAMES]; /* ... their clock rates, in order; past MEDIA_NAMES, new
-                                  * ones are not kept (their streams show no codec) */
+    uint32_t rates[MEDIA_NAMES]; /* ... their clock rates, in order ... */
+    uint32_t refs[MEDIA_NAMES];  /* ... and the entries naming each: a pair no entry names
+                                  * any more makes room for a new one, so a sender that
+                                  * offers hundreds of made-up codecs cannot leave every
+                                  * later stream without its name and clock rate; only
+                                  * MEDIA_NAMES pairs named at once can (their streams then
+                                  * show no codec) */
     unsigned nnames;
 };
 
-/* The index (+1) of an encoding name and clock rate in the table's list, added when new; 0
- * when neither is known. */
+/* The index (+1) of an encoding name and clock rate in the table's list, added when new
+ * (in a slot no entry names, once the list is full), with one more entry naming it; 0 when
+ * neither is known, or no slot is free. */
 static uint8_t name_index(struct media_table *t, const char *name, uint32_t rate)
 {
     if (!name[0] && !rate)
         return 0;
-    for (unsigned i = 0; i < t->nnames; i++)
+    unsigned i, free_slot = MEDIA_NAMES;
+    for (i = 0; i < t->nnames; i++) {
         if (t->rates[i] == rate && strcmp(t->names[i], name) == 0)
-            return (uint8_t)(i + 1);
-    if (t->nnames == MEDIA_NAMES)
-        return 0;
-    memcpy(t->names[t->nnames], name, sizeof t->names[0]);
-    t->rates[t->nnames] = rate;
-    return (uint8_t)++t->nnames;
+            break;
+        if (!t->refs[i] && free_slot == MEDIA_NAMES)
+            free_slot = i;
+    }
+    if (i == t->nnames) {
+        if (t->nnames < MEDIA_NAMES)
+            t->nnames++;
+        else if ((i = free_slot) == MEDIA_NAMES)
+            return 0;
+        memcpy(t->names[i], name, sizeof t->names[0]);
+        t->rates[i] = rate;
+    }
+    t->refs[i]++;
+    return (uint8_t)(i + 1);
+}
+
+/* An entry no longer names its codecs (it goes, or a newer SDP names its own). */
+static void names_release(struct media_table *t, struct media_ep *e)
+{
+    for (unsigned i = 0; i < MEDIA_MATCH_PTS; i++)
+        if (e->codec[i]) {
+            t->refs[e->codec[i] - 1]--;
+            e->codec[i] = 0;
+        }
 }
 
 static bool key_eq(const void *item, const void *key)
@@ -107,6 +132,7 @@ void media_table_free(struct media_table *t)
 
 static void drop(struct media_table *t, struct media_ep *e)
 {
+    names_release(t, e);
     dlist_unlink(&t->lru, &e->lru);
     ctab_remove(t->ht, hash_bytes(&e->key, sizeof e->key, t->seed), &e->key);
     free(e->shared);
@@ -125,7 +151,9 @@ static void remember(struct media_keys *keys, const struct media_key *k)
             return;
     if (keys->n && keys->n - 1u == keys->cap) {
         unsigned cap = keys->cap ? keys->cap * 2u : 2u; /* an offer: RTP and RTCP */
-        if (cap + 1 > MEDIA_KEYS_MAX)
+        if (cap + 1 > MEDIA_KEYS_MAX) /* the last doubling stops at the maximum */
+            cap = MEDIA_KEYS_MAX - 1;
+        if (cap <= keys->cap)
             return;
         struct media_key *v = realloc(keys->more, cap * sizeof *v);
         if (!v)
@@ -199,6 +227,7 @@ static void put(struct media_table *t, const struct media_key *k, const struct m
     e->rtcp_next = rtcp_next;
     e->npts = m->npts;
     memcpy(e->pt, m->pt, sizeof e->pt);
+    names_release(t, e);
     for (unsigned i = 0; i < MEDIA_MATCH_PTS; i++)
         e->codec[i] = i < m->npts ? name_index(t, m->codec[i], m->rate[i]) : 0;
     uint64_t now[MEDIA_MATCH_SHARED] = {0};

@@ -4,6 +4,7 @@
  * endpoints out again, so that memory follows the calls in progress and later media at an
  * old address does not join a call long gone. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "correlate/correlate_int.h"
@@ -92,5 +93,41 @@ Test(media, an_rtcp_port_of_its_own_is_an_entry_of_its_own)
     cr_expect_not(lookup(t, "192.0.2.3", 6001, &m));
     media_forget(t, &k, 9);
     cr_expect_not(lookup(t, "192.0.2.3", 7001, &m));
+    media_table_free(t);
+}
+
+/* Review of issue 21: the table keeps each (encoding name, clock rate) pair once; pairs that
+ * no endpoint names any more make room, so 300 calls each offering a codec of its own and
+ * ending do not leave a later call's dynamic codec without its name and rate. */
+Test(media, codec_names_of_ended_calls_make_room)
+{
+    struct media_table *t = media_table_new(64, 1);
+    char text[256];
+    struct media_match m;
+    for (unsigned call = 1; call <= 300; call++) {
+        struct media_keys k = {0};
+        snprintf(text, sizeof text,
+                 "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+                 "t=0 0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 x%u/%u\r\n", call, 1000 + call);
+        announce(t, text, call, &k);
+        cr_assert(lookup(t, "192.0.2.1", 4000, &m) && m.call_seq == call);
+        char want[16];
+        snprintf(want, sizeof want, "x%u", call);
+        cr_assert_str_eq(m.codec[0], want, "call %u: codec %s", call, m.codec[0]);
+        cr_assert_eq(m.rate[0], 1000 + call, "call %u: rate %u", call, m.rate[0]);
+        media_forget(t, &k, call);
+    }
+    /* and an endpoint whose SDP changes its codec gives the old pair back */
+    struct media_keys k = {0};
+    for (unsigned n = 0; n < 300; n++) {
+        snprintf(text, sizeof text,
+                 "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+                 "t=0 0\r\nm=audio 4000 RTP/AVP 97\r\na=rtpmap:97 y%u/8000\r\n", n);
+        announce(t, text, 1000, &k);
+    }
+    cr_assert(lookup(t, "192.0.2.1", 4000, &m));
+    cr_expect_str_eq(m.codec[0], "y299");
+    cr_expect_eq(m.rate[0], 8000);
+    media_forget(t, &k, 1000);
     media_table_free(t);
 }
