@@ -100,7 +100,7 @@ static const char analyze_usage[] =
     "                      each full table evicts by its own rule and counts it in\n"
     "                      capture.evicted; capture.memory has each one's peak bytes\n"
     "      --max-calls N   calls tracked at once (default: from --max-memory-mb, about\n"
-    "                      95,000 in 512 MB); past it an unanswered INVITE, else the\n"
+    "                      127,000 in 512 MB); past it an unanswered INVITE, else the\n"
     "                      least recently active call, is ended early and counted in\n"
     "                      evicted.calls\n"
     "      --progress      always show the progress line on stderr\n"
