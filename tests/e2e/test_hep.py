@@ -33,26 +33,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, analyze, corpus, generate, need_ci, tshark_rtp_streams  # noqa: E402
+from sstest import Checks, analyze, corpus, free_port, generate, need_ci, tshark_rtp_streams  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 
 KEYS = ('call_id', 'state', 'final_status', 'invite_time', 'answer_time', 'end_time', 'caller', 'callee',
         'messages', 'retransmissions')
 
-
-def free_port():
-    """A port free for UDP and for TCP at once: --hep-listen takes both (a UDP-free port
-    could be a TCP port another test of a parallel run holds)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(('127.0.0.1', 0))
-            port = u.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind(('127.0.0.1', port))
-                    return port
-                except OSError:
-                    continue
 
 
 def sip_datagrams(pcap):

@@ -25,9 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, check_after_kill, generate  # noqa: E402
+from sstest import Checks, check_after_kill, free_port, generate  # noqa: E402
 from decode_cases import hep3  # noqa: E402
-from test_hep import free_port, sip_datagrams  # noqa: E402
+from test_hep import sip_datagrams  # noqa: E402
 
 COMMITTED = re.compile(r'database: committed (\d+) calls \(last call-(\d+)\)')
 KILL_AFTER = 3      # commit lines that report calls, seen before the kill

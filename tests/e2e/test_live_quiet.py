@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -37,7 +36,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, skip  # noqa: E402
+from sstest import Checks, free_port, skip, stop_capture  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 
 PCAP = '/usr/share/sip-tester/g711a.pcap'
@@ -103,29 +102,9 @@ def start(exe, args):
 
 
 def stop(check, cap):
-    cap.send_signal(signal.SIGINT)
-    try:
-        rc = cap.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        cap.kill()
-        rc = 'hung'
-    err = cap.stderr.read()
-    cap.stderr.close()
+    rc, err = stop_capture(cap)
     check(rc == 0, 'capture ends on SIGINT with status 0 (%s) %s' % (rc, err.strip()[-300:]))
 
-
-def free_port():
-    """A port free for UDP and TCP at once (--hep-listen takes both)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(('127.0.0.1', 0))
-            port = u.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind(('127.0.0.1', port))
-                    return port
-                except OSError:
-                    continue
 
 
 def sip(first, cid, ftag, ttag, cseq, body=''):

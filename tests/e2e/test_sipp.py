@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import Checks, skip  # noqa: E402
+from sstest import Checks, skip, stop_capture  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP = '/usr/share/sip-tester/g711a.pcap'
@@ -118,14 +117,7 @@ def main(exe):
             check(all(float(mx.get('sipscope_calls_total{state="%s"}' % k, -1)) == n for k, n in want.items()),
                   '/metrics: calls by state as sipp placed them')
         finally:
-            cap.send_signal(signal.SIGINT)
-            try:
-                rc = cap.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                cap.kill()
-                rc = 'hung'
-            err = cap.stderr.read()
-            cap.stderr.close()
+            rc, err = stop_capture(cap)
         check(rc == 0, 'capture ends on SIGINT with status 0 (%s) %s' % (rc, err.strip()[-300:]))
         check('dropped' not in err, 'no packet dropped')
     return check.done()

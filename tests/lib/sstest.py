@@ -2,6 +2,8 @@
 running sipscope, generating captures with tests/gen/sipgen.py, finding the corpus."""
 import json
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -115,3 +117,32 @@ def check_after_kill(check, dbf, n, last):
     top = db.execute('SELECT max(seq) FROM calls').fetchone()[0]
     db.close()
     return top
+
+
+def free_port():
+    """A port free for UDP and for TCP at once: --hep-listen takes both (a UDP-free port
+    could be a TCP port another test of a parallel run holds)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(('127.0.0.1', 0))
+            port = u.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                try:
+                    t.bind(('127.0.0.1', port))
+                    return port
+                except OSError:
+                    continue
+
+
+def stop_capture(cap):
+    """SIGINT to a running `sipscope capture` (stderr a pipe): (exit status or 'hung',
+    what it said on stderr)."""
+    cap.send_signal(signal.SIGINT)
+    try:
+        rc = cap.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        cap.kill()
+        rc = 'hung'
+    err = cap.stderr.read()
+    cap.stderr.close()
+    return rc, err
