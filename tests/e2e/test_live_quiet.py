@@ -24,7 +24,6 @@ Usage: test_live_quiet.py PATH/TO/sipscope"""
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -36,10 +35,10 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, free_port, skip, stop_capture  # noqa: E402
+from sstest import SIPP_PCAP, Checks, free_port, stop_capture, sipp_live_skip  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 
-PCAP = '/usr/share/sip-tester/g711a.pcap'
+PCAP = SIPP_PCAP
 ADDR = '127.0.0.73'  # this test's alone: other e2e tests use 127.0.0.1
 IDLE = 2             # --stream-idle, seconds
 SLACK = 2            # the bound: IDLE + SLACK after the last packet
@@ -181,10 +180,9 @@ def hep_case(exe, check, tmp):
 
 
 def main(exe):
-    if not shutil.which('sipp') or not os.path.exists(PCAP):
-        return skip('sipp (sip-tester) not installed')
-    if os.geteuid() != 0:
-        return skip('capturing on lo needs root')
+    rc = sipp_live_skip()
+    if rc is not None:
+        return rc
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, 'quiet.db')

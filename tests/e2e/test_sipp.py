@@ -15,7 +15,6 @@ Usage: test_sipp.py PATH/TO/sipscope"""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,10 +22,10 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import Checks, skip, stop_capture  # noqa: E402
+from sstest import SIPP_PCAP, Checks, stop_capture, sipp_live_skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PCAP = '/usr/share/sip-tester/g711a.pcap'
+PCAP = SIPP_PCAP
 PACKETS = 236  # in g711a.pcap (capinfos)
 
 
@@ -40,10 +39,9 @@ def scenario(name):
 
 
 def main(exe):
-    if not shutil.which('sipp') or not os.path.exists(PCAP):
-        return skip('sipp (sip-tester) not installed')
-    if os.geteuid() != 0:
-        return skip('capturing on lo needs root')
+    rc = sipp_live_skip()
+    if rc is not None:
+        return rc
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, 'live.db')

@@ -14,7 +14,6 @@ Skipped (77) without sipp, its sample, dumpcap/tshark, or the right to capture (
 
 Usage: test_sipp_codec.py PATH/TO/sipscope"""
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,10 +21,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import Checks, analyze, skip  # noqa: E402
+from sstest import SIPP_PCAP, Checks, analyze, sipp_live_skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PCAP = '/usr/share/sip-tester/g711a.pcap'
+PCAP = SIPP_PCAP
 IP = '127.0.87.21'  # this test's own loopback address: other tests capture on lo beside it
 UAS_SIP, UAS_RTP, UAC_SIP, UAC_RTP = 5160, 16500, 5161, 16520
 
@@ -35,12 +34,9 @@ def tshark(cap, *args):
 
 
 def main(exe):
-    if not shutil.which('sipp') or not os.path.exists(PCAP):
-        return skip('sipp (sip-tester) not installed')
-    if not shutil.which('dumpcap') or not shutil.which('tshark'):
-        return skip('dumpcap/tshark not installed')
-    if os.geteuid() != 0:
-        return skip('capturing on lo needs root')
+    rc = sipp_live_skip('dumpcap', 'tshark')
+    if rc is not None:
+        return rc
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         cap = os.path.join(tmp, 'sipp.pcapng')

@@ -2,6 +2,7 @@
 running sipscope, generating captures with tests/gen/sipgen.py, finding the corpus."""
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -11,6 +12,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
 SKIP = 77  # meson's exit code for a skipped test
+SIPP_PCAP = '/usr/share/sip-tester/g711a.pcap'  # sipp's sample RTP (236 packets, capinfos)
 
 
 class Checks:
@@ -146,3 +148,16 @@ def stop_capture(cap):
     err = cap.stderr.read()
     cap.stderr.close()
     return rc, err
+
+
+def sipp_live_skip(*tools):
+    """What a live test with real sipp needs: sipp and its sample RTP, the other tools
+    named, and root to capture on lo. None when all are here, else skip()'s exit code."""
+    if not shutil.which('sipp') or not os.path.exists(SIPP_PCAP):
+        return skip('sipp (sip-tester) not installed')
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        return skip('%s not installed' % '/'.join(missing))
+    if os.geteuid() != 0:
+        return skip('capturing on lo needs root')
+    return None
