@@ -758,26 +758,37 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
     return si;
 }
 
-/* RFC 3550 A.8 and the jitter buffers, for a packet of the stream's own clock. */
-static void timed_packet(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t now,
-                         enum seq_kind kind, uint32_t gap, struct stream_second *sec)
+/* RFC 3550 A.8 alone, for every packet on the stream's clock, comfort noise too (RFC 3389
+ * CN shares the audio's 8 kHz clock, and tshark runs A.8 over it). Arrival is kept in
+ * fractional timestamp units: rounding it to whole ticks adds up to half a tick (62.5 us
+ * at 8 kHz) of noise to every D, which is most of a sub-millisecond jitter figure. */
+static void a8_update(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t now)
 {
     /* A.8: transit = arrival in timestamp units - RTP timestamp; J += (|D| - J) / 16 */
-    int64_t arrival = (int64_t)((double)now / 1e9 * s->clock_rate + 0.5);
-    int64_t transit = arrival - (int64_t)h->ts;
+    double arrival = (double)(now - s->first_time) / 1e9 * s->clock_rate;
+    double transit = arrival - (double)h->ts;
     if (s->have_transit) {
-        int64_t d = transit - s->last_transit;
         /* timestamps wrap at 2^32: keep the difference in range */
-        d = (int64_t)(int32_t)(uint32_t)d;
-        s->jitter += (fabs((double)d) - s->jitter) / 16.0;
+        double d = remainder(transit - s->last_transit, 4294967296.0);
+        s->jitter += (fabs(d) - s->jitter) / 16.0;
         s->rel_transit += d;
     }
     s->last_transit = transit;
     s->have_transit = true;
+}
+
+/* RFC 3550 A.8 and the jitter buffers, for a packet of the stream's own clock. */
+static void timed_packet(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t now,
+                         enum seq_kind kind, uint32_t gap, struct stream_second *sec,
+                         bool stats)
+{
+    a8_update(s, h, now);
     double jms = s->jitter / s->clock_rate * 1000.0;
-    if (jms > s->max_jitter_ms)
+    /* the first voice packet after CN jumps by the silence: J takes it, as tshark's does,
+     * but the max and mean figures are about the talk */
+    if (stats && jms > s->max_jitter_ms)
         s->max_jitter_ms = jms;
-    if (s->packets > 1) {
+    if (stats && s->packets > 1) {
         s->jitter_sum += jms;
         s->jitter_n++;
     }
@@ -792,7 +803,8 @@ static void timed_packet(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t 
         s->ptime_ts = step;
     s->last_rtp_ts = h->ts;
     s->timed++;
-    jb_packet(s, s->rel_transit, gap, kind == SEQ_LATE, h->marker || kind == SEQ_JUMP, now, true);
+    jb_packet(s, (int64_t)llround(s->rel_transit), gap, kind == SEQ_LATE,
+              h->marker || kind == SEQ_JUMP, now, true);
 }
 
 const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_packet *l4,
@@ -878,6 +890,7 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
     }
     s->last_time = now;
     s->last_frame = l4->pkt->frame;
+    bool after_cn = s->last_cn;
     s->last_cn = h->pt == 13; /* RFC 3551 static CN */
     struct stream_second *sec = second_at(s, now);
     if (sec && sec->packets < UINT16_MAX)
@@ -891,8 +904,11 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
     /* other payload types in an audio stream (events keep one timestamp per event,
      * comfort noise its own pace) fill their slots but say nothing of timing */
     if (h->pt == s->pt)
-        timed_packet(s, h, now, kind, gap, sec);
-    else if (kind != SEQ_DUP)
+        timed_packet(s, h, now, kind, gap, sec, !after_cn);
+    else if (h->pt == 13 && s->clock_rate == 8000 && kind != SEQ_DUP) {
+        a8_update(s, h, now);
+        jb_packet(s, 0, gap, kind == SEQ_LATE, false, now, false);
+    } else if (kind != SEQ_DUP)
         jb_packet(s, 0, gap, kind == SEQ_LATE, false, now, false);
     return s;
 }

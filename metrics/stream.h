@@ -103,8 +103,8 @@ struct rtp_stream {
     /* A.8 state */
     double jitter;              /* in timestamp units */
     double jitter_sum, max_jitter_ms;
-    int64_t last_transit;
-    int64_t rel_transit;        /* A.8 transit relative to the first timed packet */
+    double last_transit;
+    double rel_transit;         /* A.8 transit relative to the first timed packet */
     uint64_t jitter_n;
     uint64_t timed;             /* packets that fed the jitter and the buffers */
     ptime_t sec_end;            /* when the current second ends */

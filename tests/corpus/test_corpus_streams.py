@@ -42,7 +42,7 @@ def oracle(path):
 
 
 def close(a, b):
-    return a is not None and abs(a - b) <= max(0.1, 0.01 * abs(b))
+    return a is not None and abs(a - b) <= max(0.005, 0.01 * abs(b))
 
 
 def main(exe):

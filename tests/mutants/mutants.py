@@ -15,8 +15,8 @@ def M(name, file, find, replace, why, tests, ref, ci=False):
 MUTANTS = [
     # --- the seven of issue 22 ---
     M('jitter_x1.1', 'metrics/stream.c',
-      's->jitter += (fabs((double)d) - s->jitter) / 16.0;',
-      's->jitter += (1.1 * fabs((double)d) - s->jitter) / 16.0;',
+      's->jitter += (fabs(d) - s->jitter) / 16.0;',
+      's->jitter += (1.1 * fabs(d) - s->jitter) / 16.0;',
       'RFC 3550 A.8 interarrival jitter 10 % high',
       ['stream', 'corpus_streams', 'hep'], 'A.8 worked by hand (test_stream.c); tshark', ci=True),
     M('sip_drop_10th', 'decode/decode.c',
