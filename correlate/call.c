@@ -38,10 +38,10 @@ struct call_int {
     uint8_t reoffer;             /* an in-dialog offer awaiting its 2xx: 1 + its enum
                                   * sdp_direction (0 none), and who sent it */
     uint8_t reoffer_by;
-    /* Its first path segment and its strings, in the same block (issue 21: an allocator's
-     * header and rounding for each, in every INVITE of a flood): pub.segs points at seg0
-     * while segs_cap is 1 (path.c), pub.call_id at strings */
-    struct call_seg seg0;
+    /* its first path segment while it is all there is (path.c) */
+    struct seg_first first_seg;
+    /* its strings, in the same block (issue 21: an allocator's header and rounding for
+     * each, in every INVITE of a flood): pub.call_id points here */
     char strings[];
 };
 
@@ -307,8 +307,7 @@ static void free_call(const struct correlator *cr, struct call_int *ci)
     free(c->to_tag);
     free(c->reason);
     free(c->dtmf);
-    if (c->segs != &ci->seg0)
-        free(c->segs);
+    free(c->segs);
     free(c->dns);
     free(ci);
 }
@@ -328,11 +327,23 @@ static void hand_on(struct correlator *c, struct call_int *ci)
             p->end_time = p->refreshed_at + (ptime_t)p->session_expires * PTIME_SEC;
         }
     }
+    /* a held first segment is lent to the readers, on the stack (they copy what they keep) */
+    struct call_seg first;
+    bool lent = ci->first_seg.held;
+    if (lent) {
+        path_first(p, &ci->first_seg, &first);
+        p->segs = &first;
+        p->nsegs = 1;
+    }
     lookup_tie(c->dns, p, c->last_time);
     lookup_next_sent(p);
     ci->handed = true;
     if (c->done)
         c->done(c->user, &ci->pub);
+    if (lent) {
+        p->segs = NULL;
+        p->nsegs = 0;
+    }
 }
 
 /* Hands a call on, unless it was already, and frees it. */
@@ -397,9 +408,21 @@ void correlate_each_changed(const struct correlator *c, ptime_t since, call_done
 {
     size_t pos = 0;
     const struct call_int *ci;
-    while ((ci = ctab_next(c->calls, &pos)))
-        if (ci->pub.last_time > since && !ci->handed) /* a handed call's record is out */
+    while ((ci = ctab_next(c->calls, &pos))) {
+        if (ci->pub.last_time <= since || ci->handed) /* a handed call's record is out */
+            continue;
+        if (!ci->first_seg.held) {
             fn(user, &ci->pub);
+            continue;
+        }
+        /* its held first segment lent as in hand_on, on a copy (the call is const here) */
+        struct call view = ci->pub;
+        struct call_seg first;
+        path_first(&ci->pub, &ci->first_seg, &first);
+        view.segs = &first;
+        view.nsegs = 1;
+        fn(user, &view);
+    }
 }
 
 size_t correlate_active_calls(const struct correlator *c)
@@ -780,8 +803,6 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
         return NULL;
     struct call *p = &ci->pub;
     set_strings(p, v, ci->strings);
-    p->segs = &ci->seg0; /* path.c fills it, and moves it out when a second one comes */
-    p->segs_cap = 1;
     ci->cid_len = (uint32_t)cid.n;
     p->seq = ++c->next_seq;
     p->caller_ip = ev->l4->src;
@@ -978,7 +999,9 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     }
     p->final_status = code;
     p->final_frame = ev->l4->pkt->frame;
-    if (code != 401 && code != 407) /* setup is over: the look-ups it needed are all seen */
+    /* setup is over: the look-ups it needed are all seen (on its path: its held first
+     * segment, if an answer on it did not expand it, is expanded for them) */
+    if (code != 401 && code != 407 && path_expand(p, &ci->first_seg))
         lookup_tie(c->dns, p, now);
     /* only a challenge starts a run to track (a 403 or 2xx without one changes nothing) */
     if (p->auth || ((code == 401 || code == 407) && (p->auth = calloc(1, sizeof *p->auth))))
@@ -1280,9 +1303,10 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     if (sv_eq_cstr(cmethod, "INVITE")) { /* the path of the initial INVITE, hop by hop */
         struct sv tt = header_tag(m, SIP_H_TO);
         if (!m->is_request)
-            path_response(p, ev, cseq, c->cfg.hash_seed);
+            path_response(p, &ci->first_seg, ev, cseq, c->cfg.hash_seed);
         else if (sv_eq_cstr(m->method, "INVITE") && !(tt.p && tt.n))
-            path_request(p, ev, leg ? leg->idx : 0, cseq, v->retransmission, c->cfg.hash_seed);
+            path_request(p, &ci->first_seg, ev, leg ? leg->idx : 0, cseq, v->retransmission,
+                         c->cfg.hash_seed);
     }
     /* the message's SDP, parsed once for everything below */
     struct sv body;
