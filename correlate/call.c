@@ -19,13 +19,27 @@
 #include "correlate_int.h"
 #include "decode/sdp.h"
 
+/* What few calls need, allocated on first use (issue 21: every INVITE of a flood paid for
+ * them): a CANCEL, a Session-ID, an answer (the session timer), an in-dialog offer, a digit
+ * sent in INFO. */
+struct call_more {
+    ptime_t cancel_time;         /* cancel_seen: when */
+    ptime_t refreshed_at;        /* last 2xx to INVITE or UPDATE: the session's refresh */
+    struct session_ref *session; /* owned, NULL none */
+    uint32_t session_expires;    /* RFC 4028 interval of the last 2xx, seconds; 0 none */
+    uint32_t dtmf_dropped;       /* INFO digits past CALL_MAX_DTMF */
+    uint16_t dtmf_cap;
+    uint8_t reoffer; /* an in-dialog offer awaiting its 2xx: 1 + its enum
+                      * sdp_direction (0 none), and who sent it */
+    uint8_t reoffer_by;
+};
+
 struct call_int {
     struct call pub;
     struct dlist_node node; /* in active (LRU), ended or challenged (both FIFO) */
-    ptime_t hand_at;        /* ended: when it is handed on */
-    ptime_t release_at;     /* ended: when it is freed (64*T1 after its end) */
-    ptime_t cancel_time;    /* cancel_seen: when */
-    struct session_ref *session; /* owned, NULL none */
+    /* ended: when; it is handed on and freed after its wait (release_at(), hand_at()) */
+    ptime_t ended_at;
+    struct call_more *more;      /* owned; NULL until needed */
     struct media_keys media;     /* the endpoints its SDP put in the media table */
     /* (the small ones last, together: no holes) */
     uint32_t cid_len;       /* strlen(pub.call_id), for the table's comparisons (its hash is
@@ -34,15 +48,12 @@ struct call_int {
     bool ended;
     bool handed;            /* handed on already (live: ended_wait), freed at release_at */
     bool cancel_seen;
-    bool ringing_callers;        /* ringing_time is the 18x on the caller's segment */
-    uint8_t reoffer;             /* an in-dialog offer awaiting its 2xx: 1 + its enum
-                                  * sdp_direction (0 none), and who sent it */
-    uint8_t reoffer_by;
+    bool ringing_callers; /* ringing_time is the 18x on the caller's segment */
     /* the caller's first media endpoint: pub.caller_side.eps while it is the only one
      * (issue 21: 20 bytes in a block of their own cost 32 in every INVITE of a flood) */
     struct call_media_ep caller_ep;
-    /* its first path segment while it is all there is (path.c) */
-    struct seg_first first_seg;
+    /* its first path segment while it is all there is, and what its path dropped (path.c) */
+    struct path_more path;
     /* its strings, in the same block (issue 21: an allocator's header and rounding for
      * each, in every INVITE of a flood): pub.call_id points here */
     char strings[];
@@ -267,6 +278,7 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
 
 /* A call's list, kept as an index (issue 21: a byte, not a pointer, in every call). */
 #define LISTS(c) {&(c)->probation, &(c)->active, &(c)->ended, &(c)->challenged, &(c)->handed}
+enum { LIST_CHALLENGED = 3 }; /* its index in LISTS */
 
 static struct dlist *list_of(struct correlator *c, const struct call_int *ci)
 {
@@ -313,7 +325,16 @@ static void free_call(const struct correlator *cr, struct call_int *ci)
     free(c->dtmf);
     free(c->segs);
     free(c->dns);
+    free(ci->more);
     free(ci);
+}
+
+/* The call's rarely needed part, allocated on first use; NULL on no memory. */
+static struct call_more *call_more(struct call_int *ci)
+{
+    if (!ci->more)
+        ci->more = calloc(1, sizeof *ci->more);
+    return ci->more;
 }
 
 /* Hands a call on: what it is now is its record. Its media endpoints are forgotten (RTP
@@ -325,17 +346,18 @@ static void hand_on(struct correlator *c, struct call_int *ci)
     if (p->state == CALL_ANSWERED) {
         p->state = CALL_UNFINISHED; /* no BYE: the capture ended or the call went idle */
         /* RFC 4028 §10: unrefreshed for the whole interval, the session is over then */
-        if (p->session_expires && c->last_time > p->refreshed_at +
-                                                   (ptime_t)p->session_expires * PTIME_SEC) {
+        const struct call_more *x = ci->more;
+        if (x && x->session_expires &&
+            c->last_time > x->refreshed_at + (ptime_t)x->session_expires * PTIME_SEC) {
             p->session_expired = true;
-            p->end_time = p->refreshed_at + (ptime_t)p->session_expires * PTIME_SEC;
+            p->end_time = x->refreshed_at + (ptime_t)x->session_expires * PTIME_SEC;
         }
     }
     /* a held first segment is lent to the readers, on the stack (they copy what they keep) */
     struct call_seg first;
-    bool lent = ci->first_seg.held;
+    bool lent = ci->path.held;
     if (lent) {
-        path_first(p, &ci->first_seg, &first);
+        path_first(p, &ci->path, &first);
         p->segs = &first;
         p->nsegs = 1;
     }
@@ -363,10 +385,11 @@ static void release(struct correlator *c, struct call_int *ci)
         struct leg_ref *l = htab_remove(c->legs, hash_bytes(lc, k.n, c->cfg.hash_seed), &k);
         free(l);
     }
-    if (ci->session) {
-        htab_remove(c->sessions, ci->session->hash, ci->session->uuid);
-        free(ci->session);
-        ci->session = NULL;
+    struct session_ref *sr = ci->more ? ci->more->session : NULL;
+    if (sr) {
+        htab_remove(c->sessions, sr->hash, sr->uuid);
+        free(sr);
+        ci->more->session = NULL;
     }
     dlist_unlink(list_of(c, ci), &ci->node);
     ctab_remove(c->calls, hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed),
@@ -415,14 +438,14 @@ void correlate_each_changed(const struct correlator *c, ptime_t since, call_done
     while ((ci = ctab_next(c->calls, &pos))) {
         if (ci->pub.last_time <= since || ci->handed) /* a handed call's record is out */
             continue;
-        if (!ci->first_seg.held) {
+        if (!ci->path.held) {
             fn(user, &ci->pub);
             continue;
         }
         /* its held first segment lent as in hand_on, on a copy (the call is const here) */
         struct call view = ci->pub;
         struct call_seg first;
-        path_first(&ci->pub, &ci->first_seg, &first);
+        path_first(&ci->pub, &ci->path, &first);
         view.segs = &first;
         view.nsegs = 1;
         fn(user, &view);
@@ -516,10 +539,23 @@ static void end_call(struct correlator *c, struct call_int *ci, ptime_t now, boo
         return;
     move(c, ci, challenged ? &c->challenged : &c->ended);
     ci->ended = true;
-    ci->release_at = now + (challenged ? c->cfg.challenge_wait : c->cfg.linger);
-    ci->hand_at = challenged || !c->cfg.ended_wait || c->cfg.ended_wait > c->cfg.linger
-                      ? ci->release_at
-                      : now + c->cfg.ended_wait;
+    ci->ended_at = now;
+}
+
+/* An ended call's release: 64*T1 after its end, or, challenged, the retry wait. Its list
+ * says which (a handed call was in `ended`), so each list stays in release order. */
+static ptime_t release_at(const struct correlator *c, const struct call_int *ci)
+{
+    return ci->ended_at + (ci->list == LIST_CHALLENGED ? c->cfg.challenge_wait : c->cfg.linger);
+}
+
+/* An ended call's hand-on: at its release, or live (ended_wait) sooner. */
+static ptime_t hand_at(const struct correlator *c, const struct call_int *ci)
+{
+    bool challenged = ci->list == LIST_CHALLENGED;
+    return challenged || !c->cfg.ended_wait || c->cfg.ended_wait > c->cfg.linger
+               ? release_at(c, ci)
+               : ci->ended_at + c->cfg.ended_wait;
 }
 
 /* A call ended and then answered again (a 2xx to its INVITE, a retry after a challenge)
@@ -535,7 +571,7 @@ static void revive(struct correlator *c, struct call_int *ci)
 static void sweep_list(struct correlator *c, struct dlist *l, ptime_t now)
 {
     struct call_int *ci;
-    while (l->head && now > (ci = dlist_entry(l->head, struct call_int, node))->release_at)
+    while (l->head && now > release_at(c, ci = dlist_entry(l->head, struct call_int, node)))
         release(c, ci);
 }
 
@@ -545,8 +581,8 @@ static void sweep_ended(struct correlator *c, ptime_t now)
 {
     struct call_int *ci;
     while (c->ended.head &&
-           now > (ci = dlist_entry(c->ended.head, struct call_int, node))->hand_at) {
-        if (now > ci->release_at) {
+           now > hand_at(c, ci = dlist_entry(c->ended.head, struct call_int, node))) {
+        if (now > release_at(c, ci)) {
             release(c, ci);
             continue;
         }
@@ -899,8 +935,11 @@ static void track_hold(struct call *p, struct call_int *ci, const struct sip_eve
     struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
     bool on_hold = last && !last->end;
     enum call_party by = sender(p, ev->msg);
-    ci->reoffer = sdp ? (uint8_t)(1 + audio_dir(sdp)) : 0;
-    ci->reoffer_by = (uint8_t)by;
+    struct call_more *x = sdp ? call_more(ci) : ci->more; /* none: no offer awaits */
+    if (x) {
+        x->reoffer = sdp ? (uint8_t)(1 + audio_dir(sdp)) : 0;
+        x->reoffer_by = (uint8_t)by;
+    }
     struct call_hold *k;
     if (h == 1 && !on_hold && (k = new_hold(p))) {
         /* RFC 3264 §6.1: the most the other side may answer */
@@ -920,11 +959,12 @@ static void track_hold_answer(struct call *p, struct call_int *ci, const struct 
                               const struct sdp *sdp)
 {
     int d = audio_dir(sdp);
-    if (!ci->reoffer || d < 0)
+    struct call_more *x = ci->more;
+    if (!x || !x->reoffer || d < 0)
         return;
-    int offered = ci->reoffer - 1;
-    int answerer = ci->reoffer_by == PARTY_CALLER ? 1 : 0; /* index of the answering side */
-    ci->reoffer = 0;
+    int offered = x->reoffer - 1;
+    int answerer = x->reoffer_by == PARTY_CALLER ? 1 : 0; /* index of the answering side */
+    x->reoffer = 0;
     struct call_hold *last = p->nholds ? &p->holds[p->nholds - 1] : NULL;
     ptime_t now = ev->l4->pkt->ts;
     if (last && !last->end && !last->answered) {
@@ -956,15 +996,21 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
         (sv_eq_cstr(cseq_method, "INVITE") || sv_eq_cstr(cseq_method, "UPDATE"))) {
         const struct sip_header *se = sip_hdr(m, SIP_H_SESSION_EXPIRES);
         uint64_t secs;
+        bool set = false;
         if (se) {
             struct sv v = se->value;
             const char *semi = memchr(v.p, ';', v.n);
             if (semi)
                 v.n = (size_t)(semi - v.p);
-            if (sip_uint_parse(v, UINT32_MAX, &secs))
-                p->session_expires = (uint32_t)secs;
+            set = sip_uint_parse(v, UINT32_MAX, &secs);
         }
-        p->refreshed_at = now;
+        /* the refresh matters only once an interval was given */
+        struct call_more *x = set ? call_more(ci) : ci->more;
+        if (x) {
+            if (set)
+                x->session_expires = (uint32_t)secs;
+            x->refreshed_at = now;
+        }
     }
     if (sv_eq_cstr(cseq_method, "REFER") && p->ntransfers && code >= 200 &&
         !p->transfers[p->ntransfers - 1].accepted) {
@@ -1012,7 +1058,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
     p->final_frame = ev->l4->pkt->frame;
     /* setup is over: the look-ups it needed are all seen (on its path: its held first
      * segment, if an answer on it did not expand it, is expanded for them) */
-    if (code != 401 && code != 407 && path_expand(p, &ci->first_seg))
+    if (code != 401 && code != 407 && path_expand(p, &ci->path))
         lookup_tie(c->dns, p, now);
     /* only a challenge starts a run to track (a 403 or 2xx without one changes nothing) */
     if (p->auth || ((code == 401 || code == 407) && (p->auth = calloc(1, sizeof *p->auth))))
@@ -1042,7 +1088,7 @@ static void on_response(struct correlator *c, struct call_int *ci, const struct 
                : (code >= 500 && code < 600) || code == 408 ? CALL_FAILED
                                                        : CALL_REJECTED;
     if (!p->end_time || code == 401 || code == 407)
-        p->end_time = ci->cancel_seen ? ci->cancel_time : now;
+        p->end_time = ci->cancel_seen ? ci->more->cancel_time : now;
     if (ci->cancel_seen && p->ended_by == PARTY_NONE)
         p->ended_by = PARTY_CALLER;
     end_call(c, ci, now, code == 401 || code == 407);
@@ -1059,21 +1105,23 @@ static void track_notify(struct call *p, const struct sip_msg *m)
 }
 
 /* DTMF sent as SIP INFO: kept on the call (RTP events are kept on their stream). */
-static void track_info_dtmf(struct call *p, const struct sip_event *ev)
+static void track_info_dtmf(struct call_int *ci, const struct sip_event *ev)
 {
+    struct call *p = &ci->pub;
     char digit;
     int64_t dur;
-    if (!sip_body_dtmf(ev->msg, &digit, &dur))
+    struct call_more *x;
+    if (!sip_body_dtmf(ev->msg, &digit, &dur) || !(x = call_more(ci)))
         return;
-    if (p->ndtmf == p->dtmf_cap) {
-        uint16_t cap = p->dtmf_cap ? (uint16_t)(p->dtmf_cap * 2) : 8;
+    if (p->ndtmf == x->dtmf_cap) {
+        uint16_t cap = x->dtmf_cap ? (uint16_t)(x->dtmf_cap * 2) : 8;
         struct call_dtmf *d;
-        if (p->dtmf_cap >= CALL_MAX_DTMF || !(d = realloc(p->dtmf, cap * sizeof *d))) {
-            p->dtmf_dropped++;
+        if (x->dtmf_cap >= CALL_MAX_DTMF || !(d = realloc(p->dtmf, cap * sizeof *d))) {
+            x->dtmf_dropped++;
             return;
         }
         p->dtmf = d;
-        p->dtmf_cap = cap;
+        x->dtmf_cap = cap;
     }
     p->dtmf[p->ndtmf++] = (struct call_dtmf){.time = ev->l4->pkt->ts, .frame = ev->l4->pkt->frame,
                                              .duration_ms = (int32_t)dur, .digit = digit,
@@ -1134,13 +1182,14 @@ static void on_request(struct correlator *c, struct call_int *ci, const struct s
         return;
     }
     if (sv_eq_cstr(m->method, "INFO")) {
-        track_info_dtmf(p, ev);
+        track_info_dtmf(ci, ev);
         return;
     }
     if (sv_eq_cstr(m->method, "CANCEL")) {
-        if (p->state < CALL_ANSWERED && !ci->cancel_seen) {
+        struct call_more *x;
+        if (p->state < CALL_ANSWERED && !ci->cancel_seen && (x = call_more(ci))) {
             ci->cancel_seen = true;
-            ci->cancel_time = now;
+            x->cancel_time = now;
             p->end_frame = ev->l4->pkt->frame;
         }
         return;
@@ -1288,14 +1337,14 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         } else {
             char uuid[33]; /* a new call: remember its Session-ID for the legs to come */
             struct session_ref *sr;
-            if (session_uuid(m, uuid) && (sr = calloc(1, sizeof *sr))) {
+            if (session_uuid(m, uuid) && call_more(ci) && (sr = calloc(1, sizeof *sr))) {
                 memcpy(sr->uuid, uuid, sizeof uuid);
                 sr->hash = hash_bytes(uuid, 32, c->cfg.hash_seed);
                 sr->call = ci;
                 if (htab_find(c->sessions, sr->hash, uuid) || !htab_insert(c->sessions, sr->hash, sr))
                     free(sr);
                 else
-                    ci->session = sr;
+                    ci->more->session = sr;
             }
         }
     }
@@ -1314,9 +1363,9 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     if (sv_eq_cstr(cmethod, "INVITE")) { /* the path of the initial INVITE, hop by hop */
         struct sv tt = header_tag(m, SIP_H_TO);
         if (!m->is_request)
-            path_response(p, &ci->first_seg, ev, cseq, c->cfg.hash_seed);
+            path_response(p, &ci->path, ev, cseq, c->cfg.hash_seed);
         else if (sv_eq_cstr(m->method, "INVITE") && !(tt.p && tt.n))
-            path_request(p, &ci->first_seg, ev, leg ? leg->idx : 0, cseq, v->retransmission,
+            path_request(p, &ci->path, ev, leg ? leg->idx : 0, cseq, v->retransmission,
                          c->cfg.hash_seed);
     }
     /* the message's SDP, parsed once for everything below */

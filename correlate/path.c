@@ -121,7 +121,7 @@ static void find_parent(struct call *p, struct call_seg *s)
     }
 }
 
-void path_first(const struct call *p, const struct seg_first *f, struct call_seg *s)
+void path_first(const struct call *p, const struct path_more *f, struct call_seg *s)
 {
     memset(s, 0, sizeof *s);
     s->src = p->caller_ip;
@@ -141,7 +141,7 @@ void path_first(const struct call *p, const struct seg_first *f, struct call_seg
     s->copies = f->copies;
 }
 
-bool path_expand(struct call *p, struct seg_first *f)
+bool path_expand(struct call *p, struct path_more *f)
 {
     if (!f->held)
         return true;
@@ -156,7 +156,7 @@ bool path_expand(struct call *p, struct seg_first *f)
 }
 
 /* The call's first INVITE, the whole path so far: held, not a segment of its own. */
-static bool hold_first(struct call *p, struct seg_first *f, const struct sip_event *ev, uint8_t leg,
+static bool hold_first(struct call *p, struct path_more *f, const struct sip_event *ev, uint8_t leg,
                        uint32_t cseq, uint64_t top, uint64_t second, uint8_t nvia, uint64_t seed)
 {
     const struct l4_packet *l4 = ev->l4;
@@ -165,14 +165,18 @@ static bool hold_first(struct call *p, struct seg_first *f, const struct sip_eve
         l4->dport != p->callee_port || !ip_addr_eq(&l4->src, &p->caller_ip) ||
         !ip_addr_eq(&l4->dst, &p->callee_ip))
         return false;
-    *f =
-        (struct seg_first){.branch = top, .via2 = second, .cseq = cseq, .nvia = nvia, .held = true};
+    f->branch = top;
+    f->via2 = second;
+    f->cseq = cseq;
+    f->copies = 0;
+    f->nvia = nvia;
+    f->held = true;
     f->names[0] = uri_host_hash(ev->msg->uri, seed);
     f->names[1] = route_host_hash(ev->msg, seed);
     return true;
 }
 
-void path_request(struct call *p, struct seg_first *f, const struct sip_event *ev, uint8_t leg,
+void path_request(struct call *p, struct path_more *f, const struct sip_event *ev, uint8_t leg,
                   uint32_t cseq, bool retrans, uint64_t seed)
 {
     const struct sip_msg *m = ev->msg;
@@ -190,7 +194,7 @@ void path_request(struct call *p, struct seg_first *f, const struct sip_event *e
         if (retrans)
             return;
         if (!path_expand(p, f)) {
-            p->segs_dropped++;
+            f->dropped++;
             return;
         }
     }
@@ -207,7 +211,7 @@ void path_request(struct call *p, struct seg_first *f, const struct sip_event *e
             ip_addr_eq(&p->segs[i].src, &l4->src) && ip_addr_eq(&p->segs[i].dst, &l4->dst))
             return;
     if (p->nsegs >= CALL_MAX_SEGS) {
-        p->segs_dropped++;
+        f->dropped++;
         return;
     }
     if (hold_first(p, f, ev, leg, cseq, top, second, nvia, seed))
@@ -219,7 +223,7 @@ void path_request(struct call *p, struct seg_first *f, const struct sip_event *e
             cap = CALL_MAX_SEGS;
         struct call_seg *v = realloc(p->segs, cap * sizeof *v);
         if (!v) {
-            p->segs_dropped++;
+            f->dropped++;
             return;
         }
         p->segs = v;
@@ -243,7 +247,7 @@ void path_request(struct call *p, struct seg_first *f, const struct sip_event *e
     find_parent(p, s);
 }
 
-void path_response(struct call *p, struct seg_first *f, const struct sip_event *ev, uint32_t cseq,
+void path_response(struct call *p, struct path_more *f, const struct sip_event *ev, uint32_t cseq,
                    uint64_t seed)
 {
     uint64_t top, second;
