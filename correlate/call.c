@@ -9,6 +9,7 @@
  * (handed on 64*T1 later, once retransmissions are over). Live, an ended call is handed on
  * sooner (correlate_config.ended_wait) and kept, handed, for the rest of those 64*T1, so
  * that its stragglers are still its own. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,21 +42,20 @@ struct call_int {
     ptime_t ended_at;
     struct call_more *more;      /* owned; NULL until needed */
     struct media_keys media;     /* the endpoints its SDP put in the media table */
-    /* (the small ones last, together: no holes) */
-    uint32_t cid_len;       /* strlen(pub.call_id), for the table's comparisons (its hash is
-                             * computed again when it goes) */
-    uint8_t list;           /* the list it is in: its index in LISTS */
-    bool ended;
-    bool handed;            /* handed on already (live: ended_wait), freed at release_at */
-    bool cancel_seen;
-    bool ringing_callers; /* ringing_time is the 18x on the caller's segment */
+    /* its first path segment while it is all there is, and what its path dropped (path.c) */
+    struct path_more path;
+    /* (the small ones last, together: no holes; issue 21 counts every byte of an INVITE's
+     * call, and the Call-ID's length and whether it ended or was handed on are worked out
+     * again: strlen, and the list it is in) */
     /* the caller's first media endpoint: pub.caller_side.eps while it is the only one
      * (issue 21: 20 bytes in a block of their own cost 32 in every INVITE of a flood) */
     struct call_media_ep caller_ep;
-    /* its first path segment while it is all there is, and what its path dropped (path.c) */
-    struct path_more path;
+    uint8_t list; /* the list it is in: its index in LISTS (call_ended(), call_handed()) */
+    bool cancel_seen;
+    bool ringing_callers; /* ringing_time is the 18x on the caller's segment */
     /* its strings, in the same block (issue 21: an allocator's header and rounding for
-     * each, in every INVITE of a flood): pub.call_id points here */
+     * each, in every INVITE of a flood), from offsetof(strings) on: pub.call_id points
+     * here */
     char strings[];
 };
 
@@ -135,16 +135,17 @@ void correlate_config_default(struct correlate_config *cfg)
     cfg->first_call_seq = 0;
 }
 
-/* An unanswered INVITE's call beyond its struct (which holds its first path segment):
- * Call-ID, From and To (URI, user, tag) at the struct's end, its SDP's codecs and
- * endpoint, the allocator's headers (measured with the flood of tests/gen/calls.py,
- * issue 21: 112 bytes of strings, 32 and 32). */
-#define CALL_EXTRA_BYTES 200
+/* An unanswered INVITE's call beyond its struct (which holds its held first path segment
+ * and its caller's endpoint; its SDP's codecs are the pool's): Call-ID, From and To (URI,
+ * user, tag) at the struct's end, the allocator's header and rounding (measured with the
+ * flood of tests/gen/calls.py, issue 21: 111 bytes of strings on average, 8 and 8). */
+#define CALL_EXTRA_BYTES 128
 
 size_t correlate_entry_bytes(enum mem_table t)
 {
     switch (t) {
-    case MEM_CALLS: return sizeof(struct call_int) + CALL_EXTRA_BYTES;
+    case MEM_CALLS:
+        return offsetof(struct call_int, strings) + CALL_EXTRA_BYTES;
     case MEM_TRANSACTIONS: return txn_entry_bytes();
     case MEM_MEDIA: return media_entry_bytes();
     case MEM_REGISTRATIONS: return reg_entry_bytes();
@@ -198,14 +199,15 @@ static bool cid_eq(const void *item, const void *key)
 {
     const struct call_int *c = item;
     const struct sv *k = key;
-    return c->cid_len == k->n && memcmp(c->pub.call_id, k->p, k->n) == 0;
+    /* strnlen: the key may be longer than the block holding the Call-ID */
+    return strnlen(c->pub.call_id, k->n + 1) == k->n && memcmp(c->pub.call_id, k->p, k->n) == 0;
 }
 
 static uint64_t cid_hash(const void *item, const void *ctx)
 {
     const struct call_int *ci = item;
     const struct correlator *c = ctx;
-    return hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed);
+    return hash_bytes(ci->pub.call_id, strlen(ci->pub.call_id), c->cfg.hash_seed);
 }
 
 #define CODEC_POOL 256
@@ -278,7 +280,19 @@ struct correlator *correlate_new(const struct correlate_config *cfg, call_done_f
 
 /* A call's list, kept as an index (issue 21: a byte, not a pointer, in every call). */
 #define LISTS(c) {&(c)->probation, &(c)->active, &(c)->ended, &(c)->challenged, &(c)->handed}
-enum { LIST_CHALLENGED = 3 }; /* its index in LISTS */
+enum { LIST_PROBATION, LIST_ACTIVE, LIST_ENDED, LIST_CHALLENGED, LIST_HANDED }; /* in LISTS */
+
+/* Ended (BYE, CANCEL, a final failure): waiting for its release, handed on or not. */
+static bool call_ended(const struct call_int *ci)
+{
+    return ci->list >= LIST_ENDED;
+}
+
+/* Handed on before its release (live: ended_wait), kept for its retransmissions. */
+static bool call_handed(const struct call_int *ci)
+{
+    return ci->list == LIST_HANDED;
+}
 
 static struct dlist *list_of(struct correlator *c, const struct call_int *ci)
 {
@@ -363,7 +377,6 @@ static void hand_on(struct correlator *c, struct call_int *ci)
     }
     lookup_tie(c->dns, p, c->last_time);
     lookup_next_sent(p);
-    ci->handed = true;
     if (c->done)
         c->done(c->user, &ci->pub);
     if (lent) {
@@ -375,7 +388,7 @@ static void hand_on(struct correlator *c, struct call_int *ci)
 /* Hands a call on, unless it was already, and frees it. */
 static void release(struct correlator *c, struct call_int *ci)
 {
-    if (!ci->handed)
+    if (!call_handed(ci))
         hand_on(c, ci);
     else
         c->nhanded--;
@@ -392,8 +405,8 @@ static void release(struct correlator *c, struct call_int *ci)
         ci->more->session = NULL;
     }
     dlist_unlink(list_of(c, ci), &ci->node);
-    ctab_remove(c->calls, hash_bytes(ci->pub.call_id, ci->cid_len, c->cfg.hash_seed),
-                &(struct sv){ci->pub.call_id, ci->cid_len});
+    struct sv cid = {ci->pub.call_id, strlen(ci->pub.call_id)};
+    ctab_remove(c->calls, hash_bytes(cid.p, cid.n, c->cfg.hash_seed), &cid);
     free_call(c, ci);
 }
 
@@ -436,7 +449,7 @@ void correlate_each_changed(const struct correlator *c, ptime_t since, call_done
     size_t pos = 0;
     const struct call_int *ci;
     while ((ci = ctab_next(c->calls, &pos))) {
-        if (ci->pub.last_time <= since || ci->handed) /* a handed call's record is out */
+        if (ci->pub.last_time <= since || call_handed(ci)) /* its record is out */
             continue;
         if (!ci->path.held) {
             fn(user, &ci->pub);
@@ -535,10 +548,9 @@ static void move(struct correlator *c, struct call_int *ci, struct dlist *to)
  * retry wait. */
 static void end_call(struct correlator *c, struct call_int *ci, ptime_t now, bool challenged)
 {
-    if (ci->ended)
+    if (call_ended(ci))
         return;
     move(c, ci, challenged ? &c->challenged : &c->ended);
-    ci->ended = true;
     ci->ended_at = now;
 }
 
@@ -562,10 +574,9 @@ static ptime_t hand_at(const struct correlator *c, const struct call_int *ci)
  * goes on; one handed on already stays as it was handed (its record is out). */
 static void revive(struct correlator *c, struct call_int *ci)
 {
-    if (!ci->ended || ci->handed)
+    if (!call_ended(ci) || call_handed(ci))
         return;
     move(c, ci, &c->active);
-    ci->ended = false;
 }
 
 static void sweep_list(struct correlator *c, struct dlist *l, ptime_t now)
@@ -845,12 +856,12 @@ static struct call_int *new_call(struct correlator *c, const struct sip_event *e
     const struct sip_msg *m = ev->msg;
     struct sv v[8];
     string_views(v, cid, m);
-    struct call_int *ci = cid.p ? calloc(1, sizeof *ci + strings_size(v)) : NULL;
+    struct call_int *ci =
+        cid.p ? calloc(1, offsetof(struct call_int, strings) + strings_size(v)) : NULL;
     if (!ci)
         return NULL;
     struct call *p = &ci->pub;
     set_strings(p, v, ci->strings);
-    ci->cid_len = (uint32_t)cid.n;
     p->seq = ++c->next_seq;
     p->caller_ip = ev->l4->src;
     p->caller_port = ev->l4->sport;
@@ -1381,7 +1392,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
         if (why < DR__COUNT)
             c->st.errors[why]++;
     }
-    if (sdp && !v->retransmission && !ci->handed) /* offers and answers say where media goes */
+    if (sdp && !v->retransmission && !call_handed(ci)) /* offers and answers: where media goes */
         media_from_sdp(c->media, sdp, p->seq, &ci->media, &c->st.evicted_media);
     if (leg) { /* another leg: recorded and counted; the first leg tells the call's story */
         struct sv tt = header_tag(m, SIP_H_TO);

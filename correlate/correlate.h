@@ -330,8 +330,9 @@ void correlate_config_default(struct correlate_config *cfg);
 void correlate_config_budget(struct correlate_config *cfg, const struct mem_budget *b,
                              bool max_calls_given);
 /* What one entry of a table costs, measured (issue 21): for calls, an unanswered INVITE
- * with SDP (the struct, its strings, one path segment, its table slot); 0 for a table that
- * is not the correlator's. */
+ * with SDP (the struct with its held first path segment and caller's endpoint, its strings,
+ * the allocator's header); its table slot is the table's; 0 for a table that is not the
+ * correlator's. */
 size_t correlate_entry_bytes(enum mem_table t);
 
 struct correlate_stats {
