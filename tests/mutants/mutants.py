@@ -131,6 +131,12 @@ MUTANTS = [
       '? json_real((double)((c->end_time - c->invite_time) / 1000) / 1e6)',
       'duration_s counted from the INVITE, not the answer',
       ['calls'], "the generator's answer and end times", ci=True),
+    M('path_held_copies_lost', 'correlate/path.c',
+      '            f->copies += retrans;',
+      '            f->copies += 0;',
+      "Timer A's copies of an INVITE sent before any answer lost from its path (issue 21: the "
+      "first segment is held apart until an answer comes)",
+      ['calls'], "the generator's INVITE retransmissions per call"),
     M('retrans_never', 'correlate/transaction.c',
       '        if (slot(x, i)->fp == fp) {',
       '        if (slot(x, i)->fp == fp && false) {',
