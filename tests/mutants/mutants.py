@@ -111,7 +111,7 @@ MUTANTS = [
       ['emodel', 'stream'], 'G.107 §7.6 Ie,eff worked by hand'),
 
     # --- SIP: calls, PDD, setup, duration, retransmissions ---
-    M('pdd_first_18x', 'correlate/call.c',
+    M('pdd_first_18x', 'correlate/call_sip.c',
       'if (!p->ringing_time || (callers && !ci->ringing_callers)) {',
       'if (!p->ringing_time) {',
       "PDD from the first 18x seen downstream, not the caller's (RFC 6076 §4.1)",
