@@ -224,19 +224,19 @@ struct call {
     uint8_t nretrans;
     uint8_t nsegs, segs_cap;
     uint8_t ndns;
-    bool session_expired;      /* unfinished because session_expires passed without refresh */
+    bool session_expired;      /* unfinished: its RFC 4028 session interval passed without a
+                                * refresh (the interval and refresh are the correlator's) */
     bool dns_tied;             /* dns looked for (setup over, or handed on) */
-    uint16_t ndtmf, dtmf_cap;
-    enum call_state state;
-    int final_status;          /* final response to the initial INVITE, 0 none */
-    enum call_party ended_by;
+    /* (a byte for an enum, two for a status code: issue 21 counts the bytes of every
+     * unanswered INVITE of a flood) */
+    uint8_t state;    /* enum call_state */
+    uint8_t ended_by; /* enum call_party */
+    uint16_t ndtmf;
+    int16_t final_status; /* final response to the initial INVITE, 0 none */
+    int16_t early_status; /* early_time's status: 183, or 180 with SDP */
     uint32_t messages, retransmissions;
     uint32_t challenges;       /* 401/407 to its INVITEs */
-    uint32_t session_expires;  /* RFC 4028 interval of the last 2xx, seconds; 0 none */
-    uint32_t dtmf_dropped;     /* past CALL_MAX_DTMF */
-    int early_status;          /* early_time's status: 183, or 180 with SDP */
     uint32_t retrans_dropped;  /* retransmitted messages past CALL_MAX_RETRANS */
-    uint32_t segs_dropped;     /* copies past CALL_MAX_SEGS */
     char *reason;              /* owned: its reason phrase, NULL none */
     ptime_t invite_time;       /* first INVITE */
     ptime_t attempt_time;      /* the last initial INVITE (with credentials after a 401/407):
@@ -256,7 +256,6 @@ struct call {
     struct call_leg *legs;     /* owned */
     struct call_hold *holds;   /* owned */
     struct call_transfer *transfers; /* owned */
-    ptime_t refreshed_at;      /* last 2xx to INVITE or UPDATE: the session's refresh */
     struct call_dtmf *dtmf;    /* owned; NULL until an INFO carries a digit */
     /* evidence for the issue catalogue (metrics/issues.c) */
     uint64_t ringing_frame, answer_frame, final_frame, end_frame; /* 0 none */
@@ -331,8 +330,9 @@ void correlate_config_default(struct correlate_config *cfg);
 void correlate_config_budget(struct correlate_config *cfg, const struct mem_budget *b,
                              bool max_calls_given);
 /* What one entry of a table costs, measured (issue 21): for calls, an unanswered INVITE
- * with SDP (the struct, its strings, one path segment, its table slot); 0 for a table that
- * is not the correlator's. */
+ * with SDP (the struct with its held first path segment and caller's endpoint, its strings,
+ * the allocator's header); its table slot is the table's; 0 for a table that is not the
+ * correlator's. */
 size_t correlate_entry_bytes(enum mem_table t);
 
 struct correlate_stats {

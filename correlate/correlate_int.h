@@ -62,11 +62,30 @@ bool media_match_has(const struct media_match *m, uint64_t call_seq);
 bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t port,
                   struct media_match *out);
 
+/* What a call's path keeps beyond struct call (path.c). Its first segment while that is
+ * the whole path and nothing answered on it: what a struct call_seg holds beyond the call's
+ * own caller, callee, invite_time and first_frame (issue 21: an INVITE of a flood paid 152
+ * bytes for a segment, most of them copies of the call's fields or empty answers). While
+ * `held`, p->nsegs is 0 and p->segs NULL; a second copy, an answer on it or path_expand()
+ * makes it p->segs[0]; path_first() writes it out for a reader without keeping it. */
+struct path_more {
+    uint64_t branch, via2, names[2]; /* the held segment's, as struct call_seg's */
+    uint32_t cseq, copies;
+    uint32_t dropped; /* copies past CALL_MAX_SEGS */
+    uint8_t nvia;
+    bool held;
+};
+
 /* The call's path (path.c): a copy of its initial INVITE (leg: index in legs; retrans: a
  * copy seen before, counted on its segment), and a response to one. */
-void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint32_t cseq,
-                  bool retrans, uint64_t seed);
-void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, uint64_t seed);
+void path_request(struct call *p, struct path_more *f, const struct sip_event *ev, uint8_t leg,
+                  uint32_t cseq, bool retrans, uint64_t seed);
+void path_response(struct call *p, struct path_more *f, const struct sip_event *ev, uint32_t cseq,
+                   uint64_t seed);
+/* The held first segment as struct call_seg, into *s. */
+void path_first(const struct call *p, const struct path_more *f, struct call_seg *s);
+/* The held first segment into p->segs (allocated); false on no memory (it stays held). */
+bool path_expand(struct call *p, struct path_more *f);
 
 /* DNS look-ups (lookup.c). */
 struct lookup_table;

@@ -121,14 +121,83 @@ static void find_parent(struct call *p, struct call_seg *s)
     }
 }
 
-void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint32_t cseq,
-                  bool retrans, uint64_t seed)
+void path_first(const struct call *p, const struct path_more *f, struct call_seg *s)
+{
+    memset(s, 0, sizeof *s);
+    s->src = p->caller_ip;
+    s->dst = p->callee_ip;
+    s->sport = p->caller_port;
+    s->dport = p->callee_port;
+    s->cseq = f->cseq;
+    s->parent = -1; /* the first copy forwards none (find_parent) */
+    s->match = SEG_FIRST;
+    s->nvia = f->nvia;
+    s->branch = f->branch;
+    s->via2 = f->via2;
+    s->names[0] = f->names[0];
+    s->names[1] = f->names[1];
+    s->time = p->invite_time;
+    s->frame = p->first_frame;
+    s->copies = f->copies;
+}
+
+bool path_expand(struct call *p, struct path_more *f)
+{
+    if (!f->held)
+        return true;
+    struct call_seg *v = malloc(sizeof *v);
+    if (!v)
+        return false;
+    path_first(p, f, v);
+    p->segs = v;
+    p->nsegs = p->segs_cap = 1;
+    f->held = false;
+    return true;
+}
+
+/* The call's first INVITE, the whole path so far: held, not a segment of its own. */
+static bool hold_first(struct call *p, struct path_more *f, const struct sip_event *ev, uint8_t leg,
+                       uint32_t cseq, uint64_t top, uint64_t second, uint8_t nvia, uint64_t seed)
+{
+    const struct l4_packet *l4 = ev->l4;
+    if (p->nsegs || f->held || leg || l4->pkt->frame != p->first_frame ||
+        l4->pkt->ts != p->invite_time || l4->sport != p->caller_port ||
+        l4->dport != p->callee_port || !ip_addr_eq(&l4->src, &p->caller_ip) ||
+        !ip_addr_eq(&l4->dst, &p->callee_ip))
+        return false;
+    f->branch = top;
+    f->via2 = second;
+    f->cseq = cseq;
+    f->copies = 0;
+    f->nvia = nvia;
+    f->held = true;
+    f->names[0] = uri_host_hash(ev->msg->uri, seed);
+    f->names[1] = route_host_hash(ev->msg, seed);
+    return true;
+}
+
+void path_request(struct call *p, struct path_more *f, const struct sip_event *ev, uint8_t leg,
+                  uint32_t cseq, bool retrans, uint64_t seed)
 {
     const struct sip_msg *m = ev->msg;
     const struct l4_packet *l4 = ev->l4;
     uint64_t top, second;
     uint8_t nvia;
     via_stack(m, seed, &top, &second, &nvia);
+    if (f->held) { /* what the loops below would find in the first segment */
+        if (f->branch == top && f->cseq == cseq &&
+            (retrans ||
+             (top && ip_addr_eq(&p->caller_ip, &l4->src) && ip_addr_eq(&p->callee_ip, &l4->dst)))) {
+            f->copies += retrans;
+            return;
+        }
+        if (retrans)
+            return;
+        if (!path_expand(p, f)) {
+            f->dropped++;
+            return;
+        }
+    }
     if (retrans) {
         for (unsigned i = 0; i < p->nsegs; i++)
             if (p->segs[i].branch == top && p->segs[i].cseq == cseq) {
@@ -142,24 +211,21 @@ void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint3
             ip_addr_eq(&p->segs[i].src, &l4->src) && ip_addr_eq(&p->segs[i].dst, &l4->dst))
             return;
     if (p->nsegs >= CALL_MAX_SEGS) {
-        p->segs_dropped++;
+        f->dropped++;
         return;
     }
+    if (hold_first(p, f, ev, leg, cseq, top, second, nvia, seed))
+        return;
     if (p->nsegs == p->segs_cap) {
         /* one to start: most calls are seen on one hop (a flood's INVITE always is) */
         uint8_t cap = p->segs_cap ? (uint8_t)(p->segs_cap * 2) : 1;
         if (cap > CALL_MAX_SEGS)
             cap = CALL_MAX_SEGS;
-        /* a capacity of 1 is the call's own, in its block (call.c): copied out, not
-         * reallocated */
-        struct call_seg *v = p->segs_cap == 1 ? malloc(cap * sizeof *v)
-                                              : realloc(p->segs, cap * sizeof *v);
+        struct call_seg *v = realloc(p->segs, cap * sizeof *v);
         if (!v) {
-            p->segs_dropped++;
+            f->dropped++;
             return;
         }
-        if (p->segs_cap == 1)
-            memcpy(v, p->segs, sizeof *v);
         p->segs = v;
         p->segs_cap = cap;
     }
@@ -181,12 +247,16 @@ void path_request(struct call *p, const struct sip_event *ev, uint8_t leg, uint3
     find_parent(p, s);
 }
 
-void path_response(struct call *p, const struct sip_event *ev, uint32_t cseq, uint64_t seed)
+void path_response(struct call *p, struct path_more *f, const struct sip_event *ev, uint32_t cseq,
+                   uint64_t seed)
 {
     uint64_t top, second;
     uint8_t nvia;
     via_stack(ev->msg, seed, &top, &second, &nvia);
     if (!top)
+        return;
+    /* an answer on the held first segment: the call is answered, and pays for its path */
+    if (f->held && (f->branch != top || f->cseq != cseq || !path_expand(p, f)))
         return;
     /* the segment it answers: by branch, and by address where one branch crossed several
      * (a NAT): the response goes back from where that copy went */

@@ -12,6 +12,7 @@
  * the same bytes seen again on another hop (a NAT, a proxy that changes nothing) are that
  * message travelling on, not sent again. Transactions live until 64*T1 after their last
  * message (packet time). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,8 +93,9 @@ static void txn_drop(struct txn_table *t, struct txn *x)
 
 size_t txn_entry_bytes(void)
 {
-    /* measured (issue 21): the struct, a key of about 50 bytes, the allocator's header */
-    return sizeof(struct txn) + 64;
+    /* measured (issue 21): the struct, a key of about 40 bytes, the allocator's header and
+     * rounding */
+    return offsetof(struct txn, key) + 52;
 }
 
 size_t txn_table_bytes(const struct txn_table *t)
@@ -111,8 +113,9 @@ void txn_table_free(struct txn_table *t)
     free(t);
 }
 
-/* Appends v to buf at *o (cut at cap), then a separator. */
-static void put(char *buf, size_t cap, size_t *o, struct sv v)
+/* Appends v to buf at *o (cut at cap), then a separator unless it is the key's last part
+ * (its length ends it). */
+static void put(char *buf, size_t cap, size_t *o, struct sv v, bool last)
 {
     size_t n = v.p ? v.n : 0;
     if (*o + n + 1 > cap)
@@ -120,7 +123,7 @@ static void put(char *buf, size_t cap, size_t *o, struct sv v)
     if (n) /* memcpy from NULL is undefined even for 0 bytes (a Via without branch) */
         memcpy(buf + *o, v.p, n);
     *o += n;
-    if (*o < cap)
+    if (*o < cap && !last)
         buf[(*o)++] = '\x1f';
 }
 
@@ -142,14 +145,16 @@ static bool make_key(const struct sip_msg *m, char *buf, size_t cap, size_t *len
     bool found;
     struct sv branch = sip_param(via.params, "branch", &found);
     size_t o = 0;
+    /* (issue 21: each part as short as it can be, one letter for the kind and the sent-by
+     * port in two bytes, since an INVITE of a flood keeps its key) */
     if (branch.n > 7 && memcmp(branch.p, "z9hG4bK", 7) == 0) {
-        char port[8];
-        int pn = snprintf(port, sizeof port, "%u", via.port ? via.port : 5060);
-        put(buf, cap, &o, sv_cstr("3261"));
-        put(buf, cap, &o, branch);
-        put(buf, cap, &o, via.host);
-        put(buf, cap, &o, sv_make(port, (size_t)pn));
-        put(buf, cap, &o, method);
+        uint16_t pn = via.port ? via.port : 5060;
+        char port[2] = {(char)(pn >> 8), (char)(pn & 0xff)}; /* fixed size: no separator */
+        put(buf, cap, &o, sv_cstr("3"), true);
+        put(buf, cap, &o, branch, false);
+        put(buf, cap, &o, via.host, false);
+        put(buf, cap, &o, sv_make(port, sizeof port), true);
+        put(buf, cap, &o, method, true);
     } else {
         const struct sip_header *cid = sip_hdr(m, SIP_H_CALL_ID);
         const struct sip_header *from = sip_hdr(m, SIP_H_FROM);
@@ -159,12 +164,12 @@ static bool make_key(const struct sip_msg *m, char *buf, size_t cap, size_t *len
             tag = sip_param(na.params, "tag", &found);
         char nb[12];
         int nl = snprintf(nb, sizeof nb, "%u", num);
-        put(buf, cap, &o, sv_cstr("2543"));
-        put(buf, cap, &o, cid ? cid->value : SV_NULL);
-        put(buf, cap, &o, sv_make(nb, (size_t)nl));
-        put(buf, cap, &o, method);
-        put(buf, cap, &o, tag);
-        put(buf, cap, &o, item);
+        put(buf, cap, &o, sv_cstr("2"), true);
+        put(buf, cap, &o, cid ? cid->value : SV_NULL, false);
+        put(buf, cap, &o, sv_make(nb, (size_t)nl), false);
+        put(buf, cap, &o, method, false);
+        put(buf, cap, &o, tag, false);
+        put(buf, cap, &o, item, true);
     }
     *len = o;
     return true;
@@ -186,7 +191,7 @@ bool txn_observe(struct txn_table *t, const struct sip_event *ev, ptime_t now, p
     uint64_t h = hash_bytes(buf, len, t->seed);
     x = ctab_find(t->ht, h, &k);
     if (!x) {
-        if (!(x = calloc(1, sizeof *x + len)))
+        if (!(x = calloc(1, offsetof(struct txn, key) + len)))
             return false;
         memcpy(x->key, buf, len);
         x->keylen = (uint16_t)len;

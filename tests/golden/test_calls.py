@@ -63,6 +63,23 @@ def run_case(exe, tmp, name, **kw):
         check(dur is None and c['duration_s'] is None or
               dur is not None and c['duration_s'] is not None and abs(c['duration_s'] - dur) < 2e-6,
               '%s: duration_s %s vs %s' % (w, c['duration_s'], dur))
+        # its path: one hop, the caller's INVITE to the callee, with the copies Timer A sent
+        # before anything answered and the answers that came back on it (issue 21: the first
+        # segment is held apart until an answer comes, and must come out the same)
+        inv = [m for m in t['messages'] if m['label'] == 'INVITE']
+        resp = {m['label']: m for m in t['messages'] if not m['retransmission'] and m['label'][0].isdigit()}
+        path = c.get('path') or []
+        s0 = path[0] if path else {}
+        check(len(path) == 1 and s0['from'] == inv[0]['src'] and s0['to'] == inv[0]['dst']
+              and secs_us(s0['time']) == us(inv[0]['time_ns']), '%s: path %s' % (w, path))
+        check(s0.get('retransmissions') == sum(m['retransmission'] for m in inv),
+              '%s: path retransmissions %s, truth %d' % (w, s0.get('retransmissions'), len(inv) - 1))
+        check(s0.get('provisional_status') == 180 and s0.get('final_status') == t['final_status'],
+              '%s: path answers %s %s' % (w, s0.get('provisional_status'), s0.get('final_status')))
+        for label, field in (('100', 'trying_ms'), ('180', 'provisional_ms')):
+            want = (resp[label]['time_ns'] - inv[0]['time_ns']) / 1e6
+            check(s0.get(field) is not None and abs(s0[field] - want) < 0.002,
+                  '%s: path %s %s, truth %s' % (w, field, s0.get(field), want))
         for m in t['messages']:
             g = msgs.get(m['frame'])
             check(g is not None and g['call'] == c['id'] and g['retransmission'] == m['retransmission'],

@@ -111,7 +111,7 @@ MUTANTS = [
       ['emodel', 'stream'], 'G.107 §7.6 Ie,eff worked by hand'),
 
     # --- SIP: calls, PDD, setup, duration, retransmissions ---
-    M('pdd_first_18x', 'correlate/call.c',
+    M('pdd_first_18x', 'correlate/call_sip.c',
       'if (!p->ringing_time || (callers && !ci->ringing_callers)) {',
       'if (!p->ringing_time) {',
       "PDD from the first 18x seen downstream, not the caller's (RFC 6076 §4.1)",
@@ -131,6 +131,12 @@ MUTANTS = [
       '? json_real((double)((c->end_time - c->invite_time) / 1000) / 1e6)',
       'duration_s counted from the INVITE, not the answer',
       ['calls'], "the generator's answer and end times", ci=True),
+    M('path_held_copies_lost', 'correlate/path.c',
+      '            f->copies += retrans;',
+      '            f->copies += 0;',
+      "Timer A's copies of an INVITE sent before any answer lost from its path (issue 21: the "
+      "first segment is held apart until an answer comes)",
+      ['calls'], "the generator's INVITE retransmissions per call"),
     M('retrans_never', 'correlate/transaction.c',
       '        if (slot(x, i)->fp == fp) {',
       '        if (slot(x, i)->fp == fp && false) {',
