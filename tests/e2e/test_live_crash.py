@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
-from sstest import Checks, check_after_kill, free_port, generate  # noqa: E402
+from sstest import Checks, check_after_kill, free_port, generate, poll  # noqa: E402
 from decode_cases import hep3  # noqa: E402
 from test_hep import sip_datagrams  # noqa: E402
 
@@ -104,15 +104,19 @@ def main(exe):
         drain = threading.Thread(target=lambda: [None for _ in p.stderr])
         drain.start()
         send(port, sip_datagrams(small), threading.Event())
-        time.sleep(3)
         last = max(c['end_ns'] for c in more['calls']) / 1e9
         early = {c['call_id'] for c in more['calls'] if c['end_ns'] / 1e9 < last - 32 - 300 - 10 - 5}
-        db = sqlite3.connect(dbf)
-        rows = db.execute('SELECT call_id, json FROM calls WHERE seq > ?', (top,)).fetchall()
-        db.close()
-        whole = {cid for cid, js in rows if '"issues":[' in js and '"streams":[' in js}
-        check(early and early <= whole, 'while capturing, %d of the %d calls that ended over 347 s before '
-              'the last message have whole rows' % (len(early & whole), len(early)))
+
+        def whole():
+            db = sqlite3.connect(dbf)
+            rows = db.execute('SELECT call_id, json FROM calls WHERE seq > ?', (top,)).fetchall()
+            db.close()
+            return {cid for cid, js in rows if '"issues":[' in js and '"streams":[' in js}
+        # waited for in the database itself, not a fixed 3 s (issue 22); 60 s bounds a hang
+        poll(lambda: early <= whole(), deadline=60, every=0.2)
+        got = whole()
+        check(early and early <= got, 'while capturing, %d of the %d calls that ended over 347 s before '
+              'the last message have whole rows' % (len(early & got), len(early)))
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=60)
         drain.join()

@@ -22,7 +22,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SIPP_PCAP, Checks, stop_capture, sipp_live_skip  # noqa: E402
+from sstest import SIPP_PCAP, Checks, metrics, poll, stop_capture, sipp_live_skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP = SIPP_PCAP
@@ -75,13 +75,8 @@ def main(exe):
             # after they end (issue 21): wait for all seven
             # to be handed on, as /metrics counts them
             want = {'completed': 3, 'busy': 2, 'cancelled': 2}
-            deadline = time.time() + 90
-
-            def ended():
-                text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=30).read().decode()
-                return sum(float(v) for v in re.findall(r'^sipscope_calls_total\{[^}]*\} ([0-9.]+)$', text, re.M))
-            while time.time() < deadline and ended() < sum(want.values()):
-                time.sleep(1)
+            ended = lambda: sum(v for k, v in metrics(port).items() if k.startswith('sipscope_calls_total{'))
+            poll(lambda: ended() >= sum(want.values()), deadline=90, every=0.5)
             calls = api('calls?limit=100')['calls']
             states = {}
             for c in calls:
@@ -106,8 +101,7 @@ def main(exe):
                       [(s['packets'], s['lost']) for s in streams]))
             stats = api('stats')
             check(stats['calls'] == 7, 'stats: 7 calls stored')
-            text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=30).read().decode()
-            mx = dict(re.findall(r'^(sipscope_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$', text, re.M))
+            mx = metrics(port)
             check(float(mx.get('sipscope_packets_total', 0)) > 1400 and
                   float(mx.get('sipscope_dropped_packets_total{by="kernel"}', -1)) == 0 and
                   float(mx.get('sipscope_dropped_packets_total{by="ring"}', -1)) == 0,
@@ -121,6 +115,12 @@ def main(exe):
     return check.done()
 
 
+def udp_ports():
+    """Local UDP ports bound on this host now (/proc/net/udp)."""
+    with open('/proc/net/udp') as f:
+        return {int(line.split()[1].split(':')[1], 16) for line in list(f)[1:]}
+
+
 def place_calls(tmp, during):
     """Runs the UASes, then the UACs at once; returns (name, exit status) of each UAC and UAS."""
     uas = [('uas media', sipp('-sf', scenario('uas_media.xml'), '-i', '127.0.0.1', '-p', '5070', '-mp', '17000',
@@ -128,7 +128,9 @@ def place_calls(tmp, during):
            ('uas busy', sipp('-sf', scenario('uas_busy.xml'), '-i', '127.0.0.1', '-p', '5072', '-m', '2', cwd=tmp)),
            ('uas cancel', sipp('-sf', scenario('uas_cancel.xml'), '-i', '127.0.0.1', '-p', '5074', '-m', '2',
                                cwd=tmp))]
-    time.sleep(0.5)
+    # the UACs start once the UASes listen (issue 22: not after a fixed half second)
+    poll(lambda: {5070, 5072, 5074} <= udp_ports() or any(p.poll() is not None for _, p in uas), deadline=30,
+         every=0.05)
     # each answered call from its own UAC, so that each has its own media port
     uac = [('uac media %d' % k, sipp('127.0.0.1:5070', '-sf', scenario('uac_media.xml'), '-i', '127.0.0.1',
                                      '-p', str(5080 + k), '-mp', str(16000 + 10 * k), '-m', '1', cwd=tmp))

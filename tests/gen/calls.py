@@ -206,6 +206,29 @@ class Call:
             yield (t, flow.frame(hdr + payload), None)
 
 
+# What each scripted outcome is, by the definitions of the KPIs (not by status codes):
+# whether the call was answered (ITU-T E.411's ASR counts those), and whether its end was a
+# user's decision rather than the network's (ITU-T E.425's NER: answered, user busy, and
+# the caller giving up while it rang all count; a network failure would not).
+OUTCOME_KPI = {'answered': (True, True), 'answered-retrans': (True, True), 'busy': (False, True),
+               'cancelled': (False, True)}
+
+
+def kpis(calls):
+    """The stats block's KPIs as the generator knows them (issue 22: tests used to copy the
+    formulas of metrics/kpi.c): ASR and NER over every call (each reaches its outcome),
+    ACD the mean answered duration in seconds, and the post-dial delays (INVITE to 180, in
+    ms) for the test to take percentiles of."""
+    answered = [c for c in calls if OUTCOME_KPI[c['outcome']][0]]
+    user = [c for c in calls if OUTCOME_KPI[c['outcome']][1]]
+    durs = [(c['end_ns'] - c['answer_ns']) / 1e9 for c in answered]
+    return dict(calls=len(calls), answered=len(answered),
+                asr_pct=100 * len(answered) / len(calls) if calls else None,
+                ner_pct=100 * len(user) / len(calls) if calls else None,
+                acd_s=sum(durs) / len(durs) if durs else None,
+                pdd_ms=sorted((c['ringing_ns'] - c['invite_ns']) / 1e6 for c in calls if c['ringing_ns']))
+
+
 def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, outcomes=None,
              start_ns=1_700_000_000 * SEC, gap_ms=None, display=None, codecs=('PCMU', 'PCMA')):
     """Writes the calls through writer(t_ns, frame) and returns the truth dict."""
@@ -231,7 +254,7 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
         writer(t, frame)
         if msg is not None:
             msg['frame'] = frames  # 1-based, as tshark numbers them
-    return dict(calls=[c.truth for c in objs], frames=frames,
+    return dict(calls=[c.truth for c in objs], frames=frames, kpi=kpis([c.truth for c in objs]),
                 sip_messages=sum(len(c.truth['messages']) for c in objs),
                 rtp_packets=sum(s['packets'] for c in objs for s in c.truth['streams']),
                 rtcp_packets=sum(s['rtcp_packets'] for c in objs for s in c.truth['streams']))

@@ -136,6 +136,24 @@ def rtp(out, src, dst, t0, t1, ssrc):
 def generate(writer):
     out, truth = [], []
     base = [T0]
+    # what the capture's DNS adds up to (issue 22: test_paths read these off sipscope once):
+    # messages written whole, over TCP, TCP answers that never end, responses to no query
+    dnsc = dict(messages=0, tcp=0, tcp_partial=0, queried=set(), unmatched=0)
+
+    def dns_out(t, frame, msg=None, tcp=False):
+        """One DNS frame at t; msg is the whole message it ends (None: a segment that ends
+        none, or a TCP answer whose rest the capture lost)."""
+        out.append((t, frame))
+        if msg is None:
+            dnsc['tcp_partial'] += tcp
+            return
+        qid, response = struct.unpack('!H', msg[:2])[0], bool(msg[2] & 0x80)
+        dnsc['messages'] += 1
+        dnsc['tcp'] += tcp
+        if not response:
+            dnsc['queried'].add(qid)
+        elif qid not in dnsc['queried']:
+            dnsc['unmatched'] += 1
 
     def scenario(n, name, slot=12, **want):
         t = base[0]
@@ -200,30 +218,34 @@ def generate(writer):
         a, udp53, udp53b = h['a'], Flow(h['a'], 40000 + n, h['dns'], 53), Flow(h['a'], 40000 + n, h['dns2'], 53)
         back, back2 = Flow(h['dns'], 53, h['a'], 40000 + n), Flow(h['dns2'], 53, h['a'], 40000 + n)
         srv = [(SRV_T, rd_srv(10, 60, 5060, 'sip1.example.com'))]
-        out.append((t, udp53.frame(dns_msg(0x1000 + n, '_sip._udp.example.com', SRV_T))))
+        m = dns_msg(0x1000 + n, '_sip._udp.example.com', SRV_T)
+        dns_out(t, udp53.frame(m), m)
         if slow:  # the first server is silent; after 2 s the second is asked
-            out.append((t + ms(2000), udp53b.frame(dns_msg(0x1100 + n, '_sip._udp.example.com', SRV_T))))
-            out.append((t + ms(2500), back2.frame(dns_msg(0x1100 + n, '_sip._udp.example.com', SRV_T, True, 0, srv))))
+            m = dns_msg(0x1100 + n, '_sip._udp.example.com', SRV_T)
+            dns_out(t + ms(2000), udp53b.frame(m), m)
+            m = dns_msg(0x1100 + n, '_sip._udp.example.com', SRV_T, True, 0, srv)
+            dns_out(t + ms(2500), back2.frame(m), m)
             ta = 2500
         else:
-            out.append((t + ms(20), back.frame(dns_msg(0x1000 + n, '_sip._udp.example.com', SRV_T, True, 0, srv))))
+            m = dns_msg(0x1000 + n, '_sip._udp.example.com', SRV_T, True, 0, srv)
+            dns_out(t + ms(20), back.frame(m), m)
             ta = 20
         q = dns_msg(0x2000 + n, 'sip1.example.com', A_T)
         r = dns_msg(0x2000 + n, 'sip1.example.com', A_T, True, 0, [(A_T, rd_a(h['b']))])
         if slow:
-            out.append((t + ms(ta + 1), udp53.frame(q)))
-            out.append((t + ms(ta + 6), back.frame(r)))
+            dns_out(t + ms(ta + 1), udp53.frame(q), q)
+            dns_out(t + ms(ta + 6), back.frame(r), r)
         else:  # over TCP, each message behind its length (RFC 1035 §4.2.2); the answer
             # split across two segments, as a large one is
             conn = Tcp(a, 41000 + n, h['dns'], 53)
-            out.append((t + ms(ta + 1), conn.frame(struct.pack('!H', len(q)) + q)))
+            dns_out(t + ms(ta + 1), conn.frame(struct.pack('!H', len(q)) + q), q, tcp=True)
             rb = struct.pack('!H', len(r)) + r
             out.append((t + ms(ta + 5.5), conn.frame(rb[:9], fwd=False)))
-            out.append((t + ms(ta + 6), conn.frame(rb[9:], fwd=False)))
+            dns_out(t + ms(ta + 6), conn.frame(rb[9:], fwd=False), r, tcp=True)
             # another host's TCP answer that never ends (the capture lost the rest):
             # counted in dns_tcp_partial, tied to nothing
             stray = Tcp(h['dns'], 53, '10.40.%d.99' % n, 41999)
-            out.append((t + ms(ta + 7), stray.frame(struct.pack('!H', 300) + r[:20])))
+            dns_out(t + ms(ta + 7), stray.frame(struct.pack('!H', 300) + r[:20]), tcp=True)
         ti = ta + 7
         va = (a, 'a%d' % n)
         c.invite(t + ms(ti), a, h['b'], 'sip:b%d@example.com' % n, [va])
@@ -254,9 +276,10 @@ def generate(writer):
                    A_T: [(A_T, rd_a(h['b']))]}
         for k, (qn, qt) in enumerate(qs):
             at = 5 + 20 * k
-            out.append((t + ms(at), q.frame(dns_msg(0x3000 + 16 * n + k, qn, qt))))
-            out.append((t + ms(at + 15), back.frame(dns_msg(0x3000 + 16 * n + k, qn, qt, True,
-                                                            3 if bad else 0, () if bad else answers[qt]))))
+            m = dns_msg(0x3000 + 16 * n + k, qn, qt)
+            dns_out(t + ms(at), q.frame(m), m)
+            m = dns_msg(0x3000 + 16 * n + k, qn, qt, True, 3 if bad else 0, () if bad else answers[qt])
+            dns_out(t + ms(at + 15), back.frame(m), m)
         if bad:
             c.response(t + ms(70), p1, h['a'], 404, 'Not Found', [va])
             c.request(t + ms(71), h['a'], p1, 'ACK', 1, h['a'], 'a%d' % n)
@@ -313,11 +336,12 @@ def generate(writer):
     c.invite(t, h['a'], p1, ruri, [va])
     c.response(t + ms(1), p1, h['a'], 100, 'Trying', [va], tag=False)
     q, back = Flow(p1, 43000, h['dns'], 53), Flow(h['dns'], 53, p1, 43000)
-    out.append((t + ms(5), q.frame(dns_msg(0x4000, '_sip._udp.example.com', SRV_T))))
-    out.append((t + ms(2005), back.frame(dns_msg(0x4000, '_sip._udp.example.com', SRV_T, True, 0,
-                                                 [(SRV_T, rd_srv(10, 60, 5060, 'sip1.example.com'))]))))
-    out.append((t + ms(2006), q.frame(dns_msg(0x4001, 'sip1.example.com', A_T))))
-    out.append((t + ms(2011), back.frame(dns_msg(0x4001, 'sip1.example.com', A_T, True, 0, [(A_T, rd_a(h['b']))]))))
+    for at, m in ((5, dns_msg(0x4000, '_sip._udp.example.com', SRV_T)),
+                  (2005, dns_msg(0x4000, '_sip._udp.example.com', SRV_T, True, 0,
+                                 [(SRV_T, rd_srv(10, 60, 5060, 'sip1.example.com'))])),
+                  (2006, dns_msg(0x4001, 'sip1.example.com', A_T)),
+                  (2011, dns_msg(0x4001, 'sip1.example.com', A_T, True, 0, [(A_T, rd_a(h['b']))]))):
+        dns_out(t + ms(at), (back if m[2] & 0x80 else q).frame(m), m)
     c.invite(t + ms(2015), p1, h['b'], ruri, [v1, va])
     c.response(t + ms(2016), h['b'], p1, 100, 'Trying', [v1, va], tag=False)
     c.response(t + ms(2215), h['b'], p1, 180, 'Ringing', [v1, va])
@@ -343,4 +367,7 @@ def generate(writer):
     out.sort(key=lambda f: f[0])
     for ts, fr in out:
         writer(ts, fr)
-    return dict(frames=len(out), scenarios=truth)
+    # a look-up is a question a host asked, however many tries it took: the scenarios' dns
+    dns = dict(messages=dnsc['messages'], tcp_messages=dnsc['tcp'], tcp_partial=dnsc['tcp_partial'],
+               lookups=sum(len(x['dns']) for x in truth), unmatched_responses=dnsc['unmatched'])
+    return dict(frames=len(out), scenarios=truth, dns=dns)

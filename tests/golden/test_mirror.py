@@ -28,10 +28,6 @@ def without_frames(x):
     return x
 
 
-def t_clean_lost(truth):
-    return sum(s['lost'] for c in truth['calls'] for s in c['streams'])
-
-
 def main(exe):
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,13 +53,20 @@ def main(exe):
         retrans = sum(m['retransmission'] for c in t_clean['calls'] for m in c['messages'])
         check(retrans > 0 and sum(c['retransmissions'] for c in b['calls']) == retrans,
               "doubled: SIP's own retransmissions still counted (%d)" % retrans)
-        # RTP: the packets written (trailing losses cannot be seen: RFC 3550 A.3 counts up
-        # to the highest sequence number received)
-        sent = sum(s['packets'] for c in t_clean['calls'] for s in c['streams'])
-        lost = sum(s['lost'] for s in b['streams'])
-        check(sum(s['packets'] for s in b['streams']) == sent and 0 < lost <= t_clean_lost(t_clean) and
-              sum(s['duplicates'] for s in b['streams']) == 0,
-              'doubled: RTP packets as written (%d), loss %d, no RTP duplicates' % (sent, lost))
+        # RTP: per stream, the packets written and the loss the truth gives (its expected
+        # counts up to the highest sequence number sent, RFC 3550 A.3; issue 22: this was
+        # 0 < total loss <= the loss drawn), no duplicates
+        want = sorted((s['src'], s['dst'], s['ssrc'], s['packets'], s['expected'] - s['packets'])
+                      for c in t_doubled['calls'] for s in c['streams'])
+        got = sorted((s['src'], s['dst'], s['ssrc'], s['packets'], s['lost']) for s in b['streams'])
+        lost = sum(x[4] for x in want)
+        check(got == want and lost > 0 and sum(s['duplicates'] for s in b['streams']) == 0,
+              'doubled: %d streams with the packets written and the loss the truth gives (%d lost), no RTP '
+              'duplicates; differing: %s' % (len(want), lost, [(g, w) for g, w in zip(got, want) if g != w][:2]))
+        # the calls as the generator wrote them, not only as the clean capture reads
+        tcalls = sorted((c['call_id'], c['state'], c['final_status'], len(c['messages'])) for c in t_doubled['calls'])
+        gcalls = sorted((c['call_id'], c['state'], c['final_status'], c['messages']) for c in b['calls'])
+        check(gcalls == tcalls, 'doubled: each call with the truth\'s state, final status and message count')
         k = analyze(exe, doubled, '--keep-duplicates')
         check(k['capture']['duplicates'] == 0 and sum(s['duplicates'] for s in k['streams']) > 0,
               '--keep-duplicates: copies analysed (RTP duplicates %d)' % sum(s['duplicates'] for s in k['streams']))

@@ -57,6 +57,12 @@ def main(exe):
         have = {r[0] for r in kept.execute('SELECT seq FROM calls')}
         check(len(want) == 29 and have == want, 'by age: calls kept %s, expected the %d newest (%d-%d)'
               % (sorted(have)[:3], len(want), min(want), max(want)))
+        # by the truth's own names too (issue 22): the kept rows are the Call-IDs whose
+        # INVITE is inside the window, with the truth's state, whatever the numbering
+        cids = {c['call_id']: c['state'] for c in truth['calls'] if c['invite_ns'] >= newest - window}
+        rows = dict(kept.execute('SELECT call_id, state FROM calls'))
+        check(rows == cids, 'by age: the %d Call-IDs kept are the truth\'s inside the window, with its states (%d)'
+              % (len(rows), len(cids)))
         check(len(j['calls']) == 60, 'by age: the analysis itself still reports every call')
         a, b = per_call(full, want), per_call(kept, want)
         for t in TABLES + ('calls',):
@@ -89,7 +95,7 @@ def main(exe):
 
         # ---- by size ----
         pcap = os.path.join(tmp, 'size.pcap')
-        generate('calls', pcap, os.path.join(tmp, 'size.json'), '--calls', '20000', '--duration', '0',
+        size_truth = generate('calls', pcap, os.path.join(tmp, 'size.json'), '--calls', '20000', '--duration', '0',
                  '--gap-ms', '5', '--seed', '7', '--outcomes', 'answered,busy,cancelled')
         small_f = os.path.join(tmp, 'small.db')
         analyze(exe, pcap, '--db', small_f, '--max-db-mb', '4')
@@ -101,6 +107,11 @@ def main(exe):
         seqs = [r[0] for r in db.execute('SELECT seq FROM calls ORDER BY seq')]
         check(len(seqs) > 100 and seqs == list(range(20001 - len(seqs), 20001)),
               'by size: the %d newest calls kept, no gap' % len(seqs))
+        # and by the truth's Call-IDs: the newest INVITEs the generator wrote
+        newest_ids = {c['call_id'] for c in sorted(size_truth['calls'], key=lambda c: c['invite_ns'])[-len(seqs):]}
+        kept_ids = {r[0] for r in db.execute('SELECT call_id FROM calls')}
+        check(kept_ids == newest_ids, 'by size: the Call-IDs kept are the truth\'s %d newest (%d differ)'
+              % (len(newest_ids), len(kept_ids ^ newest_ids)))
         whole = db.execute('SELECT count(*) FROM calls c WHERE (SELECT count(*) FROM messages m'
                            ' WHERE m.call_seq = c.seq) < 3').fetchone()[0]
         check(whole == 0, 'by size: every kept call has its messages')

@@ -5,7 +5,10 @@ calls (streams, worst MOS and issues filled in), streams, their timelines, regis
 issues — and every SIP message with its fields, its raw text and the frame that carried
 it. The filter columns agree with the objects. The schema is versioned (PRAGMA
 user_version), WAL is on, a database of a newer schema is refused, and a second analysis
-into the same file is added with ids numbered after the first's.
+into the same file is added with ids numbered after the first's. Beside those round trips,
+the rows are checked against the generator's truth: a calls capture's states, statuses,
+users, times, messages (frames, retransmissions) and streams (packets, loss), and the
+issue scenarios' issue kinds and severities.
 
 Usage: test_store.py PATH/TO/sipscope"""
 import json
@@ -181,7 +184,55 @@ def main(exe):
         check(b.execute('SELECT count(*), count(raw), count(frame_bytes), count(raw_len) FROM messages').fetchone()
               == (len(msgs), 0, 0, len(msgs)), '--db-no-raw: messages without text or frames')
         b.close()
+        truth_checks(check, exe, tmp)
     return check.done()
+
+
+def truth_checks(check, exe, tmp):
+    """The store against the generator's truth (issue 22: everything above compares with
+    the analysis's own document): a calls capture's rows hold each call's state, final
+    status, users and times, each message at the truth's frame with its Call-ID and
+    retransmission flag, each stream the packets written, and the issue scenarios' rows
+    the issue kinds and severities their truth raises."""
+    pcap, dbf = os.path.join(tmp, 'c.pcap'), os.path.join(tmp, 'c.db')
+    truth = generate('calls', pcap, os.path.join(tmp, 'c.json'), '--calls', '12', '--duration', '3',
+                     '--concurrency', '4', '--seed', '31', '--loss', '0.03',
+                     '--outcomes', 'answered,busy,answered-retrans,cancelled')
+    subprocess.run([exe, 'analyze', '--no-progress', '--db', dbf, pcap], check=True, capture_output=True)
+    db = sqlite3.connect(dbf)
+    us = lambda t: None if t is None else round(t * 1e6)
+    ns_us = lambda t: None if t is None else round(t / 1000)
+    rows = {r[0]: r[1:] for r in db.execute('SELECT call_id, seq, state, final_status, from_user, to_user, caller,'
+                                              ' callee, invite_time, end_time FROM calls')}
+    check(len(rows) == len(truth['calls']), 'truth: %d calls stored, %d written' % (len(rows), len(truth['calls'])))
+    for t in truth['calls']:
+        r = rows.get(t['call_id'])
+        got = r and (r[1], r[2], r[3], r[4], r[5], r[6], us(r[7]), us(r[8]))
+        want = (t['state'], t['final_status'], t['from_user'], t['to_user'], t['caller'], t['callee'],
+                ns_us(t['invite_ns']), ns_us(t['end_ns']))
+        check(got == want, 'truth: %s columns %s, truth %s' % (t['call_id'], got, want))
+        if not r:
+            continue
+        got = sorted(db.execute('SELECT frame, call_id, retransmission FROM messages WHERE call_seq = ?', (r[0],)))
+        want = sorted((m['frame'], t['call_id'], int(m['retransmission'])) for m in t['messages'])
+        check(got == want, 'truth: %s messages at the truth\'s frames, Call-IDs and retransmissions (%d, truth %d)'
+              % (t['call_id'], len(got), len(want)))
+        got = sorted((src, dst, json.loads(js)['packets'], json.loads(js)['lost']) for src, dst, js in
+                     db.execute('SELECT src, dst, json FROM streams WHERE call_seq = ?', (r[0],)))
+        want = sorted((x['src'], x['dst'], x['packets'], x['expected'] - x['packets']) for x in t['streams'])
+        check(got == want, 'truth: %s streams %s, truth %s' % (t['call_id'], got, want))
+    db.close()
+    # the issue scenarios: each call's stored issue kinds and severities are its truth's
+    pcap, dbf = os.path.join(tmp, 'i2.pcap'), os.path.join(tmp, 'i2.db')
+    truth = generate('issues', pcap, os.path.join(tmp, 'i2.json'))
+    subprocess.run([exe, 'analyze', '--no-progress', '--db', dbf, pcap], check=True, capture_output=True)
+    db = sqlite3.connect(dbf)
+    seq = dict(db.execute('SELECT call_id, seq FROM calls'))
+    for t in (t for t in truth['scenarios'] if 'call_id' in t):
+        got = sorted(db.execute('SELECT kind, severity FROM issues WHERE call_seq = ?', (seq.get(t['call_id']),)))
+        want = sorted(tuple(x) for x in t['issues'])
+        check(got == want, 'truth: %s issues stored %s, truth %s' % (t['name'], got, want))
+    db.close()
 
 
 if __name__ == '__main__':

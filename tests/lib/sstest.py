@@ -2,12 +2,15 @@
 running sipscope, generating captures with tests/gen/sipgen.py, finding the corpus."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPGEN = os.path.join(HERE, '..', 'gen', 'sipgen.py')
@@ -64,6 +67,25 @@ def need_ci(check, present, what):
         else:
             print('%s absent: its checks skipped' % what)
     return present
+
+
+def poll(cond, deadline=60, every=0.1):
+    """Waits for a condition instead of sleeping a fixed time (issue 22): calls cond() until
+    it returns a true value or `deadline` seconds have passed, and returns its last value.
+    The deadline is generous on purpose: it bounds a hang, it is not a measurement, so a
+    loaded host only makes the test slower, never wrong."""
+    end = time.monotonic() + deadline
+    while True:
+        v = cond()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(every)
+
+
+def metrics(port, host='127.0.0.1'):
+    """A running sipscope's /metrics: {'name' or 'name{labels}': value}."""
+    text = urllib.request.urlopen('http://%s:%d/metrics' % (host, port), timeout=30).read().decode()
+    return {k: float(v) for k, v in re.findall(r'^(sipscope_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$', text, re.M)}
 
 
 def analyze(exe, pcap, *args):

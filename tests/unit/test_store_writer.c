@@ -171,8 +171,18 @@ Test(store_writer, a_stuck_writer_blocks_the_producer_once_then_puts_drop)
         accepted += put_message(w, i);
     double took = now_s() - t0;
     unlock_db(lock);
-    /* the writer moves again: puts are accepted again */
-    usleep(300000);
+    /* the writer moves again: puts are accepted again. Waited for by what it commits, not a
+     * fixed sleep (issue 22): once every accepted message is in, the writer has moved; 30 s
+     * bounds a hang on a loaded host */
+    struct store_writer_stats mid;
+    double until = now_s() + 30;
+    do {
+        store_writer_stats(w, &mid);
+        if (mid.committed.rows[STORE_MESSAGE] >= accepted)
+            break;
+        usleep(10000);
+    } while (now_s() < until);
+    cr_assert_eq(mid.committed.rows[STORE_MESSAGE], accepted, "the writer moved: all in");
     cr_assert(put_call(w, 1), "accepted once the writer moves");
     struct store_writer_stats st;
     cr_assert_not(store_writer_stop(w, &st));

@@ -101,15 +101,17 @@ def main(exe):
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
         pcap = os.path.join(tmp, 'i.pcap')
-        generate('issues', pcap, os.path.join(tmp, 'i.json'))
+        truth = generate('issues', pcap, os.path.join(tmp, 'i.json'))
         db = os.path.join(tmp, 'api.db')
         j = analyze(exe, pcap, '--messages', '--timelines', '--db', db, '--spool-rtp')
         srv = Server(exe, db)
         try:
             api_checks(check, srv, exe, j, db, pcap, tmp)
+            issue_truth_checks(check, srv, truth)
         finally:
             rc = srv.stop()
         check(rc == 0, 'SIGTERM ends serve with status 0 (%s)' % rc)
+        calls_truth_checks(check, exe, tmp)
         auth_checks(check, exe, db, tmp)
         credentials_checks(check, exe, db, pcap, j, tmp)
         events_checks(check, exe, pcap, j, tmp)
@@ -280,6 +282,76 @@ def api_checks(check, srv, exe, j, db, pcap, tmp):
     check(status in (413, 431, 'closed') or (isinstance(status, int) and status >= 400),
           'oversized headers refused (%s)' % status)
     check(srv.get('/api/v1/stats')[0] == 200, 'still serving after that')
+
+
+def issue_truth_checks(check, srv, truth):
+    """The issue filters against the generator's truth, not the analysis's own document
+    (issue 22): each call-scoped issue kind selects exactly the scenarios whose truth
+    raises it, and /issues by kind and severity holds as many as the truth lists."""
+    by_kind, counts = {}, {}
+    for t in truth['scenarios']:
+        for kind, sev in t['issues']:
+            counts[(kind, sev)] = counts.get((kind, sev), 0) + 1
+            if 'call_id' in t:
+                by_kind.setdefault(kind, set()).add(t['call_id'])
+    for kind, want in sorted(by_kind.items()):
+        rows, n, ok = pages(srv, '/api/v1/calls', 'calls', issue=kind)
+        got = {x['call_id'] for x in rows}
+        check(ok and got == want, 'calls?issue=%s: %s, truth %s' % (kind, sorted(got), sorted(want)))
+    for (kind, sev), want in sorted(counts.items()):
+        rows, n, ok = pages(srv, '/api/v1/issues', 'issues', limit=50, kind=kind, severity=sev)
+        check(ok and len(rows) == want, 'issues?kind=%s&severity=%s: %d, truth %d' % (kind, sev, len(rows), want))
+
+
+def calls_truth_checks(check, exe, tmp):
+    """The API over calls whose every figure the generator knows (tests/gen/calls.py),
+    checked against that truth: the state filter selects each state's Call-IDs; a call
+    gives its state, final status and times; its messages come in the truth's frames with
+    the truth's retransmission flags; its streams have the packets written; /stats counts
+    the calls and answers the truth's KPIs give."""
+    pcap, db = os.path.join(tmp, 'c.pcap'), os.path.join(tmp, 'c.db')
+    truth = generate('calls', pcap, os.path.join(tmp, 'c.json'), '--calls', '16', '--duration', '3',
+                     '--concurrency', '4', '--seed', '21', '--loss', '0.02',
+                     '--outcomes', 'answered,busy,answered-retrans,cancelled')
+    subprocess.run([exe, 'analyze', '--no-progress', '--db', db, pcap], check=True, capture_output=True)
+    srv = Server(exe, db)
+    try:
+        states = {}
+        for t in truth['calls']:
+            states.setdefault(t['state'], set()).add(t['call_id'])
+        check(len(states) == 3, 'the capture has calls in three states: %s' % sorted(states))
+        for state, want in sorted(states.items()):
+            rows, n, ok = pages(srv, '/api/v1/calls', 'calls', state=state)
+            got = {x['call_id'] for x in rows}
+            check(ok and got == want, 'calls?state=%s: %d calls, truth %d' % (state, len(got), len(want)))
+        rows, n, ok = pages(srv, '/api/v1/calls', 'calls', limit=50)
+        ids = {x['call_id']: x['id'] for x in rows}
+        us = lambda t: None if t is None else round(t * 1e6)
+        ns_us = lambda t: None if t is None else round(t / 1000)
+        for t in truth['calls']:
+            cid = ids.get(t['call_id'])
+            status, c = srv.json('/api/v1/calls/%s' % cid) if cid else (404, None)
+            check(status == 200 and (c['state'], c['final_status'], us(c['invite_time']), us(c['answer_time']),
+                                     us(c['end_time'])) ==
+                  (t['state'], t['final_status'], ns_us(t['invite_ns']), ns_us(t['answer_ns']), ns_us(t['end_ns'])),
+                  '%s: state, final status and times as the truth has them' % t['call_id'])
+            status, doc = srv.json('/api/v1/calls/%s/messages' % cid) if cid else (404, None)
+            got = [(m['frame'], m['retransmission']) for m in doc['messages']] if status == 200 else []
+            want = sorted((m['frame'], m['retransmission']) for m in t['messages'])
+            check(sorted(got) == want, '%s: messages at the truth\'s frames with its retransmissions (%d, truth %d)'
+                  % (t['call_id'], len(got), len(want)))
+            status, doc = srv.json('/api/v1/calls/%s/streams' % cid) if cid else (404, None)
+            got = sorted((x['src'], x['dst'], x['packets'], x['lost']) for x in doc['streams']) if status == 200 else []
+            want = sorted((x['src'], x['dst'], x['packets'], x['expected'] - x['packets']) for x in t['streams'])
+            check(got == want, '%s: streams with the packets written and lost %s, truth %s' % (t['call_id'], got, want))
+        status, st = srv.json('/api/v1/stats')
+        k = truth['kpi']
+        check(status == 200 and st['calls'] == k['calls'] and st['last_run']['stats']['answered'] == k['answered']
+              and abs(st['last_run']['stats']['asr_pct'] - k['asr_pct']) < 1e-9,
+              'stats: %s calls, answered and ASR as the truth (%d, %d, %s)'
+              % (st.get('calls'), k['calls'], k['answered'], k['asr_pct']))
+    finally:
+        srv.stop()
 
 
 def auth_checks(check, exe, db, tmp):
