@@ -172,6 +172,13 @@ static bool near(uint32_t ms, uint32_t nom)
     return d <= tol_ms(nom);
 }
 
+/* t - d, or 0: segment lengths count samples, times count packet time, and a sender's
+ * packets may carry more audio than the time between them */
+static uint32_t before(uint32_t t, uint32_t d)
+{
+    return t > d ? t - d : 0;
+}
+
 static uint32_t seg_ms(uint16_t seg)
 {
     return (uint32_t)(seg & SEG_LEN) * BLOCK_MS;
@@ -284,7 +291,7 @@ static void segment_done(struct audio_state *st, int s, bool on, uint16_t len, u
         const struct audio_tone *t = &plan->tones[ti];
         if (t->sequence) {
             int j = nseq++;
-            if (j < 2 && on) seq_segment(st, ti, j, s, end_ms - ms, end_ms, ms);
+            if (j < 2 && on) seq_segment(st, ti, j, s, before(end_ms, ms), end_ms, ms);
             continue;
         }
         if (t->sets[0] != s) continue;
@@ -311,7 +318,7 @@ static void segment_done(struct audio_state *st, int s, bool on, uint16_t len, u
         uint32_t total = 0;
         for (int i = 0; i < k; i++)
             total += seg_ms(r->seg[r->n - k + i]);
-        int d = det_open(st, ti, end_ms - total, end_ms - ms, (uint16_t)(k / 2));
+        int d = det_open(st, ti, before(end_ms, total), before(end_ms, ms), (uint16_t)(k / 2));
         st->locked[ti] = (uint8_t)(d + 1);
     }
 }
@@ -321,7 +328,7 @@ static void run_update(struct audio_state *st, int s, bool present, uint32_t now
     struct audio_run *r = &st->runs[s];
     if (r->len && (bool)r->on != present) {
         /* the segment ended with the previous block */
-        segment_done(st, s, r->on, r->len, now - BLOCK_MS, false);
+        segment_done(st, s, r->on, r->len, before(now, BLOCK_MS), false);
         r->len = 0;
     }
     r->on = present;
@@ -335,7 +342,7 @@ static void run_update(struct audio_state *st, int s, bool present, uint32_t now
         if (st->locked[ti])
             st->det[st->locked[ti] - 1].end_ms = now;
         else
-            st->locked[ti] = (uint8_t)(det_open(st, ti, now - on_ms, now, 1) + 1);
+            st->locked[ti] = (uint8_t)(det_open(st, ti, before(now, on_ms), now, 1) + 1);
     }
 }
 
