@@ -483,8 +483,10 @@ static void start(struct audio_state *st, uint64_t t_ns, uint32_t sec)
     }
 }
 
-/* Comfort noise lasts until the next packet: that much silence is heard. */
-static void flush_cn(struct audio_state *st, uint32_t rtp_ts)
+/* Comfort noise lasts until the next packet: that much silence is heard, by the RTP
+ * clock and never longer than the packet time between them (a sender's timestamp jump
+ * must not buy seconds of analysis per packet). */
+static void flush_cn(struct audio_state *st, uint32_t rtp_ts, uint64_t t_ns)
 {
     st->cn_pending = false;
     uint32_t clock = audio_codec_clock(st->dec.codec);
@@ -492,6 +494,8 @@ static void flush_cn(struct audio_state *st, uint32_t rtp_ts)
     uint32_t d = rtp_ts - st->cn_ts;
     if ((int32_t)d <= 0) return;
     uint64_t n = (uint64_t)d * AUDIO_RATE / clock;
+    uint64_t by_time = t_ns > st->t_ns ? (t_ns - st->t_ns) / (1000000000u / AUDIO_RATE) : 0;
+    if (n > by_time) n = by_time;
     if (n > (uint64_t)AUDIO_CN_MAX_MS * (AUDIO_RATE / 1000))
         n = (uint64_t)AUDIO_CN_MAX_MS * (AUDIO_RATE / 1000);
     st->cn_samples += (uint32_t)n;
@@ -508,7 +512,7 @@ enum audio_err audio_feed(struct audio_state *st, enum audio_codec c, const uint
 {
     start(st, t_ns, sec);
     st->packets++;
-    if (st->cn_pending) flush_cn(st, rtp_ts); /* in the comfort noise's own second and time */
+    if (st->cn_pending) flush_cn(st, rtp_ts, t_ns); /* in the comfort noise's own second and time */
     if (sec != st->sec_cur) {
         close_second(st);
         st->sec_cur = sec;

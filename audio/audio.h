@@ -235,7 +235,8 @@ void audio_release(struct audio_state *st);
  * its codec; another audio codec replaces the decoder), its payload, RTP timestamp and
  * packet time, and the caller's timeline second it belongs to. Returns what the payload
  * gave (AUDIO_OK also for CN and events). RFC 3389 comfort noise counts as silence lasting
- * until the next packet's RTP timestamp (at most AUDIO_CN_MAX_MS). */
+ * until the next packet's RTP timestamp (no longer than the packet time between them, and
+ * at most AUDIO_CN_MAX_MS). */
 enum audio_err audio_feed(struct audio_state *st, enum audio_codec c, const uint8_t *payload,
                           size_t len, uint32_t rtp_ts, uint64_t t_ns, uint32_t sec);
 /* PCM already at 8 kHz (tests, other sources); same accounting as decoded audio. */

@@ -445,14 +445,19 @@ Test(audio, comfort_noise_is_silence_and_events_are_not_audio, .init = setup)
     cr_expect_eq(audio_feed(&st, AUDIO_CODEC_EVENT, ev, 4, ts, t, 3), AUDIO_OK);
     for (int i = 0; i < 50; i++, ts += 160, t += 20000000)
         audio_feed(&st, AUDIO_CODEC_PCMU, loud, 160, ts, t, (uint32_t)(t / 1000000000));
+    /* a CN packet whose next packet's timestamp leaps an hour but arrives 100 ms later:
+     * 100 ms of silence, by the packet time */
+    audio_feed(&st, AUDIO_CODEC_CN, cn, 1, ts, t, 4);
+    ts += 8000 * 3600;
+    t += 100000000;
+    audio_feed(&st, AUDIO_CODEC_PCMU, loud, 160, ts, t, 4);
     audio_finish(&st);
     struct audio_summary s;
     audio_summary(&st, &s);
-    cr_expect_eq(s.cn_packets, 1);
-    cr_expect_eq(s.event_packets, 1);
-    cr_expect(fabs(s.heard_s - 4.0) < 1e-9, "%f", s.heard_s);
-    cr_expect(fabs(s.silence_s - 2.0) < 1e-9, "%f", s.silence_s);
-    cr_expect(fabs(s.active_s - 2.0) < 1e-9, "%f", s.active_s);
+    cr_expect_eq(s.cn_packets, 2);
+    cr_expect(fabs(s.heard_s - 4.12) < 1e-9, "%f", s.heard_s);
+    cr_expect(fabs(s.silence_s - 2.1) < 1e-9, "%f", s.silence_s);
+    cr_expect(fabs(s.active_s - 2.02) < 1e-9, "%f", s.active_s);
     audio_release(&st);
 }
 
