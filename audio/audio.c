@@ -424,14 +424,18 @@ static inline void tone_sample(struct audio_state *st, int32_t x)
 
 static void analyse_samples(struct audio_state *st, const int16_t *pcm, size_t n);
 
+#ifdef HAVE_SPANDSP
 /* -40 dBov a sample, as a mean square */
 static const double dtmf_min = FS2 * 1e-4;
+#endif
 
 static void analyse(struct audio_state *st, const int16_t *pcm, size_t n)
 {
+#ifndef HAVE_SPANDSP
+    analyse_samples(st, pcm, n);
+#else
     uint64_t e0 = st->energy_sum + st->fr_energy;
     analyse_samples(st, pcm, n);
-#ifdef HAVE_SPANDSP
     if (st->cfg.dtmf) {
         if (!st->dtmf && (st->dtmf = malloc(sizeof(dtmf_rx_state_t))) != NULL)
             dtmf_rx_init(st->dtmf, dtmf_digits, st);
