@@ -15,6 +15,7 @@ PKGS=(
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
   time                         # GNU time: peak RSS of a program (bench, hostile tests)
   valgrind                     # memcheck over the golden tests (scripts/valgrind.sh)
+  libspandsp-dev libbcg729-dev libopus-dev libgsm1-dev  # audio/: G.722, G.726, DTMF; G.729; Opus; GSM
 )
 
 missing=()

@@ -1,0 +1,617 @@
+/* Per-stream audio figures from decoded PCM: one pass over each sample does the VAD frame
+ * (energy and zero crossings), clipping runs, the second's level, and, when tones are on,
+ * a [1 3 3 1]/8 decimation to 4 kHz feeding one Goertzel filter per plan frequency over
+ * 40 ms blocks (25 Hz apart: 400, 425 and 450 Hz fall in each other's nulls). Cadence is
+ * matched on the lengths of the on/off segments each group of frequencies makes. Nothing
+ * is allocated per packet; spandsp's DTMF receiver is allocated on a stream's first
+ * packet when DTMF is on. */
+#include "audio.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HAVE_SPANDSP
+#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES
+#include <spandsp.h>
+#endif
+
+_Static_assert(sizeof(struct audio_state) <= AUDIO_STATE_MAX_BYTES,
+               "issue 24: a stream's audio state stays within 1 KB");
+
+#define FRAME    160 /* VAD frame, 20 ms */
+#define BLOCK    320 /* tone block, 40 ms at 8 kHz: 160 samples at 4 kHz */
+#define BLOCK_MS 40
+#define FS2      (32768.0 * 32768.0) /* full scale squared: 0 dBov, ITU-T G.100.1 */
+#define SEG_ON   0x8000u
+#define SEG_LEN  0x7fffu
+
+/* Thresholds as sums of squares over a frame/block, so no logarithm runs per frame. */
+static const uint64_t vad_min = (uint64_t)(FRAME * FS2 * 1e-5);       /* -50 dBov */
+static const uint64_t vad_loud = (uint64_t)(FRAME * FS2 * 3.1623e-4); /* -35 dBov */
+/* A tone quieter than -45 dBov is not one a caller hears as a tone; E.180 plans send
+ * ringback at -10 to -24 dBm0 */
+static const uint64_t tone_min = (uint64_t)(BLOCK * FS2 * 3.1623e-5);
+/* A group of frequencies is present when its filters hold at least half of the block's
+ * power (a pure tone off its filter by 10 Hz still gives 0.57), and, for two frequencies,
+ * each holds at least 15 % of their sum (twist within 7.5 dB). */
+#define PURITY 0.5f
+#define TWIST  0.15f
+
+_Static_assert(AUDIO_VAD_MIN_DBOV == -50 && AUDIO_VAD_LOUD_DBOV == -35,
+               "vad_min and vad_loud above spell these out");
+
+static int16_t clip_level(enum audio_codec c)
+{
+    /* the largest magnitude each codec can give: G.711's top decoder outputs */
+    switch (c) {
+    case AUDIO_CODEC_PCMU:
+        return 32124;
+    case AUDIO_CODEC_PCMA:
+        return 32256;
+    default:
+        return 32767;
+    }
+}
+
+static uint32_t cur_ms(const struct audio_state *st)
+{
+    return (uint32_t)((st->t_ns - st->t0_ns) / 1000000u + st->pkt_sample / (AUDIO_RATE / 1000));
+}
+
+#ifdef HAVE_SPANDSP
+static void dtmf_digits(void *user, const char *digits, int len)
+{
+    struct audio_state *st = user;
+    for (int i = 0; i < len; i++) {
+        if (st->ndigits == AUDIO_MAX_DIGITS) {
+            if (st->digits_dropped < UINT16_MAX) st->digits_dropped++;
+            continue;
+        }
+        st->digit_ms[st->ndigits] = cur_ms(st);
+        st->digits[st->ndigits++] = digits[i];
+    }
+}
+#endif
+
+void audio_init(struct audio_state *st, enum audio_codec c, const struct audio_plan *plan,
+                const struct audio_cfg *cfg)
+{
+    memset(st, 0, sizeof *st);
+    audio_dec_init(&st->dec, c);
+    st->plan = plan;
+    st->cfg = *cfg;
+    if (!plan) st->cfg.tones = false;
+    st->clip_level = clip_level(c);
+}
+
+void audio_release(struct audio_state *st)
+{
+    audio_dec_release(&st->dec);
+    free(st->dtmf); /* spandsp's dtmf_rx state holds no other memory */
+    st->dtmf = NULL;
+}
+
+size_t audio_state_lib_bytes(const struct audio_state *st)
+{
+    size_t n = st->dec.lib_bytes;
+#ifdef HAVE_SPANDSP
+    if (st->dtmf) n += sizeof(dtmf_rx_state_t);
+#endif
+    return n;
+}
+
+/* ---- the timeline ---------------------------------------------------------------------- */
+
+static void close_second(struct audio_state *st)
+{
+    if (st->sec_samples == 0) return;
+    struct audio_second s = {
+        .sec = st->sec_cur,
+        .level_cdb = st->sec_energy
+                         ? (int16_t)lrint(100.0 * 10.0 *
+                                          log10((double)st->sec_energy / st->sec_samples / FS2))
+                         : -9900,
+        .active_ms = (uint16_t)st->sec_active,
+        .heard_ms = (uint16_t)(st->sec_samples / (AUDIO_RATE / 1000)),
+        .clipped = (uint16_t)(st->sec_clipped > UINT16_MAX ? UINT16_MAX : st->sec_clipped),
+    };
+    uint8_t slot = (uint8_t)((st->ring_head + st->ring_n) % AUDIO_SECONDS_RING);
+    if (st->ring_n == AUDIO_SECONDS_RING)
+        st->ring_head = (uint8_t)((st->ring_head + 1) % AUDIO_SECONDS_RING);
+    else
+        st->ring_n++;
+    st->ring[slot] = s;
+    st->seconds++;
+    if (st->sec_active == 0) st->silent_seconds++;
+    st->sec_energy = 0;
+    st->sec_samples = st->sec_active = st->sec_clipped = 0;
+}
+
+bool audio_second_pop(struct audio_state *st, struct audio_second *out)
+{
+    if (st->ring_n == 0) return false;
+    *out = st->ring[st->ring_head];
+    st->ring_head = (uint8_t)((st->ring_head + 1) % AUDIO_SECONDS_RING);
+    st->ring_n--;
+    return true;
+}
+
+/* ---- the VAD --------------------------------------------------------------------------- */
+
+static void frame_done(struct audio_state *st)
+{
+    uint64_t e = st->fr_energy;
+    /* the rule in audio.h: loud, or above the floor and not hiss */
+    bool active = e >= vad_loud || (e >= vad_min && st->fr_zc <= AUDIO_VAD_MAX_ZC);
+    st->frames++;
+    st->energy_sum += e;
+    st->sec_energy += e;
+    st->sec_samples += FRAME;
+    if (active) {
+        st->active_frames++;
+        st->active_energy += e;
+        st->active_samples += FRAME;
+        st->sec_active += FRAME / (AUDIO_RATE / 1000);
+    }
+    st->fr_energy = 0;
+    st->fr_n = st->fr_zc = 0;
+}
+
+/* ---- tones ----------------------------------------------------------------------------- */
+
+static uint32_t tol_ms(uint32_t nom)
+{
+    /* 40 ms blocks put each edge within a block; plans allow 10-20 % (E.180 §2) */
+    return nom / 5 > 80 ? nom / 5 : 80;
+}
+
+static bool near(uint32_t ms, uint32_t nom)
+{
+    uint32_t d = ms > nom ? ms - nom : nom - ms;
+    return d <= tol_ms(nom);
+}
+
+/* t - d, or 0: segment lengths count samples, times count packet time, and a sender's
+ * packets may carry more audio than the time between them */
+static uint32_t before(uint32_t t, uint32_t d)
+{
+    return t > d ? t - d : 0;
+}
+
+static uint32_t seg_ms(uint16_t seg)
+{
+    return (uint32_t)(seg & SEG_LEN) * BLOCK_MS;
+}
+
+/* Segments of a cadence to hear before it counts: one cycle when a cycle is 3 s or longer
+ * (ringback, CNG), two for quicker ones (busy and congestion differ only in their pace, and
+ * UK congestion's 400/350 would pass for busy within one pair). */
+static int needed(const struct audio_tone *t)
+{
+    uint32_t cycle = 0;
+    for (int i = 0; i < t->ncad; i++)
+        cycle += t->cadence_ms[i];
+    int k = cycle >= 3000 ? t->ncad : 2 * t->ncad;
+    return k > AUDIO_PLAN_MAX_CADENCE ? AUDIO_PLAN_MAX_CADENCE : k;
+}
+
+static uint32_t longest_off(const struct audio_tone *t)
+{
+    uint32_t m = 0;
+    for (int i = 1; i < t->ncad; i += 2)
+        m = t->cadence_ms[i] > m ? t->cadence_ms[i] : m;
+    return m;
+}
+
+/* The last k segments of r against t's cycle, from any on-segment of it; `open`: the
+ * last (off) segment is still going, and need only be long enough when it is the cycle's
+ * long pause (UK's 0.4 on, 2 s off is no double ring cut short). */
+static bool cadence_match(const struct audio_tone *t, const struct audio_run *r, int k, bool open)
+{
+    if (r->n < k) return false;
+    const uint16_t *seg = r->seg + r->n - k;
+    if (!(seg[0] & SEG_ON)) return false;
+    for (int rot = 0; rot < t->ncad; rot += 2) {
+        bool ok = true;
+        for (int i = 0; ok && i < k; i++) {
+            uint32_t nom = t->cadence_ms[(rot + i) % t->ncad], ms = seg_ms(seg[i]);
+            if (open && i == k - 1)
+                ok = nom == longest_off(t) && ms + tol_ms(nom) >= nom;
+            else
+                ok = near(ms, nom);
+        }
+        if (ok) return true;
+    }
+    return false;
+}
+
+/* A detection of tone ti over [start, end]; one that ended less than 10 s before is the
+ * same one going on (a cadence broken by a lost packet). The index, or -1 when full. */
+static int det_open(struct audio_state *st, int ti, uint32_t start, uint32_t end, uint16_t cycles)
+{
+    for (int i = st->ndet - 1; i >= 0; i--) {
+        struct audio_detection *d = &st->det[i];
+        if (d->tone != ti) continue;
+        if (start <= d->end_ms + 10000) {
+            if (end > d->end_ms) d->end_ms = end;
+            d->cycles = (uint16_t)(d->cycles + cycles);
+            return i;
+        }
+        break;
+    }
+    if (st->ndet == AUDIO_MAX_DETECTIONS) {
+        st->dropped_detections++;
+        return -1;
+    }
+    st->det[st->ndet] = (struct audio_detection){(uint8_t)ti, cycles, start, end};
+    return st->ndet++;
+}
+
+static void seq_segment(struct audio_state *st, int ti, int j, int s, uint32_t start, uint32_t end,
+                        uint32_t ms)
+{
+    const struct audio_tone *t = &st->plan->tones[ti];
+    uint8_t step = st->seq_step[j];
+    /* E.180 §9: the three tones follow each other with at most 30 ms between them */
+    bool next = step > 0 && t->sets[step] == s && near(ms, t->cadence_ms[step]) &&
+                start <= st->seq_end_ms[j] + 30 + 2 * BLOCK_MS;
+    if (next) {
+        st->seq_end_ms[j] = end;
+        if (++st->seq_step[j] == t->nsets) {
+            det_open(st, ti, st->seq_start_ms[j], end, 1);
+            st->seq_step[j] = 0;
+        }
+        return;
+    }
+    st->seq_step[j] = 0;
+    if (t->sets[0] == s && near(ms, t->cadence_ms[0])) {
+        st->seq_step[j] = 1;
+        st->seq_start_ms[j] = start;
+        st->seq_end_ms[j] = end;
+    }
+}
+
+/* Set s finished a segment (on or off) of len blocks ending at end_ms. */
+static void segment_done(struct audio_state *st, int s, bool on, uint16_t len, uint32_t end_ms,
+                         bool open)
+{
+    struct audio_run *r = &st->runs[s];
+    uint16_t v = (uint16_t)((len > SEG_LEN ? SEG_LEN : len) | (on ? SEG_ON : 0));
+    if (r->n == AUDIO_PLAN_MAX_CADENCE)
+        memmove(r->seg, r->seg + 1, sizeof r->seg - sizeof r->seg[0]);
+    else
+        r->n++;
+    r->seg[r->n - 1] = v;
+    uint32_t ms = seg_ms(v);
+
+    const struct audio_plan *plan = st->plan;
+    int nseq = 0;
+    for (int ti = 0; ti < plan->ntones; ti++) {
+        const struct audio_tone *t = &plan->tones[ti];
+        if (t->sequence) {
+            int j = nseq++;
+            if (j < 2 && on) seq_segment(st, ti, j, s, before(end_ms, ms), end_ms, ms);
+            continue;
+        }
+        if (t->sets[0] != s) continue;
+        if (t->ncad == 0) {
+            if (on) st->locked[ti] = 0; /* continuous: it stopped; its end was kept per block */
+            continue;
+        }
+        if (st->locked[ti]) {
+            struct audio_detection *d = &st->det[st->locked[ti] - 1];
+            bool fits = false;
+            uint32_t lo = longest_off(t);
+            for (int i = 0; i < t->ncad; i++)
+                if ((i % 2 == 0) == on && near(ms, t->cadence_ms[i])) fits = true;
+            if (on && fits) {
+                d->end_ms = end_ms;
+                d->cycles++;
+            } else if (on || (!open && ms > lo + tol_ms(lo))) {
+                st->locked[ti] = 0; /* the cadence broke */
+            }
+            continue;
+        }
+        int k = needed(t);
+        if (on || !cadence_match(t, r, k, open)) continue;
+        uint32_t total = 0;
+        for (int i = 0; i < k; i++)
+            total += seg_ms(r->seg[r->n - k + i]);
+        int d = det_open(st, ti, before(end_ms, total), before(end_ms, ms), (uint16_t)(k / 2));
+        st->locked[ti] = (uint8_t)(d + 1);
+    }
+}
+
+static void run_update(struct audio_state *st, int s, bool present, uint32_t now)
+{
+    struct audio_run *r = &st->runs[s];
+    if (r->len && (bool)r->on != present) {
+        /* the segment ended with the previous block */
+        segment_done(st, s, r->on, r->len, before(now, BLOCK_MS), false);
+        r->len = 0;
+    }
+    r->on = present;
+    if (r->len < SEG_LEN) r->len++;
+    if (!present) return;
+    /* continuous tones: they count once heard for min_ms, and last while they are on */
+    uint32_t on_ms = (uint32_t)r->len * BLOCK_MS;
+    for (int ti = 0; ti < st->plan->ntones; ti++) {
+        const struct audio_tone *t = &st->plan->tones[ti];
+        if (t->sequence || t->ncad || t->sets[0] != s || on_ms < t->min_ms) continue;
+        if (st->locked[ti])
+            st->det[st->locked[ti] - 1].end_ms = now;
+        else
+            st->locked[ti] = (uint8_t)(det_open(st, ti, before(now, on_ms), now, 1) + 1);
+    }
+}
+
+static float gz_power(const struct audio_state *st, int f, float energy, int n)
+{
+    const float *g = st->gz[f];
+    float c = st->plan->coef[f];
+    float p = g[0] * g[0] + g[1] * g[1] - c * g[0] * g[1];
+    /* a pure on-frequency sine of energy E gives |X|^2 = E N / 2 */
+    return energy > 0 ? p * 2.0f / ((float)n * energy) : 0;
+}
+
+static void block_done(struct audio_state *st)
+{
+    const struct audio_plan *plan = st->plan;
+    uint32_t now = cur_ms(st);
+    bool loud = st->blk_energy_raw >= tone_min;
+    float pw[AUDIO_PLAN_MAX_FREQS];
+    for (int i = 0; i < plan->nfreqs; i++)
+        pw[i] = loud ? gz_power(st, i, plan->full_rate[i] ? st->blk_energy8 : st->blk_energy4,
+                                plan->full_rate[i] ? BLOCK : BLOCK / 2)
+                     : 0;
+    /* One group at most is present in a block, the purest: 350+440 (NA dial) also puts
+     * 57 % of 440's power into a 450 Hz filter, enough to pass for UK's 350+450 */
+    int best = -1;
+    float best_p = 0;
+    for (int s = 0; s < plan->nsets; s++) {
+        float a = pw[plan->set_freq[s][0]], p = a;
+        if (plan->set_nfreq[s] == 2) {
+            float b = pw[plan->set_freq[s][1]];
+            p = a + b;
+            if (a < TWIST * p || b < TWIST * p) continue;
+        }
+        if (p >= PURITY && p > best_p) {
+            best = s;
+            best_p = p;
+        }
+    }
+    for (int s = 0; s < plan->nsets; s++)
+        run_update(st, s, s == best, now);
+    if (best >= 0) st->tonal_blocks++;
+    memset(st->gz, 0, sizeof st->gz);
+    st->blk_energy4 = st->blk_energy8 = 0;
+    st->blk_energy_raw = 0;
+    st->blk_n = 0;
+}
+
+static inline void goertzel(float *g, float c, float x)
+{
+    float s = x + c * g[0] - g[1];
+    g[1] = g[0];
+    g[0] = s;
+}
+
+static inline void tone_sample(struct audio_state *st, int32_t x)
+{
+    const struct audio_plan *plan = st->plan;
+    float xf = (float)x;
+    for (int j = 0; j < plan->nfull; j++)
+        goertzel(st->gz[plan->full[j]], plan->coef[plan->full[j]], xf);
+    st->blk_energy8 += xf * xf;
+    st->blk_energy_raw += (uint64_t)(x * x);
+    if (st->dec_phase) {
+        /* [1 3 3 1]/8, i.e. ((1 + z^-1) / 2)^3: -0.4 dB at 440 Hz, -22 dB at 2.9 kHz,
+         * which would otherwise fold onto 1.1 kHz */
+        float y = (float)(st->dec_x[0] + 3 * st->dec_x[1] + 3 * st->dec_x[2] + x) * 0.125f;
+        for (int j = 0; j < plan->nhalf; j++)
+            goertzel(st->gz[plan->half[j]], plan->coef[plan->half[j]], y);
+        st->blk_energy4 += y * y;
+    }
+    st->dec_phase ^= 1;
+    st->dec_x[0] = st->dec_x[1];
+    st->dec_x[1] = st->dec_x[2];
+    st->dec_x[2] = (int16_t)x;
+    if (++st->blk_n == BLOCK) block_done(st);
+}
+
+/* ---- feeding --------------------------------------------------------------------------- */
+
+static void analyse_samples(struct audio_state *st, const int16_t *pcm, size_t n);
+
+#ifdef HAVE_SPANDSP
+/* -40 dBov a sample, as a mean square */
+static const double dtmf_min = FS2 * 1e-4;
+#endif
+
+static void analyse(struct audio_state *st, const int16_t *pcm, size_t n)
+{
+#ifndef HAVE_SPANDSP
+    analyse_samples(st, pcm, n);
+#else
+    uint64_t e0 = st->energy_sum + st->fr_energy;
+    analyse_samples(st, pcm, n);
+    if (st->cfg.dtmf) {
+        if (!st->dtmf && (st->dtmf = malloc(sizeof(dtmf_rx_state_t))) != NULL)
+            dtmf_rx_init(st->dtmf, dtmf_digits, st);
+        /* A packet quieter than dtmf_min holds no digit spandsp would accept (its floor is
+         * -26 dBm0 a tone, Q.24): let it count the samples without filtering them. That is
+         * most of the DTMF receiver's cost in a call's silences. */
+        uint64_t e = st->energy_sum + st->fr_energy - e0;
+        if (st->dtmf && e < (uint64_t)((double)n * dtmf_min))
+            dtmf_rx_fillin(st->dtmf, (int)n);
+        else if (st->dtmf)
+            dtmf_rx(st->dtmf, pcm, (int)n);
+    }
+#endif
+}
+
+static void analyse_samples(struct audio_state *st, const int16_t *pcm, size_t n)
+{
+    st->samples += n;
+    const int32_t clip = st->clip_level;
+    const bool tones = st->cfg.tones;
+    for (size_t i = 0; i < n; i++) {
+        int32_t x = pcm[i];
+        st->fr_energy += (uint64_t)(x * x);
+        st->fr_zc += (x ^ st->prev) < 0; /* the sign changed */
+        st->prev = (int16_t)x;
+        if (x >= clip || x <= -clip) {
+            if (st->clip_run < UINT8_MAX) st->clip_run++;
+            /* a run counts whole once it is AUDIO_CLIP_RUN long */
+            uint32_t add = st->clip_run == AUDIO_CLIP_RUN  ? AUDIO_CLIP_RUN
+                           : st->clip_run > AUDIO_CLIP_RUN ? 1
+                                                           : 0;
+            st->clipped += add;
+            st->sec_clipped += add;
+        } else {
+            st->clip_run = 0;
+        }
+        if (++st->fr_n == FRAME) frame_done(st);
+        if (tones) tone_sample(st, x);
+        st->pkt_sample++;
+    }
+}
+
+static void start(struct audio_state *st, uint64_t t_ns, uint32_t sec)
+{
+    if (!st->started) {
+        st->started = true;
+        st->t0_ns = t_ns;
+        st->sec_cur = sec;
+    }
+}
+
+/* Comfort noise lasts until the next packet: that much silence is heard, by the RTP
+ * clock and never longer than the packet time between them (a sender's timestamp jump
+ * must not buy seconds of analysis per packet). */
+static void flush_cn(struct audio_state *st, uint32_t rtp_ts, uint64_t t_ns)
+{
+    st->cn_pending = false;
+    uint32_t clock = audio_codec_clock(st->dec.codec);
+    if (clock == 0) clock = AUDIO_RATE; /* RFC 3389 §4: CN's static PT 13 runs at 8000 */
+    uint32_t d = rtp_ts - st->cn_ts;
+    if ((int32_t)d <= 0) return;
+    uint64_t n = (uint64_t)d * AUDIO_RATE / clock;
+    uint64_t by_time = t_ns > st->t_ns ? (t_ns - st->t_ns) / (1000000000u / AUDIO_RATE) : 0;
+    if (n > by_time) n = by_time;
+    if (n > (uint64_t)AUDIO_CN_MAX_MS * (AUDIO_RATE / 1000))
+        n = (uint64_t)AUDIO_CN_MAX_MS * (AUDIO_RATE / 1000);
+    st->cn_samples += (uint32_t)n;
+    static const int16_t zeros[FRAME];
+    for (uint64_t left = n; left;) {
+        size_t k = left > FRAME ? FRAME : (size_t)left;
+        analyse(st, zeros, k);
+        left -= k;
+    }
+}
+
+enum audio_err audio_feed(struct audio_state *st, enum audio_codec c, const uint8_t *payload,
+                          size_t len, uint32_t rtp_ts, uint64_t t_ns, uint32_t sec)
+{
+    start(st, t_ns, sec);
+    st->packets++;
+    if (st->cn_pending) flush_cn(st, rtp_ts, t_ns); /* in the comfort noise's own second and time */
+    if (sec != st->sec_cur) {
+        close_second(st);
+        st->sec_cur = sec;
+    }
+    st->t_ns = t_ns < st->t0_ns ? st->t0_ns : t_ns;
+    st->pkt_sample = 0;
+    if (c == AUDIO_CODEC_EVENT) {
+        st->event_packets++; /* RFC 4733: events are not audio */
+        return AUDIO_OK;
+    }
+    if (c == AUDIO_CODEC_CN) {
+        st->cn_packets++;
+        st->cn_pending = true;
+        st->cn_ts = rtp_ts;
+        return AUDIO_OK;
+    }
+    if (c != st->dec.codec) {
+        audio_dec_release(&st->dec);
+        audio_dec_init(&st->dec, c);
+        st->clip_level = clip_level(c);
+    }
+    int16_t pcm[AUDIO_MAX_PACKET_SAMPLES];
+    size_t n;
+    enum audio_err e = audio_decode(&st->dec, payload, len, pcm, &n);
+    if (e != AUDIO_OK) {
+        st->errors[e]++;
+        return e;
+    }
+    analyse(st, pcm, n);
+    return AUDIO_OK;
+}
+
+void audio_feed_pcm(struct audio_state *st, const int16_t *pcm, size_t n, uint64_t t_ns,
+                    uint32_t sec)
+{
+    start(st, t_ns, sec);
+    if (sec != st->sec_cur) {
+        close_second(st);
+        st->sec_cur = sec;
+    }
+    st->t_ns = t_ns < st->t0_ns ? st->t0_ns : t_ns;
+    st->pkt_sample = 0;
+    analyse(st, pcm, n);
+}
+
+void audio_finish(struct audio_state *st)
+{
+    close_second(st);
+    if (!st->cfg.tones) return;
+    uint32_t now = cur_ms(st);
+    for (int s = 0; s < st->plan->nsets; s++) {
+        struct audio_run *r = &st->runs[s];
+        if (!r->len) continue;
+        if (r->on) {
+            segment_done(st, s, true, r->len, now, false);
+        } else {
+            /* an off-segment still going: long enough is enough (ringback cut by the end) */
+            segment_done(st, s, false, r->len, now, true);
+        }
+        r->len = 0;
+    }
+}
+
+void audio_summary(const struct audio_state *st, struct audio_summary *o)
+{
+    memset(o, 0, sizeof *o);
+    o->codec = st->dec.codec;
+    o->unavailable = audio_codec_unavailable(st->dec.codec);
+    o->packets = st->packets;
+    o->cn_packets = st->cn_packets;
+    o->event_packets = st->event_packets;
+    o->heard_s = (double)st->samples / AUDIO_RATE;
+    o->active_s = st->active_frames * (FRAME / (double)AUDIO_RATE);
+    o->silence_s = o->heard_s > o->active_s ? o->heard_s - o->active_s : 0;
+    o->silent_seconds = st->silent_seconds;
+    o->tonal_s = st->tonal_blocks * (BLOCK_MS / 1000.0);
+    o->level_dbov = st->energy_sum && st->frames
+                        ? 10 * log10((double)st->energy_sum / (st->frames * (double)FRAME) / FS2)
+                        : -99;
+    o->speech_level_dbov =
+        st->active_energy && st->active_samples
+            ? 10 * log10((double)st->active_energy / (double)st->active_samples / FS2)
+            : -99;
+    o->clipped = st->clipped;
+    memcpy(o->errors, st->errors, sizeof o->errors);
+    o->ndet = st->ndet;
+    o->det = st->det;
+    o->dropped_detections = st->dropped_detections;
+    o->ndigits = st->ndigits;
+    o->digits = st->digits;
+    o->digit_ms = st->digit_ms;
+    o->digits_dropped = st->digits_dropped;
+#ifdef HAVE_SPANDSP
+    o->dtmf_unavailable = st->cfg.dtmf ? NULL : "in-band DTMF off";
+#else
+    o->dtmf_unavailable = "in-band DTMF: built without spandsp";
+#endif
+}
