@@ -14,7 +14,6 @@
 
 #include "capture/capture.h"
 #include "cli.h"
-#include "jsontext.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/vec.h"
@@ -23,16 +22,18 @@
 #include "decode/dns.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
+#include "hep_out.h"
 #include "issue_out.h"
 #include "metrics/issues.h"
 #include "metrics/kpi.h"
 #include "pipeline.h"
-#include "sipscope_config.h"
-#include "store/store.h"
-#include "store/spool.h"
-#include "store/writer.h"
-#include "hep_out.h"
+#include "render/ids.h"
+#include "render/jsontext.h"
 #include "service.h"
+#include "sipscope_config.h"
+#include "store/spool.h"
+#include "store/store.h"
+#include "store/writer.h"
 #include "web/metrics.h"
 #include "web/server.h"
 
@@ -1493,7 +1494,7 @@ static void write_db_calls(struct analysis *a)
 static void on_db_commit(void *user, const struct store_counts *c)
 {
     (void)user;
-    log_debug("database: committed %llu calls (last call-%llu), %llu streams, %llu "
+    log_debug("database: committed %llu calls (last " RENDER_CALL_FMT "), %llu streams, %llu "
               "registrations, %llu issues, %llu messages",
               (unsigned long long)c->new_calls, (unsigned long long)c->last_call_seq,
               (unsigned long long)c->rows[STORE_STREAM],

@@ -13,6 +13,7 @@
 
 #include "decode/sip.h"
 #include "metrics/issues.h"
+#include "render/ids.h"
 #include "store/export.h"
 
 /* ---- replies ---- */
@@ -179,25 +180,26 @@ static bool uint_arg(const struct api_args *a, const char *key, unsigned max, un
     return true;
 }
 
-static bool one_of(const char *v, const char *const *names)
-{
-    for (const char *const *n = names; *n; n++)
-        if (!strcmp(*n, v))
-            return true;
-    return false;
-}
-
 static bool valid_issue_kind(const char *v)
 {
     for (int k = 0; k < ISSUE__COUNT; k++)
-        if (!strcmp(issue_kind_name((enum issue_kind)k), v))
-            return true;
+        if (!strcmp(issue_kind_name((enum issue_kind)k), v)) return true;
     return false;
 }
 
-static const char *const states[] = {"trying", "ringing", "early_media", "answered", "completed",
-                                     "cancelled", "busy", "rejected", "failed", "unfinished", NULL};
-static const char *const severities[] = {"info", "warning", "critical", NULL};
+static bool valid_state(const char *v)
+{
+    for (int k = 0; k < CALL__STATES; k++)
+        if (!strcmp(call_state_name((enum call_state)k), v)) return true;
+    return false;
+}
+
+static bool valid_severity(const char *v)
+{
+    for (int k = 0; k < SEV__COUNT; k++)
+        if (!strcmp(issue_severity_name((enum issue_severity)k), v)) return true;
+    return false;
+}
 
 /* ---- routes ---- */
 
@@ -223,7 +225,7 @@ static void calls(struct store *s, const struct api_args *a, struct api_reply *r
     f.address = arg(a, "address");
     f.text = arg(a, "q");
     f.cursor = arg(a, "cursor");
-    if (f.state && !one_of(f.state, states))
+    if (f.state && !valid_state(f.state))
         return error(r, 400, "state is not one of OUTPUT.md's call states");
     if (f.issue_kind && !valid_issue_kind(f.issue_kind))
         return error(r, 400, "issue is not a known issue kind");
@@ -359,8 +361,8 @@ static void call_part(struct store *s, uint64_t seq, const char *part, bool mask
         }
         if (mask) /* every frame's SIP, found in the file's bytes, lengths kept */
             sip_mask_credentials(buf, len);
-        snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"call-%llu.pcap\"",
-                 (unsigned long long)seq);
+        snprintf(r->disposition, sizeof r->disposition,
+                 "attachment; filename=\"" RENDER_CALL_FMT ".pcap\"", (unsigned long long)seq);
         return reply(r, 200, "application/vnd.tcpdump.pcap", buf, len);
     }
     bool messages = !strcmp(part, "messages");
@@ -409,7 +411,7 @@ static void other_list(struct store *s, const char *what, const struct api_args 
         f.severity = arg(a, "severity");
         if (f.key && !valid_issue_kind(f.key))
             return error(r, 400, "kind is not a known issue kind");
-        if (f.severity && !one_of(f.severity, severities))
+        if (f.severity && !valid_severity(f.severity))
             return error(r, 400, "severity is info, warning or critical");
     }
     if (!list_open(&l, what))
@@ -429,21 +431,6 @@ static bool no_args(void *user, const char *key)
     (void)user;
     (void)key;
     return false;
-}
-
-/* "call-N" with N a positive decimal number, nothing else. */
-static bool call_seq(const char *p, size_t n, uint64_t *seq)
-{
-    if (n < 6 || n > 25 || strncmp(p, "call-", 5) || p[5] == '0')
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 5; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9' || v > UINT64_MAX / 10 - 1)
-            return false;
-        v = v * 10 + (uint64_t)(p[i] - '0');
-    }
-    *seq = v;
-    return true;
 }
 
 void api_handle(struct store *s, const char *method, const char *path, const struct api_args *a,
@@ -471,7 +458,7 @@ void api_handle(struct store *s, const char *method, const char *path, const str
     if (!strncmp(p, "calls/", 6)) {
         const char *id = p + 6, *slash = strchr(id, '/');
         uint64_t seq;
-        if (!call_seq(id, slash ? (size_t)(slash - id) : strlen(id), &seq))
+        if (!render_call_seq(id, slash ? (size_t)(slash - id) : strlen(id), &seq))
             return error(r, 404, "no such call");
         if (!a->each(a->ctx, no_args, NULL))
             return error(r, 400, "this route takes no parameter");
