@@ -27,8 +27,15 @@
 #include "metrics/issues.h"
 #include "metrics/kpi.h"
 #include "pipeline.h"
+#include "render/call.h"
 #include "render/ids.h"
+#include "render/issue.h"
 #include "render/jsontext.h"
+#include "render/message.h"
+#include "render/registration.h"
+#include "render/run.h"
+#include "render/stream.h"
+#include "render/text.h"
 #include "service.h"
 #include "sipscope_config.h"
 #include "store/spool.h"
@@ -111,16 +118,6 @@ static const char analyze_usage[] =
     "\n"
     "Exit status: 0 done, 1 an input could not be read, 2 bad usage.\n";
 
-static json_t *time_or_null(bool have, ptime_t t)
-{
-    return have ? json_real(ptime_to_epoch_s(t)) : json_null();
-}
-
-static void set_u64(json_t *o, const char *key, uint64_t v)
-{
-    json_object_set_new(o, key, json_integer((json_int_t)v));
-}
-
 /* An ended call (or registration) as text for the output: compact JSON, or the text
  * table's line. The text waits in a temporary spill file; memory keeps only this index
  * entry, so a capture of a million calls costs 24 MB here, not the calls' text. */
@@ -141,6 +138,7 @@ struct issue_out {
     uint32_t len;
     uint8_t severity;
     uint8_t group;     /* text report: 0 a call's, 1 registrations, 2 media of no call */
+    uint8_t kind;      /* enum issue_kind: the row's issue kinds */
 };
 
 struct analysis {
@@ -161,7 +159,7 @@ struct analysis {
     struct issue_engine *eng;  /* owned */
     struct issue_out *issues;  /* owned */
     size_t nissues, capissues;
-    uint64_t by_severity[3];
+    uint64_t by_severity[SEV__COUNT];
     struct store *db;          /* owned; --db */
     struct store_writer *dbw;  /* owned: the writer thread, the only user of db meanwhile */
     struct store_writer_stats dbstats; /* its figures, once stopped */
@@ -194,287 +192,12 @@ struct pending_call {
     uint64_t seq;
     bool have_call;
     struct call_out call;     /* its JSON */
+    struct render_call_row row; /* its columns (row.json NULL: the text is call's) */
     struct call_out *streams; /* owned */
     size_t nstreams, capstreams;
     struct issue_out *issues; /* owned: as JSON */
     size_t nissues, capissues;
 };
-
-static json_t *sv_json(struct sv v)
-{
-    return v.p ? json_stringn(v.p, v.n) : json_null();
-}
-
-/* A header value as text: folded lines joined (RFC 3261 §7.3.1), invalid UTF-8 replaced
- * by Jansson's refusal, so the document stays valid. */
-static json_t *hdr_json(const struct sip_msg *m, enum sip_hdr_id id)
-{
-    const struct sip_header *h = sip_hdr(m, id);
-    if (!h)
-        return json_null();
-    char buf[1024];
-    size_t n = sip_unfold(h->value, buf, sizeof buf);
-    json_t *s = json_stringn(buf, n);
-    return s ? s : json_string("(not UTF-8)");
-}
-
-/* The SDP of a message, when it has one: media lines with address, port, codecs and
- * direction (added to the contract's message object). */
-static json_t *sdp_json(const struct sip_msg *m, struct sdp *scratch)
-{
-    struct sv body;
-    if (!scratch || !sip_body_sdp(m, &body, NULL) || !sdp_parse(body.p, body.n, scratch))
-        return json_null();
-    const struct sdp *s = scratch;
-    json_t *media = json_array();
-    for (unsigned i = 0; i < s->nmedia; i++) {
-        const struct sdp_media *md = &s->media[i];
-        json_t *codecs = json_array();
-        for (unsigned k = 0; k < md->nfmt; k++)
-            json_array_append_new(codecs, md->fmt[k].encoding.p ? sv_json(md->fmt[k].encoding)
-                                                                : json_integer(md->fmt[k].pt));
-        json_t *o = json_object();
-        json_object_set_new(o, "media", sv_json(md->media));
-        json_object_set_new(o, "addr", sv_json(md->addr));
-        json_object_set_new(o, "port", json_integer(md->port));
-        json_object_set_new(o, "proto", sv_json(md->proto));
-        json_object_set_new(o, "codecs", codecs);
-        json_object_set_new(o, "direction", json_string(sdp_direction_name(md->dir)));
-        json_array_append_new(media, o);
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "media", media);
-    json_object_set_new(o, "malformed", json_boolean(s->malformed));
-    return o;
-}
-
-static json_t *str_or_null(const char *s)
-{
-    json_t *j = s ? json_string(s) : NULL;
-    return j ? j : json_null();
-}
-
-static json_t *ms_since(ptime_t from, ptime_t to)
-{
-    return from && to ? json_real((double)((to - from) / 1000) / 1000.0) : json_null();
-}
-
-static json_t *addr_json(const struct call_addr *a)
-{
-    return json_pack("{s:o, s:o, s:o}", "display", str_or_null(a->display), "uri",
-                     str_or_null(a->uri), "user", str_or_null(a->user));
-}
-
-/* Added (issue 12): the call's path, one entry per copy of its initial INVITE on the wire,
- * with the responses that came back on it, times from that copy. */
-static json_t *path_json(const struct call *c)
-{
-    static const char *const how[] = {"first", "via", "address", "order", "same_branch"};
-    json_t *a = json_array();
-    for (unsigned i = 0; i < c->nsegs; i++) {
-        const struct call_seg *s = &c->segs[i];
-        char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
-        ip_addr_port_str(&s->src, s->sport, src, sizeof src);
-        ip_addr_port_str(&s->dst, s->dport, dst, sizeof dst);
-        json_t *o = json_object();
-        json_object_set_new(o, "from", json_string(src));
-        json_object_set_new(o, "to", json_string(dst));
-        json_object_set_new(o, "time", time_or_null(true, s->time));
-        set_u64(o, "frame", s->frame);
-        set_u64(o, "cseq", s->cseq);
-        json_object_set_new(o, "leg", json_integer(s->leg));
-        json_object_set_new(o, "vias", json_integer(s->nvia));
-        json_object_set_new(o, "forwards", s->parent >= 0 ? json_integer(s->parent) : json_null());
-        json_object_set_new(o, "matched_by", s->parent >= 0 ? json_string(how[s->match]) : json_null());
-        set_u64(o, "retransmissions", s->copies);
-        json_object_set_new(o, "trying_ms", ms_since(s->time, s->trying_time));
-        json_object_set_new(o, "provisional_ms", ms_since(s->time, s->prov_time));
-        json_object_set_new(o, "provisional_status", s->prov_status ? json_integer(s->prov_status) : json_null());
-        json_object_set_new(o, "final_ms", ms_since(s->time, s->final_time));
-        json_object_set_new(o, "final_status", s->final_status ? json_integer(s->final_status) : json_null());
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
-/* Added (issue 12): each hop that forwarded the INVITE: how long it held it, how long its
- * downstream took to answer (1xx or final, 100 aside), and how long it took to pass that
- * answer back. */
-static json_t *hops_json(const struct call *c)
-{
-    json_t *a = json_array();
-    for (unsigned i = 0; i < c->nsegs; i++) {
-        const struct call_seg *out = &c->segs[i];
-        if (out->parent < 0)
-            continue;
-        const struct call_seg *in = &c->segs[out->parent];
-        char host[IP_ADDR_PORT_STRLEN];
-        ip_addr_port_str(&in->dst, in->dport, host, sizeof host);
-        ptime_t down = call_seg_answered(out), up = call_seg_answered(in);
-        json_t *o = json_object();
-        json_object_set_new(o, "host", json_string(host));
-        char from[IP_ADDR_PORT_STRLEN];
-        ip_addr_port_str(&out->src, out->sport, from, sizeof from);
-        json_object_set_new(o, "sent_from", json_string(from)); /* an SBC's other side */
-        json_object_set_new(o, "in", json_integer(out->parent));
-        json_object_set_new(o, "out", json_integer(i));
-        json_object_set_new(o, "held_ms", ms_since(in->time, out->time));
-        json_object_set_new(o, "downstream_ms", ms_since(out->time, down));
-        json_object_set_new(o, "relay_ms", down && up >= down ? ms_since(down, up) : json_null());
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
-/* Added (issue 12): the DNS look-ups tied to the call. */
-static json_t *dns_json(const struct call *c)
-{
-    json_t *a = json_array();
-    for (unsigned i = 0; i < c->ndns; i++) {
-        const struct call_dns *d = &c->dns[i];
-        char host[IP_ADDR_PORT_STRLEN], server[IP_ADDR_PORT_STRLEN], rc[16], type[16];
-        ip_addr_str(&d->host, host, sizeof host);
-        ip_addr_str(&d->server, server, sizeof server);
-        const char *tn = dns_type_label(d->qtype, type, sizeof type);
-        json_t *frames = json_array();
-        json_array_append_new(frames, json_integer((json_int_t)d->query_frame));
-        if (d->answer_frame)
-            json_array_append_new(frames, json_integer((json_int_t)d->answer_frame));
-        json_t *o = json_object();
-        json_object_set_new(o, "host", json_string(host));
-        json_object_set_new(o, "server", json_string(server));
-        json_object_set_new(o, "name", json_string(d->qname));
-        json_object_set_new(o, "type", json_string(tn));
-        json_object_set_new(o, "time", time_or_null(true, d->query_time));
-        json_object_set_new(o, "answer_time", time_or_null(d->answer_time, d->answer_time));
-        json_object_set_new(o, "duration_ms", ms_since(d->query_time, d->answer_time));
-        json_object_set_new(o, "tries", json_integer(d->tries));
-        json_object_set_new(o, "rcode", d->rcode >= 0 ? json_string(dns_rcode_name((uint8_t)d->rcode, rc, sizeof rc)) : json_null());
-        json_object_set_new(o, "timed_out", json_boolean(d->timed_out));
-        json_object_set_new(o, "answers", json_integer(d->answers));
-        json_object_set_new(o, "answer", d->answer[0] ? json_string(d->answer) : json_null());
-        json_object_set_new(o, "frames", frames);
-        json_object_set_new(o, "segment", json_integer(d->seg));
-        json_object_set_new(o, "asked_by", json_string(d->by_receiver ? "receiver" : "sender"));
-        json_object_set_new(o, "next_frame", d->next_frame ? json_integer((json_int_t)d->next_frame) : json_null());
-        json_object_set_new(o, "wait_ms", ms_since(d->query_time, d->next_time));
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
-
-/* A call as OUTPUT.md's calls[] entry. streams, mos_min and issues are null (unknown)
- * until the RTP and issue layers exist. */
-static json_t *call_json(const struct call *c)
-{
-    char id[32], caller[IP_ADDR_PORT_STRLEN], callee[IP_ADDR_PORT_STRLEN];
-    snprintf(id, sizeof id, "call-%llu", (unsigned long long)c->seq);
-    ip_addr_port_str(&c->caller_ip, c->caller_port, caller, sizeof caller);
-    ip_addr_port_str(&c->callee_ip, c->callee_port, callee, sizeof callee);
-    json_t *codecs = json_array();
-    for (const char *p = c->codecs ? c->codecs : ""; *p;) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        json_array_append_new(codecs, json_stringn(p, n));
-        p += n + (e ? 1 : 0);
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(id));
-    json_object_set_new(o, "call_id", str_or_null(c->call_id));
-    json_t *legs = json_array();
-    for (unsigned i = 0; i <= c->nlegs; i++) { /* leg 0: the call's own */
-        const struct call_leg *g =
-            i ? &c->legs[i] : &(struct call_leg){c->call_id, c->from_tag, c->to_tag, 0};
-        json_array_append_new(legs, json_pack("{s:o, s:o, s:o}", "call_id",
-                                              str_or_null(g->call_id), "from_tag",
-                                              str_or_null(g->from_tag), "to_tag",
-                                              str_or_null(g->to_tag)));
-    }
-    json_object_set_new(o, "legs", legs);
-    json_object_set_new(o, "from", addr_json(&c->from));
-    json_object_set_new(o, "to", addr_json(&c->to));
-    json_object_set_new(o, "caller", json_string(caller));
-    json_object_set_new(o, "callee", json_string(callee));
-    json_object_set_new(o, "state", json_string(call_state_name(c->state)));
-    json_object_set_new(o, "final_status", c->final_status ? json_integer(c->final_status) : json_null());
-    json_object_set_new(o, "reason", str_or_null(c->reason));
-    json_object_set_new(o, "invite_time", time_or_null(true, c->invite_time));
-    json_object_set_new(o, "ringing_time", time_or_null(c->ringing_time, c->ringing_time));
-    json_object_set_new(o, "answer_time", time_or_null(c->answer_time, c->answer_time));
-    json_object_set_new(o, "end_time", time_or_null(c->end_time, c->end_time));
-    json_object_set_new(o, "ended_by", str_or_null(call_party_name(c->ended_by)));
-    json_object_set_new(o, "pdd_ms", ms_since(c->invite_time, c->ringing_time));
-    json_object_set_new(o, "setup_ms", ms_since(c->invite_time, c->answer_time));
-    json_object_set_new(o, "duration_s",
-                        c->answer_time && c->end_time
-                            ? json_real((double)((c->end_time - c->answer_time) / 1000) / 1e6)
-                            : json_null());
-    json_object_set_new(o, "messages", json_integer(c->messages));
-    json_object_set_new(o, "retransmissions", json_integer(c->retransmissions));
-    json_object_set_new(o, "challenges", json_integer(c->challenges)); /* added: 401/407 */
-    json_t *holds = json_array(), *transfers = json_array(); /* added */
-    for (unsigned i = 0; i < c->nholds; i++)
-        json_array_append_new(holds, json_pack("{s:o, s:o, s:o}", "start",
-                                               time_or_null(true, c->holds[i].start), "end",
-                                               time_or_null(c->holds[i].end, c->holds[i].end), "by",
-                                               str_or_null(call_party_name(c->holds[i].by))));
-    for (unsigned i = 0; i < c->ntransfers; i++) {
-        const struct call_transfer *t = &c->transfers[i];
-        json_array_append_new(transfers, json_pack("{s:o, s:o, s:o, s:o, s:o}", "time",
-                                                   time_or_null(true, t->time), "by",
-                                                   str_or_null(call_party_name(t->by)), "refer_to",
-                                                   str_or_null(t->refer_to), "accepted",
-                                                   t->accepted ? json_integer(t->accepted) : json_null(),
-                                                   "result",
-                                                   t->result ? json_integer(t->result) : json_null()));
-    }
-    json_object_set_new(o, "session_expired", json_boolean(c->session_expired)); /* added */
-    json_object_set_new(o, "holds", holds);
-    json_object_set_new(o, "transfers", transfers);
-    json_object_set_new(o, "codecs", codecs);
-    json_object_set_new(o, "streams", json_null());
-    json_object_set_new(o, "mos_min", json_null());
-    /* added: digits sent as SIP INFO (RFC 4733 digits are on the streams) */
-    json_t *dtmf = json_array();
-    for (unsigned i = 0; i < c->ndtmf; i++) {
-        const struct call_dtmf *d = &c->dtmf[i];
-        json_array_append_new(dtmf, json_pack("{s:o,s:s#,s:o,s:I,s:o}", "time",
-                                              time_or_null(true, d->time), "digit", &d->digit,
-                                              (int)1, "duration_ms",
-                                              d->duration_ms >= 0 ? json_integer(d->duration_ms)
-                                                                  : json_null(),
-                                              "frame", (json_int_t)d->frame, "by",
-                                              str_or_null(call_party_name(d->by))));
-    }
-    json_object_set_new(o, "dtmf", dtmf);
-    json_object_set_new(o, "path", path_json(c));
-    json_object_set_new(o, "hops", hops_json(c));
-    json_object_set_new(o, "dns", dns_json(c));
-    json_object_set_new(o, "issues", json_null());
-    return o;
-}
-
-static void fmt_time(ptime_t t, char *buf, size_t len);
-
-/* One line of the text table of calls. */
-static char *call_line(const struct call *c)
-{
-    char when[64], fs[8] = "-", pdd[16] = "-", dur[16] = "-", *line = NULL;
-    fmt_time(c->invite_time, when, sizeof when);
-    when[26] = '\0';
-    if (c->final_status)
-        snprintf(fs, sizeof fs, "%d", c->final_status);
-    if (c->ringing_time)
-        snprintf(pdd, sizeof pdd, "%.0f", (double)(c->ringing_time - c->invite_time) / 1e6);
-    if (c->answer_time && c->end_time)
-        snprintf(dur, sizeof dur, "%.1f", (double)(c->end_time - c->answer_time) / 1e9);
-    if (asprintf(&line, "%-26s %-18.18s %-18.18s %-11s %5s %9s %10s", when,
-                 c->from.user ? c->from.user : "-", c->to.user ? c->to.user : "-",
-                 call_state_name(c->state), fs, pdd, dur) < 0)
-        return NULL;
-    return line;
-}
 
 /* Appends text (taken over, freed) at the end of the spill file: where, and how long. */
 static bool spill_put(FILE *spill, char *text, off_t *off, uint32_t *len)
@@ -541,6 +264,7 @@ static void pending_free(struct pending_call *p)
     if (p) {
         free(p->streams);
         free(p->issues);
+        render_call_row_free(&p->row);
     }
     free(p);
 }
@@ -673,7 +397,8 @@ static void print_call(FILE *spill, const struct call_out *c, const struct call_
         fwrite(rest, 1, (size_t)(at - rest), out);
         fputs("\"streams\":[", out);
         for (size_t i = k0; i < *k; i++)
-            fprintf(out, "%s\"stream-%llu\"", i > k0 ? "," : "", (unsigned long long)streams[i].seq);
+            fprintf(out, "%s\"" RENDER_STREAM_FMT "\"", i > k0 ? "," : "",
+                    (unsigned long long)streams[i].seq);
         fputs("]", out);
         rest = at + sizeof m_streams - 1;
     }
@@ -697,47 +422,27 @@ static void print_call(FILE *spill, const struct call_out *c, const struct call_
     free(text);
 }
 
-static const char *jstr(json_t *o, const char *k1, const char *k2)
+/* A call into the database (through the writer): its JSON text, and the columns the API
+ * filters on as render_call() gave them. mos_min (< 0 none) and kinds ("" none) are those
+ * of the streams and issues the text holds. */
+static void db_call(struct analysis *a, const struct render_call_row *row, const char *json,
+                    double mos_min, const char *kinds, bool update, bool progress)
 {
-    json_t *v = json_object_get(o, k1);
-    if (k2)
-        v = json_object_get(v, k2);
-    return json_string_value(v);
-}
-
-static double jnum(json_t *o, const char *k, double none)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : none;
-}
-
-/* A call into the database (through the writer), with the columns the API filters on
- * taken from its very JSON object. */
-static void db_call(struct analysis *a, uint64_t seq, const char *text, bool update,
-                    bool progress)
-{
-    json_t *o = json_loads(text, 0, NULL);
-    if (!o) {
-        a->db_failed = true;
-        return;
-    }
-    char kinds[512] = "";
-    size_t x;
-    json_t *is;
-    json_array_foreach(json_object_get(o, "issues"), x, is)
-        snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s", x ? "," : "",
-                 json_string_value(json_object_get(is, "kind")));
-    store_writer_call(a->dbw, &(struct store_call){
-                          .seq = seq, .call_id = jstr(o, "call_id", NULL),
-                          .from_user = jstr(o, "from", "user"), .to_user = jstr(o, "to", "user"),
-                          .caller = jstr(o, "caller", NULL), .callee = jstr(o, "callee", NULL),
-                          .state = jstr(o, "state", NULL),
-                          .final_status = (int)jnum(o, "final_status", 0),
-                          .invite_time = jnum(o, "invite_time", 0),
-                          .end_time = jnum(o, "end_time", -1), .mos_min = jnum(o, "mos_min", -1),
-                          .issue_kinds = kinds, .json = text, .update = update,
-                          .progress = progress});
-    json_decref(o);
+    store_writer_call(a->dbw, &(struct store_call){.seq = row->seq,
+                                                   .call_id = row->call_id,
+                                                   .from_user = row->from_user,
+                                                   .to_user = row->to_user,
+                                                   .caller = row->caller,
+                                                   .callee = row->callee,
+                                                   .state = row->state,
+                                                   .final_status = row->final_status,
+                                                   .invite_time = row->invite_time,
+                                                   .end_time = row->end_time,
+                                                   .mos_min = mos_min,
+                                                   .issue_kinds = kinds,
+                                                   .json = json,
+                                                   .update = update,
+                                                   .progress = progress});
 }
 
 static void on_rtcp(void *user, uint64_t call_seq, const struct l4_packet *l4,
@@ -758,14 +463,10 @@ static void on_media(void *user, uint64_t call_seq, const struct packet *p)
 static void on_call_progress(void *user, const struct call *c)
 {
     struct analysis *a = user;
-    if (!a->dbw)
-        return;
-    json_t *o = call_json(c);
-    char *text = o ? json_text(o) : NULL;
-    json_decref(o);
-    if (text)
-        db_call(a, c->seq, text, false, true);
-    free(text);
+    struct render_call_row row;
+    if (!a->dbw || !render_call(c, &row)) return;
+    db_call(a, &row, row.json, -1, "", false, true);
+    render_call_row_free(&row);
 }
 
 static void on_call_done(void *user, const struct call *c)
@@ -778,19 +479,17 @@ static void on_call_done(void *user, const struct call *c)
     if (a->spool)
         media_spool_call_done(a->spool, c->seq);
     kpi_call(a->kpi, c);
-    char *text;
-    if (a->json) {
-        json_t *o = call_json(c);
-        text = json_text(o);
-        json_decref(o);
-    } else {
-        text = call_line(c);
-    }
+    struct render_call_row row = {0};
+    bool rendered = (a->json || a->dbw) && render_call(c, &row);
     /* The database gets the call as soon as it ends, so that a crash later loses none
-     * (its streams, worst MOS and issues are null: not known yet); at the end of the input
-     * it is stored again, complete (write_db_calls). */
-    if (a->dbw && a->json && text)
-        db_call(a, c->seq, text, false, false);
+     * (its streams, worst MOS and issues are null: not known yet); once they are, it is
+     * stored again, whole (write_whole_call). */
+    if (a->dbw && rendered)
+        db_call(a, &row, row.json, -1, "", false, false);
+    else if (a->dbw)
+        a->db_failed = true;
+    char *text = a->json ? row.json : render_text_call_line(c);
+    if (a->json) row.json = NULL; /* taken over by push_out */
     struct pending_call *p = pending_get(a, c->seq);
     if (push_out(a->spill, &a->calls, &a->ncalls, &a->capcalls, c->seq, text)) {
         a->answered += c->answer_time != 0;
@@ -799,46 +498,29 @@ static void on_call_done(void *user, const struct call *c)
             p->have_call = true;
         }
     }
-    if (p && !a->json) { /* the database keeps the JSON object */
-        json_t *o = call_json(c);
-        char *js = json_text(o);
-        json_decref(o);
-        if (js)
-            db_call(a, c->seq, js, false, false);
-        if (js && spill_put(a->spill, js, &p->call.off, &p->call.len)) {
+    if (p && row.json) { /* the text report's run: the database keeps the JSON */
+        if (spill_put(a->spill, row.json, &p->call.off, &p->call.len)) {
             p->call.seq = c->seq;
             p->have_call = true;
         }
+        row.json = NULL; /* taken over by spill_put */
     }
+    if (p)
+        p->row = row;
+    else
+        render_call_row_free(&row);
     issues_call(a->eng, c);
     trim_report(a, a->calls, &a->ncalls, sizeof *a->calls, REPORT_CALLS);
 }
 
-/* A registration as OUTPUT.md's registrations[] entry (call_id, user_agent and expired
- * added). */
 static void on_reg_done(void *user, const struct registration *r)
 {
     struct analysis *a = user;
     if ((int)r->state < WEB_REG_STATES)
         a->mx.registrations[r->state]++;
-    char src[IP_ADDR_PORT_STRLEN], reg[IP_ADDR_PORT_STRLEN];
+    char src[IP_ADDR_PORT_STRLEN];
     ip_addr_port_str(&r->source, r->source_port, src, sizeof src);
-    ip_addr_port_str(&r->registrar, r->registrar_port, reg, sizeof reg);
-    json_t *o = json_object();
-    json_object_set_new(o, "aor", str_or_null(r->aor));
-    json_object_set_new(o, "contact", str_or_null(r->contact));
-    json_object_set_new(o, "source", json_string(src));
-    json_object_set_new(o, "registrar", json_string(reg));
-    json_object_set_new(o, "first_time", time_or_null(true, r->first_time));
-    json_object_set_new(o, "last_time", time_or_null(true, r->last_time));
-    json_object_set_new(o, "expires_s", r->expires_s >= 0 ? json_integer(r->expires_s) : json_null());
-    json_object_set_new(o, "state", json_string(reg_state_name(r->state)));
-    json_object_set_new(o, "final_status", r->final_status ? json_integer(r->final_status) : json_null());
-    json_object_set_new(o, "challenges", json_integer(r->challenges));
-    json_object_set_new(o, "attempts", json_integer(r->attempts));
-    json_object_set_new(o, "call_id", str_or_null(r->call_id));
-    json_object_set_new(o, "user_agent", str_or_null(r->user_agent));
-    json_object_set_new(o, "expired", json_boolean(r->expired));
+    json_t *o = render_registration_json(r);
     char *text = json_text(o);
     json_decref(o);
     if (a->dbw && text)
@@ -855,117 +537,6 @@ static void on_reg_done(void *user, const struct registration *r)
     a->reg_challenged += r->state == REG_CHALLENGED;
 }
 
-/* A figure rounded for people (R and MOS to 0.01, milliseconds to 0.001); unit is 0.01,
- * 0.001... (divided, not multiplied, so that 4.35 prints as 4.35). */
-static json_t *round_json(double v, double unit)
-{
-    double scale = round(1 / unit);
-    return json_real(round(v * scale) / scale);
-}
-
-static const char *const jb_names[JB__COUNT] = {"fixed_50", "fixed_200", "adaptive"};
-
-/* The three simulated jitter buffers: what each played and the E-model's verdict on it. */
-static json_t *jb_json(const struct rtp_stream *st)
-{
-    json_t *o = json_object();
-    for (int k = 0; k < JB__COUNT; k++) {
-        const struct stream_jb_score *b = &st->jbs[k];
-        json_t *j = json_object();
-        set_u64(j, "played", st->jb[k].played);
-        set_u64(j, "discarded", st->jb[k].discarded);
-        json_object_set_new(j, "lost_pct", round_json(b->lost_pct, 0.001));
-        json_object_set_new(j, "burst_ratio", round_json(b->burst_ratio, 0.001));
-        json_object_set_new(j, "mean_delay_ms", round_json(b->mean_delay_ms, 0.001));
-        json_object_set_new(j, "r_factor", b->r_factor >= 0 ? round_json(b->r_factor, 0.01) : json_null());
-        json_object_set_new(j, "mos", b->mos >= 0 ? round_json(b->mos, 0.01) : json_null());
-        json_object_set_new(o, jb_names[k], j);
-    }
-    return o;
-}
-
-/* RFC 3611 §4.7 fields; 127 (R, MOS) and 0 (jitter buffer) are "unavailable". */
-static json_t *xr_json(const struct rtcp_voip_metrics *m)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "loss_pct", round_json(m->loss_rate * 100.0 / 256, 0.01));
-    json_object_set_new(o, "discard_pct", round_json(m->discard_rate * 100.0 / 256, 0.01));
-    json_object_set_new(o, "burst_density_pct", round_json(m->burst_density * 100.0 / 256, 0.01));
-    json_object_set_new(o, "gap_density_pct", round_json(m->gap_density * 100.0 / 256, 0.01));
-    set_u64(o, "burst_duration_ms", m->burst_duration);
-    set_u64(o, "gap_duration_ms", m->gap_duration);
-    set_u64(o, "round_trip_delay_ms", m->round_trip_delay);
-    set_u64(o, "end_system_delay_ms", m->end_system_delay);
-    json_object_set_new(o, "r_factor", m->r_factor == 127 ? json_null() : json_integer(m->r_factor));
-    json_object_set_new(o, "mos_lq", m->mos_lq == 127 ? json_null() : json_real(m->mos_lq / 10.0));
-    json_object_set_new(o, "mos_cq", m->mos_cq == 127 ? json_null() : json_real(m->mos_cq / 10.0));
-    json_object_set_new(o, "jb_nominal_ms", m->jb_nominal ? json_integer(m->jb_nominal) : json_null());
-    json_object_set_new(o, "jb_max_ms", m->jb_maximum ? json_integer(m->jb_maximum) : json_null());
-    json_object_set_new(o, "jb_abs_max_ms", m->jb_abs_max ? json_integer(m->jb_abs_max) : json_null());
-    return o;
-}
-
-static json_t *rtcp_json(const struct rtp_stream *st)
-{
-    const struct stream_rtcp *r = &st->rtcp;
-    if (!r->packets)
-        return json_null();
-    json_t *o = json_object();
-    set_u64(o, "packets", r->packets);
-    bool rr = r->receiver_reports > 0;
-    json_object_set_new(o, "reported_lost", rr ? json_integer(r->reported_lost) : json_null());
-    json_object_set_new(o, "reported_jitter_ms", rr && st->clock_rate ? round_json(r->reported_jitter_ms, 0.001) : json_null());
-    json_object_set_new(o, "rtt_ms", r->rtt_n ? round_json(r->rtt_ms, 0.001) : json_null());
-    /* added */
-    json_object_set_new(o, "max_rtt_ms", r->rtt_n ? round_json(r->max_rtt_ms, 0.001) : json_null());
-    set_u64(o, "sender_reports", r->sender_reports);
-    set_u64(o, "receiver_reports", r->receiver_reports);
-    json_object_set_new(o, "max_fraction_lost_pct", rr ? round_json(r->max_fraction_lost_pct, 0.01) : json_null());
-    json_object_set_new(o, "xr", r->have_xr ? xr_json(&r->xr) : json_null());
-    return o;
-}
-
-static json_t *dtmf_json(const struct rtp_stream *st)
-{
-    json_t *a = json_array();
-    uint32_t rate = st->te_rate ? st->te_rate : 8000;
-    for (unsigned i = 0; i < st->ndtmf; i++) {
-        const struct stream_dtmf *d = &st->dtmf[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "time", time_or_null(true, d->time));
-        json_object_set_new(o, "digit", json_stringn(&d->digit, 1));
-        json_object_set_new(o, "duration_ms", round_json(d->duration * 1000.0 / rate, 0.001));
-        set_u64(o, "frame", d->frame);
-        json_object_set_new(o, "ended", json_boolean(d->ended));
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
-/* Per-second figures, as parallel arrays (compact for charts). */
-static json_t *timeline_json(const struct rtp_stream *st)
-{
-    json_t *o = json_object(), *pk = json_array(), *lost = json_array(), *jit = json_array(),
-           *mos = json_array();
-    bool timed = st->clock_rate && !st->events;
-    for (uint32_t i = 0; i < st->nsec; i++) {
-        const struct stream_second *x = &st->timeline[i];
-        json_array_append_new(pk, json_integer(x->packets));
-        json_array_append_new(lost, json_integer(x->lost));
-        json_array_append_new(jit, timed && x->packets ? json_real(x->jitter_cms / 100.0) : json_null());
-        json_array_append_new(mos, x->mos_c ? json_real(x->mos_c / 100.0) : json_null());
-    }
-    json_object_set_new(o, "start", time_or_null(true, st->first_time));
-    json_object_set_new(o, "interval_s", json_integer(1));
-    json_object_set_new(o, "packets", pk);
-    json_object_set_new(o, "lost", lost);
-    json_object_set_new(o, "max_jitter_ms", jit);
-    json_object_set_new(o, "mos", mos);
-    json_object_set_new(o, "truncated", json_boolean(st->timeline_truncated));
-    return o;
-}
-
-/* An RTP stream as OUTPUT.md's streams[] entry. */
 static void on_stream_done(void *user, const struct rtp_stream *st)
 {
     struct analysis *a = user;
@@ -973,58 +544,14 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
         hep_out_stream(a->hep, st);
     if (st->mos >= 0)
         web_observe(a->mx.mos, web_mos_bounds, WEB_MOS_BUCKETS, &a->mx.mos_sum, st->mos);
-    char id[32], call[32], src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN], ssrc[16];
-    snprintf(id, sizeof id, "stream-%llu", (unsigned long long)st->seq);
-    snprintf(call, sizeof call, "call-%llu", (unsigned long long)st->call_seq);
-    snprintf(ssrc, sizeof ssrc, "0x%08x", st->ssrc);
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
     ip_addr_port_str(&st->src, st->sport, src, sizeof src);
     ip_addr_port_str(&st->dst, st->dport, dst, sizeof dst);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(id));
-    json_object_set_new(o, "call", st->call_seq ? json_string(call) : json_null());
-    json_object_set_new(o, "src", json_string(src));
-    json_object_set_new(o, "dst", json_string(dst));
-    json_object_set_new(o, "ssrc", json_string(ssrc));
-    json_object_set_new(o, "payload_type", json_integer(st->pt));
-    json_object_set_new(o, "codec", st->codec[0] ? json_string(st->codec) : json_null());
-    json_object_set_new(o, "clock_rate", st->clock_rate ? json_integer(st->clock_rate) : json_null());
-    json_object_set_new(o, "first_time", time_or_null(true, st->first_time));
-    json_object_set_new(o, "last_time", time_or_null(true, st->last_time));
-    set_u64(o, "packets", st->packets);
-    json_object_set_new(o, "expected", json_integer(st->expected));
-    json_object_set_new(o, "lost", json_integer(st->lost));
-    json_object_set_new(o, "lost_pct", json_real(st->expected > 0 ? 100.0 * (double)st->lost /
-                                                                        (double)st->expected
-                                                                  : 0));
-    set_u64(o, "duplicates", st->duplicates);
-    set_u64(o, "out_of_order", st->out_of_order);
-    set_u64(o, "seq_errors", st->seq_errors);
-    json_object_set_new(o, "max_delta_ms", json_real(st->max_delta_ms));
-    bool timed = st->clock_rate && !st->events; /* else jitter means nothing: null */
-    json_object_set_new(o, "max_jitter_ms", timed ? json_real(st->max_jitter_ms) : json_null());
-    json_object_set_new(o, "mean_jitter_ms", timed ? json_real(st->mean_jitter_ms) : json_null());
-    /* added: which ends an SDP announced; one unannounced end of a bound stream is NAT */
-    json_object_set_new(o, "src_announced", json_boolean(st->src_announced));
-    json_object_set_new(o, "dst_announced", json_boolean(st->dst_announced));
-    /* added: the loss pattern */
-    set_u64(o, "loss_bursts", st->loss_bursts);
-    set_u64(o, "longest_loss_burst", st->longest_burst);
-    set_u64(o, "markers", st->markers);
-    json_object_set_new(o, "r_factor", st->r_factor >= 0 ? round_json(st->r_factor, 0.01) : json_null());
-    json_object_set_new(o, "mos", st->mos >= 0 ? round_json(st->mos, 0.01) : json_null());
-    /* added: which G.113 row scored it, and the three buffers behind the figures */
-    json_object_set_new(o, "mos_basis", st->emodel ? json_string(st->emodel->basis) : json_null());
-    json_object_set_new(o, "jitter_buffers", timed && st->timed ? jb_json(st) : json_null());
-    json_object_set_new(o, "rtcp", rtcp_json(st));
-    json_object_set_new(o, "dtmf", dtmf_json(st));
-    if (st->dtmf_dropped)
-        set_u64(o, "dtmf_dropped", st->dtmf_dropped);
-    if (a->timelines)
-        json_object_set_new(o, "timeline", timeline_json(st));
+    json_t *o = render_stream_json(st, a->timelines);
     char *text = json_text(o);
     json_decref(o);
     if (a->dbw && text) {
-        json_t *tl = timeline_json(st);
+        json_t *tl = render_timeline_json(st);
         char *tls = json_text(tl);
         json_decref(tl);
         store_writer_stream(a->dbw, &(struct store_stream){
@@ -1068,16 +595,23 @@ static bool push_issue(FILE *spill, struct issue_out **v, size_t *n, size_t *cap
     }
     if (!spill_put(spill, text, &off, &len))
         return false;
-    (*v)[*n] = (struct issue_out){
-        .seq = *n + 1, .call_seq = is->call_seq, .time = is->time, .off = off, .len = len,
-        .severity = (uint8_t)is->severity, .group = is->call_seq ? 0 : is->registration ? 1 : 2};
+    (*v)[*n] = (struct issue_out){.seq = *n + 1,
+                                  .call_seq = is->call_seq,
+                                  .time = is->time,
+                                  .off = off,
+                                  .len = len,
+                                  .severity = (uint8_t)is->severity,
+                                  .group = is->call_seq       ? 0
+                                           : is->registration ? 1
+                                                              : 2,
+                                  .kind = (uint8_t)is->kind};
     (*n)++;
     return true;
 }
 
 static char *issue_json_text(const struct issue *is)
 {
-    json_t *o = issue_json(is);
+    json_t *o = render_issue_json(is);
     char *t = json_text(o);
     json_decref(o);
     return t;
@@ -1106,7 +640,7 @@ static void on_issue(void *user, const struct issue *is)
         js = NULL;
     }
     if (push_issue(a->spill, &a->issues, &a->nissues, &a->capissues, is,
-                   a->json ? js : issue_text(is))) {
+                   a->json ? js : render_issue_text(is))) {
         a->by_severity[is->severity]++;
         if (p && a->json &&
             vec_grow((void **)&p->issues, &p->capissues, p->nissues, sizeof *p->issues, 4))
@@ -1184,158 +718,16 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
         db_message(a, ev, &v, src, dst);
     if (!a->messages)
         return;
-    json_t *o = json_object();
-    json_object_set_new(o, "frame", json_integer((json_int_t)ev->l4->pkt->frame));
-    json_object_set_new(o, "time", json_real(ptime_to_epoch_s(ev->l4->pkt->ts)));
-    json_object_set_new(o, "src", json_string(src));
-    json_object_set_new(o, "dst", json_string(dst));
-    json_object_set_new(o, "transport", json_string(sip_transport_name(ev->transport)));
-    json_object_set_new(o, "method", m->is_request ? sv_json(m->method) : json_null());
-    json_object_set_new(o, "status", m->is_request ? json_null() : json_integer(m->status));
-    json_object_set_new(o, "reason", m->is_request ? json_null() : sv_json(m->reason));
-    json_object_set_new(o, "call_id", hdr_json(m, SIP_H_CALL_ID));
-    uint32_t num;
-    struct sv meth;
-    const struct sip_header *cseq = sip_hdr(m, SIP_H_CSEQ);
-    if (cseq && sip_cseq_parse(cseq->value, &num, &meth)) {
-        char buf[96];
-        snprintf(buf, sizeof buf, "%u %.*s", num, (int)(meth.n < 64 ? meth.n : 64), meth.p);
-        json_object_set_new(o, "cseq", json_string(buf));
-    } else {
-        json_object_set_new(o, "cseq", json_null());
-    }
-    char cid[32];
-    snprintf(cid, sizeof cid, "call-%llu", (unsigned long long)v.call_seq);
-    json_object_set_new(o, "call", v.call_seq ? json_string(cid) : json_null());
-    json_object_set_new(o, "retransmission", json_boolean(v.retransmission));
-    json_object_set_new(o, "sdp", sdp_json(m, a->sdp));
-    json_object_set_new(o, "malformed", json_boolean(m->malformed));
-    json_object_set_new(o, "error",
-                        m->malformed ? json_string(decode_reason_name(m->error)) : json_null());
-    json_array_append_new(a->messages, o);
-}
-
-static json_t *capture_json(char **files, int nfiles, const struct capture_stats *cs,
-                            const struct decode_stats *ds, const struct correlate_stats *ks,
-                            const struct pipeline_result *res)
-{
-    json_t *c = json_object();
-    json_t *jfiles = json_array();
-    for (int i = 0; i < nfiles; i++)
-        json_array_append_new(jfiles, json_string(files[i]));
-    json_object_set_new(c, "files", jfiles);
-    set_u64(c, "packets", cs->packets);
-    set_u64(c, "bytes", cs->bytes);
-    json_object_set_new(c, "first_time", time_or_null(cs->packets > 0, cs->first_ts));
-    json_object_set_new(c, "last_time", time_or_null(cs->packets > 0, cs->last_ts));
-    /* duplicates: null, not 0, until duplicate detection exists: OUTPUT.md
-     * says 0 never means "unknown". dropped is null for files (no kernel to drop). */
-    set_u64(c, "sip_messages", ds->sip_messages);
-    /* RTP of the streams reported; RTCP to announced ports or about a stream we follow */
-    set_u64(c, "rtp_packets", res->rtp_packets);
-    set_u64(c, "rtcp_packets", res->rtcp_packets);
-    json_object_set_new(c, "dropped", cs->live ? json_integer((json_int_t)(cs->dropped + cs->ring_dropped))
-                                                : json_null());
-    set_u64(c, "duplicates", ds->duplicates);
-
-    json_t *errors = json_object();
-    for (int r = 0; r < DR__COUNT; r++)
-        if (ds->errors[r])
-            set_u64(errors, decode_reason_name(r), ds->errors[r]);
-    for (int r = 1; r < RTCP__COUNT; r++)
-        if (res->rtcp_errors[r])
-            set_u64(errors, rtcp_status_name(r), res->rtcp_errors[r]);
-    if (cs->read_errors)
-        set_u64(errors, "file_read_error", cs->read_errors);
-    json_object_set_new(c, "decode_errors", errors);
-
-    json_t *evicted = json_object();
-    const struct {
-        const char *table;
-        uint64_t n;
-    } ev[] = {{"ip_fragments", ds->frag_evicted},   {"tcp_streams", ds->tcp_evicted},
-              {"calls", ks->evicted_calls},         {"transactions", ks->evicted_transactions},
-              {"streams", res->streams_evicted},    {"orphan_streams", res->orphans_evicted},
-              {"udp_flows", res->flows_evicted},    {"registrations", ks->evicted_registrations},
-              {"media_endpoints", ks->evicted_media}, {"dns_lookups", ks->evicted_dns}};
-    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
-        if (ev[i].n)
-            set_u64(evicted, ev[i].table, ev[i].n);
-    json_object_set_new(c, "evicted", evicted);
-    /* added (issue 21): each table's peak bytes, under --max-memory-mb */
-    json_t *mem = json_object();
-    for (int t = 0; t < MEM__COUNT; t++)
-        set_u64(mem, mem_table_name(t), res->mem.peak[t]);
-    json_object_set_new(c, "memory", mem);
-    /* ... and the entries each may hold, by the names of "evicted" */
-    json_t *lim = json_object();
-    set_u64(lim, "calls", res->max_calls);
-    set_u64(lim, "transactions", res->max_transactions);
-    set_u64(lim, "media_endpoints", res->max_media);
-    set_u64(lim, "registrations", res->max_registrations);
-    set_u64(lim, "streams", res->max_streams);
-    json_object_set_new(c, "limits", lim);
-    set_u64(c, "out_of_order_frames", cs->out_of_order);
-
-    /* added to the contract: what the decoder saw, layer by layer */
-    json_t *l = json_object();
-    set_u64(l, "ipv4", ds->ipv4);
-    set_u64(l, "ipv6", ds->ipv6);
-    set_u64(l, "udp", ds->udp);
-    set_u64(l, "tcp", ds->tcp);
-    set_u64(l, "non_ip", ds->non_ip);
-    set_u64(l, "other_ip_protocols", ds->other_proto);
-    set_u64(l, "ip_fragments", ds->fragments);
-    set_u64(l, "reassembled", ds->reassembled);
-    set_u64(l, "fragment_duplicates", ds->frag_duplicates);
-    set_u64(l, "sctp", ds->sctp);
-    set_u64(l, "tcp_retransmitted", ds->tcp_retransmitted);
-    set_u64(l, "dns", ds->dns);
-    set_u64(l, "dns_tcp_partial", ds->dns_tcp_partial);
-    set_u64(l, "dns_lookups", ks->dns_lookups);               /* questions, retries as one */
-    set_u64(l, "dns_unmatched_responses", ks->dns_unanswered_responses); /* to no question seen */
-    json_object_set_new(c, "layers", l);
-    return c;
-}
-
-static json_t *num_or_null(double v)
-{
-    return v >= 0 ? json_real(v) : json_null();
-}
-
-/* OUTPUT.md's stats block (statuses and retransmissions added). */
-static json_t *stats_json(const struct kpi *k)
-{
-    json_t *resp = json_object(), *meth = json_object(), *codes = json_object();
-    static const char *const cls[] = {NULL, "1xx", "2xx", "3xx", "4xx", "5xx", "6xx"};
-    for (int c = 1; c <= 6; c++)
-        set_u64(resp, cls[c], k->responses[c]);
-    for (int c = 100; c < 700; c++)
-        if (k->status[c]) {
-            char b[8];
-            snprintf(b, sizeof b, "%d", c);
-            set_u64(codes, b, k->status[c]);
-        }
-    for (unsigned i = 0; i < KPI_METHODS && k->methods[i].name[0]; i++) {
-        json_t *name = json_string(k->methods[i].name); /* may not be UTF-8: skip if not */
-        if (name) {
-            json_decref(name);
-            set_u64(meth, k->methods[i].name, k->methods[i].n);
-        }
-    }
-    json_t *o = json_object();
-    set_u64(o, "calls", k->calls);
-    set_u64(o, "answered", k->answered);
-    json_object_set_new(o, "asr_pct", num_or_null(kpi_asr(k)));
-    json_object_set_new(o, "ner_pct", num_or_null(kpi_ner(k)));
-    json_object_set_new(o, "acd_s", num_or_null(kpi_acd(k)));
-    json_object_set_new(o, "pdd_ms", json_pack("{s:o, s:o}", "p50", num_or_null(kpi_pdd_percentile(k, 50)),
-                                               "p95", num_or_null(kpi_pdd_percentile(k, 95))));
-    json_object_set_new(o, "responses", resp);
-    json_object_set_new(o, "methods", meth);
-    json_object_set_new(o, "statuses", codes);
-    set_u64(o, "retransmissions", k->retransmissions);
-    return o;
+    struct render_message rm = {.frame = ev->l4->pkt->frame,
+                                .time = ptime_to_epoch_s(ev->l4->pkt->ts),
+                                .src = src,
+                                .dst = dst,
+                                .transport = sip_transport_name(ev->transport),
+                                .call_seq = v.call_seq,
+                                .retransmission = v.retransmission};
+    struct render_message_buf buf;
+    render_message_from_sip(&rm, m, &buf);
+    json_array_append_new(a->messages, render_message_json(&rm, RENDER_MSG_SDP, a->sdp));
 }
 
 static int issue_by_call(const void *x, const void *y)
@@ -1358,18 +750,11 @@ static int issue_by_time(const void *x, const void *y)
 
 /* The document: the capture block built as a tree; calls, already text, written in
  * between; messages (only with --messages) as a tree again. */
-static int print_json(char **files, int nfiles, const struct pipeline_result *res,
-                      json_t *messages, struct analysis *a)
+static int print_json(const struct render_run *run, json_t *messages, struct analysis *a)
 {
-    json_t *root = json_pack("{s:{s:s}, s:o, s:o}", "sipscope", "version", SIPSCOPE_VERSION,
-                             "capture", capture_json(files, nfiles, &res->cs, &res->ds, &res->ks, res),
-                             "stats", stats_json(a->kpi));
-    json_t *evicted = json_object_get(json_object_get(root, "capture"), "evicted");
-    static const char *const report_names[4] = {"report_calls", "report_streams",
-                                                "report_registrations", "report_issues"};
-    for (int i = 0; i < 4 && evicted; i++) /* a live report keeps the newest only */
-        if (a->report_dropped[i])
-            set_u64(evicted, report_names[i], a->report_dropped[i]);
+    json_t *root =
+        json_pack("{s:{s:s}, s:o, s:o}", "sipscope", "version", SIPSCOPE_VERSION, "capture",
+                  render_capture_json(run), "stats", render_stats_json(a->kpi));
     char *head = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : NULL;
     json_decref(root);
     if (!head)
@@ -1446,7 +831,20 @@ static void write_whole_call(struct analysis *a, struct pending_call *p)
     print_call(a->spill, &p->call, p->streams, p->nstreams, &k, p->issues, p->nissues, &ki, true,
                mem);
     fclose(mem);
-    db_call(a, p->seq, text, true, false);
+    /* the columns of what the text now holds: the worst MOS as it prints it, the kinds */
+    double mos_min = -1;
+    for (size_t i = 0; i < p->nstreams; i++)
+        if (p->streams[i].mos >= 0 && (mos_min < 0 || p->streams[i].mos < mos_min))
+            mos_min = p->streams[i].mos;
+    char kinds[512] = "", mos[32];
+    if (mos_min >= 0) {
+        snprintf(mos, sizeof mos, "%.2f", mos_min);
+        mos_min = strtod(mos, NULL);
+    }
+    for (size_t i = 0; i < p->nissues; i++)
+        snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s", i ? "," : "",
+                 issue_kind_name(p->issues[i].kind));
+    db_call(a, &p->row, text, mos_min, kinds, true, false);
     free(text);
 }
 
@@ -1512,157 +910,67 @@ static void report_db_loss(const char *path, const struct store_writer_stats *st
     fputc('\n', stderr);
 }
 
-static void fmt_time(ptime_t t, char *buf, size_t len)
+/* The run as render/ sees it. */
+static struct render_run run_of(const struct analysis *a, char **files, int nfiles,
+                                const struct pipeline_result *res)
 {
-    time_t s = (time_t)(t / PTIME_SEC);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%06lld UTC", (long long)((t % PTIME_SEC) / 1000));
+    struct render_run r = {.files = (const char *const *)files,
+                           .nfiles = nfiles,
+                           .cs = &res->cs,
+                           .ds = &res->ds,
+                           .ks = &res->ks,
+                           .rtp_packets = res->rtp_packets,
+                           .rtcp_packets = res->rtcp_packets,
+                           .rtcp_errors = res->rtcp_errors,
+                           .streams_evicted = res->streams_evicted,
+                           .orphans_evicted = res->orphans_evicted,
+                           .flows_evicted = res->flows_evicted,
+                           .mem = &res->mem,
+                           .max_calls = res->max_calls,
+                           .max_transactions = res->max_transactions,
+                           .max_media = res->max_media,
+                           .max_registrations = res->max_registrations,
+                           .max_streams = res->max_streams};
+    memcpy(r.report_dropped, a->report_dropped, sizeof r.report_dropped);
+    return r;
 }
 
-static void print_calls(const struct analysis *a)
+static void print_call_line(void *user, size_t i, FILE *out)
 {
-    if (!a->ncalls)
-        return;
-    printf("\n%-26s %-18s %-18s %-11s %5s %9s %10s\n", "invite (UTC)", "from", "to", "state",
-           "final", "PDD ms", "duration s");
-    for (size_t i = 0; i < a->ncalls; i++) {
-        print_out(a->spill, &a->calls[i]);
-        putchar('\n');
-    }
-    printf("%zu calls, %llu answered\n", a->ncalls, (unsigned long long)a->answered);
+    const struct analysis *a = user;
+    print_out_to(a->spill, &a->calls[i], out);
 }
 
-static int issue_by_group(const void *x, const void *y)
+static void print_call_of(void *user, uint64_t seq, FILE *out)
 {
-    const struct issue_out *p = x, *q = y;
-    if (p->group != q->group)
-        return p->group < q->group ? -1 : 1;
-    if (p->call_seq != q->call_seq)
-        return p->call_seq < q->call_seq ? -1 : 1;
-    if (p->severity != q->severity)
-        return p->severity > q->severity ? -1 : 1;
-    if (p->time != q->time)
-        return p->time < q->time ? -1 : 1;
-    return p->seq < q->seq ? -1 : p->seq > q->seq;
+    const struct analysis *a = user;
+    struct call_out key = {.seq = seq};
+    const struct call_out *c = bsearch(&key, a->calls, a->ncalls, sizeof *a->calls, by_seq);
+    if (c) print_out_to(a->spill, c, out);
 }
 
-struct issue_group {
-    size_t start, n;
-    uint8_t worst;
-    ptime_t first;
-};
-
-static int group_worst_first(const void *x, const void *y)
+static void print_issue_lines(void *user, size_t i, FILE *out)
 {
-    const struct issue_group *p = x, *q = y;
-    if (p->worst != q->worst)
-        return p->worst > q->worst ? -1 : 1;
-    if (p->first != q->first)
-        return p->first < q->first ? -1 : 1;
-    return p->start < q->start ? -1 : p->start > q->start;
+    const struct analysis *a = user;
+    copy_out(a->spill, a->issues[i].off, a->issues[i].len, out);
 }
 
-/* The text report's end: issues grouped by call (then registrations, then media of no
- * call), the worst group first, each with its summary and diagnosis. */
-static void print_issues(struct analysis *a)
+/* The text report (render/text.h), its entries' text read back from the spill file. */
+static void print_text(struct analysis *a, const struct render_run *run)
 {
-    printf("\nissues    %zu: %llu critical, %llu warning, %llu info\n", a->nissues,
-           (unsigned long long)a->by_severity[SEV_CRITICAL],
-           (unsigned long long)a->by_severity[SEV_WARNING],
-           (unsigned long long)a->by_severity[SEV_INFO]);
-    if (!a->nissues)
-        return;
-    qsort(a->issues, a->nissues, sizeof *a->issues, issue_by_group);
-    struct issue_group *g = malloc(a->nissues * sizeof *g);
-    if (!g)
-        return;
-    size_t ng = 0;
+    render_text_head(stdout, run, a->nstreams, a->report_max);
+    render_text_calls(stdout, a->ncalls, a->answered, print_call_line, a);
+    render_text_registrations(stdout, a->nregs, a->reg_registered, a->reg_challenged,
+                              a->reg_failed);
+    struct render_issue_ref *refs = a->nissues ? malloc(a->nissues * sizeof *refs) : NULL;
+    if (a->nissues && !refs) return;
     for (size_t i = 0; i < a->nissues; i++) {
         const struct issue_out *e = &a->issues[i];
-        if (!ng || e->group != a->issues[g[ng - 1].start].group ||
-            e->call_seq != a->issues[g[ng - 1].start].call_seq)
-            g[ng++] = (struct issue_group){i, 0, e->severity, e->time};
-        struct issue_group *cur = &g[ng - 1];
-        cur->n++;
-        if (e->severity > cur->worst)
-            cur->worst = e->severity;
-        if (e->time < cur->first)
-            cur->first = e->time;
+        refs[i] = (struct render_issue_ref){e->seq, e->call_seq, e->time, e->severity, e->group, i};
     }
-    qsort(g, ng, sizeof *g, group_worst_first);
-    for (size_t i = 0; i < ng; i++) {
-        const struct issue_out *e = &a->issues[g[i].start];
-        if (e->group == 1) {
-            printf("\nregistrations\n");
-        } else if (e->group == 2) {
-            printf("\nmedia of no call\n");
-        } else {
-            struct call_out key = {.seq = e->call_seq};
-            const struct call_out *c = bsearch(&key, a->calls, a->ncalls, sizeof *a->calls, by_seq);
-            printf("\ncall-%llu  ", (unsigned long long)e->call_seq);
-            if (c)
-                print_out(a->spill, c);
-            putchar('\n');
-        }
-        for (size_t k = 0; k < g[i].n; k++)
-            copy_out(a->spill, a->issues[g[i].start + k].off, a->issues[g[i].start + k].len, stdout);
-    }
-    free(g);
-}
-
-static void print_regs(const struct analysis *a)
-{
-    if (a->nregs)
-        printf("%zu registrations: %llu registered, %llu challenged, %llu failed\n", a->nregs,
-               (unsigned long long)a->reg_registered, (unsigned long long)a->reg_challenged,
-               (unsigned long long)a->reg_failed);
-}
-
-static void print_text(char **files, int nfiles, const struct capture_stats *cs,
-                       const struct decode_stats *ds)
-{
-    printf("sipscope %s: %d file%s, %llu frames, %llu bytes\n", SIPSCOPE_VERSION, nfiles,
-           nfiles == 1 ? "" : "s", (unsigned long long)cs->packets, (unsigned long long)cs->bytes);
-    for (int i = 0; i < nfiles; i++)
-        printf("  %s\n", files[i]);
-    if (cs->packets) {
-        char a[64], b[64];
-        fmt_time(cs->first_ts, a, sizeof a);
-        fmt_time(cs->last_ts, b, sizeof b);
-        printf("time      %s to %s (%.3f s)\n", a, b,
-               (double)(cs->last_ts - cs->first_ts) / 1e9);
-    }
-    printf("layers    IPv4 %llu, IPv6 %llu, UDP %llu, TCP %llu, not IP %llu, other IP %llu\n",
-           (unsigned long long)ds->ipv4, (unsigned long long)ds->ipv6,
-           (unsigned long long)ds->udp, (unsigned long long)ds->tcp,
-           (unsigned long long)ds->non_ip, (unsigned long long)ds->other_proto);
-    printf("SIP       %llu messages (%llu malformed), %llu TCP/WebSocket directions followed\n",
-           (unsigned long long)ds->sip_messages, (unsigned long long)ds->sip_malformed,
-           (unsigned long long)ds->tcp_streams);
-    if (ds->fragments)
-        printf("fragments %llu taken in, %llu datagrams reassembled, %llu duplicates\n",
-               (unsigned long long)ds->fragments, (unsigned long long)ds->reassembled,
-               (unsigned long long)ds->frag_duplicates);
-    if (ds->duplicates)
-        printf("duplicates %llu exact copies dropped (a mirror port, a HEP trace of the wire)\n",
-               (unsigned long long)ds->duplicates);
-    bool any = cs->read_errors > 0;
-    for (int r = 0; r < DR__COUNT; r++)
-        any |= ds->errors[r] > 0;
-    if (any) {
-        printf("not decoded:");
-        for (int r = 0; r < DR__COUNT; r++)
-            if (ds->errors[r])
-                printf(" %s %llu", decode_reason_name(r), (unsigned long long)ds->errors[r]);
-        if (cs->read_errors)
-            printf(" file_read_error %llu", (unsigned long long)cs->read_errors);
-        putchar('\n');
-    }
-    if (ds->frag_evicted)
-        printf("evicted   %llu fragment datagrams (limit reached)\n",
-               (unsigned long long)ds->frag_evicted);
+    struct render_issue_printers pr = {print_call_of, print_issue_lines, a};
+    render_text_issues(stdout, refs, a->nissues, a->by_severity, &pr);
+    free(refs);
 }
 
 static bool set_max_calls(struct correlate_config *k, const char *v)
@@ -2299,6 +1607,7 @@ static int analyze_main(int argc, char **argv, bool live)
     if (a.nstreams)
         qsort(a.streams, a.nstreams, sizeof *a.streams, by_seq);
     fflush(a.spill);
+    struct render_run run = run_of(&a, files, nfiles, &res);
     int rc = 0;
     if (a.db) {
         struct media_spool_stats ms;
@@ -2314,9 +1623,8 @@ static int analyze_main(int argc, char **argv, bool live)
             a.db_failed = true;
         a.dbw = NULL;
         if (a.db_run >= 0) {
-            json_t *o = json_pack("{s:o, s:o}", "capture",
-                                  capture_json(files, nfiles, &res.cs, &res.ds, &res.ks, &res),
-                                  "stats", stats_json(a.kpi));
+            json_t *o = json_pack("{s:o, s:o}", "capture", render_capture_json(&run), "stats",
+                                  render_stats_json(a.kpi));
             char *text = o ? json_text(o) : NULL;
             if (!store_run_end(a.db, a.db_run, (double)time(NULL), store_max_call_seq(a.db), text))
                 log_warn("database: %s", store_error(a.db));
@@ -2332,25 +1640,10 @@ static int analyze_main(int argc, char **argv, bool live)
         }
     }
 
-    if (json) {
-        rc |= print_json(files, nfiles, &res, a.messages, &a);
-    } else {
-        print_text(files, nfiles, &res.cs, &res.ds);
-        printf("RTP       %llu packets in %zu streams, %llu RTCP packets\n",
-               (unsigned long long)res.rtp_packets, a.nstreams,
-               (unsigned long long)res.rtcp_packets);
-        if (a.report_dropped[REPORT_CALLS] || a.report_dropped[REPORT_STREAMS] ||
-            a.report_dropped[REPORT_ISSUES] || a.report_dropped[REPORT_REGISTRATIONS])
-            printf("report    the newest %zu of each kind below: %llu older calls, %llu streams, "
-                   "%llu registrations and %llu issues left out (--report-max; all are in --db)\n",
-                   a.report_max, (unsigned long long)a.report_dropped[REPORT_CALLS],
-                   (unsigned long long)a.report_dropped[REPORT_STREAMS],
-                   (unsigned long long)a.report_dropped[REPORT_REGISTRATIONS],
-                   (unsigned long long)a.report_dropped[REPORT_ISSUES]);
-        print_calls(&a);
-        print_regs(&a);
-        print_issues(&a);
-    }
+    if (json)
+        rc |= print_json(&run, a.messages, &a);
+    else
+        print_text(&a, &run);
     json_decref(a.messages);
     free(a.calls);
     free(a.regs);

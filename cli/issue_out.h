@@ -1,16 +1,11 @@
-/* Issues for people and scripts: OUTPUT.md's <issue> object, and the text report that
- * ends `sipscope analyze` (worst first, grouped by call, summary and diagnosis). */
+/* The issue thresholds from a file and for --thresholds (the issues themselves are
+ * rendered by render/issue.h). */
 #ifndef SIPSCOPE_ISSUE_OUT_H
 #define SIPSCOPE_ISSUE_OUT_H
 
-#include <jansson.h>
 #include <stdio.h>
 
 #include "metrics/issues.h"
-
-json_t *issue_json(const struct issue *is);
-/* The issue as the text report prints it (without its group header); malloc'd. */
-char *issue_text(const struct issue *is);
 
 /* `key = value` lines, '#' comments, blank lines; fn is called for each pair and returns
  * false (with *why) to reject it. Returns false with err set on the first bad line. */
