@@ -93,10 +93,7 @@ struct live_config {
 bool capture_open_live(struct capture_source *src, const char *const *ifaces, size_t n,
                        const struct live_config *cfg, char *err, size_t errlen);
 
-/* HEPv2/v3 over UDP at listen ("ADDR:PORT", "[v6]:PORT", ":PORT" for any IPv4): each
- * datagram is handed out as an Ethernet frame from its sender to us, which the decoder
- * reads as HEP; next() says CAPTURE_IDLE after 200 ms without one. */
-bool capture_open_hep(struct capture_source *src, const char *listen, char *err, size_t errlen);
+/* HEP in is a source too: capture_open_hep, in capture/hep_io.h beside HEP out. */
 
 static inline enum capture_status capture_next(struct capture_source *src, struct packet *out)
 {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture/hep_io.h"
 #include "common/cursor.h"
 #include "common/log.h"
 #include "decode/rtcp.h"
