@@ -5,6 +5,7 @@
 #ifndef SIPSCOPE_CAPTURE_H
 #define SIPSCOPE_CAPTURE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -118,9 +119,9 @@ static inline void capture_stop(struct capture_source *src)
 }
 
 /* The packet loop: calls fn for every frame until the source ends, fn returns false, or
- * *stop becomes true (set from a signal handler). Returns the status that ended it. */
+ * *stop becomes non-zero (common/stop.h's flag, or the caller's). Returns the status that ended it. */
 typedef bool (*capture_fn)(void *user, const struct packet *pkt);
 enum capture_status capture_run(struct capture_source *src, capture_fn fn, void *user,
-                                volatile int *stop);
+                                const volatile sig_atomic_t *stop);
 
 #endif
