@@ -1,8 +1,8 @@
 /* `sipscope serve --db FILE`: the JSON API over HTTP until SIGINT or SIGTERM. Secrets
  * never come on the command line (any user can read it in ps): a token or credentials
  * are read from a file or from the environment. */
-#include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -35,53 +35,62 @@ static const char serve_usage[] =
     "\n"
     "Exit status: 0 stopped by a signal, 1 could not start, 2 bad usage.\n";
 
+struct serve_opts {
+    struct web_opts web;
+    int verbose;
+};
+
+/* clang-format off */
+static const struct opt_def serve_opts[] = {
+    {"db", 'd', "FILE", NULL, OPT_SET, opt_string, offsetof(struct serve_opts, web.cfg.db), 0, 0,
+     NULL, NULL},
+    {"listen", 'l', "ADDR:PORT", NULL, OPT_SET, opt_string,
+     offsetof(struct serve_opts, web.cfg.listen), 0, 0, NULL, NULL},
+    {"verbose", 'v', NULL, NULL, OPT_SET, opt_count, offsetof(struct serve_opts, verbose), 0, 0,
+     NULL, NULL},
+    {"help", 'h', NULL, NULL, OPT_HELP, NULL, 0, 0, 0, NULL, NULL},
+    WEB_OPT_ROWS(struct serve_opts, web, NULL),
+};
+/* clang-format on */
+
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},   {"listen", required_argument, NULL, 'l'},
-        {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
-        WEB_OPTS_LONG,                          {NULL, 0, NULL, 0},
-    };
-    struct web_opts wo = {.cfg = {0}};
+    struct serve_opts o = {.verbose = 0};
     char err[512];
-    int ch, verbose = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:l:vh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'd': wo.cfg.db = optarg; break;
-        case 'l': wo.cfg.listen = optarg; break;
-        case 'v': verbose++; break;
-        case 'h': fputs(serve_usage, stdout); return 0;
-        default: {
-            int took = web_opts_take(&wo, ch, optarg, err, sizeof err);
-            if (took < 0)
-                fprintf(stderr, "sipscope serve: %s\n", err);
-            else if (!took)
-                fputs(serve_usage, stderr);
-            if (took <= 0)
-                return 2;
-        }
-        }
+    int first;
+    switch (opts_parse(serve_opts, sizeof serve_opts / sizeof *serve_opts, "serve", &o, argc, argv,
+                       &first, err, sizeof err)) {
+    case OPTS_HELP:
+        fputs(serve_usage, stdout);
+        return 0;
+    case OPTS_BAD:
+        if (*err)
+            fprintf(stderr, "sipscope serve: %s\n", err);
+        else
+            fputs(serve_usage, stderr);
+        return 2;
+    case OPTS_OK:
+        break;
     }
-    if (!wo.cfg.db || optind != argc) {
+    if (!o.web.cfg.db || first != argc) {
         fputs(serve_usage, stderr);
         return 2;
     }
-    log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
+    log_set_level(o.verbose >= 2 ? LOG_DEBUG : o.verbose ? LOG_INFO : LOG_WARN);
     /* caught before the server's threads start, whichever of them the signal then reaches */
     stop_catch();
     int rc = 1;
-    struct web_server *w = web_opts_start(&wo, err, sizeof err);
+    struct web_server *w = web_opts_start(&o.web, err, sizeof err);
     if (!w) {
         fprintf(stderr, "sipscope serve: %s\n", err);
     } else {
-        fprintf(stderr, "sipscope serve: %s on port %u\n", wo.cfg.cert ? "https" : "http",
+        fprintf(stderr, "sipscope serve: %s on port %u\n", o.web.cfg.cert ? "https" : "http",
                 web_port(w));
         int sig = stop_wait();
         log_info("serve: %s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
         web_stop(w);
         rc = 0;
     }
-    web_opts_free(&wo);
+    web_opts_free(&o.web);
     return rc;
 }

@@ -5,28 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int web_opts_take(struct web_opts *w, int id, const char *arg, char *err, size_t errlen)
+bool web_opts_given(const struct web_opts *w)
 {
-    switch (id) {
-    case WEB_OPT_THREADS: {
-        char *end;
-        unsigned long n = strtoul(arg, &end, 10);
-        if (*end || !n || n > 256 || *arg == '-') {
-            snprintf(err, errlen, "--threads wants 1 to 256");
-            return -1;
-        }
-        w->cfg.threads = (unsigned)n;
-        break;
-    }
-    case WEB_OPT_TOKEN_FILE: w->token_file = arg; break;
-    case WEB_OPT_USER_FILE: w->user_file = arg; break;
-    case WEB_OPT_CERT: w->cfg.cert = arg; break;
-    case WEB_OPT_KEY: w->cfg.key = arg; break;
-    case WEB_OPT_SHOW_CREDENTIALS: w->cfg.show_credentials = true; break;
-    default: return 0;
-    }
-    w->given = true;
-    return 1;
+    return w->threads || w->token_file || w->user_file || w->cfg.cert || w->cfg.key ||
+           w->cfg.show_credentials;
 }
 
 /* The first line of a file, or NULL. */
@@ -57,6 +39,7 @@ struct web_server *web_opts_start(struct web_opts *w, char *err, size_t errlen)
         snprintf(err, errlen, "cannot read %s", w->user_file);
         return NULL;
     }
+    w->cfg.threads = (unsigned)w->threads;
     w->cfg.token = w->token ? w->token : getenv("SIPSCOPE_TOKEN");
     w->cfg.basic = w->user ? w->user : getenv("SIPSCOPE_USER");
     return web_start(&w->cfg, err, errlen);
