@@ -119,7 +119,8 @@ static inline void capture_stop(struct capture_source *src)
 }
 
 /* The packet loop: calls fn for every frame until the source ends, fn returns false, or
- * *stop becomes non-zero (common/stop.h's flag, or the caller's). Returns the status that ended it. */
+ * *stop becomes non-zero (common/stop.h's flag, or the caller's). Returns the status that ended it.
+ */
 typedef bool (*capture_fn)(void *user, const struct packet *pkt);
 enum capture_status capture_run(struct capture_source *src, capture_fn fn, void *user,
                                 const volatile sig_atomic_t *stop);

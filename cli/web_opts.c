@@ -15,8 +15,7 @@ bool web_opts_given(const struct web_opts *w)
 static char *first_line(const char *path)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n = getline(&line, &cap, f);

@@ -180,16 +180,14 @@ enum hep_result hep_parse(const uint8_t *p, size_t n, struct hep_msg *h, size_t 
  * caller sees at the end. */
 static size_t put_chunk(uint8_t *b, size_t at, size_t cap, uint16_t type, const void *v, size_t n)
 {
-    if (at > cap || n > cap || at + 6 + n > cap)
-        return cap + 1;
+    if (at > cap || n > cap || at + 6 + n > cap) return cap + 1;
     b[at] = 0;
     b[at + 1] = 0;
     b[at + 2] = (uint8_t)(type >> 8);
     b[at + 3] = (uint8_t)type;
     b[at + 4] = (uint8_t)((6 + n) >> 8);
     b[at + 5] = (uint8_t)(6 + n);
-    if (n)
-        memcpy(b + at + 6, v, n);
+    if (n) memcpy(b + at + 6, v, n);
     return at + 6 + n;
 }
 
@@ -205,8 +203,7 @@ size_t hep_encode(const struct hep_msg *h, uint8_t *buf, size_t cap)
 {
     if (cap > 65535) /* the total is a 16-bit field */
         cap = 65535;
-    if (cap < 6)
-        return 0;
+    if (cap < 6) return 0;
     bool v6 = h->family == 6;
     uint8_t family = v6 ? 10 : 2, sp[2], dp[2], sec[4], usec[4], id[4];
     sp[0] = (uint8_t)(h->sport >> 8), sp[1] = (uint8_t)h->sport;
@@ -226,13 +223,11 @@ size_t hep_encode(const struct hep_msg *h, uint8_t *buf, size_t cap)
     at = put_chunk(buf, at, cap, 10, usec, 4);
     at = put_chunk(buf, at, cap, 11, &h->payload_type, 1);
     at = put_chunk(buf, at, cap, 12, id, 4);
-    if (!sv_is_null(h->auth_key))
-        at = put_chunk(buf, at, cap, 14, h->auth_key.p, h->auth_key.n);
+    if (!sv_is_null(h->auth_key)) at = put_chunk(buf, at, cap, 14, h->auth_key.p, h->auth_key.n);
     at = put_chunk(buf, at, cap, 15, h->payload, h->len);
     if (!sv_is_null(h->correlation))
         at = put_chunk(buf, at, cap, 17, h->correlation.p, h->correlation.n);
-    if (at > cap)
-        return 0;
+    if (at > cap) return 0;
     buf[4] = (uint8_t)(at >> 8);
     buf[5] = (uint8_t)at;
     return at;

@@ -38,8 +38,8 @@ struct pipeline_handlers {
      * waited on it is judged then, not 10 s later): the streams still followed, for
      * judgements that wait on media. NULL: not asked */
     void (*settle)(void *user, ptime_t now, const struct stream_table *streams);
-    ptime_t stream_idle;       /* a stream ends after this long without packets (offline: a
-                                * stream of an ended call); 0: 10 s */
+    ptime_t stream_idle; /* a stream ends after this long without packets (offline: a
+                          * stream of an ended call); 0: 10 s */
     /* live, at each tick: calls in progress whose last message came since the previous
      * tick, as they stand (NULL: not asked) */
     call_done_fn call_progress;
@@ -63,7 +63,7 @@ struct pipeline_result {
     struct correlate_stats ks;
     uint64_t rtp_packets, rtcp_packets, streams_evicted;
     uint64_t orphans_evicted, flows_evicted; /* stream_orphans_evicted, stream_flows_evicted */
-    uint64_t rtcp_errors[RTCP__COUNT]; /* malformed RTCP on announced ports, by reason */
+    uint64_t rtcp_errors[RTCP__COUNT];       /* malformed RTCP on announced ports, by reason */
     bool interrupted; /* stopped (SIGINT/SIGTERM, or *stop): what was read so far */
     uint64_t active_calls, active_streams; /* followed at the time (live ticks) */
     struct mem_usage mem; /* the tables' bytes at the last sample, and their peaks */

@@ -12,9 +12,20 @@ struct buf {
     size_t n;
 };
 
-static void u8(struct buf *b, unsigned v) { b->b[b->n++] = (uint8_t)v; }
-static void u16(struct buf *b, unsigned v) { u8(b, v >> 8); u8(b, v & 0xff); }
-static void u32(struct buf *b, uint32_t v) { u16(b, v >> 16); u16(b, v & 0xffff); }
+static void u8(struct buf *b, unsigned v)
+{
+    b->b[b->n++] = (uint8_t)v;
+}
+static void u16(struct buf *b, unsigned v)
+{
+    u8(b, v >> 8);
+    u8(b, v & 0xff);
+}
+static void u32(struct buf *b, uint32_t v)
+{
+    u16(b, v >> 16);
+    u16(b, v & 0xffff);
+}
 static void chunk(struct buf *b, unsigned type, const void *v, size_t n)
 {
     u16(b, 0); /* vendor 0: the generic chunks */
@@ -26,9 +37,16 @@ static void chunk(struct buf *b, unsigned type, const void *v, size_t n)
 
 static struct hep_msg sample_v4(const char *payload)
 {
-    struct hep_msg m = {.version = 3, .family = 4, .ip_proto = 17, .sport = 5060, .dport = 5080,
-                        .has_time = true, .payload_type = HEP_PT_SIP, .capture_id = 2001,
-                        .auth_key = SV_NULL, .correlation = SV_NULL};
+    struct hep_msg m = {.version = 3,
+                        .family = 4,
+                        .ip_proto = 17,
+                        .sport = 5060,
+                        .dport = 5080,
+                        .has_time = true,
+                        .payload_type = HEP_PT_SIP,
+                        .capture_id = 2001,
+                        .auth_key = SV_NULL,
+                        .correlation = SV_NULL};
     m.src.family = m.dst.family = 4;
     memcpy(m.src.b, (uint8_t[]){10, 0, 0, 1}, 4);
     memcpy(m.dst.b, (uint8_t[]){192, 168, 1, 20}, 4);
@@ -47,8 +65,8 @@ Test(hep_encode, ipv4_as_the_spec_lays_it_out)
     m.correlation = sv_cstr("abc@host");
 
     struct buf want = {.n = 0};
-    u32(&want, 0x48455033); /* "HEP3" */
-    u16(&want, 0);          /* total, set below */
+    u32(&want, 0x48455033);              /* "HEP3" */
+    u16(&want, 0);                       /* total, set below */
     chunk(&want, 1, (uint8_t[]){2}, 1);  /* IP family: AF_INET */
     chunk(&want, 2, (uint8_t[]){17}, 1); /* IP protocol: UDP */
     chunk(&want, 3, (uint8_t[]){10, 0, 0, 1}, 4);
