@@ -7,10 +7,17 @@
 
 #include "common/vec.h"
 #include "config.h"
-#include "issue_out.h"
 
-#define LIVE_REPORT_MAX 100000 /* a live capture's report keeps at most this many of each */
 #define CONFIG_MAX      1024   /* settings in a --config file */
+
+/* --thresholds: every threshold with its value and meaning. */
+static void print_thresholds(FILE *f, const struct issue_config *cfg)
+{
+    const char *name, *help;
+    double v;
+    for (size_t i = 0; issue_config_describe(cfg, i, &name, &help, &v); i++)
+        fprintf(f, "%-22s = %-8g # %s\n", name, v, help);
+}
 
 static bool set_threshold(void *ctx, const struct opt_def *d, const char *value, const char **why)
 {
@@ -324,7 +331,7 @@ int analyze_opts_parse(struct analyze_opts *o, bool live, int argc, char **argv)
         return 2;
     }
     if (o->list_thresholds) {
-        issue_config_print(stdout, &o->icfg);
+        print_thresholds(stdout, &o->icfg);
         return 0;
     }
     if (!operands(o, argc, argv, first)) return 2;

@@ -13,7 +13,7 @@
 #include "decode/dns.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
-#include "pipeline.h"
+#include "engine/pipeline.h"
 #include "render/ids.h"
 
 #define LADDER_MAX_HOSTS 8
