@@ -54,11 +54,13 @@ static void on_rtcp(void *user, uint64_t call_seq, const struct l4_packet *l4,
     struct analysis *a = user;
     hep_out_rtcp(a->hep, l4, info, call_seq);
 }
+
 static void on_media(void *user, uint64_t call_seq, const struct packet *p)
 {
     struct analysis *a = user;
     db_forward_media(a->db, call_seq, p);
 }
+
 /* Live: a call in progress goes to the database as it stands, so that the UI shows it
  * while it rings; its final version replaces it when it ends. */
 static void on_call_progress(void *user, const struct call *c)
@@ -69,6 +71,7 @@ static void on_call_progress(void *user, const struct call *c)
     db_forward_call(a->db, &row, true);
     render_call_row_free(&row);
 }
+
 static void on_call_done(void *user, const struct call *c)
 {
     struct analysis *a = user;
@@ -82,7 +85,7 @@ static void on_call_done(void *user, const struct call *c)
     bool rendered = (a->json || a->db) && render_call(c, &row);
     /* The database gets the call as soon as it ends, so that a crash later loses none
      * (its streams, worst MOS and issues are null: not known yet); once they are, it is
-     * stored again, whole (write_whole_call). */
+     * stored again, whole (db_forward.c). */
     if (a->db && rendered)
         db_forward_call(a->db, &row, false);
     else if (a->db)
@@ -111,6 +114,7 @@ static void on_call_done(void *user, const struct call *c)
     issues_call(a->eng, c);
     report_trim(&a->rep, REPORT_CALLS);
 }
+
 static void on_reg_done(void *user, const struct registration *r)
 {
     struct analysis *a = user;
@@ -129,6 +133,7 @@ static void on_reg_done(void *user, const struct registration *r)
     a->rep.reg_failed += r->state == REG_FAILED;
     a->rep.reg_challenged += r->state == REG_CHALLENGED;
 }
+
 static void on_stream_done(void *user, const struct rtp_stream *st)
 {
     struct analysis *a = user;
@@ -154,6 +159,7 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
     issues_stream(a->eng, st);
     report_trim(rep, REPORT_STREAMS);
 }
+
 /* Calls whose media is over are judged now, not at the end of the input: in a live capture
  * their issues reach the database while it runs, and memory follows the calls in progress. */
 static void on_settle(void *user, ptime_t now, const struct stream_table *streams)
@@ -161,6 +167,7 @@ static void on_settle(void *user, ptime_t now, const struct stream_table *stream
     struct analysis *a = user;
     issues_tick(a->eng, now, streams);
 }
+
 static char *issue_json_text(const struct issue *is)
 {
     json_t *o = render_issue_json(is);
@@ -168,6 +175,7 @@ static char *issue_json_text(const struct issue *is)
     json_decref(o);
     return t;
 }
+
 /* An issue found: kept as text in the spill file (JSON or the text report's lines), and
  * with --db stored, and kept as JSON for the calls' rows. */
 static void on_issue(void *user, const struct issue *is)
@@ -194,6 +202,7 @@ static void on_issue(void *user, const struct issue *is)
     }
     report_trim(rep, REPORT_ISSUES);
 }
+
 static void on_sip(void *user, const struct sip_event *ev, const struct msg_verdict *vp)
 {
     struct analysis *a = user;
@@ -220,6 +229,7 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     render_message_from_sip(&rm, m, &buf);
     json_array_append_new(a->messages, render_message_json(&rm, RENDER_MSG_SDP, a->sdp));
 }
+
 /* The issue engine has found every issue of call seq: --db writes its row whole now. */
 static void on_judged(void *user, uint64_t seq)
 {
@@ -251,6 +261,7 @@ static struct render_run run_of(const struct analysis *a, char **files, int nfil
     memcpy(r.report_dropped, a->rep.report_dropped, sizeof r.report_dropped);
     return r;
 }
+
 /* The figures so far into the metrics block, which goes to the web server whole. */
 static void publish(struct analysis *a, const struct pipeline_result *r, bool live)
 {
@@ -286,6 +297,7 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     if (a->web)
         web_publish(a->web, m);
 }
+
 /* capture --user: the interfaces are open (and the web socket bound): root is given up. */
 static bool on_opened(void *user)
 {
@@ -296,11 +308,13 @@ static bool on_opened(void *user)
     log_error("%s", err);
     return false;
 }
+
 static void on_tick(void *user, ptime_t now, const struct pipeline_result *sofar)
 {
     (void)now;
     publish(user, sofar, true);
 }
+
 /* Logs as asked: their level, and for a capture run as a service syslog or a file. */
 static bool open_logs(const struct analyze_opts *o)
 {

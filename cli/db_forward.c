@@ -32,10 +32,12 @@ static bool pending_eq(const void *item, const void *key)
 {
     return ((const struct pending_call *)item)->seq == *(const uint64_t *)key;
 }
+
 static uint64_t pending_hash(uint64_t seq)
 {
     return hash_bytes(&seq, sizeof seq, 0x9e11d);
 }
+
 struct pending_call *db_forward_pending(struct db_forward *a, uint64_t seq)
 {
     if (!a || !a->pending || !seq) return NULL;
@@ -50,6 +52,7 @@ struct pending_call *db_forward_pending(struct db_forward *a, uint64_t seq)
     }
     return p;
 }
+
 static void pending_free(struct pending_call *p)
 {
     if (p) {
@@ -59,6 +62,7 @@ static void pending_free(struct pending_call *p)
     }
     free(p);
 }
+
 off_t db_forward_low(const void *d)
 {
     const struct db_forward *a = d;
@@ -99,6 +103,7 @@ static void db_call(struct db_forward *a, const struct render_call_row *row, con
                                                    .update = update,
                                                    .progress = progress});
 }
+
 void db_forward_call(struct db_forward *d, const struct render_call_row *row, bool progress)
 {
     db_call(d, row, row->json, -1, "", false, progress);
@@ -163,6 +168,7 @@ void db_forward_message(struct db_forward *a, const struct sip_event *ev,
                                         .frame_bytes = a->no_raw ? NULL : p->data,
                                         .frame_len = a->no_raw ? 0 : p->caplen});
 }
+
 void db_forward_stream(struct db_forward *d, const struct rtp_stream *st, const char *src,
                        const char *dst, const char *json)
 {
@@ -209,7 +215,9 @@ void db_forward_issue(struct db_forward *d, const struct issue *is, const char *
 
 void db_forward_media(struct db_forward *d, uint64_t call_seq, const struct packet *p)
 {
-    media_spool_frame(d->spool, call_seq, p->ts, p->linktype, p->data, p->caplen, p->wirelen);
+    if (d->spool) /* NULL: it could not be made (said when opening) */
+        media_spool_frame(d->spool, call_seq, p->ts, p->linktype, p->data, p->caplen,
+                          p->wirelen);
 }
 
 void db_forward_call_ended(struct db_forward *d, uint64_t seq)
@@ -246,6 +254,7 @@ static void write_whole_call(struct db_forward *a, struct pending_call *p)
     db_call(a, &p->row, text, mos_min, kinds, true, false);
     free(text);
 }
+
 void db_forward_judged(struct db_forward *a, uint64_t seq)
 {
     struct pending_call *p =
@@ -253,12 +262,14 @@ void db_forward_judged(struct db_forward *a, uint64_t seq)
     if (p && p->have_call) write_whole_call(a, p);
     pending_free(p);
 }
+
 static int pending_by_seq(const void *x, const void *y)
 {
     uint64_t p = (*(struct pending_call *const *)x)->seq,
              q = (*(struct pending_call *const *)y)->seq;
     return p < q ? -1 : p > q;
 }
+
 /* At the end: the rows still waiting (none, unless memory ran short), in call order. */
 static void write_db_calls(struct db_forward *a)
 {
@@ -292,6 +303,7 @@ static void on_db_commit(void *user, const struct store_counts *c)
               (unsigned long long)c->rows[STORE_REGISTRATION],
               (unsigned long long)c->rows[STORE_ISSUE], (unsigned long long)c->rows[STORE_MESSAGE]);
 }
+
 static void report_db_loss(const char *path, const struct store_writer_stats *st)
 {
     fprintf(stderr, "sipscope analyze: --db %s: not every record was stored:", path);
@@ -301,6 +313,7 @@ static void report_db_loss(const char *path, const struct store_writer_stats *st
                     (unsigned long long)st->dropped[k], (unsigned long long)st->failed[k]);
     fputc('\n', stderr);
 }
+
 struct db_forward *db_forward_open(const char *path, const struct store_writer_config *wcfg_in,
                                    bool no_raw, bool spool, size_t max_calls, FILE *spill,
                                    uint64_t *first_call, uint64_t *first_stream, char *err,

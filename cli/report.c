@@ -37,6 +37,7 @@ bool report_spill(FILE *spill, char *text, off_t *off, uint32_t *len)
     *len = (uint32_t)n;
     return ok;
 }
+
 bool report_push(FILE *spill, struct call_out **v, size_t *n, size_t *cap, uint64_t seq, char *text)
 {
     off_t off;
@@ -50,6 +51,7 @@ bool report_push(FILE *spill, struct call_out **v, size_t *n, size_t *cap, uint6
     (*v)[(*n)++] = (struct call_out){seq, 0, off, len, -1};
     return true;
 }
+
 bool report_push_issue(FILE *spill, struct issue_out **v, size_t *n, size_t *cap,
                        const struct issue *is, char *text)
 {
@@ -74,6 +76,7 @@ bool report_push_issue(FILE *spill, struct issue_out **v, size_t *n, size_t *cap
     (*n)++;
     return true;
 }
+
 /* The lowest spill offset still wanted: by the report's lists (each in the order written)
  * and by whoever else keeps texts in the file. */
 static off_t spill_low(const struct report *r)
@@ -108,6 +111,7 @@ static void trim_to(struct report *a, void *list, size_t *n, size_t size, int wh
                                       a->punched, low - a->punched) == 0)
         a->punched = low;
 }
+
 /* The list `which`, its count and its entry size. */
 static void *list_of(struct report *r, int which, size_t **n, size_t *size)
 {
@@ -144,6 +148,7 @@ int report_by_seq(const void *x, const void *y)
     uint64_t p = ((const struct call_out *)x)->seq, q = ((const struct call_out *)y)->seq;
     return p < q ? -1 : p > q;
 }
+
 void report_finish(struct report *a)
 {
     if (a->report_max) { /* exactly the newest report_max of each list (in the order ended) */
@@ -172,17 +177,20 @@ static void print_out_to(FILE *spill, const struct call_out *e, FILE *out)
         left -= (uint32_t)n;
     }
 }
+
 static int by_call(const void *x, const void *y)
 {
     const struct call_out *p = x, *q = y;
     return p->call_seq != q->call_seq ? (p->call_seq < q->call_seq ? -1 : 1)
                                       : (p->seq < q->seq ? -1 : p->seq > q->seq);
 }
+
 /* Copies spill text [off, off+len) to out. */
 static void copy_out(FILE *spill, off_t off, uint32_t len, FILE *out)
 {
     print_out_to(spill, &(struct call_out){.off = off, .len = len}, out);
 }
+
 /* See report.h. "streams":null and the others cannot occur inside a string value: quotes
  * there are escaped. */
 void report_print_call(FILE *spill, const struct call_out *c, const struct call_out *streams,
@@ -236,6 +244,7 @@ void report_print_call(FILE *spill, const struct call_out *c, const struct call_
     fputs(rest, out);
     free(text);
 }
+
 int report_issue_by_call(const void *x, const void *y)
 {
     const struct issue_out *p = x, *q = y;
@@ -243,12 +252,14 @@ int report_issue_by_call(const void *x, const void *y)
     if (p->time != q->time) return p->time < q->time ? -1 : 1;
     return p->seq < q->seq ? -1 : p->seq > q->seq;
 }
+
 static int issue_by_time(const void *x, const void *y)
 {
     const struct issue_out *p = x, *q = y;
     if (p->time != q->time) return p->time < q->time ? -1 : 1;
     return p->seq < q->seq ? -1 : p->seq > q->seq;
 }
+
 /* The document: the capture block built as a tree; calls, already text, written in
  * between; messages (only with --messages) as a tree again. */
 int report_print_json(struct report *a, const struct render_run *run, const struct kpi *kpi,
@@ -313,11 +324,13 @@ int report_print_json(struct report *a, const struct render_run *run, const stru
     fputs("\n}\n", stdout);
     return ferror(stdout) ? 1 : 0;
 }
+
 static void print_call_line(void *user, size_t i, FILE *out)
 {
     const struct report *a = user;
     print_out_to(a->spill, &a->calls[i], out);
 }
+
 static void print_call_of(void *user, uint64_t seq, FILE *out)
 {
     const struct report *a = user;
@@ -325,11 +338,13 @@ static void print_call_of(void *user, uint64_t seq, FILE *out)
     const struct call_out *c = bsearch(&key, a->calls, a->ncalls, sizeof *a->calls, report_by_seq);
     if (c) print_out_to(a->spill, c, out);
 }
+
 static void print_issue_lines(void *user, size_t i, FILE *out)
 {
     const struct report *a = user;
     copy_out(a->spill, a->issues[i].off, a->issues[i].len, out);
 }
+
 /* The text report (render/text.h), its entries' text read back from the spill file. */
 void report_print_text(struct report *a, const struct render_run *run)
 {
