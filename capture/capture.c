@@ -11,7 +11,7 @@ void capture_close(struct capture_source *src)
 }
 
 enum capture_status capture_run(struct capture_source *src, capture_fn fn, void *user,
-                                volatile int *stop)
+                                const volatile sig_atomic_t *stop)
 {
     struct packet pkt;
     enum capture_status st;

@@ -5,6 +5,7 @@
 #ifndef SIPSCOPE_CAPTURE_H
 #define SIPSCOPE_CAPTURE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,10 +94,7 @@ struct live_config {
 bool capture_open_live(struct capture_source *src, const char *const *ifaces, size_t n,
                        const struct live_config *cfg, char *err, size_t errlen);
 
-/* HEPv2/v3 over UDP at listen ("ADDR:PORT", "[v6]:PORT", ":PORT" for any IPv4): each
- * datagram is handed out as an Ethernet frame from its sender to us, which the decoder
- * reads as HEP; next() says CAPTURE_IDLE after 200 ms without one. */
-bool capture_open_hep(struct capture_source *src, const char *listen, char *err, size_t errlen);
+/* HEP in is a source too: capture_open_hep, in capture/hep_io.h beside HEP out. */
 
 static inline enum capture_status capture_next(struct capture_source *src, struct packet *out)
 {
@@ -121,9 +119,10 @@ static inline void capture_stop(struct capture_source *src)
 }
 
 /* The packet loop: calls fn for every frame until the source ends, fn returns false, or
- * *stop becomes true (set from a signal handler). Returns the status that ended it. */
+ * *stop becomes non-zero (common/stop.h's flag, or the caller's). Returns the status that ended it.
+ */
 typedef bool (*capture_fn)(void *user, const struct packet *pkt);
 enum capture_status capture_run(struct capture_source *src, capture_fn fn, void *user,
-                                volatile int *stop);
+                                const volatile sig_atomic_t *stop);
 
 #endif

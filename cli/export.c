@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "render/ids.h"
 #include "store/export.h"
 
 static const char export_usage[] =
@@ -39,9 +40,8 @@ int cmd_export(int argc, char **argv)
         default: fputs(export_usage, stderr); return 2;
         }
     }
-    char *end;
-    unsigned long long seq = call && !strncmp(call, "call-", 5) ? strtoull(call + 5, &end, 10) : 0;
-    if (!db || !outpath || !seq || *end) {
+    uint64_t seq = 0;
+    if (!db || !outpath || !call || !render_call_seq(call, strlen(call), &seq)) {
         fputs(export_usage, stderr);
         return 2;
     }

@@ -13,7 +13,8 @@
 #include "decode/dns.h"
 #include "decode/sdp.h"
 #include "decode/sip.h"
-#include "pipeline.h"
+#include "engine/pipeline.h"
+#include "render/ids.h"
 
 #define LADDER_MAX_HOSTS 8
 #define LADDER_MAX_MSGS  2000
@@ -252,7 +253,7 @@ static void on_call(void *user, const struct call *c)
     char fs[16] = "-";
     if (c->final_status)
         snprintf(fs, sizeof fs, "%d", c->final_status);
-    int n = snprintf(l->summary, sizeof l->summary, "call-%llu  %s  final %s",
+    int n = snprintf(l->summary, sizeof l->summary, RENDER_CALL_FMT "  %s  final %s",
                      (unsigned long long)c->seq, call_state_name(c->state), fs);
     if (c->ringing_time && n > 0 && (size_t)n < sizeof l->summary)
         n += snprintf(l->summary + n, sizeof l->summary - (size_t)n, "  PDD %.0f ms",
@@ -338,12 +339,7 @@ int cmd_ladder(int argc, char **argv)
         return 2;
     }
     struct ladder l = {.want = argv[argc - 1]};
-    char *end;
-    if (!strncmp(l.want, "call-", 5)) {
-        l.want_seq = strtoull(l.want + 5, &end, 10);
-        if (*end)
-            l.want_seq = 0;
-    }
+    if (!render_call_seq(l.want, strlen(l.want), &l.want_seq)) l.want_seq = 0; /* a SIP Call-ID */
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);
     struct pipeline_handlers h = {.sip = on_msg, .call = on_call, .user = &l};

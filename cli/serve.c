@@ -1,16 +1,14 @@
 /* `sipscope serve --db FILE`: the JSON API over HTTP until SIGINT or SIGTERM. Secrets
  * never come on the command line (any user can read it in ps): a token or credentials
  * are read from a file or from the environment. */
-#include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "common/log.h"
-#include "web/server.h"
+#include "common/stop.h"
+#include "web_opts.h"
 
 static const char serve_usage[] =
     "Usage: sipscope serve --db FILE [OPTIONS]\n"
@@ -37,97 +35,62 @@ static const char serve_usage[] =
     "\n"
     "Exit status: 0 stopped by a signal, 1 could not start, 2 bad usage.\n";
 
-/* The first line of a file, or NULL. */
-static char *first_line(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, f);
-    fclose(f);
-    if (n <= 0) {
-        free(line);
-        return NULL;
-    }
-    line[strcspn(line, "\r\n")] = '\0';
-    return line;
-}
+struct serve_opts {
+    struct web_opts web;
+    int verbose;
+};
+
+/* clang-format off */
+static const struct opt_def serve_opts[] = {
+    {"db", 'd', "FILE", NULL, OPT_SET, opt_string, offsetof(struct serve_opts, web.cfg.db), 0, 0,
+     NULL, NULL},
+    {"listen", 'l', "ADDR:PORT", NULL, OPT_SET, opt_string,
+     offsetof(struct serve_opts, web.cfg.listen), 0, 0, NULL, NULL},
+    {"verbose", 'v', NULL, NULL, OPT_SET, opt_count, offsetof(struct serve_opts, verbose), 0, 0,
+     NULL, NULL},
+    {"help", 'h', NULL, NULL, OPT_HELP, NULL, 0, 0, 0, NULL, NULL},
+    WEB_OPT_ROWS(struct serve_opts, web, NULL),
+};
+/* clang-format on */
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},       {"listen", required_argument, NULL, 'l'},
-        {"threads", required_argument, NULL, 'T'},  {"token-file", required_argument, NULL, 'k'},
-        {"user-file", required_argument, NULL, 'u'}, {"cert", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'K'},      {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},           {"show-credentials", no_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0},
-    };
-    struct web_config cfg = {0};
-    const char *token_file = NULL, *user_file = NULL;
-    int ch, verbose = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:l:vh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'd': cfg.db = optarg; break;
-        case 'l': cfg.listen = optarg; break;
-        case 'T': {
-            char *end;
-            unsigned long n = strtoul(optarg, &end, 10);
-            if (*end || !n || n > 256 || *optarg == '-') {
-                fputs("sipscope serve: --threads wants 1 to 256\n", stderr);
-                return 2;
-            }
-            cfg.threads = (unsigned)n;
-            break;
-        }
-        case 'k': token_file = optarg; break;
-        case 'u': user_file = optarg; break;
-        case 'c': cfg.cert = optarg; break;
-        case 'K': cfg.key = optarg; break;
-        case 'S': cfg.show_credentials = true; break;
-        case 'v': verbose++; break;
-        case 'h': fputs(serve_usage, stdout); return 0;
-        default: fputs(serve_usage, stderr); return 2;
-        }
+    struct serve_opts o = {.verbose = 0};
+    char err[512];
+    int first;
+    switch (opts_parse(serve_opts, sizeof serve_opts / sizeof *serve_opts, "serve", &o, argc, argv,
+                       &first, err, sizeof err)) {
+    case OPTS_HELP:
+        fputs(serve_usage, stdout);
+        return 0;
+    case OPTS_BAD:
+        if (*err)
+            fprintf(stderr, "sipscope serve: %s\n", err);
+        else
+            fputs(serve_usage, stderr);
+        return 2;
+    case OPTS_OK:
+        break;
     }
-    if (!cfg.db || optind != argc) {
+    if (!o.web.cfg.db || first != argc) {
         fputs(serve_usage, stderr);
         return 2;
     }
-    log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
-    char *token = token_file ? first_line(token_file) : NULL, *user = user_file ? first_line(user_file) : NULL;
-    if ((token_file && !token) || (user_file && !user)) {
-        fprintf(stderr, "sipscope serve: cannot read %s\n", token_file && !token ? token_file : user_file);
-        free(token);
-        free(user);
-        return 1;
-    }
-    cfg.token = token ? token : getenv("SIPSCOPE_TOKEN");
-    cfg.basic = user ? user : getenv("SIPSCOPE_USER");
-    /* an empty token or password counts as none: web_start decides, for every caller */
-    /* the server's threads inherit this mask, so the signals come to sigwait() below */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    char err[512];
-    struct web_server *w = web_start(&cfg, err, sizeof err);
+    log_set_level(o.verbose >= 2 ? LOG_DEBUG : o.verbose ? LOG_INFO : LOG_WARN);
+    /* caught before the server's threads start, whichever of them the signal then reaches */
+    stop_catch();
+    int rc = 1;
+    struct web_server *w = web_opts_start(&o.web, err, sizeof err);
     if (!w) {
         fprintf(stderr, "sipscope serve: %s\n", err);
-        free(token);
-        free(user);
-        return 1;
+    } else {
+        fprintf(stderr, "sipscope serve: %s on port %u\n", o.web.cfg.cert ? "https" : "http",
+                web_port(w));
+        int sig = stop_wait();
+        log_info("serve: %s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        web_stop(w);
+        rc = 0;
     }
-    fprintf(stderr, "sipscope serve: %s on port %u\n", cfg.cert ? "https" : "http", web_port(w));
-    int sig;
-    sigwait(&stop, &sig);
-    log_info("serve: %s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    web_stop(w);
-    free(token);
-    free(user);
-    return 0;
+    web_opts_free(&o.web);
+    return rc;
 }

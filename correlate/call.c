@@ -25,9 +25,11 @@ const char *call_party_name(enum call_party p)
 
 const char *call_state_name(enum call_state s)
 {
-    static const char *const names[] = {"trying",    "ringing", "early_media", "answered",
-                                        "completed", "cancelled", "busy",      "rejected",
-                                        "failed",    "unfinished"};
+    static const char *const names[] = {
+#define CALL_STATE_NAME(id, name) name,
+        CALL_STATES(CALL_STATE_NAME)
+#undef CALL_STATE_NAME
+    };
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
 

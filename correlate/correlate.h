@@ -18,17 +18,24 @@
 #include "decode/decode.h"
 #include "decode/sip.h"
 
+/* The call states, with their names in the output (OUTPUT.md's "state"). */
+#define CALL_STATES(X)                                                                             \
+    X(TRYING, "trying")           /* INVITE sent, nothing but 100 back */                          \
+    X(RINGING, "ringing")         /* 180, or 183 without SDP */                                    \
+    X(EARLY_MEDIA, "early_media") /* 183 (or 18x) with SDP */                                      \
+    X(ANSWERED, "answered")       /* 2xx, no BYE yet */                                            \
+    X(COMPLETED, "completed")     /* answered, then BYE */                                         \
+    X(CANCELLED, "cancelled")     /* CANCEL / 487 */                                               \
+    X(BUSY, "busy")               /* 486, 600 */                                                   \
+    X(REJECTED, "rejected")       /* other 4xx and 6xx (401/407 left unanswered included) */       \
+    X(FAILED, "failed")           /* 5xx, 408, or no answer at all within 64*T1 (Timer B) */       \
+    X(UNFINISHED, "unfinished")   /* answered, no BYE by the end of the input */
+
 enum call_state {
-    CALL_TRYING,      /* INVITE sent, nothing but 100 back */
-    CALL_RINGING,     /* 180, or 183 without SDP */
-    CALL_EARLY_MEDIA, /* 183 (or 18x) with SDP */
-    CALL_ANSWERED,    /* 2xx, no BYE yet */
-    CALL_COMPLETED,   /* answered, then BYE */
-    CALL_CANCELLED,   /* CANCEL / 487 */
-    CALL_BUSY,        /* 486, 600 */
-    CALL_REJECTED,    /* other 4xx and 6xx (401/407 left unanswered included) */
-    CALL_FAILED,      /* 5xx, 408, or no answer at all within 64*T1 (Timer B) */
-    CALL_UNFINISHED,  /* answered, no BYE by the end of the input */
+#define CALL_STATE_ENUM(id, name) CALL_##id,
+    CALL_STATES(CALL_STATE_ENUM)
+#undef CALL_STATE_ENUM
+        CALL__STATES
 };
 const char *call_state_name(enum call_state s);
 

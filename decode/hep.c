@@ -1,4 +1,4 @@
-/* HEP parser; see hep.h. HEPv3: "HEP3", a 16-bit total length, then chunks of
+/* HEP parser and HEPv3 encoder; see hep.h. HEPv3: "HEP3", a 16-bit total length, then chunks of
  * (vendor id, type id, length including the 6-byte chunk header, value), all big-endian.
  * HEPv2/v1: version, header length, family, protocol, ports and addresses in network
  * order, then (v2) a time header written in the sender's byte order, which in practice is
@@ -174,4 +174,61 @@ enum hep_result hep_parse(const uint8_t *p, size_t n, struct hep_msg *h, size_t 
     if (!hep_looks_like(p, n))
         return HEP_NOT_HEP;
     return parse_v12(p, n, h, used, why);
+}
+
+/* One vendor-0 chunk at `at`; past cap (nothing written) when it does not fit, which the
+ * caller sees at the end. */
+static size_t put_chunk(uint8_t *b, size_t at, size_t cap, uint16_t type, const void *v, size_t n)
+{
+    if (at > cap || n > cap || at + 6 + n > cap) return cap + 1;
+    b[at] = 0;
+    b[at + 1] = 0;
+    b[at + 2] = (uint8_t)(type >> 8);
+    b[at + 3] = (uint8_t)type;
+    b[at + 4] = (uint8_t)((6 + n) >> 8);
+    b[at + 5] = (uint8_t)(6 + n);
+    if (n) memcpy(b + at + 6, v, n);
+    return at + 6 + n;
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+size_t hep_encode(const struct hep_msg *h, uint8_t *buf, size_t cap)
+{
+    if (cap > 65535) /* the total is a 16-bit field */
+        cap = 65535;
+    if (cap < 6) return 0;
+    bool v6 = h->family == 6;
+    uint8_t family = v6 ? 10 : 2, sp[2], dp[2], sec[4], usec[4], id[4];
+    sp[0] = (uint8_t)(h->sport >> 8), sp[1] = (uint8_t)h->sport;
+    dp[0] = (uint8_t)(h->dport >> 8), dp[1] = (uint8_t)h->dport;
+    be32(sec, (uint32_t)(h->time / PTIME_SEC));
+    be32(usec, (uint32_t)(h->time % PTIME_SEC / PTIME_US));
+    be32(id, h->capture_id);
+    memcpy(buf, "HEP3", 4);
+    size_t at = 6;
+    at = put_chunk(buf, at, cap, 1, &family, 1);
+    at = put_chunk(buf, at, cap, 2, &h->ip_proto, 1);
+    at = put_chunk(buf, at, cap, v6 ? 5 : 3, h->src.b, v6 ? 16 : 4);
+    at = put_chunk(buf, at, cap, v6 ? 6 : 4, h->dst.b, v6 ? 16 : 4);
+    at = put_chunk(buf, at, cap, 7, sp, 2);
+    at = put_chunk(buf, at, cap, 8, dp, 2);
+    at = put_chunk(buf, at, cap, 9, sec, 4);
+    at = put_chunk(buf, at, cap, 10, usec, 4);
+    at = put_chunk(buf, at, cap, 11, &h->payload_type, 1);
+    at = put_chunk(buf, at, cap, 12, id, 4);
+    if (!sv_is_null(h->auth_key)) at = put_chunk(buf, at, cap, 14, h->auth_key.p, h->auth_key.n);
+    at = put_chunk(buf, at, cap, 15, h->payload, h->len);
+    if (!sv_is_null(h->correlation))
+        at = put_chunk(buf, at, cap, 17, h->correlation.p, h->correlation.n);
+    if (at > cap) return 0;
+    buf[4] = (uint8_t)(at >> 8);
+    buf[5] = (uint8_t)at;
+    return at;
 }

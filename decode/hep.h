@@ -51,4 +51,11 @@ enum hep_result hep_parse(const uint8_t *p, size_t n, struct hep_msg *h, size_t 
 /* Cheap test for a datagram: "HEP3", or a v1/v2 header that is self-consistent. */
 bool hep_looks_like(const uint8_t *p, size_t n);
 
+/* The other way: h as one HEPv3 packet into buf (cap bytes), the chunks in the order
+ * Homer's agents write them (family, protocol, addresses, ports, time, payload type,
+ * capture id, auth key when not SV_NULL, payload, correlation id when not SV_NULL); the
+ * time as seconds and microseconds, of h->time. Returns its length, 0 when it does not
+ * fit in cap or in HEPv3's 16-bit length. Reads h->version as 3 whatever it says. */
+size_t hep_encode(const struct hep_msg *h, uint8_t *buf, size_t cap);
+
 #endif

@@ -31,7 +31,12 @@ const char *issue_kind_name(enum issue_kind k)
 
 const char *issue_severity_name(enum issue_severity s)
 {
-    return s == SEV_CRITICAL ? "critical" : s == SEV_WARNING ? "warning" : "info";
+    static const char *const names[] = {
+#define ISSUE_SEV_NAME(id, name) name,
+        ISSUE_SEVERITIES(ISSUE_SEV_NAME)
+#undef ISSUE_SEV_NAME
+    };
+    return (unsigned)s < SEV__COUNT ? names[s] : "info";
 }
 
 /* OUTPUT.md's defaults and the seed thresholds of the quality bands: MOS good above 4.0,

@@ -50,7 +50,14 @@ enum issue_kind {
 };
 const char *issue_kind_name(enum issue_kind k);
 
-enum issue_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+#define ISSUE_SEVERITIES(X) X(INFO, "info") X(WARNING, "warning") X(CRITICAL, "critical")
+
+enum issue_severity {
+#define ISSUE_SEV_ENUM(id, name) SEV_##id,
+    ISSUE_SEVERITIES(ISSUE_SEV_ENUM)
+#undef ISSUE_SEV_ENUM
+        SEV__COUNT
+};
 const char *issue_severity_name(enum issue_severity s);
 
 /* Thresholds. Every field has a name for flags and the config file (issue_config_set). */

@@ -7,6 +7,7 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "render/ids.h"
 
 struct chunk {
     uint64_t call_seq;
@@ -86,8 +87,9 @@ void media_spool_frame(struct media_spool *sp, uint64_t call_seq, ptime_t ts, in
         if (!(c = calloc(1, sizeof *c)) || !htab_insert(sp->calls, h, c)) {
             free(c);
             if (sp->st.dropped++ == 0)
-                log_warn("media spool: more calls than it follows (%zu): media of call-%llu "
-                         "not kept, counted", htab_max(sp->calls), (unsigned long long)call_seq);
+                log_warn("media spool: more calls than it follows (%zu): media of " RENDER_CALL_FMT
+                         " not kept, counted",
+                         htab_max(sp->calls), (unsigned long long)call_seq);
             return;
         }
         c->call_seq = call_seq;

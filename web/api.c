@@ -1,7 +1,7 @@
 /* See api.h. Stored objects are served as they are stored (they are the OUTPUT.md
  * objects); lists are assembled around them as text, so a page of calls is never parsed
- * and dumped again. Messages are built with Jansson from their fields, their raw text made
- * valid UTF-8 first (SIP is attacker input; U+FFFD replaces what is not UTF-8). */
+ * and dumped again. Messages are rendered from their stored fields by the renderer the
+ * document's messages come from (render/message.h), with its UTF-8 policy. */
 #include "api.h"
 
 #include <errno.h>
@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/sdp.h"
 #include "decode/sip.h"
 #include "metrics/issues.h"
+#include "render/ids.h"
+#include "render/message.h"
 #include "store/export.h"
 
 /* ---- replies ---- */
@@ -50,6 +53,8 @@ struct list {
     size_t len;
     unsigned rows;
     bool mask; /* credentials in messages' raw text */
+    struct sip_msg *msg; /* owned: messages' text parsed again, for their SDP and error */
+    struct sdp *sdp;     /* owned: scratch for their SDP */
 };
 
 static bool list_open(struct list *l, const char *name)
@@ -97,16 +102,22 @@ static void list_close(struct list *l, struct api_reply *r, const char *next)
     fputs("}", l->f);
     if (fclose(l->f) != 0) {
         free(l->text);
+        free(l->msg);
+        free(l->sdp);
         error(r, 500, "out of memory");
         return;
     }
     reply(r, 200, "application/json", l->text, l->len);
+    free(l->msg);
+    free(l->sdp);
 }
 
 static void list_drop(struct list *l)
 {
     fclose(l->f);
     free(l->text);
+    free(l->msg);
+    free(l->sdp);
 }
 
 /* ---- arguments ---- */
@@ -179,25 +190,26 @@ static bool uint_arg(const struct api_args *a, const char *key, unsigned max, un
     return true;
 }
 
-static bool one_of(const char *v, const char *const *names)
-{
-    for (const char *const *n = names; *n; n++)
-        if (!strcmp(*n, v))
-            return true;
-    return false;
-}
-
 static bool valid_issue_kind(const char *v)
 {
     for (int k = 0; k < ISSUE__COUNT; k++)
-        if (!strcmp(issue_kind_name((enum issue_kind)k), v))
-            return true;
+        if (!strcmp(issue_kind_name((enum issue_kind)k), v)) return true;
     return false;
 }
 
-static const char *const states[] = {"trying", "ringing", "early_media", "answered", "completed",
-                                     "cancelled", "busy", "rejected", "failed", "unfinished", NULL};
-static const char *const severities[] = {"info", "warning", "critical", NULL};
+static bool valid_state(const char *v)
+{
+    for (int k = 0; k < CALL__STATES; k++)
+        if (!strcmp(call_state_name((enum call_state)k), v)) return true;
+    return false;
+}
+
+static bool valid_severity(const char *v)
+{
+    for (int k = 0; k < SEV__COUNT; k++)
+        if (!strcmp(issue_severity_name((enum issue_severity)k), v)) return true;
+    return false;
+}
 
 /* ---- routes ---- */
 
@@ -223,7 +235,7 @@ static void calls(struct store *s, const struct api_args *a, struct api_reply *r
     f.address = arg(a, "address");
     f.text = arg(a, "q");
     f.cursor = arg(a, "cursor");
-    if (f.state && !one_of(f.state, states))
+    if (f.state && !valid_state(f.state))
         return error(r, 400, "state is not one of OUTPUT.md's call states");
     if (f.issue_kind && !valid_issue_kind(f.issue_kind))
         return error(r, 400, "issue is not a known issue kind");
@@ -239,83 +251,44 @@ static void calls(struct store *s, const struct api_args *a, struct api_reply *r
     list_close(&l, r, next);
 }
 
-/* Text made valid UTF-8: each byte that does not start or continue a well-formed sequence
- * (RFC 3629 §4: no overlongs, no surrogates, nothing past U+10FFFF) becomes U+FFFD. */
-static char *utf8_clean(const unsigned char *p, size_t n, size_t *outlen)
-{
-    char *o = malloc(n * 3 + 1);
-    size_t k = 0;
-    if (!o)
-        return NULL;
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        bool ok = len && i + len <= n && c != 0;
-        for (size_t j = 1; ok && j < len; j++)
-            ok = (p[i + j] & 0xc0) == 0x80;
-        if (ok && len == 3) {
-            unsigned c1 = p[i + 1];
-            ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
-        }
-        if (ok && len == 4) {
-            unsigned c1 = p[i + 1];
-            ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-        }
-        if (!ok) {
-            memcpy(o + k, "\xef\xbf\xbd", 3);
-            k += 3;
-            i++;
-            continue;
-        }
-        memcpy(o + k, p + i, len);
-        k += len;
-        i += len;
-    }
-    o[k] = '\0';
-    *outlen = k;
-    return o;
-}
-
-static json_t *str_or_null(const char *v)
-{
-    return v ? json_string(v) : json_null();
-}
-
-static json_t *text_json(const void *p, size_t n)
-{
-    size_t len;
-    char *t = p ? utf8_clean(p, n, &len) : NULL;
-    json_t *j = t ? json_stringn(t, len) : json_null();
-    free(t);
-    return j ? j : json_null();
-}
-
+/* A stored message as the document's (render/message.h), with its raw text: "sdp" and
+ * "error" are read again from that text, as the analysis read them (null without it:
+ * --db-no-raw). */
 static bool message_row(void *user, const struct store_message *m)
 {
     struct list *l = user;
-    json_t *o = json_object();
-    char call[32];
-    snprintf(call, sizeof call, "call-%llu", (unsigned long long)m->call_seq);
-    json_object_set_new(o, "frame", json_integer((json_int_t)m->frame));
-    json_object_set_new(o, "time", json_real(m->time));
-    json_object_set_new(o, "src", str_or_null(m->src));
-    json_object_set_new(o, "dst", str_or_null(m->dst));
-    json_object_set_new(o, "transport", str_or_null(m->transport));
-    json_object_set_new(o, "method", str_or_null(m->method));
-    json_object_set_new(o, "status", m->status ? json_integer(m->status) : json_null());
-    json_object_set_new(o, "reason", m->reason ? text_json(m->reason, strlen(m->reason)) : json_null());
-    json_object_set_new(o, "call_id", m->call_id ? text_json(m->call_id, m->call_id_len) : json_null());
-    json_object_set_new(o, "cseq", str_or_null(m->cseq));
-    json_object_set_new(o, "call", m->call_seq ? json_string(call) : json_null());
-    json_object_set_new(o, "retransmission", json_boolean(m->retransmission));
-    json_object_set_new(o, "malformed", json_boolean(m->malformed));
+    struct render_message rm = {
+        .frame = m->frame,
+        .time = m->time,
+        .src = m->src,
+        .dst = m->dst,
+        .transport = m->transport,
+        .call_seq = m->call_seq,
+        .retransmission = m->retransmission,
+        .is_request = m->method != NULL,
+        .method = m->method ? sv_make(m->method, strlen(m->method)) : SV_NULL,
+        .status = m->status,
+        .reason = m->reason ? sv_make(m->reason, strlen(m->reason)) : SV_NULL,
+        .call_id = m->call_id
+                       ? sv_make(m->call_id, m->call_id_len ? m->call_id_len : strlen(m->call_id))
+                       : SV_NULL,
+        .cseq = m->cseq,
+        .malformed = m->malformed,
+        .raw = m->raw,
+        .raw_len = m->raw_len};
+    bool stream = m->transport && !strcmp(m->transport, "tcp"); /* Content-Length frames it */
+    if (m->raw && l->msg &&
+        sip_parse(m->raw, m->raw_len, stream ? SIP_FRAME_STREAM : 0, l->msg) == SIP_OK) {
+        rm.msg = l->msg;
+        if (m->malformed && l->msg->malformed) rm.error = decode_reason_name(l->msg->error);
+    }
     char *raw = l->mask && m->raw ? malloc(m->raw_len ? m->raw_len : 1) : NULL;
     if (raw) {
         memcpy(raw, m->raw, m->raw_len);
         sip_mask_credentials(raw, m->raw_len);
+        rm.raw = raw;
     }
-    json_object_set_new(o, "raw", text_json(raw ? raw : m->raw, m->raw_len));
+    json_t *o = render_message_json(&rm, RENDER_MSG_SDP | RENDER_MSG_RAW, l->sdp);
     free(raw);
     char *t = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
@@ -359,8 +332,8 @@ static void call_part(struct store *s, uint64_t seq, const char *part, bool mask
         }
         if (mask) /* every frame's SIP, found in the file's bytes, lengths kept */
             sip_mask_credentials(buf, len);
-        snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"call-%llu.pcap\"",
-                 (unsigned long long)seq);
+        snprintf(r->disposition, sizeof r->disposition,
+                 "attachment; filename=\"" RENDER_CALL_FMT ".pcap\"", (unsigned long long)seq);
         return reply(r, 200, "application/vnd.tcpdump.pcap", buf, len);
     }
     bool messages = !strcmp(part, "messages");
@@ -369,6 +342,10 @@ static void call_part(struct store *s, uint64_t seq, const char *part, bool mask
     if (!list_open(&l, part))
         return error(r, 500, "out of memory");
     l.mask = mask;
+    if (messages && (!(l.msg = malloc(sizeof *l.msg)) || !(l.sdp = malloc(sizeof *l.sdp)))) {
+        list_drop(&l);
+        return error(r, 500, "out of memory");
+    }
     st = messages ? store_call_messages(s, seq, message_row, &l)
                   : store_call_streams(s, seq, list_stream, &l);
     if (st != STORE_Q_OK) {
@@ -409,7 +386,7 @@ static void other_list(struct store *s, const char *what, const struct api_args 
         f.severity = arg(a, "severity");
         if (f.key && !valid_issue_kind(f.key))
             return error(r, 400, "kind is not a known issue kind");
-        if (f.severity && !one_of(f.severity, severities))
+        if (f.severity && !valid_severity(f.severity))
             return error(r, 400, "severity is info, warning or critical");
     }
     if (!list_open(&l, what))
@@ -429,21 +406,6 @@ static bool no_args(void *user, const char *key)
     (void)user;
     (void)key;
     return false;
-}
-
-/* "call-N" with N a positive decimal number, nothing else. */
-static bool call_seq(const char *p, size_t n, uint64_t *seq)
-{
-    if (n < 6 || n > 25 || strncmp(p, "call-", 5) || p[5] == '0')
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 5; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9' || v > UINT64_MAX / 10 - 1)
-            return false;
-        v = v * 10 + (uint64_t)(p[i] - '0');
-    }
-    *seq = v;
-    return true;
 }
 
 void api_handle(struct store *s, const char *method, const char *path, const struct api_args *a,
@@ -471,7 +433,7 @@ void api_handle(struct store *s, const char *method, const char *path, const str
     if (!strncmp(p, "calls/", 6)) {
         const char *id = p + 6, *slash = strchr(id, '/');
         uint64_t seq;
-        if (!call_seq(id, slash ? (size_t)(slash - id) : strlen(id), &seq))
+        if (!render_call_seq(id, slash ? (size_t)(slash - id) : strlen(id), &seq))
             return error(r, 404, "no such call");
         if (!a->each(a->ctx, no_args, NULL))
             return error(r, 400, "this route takes no parameter");

@@ -132,7 +132,7 @@ void web_metrics_render(FILE *o, const struct web_metrics *m)
         fprintf(o, "sipscope_table_bytes{table=\"%s\"} %llu\n", mem_table_name(t),
                 (unsigned long long)m->table_bytes[t]);
     head(o, "sipscope_calls_total", "counter", "calls ended, by final state");
-    for (int s = 0; s <= CALL_UNFINISHED; s++)
+    for (int s = 0; s < CALL__STATES; s++)
         fprintf(o, "sipscope_calls_total{state=\"%s\"} %llu\n", call_state_name(s),
                 (unsigned long long)m->calls[s]);
     if (m->asr >= 0) {

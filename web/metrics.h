@@ -30,7 +30,7 @@ struct web_metrics {
         evicted_flows;
     uint64_t active_calls, active_streams;
     uint64_t table_bytes[MEM__COUNT];        /* each table's memory now (common/membudget.h) */
-    uint64_t calls[CALL_UNFINISHED + 1];     /* ended calls by state */
+    uint64_t calls[CALL__STATES];            /* ended calls by state */
     uint64_t registrations[WEB_REG_STATES];  /* by state */
     uint64_t issues[ISSUE__COUNT];           /* by kind */
     double asr, ner;                         /* 0..1; < 0 undefined */

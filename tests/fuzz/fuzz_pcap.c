@@ -1,6 +1,6 @@
 /* libFuzzer harness for the whole pipeline fed a capture file: the input is the bytes of a
  * pcap or pcapng file, read by libpcap (capture/), decoded, correlated, tracked and judged
- * (cli/pipeline.c, as `sipscope analyze` runs it, with the issue catalogue on every call,
+ * (engine/pipeline.c, as `sipscope analyze` runs it, with the issue catalogue on every call,
  * stream and registration, and its 10-second settling). Seeds are the generator's
  * captures, cut to a few hundred frames (make_pcap_seeds.py). */
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cli/pipeline.h"
+#include "engine/pipeline.h"
 #include "metrics/issues.h"
 
 struct run {

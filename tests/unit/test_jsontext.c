@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/jsontext.h"
+#include "render/jsontext.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 

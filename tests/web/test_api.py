@@ -14,7 +14,8 @@ Every route, filter and error:
   refused; a non-loopback address refused without auth; HTTPS with a self-signed
   certificate; SIGTERM ends it cleanly;
 - `analyze --db --serve`: /api/v1/events streams each call as it is written, ending with
-  its final object; the API answers during and after the analysis.
+  its final object; the API answers during and after the analysis; it takes serve's web
+  options (--cert/--key, --token-file, --user-file, --threads).
 
 Usage: test_api.py PATH/TO/sipscope"""
 import base64
@@ -115,6 +116,7 @@ def main(exe):
         auth_checks(check, exe, db, tmp)
         credentials_checks(check, exe, db, pcap, j, tmp)
         events_checks(check, exe, pcap, j, tmp)
+        serve_option_checks(check, exe, pcap, tmp)
     return check.done()
 
 
@@ -167,15 +169,17 @@ def api_checks(check, srv, exe, j, db, pcap, tmp):
     for line in out.splitlines():
         f, cid, cseq = line.split('\t')
         frames[int(f)] = (cid, cseq)
+    # sdp and error too (issue 23: the API's messages lacked them): one renderer for both
     keys = ('frame', 'time', 'src', 'dst', 'transport', 'method', 'status', 'reason', 'call_id', 'cseq', 'call',
-            'retransmission', 'malformed')
+            'retransmission', 'malformed', 'sdp', 'error')
     for c in j['calls']:
         status, got = srv.json('/api/v1/calls/' + c['id'])
         check(status == 200 and got == c, '%s: the call as the document has it' % c['id'])
         status, doc = srv.json('/api/v1/calls/%s/messages' % c['id'])
         want = sorted(by_call.get(c['id'], []), key=lambda m: (m['time'], m['frame']))
         msgs = doc['messages'] if status == 200 else []
-        check([{k: m[k] for k in keys} for m in msgs] == [{k: m[k] for k in keys} for m in want],
+        check([{k: m.get(k, 'absent') for k in keys} for m in msgs] == [{k: m[k] for k in keys} for m in want]
+              and any(m['sdp'] for m in want),
               '%s: %d messages, fields as in the document (%d)' % (c['id'], len(msgs), len(want)))
         # the raw text carries the Call-ID and CSeq tshark reads in that frame
         check(all(m['raw'].startswith(m['method'] or 'SIP/2.0') and frames[m['frame']][0].split('\0')[0] in m['raw']
@@ -404,7 +408,7 @@ def refused_or_serving(argv, env):
     while time.monotonic() < deadline:
         line = p.stderr.readline()  # every front-end says it serves, on a line of its own
         err += line
-        if re.search(r'http on port \d+', line):
+        if re.search(r'https? on port \d+', line):
             break
         if not line:
             p.wait(timeout=30)
@@ -441,6 +445,72 @@ def empty_secret_checks(check, exe, db, tmp):
     rc, err = refused_or_serving(fronts[1][1], dict(base, SIPSCOPE_TOKEN='s3cret-token'))
     check(rc is None and 'http on port' in err,
           'analyze --serve on 0.0.0.0 with a real token serves (exit %s: %s)' % (rc, err.strip()[-200:]))
+
+
+def analyze_serving(exe, pcap, db, *args, env=None):
+    """`analyze --db DB --serve 127.0.0.1:0 ARGS PCAP`, once it says it serves: (a Server to
+    query and stop, None) or (None, what it said when it did not start)."""
+    p = subprocess.Popen([exe, 'analyze', '--no-progress', '--db', db, '--serve', '127.0.0.1:0', *args, pcap],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    line = p.stderr.readline()
+    m = re.search(r'(https?) on port (\d+)', line)
+    if not m:
+        p.kill()
+        return None, line + p.communicate()[1]
+    srv = Server.__new__(Server)
+    srv.p, srv.port, srv.tls = p, int(m.group(2)), m.group(1) == 'https'
+    return srv, None
+
+
+def serve_option_checks(check, exe, pcap, tmp):
+    """Issue 23: `--serve` takes every web option `serve` takes, parsed by the same table:
+    HTTPS with --cert/--key, a bearer token from --token-file, basic credentials from
+    --user-file, --threads (and its range); without --serve they are refused."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith('SIPSCOPE_')}
+    tok, users = os.path.join(tmp, 'serve-token'), os.path.join(tmp, 'serve-user')
+    with open(tok, 'w') as f:
+        f.write('an4lyze-token\n')
+    with open(users, 'w') as f:
+        f.write('ops:s3cret\n')
+    basic = lambda up: {'Authorization': 'Basic ' + base64.b64encode(up.encode()).decode()}
+    runs = [('--token-file', [tok], [({}, 401), ({'Authorization': 'Bearer wrong'}, 401),
+                                      ({'Authorization': 'Bearer an4lyze-token'}, 200)]),
+            ('--user-file', [users], [({}, 401), (basic('ops:wrong'), 401), (basic('ops:s3cret'), 200)]),
+            ('--threads', ['2'], [({}, 200)])]
+    if shutil.which('openssl'):
+        cert, key = os.path.join(tmp, 'a-c.pem'), os.path.join(tmp, 'a-k.pem')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+                        '-days', '1', '-subj', '/CN=localhost'], check=True, capture_output=True)
+        runs.append(('--cert', [cert, '--key', key], [({}, 200)]))
+    for i, (opt, values, asks) in enumerate(runs):
+        srv, why = analyze_serving(exe, pcap, os.path.join(tmp, 'opt%d.db' % i), opt, *values, env=base)
+        check(srv is not None, 'analyze --serve %s starts (%s)' % (opt, (why or '').strip()[-200:]))
+        if not srv:
+            continue
+        try:
+            got = [srv.get('/api/v1/stats', headers=h)[0] for h, _ in asks]
+            check(got == [want for _, want in asks], 'analyze --serve %s: %s (want %s)' %
+                  (opt, got, [want for _, want in asks]))
+            if opt == '--cert':
+                check(srv.tls, 'analyze --serve --cert --key: HTTPS')
+            said = ''
+            while 'until Ctrl-C' not in said:  # the analysis is over: it serves on
+                line = srv.p.stderr.readline()
+                if not line:
+                    break
+                said += line
+        finally:
+            rc = srv.stop()
+        check(rc == 0, 'analyze --serve %s: SIGTERM ends it with status 0 (%s)' % (opt, rc))
+    for cmd in (['analyze', pcap], ['capture', '-i', 'lo']):
+        r = subprocess.run([exe, *cmd, '--db', os.path.join(tmp, 'thr.db'), '--serve', '127.0.0.1:0',
+                            '--threads', '0'], capture_output=True, text=True, timeout=30, env=base)
+        check(r.returncode == 2 and '--threads wants 1 to 256' in r.stderr,
+              '%s --serve --threads 0 refused as serve refuses it (%s)' % (cmd[0], r.stderr.strip()[-200:]))
+    r = subprocess.run([exe, 'analyze', '--db', os.path.join(tmp, 'nos.db'), '--token-file', tok, pcap],
+                       capture_output=True, text=True, timeout=30, env=base)
+    check(r.returncode == 2 and 'go with --serve' in r.stderr, 'a web option without --serve refused (%s)' %
+          r.stderr.strip()[-200:])
 
 
 def credentials_checks(check, exe, db, pcap, j, tmp):

@@ -1,10 +1,9 @@
-/* HEP in (issue 9): a UDP socket that Kamailio, OpenSIPS, FreeSWITCH, heplify or another
- * sipscope sends HEPv2/v3 to. Each datagram becomes a packet as if it had been captured
+/* See hep_io.h. HEP in: each datagram becomes a packet as if it had been captured
  * on the way in (Ethernet, IP and UDP headers around it, from the sender to us), so the
  * decoder reads the HEP inside exactly as it does in a capture file: the SIP with the
  * original addresses and times. The kernel's drops of this socket (SO_RXQ_OVFL) are the
  * source's drops. */
-#include "capture.h"
+#include "hep_io.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -304,4 +303,46 @@ bool capture_open_hep(struct capture_source *src, const char *addr, char *err, s
     src->ops = &hep_ops;
     src->self = h;
     return true;
+}
+
+/* ---- HEP out ---- */
+
+struct hep_sender {
+    int fd;
+};
+
+struct hep_sender *hep_sender_open(const char *to, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (!sockaddr_parse(to, NULL, false, &ss, &sl)) {
+        snprintf(err, errlen, "want ADDR:PORT (an address, not a name)");
+        return NULL;
+    }
+    struct hep_sender *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if ((s->fd = socket(ss.ss_family, SOCK_DGRAM, 0)) < 0 ||
+        connect(s->fd, (struct sockaddr *)&ss, sl) != 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        hep_sender_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+bool hep_sender_send(struct hep_sender *s, const void *buf, size_t n)
+{
+    return send(s->fd, buf, n, 0) == (ssize_t)n;
+}
+
+void hep_sender_close(struct hep_sender *s)
+{
+    if (!s)
+        return;
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s);
 }

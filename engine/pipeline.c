@@ -1,26 +1,19 @@
 /* See pipeline.h. */
 #include "pipeline.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "capture/hep_io.h"
 #include "common/cursor.h"
 #include "common/log.h"
+#include "common/stop.h"
 #include "decode/rtcp.h"
 #include "decode/rtp.h"
 #include "progress.h"
-
-static volatile int g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 struct run {
     const struct pipeline_handlers *h;
@@ -283,7 +276,7 @@ static void figures(const struct run *r, struct pipeline_result *out)
  * would hand on all of them, and judged at once: a link that falls silent after its last
  * call gets that call's record within --stream-idle and a tick, not at the next packet
  * (issue 21). Calls in progress and the figures go out once a second. */
-static void run_live(struct run *r, volatile int *stop)
+static void run_live(struct run *r, const volatile sig_atomic_t *stop)
 {
     struct packet pkt;
     enum capture_status st;
@@ -357,9 +350,8 @@ int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_con
     memset(out, 0, sizeof *out);
     /* caught before the interfaces open, so that the "capturing" line below means a Ctrl-C
      * now stops the capture cleanly (a service manager or a test may send it right away) */
-    g_stop = 0;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    if (!h->stop)
+        stop_catch();
     /* an ended call is handed on once a stream would be: its record is wanted while the
      * capture runs, and its stragglers within 64*T1 are still its own (correlate.h) */
     struct correlate_config lk = *kcfg;
@@ -421,15 +413,14 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
         correlate_on_registration(r.corr, on_reg);
     stream_table_first_seq(r.streams, h->first_stream_seq);
     progress_init(&r.prog, progress);
-    if (!live) /* live: caught since before the interfaces opened (pipeline_run_live) */
-        g_stop = 0;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    if (!live && !h->stop) /* live: caught since before the interfaces opened */
+        stop_catch();
+    const volatile sig_atomic_t *stop = h->stop ? h->stop : stop_flag();
 
     if (live)
-        run_live(&r, &g_stop);
+        run_live(&r, stop);
     else
-        capture_run(&src, on_packet, &r, &g_stop);
+        capture_run(&src, on_packet, &r, stop);
     sample_memory(&r);
     decoder_finish(r.dec);
     correlate_finish(r.corr);
@@ -437,7 +428,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     progress_done(&r.prog);
 
     figures(&r, out);
-    out->interrupted = g_stop != 0;
+    out->interrupted = *stop != 0;
     stream_table_free(r.streams);
     classifier_free(r.cls);
     correlate_free(r.corr);

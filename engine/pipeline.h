@@ -3,6 +3,7 @@
 #ifndef SIPSCOPE_PIPELINE_H
 #define SIPSCOPE_PIPELINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "capture/capture.h"
@@ -37,14 +38,18 @@ struct pipeline_handlers {
      * waited on it is judged then, not 10 s later): the streams still followed, for
      * judgements that wait on media. NULL: not asked */
     void (*settle)(void *user, ptime_t now, const struct stream_table *streams);
-    ptime_t stream_idle;       /* a stream ends after this long without packets (offline: a
-                                * stream of an ended call); 0: 10 s */
+    ptime_t stream_idle; /* a stream ends after this long without packets (offline: a
+                          * stream of an ended call); 0: 10 s */
     /* live, at each tick: calls in progress whose last message came since the previous
      * tick, as they stand (NULL: not asked) */
     call_done_fn call_progress;
     /* live: the interfaces (or the HEP socket) are open; false stops before capturing */
     bool (*opened)(void *user);
     void *user;
+    /* the run stops when *stop becomes non-zero (what was read so far is still handed on
+     * and reported, result.interrupted set). NULL: on SIGINT or SIGTERM, caught from the
+     * start of the run through common/stop.h (live: before the interfaces open). */
+    const volatile sig_atomic_t *stop;
     uint64_t first_stream_seq; /* streams are numbered after it (a database's last) */
     bool keep_duplicates;      /* analyse exact copies too (decode_config.dedup_window 0) */
     /* the memory budget (--max-memory-mb) for the tables pipeline_run makes (decoder,
@@ -58,8 +63,8 @@ struct pipeline_result {
     struct correlate_stats ks;
     uint64_t rtp_packets, rtcp_packets, streams_evicted;
     uint64_t orphans_evicted, flows_evicted; /* stream_orphans_evicted, stream_flows_evicted */
-    uint64_t rtcp_errors[RTCP__COUNT]; /* malformed RTCP on announced ports, by reason */
-    bool interrupted; /* SIGINT/SIGTERM: what was read so far */
+    uint64_t rtcp_errors[RTCP__COUNT];       /* malformed RTCP on announced ports, by reason */
+    bool interrupted; /* stopped (SIGINT/SIGTERM, or *stop): what was read so far */
     uint64_t active_calls, active_streams; /* followed at the time (live ticks) */
     struct mem_usage mem; /* the tables' bytes at the last sample, and their peaks */
     /* the limits in force (entries), from the budget or given */
@@ -72,7 +77,7 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
                  const struct pipeline_handlers *h, bool progress, struct pipeline_result *out,
                  char *err, size_t errlen);
 
-/* The same on live interfaces, until SIGINT or SIGTERM. */
+/* The same on live interfaces (or a HEP socket), until stopped. */
 int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_config *lcfg,
                       const struct correlate_config *kcfg, const struct pipeline_handlers *h,
                       struct pipeline_result *out, char *err, size_t errlen);

@@ -23,10 +23,8 @@ struct out {
 
 static bool room(struct out *o, size_t more)
 {
-    if (o->failed)
-        return false;
-    if (o->n + more <= o->cap)
-        return true;
+    if (o->failed) return false;
+    if (o->n + more <= o->cap) return true;
     if (o->n + more > JSONTEXT_MAX_BYTES) {
         o->failed = true;
         return false;
@@ -34,8 +32,7 @@ static bool room(struct out *o, size_t more)
     size_t cap = o->cap ? o->cap : 1024;
     while (cap < o->n + more)
         cap *= 2;
-    if (cap > JSONTEXT_MAX_BYTES)
-        cap = JSONTEXT_MAX_BYTES;
+    if (cap > JSONTEXT_MAX_BYTES) cap = JSONTEXT_MAX_BYTES;
     char *p = realloc(o->p, cap);
     if (!p) {
         o->failed = true;
@@ -56,8 +53,7 @@ static void put(struct out *o, const char *s, size_t n)
 
 static void put_char(struct out *o, char c)
 {
-    if (room(o, 1))
-        o->p[o->n++] = c;
+    if (room(o, 1)) o->p[o->n++] = c;
 }
 
 static size_t fmt_u64(uint64_t u, char *buf)
@@ -75,8 +71,7 @@ static size_t fmt_u64(uint64_t u, char *buf)
 
 static size_t fmt_i64(long long v, char *buf)
 {
-    if (v >= 0)
-        return fmt_u64((uint64_t)v, buf);
+    if (v >= 0) return fmt_u64((uint64_t)v, buf);
     buf[0] = '-';
     return 1 + fmt_u64(0 - (uint64_t)v, buf + 1);
 }
@@ -85,8 +80,7 @@ static size_t fmt_i64(long long v, char *buf)
 static size_t real_printf(double v, char *buf)
 {
     int ret = snprintf(buf, 32, "%.16g", v);
-    if (ret < 0 || ret >= 29)
-        return 0;
+    if (ret < 0 || ret >= 29) return 0;
     size_t len = (size_t)ret;
     if (!strchr(buf, '.') && !strchr(buf, 'e')) {
         buf[len++] = '.';
@@ -97,8 +91,7 @@ static size_t real_printf(double v, char *buf)
     if (start) {
         start++;
         char *end = start + 1;
-        if (*start == '-')
-            start++;
+        if (*start == '-') start++;
         while (*end == '0')
             end++;
         if (end != start) {
@@ -109,8 +102,8 @@ static size_t real_printf(double v, char *buf)
     return len;
 }
 
-static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
-                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
+static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3,  1e4,  1e5,  1e6,
+                                     1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
 
 /* A short decimal, without printf: v must be the double nearest D = n / 10^6 (|n| < 2^53),
  * and %.16g must print D, which it does when v is nearer to D than half a step of the
@@ -123,8 +116,7 @@ static size_t real_short(double v, char *buf)
     if (!(a >= 1e-4 && a < 9e9)) /* fixed notation, and |n| < 2^53 */
         return 0;
     long long n = llround(v * 1e6);
-    if ((double)n / 1e6 != v)
-        return 0;
+    if ((double)n / 1e6 != v) return 0;
     double r = fabs(fma(v, 1e6, -(double)n));
     uint64_t u = (uint64_t)(n < 0 ? -n : n);
     int d = 0;
@@ -133,11 +125,9 @@ static size_t real_short(double v, char *buf)
     int p = d - 7; /* D's decimal exponent: -4 .. 9 */
     /* half a step of 10^(p-15): |r| / 10^6 < 10^(p-15) / 2, i.e. 2 |r| 10^(9-p) < 1; the
      * product rounds up to 1 at most when it is below it, which only sends v to printf */
-    if (!(2 * r * pow10_exact[9 - p] < 1))
-        return 0;
+    if (!(2 * r * pow10_exact[9 - p] < 1)) return 0;
     size_t k = 0;
-    if (n < 0)
-        buf[k++] = '-';
+    if (n < 0) buf[k++] = '-';
     k += fmt_u64(u / 1000000, buf + k);
     unsigned frac = (unsigned)(u % 1000000);
     if (!frac) {
@@ -162,8 +152,7 @@ size_t json_text_real(double v, char *buf)
 {
     if (v == 0) {
         size_t k = 0;
-        if (signbit(v))
-            buf[k++] = '-';
+        if (signbit(v)) buf[k++] = '-';
         memcpy(buf + k, "0.0", 3);
         return k + 3;
     }
@@ -177,20 +166,33 @@ static void put_string(struct out *o, const char *s, size_t n)
     size_t run = 0; /* bytes from s + run on are not written yet */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
         put(o, s + run, i - run);
         run = i + 1;
         char esc[6] = {'\\', 0};
         size_t len = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             memcpy(esc + 1, "u00", 3);
             esc[4] = "0123456789ABCDEF"[c >> 4];
@@ -216,8 +218,7 @@ static void put_value(struct out *o, const json_t *v, unsigned depth)
         bool first = true;
         for (void *it = json_object_iter((json_t *)v); it;
              it = json_object_iter_next((json_t *)v, it)) {
-            if (!first)
-                put_char(o, ',');
+            if (!first) put_char(o, ',');
             first = false;
             const char *key = json_object_iter_key(it);
             put_string(o, key, strlen(key));
@@ -231,8 +232,7 @@ static void put_value(struct out *o, const json_t *v, unsigned depth)
         put_char(o, '[');
         size_t n = json_array_size(v);
         for (size_t i = 0; i < n; i++) {
-            if (i)
-                put_char(o, ',');
+            if (i) put_char(o, ',');
             put_value(o, json_array_get(v, i), depth + 1);
         }
         put_char(o, ']');
@@ -246,8 +246,7 @@ static void put_value(struct out *o, const json_t *v, unsigned depth)
         return;
     case JSON_REAL: {
         size_t n = json_text_real(json_real_value(v), num);
-        if (!n)
-            o->failed = true;
+        if (!n) o->failed = true;
         put(o, num, n);
         return;
     }

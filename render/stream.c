@@ -1,0 +1,170 @@
+/* See stream.h. */
+#include "stream.h"
+
+#include <stdio.h>
+
+#include "ids.h"
+#include "json.h"
+
+static const char *const jb_names[JB__COUNT] = {"fixed_50", "fixed_200", "adaptive"};
+
+/* The three simulated jitter buffers: what each played and the E-model's verdict on it. */
+static json_t *jb_json(const struct rtp_stream *st)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < JB__COUNT; k++) {
+        const struct stream_jb_score *b = &st->jbs[k];
+        json_t *j = json_object();
+        render_set_u64(j, "played", st->jb[k].played);
+        render_set_u64(j, "discarded", st->jb[k].discarded);
+        json_object_set_new(j, "lost_pct", render_round(b->lost_pct, 0.001));
+        json_object_set_new(j, "burst_ratio", render_round(b->burst_ratio, 0.001));
+        json_object_set_new(j, "mean_delay_ms", render_round(b->mean_delay_ms, 0.001));
+        json_object_set_new(j, "r_factor",
+                            b->r_factor >= 0 ? render_round(b->r_factor, 0.01) : json_null());
+        json_object_set_new(j, "mos", b->mos >= 0 ? render_round(b->mos, 0.01) : json_null());
+        json_object_set_new(o, jb_names[k], j);
+    }
+    return o;
+}
+
+/* RFC 3611 §4.7 fields; 127 (R, MOS) and 0 (jitter buffer) are "unavailable". */
+static json_t *xr_json(const struct rtcp_voip_metrics *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "loss_pct", render_round(m->loss_rate * 100.0 / 256, 0.01));
+    json_object_set_new(o, "discard_pct", render_round(m->discard_rate * 100.0 / 256, 0.01));
+    json_object_set_new(o, "burst_density_pct", render_round(m->burst_density * 100.0 / 256, 0.01));
+    json_object_set_new(o, "gap_density_pct", render_round(m->gap_density * 100.0 / 256, 0.01));
+    render_set_u64(o, "burst_duration_ms", m->burst_duration);
+    render_set_u64(o, "gap_duration_ms", m->gap_duration);
+    render_set_u64(o, "round_trip_delay_ms", m->round_trip_delay);
+    render_set_u64(o, "end_system_delay_ms", m->end_system_delay);
+    json_object_set_new(o, "r_factor",
+                        m->r_factor == 127 ? json_null() : json_integer(m->r_factor));
+    json_object_set_new(o, "mos_lq", m->mos_lq == 127 ? json_null() : json_real(m->mos_lq / 10.0));
+    json_object_set_new(o, "mos_cq", m->mos_cq == 127 ? json_null() : json_real(m->mos_cq / 10.0));
+    json_object_set_new(o, "jb_nominal_ms",
+                        m->jb_nominal ? json_integer(m->jb_nominal) : json_null());
+    json_object_set_new(o, "jb_max_ms", m->jb_maximum ? json_integer(m->jb_maximum) : json_null());
+    json_object_set_new(o, "jb_abs_max_ms",
+                        m->jb_abs_max ? json_integer(m->jb_abs_max) : json_null());
+    return o;
+}
+
+static json_t *rtcp_json(const struct rtp_stream *st)
+{
+    const struct stream_rtcp *r = &st->rtcp;
+    if (!r->packets) return json_null();
+    json_t *o = json_object();
+    render_set_u64(o, "packets", r->packets);
+    bool rr = r->receiver_reports > 0;
+    json_object_set_new(o, "reported_lost", rr ? json_integer(r->reported_lost) : json_null());
+    json_object_set_new(o, "reported_jitter_ms",
+                        rr && st->clock_rate ? render_round(r->reported_jitter_ms, 0.001)
+                                             : json_null());
+    json_object_set_new(o, "rtt_ms", r->rtt_n ? render_round(r->rtt_ms, 0.001) : json_null());
+    /* added */
+    json_object_set_new(o, "max_rtt_ms",
+                        r->rtt_n ? render_round(r->max_rtt_ms, 0.001) : json_null());
+    render_set_u64(o, "sender_reports", r->sender_reports);
+    render_set_u64(o, "receiver_reports", r->receiver_reports);
+    json_object_set_new(o, "max_fraction_lost_pct",
+                        rr ? render_round(r->max_fraction_lost_pct, 0.01) : json_null());
+    json_object_set_new(o, "xr", r->have_xr ? xr_json(&r->xr) : json_null());
+    return o;
+}
+
+static json_t *dtmf_json(const struct rtp_stream *st)
+{
+    json_t *a = json_array();
+    uint32_t rate = st->te_rate ? st->te_rate : 8000;
+    for (unsigned i = 0; i < st->ndtmf; i++) {
+        const struct stream_dtmf *d = &st->dtmf[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "time", render_time(true, d->time));
+        json_object_set_new(o, "digit", render_textn(&d->digit, 1));
+        json_object_set_new(o, "duration_ms", render_round(d->duration * 1000.0 / rate, 0.001));
+        render_set_u64(o, "frame", d->frame);
+        json_object_set_new(o, "ended", json_boolean(d->ended));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+json_t *render_timeline_json(const struct rtp_stream *st)
+{
+    json_t *o = json_object(), *pk = json_array(), *lost = json_array(), *jit = json_array(),
+           *mos = json_array();
+    bool timed = st->clock_rate && !st->events;
+    for (uint32_t i = 0; i < st->nsec; i++) {
+        const struct stream_second *x = &st->timeline[i];
+        json_array_append_new(pk, json_integer(x->packets));
+        json_array_append_new(lost, json_integer(x->lost));
+        json_array_append_new(jit,
+                              timed && x->packets ? json_real(x->jitter_cms / 100.0) : json_null());
+        json_array_append_new(mos, x->mos_c ? json_real(x->mos_c / 100.0) : json_null());
+    }
+    json_object_set_new(o, "start", render_time(true, st->first_time));
+    json_object_set_new(o, "interval_s", json_integer(1));
+    json_object_set_new(o, "packets", pk);
+    json_object_set_new(o, "lost", lost);
+    json_object_set_new(o, "max_jitter_ms", jit);
+    json_object_set_new(o, "mos", mos);
+    json_object_set_new(o, "truncated", json_boolean(st->timeline_truncated));
+    return o;
+}
+
+json_t *render_stream_json(const struct rtp_stream *st, bool timeline)
+{
+    char id[RENDER_ID_LEN], call[RENDER_ID_LEN], src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN],
+        ssrc[16];
+    render_stream_id(st->seq, id);
+    render_call_id(st->call_seq, call);
+    snprintf(ssrc, sizeof ssrc, "0x%08x", st->ssrc);
+    ip_addr_port_str(&st->src, st->sport, src, sizeof src);
+    ip_addr_port_str(&st->dst, st->dport, dst, sizeof dst);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "call", st->call_seq ? json_string(call) : json_null());
+    json_object_set_new(o, "src", json_string(src));
+    json_object_set_new(o, "dst", json_string(dst));
+    json_object_set_new(o, "ssrc", json_string(ssrc));
+    json_object_set_new(o, "payload_type", json_integer(st->pt));
+    json_object_set_new(o, "codec", st->codec[0] ? render_str_or_null(st->codec) : json_null());
+    json_object_set_new(o, "clock_rate",
+                        st->clock_rate ? json_integer(st->clock_rate) : json_null());
+    json_object_set_new(o, "first_time", render_time(true, st->first_time));
+    json_object_set_new(o, "last_time", render_time(true, st->last_time));
+    render_set_u64(o, "packets", st->packets);
+    json_object_set_new(o, "expected", json_integer(st->expected));
+    json_object_set_new(o, "lost", json_integer(st->lost));
+    json_object_set_new(
+        o, "lost_pct",
+        json_real(st->expected > 0 ? 100.0 * (double)st->lost / (double)st->expected : 0));
+    render_set_u64(o, "duplicates", st->duplicates);
+    render_set_u64(o, "out_of_order", st->out_of_order);
+    render_set_u64(o, "seq_errors", st->seq_errors);
+    json_object_set_new(o, "max_delta_ms", json_real(st->max_delta_ms));
+    bool timed = st->clock_rate && !st->events; /* else jitter means nothing: null */
+    json_object_set_new(o, "max_jitter_ms", timed ? json_real(st->max_jitter_ms) : json_null());
+    json_object_set_new(o, "mean_jitter_ms", timed ? json_real(st->mean_jitter_ms) : json_null());
+    /* added: which ends an SDP announced; one unannounced end of a bound stream is NAT */
+    json_object_set_new(o, "src_announced", json_boolean(st->src_announced));
+    json_object_set_new(o, "dst_announced", json_boolean(st->dst_announced));
+    /* added: the loss pattern */
+    render_set_u64(o, "loss_bursts", st->loss_bursts);
+    render_set_u64(o, "longest_loss_burst", st->longest_burst);
+    render_set_u64(o, "markers", st->markers);
+    json_object_set_new(o, "r_factor",
+                        st->r_factor >= 0 ? render_round(st->r_factor, 0.01) : json_null());
+    json_object_set_new(o, "mos", st->mos >= 0 ? render_round(st->mos, 0.01) : json_null());
+    /* added: which G.113 row scored it, and the three buffers behind the figures */
+    json_object_set_new(o, "mos_basis", st->emodel ? json_string(st->emodel->basis) : json_null());
+    json_object_set_new(o, "jitter_buffers", timed && st->timed ? jb_json(st) : json_null());
+    json_object_set_new(o, "rtcp", rtcp_json(st));
+    json_object_set_new(o, "dtmf", dtmf_json(st));
+    if (st->dtmf_dropped) render_set_u64(o, "dtmf_dropped", st->dtmf_dropped);
+    if (timeline) json_object_set_new(o, "timeline", render_timeline_json(st));
+    return o;
+}
