@@ -39,7 +39,7 @@ MUTANTS = [
       'bool mostly = false && !none && cov[dir] < e->cfg.one_way_ratio',
       'the partial one-way warning (a direction that stops early) never raised',
       ['issues'], "the generator's truth (partialoneway: one_way_audio warning)", ci=True),
-    M('burst_ratio_1', 'metrics/stream.c',
+    M('burst_ratio_1', 'metrics/jitbuf.c',
       'b->burst_ratio = 1.0 / (p + q);',
       'b->burst_ratio = 1.0 + 0 * (p + q);',
       'bursty loss scored like random loss (G.107 BurstR forced to 1)',
@@ -56,7 +56,7 @@ MUTANTS = [
       's->expected = (int64_t)s->cycles + (int64_t)s->max_seq - s->base_seq;',
       'A.3 expected one short, so lost one short',
       ['stream', 'calls', 'corpus_streams'], "A.3 (test_stream.c); the generator's expected; tshark", ci=True),
-    M('lost_pct_of_received', 'metrics/stream.c',
+    M('lost_pct_of_received', 'metrics/jitbuf.c',
       'b->lost_pct = expected ? 100.0 * (double)lost / (double)expected : 0;',
       'b->lost_pct = expected ? 100.0 * (double)lost / (double)j->played : 0;',
       'the buffer loss percentage over the packets played, not the packets expected',
@@ -88,7 +88,7 @@ MUTANTS = [
       ['stream'], 'RFC 3550 A.1 sequence accounting of a known pattern'),
 
     # --- E-model (G.107, G.113) ---
-    M('stream_r_minus_1.5', 'metrics/stream.c',
+    M('stream_r_minus_1.5', 'metrics/jitbuf.c',
       '    return r < 0 ? 0 : r;',
       '    return r < 0 ? 0 : r - 1.5;',
       "a stream's R 1.5 low (the old R > 90 bound left 1.8 of margin)",
