@@ -31,7 +31,7 @@ void issues_registration(struct issue_engine *e, const struct registration *r)
         issue_ev_str(&is, "registrar", "%s", reg);
         issue_say(is.summary, sizeof is.summary, "REGISTER for %s challenged %u times without success",
             r->aor, r->auth.run);
-        check_auth_diagnosis(&is, &r->auth, "REGISTER");
+        check_auth_words(&is, &r->auth, "REGISTER");
         issue_emit(e, &is);
         return; /* the failure is this loop; one finding says it */
     }

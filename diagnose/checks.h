@@ -21,10 +21,10 @@ void check_retrans(struct issue_engine *e, const struct call *c);
 bool check_codecs_disjoint(const struct call_side *o, const struct call_side *a);
 /* A side's payload types as a JSON list. */
 void check_pts_json(const struct call_side *s, char *buf, size_t n);
-/* An authentication loop's evidence and diagnosis (calls and registrations); what: "INVITE",
- * "REGISTER". */
+/* An authentication loop's evidence (its verdict's figures) and the diagnosis that words it,
+ * for calls and registrations; what: "INVITE", "REGISTER". */
 void check_auth_evidence(struct issue *is, const struct auth_track *a);
-void check_auth_diagnosis(struct issue *is, const struct auth_track *a, const char *what);
+void check_auth_words(struct issue *is, const struct auth_track *a, const char *what);
 
 /* the path and its DNS (check_path.c), when a call ends */
 void check_dns_slow(struct issue_engine *e, const struct call *c);
