@@ -3,12 +3,9 @@
 #include "builder.h"
 
 #include <arpa/inet.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 void issue_init(struct issue *is, enum issue_kind k, enum issue_severity s, ptime_t t)
 {

@@ -1,11 +1,9 @@
 /* The checks of a registration: an authentication loop, or one that failed (refused, or a
  * binding that expired without a refresh). Each is a verdict (the frames and figures that
  * prove it) and the words that explain it. */
-#include "issues.h"
+#include "checks.h"
 
 #include "builder.h"
-#include "checks.h"
-#include "engine.h"
 
 /* Its two ends, as every registration finding names them. */
 struct reg_ends {

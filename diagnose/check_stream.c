@@ -7,7 +7,6 @@
 #include <stdio.h>
 
 #include "builder.h"
-#include "engine.h"
 #include "metrics/emodel.h"
 
 /* What the words of every stream finding name: the stream's two ends. */

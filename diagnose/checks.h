@@ -1,6 +1,13 @@
 /* The checks of the issue engine, by family, for engine.c: each reads the facts of a call,
  * a held call and its streams, or a stream, judges them against the engine's thresholds,
- * and emits what it finds. */
+ * and emits what it finds.
+ *
+ * Inside its file every check has the same two halves. A verdict function,
+ * `static bool x_verdict(cfg, facts..., struct issue *is, struct x_finding *f)`, decides:
+ * false when the facts do not show it; else it fills the issue's kind, severity, time, ids,
+ * frames and evidence, and f with the figures the text needs. A wording function,
+ * `static void x_words(struct issue *is, const struct x_finding *f)`, writes the summary
+ * and diagnosis from f alone. check_x() is the verdict, the words, and issue_emit(). */
 #ifndef SIPSCOPE_DIAGNOSE_CHECKS_H
 #define SIPSCOPE_DIAGNOSE_CHECKS_H
 

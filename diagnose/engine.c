@@ -3,21 +3,14 @@
  * (issues_tick) or the input ends (issues_finish); see issues.h and engine.h. */
 #include "engine.h"
 
-#include <arpa/inet.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "checks.h"
 #include "common/log.h"
 #include "common/vec.h"
 #include "decode/sdp.h"
-
-#include "builder.h"
-#include "checks.h"
-#include "engine.h"
 
 struct issue_engine *issues_new(const struct issue_config *cfg, issue_fn fn, void *user)
 {
