@@ -1,4 +1,4 @@
-/* SIP KPIs of a whole analysis (OUTPUT.md's stats block): counts of calls and answers,
+/* SIP KPIs of a whole analysis (docs/output.md's stats block): counts of calls and answers,
  * ASR, NER, ACD, PDD percentiles, responses by class and code, requests by method. Fed by
  * the correlator's verdicts (messages) and ended calls; fixed memory (a 1 ms histogram
  * for PDD, a small method table). */

@@ -1,7 +1,8 @@
-/* RTP stream figures; see stream.h. */
+/* RTP stream figures (RFC 3550 A.1, A.3, A.8), the per-second timeline, DTMF events and the
+ * table of streams with its nDPI judgment of unannounced flows; see stream.h. The jitter
+ * buffers are jitbuf.c's, RTCP attachment stream_rtcp.c's. */
 #include "stream.h"
 
-#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,60 +12,12 @@
 #include "common/list.h"
 #include "decode/sdp.h"
 #include "emodel.h"
+#include "jitbuf.h"
+#include "stream_int.h"
 
 #define RTP_SEQ_MOD (1u << 16)
 #define MAX_DROPOUT 3000 /* RFC 3550 A.1 */
 #define MAX_MISORDER 100
-
-/* A stream's identity as six words, built and compared a word at a time: every word is
- * written by one 8-byte store and read by 8-byte loads, which the processor forwards
- * (a key of byte and short fields read back as words, or compared by memcmp's wide loads,
- * stalled the lookup of every packet: issue 10). */
-struct stream_key {
-    uint64_t w[6]; /* family | sport << 8 | dport << 24; src; src; dst; dst; ssrc */
-};
-
-static inline uint64_t addr_word(const struct ip_addr *a, size_t i)
-{
-    uint64_t v;
-    memcpy(&v, a->b + 8 * i, 8);
-    return v;
-}
-
-static void stream_key_make(struct stream_key *k, const struct ip_addr *src, uint16_t sport,
-                            const struct ip_addr *dst, uint16_t dport, uint32_t ssrc)
-{
-    k->w[0] = (uint64_t)src->family | (uint64_t)sport << 8 | (uint64_t)dport << 24;
-    k->w[1] = addr_word(src, 0);
-    k->w[2] = addr_word(src, 1);
-    k->w[3] = addr_word(dst, 0);
-    k->w[4] = addr_word(dst, 1);
-    k->w[5] = ssrc;
-}
-
-/* RTCP names a stream by SSRC from the hosts' addresses; its ports are the RTP ports
- * plus one, the same ones (RFC 5761 mux), or whatever a=rtcp or a NAT made them. */
-struct ssrc_key {
-    uint32_t ssrc;
-    uint8_t family, pad[3];
-    uint8_t src[16], dst[16];
-};
-
-struct stream_int {
-    /* what the lookup of every packet reads first: on the first cache line */
-    struct stream_key key;
-    uint64_t hash;
-    struct dlist_node lru;
-    ptime_t lru_at;             /* when it last moved to the LRU's tail */
-    /* the last packet counted, to know a mirror's copy of it (stream_rtp_copy) */
-    uint32_t last_ip_id, last_ts;
-    uint16_t last_seq;          /* (set once pub.packets counts one) */
-    struct rtp_stream pub;
-    struct dlist_node olru;     /* unannounced: in the orphans' own LRU too */
-    struct ssrc_key skey;       /* in by_ssrc while indexed (the latest stream wins) */
-    uint64_t shash;
-    bool sindexed;
-};
 
 /* nDPI judges a 5-tuple, not a stream: bytes that only look like RTP carry a new "SSRC"
  * in every packet, and must not each start a judgment. */
@@ -77,22 +30,6 @@ struct judged {
     uint16_t ssrcs;         /* candidate streams started on it */
 };
 
-struct stream_table {
-    struct htab *ht;
-    struct htab *by_ssrc;   /* struct stream_int by ssrc_key, for RTCP */
-    struct dlist lru;
-    struct dlist orphans;   /* the unannounced streams, least recently active first */
-    size_t norphans;
-    uint64_t orphans_evicted, flows_evicted;
-    struct htab *flows;     /* struct judged */
-    struct dlist flow_lru;
-    uint64_t seed, next_seq, packets, evicted;
-    stream_done_fn done;
-    void *user;
-    struct classifier *cls;
-    struct emodel_base ebase; /* G.107's delay-free part for the default parameters */
-};
-
 static bool key_eq(const void *item, const void *key)
 {
     const uint64_t *a = ((const struct stream_int *)item)->key.w, *b = ((const struct stream_key *)key)->w;
@@ -103,16 +40,6 @@ static bool key_eq(const void *item, const void *key)
 static bool ssrc_eq(const void *item, const void *key)
 {
     return memcmp(&((const struct stream_int *)item)->skey, key, sizeof(struct ssrc_key)) == 0;
-}
-
-static void ssrc_key_make(struct ssrc_key *k, uint32_t ssrc, const struct ip_addr *src,
-                          const struct ip_addr *dst)
-{
-    memset(k, 0, sizeof *k);
-    k->ssrc = ssrc;
-    k->family = src->family;
-    memcpy(k->src, src->b, 16);
-    memcpy(k->dst, dst->b, 16);
 }
 
 static bool flow_eq(const void *item, const void *key)
@@ -207,79 +134,9 @@ struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn 
     return t;
 }
 
-/* The one-way network delay the E-model is given: half the round trip RTCP measured
- * between the capture point and the receiver, else 0 (the capture point is on the path;
- * the unknown part is left out rather than guessed). */
-static double one_way_ms(const struct rtp_stream *s)
-{
-    return s->rtcp.rtt_n ? s->rtcp.rtt_ms / 2 : 0;
-}
-
-/* How long a buffer held the packets it played, on average. */
-static double jb_wait_ms(const struct rtp_stream *s, const struct stream_jb *b)
-{
-    return b->timed_played ? b->wait_sum / (double)b->timed_played * 1000.0 / s->clock_rate : 0;
-}
-
 double stream_ptime_ms(const struct rtp_stream *s)
 {
     return s->clock_rate && s->ptime_ts ? s->ptime_ts * 1000.0 / s->clock_rate : 20.0;
-}
-
-double stream_delay_ms(const struct rtp_stream *s)
-{
-    double la = s->emodel ? s->emodel->lookahead_ms : 0;
-    return one_way_ms(s) + stream_ptime_ms(s) + la +
-           (s->clock_rate ? jb_wait_ms(s, &s->jb[JB_ADAPTIVE]) : 0);
-}
-
-/* R (G.107) for this stream's codec at a loss, burst ratio and buffering delay. Mouth to
- * ear: network, one packet of audio, the codec's look-ahead, the buffer. */
-static double stream_r(const struct rtp_stream *s, double ppl_pct, double burst_r, double wait_ms)
-{
-    struct emodel_params e;
-    emodel_defaults(&e);
-    e.ie = s->emodel->ie;
-    e.bpl = s->emodel->bpl;
-    e.ppl = ppl_pct;
-    e.burst_r = burst_r;
-    e.ta = e.t = one_way_ms(s) + stream_ptime_ms(s) + s->emodel->lookahead_ms + wait_ms;
-    e.tr = 2 * e.ta;
-    /* the per-second MOS of every stream redid a dozen logarithms that depend on none of
-     * this (issue 10): the table's base holds them, the same to the last bit. Every stream
-     * gets its table's base, made from the same defaults as e. */
-    assert(s->ebase && emodel_base_fits(s->ebase, &e));
-    double r = emodel_r_base(&e, s->ebase);
-    return r < 0 ? 0 : r;
-}
-
-/* The jitter buffers' loss and delay through the E-model, at the end of a stream. Loss
- * is what the buffer did not play: lost on the wire plus discarded for lateness. */
-static void jb_score(struct rtp_stream *s)
-{
-    for (int k = 0; k < JB__COUNT; k++) {
-        const struct stream_jb *j = &s->jb[k];
-        struct stream_jb_score *b = &s->jbs[k];
-        b->r_factor = b->mos = -1;
-        int64_t expected = s->expected > 0 ? s->expected : 0;
-        int64_t lost = expected - (int64_t)j->played;
-        if (lost < 0)
-            lost = 0;
-        b->lost_pct = expected ? 100.0 * (double)lost / (double)expected : 0;
-        b->mean_delay_ms = jb_wait_ms(s, j);
-        /* burst ratio from the two-state (Gilbert) model of the loss runs (G.107 §7.6):
-         * p = P(lost | played before), q = P(played | lost before), BurstR = 1 / (p + q) */
-        b->burst_ratio = 1;
-        if (lost > 0 && j->runs > 0 && j->played > 0) {
-            double p = (double)j->runs / (double)j->played, q = (double)j->runs / (double)lost;
-            b->burst_ratio = 1.0 / (p + q);
-            b->burst_ratio = b->burst_ratio < 1 ? 1 : b->burst_ratio > 8 ? 8 : b->burst_ratio;
-        }
-        if (!s->emodel || !expected)
-            continue;
-        b->r_factor = stream_r(s, b->lost_pct, b->burst_ratio, b->mean_delay_ms);
-        b->mos = emodel_mos(b->r_factor);
-    }
 }
 
 static uint16_t clamp16(double v)
@@ -294,7 +151,7 @@ static void second_close(struct rtp_stream *s)
         return;
     uint32_t slots = s->sec_played + s->sec_lost;
     if (s->emodel && slots) {
-        double r = stream_r(s, 100.0 * s->sec_lost / slots, 1, jb_wait_ms(s, &s->jb[JB_ADAPTIVE]));
+        double r = jb_r(s, 100.0 * s->sec_lost / slots, 1, jb_wait_ms(s, &s->jb[JB_ADAPTIVE]));
         s->sec_cur.mos_c = clamp16(emodel_mos(r) * 100);
     }
     s->timeline[s->nsec - 1] = s->sec_cur;
@@ -562,100 +419,6 @@ static struct stream_second *second_at(struct rtp_stream *s, ptime_t now)
     return &s->sec_cur;
 }
 
-/* Ramjee, Kurose, Towsley, Schulzrinne, "Adaptive playout mechanisms for packetized audio
- * applications in wide-area networks" (INFOCOM 1994), algorithm 1: delay and variation
- * estimates by exponential averaging; the playout point is set to d + 4v at each
- * talkspurt (marker bit) and, for speech without silence suppression, once a second.
- * It never plans less than one packet of buffering. */
-#define JB_ALPHA 0.998002
-
-#define JB_PRIOR_MS 10.0 /* the variation assumed before any is seen: 40 ms to start with */
-
-/* A slot's fate in one buffer: played or discarded (arrived after its playout time), and
- * the runs of slots lost or discarded (for the burst ratio). */
-static inline bool jb_slot(struct stream_jb *b, int64_t rel, uint32_t gap, bool late, bool timed)
-{
-    bool discard = timed && rel > b->playout;
-    if (gap && !b->in_run) {
-        b->runs++;
-        b->in_run = true;
-    }
-    if (discard) {
-        b->discarded++;
-        if (!late && !b->in_run) {
-            b->runs++;
-            b->in_run = true;
-        }
-    } else {
-        b->played++;
-        if (timed) {
-            b->wait_sum += (double)(b->playout - rel);
-            b->timed_played++;
-        }
-        if (!late)
-            b->in_run = false;
-    }
-    return discard;
-}
-
-/* A fixed buffer plays the first packet of a talkspurt after its size, and the rest on
- * that schedule; one that would overflow (a packet earlier than the schedule by more than
- * the buffer holds) starts over. `restart`: the first packet, a talkspurt, or a jump. */
-static inline void jb_fixed_plan(struct stream_jb *b, int64_t rel, int64_t size, bool restart)
-{
-    if (restart || rel + 2 * size < b->playout)
-        b->playout = rel + size;
-}
-
-/* A timestamp jump of a second or more either way is the sender's clock, not the network:
- * every buffer resynchronises on it, as real ones do. */
-static inline bool jb_jump(const struct stream_jb *b, int64_t rel, int64_t resync)
-{
-    return rel > b->playout + resync || rel + resync < b->playout - resync;
-}
-
-/* One packet through the three buffers: rel is its transit relative to the stream's first
- * packet; gap the sequence numbers missing before it (in order); late: it arrives after
- * packets sent later (its slot was counted lost). Untimed packets (comfort noise, events
- * in an audio stream) fill their slot without a playout test. Written out buffer by
- * buffer, not as a loop over them: this runs for every packet (issue 10). */
-static void jb_packet(struct rtp_stream *s, int64_t rel, uint32_t gap, bool late, bool spurt,
-                      ptime_t now, bool timed)
-{
-    struct stream_jb *f50 = &s->jb[JB_FIXED_50], *f200 = &s->jb[JB_FIXED_200],
-                     *ad = &s->jb[JB_ADAPTIVE];
-    if (timed) {
-        bool first = s->timed == 1;
-        int64_t resync = s->clock_rate; /* one second */
-        /* integer arithmetic: the same truncation as (double)ms * rate / 1000 for any clock
-         * rate, without a division in floating point per packet and buffer */
-        int64_t rate = s->clock_rate;
-        jb_fixed_plan(f50, rel, 50 * rate / 1000, first || spurt || jb_jump(f50, rel, resync));
-        jb_fixed_plan(f200, rel, 200 * rate / 1000, first || spurt || jb_jump(f200, rel, resync));
-        bool jump = !first && jb_jump(ad, rel, resync);
-        if (first || jump) {
-            ad->d_hat = (double)rel;
-            ad->v_hat = JB_PRIOR_MS * s->clock_rate / 1000.0;
-        }
-        if (first || jump || spurt || now - ad->replanned >= 1000000000) {
-            int64_t min_buf = s->ptime_ts ? s->ptime_ts : s->clock_rate / 50;
-            double buf = 4 * ad->v_hat;
-            ad->playout = (int64_t)(ad->d_hat + (buf > (double)min_buf ? buf : (double)min_buf));
-            ad->replanned = now;
-        }
-        ad->d_hat = JB_ALPHA * ad->d_hat + (1 - JB_ALPHA) * (double)rel;
-        ad->v_hat = JB_ALPHA * ad->v_hat + (1 - JB_ALPHA) * fabs(ad->d_hat - (double)rel);
-    }
-    jb_slot(f50, rel, gap, late, timed);
-    jb_slot(f200, rel, gap, late, timed);
-    bool discard = jb_slot(ad, rel, gap, late, timed);
-    s->sec_lost += gap + (discard && !late);
-    s->sec_played += !discard;
-    if (late && !discard && s->sec_lost)
-        s->sec_lost--; /* it came after all, in time to be played */
-}
-
-/* The first packet: the stream's identity, codec and clock. */
 static void stream_init(struct rtp_stream *s, const struct l4_packet *l4, const struct rtp_hdr *h,
                         const struct media_match *mm)
 {
@@ -852,7 +615,7 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
             return NULL;
     } else {
         /* the LRU order is kept to the second: moving a node on every packet wrote to
-         * two other streams' memory (its neighbours) per packet (issue 10). Eviction and
+         * two other streams' memory (its neighbours) per packet. Eviction and
          * the idle sweep may then be up to a second late, never early. */
         if (now - si->lru_at >= PTIME_SEC) {
             dlist_touch(&t->lru, &si->lru);
@@ -878,7 +641,7 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
     }
     s->packets++;
     s->markers += h->marker;
-    if (h->pt != s->pt) /* seldom: events, comfort noise, a codec change (issue 21) */
+    if (h->pt != s->pt) /* seldom: events, comfort noise, a codec change */
         s->pt_seen[h->pt >> 6 & 1] |= (uint64_t)1 << (h->pt & 63);
     si->last_ip_id = l4->ip_id;
     si->last_ts = h->ts;
@@ -911,123 +674,4 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
     } else if (kind != SEQ_DUP)
         jb_packet(s, 0, gap, kind == SEQ_LATE, false, now, false);
     return s;
-}
-
-/* The stream an RTCP report speaks of: the exact RTP ports (RTCP's minus one, or the same
- * on a muxed port), else the latest stream of that SSRC between the two hosts. */
-static struct stream_int *rtcp_stream(struct stream_table *t, uint32_t ssrc,
-                                      const struct ip_addr *src, uint16_t sport,
-                                      const struct ip_addr *dst, uint16_t dport)
-{
-    struct stream_key k;
-    for (int mux = 0; mux < 2; mux++) {
-        uint16_t d = mux ? 0 : 1;
-        if (sport < d || dport < d)
-            continue;
-        stream_key_make(&k, src, (uint16_t)(sport - d), dst, (uint16_t)(dport - d), ssrc);
-        struct stream_int *si = htab_find(t->ht, hash_bytes(&k, sizeof k, t->seed), &k);
-        if (si)
-            return si;
-    }
-    struct ssrc_key sk;
-    ssrc_key_make(&sk, ssrc, src, dst);
-    return htab_find(t->by_ssrc, hash_bytes(&sk, sizeof sk, t->seed), &sk);
-}
-
-static uint32_t ntp_middle(uint32_t msw, uint32_t lsw) { return (msw << 16) | (lsw >> 16); }
-
-/* One compound packet spoke of s: on s's own RTP ports, either way (multiplexed, RFC 5761
- * §4), or apart from them (RTP + 1 or a=rtcp: RFC 3550 §11, RFC 3605). What SDP asked
- * for is the issue engine's to compare. */
-static void rtcp_ports(struct rtp_stream *s, const struct l4_packet *l4)
-{
-    struct stream_rtcp *r = &s->rtcp;
-    r->packets++;
-    if ((l4->sport == s->sport && l4->dport == s->dport) ||
-        (l4->sport == s->dport && l4->dport == s->sport)) {
-        r->muxed++;
-        return;
-    }
-    r->apart_last = l4->pkt->ts;
-    if (!r->apart++) {
-        r->apart_src = l4->src;
-        r->apart_dst = l4->dst;
-        r->apart_sport = l4->sport;
-        r->apart_dport = l4->dport;
-        r->apart_frame = l4->pkt->frame;
-    }
-}
-
-unsigned stream_rtcp(struct stream_table *t, const struct l4_packet *l4,
-                     const struct rtcp_info *info)
-{
-    ptime_t now = l4->pkt->ts;
-    struct stream_int *touched[1 + RTCP_MAX_REPORTS + RTCP_MAX_XR_VOIP];
-    unsigned nt = 0;
-    /* an SR comes from the source of a stream: kept for the RTT of later reports */
-    if (info->has_sr) {
-        struct stream_int *si = rtcp_stream(t, info->sr_ssrc, &l4->src, l4->sport, &l4->dst, l4->dport);
-        if (si) {
-            struct stream_rtcp *r = &si->pub.rtcp;
-            r->sender_reports++;
-            r->sr_mid[1] = r->sr_mid[0];
-            r->sr_time[1] = r->sr_time[0];
-            r->sr_mid[0] = ntp_middle(info->sr_ntp_msw, info->sr_ntp_lsw);
-            r->sr_time[0] = now;
-            touched[nt++] = si;
-        }
-    }
-    /* a report block comes from the receiver of the stream it names */
-    for (unsigned i = 0; i < info->nreports; i++) {
-        const struct rtcp_report *rb = &info->reports[i];
-        struct stream_int *si = rtcp_stream(t, rb->ssrc, &l4->dst, l4->dport, &l4->src, l4->sport);
-        if (!si)
-            continue;
-        struct rtp_stream *s = &si->pub;
-        struct stream_rtcp *r = &s->rtcp;
-        r->receiver_reports++;
-        r->reported_lost = rb->cumulative_lost;
-        double frac = rb->fraction_lost * 100.0 / 256.0;
-        if (frac > r->max_fraction_lost_pct)
-            r->max_fraction_lost_pct = frac;
-        if (s->clock_rate) {
-            double j = rb->jitter * 1000.0 / s->clock_rate;
-            if (j > r->reported_jitter_ms)
-                r->reported_jitter_ms = j;
-        }
-        /* RFC 3550 §6.4.1: round trip = arrival of the RR - LSR - DLSR; the capture point
-         * saw the SR and the RR, so this is the round trip between it and the receiver */
-        for (int k = 0; rb->lsr && k < 2; k++) {
-            if (r->sr_mid[k] != rb->lsr || !r->sr_time[k])
-                continue;
-            double rtt = (double)(now - r->sr_time[k]) / 1e6 - rb->dlsr * 1000.0 / 65536.0;
-            if (rtt >= 0) {
-                r->rtt_ms += (rtt - r->rtt_ms) / (double)++r->rtt_n; /* running mean */
-                if (rtt > r->max_rtt_ms)
-                    r->max_rtt_ms = rtt;
-            }
-            break;
-        }
-        touched[nt++] = si;
-    }
-    for (unsigned i = 0; i < info->nvoip; i++) {
-        const struct rtcp_voip_metrics *m = &info->voip[i];
-        struct stream_int *si = rtcp_stream(t, m->ssrc, &l4->dst, l4->dport, &l4->src, l4->sport);
-        if (!si)
-            continue;
-        si->pub.rtcp.have_xr = true;
-        si->pub.rtcp.xr = *m;
-        touched[nt++] = si;
-    }
-    unsigned streams = 0;
-    for (unsigned i = 0; i < nt; i++) {
-        bool seen = false;
-        for (unsigned j = 0; j < i; j++)
-            seen |= touched[j] == touched[i];
-        if (!seen) {
-            rtcp_ports(&touched[i]->pub, l4);
-            streams++;
-        }
-    }
-    return streams;
 }

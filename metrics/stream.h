@@ -77,7 +77,7 @@ struct stream_second {
 struct rtp_stream {
     /* Hot: read or written by every packet, kept together at the front, next to the
      * lookup key, so that a packet touches few cache lines of a stream's state among
-     * thousands (issue 10). The rest, after jb[], is identity and end-of-stream figures. */
+     * thousands. The rest, after jb[], is identity and end-of-stream figures. */
     ptime_t last_time;
     uint64_t last_frame;
     uint64_t packets;           /* received, duplicates included */
@@ -165,7 +165,7 @@ void stream_table_first_seq(struct stream_table *t, uint64_t n);
  * Returns the stream it was counted in, NULL when it is not followed. */
 const struct rtp_stream *stream_rtp(struct stream_table *t, const struct l4_packet *l4,
                                     const struct rtp_hdr *h, stream_resolve_fn resolve, void *ctx);
-/* The same, also telling a mirror port's copy (issue 12) with no table of its own: a packet
+/* The same, also telling a mirror port's copy with no table of its own: a packet
  * that repeats its stream's last counted one (IP ID, sequence number, timestamp) within
  * `window` sets *copy and is not counted. NULL without *copy: not followed, and not known
  * to be a copy. hint: the packet's stream_key_hash() when a thread ahead worked it out,
@@ -175,7 +175,7 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
                                          const struct rtp_hdr *h, stream_resolve_fn resolve,
                                          void *ctx, ptime_t window, bool *copy, uint64_t hint);
 /* The hash stream_rtp() looks a packet's stream up by, from the table's seed (the one given
- * to stream_table_new) alone: a thread ahead of the analysis may work it out (issue 10),
+ * to stream_table_new) alone: a thread ahead of the analysis may work it out,
  * and give it as stream_rtp_copy's hint. */
 uint64_t stream_key_hash(uint64_t seed, const struct ip_addr *src, uint16_t sport,
                          const struct ip_addr *dst, uint16_t dport, uint32_t ssrc);
@@ -209,7 +209,7 @@ uint64_t stream_evicted(const struct stream_table *t);
 uint64_t stream_orphans_evicted(const struct stream_table *t);
 uint64_t stream_flows_evicted(const struct stream_table *t);
 size_t stream_active(const struct stream_table *t); /* streams followed now */
-/* What a followed stream costs (issue 21: the memory budget's streams share is divided by
+/* What a followed stream costs (the memory budget's streams share is divided by
  * it), and what the table holds now: streams, its hash tables, flows judged. */
 size_t stream_entry_bytes(void);
 size_t stream_table_bytes(const struct stream_table *t);

@@ -1,0 +1,124 @@
+/* The issue kinds' and severities' names, and the thresholds of struct issue_config: their
+ * defaults, and setting and describing them by name (flags and the config file). */
+#include "issues.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *issue_kind_name(enum issue_kind k)
+{
+    static const char *const names[] = {
+#define ISSUE_NAME(id, name) name,
+        ISSUE_KINDS(ISSUE_NAME)
+#undef ISSUE_NAME
+    };
+    return (unsigned)k < ISSUE__COUNT ? names[k] : "unknown";
+}
+
+const char *issue_severity_name(enum issue_severity s)
+{
+    static const char *const names[] = {
+#define ISSUE_SEV_NAME(id, name) name,
+        ISSUE_SEVERITIES(ISSUE_SEV_NAME)
+#undef ISSUE_SEV_NAME
+    };
+    return (unsigned)s < SEV__COUNT ? names[s] : "info";
+}
+
+/* docs/output.md's defaults and the seed thresholds of the quality bands: MOS good above 4.0,
+ * poor below 3.5; loss 1 % / 3 %; jitter 20 / 50 ms; one-way delay 150 / 300 ms (ITU-T
+ * G.114's planning limits). */
+void issue_config_default(struct issue_config *c)
+{
+    *c = (struct issue_config){
+        .pdd_warn_ms = 5000, .pdd_crit_ms = 10000,
+        .setup_warn_ms = 5000, .setup_crit_ms = 10000,
+        .loss_warn_pct = 1, .loss_crit_pct = 3,
+        .jitter_warn_ms = 20, .jitter_crit_ms = 50,
+        .mos_warn = 4.0, .mos_crit = 3.5,
+        .latency_warn_ms = 150, .latency_crit_ms = 300,
+        .auth_loop_challenges = 3,
+        .retrans_warn = 3,
+        .audio_min_s = 2,
+        .one_way_ratio = 0.2,
+        .ringback_silence_ms = 2000,
+        .rtp_after_bye_ms = 2000,
+        .min_packets = 50,
+        .capture_end_s = 5,
+        .dns_slow_warn_ms = 500, .dns_slow_crit_ms = 2000,
+        .hop_hold_warn_ms = 1000, .hop_hold_crit_ms = 5000,
+        .hop_timeout_ms = 30000,
+        .hold_media_s = 2,
+    };
+}
+
+struct knob {
+    const char *name;
+    size_t off;
+    double lo, hi;
+    const char *help;
+};
+
+#define KNOB(f, lo, hi, help) {#f, offsetof(struct issue_config, f), lo, hi, help}
+static const struct knob knobs[] = {
+    KNOB(pdd_warn_ms, 0, 1e7, "long_post_dial_delay warning: INVITE to first 180/183, ms"),
+    KNOB(pdd_crit_ms, 0, 1e7, "long_post_dial_delay critical, ms"),
+    KNOB(setup_warn_ms, 0, 1e7, "slow_setup warning: INVITE to final answer with no 18x, ms"),
+    KNOB(setup_crit_ms, 0, 1e7, "slow_setup critical, ms"),
+    KNOB(loss_warn_pct, 0, 100, "packet_loss warning: stream loss above, %"),
+    KNOB(loss_crit_pct, 0, 100, "packet_loss critical, %"),
+    KNOB(jitter_warn_ms, 0, 1e5, "high_jitter warning: mean interarrival jitter above, ms"),
+    KNOB(jitter_crit_ms, 0, 1e5, "high_jitter critical, ms"),
+    KNOB(mos_warn, 1, 5, "low_mos warning: stream MOS below"),
+    KNOB(mos_crit, 1, 5, "low_mos critical: stream MOS below"),
+    KNOB(latency_warn_ms, 0, 1e5, "high_latency warning: one-way delay above, ms (needs RTCP)"),
+    KNOB(latency_crit_ms, 0, 1e5, "high_latency critical, ms"),
+    KNOB(auth_loop_challenges, 2, 1e6, "auth_loop: 401/407 in a row without success"),
+    KNOB(retrans_warn, 2, 1e6, "retransmissions warning: one message sent this often (fewer: info)"),
+    KNOB(audio_min_s, 0, 1e6, "one_way_audio/no_audio: answered calls shorter are not judged, s"),
+    KNOB(one_way_ratio, 0, 1, "one_way_audio: a direction covering less of the call than this"),
+    KNOB(ringback_silence_ms, 0, 1e7, "ringback_silence: early media offered, none for this long, ms"),
+    KNOB(rtp_after_bye_ms, 0, 1e7, "rtp_after_bye: media still flowing this long after BYE, ms"),
+    KNOB(min_packets, 1, 1e9, "streams with fewer packets are not judged for quality"),
+    KNOB(capture_end_s, 0, 1e7, "unfinished_call: activity this close to the end is a cut capture, s"),
+    KNOB(dns_slow_warn_ms, 0, 1e7, "dns_slow warning: a DNS look-up for the call took longer, ms"),
+    KNOB(dns_slow_crit_ms, 0, 1e7, "dns_slow critical, ms"),
+    KNOB(hop_hold_warn_ms, 0, 1e7, "slow_hop warning: a hop held the INVITE longer before forwarding, ms"),
+    KNOB(hop_hold_crit_ms, 0, 1e7, "slow_hop critical, ms"),
+    KNOB(hop_timeout_ms, 0, 1e7, "slow_hop: a hop's 408/503 this long after it forwarded the INVITE, ms"),
+    KNOB(hold_media_s, 0, 1e6, "media_during_hold: RTP this long where the hold said none, s"),
+};
+
+bool issue_config_set(struct issue_config *cfg, const char *name, const char *value,
+                      const char **why)
+{
+    for (size_t i = 0; i < sizeof knobs / sizeof knobs[0]; i++) {
+        if (strcmp(knobs[i].name, name) != 0)
+            continue;
+        char *end;
+        double v = strtod(value, &end);
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (end == value || *end || !isfinite(v) || v < knobs[i].lo || v > knobs[i].hi) {
+            *why = "not a number in range";
+            return false;
+        }
+        *(double *)((char *)cfg + knobs[i].off) = v;
+        return true;
+    }
+    *why = "no such threshold";
+    return false;
+}
+
+bool issue_config_describe(const struct issue_config *cfg, size_t i, const char **name,
+                           const char **help, double *value)
+{
+    if (i >= sizeof knobs / sizeof knobs[0])
+        return false;
+    *name = knobs[i].name;
+    *help = knobs[i].help;
+    *value = *(const double *)((const char *)cfg + knobs[i].off);
+    return true;
+}

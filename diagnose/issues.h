@@ -1,0 +1,152 @@
+/* The issue catalogue (docs/output.md): what went wrong with a call, a stream or a
+ * registration, with a severity, the frames and figures that prove it, a one-line summary
+ * and a diagnosis that names the likely cause and the next thing to check.
+ *
+ * Fed with ended calls, streams and registrations in any order. Signaling-only findings
+ * are judged when a call ends; a call that was answered or offered early media waits
+ * (a compact copy of what the media checks need) until its media is over (issues_tick) or
+ * the input ends (issues_finish). Thresholds come from struct issue_config, settable by name. */
+#ifndef SIPSCOPE_ISSUES_H
+#define SIPSCOPE_ISSUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "correlate/correlate.h"
+#include "metrics/stream.h"
+
+#define ISSUE_KINDS(X)                                                                             \
+    X(ONE_WAY_AUDIO, "one_way_audio")                                                              \
+    X(NO_AUDIO, "no_audio")                                                                        \
+    X(RINGBACK_SILENCE, "ringback_silence")                                                        \
+    X(SDP_PRIVATE_ADDRESS, "sdp_private_address")                                                  \
+    X(AUTH_LOOP, "auth_loop")                                                                      \
+    X(CODEC_MISMATCH, "codec_mismatch")                                                            \
+    X(LONG_POST_DIAL_DELAY, "long_post_dial_delay")                                                \
+    X(SLOW_SETUP, "slow_setup")                                                                    \
+    X(UNFINISHED_CALL, "unfinished_call")                                                          \
+    X(RETRANSMISSIONS, "retransmissions")                                                          \
+    X(PACKET_LOSS, "packet_loss")                                                                  \
+    X(HIGH_JITTER, "high_jitter")                                                                  \
+    X(LOW_MOS, "low_mos")                                                                          \
+    X(HIGH_LATENCY, "high_latency") /* added: one-way delay from RTCP round trips */              \
+    X(SERVER_ERROR, "server_error")                                                                \
+    X(GLOBAL_FAILURE, "global_failure")                                                            \
+    X(REGISTRATION_FAILURE, "registration_failure")                                                \
+    X(RTP_AFTER_BYE, "rtp_after_bye")                                                              \
+    X(ORPHAN_MEDIA, "orphan_media")                                                                \
+    X(DNS_SLOW, "dns_slow")                                                                        \
+    X(DNS_FAILURE, "dns_failure")                                                                  \
+    X(SLOW_HOP, "slow_hop")                                                                        \
+    X(MEDIA_DURING_HOLD, "media_during_hold") /* added: RTP a hold's SDP silenced */               \
+    X(RTCP_NOT_MUXED, "rtcp_not_muxed") /* added: a=rtcp-mux answered, RTCP on other ports */
+
+enum issue_kind {
+#define ISSUE_ENUM(id, name) ISSUE_##id,
+    ISSUE_KINDS(ISSUE_ENUM)
+#undef ISSUE_ENUM
+        ISSUE__COUNT
+};
+const char *issue_kind_name(enum issue_kind k);
+
+#define ISSUE_SEVERITIES(X) X(INFO, "info") X(WARNING, "warning") X(CRITICAL, "critical")
+
+enum issue_severity {
+#define ISSUE_SEV_ENUM(id, name) SEV_##id,
+    ISSUE_SEVERITIES(ISSUE_SEV_ENUM)
+#undef ISSUE_SEV_ENUM
+        SEV__COUNT
+};
+const char *issue_severity_name(enum issue_severity s);
+
+/* Thresholds. Every field has a name for flags and the config file (issue_config_set). */
+struct issue_config {
+    double pdd_warn_ms, pdd_crit_ms;       /* long_post_dial_delay */
+    double setup_warn_ms, setup_crit_ms;   /* slow_setup (no provisional came) */
+    double loss_warn_pct, loss_crit_pct;   /* packet_loss */
+    double jitter_warn_ms, jitter_crit_ms; /* high_jitter: mean A.8 jitter */
+    double mos_warn, mos_crit;             /* low_mos: below these */
+    double latency_warn_ms, latency_crit_ms; /* high_latency: one-way, mouth to ear */
+    double auth_loop_challenges;           /* auth_loop: challenges without success */
+    double retrans_warn;                   /* retransmissions: copies of one message */
+    double audio_min_s;                    /* one_way/no_audio: shorter calls not judged */
+    double one_way_ratio;                  /* a direction covering less of the call than
+                                            * this, while the other covers most: one-way */
+    double ringback_silence_ms;            /* early media offered, no RTP to the caller */
+    double rtp_after_bye_ms;               /* media this long after the BYE */
+    double min_packets;                    /* streams shorter than this are not judged */
+    double capture_end_s;                  /* unfinished: activity this close to the end
+                                            * of the input means the capture cut the call */
+    double dns_slow_warn_ms, dns_slow_crit_ms; /* dns_slow: a look-up for the call */
+    double hop_hold_warn_ms, hop_hold_crit_ms; /* slow_hop: a hop held the INVITE */
+    double hop_timeout_ms;                 /* slow_hop: 408/503 this long after the INVITE
+                                            * was forwarded (a transaction timer fired) */
+    double hold_media_s;                   /* media_during_hold: RTP this long in a
+                                            * direction the hold's SDP silenced */
+};
+
+void issue_config_default(struct issue_config *cfg);
+/* Sets a threshold by name ("pdd_warn_ms"); false, with *why set, when the name is unknown
+ * or the value not a number in range. */
+bool issue_config_set(struct issue_config *cfg, const char *name, const char *value,
+                      const char **why);
+/* The i-th threshold: its name, what it means and its value; false past the last. */
+bool issue_config_describe(const struct issue_config *cfg, size_t i, const char **name,
+                           const char **help, double *value);
+
+#define ISSUE_MAX_FRAMES 8
+#define ISSUE_MAX_EVIDENCE 14
+
+/* One evidence figure: a number (has_num), a text, or (json) a JSON value written as text:
+ * a list or an object of figures. */
+struct issue_evidence {
+    const char *key;         /* a static name */
+    bool has_num;
+    bool json;
+    double num;
+    char str[112];
+};
+
+struct issue {
+    enum issue_kind kind;
+    enum issue_severity severity;
+    uint64_t call_seq;       /* 0 none */
+    uint64_t stream_seq;     /* 0 none */
+    const char *registration; /* the AoR (borrowed for the callback), NULL none */
+    ptime_t time;
+    uint64_t frames[ISSUE_MAX_FRAMES];
+    uint8_t nframes;
+    char summary[256];
+    char diagnosis[1024];
+    struct issue_evidence ev[ISSUE_MAX_EVIDENCE];
+    uint8_t nev;
+};
+
+/* Called once per issue; the issue lives only for the call. */
+typedef void (*issue_fn)(void *user, const struct issue *is);
+
+struct issue_engine;
+struct issue_engine *issues_new(const struct issue_config *cfg, issue_fn fn, void *user);
+void issues_free(struct issue_engine *e);
+void issues_call(struct issue_engine *e, const struct call *c);
+void issues_stream(struct issue_engine *e, const struct rtp_stream *s);
+void issues_registration(struct issue_engine *e, const struct registration *r);
+/* Now and then (packet time), with the streams still followed: the held calls whose media
+ * is over are judged, and the streams no call can need any more are dropped, so that memory
+ * follows the calls in progress, not the length of the capture. A stream that ended over
+ * ISSUE_STREAM_KEEP ago counts no more for a call handed in later, at its endpoints. */
+#define ISSUE_STREAM_KEEP (300 * PTIME_SEC)
+void issues_tick(struct issue_engine *e, ptime_t now, const struct stream_table *t);
+/* Called once per call handed in, when every issue of it has been found: its own, its
+ * streams' (they have all ended) and its media's. user: the issue callback's. */
+typedef void (*issue_judged_fn)(void *user, uint64_t call_seq);
+void issues_on_judged(struct issue_engine *e, issue_judged_fn fn);
+/* The input ended at `end`: the calls waiting for their media are judged. */
+void issues_finish(struct issue_engine *e, ptime_t end);
+
+/* RFC 1918, RFC 6598 (shared CGN space), link-local, and their IPv6 kin (ULA fc00::/7,
+ * fe80::/10): addresses that do not route on the public Internet. */
+bool issue_addr_private(const struct ip_addr *a);
+
+#endif
