@@ -179,6 +179,74 @@ static bool direction(struct sv name, enum sdp_direction *d)
     return false;
 }
 
+/* o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address> (RFC 4566 §5.2) */
+static void origin(struct sdp *s, struct sv v)
+{
+    struct sv id, ver, nt, at;
+    uint64_t x;
+    if (!word(&v, &s->origin_user) || !word(&v, &id) || !word(&v, &ver) || !word(&v, &nt) ||
+        !word(&v, &at) || !word(&v, &s->origin_addr)) {
+        bad(s, DR_SDP_BAD_LINE);
+        return;
+    }
+    if (num(id, UINT64_MAX, &x))
+        s->sess_id = x;
+    if (num(ver, UINT64_MAX, &x))
+        s->sess_version = x;
+}
+
+/* One a= line (RFC 4566 §6): direction and SRTP at either level, the rest of the media's */
+static void attribute(struct sdp *s, struct sdp_media *cur, struct sv v, bool *dir_set,
+                      bool *sess_fingerprint)
+{
+    const char *colon = memchr(v.p, ':', v.n);
+    struct sv name = sv_make(v.p, colon ? (size_t)(colon - v.p) : v.n);
+    struct sv val = colon ? sv_make(colon + 1, v.n - (size_t)(colon + 1 - v.p)) : SV_NULL;
+    enum sdp_direction d;
+    if (direction(name, &d)) {
+        if (cur) {
+            cur->dir = d;
+            dir_set[cur - s->media] = true;
+        } else {
+            s->dir = d;
+        }
+    } else if (sv_eq_cstr(name, "fingerprint") || sv_eq_cstr(name, "crypto")) {
+        if (cur)
+            cur->srtp = true;
+        else
+            *sess_fingerprint = true;
+    } else if (!cur) {
+        return; /* the rest are media-level attributes */
+    } else if (sv_eq_cstr(name, "rtpmap")) {
+        if (!rtpmap(val, cur))
+            bad(s, DR_SDP_BAD_LINE);
+    } else if (sv_eq_cstr(name, "fmtp")) {
+        struct sv ptw;
+        uint64_t pt;
+        struct sdp_format *f;
+        if (word(&val, &ptw) && num(ptw, 127, &pt) && (f = find_fmt(cur, pt)))
+            f->fmtp = sv_trim(val);
+    } else if (sv_eq_cstr(name, "ptime")) {
+        uint64_t x;
+        if (num(sv_trim(val), 65535, &x))
+            cur->ptime = (uint16_t)x;
+    } else if (sv_eq_cstr(name, "rtcp")) {
+        /* RFC 3605: a=rtcp:<port> [<nettype> <addrtype> <address>] */
+        struct sv pw;
+        uint64_t x;
+        uint8_t fam;
+        if (word(&val, &pw) && num(pw, 65535, &x)) {
+            cur->rtcp_port = (uint16_t)x;
+            if (sv_trim(val).n)
+                connection(val, &cur->rtcp_addr, &fam);
+        } else {
+            bad(s, DR_SDP_BAD_LINE);
+        }
+    } else if (sv_eq_cstr(name, "rtcp-mux")) {
+        cur->rtcp_mux = true;
+    }
+}
+
 bool sdp_parse(const char *p, size_t n, struct sdp *s)
 {
     const char *end = p + n;
@@ -213,20 +281,9 @@ bool sdp_parse(const char *p, size_t n, struct sdp *s)
         if (cur_dropped && line.p[0] != 'm')
             continue;
         switch (line.p[0]) {
-        case 'o': {
-            struct sv id, ver, nt, at;
-            uint64_t x;
-            if (!word(&v, &s->origin_user) || !word(&v, &id) || !word(&v, &ver) ||
-                !word(&v, &nt) || !word(&v, &at) || !word(&v, &s->origin_addr))
-                bad(s, DR_SDP_BAD_LINE);
-            else {
-                if (num(id, UINT64_MAX, &x))
-                    s->sess_id = x;
-                if (num(ver, UINT64_MAX, &x))
-                    s->sess_version = x;
-            }
+        case 'o':
+            origin(s, v);
             break;
-        }
         case 'c':
             if (!(cur ? connection(v, &cur->addr, &cur->family)
                       : connection(v, &s->addr, &s->family)))
@@ -247,55 +304,9 @@ bool sdp_parse(const char *p, size_t n, struct sdp *s)
             if (!media_line(v, cur))
                 bad(s, DR_SDP_BAD_MEDIA);
             break;
-        case 'a': {
-            const char *colon = memchr(v.p, ':', v.n);
-            struct sv name = sv_make(v.p, colon ? (size_t)(colon - v.p) : v.n);
-            struct sv val = colon ? sv_make(colon + 1, v.n - (size_t)(colon + 1 - v.p)) : SV_NULL;
-            enum sdp_direction d;
-            if (direction(name, &d)) {
-                if (cur) {
-                    cur->dir = d;
-                    dir_set[cur - s->media] = true;
-                } else {
-                    s->dir = d;
-                }
-            } else if (sv_eq_cstr(name, "fingerprint") || sv_eq_cstr(name, "crypto")) {
-                if (cur)
-                    cur->srtp = true;
-                else
-                    sess_fingerprint = true;
-            } else if (!cur) {
-                break; /* the rest are media-level attributes */
-            } else if (sv_eq_cstr(name, "rtpmap")) {
-                if (!rtpmap(val, cur))
-                    bad(s, DR_SDP_BAD_LINE);
-            } else if (sv_eq_cstr(name, "fmtp")) {
-                struct sv ptw;
-                uint64_t pt;
-                struct sdp_format *f;
-                if (word(&val, &ptw) && num(ptw, 127, &pt) && (f = find_fmt(cur, pt)))
-                    f->fmtp = sv_trim(val);
-            } else if (sv_eq_cstr(name, "ptime")) {
-                uint64_t x;
-                if (num(sv_trim(val), 65535, &x))
-                    cur->ptime = (uint16_t)x;
-            } else if (sv_eq_cstr(name, "rtcp")) {
-                /* RFC 3605: a=rtcp:<port> [<nettype> <addrtype> <address>] */
-                struct sv pw;
-                uint64_t x;
-                uint8_t fam;
-                if (word(&val, &pw) && num(pw, 65535, &x)) {
-                    cur->rtcp_port = (uint16_t)x;
-                    if (sv_trim(val).n)
-                        connection(val, &cur->rtcp_addr, &fam);
-                } else {
-                    bad(s, DR_SDP_BAD_LINE);
-                }
-            } else if (sv_eq_cstr(name, "rtcp-mux")) {
-                cur->rtcp_mux = true;
-            }
+        case 'a':
+            attribute(s, cur, v, dir_set, &sess_fingerprint);
             break;
-        }
         default: /* s= i= u= e= p= b= t= r= z= k=: nothing a monitor needs */
             break;
         }

@@ -267,45 +267,15 @@ static void add_header(struct sip_msg *m, struct sv name, struct sv value)
     m->nhdrs++;
 }
 
-enum sip_result sip_parse(const char *buf, size_t len, unsigned flags, struct sip_msg *m)
+/* Header lines from `p` until the empty line (RFC 3261 §7.3.1: folded lines continue the
+ * header above). *after: where the body starts. False when the input ends first. */
+static bool read_headers(struct sip_msg *m, const char **after, const char *p, const char *end)
 {
-    const char *p = buf, *end = buf + len;
-    bool stream = flags & SIP_FRAME_STREAM;
-    size_t n;
-    bool bad;
-
-    m->nhdrs = m->extra_hdrs = 0;
-    m->malformed = false;
-    m->len = 0;
-    m->error = DR__COUNT;
-    m->content_length = -1;
-    m->status = 0;
-    m->method = m->uri = m->reason = m->version = m->body = SV_NULL;
-    for (int i = 0; i < SIP_H__COUNT; i++)
-        m->first[i] = -1;
-    if (len == 0) /* nothing (and perhaps no buffer at all) */
-        return stream ? SIP_INCOMPLETE : SIP_NOT_SIP;
-
-    /* RFC 3261 §7.5: empty lines before the start line are ignored (keep-alives on TCP) */
-    while (p < end && (*p == '\r' || *p == '\n'))
-        p++;
-    const char *line = p;
-    const char *next = line_end(p, end, &n);
-    if (!next) {
-        if (stream && (size_t)(end - p) < 2048)
-            return SIP_INCOMPLETE;
-        return SIP_NOT_SIP;
-    }
-    if (!parse_start_line(line, n, m, &bad))
-        return SIP_NOT_SIP;
-    if (bad)
-        set_error(m, DR_SIP_BAD_START_LINE);
-
-    /* header lines until the empty line */
     struct sv name = SV_NULL;
-    const char *vstart = NULL, *vend = NULL;
+    const char *vstart = NULL, *vend = NULL, *line, *next;
     bool ended = false;
-    for (p = next; p < end;) {
+    size_t n;
+    while (p < end) {
         line = p;
         next = line_end(p, end, &n);
         if (!next)
@@ -340,6 +310,63 @@ enum sip_result sip_parse(const char *buf, size_t len, unsigned flags, struct si
     }
     if (vstart)
         add_header(m, name, trim(sv_make(vstart, (size_t)(vend - vstart))));
+    *after = p;
+    return ended;
+}
+
+/* RFC 3261 §8.1.1: Call-ID, CSeq, From, To and Via are in every message, and a request's
+ * CSeq names its method (§8.1.1.5; case-sensitive) */
+static void check_required(struct sip_msg *m)
+{
+    static const enum sip_hdr_id required[] = {SIP_H_CALL_ID, SIP_H_CSEQ, SIP_H_FROM, SIP_H_TO,
+                                               SIP_H_VIA};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (m->first[required[i]] < 0)
+            set_error(m, DR_SIP_MISSING_HEADER);
+    const struct sip_header *cseq = sip_hdr(m, SIP_H_CSEQ);
+    uint32_t num;
+    struct sv cm;
+    if (cseq && !sip_cseq_parse(cseq->value, &num, &cm))
+        set_error(m, DR_SIP_BAD_CSEQ);
+    else if (cseq && m->is_request && !sv_eq(cm, m->method))
+        set_error(m, DR_SIP_BAD_CSEQ);
+}
+
+enum sip_result sip_parse(const char *buf, size_t len, unsigned flags, struct sip_msg *m)
+{
+    const char *p = buf, *end = buf + len;
+    bool stream = flags & SIP_FRAME_STREAM;
+    size_t n;
+    bool bad;
+
+    m->nhdrs = m->extra_hdrs = 0;
+    m->malformed = false;
+    m->len = 0;
+    m->error = DR__COUNT;
+    m->content_length = -1;
+    m->status = 0;
+    m->method = m->uri = m->reason = m->version = m->body = SV_NULL;
+    for (int i = 0; i < SIP_H__COUNT; i++)
+        m->first[i] = -1;
+    if (len == 0) /* nothing (and perhaps no buffer at all) */
+        return stream ? SIP_INCOMPLETE : SIP_NOT_SIP;
+
+    /* RFC 3261 §7.5: empty lines before the start line are ignored (keep-alives on TCP) */
+    while (p < end && (*p == '\r' || *p == '\n'))
+        p++;
+    const char *line = p;
+    const char *next = line_end(p, end, &n);
+    if (!next) {
+        if (stream && (size_t)(end - p) < 2048)
+            return SIP_INCOMPLETE;
+        return SIP_NOT_SIP;
+    }
+    if (!parse_start_line(line, n, m, &bad))
+        return SIP_NOT_SIP;
+    if (bad)
+        set_error(m, DR_SIP_BAD_START_LINE);
+
+    bool ended = read_headers(m, &p, next, end);
 
     if (!ended) {
         if (stream) {
@@ -396,19 +423,7 @@ enum sip_result sip_parse(const char *buf, size_t len, unsigned flags, struct si
         m->len = len;
     }
 
-    /* RFC 3261 §8.1.1: Call-ID, CSeq, From, To and Via are in every message */
-    static const enum sip_hdr_id required[] = {SIP_H_CALL_ID, SIP_H_CSEQ, SIP_H_FROM, SIP_H_TO,
-                                               SIP_H_VIA};
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-        if (m->first[required[i]] < 0)
-            set_error(m, DR_SIP_MISSING_HEADER);
-    const struct sip_header *cseq = sip_hdr(m, SIP_H_CSEQ);
-    uint32_t num;
-    struct sv cm;
-    if (cseq && !sip_cseq_parse(cseq->value, &num, &cm))
-        set_error(m, DR_SIP_BAD_CSEQ);
-    else if (cseq && m->is_request && !sv_eq(cm, m->method)) /* §8.1.1.5; case-sensitive */
-        set_error(m, DR_SIP_BAD_CSEQ);
+    check_required(m);
     return SIP_OK;
 }
 
@@ -724,82 +739,6 @@ struct sv sip_auth_param(struct sv v, const char *name, bool *found)
         return val;
     }
     return SV_NULL;
-}
-
-static void mask(char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != '\r' && p[i] != '\n' && !is_ws(p[i]) && p[i] != '"')
-            p[i] = '*';
-}
-
-/* Whether line [p, p+n) opens an Authorization or Proxy-Authorization field; *value: where
- * its value starts. */
-static bool credentials_field(const char *p, size_t n, size_t *value)
-{
-    static const char *const names[] = {"Authorization", "Proxy-Authorization"};
-    for (size_t k = 0; k < 2; k++) {
-        size_t nl = strlen(names[k]), i = nl;
-        if (n < nl || strncasecmp(p, names[k], nl) != 0)
-            continue;
-        while (i < n && is_ws(p[i]))
-            i++;
-        if (i < n && p[i] == ':') {
-            *value = i + 1;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Masks the fields of one header section starting at text[line]; returns where it ended
- * (after the blank line, or n). */
-static size_t mask_section(char *text, size_t n, size_t line, unsigned *masked)
-{
-    while (line < n) {
-        const char *nl = memchr(text + line, '\n', n - line);
-        size_t end = nl ? (size_t)(nl - text) + 1 : n, len = end - line, v;
-        if (text[line] == '\n' || (len == 2 && text[line] == '\r'))
-            return end; /* the blank line: the body follows */
-        if (!credentials_field(text + line, len, &v)) {
-            line = end;
-            continue;
-        }
-        while (end < n && is_ws(text[end])) { /* folded continuation lines (RFC 3261 §7.3.1) */
-            nl = memchr(text + end, '\n', n - end);
-            end = nl ? (size_t)(nl - text) + 1 : n;
-        }
-        struct sv value = sv_make(text + line + v, end - line - v);
-        struct sv scheme = sip_auth_scheme(value);
-        if (scheme.n && sv_ieq_cstr(scheme, "Digest")) {
-            bool found;
-            struct sv r = sip_auth_param(value, "response", &found);
-            if (found && r.n) {
-                mask(text + (r.p - text), r.n);
-                (*masked)++;
-            }
-        } else if (scheme.n) {
-            size_t from = (size_t)(scheme.p - text) + scheme.n;
-            mask(text + from, end - from);
-            (*masked)++;
-        }
-        line = end;
-    }
-    return n;
-}
-
-unsigned sip_mask_credentials(char *buf, size_t n)
-{
-    unsigned masked = 0;
-    size_t at = 0;
-    const char *sip;
-    while (at < n && (sip = memmem(buf + at, n - at, "SIP/2.0", 7))) {
-        const char *nl = memchr(sip, '\n', n - (size_t)(sip - buf));
-        if (!nl)
-            break;
-        at = mask_section(buf, n, (size_t)(nl - buf) + 1, &masked);
-    }
-    return masked;
 }
 
 size_t sip_unfold(struct sv v, char *buf, size_t cap)
