@@ -17,7 +17,7 @@
 #endif
 
 _Static_assert(sizeof(struct audio_state) <= AUDIO_STATE_MAX_BYTES,
-               "issue 24: a stream's audio state stays within 1 KB");
+               "a stream's audio state stays within 1 KB");
 
 #define FRAME    160 /* VAD frame, 20 ms */
 #define BLOCK    320 /* tone block, 40 ms at 8 kHz: 160 samples at 4 kHz */

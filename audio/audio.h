@@ -1,4 +1,4 @@
-/* Hearing the RTP payload (issue 24): codec payload -> 16-bit PCM at 8 kHz, and per stream
+/* Hearing the RTP payload: codec payload -> 16-bit PCM at 8 kHz, and per stream
  * the figures a person would notice: level (dBov), speech activity, silence, clipping, call
  * progress tones with their cadence (a tone plan, ITU-T E.180 and national plans), fax CNG
  * and CED, in-band DTMF. Depends on common/ only. Nothing is allocated per packet: a

@@ -1,5 +1,5 @@
 /* The read floors that sipscope's speed is reported against, measured in the same run on
- * the same file (issue 10):
+ * the same file:
  *   readfloor FILE         pcap_next_ex and nothing else: the cheapest pass over a capture;
  *   readfloor FILE parse   the same plus an Ethernet/IPv4/UDP parse, an RTP header read and
  *                          one hash lookup per packet (a per-stream packet count): the floor

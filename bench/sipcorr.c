@@ -1,4 +1,4 @@
-/* SIP through parse + correlate (issue 10's signaling target): every frame of a capture is
+/* SIP through parse + correlate (the signaling target): every frame of a capture is
  * read into memory first, then, R times over, decoded (Ethernet/IP/UDP/TCP, SIP, SDP) and
  * correlated into transactions, dialogs, calls and registrations, with no output and no
  * media. Prints "messages best_seconds calls registrations". */

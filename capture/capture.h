@@ -70,7 +70,7 @@ bool capture_readahead(struct capture_source *src, size_t ring_bytes);
 
 /* A word the read-ahead thread works out for each frame as it reads it, handed out with
  * the frame (packet.hint). It runs on the read-ahead thread: it may read the frame and what
- * ctx holds unchanging, nothing else. capture/ does not look inside it (issue 10: the
+ * ctx holds unchanging, nothing else. capture/ does not look inside it (the
  * pipeline has it say which RTP stream the frame belongs to, as the stream table's hash,
  * which the second core then works out instead of the analysis). */
 typedef uint64_t (*capture_hint_fn)(void *ctx, const struct packet *p);

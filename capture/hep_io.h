@@ -1,4 +1,4 @@
-/* HEP on the wire, both ways (issue 9): in, a socket that Kamailio, OpenSIPS, FreeSWITCH,
+/* HEP on the wire, both ways: in, a socket that Kamailio, OpenSIPS, FreeSWITCH,
  * heplify or another sipscope sends HEPv2/v3 to, read as a capture source; out, a UDP
  * socket to a collector that takes packets decode/hep.h's hep_encode() built. Bytes only:
  * what goes in them is the caller's. */

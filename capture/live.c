@@ -1,4 +1,4 @@
-/* Live capture (issue 9): one libpcap handle and one thread per interface, feeding a
+/* Live capture: one libpcap handle and one thread per interface, feeding a
  * bounded ring of bytes that the analysis reads through capture_next(). The capture
  * threads only copy; when the analysis falls behind and the ring is full, the packet is
  * dropped and counted (ring_dropped) rather than left to fill the kernel's buffer, whose

@@ -127,7 +127,7 @@ static void fs_close(void *self)
 /* libpcap reads a file with two freads per frame through a stream it opens with the file
  * system's 4 KiB buffer: a read system call per 20 frames of RTP. Opened here with a 1 MiB
  * buffer of ours (glibc takes a size only with the buffer) and without stdio's lock (one
- * thread reads it), the reading thread spends less per frame (issue 10). */
+ * thread reads it), the reading thread spends less per frame. */
 #define IOBUF_BYTES ((size_t)1 << 20)
 static pcap_t *open_file(const char *path, char **iobuf, char *perr)
 {

@@ -1,4 +1,4 @@
-/* Read-ahead (issue 10): a source's next() runs on a thread of its own, which copies each
+/* Read-ahead: a source's next() runs on a thread of its own, which copies each
  * frame into a ring of bytes; the analysis takes frames from the ring in place. Reading a
  * file (the system calls, libpcap's copy, the merge of several files) then overlaps with
  * the analysis on a second core instead of adding to it.

@@ -21,7 +21,7 @@ struct ring_rec {
 };
 
 /* A ring's size: a power of two of at least `want` bytes (at least 64 KiB), so that a
- * position's offset is a mask, not a division per record on both sides (issue 10). */
+ * position's offset is a mask, not a division per record on both sides. */
 static inline size_t ring_rec_cap(size_t want)
 {
     size_t cap = (size_t)64 << 10;

@@ -60,7 +60,7 @@ static bool set_interface(void *ctx, const struct opt_def *d, const char *value,
 /* clang-format off */
 static const struct opt_def table[] = {
     {"json", 'j', NULL, NULL, OPT_SET, opt_flag, offsetof(struct analyze_opts, json), 0, 0, NULL,
-     "  -j, --json          print one JSON document (../shared/OUTPUT.md) instead of text\n"},
+     "  -j, --json          print one JSON document (docs/output.md) instead of text\n"},
     {"messages", 0, NULL, NULL, OPT_SET, opt_flag, offsetof(struct analyze_opts, messages), 0, 0, NULL,
      "      --messages      with --json: list every SIP message (frame, time, addresses,\n"
      "                      method or status, Call-ID, CSeq, call, retransmission)\n"},

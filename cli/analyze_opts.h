@@ -12,7 +12,7 @@
 #include "capture/capture.h"
 #include "common/membudget.h"
 #include "correlate/correlate.h"
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 #include "store/writer.h"
 #include "web_opts.h"
 

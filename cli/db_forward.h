@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "decode/decode.h"
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 #include "metrics/kpi.h"
 #include "render/call.h"
 #include "render/run.h"

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 #include "metrics/kpi.h"
 #include "render/run.h"
 

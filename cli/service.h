@@ -1,4 +1,4 @@
-/* What a long-running capture needs of its process (issue 9): logs to syslog or to a
+/* What a long-running capture needs of its process: logs to syslog or to a
  * file that SIGHUP reopens (for logrotate), and giving up root once the interfaces are
  * open. */
 #ifndef SIPSCOPE_SERVICE_H

@@ -1,4 +1,4 @@
-/* Bounded byte cursor: every read of untrusted bytes goes through here (STYLE.md rule 3,
+/* Bounded byte cursor: every read of untrusted bytes goes through here (docs/style.md rule 4,
  * after tcpdump's GET_* macros). A read that would pass the end returns false and leaves
  * the cursor where it was; nothing here ever touches a byte at or beyond `end`. */
 #ifndef SIPSCOPE_CURSOR_H

@@ -143,7 +143,7 @@ size_t htab_bytes(const struct htab *t)
  * the hash's top 7 bits, 0 empty. A probe reads tags, which lie together, and follows a
  * pointer only when its tag matches (1 in 128 by chance): a flood's new Call-IDs miss the
  * table, and a miss that followed every pointer of its probe run cost a cache miss each
- * (issue 21: 12% more time correlating the flood). */
+ * (12% more time correlating the flood). */
 struct ctab {
     void **slots; /* NULL: empty; one block with the tags */
     uint8_t *tags;

@@ -1,4 +1,4 @@
-/* The one hash table (STYLE.md rule 9, after Redis's dict): open addressing with linear
+/* The one hash table (docs/style.md rule 10, after Redis's dict): open addressing with linear
  * probing and backward-shift deletion (no tombstones), holding (hash, item) pairs. Items
  * are the caller's structs; the table never owns them. Keys are compared by a callback
  * given at creation, so Call-IDs, branches, 5-tuples and fragment keys all use it.
@@ -13,7 +13,7 @@
 
 /* Seeded 64-bit hash of bytes. A per-process random seed keeps a flood of chosen keys
  * from degrading the table into a list. Inline: most keys have a size known at compile
- * time (5-tuples, stream keys), and the loop then unrolls (issue 10: a call cost 110
+ * time (5-tuples, stream keys), and the loop then unrolls (a call cost 110
  * instructions per RTP packet). */
 static inline uint64_t hash_mix64(uint64_t x)
 {

@@ -1,4 +1,4 @@
-/* Logging: the one process-wide sink (STYLE.md rule 7). Library code logs here and never
+/* Logging: the one process-wide sink (docs/style.md rule 11). Library code logs here and never
  * prints; cli/ chooses the sink and the level. */
 #ifndef SIPSCOPE_LOG_H
 #define SIPSCOPE_LOG_H
@@ -18,7 +18,7 @@ enum log_level log_get_level(void);
 void log_set_sink(log_sink_fn fn, void *user);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Rate limit for messages caused by traffic (STYLE.md rule 6: hitting a limit is logged
+/* Rate limit for messages caused by traffic (docs/style.md rule 8: hitting a limit is logged
  * once per interval). Lives in the owner's context, not in a global. */
 struct log_ratelimit {
     ptime_t last;        /* packet time of the last message let through */

@@ -1,4 +1,4 @@
-/* One memory budget (issue 21): --max-memory-mb, split into a share per table by the rule
+/* One memory budget: --max-memory-mb, split into a share per table by the rule
  * below, each table turning its share into an entry count by its measured size per entry
  * and evicting by its own policy when full (counted in capture.evicted as before).
  * Explicit limits (--max-calls, --report-max) win over the share. Tables say what they

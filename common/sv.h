@@ -1,4 +1,4 @@
-/* String view: (pointer, length) into a buffer someone else owns (STYLE.md rule 4).
+/* String view: (pointer, length) into a buffer someone else owns (docs/style.md rule 5).
  * Never assumed NUL-terminated. */
 #ifndef SIPSCOPE_SV_H
 #define SIPSCOPE_SV_H

@@ -53,7 +53,7 @@ void correlate_config_default(struct correlate_config *cfg)
 /* An unanswered INVITE's call beyond its struct (which holds its held first path segment
  * and its caller's endpoint; its SDP's codecs are the pool's): Call-ID, From and To (URI,
  * user, tag) at the struct's end, the allocator's header and rounding (measured with the
- * flood of tests/gen/calls.py, issue 21: 111 bytes of strings on average, 8 and 8). */
+ * flood of tests/gen/calls.py: 111 bytes of strings on average, 8 and 8). */
 #define CALL_EXTRA_BYTES 128
 
 size_t correlate_entry_bytes(enum mem_table t)
@@ -377,7 +377,7 @@ void correlate_finish(struct correlator *c)
 {
     reg_table_finish(c->regs, c->last_time);
     call_sweep(c, c->last_time); /* Timer B and the waits, judged at the last message seen */
-    /* handed on in order of first INVITE: the table's own slots sorted (issue 21: an array
+    /* handed on in order of first INVITE: the table's own slots sorted (an array
      * of them and qsort's copy cost 16 bytes a call at the end, when memory peaks), then
      * released (each no longer in the table) */
     size_t n = 0;
@@ -546,7 +546,7 @@ static void addr_views(const struct sip_header *h, struct sv *display, struct sv
     }
 }
 
-/* The strings a call keeps of its first INVITE, one after the other (issue 21: eight
+/* The strings a call keeps of its first INVITE, one after the other (eight
  * allocations, a hundred bytes of allocator headers, for each INVITE of a flood): the
  * Call-ID, From (display name, URI, user, tag), To (display name, URI, user). */
 static void string_views(struct sv v[8], struct sv cid, const struct sip_msg *m)

@@ -11,7 +11,7 @@
 #include "correlate_int.h"
 #include "decode/sdp.h"
 
-/* What few calls need, allocated on first use (issue 21: every INVITE of a flood paid for
+/* What few calls need, allocated on first use (every INVITE of a flood paid for
  * them): a CANCEL, a Session-ID, an answer (the session timer), an in-dialog offer, a digit
  * sent in INFO. */
 struct call_more {
@@ -35,16 +35,16 @@ struct call_int {
     struct media_keys media;     /* the endpoints its SDP put in the media table */
     /* its first path segment while it is all there is, and what its path dropped (path.c) */
     struct path_more path;
-    /* (the small ones last, together: no holes; issue 21 counts every byte of an INVITE's
+    /* (the small ones last, together: no holes; the flood test counts every byte of an INVITE's
      * call, and the Call-ID's length and whether it ended or was handed on are worked out
      * again: strlen, and the list it is in) */
     /* the caller's first media endpoint: pub.caller_side.eps while it is the only one
-     * (issue 21: 20 bytes in a block of their own cost 32 in every INVITE of a flood) */
+     * (20 bytes in a block of their own cost 32 in every INVITE of a flood) */
     struct call_media_ep caller_ep;
     uint8_t list; /* the list it is in: its index in LISTS (call_ended(), call_handed()) */
     bool cancel_seen;
     bool ringing_callers; /* ringing_time is the 18x on the caller's segment */
-    /* its strings, in the same block (issue 21: an allocator's header and rounding for
+    /* its strings, in the same block (an allocator's header and rounding for
      * each, in every INVITE of a flood), from offsetof(strings) on: pub.call_id points
      * here */
     char strings[];
@@ -69,7 +69,7 @@ struct session_ref {
 struct correlator {
     struct correlate_config cfg;
     struct ctab *calls;     /* Call-ID -> struct call_int */
-    /* The distinct codec lists of SDPs (issue 21: each call's, each side's, strdup'd; a
+    /* The distinct codec lists of SDPs (each call's, each side's, strdup'd; a
      * capture holds a handful, a flood one): calls point into the pool; past CODEC_POOL
      * lists, a call owns its copy */
     struct ctab *codec_ix;  /* text -> its row of codec_pool */
@@ -96,7 +96,7 @@ struct correlator {
     struct sdp sdp;          /* scratch: the current message's SDP, parsed once */
 };
 
-/* A call's list, kept as an index (issue 21: a byte, not a pointer, in every call). */
+/* A call's list, kept as an index (a byte, not a pointer, in every call). */
 #define LISTS(c) {&(c)->probation, &(c)->active, &(c)->ended, &(c)->challenged, &(c)->handed}
 enum { LIST_PROBATION, LIST_ACTIVE, LIST_ENDED, LIST_CHALLENGED, LIST_HANDED }; /* in LISTS */
 

@@ -13,7 +13,7 @@ static void sdp_codecs(const struct sdp *s, char *out, size_t cap);
 
 /* *dst (the pool's, or owned) becomes those names (cut at 63 bytes, as the arrays were),
  * NULL when none: a string of the pool (codecs_keep), not 64 bytes in the call for each of
- * three lists (issue 21). */
+ * three lists. */
 void call_set_codecs(struct correlator *c, char **dst, const struct sdp *s)
 {
     char buf[64];
@@ -138,7 +138,7 @@ static int offer_holds(const struct sdp *s)
     return d < 0 ? -1 : d == SDP_SENDONLY || d == SDP_INACTIVE;
 }
 
-/* The next hold of a call: its list is allocated with the first (issue 21: an unanswered
+/* The next hold of a call: its list is allocated with the first (an unanswered
  * INVITE pays for none). NULL when full or out of memory: that hold goes untracked. */
 static struct call_hold *new_hold(struct call *p)
 {

@@ -18,7 +18,7 @@
 #include "decode/decode.h"
 #include "decode/sip.h"
 
-/* The call states, with their names in the output (OUTPUT.md's "state"). */
+/* The call states, with their names in the output (docs/output.md's "state"). */
 #define CALL_STATES(X)                                                                             \
     X(TRYING, "trying")           /* INVITE sent, nothing but 100 back */                          \
     X(RINGING, "ringing")         /* 180, or 183 without SDP */                                    \
@@ -140,7 +140,7 @@ struct call_side {
     uint8_t neps;
     struct ip_addr sig_addr;   /* the source of the message that carried that SDP */
     /* owned: every address:port it announced, neps of them (at most CALL_MAX_MEDIA_EPS;
-     * issue 21: most SDPs name one, and room for four cost 60 bytes more) */
+     * most SDPs name one, and room for four cost 60 bytes more) */
     struct call_media_ep *eps;
 };
 
@@ -155,7 +155,7 @@ struct call_retrans {
     uint64_t first_frame, last_frame;
 };
 
-/* One copy of the call's initial INVITE on one hop of its path (issue 12): a proxy
+/* One copy of the call's initial INVITE on one hop of its path: a proxy
  * forwards it with its own Via on top and the rest of the stack kept (RFC 3261 §16.6), a
  * B2BUA as a new leg. Each copy seen is a segment of the path, with the responses that came
  * back on it; the segment it forwards is its parent, so that a hop's holding time is the
@@ -178,7 +178,7 @@ struct call_seg {
     ptime_t trying_time, prov_time, final_time; /* first 100, first other 1xx, final; 0 none */
     uint64_t trying_frame, prov_frame, final_frame;
     uint32_t copies;           /* retransmissions of it */
-    int16_t prov_status, final_status; /* (a status line's three digits: issue 21 counts
+    int16_t prov_status, final_status; /* (a status line's three digits: the flood test counts
                                         * the bytes of every INVITE's segment) */
 };
 /* The first answer on a segment other than 100 Trying (a 1xx or the final), 0 none. */
@@ -188,7 +188,7 @@ static inline ptime_t call_seg_answered(const struct call_seg *s)
                                                                             : s->final_time;
 }
 
-/* A DNS look-up tied to the call (issue 12): a host of its path asked for the domain of a
+/* A DNS look-up tied to the call: a host of its path asked for the domain of a
  * Request-URI or Route it sent or received (or its _sip._udp/_sip._tcp/_sips._tcp SRV,
  * its NAPTR, or a name an answer of them gave), around the INVITE it sent or was to
  * forward. Retries of the same question are one look-up. */
@@ -220,7 +220,7 @@ struct call {
     char *from_tag;            /* in call_id's block */
     char *to_tag;              /* owned; the confirmed (or first early) dialog's, NULL none */
     struct call_addr from, to; /* in call_id's block (not owned apart) */
-    /* (fields are in order of size, with no holes between them: issue 21 counts the bytes of
+    /* (fields are in order of size, with no holes between them: the flood test counts the bytes of
      * every unanswered INVITE of a flood) */
     struct ip_addr caller_ip, callee_ip; /* first INVITE's source and destination */
     uint16_t caller_port, callee_port;
@@ -234,7 +234,7 @@ struct call {
     bool session_expired;      /* unfinished: its RFC 4028 session interval passed without a
                                 * refresh (the interval and refresh are the correlator's) */
     bool dns_tied;             /* dns looked for (setup over, or handed on) */
-    /* (a byte for an enum, two for a status code: issue 21 counts the bytes of every
+    /* (a byte for an enum, two for a status code: the flood test counts the bytes of every
      * unanswered INVITE of a flood) */
     uint8_t state;    /* enum call_state */
     uint8_t ended_by; /* enum call_party */
@@ -255,7 +255,7 @@ struct call {
     ptime_t last_time;
     char *codecs;              /* owned: from the answered (else offered) SDP, comma-separated
                                 * (at most 63 bytes); NULL none */
-    /* What few calls have (issue 21: an unanswered INVITE of a flood paid 2 KB for room it
+    /* What few calls have (an unanswered INVITE of a flood paid 2 KB for room it
      * never used): each array is allocated whole (its CALL_MAX_*) on first use; NULL and a
      * count of 0 until then. legs[0] stands for this call's own Call-ID and tags (above)
      * and is not used; legs[1..nlegs] joined it because their INVITE named it in X-CID /
@@ -264,11 +264,11 @@ struct call {
     struct call_hold *holds;   /* owned */
     struct call_transfer *transfers; /* owned */
     struct call_dtmf *dtmf;    /* owned; NULL until an INFO carries a digit */
-    /* evidence for the issue catalogue (metrics/issues.c) */
+    /* evidence for the issue catalogue (diagnose/) */
     uint64_t ringing_frame, answer_frame, final_frame, end_frame; /* 0 none */
     ptime_t early_time;        /* first 18x with SDP (early media offered), 0 none */
     uint64_t early_frame;
-    /* The caller's SDP; the callee's, allocated when it comes (issue 21: most INVITEs of a
+    /* The caller's SDP; the callee's, allocated when it comes (most INVITEs of a
      * flood are never answered, and paid 152 bytes for it): read both with call_side() */
     struct call_side caller_side;
     struct call_side *callee_side; /* owned; NULL: none seen (as if empty) */
@@ -320,7 +320,7 @@ struct correlate_config {
     ptime_t linger;          /* how long an ended call waits for retransmissions (64*T1) */
     /* live: an ended call is handed on this long after its end, and still followed (its
      * retransmissions are its own: msg_verdict.call_seq) until linger; 0: at linger. A
-     * live capture wants a call's record soon, not 64*T1 later (issue 21) */
+     * live capture wants a call's record soon, not 64*T1 later */
     ptime_t ended_wait;
     ptime_t challenge_wait;  /* how long a 401/407-challenged call waits for its retry */
     ptime_t idle;            /* a call with no message for this long is ended */
@@ -336,7 +336,7 @@ void correlate_config_default(struct correlate_config *cfg);
  * max_transactions stay as they are (--max-calls wins). */
 void correlate_config_budget(struct correlate_config *cfg, const struct mem_budget *b,
                              bool max_calls_given);
-/* What one entry of a table costs, measured (issue 21): for calls, an unanswered INVITE
+/* What one entry of a table costs, measured: for calls, an unanswered INVITE
  * with SDP (the struct with its held first path segment and caller's endpoint, its strings,
  * the allocator's header); its table slot is the table's; 0 for a table that is not the
  * correlator's. */

@@ -46,7 +46,7 @@ struct media_key {
 #define MEDIA_KEYS_MAX 32
 struct media_keys {
     struct media_key *more; /* owned: keys 1..n-1 (cap of them); NULL none */
-    struct media_key first; /* key 0 (issue 21: most calls announce one endpoint, and an
+    struct media_key first; /* key 0 (most calls announce one endpoint, and an
                              * array apart cost 48 bytes) */
     uint8_t n, cap;
 };
@@ -64,7 +64,7 @@ bool media_lookup(const struct media_table *t, const struct ip_addr *a, uint16_t
 
 /* What a call's path keeps beyond struct call (path.c). Its first segment while that is
  * the whole path and nothing answered on it: what a struct call_seg holds beyond the call's
- * own caller, callee, invite_time and first_frame (issue 21: an INVITE of a flood paid 152
+ * own caller, callee, invite_time and first_frame (an INVITE of a flood paid 152
  * bytes for a segment, most of them copies of the call's fields or empty answers). While
  * `held`, p->nsegs is 0 and p->segs NULL; a second copy, an answer on it or path_expand()
  * makes it p->segs[0]; path_first() writes it out for a reader without keeping it. */

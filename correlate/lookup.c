@@ -1,4 +1,4 @@
-/* DNS look-ups beside SIP (issue 12): each question a host asks, with its retries and its
+/* DNS look-ups beside SIP: each question a host asks, with its retries and its
  * answer, on packet time; and the look-ups that resolved a call's INVITE, found when the
  * call's setup is over.
  *

@@ -17,7 +17,7 @@
 #define MEDIA_PTS 8
 #define MEDIA_NAMES 255 /* distinct encoding names a table keeps (index 1..255; 0: none) */
 
-/* An endpoint, compact (issue 21: an INVITE of a flood puts one in the table): encoding
+/* An endpoint, compact (an INVITE of a flood puts one in the table): encoding
  * names with their clock rates are indexes into the table's list of them, since a capture
  * holds a handful; the calls that announced it before are apart, as few endpoints have
  * any; its hash is the key's, computed again when it goes. */
@@ -298,7 +298,7 @@ void media_from_sdp(struct media_table *t, const struct sdp *s, uint64_t call_se
         }
         k.port = md->port;
         /* RTCP: a=rtcp, else the next port up, which the RTP entry tells (media_lookup)
-         * without an entry of its own (issue 21: half the endpoints a flood of offers put
+         * without an entry of its own (half the endpoints a flood of offers put
          * in the table). With rtcp-mux on the RTP port as well, and the port apart stays
          * the call's: an offerer of rtcp-mux must take RTCP there until an answer accepts
          * it (RFC 5761 §5.1.1, §5.1.3), and an end that agreed to mux and did not is what

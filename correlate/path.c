@@ -1,4 +1,4 @@
-/* A call's path (issue 12): each copy of its initial INVITE seen on the wire is a segment,
+/* A call's path: each copy of its initial INVITE seen on the wire is a segment,
  * and each segment is tied to the one it forwards, so that the time every hop held the
  * request, and the time its downstream took to answer, can be read off.
  *

@@ -31,7 +31,7 @@ struct txn_seen {
 
 /* A flood's INVITE is a transaction of one message: the first fingerprint is kept inline,
  * the others (a ring of TXN_SEEN with it) out of line once a second message comes, and the
- * key after the struct (issue 21: 330 bytes in three blocks became one of about 120). */
+ * key after the struct (330 bytes in three blocks became one of about 120). */
 struct txn {
     struct dlist_node lru;
     ptime_t last;           /* (its hash is the key's, computed again when it goes) */
@@ -93,7 +93,7 @@ static void txn_drop(struct txn_table *t, struct txn *x)
 
 size_t txn_entry_bytes(void)
 {
-    /* measured (issue 21): the struct, a key of about 40 bytes, the allocator's header and
+    /* measured: the struct, a key of about 40 bytes, the allocator's header and
      * rounding */
     return offsetof(struct txn, key) + 52;
 }
@@ -145,7 +145,7 @@ static bool make_key(const struct sip_msg *m, char *buf, size_t cap, size_t *len
     bool found;
     struct sv branch = sip_param(via.params, "branch", &found);
     size_t o = 0;
-    /* (issue 21: each part as short as it can be, one letter for the kind and the sent-by
+    /* (each part as short as it can be, one letter for the kind and the sent-by
      * port in two bytes, since an INVITE of a flood keeps its key) */
     if (branch.n > 7 && memcmp(branch.p, "z9hG4bK", 7) == 0) {
         uint16_t pn = via.port ? via.port : 5060;

@@ -21,7 +21,7 @@ struct class_flow {
 };
 
 /* nDPI's start loads its host and address lists: tens of milliseconds, more than the
- * analysis of a 100,000-packet capture whose media SDP announced (issue 10). It is
+ * analysis of a 100,000-packet capture whose media SDP announced. It is
  * started for the first flow that needs judging, which most captures never have. */
 struct classifier *classifier_new(void)
 {

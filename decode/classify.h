@@ -1,4 +1,4 @@
-/* Flow classification with nDPI (DESIGN.md: "nDPI where signaling is silent"): is a UDP
+/* Flow classification with nDPI (docs/design.md: "nDPI where signaling is silent"): is a UDP
  * flow that no SDP announced RTP? The caller keeps one opaque state per flow and feeds
  * its first packets until a verdict comes. */
 #ifndef SIPSCOPE_CLASSIFY_H

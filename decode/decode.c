@@ -135,7 +135,7 @@ void decode_error(struct decoder *d, enum decode_reason r)
               decode_reason_name(r));
 }
 
-/* STYLE.md rule 6: hitting a limit is counted (ipfrag) and logged once per interval. */
+/* docs/style.md rule 8: hitting a limit is counted (ipfrag) and logged once per interval. */
 static void log_frag_evictions(struct decoder *d, ptime_t now)
 {
     struct ipfrag_stats fs;

@@ -2,7 +2,7 @@
  * decoder_frame() takes one frame from capture/ and calls the handlers with every UDP
  * datagram and TCP segment it finds (after VLAN/MPLS tags, tunnels and IP fragment
  * reassembly). Every frame that cannot be decoded is counted under a reason
- * (STYLE.md rule 5; OUTPUT.md capture.decode_errors). The decoder keeps no call state. */
+ * (docs/style.md rule 6; docs/output.md capture.decode_errors). The decoder keeps no call state. */
 #ifndef SIPSCOPE_DECODE_H
 #define SIPSCOPE_DECODE_H
 
@@ -137,7 +137,7 @@ struct udp_peek {
 
 /* The UDP datagram of a plain frame (Ethernet with up to two VLAN tags, Linux SLL or raw
  * IP; unfragmented IPv4 or IPv6 without extension headers), read without the decoder:
- * stateless, for a thread ahead of the analysis (issue 10: the read-ahead thread uses it
+ * stateless, for a thread ahead of the analysis (the read-ahead thread uses it
  * to work out each RTP packet's stream hash on the second core). false for any other
  * frame. A hint only: decoder_frame() decides what the frame is. */
 bool decode_peek_udp(const struct packet *pkt, struct udp_peek *out);

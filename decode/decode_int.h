@@ -15,7 +15,7 @@
 
 /* An address as the decoder writes it: family, bytes, zeros after; two 8-byte stores, as
  * readers (flow and stream keys) load it in 8-byte words, which the processor forwards only
- * from stores of the same span (issue 10). The read-ahead's peek writes it the same way, so
+ * from stores of the same span. The read-ahead's peek writes it the same way, so
  * that its stream hash is the analysis's. */
 static inline void ip_addr_set(struct ip_addr *a, uint8_t family, const uint8_t *p,
                                size_t alen)
@@ -80,7 +80,7 @@ struct frame_ctx {
     uint8_t tunnels;
 };
 
-/* A DNS message on UDP port 53: read and counted (issue 12: look-ups beside SIP). */
+/* A DNS message on UDP port 53: read and counted (look-ups beside SIP). */
 void decode_dns(struct decoder *d, const struct l4_packet *l4);
 /* DNS over TCP (dnstcp.c): messages joined across segments; the input's end counts
  * what was left unfinished. */

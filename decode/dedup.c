@@ -1,4 +1,4 @@
-/* Exact copies on a mirror port (issue 12): a SPAN session that copies both directions of
+/* Exact copies on a mirror port: a SPAN session that copies both directions of
  * two switch ports shows every packet that crosses both twice, microseconds apart. A copy
  * is the same IP datagram (its IP header but the TTL and checksum, IP ID included, and
  * its bytes: all of them, or for RTP the UDP and RTP headers) within a few milliseconds;
@@ -166,7 +166,7 @@ bool dedup_seen_hep(struct dedup *d, const struct l4_packet *l4)
     return check(d, msg_key(d, l4, l4->payload, l4->len), l4->pkt->ts);
 }
 
-/* The wire and a HEP trace of it (issue 21). The key's two low bits hold the views that
+/* The wire and a HEP trace of it. The key's two low bits hold the views that
  * showed the message (a slot is empty when neither did). A message matches a slot of
  * the same key within the window either side of its first sighting, as a HEP time is
  * the tracer's clock and its packet may come before the wire frame or after it; it is a

@@ -1,4 +1,4 @@
-/* DNS messages (RFC 1035 §4.1), for look-ups beside SIP (issue 12): a call's wait before
+/* DNS messages (RFC 1035 §4.1), for look-ups beside SIP: a call's wait before
  * ringing is often a slow SRV/NAPTR/A look-up (RFC 3263) that signaling tools cannot see.
  * dns_parse reads the header, the first question and the answers a SIP path needs: A,
  * AAAA, CNAME, SRV (RFC 2782) and NAPTR (RFC 3403). Names are decoded to dotted text,

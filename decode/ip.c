@@ -73,7 +73,7 @@ static void upper(struct decoder *d, struct frame_ctx *f, struct l4_packet *l4, 
     case 132:
         if (d->dedup && d->h.udp_dedup && dedup_deferrable(l4, proto, c)) {
             /* RTP: its stream tells a copy from its own last packet, which costs nothing;
-             * a lookup in the table here cost a fifth of the analysis (issue 10) */
+             * a lookup in the table here cost a fifth of the analysis */
             l4->dedup_deferred = true;
         } else if (d->dedup && dedup_seen(d->dedup, l4, proto, c)) { /* before any analysis */
             d->st.duplicates++;

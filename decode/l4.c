@@ -118,7 +118,7 @@ static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
     }
     /* a first byte of 10xxxxxx (version 2: RTP, RTCP) opens neither a SIP start line (a
      * token character) nor HEP ("HEP3", or version 1 or 2): media, most of the datagrams,
-     * ends here without two more looks (issue 10) */
+     * ends here without two more looks */
     if (l4->len && l4->payload[0] >> 6 == 2)
         return;
     if (hep_looks_like(l4->payload, l4->len))

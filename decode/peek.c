@@ -1,4 +1,4 @@
-/* A look at a frame's UDP datagram without the decoder (issue 10). Stateless and free of
+/* A look at a frame's UDP datagram without the decoder. Stateless and free of
  * side effects, so that the read-ahead thread can run it on frames the analysis has not
  * reached yet: it works out the hash of the RTP stream a datagram belongs to, on the second
  * core, and the analysis looks the stream up by it. Only the plain case is read: Ethernet
@@ -10,7 +10,7 @@
 #include "decode_int.h"
 
 /* Runs on every frame the read-ahead thread reads: one bounds check per header, then
- * plain reads inside what it checked (issue 10: the first version, a cursor call per
+ * plain reads inside what it checked (the first version, a cursor call per
  * field, cost 110 instructions a frame). */
 static bool peek_ip(struct cursor c, struct udp_peek *out)
 {

@@ -43,7 +43,7 @@ struct sdp_media {
     enum sdp_direction dir;  /* effective: media attribute, else session, else sendrecv */
     bool srtp;               /* SAVP profile, a=crypto or a=fingerprint */
     /* last, and not cleared beyond nfmt: a description is parsed per message, and
-     * clearing all of it (20 KB) was a fifth of an INVITE storm's time (issue 10) */
+     * clearing all of it (20 KB) was a fifth of an INVITE storm's time */
     struct sdp_format fmt[SDP_MAX_FORMATS]; /* RTP payload types in offer order */
 };
 

@@ -1,4 +1,4 @@
-/* HEP out (issue 9): what the analysis sees is sent on as HEPv3 (the format Homer,
+/* HEP out: what the analysis sees is sent on as HEPv3 (the format Homer,
  * Kamailio and heplify speak) to a collector over UDP, with the original addresses, transport
  * and time, a capture agent id and, when given, an auth key:
  * - every SIP message, as captured (payload type 1);

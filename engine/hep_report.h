@@ -1,5 +1,5 @@
 /* What --hep-out's JSON packets say (hep_out.h sends them): Homer's RTCP view and its QoS
- * reports read these shapes. The render/ layer (issue 23) is the one place that turns
+ * reports read these shapes. The render/ layer is the one place that turns
  * model objects into output objects: these two builders move there once it exists. */
 #ifndef SIPSCOPE_HEP_REPORT_H
 #define SIPSCOPE_HEP_REPORT_H

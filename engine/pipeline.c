@@ -115,7 +115,7 @@ static void on_reg(void *user, const struct registration *g)
 
 /* Runs on the read-ahead thread (capture_readahead_hinted): which RTP stream a frame
  * belongs to, as the stream table's hash, from the frame alone; 0 for anything else. The
- * analysis then skips hashing a stream key per packet (issue 10), and checks the guess. */
+ * analysis then skips hashing a stream key per packet, and checks the guess. */
 static uint64_t rtp_hint(void *ctx, const struct packet *p)
 {
     const uint64_t *seed = ctx;
@@ -275,7 +275,7 @@ static void figures(const struct run *r, struct pipeline_result *out)
  * the clock), the calls and streams whose time is up are handed on, as the end of a file
  * would hand on all of them, and judged at once: a link that falls silent after its last
  * call gets that call's record within --stream-idle and a tick, not at the next packet
- * (issue 21). Calls in progress and the figures go out once a second. */
+ *. Calls in progress and the figures go out once a second. */
 static void run_live(struct run *r, const volatile sig_atomic_t *stop)
 {
     struct packet pkt;
@@ -334,7 +334,7 @@ int pipeline_run(char **files, int nfiles, const struct correlate_config *kcfg,
     memset(out, 0, sizeof *out);
     if (!capture_open_files(&src, (const char *const *)files, (size_t)nfiles, err, errlen))
         return 1;
-    /* a second core reads ahead (issue 10: reading was half the time); with one core the
+    /* a second core reads ahead (reading was half the time); with one core the
      * thread would only take turns with the analysis. Failing to start it is no error. */
     uint64_t seed = kcfg->hash_seed; /* rtp_hint's: outlives the read-ahead thread */
     if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && !getenv("SIPSCOPE_NO_READAHEAD"))

@@ -15,7 +15,7 @@ static json_t *addr_json(const struct call_addr *a)
                      render_str_or_null(a->uri), "user", render_str_or_null(a->user));
 }
 
-/* Added (issue 12): the call's path, one entry per copy of its initial INVITE on the wire,
+/* The call's path, one entry per copy of its initial INVITE on the wire,
  * with the responses that came back on it, times from that copy. */
 static json_t *path_json(const struct call *c)
 {
@@ -50,7 +50,7 @@ static json_t *path_json(const struct call *c)
     return a;
 }
 
-/* Added (issue 12): each hop that forwarded the INVITE: how long it held it, how long its
+/* Each hop that forwarded the INVITE: how long it held it, how long its
  * downstream took to answer (1xx or final, 100 aside), and how long it took to pass that
  * answer back. */
 static json_t *hops_json(const struct call *c)
@@ -79,7 +79,7 @@ static json_t *hops_json(const struct call *c)
     return a;
 }
 
-/* Added (issue 12): the DNS look-ups tied to the call. */
+/* The DNS look-ups tied to the call. */
 static json_t *dns_json(const struct call *c)
 {
     json_t *a = json_array();

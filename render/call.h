@@ -3,7 +3,7 @@
  * The entry is written when the call ends, before its streams and issues are known: its
  * "streams", "mos_min" and "issues" are null then, and the report fills them in once
  * they are (cli/analyze.c's print_call). Added to the contract: challenges, holds,
- * transfers, session_expired, dtmf (SIP INFO digits), path, hops and dns (issue 12). */
+ * transfers, session_expired, dtmf (SIP INFO digits), path, hops and dns. */
 #ifndef SIPSCOPE_RENDER_CALL_H
 #define SIPSCOPE_RENDER_CALL_H
 

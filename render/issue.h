@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 
 json_t *render_issue_json(const struct issue *is);
 /* The issue as the text report prints it (without its group's header); malloc'd. */

@@ -1,5 +1,5 @@
 /* The text of a JSON value, as json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(16)) writes
- * it, byte for byte, at a fraction of the cost (issue 10: json_dumps was a ninth of the
+ * it, byte for byte, at a fraction of the cost (json_dumps was a ninth of the
  * analysis, most of it glibc's printf of doubles: a stream's timeline is sixty of them).
  * Numbers that are short decimals (times to the microsecond, figures to 0.01) are written
  * from their digits, after an exact check that %.16g would print the same; the rest go

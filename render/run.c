@@ -80,7 +80,7 @@ json_t *render_capture_json(const struct render_run *res)
         if (res->report_dropped[i])
             render_set_u64(evicted, report_names[i], res->report_dropped[i]);
     json_object_set_new(c, "evicted", evicted);
-    /* added (issue 21): each table's peak bytes, under --max-memory-mb */
+    /* Each table's peak bytes, under --max-memory-mb */
     json_t *mem = json_object();
     for (int t = 0; t < MEM__COUNT; t++)
         render_set_u64(mem, mem_table_name(t), res->mem->peak[t]);

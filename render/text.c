@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 #include "render/ids.h"
 #include "sipscope_config.h"
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "correlate/correlate.h"
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 #include "render/run.h"
 
 /* A call's line of the table (without its newline); malloc'd. */

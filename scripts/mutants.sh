@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation run (issue 22): does the suite fail when the code is wrong?
+# Mutation run: does the suite fail when the code is wrong?
 #   scripts/mutants.sh                 every mutant of tests/mutants/mutants.py
 #   scripts/mutants.sh --ci            the fast subset (CI)
 #   scripts/mutants.sh NAME...         those mutants only

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The golden tests with sipscope under valgrind memcheck (issue 11): any memory error or
+# The golden tests with sipscope under valgrind memcheck: any memory error or
 # definite leak makes sipscope exit 99, which fails the test that ran it. The tests whose
 # captures take minutes under valgrind (flood, hostile, retention, crash) are left to the
 # ASan+UBSan run.

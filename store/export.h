@@ -1,4 +1,4 @@
-/* A stored call as a pcap (../shared/DESIGN.md: store/ holds "per-call pcap export"):
+/* A stored call as a pcap (docs/design.md: store/ holds "per-call pcap export"):
  * `sipscope export` and the API's /pcap route both call this. The call's SIP frames and
  * its spooled media are merged in time order and written as a pcap file with nanosecond
  * stamps, in the link type of the first frame (frames of another are left out and

@@ -1,11 +1,11 @@
-/* The queries of the API (../shared/DESIGN.md, "Interfaces"): the web layer calls these
+/* The queries of the API (docs/design.md, "Interfaces"): the web layer calls these
  * and writes no SQL of its own. Lists are newest first and paged by an opaque cursor
  * (keyset pagination: a page costs the same however deep it is, and rows added meanwhile
  * do not shift it). Every value a caller passes is bound as a parameter, never pasted
  * into SQL text.
  *
  * Rows come back through callbacks, valid during the call only: calls, streams,
- * registrations and issues as their stored OUTPUT.md objects (JSON text), messages as
+ * registrations and issues as their stored docs/output.md objects (JSON text), messages as
  * fields plus their raw bytes (not JSON: raw SIP need not be UTF-8; the web layer decides
  * how to show it). */
 #ifndef SIPSCOPE_STORE_QUERY_H
@@ -30,7 +30,7 @@ struct store_call_filter {
     const char *user;          /* From or To user equals */
     const char *from_user, *to_user;
     const char *call_id;       /* one of the call's legs has this Call-ID */
-    const char *state;         /* OUTPUT.md state */
+    const char *state;         /* docs/output.md state */
     int status;                /* final status: 100..699 exactly, or 1..6 for a class */
     const char *issue_kind;    /* the call has an issue of this kind */
     double min_mos, max_mos;   /* worst MOS at least / at most; 0: none (a call without

@@ -1,5 +1,5 @@
 /* The media spool: a call's RTP and RTCP frames, kept in the database so that a call
- * exports as a pcap with its media (issue 7). Frames are gathered per call into chunks of
+ * exports as a pcap with its media. Frames are gathered per call into chunks of
  * pcap records (store.h, struct store_media) and handed to the writer when a chunk is
  * full, when its call ends, and at the end of the input. Memory is bounded: at most
  * chunk_bytes per call being spooled and max_bytes in all (past it, the chunk being added

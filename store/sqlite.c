@@ -53,7 +53,7 @@ static const char *const migrations[] = {
      *   stored beside it (every UDP message), raw is NULL and raw_off/raw_len point into
      *   frame_bytes; the view message_text gives the text either way. Without raw SIP
      *   (--db-no-raw) raw and frame_bytes are both NULL.
-     * - messages get the response's reason phrase and the malformed flag (OUTPUT.md);
+     * - messages get the response's reason phrase and the malformed flag (docs/output.md);
  * - the Call-ID index on messages goes (the API finds calls by Call-ID through legs),
      *   and so does the time index but for messages of no call, which retention sweeps.
      * - legs: every Call-ID (with its tags) of a call, filled from the call's object.
@@ -122,7 +122,7 @@ static const char *const stmt_sql[S__COUNT] = {
     "INSERT INTO media(call_seq, first_time, last_time, linktype, packets, frames)"
     " VALUES(?,?,?,?,?,?)",
     "DELETE FROM legs WHERE call_seq = ?",
-    /* the legs of OUTPUT.md's call object */
+    /* the legs of docs/output.md's call object */
     "INSERT INTO legs SELECT ?1, json_extract(value, '$.call_id'),"
     " json_extract(value, '$.from_tag'), json_extract(value, '$.to_tag')"
     " FROM json_each(?2, '$.legs') WHERE json_extract(value, '$.call_id') IS NOT NULL",

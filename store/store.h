@@ -1,6 +1,6 @@
 /* The SQLite store: calls, streams (with their timelines), registrations, issues and SIP
  * messages (raw text and the original frame with its link type, for pcap export), as the
- * objects of ../shared/OUTPUT.md plus the columns the API filters on.
+ * objects of docs/output.md plus the columns the API filters on.
  *
  * store_open() creates or migrates the schema (versioned, in order, each step in one
  * transaction) and sets WAL with synchronous=NORMAL. Writes go through prepared
@@ -55,7 +55,7 @@ struct store_call {
     double invite_time, end_time; /* end_time < 0: none */
     double mos_min;            /* < 0: none */
     const char *issue_kinds;   /* comma-separated, "" none */
-    const char *json;          /* the OUTPUT.md object */
+    const char *json;          /* the docs/output.md object */
     bool update;               /* a later version of a call stored before */
     bool progress;             /* live: the call as it stands, before it ends (stored or
                                 * replaced; not counted as a call committed) */

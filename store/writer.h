@@ -1,4 +1,4 @@
-/* The store's writer thread (../shared/DESIGN.md: "the store has its own writer thread fed
+/* The store's writer thread (docs/design.md: "the store has its own writer thread fed
  * through a bounded queue"). The analysis thread hands records over with
  * store_writer_put(), which copies them into the queue and returns at once; the writer
  * commits them in batched transactions (store.h) and reports each commit.

@@ -1,4 +1,4 @@
-/* See api.h. Stored objects are served as they are stored (they are the OUTPUT.md
+/* See api.h. Stored objects are served as they are stored (they are the docs/output.md
  * objects); lists are assembled around them as text, so a page of calls is never parsed
  * and dumped again. Messages are rendered from their stored fields by the renderer the
  * document's messages come from (render/message.h), with its UTF-8 policy. */
@@ -13,7 +13,7 @@
 
 #include "decode/sdp.h"
 #include "decode/sip.h"
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 #include "render/ids.h"
 #include "render/message.h"
 #include "store/export.h"
@@ -236,7 +236,7 @@ static void calls(struct store *s, const struct api_args *a, struct api_reply *r
     f.text = arg(a, "q");
     f.cursor = arg(a, "cursor");
     if (f.state && !valid_state(f.state))
-        return error(r, 400, "state is not one of OUTPUT.md's call states");
+        return error(r, 400, "state is not one of docs/output.md's call states");
     if (f.issue_kind && !valid_issue_kind(f.issue_kind))
         return error(r, 400, "issue is not a known issue kind");
     struct list l;

@@ -1,4 +1,4 @@
-/* The JSON API of ../shared/DESIGN.md ("Interfaces"), apart from HTTP: a request is a
+/* The JSON API of docs/design.md ("Interfaces"), apart from HTTP: a request is a
  * method, a path and a way to read its query arguments; the answer is a status, a content
  * type and a body. web/server.c carries it over libmicrohttpd; tests can call it direct.
  *
@@ -7,7 +7,7 @@
  *                                 call_id, state, status (200, or 4 for 4xx), issue,
  *                                 min_mos, max_mos, address, q (free text), cursor, limit
  *                                 -> {"calls": [call...], "next": cursor|null}
- *   /api/v1/calls/{id}            -> the call (OUTPUT.md), 404 unknown
+ *   /api/v1/calls/{id}            -> the call (docs/output.md), 404 unknown
  *   /api/v1/calls/{id}/messages   -> {"messages": [message + "raw"]}: the ladder's data
  *   /api/v1/calls/{id}/streams    -> {"streams": [stream + "timeline"]}
  *   /api/v1/calls/{id}/pcap       -> the call's frames (and spooled media) as a pcap

@@ -1,5 +1,5 @@
-/* Prometheus metrics (issue 9): what the analysis counts, published to the web server as
- * one block (../shared/DESIGN.md: the server reads SQLite and an atomically published
+/* Prometheus metrics: what the analysis counts, published to the web server as
+ * one block (docs/design.md: the server reads SQLite and an atomically published
  * stats block, nothing else of the analysis), rendered at /metrics in the text
  * exposition format (version 0.0.4) with Prometheus's naming conventions: a sipscope_
  * prefix, base units (seconds), _total on counters. */
@@ -12,7 +12,7 @@
 
 #include "correlate/correlate.h"
 #include "decode/decode.h"
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 
 #define WEB_PDD_BUCKETS 10
 #define WEB_MOS_BUCKETS 9

@@ -20,7 +20,7 @@
 #include "common/sockaddr.h"
 #include "store/store.h"
 
-/* Applied to every answer (../shared/DESIGN.md: nothing attacker-controlled reaches the
+/* Applied to every answer (docs/design.md: nothing attacker-controlled reaches the
  * browser unescaped; these make sure a mistake there still runs no script). */
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
                           "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
@@ -501,7 +501,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_info("web: %s", line);
 }
 
-/* A secret that guards nothing counts as none (issue 21): an empty or blank token would
+/* A secret that guards nothing counts as none: an empty or blank token would
  * let "Authorization: Bearer " in, and basic credentials without a password let in anyone
  * who knows the user's name. Deciding it here, where every caller's settings meet, is what
  * keeps a non-loopback bind from being opened by a variable set but left empty. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The sipscope command line as a user meets it: help texts, exit codes, the JSON capture
-block of OUTPUT.md on a generated call capture, stdin, several files, and a progress line
+block of docs/output.md on a generated call capture, stdin, several files, and a progress line
 that never reaches stdout. Expected figures come from the generator's truth and from the
 pcap file format itself (file size = 24 + sum of 16 + caplen), not from sipscope.
 
@@ -54,7 +54,7 @@ def main(exe, cases):
         check(r.returncode == 0, 'analyze --json exit 0')
         j = json.loads(r.stdout)  # --progress must not have touched stdout
         cap = j['capture']
-        check(all(k in cap for k in CAPTURE_KEYS), 'capture block has every OUTPUT.md key: %s'
+        check(all(k in cap for k in CAPTURE_KEYS), 'capture block has every docs/output.md key: %s'
               % sorted(set(CAPTURE_KEYS) - set(cap)))
         check(j['sipscope']['version'], 'version present')
         check(cap['files'] == [pcap], 'files')

@@ -13,7 +13,7 @@
 #include "correlate/correlate.h"
 #include "decode/rtp.h"
 #include "decode/sip.h"
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 #include "metrics/stream.h"
 
 struct run {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "engine/pipeline.h"
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 
 struct run {
     struct issue_engine *eng;

@@ -1,11 +1,11 @@
-"""One capture with a scenario per issue kind of ../shared/OUTPUT.md, and beside each a
+"""One capture with a scenario per issue kind of docs/output.md, and beside each a
 twin that must not raise it: a call on hold is not one-way audio, 180 with local ringback
 is not ringback silence, a single 401 then 200 is not an auth loop, a mirror duplicate is
 not a retransmission...
 
 The truth lists, per scenario, exactly the issue kinds (with severity) its call,
 registration or stream must carry: by construction of what was written here (RTP sent or
-not, loss dropped on purpose, delays chosen), and the thresholds of OUTPUT.md, never from
+not, loss dropped on purpose, delays chosen), and the thresholds of docs/output.md, never from
 sipscope's output. Each scenario has its own hosts and its own 12 s of the timeline."""
 import random
 import struct

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Media no SDP announced (DESIGN.md: nDPI where signaling is silent):
+"""Media no SDP announced (docs/design.md: nDPI where signaling is silent):
 - a real RTP stream with no SIP at all is reported as an orphan (call null), every packet
   counted from the first, figures as written;
 - 50,000 UDP packets on high ports that only look like RTP (version 2, a new random

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "decode/sdp.h"
-#include "metrics/issues.h"
+#include "diagnose/issues.h"
 #include "tests/support/media_fixture.h"
 
 #define MS 1000000LL

@@ -138,7 +138,7 @@ function summary(c) {
     item('Worst MOS', fmtNum(c.mos_min)));
 }
 
-// The hops that forwarded the INVITE and the DNS look-ups tied to the call (issue 12).
+// The hops that forwarded the INVITE and the DNS look-ups tied to the call.
 function pathBlocks(c) {
   const ms = (v) => (v === null || v === undefined ? '–' : `${fmtNum(v, 1)} ms`);
   const out = [];

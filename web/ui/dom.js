@@ -45,7 +45,7 @@ export function fmtNum(v, digits = 2) {
   return v === null || v === undefined ? '–' : Number(v).toFixed(digits);
 }
 
-// MOS bands of the issue catalogue: 4.0 and 3.5 (OUTPUT.md thresholds)
+// MOS bands of the issue catalogue: 4.0 and 3.5 (docs/output.md thresholds)
 export function mosClass(m) {
   if (m === null || m === undefined) return 'mos-none';
   return m >= 4.0 ? 'mos-good' : m >= 3.5 ? 'mos-fair' : 'mos-bad';
