@@ -11,6 +11,10 @@
  *   /api/v1/calls/{id}/messages   -> {"messages": [message + "raw"]}: the ladder's data
  *   /api/v1/calls/{id}/streams    -> {"streams": [stream + "timeline"]}
  *   /api/v1/calls/{id}/pcap       -> the call's frames (and spooled media) as a pcap
+ *   /api/v1/calls/{id}/audio.wav  -> its spooled RTP decoded: WAV, 8 kHz, caller left, callee
+ *                                 right (store/callaudio.h); 404 with why when none was spooled
+ *   /api/v1/calls/{id}/levels     -> {"call", "start", "duration_s", "bin_ms", "rate",
+ *                                 "caller": [dBov|null...], "callee": [...]} per 100 ms
  *   /api/v1/streams               from, to, address, cursor, limit -> {"streams", "next"}
  *   /api/v1/registrations         from, to, aor, cursor, limit -> {"registrations", "next"}
  *   /api/v1/issues                from, to, kind, severity, cursor, limit
