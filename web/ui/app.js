@@ -192,11 +192,19 @@ async function callPage(id) {
   const jump = (f) => {
     if (!lad.selectFrame(f)) return;
     document.getElementById('ladder').scrollIntoView({ block: 'start' });
+    // the player's sample 0 is the call's first RTP packet (levels.start): seek to the frame
+    const m = msgs.messages.find((x) => x.frame === f);
+    if (m && levels && player.readyState > 0) player.currentTime = Math.max(0, m.time - levels.start);
   };
+  // the call's spooled audio (issue 24); a call without it answers 404 and gets no player
+  const player = h('audio', { controls: '', preload: 'metadata', id: 'player', src: `/api/v1/calls/${c.id}/audio.wav` });
+  let levels = null;
+  api(`calls/${id}/levels`).then((l) => { levels = l; }, () => { player.remove(); });
   clear(main).append(
     h('h1', {}, `${c.id}: ${party(c.from)} → ${party(c.to)}`),
     h('p', {}, h('a', { href: `/api/v1/calls/${c.id}/pcap`, download: `${c.id}.pcap`, id: 'pcap' }, 'Download pcap'),
       ' · ', h('a', { href: '#/calls' }, 'All calls')),
+    player,
     summary(c),
     ...pathBlocks(c),
     h('h2', { id: 'ladder' }, `Ladder (${msgs.messages.length} messages)`), lad.el,
