@@ -355,6 +355,7 @@ static void call_audio(struct store *s, uint64_t seq, bool wav, struct api_reply
         snprintf(r->disposition, sizeof r->disposition,
                  "inline; filename=\"" RENDER_CALL_FMT ".wav\"", (unsigned long long)seq);
         reply(r, 200, "audio/wav", buf, len);
+        r->ranges = true;
     } else if (!(buf = levels_json(&a, seq, &len)))
         error(r, 500, "out of memory");
     else

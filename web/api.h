@@ -47,6 +47,8 @@ struct api_reply {
     char *body;              /* owned (malloc) */
     size_t len;
     char disposition[96];    /* Content-Disposition, "" none */
+    bool ranges;             /* the body may be served in byte ranges (RFC 9110 §14): media
+                              * elements seek in audio.wav only when the server allows it */
 };
 
 /* A store_json_fn that keeps the one row a query gives: *(char **)user gets a malloc'd

@@ -8,8 +8,8 @@ Read back with Python's `wave` module, independent of libsndfile: 2 channels, 8 
 16-bit; the duration equals the media span the generator wrote within 20 ms; the left
 (caller) channel's frequency (zero crossings, and a DFT bin against its neighbours) and
 level come back within G.711's quantisation, the gap is silent where the generator left
-it, the right (callee) channel is silent throughout. The API serves the same bytes and a
-level strip that agrees. A database without spooled media gives a clear error, and no
+it, the right (callee) channel is silent throughout. The API serves the same bytes (and
+byte ranges of them, RFC 9110 §14) and a level strip that agrees. A database without spooled media gives a clear error, and no
 file, from both.
 
 Usage: test_listen.py PATH/TO/sipscope"""
@@ -122,7 +122,17 @@ def main():
             st, hd, body = srv.get('/api/v1/calls/call-1/audio.wav')
             check(st == 200 and hd.get('content-type') == 'audio/wav',
                   'audio.wav: 200 audio/wav (%s %s)' % (st, hd.get('content-type')))
-            check(body == open(wav, 'rb').read(), 'audio.wav: the same bytes as export --audio')
+            whole = open(wav, 'rb').read()
+            check(body == whole, 'audio.wav: the same bytes as export --audio')
+            # byte ranges (RFC 9110 §14), which a browser's player needs to seek
+            for rng, part in (('bytes=44-1043', whole[44:1044]), ('bytes=1000-', whole[1000:]),
+                              ('bytes=-16', whole[-16:])):
+                st, hd, body = srv.get('/api/v1/calls/call-1/audio.wav', headers={'Range': rng})
+                check(st == 206 and body == part and hd.get('accept-ranges') == 'bytes',
+                      'audio.wav %s: 206 with those bytes (%s, %d bytes)' % (rng, st, len(body)))
+            st, hd, body = srv.get('/api/v1/calls/call-1/audio.wav', headers={'Range': 'bytes=%d-' % len(whole)})
+            check(st == 416 and hd.get('content-range') == 'bytes */%d' % len(whole),
+                  'audio.wav past its end: 416 with its length (%s %s)' % (st, hd.get('content-range')))
             st, hd, body = srv.get('/api/v1/calls/call-1/levels')
             lv = json.loads(body) if st == 200 else {}
             check(st == 200 and lv.get('bin_ms') == 100 and lv.get('call') == 'call-1',
