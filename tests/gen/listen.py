@@ -23,6 +23,7 @@ from pcapwrite import PcapWriter  # noqa: E402
 
 TONE_HZ, TONE_DBOV = 1000, -20.0
 TALK_S, GAP_MS = 4, 1000
+JITTER_US = 2000
 
 
 class ListenCall(Call):
@@ -43,11 +44,13 @@ class ListenCall(Call):
                   src='%s:%d' % (flow.src, flow.sport), dst='%s:%d' % (flow.dst, flow.dport))
         self.truth['streams'].append(st)
         for i in range(n):
-            t = t_start + i * 20 * MS
+            # network jitter of up to 2 ms either way: samples go where the RTP timestamp
+            # says, so the tone stays whole (RFC 3550 §5.1: the timestamp is the sampling instant)
+            t = t_start + i * 20 * MS + self.rng.randrange(-JITTER_US, JITTER_US + 1) * 1000
             if i == gap.start:
-                st['gap_start_ns'] = t
+                st['gap_start_ns'] = t_start + i * 20 * MS
             if i in gap:
-                st['gap_end_ns'] = t + 20 * MS
+                st['gap_end_ns'] = t_start + (i + 1) * 20 * MS
                 continue
             hdr = struct.pack('!BBHII', 0x80, (0x80 if i == 0 else 0), (seq0 + i) & 0xFFFF,
                               (ts0 + i * 160) & 0xFFFFFFFF, ssrc)

@@ -75,6 +75,11 @@ def check_wav(check, path, truth, what):
               '%s: caller channel %s at %.1f Hz by zero crossings, written %d Hz' % (what, name, hz, truth['tone_hz']))
         check(abs(lvl - truth['tone_dbov']) <= 0.5,
               '%s: caller channel %s at %.2f dBov, written %.1f' % (what, name, lvl, truth['tone_dbov']))
+    # jitter moved the packets, not the samples: no hole inside the tone (a 1 kHz sine at
+    # 8 kHz is 0 only every 4th sample, never twice in a row)
+    tone = window(left, truth['tone_s'][0] + 0.025, g0 - 0.025) + window(left, g1 + 0.025, truth['tone_s'][1] - 0.025)
+    holes = sum(1 for a, b in zip(tone, tone[1:]) if a == 0 and b == 0)
+    check(holes == 0, '%s: the tone has no holes where packets arrived early or late (%d)' % (what, holes))
     peak, side = dft_power(before[:800], 1000), max(dft_power(before[:800], 900), dft_power(before[:800], 1100))
     check(peak > 1000 * side, '%s: the caller channel\'s DFT peaks at 1000 Hz, not 900 or 1100' % what)
     gap = window(left, g0 + 0.005, g1 - 0.005)
