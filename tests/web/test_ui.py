@@ -80,7 +80,7 @@ def j2_messages(base, j2):
     return out
 
 
-def audio_checks(check, b, call, first):
+def audio_checks(check, b, call, first, screens):
     sent = [st for st in first['streams'] if st['first_ns'] is not None]
     span = (max(st['last_ns'] for st in sent) + 20_000_000 - min(st['first_ns'] for st in sent)) / 1e9
     check(b.wait("return document.getElementById('main').dataset.levels === arguments[0]", 20, call['id']),
@@ -92,6 +92,7 @@ def audio_checks(check, b, call, first):
     for side in ('caller', 'callee'):
         n = b.run("return document.querySelectorAll('svg.ladder .levels.%s .level').length" % side)
         check(n > 0, 'the ladder carries the %s\'s level strip (%d marks)' % (side, n))
+    b.screenshot(os.path.join(screens, 'listen.png'), b.find('main'))
     issue = next((i for i in call['issues'] if i['frames']), None)
     check(issue is not None, 'the call has an issue with a frame (%s)' % (issue and issue['kind']))
     if issue is None:
@@ -169,7 +170,7 @@ def run(check, b, base, truth, j, j2, screens):
     if streams:
         b.screenshot(os.path.join(screens, 'stream.png'), streams[0])
     # the call's audio (issue 24): the player, the level strips, an issue's frame seeks it
-    audio_checks(check, b, call, first)
+    audio_checks(check, b, call, first, screens)
     # an issue's frame link selects that frame in the ladder
     msgs = {}
     for m in j2_messages(base, j2):
