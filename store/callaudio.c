@@ -286,8 +286,8 @@ enum store_qstatus store_audio_read(struct store *s, uint64_t call_seq, struct s
         if (st == STORE_Q_OK)
             snprintf(a->why, sizeof a->why, "%s",
                      a->spooled ? "the call's spooled media holds no RTP of its streams"
-                                : "no media was spooled for this call (analyze --spool-rtp "
-                                  "keeps it)");
+                                : "no media was spooled for this call: it had none, or "
+                                  "the analysis ran without --spool-rtp");
         release_tracks(r);
         free(r);
         return st;
