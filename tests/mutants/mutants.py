@@ -373,4 +373,16 @@ MUTANTS = [
       '#define JB_SPIKE_MS     20.0',
       'sustained +-45 ms jitter taken for spikes: the twin no longer scores as before',
       ['delay_step'], "the twin's MOS before the rule; its transit range 0..90 ms (tests/gen/delaystep.py)"),
+
+    # --- listening to a stored call (issue 24) ---
+    M('listen_sides_swapped', 'store/callaudio.c',
+      'if (same_host(&t->src, caller) || same_host(&t->dst, callee)) return 0;',
+      'if (same_host(&t->src, caller) || same_host(&t->dst, callee)) return 1;',
+      "the caller's media in the WAV's right channel, the callee's in the left",
+      ['listen'], "tests/gen/listen.py's truth: the tone is the caller's"),
+    M('listen_by_arrival', 'store/callaudio.c',
+      'if (t->anchored && clock) {',
+      'if (false && t->anchored && clock) {',
+      "samples placed by each packet's arrival, not its RTP timestamp: jitter makes holes",
+      ['listen'], "tests/gen/listen.py's tone with 2 ms of jitter (RFC 3550 §5.1)"),
 ]
