@@ -222,11 +222,12 @@ static bool read_figures(const json_t *o, struct rtp_stream *st)
     json_int_t pk = -1, exp = 0, lost = 0, dup = 0, ooo = 0;
     bool have_jit, have_max, have_delta, have_mos, have_r;
     double jit = 0, maxj = 0, delta = 0, mos = -1, r = -1;
-    if (!get_int(o, "TOTAL_PK", 0, INT64_MAX, &pk) || pk < 0 ||
-        !get_int(o, "EXPECTED_PK", INT32_MIN, INT64_MAX, &exp) ||
-        !get_int(o, "PACKET_LOSS", INT64_MIN / 2, INT64_MAX / 2, &lost) ||
-        !get_int(o, "DUPLICATES", 0, INT64_MAX, &dup) ||
-        !get_int(o, "OUT_OF_ORDER", 0, INT64_MAX, &ooo) ||
+    /* counts up to 2^48 (years of packets at any rate): their sums cannot overflow */
+    const json_int_t most = (json_int_t)1 << 48;
+    if (!get_int(o, "TOTAL_PK", 0, most, &pk) || pk < 0 ||
+        !get_int(o, "EXPECTED_PK", -most, most, &exp) ||
+        !get_int(o, "PACKET_LOSS", -most, most, &lost) || !get_int(o, "DUPLICATES", 0, most, &dup) ||
+        !get_int(o, "OUT_OF_ORDER", 0, most, &ooo) ||
         !get_num(o, "JITTER", 0, 1e7, &jit, &have_jit) ||
         !get_num(o, "MAX_JITTER", 0, 1e7, &maxj, &have_max) ||
         !get_num(o, "DELTA", 0, 1e9, &delta, &have_delta) ||
