@@ -18,14 +18,19 @@
   orphan reports (streams of no call), listed by /api/v1/streams?reported=orphan; an
   unreadable report is counted. /metrics and capture.hep_reports count what came.
 
-No HEP agent we did not write sends RTCP or quality reports here: Kamailio's siptrace
-sends SIP only, and heplify, rtpengine and FreeSWITCH's hepipe are not in Debian 12. The
-RTCP therefore comes from this test's own encoder, with values it chose.
+- A real media relay, rtpengine (Debian's rtpengine-daemon, with --homer), relays a call
+  set up over its ng protocol and reports the RTCP it relays as HEP (Homer's JSON, the
+  Call-ID as correlation id) to a collector that saw the call's INVITE: the streams the
+  RTCP spoke of are streams of that call, reported by rtpengine's agent id, with what
+  the test's RTCP said (RFC 3550 §6.4). Skipped (failed in CI) without rtpengine; it uses
+  the loopback ports 47100-47199 for media, which no other test uses.
+Kamailio's siptrace sends SIP only; heplify and FreeSWITCH's hepipe are not in Debian 12.
 
 Usage: test_hep_quality.py PATH/TO/sipscope"""
 import json
-import re
 import os
+import re
+import shutil
 import signal
 import socket
 import struct
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -42,7 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
 sys.path.insert(0, HERE)
-from sstest import Checks, analyze, generate, metrics, poll  # noqa: E402
+from sstest import Checks, analyze, free_port, generate, metrics, need_ci, poll  # noqa: E402
 from pcapwrite import PcapWriter, ether, ipv4, udp  # noqa: E402
 from test_hep import Receiver  # noqa: E402
 
@@ -222,6 +228,117 @@ def write_hep_pcap(path, datagrams):
     w.close()
 
 
+def benc(x):
+    """Bencode, rtpengine's ng protocol."""
+    if isinstance(x, dict):
+        return b'd' + b''.join(benc(k) + benc(v) for k, v in sorted(x.items())) + b'e'
+    if isinstance(x, int):
+        return b'i%de' % x
+    x = x.encode() if isinstance(x, str) else x
+    return b'%d:%s' % (len(x), x)
+
+
+def bdec(b, i=0):
+    """(value, next index) of bencoded b at i."""
+    c = b[i:i + 1]
+    if c in (b'd', b'l'):
+        i, out = i + 1, []
+        while b[i:i + 1] != b'e':
+            v, i = bdec(b, i)
+            out.append(v)
+        return (dict(zip([k.decode() for k in out[::2]], out[1::2])) if c == b'd' else out), i + 1
+    if c == b'i':
+        j = b.index(b'e', i)
+        return int(b[i + 1:j]), j + 1
+    j = b.index(b':', i)
+    return b[j + 1:j + 1 + int(b[i:j])], j + 1 + int(b[i:j])
+
+
+class Ng:
+    """rtpengine's control socket: one command, its answer (a unique cookie each)."""
+
+    def __init__(self, port):
+        self.port, self.n = port, 0
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.settimeout(2)
+
+    def __call__(self, **d):
+        self.n += 1
+        cookie = b'sq%d ' % self.n
+        self.s.sendto(cookie + benc(d), ('127.0.0.1', self.port))
+        try:
+            r = self.s.recv(65535)
+        except socket.timeout:
+            return {}
+        return bdec(r[len(cookie):])[0] if r.startswith(cookie) else {}
+
+
+def rtpengine_part(check, exe, tmp):
+    """rtpengine relays a call's RTCP and reports it as HEP to a collector."""
+    rx = Receiver(exe, tmp, 'rtpe.json')
+    check('capturing HEP' in rx.line and rx.api, 'the collector for rtpengine starts: %s' % rx.line.strip())
+    ng = Ng(free_port())
+    log = open(os.path.join(tmp, 'rtpengine.log'), 'w')
+    rtpe = subprocess.Popen(['rtpengine', '--config-file=none', '--foreground', '--log-stderr', '--table=-1',
+                             '--interface=127.0.0.1', '--listen-ng=127.0.0.1:%d' % ng.port, '--port-min=47100',
+                             '--port-max=47199', '--homer=127.0.0.1:%d' % rx.port, '--homer-protocol=udp',
+                             '--homer-id=4242'], stderr=log)
+    try:
+        up = poll(lambda: ng(command='ping').get('result') == b'pong', deadline=30)
+        check(up, 'rtpengine answers its ng ping')
+        cid = 'rtpengine-call@hep-quality.test'
+        invite = ('INVITE sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-rtpe\r\n'
+                  'From: <sip:a@127.0.0.1>;tag=ft1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: %s\r\n'
+                  'CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n' % cid).encode()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(hep3(invite, '127.0.0.1', 5062, '127.0.0.1', 5064, time.time_ns(), 1, 4242),
+                     ('127.0.0.1', rx.port))
+        check(poll(lambda: rx.read() >= 1, deadline=30), 'the collector has the call\'s INVITE')
+        a_rtp, a_rtcp, b_rtp = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3))
+        for x in (a_rtp, a_rtcp, b_rtp):
+            x.bind(('127.0.0.1', 0))
+        sdp = lambda port: ('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n'
+                            'm=audio %d RTP/AVP 0\r\na=rtcp:%d\r\na=sendrecv\r\n' % (port, port + 1))
+        ng(command='offer', **{'call-id': cid, 'from-tag': 'ft1', 'sdp': sdp(a_rtp.getsockname()[1])})
+        ans = ng(command='answer', **{'call-id': cid, 'from-tag': 'ft1', 'to-tag': 'tt1',
+                                      'sdp': sdp(b_rtp.getsockname()[1])})
+        m = re.search(rb'm=audio (\d+)', ans.get('sdp', b''))
+        check(ans.get('result') == b'ok' and m, 'rtpengine takes the offer and answer: %s' % ans.get('result'))
+        if not m:
+            return
+        to = ('127.0.0.1', int(m.group(1)))  # where the caller sends, RTCP one port up (RFC 3550 §11)
+        for i in range(5):
+            a_rtp.sendto(struct.pack('!BBHII', 0x80, 0, i, i * 160, 0x11112222) + b'\xff' * 160, to)
+        a_rtcp.sendto(rtcp_sr(0x11112222, 5, 800), (to[0], to[1] + 1))
+        a_rtcp.sendto(rtcp_rr_xr(0x11112222, 0x33334444, 25, 12, 400, 38, 80), (to[0], to[1] + 1))
+        got = lambda: metrics(rx.api).get('sipscope_hep_reports_received_total', 0) >= 2
+        check(poll(got, deadline=30), 'the collector reads two RTCP reports from rtpengine')
+        ng(command='delete', **{'call-id': cid, 'from-tag': 'ft1'})
+    finally:
+        rtpe.send_signal(signal.SIGTERM)
+        rtpe.wait(timeout=30)
+        log.close()
+        rx.p.send_signal(signal.SIGINT)
+        rx.p.wait(timeout=60)
+        rx.p.stderr.close()
+        rx.out.close()
+    d = json.load(open(os.path.join(tmp, 'rtpe.json')))
+    call = [c['id'] for c in d['calls'] if c['call_id'] == cid]
+    by = {s['ssrc']: s for s in d['streams'] if s.get('reported_by')}
+    sr, rr = by.get('0x11112222'), by.get('0x33334444')
+    who = lambda s: s and (s['call'], s['reported_by']['agent_id'], s['reported_by']['correlation_id'],
+                           s['reported_by']['reports'])
+    want = (call[0] if call else 'the call', 4242, cid, ['rtcp'])
+    # RFC 3550 §6.4.1: the SR's sender packet count; the RR block's cumulative loss and
+    # jitter (400 timestamp units at 8 kHz: 50 ms), as the test wrote them
+    check(who(sr) == want and sr['packets'] == 5, 'rtpengine\'s report of the caller\'s SR: a stream of the '
+          'call, by agent 4242, 5 packets (%s, %s)' % (who(sr), sr and sr['packets']))
+    check(who(rr) == want and rr['lost'] == 12 and rr['mean_jitter_ms'] == 50.0 and
+          rr['reported_by']['clock_assumed'],
+          'rtpengine\'s report of the caller\'s RR: 12 lost, jitter 50 ms (%s, %s)'
+          % (who(rr), rr and (rr['lost'], rr['mean_jitter_ms'])))
+
+
 def main(exe):
     check = Checks()
     with tempfile.TemporaryDirectory() as tmp:
@@ -306,6 +423,9 @@ def main(exe):
                 want_test, node)
         check(off['capture'].get('hep_reports') == col['capture'].get('hep_reports'),
               'analyze of the feed counts the reports as the collector did (%s)' % off['capture'].get('hep_reports'))
+
+        if need_ci(check, shutil.which('rtpengine'), 'rtpengine (a real relay that reports RTCP as HEP)'):
+            rtpengine_part(check, exe, tmp)
     return check.done()
 
 
