@@ -396,7 +396,7 @@ MUTANTS = [
       'st->max_jitter_ms = have_max ? maxj : jit;',
       'st->max_jitter_ms = jit;',
       "a quality report's MAX_JITTER ignored: the collector's max jitter is the mean",
-      ['hep_quality'], "the probe's own --json max jitter (its loss checked against the generator's truth)"),
+      ['hep_read', 'hep_quality'], "the probe's own --json max jitter (its loss checked against the generator's truth)"),
     M('hep_in_no_call', 'correlate/call.c',
       'return ci ? ci->pub.seq : 0;',
       'return 0;',
