@@ -319,9 +319,10 @@ def rtpengine_part(check, exe, tmp):
         rtpe.wait(timeout=30)
         log.close()
         rx.p.send_signal(signal.SIGINT)
-        rx.p.wait(timeout=60)
+        rc = rx.p.wait(timeout=60)
         rx.p.stderr.close()
         rx.out.close()
+    check(rc == 0, 'the collector for rtpengine ends on SIGINT with status 0 (%s)' % rc)
     d = json.load(open(os.path.join(tmp, 'rtpe.json')))
     call = [c['id'] for c in d['calls'] if c['call_id'] == cid]
     by = {s['ssrc']: s for s in d['streams'] if s.get('reported_by')}
