@@ -182,9 +182,9 @@ def compare(check, what, probe, streams, calls, call_id_of, want_test, node):
     check(not missing, '%s: each reported stream of a call is in the call\'s streams (missing: %s)' % (what, missing))
 
 
-def probe_hep(exe, pcap):
-    """The probe's HEP datagrams, received by this test (the probe is run into a socket of
-    ours as into the collector)."""
+def probe_hep(exe, pcap, n):
+    """The probe's n HEP datagrams, received by this test (the probe is run into a socket of
+    ours as into the collector); fewer when no more come for 3 s."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(('127.0.0.1', 0))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
@@ -192,7 +192,7 @@ def probe_hep(exe, pcap):
         got = []
 
         def rx():
-            while True:
+            while len(got) < n:
                 try:
                     got.append(s.recv(70000))
                 except socket.timeout:
@@ -418,7 +418,7 @@ def main(exe):
 
         # analyze --json of a capture of the same HEP feed
         feed = os.path.join(tmp, 'feed.pcap')
-        write_hep_pcap(feed, probe_hep(exe, pcap) + ours)
+        write_hep_pcap(feed, probe_hep(exe, pcap, probe['capture']['sip_messages'] + sum(sent)) + ours)
         off = analyze(exe, feed)
         compare(check, 'analyze --json of the HEP feed', probe, off['streams'], off['calls'], call_id_of,
                 want_test, node)
