@@ -137,7 +137,7 @@ static void on_reg_done(void *user, const struct registration *r)
 static void on_stream_done(void *user, const struct rtp_stream *st)
 {
     struct analysis *a = user;
-    if (a->hep)
+    if (a->hep && !st->reported) /* a report is its agent's to send, not ours */
         hep_out_stream(a->hep, st);
     if (st->mos >= 0)
         web_observe(a->mx.mos, web_mos_bounds, WEB_MOS_BUCKETS, &a->mx.mos_sum, st->mos);
@@ -156,7 +156,9 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
         if (p && vec_grow((void **)&p->streams, &p->capstreams, p->nstreams, sizeof *p->streams, 4))
             p->streams[p->nstreams++] = rep->streams[rep->nstreams - 1];
     }
-    issues_stream(a->eng, st);
+    /* the checks judge media measured here: a report has no frames, timeline or SDP ends
+     * of its own to show as evidence */
+    if (!st->reported) issues_stream(a->eng, st);
     report_trim(rep, REPORT_STREAMS);
 }
 
@@ -257,7 +259,13 @@ static struct render_run run_of(const struct analysis *a, char **files, int nfil
                            .max_transactions = res->max_transactions,
                            .max_media = res->max_media,
                            .max_registrations = res->max_registrations,
-                           .max_streams = res->max_streams};
+                           .max_streams = res->max_streams,
+                           .hep_received = res->hep_reports.received,
+                           .hep_attached = res->hep_reports.attached,
+                           .hep_orphaned = res->hep_reports.orphaned,
+                           .hep_bad = res->hep_reports.bad,
+                           .hep_evicted = res->hep_reports.evicted,
+                           .max_hep_reports = res->max_hep_reports};
     memcpy(r.report_dropped, a->rep.report_dropped, sizeof r.report_dropped);
     return r;
 }
@@ -288,6 +296,10 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     m->evicted_tcp = r->ds.tcp_evicted;
     m->active_calls = r->active_calls;
     m->active_streams = r->active_streams;
+    m->hep_received = r->hep_reports.received;
+    m->hep_attached = r->hep_reports.attached;
+    m->hep_orphaned = r->hep_reports.orphaned;
+    m->hep_bad = r->hep_reports.bad;
     for (int t = 0; t < MEM__COUNT; t++)
         m->table_bytes[t] = t == MEM_REPORT ? a->rep.report_bytes : r->mem.bytes[t];
     double asr = kpi_asr(a->kpi), ner = kpi_ner(a->kpi);

@@ -367,6 +367,17 @@ size_t correlate_active_calls(const struct correlator *c)
     return ctab_count(c->calls) - c->nhanded;
 }
 
+uint64_t correlate_call_seq(const struct correlator *c, struct sv call_id)
+{
+    uint64_t h = hash_bytes(call_id.p, call_id.n, c->cfg.hash_seed);
+    const struct call_int *ci = ctab_find(c->calls, h, &call_id);
+    if (!ci) {
+        const struct leg_ref *l = htab_find(c->legs, h, &call_id);
+        ci = l ? l->call : NULL;
+    }
+    return ci ? ci->pub.seq : 0;
+}
+
 void correlate_tick(struct correlator *c, ptime_t now)
 {
     if (now > c->last_time)

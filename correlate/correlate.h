@@ -417,6 +417,10 @@ void correlate_each_changed(const struct correlator *c, ptime_t since, call_done
 /* Calls followed now (not handed on yet). A call handed on before linger (ended_wait) is
  * still followed for its retransmissions, not counted, and never handed on again. */
 size_t correlate_active_calls(const struct correlator *c);
+/* The number of the call a Call-ID names (its first leg's or another leg's) while the call
+ * is followed, handed-on ones included; 0 none. For what names a call by Call-ID alone:
+ * HEP's correlation id. */
+uint64_t correlate_call_seq(const struct correlator *c, struct sv call_id);
 void correlate_finish(struct correlator *c);
 void correlate_get_stats(const struct correlator *c, struct correlate_stats *out);
 /* Bytes its tables hold now (calls, transactions, media, registrations, dns) into u. */

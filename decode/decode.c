@@ -397,8 +397,13 @@ void decode_dns(struct decoder *d, const struct l4_packet *l4)
 void decode_hep_msg(struct decoder *d, const struct l4_packet *outer, const struct hep_msg *h)
 {
     d->st.hep++;
-    if (h->payload_type == HEP_PT_RTCP) {
-        d->st.hep_rtcp++;
+    if (h->payload_type == HEP_PT_RTCP || h->payload_type == HEP_PT_JSON_QOS) {
+        if (h->payload_type == HEP_PT_RTCP)
+            d->st.hep_rtcp++;
+        else
+            d->st.hep_other++;
+        if (d->h.hep_report) /* media quality a probe measured: the engine files it */
+            d->h.hep_report(d->h.user, outer, h);
         return;
     }
     if (h->payload_type != HEP_PT_SIP) {

@@ -177,6 +177,8 @@ struct dns_msg;
 /* One DNS message (decode/dns.h), over UDP or TCP; borrowed for the call. */
 typedef void (*decode_dns_fn)(void *user, const struct l4_packet *l4, const struct dns_msg *m);
 
+struct hep_msg;
+
 struct decode_handlers {
     decode_l4_fn udp;  /* every UDP datagram; may be NULL */
     decode_l4_fn tcp;  /* every TCP segment; may be NULL */
@@ -187,6 +189,9 @@ struct decode_handlers {
      * knows its own last packet with no table lookup) is a copy; true drops it and counts
      * it in duplicates. The handler checks the others with decoder_dedup_deferred. */
     bool (*udp_dedup)(void *user, const struct l4_packet *l4);
+    /* every HEP packet that carries RTCP (type 5) or a quality report (0x22), as read
+     * (outer: the datagram or segment that carried it); may be NULL */
+    void (*hep_report)(void *user, const struct l4_packet *outer, const struct hep_msg *h);
     void *user;
 };
 
@@ -232,8 +237,8 @@ struct decode_stats {
     uint64_t dns_tcp_partial;   /* DNS over TCP messages not read whole: a hole in the
                                  * stream, pushed out by newer ones, or cut by the end */
     uint64_t hep;               /* HEP packets */
-    uint64_t hep_rtcp;          /* of which RTCP (read by the RTP/RTCP layer once it exists) */
-    uint64_t hep_other;         /* of which logs, QoS reports and other payloads */
+    uint64_t hep_rtcp;          /* of which RTCP (handed to hep_report) */
+    uint64_t hep_other;         /* of which logs, QoS reports (handed to hep_report) and others */
     uint64_t errors[DR__COUNT];
 };
 

@@ -110,6 +110,9 @@ static enum hep_result parse_v3(const uint8_t *p, size_t n, struct hep_msg *h, s
         case 17:
             h->correlation = sv_make((const char *)v, vl);
             break;
+        case 19: /* group id: heplify and heplify-server carry the agent's node name in it */
+            h->node = sv_make((const char *)v, vl);
+            break;
         default:
             break;
         }
@@ -166,7 +169,7 @@ enum hep_result hep_parse(const uint8_t *p, size_t n, struct hep_msg *h, size_t 
                           enum decode_reason *why)
 {
     memset(h, 0, sizeof *h);
-    h->auth_key = h->correlation = SV_NULL;
+    h->auth_key = h->correlation = h->node = SV_NULL;
     if (n >= 4 && memcmp(p, "HEP3", 4) == 0) {
         h->version = 3;
         return parse_v3(p, n, h, used, why);
@@ -227,6 +230,7 @@ size_t hep_encode(const struct hep_msg *h, uint8_t *buf, size_t cap)
     at = put_chunk(buf, at, cap, 15, h->payload, h->len);
     if (!sv_is_null(h->correlation))
         at = put_chunk(buf, at, cap, 17, h->correlation.p, h->correlation.n);
+    if (!sv_is_null(h->node)) at = put_chunk(buf, at, cap, 19, h->node.p, h->node.n);
     if (at > cap) return 0;
     buf[4] = (uint8_t)(at >> 8);
     buf[5] = (uint8_t)at;

@@ -32,6 +32,9 @@ struct hep_msg {
     uint32_t capture_id;
     struct sv auth_key;      /* v3 chunk 14, SV_NULL when absent */
     struct sv correlation;   /* v3 chunk 17, SV_NULL when absent */
+    struct sv node;          /* v3 chunk 19 (the HEP3 spec's "group id", which heplify and
+                              * heplify-server fill with the agent's node name); SV_NULL
+                              * when absent */
     const uint8_t *payload;  /* borrowed */
     size_t len;
 };
@@ -53,7 +56,8 @@ bool hep_looks_like(const uint8_t *p, size_t n);
 
 /* The other way: h as one HEPv3 packet into buf (cap bytes), the chunks in the order
  * Homer's agents write them (family, protocol, addresses, ports, time, payload type,
- * capture id, auth key when not SV_NULL, payload, correlation id when not SV_NULL); the
+ * capture id, auth key when not SV_NULL, payload, correlation id and node name when not
+ * SV_NULL); the
  * time as seconds and microseconds, of h->time. Returns its length, 0 when it does not
  * fit in cap or in HEPv3's 16-bit length. Reads h->version as 3 whatever it says. */
 size_t hep_encode(const struct hep_msg *h, uint8_t *buf, size_t cap);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture/hep_io.h"
 #include "decode/hep.h"
@@ -27,6 +28,7 @@ struct hep_out {
     struct hep_sender *tx; /* owned */
     uint32_t capture_id;
     char *key; /* owned, NULL none */
+    char node[65]; /* the host's name, sent as the node name (chunk 19); "" none */
     struct hep_out_counts n;
     struct call_name *calls; /* owned, ncalls */
     size_t ncalls;
@@ -47,6 +49,8 @@ struct hep_out *hep_out_open(const char *to, uint32_t capture_id, const char *au
         return NULL;
     }
     h->capture_id = capture_id;
+    /* a collector says which probe reported a stream by it, beside the agent id */
+    if (gethostname(h->node, sizeof h->node - 1) != 0) h->node[0] = '\0';
     h->ncalls = n;
     h->ring = live;
     char why[256];
@@ -66,12 +70,22 @@ static void send_packet(struct hep_out *h, const struct ip_addr *src, const stru
                         const void *payload, size_t len, const char *corr, enum hep_out_kind kind)
 {
     struct hep_msg m = {
-        .version = 3, .family = src->family == 6 ? 6 : 4, .ip_proto = proto,
-        .src = *src, .dst = *dst, .sport = sport, .dport = dport,
-        .has_time = true, .time = t, .payload_type = ptype, .capture_id = h->capture_id,
+        .version = 3,
+        .family = src->family == 6 ? 6 : 4,
+        .ip_proto = proto,
+        .src = *src,
+        .dst = *dst,
+        .sport = sport,
+        .dport = dport,
+        .has_time = true,
+        .time = t,
+        .payload_type = ptype,
+        .capture_id = h->capture_id,
         .auth_key = h->key ? sv_cstr(h->key) : SV_NULL,
         .correlation = corr ? sv_cstr(corr) : SV_NULL,
-        .payload = payload, .len = len,
+        .node = h->node[0] ? sv_cstr(h->node) : SV_NULL,
+        .payload = payload,
+        .len = len,
     };
     size_t n = hep_encode(&m, h->buf, sizeof h->buf);
     if (n && hep_sender_send(h->tx, h->buf, n))

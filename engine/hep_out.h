@@ -9,7 +9,8 @@
  *   shape Homer's QoS reports take from FreeSWITCH's hepipe and rtpagent: "CORRELATION_ID",
  *   "JITTER", "PACKET_LOSS", "MOS", "DELTA", ...).
  * RTCP and reports carry the call's Call-ID as the correlation id (chunk 17), which is how
- * Homer ties them to the call's SIP. */
+ * Homer ties them to the call's SIP; every packet carries the host's name as node name
+ * (chunk 19, as heplify sends it). */
 #ifndef SIPSCOPE_HEP_OUT_H
 #define SIPSCOPE_HEP_OUT_H
 

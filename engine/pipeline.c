@@ -13,6 +13,7 @@
 #include "common/stop.h"
 #include "decode/rtcp.h"
 #include "decode/rtp.h"
+#include "hep_in.h"
 #include "progress.h"
 
 struct run {
@@ -20,6 +21,7 @@ struct run {
     struct decoder *dec;
     struct correlator *corr;
     struct stream_table *streams;
+    struct hep_in *hep; /* media quality HEP agents reported */
     struct classifier *cls;
     uint64_t rtcp_packets;
     uint64_t rtcp_errors[RTCP__COUNT];
@@ -51,6 +53,7 @@ struct run {
     uint64_t hint; /* the frame's (rtp_hint): its stream's hash, a guess (stream_rtp_copy) */
     struct mem_usage mem; /* the tables' bytes, sampled (sample_memory) */
     uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
+    uint64_t max_hep_reports;
 };
 
 /* The tables' bytes now, and their peaks: sampled every MEM_SAMPLE packets (a flood fills
@@ -61,6 +64,7 @@ static void sample_memory(struct run *r)
     correlate_memory(r->corr, &r->mem);
     decoder_memory(r->dec, &r->mem);
     mem_usage_set(&r->mem, MEM_STREAMS, stream_table_bytes(r->streams));
+    mem_usage_set(&r->mem, MEM_HEP_REPORTS, hep_in_bytes(r->hep));
 }
 
 /* How long a stream may go without a packet before it ends: live, any stream; offline,
@@ -149,6 +153,7 @@ static bool on_packet(void *user, const struct packet *pkt)
     if (!r->live && pkt->ts - r->offline_tick >= PTIME_SEC) { /* once a second of packets */
         r->offline_tick = pkt->ts;
         stream_tick_ended(r->streams, pkt->ts, stream_idle(r), call_ended, r);
+        hep_in_tick(r->hep, pkt->ts, stream_idle(r));
         if (r->h->settle && pkt->ts - r->settled >= PIPELINE_SETTLE) {
             r->settled = pkt->ts;
             r->h->settle(r->h->user, pkt->ts, r->streams);
@@ -238,6 +243,19 @@ static void on_sip(void *user, const struct sip_event *ev)
         r->h->sip(r->h->user, ev, &v);
 }
 
+static uint64_t hep_call_of(void *ctx, struct sv call_id)
+{
+    const struct run *r = ctx;
+    return correlate_call_seq(r->corr, call_id);
+}
+
+/* RTCP and quality reports a HEP agent sent, at the agent's time when it gave one. */
+static void on_hep_report(void *user, const struct l4_packet *outer, const struct hep_msg *m)
+{
+    struct run *r = user;
+    hep_in_report(r->hep, m, m->has_time ? m->time : outer->pkt->ts);
+}
+
 /* DNS beside SIP: look-ups are followed by the correlator, to be tied to calls. */
 static void on_dns(void *user, const struct l4_packet *l4, const struct dns_msg *m)
 {
@@ -275,6 +293,8 @@ static void figures(const struct run *r, struct pipeline_result *out)
     out->max_media = r->max_media;
     out->max_registrations = r->max_registrations;
     out->max_streams = r->max_streams;
+    hep_in_get_counts(r->hep, &out->hep_reports);
+    out->max_hep_reports = r->max_hep_reports;
 }
 
 /* A live source's loop: packets as they come; about once a second while packets come
@@ -308,6 +328,7 @@ static void run_live(struct run *r, const volatile sig_atomic_t *stop)
         ptime_t now = wall + r->clock_offset;
         correlate_tick(r->corr, now);
         stream_tick(r->streams, now, stream_idle(r));
+        hep_in_tick(r->hep, now, stream_idle(r));
         if (r->h->settle && (r->ended_since_settle || now - r->settled >= PIPELINE_SETTLE)) {
             r->settled = now;
             r->ended_since_settle = false;
@@ -390,25 +411,32 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     decode_config_default(&dcfg);
     if (h->keep_duplicates)
         dcfg.dedup_window = dcfg.hep_copy_window = 0;
-    struct decode_handlers dh = {.udp_dedup = on_udp, .sip = on_sip, .dns = on_dns, .user = &r};
+    struct decode_handlers dh = {
+        .udp_dedup = on_udp, .sip = on_sip, .dns = on_dns, .hep_report = on_hep_report, .user = &r};
     r.dedup_window = dcfg.dedup_window;
     r.ended_base = kcfg->first_call_seq;
     r.corr = correlate_new(kcfg, on_call, &r);
     r.cls = classifier_new();
-    size_t max_streams = kcfg->max_calls * 2;
+    size_t max_streams = kcfg->max_calls * 2, max_reports = 4096;
     if (h->budget) {
+        max_reports = mem_budget_entries(h->budget, MEM_HEP_REPORTS, hep_in_entry_bytes(), 64);
         decode_config_budget(&dcfg, h->budget);
         max_streams = mem_budget_entries(h->budget, MEM_STREAMS, stream_entry_bytes() + 48, 64);
     }
     r.dec = decoder_new(&dcfg, &dh);
     r.streams = stream_table_new(max_streams, kcfg->hash_seed, on_stream, &r, r.cls);
+    r.hep = r.streams ? hep_in_new(max_reports, kcfg->hash_seed, r.streams, on_stream, &r,
+                                   hep_call_of, &r)
+                      : NULL;
     r.max_calls = kcfg->max_calls;
     r.max_transactions = kcfg->max_transactions;
     r.max_media = kcfg->max_media ? kcfg->max_media : kcfg->max_calls * 4;
     r.max_registrations = kcfg->max_registrations;
     r.max_streams = max_streams;
-    if (!r.dec || !r.corr || !r.streams) {
+    r.max_hep_reports = max_reports;
+    if (!r.dec || !r.corr || !r.streams || !r.hep) {
         snprintf(err, errlen, "out of memory");
+        hep_in_free(r.hep);
         decoder_free(r.dec);
         correlate_free(r.corr);
         stream_table_free(r.streams);
@@ -430,12 +458,14 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
         capture_run(&src, on_packet, &r, stop);
     sample_memory(&r);
     decoder_finish(r.dec);
-    correlate_finish(r.corr);
     stream_finish(r.streams);
+    hep_in_finish(r.hep); /* before the calls go: a report still finds its call */
+    correlate_finish(r.corr);
     progress_done(&r.prog);
 
     figures(&r, out);
     out->interrupted = *stop != 0;
+    hep_in_free(r.hep);
     stream_table_free(r.streams);
     classifier_free(r.cls);
     correlate_free(r.corr);

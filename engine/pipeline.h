@@ -10,6 +10,7 @@
 #include "correlate/correlate.h"
 #include "decode/decode.h"
 #include "decode/rtcp.h"
+#include "hep_in.h"
 #include "metrics/stream.h"
 
 struct pipeline_result;
@@ -69,6 +70,8 @@ struct pipeline_result {
     struct mem_usage mem; /* the tables' bytes at the last sample, and their peaks */
     /* the limits in force (entries), from the budget or given */
     uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
+    struct hep_in_counts hep_reports; /* RTCP and quality reports HEP agents sent */
+    uint64_t max_hep_reports;         /* RTCP-reported streams waiting at once */
 };
 
 /* Runs the whole analysis. Returns 0, or 1 when an input cannot be opened or memory runs

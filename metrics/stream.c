@@ -205,6 +205,11 @@ void stream_table_first_seq(struct stream_table *t, uint64_t n)
     t->next_seq = n;
 }
 
+uint64_t stream_table_take_seq(struct stream_table *t)
+{
+    return ++t->next_seq;
+}
+
 void stream_table_free(struct stream_table *t)
 {
     if (!t)

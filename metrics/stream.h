@@ -77,6 +77,17 @@ struct stream_second {
     uint16_t mos_c;             /* MOS x100 of the second; 0: none */
 };
 
+/* Who measured a stream that the analysis did not see itself: a HEP agent's RTCP (type 5)
+ * or quality report (0x22), filed by engine/hep_in.h. */
+struct stream_reporter {
+    uint32_t agent_id;          /* HEP capture agent id */
+    char node[64];              /* HEP node name (chunk 19), node_len bytes; copied */
+    char correlation[128];      /* the correlation id (Call-ID) named, corr_len bytes; copied */
+    uint8_t node_len, corr_len; /* 0: none (longer ones are cut) */
+    bool qos, rtcp;             /* which reports came: a quality report, RTCP */
+    bool clock_assumed;         /* RTCP alone: its jitter read at 8 kHz (RFC 3551's audio) */
+};
+
 struct rtp_stream {
     /* Hot: read or written by every packet, kept together at the front, next to the
      * lookup key, so that a packet touches few cache lines of a stream's state among
@@ -145,6 +156,7 @@ struct rtp_stream {
     uint32_t dtmf_dropped;
     struct stream_second *timeline; /* owned */
     uint32_t sec_cap;
+    const struct stream_reporter *reported; /* borrowed; NULL: measured here, from RTP */
 };
 
 typedef void (*stream_done_fn)(void *user, const struct rtp_stream *s);
@@ -163,6 +175,9 @@ struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn 
 void stream_table_free(struct stream_table *t);
 /* Streams are numbered after n (a database's last stream). */
 void stream_table_first_seq(struct stream_table *t, uint64_t n);
+/* The next stream number, for a stream that was reported rather than followed (HEP), so
+ * that ids never collide with the table's. */
+uint64_t stream_table_take_seq(struct stream_table *t);
 /* One RTP packet. A known stream costs one hash lookup; for an unknown one resolve() says
  * whether it is announced media (and of which call), else the packet is not followed.
  * Returns the stream it was counted in, NULL when it is not followed. */

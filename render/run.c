@@ -71,7 +71,8 @@ json_t *render_capture_json(const struct render_run *res)
               {"calls", ks->evicted_calls},           {"transactions", ks->evicted_transactions},
               {"streams", res->streams_evicted},      {"orphan_streams", res->orphans_evicted},
               {"udp_flows", res->flows_evicted},      {"registrations", ks->evicted_registrations},
-              {"media_endpoints", ks->evicted_media}, {"dns_lookups", ks->evicted_dns}};
+              {"media_endpoints", ks->evicted_media}, {"dns_lookups", ks->evicted_dns},
+              {"hep_reports", res->hep_evicted}};
     for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
         if (ev[i].n) render_set_u64(evicted, ev[i].table, ev[i].n);
     static const char *const report_names[4] = {"report_calls", "report_streams",
@@ -92,8 +93,17 @@ json_t *render_capture_json(const struct render_run *res)
     render_set_u64(lim, "media_endpoints", res->max_media);
     render_set_u64(lim, "registrations", res->max_registrations);
     render_set_u64(lim, "streams", res->max_streams);
+    render_set_u64(lim, "hep_reports", res->max_hep_reports);
     json_object_set_new(c, "limits", lim);
     render_set_u64(c, "out_of_order_frames", cs->out_of_order);
+    /* media quality HEP agents reported: each report attached to the call its correlation
+     * id names, or kept as an orphan report (a stream of no call) */
+    json_t *hep = json_object();
+    render_set_u64(hep, "received", res->hep_received);
+    render_set_u64(hep, "attached", res->hep_attached);
+    render_set_u64(hep, "orphaned", res->hep_orphaned);
+    render_set_u64(hep, "unreadable", res->hep_bad);
+    json_object_set_new(c, "hep_reports", hep);
 
     json_object_set_new(c, "layers", layers_json(ds, ks));
     return c;

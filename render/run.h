@@ -27,6 +27,10 @@ struct render_run {
     const struct mem_usage *mem; /* each table's peak bytes */
     uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
     uint64_t report_dropped[4]; /* the report's calls, streams, registrations, issues left out */
+    /* RTCP and quality reports HEP agents sent (engine/hep_in.h): read, naming a call
+     * followed, naming none (kept as streams of no call), unreadable; RTCP handed on alone
+     * at the table's limit, which is max_hep_reports streams */
+    uint64_t hep_received, hep_attached, hep_orphaned, hep_bad, hep_evicted, max_hep_reports;
 };
 
 json_t *render_capture_json(const struct render_run *run);

@@ -115,6 +115,22 @@ json_t *render_timeline_json(const struct rtp_stream *st)
     return o;
 }
 
+/* Who measured a stream a HEP agent reported: null for one measured here. */
+static json_t *reported_json(const struct stream_reporter *w)
+{
+    if (!w) return json_null();
+    json_t *o = json_object(), *via = json_array();
+    render_set_u64(o, "agent_id", w->agent_id);
+    json_object_set_new(o, "node", w->node_len ? render_textn(w->node, w->node_len) : json_null());
+    json_object_set_new(o, "correlation_id",
+                        w->corr_len ? render_textn(w->correlation, w->corr_len) : json_null());
+    if (w->qos) json_array_append_new(via, json_string("qos"));
+    if (w->rtcp) json_array_append_new(via, json_string("rtcp"));
+    json_object_set_new(o, "reports", via);
+    json_object_set_new(o, "clock_assumed", json_boolean(w->clock_assumed));
+    return o;
+}
+
 json_t *render_stream_json(const struct rtp_stream *st, bool timeline)
 {
     char id[RENDER_ID_LEN], call[RENDER_ID_LEN], src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN],
@@ -130,7 +146,9 @@ json_t *render_stream_json(const struct rtp_stream *st, bool timeline)
     json_object_set_new(o, "src", json_string(src));
     json_object_set_new(o, "dst", json_string(dst));
     json_object_set_new(o, "ssrc", json_string(ssrc));
-    json_object_set_new(o, "payload_type", json_integer(st->pt));
+    /* RTCP alone does not say the payload type */
+    bool rtcp_only = st->reported && !st->reported->qos;
+    json_object_set_new(o, "payload_type", rtcp_only ? json_null() : json_integer(st->pt));
     json_object_set_new(o, "codec", st->codec[0] ? render_str_or_null(st->codec) : json_null());
     json_object_set_new(o, "clock_rate",
                         st->clock_rate ? json_integer(st->clock_rate) : json_null());
@@ -165,6 +183,8 @@ json_t *render_stream_json(const struct rtp_stream *st, bool timeline)
     json_object_set_new(o, "rtcp", rtcp_json(st));
     json_object_set_new(o, "dtmf", dtmf_json(st));
     if (st->dtmf_dropped) render_set_u64(o, "dtmf_dropped", st->dtmf_dropped);
+    /* added: a stream a HEP agent measured and reported (null: measured here) */
+    json_object_set_new(o, "reported_by", reported_json(st->reported));
     if (timeline) json_object_set_new(o, "timeline", render_timeline_json(st));
     return o;
 }

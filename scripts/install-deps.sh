@@ -11,6 +11,7 @@ PKGS=(
   chromium chromium-driver     # the UI's browser tests (headless, over WebDriver)
   sip-tester                   # sipp: real calls on loopback for the live capture test
   kamailio                     # a real proxy whose siptrace mirrors SIP as HEP (test_hep_kamailio)
+  rtpengine-daemon             # a real media relay that reports RTCP as HEP (test_hep_quality)
   tcpreplay iproute2           # the drop test: replay into a veth pair in its own namespace
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
   time                         # GNU time: peak RSS of a program (bench, hostile tests)
@@ -40,4 +41,8 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # their own Kamailio on addresses of their own, and sipp needs 5060 free
 if [[ " ${missing[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
   $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+fi
+# the same for rtpengine's own service: the test starts its own, on loopback ports of its own
+if [[ " ${missing[*]} " == *" rtpengine-daemon "* ]] && command -v systemctl >/dev/null; then
+  $SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
 fi

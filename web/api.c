@@ -54,6 +54,8 @@ struct list {
     size_t len;
     unsigned rows;
     bool mask; /* credentials in messages' raw text */
+    /* streams: only those a HEP agent reported (1), and of those only orphans, of no call (2) */
+    int reported;
     struct sip_msg *msg; /* owned: messages' text parsed again, for their SDP and error */
     struct sdp *sdp;     /* owned: scratch for their SDP */
 };
@@ -76,9 +78,21 @@ static bool list_row(void *user, const char *json)
 }
 
 /* A stream with its timeline: the stored object with "timeline" added before its brace. */
+/* Whether a stored stream passes ?reported=: a report (reported_by set), of no call for
+ * "orphan". */
+static bool reported_passes(int want, const char *json)
+{
+    json_t *o = want && json ? json_loads(json, 0, NULL) : NULL;
+    bool pass = !want || (o && json_is_object(json_object_get(o, "reported_by")) &&
+                          (want == 1 || json_is_null(json_object_get(o, "call"))));
+    json_decref(o);
+    return pass;
+}
+
 static bool list_stream(void *user, const char *json, const char *timeline)
 {
     struct list *l = user;
+    if (!reported_passes(l->reported, json)) return true;
     size_t n = json ? strlen(json) : 0;
     fputs(l->rows++ ? "," : "", l->f);
     if (n < 2 || json[n - 1] != '}') {
@@ -422,7 +436,8 @@ static bool list_filter(const struct api_args *a, const char *const *names, cons
 static void other_list(struct store *s, const char *what, const struct api_args *a,
                        struct api_reply *r)
 {
-    static const char *const stream_args[] = {"from", "to", "address", "cursor", "limit", NULL};
+    static const char *const stream_args[] = {"from",   "to",    "address", "reported",
+                                              "cursor", "limit", NULL};
     static const char *const reg_args[] = {"from", "to", "aor", "cursor", "limit", NULL};
     static const char *const issue_args[] = {"from", "to", "kind", "severity", "cursor", "limit",
                                              NULL};
@@ -441,8 +456,14 @@ static void other_list(struct store *s, const char *what, const struct api_args 
         if (f.severity && !valid_severity(f.severity))
             return error(r, 400, "severity is info, warning or critical");
     }
+    const char *rep = streams ? arg(a, "reported") : NULL;
+    if (rep && strcmp(rep, "any") && strcmp(rep, "orphan"))
+        return error(r, 400, "reported is any or orphan");
     if (!list_open(&l, what))
         return error(r, 500, "out of memory");
+    /* the filter runs on each page the store gives: a page may hold fewer rows than limit,
+     * and next still leads on */
+    l.reported = !rep ? 0 : !strcmp(rep, "any") ? 1 : 2;
     st = streams ? store_query_streams(s, &f, list_stream, &l, next)
          : regs  ? store_query_registrations(s, &f, list_row, &l, next)
                  : store_query_issues(s, &f, list_row, &l, next);

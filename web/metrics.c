@@ -124,6 +124,14 @@ void web_metrics_render(FILE *o, const struct web_metrics *m)
     for (size_t i = 0; i < sizeof ev / sizeof *ev; i++)
         fprintf(o, "sipscope_evictions_total{table=\"%s\"} %llu\n", ev[i].table,
                 (unsigned long long)ev[i].n);
+    one(o, "sipscope_hep_reports_received_total", "counter",
+        "RTCP and stream quality reports read from HEP agents", m->hep_received);
+    one(o, "sipscope_hep_reports_attached_total", "counter",
+        "HEP reports whose correlation id named a call followed", m->hep_attached);
+    one(o, "sipscope_hep_reports_orphaned_total", "counter",
+        "HEP reports naming no call followed, kept as streams of no call", m->hep_orphaned);
+    one(o, "sipscope_hep_reports_unreadable_total", "counter",
+        "HEP RTCP or quality reports that could not be read", m->hep_bad);
     one(o, "sipscope_active_calls", "gauge", "calls followed now", m->active_calls);
     one(o, "sipscope_active_streams", "gauge", "RTP streams followed now", m->active_streams);
     head(o, "sipscope_table_bytes", "gauge",

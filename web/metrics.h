@@ -29,6 +29,9 @@ struct web_metrics {
         evicted_dns, evicted_streams, evicted_fragments, evicted_tcp, evicted_orphans,
         evicted_flows;
     uint64_t active_calls, active_streams;
+    /* HEP agents' RTCP and quality reports: read, attached to a call, kept as orphans,
+     * unreadable */
+    uint64_t hep_received, hep_attached, hep_orphaned, hep_bad;
     uint64_t table_bytes[MEM__COUNT];        /* each table's memory now (common/membudget.h) */
     uint64_t calls[CALL__STATES];            /* ended calls by state */
     uint64_t registrations[WEB_REG_STATES];  /* by state */

@@ -385,4 +385,21 @@ MUTANTS = [
       'if (false && t->anchored && clock) {',
       "samples placed by each packet's arrival, not its RTP timestamp: jitter makes holes",
       ['listen'], "tests/gen/listen.py's tone with 2 ms of jitter (RFC 3550 §5.1)"),
+
+    # --- a collector keeps its probes' media quality (issue 25) ---
+    M('hep_in_jitter_16k', 'engine/hep_in.c',
+      'double jitter_ms = b->jitter / 8.0,',
+      'double jitter_ms = b->jitter / 16.0,',
+      "RTCP-reported jitter read at 16 kHz: a reported stream's jitter half what the report said",
+      ['hep_quality'], 'RFC 3550 §6.4.1 jitter in timestamp units: 400 at 8 kHz is 50 ms (the test wrote it)'),
+    M('hep_read_max_jitter', 'render/hep_read.c',
+      'st->max_jitter_ms = have_max ? maxj : jit;',
+      'st->max_jitter_ms = jit;',
+      "a quality report's MAX_JITTER ignored: the collector's max jitter is the mean",
+      ['hep_read', 'hep_quality'], "the probe's own --json max jitter (its loss checked against the generator's truth)"),
+    M('hep_in_no_call', 'correlate/call.c',
+      'return ci ? ci->pub.seq : 0;',
+      'return 0;',
+      'no correlation id ever names a call: every report kept as an orphan',
+      ['hep_quality'], "the probe's calls, by the Call-ID the generator wrote"),
 ]

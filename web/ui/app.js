@@ -159,10 +159,22 @@ function pathBlocks(c) {
   return out;
 }
 
+// Who measured a stream: this sipscope, or a HEP agent that reported it (its id, node name
+// and which reports: a quality report, RTCP).
+function reportedBy(st) {
+  const r = st.reported_by;
+  if (!r) return 'measured here';
+  const node = r.node ? ` (${r.node})` : '';
+  const via = r.reports.map((x) => (x === 'qos' ? 'quality report' : 'RTCP')).join(' and ');
+  return `reported by HEP agent ${r.agent_id}${node}, by ${via}` +
+    (r.clock_assumed ? ', jitter read at 8 kHz' : '');
+}
+
 function streamBlock(st) {
   const tl = st.timeline || { packets: [], lost: [], max_jitter_ms: [], mos: [] };
   return h('section', { class: 'stream', dataset: { id: st.id } },
     h('h3', {}, `${st.src} → ${st.dst}`, h('span', { class: `badge ${mosClass(st.mos)}` }, `MOS ${fmtNum(st.mos)}`)),
+    h('p', { class: 'reported-by' }, reportedBy(st)),
     h('p', { class: 'figures' },
       `${st.codec || 'PT ' + st.payload_type}, SSRC ${st.ssrc}: ${st.packets} packets, ${st.lost} lost (${fmtNum(st.lost_pct)} %), ` +
       `jitter max ${fmtNum(st.max_jitter_ms)} / mean ${fmtNum(st.mean_jitter_ms)} ms, max delta ${fmtNum(st.max_delta_ms)} ms`),
