@@ -191,22 +191,31 @@ static void part_name(char *out, size_t n, const char *table, int64_t day)
     snprintf(out, n, "%s_d%04d%02d%02d", table, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* A partition is made apart and then attached: ATTACH PARTITION takes only a SHARE UPDATE
+ * EXCLUSIVE lock on the parent, which the other probes' batches (ROW EXCLUSIVE) and the
+ * readers (ACCESS SHARE) do not wait for, where CREATE TABLE ... PARTITION OF takes an
+ * ACCESS EXCLUSIVE one and deadlocks with a batch that holds the parent and wants a table
+ * it made before. The advisory lock keeps two probes from making the same one. */
 bool pg_ensure_day(struct pg *s, int64_t day)
 {
-    char sql[4096];
-    size_t o = (size_t)snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d);",
+    char sql[8192];
+    size_t o = (size_t)snprintf(sql, sizeof sql,
+                                "BEGIN; SELECT pg_advisory_xact_lock(%d);"
+                                "DO $$ BEGIN ",
                                 PG_LOCK_PARTS);
     for (int64_t d = day; d <= day + 1; d++) /* the day after too: made ahead */
         for (size_t t = 0; t < PG_NPARTED; t++) {
             char name[64];
             part_name(name, sizeof name, pg_parted[t], d);
             o += (size_t)snprintf(sql + o, sizeof sql - o,
-                                  "CREATE TABLE IF NOT EXISTS %s PARTITION OF %s"
-                                  " FOR VALUES FROM (%lld) TO (%lld);",
-                                  name, pg_parted[t], (long long)(d * 86400),
-                                  (long long)((d + 1) * 86400));
+                                  "IF to_regclass('%s') IS NULL THEN"
+                                  " CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS);"
+                                  " ALTER TABLE %s ATTACH PARTITION %s"
+                                  " FOR VALUES FROM (%lld) TO (%lld); END IF;",
+                                  name, name, pg_parted[t], pg_parted[t], name,
+                                  (long long)(d * 86400), (long long)((d + 1) * 86400));
         }
-    snprintf(sql + o, sizeof sql - o, "COMMIT;");
+    snprintf(sql + o, sizeof sql - o, " END $$; COMMIT;");
     if (pg_exec(s, sql, "creating partitions")) return true;
     if (PQstatus(s->c) == CONNECTION_OK) pg_exec(s, "ROLLBACK", "rolling back");
     return false;
@@ -234,31 +243,39 @@ static bool days(struct pg *s, int64_t *out, size_t max, size_t *n)
     return true;
 }
 
-/* Drops every table's partition of one day, counting the rows that go. */
+/* Drops every table's partition of one day, counting the rows that go. Each is first
+ * detached CONCURRENTLY (no lock that would stop the other probes' batches or the
+ * readers: it waits for the transactions that use it instead), then dropped alone. */
 static bool drop_day(struct pg *s, int64_t day, struct store_retained *out)
 {
-    static const enum store_kind kind[] = {STORE_CALL,         STORE_KINDS, STORE_STREAM,
-                                           STORE_REGISTRATION, STORE_ISSUE, STORE_MESSAGE,
-                                           STORE_MEDIA};
-    char sql[256];
-    snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d);", PG_LOCK_PARTS);
-    bool ok = pg_exec(s, sql, "retention");
+    static const enum store_kind kind[PG_NPARTED] = {STORE_CALL,         STORE_KINDS, STORE_STREAM,
+                                                     STORE_REGISTRATION, STORE_ISSUE, STORE_MESSAGE,
+                                                     STORE_MEDIA};
     uint64_t n[STORE_KINDS] = {0};
+    bool ok = true;
     for (size_t t = 0; ok && t < PG_NPARTED; t++) {
-        char name[64];
-        int64_t rows = 0;
+        char name[64], sql[256];
+        int64_t rows = 0, attached = 0;
         part_name(name, sizeof name, pg_parted[t], day);
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM pg_inherits WHERE inhrelid = to_regclass('%s')", name);
+        ok = pg_scalar(s, sql, 0, &attached);
+        snprintf(sql, sizeof sql, "SELECT CASE WHEN to_regclass('%s') IS NULL THEN 0 END", name);
+        int64_t missing = 1;
+        ok = ok && pg_scalar(s, sql, 1, &missing);
+        if (!ok || missing == 0) continue; /* gone already (another probe's retention) */
         snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", name);
         ok = pg_scalar(s, sql, 0, &rows);
-        if (kind[t] < STORE_KINDS) n[kind[t]] += (uint64_t)rows;
+        if (ok && attached) {
+            snprintf(sql, sizeof sql, "ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY",
+                     pg_parted[t], name);
+            ok = pg_exec(s, sql, "retention");
+        }
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", name);
         ok = ok && pg_exec(s, sql, "retention");
+        if (ok && kind[t] < STORE_KINDS) n[kind[t]] += (uint64_t)rows;
     }
-    ok = ok && pg_exec(s, "COMMIT", "retention");
-    if (!ok) {
-        if (PQstatus(s->c) == CONNECTION_OK) pg_exec(s, "ROLLBACK", "rolling back");
-        return false;
-    }
+    if (!ok) return false;
     for (int k = 0; k < STORE_KINDS; k++)
         out->rows[k] += n[k];
     out->batches++;
