@@ -589,10 +589,10 @@ struct store *store_pg_open(const char *uri, bool reader, char *err, size_t errl
     if (ok) PQsetNoticeProcessor(s->c, quiet_notice, NULL);
     int64_t v = 0;
     if (ok && reader) {
-        ok = session(s) && pg_scalar(s,
-                                     "SELECT CASE WHEN to_regclass('meta') IS NULL THEN 0 ELSE"
-                                     " (SELECT value::int FROM meta WHERE key = 'schema') END",
-                                     0, &v);
+        int64_t have = 0; /* a database no writer has made a schema in yet */
+        ok = session(s) &&
+             pg_scalar(s, "SELECT (to_regclass('meta') IS NOT NULL)::int", 0, &have) &&
+             (!have || pg_scalar(s, "SELECT value::int FROM meta WHERE key = 'schema'", 0, &v));
         if (ok && v != PG_SCHEMA_VERSION) {
             snprintf(s->err, sizeof s->err, "schema %lld, this sipscope reads %d%s", (long long)v,
                      PG_SCHEMA_VERSION,

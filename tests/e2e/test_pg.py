@@ -2,7 +2,7 @@
 """The PostgreSQL store against a real PostgreSQL server (issue 25), started by
 tests/lib/pgserver.py in a temporary folder on a unix socket only.
 
-union      two probes (two `analyze --db postgresql://...` on different generated captures,
+union      a URI with a password refused; two probes (two `analyze --db postgresql://...` on different generated captures,
            running at once) and `serve --db postgresql://...`: every route answers, and the
            API equals the union of the same two runs into one SQLite file, field by field
            (the call-N / stream-N ids aside: each probe numbers in its own block); the ids
@@ -143,6 +143,15 @@ def union(exe, check, pg, tmp):
     ids_b = set(c['id'] for c in jsons[1]['calls']) | set(s['id'] for s in jsons[1]['streams'])
     check(ids_a and ids_b and not ids_a & ids_b, 'the two probes\' call and stream ids never collide')
 
+    # a password never goes in the URI: the process list would show it
+    r = subprocess.run([exe, 'analyze', '--no-progress', '--db', uri.replace(':///', '://postgres:pw@localhost/'), a],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and 'password' in r.stderr, 'a URI with a password refused: %s' % r.stderr.strip())
+    pg.createdb('empty')
+    r = subprocess.run([exe, 'serve', '--db', uri.replace('/union?', '/empty?')], capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode == 1 and 'analyze --db creates it' in r.stderr,
+          'serve of a database no probe wrote: refused, saying why (%s)' % r.stderr.strip())
     sq, ps = Server(exe, dbf), Server(exe, uri)
     try:
         compare(check, sq, ps)
