@@ -221,15 +221,16 @@ bool pg_ensure_day(struct pg *s, int64_t day)
     return false;
 }
 
-/* The days that have partitions, oldest first, at most max. */
-static bool days(struct pg *s, int64_t *out, size_t max, size_t *n)
+/* The days that have partitions of table, oldest first, at most max. */
+static bool days(struct pg *s, const char *table, int64_t *out, size_t max, size_t *n)
 {
+    char sql[400];
     *n = 0;
-    PGresult *r = PQexec(s->c, "SELECT substr(c.relname, 8) FROM pg_inherits i"
-                               " JOIN pg_class c ON c.oid = i.inhrelid"
-                               " JOIN pg_class p ON p.oid = i.inhparent"
-                               " WHERE p.relname = 'calls' AND c.relname ~ '^calls_d[0-9]{8}$'"
-                               " ORDER BY 1");
+    snprintf(sql, sizeof sql,
+             "SELECT right(c.relname, 8) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+             " JOIN pg_class p ON p.oid = i.inhparent"
+             " WHERE p.relname = '%s' AND c.relname ~ '^%s_d[0-9]{8}$' ORDER BY 1", table, table);
+    PGresult *r = PQexec(s->c, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
         return pg_fail(s, "listing partitions");
@@ -243,17 +244,19 @@ static bool days(struct pg *s, int64_t *out, size_t max, size_t *n)
     return true;
 }
 
-/* Drops every table's partition of one day, counting the rows that go. Each is first
+/* Drops the partitions of one day of tables [from, to) of pg_parted, counting the rows
+ * that go. Each is first
  * detached CONCURRENTLY (no lock that would stop the other probes' batches or the
  * readers: it waits for the transactions that use it instead), then dropped alone. */
-static bool drop_day(struct pg *s, int64_t day, struct store_retained *out)
+static bool drop_day(struct pg *s, int64_t day, size_t from, size_t to,
+                     struct store_retained *out)
 {
     static const enum store_kind kind[PG_NPARTED] = {STORE_CALL,         STORE_KINDS, STORE_STREAM,
                                                      STORE_REGISTRATION, STORE_ISSUE, STORE_MESSAGE,
                                                      STORE_MEDIA};
     uint64_t n[STORE_KINDS] = {0};
     bool ok = true;
-    for (size_t t = 0; ok && t < PG_NPARTED; t++) {
+    for (size_t t = from; ok && t < to; t++) {
         char name[64], sql[256];
         int64_t rows = 0, attached = 0;
         part_name(name, sizeof name, pg_parted[t], day);
@@ -281,10 +284,11 @@ static bool drop_day(struct pg *s, int64_t day, struct store_retained *out)
     out->batches++;
     char name[64];
     part_name(name, sizeof name, "", day);
-    log_info("database: retention dropped the partitions of %s (%llu calls, %llu messages)",
-             name + 2, (unsigned long long)n[STORE_CALL], (unsigned long long)n[STORE_MESSAGE]);
+    log_info("database: retention dropped the partitions of %s (%llu calls, %llu messages,"
+             " %llu media chunks)", name + 2, (unsigned long long)n[STORE_CALL],
+             (unsigned long long)n[STORE_MESSAGE], (unsigned long long)n[STORE_MEDIA]);
     /* a day dropped is no longer known to have partitions */
-    for (unsigned i = 0; i < s->ndays; i++)
+    for (unsigned i = 0; from == 0 && i < s->ndays; i++)
         if (s->days[i] == day) s->days[i] = INT64_MIN;
     return true;
 }
@@ -315,7 +319,7 @@ bool pg_retain(struct store *base, const struct store_retention *r, struct store
     int64_t list[400];
     size_t n;
     int64_t newest_ms = 0;
-    if (!days(s, list, sizeof list / sizeof *list, &n) ||
+    if (!days(s, "calls", list, sizeof list / sizeof *list, &n) ||
         !pg_scalar(s, "SELECT (max(invite_time) * 1000)::bigint FROM calls", INT64_MIN, &newest_ms))
         return false;
     if (n < 2 || newest_ms == INT64_MIN) return true; /* nothing stored, or one day only */
@@ -327,9 +331,17 @@ bool pg_retain(struct store *base, const struct store_retention *r, struct store
         bool old = r->max_age_s > 0 && (double)(list[i] + 1) * 86400 <= newest - r->max_age_s;
         bool big = r->max_bytes && pg_used_bytes(base) > r->max_bytes;
         if (!old && !big) break;
-        if (!drop_day(s, list[i], &got)) return false;
+        if (!drop_day(s, list[i], 0, PG_NPARTED, &got)) return false;
         dropped = true;
     }
+    /* spooled media has its own, shorter, age (--spool-days): its day goes alone, its
+     * calls stay */
+    if (!dropped && r->media_max_age_s > 0 && days(s, "media", list, sizeof list / sizeof *list, &n))
+        for (size_t i = 0; i < n && !dropped && list[i] < newest_day; i++) {
+            if ((double)(list[i] + 1) * 86400 > newest - r->media_max_age_s) break;
+            if (!drop_day(s, list[i], PG_NPARTED - 1, PG_NPARTED, &got)) return false;
+            dropped = true;
+        }
     if (out) {
         for (int k = 0; k < STORE_KINDS; k++)
             out->rows[k] += got.rows[k];

@@ -18,7 +18,8 @@ outage     the server stopped until the probe's 1 MB queue overflows, then start
            counted as dropped are every message of the capture (generator truth).
 retention  calls 5 h apart over three days (generator truth), --retention-days 1: exactly
            the days wholly older than a day before the newest call lose their partitions
-           (and their rows); with --max-db-mb 0.01 only the newest day is left.
+           (and their rows); with --spool-days 1 only those days' media goes, every call
+           stays; with --max-db-mb 0.01 only the newest day is left.
 
 Usage: test_pg.py PATH/TO/sipscope union|kill|restart|outage|retention"""
 import calendar
@@ -304,6 +305,15 @@ def retention(exe, check, pg, tmp):
     check(got == want, 'the calls of the kept days only: %d, truth %d' % (got, want))
     old = int(pg.sql('ret', 'SELECT count(*) FROM messages WHERE time < %d' % (keep[0] * 86400))[0][0])
     check(old == 0, 'no message of a dropped day is left (%d)' % old)
+    # spooled media by its own age: the old days' media goes, every call stays
+    uri = pg.uri('media')
+    r = subprocess.run([exe, 'analyze', '--no-progress', '--db', uri, '--spool-rtp', '--spool-days', '1', pcap],
+                       capture_output=True, text=True)
+    calls = int(pg.sql('media', 'SELECT count(*) FROM calls')[0][0])
+    media_days = sorted(int(x[0]) for x in pg.sql('media', 'SELECT DISTINCT floor(first_time / 86400)::int FROM media'))
+    check(r.returncode == 0 and calls == len(starts) and media_days == keep,
+          '--spool-days 1: all %d calls kept (of %d), media only of days %s (%s)'
+          % (calls, len(starts), keep, media_days))
     # by size: only the newest day stays
     uri = pg.uri('size')
     r = subprocess.run([exe, 'analyze', '--no-progress', '--db', uri, '--max-db-mb', '0.01', pcap],
