@@ -78,6 +78,15 @@ enum store_qstatus pg_rows(struct store *base, const char *sql, const struct sto
     }
     /* results in binary: bytea and numbers as they are, no text to parse back */
     PGresult *r = PQexecParams(s->c, text, nargs, NULL, vals, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQstatus(s->c) == CONNECTION_BAD && s->reader) {
+        /* the server restarted under `serve`: one new connection and the query again,
+         * so that the API answers once it is back (a writer reconnects in pg.c) */
+        PQclear(r);
+        PQreset(s->c);
+        if (PQstatus(s->c) == CONNECTION_OK)
+            pg_exec(s, "SET client_min_messages = warning", "reconnecting");
+        r = PQexecParams(s->c, text, nargs, NULL, vals, NULL, NULL, 1);
+    }
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         const char *m = PQresultErrorMessage(r);
         snprintf(s->err, sizeof s->err, "query: %s", m && *m ? m : PQerrorMessage(s->c));

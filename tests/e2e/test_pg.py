@@ -12,7 +12,8 @@ kill       `analyze --db postgresql://` killed with SIGKILL after its writer rep
            committed (-vv): every one of them is in the database, each with its messages.
 restart    the server restarted (pg_ctl stop -m fast, start) while a probe writes: the probe
            reconnects and finishes with exit status 0, and the database holds every call of
-           the capture (generator truth) exactly once with all its messages.
+           the capture (generator truth) exactly once with all its messages; `serve`,
+           started before the restart, answers after it with every call.
 outage     the server stopped until the probe's 1 MB queue overflows, then started: the probe
            reconnects, exits 1, and says what it dropped; the messages stored plus those it
            counted as dropped are every message of the capture (generator truth).
@@ -256,6 +257,8 @@ def restart(exe, check, pg, tmp):
         if m and int(m.group(1)) > 0:
             n_before = int(m.group(1))
             break
+    srv = Server(exe, uri)  # serve reads across the restart too
+    before, _ = srv.json('/api/v1/stats')
     t0 = time.monotonic()
     pg.restart()
     print('server restarted in %.2f s, after %d calls committed' % (time.monotonic() - t0, n_before))
@@ -270,6 +273,10 @@ def restart(exe, check, pg, tmp):
     want = len(truth['calls'])
     got = pg.sql('restart', 'SELECT count(*), count(DISTINCT seq) FROM calls')[0]
     check(got == [str(want), str(want)], 'every call of the capture stored once: %s of %d' % (got, want))
+    status, st = srv.json('/api/v1/stats')
+    srv.stop()
+    check(before == 200 and status == 200 and st['calls'] == want,
+          'serve answered before the restart and after it, with every call (%s)' % (st and st['calls']))
     msgs = sum(len(c['messages']) for c in truth['calls'])
     stored = int(pg.sql('restart', 'SELECT count(*) FROM messages WHERE call_seq IS NOT NULL')[0][0])
     check(stored >= msgs, 'every message of the calls stored: %d of %d' % (stored, msgs))

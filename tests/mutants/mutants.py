@@ -401,4 +401,9 @@ MUTANTS = [
       '(double)list[i] * 86400 <= newest - r->max_age_s',
       'retention drops a day whose last hours are still within the age limit',
       ['pg_retention'], "the generator's INVITE times (truth) against --retention-days 1"),
+    M('pg_reader_no_reconnect', 'store/pg_query.c',
+      'PQstatus(s->c) == CONNECTION_BAD && s->reader',
+      'PQstatus(s->c) == CONNECTION_BAD && s->reader && false',
+      'serve never reconnects after a server restart: every API call fails until it is restarted',
+      ['pg_restart'], "the generator's call count through /api/v1/stats after the restart"),
 ]
