@@ -335,7 +335,8 @@ struct db_forward *db_forward_open(const char *path, const char *probe,
     if (!probe && gethostname(host, sizeof host - 1) == 0) probe = host;
     store_set_probe(a->db, probe);
     /* a database may hold earlier analyses: this one's calls and streams are numbered
-     * after theirs, so ids stay unique in the file and the same in the output */
+     * after theirs (PostgreSQL: in this run's own block of ids, as other probes write at
+     * once), so ids stay unique in the database and the same in the output */
     *first_call = store_max_call_seq(a->db);
     *first_stream = store_max_stream_seq(a->db);
     if ((a->run = store_run_begin(a->db, (double)time(NULL), *first_call + 1)) < 0)
