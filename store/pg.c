@@ -603,7 +603,6 @@ struct store *store_pg_open(const char *uri, bool reader, char *err, size_t errl
         ok = setup_writer(s);
     }
     if (!ok) {
-        /* the URI without what follows '?' or '@': no option or user name in the log */
         snprintf(err, errlen, "PostgreSQL: %s", s->err);
         pg_close(&s->base);
         return NULL;
