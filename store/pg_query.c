@@ -238,7 +238,8 @@ static bool days(struct pg *s, const char *table, int64_t *out, size_t max, size
     snprintf(sql, sizeof sql,
              "SELECT right(c.relname, 8) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
              " JOIN pg_class p ON p.oid = i.inhparent"
-             " WHERE p.relname = '%s' AND c.relname ~ '^%s_d[0-9]{8}$' ORDER BY 1", table, table);
+             " WHERE p.relname = '%s' AND c.relname ~ '^%s_d[0-9]{8}$' ORDER BY 1",
+             table, table);
     PGresult *r = PQexec(s->c, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
@@ -257,8 +258,7 @@ static bool days(struct pg *s, const char *table, int64_t *out, size_t max, size
  * that go. Each is first
  * detached CONCURRENTLY (no lock that would stop the other probes' batches or the
  * readers: it waits for the transactions that use it instead), then dropped alone. */
-static bool drop_day(struct pg *s, int64_t day, size_t from, size_t to,
-                     struct store_retained *out)
+static bool drop_day(struct pg *s, int64_t day, size_t from, size_t to, struct store_retained *out)
 {
     static const enum store_kind kind[PG_NPARTED] = {STORE_CALL,         STORE_KINDS, STORE_STREAM,
                                                      STORE_REGISTRATION, STORE_ISSUE, STORE_MESSAGE,
@@ -294,8 +294,9 @@ static bool drop_day(struct pg *s, int64_t day, size_t from, size_t to,
     char name[64];
     part_name(name, sizeof name, "", day);
     log_info("database: retention dropped the partitions of %s (%llu calls, %llu messages,"
-             " %llu media chunks)", name + 2, (unsigned long long)n[STORE_CALL],
-             (unsigned long long)n[STORE_MESSAGE], (unsigned long long)n[STORE_MEDIA]);
+             " %llu media chunks)",
+             name + 2, (unsigned long long)n[STORE_CALL], (unsigned long long)n[STORE_MESSAGE],
+             (unsigned long long)n[STORE_MEDIA]);
     /* a day dropped is no longer known to have partitions */
     for (unsigned i = 0; from == 0 && i < s->ndays; i++)
         if (s->days[i] == day) s->days[i] = INT64_MIN;
@@ -345,7 +346,8 @@ bool pg_retain(struct store *base, const struct store_retention *r, struct store
     }
     /* spooled media has its own, shorter, age (--spool-days): its day goes alone, its
      * calls stay */
-    if (!dropped && r->media_max_age_s > 0 && days(s, "media", list, sizeof list / sizeof *list, &n))
+    if (!dropped && r->media_max_age_s > 0 &&
+        days(s, "media", list, sizeof list / sizeof *list, &n))
         for (size_t i = 0; i < n && !dropped && list[i] < newest_day; i++) {
             if ((double)(list[i] + 1) * 86400 > newest - r->media_max_age_s) break;
             if (!drop_day(s, list[i], PG_NPARTED - 1, PG_NPARTED, &got)) return false;

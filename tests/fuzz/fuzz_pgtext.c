@@ -34,13 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int init;
     if (!init) {
-        if (!setlocale(LC_CTYPE, "C.UTF-8"))
-            abort();
+        if (!setlocale(LC_CTYPE, "C.UTF-8")) abort();
         init = 1;
     }
     char *in = malloc(size ? size : 1); /* exact size: over-reads are ASan reports */
-    if (!in)
-        return 0;
+    if (!in) return 0;
     memcpy(in, data, size);
     struct buf b = {0};
     pgc_text_n(&b, in, size);
@@ -52,10 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t len;
     memcpy(&len, b.p, 4);
     len = ((len & 0xff) << 24) | ((len & 0xff00) << 8) | ((len >> 8) & 0xff00) | (len >> 24);
-    if (b.len != size + 4 || len != size || !valid(b.p + 4, size))
-        abort();
-    if (valid(in, size) && memcmp(b.p + 4, in, size) != 0)
-        abort();
+    if (b.len != size + 4 || len != size || !valid(b.p + 4, size)) abort();
+    if (valid(in, size) && memcmp(b.p + 4, in, size) != 0) abort();
     free(in);
     free(b.p);
     return 0;
