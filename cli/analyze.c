@@ -374,7 +374,7 @@ static bool open_outputs(struct analysis *a, struct analyze_opts *o, struct pipe
         return false;
     }
     if (o->db) {
-        if (!(a->db = db_forward_open(o->db, &o->wcfg, o->db_no_raw, o->spool_rtp,
+        if (!(a->db = db_forward_open(o->db, o->probe, &o->wcfg, o->db_no_raw, o->spool_rtp,
                                       o->kcfg.max_calls, a->rep.spill, &o->kcfg.first_call_seq,
                                       &h->first_stream_seq, err, sizeof err))) {
             fprintf(stderr, "sipscope %s: --db %s\n", o->cmd, err);

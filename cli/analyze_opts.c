@@ -94,7 +94,13 @@ static const struct opt_def table[] = {
      "                      issues and SIP messages (raw, with their frames) in the SQLite\n"
      "                      database FILE, created if missing; a file that holds earlier\n"
      "                      analyses gets this one added (ids numbered after theirs).\n"
-     "                      A writer thread stores them in batches, each call as it ends\n"},
+     "                      A writer thread stores them in batches, each call as it ends.\n"
+     "                      --db postgresql://HOST/DBNAME (a libpq URI; the password from\n"
+     "                      PGPASSFILE, PGPASSWORD or a service file, never in the URI):\n"
+     "                      a PostgreSQL database many probes write at once\n"},
+    {"probe", 0, "NAME", NULL, OPT_SET, opt_string, offsetof(struct analyze_opts, probe), 0, 0, NULL,
+     "      --probe NAME    with --db: the name stored with every row this run writes\n"
+     "                      (default: the host name)\n"},
     {"db-no-raw", 0, NULL, NULL, OPT_SET, opt_flag, offsetof(struct analyze_opts, db_no_raw), 0, 0, NULL,
      "      --db-no-raw     store messages without their raw text and frames (smaller;\n"
      "                      no ladder text, no pcap export)\n"},

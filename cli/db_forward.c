@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/hash.h"
 #include "common/log.h"
@@ -314,10 +315,10 @@ static void report_db_loss(const char *path, const struct store_writer_stats *st
     fputc('\n', stderr);
 }
 
-struct db_forward *db_forward_open(const char *path, const struct store_writer_config *wcfg_in,
-                                   bool no_raw, bool spool, size_t max_calls, FILE *spill,
-                                   uint64_t *first_call, uint64_t *first_stream, char *err,
-                                   size_t errlen)
+struct db_forward *db_forward_open(const char *path, const char *probe,
+                                   const struct store_writer_config *wcfg_in, bool no_raw,
+                                   bool spool, size_t max_calls, FILE *spill, uint64_t *first_call,
+                                   uint64_t *first_stream, char *err, size_t errlen)
 {
     struct db_forward *a = calloc(1, sizeof *a);
     if (!a) {
@@ -329,8 +330,13 @@ struct db_forward *db_forward_open(const char *path, const struct store_writer_c
         free(a);
         return NULL;
     }
+    /* every row says which probe wrote it: several write one PostgreSQL database */
+    char host[256] = "";
+    if (!probe && gethostname(host, sizeof host - 1) == 0) probe = host;
+    store_set_probe(a->db, probe);
     /* a database may hold earlier analyses: this one's calls and streams are numbered
-     * after theirs, so ids stay unique in the file and the same in the output */
+     * after theirs (PostgreSQL: in this run's own block of ids, as other probes write at
+     * once), so ids stay unique in the database and the same in the output */
     *first_call = store_max_call_seq(a->db);
     *first_stream = store_max_stream_seq(a->db);
     if ((a->run = store_run_begin(a->db, (double)time(NULL), *first_call + 1)) < 0)

@@ -36,10 +36,10 @@ struct db_forward;
  * (for max_calls calls at once), texts kept in the spill file. *first_call and
  * *first_stream get the database's last numbers: this run's are numbered after them. NULL
  * with err set when it cannot. */
-struct db_forward *db_forward_open(const char *path, const struct store_writer_config *wcfg,
-                                   bool no_raw, bool spool, size_t max_calls, FILE *spill,
-                                   uint64_t *first_call, uint64_t *first_stream, char *err,
-                                   size_t errlen);
+struct db_forward *db_forward_open(const char *path, const char *probe,
+                                   const struct store_writer_config *wcfg, bool no_raw, bool spool,
+                                   size_t max_calls, FILE *spill, uint64_t *first_call,
+                                   uint64_t *first_stream, char *err, size_t errlen);
 /* The call's row as it stands: final (progress false) when it ended, with what it lacks
  * null; else a call in progress. false when the writer did not take it. */
 void db_forward_call(struct db_forward *d, const struct render_call_row *row, bool progress);

@@ -100,54 +100,68 @@ static int side_of(const struct track *t, const struct hostport *caller,
     return (int)((*unknown)++ % 2);
 }
 
+struct ends {
+    bool found;
+    struct hostport caller, callee;
+};
+
+static bool ends_row(void *u, const struct store_row *row)
+{
+    struct ends *e = u;
+    e->found = true;
+    e->caller = parse_hostport(store_col_text(row, 0), true);
+    e->callee = parse_hostport(store_col_text(row, 1), true);
+    return false;
+}
+
+struct tracks {
+    struct reading *r;
+    struct ends *e;
+    unsigned unknown;
+};
+
+static bool track_row(void *u, const struct store_row *row)
+{
+    struct tracks *x = u;
+    struct reading *r = x->r;
+    if (r->nt >= STORE_AUDIO_MAX_STREAMS) return false;
+    struct track *t = &r->t[r->nt];
+    const char *ssrc = store_col_text(row, 2);
+    const char *codec = store_col_text(row, 4);
+    t->src = parse_hostport(store_col_text(row, 0), true);
+    t->dst = parse_hostport(store_col_text(row, 1), true);
+    if (!t->src.ok || !t->dst.ok || !ssrc) return true;
+    t->ssrc = (uint32_t)strtoul(ssrc, NULL, 16);
+    t->pt = store_col_null(row, 3) ? -1 : (int)store_col_int(row, 3);
+    t->codec =
+        codec ? audio_codec_from_name((struct sv){codec, strlen(codec)}) : AUDIO_CODEC_UNKNOWN;
+    if (t->codec == AUDIO_CODEC_UNKNOWN && t->pt >= 0)
+        t->codec = audio_codec_from_pt((uint8_t)t->pt);
+    t->side = side_of(t, &x->e->caller, &x->e->callee, &x->unknown);
+    audio_dec_init(&t->dec, t->codec);
+    r->nt++;
+    return true;
+}
+
 static bool read_streams(struct store *s, uint64_t seq, struct reading *r, bool *found)
 {
-    sqlite3 *db = store_reading(s);
-    sqlite3_stmt *q;
-    if (!db) return false;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT json_extract(json, '$.caller'), json_extract(json, '$.callee')"
-                           " FROM calls WHERE seq = ?",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_failed(s, "reading a call");
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)seq);
-    int rc = sqlite3_step(q);
-    *found = rc == SQLITE_ROW;
-    struct hostport caller = {0}, callee = {0};
-    if (*found) {
-        caller = parse_hostport((const char *)sqlite3_column_text(q, 0), true);
-        callee = parse_hostport((const char *)sqlite3_column_text(q, 1), true);
-    }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_failed(s, "reading a call");
+    /* the JSON members are read in the backend's own dialect */
+    char caller[64], callee[64], ssrc[64], pt[64], q[512];
+    store_json_member(s, "json", "caller", caller, sizeof caller);
+    store_json_member(s, "json", "callee", callee, sizeof callee);
+    store_json_member(s, "json", "ssrc", ssrc, sizeof ssrc);
+    store_json_member(s, "json", "payload_type", pt, sizeof pt);
+    struct store_arg a = {.type = STORE_ARG_INT, .i = (int64_t)seq};
+    struct ends e = {0};
+    snprintf(q, sizeof q, "SELECT %s, %s FROM calls WHERE seq = ?", caller, callee);
+    if (store_rows(s, q, &a, 1, ends_row, &e) != STORE_Q_OK) return false;
+    *found = e.found;
     if (!*found) return true;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT src, dst, json_extract(json, '$.ssrc'),"
-                           " json_extract(json, '$.payload_type'), codec"
-                           " FROM streams WHERE call_seq = ? ORDER BY seq",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_failed(s, "reading a call's streams");
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)seq);
-    unsigned unknown = 0;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW && r->nt < STORE_AUDIO_MAX_STREAMS) {
-        struct track *t = &r->t[r->nt];
-        const char *ssrc = (const char *)sqlite3_column_text(q, 2);
-        const char *codec = (const char *)sqlite3_column_text(q, 4);
-        t->src = parse_hostport((const char *)sqlite3_column_text(q, 0), true);
-        t->dst = parse_hostport((const char *)sqlite3_column_text(q, 1), true);
-        if (!t->src.ok || !t->dst.ok || !ssrc) continue;
-        t->ssrc = (uint32_t)strtoul(ssrc, NULL, 16);
-        t->pt = sqlite3_column_type(q, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 3);
-        t->codec =
-            codec ? audio_codec_from_name((struct sv){codec, strlen(codec)}) : AUDIO_CODEC_UNKNOWN;
-        if (t->codec == AUDIO_CODEC_UNKNOWN && t->pt >= 0)
-            t->codec = audio_codec_from_pt((uint8_t)t->pt);
-        t->side = side_of(t, &caller, &callee, &unknown);
-        audio_dec_init(&t->dec, t->codec);
-        r->nt++;
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE || store_failed(s, "reading a call's streams");
+    snprintf(q, sizeof q,
+             "SELECT src, dst, %s, %s, codec FROM streams WHERE call_seq = ? ORDER BY seq", ssrc,
+             pt);
+    struct tracks x = {.r = r, .e = &e};
+    return store_rows(s, q, &a, 1, track_row, &x) == STORE_Q_OK;
 }
 
 static struct track *track_of(struct reading *r, const struct udp_peek *u, uint32_t ssrc)

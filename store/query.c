@@ -11,21 +11,12 @@
 
 #include "store_int.h"
 
-enum { ARG_TEXT, ARG_REAL, ARG_INT };
-
-struct qarg {
-    int type;
-    const char *t;
-    double d;
-    sqlite3_int64 i;
-};
-
 /* A statement under construction: SQL text and the values for its '?'s, in order. */
 struct qb {
     char sql[2048];
     size_t len;
-    struct qarg arg[32];
-    struct qarg spare; /* written when arg is full, never read */
+    struct store_arg arg[32];
+    struct store_arg spare; /* written when arg is full, never read */
     int n;
     bool overflow;
     char hold[4][80]; /* texts made here (address prefixes) that must live until binding */
@@ -44,7 +35,7 @@ static void sql(struct qb *q, const char *frag)
 }
 
 /* The next value; a dummy when there are too many (the statement is then refused). */
-static struct qarg *arg(struct qb *q, int type)
+static struct store_arg *arg(struct qb *q, enum store_arg_type type)
 {
     if (q->n == (int)(sizeof q->arg / sizeof *q->arg)) {
         q->overflow = true;
@@ -54,9 +45,18 @@ static struct qarg *arg(struct qb *q, int type)
     return &q->arg[q->n++];
 }
 
-static void text(struct qb *q, const char *v) { arg(q, ARG_TEXT)->t = v; }
-static void real(struct qb *q, double v) { arg(q, ARG_REAL)->d = v; }
-static void integer(struct qb *q, sqlite3_int64 v) { arg(q, ARG_INT)->i = v; }
+static void text(struct qb *q, const char *v)
+{
+    arg(q, STORE_ARG_TEXT)->t = v;
+}
+static void real(struct qb *q, double v)
+{
+    arg(q, STORE_ARG_REAL)->d = v;
+}
+static void integer(struct qb *q, int64_t v)
+{
+    arg(q, STORE_ARG_INT)->i = v;
+}
 
 static bool given(const char *v)
 {
@@ -69,35 +69,21 @@ static enum store_qstatus bad(struct store *s, const char *why)
     return STORE_Q_BAD;
 }
 
-static enum store_qstatus prepare(struct store *s, struct qb *q, sqlite3_stmt **st)
+/* Runs the statement built in q, each row to fn. */
+static enum store_qstatus run(struct store *s, struct qb *q, store_row_fn fn, void *user)
 {
-    sqlite3 *db = store_reading(s);
-    if (!db)
-        return STORE_Q_ERROR;
     if (q->overflow)
         return bad(s, "too many filters");
-    if (sqlite3_prepare_v2(db, q->sql, -1, st, NULL) != SQLITE_OK) {
-        store_failed(s, "query");
-        return STORE_Q_ERROR;
-    }
-    for (int i = 0; i < q->n; i++) {
-        if (q->arg[i].type == ARG_TEXT)
-            sqlite3_bind_text(*st, i + 1, q->arg[i].t, -1, SQLITE_STATIC);
-        else if (q->arg[i].type == ARG_REAL)
-            sqlite3_bind_double(*st, i + 1, q->arg[i].d);
-        else
-            sqlite3_bind_int64(*st, i + 1, q->arg[i].i);
-    }
-    return STORE_Q_OK;
+    return store_rows(s, q->sql, q->arg, q->n, fn, user);
 }
 
 /* "time,id" of the last row of a page. */
-static void make_cursor(char *out, double t, sqlite3_int64 id)
+static void make_cursor(char *out, double t, int64_t id)
 {
     snprintf(out, STORE_CURSOR_LEN, "%.17g,%lld", t, (long long)id);
 }
 
-static bool parse_cursor(const char *c, double *t, sqlite3_int64 *id)
+static bool parse_cursor(const char *c, double *t, int64_t *id)
 {
     char *end;
     errno = 0;
@@ -139,7 +125,7 @@ static enum store_qstatus page(struct store *s, struct qb *q, const char *tcol, 
     }
     if (given(cursor)) {
         double t;
-        sqlite3_int64 id;
+        int64_t id;
         if (!parse_cursor(cursor, &t, &id))
             return bad(s, "bad cursor");
         sql(q, " AND (");
@@ -155,7 +141,7 @@ static enum store_qstatus page(struct store *s, struct qb *q, const char *tcol, 
     sql(q, " DESC, ");
     sql(q, idcol);
     sql(q, " DESC LIMIT ?");
-    integer(q, (sqlite3_int64)*limit + 1); /* one more: is there a next page? */
+    integer(q, (int64_t)*limit + 1); /* one more: is there a next page? */
     return STORE_Q_OK;
 }
 
@@ -201,35 +187,38 @@ static void address(struct qb *q, const char *a, const char *col1, const char *c
     sql(q, ")");
 }
 
-/* Runs a list statement: each row's column 0 (and column 1 for streams) to fn, up to
+/* A list being read: each row's column 0 (and column 1 for streams) to fj or fs, up to
  * limit rows; the (time, id) of the last in columns 2 and 3 make the next cursor. */
-static enum store_qstatus run_list(struct store *s, sqlite3_stmt *st, unsigned limit,
-                                   store_json_fn fj, store_stream_fn fs, void *user, char *next)
+struct listing {
+    unsigned limit, n;
+    double t;
+    int64_t id;
+    store_json_fn fj;
+    store_stream_fn fs;
+    void *user;
+    char *next;
+};
+
+static bool list_row(void *u, const struct store_row *r)
 {
-    int rc;
-    unsigned n = 0;
-    double t = 0;
-    sqlite3_int64 id = 0;
-    next[0] = '\0';
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == limit) { /* the row past the page: there is a next one */
-            make_cursor(next, t, id);
-            break;
-        }
-        n++;
-        t = sqlite3_column_double(st, 2);
-        id = sqlite3_column_int64(st, 3);
-        const char *json = (const char *)sqlite3_column_text(st, 0);
-        bool more = fs ? fs(user, json, (const char *)sqlite3_column_text(st, 1))
-                       : fj(user, json);
-        if (!more)
-            break;
+    struct listing *l = u;
+    if (l->n == l->limit) { /* the row past the page: there is a next one */
+        make_cursor(l->next, l->t, l->id);
+        return false;
     }
-    enum store_qstatus r = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_Q_OK : STORE_Q_ERROR;
-    if (r == STORE_Q_ERROR)
-        store_failed(s, "query");
-    sqlite3_finalize(st);
-    return r;
+    l->n++;
+    l->t = store_col_double(r, 2);
+    l->id = store_col_int(r, 3);
+    const char *json = store_col_text(r, 0);
+    return l->fs ? l->fs(l->user, json, store_col_text(r, 1)) : l->fj(l->user, json);
+}
+
+static enum store_qstatus run_list(struct store *s, struct qb *q, unsigned limit, store_json_fn fj,
+                                   store_stream_fn fs, void *user, char *next)
+{
+    struct listing l = {.limit = limit, .fj = fj, .fs = fs, .user = user, .next = next};
+    next[0] = '\0';
+    return run(s, q, list_row, &l);
 }
 
 /* The end of every list query: time range, cursor, order and limit, then the rows. */
@@ -239,17 +228,15 @@ static enum store_qstatus finish_list(struct store *s, struct qb *q, const char 
                                       store_stream_fn fs, void *user, char *next)
 {
     enum store_qstatus r = page(s, q, tcol, idcol, from, to, cursor, &limit);
-    sqlite3_stmt *st;
-    if (r != STORE_Q_OK || (r = prepare(s, q, &st)) != STORE_Q_OK)
-        return r;
-    return run_list(s, st, limit, fj, fs, user, next);
+    if (r != STORE_Q_OK) return r;
+    return run_list(s, q, limit, fj, fs, user, next);
 }
 
 enum store_qstatus store_query_calls(struct store *s, const struct store_call_filter *f,
                                      store_json_fn fn, void *user, char *next)
 {
     struct qb q = {0};
-    sql(&q, "SELECT json, NULL, invite_time, seq FROM calls WHERE 1");
+    sql(&q, "SELECT json, NULL, invite_time, seq FROM calls WHERE 1 = 1");
     if (given(f->user)) {
         sql(&q, " AND (from_user = ? OR to_user = ?)");
         text(&q, f->user);
@@ -303,8 +290,8 @@ enum store_qstatus store_query_calls(struct store *s, const struct store_call_fi
     if (given(f->address))
         address(&q, f->address, "caller", "callee");
     if (given(f->text)) {
-        sql(&q, " AND (instr(call_id, ?) OR instr(from_user, ?) OR instr(to_user, ?) OR"
-                " instr(caller, ?) OR instr(callee, ?))");
+        sql(&q, " AND (instr(call_id, ?) > 0 OR instr(from_user, ?) > 0 OR instr(to_user, ?) > 0"
+                " OR instr(caller, ?) > 0 OR instr(callee, ?) > 0)");
         for (int i = 0; i < 5; i++)
             text(&q, f->text);
     }
@@ -312,131 +299,110 @@ enum store_qstatus store_query_calls(struct store *s, const struct store_call_fi
                        next);
 }
 
-/* Whether call seq exists. */
-static enum store_qstatus call_exists(struct store *s, sqlite3 *db, uint64_t seq)
+static bool found_row(void *u, const struct store_row *r)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM calls WHERE seq = ?", -1, &st, NULL) != SQLITE_OK) {
-        store_failed(s, "query");
-        return STORE_Q_ERROR;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
-        return STORE_Q_OK;
-    if (rc == SQLITE_DONE)
-        return STORE_Q_NOT_FOUND;
-    store_failed(s, "query");
-    return STORE_Q_ERROR;
+    (void)r;
+    *(bool *)u = true;
+    return false;
+}
+
+/* Whether call seq exists. */
+static enum store_qstatus call_exists(struct store *s, uint64_t seq)
+{
+    struct store_arg a = {.type = STORE_ARG_INT, .i = (int64_t)seq};
+    bool found = false;
+    enum store_qstatus r =
+        store_rows(s, "SELECT 1 FROM calls WHERE seq = ?", &a, 1, found_row, &found);
+    return r != STORE_Q_OK ? r : found ? STORE_Q_OK : STORE_Q_NOT_FOUND;
 }
 
 /* Runs a per-call statement (one '?': the call) with each row to row(). */
 static enum store_qstatus per_call(struct store *s, uint64_t seq, const char *text_sql,
-                                   bool (*row)(sqlite3_stmt *st, void *fn, void *user),
-                                   void *fn, void *user)
+                                   store_row_fn row, void *box)
 {
-    sqlite3 *db = store_reading(s);
-    if (!db)
-        return STORE_Q_ERROR;
-    enum store_qstatus r = call_exists(s, db, seq);
+    enum store_qstatus r = call_exists(s, seq);
     if (r != STORE_Q_OK)
         return r;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, text_sql, -1, &st, NULL) != SQLITE_OK) {
-        store_failed(s, "query");
-        return STORE_Q_ERROR;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && row(st, fn, user))
-        ;
-    r = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_Q_OK : STORE_Q_ERROR;
-    if (r == STORE_Q_ERROR)
-        store_failed(s, "query");
-    sqlite3_finalize(st);
-    return r;
+    struct store_arg a = {.type = STORE_ARG_INT, .i = (int64_t)seq};
+    return store_rows(s, text_sql, &a, 1, row, box);
 }
 
 /* Function pointers travel through per_call() as data pointers in a small box (C does not
- * convert between the two). */
+ * convert between the two), with the caller's own pointer. */
 struct fnbox {
     store_json_fn json;
     store_stream_fn stream;
     store_message_fn message;
+    void *user;
 };
 
-static bool json_row(sqlite3_stmt *st, void *fn, void *user)
+static bool json_row(void *u, const struct store_row *r)
 {
-    return ((struct fnbox *)fn)->json(user, (const char *)sqlite3_column_text(st, 0));
+    struct fnbox *b = u;
+    return b->json(b->user, store_col_text(r, 0));
 }
 
 enum store_qstatus store_get_call(struct store *s, uint64_t seq, store_json_fn fn, void *user)
 {
-    struct fnbox b = {.json = fn};
-    return per_call(s, seq, "SELECT json FROM calls WHERE seq = ?", json_row, &b, user);
+    struct fnbox b = {.json = fn, .user = user};
+    return per_call(s, seq, "SELECT json FROM calls WHERE seq = ?", json_row, &b);
 }
 
-static bool stream_row(sqlite3_stmt *st, void *fn, void *user)
+static bool stream_row(void *u, const struct store_row *r)
 {
-    return ((struct fnbox *)fn)->stream(user, (const char *)sqlite3_column_text(st, 0),
-                                        (const char *)sqlite3_column_text(st, 1));
+    struct fnbox *b = u;
+    return b->stream(b->user, store_col_text(r, 0), store_col_text(r, 1));
 }
 
 enum store_qstatus store_call_streams(struct store *s, uint64_t seq, store_stream_fn fn,
                                       void *user)
 {
-    struct fnbox b = {.stream = fn};
+    struct fnbox b = {.stream = fn, .user = user};
     return per_call(s, seq, "SELECT json, timeline FROM streams WHERE call_seq = ? ORDER BY seq",
-                    stream_row, &b, user);
+                    stream_row, &b);
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static bool message_row(sqlite3_stmt *st, void *fn, void *user)
+static bool message_row(void *u, const struct store_row *r)
 {
     struct store_message m = {
-        .frame = (uint64_t)sqlite3_column_int64(st, 0),
-        .time = sqlite3_column_double(st, 1),
-        .src = col_text(st, 2),
-        .dst = col_text(st, 3),
-        .transport = col_text(st, 4),
-        .method = col_text(st, 5),
-        .status = sqlite3_column_int(st, 6),
-        .reason = col_text(st, 7),
-        .call_id = col_text(st, 8),
-        .cseq = col_text(st, 9),
-        .call_seq = (uint64_t)sqlite3_column_int64(st, 10),
-        .retransmission = sqlite3_column_int(st, 11) != 0,
-        .malformed = sqlite3_column_int(st, 12) != 0,
-        .linktype = sqlite3_column_int(st, 14),
+        .frame = (uint64_t)store_col_int(r, 0),
+        .time = store_col_double(r, 1),
+        .src = store_col_text(r, 2),
+        .dst = store_col_text(r, 3),
+        .transport = store_col_text(r, 4),
+        .method = store_col_text(r, 5),
+        .status = (int)store_col_int(r, 6),
+        .reason = store_col_text(r, 7),
+        .call_id = store_col_text(r, 8),
+        .cseq = store_col_text(r, 9),
+        .call_seq = (uint64_t)store_col_int(r, 10),
+        .retransmission = store_col_int(r, 11) != 0,
+        .malformed = store_col_int(r, 12) != 0,
+        .linktype = (int)store_col_int(r, 14),
     };
-    m.call_id_len = (size_t)sqlite3_column_bytes(st, 8);
-    m.raw = sqlite3_column_blob(st, 13);
-    m.raw_len = (size_t)sqlite3_column_bytes(st, 13);
-    return ((struct fnbox *)fn)->message(user, &m);
+    m.call_id_len = store_col_bytes(r, 8);
+    m.raw = store_col_blob(r, 13, &m.raw_len);
+    struct fnbox *b = u;
+    return b->message(b->user, &m);
 }
 
 enum store_qstatus store_call_messages(struct store *s, uint64_t seq, store_message_fn fn,
                                        void *user)
 {
-    struct fnbox b = {.message = fn};
+    struct fnbox b = {.message = fn, .user = user};
     return per_call(s, seq,
                     "SELECT frame, time, src, dst, transport, method, status, reason, call_id,"
                     " cseq, call_seq, retransmission, malformed,"
                     " coalesce(raw, substr(frame_bytes, raw_off + 1, raw_len)), linktype"
                     " FROM messages WHERE call_seq = ? ORDER BY time, id",
-                    message_row, &b, user);
+                    message_row, &b);
 }
 
 enum store_qstatus store_query_streams(struct store *s, const struct store_list_filter *f,
                                        store_stream_fn fn, void *user, char *next)
 {
     struct qb q = {0};
-    sql(&q, "SELECT json, timeline, first_time, seq FROM streams WHERE 1");
+    sql(&q, "SELECT json, timeline, first_time, seq FROM streams WHERE 1 = 1");
     if (given(f->key) && strlen(f->key) > 64)
         return bad(s, "address too long");
     if (given(f->key))
@@ -449,9 +415,9 @@ enum store_qstatus store_query_registrations(struct store *s, const struct store
                                              store_json_fn fn, void *user, char *next)
 {
     struct qb q = {0};
-    sql(&q, "SELECT json, NULL, last_time, id FROM registrations WHERE 1");
+    sql(&q, "SELECT json, NULL, last_time, id FROM registrations WHERE 1 = 1");
     if (given(f->key)) {
-        sql(&q, " AND instr(aor, ?)");
+        sql(&q, " AND instr(aor, ?) > 0");
         text(&q, f->key);
     }
     return finish_list(s, &q, "last_time", "id", f->from, f->to, f->cursor, f->limit, fn, NULL, user,
@@ -462,7 +428,7 @@ enum store_qstatus store_query_issues(struct store *s, const struct store_list_f
                                       store_json_fn fn, void *user, char *next)
 {
     struct qb q = {0};
-    sql(&q, "SELECT json, NULL, time, id FROM issues WHERE 1");
+    sql(&q, "SELECT json, NULL, time, id FROM issues WHERE 1 = 1");
     if (given(f->key)) {
         sql(&q, " AND kind = ?");
         text(&q, f->key);
@@ -478,32 +444,23 @@ enum store_qstatus store_query_issues(struct store *s, const struct store_list_f
 enum store_qstatus store_stats(struct store *s, store_json_fn fn, void *user)
 {
     struct qb q = {0};
-    sql(&q, "SELECT json_object('calls', (SELECT count(*) FROM calls),"
-            " 'streams', (SELECT count(*) FROM streams),"
-            " 'registrations', (SELECT count(*) FROM registrations),"
-            " 'issues', (SELECT count(*) FROM issues),"
-            " 'messages', (SELECT count(*) FROM messages),"
-            " 'media_chunks', (SELECT count(*) FROM media),"
-            " 'runs', (SELECT count(*) FROM runs),"
-            /* worst MOS of the calls in half-point bands ("4.0" holds 4.0 to 4.49) */
-            " 'mos_spread', (SELECT json_group_object(b, n) FROM (SELECT CASE WHEN mos_min IS"
-            "   NULL THEN 'none' ELSE printf('%.1f', floor(mos_min * 2) / 2) END AS b,"
-            "   count(*) AS n FROM calls GROUP BY b ORDER BY b)),"
-            " 'issue_kinds', (SELECT json_group_object(kind, n) FROM (SELECT kind, count(*) AS n"
-            "   FROM issues GROUP BY kind ORDER BY kind)),"
-            " 'states', (SELECT json_group_object(state, n) FROM (SELECT state, count(*) AS n"
-            "   FROM calls GROUP BY state ORDER BY state)),"
-            " 'last_run', (SELECT json_object('started', started, 'ended', ended,"
-            "   'first_call', first_call_seq, 'last_call', last_call_seq,"
-            "   'capture', json_extract(json, '$.capture'), 'stats', json_extract(json, '$.stats'))"
-            "   FROM runs WHERE json IS NOT NULL ORDER BY id DESC LIMIT 1)),"
-            " NULL, 0, 0");
-    sqlite3_stmt *st;
-    enum store_qstatus r = prepare(s, &q, &st);
-    if (r != STORE_Q_OK)
-        return r;
+    sql(&q, store_stats_sql(s));
     char next[STORE_CURSOR_LEN];
-    return run_list(s, st, 1, fn, NULL, user, next);
+    sql(&q, ", NULL, 0, 0");
+    return run_list(s, &q, 1, fn, NULL, user, next);
+}
+
+struct since {
+    store_rev_fn fn;
+    void *user;
+    uint64_t *last;
+};
+
+static bool since_row(void *u, const struct store_row *r)
+{
+    struct since *x = u;
+    *x->last = (uint64_t)store_col_int(r, 4);
+    return x->fn(x->user, (uint64_t)store_col_int(r, 3), store_col_text(r, 0));
 }
 
 enum store_qstatus store_calls_since(struct store *s, uint64_t after, unsigned limit,
@@ -512,22 +469,62 @@ enum store_qstatus store_calls_since(struct store *s, uint64_t after, unsigned l
     struct qb q = {0};
     sql(&q, "SELECT json, NULL, 0, rev, (SELECT coalesce(max(rev), 0) FROM calls) FROM calls"
             " WHERE rev > ? ORDER BY rev LIMIT ?");
-    integer(&q, (sqlite3_int64)after);
+    integer(&q, (int64_t)after);
     integer(&q, limit ? limit : STORE_PAGE_DEFAULT);
-    sqlite3_stmt *st;
-    enum store_qstatus r = prepare(s, &q, &st);
-    if (r != STORE_Q_OK)
-        return r;
-    int rc;
     *last = after;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *last = (uint64_t)sqlite3_column_int64(st, 4);
-        if (!fn(user, (uint64_t)sqlite3_column_int64(st, 3), (const char *)sqlite3_column_text(st, 0)))
-            break;
-    }
-    r = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_Q_OK : STORE_Q_ERROR;
-    if (r == STORE_Q_ERROR)
-        store_failed(s, "query");
-    sqlite3_finalize(st);
-    return r;
+    struct since x = {fn, user, last};
+    return run(s, &q, since_row, &x);
+}
+
+/* ---- a call's frames and media, for its pcap and its audio ---- */
+
+struct frames {
+    store_frame_fn fn;
+    store_media_fn mfn;
+    void *user;
+    int64_t last;
+};
+
+static bool frame_row(void *u, const struct store_row *r)
+{
+    struct frames *x = u;
+    int64_t frame = store_col_int(r, 0);
+    if (frame == x->last) /* a TCP segment with two messages is one frame */
+        return true;
+    x->last = frame;
+    size_t n;
+    const void *p = store_col_blob(r, 3, &n);
+    return x->fn(x->user, (uint64_t)frame, store_col_double(r, 1), (int)store_col_int(r, 2), p, n);
+}
+
+bool store_call_frames(struct store *s, uint64_t call_seq, store_frame_fn fn, void *user,
+                       bool *found)
+{
+    enum store_qstatus r = call_exists(s, call_seq);
+    *found = r == STORE_Q_OK;
+    if (r != STORE_Q_OK) return r == STORE_Q_NOT_FOUND;
+    struct store_arg a = {.type = STORE_ARG_INT, .i = (int64_t)call_seq};
+    struct frames x = {.fn = fn, .user = user, .last = -1};
+    return store_rows(s,
+                      "SELECT frame, time, linktype, frame_bytes FROM messages"
+                      " WHERE call_seq = ? AND frame_bytes IS NOT NULL ORDER BY frame",
+                      &a, 1, frame_row, &x) == STORE_Q_OK;
+}
+
+static bool media_row(void *u, const struct store_row *r)
+{
+    struct frames *x = u;
+    size_t n;
+    const void *p = store_col_blob(r, 1, &n);
+    return x->mfn(x->user, (int)store_col_int(r, 0), p, n);
+}
+
+bool store_call_media(struct store *s, uint64_t call_seq, store_media_fn fn, void *user)
+{
+    struct store_arg a = {.type = STORE_ARG_INT, .i = (int64_t)call_seq};
+    struct frames x = {.mfn = fn, .user = user};
+    return store_rows(s,
+                      "SELECT linktype, frames FROM media WHERE call_seq = ?"
+                      " ORDER BY first_time, id",
+                      &a, 1, media_row, &x) == STORE_Q_OK;
 }

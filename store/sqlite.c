@@ -54,7 +54,7 @@ static const char *const migrations[] = {
      *   frame_bytes; the view message_text gives the text either way. Without raw SIP
      *   (--db-no-raw) raw and frame_bytes are both NULL.
      * - messages get the response's reason phrase and the malformed flag (docs/output.md);
- * - the Call-ID index on messages goes (the API finds calls by Call-ID through legs),
+     * - the Call-ID index on messages goes (the API finds calls by Call-ID through legs),
      *   and so does the time index but for messages of no call, which retention sweeps.
      * - legs: every Call-ID (with its tags) of a call, filled from the call's object.
      * - runs: one row per analysis or capture run, with its capture and stats blocks.
@@ -98,6 +98,17 @@ static const char *const migrations[] = {
     "ALTER TABLE calls ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
     "UPDATE calls SET rev = seq;"
     "CREATE INDEX calls_rev ON calls(rev);",
+
+    /* 2 -> 3: the probe (--probe, by default the host name) that wrote each row, so that
+     * several probes' rows stay apart in one database (PostgreSQL, docs/deploy.md) and a
+     * file says where it was made. */
+    "ALTER TABLE calls ADD COLUMN probe TEXT;"
+    "ALTER TABLE streams ADD COLUMN probe TEXT;"
+    "ALTER TABLE registrations ADD COLUMN probe TEXT;"
+    "ALTER TABLE issues ADD COLUMN probe TEXT;"
+    "ALTER TABLE messages ADD COLUMN probe TEXT;"
+    "ALTER TABLE media ADD COLUMN probe TEXT;"
+    "ALTER TABLE runs ADD COLUMN probe TEXT;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -108,19 +119,19 @@ enum stmt_id { S_CALL, S_STREAM, S_REG, S_ISSUE, S_MESSAGE, S_MEDIA, S_LEGS_DEL,
 
 static const char *const stmt_sql[S__COUNT] = {
     "INSERT OR REPLACE INTO calls(seq, call_id, from_user, to_user, caller, callee, state,"
-    " final_status, invite_time, end_time, mos_min, issue_kinds, json, rev)"
-    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    " final_status, invite_time, end_time, mos_min, issue_kinds, json, rev, probe)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     "INSERT OR REPLACE INTO streams(seq, call_seq, src, dst, codec, first_time, last_time, mos,"
-    " json, timeline) VALUES(?,?,?,?,?,?,?,?,?,?)",
-    "INSERT INTO registrations(aor, contact, source, state, first_time, last_time, json)"
-    " VALUES(?,?,?,?,?,?,?)",
-    "INSERT INTO issues(kind, severity, call_seq, stream_seq, registration, time, json)"
-    " VALUES(?,?,?,?,?,?,?)",
+    " json, timeline, probe) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO registrations(aor, contact, source, state, first_time, last_time, json,"
+    " probe) VALUES(?,?,?,?,?,?,?,?)",
+    "INSERT INTO issues(kind, severity, call_seq, stream_seq, registration, time, json,"
+    " probe) VALUES(?,?,?,?,?,?,?,?)",
     "INSERT INTO messages(call_seq, frame, time, src, dst, transport, method, status, call_id,"
-    " cseq, retransmission, raw, raw_off, raw_len, linktype, frame_bytes, reason, malformed)"
-    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    "INSERT INTO media(call_seq, first_time, last_time, linktype, packets, frames)"
-    " VALUES(?,?,?,?,?,?)",
+    " cseq, retransmission, raw, raw_off, raw_len, linktype, frame_bytes, reason, malformed,"
+    " probe) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO media(call_seq, first_time, last_time, linktype, packets, frames, probe)"
+    " VALUES(?,?,?,?,?,?,?)",
     "DELETE FROM legs WHERE call_seq = ?",
     /* the legs of docs/output.md's call object */
     "INSERT INTO legs SELECT ?1, json_extract(value, '$.call_id'),"
@@ -129,16 +140,18 @@ static const char *const stmt_sql[S__COUNT] = {
     /* a later version of a call: never brings back one that retention removed */
     "UPDATE calls SET call_id = ?2, from_user = ?3, to_user = ?4, caller = ?5, callee = ?6,"
     " state = ?7, final_status = ?8, invite_time = ?9, end_time = ?10, mos_min = ?11,"
-    " issue_kinds = ?12, json = ?13, rev = ?14 WHERE seq = ?1",
+    " issue_kinds = ?12, json = ?13, rev = ?14, probe = ?15 WHERE seq = ?1",
 };
 
-struct store {
+struct sq {
+    struct store base; /* first: what store.c dispatches through */
     sqlite3 *db;
     sqlite3_stmt *st[S__COUNT];
     unsigned pending;  /* rows in the open transaction */
     bool in_txn;
     struct store_counts open, done; /* rows of the open transaction; of committed ones */
     uint64_t rev;      /* the last revision given to a call (calls.rev) */
+    char probe[64];    /* written on every row; "" none (NULL) */
     char err[256];
 };
 
@@ -149,21 +162,23 @@ const char *store_kind_name(enum store_kind k)
     return k < STORE_KINDS ? names[k] : "?";
 }
 
-void store_counts(const struct store *s, struct store_counts *out)
+static void sq_counts(const struct store *base, struct store_counts *out)
 {
+    const struct sq *s = (const struct sq *)base;
     *out = s->done;
 }
 
-static bool commit(struct store *s);
-static uint64_t max_of(struct store *s, const char *sql);
+static bool commit(struct sq *s);
+static const struct store_ops sqlite_ops;
+static uint64_t max_of(struct sq *s, const char *sql);
 
-static bool fail(struct store *s, const char *what)
+static bool fail(struct sq *s, const char *what)
 {
     snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
     return false;
 }
 
-static bool exec(struct store *s, const char *sql)
+static bool exec(struct sq *s, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
@@ -173,8 +188,9 @@ static bool exec(struct store *s, const char *sql)
     return false;
 }
 
-int store_schema_version(struct store *s)
+static int sq_schema_version(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *q;
     int v = -1;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
@@ -185,9 +201,9 @@ int store_schema_version(struct store *s)
     return v;
 }
 
-static bool migrate(struct store *s)
+static bool migrate(struct sq *s)
 {
-    int v = store_schema_version(s);
+    int v = sq_schema_version(&s->base);
     const int top = (int)(sizeof migrations / sizeof migrations[0]);
     if (v < 0)
         return fail(s, "reading the schema version");
@@ -211,13 +227,14 @@ static bool migrate(struct store *s)
     return true;
 }
 
-static struct store *open_db(const char *path, bool reader, char *err, size_t errlen)
+static struct sq *open_db(const char *path, bool reader, char *err, size_t errlen)
 {
-    struct store *s = calloc(1, sizeof *s);
+    struct sq *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    s->base.ops = &sqlite_ops;
     int flags = reader ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
@@ -229,12 +246,12 @@ static struct store *open_db(const char *path, bool reader, char *err, size_t er
     return s;
 }
 
-struct store *store_open_reader(const char *path, char *err, size_t errlen)
+static struct store *open_reader(const char *path, char *err, size_t errlen)
 {
-    struct store *s = open_db(path, true, err, errlen);
+    struct sq *s = open_db(path, true, err, errlen);
     if (!s)
         return NULL;
-    int v = store_schema_version(s);
+    int v = sq_schema_version(&s->base);
     if (v != STORE_SCHEMA_VERSION) {
         if (v < 0)
             snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
@@ -246,27 +263,13 @@ struct store *store_open_reader(const char *path, char *err, size_t errlen)
         free(s);
         return NULL;
     }
-    return s;
+    return &s->base;
 }
 
-sqlite3 *store_reading(struct store *s)
+struct store *store_sqlite_open(const char *path, bool reader, char *err, size_t errlen)
 {
-    return commit(s) ? s->db : NULL;
-}
-
-bool store_failed(struct store *s, const char *what)
-{
-    return fail(s, what);
-}
-
-void store_set_error(struct store *s, const char *why)
-{
-    snprintf(s->err, sizeof s->err, "%s", why);
-}
-
-struct store *store_open(const char *path, char *err, size_t errlen)
-{
-    struct store *s = open_db(path, false, err, errlen);
+    if (reader) return open_reader(path, err, errlen);
+    struct sq *s = open_db(path, false, err, errlen);
     if (!s)
         return NULL;
     /* 32 MiB of page cache: the indexes (a message's call and time) take random inserts */
@@ -289,10 +292,10 @@ struct store *store_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     s->rev = max_of(s, "SELECT max(rev) FROM calls");
-    return s;
+    return &s->base;
 }
 
-static bool commit(struct store *s)
+static bool commit(struct sq *s)
 {
     if (!s->in_txn)
         return true;
@@ -316,13 +319,15 @@ static bool commit(struct store *s)
     return true;
 }
 
-bool store_flush(struct store *s)
+static bool sq_flush(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     return commit(s);
 }
 
-bool store_close(struct store *s)
+static bool sq_close(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     if (!s)
         return true;
     bool ok = commit(s);
@@ -333,12 +338,13 @@ bool store_close(struct store *s)
     return ok;
 }
 
-const char *store_error(const struct store *s)
+static const char *sq_error(const struct store *base)
 {
+    const struct sq *s = (const struct sq *)base;
     return s->err;
 }
 
-static uint64_t max_of(struct store *s, const char *sql)
+static uint64_t max_of(struct sq *s, const char *sql)
 {
     sqlite3_stmt *q;
     uint64_t v = 0;
@@ -350,13 +356,15 @@ static uint64_t max_of(struct store *s, const char *sql)
     return v;
 }
 
-uint64_t store_max_call_seq(struct store *s)
+static uint64_t sq_max_call_seq(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     return max_of(s, "SELECT max(seq) FROM calls");
 }
 
-uint64_t store_max_stream_seq(struct store *s)
+static uint64_t sq_max_stream_seq(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     return max_of(s, "SELECT max(seq) FROM streams");
 }
 
@@ -395,7 +403,7 @@ static void bind_blob(sqlite3_stmt *q, int i, const void *p, size_t n)
 }
 
 /* Runs a bound statement inside the current batch (opened if none is). */
-static bool step(struct store *s, enum stmt_id id, const char *what)
+static bool step(struct sq *s, enum stmt_id id, const char *what)
 {
     sqlite3_stmt *q = s->st[id];
     bool ok = true;
@@ -412,7 +420,7 @@ static bool step(struct store *s, enum stmt_id id, const char *what)
 
 /* Runs a bound statement that stores a record inside the current batch, opening or
  * committing as needed. */
-static bool run(struct store *s, enum stmt_id id, const char *what)
+static bool run(struct sq *s, enum stmt_id id, const char *what)
 {
     static const enum store_kind kind[S__COUNT] = {
         [S_CALL] = STORE_CALL, [S_STREAM] = STORE_STREAM, [S_REG] = STORE_REGISTRATION,
@@ -423,8 +431,9 @@ static bool run(struct store *s, enum stmt_id id, const char *what)
     return ++s->pending < STORE_BATCH || commit(s);
 }
 
-bool store_put_call(struct store *s, const struct store_call *c)
+static bool sq_put_call(struct store *base, const struct store_call *c)
 {
+    struct sq *s = (struct sq *)base;
     const enum stmt_id id = c->update ? S_CALL_UPDATE : S_CALL;
     sqlite3_stmt *q = s->st[id];
     sqlite3_bind_int64(q, 1, (sqlite3_int64)c->seq);
@@ -441,6 +450,7 @@ bool store_put_call(struct store *s, const struct store_call *c)
     bind_text(q, 12, c->issue_kinds);
     bind_text(q, 13, c->json);
     sqlite3_bind_int64(q, 14, (sqlite3_int64)++s->rev);
+    bind_text(q, 15, s->probe[0] ? s->probe : NULL);
     /* the call, then its legs, in one transaction: the batch is committed only after */
     if (!step(s, id, c->update ? "updating a call" : "storing a call"))
         return false;
@@ -465,8 +475,9 @@ bool store_put_call(struct store *s, const struct store_call *c)
     return ++s->pending < STORE_BATCH || commit(s);
 }
 
-bool store_put_stream(struct store *s, const struct store_stream *st)
+static bool sq_put_stream(struct store *base, const struct store_stream *st)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *q = s->st[S_STREAM];
     sqlite3_bind_int64(q, 1, (sqlite3_int64)st->seq);
     bind_id(q, 2, st->call_seq);
@@ -478,11 +489,13 @@ bool store_put_stream(struct store *s, const struct store_stream *st)
     bind_real(q, 8, st->mos, st->mos >= 0);
     bind_text(q, 9, st->json);
     bind_text(q, 10, st->timeline);
+    bind_text(q, 11, s->probe[0] ? s->probe : NULL);
     return run(s, S_STREAM, "storing a stream");
 }
 
-bool store_put_registration(struct store *s, const struct store_registration *r)
+static bool sq_put_registration(struct store *base, const struct store_registration *r)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *q = s->st[S_REG];
     bind_text(q, 1, r->aor);
     bind_text(q, 2, r->contact);
@@ -491,11 +504,13 @@ bool store_put_registration(struct store *s, const struct store_registration *r)
     sqlite3_bind_double(q, 5, r->first_time);
     sqlite3_bind_double(q, 6, r->last_time);
     bind_text(q, 7, r->json);
+    bind_text(q, 8, s->probe[0] ? s->probe : NULL);
     return run(s, S_REG, "storing a registration");
 }
 
-bool store_put_issue(struct store *s, const struct store_issue *is)
+static bool sq_put_issue(struct store *base, const struct store_issue *is)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *q = s->st[S_ISSUE];
     bind_text(q, 1, is->kind);
     bind_text(q, 2, is->severity);
@@ -504,11 +519,13 @@ bool store_put_issue(struct store *s, const struct store_issue *is)
     bind_text(q, 5, is->registration);
     sqlite3_bind_double(q, 6, is->time);
     bind_text(q, 7, is->json);
+    bind_text(q, 8, s->probe[0] ? s->probe : NULL);
     return run(s, S_ISSUE, "storing an issue");
 }
 
-bool store_put_message(struct store *s, const struct store_message *m)
+static bool sq_put_message(struct store *base, const struct store_message *m)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *q = s->st[S_MESSAGE];
     bind_id(q, 1, m->call_seq);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)m->frame);
@@ -535,11 +552,13 @@ bool store_put_message(struct store *s, const struct store_message *m)
     bind_blob(q, 16, m->frame_bytes, m->frame_len);
     bind_text(q, 17, m->reason);
     sqlite3_bind_int(q, 18, m->malformed);
+    bind_text(q, 19, s->probe[0] ? s->probe : NULL);
     return run(s, S_MESSAGE, "storing a message");
 }
 
-bool store_put_media(struct store *s, const struct store_media *md)
+static bool sq_put_media(struct store *base, const struct store_media *md)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *q = s->st[S_MEDIA];
     bind_id(q, 1, md->call_seq);
     sqlite3_bind_double(q, 2, md->first_time);
@@ -547,20 +566,23 @@ bool store_put_media(struct store *s, const struct store_media *md)
     sqlite3_bind_int(q, 4, md->linktype);
     sqlite3_bind_int64(q, 5, md->packets);
     sqlite3_bind_blob64(q, 6, md->frames ? md->frames : "", md->len, SQLITE_STATIC);
+    bind_text(q, 7, s->probe[0] ? s->probe : NULL);
     return run(s, S_MEDIA, "storing media");
 }
 
-int64_t store_run_begin(struct store *s, double started, uint64_t first_call_seq)
+static int64_t sq_run_begin(struct store *base, double started, uint64_t first_call_seq)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *q;
-    if (!commit(s) ||
-        sqlite3_prepare_v2(s->db, "INSERT INTO runs(started, first_call_seq) VALUES(?, ?)", -1,
-                           &q, NULL) != SQLITE_OK) {
+    if (!commit(s) || sqlite3_prepare_v2(
+                          s->db, "INSERT INTO runs(started, first_call_seq, probe) VALUES(?, ?, ?)",
+                          -1, &q, NULL) != SQLITE_OK) {
         fail(s, "recording a run");
         return -1;
     }
     sqlite3_bind_double(q, 1, started);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)first_call_seq);
+    bind_text(q, 3, s->probe[0] ? s->probe : NULL);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) {
@@ -570,9 +592,10 @@ int64_t store_run_begin(struct store *s, double started, uint64_t first_call_seq
     return sqlite3_last_insert_rowid(s->db);
 }
 
-bool store_run_end(struct store *s, int64_t run, double ended, uint64_t last_call_seq,
-                   const char *json)
+static bool sq_run_end(struct store *base, int64_t run, double ended, uint64_t last_call_seq,
+                       const char *json)
 {
+    struct sq *s = (struct sq *)base;
     sqlite3_stmt *q;
     if (!commit(s) ||
         sqlite3_prepare_v2(s->db,
@@ -588,68 +611,11 @@ bool store_run_end(struct store *s, int64_t run, double ended, uint64_t last_cal
     return rc == SQLITE_DONE || fail(s, "recording a run");
 }
 
-bool store_call_frames(struct store *s, uint64_t call_seq, store_frame_fn fn, void *user,
-                       bool *found)
-{
-    sqlite3_stmt *q;
-    *found = false;
-    if (!commit(s))
-        return false;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM calls WHERE seq = ?", -1, &q, NULL) != SQLITE_OK)
-        return fail(s, "looking up a call");
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)call_seq);
-    *found = sqlite3_step(q) == SQLITE_ROW;
-    sqlite3_finalize(q);
-    if (!*found)
-        return true;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT frame, time, linktype, frame_bytes FROM messages"
-                           " WHERE call_seq = ? AND frame_bytes IS NOT NULL ORDER BY frame",
-                           -1, &q, NULL) != SQLITE_OK)
-        return fail(s, "reading a call's frames");
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)call_seq);
-    int rc;
-    sqlite3_int64 last = -1;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        sqlite3_int64 frame = sqlite3_column_int64(q, 0);
-        if (frame == last)
-            continue;
-        last = frame;
-        const void *p = sqlite3_column_blob(q, 3);
-        size_t n = (size_t)sqlite3_column_bytes(q, 3);
-        if (!fn(user, (uint64_t)frame, sqlite3_column_double(q, 1), sqlite3_column_int(q, 2), p, n))
-            break;
-    }
-    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE || fail(s, "reading a call's frames");
-    sqlite3_finalize(q);
-    return ok;
-}
-
-bool store_call_media(struct store *s, uint64_t call_seq, store_media_fn fn, void *user)
-{
-    sqlite3_stmt *q;
-    if (!commit(s))
-        return false;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT linktype, frames FROM media WHERE call_seq = ?"
-                           " ORDER BY first_time, id", -1, &q, NULL) != SQLITE_OK)
-        return fail(s, "reading a call's media");
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)call_seq);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        if (!fn(user, sqlite3_column_int(q, 0), sqlite3_column_blob(q, 1),
-                (size_t)sqlite3_column_bytes(q, 1)))
-            break;
-    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE || fail(s, "reading a call's media");
-    sqlite3_finalize(q);
-    return ok;
-}
-
 /* ---- retention ---- */
 
 /* The first column of the first row of sql (bound to one real when arg is given); *have is
  * false when that is NULL. */
-static bool scalar(struct store *s, const char *sql, const double *arg, double *out, bool *have)
+static bool scalar(struct sq *s, const char *sql, const double *arg, double *out, bool *have)
 {
     sqlite3_stmt *q;
     *have = false;
@@ -666,8 +632,9 @@ static bool scalar(struct store *s, const char *sql, const double *arg, double *
     return rc == SQLITE_ROW || rc == SQLITE_DONE || fail(s, "retention");
 }
 
-uint64_t store_used_bytes(struct store *s)
+static uint64_t sq_used_bytes(struct store *base)
 {
+    struct sq *s = (struct sq *)base;
     double pages = 0, free_pages = 0, size = 0;
     bool h1, h2, h3;
     if (!scalar(s, "PRAGMA page_count", NULL, &pages, &h1) ||
@@ -679,7 +646,7 @@ uint64_t store_used_bytes(struct store *s)
 
 /* Runs a DELETE (bound with one real and one integer when it has them); adds the rows
  * it removed to *n. */
-static bool sweep(struct store *s, const char *sql, double t, sqlite3_int64 limit, uint64_t *n)
+static bool sweep(struct sq *s, const char *sql, double t, sqlite3_int64 limit, uint64_t *n)
 {
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
@@ -697,9 +664,10 @@ static bool sweep(struct store *s, const char *sql, double t, sqlite3_int64 limi
     return true;
 }
 
-bool store_retain(struct store *s, const struct store_retention *r, struct store_retained *out,
-                  bool *more)
+static bool sq_retain(struct store *base, const struct store_retention *r,
+                      struct store_retained *out, bool *more)
 {
+    struct sq *s = (struct sq *)base;
     const sqlite3_int64 batch = r->batch_calls ? r->batch_calls : 256;
     const sqlite3_int64 loose = 16 * batch; /* rows of no call per batch */
     *more = false;
@@ -713,7 +681,7 @@ bool store_retain(struct store *s, const struct store_retention *r, struct store
         return false;
     if (!have_newest)
         return true; /* nothing stored */
-    bool over = r->max_bytes && store_used_bytes(s) > r->max_bytes;
+    bool over = r->max_bytes && sq_used_bytes(&s->base) > r->max_bytes;
     bool by_age = r->max_age_s > 0;
     if (!over && !by_age && !(r->media_max_age_s > 0))
         return true;
@@ -798,6 +766,125 @@ bool store_retain(struct store *s, const struct store_retention *r, struct store
      * batch found something to remove */
     bool removed = picked || loose_n || media_n;
     *more = picked == (uint64_t)batch || loose_n || media_n == (uint64_t)loose ||
-            (r->max_bytes && removed && store_used_bytes(s) > r->max_bytes);
+            (r->max_bytes && removed && sq_used_bytes(&s->base) > r->max_bytes);
     return true;
 }
+
+/* ---- the generic query path (store_int.h) ---- */
+
+static void sq_set_error(struct store *base, const char *why)
+{
+    struct sq *s = (struct sq *)base;
+    snprintf(s->err, sizeof s->err, "%s", why);
+}
+
+static void sq_set_probe(struct store *base, const char *probe)
+{
+    struct sq *s = (struct sq *)base;
+    snprintf(s->probe, sizeof s->probe, "%s", probe ? probe : "");
+}
+
+static enum store_qstatus sq_rows(struct store *base, const char *sql, const struct store_arg *args,
+                                  int nargs, store_row_fn fn, void *user)
+{
+    struct sq *s = (struct sq *)base;
+    sqlite3_stmt *st;
+    if (!commit(s)) return STORE_Q_ERROR;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail(s, "query");
+        return STORE_Q_ERROR;
+    }
+    for (int i = 0; i < nargs; i++) {
+        if (args[i].type == STORE_ARG_TEXT)
+            sqlite3_bind_text(st, i + 1, args[i].t, -1, SQLITE_STATIC);
+        else if (args[i].type == STORE_ARG_REAL)
+            sqlite3_bind_double(st, i + 1, args[i].d);
+        else
+            sqlite3_bind_int64(st, i + 1, args[i].i);
+    }
+    struct store_row r = {.backend = STORE_BACKEND_SQLITE, .h = st};
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && fn(user, &r))
+        r.row++;
+    enum store_qstatus q = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_Q_OK : STORE_Q_ERROR;
+    if (q == STORE_Q_ERROR) fail(s, "query");
+    sqlite3_finalize(st);
+    return q;
+}
+
+const char *store_sqlite_col_text(const struct store_row *r, int i)
+{
+    return (const char *)sqlite3_column_text(r->h, i);
+}
+
+size_t store_sqlite_col_bytes(const struct store_row *r, int i)
+{
+    return (size_t)sqlite3_column_bytes(r->h, i);
+}
+
+double store_sqlite_col_double(const struct store_row *r, int i)
+{
+    return sqlite3_column_double(r->h, i);
+}
+
+int64_t store_sqlite_col_int(const struct store_row *r, int i)
+{
+    return sqlite3_column_int64(r->h, i);
+}
+
+const void *store_sqlite_col_blob(const struct store_row *r, int i, size_t *n)
+{
+    const void *p = sqlite3_column_blob(r->h, i);
+    *n = (size_t)sqlite3_column_bytes(r->h, i);
+    return p;
+}
+
+bool store_sqlite_col_null(const struct store_row *r, int i)
+{
+    return sqlite3_column_type(r->h, i) == SQLITE_NULL;
+}
+
+static const struct store_ops sqlite_ops = {
+    .backend = STORE_BACKEND_SQLITE,
+    .close = sq_close,
+    .error = sq_error,
+    .set_error = sq_set_error,
+    .flush = sq_flush,
+    .counts = sq_counts,
+    .schema_version = sq_schema_version,
+    .max_call_seq = sq_max_call_seq,
+    .max_stream_seq = sq_max_stream_seq,
+    .set_probe = sq_set_probe,
+    .put_call = sq_put_call,
+    .put_stream = sq_put_stream,
+    .put_registration = sq_put_registration,
+    .put_issue = sq_put_issue,
+    .put_message = sq_put_message,
+    .put_media = sq_put_media,
+    .run_begin = sq_run_begin,
+    .run_end = sq_run_end,
+    .retain = sq_retain,
+    .used_bytes = sq_used_bytes,
+    .rows = sq_rows,
+    .json_member_fmt = "json_extract(%s, '$.%s')",
+    .stats_sql =
+        "SELECT json_object('calls', (SELECT count(*) FROM calls),"
+        " 'streams', (SELECT count(*) FROM streams),"
+        " 'registrations', (SELECT count(*) FROM registrations),"
+        " 'issues', (SELECT count(*) FROM issues),"
+        " 'messages', (SELECT count(*) FROM messages),"
+        " 'media_chunks', (SELECT count(*) FROM media),"
+        " 'runs', (SELECT count(*) FROM runs),"
+        /* worst MOS of the calls in half-point bands ("4.0" holds 4.0 to 4.49) */
+        " 'mos_spread', (SELECT json_group_object(b, n) FROM (SELECT CASE WHEN mos_min IS"
+        "   NULL THEN 'none' ELSE printf('%.1f', floor(mos_min * 2) / 2) END AS b,"
+        "   count(*) AS n FROM calls GROUP BY b ORDER BY b)),"
+        " 'issue_kinds', (SELECT json_group_object(kind, n) FROM (SELECT kind, count(*) AS n"
+        "   FROM issues GROUP BY kind ORDER BY kind)),"
+        " 'states', (SELECT json_group_object(state, n) FROM (SELECT state, count(*) AS n"
+        "   FROM calls GROUP BY state ORDER BY state)),"
+        " 'last_run', (SELECT json_object('started', started, 'ended', ended,"
+        "   'first_call', first_call_seq, 'last_call', last_call_seq,"
+        "   'capture', json_extract(json, '$.capture'), 'stats', json_extract(json, '$.stats'))"
+        "   FROM runs WHERE json IS NOT NULL ORDER BY id DESC LIMIT 1))",
+};

@@ -1,11 +1,14 @@
-/* The SQLite store: calls, streams (with their timelines), registrations, issues and SIP
+/* The store: calls, streams (with their timelines), registrations, issues and SIP
  * messages (raw text and the original frame with its link type, for pcap export), as the
  * objects of docs/output.md plus the columns the API filters on.
  *
- * store_open() creates or migrates the schema (versioned, in order, each step in one
- * transaction) and sets WAL with synchronous=NORMAL. Writes go through prepared
- * statements inside batched transactions (STORE_BATCH rows); store_close() commits the
- * last batch. Errors are values: every put returns false and store_error() says why. */
+ * One interface, two backends (store_int.h), chosen by the --db string: a SQLite file
+ * (sqlite.c, the default) or a PostgreSQL database named by a libpq URI (pg.c), which many
+ * probes write at once. store_open() creates or migrates the schema (SQLite: versioned, in
+ * order, each step in one transaction, WAL with synchronous=NORMAL; PostgreSQL: tables
+ * partitioned by day). Writes are batched into transactions (STORE_BATCH rows);
+ * store_close() commits the last batch. Errors are values: every put returns false and
+ * store_error() says why. */
 #ifndef SIPSCOPE_STORE_H
 #define SIPSCOPE_STORE_H
 
@@ -13,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BATCH 4096 /* rows per transaction */
 
 struct store;
@@ -31,12 +34,18 @@ struct store_counts {
     uint64_t commits;
 };
 
+/* Whether the --db string names a PostgreSQL database (a libpq URI, "postgresql://" or
+ * "postgres://"); anything else is a SQLite file. */
+bool store_is_postgres(const char *db);
+
 /* Opens (creating) the database at path and brings its schema to STORE_SCHEMA_VERSION.
  * NULL with err set when it cannot, or when the file was written by a newer version. */
 struct store *store_open(const char *path, char *err, size_t errlen);
 /* Opens an existing database to read only (the web server beside a writer; WAL lets both
  * run). It must have this version's schema: a reader never migrates. */
 struct store *store_open_reader(const char *path, char *err, size_t errlen);
+/* The probe that writes (--probe): stored on every row it writes from now on. */
+void store_set_probe(struct store *s, const char *probe);
 /* Commits what is pending and closes; false when the last commit failed. */
 bool store_close(struct store *s);
 const char *store_error(const struct store *s);
