@@ -17,6 +17,8 @@ PKGS=(
   valgrind                     # memcheck over the golden tests (scripts/valgrind.sh)
   libspandsp-dev libbcg729-dev libopus-dev libgsm1-dev  # audio/: G.722, G.726, DTMF; G.729; Opus; GSM
   libsndfile1-dev              # store/callaudio.c: a call's audio as WAV (export --audio, audio.wav)
+  python3-jsonschema python3-yaml  # test_openapi: live answers validated against docs/openapi.yaml
+  prometheus                   # packaging/prometheus: promtool check rules, a real scrape of /metrics
 )
 
 missing=()
@@ -40,4 +42,9 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # their own Kamailio on addresses of their own, and sipp needs 5060 free
 if [[ " ${missing[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
   $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+fi
+# Prometheus's package starts its own server on :9090 where a systemd runs: the tests start
+# their own on a loopback port with a temporary configuration
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
