@@ -385,4 +385,16 @@ MUTANTS = [
       'if (false && t->anchored && clock) {',
       "samples placed by each packet's arrival, not its RTP timestamp: jitter makes holes",
       ['listen'], "tests/gen/listen.py's tone with 2 ms of jitter (RFC 3550 §5.1)"),
+
+    # --- the API as docs/openapi.yaml describes it (issue 29) ---
+    M('api_stream_timeline_twice', 'web/api.c',
+      "json[n - 1] != '}' || has_member(json, \"timeline\")) {",
+      "json[n - 1] != '}') {",
+      'a stream stored with its timeline gets a second "timeline" member in the API',
+      ['openapi'], 'RFC 8259 §4: names within an object should be unique'),
+    M('api_levels_rate_renamed', 'web/api.c',
+      'STORE_AUDIO_BIN_MS, "rate", STORE_AUDIO_RATE,',
+      'STORE_AUDIO_BIN_MS, "sample_rate", STORE_AUDIO_RATE,',
+      'the levels strip renames "rate": a script reading it breaks (docs/output.md: rename nothing)',
+      ['openapi'], "docs/output.md's levels object, as docs/openapi.yaml's Levels"),
 ]
