@@ -397,4 +397,9 @@ MUTANTS = [
       'STORE_AUDIO_BIN_MS, "sample_rate", STORE_AUDIO_RATE,',
       'the levels strip renames "rate": a script reading it breaks (docs/output.md: rename nothing)',
       ['openapi'], "docs/output.md's levels object, as docs/openapi.yaml's Levels"),
+    M('metrics_pdd_in_ms', 'cli/analyze.c',
+      '(double)(c->ringing_time - c->invite_time) / 1e9);',
+      '(double)(c->ringing_time - c->invite_time) / 1e6);',
+      "/metrics' PDD histogram observed in ms under a name that says seconds",
+      ['prometheus'], "the generator's ringing and INVITE times, through a real Prometheus's recording rule"),
 ]
