@@ -139,8 +139,8 @@ def source_routes():
     """The /api/v1 routes the server's code compares request paths against."""
     api = open(os.path.join(ROOT, 'web', 'api.c')).read()
     server = open(os.path.join(ROOT, 'web', 'server.c')).read()
-    top = set(re.findall(r'strcmp\(p, "([a-z0-9_.]+)"\)', api))
-    parts = set(re.findall(r'strcmp\(part, "([a-z0-9_.]+)"\)', api))
+    top = set(re.findall(r'strcmp\(p, "([a-z0-9_./-]+)"\)', api))
+    parts = set(re.findall(r'strcmp\(part, "([a-z0-9_./-]+)"\)', api))
     routes = {'/api/v1/' + t for t in top}
     if re.search(r'strncmp\(p, "calls/", 6\)', api):
         routes.add('/api/v1/calls/{id}')
