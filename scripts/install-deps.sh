@@ -18,6 +18,7 @@ PKGS=(
   libspandsp-dev libbcg729-dev libopus-dev libgsm1-dev  # audio/: G.722, G.726, DTMF; G.729; Opus; GSM
   libsndfile1-dev              # store/callaudio.c: a call's audio as WAV (export --audio, audio.wav)
   python3-jsonschema python3-yaml  # test_openapi: live answers validated against docs/openapi.yaml
+  libcurl4-openssl-dev         # --alerts: the webhook's POST (cli/alert_hook.c)
   prometheus                   # packaging/prometheus: promtool check rules, a real scrape of /metrics
 )
 
