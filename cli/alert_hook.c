@@ -106,7 +106,7 @@ static char *payload(const struct alert_hook *h, const struct alert_event *ev)
     double secs = (double)ev->rule->window_ns / 1e9;
     json_t *top = json_array(), *ex = json_array();
     for (unsigned i = 0; i < ev->ntop; i++)
-        json_array_append_new(top, json_pack("{s:s, s:i}", "callee", ev->top[i].callee, "calls",
+        json_array_append_new(top, json_pack("{s:s, s:I}", "callee", ev->top[i].callee, "calls",
                                              (json_int_t)ev->top[i].calls));
     for (unsigned i = 0; i < ev->nexamples; i++) {
         char id[32], link[256];
@@ -115,7 +115,7 @@ static char *payload(const struct alert_hook *h, const struct alert_event *ev)
         json_array_append_new(ex, json_pack("{s:s, s:s}", "call", id, "link", link));
     }
     json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:i, s:{s:f, s:f, s:f}, s:o, s:o}", "rule",
+        json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:{s:f, s:f, s:f}, s:o, s:o}", "rule",
                   ev->rule->name, "state", ev->firing ? "firing" : "resolved", "metric", metric,
                   "operator", ev->rule->below ? "<" : ">", "threshold", ev->rule->threshold,
                   "value", ev->value, "calls", (json_int_t)ev->calls, "window", "seconds", secs,

@@ -385,10 +385,10 @@ static bool open_alerts(struct analysis *a, const struct analyze_opts *o)
         free(rules);
         return false;
     }
-    const char *l = o->web.cfg.listen;
-    if (a->web && l && strncmp(l, "0.0.0.0:", 8) && strncmp(l, "[::]:", 5) && l[0] != ':')
+    const char *l = o->web.cfg.listen, *colon = l ? strrchr(l, ':') : NULL;
+    if (a->web && colon && strncmp(l, "0.0.0.0:", 8) && strncmp(l, "[::]:", 5) && l[0] != ':')
         snprintf(base, sizeof base, "%s://%.*s:%u", o->web.cfg.cert ? "https" : "http",
-                 (int)(strrchr(l, ':') - l), l, web_port(a->web));
+                 (int)(colon - l), l, web_port(a->web));
     a->hook = alert_hook_new(rules->webhook, base);
     a->alerts = a->hook ? alerts_new(rules, on_alert, a) : NULL;
     free(rules);
