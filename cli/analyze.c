@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert_hook.h"
 #include "analyze_opts.h"
 #include "cli.h"
 #include "common/log.h"
@@ -46,6 +47,8 @@ struct analysis {
     struct hep_out *hep;       /* owned: --hep-out */
     const char *run_as, *dbpath; /* capture --user: who to become once capturing */
     struct web_metrics mx;       /* counted as things end; published to web at ticks */
+    struct alerts *alerts;       /* owned: --alerts */
+    struct alert_hook *hook;     /* owned: --alerts */
 };
 
 static void on_rtcp(void *user, uint64_t call_seq, const struct l4_packet *l4,
@@ -72,10 +75,25 @@ static void on_call_progress(void *user, const struct call *c)
     render_call_row_free(&row);
 }
 
+/* An ended call's facts for --alerts: an outcome, an answer and PDD as metrics/kpi.c
+ * counts them, and where it went. */
+static void alert_call(struct alerts *al, const struct call *c)
+{
+    char callee[IP_ADDR_PORT_STRLEN];
+    bool decided =
+        c->state != CALL_TRYING && c->state != CALL_RINGING && c->state != CALL_EARLY_MEDIA;
+    double pdd = c->ringing_time && c->ringing_time >= c->invite_time
+                     ? (double)(c->ringing_time - c->invite_time) / 1e6
+                     : -1;
+    alerts_call_ended(al, c->seq, c->end_time ? c->end_time : c->last_time, decided,
+                      c->answer_time != 0, pdd, ip_addr_str(&c->callee_ip, callee, sizeof callee));
+}
+
 static void on_call_done(void *user, const struct call *c)
 {
     struct analysis *a = user;
     a->mx.calls[c->state]++;
+    if (a->alerts) alert_call(a->alerts, c);
     if (c->ringing_time && c->ringing_time >= c->invite_time)
         web_observe(a->mx.pdd, web_pdd_bounds, WEB_PDD_BUCKETS, &a->mx.pdd_sum,
                     (double)(c->ringing_time - c->invite_time) / 1e9);
@@ -141,6 +159,7 @@ static void on_stream_done(void *user, const struct rtp_stream *st)
         hep_out_stream(a->hep, st);
     if (st->mos >= 0)
         web_observe(a->mx.mos, web_mos_bounds, WEB_MOS_BUCKETS, &a->mx.mos_sum, st->mos);
+    if (st->mos >= 0) alerts_stream_mos(a->alerts, st->call_seq, st->mos);
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
     ip_addr_port_str(&st->src, st->sport, src, sizeof src);
     ip_addr_port_str(&st->dst, st->dport, dst, sizeof dst);
@@ -168,6 +187,7 @@ static void on_settle(void *user, ptime_t now, const struct stream_table *stream
 {
     struct analysis *a = user;
     issues_tick(a->eng, now, streams);
+    alerts_tick(a->alerts, now, false);
 }
 
 static char *issue_json_text(const struct issue *is)
@@ -184,6 +204,7 @@ static void on_issue(void *user, const struct issue *is)
 {
     struct analysis *a = user;
     a->mx.issues[is->kind]++;
+    alerts_issue(a->alerts, is->call_seq, is->kind, is->time);
     struct report *rep = &a->rep;
     char *js = a->json || a->db ? issue_json_text(is) : NULL;
     if (a->db && js) db_forward_issue(a->db, is, js);
@@ -232,11 +253,18 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     json_array_append_new(a->messages, render_message_json(&rm, RENDER_MSG_SDP, a->sdp));
 }
 
+static void on_alert(void *user, const struct alert_event *ev)
+{
+    struct analysis *a = user;
+    alert_hook_event(a->hook, ev);
+}
+
 /* The issue engine has found every issue of call seq: --db writes its row whole now. */
 static void on_judged(void *user, uint64_t seq)
 {
     struct analysis *a = user;
     db_forward_judged(a->db, seq);
+    alerts_judged(a->alerts, seq);
 }
 
 /* The run as render/ sees it. */
@@ -349,6 +377,37 @@ static size_t report_max(const struct analyze_opts *o)
     return o->live && n > REPORT_LIVE_MAX ? REPORT_LIVE_MAX : n;
 }
 
+/* --alerts FILE: its rules, and the webhook its changes go to; the examples' links point
+ * at our --serve when it has an address of its own (not every address, not port 0). */
+static bool open_alerts(struct analysis *a, const struct analyze_opts *o)
+{
+    char why[256], base[160] = "";
+    FILE *f = fopen(o->alerts, "rb");
+    char text[65536];
+    size_t n = f ? fread(text, 1, sizeof text, f) : 0;
+    bool whole = f && feof(f) && !ferror(f);
+    if (f) fclose(f);
+    struct alert_rules *rules = whole ? malloc(sizeof *rules) : NULL;
+    if (!whole)
+        snprintf(why, sizeof why, "cannot read it whole (at most 64 KB)");
+    else if (!rules)
+        snprintf(why, sizeof why, "out of memory");
+    if (!rules || !alert_rules_parse(text, n, rules, why, sizeof why)) {
+        fprintf(stderr, "sipscope %s: --alerts %s: %s\n", o->cmd, o->alerts, why);
+        free(rules);
+        return false;
+    }
+    const char *l = o->web.cfg.listen, *colon = l ? strrchr(l, ':') : NULL;
+    if (a->web && colon && strncmp(l, "0.0.0.0:", 8) && strncmp(l, "[::]:", 5) && l[0] != ':')
+        snprintf(base, sizeof base, "%s://%.*s:%u", o->web.cfg.cert ? "https" : "http",
+                 (int)(colon - l), l, web_port(a->web));
+    a->hook = alert_hook_new(rules->webhook, base);
+    a->alerts = a->hook ? alerts_new(rules, on_alert, a) : NULL;
+    free(rules);
+    if (!a->alerts) fprintf(stderr, "sipscope %s: out of memory\n", o->cmd);
+    return a->alerts != NULL;
+}
+
 /* Opens what the run writes to: the report's spill file, the issue engine, HEP out, the
  * database, the web server. false: said why on stderr (close_all closes what was open). */
 static bool open_outputs(struct analysis *a, struct analyze_opts *o, struct pipeline_handlers *h)
@@ -391,7 +450,7 @@ static bool open_outputs(struct analysis *a, struct analyze_opts *o, struct pipe
         fprintf(stderr, "sipscope %s: serving %s on port %u\n", o->cmd,
                 o->web.cfg.cert ? "https" : "http", web_port(a->web));
     }
-    return true;
+    return !o->alerts || open_alerts(a, o);
 }
 
 /* The pipeline's handlers for what was opened. */
@@ -453,6 +512,7 @@ static bool run(struct analysis *a, struct analyze_opts *o, const struct pipelin
                  "behind)",
                  (unsigned long long)res->cs.dropped, (unsigned long long)res->cs.ring_dropped);
     issues_finish(a->eng, res->cs.last_ts); /* calls waiting for their media are judged */
+    alerts_tick(a->alerts, res->cs.last_ts, true);
     publish(a, res, o->live);
     if (a->hep) close_hep(a);
     return true;
@@ -479,6 +539,9 @@ static int finish(struct analysis *a, const struct analyze_opts *o,
 static void close_all(struct analysis *a)
 {
     hep_out_close(a->hep, NULL);
+    alert_hook_free(a->hook); /* after the last tick: what it queued is sent */
+    alerts_free(a->alerts);
+    a->hook = NULL, a->alerts = NULL;
     db_forward_close(a->db, NULL, NULL);
     json_decref(a->messages);
     issues_free(a->eng);

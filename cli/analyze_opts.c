@@ -124,6 +124,11 @@ static const struct opt_def table[] = {
     WEB_OPT_ROWS(struct analyze_opts, web,
                  "      --show-credentials  with --serve: show the credentials of SIP Authorization\n"
                  "                      and Proxy-Authorization fields (masked by default)\n"),
+    {"alerts", 0, "FILE", NULL, OPT_SET, opt_string, offsetof(struct analyze_opts, alerts), 0, 0, NULL,
+     "      --alerts FILE   alert rules over the calls that ended in a window of packet\n"
+     "                      time (ASR, PDD p95, MOS p10, share or rate of an issue kind),\n"
+     "                      logged and POSTed to the file's webhook as they fire and\n"
+     "                      resolve (diagnose/alerts.h: the file's lines)\n"},
     {"hep-out", 0, "HOST:PORT", NULL, OPT_SET, opt_string, offsetof(struct analyze_opts, hep_out), 0, 0, NULL,
      "      --hep-out HOST:PORT  send every SIP message on as HEPv3 over UDP (to Homer,\n"
      "                      or to another sipscope's --hep-listen)\n"},

@@ -30,7 +30,7 @@ struct analyze_opts {
     double snaplen, buffer_mb, ring_mb, stream_idle; /* 0: not given */
     int progress;                                    /* -1: when stderr is a terminal */
     int verbose;
-    const char *db, *probe, *hep_out, *hep_listen, *filter, *run_as, *log_file;
+    const char *db, *probe, *hep_out, *hep_listen, *filter, *run_as, *log_file, *alerts;
     const char *ifaces[ANALYZE_MAX_IFACES];
     size_t nifaces;
     struct web_opts web; /* web.cfg.listen: --serve */

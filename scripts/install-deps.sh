@@ -20,6 +20,9 @@ PKGS=(
   libsndfile1-dev              # store/callaudio.c: a call's audio as WAV (export --audio, audio.wav)
   libpq-dev                    # store/pg.c: the PostgreSQL backend (--db postgresql://...)
   postgresql                   # a real PostgreSQL 15 server for the tests of that backend
+  python3-jsonschema python3-yaml  # test_openapi: live answers validated against docs/openapi.yaml
+  libcurl4-openssl-dev         # --alerts: the webhook's POST (cli/alert_hook.c)
+  prometheus                   # packaging/prometheus: promtool check rules, a real scrape of /metrics
 )
 
 missing=()
@@ -47,4 +50,9 @@ fi
 # the same for rtpengine's own service: the test starts its own, on loopback ports of its own
 if [[ " ${missing[*]} " == *" rtpengine-daemon "* ]] && command -v systemctl >/dev/null; then
   $SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
+fi
+# Prometheus's package starts its own server on :9090 where a systemd runs: the tests start
+# their own on a loopback port with a temporary configuration
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi

@@ -77,7 +77,6 @@ static bool list_row(void *user, const char *json)
     return true;
 }
 
-/* A stream with its timeline: the stored object with "timeline" added before its brace. */
 /* Whether a stored stream passes ?reported=: a report (reported_by set), of no call for
  * "orphan". */
 static bool reported_passes(int want, const char *json)
@@ -89,13 +88,27 @@ static bool reported_passes(int want, const char *json)
     return pass;
 }
 
+/* True when a stored object already has a member named `name`: a quote inside a string
+ * value is escaped (RFC 8259 §7), so "name": not preceded by a backslash is a member name. */
+static bool has_member(const char *json, const char *name)
+{
+    char key[32];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    for (const char *p = json; (p = strstr(p, key)); p++)
+        if (p == json || p[-1] != '\\') return true;
+    return false;
+}
+
+/* A stream with its timeline: the stored object with "timeline" added before its brace,
+ * unless the analysis stored it with one already (--timelines): a name twice in an object
+ * leaves a reader free to take either (RFC 8259 §4). */
 static bool list_stream(void *user, const char *json, const char *timeline)
 {
     struct list *l = user;
     if (!reported_passes(l->reported, json)) return true;
     size_t n = json ? strlen(json) : 0;
     fputs(l->rows++ ? "," : "", l->f);
-    if (n < 2 || json[n - 1] != '}') {
+    if (n < 2 || json[n - 1] != '}' || has_member(json, "timeline")) {
         fputs(json ? json : "null", l->f);
         return true;
     }
