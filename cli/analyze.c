@@ -260,6 +260,7 @@ static struct render_run run_of(const struct analysis *a, char **files, int nfil
                            .max_registrations = res->max_registrations,
                            .max_streams = res->max_streams};
     memcpy(r.report_dropped, a->rep.report_dropped, sizeof r.report_dropped);
+    r.security_evicted = issues_security_evicted(a->eng);
     return r;
 }
 

@@ -177,6 +177,8 @@ extern const char issue_toll_prefixes_default[];
 void issues_security_memory(struct issue_engine *e, size_t bytes);
 /* The bytes its tables' entries in use take now, and at their peak. */
 void issues_security_usage(const struct issue_engine *e, uint64_t *now, uint64_t *peak);
+/* Sources and accounts let go to make room (what they had found was reported first). */
+uint64_t issues_security_evicted(const struct issue_engine *e);
 
 /* RFC 1918, RFC 6598 (shared CGN space), link-local, and their IPv6 kin (ULA fc00::/7,
  * fe80::/10): addresses that do not route on the public Internet. */

@@ -170,6 +170,11 @@ void issues_security_usage(const struct issue_engine *e, uint64_t *now, uint64_t
     *peak = w->src_peak * sizeof *w->src + w->acct_peak * sizeof *w->acct;
 }
 
+uint64_t issues_security_evicted(const struct issue_engine *e)
+{
+    return e->sec->evicted;
+}
+
 /* The slots a share of bytes pays for: a power of two, at least two sets. */
 static size_t slots_for(size_t bytes, size_t each)
 {
@@ -263,6 +268,27 @@ static void src_release(struct issue_engine *e, struct sec_source *s)
     e->sec->src_used--;
 }
 
+static ptime_t secs(double s)
+{
+    return (ptime_t)(s * (double)PTIME_SEC);
+}
+
+/* What keeping a source is worth when its set is full: its out-of-dialog requests in the
+ * window (nothing once it has been quiet for a window). A passer-by with one request goes
+ * before a source in the middle of a sweep, so that noise from many addresses cannot wash a
+ * real scan out of the table; among equals the least recently seen goes. */
+static uint32_t src_worth(const struct sec_source *s, ptime_t now, ptime_t win)
+{
+    return now - s->last >= win ? 0 : s->half[0].ood + s->half[1].ood;
+}
+
+static bool src_keeps_less(const struct sec_source *a, const struct sec_source *b, ptime_t now,
+                           ptime_t win)
+{
+    uint32_t wa = src_worth(a, now, win), wb = src_worth(b, now, win);
+    return wa < wb || (wa == wb && a->last < b->last);
+}
+
 /* The source of a (create: a new entry when it has none, taking the least recently seen
  * slot of its set when the set is full); NULL when it has none and create is false. */
 static struct sec_source *src_get(struct issue_engine *e, const struct ip_addr *a, ptime_t now,
@@ -273,10 +299,12 @@ static struct sec_source *src_get(struct issue_engine *e, const struct ip_addr *
     src_key(a, key);
     size_t set = hash_bytes(key, sizeof key, w->seed) & (w->nsrc - 1) & ~(size_t)(SEC_WAYS - 1);
     struct sec_source *victim = NULL;
+    ptime_t win = secs(e->cfg.sec_window_s);
     for (size_t i = 0; i < SEC_WAYS; i++) {
         struct sec_source *s = &w->src[set + i];
         if (!memcmp(s->key, key, sizeof key)) return s;
-        if (!victim || (victim->key[0] && (!s->key[0] || s->last < victim->last))) victim = s;
+        if (!victim || (victim->key[0] && (!s->key[0] || src_keeps_less(s, victim, now, win))))
+            victim = s;
     }
     if (!create) return NULL;
     if (victim->key[0]) {
@@ -346,10 +374,6 @@ static void acct_rotate(struct sec_account *a, ptime_t now, ptime_t half)
     a->half_start = now;
 }
 
-static ptime_t secs(double s)
-{
-    return (ptime_t)(s * (double)PTIME_SEC);
-}
 
 /* ---- what one message does ---- */
 

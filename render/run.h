@@ -27,6 +27,7 @@ struct render_run {
     const struct mem_usage *mem; /* each table's peak bytes */
     uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
     uint64_t report_dropped[4]; /* the report's calls, streams, registrations, issues left out */
+    uint64_t security_evicted;  /* sources and accounts the security watch let go when full */
 };
 
 json_t *render_capture_json(const struct render_run *run);

@@ -270,3 +270,26 @@ def generate(writer, start_ns=1_700_000_000 * SEC):
                    ['10.60.0.%d' % (10 + i) for i in range(40)],
                    accounts=[acct % str(1100 + i) for i in range(60)] + [acct % '6001'] +
                    [acct % str(7000 + i) for i in range(40)]))
+
+
+def scan_flood(writer, sources=100000, rate=20000, start_ns=1_700_000_000 * SEC):
+    """A scan from `sources` addresses, each in a /24 of its own, one OPTIONS each (never
+    answered, no User-Agent that names a tool: each alone is no scan), `rate` a second;
+    through it one source, 203.0.113.66, sweeps 300 extensions with INVITE (404 back), the
+    only scan to report."""
+    g = Gen()
+    gap = SEC // rate
+    for i in range(sources):
+        src = '%d.%d.%d.9' % (100 + (i >> 16), (i >> 8) & 255, i & 255)
+        t = start_ns + i * gap
+        g.send(t, src, 5060, REG, 5060, request('OPTIONS', 'sip:%d@%s' % (100 + i % 900, REG), src, 5060, 'scan',
+                                                 str(100 + i % 900), 'o%d' % i, 1, 'o%d' % i, ua='Asterisk PBX 18'))
+        if i % (sources // 300 or 1) == 0 and i // (sources // 300 or 1) < 300:
+            ext = 100 + i // (sources // 300 or 1)
+            exchange(g, t + gap // 2, '203.0.113.66', 5070, 'INVITE', 'sip:%d@%s' % (ext, REG), str(ext), str(ext),
+                     404, 'Not Found', ua='Asterisk PBX 18')
+    g.events.sort(key=lambda e: e[0])
+    for ts, fr in g.events:
+        writer(ts, fr)
+    return dict(frames=len(g.events), sources=sources + 1,
+                expected=[['sip_scan', '203.0.113.66']], extensions=300)

@@ -26,7 +26,8 @@
       racing 200, PRACK, hold by re-INVITE, forking, INVITE challenge, REFER, B2BUA legs
   sipgen.py security -o FILE.pcap --truth FILE.json
       SIP scans, password guessing, a hijacked binding and toll-fraud bursts, and their
-      twins: a busy PBX, a phone changing Wi-Fi, a call centre (tests/gen/security.py)
+      twins: a busy PBX, a phone changing Wi-Fi, a call centre (tests/gen/security.py);
+      --scan-flood N: a scan from N addresses, one real sweep through it
   sipgen.py issues -o FILE.pcap --truth FILE.json
       one scenario per issue kind and a twin that must not raise it (tests/gen/issues.py)
   sipgen.py paths -o FILE.pcap --truth FILE.json [--mirror] [--hep | --hep-only]
@@ -117,6 +118,8 @@ def main(argv):
     se = sub.add_parser('security')
     se.add_argument('-o', '--output', required=True)
     se.add_argument('--truth', required=True)
+    se.add_argument('--scan-flood', type=int, metavar='N',
+                    help='instead: a scan from N addresses with one real sweep through it')
     sc = sub.add_parser('scenarios')
     sc.add_argument('-o', '--output', required=True)
     sc.add_argument('--truth', required=True)
@@ -175,7 +178,7 @@ def main(argv):
             json.dump(t, g, indent=1)
     elif a.cmd == 'security':
         w = PcapWriter(a.output, LT_ETHERNET)
-        t = security.generate(w.write)
+        t = security.scan_flood(w.write, a.scan_flood) if a.scan_flood else security.generate(w.write)
         w.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)
