@@ -192,7 +192,12 @@ static bool sec_alloc(struct sec_watch *w)
     w->nacct = slots_for(w->budget / 3, sizeof *w->acct);
     w->src = calloc(w->nsrc, sizeof *w->src);
     w->acct = calloc(w->nacct, sizeof *w->acct);
-    return w->src && w->acct;
+    if (w->src && w->acct) return true;
+    free(w->src); /* both or neither: the watch then stays off, tried again next message */
+    free(w->acct);
+    w->src = NULL;
+    w->acct = NULL;
+    return false;
 }
 
 /* ---- figures ---- */
@@ -383,7 +388,7 @@ static uint64_t txn_hash(const struct sip_msg *m, uint64_t seed)
     uint32_t num = 0;
     struct sv meth;
     if (cs) sip_cseq_parse(cs->value, &num, &meth);
-    return hash_bytes(cid ? cid->value.p : "", cid ? cid->value.n : 0, seed ^ num);
+    return hash_bytes(cid ? cid->value.p : "", cid ? cid->value.n : 0, seed ^ num) | 1;
 }
 
 static uint64_t callid_hash(const struct sip_msg *m, uint64_t seed)
@@ -436,7 +441,7 @@ static void toll_call(struct issue_engine *e, const struct sip_msg *m, const str
     struct sec_account *a = acct_get(e, from.user, from.host, now, true);
     a->last = now;
     uint64_t id = callid_hash(m, w->seed);
-    for (unsigned i = 0; i < a->ntoll_ids && i < 8; i++)
+    for (unsigned i = 0; i < 8; i++) /* every slot: ntoll_ids wraps; ids are never 0 */
         if (a->toll_ids[i] == id) return; /* the same call again, after a challenge */
     a->toll_ids[a->ntoll_ids++ % 8] = id;
     acct_rotate(a, now, secs(e->cfg.toll_window_s / 2));
@@ -656,7 +661,7 @@ static void on_response(struct issue_engine *e, const struct sip_event *ev)
     s->ans[k]++;
     s->half[0].ok += k == SEC_ANS_OK;
     uint64_t h = txn_hash(m, w->seed);
-    for (unsigned i = 0; i < SEC_PENDING && i < s->npending; i++) {
+    for (unsigned i = 0; i < SEC_PENDING; i++) { /* every slot: npending wraps */
         if (s->pending[i] != h) continue;
         s->pending[i] = 0;
         if (k == SEC_ANS_OK) {

@@ -174,6 +174,22 @@ Test(security, guessing_threshold_edges)
     cr_assert_eq(guesses(30, 200), 0); /* credentials accepted: a phone, not a guesser */
 }
 
+static double evidence(const char *key)
+{
+    for (unsigned i = 0; i < last.nev; i++)
+        if (!strcmp(last.ev[i].key, key)) return last.ev[i].num;
+    return -1;
+}
+
+/* A long run: every refused guess is counted, past the 256 a byte of the pending ring's
+ * count holds, not only the first. */
+Test(security, a_long_guessing_run_counts_every_failure)
+{
+    cr_assert_eq(guesses(600, 403), 1);
+    cr_assert_eq(evidence("failed"), 600, "failed %g", evidence("failed"));
+    cr_assert_eq(evidence("attempts"), 600);
+}
+
 /* Guesses slower than the window never gather in it: 10 refusals a window and a half apart
  * each are no attack by the window's rule. */
 Test(security, window_slides)
