@@ -351,7 +351,9 @@ static char *read_list(const struct analyze_opts *o, const char *path)
     if (f) fclose(f);
     if (!text || !whole) {
         fprintf(stderr, "sipscope %s: %s: %s\n", o->cmd, path,
-                !f ? strerror(errno) : text ? "unreadable, or over 64 KB" : "out of memory");
+                !f     ? strerror(errno)
+                : text ? "unreadable, or over 64 KB"
+                       : "out of memory");
         free(text);
         return NULL;
     }
@@ -387,8 +389,7 @@ static bool open_outputs(struct analysis *a, struct analyze_opts *o, struct pipe
         return false;
     }
     kpi_init(a->kpi);
-    if (!security_lists(a->eng, o))
-        return false;
+    if (!security_lists(a->eng, o)) return false;
     issues_security_memory(a->eng, (size_t)o->budget.share[MEM_SECURITY]);
     issues_on_judged(a->eng, on_judged); /* --db: rows written whole as calls are judged */
     if (o->messages)
