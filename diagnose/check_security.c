@@ -203,7 +203,7 @@ void sec_report_hijack(struct issue_engine *e, const struct sec_account *a,
     issue_init(&is, ISSUE_REGISTRATION_HIJACK, SEV_CRITICAL,
                a->moved_first ? a->moved_first : a->last);
     is.registration = a->name;
-    for (unsigned i = 0; i < a->moves && i < 4; i++)
+    for (unsigned i = 0; i < (a->moves ? a->moves : 1) && i < 4; i++) /* 0 frames are skipped */
         issue_frame(&is, a->move_frames[i]);
     issue_ev_str(&is, "account", "%s", a->name);
     issue_ev_str(&is, "holder", "%s", issue_ip(&a->bind, now, sizeof now));

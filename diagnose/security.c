@@ -628,6 +628,7 @@ static void sec_binding(struct issue_engine *e, const struct sip_event *ev)
     a->bind_until = now + (ptime_t)exp * PTIME_SEC;
     if (by && by->ua[0]) memcpy(a->bind_ua, by->ua, sizeof a->bind_ua);
     bool guessed = by && (by->brute || by->known_scanner);
+    if (guessed && !a->moves) a->move_frames[0] = ev->l4->pkt->frame; /* the answer that took it */
     if (!same && !a->hijack && ((a->moves && a->moves >= e->cfg.hijack_moves) || guessed)) {
         a->hijack = true;
         sec_report_hijack(e, a, guessed ? by : NULL);
