@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/hash.h"
 #include "common/membudget.h"
@@ -136,6 +137,20 @@ bool issues_security_lists(struct issue_engine *e, const char *agents, const cha
     return true;
 }
 
+/* A table of zeros straight from the system: its pages cost memory only once a slot is
+ * used. Not calloc: once the process has freed a large block, glibc serves the next ones
+ * from the heap and clears them, and the whole table would be resident from the start. */
+static void *table_new(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void table_free(void *p, size_t bytes)
+{
+    if (p) munmap(p, bytes);
+}
+
 struct sec_watch *sec_new(void)
 {
     struct sec_watch *w = calloc(1, sizeof *w);
@@ -153,8 +168,8 @@ struct sec_watch *sec_new(void)
 void sec_free(struct sec_watch *w)
 {
     if (!w) return;
-    free(w->src);
-    free(w->acct);
+    table_free(w->src, w->nsrc * sizeof *w->src);
+    table_free(w->acct, w->nacct * sizeof *w->acct);
     free(w);
 }
 
@@ -184,17 +199,16 @@ static size_t slots_for(size_t bytes, size_t each)
     return n;
 }
 
-/* Two thirds of the share to sources (a scan fills them), a third to accounts. calloc: the
- * pages are the system's zero pages until a slot is used, so memory follows the entries. */
+/* Two thirds of the share to sources (a scan fills them), a third to accounts. */
 static bool sec_alloc(struct sec_watch *w)
 {
     w->nsrc = slots_for(w->budget / 3 * 2, sizeof *w->src);
     w->nacct = slots_for(w->budget / 3, sizeof *w->acct);
-    w->src = calloc(w->nsrc, sizeof *w->src);
-    w->acct = calloc(w->nacct, sizeof *w->acct);
+    w->src = table_new(w->nsrc * sizeof *w->src);
+    w->acct = table_new(w->nacct * sizeof *w->acct);
     if (w->src && w->acct) return true;
-    free(w->src); /* both or neither: the watch then stays off, tried again next message */
-    free(w->acct);
+    table_free(w->src, w->nsrc * sizeof *w->src); /* both or neither: the watch stays off */
+    table_free(w->acct, w->nacct * sizeof *w->acct);
     w->src = NULL;
     w->acct = NULL;
     return false;
