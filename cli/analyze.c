@@ -233,6 +233,7 @@ static void on_sip(void *user, const struct sip_event *ev, const struct msg_verd
     const struct msg_verdict v = *vp;
     char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
     kpi_message(a->kpi, m, v.retransmission);
+    issues_sip(a->eng, ev, &v);
     if (a->hep)
         hep_out_sip(a->hep, ev, v.call_seq);
     if (!a->messages && !a->db) return;
@@ -295,6 +296,7 @@ static struct render_run run_of(const struct analysis *a, char **files, int nfil
                            .hep_evicted = res->hep_reports.evicted,
                            .max_hep_reports = res->max_hep_reports};
     memcpy(r.report_dropped, a->rep.report_dropped, sizeof r.report_dropped);
+    r.security_evicted = issues_security_evicted(a->eng);
     return r;
 }
 
@@ -330,6 +332,8 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     m->hep_bad = r->hep_reports.bad;
     for (int t = 0; t < MEM__COUNT; t++)
         m->table_bytes[t] = t == MEM_REPORT ? a->rep.report_bytes : r->mem.bytes[t];
+    uint64_t sec_peak;
+    issues_security_usage(a->eng, &m->table_bytes[MEM_SECURITY], &sec_peak);
     double asr = kpi_asr(a->kpi), ner = kpi_ner(a->kpi);
     m->asr = asr < 0 ? -1 : asr / 100;
     m->ner = ner < 0 ? -1 : ner / 100;
@@ -408,6 +412,39 @@ static bool open_alerts(struct analysis *a, const struct analyze_opts *o)
     return a->alerts != NULL;
 }
 
+/* A list file's text (owned), or NULL having said why. */
+static char *read_list(const struct analyze_opts *o, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *text = f ? malloc(65536) : NULL;
+    size_t n = text ? fread(text, 1, 65535, f) : 0;
+    bool whole = f && !ferror(f) && feof(f);
+    if (f) fclose(f);
+    if (!text || !whole) {
+        fprintf(stderr, "sipscope %s: %s: %s\n", o->cmd, path,
+                !f     ? strerror(errno)
+                : text ? "unreadable, or over 64 KB"
+                       : "out of memory");
+        free(text);
+        return NULL;
+    }
+    text[n] = 0;
+    return text;
+}
+
+/* --scanner-agents, --toll-prefixes: the security watch's lists. */
+static bool security_lists(struct issue_engine *eng, const struct analyze_opts *o)
+{
+    char *agents = NULL, *prefixes = NULL, err[256];
+    bool ok = (!o->scanner_agents || (agents = read_list(o, o->scanner_agents))) &&
+              (!o->toll_prefixes || (prefixes = read_list(o, o->toll_prefixes)));
+    if (ok && !(ok = issues_security_lists(eng, agents, prefixes, err, sizeof err)))
+        fprintf(stderr, "sipscope %s: %s\n", o->cmd, err);
+    free(agents);
+    free(prefixes);
+    return ok;
+}
+
 /* Opens what the run writes to: the report's spill file, the issue engine, HEP out, the
  * database, the web server. false: said why on stderr (close_all closes what was open). */
 static bool open_outputs(struct analysis *a, struct analyze_opts *o, struct pipeline_handlers *h)
@@ -423,6 +460,8 @@ static bool open_outputs(struct analysis *a, struct analyze_opts *o, struct pipe
         return false;
     }
     kpi_init(a->kpi);
+    if (!security_lists(a->eng, o)) return false;
+    issues_security_memory(a->eng, (size_t)o->budget.share[MEM_SECURITY]);
     issues_on_judged(a->eng, on_judged); /* --db: rows written whole as calls are judged */
     if (o->messages)
         a->sdp = malloc(sizeof *a->sdp); /* NULL: messages show no SDP, nothing worse */
@@ -501,6 +540,7 @@ static bool run(struct analysis *a, struct analyze_opts *o, const struct pipelin
     }
     res->mem.bytes[MEM_REPORT] = a->rep.report_bytes;
     res->mem.peak[MEM_REPORT] = a->rep.report_peak;
+    issues_security_usage(a->eng, &res->mem.bytes[MEM_SECURITY], &res->mem.peak[MEM_SECURITY]);
     if (res->interrupted && !o->live) log_warn("interrupted: reporting what was read so far");
     if (o->live)
         log_info("capture stopped: %llu packets analysed, %llu dropped by the kernel, %llu by "

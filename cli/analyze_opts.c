@@ -89,6 +89,14 @@ static const struct opt_def table[] = {
      "                      set one issue threshold (repeatable; after --config)\n"},
     {"thresholds", 0, NULL, NULL, OPT_SET, opt_flag, offsetof(struct analyze_opts, list_thresholds), 0, 0, NULL,
      "      --thresholds    print every issue threshold with its value and meaning\n"},
+    {"scanner-agents", 0, "FILE", NULL, OPT_SET, opt_string, offsetof(struct analyze_opts, scanner_agents), 0, 0, NULL,
+     "      --scanner-agents FILE  User-Agents that make a source a sip_scan at once, one\n"
+     "                      a line, matched anywhere in the header, any case (default:\n"
+     "                      data/scanner-agents.txt, built in)\n"},
+    {"toll-prefixes", 0, "FILE", NULL, OPT_SET, opt_string, offsetof(struct analyze_opts, toll_prefixes), 0, 0, NULL,
+     "      --toll-prefixes FILE  \"PREFIX LABEL\" lines: dialled numbers that count for\n"
+     "                      toll_fraud_pattern (default: data/toll-prefixes.txt, built in:\n"
+     "                      00, 011 international; 0900, 1900... premium)\n"},
     {"db", 0, "FILE", NULL, OPT_SET, opt_string, offsetof(struct analyze_opts, db), 0, 0, NULL,
      "      --db FILE       also store calls, streams (with timelines), registrations,\n"
      "                      issues and SIP messages (raw, with their frames) in the SQLite\n"

@@ -31,6 +31,7 @@ struct analyze_opts {
     int progress;                                    /* -1: when stderr is a terminal */
     int verbose;
     const char *db, *probe, *hep_out, *hep_listen, *filter, *run_as, *log_file, *alerts;
+    const char *scanner_agents, *toll_prefixes; /* the security watch's lists, NULL: built in */
     const char *ifaces[ANALYZE_MAX_IFACES];
     size_t nifaces;
     struct web_opts web; /* web.cfg.listen: --serve */

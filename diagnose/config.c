@@ -51,6 +51,15 @@ void issue_config_default(struct issue_config *c)
         .hop_hold_warn_ms = 1000, .hop_hold_crit_ms = 5000,
         .hop_timeout_ms = 30000,
         .hold_media_s = 2,
+        .sec_window_s = 60,
+        .scan_targets = 20,
+        .scan_methods = 6,
+        .scan_fail_ratio = 0.8,
+        .auth_fail = 10,
+        .hijack_moves = 3,
+        .toll_window_s = 300,
+        .toll_calls = 5,
+        .toll_concurrent = 10,
     };
 }
 
@@ -89,6 +98,15 @@ static const struct knob knobs[] = {
     KNOB(hop_hold_crit_ms, 0, 1e7, "slow_hop critical, ms"),
     KNOB(hop_timeout_ms, 0, 1e7, "slow_hop: a hop's 408/503 this long after it forwarded the INVITE, ms"),
     KNOB(hold_media_s, 0, 1e6, "media_during_hold: RTP this long where the hold said none, s"),
+    KNOB(sec_window_s, 1, 86400, "sip_scan/auth_brute_force: the sliding window, s"),
+    KNOB(scan_targets, 2, 1e6, "sip_scan: distinct extensions one source probed in the window"),
+    KNOB(scan_methods, 2, 15, "sip_scan: or distinct request methods it tried in the window"),
+    KNOB(scan_fail_ratio, 0, 1, "sip_scan: share of its out-of-dialog requests not answered 2xx"),
+    KNOB(auth_fail, 2, 1e6, "auth_brute_force: failed digest attempts from one source in the window"),
+    KNOB(hijack_moves, 1, 1e6, "registration_hijack: a held binding taken by another address, times"),
+    KNOB(toll_window_s, 1, 86400, "toll_fraud_pattern: the sliding window, s"),
+    KNOB(toll_calls, 1, 1e6, "toll_fraud_pattern: calls to listed prefixes from one account in it"),
+    KNOB(toll_concurrent, 2, 1e6, "toll_fraud_pattern: or answered calls of one account at once"),
 };
 
 bool issue_config_set(struct issue_config *cfg, const char *name, const char *value,

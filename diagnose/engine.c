@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/vec.h"
 #include "decode/sdp.h"
+#include "security.h"
 
 struct issue_engine *issues_new(const struct issue_config *cfg, issue_fn fn, void *user)
 {
@@ -23,6 +24,10 @@ struct issue_engine *issues_new(const struct issue_config *cfg, issue_fn fn, voi
         issue_config_default(&e->cfg);
     e->fn = fn;
     e->user = user;
+    if (!(e->sec = sec_new())) {
+        free(e);
+        return NULL;
+    }
     return e;
 }
 
@@ -34,6 +39,7 @@ void issues_free(struct issue_engine *e)
     free(e->streams);
     free(e->done);
     free(e->quiet);
+    sec_free(e->sec);
     free(e);
 }
 
@@ -499,6 +505,8 @@ static bool waits_for_media(const struct held_call *c, const struct live_set *l)
 
 void issues_tick(struct issue_engine *e, ptime_t now, const struct stream_table *t)
 {
+    if (e->sec->src)
+        sec_tick(e, now);
     /* which held calls can be judged now: ended (an unfinished call is judged against the
      * end of the input), with no media of theirs still going; in a capture without any RTP
      * so far, after ISSUE_STREAM_KEEP (it may be a capture of signaling alone) */
@@ -584,6 +592,7 @@ void issues_finish(struct issue_engine *e, ptime_t end)
     free(mine);
     free(refs);
     e->ncalls = e->nstreams = e->nquiet = 0;
+    sec_finish(e);
 }
 
 void issues_on_judged(struct issue_engine *e, issue_judged_fn fn)

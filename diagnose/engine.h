@@ -76,6 +76,7 @@ struct issue_engine {
     size_t done_words;
     uint64_t done_base;
     bool done_started;
+    struct sec_watch *sec; /* owned: the security watch (security.h) */
 };
 
 /* Hands a finished issue to the engine's callback, its frames sorted. */

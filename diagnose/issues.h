@@ -40,7 +40,11 @@
     X(DNS_FAILURE, "dns_failure")                                                                  \
     X(SLOW_HOP, "slow_hop")                                                                        \
     X(MEDIA_DURING_HOLD, "media_during_hold") /* added: RTP a hold's SDP silenced */               \
-    X(RTCP_NOT_MUXED, "rtcp_not_muxed") /* added: a=rtcp-mux answered, RTCP on other ports */
+    X(RTCP_NOT_MUXED, "rtcp_not_muxed") /* added: a=rtcp-mux answered, RTCP on other ports */ \
+    X(SIP_SCAN, "sip_scan") /* added: a source probing extensions or methods, or a scanner */    \
+    X(AUTH_BRUTE_FORCE, "auth_brute_force") /* added: many failed digest attempts */            \
+    X(REGISTRATION_HIJACK, "registration_hijack") /* added: a held binding taken over */        \
+    X(TOLL_FRAUD_PATTERN, "toll_fraud_pattern") /* added: a burst of costly or parallel calls */
 
 enum issue_kind {
 #define ISSUE_ENUM(id, name) ISSUE_##id,
@@ -84,6 +88,17 @@ struct issue_config {
                                             * was forwarded (a transaction timer fired) */
     double hold_media_s;                   /* media_during_hold: RTP this long in a
                                             * direction the hold's SDP silenced */
+    /* the security watch (security.c), over a sliding window on packet time */
+    double sec_window_s;                   /* sip_scan, auth_brute_force: the window */
+    double scan_targets;                   /* sip_scan: distinct extensions probed in it */
+    double scan_methods;                   /* sip_scan: or distinct methods tried in it */
+    double scan_fail_ratio;                /* sip_scan: the share of them not answered 2xx */
+    double auth_fail;                      /* auth_brute_force: failed digest attempts */
+    double hijack_moves;                   /* registration_hijack: a held binding taken by
+                                            * another address this often (back and forth) */
+    double toll_window_s;                  /* toll_fraud_pattern: the window */
+    double toll_calls;                     /* calls to listed prefixes in it */
+    double toll_concurrent;                /* or answered calls of one account at once */
 };
 
 void issue_config_default(struct issue_config *cfg);
@@ -144,6 +159,26 @@ typedef void (*issue_judged_fn)(void *user, uint64_t call_seq);
 void issues_on_judged(struct issue_engine *e, issue_judged_fn fn);
 /* The input ended at `end`: the calls waiting for their media are judged. */
 void issues_finish(struct issue_engine *e, ptime_t end);
+
+/* The security watch (security.c): every SIP message, with the correlator's verdict on it
+ * (retransmissions are skipped). Scans and password guessing are out-of-dialog requests
+ * and their answers; bindings and calls are followed per account. Its issues name no call:
+ * an account's carry it as `registration`. */
+void issues_sip(struct issue_engine *e, const struct sip_event *ev, const struct msg_verdict *v);
+/* Replaces the list of scanners' User-Agents and the list of toll prefixes with these texts
+ * (the format of issue_scanner_agents_default and issue_toll_prefixes_default, shipped as
+ * data/scanner-agents.txt and data/toll-prefixes.txt); NULL keeps a list. False, err set
+ * with the line, on a mistake. */
+bool issues_security_lists(struct issue_engine *e, const char *agents, const char *prefixes,
+                           char *err, size_t errlen);
+extern const char issue_scanner_agents_default[];
+extern const char issue_toll_prefixes_default[];
+/* The bytes the watch may use (the memory budget's share), before the first message. */
+void issues_security_memory(struct issue_engine *e, size_t bytes);
+/* The bytes its tables' entries in use take now, and at their peak. */
+void issues_security_usage(const struct issue_engine *e, uint64_t *now, uint64_t *peak);
+/* Sources and accounts let go to make room (what they had found was reported first). */
+uint64_t issues_security_evicted(const struct issue_engine *e);
 
 /* RFC 1918, RFC 6598 (shared CGN space), link-local, and their IPv6 kin (ULA fc00::/7,
  * fe80::/10): addresses that do not route on the public Internet. */

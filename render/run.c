@@ -80,6 +80,7 @@ json_t *render_capture_json(const struct render_run *res)
     for (int i = 0; i < 4; i++) /* a live report keeps the newest only */
         if (res->report_dropped[i])
             render_set_u64(evicted, report_names[i], res->report_dropped[i]);
+    if (res->security_evicted) render_set_u64(evicted, "security", res->security_evicted);
     json_object_set_new(c, "evicted", evicted);
     /* Each table's peak bytes, under --max-memory-mb */
     json_t *mem = json_object();

@@ -31,6 +31,7 @@ struct render_run {
      * followed, naming none (kept as streams of no call), unreadable; RTCP handed on alone
      * at the table's limit, which is max_hep_reports streams */
     uint64_t hep_received, hep_attached, hep_orphaned, hep_bad, hep_evicted, max_hep_reports;
+    uint64_t security_evicted;  /* sources and accounts the security watch let go when full */
 };
 
 json_t *render_capture_json(const struct render_run *run);

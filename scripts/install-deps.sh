@@ -12,6 +12,7 @@ PKGS=(
   sip-tester                   # sipp: real calls on loopback for the live capture test
   kamailio                     # a real proxy whose siptrace mirrors SIP as HEP (test_hep_kamailio)
   rtpengine-daemon             # a real media relay that reports RTCP as HEP (test_hep_quality)
+  sipvicious                   # svmap, svwar, svcrack: a real attack tool against Kamailio (test_sipvicious)
   tcpreplay iproute2           # the drop test: replay into a veth pair in its own namespace
   clang llvm libclang-rt-14-dev  # libFuzzer harnesses and sanitizer runtimes
   time                         # GNU time: peak RSS of a program (bench, hostile tests)

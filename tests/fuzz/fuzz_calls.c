@@ -4,7 +4,9 @@
  *
  * Input: records of [flags][len hi][len lo][len bytes]. flags bits 0-1 and 2-3 pick the
  * source and destination among four hosts (two private, two public), bit 4 makes the
- * record RTP instead of SIP, bits 5-7 advance packet time (by up to 7 * 300 ms). */
+ * record RTP instead of SIP, bits 5-7 advance packet time (by up to 7 * 300 ms; 7 also
+ * runs the issue engine's tick). SIP goes through the security watch too. An input that
+ * starts with '#' is instead the security watch's two lists (scanner agents, toll prefixes). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -79,6 +81,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!r.corr || !r.streams || !r.eng)
         goto out;
     correlate_on_registration(r.corr, on_reg);
+    issues_security_memory(r.eng, 16 * 1024); /* small tables: eviction paths run too */
+    if (size > 1 && data[0] == '#') { /* the security watch's lists, as --scanner-agents reads */
+        char *text = malloc(size);
+        char err[160];
+        if (text) {
+            memcpy(text, data + 1, size - 1);
+            text[size - 1] = 0;
+            issues_security_lists(r.eng, text, text, err, sizeof err);
+            free(text);
+        }
+        goto out;
+    }
     ptime_t now = 1700000000 * PTIME_SEC;
     uint64_t frame = 0;
     size_t off = 0;
@@ -112,7 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                    .raw = (const char *)buf, .raw_len = len};
             struct msg_verdict v;
             correlate_sip(r.corr, &ev, &v);
+            issues_sip(r.eng, &ev, &v);
         }
+        if (flags >> 5 == 7) /* the security watch's tick: quiet sources reported, freed */
+            issues_tick(r.eng, now, r.streams);
         free(buf);
     }
     correlate_finish(r.corr);

@@ -41,6 +41,11 @@ def main(outdir):
     for i, s in enumerate(seeds):
         with open(os.path.join(outdir, 'scenario-%02d' % i), 'wb') as f:
             f.write(s)
+    # the security watch's lists, as shipped: '#' makes the harness read its input as them
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data')
+    with open(os.path.join(outdir, 'security-lists'), 'wb') as f:
+        f.write(b'#' + b''.join(open(os.path.join(data, n), 'rb').read()
+                                for n in ('scanner-agents.txt', 'toll-prefixes.txt')))
     print('%d seeds' % len(seeds))
 
 

@@ -24,6 +24,10 @@
   sipgen.py scenarios -o FILE.pcap --truth FILE.json
       call scenarios: ringing/early media/unfinished at the end, 404, 503, Timer B, CANCEL
       racing 200, PRACK, hold by re-INVITE, forking, INVITE challenge, REFER, B2BUA legs
+  sipgen.py security -o FILE.pcap --truth FILE.json
+      SIP scans, password guessing, a hijacked binding and toll-fraud bursts, and their
+      twins: a busy PBX, a phone changing Wi-Fi, a call centre (tests/gen/security.py);
+      --scan-flood N: a scan from N addresses, one real sweep through it
   sipgen.py issues -o FILE.pcap --truth FILE.json
       one scenario per issue kind and a twin that must not raise it (tests/gen/issues.py)
   sipgen.py paths -o FILE.pcap --truth FILE.json [--mirror] [--hep | --hep-only]
@@ -51,6 +55,7 @@ import registrations  # noqa: E402
 import issues  # noqa: E402
 import paths  # noqa: E402
 import scenarios  # noqa: E402
+import security  # noqa: E402
 from pcapwrite import LT_ETHERNET, HepTraceWriter, MirrorWriter, PcapWriter  # noqa: E402
 
 
@@ -110,6 +115,11 @@ def main(argv):
     r = sub.add_parser('registrations')
     r.add_argument('-o', '--output', required=True)
     r.add_argument('--truth', required=True)
+    se = sub.add_parser('security')
+    se.add_argument('-o', '--output', required=True)
+    se.add_argument('--truth', required=True)
+    se.add_argument('--scan-flood', type=int, metavar='N',
+                    help='instead: a scan from N addresses with one real sweep through it')
     sc = sub.add_parser('scenarios')
     sc.add_argument('-o', '--output', required=True)
     sc.add_argument('--truth', required=True)
@@ -163,6 +173,12 @@ def main(argv):
     elif a.cmd == 'registrations':
         w = PcapWriter(a.output, LT_ETHERNET)
         t = registrations.generate(w.write)
+        w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
+    elif a.cmd == 'security':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        t = security.scan_flood(w.write, a.scan_flood) if a.scan_flood else security.generate(w.write)
         w.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)

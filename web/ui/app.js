@@ -1,4 +1,5 @@
-// sipscope's UI: the call list, a call (ladder, streams, issues), the issues, a dashboard.
+// sipscope's UI: the call list, a call (ladder, streams, issues), the issues, a dashboard,
+// and the security watch's sources and accounts.
 // Plain modules, no framework. Every string from the API goes through dom.js as text.
 import { h, clear, fmtTime, fmtNum, mosClass } from './dom.js';
 import { ladder } from './ladder.js';
@@ -278,6 +279,50 @@ async function dashboardPage() {
       h('li', {}, h('a', { href: `#/issues?kind=${encodeURIComponent(kind)}` }, kind), ` ${n}`))));
 }
 
+// ---------------------------------------------------------------- security
+
+// The security kinds' issues gathered by who did it: a source's (sip_scan,
+// auth_brute_force) by its address, an account's (registration_hijack,
+// toll_fraud_pattern) by its AoR; ranked by the worst severity, then by how many kinds of
+// thing it did, then by how much of it (requests, failed guesses, listed calls, moves).
+const SEC_KINDS = ['sip_scan', 'auth_brute_force', 'registration_hijack', 'toll_fraud_pattern'];
+const SEV_RANK = { info: 0, warning: 1, critical: 2 };
+
+function securityRows(issues) {
+  const by = new Map();
+  for (const i of issues) {
+    const ev = i.evidence || {};
+    const who = i.registration || ev.source || '?';
+    if (!by.has(who)) by.set(who, { who, kinds: [], sev: 0, severity: 'info', volume: 0, ua: '', first: i.time, requests: null, targets: null, failed: null });
+    const r = by.get(who);
+    if (!r.kinds.includes(i.kind)) r.kinds.push(i.kind);
+    if ((SEV_RANK[i.severity] || 0) >= r.sev) { r.sev = SEV_RANK[i.severity] || 0; r.severity = i.severity; }
+    r.volume = Math.max(r.volume, (ev.requests || 0) + (ev.failed || 0) + (ev.listed_calls || 0) + (ev.peak_concurrent || 0) + (ev.moves || 0));
+    r.ua = r.ua || ev.user_agent || '';
+    r.first = Math.min(r.first, i.time);
+    if (ev.requests !== undefined) r.requests = ev.requests;
+    if (ev.targets !== undefined) r.targets = ev.targets;
+    if (ev.failed !== undefined) r.failed = ev.failed;
+  }
+  return [...by.values()].sort((a, b) => b.sev - a.sev || b.kinds.length - a.kinds.length || b.volume - a.volume || (a.who < b.who ? -1 : 1));
+}
+
+async function securityPage() {
+  const pages = await Promise.all(SEC_KINDS.map((k) => api(`issues?kind=${k}&limit=500`)));
+  const rows = securityRows(pages.flatMap((p) => p.issues));
+  const cell = (v) => h('td', {}, v === null || v === undefined ? '–' : String(v));
+  clear(main).append(h('h1', {}, 'Security'),
+    h('p', { class: 'muted' }, 'Sources and accounts that scanned, guessed passwords, took a binding or called out in a burst, worst first.'),
+    rows.length ? h('table', { class: 'security', id: 'security' },
+      h('thead', {}, h('tr', {}, ['#', 'source or account', 'what it did', 'severity', 'requests', 'extensions', 'failed guesses', 'User-Agent', 'first seen'].map((x) => h('th', {}, x)))),
+      h('tbody', { id: 'sec-rows' }, rows.map((r, n) => h('tr', { class: `sev-${r.severity}`, dataset: { who: r.who } },
+        cell(n + 1), cell(r.who),
+        h('td', {}, r.kinds.map((k) => h('a', { href: `#/issues?kind=${encodeURIComponent(k)}`, class: 'kind' }, k + ' '))),
+        h('td', {}, h('span', { class: `badge sev-${r.severity}` }, r.severity)),
+        cell(r.requests), cell(r.targets === null ? null : fmtNum(r.targets, 0)), cell(r.failed), cell(r.ua), cell(fmtTime(r.first))))))
+      : h('p', { class: 'muted', id: 'security-none' }, 'Nothing found.'));
+}
+
 // ---------------------------------------------------------------- routing
 
 async function route() {
@@ -288,6 +333,7 @@ async function route() {
     if (path.startsWith('/call/')) await callPage(path.slice(6));
     else if (path === '/issues') await issuesPage();
     else if (path === '/dashboard') await dashboardPage();
+    else if (path === '/security') await securityPage();
     else await callsPage();
     main.dataset.ready = path;
   } catch (e) {
