@@ -149,6 +149,18 @@ def source_routes():
     return routes
 
 
+def source_params():
+    """The query parameters web/api.c accepts on each list route (its arrays of known names)."""
+    api = open(os.path.join(ROOT, 'web', 'api.c')).read()
+    arrays = {m.group(1): set(re.findall(r'"(\w+)"', m.group(2)))
+              for m in re.finditer(r'static const char \*const (\w+)\[\] = \{(.*?)\};', api, re.S)}
+    out = {}
+    for route, name in (('/api/v1/calls', 'names'), ('/api/v1/streams', 'stream_args'),
+                        ('/api/v1/registrations', 'reg_args'), ('/api/v1/issues', 'issue_args')):
+        out[route] = arrays.get(name, set())
+    return out
+
+
 def main(exe):
     if jsonschema is None:
         return skip('python3-jsonschema and python3-yaml are not installed for /usr/bin/python3')
@@ -165,6 +177,15 @@ def main(exe):
     spec_api = {p for p in spec.doc['paths'] if p.startswith('/api/v1/')}
     check(source_routes() == spec_api, 'the server\'s /api/v1 routes are the spec\'s: only in the code %s, '
           'only in the spec %s' % (sorted(source_routes() - spec_api), sorted(spec_api - source_routes())))
+    kinds = re.findall(r'X\(\w+, "(\w+)"\)', open(os.path.join(ROOT, 'diagnose', 'issues.h')).read().split(
+        'ISSUE_SEVERITIES')[0])
+    enum = spec.doc['components']['schemas']['IssueKind']['enum']
+    check(kinds and sorted(enum) == sorted(kinds), 'IssueKind is diagnose/issues.h\'s kinds: only in the code %s, '
+          'only in the spec %s' % (sorted(set(kinds) - set(enum)), sorted(set(enum) - set(kinds))))
+    for route, names in source_params().items():
+        have = set(spec.params(route))
+        check(have == names, '%s: the parameters web/api.c accepts are the spec\'s: only in the code %s, only in '
+              'the spec %s' % (route, sorted(names - have), sorted(have - names)))
     ui = spec.params('/ui/{name}')['name']['schema']['enum']
     check(sorted(ui) == sorted(os.listdir(os.path.join(ROOT, 'web', 'ui'))),
           'the spec lists web/ui/\'s files (%s)' % ui)
@@ -235,6 +256,10 @@ def data_routes(check, call, j, itruth, rtruth):
     for f in [{'from': repr(st['first_time']), 'to': repr(st['first_time'] + 60)},
               {'address': st['src']}, {'limit': 3}]:
         check(call('/api/v1/streams', query=f)[2]['streams'], '/streams?%s selects streams' % f)
+    # measured here, none was reported by a HEP agent: both filters select nothing
+    for want in ('any', 'orphan'):
+        check(call('/api/v1/streams', query={'reported': want})[2]['streams'] == [],
+              '/streams?reported=%s: no stream of this capture was reported by a HEP agent' % want)
     nxt = call('/api/v1/streams', query={'limit': 3})[2]['next']
     check(call('/api/v1/streams', query={'limit': 3, 'cursor': nxt})[2]['streams'], '/streams pages on')
 
