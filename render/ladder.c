@@ -237,6 +237,11 @@ size_t render_ladder_rungs(const struct render_ladder *l)
     return l->n;
 }
 
+size_t render_ladder_hosts(const struct render_ladder *l)
+{
+    return (size_t)l->nhosts;
+}
+
 void render_ladder_set_utf8(struct render_ladder *l, bool utf8)
 {
     l->utf8 = utf8;
