@@ -38,8 +38,7 @@ int main(int argc, char **argv)
         return cmd_capture(argc - 1, argv + 1);
     if (!strcmp(cmd, "ladder"))
         return cmd_ladder(argc - 1, argv + 1);
-    if (!strcmp(cmd, "tui"))
-        return cmd_tui(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tui")) return cmd_tui(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))
         return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))
