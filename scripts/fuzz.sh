@@ -32,6 +32,7 @@ for h in build-fuzz/tests/fuzz/fuzz_${FUZZ_ONLY:-*}; do
     fuzz_rtp) python3 tests/fuzz/make_rtp_seeds.py "$seeds" ;;
     fuzz_calls) python3 tests/fuzz/make_call_seeds.py "$seeds" >/dev/null ;;
     fuzz_query) cp tests/fuzz/seeds/query/* "$seeds"/ ;;
+    fuzz_tui) cp tests/fuzz/seeds/tui/* "$seeds"/ ;;
     fuzz_audio) python3 tests/fuzz/make_audio_seeds.py "$seeds" ;;
     fuzz_pcap) mkdir -p build-fuzz/sample
                for k in issues scenarios registrations paths; do

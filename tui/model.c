@@ -35,6 +35,7 @@ struct tui_model {
     struct tcall **calls; /* owned, by seq */
     size_t n, cap, max;
     size_t media_max, media_used;
+    uint64_t newest; /* the highest call seq held so far */
     bool utf8;
     uint64_t gen; /* changes the list shows */
     struct tui_stats st;
@@ -126,6 +127,7 @@ static struct tcall *get(struct tui_model *m, uint64_t seq)
     }
     render_ladder_set_utf8(c->ladder, m->utf8);
     c->row.seq = seq;
+    if (seq > m->newest) m->newest = seq;
     c->row.mos = c->row.pdd_ms = c->row.dur_s = -1;
     c->row.worst_severity = SEV__COUNT;
     size_t i = find_pos(m, seq);
@@ -169,7 +171,9 @@ void tui_model_sip(void *user, const struct sip_event *ev, const struct msg_verd
     struct tui_model *m = user;
     if (!v->call_seq) return; /* registrations and other methods: not a call's */
     pthread_mutex_lock(&m->lock);
-    struct tcall *c = get(m, v->call_seq);
+    /* The correlator numbers a call at its first message: a message of an older call not
+     * held was evicted with it (a late ACK), and would only make a call with no row. */
+    struct tcall *c = v->call_seq > m->newest ? get(m, v->call_seq) : find(m, v->call_seq);
     if (c) {
         render_ladder_msg(c->ladder, ev, v->retransmission);
         keep_msg(c, ev, v->retransmission);
@@ -200,6 +204,7 @@ static void fill_row(struct tui_row *r, const struct call *c, bool ended)
     r->time = ptime_to_epoch_s(c->invite_time);
     r->state = c->state;
     r->ended = ended;
+    r->answered = c->answer_time != 0;
     r->final_status = c->final_status;
     r->pdd_ms = c->ringing_time && c->ringing_time >= c->invite_time
                     ? (double)(c->ringing_time - c->invite_time) / 1e6
@@ -216,11 +221,7 @@ static void on_call(struct tui_model *m, const struct call *c, bool ended)
     if (k && !k->row.ended) {
         fill_row(&k->row, c, ended);
         k->has_row = true;
-        if (ended) {
-            render_ladder_call(k->ladder, c);
-            m->st.ended++;
-            m->st.answered += c->answer_time != 0;
-        }
+        if (ended) render_ladder_call(k->ladder, c);
         m->gen++;
     }
     pthread_mutex_unlock(&m->lock);
@@ -342,10 +343,15 @@ size_t tui_model_rows(struct tui_model *m, struct tui_row **rows, size_t *cap, u
 {
     size_t n = SIZE_MAX;
     pthread_mutex_lock(&m->lock);
-    m->st.calls = m->st.active = 0;
+    m->st.calls = m->st.active = m->st.settled = m->st.answered = 0;
     for (size_t i = 0; i < m->n; i++) {
-        m->st.calls += m->calls[i]->has_row;
-        m->st.active += m->calls[i]->has_row && !m->calls[i]->row.ended;
+        const struct tui_row *r = &m->calls[i]->row;
+        if (!m->calls[i]->has_row) continue;
+        bool going = r->state <= CALL_ANSWERED && !r->ended; /* trying .. answered */
+        m->st.calls++;
+        m->st.active += going;
+        m->st.settled += !going;
+        m->st.answered += !going && r->answered;
     }
     *st = m->st;
     if (*gen != m->gen) {

@@ -33,7 +33,8 @@ struct tui_row {
     char call_id[128];
     char caller[IP_ADDR_PORT_STRLEN], callee[IP_ADDR_PORT_STRLEN]; /* ip:port */
     uint8_t state;                                                 /* enum call_state */
-    bool ended;
+    bool ended;    /* handed on by the correlator: no message will change it */
+    bool answered; /* a 2xx came */
     int final_status;       /* 0 none */
     double pdd_ms, dur_s;   /* < 0 none */
     double mos;             /* worst of its streams; < 0 none */
@@ -41,8 +42,10 @@ struct tui_row {
     uint8_t worst_severity; /* of its issues; SEV__COUNT none */
 };
 
+/* calls, active (in progress: trying to answered), settled (the others) and answered (of
+ * those settled): of the calls held now, so that a long live run shows its recent ASR. */
 struct tui_stats {
-    uint64_t calls, active, ended, answered, evicted;
+    uint64_t calls, active, settled, answered, evicted;
     uint64_t packets, dropped; /* dropped: the kernel's and our ring's */
     uint64_t bytes_read, bytes_total;
     bool live, done;

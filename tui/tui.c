@@ -5,6 +5,7 @@
 #include "tui.h"
 
 #include <curses.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/stop.h"
@@ -154,8 +156,8 @@ void tui_status(struct tui_ui *u, const char *keys)
 {
     const struct tui_stats *s = &u->st;
     char l[768], asr[16] = "-", where[64];
-    if (s->ended)
-        snprintf(asr, sizeof asr, "%.0f%%", 100.0 * (double)s->answered / (double)s->ended);
+    if (s->settled)
+        snprintf(asr, sizeof asr, "%.0f%%", 100.0 * (double)s->answered / (double)s->settled);
     if (s->error[0])
         snprintf(where, sizeof where, "stopped");
     else if (s->live)
@@ -403,6 +405,13 @@ static void start_screen(struct tui_ui *u)
     }
 }
 
+static void restore_stderr(int saved)
+{
+    if (saved < 0) return;
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+}
+
 int tui_run(const struct tui_config *cfg)
 {
     setlocale(LC_ALL, "");
@@ -416,10 +425,19 @@ int tui_run(const struct tui_config *cfg)
         return 1;
     }
     struct tui_ui u = {.model = r.model, .utf8 = utf8, .sort = COL_TIME};
+    struct capture_stats none = {0};
+    tui_model_capture(r.model, &none, cfg->live); /* "live" from the start */
     stop_catch();
     log_set_sink(log_to_model, r.model);
+    /* Whatever a library would write to stderr while the screen is up would tear it (the
+     * engine says when it starts capturing): it goes nowhere until the screen is closed;
+     * the log's warnings reach the status line, and an error is said after. */
+    int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null >= 0) dup2(null, STDERR_FILENO);
+    if (null >= 0) close(null);
     pthread_t th;
     if (pthread_create(&th, NULL, analysis, &r)) {
+        restore_stderr(saved);
         fputs("sipscope tui: cannot start the analysis\n", stderr);
         issues_free(r.eng);
         tui_model_free(r.model);
@@ -428,6 +446,7 @@ int tui_run(const struct tui_config *cfg)
     start_screen(&u);
     loop(&u);
     endwin();
+    restore_stderr(saved);
     r.quit = 1;
     pthread_join(th, NULL);
     log_set_sink(NULL, NULL);
