@@ -44,7 +44,7 @@ int cmd_tui(int argc, char **argv)
                   "\n"
                   "The calls in a terminal UI: a call list that fills as calls end (live: as\n"
                   "they happen), each call's ladder, messages, streams and issues; press ? in it\n"
-                  "for the keys. NO_COLOR set: no colours; a locale without UTF-8 (or --ascii in\n"
+                  "for the keys. NO_COLOR set: no colours; a locale without UTF-8 (or\n"
                   "SIPSCOPE_TUI_ASCII=1): plain ASCII drawing. The options are those of\n"
                   "'sipscope analyze' (files) or 'sipscope capture' (live), less the outputs:\n\n",
                   stdout);

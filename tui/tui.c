@@ -384,9 +384,13 @@ static void loop(struct tui_ui *u)
     }
 }
 
-static void start_screen(struct tui_ui *u)
+/* NULL: no terminal to draw on (newterm says so where initscr would exit). */
+static SCREEN *start_screen(struct tui_ui *u)
 {
-    initscr();
+    SCREEN *scr =
+        isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) ? newterm(NULL, stdout, stdin) : NULL;
+    if (!scr) return NULL;
+    set_term(scr);
     cbreak(); /* Ctrl-C stays a signal */
     noecho();
     keypad(stdscr, TRUE);
@@ -403,6 +407,7 @@ static void start_screen(struct tui_ui *u)
         init_pair(PAIR_INFO, COLOR_CYAN, -1);
         init_pair(PAIR_BAR, COLOR_BLACK, COLOR_WHITE);
     }
+    return scr;
 }
 
 static void restore_stderr(int saved)
@@ -414,6 +419,10 @@ static void restore_stderr(int saved)
 
 int tui_run(const struct tui_config *cfg)
 {
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fputs("sipscope tui: needs a terminal (stdin and stdout)\n", stderr);
+        return 1;
+    }
     setlocale(LC_ALL, "");
     bool utf8 = !cfg->ascii && !strcmp(nl_langinfo(CODESET), "UTF-8");
     size_t max_calls = mem_budget_entries(cfg->budget, MEM_REPORT, TUI_CALL_BYTES, 100);
@@ -443,16 +452,22 @@ int tui_run(const struct tui_config *cfg)
         tui_model_free(r.model);
         return 1;
     }
-    start_screen(&u);
-    loop(&u);
-    endwin();
+    SCREEN *scr = start_screen(&u);
+    if (scr) {
+        loop(&u);
+        endwin();
+        delscreen(scr);
+    }
     restore_stderr(saved);
     r.quit = 1;
     pthread_join(th, NULL);
     log_set_sink(NULL, NULL);
     int rc = 0;
-    if (u.st.error[0] ||
-        (tui_model_rows(r.model, &u.all, &u.capall, &u.gen, &u.st), u.st.error[0])) {
+    if (!scr) {
+        fputs("sipscope tui: needs a terminal (stdin and stdout)\n", stderr);
+        rc = 1;
+    } else if (u.st.error[0] ||
+               (tui_model_rows(r.model, &u.all, &u.capall, &u.gen, &u.st), u.st.error[0])) {
         fprintf(stderr, "sipscope tui: %s\n", u.st.error);
         rc = 1;
     }

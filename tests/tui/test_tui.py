@@ -309,6 +309,32 @@ def check_quit(check, exe, pcap, tmp):
             p.close()
 
 
+def check_drawing(check, exe, tmp):
+    """UTF-8 and ASCII drawing: Kamailio's long 100 cut with U+2026 or "...", the head and a
+    dash each side kept; the separator a box-drawing line or dashes; in the C locale (and
+    with SIPSCOPE_TUI_ASCII=1) nothing on the screen above 0x7e."""
+    pcap = os.path.join(tmp, 'kam.pcap')
+    t = generate('calls', pcap, os.path.join(tmp, 'kam.json'), '--calls', '1', '--duration', '1',
+                 '--trying', 'trying -- your call is important to us')['calls'][0]
+    f100 = next(m['frame'] for m in t['messages'] if m['label'] == '100')
+    for name, env, tail, line in (('UTF-8', None, '\u2026-|', '\u2500' * 20),
+                                  ('C', {'LANG': 'C', 'LC_ALL': 'C'}, '...--|', '-' * 20),
+                                  ('ASCII', {'SIPSCOPE_TUI_ASCII': '1'}, '...--|', '-' * 20)):
+        p = start(exe, pcap, tmp, env=env)
+        try:
+            p.wait(lambda s: rows(s) and is_done(s))
+            p.keys('Enter')
+            s = p.wait(lambda s: any(a[2] == f100 for a in arrows(s))) or []
+            got = [ln.rsplit(' #', 1)[0].rstrip() for ln in s if ln.rstrip().endswith(' #%d' % f100)]
+            check(got and got[0].endswith(tail) and '|<-100 trying -- ' in got[0],
+                  '%s: the long 100 drawn as %r' % (name, got))
+            check(any(line in ln for ln in s), '%s: the separator' % name)
+            if env:
+                check(all(ord(c) < 0x7f for ln in s for c in ln), '%s: nothing but ASCII' % name)
+        finally:
+            p.close()
+
+
 def main(exe):
     if not shutil.which('tmux'):
         return skip('tmux not installed')
@@ -345,6 +371,8 @@ def main(exe):
         lap('issues')
         check_quit(check, exe, pcap, tmp)
         lap('quit')
+        check_drawing(check, exe, tmp)
+        lap('drawing')
     print('%.1f s' % (time.monotonic() - t0))
     return check.done()
 
