@@ -367,7 +367,7 @@ MUTANTS = [
       '    bool spaced = ll + 2 <= room, cut = false;\n    ll = ll > room ? room : ll;',
       'a cut label is not marked with an ellipsis',
       ['render_ladder', 'ladder'], 'Kamailio\'s long 100 reason at 26 columns, by hand'),
-    # --- the terminal UI (tui/; issue 26) ---
+    # --- the terminal UI (tui/) ---
     M('tui_state_any', 'tui/filter.c',
       '        return !strncasecmp(state, t, strlen(t));',
       '        return true;',
