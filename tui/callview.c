@@ -164,7 +164,7 @@ static void draw_streams(const struct tui_ui *u)
     attroff(A_BOLD);
     for (size_t i = 0; i < u->view.nstreams && (int)i + 4 < LINES - 1; i++) {
         const struct tui_stream *s = &u->view.streams[i];
-        char id[24], path[112], mos[16] = "-";
+        char id[24], path[2 * IP_ADDR_PORT_STRLEN + 8], mos[16] = "-";
         snprintf(id, sizeof id, "stream-%llu", (unsigned long long)s->seq);
         snprintf(path, sizeof path, "%s -> %s", s->src, s->dst);
         if (s->mos >= 0) snprintf(mos, sizeof mos, "%.2f", s->mos);
