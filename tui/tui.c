@@ -78,6 +78,15 @@ static void on_tick(void *user, ptime_t now, const struct pipeline_result *sofar
     tui_model_capture(((struct run *)user)->model, &sofar->cs, true);
 }
 
+/* The interfaces (or the HEP socket) are open: only now is "live" true, so that nobody
+ * starts calls the capture would miss. */
+static bool on_opened(void *user)
+{
+    struct capture_stats none = {0};
+    tui_model_capture(((struct run *)user)->model, &none, true);
+    return true;
+}
+
 static void on_progress(void *user, const struct capture_stats *cs)
 {
     tui_model_capture(((struct run *)user)->model, cs, false);
@@ -96,6 +105,7 @@ static void *analysis(void *arg)
                                   .tick = on_tick,
                                   .progress = on_progress,
                                   .call_progress = c->live ? on_call_progress : NULL,
+                                  .opened = on_opened,
                                   .stream_idle = c->stream_idle,
                                   .keep_duplicates = c->keep_duplicates,
                                   .budget = c->budget,
@@ -164,6 +174,8 @@ void tui_status(struct tui_ui *u, const char *keys)
         snprintf(where, sizeof where, "live");
     else if (s->done)
         snprintf(where, sizeof where, "done");
+    else if (u->live)
+        snprintf(where, sizeof where, "opening");
     else if (s->bytes_total)
         snprintf(where, sizeof where, "reading %.0f%%",
                  100.0 * (double)s->bytes_read / (double)s->bytes_total);
@@ -434,8 +446,7 @@ int tui_run(const struct tui_config *cfg)
         return 1;
     }
     struct tui_ui u = {.model = r.model, .utf8 = utf8, .sort = COL_TIME};
-    struct capture_stats none = {0};
-    tui_model_capture(r.model, &none, cfg->live); /* "live" from the start */
+    u.live = cfg->live;
     stop_catch();
     log_set_sink(log_to_model, r.model);
     /* Whatever a library would write to stderr while the screen is up would tear it (the

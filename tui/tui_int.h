@@ -18,6 +18,7 @@ enum { PAIR_GOOD = 1, PAIR_WARN, PAIR_BAD, PAIR_INFO, PAIR_BAR };
 struct tui_ui {
     struct tui_model *model;
     bool utf8, colour;
+    bool live; /* a live capture: "opening" until its interfaces are open */
     enum tui_screen screen, back; /* back: where help and the raw view return */
     /* the list */
     struct tui_row *all; /* the model's rows, copied */

@@ -54,7 +54,7 @@ def main(exe):
                       sipp(tmp, '%s:5783' % ADDR, '-sf', os.path.join(E2E, 'uac_busy.xml'), '-s', '486',
                            '-p', '5784')]
             up = p.wait(lambda s: any(r['To'] == '2000' and r['State'] == 'answered' for r in rows(s)))
-            check(up is not None, 'the answered call is listed while it is up')
+            check(up is not None, 'the answered call is listed while it is up:\n%s' % '\n'.join(p.screen()))
             for q in procs:
                 check(q.wait(timeout=60) == 0, 'sipp: the call went as scripted')
             s = p.wait(lambda s: sorted((r['To'], r['State'], r['Fin']) for r in rows(s)) ==
