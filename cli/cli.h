@@ -7,5 +7,6 @@ int cmd_ladder(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 #endif

@@ -2,6 +2,8 @@
  * on an ssh session. This file picks the call's messages out of the run and prints what
  * render/ladder.h draws of them. */
 #include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@ static const char ladder_usage[] =
     "\n"
     "Options:\n"
     "  -w, --width N   columns per host (default 26)\n"
+    "  -a, --ascii     a cut label ends in \"...\" even where the locale is UTF-8\n"
     "  -h, --help      this text\n";
 
 /* Which call: its id's number, or else its SIP Call-ID. */
@@ -55,11 +58,16 @@ static void on_call(void *user, const struct call *c)
 
 int cmd_ladder(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"width", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"width", required_argument, NULL, 'w'},
+                                         {"ascii", no_argument, NULL, 'a'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int w = RENDER_LADDER_WIDTH, ch;
+    /* a terminal that takes UTF-8 says so in its locale (LANG, LC_ALL, LC_CTYPE) */
+    setlocale(LC_CTYPE, "");
+    bool utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "w:ah", opts, NULL)) != -1) {
         switch (ch) {
         case 'w':
             w = atoi(optarg);
@@ -67,6 +75,9 @@ int cmd_ladder(int argc, char **argv)
                 fputs("sipscope ladder: --width wants 12 to 80\n", stderr);
                 return 2;
             }
+            break;
+        case 'a':
+            utf8 = false;
             break;
         case 'h': fputs(ladder_usage, stdout); return 0;
         default: fputs(ladder_usage, stderr); return 2;
@@ -82,6 +93,7 @@ int cmd_ladder(int argc, char **argv)
         fputs("sipscope ladder: out of memory\n", stderr);
         return 1;
     }
+    render_ladder_set_utf8(p.l, utf8);
     if (!render_call_seq(p.want, strlen(p.want), &p.want_seq)) p.want_seq = 0; /* a SIP Call-ID */
     struct correlate_config kcfg;
     correlate_config_default(&kcfg);

@@ -15,6 +15,8 @@ static const char usage[] =
     "                    and report what they hold (text, or JSON with --json)\n"
     "  capture -i IFACE   follow live interfaces, with the same outputs as analyze\n"
     "  ladder FILE... CALL  draw one call's message ladder in the terminal\n"
+    "  tui FILE... | tui -i IFACE\n"
+    "                    the calls in a terminal UI: list, ladder, streams, issues\n"
     "  export --db FILE --call ID -o OUT.pcap\n"
     "                    write a stored call's SIP frames (and media) as a pcap\n"
     "  serve --db FILE   serve the JSON API over HTTP from a database\n"
@@ -36,6 +38,7 @@ int main(int argc, char **argv)
         return cmd_capture(argc - 1, argv + 1);
     if (!strcmp(cmd, "ladder"))
         return cmd_ladder(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tui")) return cmd_tui(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))
         return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))

@@ -148,6 +148,11 @@ static bool on_packet(void *user, const struct packet *pkt)
     r->hint = pkt->hint;
     decoder_frame(r->dec, pkt);
     progress_tick(&r->prog, r->src, ++r->packets);
+    if (r->h->progress && r->packets % 65536 == 0) {
+        struct capture_stats cs;
+        capture_get_stats(r->src, &cs);
+        r->h->progress(r->h->user, &cs);
+    }
     if (r->packets % MEM_SAMPLE == 0)
         sample_memory(r);
     if (!r->live && pkt->ts - r->offline_tick >= PTIME_SEC) { /* once a second of packets */

@@ -44,6 +44,9 @@ struct pipeline_handlers {
     /* live, at each tick: calls in progress whose last message came since the previous
      * tick, as they stand (NULL: not asked) */
     call_done_fn call_progress;
+    /* files: the capture's counts (bytes read of the total) about every 64 Ki packets, for
+     * a front-end that shows progress its own way (the terminal UI). NULL: not asked */
+    void (*progress)(void *user, const struct capture_stats *cs);
     /* live: the interfaces (or the HEP socket) are open; false stops before capturing */
     bool (*opened)(void *user);
     void *user;

@@ -18,7 +18,7 @@ struct rung {
     ptime_t ts;
     uint64_t frame;
     int from, to;   /* host columns */
-    char label[48]; /* sanitised */
+    char label[96]; /* sanitised */
     bool retrans, sdp;
 };
 
@@ -37,6 +37,7 @@ struct render_ladder {
     char summary[160];
     struct note notes[LADDER_MAX_NOTES];
     int nnotes;
+    bool utf8; /* an ellipsis as one character, not three dots */
 };
 
 /* Copies at most cap-1 bytes of v, control characters and DEL replaced by '?'. */
@@ -140,7 +141,7 @@ void render_ladder_msg(struct render_ladder *l, const struct sip_event *ev, bool
     if (m->is_request) {
         safe_copy(r->label, sizeof r->label, m->method);
     } else {
-        char reason[40];
+        char reason[88];
         safe_copy(reason, sizeof reason, m->reason);
         snprintf(r->label, sizeof r->label, "%d %s", m->status, reason);
     }
@@ -236,6 +237,58 @@ size_t render_ladder_rungs(const struct render_ladder *l)
     return l->n;
 }
 
+size_t render_ladder_hosts(const struct render_ladder *l)
+{
+    return (size_t)l->nhosts;
+}
+
+void render_ladder_set_utf8(struct render_ladder *l, bool utf8)
+{
+    l->utf8 = utf8;
+}
+
+/* Marks the ellipsis in a line, which is otherwise one byte per column: written out as one
+ * UTF-8 character or three dots, so that every other column stays where it was counted. */
+#define ELLIPSIS '\x01'
+
+/* Writes the arrow's label between columns lo and hi (its lifelines). The head and a dash
+ * each side of the label always stay, so that a long reason phrase (Kamailio's "100 trying
+ * -- your call is important to us") never hides which way the message went. The label has
+ * a space each side when it fits with them, none when it fits only without; else it is cut
+ * and ends in an ellipsis, never inside a UTF-8 character. */
+static void put_label(char *line, int lo, int hi, bool left, const char *text, bool utf8)
+{
+    int room = hi - lo - 4; /* beside the head and two dashes */
+    int ll = (int)strlen(text), ew = utf8 ? 1 : 3;
+    bool spaced = ll + 2 <= room, cut = ll > room;
+    if (cut) {
+        ll = room - ew;
+        while (ll > 0 && (((unsigned char)text[ll] & 0xC0) == 0x80 || text[ll - 1] == ' '))
+            ll--;
+        if (ll < 0) return;
+    }
+    int cols = ll + (cut ? ew : 0) + (spaced ? 2 : 0);
+    char *p = line + lo + 2 + left + (room - cols) / 2;
+    if (spaced) *p++ = ' ';
+    memcpy(p, text, (size_t)ll);
+    p += ll;
+    if (cut && utf8)
+        *p++ = ELLIPSIS;
+    else if (cut)
+        for (int i = 0; i < 3; i++)
+            *p++ = '.';
+    if (spaced) *p = ' ';
+}
+
+static void put_line(const char *line, FILE *out)
+{
+    for (; *line; line++)
+        if (*line == ELLIPSIS)
+            fputs("\xe2\x80\xa6", out); /* U+2026 */
+        else
+            fputc(*line, out);
+}
+
 bool render_ladder_print(struct render_ladder *l, int w, FILE *out)
 {
     int width = l->nhosts * w;
@@ -269,15 +322,13 @@ bool render_ladder_print(struct render_ladder *l, int w, FILE *out)
             line[hi - 1] = '>';
         else if (a > b)
             line[lo + 1] = '<';
-        char label[64];
-        snprintf(label, sizeof label, " %s%s%s ", r->label, r->sdp ? " +SDP" : "",
+        char label[128];
+        snprintf(label, sizeof label, "%s%s%s", r->label, r->sdp ? " +SDP" : "",
                  r->retrans ? " (retr)" : "");
-        int ll = (int)strlen(label), room = hi - lo - 3;
-        if (ll > room) ll = room > 0 ? room : 0;
-        int start = lo + 2 + (room - ll) / 2;
-        memcpy(line + start, label, (size_t)ll);
-        fprintf(out, "%10.3f %s #%llu\n", (double)(r->ts - l->rungs[0].ts) / 1e9, line,
-                (unsigned long long)r->frame);
+        if (hi > lo) put_label(line, lo, hi, a > b, label, l->utf8);
+        fprintf(out, "%10.3f ", (double)(r->ts - l->rungs[0].ts) / 1e9);
+        put_line(line, out);
+        fprintf(out, " #%llu\n", (unsigned long long)r->frame);
         for (int i = 0; i < l->nnotes; i++)
             if (l->notes[i].frame == r->frame) fprintf(out, "%10s   ^ %s\n", "", l->notes[i].text);
     }

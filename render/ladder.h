@@ -36,6 +36,13 @@ void render_ladder_call(struct render_ladder *l, const struct call *c);
 /* Arrows so far (messages and DNS); 0: nothing to draw. */
 size_t render_ladder_rungs(const struct render_ladder *l);
 
+/* Host columns so far. */
+size_t render_ladder_hosts(const struct render_ladder *l);
+
+/* Whether the terminal takes UTF-8: a label too long for its arrow ends in one U+2026
+ * then, in "..." otherwise (the default). */
+void render_ladder_set_utf8(struct render_ladder *l, bool utf8);
+
 /* Writes the ladder to out in time order (sorting its arrows), then the call's summary,
  * then a line when something was not drawn. width: columns per host,
  * RENDER_LADDER_WIDTH_MIN to _MAX. false: no memory, nothing written. */

@@ -45,6 +45,7 @@ for h in build-fuzz/tests/fuzz/fuzz_${FUZZ_ONLY:-*}; do
     fuzz_pgtext) printf 'a1b2@10.0.0.1' > "$seeds"/ascii; printf 'caf\xc3\xa9 \xe2\x82\xac' > "$seeds"/utf8
                  printf 'x\xc0\xafy\xed\xa0\x80z\xf4\x90\x80\x80\0' > "$seeds"/bad ;;
     fuzz_alerts) cp tests/fuzz/seeds/alerts/* "$seeds"/ ;;
+    fuzz_tui) cp tests/fuzz/seeds/tui/* "$seeds"/ ;;
     fuzz_audio) python3 tests/fuzz/make_audio_seeds.py "$seeds" ;;
     fuzz_pcap) mkdir -p build-fuzz/sample
                for k in issues scenarios registrations paths; do

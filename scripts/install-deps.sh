@@ -18,6 +18,8 @@ PKGS=(
   time                         # GNU time: peak RSS of a program (bench, hostile tests)
   valgrind                     # memcheck over the golden tests (scripts/valgrind.sh)
   libspandsp-dev libbcg729-dev libopus-dev libgsm1-dev  # audio/: G.722, G.726, DTMF; G.729; Opus; GSM
+  libncurses-dev               # tui/: the terminal UI (ncursesw)
+  tmux                         # the terminal UI's tests drive it in a tmux pane
   libsndfile1-dev              # store/callaudio.c: a call's audio as WAV (export --audio, audio.wav)
   libpq-dev                    # store/pg.c: the PostgreSQL backend (--db postgresql://...)
   postgresql                   # a real PostgreSQL 15 server for the tests of that backend

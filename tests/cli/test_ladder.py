@@ -43,6 +43,12 @@ def arrows(out):
     return res
 
 
+def got_arrows_ok(out, t):
+    """Whether the arrows are the truth's messages, in frame order, each the right way."""
+    got = [(d, f) for _, d, f in arrows(out)]
+    return got == [('>' if m['src'] == t['caller'] else '<', m['frame']) for m in t['messages']]
+
+
 def main(exe):
     with tempfile.TemporaryDirectory() as tmp:
         pcap, tj = os.path.join(tmp, 'c.pcap'), os.path.join(tmp, 'c.json')
@@ -65,6 +71,27 @@ def main(exe):
         r = subprocess.run([exe, 'ladder', pcap, 'call-99'], capture_output=True, text=True)
         check(r.returncode == 1 and 'call-99' in r.stderr, 'unknown call: exit 1')
         check(subprocess.run([exe, 'ladder', pcap], capture_output=True).returncode == 2, 'no call: exit 2')
+
+        # Kamailio's 100, longer than its arrow: cut with an ellipsis, the head and a dash
+        # each side of the label kept; "..." in the C locale or with --ascii, U+2026 in UTF-8
+        long_reason = 'trying -- your call is important to us'
+        kam = os.path.join(tmp, 'kam.pcap')
+        subprocess.run([sys.executable, SIPGEN, 'calls', '-o', kam, '--truth', tj, '--calls', '1',
+                        '--duration', '1', '--trying', long_reason], check=True, capture_output=True)
+        t = json.load(open(tj))['calls'][0]
+        f100 = [m['frame'] for m in t['messages'] if m['label'] == '100']
+        check(len(f100) == 1 and t.get('trying') == long_reason, 'the generator wrote the long 100')
+        for env, args, tail in ((dict(os.environ, LC_ALL='C'), [], '...--|'),
+                                (dict(os.environ, LC_ALL='C.UTF-8'), ['--ascii'], '...--|'),
+                                (dict(os.environ, LC_ALL='C.UTF-8'), [], '\u2026-|')):
+            r = subprocess.run([exe, 'ladder'] + args + [kam, 'call-1'], capture_output=True,
+                               env=env)
+            out = r.stdout.decode('utf-8', 'replace')
+            line = [ln for ln in out.splitlines() if ln.endswith(' #%d' % f100[0])]
+            body = line[0].rsplit(' #', 1)[0].rstrip() if line else ''
+            check(r.returncode == 0 and body.endswith(tail) and '|<-100 trying -- ' in body,
+                  'the long 100 (%s %s) drawn as %r' % (env['LC_ALL'], args, body))
+            check(got_arrows_ok(out, t), 'the long 100 call: arrows in frame order (%s)' % env['LC_ALL'])
 
         # a reason phrase carrying a terminal escape sequence and a bell
         evil = os.path.join(tmp, 'evil.pcap')

@@ -63,6 +63,7 @@ class Call:
         self.from_user, self.to_user = '1%03d%04d' % (a, b), '2%03d%04d' % (a, b)
         self.from_tag, self.to_tag = '%x' % rng.getrandbits(32), '%x' % rng.getrandbits(32)
         self.display = 'Caller %s' % self.from_user
+        self.trying = 'Trying'  # the 100's reason phrase
         self.sig_ab = Flow(self.caller_ip, 5060, self.callee_ip, 5060)
         self.sig_ba = Flow(self.callee_ip, 5060, self.caller_ip, 5060)
         self.rtp_port_a, self.rtp_port_b = 10000 + 2 * (idx % 20000), 20000 + 2 * (idx % 20000)
@@ -123,7 +124,7 @@ class Call:
         if retrans:  # Timer A: T1 later, the same INVITE again
             yield self._sip(t0 + 500 * MS, True, self._req('INVITE', 1, offer, to_tag=False), 'INVITE', True)
             t0 += 500 * MS
-        yield self._sip(t0 + 2 * MS, False, self._resp(100, 'Trying', 1, 'INVITE', to_tag=False), '100')
+        yield self._sip(t0 + 2 * MS, False, self._resp(100, self.trying, 1, 'INVITE', to_tag=False), '100')
         t_ring = t0 + (300 + rng.randrange(700)) * MS
         yield self._sip(t_ring, False, self._resp(180, 'Ringing', 1, 'INVITE'), '180')
         tr['ringing_ns'] = t_ring
@@ -230,7 +231,7 @@ def kpis(calls):
 
 
 def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, outcomes=None,
-             start_ns=1_700_000_000 * SEC, gap_ms=None, display=None, codecs=('PCMU', 'PCMA')):
+             start_ns=1_700_000_000 * SEC, gap_ms=None, display=None, codecs=('PCMU', 'PCMA'), trying=None):
     """Writes the calls through writer(t_ns, frame) and returns the truth dict."""
     rng = random.Random(seed)
     random.seed(seed)  # Flow's IP identification start values
@@ -248,6 +249,8 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
                          random.Random(rng.getrandbits(64))))
     if display is not None and objs:  # the first call's From display name, as given
         objs[0].display = objs[0].truth['display'] = display
+    for c in objs if trying is not None else ():  # every 100's reason phrase, as given
+        c.trying = c.truth['trying'] = trying
     frames = 0
     for t, frame, msg in heapq.merge(*(c.events() for c in objs), key=lambda e: e[0]):
         frames += 1

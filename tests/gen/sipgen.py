@@ -7,6 +7,7 @@
       OUTDIR/<case>.truth.json
   sipgen.py calls -o FILE.pcap [--truth FILE.json] [--calls N] [--duration S]
                   [--concurrency C] [--loss P] [--seed N] [--outcomes a,b,...] [--gap-ms G] [--display NAME]
+                  [--trying REASON]
                   [--codecs PCMU,PCMA,G729] [--mirror]
       SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream;
       --mirror writes every frame twice, as a mirror port copying both sides of a path
@@ -94,6 +95,7 @@ def main(argv):
     k.add_argument('--outcomes', default='answered', help='comma list cycled over the calls: answered,busy,cancelled')
     k.add_argument('--gap-ms', type=float, help='milliseconds between call starts (default: duration/concurrency)')
     k.add_argument('--display', help="the first call's From display name (markup, for the UI's escaping test)")
+    k.add_argument('--trying', help="every 100's reason phrase (default Trying)")
     k.add_argument('--codecs', default='PCMU,PCMA', help='comma list cycled over the calls: PCMU,PCMA,G729')
     k.add_argument('--mirror', action='store_true',
                    help='every frame twice, as a mirror port copying both sides of a path shows it')
@@ -149,7 +151,8 @@ def main(argv):
         t = write_calls(a.output, a.truth, calls=a.calls, duration=a.duration,
                         concurrency=a.concurrency, seed=a.seed, loss=a.loss,
                         outcomes=a.outcomes.split(','), gap_ms=a.gap_ms,
-                        display=a.display, codecs=a.codecs.split(','), mirror=a.mirror)
+                        display=a.display, codecs=a.codecs.split(','), mirror=a.mirror,
+                    trying=a.trying)
         print('%s: %d frames, %d calls, %d SIP messages, %d RTP packets'
               % (a.output, t['frames'], len(t['calls']), t['sip_messages'], t['rtp_packets']), file=sys.stderr)
     elif a.cmd == 'flood':

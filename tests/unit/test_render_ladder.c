@@ -71,13 +71,14 @@ Test(render_ladder, arrows_in_time_order_both_ways_with_clean_labels)
     /* Columns in the order the hosts were handed (5.6.7.8:9 first), rows in time order.
      * Header: "%10s " then each host centred in 12 columns, (12-9)/2 = 1 space before it.
      * Rows: time since the first message, the drawing (24 columns), the frame. The BYE goes
-     * from lifeline 18 to 6, its head '<' at 7; its label " BYE " (5) is centred in the 9
-     * columns from 8 to 16: it starts at 8+(9-5)/2 = 10. The 200 goes from 6 to 18, head
-     * '>' at 17; its label " 200 OK?[2J (retr) ", the escape byte shown as '?', is wider
-     * than the room and cut to its 9 columns, from column 8. */
+     * from lifeline 18 to 6, its head '<' at 7 and a dash at 8: its label " BYE " (5) is
+     * centred in the 8 columns from 9 to 16 (a dash at 17): it starts at 9+(8-5)/2 = 10.
+     * The 200 goes from 6 to 18, a dash at 7, head '>' at 17 and a dash at 16; its text
+     * "200 OK?[2J (retr)", the escape byte shown as '?', is wider than the 8 columns from 8
+     * to 15: without spaces, cut to 5 and "..." (no UTF-8 asked). */
     const char *want = "   seconds  5.6.7.8:9   1.2.3.4:5  \n"
                        "     0.000       |<-- BYE ---|      #5\n"
-                       "     0.250       |- 200 OK?[>|      #6\n";
+                       "     0.250       |-200 O...->|      #6\n";
     cr_assert_str_eq(text, want);
     free(text);
     render_ladder_free(l);
@@ -126,4 +127,35 @@ Test(render_ladder, the_first_call_given_is_the_summary)
     cr_assert(n > k && !strcmp(text + n - k, want), "%s", text);
     free(text);
     render_ladder_free(l);
+}
+
+/* Kamailio's 100 is a reason phrase longer than any arrow of the default width: it is cut
+ * with an ellipsis and the arrow keeps its head and a dash each side of the label. With 26
+ * columns the lifelines are at 13 and 39; the 100 goes from 39 to 13: '<' at 14, dashes at
+ * 15 and 38, and the 22 columns from 16 to 37 hold the label, too long for them: with no
+ * space each side, 21 characters and U+2026 in UTF-8; in ASCII 19 and "...", less the space
+ * the cut ends on, centred: from 16, with a dash after it at 37. */
+Test(render_ladder, a_long_label_is_cut_with_an_ellipsis_and_keeps_the_head)
+{
+    static const char trying[] = "SIP/2.0 100 trying -- your call is important to us\r\n"
+                                 "Via: SIP/2.0/UDP 1.2.3.4:5;branch=z9hG4bK1\r\n"
+                                 "From: <sip:a@1.2.3.4>;tag=1\r\n"
+                                 "To: <sip:b@5.6.7.8>\r\n"
+                                 "Call-ID: c1\r\n"
+                                 "CSeq: 1 INVITE\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+    for (int utf8 = 0; utf8 < 2; utf8++) {
+        struct render_ladder *l = render_ladder_new();
+        cr_assert(l);
+        render_ladder_set_utf8(l, utf8);
+        struct ip_addr a = v4(1, 2, 3, 4), b = v4(5, 6, 7, 8);
+        feed(l, bye, a, 5, b, 9, 1700000000000000000LL, 1, false);
+        feed(l, trying, b, 9, a, 5, 1700000000002000000LL, 2, false);
+        char *text = print(l, 26);
+        const char *want =
+            utf8 ? "|<-100 trying -- your ca\xe2\x80\xa6-|" : "|<-100 trying -- your...--|";
+        cr_assert(strstr(text, want), "utf8 %d: %s", utf8, text);
+        free(text);
+        render_ladder_free(l);
+    }
 }
