@@ -562,9 +562,10 @@ void audio_feed_pcm(struct audio_state *st, const int16_t *pcm, size_t n, uint64
     analyse(st, pcm, n);
 }
 
-void audio_finish(struct audio_state *st)
+/* The tone trackers' open segments end now: an on-segment as heard, an off-segment
+ * still going as long enough (ringback cut by the end). */
+static void close_runs(struct audio_state *st)
 {
-    close_second(st);
     if (!st->cfg.tones) return;
     uint32_t now = cur_ms(st);
     for (int s = 0; s < st->plan->nsets; s++) {
@@ -578,6 +579,21 @@ void audio_finish(struct audio_state *st)
         }
         r->len = 0;
     }
+}
+
+void audio_finish(struct audio_state *st)
+{
+    close_second(st);
+    close_runs(st);
+}
+
+void audio_detectors_off(struct audio_state *st)
+{
+    close_runs(st);
+    st->cfg.tones = false;
+    st->cfg.dtmf = false;
+    free(st->dtmf); /* what it heard is in digits[]; its state is not needed again */
+    st->dtmf = NULL;
 }
 
 void audio_summary(const struct audio_state *st, struct audio_summary *o)

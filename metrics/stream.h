@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audio/audio.h"
 #include "correlate/correlate.h"
 #include "decode/classify.h"
 #include "decode/decode.h"
@@ -72,6 +73,11 @@ struct stream_second {
     uint16_t lost;              /* missing on the wire or discarded by the adaptive buffer */
     uint16_t jitter_cms;        /* highest A.8 jitter in the second, 1/100 ms (capped) */
     uint16_t mos_c;             /* MOS x100 of the second; 0: none */
+    /* what was heard (issue 24): the second's level in dBov x100 over every sample
+     * decoded, 0 when no audio was heard in it (a true 0 dBov is kept as -1), and its
+     * speech-active milliseconds */
+    int16_t level_cdb;
+    uint16_t active_ms;
 };
 
 struct rtp_stream {
@@ -142,6 +148,18 @@ struct rtp_stream {
     uint32_t dtmf_dropped;
     struct stream_second *timeline; /* owned */
     uint32_t sec_cap;
+    /* what was heard (issue 24): the decoder and detectors while the stream runs (owned,
+     * allocated with its first packet, NULL when audio is off or its codec is not one
+     * audio/ decodes: audio_unavailable then says why), and at the end their figures (the
+     * summary's pointers are into `audio`: valid while the stream is handed on) */
+    struct audio_state *audio;
+    const char *audio_unavailable; /* static text; NULL with audio, or with audio off */
+    enum audio_codec audio_codec;  /* the codec of payload type `pt` */
+    const struct audio_plan *audio_plan; /* borrowed from the table: what det[].tone names */
+    bool audio_done;               /* audio_sum is filled */
+    bool audio_detect;             /* tones and in-band DTMF still listened for */
+    uint32_t audio_lib_bytes;      /* what its codec library and DTMF receiver hold */
+    struct audio_summary audio_sum;
 };
 
 typedef void (*stream_done_fn)(void *user, const struct rtp_stream *s);
@@ -221,6 +239,14 @@ size_t stream_table_bytes(const struct stream_table *t);
 #define STREAM_MAX_DTMF 256       /* events kept per stream; more are counted */
 #define STREAM_MAX_SECONDS 86400  /* timeline kept per stream; longer is marked truncated */
 #define STREAM_TE_DEFAULT_PT 101  /* telephone-event without SDP: Wireshark's default too */
+
+/* What is heard in the payload (issue 24): on by default with the default tone plan.
+ * plan: a compiled plan to copy (NULL: audio_plan_default's); on false: no stream decodes
+ * its payload (`--no-audio`). Tone and in-band DTMF detection run in each stream's first
+ * STREAM_AUDIO_DETECT_S seconds only, which hold early media and each direction's start;
+ * level, activity and clipping run for the whole stream. */
+void stream_table_audio(struct stream_table *t, const struct audio_plan *plan, bool on);
+#define STREAM_AUDIO_DETECT_S 12
 
 /* Whether a stream carried payload type pt (0-127). */
 static inline bool stream_carried(const struct rtp_stream *s, uint8_t pt)
