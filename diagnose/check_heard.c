@@ -208,9 +208,9 @@ static bool silent_dir_verdict(const struct issue_config *cfg, const struct held
     issue_ev_str(is, "silent", "%s_to_%s", who, whom);
     issue_ev_str(is, "heard", "silence");
     issue_ev_num(is, "answered_s", (double)(to - c->answer_time) / 1e9);
-    issue_ev_num(is, "silent_direction_active_pct", f->pct[0]);
+    issue_ev_num(is, "silent_direction_speech_seconds_pct", f->pct[0]);
     issue_ev_num(is, "silent_direction_level_dbov", f->level[0]);
-    issue_ev_num(is, "other_direction_active_pct", f->pct[1]);
+    issue_ev_num(is, "other_direction_speech_seconds_pct", f->pct[1]);
     issue_ev_num(is, "other_direction_level_dbov", f->level[1]);
     issue_ev_num(is, "packets_silent_direction", (double)h[0].packets);
     issue_ev_num(is, "packets_other_direction", (double)h[1].packets);
