@@ -14,12 +14,12 @@
 
 /* What one direction of a call carried over a period, second by second. */
 struct heard {
-    uint32_t heard, active;      /* seconds with audio, and of them speech */
-    double level_sum;            /* dBov of heard seconds with a level kept */
+    uint32_t heard, active; /* seconds with audio, and of them speech */
+    double level_sum;       /* dBov of heard seconds with a level kept */
     uint32_t level_n;
-    ptime_t first_sound;         /* start of its first speech or tone second; 0 none */
+    ptime_t first_sound;          /* start of its first speech or tone second; 0 none */
     const struct held_tone *tone; /* the first tone heard in the period */
-    bool off;                    /* a stream of it was not decoded: no verdict */
+    bool off;                     /* a stream of it was not decoded: no verdict */
     const struct held_stream *first;
     uint64_t packets;
 };
@@ -27,8 +27,7 @@ struct heard {
 static bool in_hold(const struct held_call *c, ptime_t t)
 {
     for (unsigned i = 0; i < c->nholds; i++)
-        if (t >= c->holds[i].start && (!c->holds[i].end || t < c->holds[i].end))
-            return true;
+        if (t >= c->holds[i].start && (!c->holds[i].end || t < c->holds[i].end)) return true;
     return false;
 }
 
@@ -47,8 +46,7 @@ static void heard_stream(const struct held_call *c, const struct held_stream *s,
             h->tone = &a->tones[t];
     for (unsigned k = 0; k < a->nsec; k++) {
         ptime_t t0 = s->first + (ptime_t)k * PTIME_SEC, mid = t0 + PTIME_SEC / 2;
-        if (mid < from || mid >= to || (holds && in_hold(c, mid)) || !bit(a->heard, k))
-            continue;
+        if (mid < from || mid >= to || (holds && in_hold(c, mid)) || !bit(a->heard, k)) continue;
         bool active = bit(a->active, k), tonal = false;
         for (unsigned t = 0; t < a->ntones; t++)
             tonal |= mid >= a->tones[t].from && mid <= a->tones[t].to;
@@ -75,15 +73,13 @@ static void heard_in(const struct held_call *c, const struct held_stream *ss, si
     memset(h, 0, sizeof *h);
     for (size_t i = 0; i < n; i++) {
         const struct held_stream *s = &ss[i];
-        if (held_dir(c, s) != dir || s->last < from || s->first > to)
-            continue;
+        if (held_dir(c, s) != dir || s->last < from || s->first > to) continue;
         h->packets += s->packets;
         if (!s->audio.on) {
             h->off = true; /* a codec we cannot decode: never a guess */
             continue;
         }
-        if (!h->first)
-            h->first = s;
+        if (!h->first) h->first = s;
         heard_stream(c, s, from, to, holds, h);
     }
 }
@@ -91,8 +87,7 @@ static void heard_in(const struct held_call *c, const struct held_stream *ss, si
 /* Its level: the mean of its seconds' levels, else its first stream's. */
 static double heard_level(const struct heard *h)
 {
-    if (h->level_n)
-        return round(h->level_sum / h->level_n * 10) / 10;
+    if (h->level_n) return round(h->level_sum / h->level_n * 10) / 10;
     return h->first ? round(h->first->audio.level_dbov * 10) / 10 : -99;
 }
 
@@ -115,12 +110,10 @@ static bool silent_early_verdict(const struct issue_config *cfg, const struct he
 {
     struct heard h;
     heard_in(c, ss, n, 2, c->early_time, until, false, &h);
-    if (h.off || !h.heard || !h.first || h.tone)
-        return false;
+    if (h.off || !h.heard || !h.first || h.tone) return false;
     ptime_t silent_until = h.first_sound ? h.first_sound : until;
     double gap = issue_ms(c->early_time, silent_until);
-    if (gap < cfg->ringback_silence_ms)
-        return false;
+    if (gap < cfg->ringback_silence_ms) return false;
     issue_init(is, ISSUE_RINGBACK_SILENCE, SEV_WARNING, c->early_time);
     is->call_seq = c->seq;
     issue_frame(is, c->first_frame);
@@ -163,8 +156,7 @@ bool check_heard_ringback(struct issue_engine *e, const struct held_call *c,
 {
     struct issue is;
     struct silent_early_finding f;
-    if (!silent_early_verdict(&e->cfg, c, ss, n, until, &is, &f))
-        return false;
+    if (!silent_early_verdict(&e->cfg, c, ss, n, until, &is, &f)) return false;
     silent_early_words(&is, &f);
     issue_emit(e, &is);
     return true;
@@ -173,7 +165,7 @@ bool check_heard_ringback(struct issue_engine *e, const struct held_call *c,
 /* ---- one_way_audio: one direction flowed but carried only silence ---- */
 
 struct silent_dir_finding {
-    int sender;            /* 0 caller, 1 callee */
+    int sender;              /* 0 caller, 1 callee */
     double pct[2], level[2]; /* the silent direction's, the other's */
     char src[IP_ADDR_PORT_STRLEN];
 };
@@ -185,12 +177,9 @@ static bool silent_dir_verdict(const struct issue_config *cfg, const struct held
     struct heard h[2];
     heard_in(c, ss, n, dir, c->answer_time, to, true, &h[0]);
     heard_in(c, ss, n, 3 - dir, c->answer_time, to, true, &h[1]);
-    if (h[0].off || h[1].off || !h[0].first || !h[1].first)
-        return false;
-    if (h[0].heard < cfg->audio_min_s || h[1].heard < cfg->audio_min_s)
-        return false;
-    if (heard_pct(&h[0]) >= cfg->one_way_active_pct ||
-        heard_pct(&h[1]) < cfg->speech_active_pct)
+    if (h[0].off || h[1].off || !h[0].first || !h[1].first) return false;
+    if (h[0].heard < cfg->audio_min_s || h[1].heard < cfg->audio_min_s) return false;
+    if (heard_pct(&h[0]) >= cfg->one_way_active_pct || heard_pct(&h[1]) < cfg->speech_active_pct)
         return false;
     f->sender = dir == 1 ? 0 : 1;
     const char *who = f->sender == 0 ? "caller" : "callee";
@@ -240,8 +229,7 @@ bool check_heard_one_way(struct issue_engine *e, const struct held_call *c,
 {
     struct issue is;
     struct silent_dir_finding f;
-    if (!silent_dir_verdict(&e->cfg, c, ss, n, dir, to, &is, &f))
-        return false;
+    if (!silent_dir_verdict(&e->cfg, c, ss, n, dir, to, &is, &f)) return false;
     silent_dir_words(&is, &f);
     issue_emit(e, &is);
     return true;

@@ -363,8 +363,7 @@ void check_ringback(struct issue_engine *e, const struct held_call *c,
     if (!ringback_verdict(&e->cfg, c, ss, n, end, &is, &f)) {
         /* early RTP came in time: what it carried (issue 24) */
         ptime_t until = c->answer_time ? c->answer_time : c->end_time ? c->end_time : end;
-        if (c->early_time && until > c->early_time)
-            check_heard_ringback(e, c, ss, n, until);
+        if (c->early_time && until > c->early_time) check_heard_ringback(e, c, ss, n, until);
         return;
     }
     ringback_words(&is, &f);

@@ -303,8 +303,7 @@ static void held_audio_fill(struct held_audio *a, const struct rtp_stream *s)
 {
     memset(a, 0, sizeof *a);
     memset(a->level, -128, sizeof a->level);
-    if (!s->audio_done || s->audio_sum.unavailable)
-        return;
+    if (!s->audio_done || s->audio_sum.unavailable) return;
     a->on = true;
     a->level_dbov = (float)s->audio_sum.level_dbov;
     a->speech_level_dbov = (float)s->audio_sum.speech_level_dbov;

@@ -23,20 +23,20 @@ struct held_run {
  * its timeline, heard and speech-active bits for its first HELD_AUDIO_SECONDS (past them,
  * counts), the level of its first HELD_AUDIO_LEVELS seconds, and the first tones heard. */
 #define HELD_AUDIO_SECONDS 512
-#define HELD_AUDIO_LEVELS 64
-#define HELD_AUDIO_TONES 2
-#define HELD_ACTIVE_MS 100 /* a second with this much speech-active audio is speech */
+#define HELD_AUDIO_LEVELS  64
+#define HELD_AUDIO_TONES   2
+#define HELD_ACTIVE_MS     100 /* a second with this much speech-active audio is speech */
 struct held_tone {
-    uint8_t kind;          /* enum audio_tone_kind */
+    uint8_t kind; /* enum audio_tone_kind */
     char region[8];
     ptime_t from, to;
 };
 struct held_audio {
-    bool on;               /* the payload was decoded */
-    uint16_t nsec;         /* seconds in the bits */
+    bool on;       /* the payload was decoded */
+    uint16_t nsec; /* seconds in the bits */
     uint64_t heard[HELD_AUDIO_SECONDS / 64], active[HELD_AUDIO_SECONDS / 64];
-    uint32_t heard_after, active_after; /* seconds past HELD_AUDIO_SECONDS */
-    int8_t level[HELD_AUDIO_LEVELS];    /* dBov, -128: none heard */
+    uint32_t heard_after, active_after;  /* seconds past HELD_AUDIO_SECONDS */
+    int8_t level[HELD_AUDIO_LEVELS];     /* dBov, -128: none heard */
     float level_dbov, speech_level_dbov; /* the whole stream's; -99 none */
     uint8_t ntones;
     struct held_tone tones[HELD_AUDIO_TONES];

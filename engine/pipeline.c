@@ -395,8 +395,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     }
     r.dec = decoder_new(&dcfg, &dh);
     r.streams = stream_table_new(max_streams, kcfg->hash_seed, on_stream, &r, r.cls);
-    if (r.streams)
-        stream_table_audio(r.streams, h->tone_plan, !h->no_audio);
+    if (r.streams) stream_table_audio(r.streams, h->tone_plan, !h->no_audio);
     r.max_calls = kcfg->max_calls;
     r.max_transactions = kcfg->max_transactions;
     r.max_media = kcfg->max_media ? kcfg->max_media : kcfg->max_calls * 4;

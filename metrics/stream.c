@@ -166,11 +166,10 @@ static void audio_drain(struct rtp_stream *s)
 {
     struct audio_second a;
     while (audio_second_pop(s->audio, &a)) {
-        struct stream_second *sec = a.sec + 1 == s->nsec ? &s->sec_cur
+        struct stream_second *sec = a.sec + 1 == s->nsec             ? &s->sec_cur
                                     : a.sec < s->nsec && s->timeline ? &s->timeline[a.sec]
                                                                      : NULL;
-        if (!sec || s->timeline_truncated)
-            continue;
+        if (!sec || s->timeline_truncated) continue;
         sec->level_cdb = a.level_cdb == 0 ? -1 : a.level_cdb;
         sec->active_ms = a.active_ms;
     }
@@ -316,8 +315,7 @@ size_t stream_entry_bytes(void)
 void stream_table_audio(struct stream_table *t, const struct audio_plan *plan, bool on)
 {
     t->audio_on = on;
-    if (plan)
-        t->plan = *plan;
+    if (plan) t->plan = *plan;
 }
 
 size_t stream_table_bytes(const struct stream_table *t)
@@ -502,8 +500,7 @@ static void stream_init(struct rtp_stream *s, const struct l4_packet *l4, const 
     }
     s->emodel = s->clock_rate && !s->events ? emodel_codec(s->codec) : NULL;
     s->audio_codec = s->codec[0] ? audio_codec_from_name(sv_cstr(s->codec)) : AUDIO_CODEC_UNKNOWN;
-    if (s->audio_codec == AUDIO_CODEC_UNKNOWN)
-        s->audio_codec = audio_codec_from_pt(h->pt);
+    if (s->audio_codec == AUDIO_CODEC_UNKNOWN) s->audio_codec = audio_codec_from_pt(h->pt);
     s->r_factor = s->mos = -1;
     init_seq(s, h->seq);
 }
@@ -517,8 +514,7 @@ static void audio_start(struct stream_table *t, struct rtp_stream *s)
         s->audio_unavailable = "codec not known to the audio decoder";
         return;
     }
-    if ((s->audio_unavailable = audio_codec_unavailable(c)) != NULL)
-        return;
+    if ((s->audio_unavailable = audio_codec_unavailable(c)) != NULL) return;
     if (!(s->audio = malloc(sizeof *s->audio))) {
         s->audio_unavailable = "out of memory";
         return;
@@ -600,8 +596,7 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
     si->pub.seq = ++t->next_seq;
     si->pub.ebase = &t->ebase;
     stream_init(&si->pub, l4, h, mm);
-    if (t->audio_on && !si->pub.events)
-        audio_start(t, &si->pub);
+    if (t->audio_on && !si->pub.events) audio_start(t, &si->pub);
     /* the RTCP index: a later stream with the same SSRC between the same hosts takes over */
     ssrc_key_make(&si->skey, h->ssrc, &l4->src, &l4->dst);
     si->shash = hash_bytes(&si->skey, sizeof si->skey, t->seed);
@@ -753,8 +748,7 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
         sec->lost = clamp16((double)sec->lost + gap);
     if (h->pt == s->te_pt && kind != SEQ_DUP)
         dtmf_packet(s, l4, h);
-    if (s->audio && kind != SEQ_DUP)
-        audio_packet(t, s, l4, h, now);
+    if (s->audio && kind != SEQ_DUP) audio_packet(t, s, l4, h, now);
     if (!s->clock_rate || s->events)
         return s;
     /* other payload types in an audio stream (events keep one timestamp per event,

@@ -153,12 +153,12 @@ struct rtp_stream {
      * audio/ decodes: audio_unavailable then says why), and at the end their figures (the
      * summary's pointers are into `audio`: valid while the stream is handed on) */
     struct audio_state *audio;
-    const char *audio_unavailable; /* static text; NULL with audio, or with audio off */
-    enum audio_codec audio_codec;  /* the codec of payload type `pt` */
+    const char *audio_unavailable;       /* static text; NULL with audio, or with audio off */
+    enum audio_codec audio_codec;        /* the codec of payload type `pt` */
     const struct audio_plan *audio_plan; /* borrowed from the table: what det[].tone names */
-    bool audio_done;               /* audio_sum is filled */
-    bool audio_detect;             /* tones and in-band DTMF still listened for */
-    uint32_t audio_lib_bytes;      /* what its codec library and DTMF receiver hold */
+    bool audio_done;                     /* audio_sum is filled */
+    bool audio_detect;                   /* tones and in-band DTMF still listened for */
+    uint32_t audio_lib_bytes;            /* what its codec library and DTMF receiver hold */
     struct audio_summary audio_sum;
 };
 

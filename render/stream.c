@@ -96,8 +96,7 @@ static json_t *dtmf_json(const struct rtp_stream *st)
 static json_t *audio_json(const struct rtp_stream *st)
 {
     const struct audio_summary *a = &st->audio_sum;
-    if (!st->audio_done || a->unavailable)
-        return json_null();
+    if (!st->audio_done || a->unavailable) return json_null();
     json_t *o = json_object();
     json_object_set_new(o, "codec", json_string(audio_codec_name(a->codec)));
     json_object_set_new(o, "heard_s", render_round(a->heard_s, 0.001));
@@ -133,8 +132,8 @@ static json_t *audio_json(const struct rtp_stream *st)
     for (unsigned i = 0; i < a->ndigits; i++) {
         json_t *x = json_object();
         json_object_set_new(x, "digit", render_textn(&a->digits[i], 1));
-        json_object_set_new(
-            x, "time", render_time(true, st->first_time + (ptime_t)a->digit_ms[i] * PTIME_MS));
+        json_object_set_new(x, "time",
+                            render_time(true, st->first_time + (ptime_t)a->digit_ms[i] * PTIME_MS));
         json_array_append_new(dig, x);
     }
     json_object_set_new(o, "inband_dtmf", dig);
@@ -151,12 +150,9 @@ static json_t *audio_json(const struct rtp_stream *st)
 /* Why `audio` is null: the codec's reason, or analysis off; null when there is audio. */
 static json_t *audio_unavailable_json(const struct rtp_stream *st)
 {
-    if (st->audio_done && st->audio_sum.unavailable)
-        return json_string(st->audio_sum.unavailable);
-    if (st->audio_done)
-        return json_null();
-    if (st->audio_unavailable)
-        return json_string(st->audio_unavailable);
+    if (st->audio_done && st->audio_sum.unavailable) return json_string(st->audio_sum.unavailable);
+    if (st->audio_done) return json_null();
+    if (st->audio_unavailable) return json_string(st->audio_unavailable);
     return json_string(st->events ? "telephone-event stream: not audio" : "audio analysis off");
 }
 

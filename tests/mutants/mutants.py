@@ -343,8 +343,8 @@ MUTANTS = [
       ['hep'], "tshark's lost packets per stream"),
     # --- issue 24: what the payload carried ---
     M('silent_early_never', 'diagnose/check_heard.c',
-      '    if (gap < cfg->ringback_silence_ms)\n        return false;\n    issue_init(is, ISSUE_RINGBACK_SILENCE',
-      '    if (true)\n        return false;\n    issue_init(is, ISSUE_RINGBACK_SILENCE',
+      '    if (gap < cfg->ringback_silence_ms) return false;\n    issue_init(is, ISSUE_RINGBACK_SILENCE',
+      '    if (true) return false;\n    issue_init(is, ISSUE_RINGBACK_SILENCE',
       'ringback_silence never raised for early media that is digital silence',
       ['audio_golden'], "the audio generator's truth (silent_early: ringback_silence)", ci=True),
     M('silent_dir_never', 'diagnose/check_heard.c',
