@@ -519,6 +519,8 @@ static void audio_start(struct stream_table *t, struct rtp_stream *s)
         s->audio_unavailable = "out of memory";
         return;
     }
+    /* G.711 is two table lookups a sample; every other codec a library's decoder */
+    s->audio_sampled = c != AUDIO_CODEC_PCMU && c != AUDIO_CODEC_PCMA;
     struct audio_cfg cfg = {.tones = true, .dtmf = true};
     audio_init(s->audio, c, &t->plan, &cfg);
     s->audio_plan = &t->plan;
@@ -537,10 +539,16 @@ static void audio_packet(struct stream_table *t, struct rtp_stream *s, const str
     if (c == AUDIO_CODEC_UNKNOWN)
         return; /* a dynamic type the SDP did not map for this stream: not guessed */
     uint64_t sec = now > s->first_time ? (uint64_t)(now - s->first_time) / PTIME_SEC : 0;
-    if (s->audio_detect && sec >= STREAM_AUDIO_DETECT_S) {
+    if (s->audio_detect && sec >= s->audio_detect_s) {
         audio_detectors_off(s->audio);
         s->audio_detect = false;
     }
+    /* a library codec costs 10 us and more a packet to decode (G.729: bcg729's synthesis),
+     * twenty times the rest of a packet's analysis: past the detectors' seconds its level
+     * and activity are sampled, one second in STREAM_AUDIO_SAMPLE_EVERY (the decoder goes
+     * on from its last state: the first frames of a sampled second are approximate) */
+    if (!s->audio_detect && s->audio_sampled && sec % STREAM_AUDIO_SAMPLE_EVERY != 0)
+        return;
     audio_feed(s->audio, c, l4->payload + h->header_len, h->payload_len, h->ts, (uint64_t)now,
                (uint32_t)(sec > UINT32_MAX ? UINT32_MAX : sec));
     if (s->audio_lib_bytes != audio_state_lib_bytes(s->audio)) { /* allocated, or freed */
@@ -596,7 +604,11 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
     si->pub.seq = ++t->next_seq;
     si->pub.ebase = &t->ebase;
     stream_init(&si->pub, l4, h, mm);
-    if (t->audio_on && !si->pub.events) audio_start(t, &si->pub);
+    if (t->audio_on && !si->pub.events) {
+        audio_start(t, &si->pub);
+        si->pub.audio_detect_s = mm && mm->answered ? STREAM_AUDIO_DETECT_ANSWERED_S
+                                                    : STREAM_AUDIO_DETECT_S;
+    }
     /* the RTCP index: a later stream with the same SSRC between the same hosts takes over */
     ssrc_key_make(&si->skey, h->ssrc, &l4->src, &l4->dst);
     si->shash = hash_bytes(&si->skey, sizeof si->skey, t->seed);

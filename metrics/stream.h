@@ -157,7 +157,9 @@ struct rtp_stream {
     enum audio_codec audio_codec;        /* the codec of payload type `pt` */
     const struct audio_plan *audio_plan; /* borrowed from the table: what det[].tone names */
     bool audio_done;                     /* audio_sum is filled */
-    bool audio_detect;                   /* tones and in-band DTMF still listened for */
+    bool audio_detect;                   /* tones and in-band DTMF still listened for ... */
+    uint8_t audio_detect_s;              /* ... in the stream's first this many seconds */
+    bool audio_sampled;                  /* a library codec: decoded in sampled seconds */
     uint32_t audio_lib_bytes;            /* what its codec library and DTMF receiver hold */
     struct audio_summary audio_sum;
 };
@@ -243,10 +245,16 @@ size_t stream_table_bytes(const struct stream_table *t);
 /* What is heard in the payload (issue 24): on by default with the default tone plan.
  * plan: a compiled plan to copy (NULL: audio_plan_default's); on false: no stream decodes
  * its payload (`--no-audio`). Tone and in-band DTMF detection run in each stream's first
- * STREAM_AUDIO_DETECT_S seconds only, which hold early media and each direction's start;
+ * STREAM_AUDIO_DETECT_S seconds only (early media), or STREAM_AUDIO_DETECT_ANSWERED_S for
+ * a stream that began after its call's answer (media_match.answered);
  * level, activity and clipping run for the whole stream. */
 void stream_table_audio(struct stream_table *t, const struct audio_plan *plan, bool on);
 #define STREAM_AUDIO_DETECT_S 12
+/* A stream that began after its call's answer: tones (a false answer's ringback, fax CNG
+ * or CED, a SIT) in its first seconds only, which hold one CNG cycle (0.5 s on, 3 s off) */
+#define STREAM_AUDIO_DETECT_ANSWERED_S 4
+/* Past those seconds a codec other than G.711 is decoded one second in this many */
+#define STREAM_AUDIO_SAMPLE_EVERY 5
 
 /* Whether a stream carried payload type pt (0-127). */
 static inline bool stream_carried(const struct rtp_stream *s, uint8_t pt)

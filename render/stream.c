@@ -99,6 +99,9 @@ static json_t *audio_json(const struct rtp_stream *st)
     if (!st->audio_done || a->unavailable) return json_null();
     json_t *o = json_object();
     json_object_set_new(o, "codec", json_string(audio_codec_name(a->codec)));
+    /* a library codec past its first seconds: one second in this many was decoded */
+    json_object_set_new(o, "sampled_every_s",
+                        st->audio_sampled ? json_integer(STREAM_AUDIO_SAMPLE_EVERY) : json_null());
     json_object_set_new(o, "heard_s", render_round(a->heard_s, 0.001));
     json_object_set_new(o, "active_s", render_round(a->active_s, 0.001));
     json_object_set_new(o, "active_pct",

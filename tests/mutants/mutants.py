@@ -358,7 +358,7 @@ MUTANTS = [
       "the timeline's speech-active milliseconds lost (and the issues judged on them)",
       ['audio_golden'], "the audio generator's speech spurts per second"),
     M('tones_never_listened', 'metrics/stream.c',
-      '    if (s->audio_detect && sec >= STREAM_AUDIO_DETECT_S) {',
+      '    if (s->audio_detect && sec >= s->audio_detect_s) {',
       '    if (s->audio_detect) {',
       'tone detection switched off from the first packet: early ringback not heard',
       ['audio_golden'], "the audio generator's NA ringback (2 s on, 4 s off) in early media"),
