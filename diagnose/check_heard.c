@@ -178,7 +178,9 @@ static bool silent_dir_verdict(const struct issue_config *cfg, const struct held
     heard_in(c, ss, n, dir, c->answer_time, to, true, &h[0]);
     heard_in(c, ss, n, 3 - dir, c->answer_time, to, true, &h[1]);
     if (h[0].off || h[1].off || !h[0].first || !h[1].first) return false;
-    if (h[0].heard < cfg->audio_min_s || h[1].heard < cfg->audio_min_s) return false;
+    /* people are quiet for a while: a short call, or a listener's few seconds, is not a
+     * silent direction (heplify_sip_tcp's 2 s call: the caller never spoke) */
+    if (h[0].heard < cfg->one_way_silent_min_s || h[1].heard < cfg->audio_min_s) return false;
     if (heard_pct(&h[0]) >= cfg->one_way_active_pct || heard_pct(&h[1]) < cfg->speech_active_pct)
         return false;
     f->sender = dir == 1 ? 0 : 1;

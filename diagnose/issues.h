@@ -79,6 +79,7 @@ struct issue_config {
                                             * answered seconds are speech less than this
                                             * often carries silence (issue 24) ... */
     double speech_active_pct;              /* ... while the other is speech this often */
+    double one_way_silent_min_s;           /* ... judged over at least this many seconds */
     double rtp_after_bye_ms;               /* media this long after the BYE */
     double min_packets;                    /* streams shorter than this are not judged */
     double capture_end_s;                  /* unfinished: activity this close to the end
