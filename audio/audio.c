@@ -451,30 +451,55 @@ static void analyse(struct audio_state *st, const int16_t *pcm, size_t n)
 #endif
 }
 
+/* Level, activity and clipping of samples up to the end of the VAD frame, in locals: the
+ * samples are int16_t like some of the state's fields, so that the compiler must otherwise
+ * store and reload the state around every sample (the loop was most of a packet's cost). */
+static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n)
+{
+    size_t room = (size_t)(FRAME - st->fr_n), k = room < n ? room : n;
+    const int32_t clip = st->clip_level;
+    uint64_t energy = st->fr_energy;
+    uint32_t zc = st->fr_zc, run = st->clip_run, clipped = 0;
+    int32_t prev = st->prev;
+    for (size_t i = 0; i < k; i++) {
+        int32_t x = pcm[i];
+        energy += (uint64_t)(x * x);
+        zc += (x ^ prev) < 0; /* the sign changed */
+        prev = x;
+        if (x >= clip || x <= -clip) {
+            if (run < UINT8_MAX) run++;
+            /* a run counts whole once it is AUDIO_CLIP_RUN long */
+            clipped += run == AUDIO_CLIP_RUN ? AUDIO_CLIP_RUN : run > AUDIO_CLIP_RUN ? 1 : 0;
+        } else {
+            run = 0;
+        }
+    }
+    st->fr_energy = energy;
+    st->fr_zc = (uint16_t)zc;
+    st->prev = (int16_t)prev;
+    st->clip_run = (uint8_t)run;
+    st->clipped += clipped;
+    st->sec_clipped += clipped;
+    st->fr_n = (uint16_t)(st->fr_n + k);
+    return k;
+}
+
 static void analyse_samples(struct audio_state *st, const int16_t *pcm, size_t n)
 {
     st->samples += n;
-    const int32_t clip = st->clip_level;
-    const bool tones = st->cfg.tones;
-    for (size_t i = 0; i < n; i++) {
-        int32_t x = pcm[i];
-        st->fr_energy += (uint64_t)(x * x);
-        st->fr_zc += (x ^ st->prev) < 0; /* the sign changed */
-        st->prev = (int16_t)x;
-        if (x >= clip || x <= -clip) {
-            if (st->clip_run < UINT8_MAX) st->clip_run++;
-            /* a run counts whole once it is AUDIO_CLIP_RUN long */
-            uint32_t add = st->clip_run == AUDIO_CLIP_RUN  ? AUDIO_CLIP_RUN
-                           : st->clip_run > AUDIO_CLIP_RUN ? 1
-                                                           : 0;
-            st->clipped += add;
-            st->sec_clipped += add;
-        } else {
-            st->clip_run = 0;
+    if (st->cfg.tones) { /* tones see each sample at its own time (pkt_sample) */
+        uint32_t at = st->pkt_sample;
+        for (size_t i = 0; i < n; i++) {
+            tone_sample(st, pcm[i]);
+            st->pkt_sample++;
         }
-        if (++st->fr_n == FRAME) frame_done(st);
-        if (tones) tone_sample(st, x);
-        st->pkt_sample++;
+        st->pkt_sample = at;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t k = frame_samples(st, pcm + i, n - i);
+        i += k;
+        st->pkt_sample += (uint32_t)k;
+        if (st->fr_n == FRAME) frame_done(st);
     }
 }
 
