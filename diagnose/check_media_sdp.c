@@ -58,6 +58,19 @@ struct codecs_media_finding {
     char offer_pts[112];   /* the offer's payload types, JSON */
 };
 
+/* The words of an answer that shares no codec with its offer (RFC 3264 §6.1 forbids it),
+ * whether the call was rejected for it (check_signaling.c) or its media is judged here. */
+void say_codecs_disjoint(struct issue *is, const char *offer, const char *answer)
+{
+    issue_say(is->summary, sizeof is->summary, "offer [%s] and answer [%s] share no codec", offer,
+              answer);
+    issue_say(is->diagnosis, sizeof is->diagnosis,
+              "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
+              "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
+              "decode each other's audio. Check the codec policy of the answering device and of "
+              "any SBC/B2BUA that rewrites SDP.");
+}
+
 /* Offer and answer share no codec (RFC 3264 §6.1 forbids the answer that), and the RTP
  * says what came of it. When both directions flowed, each only in payload types the offer
  * listed, with one of its audio codecs among them, the media proves the two ends decoded
@@ -145,13 +158,7 @@ static void codecs_media_words(struct issue *is, const struct codecs_media_findi
                   f->offer_by ? "caller" : "callee");
         return;
     }
-    issue_say(is->summary, sizeof is->summary, "offer [%s] and answer [%s] share no codec",
-              f->offer, f->answer);
-    issue_say(is->diagnosis, sizeof is->diagnosis,
-              "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
-              "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
-              "decode each other's audio. Check the codec policy of the answering device and of "
-              "any SBC/B2BUA that rewrites SDP.");
+    say_codecs_disjoint(is, f->offer, f->answer);
     if (f->media)
         issue_more(is->diagnosis, sizeof is->diagnosis,
                    " The RTP seen does not prove otherwise: payload types %s from the caller, %s "

@@ -195,13 +195,7 @@ static void codecs_words(struct issue *is, const struct codecs_finding *f)
                   f->offer_sdp ? f->offer : "no SDP in the INVITE");
         return;
     }
-    issue_say(is->summary, sizeof is->summary, "offer [%s] and answer [%s] share no codec",
-              f->offer, f->answer);
-    issue_say(is->diagnosis, sizeof is->diagnosis,
-              "The answer names only codecs the offer did not list, which RFC 3264 forbids: the "
-              "answerer (or an SBC rewriting SDP) is misconfigured, and the two sides will not "
-              "decode each other's audio. Check the codec policy of the answering device and of "
-              "any SBC/B2BUA that rewrites SDP.");
+    say_codecs_disjoint(is, f->offer, f->answer);
 }
 
 void check_codecs(struct issue_engine *e, const struct call *c, bool media_later)

@@ -65,6 +65,8 @@ void check_hold_media(struct issue_engine *e, const struct held_call *c,
                       const struct held_stream *ss, size_t n, ptime_t end);
 void check_rtcp_mux(struct issue_engine *e, const struct held_call *c,
                     const struct held_stream *ss, size_t n);
+/* the summary and diagnosis of offer and answer sharing no codec (check_media_sdp.c) */
+void say_codecs_disjoint(struct issue *is, const char *offer, const char *answer);
 
 /* one stream (check_stream.c), when it ends */
 void check_loss(struct issue_engine *e, const struct rtp_stream *s);

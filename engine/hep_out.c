@@ -1,5 +1,6 @@
 /* See hep_out.h. The packets are decode/hep.h's hep_encode(), the socket capture/hep_io.h's
- * sender; here: which call a packet belongs to, and what each kind of packet carries. */
+ * sender, the JSON render/hep_report.h's; here: which call a packet belongs to, and what
+ * each kind of packet carries. */
 #include "hep_out.h"
 
 #include <stdio.h>
@@ -8,7 +9,7 @@
 
 #include "capture/hep_io.h"
 #include "decode/hep.h"
-#include "hep_report.h"
+#include "render/hep_report.h"
 
 /* Call-IDs by call number, so RTCP and stream reports can carry them. Calls are numbered
  * in order. Live, a ring indexed by number holds the newest CALL_RING calls: bounded
@@ -143,7 +144,7 @@ void hep_out_rtcp(struct hep_out *h, const struct l4_packet *l4, const struct rt
 {
     if (!info->has_sr && !info->nreports && !info->nvoip)
         return;
-    char *text = hep_report_rtcp(info);
+    char *text = render_hep_report_rtcp(info);
     if (!text) {
         h->n.failed[HEP_OUT_RTCP]++;
         return;
@@ -156,7 +157,7 @@ void hep_out_rtcp(struct hep_out *h, const struct l4_packet *l4, const struct rt
 void hep_out_stream(struct hep_out *h, const struct rtp_stream *st)
 {
     const char *corr = call_name(h, st->call_seq);
-    char *text = hep_report_stream(st, corr);
+    char *text = render_hep_report_stream(st, corr);
     if (!text) {
         h->n.failed[HEP_OUT_REPORT]++;
         return;

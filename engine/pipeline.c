@@ -33,7 +33,12 @@ struct run {
     /* live: packet time minus the clock at the last SIP message (0 on a capture, the
      * original capture's age through HEP), so that idle ticks advance packet time */
     ptime_t clock_offset;
-    ptime_t progress_since; /* the packet time calls in progress were last shown at */
+    /* calls changed by a message stamped after this were not shown in progress yet: the
+     * newest SIP stamp at the last showing. Not the clock: a live capture's packets come
+     * in blocks, stamped before the tick that hands them on, so a call set up within one
+     * block would be stamped before a clock-time mark and never shown while it is up. */
+    ptime_t progress_since;
+    ptime_t sip_newest; /* the newest SIP message's stamp so far */
     /* offline: which calls were handed on (bit per call number after `ended_base`), so
      * that their idle streams can end before the capture does; one bit per call */
     uint64_t *ended;
@@ -243,6 +248,8 @@ static void on_sip(void *user, const struct sip_event *ev)
     struct run *r = user;
     if (r->live)
         r->clock_offset = ev->l4->pkt->ts - wall_now();
+    if (ev->l4->pkt->ts > r->sip_newest)
+        r->sip_newest = ev->l4->pkt->ts;
     struct msg_verdict v;
     correlate_sip(r->corr, ev, &v);
     if (v.call_seq && answers_invite(ev->msg))
@@ -331,7 +338,7 @@ static void run_live(struct run *r, const volatile sig_atomic_t *stop)
         last_tick = wall;
         if (r->h->call_progress) {
             correlate_each_changed(r->corr, r->progress_since, r->h->call_progress, r->h->user);
-            r->progress_since = now;
+            r->progress_since = r->sip_newest;
         }
         if (r->h->tick) {
             struct pipeline_result sofar;

@@ -623,14 +623,22 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
  * CN shares the audio's 8 kHz clock, and tshark runs A.8 over it). Arrival is kept in
  * fractional timestamp units: rounding it to whole ticks adds up to half a tick (62.5 us
  * at 8 kHz) of noise to every D, which is most of a sub-millisecond jitter figure. */
-static void a8_update(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t now)
+/* llround() without the libm call on every packet: half away from zero, as llround */
+static inline int64_t round_i64(double x) { return (int64_t)(x < 0 ? x - 0.5 : x + 0.5); }
+
+static inline void a8_update(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t now)
 {
     /* A.8: transit = arrival in timestamp units - RTP timestamp; J += (|D| - J) / 16 */
     double arrival = (double)(now - s->first_time) / 1e9 * s->clock_rate;
     double transit = arrival - (double)h->ts;
     if (s->have_transit) {
-        /* timestamps wrap at 2^32: keep the difference in range */
-        double d = remainder(transit - s->last_transit, 4294967296.0);
+        /* timestamps wrap at 2^32, at most once between two packets: keep the difference
+         * in [-2^31, 2^31] (two compares; libm's remainder() was 8 % of the analysis) */
+        double d = transit - s->last_transit;
+        if (d > 2147483648.0)
+            d -= 4294967296.0;
+        else if (d < -2147483648.0)
+            d += 4294967296.0;
         s->jitter += (fabs(d) - s->jitter) / 16.0;
         s->rel_transit += d;
     }
@@ -664,7 +672,7 @@ static void timed_packet(struct rtp_stream *s, const struct rtp_hdr *h, ptime_t 
         s->ptime_ts = step;
     s->last_rtp_ts = h->ts;
     s->timed++;
-    jb_packet(s, (int64_t)llround(s->rel_transit), gap, kind == SEQ_LATE,
+    jb_packet(s, round_i64(s->rel_transit), gap, kind == SEQ_LATE,
               h->marker || kind == SEQ_JUMP, now, true);
 }
 

@@ -28,6 +28,9 @@ struct stream_jb {
     uint64_t timed_played;      /* played packets of the stream's own clock */
     double wait_sum;            /* ts units, over those */
     bool in_run;                /* the last slot was lost or discarded */
+    bool spike;                 /* adaptive: in a delay spike (jitbuf.h, Ramjee's algorithm 4) */
+    int64_t n1, n2;             /* adaptive: the last two packets' transit, ts units */
+    double spike_var;           /* adaptive, in a spike: how much the transit still moves */
 };
 
 /* What a buffer's play gives at the end of the stream (kept apart from the buffers, which

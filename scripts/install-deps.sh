@@ -16,6 +16,7 @@ PKGS=(
   time                         # GNU time: peak RSS of a program (bench, hostile tests)
   valgrind                     # memcheck over the golden tests (scripts/valgrind.sh)
   libspandsp-dev libbcg729-dev libopus-dev libgsm1-dev  # audio/: G.722, G.726, DTMF; G.729; Opus; GSM
+  libsndfile1-dev              # store/callaudio.c: a call's audio as WAV (export --audio, audio.wav)
 )
 
 missing=()

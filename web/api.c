@@ -16,6 +16,7 @@
 #include "diagnose/issues.h"
 #include "render/ids.h"
 #include "render/message.h"
+#include "store/callaudio.h"
 #include "store/export.h"
 
 /* ---- replies ---- */
@@ -313,6 +314,55 @@ static void one_object(struct store *s, enum store_qstatus st, char *json, struc
     from_store(r, s, st == STORE_Q_OK ? STORE_Q_ERROR : st);
 }
 
+/* The levels strip: {"call", "start", "duration_s", "bin_ms", "caller": [dBov|null, ...],
+ * "callee": [...]}, one value per STORE_AUDIO_BIN_MS bin, null where nothing came. */
+static char *levels_json(const struct store_audio *a, uint64_t seq, size_t *len)
+{
+    char id[32];
+    snprintf(id, sizeof id, RENDER_CALL_FMT, (unsigned long long)seq);
+    json_t *o = json_pack("{s:s, s:f, s:f, s:i, s:i, s:[], s:[]}", "call", id, "start", a->start,
+                          "duration_s", (double)a->frames / STORE_AUDIO_RATE, "bin_ms",
+                          STORE_AUDIO_BIN_MS, "rate", STORE_AUDIO_RATE, "caller", "callee");
+    if (!o) return NULL;
+    for (int ch = 0; ch < 2; ch++) {
+        json_t *v = json_object_get(o, ch ? "callee" : "caller");
+        for (size_t b = 0; b < a->bins; b++) {
+            double db;
+            json_array_append_new(
+                v, store_audio_level(a, b, ch, &db) ? json_real(round(db * 10) / 10) : json_null());
+        }
+    }
+    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(o);
+    *len = text ? strlen(text) : 0;
+    return text;
+}
+
+/* audio.wav and levels: the same decoding (store/callaudio.h). No media to hear is a 404
+ * that says why, never an empty file. */
+static void call_audio(struct store *s, uint64_t seq, bool wav, struct api_reply *r)
+{
+    struct store_audio a;
+    enum store_qstatus st = store_audio_read(s, seq, &a);
+    if (st != STORE_Q_OK) return from_store(r, s, st);
+    char err[256], *buf = NULL;
+    size_t len = 0;
+    if (!a.frames)
+        error(r, 404, a.why);
+    else if (wav && !store_audio_wav(&a, &buf, &len, err, sizeof err))
+        error(r, 500, err);
+    else if (wav) {
+        snprintf(r->disposition, sizeof r->disposition,
+                 "inline; filename=\"" RENDER_CALL_FMT ".wav\"", (unsigned long long)seq);
+        reply(r, 200, "audio/wav", buf, len);
+        r->ranges = true;
+    } else if (!(buf = levels_json(&a, seq, &len)))
+        error(r, 500, "out of memory");
+    else
+        reply(r, 200, "application/json", buf, len);
+    store_audio_free(&a);
+}
+
 static void call_part(struct store *s, uint64_t seq, const char *part, bool mask,
                       struct api_reply *r)
 {
@@ -336,6 +386,8 @@ static void call_part(struct store *s, uint64_t seq, const char *part, bool mask
                  "attachment; filename=\"" RENDER_CALL_FMT ".pcap\"", (unsigned long long)seq);
         return reply(r, 200, "application/vnd.tcpdump.pcap", buf, len);
     }
+    if (!strcmp(part, "audio.wav") || !strcmp(part, "levels"))
+        return call_audio(s, seq, part[0] == 'a', r);
     bool messages = !strcmp(part, "messages");
     if (!messages && strcmp(part, "streams"))
         return error(r, 404, "no such route");

@@ -11,6 +11,10 @@
  *   /api/v1/calls/{id}/messages   -> {"messages": [message + "raw"]}: the ladder's data
  *   /api/v1/calls/{id}/streams    -> {"streams": [stream + "timeline"]}
  *   /api/v1/calls/{id}/pcap       -> the call's frames (and spooled media) as a pcap
+ *   /api/v1/calls/{id}/audio.wav  -> its spooled RTP decoded: WAV, 8 kHz, caller left, callee
+ *                                 right (store/callaudio.h); 404 with why when none was spooled
+ *   /api/v1/calls/{id}/levels     -> {"call", "start", "duration_s", "bin_ms", "rate",
+ *                                 "caller": [dBov|null...], "callee": [...]} per 100 ms
  *   /api/v1/streams               from, to, address, cursor, limit -> {"streams", "next"}
  *   /api/v1/registrations         from, to, aor, cursor, limit -> {"registrations", "next"}
  *   /api/v1/issues                from, to, kind, severity, cursor, limit
@@ -43,6 +47,8 @@ struct api_reply {
     char *body;              /* owned (malloc) */
     size_t len;
     char disposition[96];    /* Content-Disposition, "" none */
+    bool ranges;             /* the body may be served in byte ranges (RFC 9110 §14): media
+                              * elements seek in audio.wav only when the server allows it */
 };
 
 /* A store_json_fn that keeps the one row a query gives: *(char **)user gets a malloc'd

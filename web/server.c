@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -166,8 +167,56 @@ static void add_headers(struct MHD_Response *resp)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
+/* One byte range of a body of len bytes (RFC 9110 §14.1.2: "bytes=first-last",
+ * "bytes=first-", "bytes=-suffix"): 1 and [*from, *to] inclusive; -1 when it cannot be
+ * satisfied (416); 0 when there is none or it is one we ignore (several ranges, another
+ * unit: the whole body is sent, as §14.2 allows). */
+static int byte_range(const char *h, size_t len, size_t *from, size_t *to)
+{
+    static const char unit[] = "bytes=";
+    if (!h || strncmp(h, unit, sizeof unit - 1) || strchr(h, ',')) return 0;
+    const char *p = h + sizeof unit - 1;
+    char *end;
+    bool suffix = *p == '-';
+    if (!suffix && !isdigit((unsigned char)*p)) return 0;
+    unsigned long long a = suffix ? 0 : strtoull(p, &end, 10), b;
+    if (suffix) end = (char *)p;
+    if (*end != '-') return 0;
+    p = end + 1;
+    bool open_end = !*p;
+    if (!open_end && !isdigit((unsigned char)*p)) return 0;
+    b = open_end ? 0 : strtoull(p, &end, 10);
+    if (!open_end && *end) return 0;
+    if (suffix) { /* the last b bytes */
+        if (open_end || !b || !len) return open_end ? 0 : -1;
+        *from = b >= len ? 0 : len - (size_t)b;
+        *to = len - 1;
+        return 1;
+    }
+    if (a >= len || (!open_end && b < a)) return -1;
+    *from = (size_t)a;
+    *to = open_end || b >= len ? len - 1 : (size_t)b;
+    return 1;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *r, bool auth_fail)
 {
+    char content_range[64] = "";
+    if (r->ranges && r->status == 200) {
+        size_t from = 0, to = 0;
+        int k = byte_range(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE),
+                           r->len, &from, &to);
+        if (k > 0) {
+            snprintf(content_range, sizeof content_range, "bytes %zu-%zu/%zu", from, to, r->len);
+            memmove(r->body, r->body + from, to - from + 1);
+            r->len = to - from + 1;
+            r->status = 206;
+        } else if (k < 0) {
+            snprintf(content_range, sizeof content_range, "bytes */%zu", r->len);
+            r->len = 0;
+            r->status = 416;
+        }
+    }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"", 
                                         r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -179,6 +228,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *r,
     add_headers(resp);
     if (r->disposition[0])
         MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+    if (r->ranges) MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    if (content_range[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
     if (auth_fail)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"sipscope\", Bearer realm=\"sipscope\"");

@@ -22,7 +22,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SIPP_PCAP, Checks, metrics, poll, stop_capture, sipp_live_skip  # noqa: E402
+from sstest import SIPP_PCAP, Checks, metrics, poll, stop_capture, sipp_live_skip, udp_ports  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP = SIPP_PCAP
@@ -113,12 +113,6 @@ def main(exe):
         check(rc == 0, 'capture ends on SIGINT with status 0 (%s) %s' % (rc, err.strip()[-300:]))
         check('dropped' not in err, 'no packet dropped')
     return check.done()
-
-
-def udp_ports():
-    """Local UDP ports bound on this host now (/proc/net/udp)."""
-    with open('/proc/net/udp') as f:
-        return {int(line.split()[1].split(':')[1], 16) for line in list(f)[1:]}
 
 
 def place_calls(tmp, during):

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import SIPP_PCAP, Checks, analyze, sipp_live_skip  # noqa: E402
+from sstest import SIPP_PCAP, Checks, analyze, poll, sipp_live_skip, udp_ports  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PCAP = SIPP_PCAP
@@ -50,7 +50,8 @@ def main(exe):
         uas = subprocess.Popen(['sipp', '-sn', 'uas', '-rtp_echo', '-i', IP, '-p', str(UAS_SIP), '-mp', str(UAS_RTP),
                                 '-m', '1', '-nostdin', '-trace_err'], cwd=tmp,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        # the UAC starts once the UAS listens: a fixed wait lost the call on a loaded host
+        poll(lambda: UAS_SIP in udp_ports() or uas.poll() is not None, deadline=30, every=0.05)
         try:
             uac = subprocess.run(['sipp', '%s:%d' % (IP, UAS_SIP), '-sf', os.path.join(HERE, 'uac_pcma.xml'),
                                   '-i', IP, '-p', str(UAC_SIP), '-mp', str(UAC_RTP), '-m', '1', '-nostdin',

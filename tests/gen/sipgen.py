@@ -34,6 +34,9 @@
       calls through proxies with DNS look-ups beside them: per-hop holding times, slow and
       failed look-ups, a proxy's 408 at Timer B, each with a twin (tests/gen/paths.py);
       --hep adds each proxy's SIP as HEPv3 beside the wire, --hep-only instead of it
+  sipgen.py delaystep -o FILE.pcap --truth FILE.json
+      a call whose RTP steps 100 ms later once, 2 s in, and its twin with sustained
+      +-45 ms jitter (tests/gen/delaystep.py)
   sipgen.py sample DIR
       the bundled sample: DIR/sample.pcap and DIR/sample.truth.json
 """
@@ -46,6 +49,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import calls as calls_mod  # noqa: E402
 import decode_cases  # noqa: E402
+import delaystep  # noqa: E402
 import hostile  # noqa: E402
 import registrations  # noqa: E402
 import hear  # noqa: E402
@@ -128,6 +132,9 @@ def main(argv):
                     help="beside the wire, each proxy's SIP as HEPv3, as Kamailio's siptrace sends it")
     pa.add_argument('--hep-only', action='store_true',
                     help='the HEP copies instead of the wire frames they stand for')
+    ds = sub.add_parser('delaystep')
+    ds.add_argument('-o', '--output', required=True)
+    ds.add_argument('--truth', required=True)
     s = sub.add_parser('sample')
     s.add_argument('dir')
     a = ap.parse_args(argv)
@@ -198,6 +205,12 @@ def main(argv):
             m.close()
             t['mirror_copies'] = t['frames']
             t['frames'] *= 2
+        w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
+    elif a.cmd == 'delaystep':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        t = delaystep.generate(w.write)
         w.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)

@@ -12,6 +12,8 @@ call's streams. tshark is the reference here, not sipscope. Skipped (77) without
 Usage: test_export.py PATH/TO/sipscope"""
 import os
 import shutil
+import bisect
+import struct
 import subprocess
 import sys
 import tempfile
@@ -62,6 +64,37 @@ def rtp_streams(pcap):
     return {ssrc: fig for _, _, ssrc, fig in tshark_rtp_streams(pcap)}
 
 
+def pcap_records(path):
+    """How many records a classic pcap file holds (the exports are classic pcap)."""
+    n = 0
+    with open(path, 'rb') as f:
+        head = f.read(24)
+        endian = '<' if head[:4] in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                return n
+            f.seek(struct.unpack(endian + 'IIII', rec)[2], 1)
+            n += 1
+
+
+def per_file_rows(pcaps, allf, display_filter, fields):
+    """tshark's rows for each of pcaps, from one tshark run over their concatenation (tshark's
+    start-up, not its reading, is what a run per file costs), written to allf: each row goes
+    back to its file by its frame number."""
+    if not pcaps:
+        return []
+    subprocess.run(['mergecap', '-a', '-F', 'pcap', '-w', allf] + pcaps, check=True)
+    ends, total = [], 0
+    for p in pcaps:
+        total += pcap_records(p)
+        ends.append(total)
+    out = [[] for _ in pcaps]
+    for row in tshark_rows(allf, display_filter, ['frame.number'] + fields):
+        out[bisect.bisect_left(ends, int(row[0]))].append(row[1:])
+    return out
+
+
 def split_addr(a):
     host, _, port = a.rpartition(':')
     return host.strip('[]'), int(port)
@@ -79,6 +112,7 @@ def main(exe):
         original, copies = without_mirror_copies(sip_rows(pcap))
         check(copies == j['capture']['duplicates'] == 1,
               'the capture has %d mirror copy of a message, analyze dropped %s' % (copies, j['capture']['duplicates']))
+        exported = []
         for c in j['calls']:
             out = os.path.join(tmp, c['id'] + '.pcap')
             r = subprocess.run([exe, 'export', '--db', dbf, '--call', c['id'], '-o', out],
@@ -86,9 +120,11 @@ def main(exe):
             if r.returncode:
                 check(False, '%s: export failed: %s' % (c['id'], r.stderr.strip()))
                 continue
+            exported.append((c, out))
+        rows = per_file_rows([out for _, out in exported], os.path.join(tmp, 'sip-all.pcap'), 'sip', FIELDS)
+        for (c, out), got in zip(exported, rows):
             cids = {leg['call_id'] for leg in c['legs']}
             want = [row for row in original if row[5] in cids]
-            got = sip_rows(out)
             check(got == want and got, '%s: %d messages exported, tshark finds %d for its Call-IDs'
                   % (c['id'], len(got), len(want)))
         # with media
@@ -96,6 +132,7 @@ def main(exe):
         j = analyze(exe, pcap, '--db', mdb, '--spool-rtp')
         omedia, ostreams = media_rows(pcap), rtp_streams(pcap)
         n_media = n_streams = 0
+        exported = []
         for c in j['calls']:
             streams = [s for s in j['streams'] if s['call'] == c['id']]
             if not streams:
@@ -106,16 +143,21 @@ def main(exe):
             if r.returncode:
                 check(False, '%s: export with media failed: %s' % (c['id'], r.stderr.strip()))
                 continue
+            exported.append((c, streams, out))
+        merged = os.path.join(tmp, 'media-all.pcap')
+        rows = per_file_rows([out for _, _, out in exported], merged, 'rtp || rtcp', MEDIA)
+        # each SSRC is in one call's export only (the rows above prove it), so the streams of
+        # the concatenation are each export's streams
+        estreams = rtp_streams(merged) if exported else {}
+        for (c, streams, out), got in zip(exported, rows):
             flows = set()
             for s in streams:
                 (sh, sp), (dh, dp) = split_addr(s['src']), split_addr(s['dst'])
                 flows |= {(sh, str(sp), dh, str(dp)), (sh, str(sp + 1), dh, str(dp + 1))}
             want = [row for row in omedia if row[1:5] in flows]
-            got = media_rows(out)
             check(got == want and got, '%s: %d RTP/RTCP packets exported, tshark finds %d on its media ports'
                   % (c['id'], len(got), len(want)))
             n_media += len(got)
-            estreams = rtp_streams(out)
             for s in streams:
                 ssrc = int(s['ssrc'], 16) if isinstance(s['ssrc'], str) else s['ssrc']
                 if ssrc in ostreams:

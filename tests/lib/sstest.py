@@ -143,6 +143,13 @@ def check_after_kill(check, dbf, n, last):
     return top
 
 
+def udp_ports():
+    """Local UDP ports bound on this host now (/proc/net/udp): a peer started in the
+    background listens once its port is in it."""
+    with open('/proc/net/udp') as f:
+        return {int(line.split()[1].split(':')[1], 16) for line in list(f)[1:]}
+
+
 def free_port():
     """A port free for UDP and for TCP at once: --hep-listen takes both (a UDP-free port
     could be a TCP port another test of a parallel run holds)."""

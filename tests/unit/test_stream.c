@@ -222,6 +222,26 @@ Test(stream, jitter_buffers_discard_late_packets)
     cr_assert(fabs(s->mos - s->jbs[JB_ADAPTIVE].mos) < 1e-12);
 }
 
+/* Issue 24: a delay step. From packet 130 (2.6 s, between the adaptive buffer's replans at
+ * 2 and 3 s) every packet arrives 100 ms later. Ramjee et al. 1994, algorithm 4, worked by
+ * hand: packet 130 rises 100 ms over 2v + 75 ms (v at most the 10 ms prior): a spike, too
+ * late for the playout planned before it; packet 131: var = |2n - n - (n - 100)| / 8 =
+ * 12.5 ms > 8, still a spike, late too; packet 132: var = 12.5 / 2 = 6.25 <= 8, the spike
+ * is over and the buffer replans on it. Exactly two discards; the fixed 200 ms buffer
+ * holds the step. */
+Test(stream, adaptive_buffer_resyncs_after_a_delay_step)
+{
+    for (uint32_t i = 0; i < 300; i++)
+        voice((uint16_t)i, i, i >= 130 ? 100 * MS : 0);
+    stream_finish(tab);
+    const struct rtp_stream *s = &done[0];
+    cr_assert_eq(s->lost, 0);
+    cr_assert_eq(s->jb[JB_ADAPTIVE].discarded, 2, "%llu",
+                 (unsigned long long)s->jb[JB_ADAPTIVE].discarded);
+    cr_assert_eq(s->jb[JB_FIXED_200].discarded, 0);
+    cr_assert(s->mos >= 4.0, "%f", s->mos);
+}
+
 Test(stream, clean_g711_scores_near_the_g107_ceiling)
 {
     for (uint32_t i = 0; i < 500; i++)

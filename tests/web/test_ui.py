@@ -9,6 +9,10 @@ has the From display name <img src=x onerror=alert(1)>.
   generator's truth gives; clicking an arrow shows that message's raw text (as the API
   gives it); the arrow keys move the selection;
 - a call's issues link to frames of the ladder; streams have their charts;
+- a call analysed with --spool-rtp has an audio player whose duration, as Chromium reads
+  the WAV, equals the media span the generator wrote (first packet to the end of the last,
+  within 20 ms); the ladder carries a level strip per direction; clicking an issue's frame
+  seeks the player to that frame's time (issue 24);
 - a call through two proxies shows each hop's holding time under the INVITE it sent on and
   in the hops table; a call whose DNS look-ups were slow shows them on the ladder, as
   arrows to the DNS server and back with the question, answer and time, and in its table;
@@ -76,6 +80,38 @@ def j2_messages(base, j2):
     return out
 
 
+def audio_checks(check, b, call, first, screens):
+    sent = [st for st in first['streams'] if st['first_ns'] is not None]
+    span = (max(st['last_ns'] for st in sent) + 20_000_000 - min(st['first_ns'] for st in sent)) / 1e9
+    check(b.wait("return document.getElementById('main').dataset.levels === arguments[0]", 20, call['id']),
+          'the call page loads its audio levels')
+    dur = b.wait("const p = document.getElementById('player');"
+                 "return p && p.readyState >= 1 && isFinite(p.duration) ? p.duration : null", 20)
+    check(dur is not None and abs(dur - span) <= 0.020,
+          'the audio element loads with a duration of %s s, the media span written is %.3f s' % (dur, span))
+    for side in ('caller', 'callee'):
+        n = b.run("return document.querySelectorAll('svg.ladder .levels.%s .level').length" % side)
+        check(n > 0, 'the ladder carries the %s\'s level strip (%d marks)' % (side, n))
+    b.screenshot(os.path.join(screens, 'listen.png'), b.find('main'))
+    issue = next((i for i in call['issues'] if i['frames']), None)
+    check(issue is not None, 'the call has an issue with a frame (%s)' % (issue and issue['kind']))
+    if issue is None:
+        return
+    start = b.run("return document.querySelector('svg.ladder .levels .level') &&"
+                  " parseFloat(document.querySelector('svg.ladder .levels .level').dataset.time)")
+    link = next((l for l in b.find_all('#call-issues .frame-link') if b.text(l) == '#%d' % issue['frames'][0]), None)
+    check(link is not None, 'the issue links its frame #%d' % issue['frames'][0])
+    if link is None:
+        return
+    b.run("document.getElementById('player').currentTime = 0")
+    b.click(link)
+    want = issue['time'] - min(st['first_ns'] for st in sent) / 1e9
+    at = b.wait("const t = document.getElementById('player').currentTime; return t > 0 ? t : null", 10)
+    check(at is not None and abs(at - want) <= 0.02,
+          'clicking frame #%d seeks the player to %s s, the frame is at %.3f s of the media (first mark %s)'
+          % (issue['frames'][0], at, want, start))
+
+
 def ready(b, path):
     return b.wait("return document.getElementById('main').dataset.ready === arguments[0]", 20, path)
 
@@ -133,6 +169,8 @@ def run(check, b, base, truth, j, j2, screens):
           'streams: %d, each with 4 charts' % len(streams))
     if streams:
         b.screenshot(os.path.join(screens, 'stream.png'), streams[0])
+    # the call's audio (issue 24): the player, the level strips, an issue's frame seeks it
+    audio_checks(check, b, call, first, screens)
     # an issue's frame link selects that frame in the ladder
     msgs = {}
     for m in j2_messages(base, j2):

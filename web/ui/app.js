@@ -181,7 +181,7 @@ function issueItem(i, jump) {
     i.frames.length ? h('p', { class: 'frames' }, 'Frames: ', i.frames.map((f) => {
       if (!jump) return `#${f} `;
       const b = h('button', { class: 'frame-link', type: 'button' }, `#${f}`);
-      b.addEventListener('click', () => jump(f));
+      b.addEventListener('click', () => jump(f, i));
       return b;
     })) : null);
 }
@@ -189,14 +189,30 @@ function issueItem(i, jump) {
 async function callPage(id) {
   const [c, msgs, streams] = await Promise.all([api(`calls/${id}`), api(`calls/${id}/messages`), api(`calls/${id}/streams`)]);
   const lad = ladder(msgs.messages, streams.streams, null, c);
-  const jump = (f) => {
+  const jump = (f, issue) => {
+    // the player's sample 0 is the call's first RTP packet (levels.start): seek to the
+    // frame's time (a SIP frame's own; a media frame: its issue's time)
+    const m = msgs.messages.find((x) => x.frame === f);
+    const t = m ? m.time : issue && issue.time;
+    if (levels && player.readyState > 0 && typeof t === 'number') {
+      player.currentTime = Math.min(player.duration, Math.max(0, t - levels.start));
+    }
     if (!lad.selectFrame(f)) return;
     document.getElementById('ladder').scrollIntoView({ block: 'start' });
   };
+  // the call's spooled audio (issue 24); a call without it answers 404 and gets no player
+  const player = h('audio', { controls: '', preload: 'metadata', id: 'player', src: `/api/v1/calls/${c.id}/audio.wav` });
+  let levels = null;
+  api(`calls/${id}/levels`).then((l) => {
+    levels = l;
+    lad.levels(l);
+    main.dataset.levels = id;
+  }, () => { player.remove(); main.dataset.levels = 'none'; });
   clear(main).append(
     h('h1', {}, `${c.id}: ${party(c.from)} → ${party(c.to)}`),
     h('p', {}, h('a', { href: `/api/v1/calls/${c.id}/pcap`, download: `${c.id}.pcap`, id: 'pcap' }, 'Download pcap'),
       ' · ', h('a', { href: '#/calls' }, 'All calls')),
+    player,
     summary(c),
     ...pathBlocks(c),
     h('h2', { id: 'ladder' }, `Ladder (${msgs.messages.length} messages)`), lad.el,

@@ -183,5 +183,22 @@ export function ladder(messages, streams, onSelect, call) {
     if (i >= 0) select(i);
     return i >= 0;
   };
-  return { el: h('div', { class: 'ladder-view' }, wrap, detail), select, selectFrame };
+  // the call's audio levels (issue 24: /levels, per 100 ms and direction) as two strips on
+  // the ladder's own time axis, in the right lane: caller's, then callee's; darker is louder
+  const levels = (lv) => {
+    const lane = [['caller', width - 64], ['callee', width - 52]];
+    for (const [side, x] of lane) {
+      const g = s('g', { class: `levels ${side}` }, s('title', {}, `${side}'s audio level`));
+      (lv[side] || []).forEach((db, i) => {
+        if (db === null) return; // nothing came: no mark
+        const t = lv.start + (i * lv.bin_ms) / 1000;
+        const y1 = yAt(t), y2 = yAt(t + lv.bin_ms / 1000);
+        const o = Math.max(0.05, Math.min(1, (db + 60) / 60));
+        g.append(s('rect', { x, y: y1, width: 10, height: Math.max(0.5, y2 - y1), class: 'level',
+                             'fill-opacity': o.toFixed(2), dataset: { time: t.toFixed(3), dbov: db } }));
+      });
+      svg.append(g);
+    }
+  };
+  return { el: h('div', { class: 'ladder-view' }, wrap, detail), select, selectFrame, levels };
 }

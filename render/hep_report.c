@@ -21,7 +21,7 @@ static char *dump(json_t *o)
 
 /* RFC 3550 §6.4 and RFC 3611 §4.7 fields under the names Homer's RTCP JSON uses: the raw
  * values as sent (fraction of 256, jitter in timestamp units, LSR/DLSR as NTP words). */
-char *hep_report_rtcp(const struct rtcp_info *info)
+char *render_hep_report_rtcp(const struct rtcp_info *info)
 {
     json_t *o = json_object();
     uint32_t sender = info->has_sr ? info->sr_ssrc
@@ -93,7 +93,7 @@ static json_t *real_or_null(bool have, double v, double unit)
 /* The quality report of one stream, at its end: Homer's QoS report names (the upper-case
  * keys FreeSWITCH's hepipe sends and heplify-server reads: JITTER, PACKET_LOSS, MOS,
  * DELTA...) with our figures in our units: milliseconds, packets, MOS 1-5. */
-char *hep_report_stream(const struct rtp_stream *st, const char *corr)
+char *render_hep_report_stream(const struct rtp_stream *st, const char *corr)
 {
     char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], ssrc[16];
     bool timed = st->clock_rate && !st->events;
