@@ -8,6 +8,7 @@
 #include "audio.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -484,6 +485,77 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
     return k;
 }
 
+/* G.711 straight from the bytes (no PCM is written): one 256-entry table a law gives each
+ * code's square (at most 32256^2 < 2^30), its full-scale bit and its sign bit, so that the
+ * VAD's energy and zero crossings and the clipping runs are exactly those of the decoded
+ * samples, at a load and an add a byte. Built once from the decoder's own tables. */
+#define G711_ENERGY 0x3fffffffu
+#define G711_FULL   0x40000000u
+#define G711_NEG    0x80000000u
+
+static uint32_t g711_tab[2][256];
+static pthread_once_t g711_once = PTHREAD_ONCE_INIT;
+
+static void g711_build(void)
+{
+    const int16_t *law[2] = {audio_ulaw, audio_alaw};
+    for (int l = 0; l < 2; l++) {
+        int32_t clip = clip_level(l ? AUDIO_CODEC_PCMA : AUDIO_CODEC_PCMU);
+        for (int b = 0; b < 256; b++) {
+            int32_t x = law[l][b];
+            g711_tab[l][b] = (uint32_t)(x * x) | (x >= clip || x <= -clip ? G711_FULL : 0) |
+                             (x < 0 ? G711_NEG : 0);
+        }
+    }
+}
+
+/* frame_samples over G.711 codes: the same state, the same figures */
+static size_t frame_bytes(struct audio_state *st, const uint32_t *tab, const uint8_t *p, size_t n)
+{
+    size_t room = (size_t)(FRAME - st->fr_n), k = room < n ? room : n;
+    uint64_t energy = st->fr_energy;
+    uint32_t zc = st->fr_zc, prev = st->prev < 0, any = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t v = tab[p[i]], neg = v >> 31;
+        energy += v & G711_ENERGY;
+        zc += neg ^ prev; /* the sign changed */
+        prev = neg;
+        any |= v;
+    }
+    if (any & G711_FULL) { /* full-scale codes in this stretch: count their runs */
+        uint32_t run = st->clip_run, clipped = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (tab[p[i]] & G711_FULL) {
+                if (run < UINT8_MAX) run++;
+                clipped += run == AUDIO_CLIP_RUN ? AUDIO_CLIP_RUN : run > AUDIO_CLIP_RUN ? 1 : 0;
+            } else {
+                run = 0;
+            }
+        }
+        st->clip_run = (uint8_t)run;
+        st->clipped += clipped;
+        st->sec_clipped += clipped;
+    } else if (k) {
+        st->clip_run = 0;
+    }
+    st->fr_energy = energy;
+    st->fr_zc = (uint16_t)zc;
+    st->prev = (int16_t)(prev ? -1 : 0); /* only its sign is read again */
+    st->fr_n = (uint16_t)(st->fr_n + k);
+    return k;
+}
+
+static void analyse_bytes(struct audio_state *st, const uint32_t *tab, const uint8_t *p, size_t n)
+{
+    st->samples += n;
+    for (size_t i = 0; i < n;) {
+        size_t k = frame_bytes(st, tab, p + i, n - i);
+        i += k;
+        st->pkt_sample += (uint32_t)k;
+        if (st->fr_n == FRAME) frame_done(st);
+    }
+}
+
 static void analyse_samples(struct audio_state *st, const int16_t *pcm, size_t n)
 {
     st->samples += n;
@@ -562,6 +634,13 @@ enum audio_err audio_feed(struct audio_state *st, enum audio_codec c, const uint
         audio_dec_release(&st->dec);
         audio_dec_init(&st->dec, c);
         st->clip_level = clip_level(c);
+    }
+    /* G.711 with no detector listening: level, activity and clipping from the bytes */
+    if ((c == AUDIO_CODEC_PCMU || c == AUDIO_CODEC_PCMA) && !st->cfg.tones && !st->cfg.dtmf &&
+        len && len <= AUDIO_MAX_PACKET_SAMPLES) {
+        pthread_once(&g711_once, g711_build);
+        analyse_bytes(st, g711_tab[c == AUDIO_CODEC_PCMA], payload, len);
+        return AUDIO_OK;
     }
     int16_t pcm[AUDIO_MAX_PACKET_SAMPLES];
     size_t n;
