@@ -556,10 +556,52 @@ static void analyse_bytes(struct audio_state *st, const uint32_t *tab, const uin
     }
 }
 
+/* A packet whose every sample is within +-DIGITAL_SILENCE (G.711's smallest steps: µ-law's
+ * 0xFF/0x7F digital silence decodes to 0, A-law's 0xD5/0x55 to +-8) is 60 dB under the
+ * quietest tone that counts (tone_min): the filters skip it. For power that is exact up to
+ * those steps: fed zeros, a Goertzel filter only rotates its state, |X|^2 unchanged. */
+#define DIGITAL_SILENCE 8
+
+static bool quiet_packet(const int16_t *pcm, size_t n, uint64_t *energy)
+{
+    uint32_t far = 0;
+    uint64_t e = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t x = pcm[i];
+        far |= (uint32_t)(x + DIGITAL_SILENCE) > 2 * DIGITAL_SILENCE; /* outside +-8 */
+        e += (uint64_t)(x * x);
+    }
+    *energy = e;
+    return !far;
+}
+
+/* tone_sample's bookkeeping for n quiet samples: the block's length, time and energy go on,
+ * the filters (and the decimator's history, now silence) stand still */
+static void tone_skip(struct audio_state *st, size_t n, uint64_t energy)
+{
+    st->blk_energy_raw += energy;
+    st->blk_energy8 += (float)energy;
+    memset(st->dec_x, 0, sizeof st->dec_x);
+    st->dec_phase ^= (uint8_t)(n & 1);
+    while (n) {
+        size_t k = (size_t)(BLOCK - st->blk_n) < n ? (size_t)(BLOCK - st->blk_n) : n;
+        st->blk_n = (uint16_t)(st->blk_n + k);
+        st->pkt_sample += (uint32_t)k - 1; /* a block ends at its last sample's time */
+        n -= k;
+        if (st->blk_n == BLOCK) block_done(st);
+        st->pkt_sample++;
+    }
+}
+
 static void analyse_samples(struct audio_state *st, const int16_t *pcm, size_t n)
 {
     st->samples += n;
-    if (st->cfg.tones) { /* tones see each sample at its own time (pkt_sample) */
+    uint64_t quiet_e;
+    if (st->cfg.tones && quiet_packet(pcm, n, &quiet_e)) {
+        uint32_t at = st->pkt_sample;
+        tone_skip(st, n, quiet_e);
+        st->pkt_sample = at;
+    } else if (st->cfg.tones) { /* tones see each sample at its own time (pkt_sample) */
         uint32_t at = st->pkt_sample;
         for (size_t i = 0; i < n; i++) {
             tone_sample(st, pcm[i]);

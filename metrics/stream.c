@@ -608,6 +608,12 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
         audio_start(t, &si->pub);
         si->pub.audio_detect_s = mm && mm->answered ? STREAM_AUDIO_DETECT_ANSWERED_S
                                                     : STREAM_AUDIO_DETECT_S;
+        /* early media keeps its detectors whatever the codec: that is where a caller's
+         * ringback is; answered library-codec media is only sampled (STREAM_AUDIO_SAMPLE_EVERY) */
+        if (si->pub.audio && si->pub.audio_sampled && mm && mm->answered) {
+            audio_detectors_off(si->pub.audio);
+            si->pub.audio_detect = false;
+        }
     }
     /* the RTCP index: a later stream with the same SSRC between the same hosts takes over */
     ssrc_key_make(&si->skey, h->ssrc, &l4->src, &l4->dst);

@@ -256,8 +256,11 @@ void stream_table_audio(struct stream_table *t, const struct audio_plan *plan, b
 /* A stream that began after its call's answer: tones (a false answer's ringback, fax CNG
  * or CED, a SIT) in its first seconds only, which hold one CNG cycle (0.5 s on, 3 s off) */
 #define STREAM_AUDIO_DETECT_ANSWERED_S 4
-/* Past those seconds a codec other than G.711 is decoded one second in this many */
-#define STREAM_AUDIO_SAMPLE_EVERY 5
+/* Past those seconds a codec other than G.711 is decoded one second in this many (a
+ * library's decoder costs 20 to 50 times a G.711 packet's whole analysis: bcg729's G.729
+ * synthesis is ~10 us a packet); a library-codec stream that began after its call's answer
+ * listens for no tone, and so is decoded only in its sampled seconds */
+#define STREAM_AUDIO_SAMPLE_EVERY 30
 
 /* Whether a stream carried payload type pt (0-127). */
 static inline bool stream_carried(const struct rtp_stream *s, uint8_t pt)
