@@ -8,6 +8,7 @@
 #include "audio.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -451,30 +452,168 @@ static void analyse(struct audio_state *st, const int16_t *pcm, size_t n)
 #endif
 }
 
+/* Level, activity and clipping of samples up to the end of the VAD frame, in locals: the
+ * samples are int16_t like some of the state's fields, so that the compiler must otherwise
+ * store and reload the state around every sample (the loop was most of a packet's cost). */
+static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n)
+{
+    size_t room = (size_t)(FRAME - st->fr_n), k = room < n ? room : n;
+    const int32_t clip = st->clip_level;
+    uint64_t energy = st->fr_energy;
+    uint32_t zc = st->fr_zc, run = st->clip_run, clipped = 0;
+    int32_t prev = st->prev;
+    for (size_t i = 0; i < k; i++) {
+        int32_t x = pcm[i];
+        energy += (uint64_t)(x * x);
+        zc += (x ^ prev) < 0; /* the sign changed */
+        prev = x;
+        if (x >= clip || x <= -clip) {
+            if (run < UINT8_MAX) run++;
+            /* a run counts whole once it is AUDIO_CLIP_RUN long */
+            clipped += run == AUDIO_CLIP_RUN ? AUDIO_CLIP_RUN : run > AUDIO_CLIP_RUN ? 1 : 0;
+        } else {
+            run = 0;
+        }
+    }
+    st->fr_energy = energy;
+    st->fr_zc = (uint16_t)zc;
+    st->prev = (int16_t)prev;
+    st->clip_run = (uint8_t)run;
+    st->clipped += clipped;
+    st->sec_clipped += clipped;
+    st->fr_n = (uint16_t)(st->fr_n + k);
+    return k;
+}
+
+/* G.711 straight from the bytes (no PCM is written): one 256-entry table a law gives each
+ * code's square (at most 32256^2 < 2^30), its full-scale bit and its sign bit, so that the
+ * VAD's energy and zero crossings and the clipping runs are exactly those of the decoded
+ * samples, at a load and an add a byte. Built once from the decoder's own tables. */
+#define G711_ENERGY 0x3fffffffu
+#define G711_FULL   0x40000000u
+#define G711_NEG    0x80000000u
+
+static uint32_t g711_tab[2][256];
+static pthread_once_t g711_once = PTHREAD_ONCE_INIT;
+
+static void g711_build(void)
+{
+    const int16_t *law[2] = {audio_ulaw, audio_alaw};
+    for (int l = 0; l < 2; l++) {
+        int32_t clip = clip_level(l ? AUDIO_CODEC_PCMA : AUDIO_CODEC_PCMU);
+        for (int b = 0; b < 256; b++) {
+            int32_t x = law[l][b];
+            g711_tab[l][b] = (uint32_t)(x * x) | (x >= clip || x <= -clip ? G711_FULL : 0) |
+                             (x < 0 ? G711_NEG : 0);
+        }
+    }
+}
+
+/* frame_samples over G.711 codes: the same state, the same figures */
+static size_t frame_bytes(struct audio_state *st, const uint32_t *tab, const uint8_t *p, size_t n)
+{
+    size_t room = (size_t)(FRAME - st->fr_n), k = room < n ? room : n;
+    uint64_t energy = st->fr_energy;
+    uint32_t zc = st->fr_zc, prev = st->prev < 0, any = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t v = tab[p[i]], neg = v >> 31;
+        energy += v & G711_ENERGY;
+        zc += neg ^ prev; /* the sign changed */
+        prev = neg;
+        any |= v;
+    }
+    if (any & G711_FULL) { /* full-scale codes in this stretch: count their runs */
+        uint32_t run = st->clip_run, clipped = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (tab[p[i]] & G711_FULL) {
+                if (run < UINT8_MAX) run++;
+                clipped += run == AUDIO_CLIP_RUN ? AUDIO_CLIP_RUN : run > AUDIO_CLIP_RUN ? 1 : 0;
+            } else {
+                run = 0;
+            }
+        }
+        st->clip_run = (uint8_t)run;
+        st->clipped += clipped;
+        st->sec_clipped += clipped;
+    } else if (k) {
+        st->clip_run = 0;
+    }
+    st->fr_energy = energy;
+    st->fr_zc = (uint16_t)zc;
+    st->prev = (int16_t)(prev ? -1 : 0); /* only its sign is read again */
+    st->fr_n = (uint16_t)(st->fr_n + k);
+    return k;
+}
+
+static void analyse_bytes(struct audio_state *st, const uint32_t *tab, const uint8_t *p, size_t n)
+{
+    st->samples += n;
+    for (size_t i = 0; i < n;) {
+        size_t k = frame_bytes(st, tab, p + i, n - i);
+        i += k;
+        st->pkt_sample += (uint32_t)k;
+        if (st->fr_n == FRAME) frame_done(st);
+    }
+}
+
+/* A packet whose every sample is within +-DIGITAL_SILENCE (G.711's smallest steps: µ-law's
+ * 0xFF/0x7F digital silence decodes to 0, A-law's 0xD5/0x55 to +-8) is 60 dB under the
+ * quietest tone that counts (tone_min): the filters skip it. For power that is exact up to
+ * those steps: fed zeros, a Goertzel filter only rotates its state, |X|^2 unchanged. */
+#define DIGITAL_SILENCE 8
+
+static bool quiet_packet(const int16_t *pcm, size_t n, uint64_t *energy)
+{
+    uint32_t far = 0;
+    uint64_t e = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t x = pcm[i];
+        far |= (uint32_t)(x + DIGITAL_SILENCE) > 2 * DIGITAL_SILENCE; /* outside +-8 */
+        e += (uint64_t)(x * x);
+    }
+    *energy = e;
+    return !far;
+}
+
+/* tone_sample's bookkeeping for n quiet samples: the block's length, time and energy go on,
+ * the filters (and the decimator's history, now silence) stand still */
+static void tone_skip(struct audio_state *st, size_t n, uint64_t energy)
+{
+    st->blk_energy_raw += energy;
+    st->blk_energy8 += (float)energy;
+    memset(st->dec_x, 0, sizeof st->dec_x);
+    st->dec_phase ^= (uint8_t)(n & 1);
+    while (n) {
+        size_t k = (size_t)(BLOCK - st->blk_n) < n ? (size_t)(BLOCK - st->blk_n) : n;
+        st->blk_n = (uint16_t)(st->blk_n + k);
+        st->pkt_sample += (uint32_t)k - 1; /* a block ends at its last sample's time */
+        n -= k;
+        if (st->blk_n == BLOCK) block_done(st);
+        st->pkt_sample++;
+    }
+}
+
 static void analyse_samples(struct audio_state *st, const int16_t *pcm, size_t n)
 {
     st->samples += n;
-    const int32_t clip = st->clip_level;
-    const bool tones = st->cfg.tones;
-    for (size_t i = 0; i < n; i++) {
-        int32_t x = pcm[i];
-        st->fr_energy += (uint64_t)(x * x);
-        st->fr_zc += (x ^ st->prev) < 0; /* the sign changed */
-        st->prev = (int16_t)x;
-        if (x >= clip || x <= -clip) {
-            if (st->clip_run < UINT8_MAX) st->clip_run++;
-            /* a run counts whole once it is AUDIO_CLIP_RUN long */
-            uint32_t add = st->clip_run == AUDIO_CLIP_RUN  ? AUDIO_CLIP_RUN
-                           : st->clip_run > AUDIO_CLIP_RUN ? 1
-                                                           : 0;
-            st->clipped += add;
-            st->sec_clipped += add;
-        } else {
-            st->clip_run = 0;
+    uint64_t quiet_e;
+    if (st->cfg.tones && quiet_packet(pcm, n, &quiet_e)) {
+        uint32_t at = st->pkt_sample;
+        tone_skip(st, n, quiet_e);
+        st->pkt_sample = at;
+    } else if (st->cfg.tones) { /* tones see each sample at its own time (pkt_sample) */
+        uint32_t at = st->pkt_sample;
+        for (size_t i = 0; i < n; i++) {
+            tone_sample(st, pcm[i]);
+            st->pkt_sample++;
         }
-        if (++st->fr_n == FRAME) frame_done(st);
-        if (tones) tone_sample(st, x);
-        st->pkt_sample++;
+        st->pkt_sample = at;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t k = frame_samples(st, pcm + i, n - i);
+        i += k;
+        st->pkt_sample += (uint32_t)k;
+        if (st->fr_n == FRAME) frame_done(st);
     }
 }
 
@@ -538,6 +677,13 @@ enum audio_err audio_feed(struct audio_state *st, enum audio_codec c, const uint
         audio_dec_init(&st->dec, c);
         st->clip_level = clip_level(c);
     }
+    /* G.711 with no detector listening: level, activity and clipping from the bytes */
+    if ((c == AUDIO_CODEC_PCMU || c == AUDIO_CODEC_PCMA) && !st->cfg.tones && !st->cfg.dtmf &&
+        len && len <= AUDIO_MAX_PACKET_SAMPLES) {
+        pthread_once(&g711_once, g711_build);
+        analyse_bytes(st, g711_tab[c == AUDIO_CODEC_PCMA], payload, len);
+        return AUDIO_OK;
+    }
     int16_t pcm[AUDIO_MAX_PACKET_SAMPLES];
     size_t n;
     enum audio_err e = audio_decode(&st->dec, payload, len, pcm, &n);
@@ -562,9 +708,10 @@ void audio_feed_pcm(struct audio_state *st, const int16_t *pcm, size_t n, uint64
     analyse(st, pcm, n);
 }
 
-void audio_finish(struct audio_state *st)
+/* The tone trackers' open segments end now: an on-segment as heard, an off-segment
+ * still going as long enough (ringback cut by the end). */
+static void close_runs(struct audio_state *st)
 {
-    close_second(st);
     if (!st->cfg.tones) return;
     uint32_t now = cur_ms(st);
     for (int s = 0; s < st->plan->nsets; s++) {
@@ -578,6 +725,21 @@ void audio_finish(struct audio_state *st)
         }
         r->len = 0;
     }
+}
+
+void audio_finish(struct audio_state *st)
+{
+    close_second(st);
+    close_runs(st);
+}
+
+void audio_detectors_off(struct audio_state *st)
+{
+    close_runs(st);
+    st->cfg.tones = false;
+    st->cfg.dtmf = false;
+    free(st->dtmf); /* what it heard is in digits[]; its state is not needed again */
+    st->dtmf = NULL;
 }
 
 void audio_summary(const struct audio_state *st, struct audio_summary *o)

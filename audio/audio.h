@@ -244,6 +244,10 @@ void audio_feed_pcm(struct audio_state *st, const int16_t *pcm, size_t n, uint64
                     uint32_t sec);
 /* The stream ended: close the open second, segments and tones. */
 void audio_finish(struct audio_state *st);
+/* Tones and in-band DTMF are no longer listened for (their cost is for where they
+ * matter: early media, a stream's first seconds); what they heard stays, a tone heard
+ * until now ends now. Level, activity and clipping go on. */
+void audio_detectors_off(struct audio_state *st);
 /* Takes the oldest closed second; false when none is waiting. The ring holds
  * AUDIO_SECONDS_RING; older ones are overwritten (the caller drains after each feed). */
 bool audio_second_pop(struct audio_state *st, struct audio_second *out);

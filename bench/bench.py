@@ -19,7 +19,8 @@ For each: packets/s and MB/s and peak RSS of
   - the read floor (pcap_next_ex alone),
   - the parse floor (the same plus Ethernet/IPv4/UDP, the RTP header and one hash lookup
     per packet: the floor for any stream tracker, the one the targets are stated against),
-  - `sipscope analyze --json` (full analysis, no database),
+  - `sipscope analyze --json` (full analysis, no database; audio is on by default),
+  - `sipscope analyze --json --no-audio` (the same without hearing the payload),
   - `sipscope analyze --json --db` (unless --no-db),
   - `tshark -q -z rtp,streams` (with --tshark; one run, it is slow),
 and the ratios sipscope/parse floor and tshark/sipscope. Wall times are medians of R runs,
@@ -108,7 +109,8 @@ def run_size(a, work, name):
     dbfile = os.path.join(work, 'bench.db')
     rows = [('read floor', [a.readfloor, pcap]),
             ('parse floor', [a.readfloor, pcap, 'parse']),
-            ('sipscope analyze --json', [a.sipscope, 'analyze', '--json', '--no-progress', pcap])]
+            ('sipscope analyze --json', [a.sipscope, 'analyze', '--json', '--no-progress', pcap]),
+            ('sipscope --no-audio', [a.sipscope, 'analyze', '--json', '--no-progress', '--no-audio', pcap])]
     if not a.no_db:
         rows.append(('sipscope --json --db', ['sh', '-c', 'rm -f "$0" "$0-wal" "$0-shm" && exec "$@"', dbfile,
                                               a.sipscope, 'analyze', '--json', '--no-progress', '--db', dbfile,
@@ -128,8 +130,11 @@ def run_size(a, work, name):
         print('%-26s %9.3f %12.0f %9.1f %7.1f MB %8.2fx' % (label, t, packets / t, size / 1e6 / t, rss / 1024,
                                                            t / floor))
     ours = res['sipscope analyze --json'][0]
-    print('sipscope / parse floor: %.2fx (target 1.5x); / read floor: %.2fx'
+    print('sipscope / parse floor: %.2fx (target 1.5x, audio on); / read floor: %.2fx'
           % (ours / res['parse floor'][0], ours / res['read floor'][0]))
+    print('ns/packet: parse floor %.0f, analyze --json %.0f, --no-audio %.0f'
+          % tuple(res[k][0] / packets * 1e9 for k in ('parse floor', 'sipscope analyze --json',
+                                                       'sipscope --no-audio')))
     if not a.no_db:
         print('sipscope --db / parse floor: %.2fx (target 3x)' % (res['sipscope --json --db'][0] / res['parse floor'][0]))
     if 'tshark -z rtp,streams' in res:

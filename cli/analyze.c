@@ -502,6 +502,8 @@ static void set_handlers(struct analysis *a, const struct analyze_opts *o,
     h->rtcp = a->hep ? on_rtcp : NULL;
     h->stream_idle = o->stream_idle_ns;
     h->keep_duplicates = o->keep_duplicates;
+    h->tone_plan = o->have_plan ? &o->plan : NULL;
+    h->no_audio = o->no_audio;
     h->budget = &o->budget;
     if (o->live && a->db) h->call_progress = on_call_progress;
     if (o->run_as) {

@@ -56,6 +56,20 @@ static bool set_interface(void *ctx, const struct opt_def *d, const char *value,
     return true;
 }
 
+/* --tone-plan FILE: compiled once here, copied by the stream table (issue 24). */
+static bool set_tone_plan(void *ctx, const struct opt_def *d, const char *value, const char **why)
+{
+    struct analyze_opts *o = ctx;
+    char err[160];
+    if (audio_plan_load(&o->plan, value, err, sizeof err) == 0) {
+        o->have_plan = true;
+        return true;
+    }
+    snprintf(o->why, sizeof o->why, "%s", err); /* it names the line */
+    *why = o->why;
+    return false;
+}
+
 /* The table: analyze's options in the order of its help, then capture's. */
 /* clang-format off */
 static const struct opt_def table[] = {
@@ -67,6 +81,13 @@ static const struct opt_def table[] = {
     {"timelines", 0, NULL, NULL, OPT_SET, opt_flag, offsetof(struct analyze_opts, timelines), 0, 0, NULL,
      "      --timelines     with --json: per-second packets, loss, jitter and MOS of each\n"
      "                      stream (\"timeline\")\n"},
+    {"tone-plan", 0, "FILE", NULL, OPT_SET, set_tone_plan, 0, 0, 0, NULL,
+     "      --tone-plan FILE  the call progress tones to listen for in the RTP payload\n"
+     "                      (docs/design.md \"Tone plans\"); default: North American,\n"
+     "                      European and UK ringback, busy, congestion, SIT, dial, fax\n"},
+    {"no-audio", 0, NULL, NULL, OPT_SET, opt_flag, offsetof(struct analyze_opts, no_audio), 0, 0, NULL,
+     "      --no-audio      do not decode RTP payloads: no level, activity, tones (stream\n"
+     "                      audio null) and no issue that needs them\n"},
     {"report-max", 0, "N", NULL, OPT_SET, opt_uint, offsetof(struct analyze_opts, report_max), 0, UINT64_MAX, "a number",
      "      --report-max N  the report at the end keeps the newest N calls (and N streams,\n"
      "                      registrations, issues); older ones are counted in\n"

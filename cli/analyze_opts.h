@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audio/audio.h"
 #include "capture/capture.h"
 #include "common/membudget.h"
 #include "correlate/correlate.h"
@@ -24,6 +25,9 @@ struct analyze_opts {
     /* as given */
     bool json, messages, timelines, keep_duplicates, list_thresholds;
     bool db_no_raw, spool_rtp, db_shed, no_promisc, syslog;
+    bool no_audio;  /* --no-audio: payloads are not decoded (issue 24) */
+    bool have_plan; /* --tone-plan: `plan` holds it; else the default plan */
+    struct audio_plan plan;
     uint64_t report_max; /* UINT64_MAX: not given (the report's share of the budget) */
     uint64_t hep_id, db_queue_mb, max_memory_mb, max_calls;
     double retention_days, spool_days, max_db_mb;

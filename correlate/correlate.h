@@ -382,6 +382,10 @@ struct media_match {
     uint8_t pt[MEDIA_MATCH_PTS];
     uint32_t rate[MEDIA_MATCH_PTS];  /* clock rate per payload type, 0 unknown */
     char codec[MEDIA_MATCH_PTS][16];
+    /* the call was answered (a 2xx to its INVITE seen) when the stream began: told by the
+     * engine, not the media table (false from media_lookup); the stream tracker listens
+     * for tones longer in early media than after the answer (issue 24) */
+    bool answered;
 };
 
 struct correlator;

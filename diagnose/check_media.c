@@ -264,8 +264,12 @@ void check_audio(struct issue_engine *e, const struct held_call *c, const struct
     }
     for (int dir = 1; dir <= 2; dir++) {
         struct one_way_finding f;
-        if (!one_way_verdict(&e->cfg, c, &a, dir, &is, &f))
+        if (!one_way_verdict(&e->cfg, c, &a, dir, &is, &f)) {
+            /* RTP both ways: the payload may still be silence one way (issue 24) */
+            if (a.want[1] && a.want[2])
+                check_heard_one_way(e, c, ss, n, dir, c->end_time ? c->end_time : end);
             continue;
+        }
         one_way_words(&is, &f, &a);
         issue_emit(e, &is);
     }
@@ -356,8 +360,12 @@ void check_ringback(struct issue_engine *e, const struct held_call *c,
 {
     struct issue is;
     struct ringback_finding f;
-    if (!ringback_verdict(&e->cfg, c, ss, n, end, &is, &f))
+    if (!ringback_verdict(&e->cfg, c, ss, n, end, &is, &f)) {
+        /* early RTP came in time: what it carried (issue 24) */
+        ptime_t until = c->answer_time ? c->answer_time : c->end_time ? c->end_time : end;
+        if (c->early_time && until > c->early_time) check_heard_ringback(e, c, ss, n, until);
         return;
+    }
     ringback_words(&is, &f);
     issue_emit(e, &is);
 }

@@ -51,6 +51,13 @@ void check_after_bye(struct issue_engine *e, const struct held_call *c,
 void check_unfinished(struct issue_engine *e, const struct held_call *c,
                       const struct held_stream *ss, size_t n, ptime_t end, bool media);
 
+/* what the media carried (check_heard.c, issue 24): true when an issue was emitted;
+ * until: the answer or the end of early media; to: the end of the answered time */
+bool check_heard_ringback(struct issue_engine *e, const struct held_call *c,
+                          const struct held_stream *ss, size_t n, ptime_t until);
+bool check_heard_one_way(struct issue_engine *e, const struct held_call *c,
+                         const struct held_stream *ss, size_t n, int dir, ptime_t to);
+
 /* media against its SDP (check_media_sdp.c) */
 void check_codecs_media(struct issue_engine *e, const struct held_call *c,
                         const struct held_stream *ss, size_t n, bool media);

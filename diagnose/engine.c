@@ -303,6 +303,41 @@ static void held_runs(struct held_stream *h, const struct rtp_stream *s)
     }
 }
 
+/* What the stream's payload carried, compactly (issue 24): its timeline's heard and active
+ * seconds, its first seconds' level, its first tones. */
+static void held_audio_fill(struct held_audio *a, const struct rtp_stream *s)
+{
+    memset(a, 0, sizeof *a);
+    memset(a->level, -128, sizeof a->level);
+    if (!s->audio_done || s->audio_sum.unavailable) return;
+    a->on = true;
+    a->level_dbov = (float)s->audio_sum.level_dbov;
+    a->speech_level_dbov = (float)s->audio_sum.speech_level_dbov;
+    for (uint32_t i = 0; i < s->nsec && s->timeline; i++) {
+        const struct stream_second *x = &s->timeline[i];
+        bool heard = x->level_cdb != 0, active = heard && x->active_ms >= HELD_ACTIVE_MS;
+        if (i >= HELD_AUDIO_SECONDS) {
+            a->heard_after += heard;
+            a->active_after += active;
+            continue;
+        }
+        a->nsec = (uint16_t)(i + 1);
+        a->heard[i / 64] |= (uint64_t)heard << (i % 64);
+        a->active[i / 64] |= (uint64_t)active << (i % 64);
+        if (heard && i < HELD_AUDIO_LEVELS)
+            a->level[i] = (int8_t)(x->level_cdb <= -12700 ? -127 : x->level_cdb / 100);
+    }
+    for (unsigned i = 0; i < s->audio_sum.ndet && a->ntones < HELD_AUDIO_TONES; i++) {
+        const struct audio_detection *d = &s->audio_sum.det[i];
+        const struct audio_tone *t = &s->audio_plan->tones[d->tone];
+        struct held_tone *h = &a->tones[a->ntones++];
+        h->kind = (uint8_t)t->kind;
+        memcpy(h->region, t->region, sizeof h->region);
+        h->from = s->first_time + (ptime_t)d->start_ms * PTIME_MS;
+        h->to = s->first_time + (ptime_t)d->end_ms * PTIME_MS;
+    }
+}
+
 void issues_stream(struct issue_engine *e, const struct rtp_stream *s)
 {
     e->streams_seen++;
@@ -331,6 +366,7 @@ void issues_stream(struct issue_engine *e, const struct rtp_stream *s)
         .rtcp_src = s->rtcp.apart_src, .rtcp_dst = s->rtcp.apart_dst,
         .rtcp_sport = s->rtcp.apart_sport, .rtcp_dport = s->rtcp.apart_dport};
     held_runs(h, s);
+    held_audio_fill(&h->audio, s);
 }
 
 static int by_call_seq(const void *a, const void *b)

@@ -19,6 +19,29 @@ struct held_run {
 #define HELD_RUNS 6        /* kept per stream; past them the closest runs merge */
 #define HELD_RUN_GAP_S 2   /* seconds without a packet that end a run */
 
+/* What a stream's payload carried (issue 24), for the checks that listen: per second of
+ * its timeline, heard and speech-active bits for its first HELD_AUDIO_SECONDS (past them,
+ * counts), the level of its first HELD_AUDIO_LEVELS seconds, and the first tones heard. */
+#define HELD_AUDIO_SECONDS 512
+#define HELD_AUDIO_LEVELS  64
+#define HELD_AUDIO_TONES   2
+#define HELD_ACTIVE_MS     100 /* a second with this much speech-active audio is speech */
+struct held_tone {
+    uint8_t kind; /* enum audio_tone_kind */
+    char region[8];
+    ptime_t from, to;
+};
+struct held_audio {
+    bool on;       /* the payload was decoded */
+    uint16_t nsec; /* seconds in the bits */
+    uint64_t heard[HELD_AUDIO_SECONDS / 64], active[HELD_AUDIO_SECONDS / 64];
+    uint32_t heard_after, active_after;  /* seconds past HELD_AUDIO_SECONDS */
+    int8_t level[HELD_AUDIO_LEVELS];     /* dBov, -128: none heard */
+    float level_dbov, speech_level_dbov; /* the whole stream's; -99 none */
+    uint8_t ntones;
+    struct held_tone tones[HELD_AUDIO_TONES];
+};
+
 /* What the media checks need of a stream of a call. */
 struct held_stream {
     uint64_t call_seq, seq;
@@ -35,6 +58,7 @@ struct held_stream {
     ptime_t rtcp_apart_last;
     struct ip_addr rtcp_src, rtcp_dst;
     uint16_t rtcp_sport, rtcp_dport;
+    struct held_audio audio;
 };
 
 /* What the media checks need of a call (answered, or offered early media). */

@@ -77,7 +77,13 @@ struct issue_config {
     double audio_min_s;                    /* one_way/no_audio: shorter calls not judged */
     double one_way_ratio;                  /* a direction covering less of the call than
                                             * this, while the other covers most: one-way */
-    double ringback_silence_ms;            /* early media offered, no RTP to the caller */
+    double ringback_silence_ms;            /* early media offered, no RTP to the caller,
+                                            * or RTP carrying neither tone nor speech */
+    double one_way_active_pct;             /* one_way_audio: a direction with RTP whose
+                                            * answered seconds are speech less than this
+                                            * often carries silence (issue 24) ... */
+    double speech_active_pct;              /* ... while the other is speech this often */
+    double one_way_silent_min_s;           /* ... judged over at least this many seconds */
     double rtp_after_bye_ms;               /* media this long after the BYE */
     double min_packets;                    /* streams shorter than this are not judged */
     double capture_end_s;                  /* unfinished: activity this close to the end

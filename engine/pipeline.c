@@ -16,6 +16,8 @@
 #include "hep_in.h"
 #include "progress.h"
 
+#define ANSWERED_SLOTS 4096
+
 struct run {
     const struct pipeline_handlers *h;
     struct decoder *dec;
@@ -50,6 +52,10 @@ struct run {
      * may be ready now) */
     bool ended_since_settle;
     ptime_t dedup_window; /* mirror copies: decode_config.dedup_window */
+    /* calls whose INVITE a 2xx answered, by call number, direct-mapped: a bounded cache
+     * (a collision forgets an older call, whose new streams then count as early media:
+     * tones listened for longer, nothing wrong) for the streams' tone window (issue 24) */
+    uint64_t answered[ANSWERED_SLOTS];
     uint64_t hint; /* the frame's (rtp_hint): its stream's hash, a guess (stream_rtp_copy) */
     struct mem_usage mem; /* the tables' bytes, sampled (sample_memory) */
     uint64_t max_calls, max_transactions, max_media, max_registrations, max_streams;
@@ -175,8 +181,10 @@ static enum stream_origin resolve_rtp(void *ctx, const struct l4_packet *l4,
                                       struct media_match *mm, bool *src_ann, bool *dst_ann)
 {
     const struct run *r = ctx;
-    if (correlate_media_flow(r->corr, l4, mm, src_ann, dst_ann))
+    if (correlate_media_flow(r->corr, l4, mm, src_ann, dst_ann)) {
+        mm->answered = r->answered[mm->call_seq % ANSWERED_SLOTS] == mm->call_seq;
         return mm->rtp && !mm->rtcp ? STREAM_ANNOUNCED : STREAM_IGNORE;
+    }
     return l4->sport >= 1024 && l4->dport >= 1024 && l4->l3 ? STREAM_CANDIDATE : STREAM_IGNORE;
 }
 
@@ -235,6 +243,16 @@ static bool on_udp(void *user, const struct l4_packet *l4)
 
 static ptime_t wall_now(void);
 
+/* A 2xx to an INVITE answers its call (RFC 3261 §13.2.2.4). */
+static bool answers_invite(const struct sip_msg *m)
+{
+    const struct sip_header *ch = sip_hdr(m, SIP_H_CSEQ);
+    uint32_t num;
+    struct sv meth = SV_NULL;
+    return !m->is_request && m->status >= 200 && m->status < 300 && ch &&
+           sip_cseq_parse(ch->value, &num, &meth) && sv_eq_cstr(meth, "INVITE");
+}
+
 static void on_sip(void *user, const struct sip_event *ev)
 {
     struct run *r = user;
@@ -244,6 +262,8 @@ static void on_sip(void *user, const struct sip_event *ev)
         r->sip_newest = ev->l4->pkt->ts;
     struct msg_verdict v;
     correlate_sip(r->corr, ev, &v);
+    if (v.call_seq && answers_invite(ev->msg))
+        r->answered[v.call_seq % ANSWERED_SLOTS] = v.call_seq;
     if (r->h->sip)
         r->h->sip(r->h->user, ev, &v);
 }
@@ -433,6 +453,7 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     r.hep = r.streams ? hep_in_new(max_reports, kcfg->hash_seed, r.streams, on_stream, &r,
                                    hep_call_of, &r)
                       : NULL;
+    if (r.streams) stream_table_audio(r.streams, h->tone_plan, !h->no_audio);
     r.max_calls = kcfg->max_calls;
     r.max_transactions = kcfg->max_transactions;
     r.max_media = kcfg->max_media ? kcfg->max_media : kcfg->max_calls * 4;

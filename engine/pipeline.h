@@ -59,6 +59,9 @@ struct pipeline_handlers {
     /* the memory budget (--max-memory-mb) for the tables pipeline_run makes (decoder,
      * streams); the correlator's come with its config. NULL: their defaults */
     const struct mem_budget *budget;
+    /* issue 24: the tone plan (NULL: the default) and whether payloads are decoded */
+    const struct audio_plan *tone_plan;
+    bool no_audio;
 };
 
 struct pipeline_result {

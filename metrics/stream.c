@@ -119,6 +119,8 @@ struct stream_table *stream_table_new(size_t max, uint64_t seed, stream_done_fn 
     t->done = done;
     t->user = user;
     t->cls = cls;
+    t->audio_on = true;
+    audio_plan_default(&t->plan);
     struct emodel_params defaults;
     emodel_defaults(&defaults);
     emodel_base(&defaults, &t->ebase);
@@ -158,8 +160,29 @@ static void second_close(struct rtp_stream *s)
     s->sec_played = s->sec_lost = 0;
 }
 
+/* The audio's closed seconds into the timeline: the current second while it is open,
+ * else its slot (closed seconds end before the packet that opens the next is counted). */
+static void audio_drain(struct rtp_stream *s)
+{
+    struct audio_second a;
+    while (audio_second_pop(s->audio, &a)) {
+        struct stream_second *sec = a.sec + 1 == s->nsec             ? &s->sec_cur
+                                    : a.sec < s->nsec && s->timeline ? &s->timeline[a.sec]
+                                                                     : NULL;
+        if (!sec || s->timeline_truncated) continue;
+        sec->level_cdb = a.level_cdb == 0 ? -1 : a.level_cdb;
+        sec->active_ms = a.active_ms;
+    }
+}
+
 static void finalize(struct rtp_stream *s)
 {
+    if (s->audio) {
+        audio_finish(s->audio);
+        audio_drain(s);
+        audio_summary(s->audio, &s->audio_sum);
+        s->audio_done = true;
+    }
     /* A.3: expected from the extended highest sequence number */
     s->expected = (int64_t)s->cycles + (int64_t)s->max_seq - s->base_seq + 1;
     s->lost = s->expected - (int64_t)s->packets;
@@ -194,6 +217,11 @@ static void release(struct stream_table *t, struct stream_int *si)
         t->packets += si->pub.packets;
         if (t->done)
             t->done(t->user, &si->pub);
+    }
+    if (si->pub.audio) {
+        t->audio_lib_bytes -= si->pub.audio_lib_bytes;
+        audio_release(si->pub.audio);
+        free(si->pub.audio);
     }
     free(si->pub.dtmf);
     free(si->pub.timeline);
@@ -284,13 +312,22 @@ size_t stream_active(const struct stream_table *t) { return htab_count(t->ht); }
 
 size_t stream_entry_bytes(void)
 {
-    return sizeof(struct stream_int) + 16; /* and the allocator's header */
+    /* and the allocator's header; and a stream's audio state (issue 24), which most
+     * streams have: the budget is shared out by what a stream costs with it */
+    return sizeof(struct stream_int) + 16 + sizeof(struct audio_state) + 16;
+}
+
+void stream_table_audio(struct stream_table *t, const struct audio_plan *plan, bool on)
+{
+    t->audio_on = on;
+    if (plan) t->plan = *plan;
 }
 
 size_t stream_table_bytes(const struct stream_table *t)
 {
     return sizeof *t + htab_bytes(t->ht) + htab_bytes(t->by_ssrc) + htab_bytes(t->flows) +
-           htab_count(t->ht) * stream_entry_bytes() + htab_count(t->flows) * sizeof(struct judged);
+           htab_count(t->ht) * stream_entry_bytes() + htab_count(t->flows) * sizeof(struct judged) +
+           t->audio_lib_bytes;
 }
 uint64_t stream_evicted(const struct stream_table *t) { return t->evicted; }
 uint64_t stream_orphans_evicted(const struct stream_table *t) { return t->orphans_evicted; }
@@ -467,8 +504,64 @@ static void stream_init(struct rtp_stream *s, const struct l4_packet *l4, const 
         s->te_rate = s->clock_rate;
     }
     s->emodel = s->clock_rate && !s->events ? emodel_codec(s->codec) : NULL;
+    s->audio_codec = s->codec[0] ? audio_codec_from_name(sv_cstr(s->codec)) : AUDIO_CODEC_UNKNOWN;
+    if (s->audio_codec == AUDIO_CODEC_UNKNOWN) s->audio_codec = audio_codec_from_pt(h->pt);
     s->r_factor = s->mos = -1;
     init_seq(s, h->seq);
+}
+
+/* A stream's audio state, once, with its first packet (issue 24): only for a codec this
+ * build decodes; otherwise why not, for `audio: null`. */
+static void audio_start(struct stream_table *t, struct rtp_stream *s)
+{
+    enum audio_codec c = s->audio_codec;
+    if (c == AUDIO_CODEC_UNKNOWN || c == AUDIO_CODEC_CN) {
+        s->audio_unavailable = "codec not known to the audio decoder";
+        return;
+    }
+    if ((s->audio_unavailable = audio_codec_unavailable(c)) != NULL) return;
+    if (!(s->audio = malloc(sizeof *s->audio))) {
+        s->audio_unavailable = "out of memory";
+        return;
+    }
+    /* G.711 is two table lookups a sample; every other codec a library's decoder */
+    s->audio_sampled = c != AUDIO_CODEC_PCMU && c != AUDIO_CODEC_PCMA;
+    struct audio_cfg cfg = {.tones = true, .dtmf = true};
+    audio_init(s->audio, c, &t->plan, &cfg);
+    s->audio_plan = &t->plan;
+    s->audio_detect = true;
+}
+
+/* One packet's payload to its stream's audio: the codec by payload type (RFC 4733 events
+ * and RFC 3389 comfort noise beside the stream's codec), then the closed seconds. */
+static void audio_packet(struct stream_table *t, struct rtp_stream *s, const struct l4_packet *l4,
+                         const struct rtp_hdr *h, ptime_t now)
+{
+    enum audio_codec c = h->pt == s->pt      ? s->audio_codec
+                         : h->pt == s->te_pt ? AUDIO_CODEC_EVENT
+                         : h->pt == 13       ? AUDIO_CODEC_CN
+                                             : audio_codec_from_pt(h->pt);
+    if (c == AUDIO_CODEC_UNKNOWN)
+        return; /* a dynamic type the SDP did not map for this stream: not guessed */
+    uint64_t sec = now > s->first_time ? (uint64_t)(now - s->first_time) / PTIME_SEC : 0;
+    if (s->audio_detect && sec >= s->audio_detect_s) {
+        audio_detectors_off(s->audio);
+        s->audio_detect = false;
+    }
+    /* a library codec costs 10 us and more a packet to decode (G.729: bcg729's synthesis),
+     * twenty times the rest of a packet's analysis: past the detectors' seconds its level
+     * and activity are sampled, one second in STREAM_AUDIO_SAMPLE_EVERY (the decoder goes
+     * on from its last state: the first frames of a sampled second are approximate) */
+    if (!s->audio_detect && s->audio_sampled && sec % STREAM_AUDIO_SAMPLE_EVERY != 0)
+        return;
+    audio_feed(s->audio, c, l4->payload + h->header_len, h->payload_len, h->ts, (uint64_t)now,
+               (uint32_t)(sec > UINT32_MAX ? UINT32_MAX : sec));
+    if (s->audio_lib_bytes != audio_state_lib_bytes(s->audio)) { /* allocated, or freed */
+        t->audio_lib_bytes -= s->audio_lib_bytes;
+        s->audio_lib_bytes = (uint32_t)audio_state_lib_bytes(s->audio);
+        t->audio_lib_bytes += s->audio_lib_bytes;
+    }
+    audio_drain(s);
 }
 
 static struct stream_int *stream_new(struct stream_table *t, const struct l4_packet *l4,
@@ -516,6 +609,17 @@ static struct stream_int *stream_new(struct stream_table *t, const struct l4_pac
     si->pub.seq = ++t->next_seq;
     si->pub.ebase = &t->ebase;
     stream_init(&si->pub, l4, h, mm);
+    if (t->audio_on && !si->pub.events) {
+        audio_start(t, &si->pub);
+        si->pub.audio_detect_s = mm && mm->answered ? STREAM_AUDIO_DETECT_ANSWERED_S
+                                                    : STREAM_AUDIO_DETECT_S;
+        /* early media keeps its detectors whatever the codec: that is where a caller's
+         * ringback is; answered library-codec media is only sampled (STREAM_AUDIO_SAMPLE_EVERY) */
+        if (si->pub.audio && si->pub.audio_sampled && mm && mm->answered) {
+            audio_detectors_off(si->pub.audio);
+            si->pub.audio_detect = false;
+        }
+    }
     /* the RTCP index: a later stream with the same SSRC between the same hosts takes over */
     ssrc_key_make(&si->skey, h->ssrc, &l4->src, &l4->dst);
     si->shash = hash_bytes(&si->skey, sizeof si->skey, t->seed);
@@ -675,6 +779,7 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
         sec->lost = clamp16((double)sec->lost + gap);
     if (h->pt == s->te_pt && kind != SEQ_DUP)
         dtmf_packet(s, l4, h);
+    if (s->audio && kind != SEQ_DUP) audio_packet(t, s, l4, h, now);
     if (!s->clock_rate || s->events)
         return s;
     /* other payload types in an audio stream (events keep one timestamp per event,

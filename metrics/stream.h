@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audio/audio.h"
 #include "correlate/correlate.h"
 #include "decode/classify.h"
 #include "decode/decode.h"
@@ -75,6 +76,11 @@ struct stream_second {
     uint16_t lost;              /* missing on the wire or discarded by the adaptive buffer */
     uint16_t jitter_cms;        /* highest A.8 jitter in the second, 1/100 ms (capped) */
     uint16_t mos_c;             /* MOS x100 of the second; 0: none */
+    /* what was heard (issue 24): the second's level in dBov x100 over every sample
+     * decoded, 0 when no audio was heard in it (a true 0 dBov is kept as -1), and its
+     * speech-active milliseconds */
+    int16_t level_cdb;
+    uint16_t active_ms;
 };
 
 /* Who measured a stream that the analysis did not see itself: a HEP agent's RTCP (type 5)
@@ -157,6 +163,20 @@ struct rtp_stream {
     struct stream_second *timeline; /* owned */
     uint32_t sec_cap;
     const struct stream_reporter *reported; /* borrowed; NULL: measured here, from RTP */
+    /* what was heard (issue 24): the decoder and detectors while the stream runs (owned,
+     * allocated with its first packet, NULL when audio is off or its codec is not one
+     * audio/ decodes: audio_unavailable then says why), and at the end their figures (the
+     * summary's pointers are into `audio`: valid while the stream is handed on) */
+    struct audio_state *audio;
+    const char *audio_unavailable;       /* static text; NULL with audio, or with audio off */
+    enum audio_codec audio_codec;        /* the codec of payload type `pt` */
+    const struct audio_plan *audio_plan; /* borrowed from the table: what det[].tone names */
+    bool audio_done;                     /* audio_sum is filled */
+    bool audio_detect;                   /* tones and in-band DTMF still listened for ... */
+    uint8_t audio_detect_s;              /* ... in the stream's first this many seconds */
+    bool audio_sampled;                  /* a library codec: decoded in sampled seconds */
+    uint32_t audio_lib_bytes;            /* what its codec library and DTMF receiver hold */
+    struct audio_summary audio_sum;
 };
 
 typedef void (*stream_done_fn)(void *user, const struct rtp_stream *s);
@@ -239,6 +259,23 @@ size_t stream_table_bytes(const struct stream_table *t);
 #define STREAM_MAX_DTMF 256       /* events kept per stream; more are counted */
 #define STREAM_MAX_SECONDS 86400  /* timeline kept per stream; longer is marked truncated */
 #define STREAM_TE_DEFAULT_PT 101  /* telephone-event without SDP: Wireshark's default too */
+
+/* What is heard in the payload (issue 24): on by default with the default tone plan.
+ * plan: a compiled plan to copy (NULL: audio_plan_default's); on false: no stream decodes
+ * its payload (`--no-audio`). Tone and in-band DTMF detection run in each stream's first
+ * STREAM_AUDIO_DETECT_S seconds only (early media), or STREAM_AUDIO_DETECT_ANSWERED_S for
+ * a stream that began after its call's answer (media_match.answered);
+ * level, activity and clipping run for the whole stream. */
+void stream_table_audio(struct stream_table *t, const struct audio_plan *plan, bool on);
+#define STREAM_AUDIO_DETECT_S 12
+/* A stream that began after its call's answer: tones (a false answer's ringback, fax CNG
+ * or CED, a SIT) in its first seconds only, which hold one CNG cycle (0.5 s on, 3 s off) */
+#define STREAM_AUDIO_DETECT_ANSWERED_S 4
+/* Past those seconds a codec other than G.711 is decoded one second in this many (a
+ * library's decoder costs 20 to 50 times a G.711 packet's whole analysis: bcg729's G.729
+ * synthesis is ~10 us a packet); a library-codec stream that began after its call's answer
+ * listens for no tone, and so is decoded only in its sampled seconds */
+#define STREAM_AUDIO_SAMPLE_EVERY 30
 
 /* Whether a stream carried payload type pt (0-127). */
 static inline bool stream_carried(const struct rtp_stream *s, uint8_t pt)

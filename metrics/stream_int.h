@@ -76,6 +76,9 @@ struct stream_table {
     void *user;
     struct classifier *cls;
     struct emodel_base ebase; /* G.107's delay-free part for the default parameters */
+    bool audio_on;            /* issue 24: streams decode their payload */
+    size_t audio_lib_bytes;   /* the streams' codec libraries and DTMF receivers */
+    struct audio_plan plan;   /* the tone plan, shared read-only by the streams */
 };
 
 static inline void ssrc_key_make(struct ssrc_key *k, uint32_t ssrc, const struct ip_addr *src,

@@ -92,10 +92,77 @@ static json_t *dtmf_json(const struct rtp_stream *st)
     return a;
 }
 
+/* What was heard in the payload (issue 24): docs/output.md's `stream.audio`. */
+static json_t *audio_json(const struct rtp_stream *st)
+{
+    const struct audio_summary *a = &st->audio_sum;
+    if (!st->audio_done || a->unavailable) return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "codec", json_string(audio_codec_name(a->codec)));
+    /* a library codec past its first seconds: one second in this many was decoded */
+    json_object_set_new(o, "sampled_every_s",
+                        st->audio_sampled ? json_integer(STREAM_AUDIO_SAMPLE_EVERY) : json_null());
+    json_object_set_new(o, "heard_s", render_round(a->heard_s, 0.001));
+    json_object_set_new(o, "active_s", render_round(a->active_s, 0.001));
+    json_object_set_new(o, "active_pct",
+                        a->heard_s > 0 ? render_round(100.0 * a->active_s / a->heard_s, 0.1)
+                                       : json_null());
+    json_object_set_new(o, "silence_s", render_round(a->silence_s, 0.001));
+    render_set_u64(o, "silent_seconds", a->silent_seconds);
+    json_object_set_new(o, "level_dbov",
+                        a->heard_s > 0 ? render_round(a->level_dbov, 0.1) : json_null());
+    json_object_set_new(o, "speech_level_dbov",
+                        a->active_s > 0 ? render_round(a->speech_level_dbov, 0.1) : json_null());
+    render_set_u64(o, "clipped_samples", a->clipped);
+    json_object_set_new(o, "tonal_s", render_round(a->tonal_s, 0.001));
+    json_t *tones = json_array();
+    for (unsigned i = 0; i < a->ndet && st->audio_plan; i++) {
+        const struct audio_detection *d = &a->det[i];
+        const struct audio_tone *t = &st->audio_plan->tones[d->tone];
+        json_t *x = json_object();
+        json_object_set_new(x, "kind", json_string(audio_tone_kind_name(t->kind)));
+        json_object_set_new(x, "region", render_str_or_null(t->region));
+        json_object_set_new(x, "start",
+                            render_time(true, st->first_time + (ptime_t)d->start_ms * PTIME_MS));
+        json_object_set_new(x, "end",
+                            render_time(true, st->first_time + (ptime_t)d->end_ms * PTIME_MS));
+        render_set_u64(x, "cycles", d->cycles);
+        json_array_append_new(tones, x);
+    }
+    json_object_set_new(o, "tones", tones);
+    render_set_u64(o, "tones_dropped", a->dropped_detections);
+    json_t *dig = json_array();
+    for (unsigned i = 0; i < a->ndigits; i++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "digit", render_textn(&a->digits[i], 1));
+        json_object_set_new(x, "time",
+                            render_time(true, st->first_time + (ptime_t)a->digit_ms[i] * PTIME_MS));
+        json_array_append_new(dig, x);
+    }
+    json_object_set_new(o, "inband_dtmf", dig);
+    render_set_u64(o, "inband_dtmf_dropped", a->digits_dropped);
+    render_set_u64(o, "comfort_noise_packets", a->cn_packets);
+    render_set_u64(o, "event_packets", a->event_packets);
+    json_t *err = json_object();
+    for (int e = 1; e < AUDIO_ERR_COUNT; e++)
+        if (a->errors[e]) render_set_u64(err, audio_err_name((enum audio_err)e), a->errors[e]);
+    json_object_set_new(o, "decode_errors", err);
+    return o;
+}
+
+/* Why `audio` is null: the codec's reason, or analysis off; null when there is audio. */
+static json_t *audio_unavailable_json(const struct rtp_stream *st)
+{
+    if (st->audio_done && st->audio_sum.unavailable) return json_string(st->audio_sum.unavailable);
+    if (st->audio_done) return json_null();
+    if (st->audio_unavailable) return json_string(st->audio_unavailable);
+    return json_string(st->events ? "telephone-event stream: not audio" : "audio analysis off");
+}
+
 json_t *render_timeline_json(const struct rtp_stream *st)
 {
     json_t *o = json_object(), *pk = json_array(), *lost = json_array(), *jit = json_array(),
-           *mos = json_array();
+           *mos = json_array(), *level = json_array(), *active = json_array();
     bool timed = st->clock_rate && !st->events;
     for (uint32_t i = 0; i < st->nsec; i++) {
         const struct stream_second *x = &st->timeline[i];
@@ -104,6 +171,9 @@ json_t *render_timeline_json(const struct rtp_stream *st)
         json_array_append_new(jit,
                               timed && x->packets ? json_real(x->jitter_cms / 100.0) : json_null());
         json_array_append_new(mos, x->mos_c ? json_real(x->mos_c / 100.0) : json_null());
+        /* issue 24: null where no audio was decoded in the second */
+        json_array_append_new(level, x->level_cdb ? json_real(x->level_cdb / 100.0) : json_null());
+        json_array_append_new(active, x->level_cdb ? json_integer(x->active_ms) : json_null());
     }
     json_object_set_new(o, "start", render_time(true, st->first_time));
     json_object_set_new(o, "interval_s", json_integer(1));
@@ -111,6 +181,8 @@ json_t *render_timeline_json(const struct rtp_stream *st)
     json_object_set_new(o, "lost", lost);
     json_object_set_new(o, "max_jitter_ms", jit);
     json_object_set_new(o, "mos", mos);
+    json_object_set_new(o, "level_dbov", level);
+    json_object_set_new(o, "active_ms", active);
     json_object_set_new(o, "truncated", json_boolean(st->timeline_truncated));
     return o;
 }
@@ -185,6 +257,8 @@ json_t *render_stream_json(const struct rtp_stream *st, bool timeline)
     if (st->dtmf_dropped) render_set_u64(o, "dtmf_dropped", st->dtmf_dropped);
     /* added: a stream a HEP agent measured and reported (null: measured here) */
     json_object_set_new(o, "reported_by", reported_json(st->reported));
+    json_object_set_new(o, "audio", audio_json(st));
+    json_object_set_new(o, "audio_unavailable", audio_unavailable_json(st));
     if (timeline) json_object_set_new(o, "timeline", render_timeline_json(st));
     return o;
 }

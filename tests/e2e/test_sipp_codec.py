@@ -9,7 +9,8 @@ temporary folder; tshark reads it for the truth (the offer's and the answer's fo
 payload types of the RTP each way); `sipscope analyze --json` of it must raise exactly one
 codec_mismatch, a warning (not critical: the audio worked), whose evidence lists those
 payload types per direction and whose diagnosis says that the answer's SDP is wrong but
-the media flowed in the offer's codec.
+the media flowed in the offer's codec. Issue 24: the recorded speech both ways is heard as
+speech (active share, speech level), with no tone and no false audio issue.
 Skipped (77) without sipp, its sample, dumpcap/tshark, or the right to capture (not root).
 
 Usage: test_sipp_codec.py PATH/TO/sipscope"""
@@ -108,6 +109,17 @@ def main(exe):
                   'evidence: the offer\'s and the answer\'s payload types as tshark read them: %s' % ev)
             check("answer's SDP is wrong" in i['diagnosis'] and "offer's codec" in i['diagnosis'],
                   'diagnosis: the answer is wrong, the media flowed in the offer\'s codec: %s' % i['diagnosis'])
+        # issue 24: sipp's g711a.pcap is a recording of speech, played one way and echoed
+        # back: both directions are speech, and nothing is said about silence or tones
+        for s in j['streams']:
+            a = s.get('audio') or {}
+            check(a.get('codec') == 'PCMA' and (a.get('active_pct') or 0) >= 20
+                  and a.get('speech_level_dbov') is not None and -45 < a['speech_level_dbov'] < -3,
+                  'audio %s -> %s: speech (active %s %%, speech level %s dBov, %s)'
+                  % (s['src'], s['dst'], a.get('active_pct'), a.get('speech_level_dbov'), s.get('audio_unavailable')))
+            check(a.get('tones') == [], 'audio %s -> %s: no tone in recorded speech: %s' % (s['src'], s['dst'], a.get('tones')))
+        heard = [i['kind'] for i in j['issues'] if i['kind'] in ('one_way_audio', 'ringback_silence', 'no_audio')]
+        check(not heard, 'no false audio issue on speech both ways: %s' % heard)
         others = [(i['kind'], i['severity']) for i in j['issues'] if i['severity'] == 'critical']
         check(not others, 'nothing critical about a call whose audio worked: %s' % others)
     return check.done()

@@ -1,9 +1,10 @@
 /* libFuzzer harness for audio/: codec payloads and tone plans from untrusted bytes.
  * The input: octet 0 picks the mode (bit 7 set: the rest is a tone plan's text) and,
- * otherwise, the stream's codec (low 4 bits, any value of enum audio_codec and beyond);
+ * otherwise, the stream's codec (low 4 bits, any value of enum audio_codec and beyond;
+ * bit 6 set: tones and DTMF off);
  * then records of payload type choice (1 octet: 0 the stream's codec, 1 CN, 2 event, 3
  * another codec from the next octet), length (1 octet) and payload. Each input gets a
- * fresh state with tones and DTMF on, so leaks and stale state show in the sanitizers. */
+ * fresh state, so leaks and stale state show in the sanitizers. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -48,7 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     enum audio_codec codec = (enum audio_codec)(mode & 0x0f);
     struct audio_state st;
-    static const struct audio_cfg cfg = {.tones = true, .dtmf = true};
+    /* bit 6: detectors off, as in an answered stream's later seconds: G.711 is then heard
+     * from its codes through tables, a path of its own */
+    const struct audio_cfg cfg = {.tones = !(mode & 0x40), .dtmf = !(mode & 0x40)};
     audio_init(&st, codec, &plan, &cfg);
     uint32_t ts = 0;
     uint64_t t = 0;

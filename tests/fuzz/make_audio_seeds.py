@@ -32,6 +32,10 @@ def main():
         'g722': bytes([CODEC['G722']]) + rec(bytes(range(160))),
         'g726': bytes([CODEC['G726_32']]) + rec(bytes(range(80))),
         'switch': bytes([CODEC['PCMU']]) + rec(ulaw[:160]) + rec(alaw[:160], 3 | CODEC['PCMA'] << 2),
+        # 0x40: detectors off, G.711 heard from its codes (full-scale codes for the clip runs)
+        'pcmu_bytes': bytes([0x40 | CODEC['PCMU']]) + rec(ulaw[:160]) + rec(b'\x80\x80\x80\x00' * 40)
+        + rec(b'\xff' * 157) + rec(b''),
+        'pcma_bytes': bytes([0x40 | CODEC['PCMA']]) + rec(alaw[:160]) + rec(b'\xaa\x2a' * 80),
     }
     plan_c = open(os.path.join(os.path.dirname(__file__), '..', '..', 'audio', 'plan.c')).read()
     text = ''.join(line.split('"')[1].replace('\\n', '\n')

@@ -31,6 +31,10 @@
       --scan-flood N: a scan from N addresses, one real sweep through it
   sipgen.py issues -o FILE.pcap --truth FILE.json
       one scenario per issue kind and a twin that must not raise it (tests/gen/issues.py)
+  sipgen.py audio -o FILE.pcap --truth FILE.json
+      calls whose RTP carries real G.711 audio, each with a twin (tests/gen/hear.py):
+      silent early media after a 183 / NA ringback; the callee's audio silence while the
+      caller speaks / speech both ways
   sipgen.py paths -o FILE.pcap --truth FILE.json [--mirror] [--hep | --hep-only]
       calls through proxies with DNS look-ups beside them: per-hop holding times, slow and
       failed look-ups, a proxy's 408 at Timer B, each with a twin (tests/gen/paths.py);
@@ -53,6 +57,7 @@ import decode_cases  # noqa: E402
 import delaystep  # noqa: E402
 import hostile  # noqa: E402
 import registrations  # noqa: E402
+import hear  # noqa: E402
 import issues  # noqa: E402
 import paths  # noqa: E402
 import scenarios  # noqa: E402
@@ -125,6 +130,9 @@ def main(argv):
     sc = sub.add_parser('scenarios')
     sc.add_argument('-o', '--output', required=True)
     sc.add_argument('--truth', required=True)
+    au = sub.add_parser('audio')
+    au.add_argument('-o', '--output', required=True)
+    au.add_argument('--truth', required=True)
     i = sub.add_parser('issues')
     i.add_argument('-o', '--output', required=True)
     i.add_argument('--truth', required=True)
@@ -194,6 +202,12 @@ def main(argv):
     elif a.cmd == 'issues':
         w = PcapWriter(a.output, LT_ETHERNET)
         t = issues.generate(w.write)
+        w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
+    elif a.cmd == 'audio':
+        w = PcapWriter(a.output, LT_ETHERNET)
+        t = hear.generate(w.write)
         w.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)

@@ -1,0 +1,238 @@
+/* The checks that listen to a held call's streams (issue 24): early media behind a 183
+ * that carried neither tone nor speech, and an answered call whose one direction flowed
+ * at full rate but carried only silence while the other carried speech. The packet checks
+ * of check_media.c come first; these judge what those could not, from the per-second
+ * level and activity audio/ measured (held_audio). Each is a verdict and its words. */
+#include "checks.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audio/audio.h"
+#include "builder.h"
+
+/* What one direction of a call carried over a period, second by second. */
+struct heard {
+    uint32_t heard, active; /* seconds with audio, and of them speech */
+    double level_sum;       /* dBov of heard seconds with a level kept */
+    uint32_t level_n;
+    ptime_t first_sound;          /* start of its first speech or tone second; 0 none */
+    const struct held_tone *tone; /* the first tone heard in the period */
+    bool off;                     /* a stream of it was not decoded: no verdict */
+    const struct held_stream *first;
+    uint64_t packets;
+};
+
+static bool in_hold(const struct held_call *c, ptime_t t)
+{
+    for (unsigned i = 0; i < c->nholds; i++)
+        if (t >= c->holds[i].start && (!c->holds[i].end || t < c->holds[i].end)) return true;
+    return false;
+}
+
+static bool bit(const uint64_t *w, unsigned k)
+{
+    return w[k / 64] >> (k % 64) & 1;
+}
+
+/* One stream's seconds whose middle falls in [from, to) (and out of holds, if asked). */
+static void heard_stream(const struct held_call *c, const struct held_stream *s, ptime_t from,
+                         ptime_t to, bool holds, struct heard *h)
+{
+    const struct held_audio *a = &s->audio;
+    for (unsigned t = 0; t < a->ntones; t++)
+        if (!h->tone && held_overlap(a->tones[t].from, a->tones[t].to, from, to) > 0)
+            h->tone = &a->tones[t];
+    for (unsigned k = 0; k < a->nsec; k++) {
+        ptime_t t0 = s->first + (ptime_t)k * PTIME_SEC, mid = t0 + PTIME_SEC / 2;
+        if (mid < from || mid >= to || (holds && in_hold(c, mid)) || !bit(a->heard, k)) continue;
+        bool active = bit(a->active, k), tonal = false;
+        for (unsigned t = 0; t < a->ntones; t++)
+            tonal |= mid >= a->tones[t].from && mid <= a->tones[t].to;
+        h->heard++;
+        h->active += active;
+        if (k < HELD_AUDIO_LEVELS && a->level[k] != -128) {
+            h->level_sum += a->level[k];
+            h->level_n++;
+        }
+        if ((active || tonal) && (!h->first_sound || t0 < h->first_sound))
+            h->first_sound = t0 > from ? t0 : from;
+    }
+    /* past the bits: the counts, when the period reaches there */
+    if (to > s->first + (ptime_t)HELD_AUDIO_SECONDS * PTIME_SEC) {
+        h->heard += a->heard_after;
+        h->active += a->active_after;
+    }
+}
+
+/* Direction dir (1 towards the callee, 2 towards the caller) over [from, to). */
+static void heard_in(const struct held_call *c, const struct held_stream *ss, size_t n, int dir,
+                     ptime_t from, ptime_t to, bool holds, struct heard *h)
+{
+    memset(h, 0, sizeof *h);
+    for (size_t i = 0; i < n; i++) {
+        const struct held_stream *s = &ss[i];
+        if (held_dir(c, s) != dir || s->last < from || s->first > to) continue;
+        h->packets += s->packets;
+        if (!s->audio.on) {
+            h->off = true; /* a codec we cannot decode: never a guess */
+            continue;
+        }
+        if (!h->first) h->first = s;
+        heard_stream(c, s, from, to, holds, h);
+    }
+}
+
+/* Its level: the mean of its seconds' levels, else its first stream's. */
+static double heard_level(const struct heard *h)
+{
+    if (h->level_n) return round(h->level_sum / h->level_n * 10) / 10;
+    return h->first ? round(h->first->audio.level_dbov * 10) / 10 : -99;
+}
+
+static double heard_pct(const struct heard *h)
+{
+    return h->heard ? round(1000.0 * h->active / h->heard) / 10 : 0;
+}
+
+/* ---- ringback_silence: early media that carried neither tone nor speech ---- */
+
+struct silent_early_finding {
+    int early_status;
+    double gap_ms, level;
+    char sender[IP_ADDR_PORT_STRLEN];
+};
+
+static bool silent_early_verdict(const struct issue_config *cfg, const struct held_call *c,
+                                 const struct held_stream *ss, size_t n, ptime_t until,
+                                 struct issue *is, struct silent_early_finding *f)
+{
+    struct heard h;
+    heard_in(c, ss, n, 2, c->early_time, until, false, &h);
+    if (h.off || !h.heard || !h.first || h.tone) return false;
+    ptime_t silent_until = h.first_sound ? h.first_sound : until;
+    double gap = issue_ms(c->early_time, silent_until);
+    if (gap < cfg->ringback_silence_ms) return false;
+    issue_init(is, ISSUE_RINGBACK_SILENCE, SEV_WARNING, c->early_time);
+    is->call_seq = c->seq;
+    issue_frame(is, c->first_frame);
+    issue_frame(is, c->early_frame);
+    issue_frame(is, c->answer_frame);
+    issue_frame(is, h.first->first_frame);
+    ip_addr_port_str(&h.first->src, h.first->sport, f->sender, sizeof f->sender);
+    f->early_status = c->early_status;
+    f->gap_ms = gap;
+    f->level = heard_level(&h);
+    issue_ev_num(is, "early_status", c->early_status);
+    issue_ev_num(is, "silence_ms", gap);
+    issue_ev_num(is, "early_media_s", (double)(until - c->early_time) / 1e9);
+    issue_ev_num(is, "early_rtp_packets", (double)h.packets);
+    issue_ev_num(is, "early_level_dbov", f->level);
+    issue_ev_num(is, "early_active_pct", heard_pct(&h));
+    issue_ev_str(is, "tone", "none");
+    issue_ev_str(is, "silent_early_media_from", "callee %s", f->sender);
+    issue_ev_str(is, "outcome", "%s", c->answer_time ? "answered" : "not answered");
+    return true;
+}
+
+static void silent_early_words(struct issue *is, const struct silent_early_finding *f)
+{
+    issue_say(is->summary, sizeof is->summary,
+              "%d with SDP, then %.1f s of early media that was silence (%.0f dBov, no tone): "
+              "the caller heard silence, not ringback",
+              f->early_status, f->gap_ms / 1000, f->level);
+    issue_say(is->diagnosis, sizeof is->diagnosis,
+              "A %d with SDP tells the caller's phone to stop its own ringback and play the early "
+              "media (RFC 3960). RTP did come to the caller, from the callee side %s, but it "
+              "carried neither a ringback tone nor an announcement: a gateway or media server "
+              "opened early media and streamed digital silence. Make that device play ringback "
+              "into its early media, or send 180 without SDP so the caller's phone rings itself.",
+              f->early_status, f->sender);
+}
+
+bool check_heard_ringback(struct issue_engine *e, const struct held_call *c,
+                          const struct held_stream *ss, size_t n, ptime_t until)
+{
+    struct issue is;
+    struct silent_early_finding f;
+    if (!silent_early_verdict(&e->cfg, c, ss, n, until, &is, &f)) return false;
+    silent_early_words(&is, &f);
+    issue_emit(e, &is);
+    return true;
+}
+
+/* ---- one_way_audio: one direction flowed but carried only silence ---- */
+
+struct silent_dir_finding {
+    int sender;              /* 0 caller, 1 callee */
+    double pct[2], level[2]; /* the silent direction's, the other's */
+    char src[IP_ADDR_PORT_STRLEN];
+};
+
+static bool silent_dir_verdict(const struct issue_config *cfg, const struct held_call *c,
+                               const struct held_stream *ss, size_t n, int dir, ptime_t to,
+                               struct issue *is, struct silent_dir_finding *f)
+{
+    struct heard h[2];
+    heard_in(c, ss, n, dir, c->answer_time, to, true, &h[0]);
+    heard_in(c, ss, n, 3 - dir, c->answer_time, to, true, &h[1]);
+    if (h[0].off || h[1].off || !h[0].first || !h[1].first) return false;
+    /* people are quiet for a while: a short call, or a listener's few seconds, is not a
+     * silent direction (heplify_sip_tcp's 2 s call: the caller never spoke) */
+    if (h[0].heard < cfg->one_way_silent_min_s || h[1].heard < cfg->audio_min_s) return false;
+    if (heard_pct(&h[0]) >= cfg->one_way_active_pct || heard_pct(&h[1]) < cfg->speech_active_pct)
+        return false;
+    f->sender = dir == 1 ? 0 : 1;
+    const char *who = f->sender == 0 ? "caller" : "callee";
+    const char *whom = f->sender == 0 ? "callee" : "caller";
+    issue_init(is, ISSUE_ONE_WAY_AUDIO, h[0].active ? SEV_WARNING : SEV_CRITICAL, c->answer_time);
+    is->call_seq = c->seq;
+    issue_frame(is, c->answer_frame);
+    issue_frame(is, h[0].first->first_frame);
+    issue_frame(is, h[1].first->first_frame);
+    for (int i = 0; i < 2; i++) {
+        f->pct[i] = heard_pct(&h[i]);
+        f->level[i] = heard_level(&h[i]);
+    }
+    ip_addr_port_str(&h[0].first->src, h[0].first->sport, f->src, sizeof f->src);
+    issue_ev_str(is, "silent", "%s_to_%s", who, whom);
+    issue_ev_str(is, "heard", "silence");
+    issue_ev_num(is, "answered_s", (double)(to - c->answer_time) / 1e9);
+    issue_ev_num(is, "silent_direction_speech_seconds_pct", f->pct[0]);
+    issue_ev_num(is, "silent_direction_level_dbov", f->level[0]);
+    issue_ev_num(is, "other_direction_speech_seconds_pct", f->pct[1]);
+    issue_ev_num(is, "other_direction_level_dbov", f->level[1]);
+    issue_ev_num(is, "packets_silent_direction", (double)h[0].packets);
+    issue_ev_num(is, "packets_other_direction", (double)h[1].packets);
+    return true;
+}
+
+static void silent_dir_words(struct issue *is, const struct silent_dir_finding *f)
+{
+    const char *who = f->sender == 0 ? "caller" : "callee";
+    const char *whom = f->sender == 0 ? "callee" : "caller";
+    issue_say(is->summary, sizeof is->summary,
+              "one-way audio: RTP from the %s flowed but carried silence (speech in %.0f %% of "
+              "seconds, %.0f dBov); the %s hears nothing",
+              who, f->pct[0], f->level[0], whom);
+    issue_say(is->diagnosis, sizeof is->diagnosis,
+              "Both directions flowed at full rate, so the network delivered the packets; what "
+              "the %s sent (from %s) was silence while the %s spoke (speech in %.0f %% of "
+              "seconds, %.0f dBov). Likely: the %s is muted or its microphone/headset is dead, "
+              "or a transcoder, conference bridge or SBC in the path sends silence in place of "
+              "its audio (a codec or payload type mapped wrong on one leg). Check the device "
+              "that sources %s and, if it is a media server, its other leg.",
+              who, f->src, whom, f->pct[1], f->level[1], who, f->src);
+}
+
+bool check_heard_one_way(struct issue_engine *e, const struct held_call *c,
+                         const struct held_stream *ss, size_t n, int dir, ptime_t to)
+{
+    struct issue is;
+    struct silent_dir_finding f;
+    if (!silent_dir_verdict(&e->cfg, c, ss, n, dir, to, &is, &f)) return false;
+    silent_dir_words(&is, &f);
+    issue_emit(e, &is);
+    return true;
+}
