@@ -17,6 +17,7 @@
 #include "web_opts.h"
 
 #define ANALYZE_MAX_IFACES 16
+#define ANALYZE_MAX_KEYLOGS 16
 
 struct analyze_opts {
     const char *cmd; /* "analyze" or "capture" */
@@ -33,6 +34,8 @@ struct analyze_opts {
     const char *db, *hep_out, *hep_listen, *filter, *run_as, *log_file;
     const char *ifaces[ANALYZE_MAX_IFACES];
     size_t nifaces;
+    const char *tls_keylogs[ANALYZE_MAX_KEYLOGS]; /* --tls-keylog, borrowed */
+    size_t n_tls_keylogs;
     struct web_opts web; /* web.cfg.listen: --serve */
     char **files;        /* the operands: files (analyze) */
     int nfiles;

@@ -63,7 +63,8 @@ void decoder_memory(const struct decoder *d, struct mem_usage *u)
     struct ipfrag_stats fs;
     ipfrag_get_stats(d->frag, &fs);
     mem_usage_set(u, MEM_DEDUP, dedup_bytes(d->dedup) + dedup_bytes(d->sip_copies));
-    mem_usage_set(u, MEM_REASSEMBLY, tcp_table_bytes(d->tcp) + fs.held_bytes);
+    mem_usage_set(u, MEM_REASSEMBLY,
+                  tcp_table_bytes(d->tcp) + fs.held_bytes + tls_keylog_bytes(d->tls_keys));
 }
 
 struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h)
@@ -96,6 +97,17 @@ struct decoder *decoder_new(const struct decode_config *cfg, const struct decode
         decoder_free(d);
         return NULL;
     }
+    if (d->cfg.n_tls_keylogs) {
+        char err[256];
+        if (!(d->tls_keys = tls_keylog_new(d->cfg.tls_keylogs, d->cfg.n_tls_keylogs, err,
+                                           sizeof err))) {
+            log_error("%s", err);
+            decoder_free(d);
+            return NULL;
+        }
+    }
+    d->cfg.tls_keylogs = NULL; /* borrowed for the above only */
+    d->cfg.n_tls_keylogs = 0;
     return d;
 }
 
@@ -107,6 +119,7 @@ void decoder_free(struct decoder *d)
     dedup_free(d->dedup);
     dedup_free(d->sip_copies);
     tcp_table_free(d->tcp);
+    tls_keylog_free(d->tls_keys);
     sctp_free(d);
     dns_tcp_free(d);
     free(d);
@@ -350,7 +363,7 @@ void decoder_frame(struct decoder *d, const struct packet *pkt)
 
 const char *sip_transport_name(enum sip_transport t)
 {
-    static const char *const names[] = {"udp", "tcp", "ws", "sctp"};
+    static const char *const names[] = {"udp", "tcp", "ws", "sctp", "tls", "wss"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
 }
 

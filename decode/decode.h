@@ -65,6 +65,8 @@
     X(SIP_TCP_GAP, "sip_tcp_gap")                   /* segments missing from the capture */    \
     X(SIP_TCP_LIMIT, "sip_tcp_limit")               /* connection or buffer limits reached */  \
     X(WS_BAD_FRAME, "ws_bad_frame")                 /* WebSocket frame we cannot follow */     \
+    X(TLS_NO_KEYS, "tls_no_keys")                   /* a TLS connection no key log opens */    \
+    X(TLS_BAD_RECORD, "tls_bad_record")             /* a TLS record failing authentication */ \
     X(SIP_MULTIPART_TOO_DEEP, "sip_multipart_too_deep") /* nested past what is opened */     \
     X(SDP_BAD_LINE, "sdp_bad_line")                 /* not "x=value", or a value unreadable */ \
     X(SDP_BAD_CONNECTION, "sdp_bad_connection")     /* c= we cannot read */                    \
@@ -159,7 +161,14 @@ static inline void l4_flow_key_make(struct l4_flow_key *k, const struct ip_addr 
 
 typedef void (*decode_l4_fn)(void *user, const struct l4_packet *l4);
 
-enum sip_transport { SIP_TRANSPORT_UDP, SIP_TRANSPORT_TCP, SIP_TRANSPORT_WS, SIP_TRANSPORT_SCTP };
+enum sip_transport {
+    SIP_TRANSPORT_UDP,
+    SIP_TRANSPORT_TCP,
+    SIP_TRANSPORT_WS,
+    SIP_TRANSPORT_SCTP,
+    SIP_TRANSPORT_TLS, /* TCP, decrypted with a key log */
+    SIP_TRANSPORT_WSS, /* WebSocket inside TLS, decrypted with a key log */
+};
 const char *sip_transport_name(enum sip_transport t);
 
 struct sip_msg;
@@ -203,6 +212,10 @@ struct decode_config {
     ptime_t frag_timeout;      /* packet time a datagram may wait for its last piece */
     size_t dedup_slots;        /* recent datagrams remembered for dedup_window; 0 default */
     uint64_t hash_seed;
+    /* NSS key log files (SSLKEYLOGFILE format) whose secrets open TLS connections; read
+     * again as they grow. Borrowed for decoder_new only. */
+    const char *const *tls_keylogs;
+    size_t n_tls_keylogs;
 };
 
 void decode_config_default(struct decode_config *cfg);
@@ -228,6 +241,8 @@ struct decode_stats {
     uint64_t tcp_retransmitted; /* TCP segments whose bytes were all seen before */
     uint64_t tcp_streams;       /* TCP directions that carried SIP or WebSocket */
     uint64_t tcp_evicted;       /* directions dropped to stay within the limits */
+    uint64_t tls_flows;         /* TLS connections followed (hellos seen, or on port 5061) */
+    uint64_t tls_records;       /* TLS records of application data decrypted */
     uint64_t dns;               /* DNS messages read (port 53, UDP and TCP) */
     uint64_t dns_tcp_partial;   /* DNS over TCP messages not read whole: a hole in the
                                  * stream, pushed out by newer ones, or cut by the end */
@@ -239,6 +254,7 @@ struct decode_stats {
 
 struct decoder;
 
+/* NULL when memory runs out or a key log file cannot be read (logged with its name). */
 struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h);
 void decoder_free(struct decoder *d);
 /* Decodes one frame; the handlers run before it returns. */

@@ -8,6 +8,7 @@
 #include "ipfrag.h"
 #include "dns.h"
 #include "sip.h"
+#include "tls.h"
 
 #define DECODE_MAX_TAGS    16 /* VLAN + MPLS labels followed before giving up */
 #define DECODE_MAX_TUNNELS 4  /* IP-in-IP levels */
@@ -66,6 +67,8 @@ struct decoder {
     struct sctp_partial *sctp;       /* owned: SCTP user messages being joined */
     struct dns_tcp_partial *dnstcp;  /* owned: DNS messages over TCP being joined */
     struct decode_stats st;
+    struct tls_keylog *tls_keys;     /* owned; NULL: no key log given */
+    uint8_t tls_plain[TLS_MAX_PLAIN + 256]; /* one TLS record's plaintext at a time */
     uint64_t cur_frame;              /* for log lines */
     uint64_t frag_evicted_logged;
     struct log_ratelimit frag_limit_log;

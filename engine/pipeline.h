@@ -55,6 +55,9 @@ struct pipeline_handlers {
     /* the memory budget (--max-memory-mb) for the tables pipeline_run makes (decoder,
      * streams); the correlator's come with its config. NULL: their defaults */
     const struct mem_budget *budget;
+    /* NSS key log files for TLS (decode_config.tls_keylogs); borrowed */
+    const char *const *tls_keylogs;
+    size_t n_tls_keylogs;
 };
 
 struct pipeline_result {

@@ -19,6 +19,7 @@ struct rung {
     uint64_t frame;
     int from, to;   /* host columns */
     char label[48]; /* sanitised */
+    bool tls;
     bool retrans, sdp;
 };
 
@@ -135,6 +136,8 @@ void render_ladder_msg(struct render_ladder *l, const struct sip_event *ev, bool
     r->ts = ev->l4->pkt->ts;
     r->frame = ev->l4->pkt->frame;
     r->retrans = retrans;
+    /* read from TLS with a key log: the wire carried it encrypted */
+    r->tls = ev->transport == SIP_TRANSPORT_TLS || ev->transport == SIP_TRANSPORT_WSS;
     struct sv body;
     r->sdp = sip_body_sdp(m, &body, NULL);
     if (m->is_request) {
@@ -269,9 +272,9 @@ bool render_ladder_print(struct render_ladder *l, int w, FILE *out)
             line[hi - 1] = '>';
         else if (a > b)
             line[lo + 1] = '<';
-        char label[64];
-        snprintf(label, sizeof label, " %s%s%s ", r->label, r->sdp ? " +SDP" : "",
-                 r->retrans ? " (retr)" : "");
+        char label[80];
+        snprintf(label, sizeof label, " %s%s%s%s ", r->label, r->sdp ? " +SDP" : "",
+                 r->tls ? " (TLS)" : "", r->retrans ? " (retr)" : "");
         int ll = (int)strlen(label), room = hi - lo - 3;
         if (ll > room) ll = room > 0 ? room : 0;
         int start = lo + 2 + (room - ll) / 2;

@@ -96,6 +96,14 @@ json_t *render_capture_json(const struct render_run *res)
     render_set_u64(c, "out_of_order_frames", cs->out_of_order);
 
     json_object_set_new(c, "layers", layers_json(ds, ks));
+    /* SIP over TLS read with --tls-keylog: connections, records opened, and the two
+     * failures (also under decode_errors) */
+    json_t *tls = json_object();
+    render_set_u64(tls, "flows", ds->tls_flows);
+    render_set_u64(tls, "records_decrypted", ds->tls_records);
+    render_set_u64(tls, "tls_no_keys", ds->errors[DR_TLS_NO_KEYS]);
+    render_set_u64(tls, "tls_bad_record", ds->errors[DR_TLS_BAD_RECORD]);
+    json_object_set_new(c, "tls", tls);
     return c;
 }
 

@@ -17,6 +17,9 @@ PKGS=(
   valgrind                     # memcheck over the golden tests (scripts/valgrind.sh)
   libspandsp-dev libbcg729-dev libopus-dev libgsm1-dev  # audio/: G.722, G.726, DTMF; G.729; Opus; GSM
   libsndfile1-dev              # store/callaudio.c: a call's audio as WAV (export --audio, audio.wav)
+  libssl-dev                   # decode/tls.c: TLS record decryption from a key log (libcrypto)
+  libsrtp2-dev                 # SRTP/SRTCP from SDES keys
+  gnutls-bin tcpdump           # the TLS tests: real TLS client/server on loopback, captured
 )
 
 missing=()
