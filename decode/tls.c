@@ -353,6 +353,28 @@ static void handshake(struct tls_conn *c, enum tls_side *side, int di, const uin
     }
 }
 
+/* TLS 1.3, a record the handshake keys did not open: when this side's Finished went by
+ * unread (its key log line written after the capture saw it, as a live peer does), the
+ * record may be the first under the application secret. Tried once per such record; on
+ * failure the handshake keys are restored. */
+static bool skip_to_app(struct tls_conn *c, int di, struct tls_keylog *keys, ptime_t now,
+                        const uint8_t *rec, uint8_t *out, size_t *out_len, uint8_t *inner)
+{
+    struct tls_dir *d = &c->dir[di];
+    uint64_t seq = d->seq;
+    d->phase = PH_APP;
+    d->seq = 0;
+    d->keyed = false;
+    size_t blen = (size_t)rec[3] << 8 | rec[4];
+    if (derive(c, di, keys, now) &&
+        open_record(c, d, rec, rec + TLS_HEADER, blen, out, out_len, inner))
+        return true;
+    d->phase = PH_HANDSHAKE;
+    d->seq = seq;
+    d->keyed = false;
+    return false;
+}
+
 enum tls_result tls_record(struct tls_conn *c, enum tls_side *side, const uint8_t *rec,
                            size_t rec_len, struct tls_keylog *keys, ptime_t now, uint8_t *out,
                            size_t *out_len)
@@ -379,9 +401,18 @@ enum tls_result tls_record(struct tls_conn *c, enum tls_side *side, const uint8_
     if (type == 20 && c->tls13)
         return TLS_NONE; /* RFC 8446 §D.4: a compatibility ChangeCipherSpec, in the clear */
     if (c->tls13 && type != 23) return TLS_BAD;
-    if (!d->keyed && !derive(c, di, keys, now)) return TLS_NO_KEYS;
     uint8_t inner;
-    if (!open_record(c, d, rec, body, blen, out, out_len, &inner)) return TLS_BAD;
+    enum tls_result res = TLS_NO_KEYS;
+    if (!d->keyed && !derive(c, di, keys, now))
+        d->seq++; /* the record is gone, its number used all the same */
+    else if (open_record(c, d, rec, body, blen, out, out_len, &inner))
+        res = TLS_PLAIN;
+    else
+        res = TLS_BAD;
+    if (res != TLS_PLAIN && c->tls13 && d->phase == PH_HANDSHAKE &&
+        skip_to_app(c, di, keys, now, rec, out, out_len, &inner))
+        res = TLS_PLAIN;
+    if (res != TLS_PLAIN) return res;
     if (inner == 23) return TLS_PLAIN;
     if (inner == 22) handshake(c, side, di, out, *out_len);
     return TLS_NONE;

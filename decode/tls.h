@@ -42,8 +42,8 @@ void tls_keylog_free(struct tls_keylog *k);
 /* Lines of a key log text taken in (for the fuzzer and tests: no file). */
 void tls_keylog_add_text(struct tls_keylog *k, const char *p, size_t n);
 /* The secret of a client random into out (48 bytes at most); its length, 0 when unknown.
- * On a miss the files are read again from where they ended when they grew, at most once
- * per 100 ms of packet time (a live server writes its key log as the handshake runs). */
+ * On a miss the files are read again from where they ended if they grew (a live peer
+ * writes its key log as the handshake runs): one stat() a file per miss. */
 size_t tls_keylog_find(struct tls_keylog *k, const uint8_t client_random[32], enum tls_secret s,
                        uint8_t out[48], ptime_t now);
 size_t tls_keylog_bytes(const struct tls_keylog *k);

@@ -13,7 +13,6 @@
 
 #define KEYLOG_FILES_MAX 16
 #define LINE_MAX_BYTES   512 /* the longest label + 64 + 96 hex digits, with room */
-#define REREAD_EVERY     (100 * PTIME_MS)
 
 struct kl_entry {
     uint8_t cr[32];
@@ -32,8 +31,6 @@ struct tls_keylog {
     size_t n, next;
     struct kl_file files[KEYLOG_FILES_MAX];
     size_t nfiles;
-    ptime_t last_reread;
-    bool reread_any;
 };
 
 static const struct {
@@ -203,6 +200,15 @@ size_t tls_keylog_bytes(const struct tls_keylog *k)
     return k ? sizeof *k + htab_bytes(k->ht) + TLS_KEYLOG_MAX * sizeof *k->ring : 0;
 }
 
+/* Whether a file's size is not what was read of it: written since, or replaced. */
+static bool grown(const struct tls_keylog *k)
+{
+    struct stat st;
+    for (size_t i = 0; i < k->nfiles; i++)
+        if (stat(k->files[i].path, &st) == 0 && st.st_size != k->files[i].done) return true;
+    return false;
+}
+
 size_t tls_keylog_find(struct tls_keylog *k, const uint8_t cr[32], enum tls_secret s,
                        uint8_t out[48], ptime_t now)
 {
@@ -213,9 +219,7 @@ size_t tls_keylog_find(struct tls_keylog *k, const uint8_t cr[32], enum tls_secr
             memcpy(out, e->sec[s], e->len[s]);
             return e->len[s];
         }
-        if (pass || k->nfiles == 0 || (k->reread_any && now - k->last_reread < REREAD_EVERY)) break;
-        k->reread_any = true;
-        k->last_reread = now;
+        if (pass || !grown(k)) break;
         for (size_t i = 0; i < k->nfiles; i++)
             read_on(k, &k->files[i]);
     }
