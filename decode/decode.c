@@ -25,6 +25,7 @@ const char *decode_reason_name(enum decode_reason r)
 
 void decode_config_default(struct decode_config *cfg)
 {
+    *cfg = (struct decode_config){0}; /* fields not named below (key logs) are off */
     cfg->frag_max_datagrams = 4096;
     cfg->frag_max_bytes = 32u << 20;
     /* Linux's ipfrag_time; RFC 8200 allows 60 s, but a SIP message older than 30 s is

@@ -20,6 +20,8 @@ struct kl_entry {
     uint8_t sec[TLS_SEC__COUNT][48];
 };
 
+#define KL_CHUNK 256
+
 struct kl_file {
     char *path; /* owned */
     off_t done; /* bytes read up to the end of the last whole line */
@@ -27,7 +29,9 @@ struct kl_file {
 
 struct tls_keylog {
     struct htab *ht;       /* client random -> entry */
-    struct kl_entry *ring; /* owned: TLS_KEYLOG_MAX slots, the oldest overwritten */
+    /* owned: TLS_KEYLOG_MAX slots in chunks made as they fill (entries never move: the
+     * table points at them), the oldest overwritten */
+    struct kl_entry *chunk[TLS_KEYLOG_MAX / KL_CHUNK];
     size_t n, next;
     struct kl_file files[KEYLOG_FILES_MAX];
     size_t nfiles;
@@ -78,7 +82,10 @@ static struct kl_entry *entry_for(struct tls_keylog *k, const uint8_t cr[32])
     uint64_t h = cr_hash(cr);
     struct kl_entry *e = htab_find(k->ht, h, cr);
     if (e) return e;
-    e = &k->ring[k->next];
+    struct kl_entry **c = &k->chunk[k->next / KL_CHUNK];
+    if (!*c && !(*c = calloc(KL_CHUNK, sizeof **c)))
+        return NULL;
+    e = &(*c)[k->next % KL_CHUNK];
     if (k->n == TLS_KEYLOG_MAX) /* the oldest connection's secrets make room */
         htab_remove(k->ht, cr_hash(e->cr), e->cr);
     else
@@ -166,7 +173,7 @@ struct tls_keylog *tls_keylog_new(const char *const *paths, size_t n, char *err,
         return NULL;
     }
     struct tls_keylog *k = calloc(1, sizeof *k);
-    if (!k || !(k->ring = calloc(TLS_KEYLOG_MAX, sizeof *k->ring)) ||
+    if (!k ||
         !(k->ht = htab_new(TLS_KEYLOG_MAX, cr_eq))) {
         snprintf(err, errlen, "out of memory");
         tls_keylog_free(k);
@@ -189,15 +196,20 @@ void tls_keylog_free(struct tls_keylog *k)
     for (size_t i = 0; i < k->nfiles; i++)
         free(k->files[i].path);
     htab_free(k->ht);
-    if (k->ring) /* the secrets do not outlive us in freed memory */
-        memset(k->ring, 0, TLS_KEYLOG_MAX * sizeof *k->ring);
-    free(k->ring);
+    for (size_t i = 0; i < TLS_KEYLOG_MAX / KL_CHUNK && k->chunk[i]; i++) {
+        memset(k->chunk[i], 0, KL_CHUNK * sizeof *k->chunk[i]); /* no secret left behind */
+        free(k->chunk[i]);
+    }
     free(k);
 }
 
 size_t tls_keylog_bytes(const struct tls_keylog *k)
 {
-    return k ? sizeof *k + htab_bytes(k->ht) + TLS_KEYLOG_MAX * sizeof *k->ring : 0;
+    if (!k) return 0;
+    size_t n = sizeof *k + htab_bytes(k->ht);
+    for (size_t i = 0; i < TLS_KEYLOG_MAX / KL_CHUNK && k->chunk[i]; i++)
+        n += KL_CHUNK * sizeof *k->chunk[i];
+    return n;
 }
 
 /* Whether a file's size is not what was read of it: written since, or replaced. */
