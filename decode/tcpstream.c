@@ -30,7 +30,7 @@
 #define HOLE_TIMEOUT   (2 * PTIME_SEC)
 #define WS_MAX_MESSAGE SIP_MAX_STREAM_MESSAGE
 
-enum mode { MODE_SIP, MODE_WS, MODE_HEP, MODE_TLS };
+enum mode { MODE_SIP, MODE_WS, MODE_HEP };
 
 struct ooo_seg {
     struct ooo_seg *next; /* sorted by seq */
@@ -439,7 +439,6 @@ static bool tls_begin(struct decoder *d, struct tcp_table *t, struct tcp_dir *s)
         d->st.tls_flows++;
     }
     t->held += tls_conn_bytes();
-    s->mode = MODE_TLS;
     return true;
 }
 
@@ -503,11 +502,12 @@ static bool append(struct decoder *d, struct tcp_table *t, struct tcp_dir *s, co
         !tls_begin(d, t, s))
         return false;
     s->fresh = false;
-    if (s->mode == MODE_TLS && !s->tls_broken && !tls_bytes(d, t, s, p, n, now)) {
+    /* TLS: the mode (SIP, WebSocket) is the plaintext's, read as for plain TCP */
+    if (s->tls && !s->tls_broken && !tls_bytes(d, t, s, p, n, now)) {
         s->tls_broken = true; /* no record framing left to trust: the rest is dropped */
         s->rec_len = 0;
     }
-    if (s->mode == MODE_TLS)
+    if (s->tls)
         return !s->tls_broken;
     return append_plain(d, t, s, p, n);
 }
@@ -574,7 +574,7 @@ static void skip_hole(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
     s->synced = false;
     s->ws_len = 0;
     s->ws_open = false;
-    if (s->mode == MODE_TLS) { /* a record lost: the records after it cannot be framed or
+    if (s->tls) { /* a record lost: the records after it cannot be framed or
                                 * numbered, so none is read */
         s->tls_broken = true;
         s->rec_len = 0;
