@@ -249,6 +249,7 @@ def in_namespace(exe, check):
         stop(dump)
         live.send_signal(signal.SIGINT)
         out, _ = live.communicate(timeout=60)
+        check(live.returncode == 0, 'the live capture ended cleanly on SIGINT (%s)' % live.returncode)
         return d, pcap, keylog, cids, out
     except Exception:
         shutil.rmtree(d, ignore_errors=True)
