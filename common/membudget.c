@@ -8,7 +8,7 @@ const char *mem_table_name(enum mem_table t)
         [MEM_MEDIA] = "media",         [MEM_REGISTRATIONS] = "registrations",
         [MEM_DNS] = "dns",             [MEM_STREAMS] = "streams",
         [MEM_DEDUP] = "dedup",         [MEM_REASSEMBLY] = "reassembly",
-        [MEM_REPORT] = "report",
+        [MEM_REPORT] = "report",       [MEM_SRTP] = "srtp",
     };
     return (unsigned)t < MEM__COUNT ? names[t] : "unknown";
 }

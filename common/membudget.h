@@ -21,17 +21,18 @@ enum mem_table {
     MEM_DEDUP,         /* decode/dedup.c: recent datagrams of mirror de-duplication */
     MEM_REASSEMBLY,    /* decode/tcpstream.c and decode/ipfrag.c: buffered bytes */
     MEM_REPORT,        /* cli/analyze.c: the report's index (its text waits in a file) */
+    MEM_SRTP,          /* decode/srtp.c: SDES keys by media endpoint (oldest go first) */
     MEM__COUNT
 };
 
-/* The rule, in one place: a table's share of the budget in thousandths. The rest (15%)
+/* The rule, in one place: a table's share of the budget in thousandths. The rest (14.5%)
  * is left for what no limit governs: the program, libraries, I/O buffers, nDPI, the issue
  * engine's calls awaiting their streams. Calls take most of what a SIP flood fills;
  * streams most of what media fills; the two rarely peak together. */
 #define MEM_SHARES_PERMILLE {                                                                    \
         [MEM_CALLS] = 220, [MEM_TRANSACTIONS] = 60, [MEM_MEDIA] = 50, [MEM_REGISTRATIONS] = 60, \
         [MEM_DNS] = 10, [MEM_STREAMS] = 200, [MEM_DEDUP] = 10, [MEM_REASSEMBLY] = 150,          \
-        [MEM_REPORT] = 90,                                                                      \
+        [MEM_REPORT] = 90, [MEM_SRTP] = 5,                                                      \
     }
 
 struct mem_budget {

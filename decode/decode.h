@@ -112,6 +112,7 @@ struct l4_packet { /* decode/ip.c l4_init sets every field: add new ones there *
     bool reassembled;         /* from IP fragments */
     uint8_t tunnels;          /* IP-in-IP levels removed */
     bool dedup_deferred;      /* its mirror-copy check is left to the udp_dedup handler */
+    uint8_t srtp;             /* enum l4_srtp: what SRTP made of it */
     bool hep;                 /* from inside HEP: addresses, ports and pkt->ts are those of
                                * the original capture, pkt->frame the frame carrying it */
     uint32_t tcp_seq, tcp_ack;
@@ -121,6 +122,14 @@ struct l4_packet { /* decode/ip.c l4_init sets every field: add new ones there *
     const uint8_t *l3;        /* borrowed: the innermost IP header, for classifiers that want
                                * the whole packet (nDPI); NULL when reassembled or cut */
     uint32_t l3_len;
+};
+
+/* What SRTP (decode/srtp.h) made of a UDP datagram. */
+enum l4_srtp {
+    L4_CLEAR = 0,     /* no SRTP known for its destination: as it came */
+    L4_DECRYPTED,     /* SRTP or SRTCP opened: payload is the plain packet (decoder scratch) */
+    L4_ENCRYPTED,     /* SRTP by its SDP, no usable key: only the headers are readable */
+    L4_AUTH_FAILED,   /* a key, but the packet failed authentication: headers only */
 };
 
 #define TCP_FIN 0x01
@@ -216,6 +225,7 @@ struct decode_config {
      * again as they grow. Borrowed for decoder_new only. */
     const char *const *tls_keylogs;
     size_t n_tls_keylogs;
+    size_t srtp_max_endpoints; /* media endpoints keyed for SRTP at once; 0: no SRTP */
 };
 
 void decode_config_default(struct decode_config *cfg);
@@ -243,6 +253,11 @@ struct decode_stats {
     uint64_t tcp_evicted;       /* directions dropped to stay within the limits */
     uint64_t tls_flows;         /* TLS connections followed (hellos seen, or on port 5061) */
     uint64_t tls_records;       /* TLS records of application data decrypted */
+    uint64_t srtp_decrypted;    /* SRTP and SRTCP packets opened with SDES keys */
+    uint64_t srtp_auth_failures; /* SRTP/SRTCP packets a key did not authenticate */
+    uint64_t srtp_keyless;      /* packets to SRTP endpoints with no usable key */
+    uint64_t srtp_replays;      /* index seen before (a copy or a replay): dropped */
+    uint64_t srtp_keys;         /* media endpoints keyed now */
     uint64_t dns;               /* DNS messages read (port 53, UDP and TCP) */
     uint64_t dns_tcp_partial;   /* DNS over TCP messages not read whole: a hole in the
                                  * stream, pushed out by newer ones, or cut by the end */

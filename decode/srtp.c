@@ -267,11 +267,12 @@ static struct entry *find(const struct srtp_table *t, const struct ip_addr *a, u
 
 bool srtp_table_has(const struct srtp_table *t, const struct ip_addr *addr, uint16_t port)
 {
-    return find(t, addr, port) != NULL;
+    const struct entry *e = find(t, addr, port);
+    return e && e->key.len;
 }
 
-bool srtp_table_add(struct srtp_table *t, const struct ip_addr *addr, uint16_t port,
-                    const struct sdes_key *k)
+static bool put(struct srtp_table *t, const struct ip_addr *addr, uint16_t port,
+                const struct sdes_key *k)
 {
     struct entry *e = find(t, addr, port);
     if (e) { /* a new key for the endpoint: the old session goes with the old key */
@@ -296,6 +297,19 @@ bool srtp_table_add(struct srtp_table *t, const struct ip_addr *addr, uint16_t p
         return false;
     }
     return true;
+}
+
+bool srtp_table_add(struct srtp_table *t, const struct ip_addr *addr, uint16_t port,
+                    const struct sdes_key *k)
+{
+    return k->len && put(t, addr, port, k);
+}
+
+bool srtp_table_mark(struct srtp_table *t, const struct ip_addr *addr, uint16_t port)
+{
+    static const struct sdes_key none;
+    const struct entry *e = find(t, addr, port);
+    return e ? true : put(t, addr, port, &none);
 }
 
 /* RFC 4568 §6.2.1: AES_CM_128_HMAC_SHA1_32 keeps the 80-bit tag for SRTCP; RFC 7714 §14.2:
@@ -358,7 +372,10 @@ static enum srtp_result unprotect(struct srtp_table *t, const struct ip_addr *ad
      * rtcp-mux (RFC 5761): the key is the RTP port's either way. */
     struct entry *e = find(t, addr, port);
     if (!e && rtcp && port > 0) e = find(t, addr, port - 1);
-    if (!e) return SRTP_NO_KEY;
+    if (!e)
+        return SRTP_NO_KEY;
+    if (!e->key.len)
+        return SRTP_KEYLESS;
     if (len < 12 || len > sizeof t->scratch) return SRTP_BAD;
     /* RFC 3550 §5.1 and §6.4.1: the sender's SSRC at offset 8 in RTP, 4 in RTCP */
     struct cursor c = cursor_make(in, len);

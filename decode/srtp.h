@@ -64,7 +64,8 @@ void sdes_key_wipe(struct sdes_key *k);
 /* What became of a packet given to srtp_table_unprotect. */
 #define SRTP_RESULTS(X)                                                                            \
     X(OK, "ok")               /* decrypted and authenticated: out holds the plain packet */        \
-    X(NO_KEY, "no_key")       /* no key for its destination */                                     \
+    X(NO_KEY, "no_key")       /* no SRTP known for its destination */                              \
+    X(KEYLESS, "keyless")     /* SRTP by its SDP, no usable key: measured from its header */       \
     X(AUTH_FAIL, "auth_fail") /* the authentication tag (or GCM tag) does not match */             \
     X(REPLAY, "replay")       /* a packet index already seen (or too old) */                       \
     X(BAD, "bad")             /* too short, too long, or libsrtp2 refused it otherwise */          \
@@ -92,6 +93,9 @@ void srtp_table_free(struct srtp_table *t);
  * the table is full (counted). The key is copied; the caller wipes its own. */
 bool srtp_table_add(struct srtp_table *t, const struct ip_addr *addr, uint16_t port,
                     const struct sdes_key *k);
+/* Packets to addr:port are SRTP (its SDP said so) but no key opens them; a key already
+ * kept stays. */
+bool srtp_table_mark(struct srtp_table *t, const struct ip_addr *addr, uint16_t port);
 /* Whether packets to addr:port have a key. */
 bool srtp_table_has(const struct srtp_table *t, const struct ip_addr *addr, uint16_t port);
 /* Unprotects an SRTP (rtcp false) or SRTCP packet sent to addr:port into the table's
@@ -108,5 +112,17 @@ struct srtp_stats {
 };
 void srtp_table_stats(const struct srtp_table *t, struct srtp_stats *out);
 size_t srtp_table_bytes(const struct srtp_table *t);
+
+/* Offers waiting for their answers (decode/srtp_sdp.c), to key the table from SIP. */
+struct srtp_offers;
+struct sip_msg;
+struct srtp_offers *srtp_offers_new(size_t max, uint64_t seed);
+void srtp_offers_free(struct srtp_offers *o);
+/* A SIP message: its SDP's a=crypto lines, kept as an offer or paired with the offer it
+ * answers, whose endpoints then get their keys in t (or are marked keyless). */
+void srtp_offers_sip(struct srtp_offers *o, struct srtp_table *t, const struct sip_msg *msg);
+/* a=crypto lines read, by what became of them */
+void srtp_offers_errors(const struct srtp_offers *o, uint64_t out[SDES_ST__COUNT]);
+size_t srtp_offers_bytes(const struct srtp_offers *o);
 
 #endif
