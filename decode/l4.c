@@ -94,6 +94,9 @@ bool decode_srtp(struct decoder *d, struct l4_packet *l4)
         l4->len = (uint32_t)n;
         l4->l3 = NULL; /* the IP packet still holds the ciphertext */
         l4->l3_len = 0;
+        /* the mirror-copy check reads the IP packet, and libsrtp2's replay window has done
+         * it: a copy repeats an index */
+        l4->dedup_deferred = false;
         l4->srtp = L4_DECRYPTED;
         return false;
     case SRTP_REPLAY: /* a mirror's copy, or an attacker's: measured once */

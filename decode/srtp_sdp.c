@@ -19,9 +19,9 @@
 
 struct sdes_media {
     struct ip_addr addr;
-    uint16_t port;       /* 0: not RTP we can key (rejected, or no address) */
+    uint16_t port; /* 0: not RTP we can key (rejected, or no address) */
     uint8_t nkeys;
-    bool srtp;           /* SAVP profile or a=crypto: encrypted, keys or not */
+    bool srtp;                        /* SAVP profile or a=crypto: encrypted, keys or not */
     struct sdes_key keys[OFFER_KEYS]; /* owned key material */
 };
 
@@ -38,8 +38,8 @@ struct offer {
 };
 
 struct srtp_offers {
-    struct htab *ht;      /* call -> offer */
-    struct offer *slots;  /* owned: the ring, the oldest overwritten */
+    struct htab *ht;     /* call -> offer */
+    struct offer *slots; /* owned: the ring, the oldest overwritten */
     size_t max, next;
     uint64_t seed;
     struct sdp sdp;       /* parse scratch */
@@ -62,8 +62,7 @@ static bool offer_eq(const void *item, const void *key)
 struct srtp_offers *srtp_offers_new(size_t max, uint64_t seed)
 {
     struct srtp_offers *o = calloc(1, sizeof *o);
-    if (!o || !max)
-        return free(o), NULL;
+    if (!o || !max) return free(o), NULL;
     o->slots = calloc(max, sizeof *o->slots);
     o->ht = htab_new(max, offer_eq);
     if (!o->slots || !o->ht) {
@@ -77,10 +76,8 @@ struct srtp_offers *srtp_offers_new(size_t max, uint64_t seed)
 
 void srtp_offers_free(struct srtp_offers *o)
 {
-    if (!o)
-        return;
-    if (o->slots)
-        wipe(o->slots, o->max * sizeof *o->slots);
+    if (!o) return;
+    if (o->slots) wipe(o->slots, o->max * sizeof *o->slots);
     free(o->slots);
     htab_free(o->ht);
     wipe(&o->cur, sizeof o->cur);
@@ -90,8 +87,7 @@ void srtp_offers_free(struct srtp_offers *o)
 static bool parse_addr(struct sv a, uint8_t family, struct ip_addr *out)
 {
     char buf[64];
-    if (!family || a.n == 0 || a.n >= sizeof buf)
-        return false;
+    if (!family || a.n == 0 || a.n >= sizeof buf) return false;
     memcpy(buf, a.p, a.n);
     buf[a.n] = '\0';
     memset(out, 0, sizeof *out);
@@ -102,8 +98,7 @@ static bool parse_addr(struct sv a, uint8_t family, struct ip_addr *out)
 static bool is_savp(struct sv proto)
 {
     for (size_t i = 0; i + 4 <= proto.n; i++)
-        if (!memcmp(proto.p + i, "SAVP", 4))
-            return true;
+        if (!memcmp(proto.p + i, "SAVP", 4)) return true;
     return false;
 }
 
@@ -116,8 +111,7 @@ static void crypto_lines(struct srtp_offers *o, const char *p, size_t n)
         while (e < n && p[e] != '\n')
             e++;
         size_t len = e - i;
-        if (len && p[i + len - 1] == '\r')
-            len--;
+        if (len && p[i + len - 1] == '\r') len--;
         if (len >= 2 && p[i] == 'm' && p[i + 1] == '=')
             media++;
         else if (media >= 0 && media < o->cur.nmedia && len > 9 && !memcmp(p + i, "a=crypto:", 9)) {
@@ -126,8 +120,7 @@ static void crypto_lines(struct srtp_offers *o, const char *p, size_t n)
             enum sdes_status st = sdes_parse(p + i + 9, len - 9, &k);
             o->sdes_errors[st]++;
             m->srtp = true;
-            if (st == SDES_ST_OK && m->nkeys < OFFER_KEYS)
-                m->keys[m->nkeys++] = k;
+            if (st == SDES_ST_OK && m->nkeys < OFFER_KEYS) m->keys[m->nkeys++] = k;
             sdes_key_wipe(&k);
         }
         i = e + 1;
@@ -138,8 +131,7 @@ static void crypto_lines(struct srtp_offers *o, const char *p, size_t n)
 static bool describe(struct srtp_offers *o, const struct sip_msg *msg)
 {
     struct sv body;
-    if (!sip_body_sdp(msg, &body, NULL) || !sdp_parse(body.p, body.n, &o->sdp))
-        return false;
+    if (!sip_body_sdp(msg, &body, NULL) || !sdp_parse(body.p, body.n, &o->sdp)) return false;
     memset(&o->cur, 0, sizeof o->cur);
     bool any = false;
     o->cur.nmedia = o->sdp.nmedia < OFFER_MEDIA ? o->sdp.nmedia : OFFER_MEDIA;
@@ -147,20 +139,17 @@ static bool describe(struct srtp_offers *o, const struct sip_msg *msg)
         const struct sdp_media *sm = &o->sdp.media[i];
         struct sdes_media *m = &o->cur.m[i];
         m->srtp = sm->srtp || is_savp(sm->proto);
-        if (sm->port && parse_addr(sm->addr, sm->family, &m->addr))
-            m->port = sm->port;
+        if (sm->port && parse_addr(sm->addr, sm->family, &m->addr)) m->port = sm->port;
         any |= m->srtp;
     }
-    if (any)
-        crypto_lines(o, body.p, body.n);
+    if (any) crypto_lines(o, body.p, body.n);
     return any;
 }
 
 static const struct sdes_key *by_tag(const struct sdes_media *m, uint32_t tag)
 {
     for (unsigned i = 0; i < m->nkeys; i++)
-        if (m->keys[i].tag == tag)
-            return &m->keys[i];
+        if (m->keys[i].tag == tag) return &m->keys[i];
     return NULL;
 }
 
@@ -170,8 +159,7 @@ static void pair(struct srtp_table *t, const struct sdes_desc *offer, const stru
     unsigned n = offer->nmedia < ans->nmedia ? offer->nmedia : ans->nmedia;
     for (unsigned i = 0; i < n; i++) {
         const struct sdes_media *om = &offer->m[i], *am = &ans->m[i];
-        if (!om->srtp || !am->srtp)
-            continue;
+        if (!om->srtp || !am->srtp) continue;
         const struct sdes_key *ak = am->nkeys ? &am->keys[0] : NULL;
         const struct sdes_key *ok = ak ? by_tag(om, ak->tag) : NULL;
         bool keyed = ak && ok && ak->suite == ok->suite;
@@ -189,16 +177,13 @@ static void pair(struct srtp_table *t, const struct sdes_desc *offer, const stru
 static struct offer *offer_slot(struct srtp_offers *o, uint64_t call)
 {
     struct offer *f = htab_find(o->ht, call, &call);
-    if (f)
-        return f;
+    if (f) return f;
     f = &o->slots[o->next];
     o->next = (o->next + 1) % o->max;
-    if (f->used)
-        htab_remove(o->ht, f->call, &f->call);
+    if (f->used) htab_remove(o->ht, f->call, &f->call);
     wipe(f, sizeof *f);
     f->call = call;
-    if (!htab_insert(o->ht, call, f))
-        return NULL;
+    if (!htab_insert(o->ht, call, f)) return NULL;
     f->used = true;
     return f;
 }
@@ -206,8 +191,7 @@ static struct offer *offer_slot(struct srtp_offers *o, uint64_t call)
 void srtp_offers_sip(struct srtp_offers *o, struct srtp_table *t, const struct sip_msg *msg)
 {
     const struct sip_header *cid = sip_hdr(msg, SIP_H_CALL_ID);
-    if (!cid || !describe(o, msg))
-        return;
+    if (!cid || !describe(o, msg)) return;
     uint64_t call = hash_bytes(cid->value.p, cid->value.n, o->seed);
     bool ack = msg->is_request && msg->method.n == 3 && !memcmp(msg->method.p, "ACK", 3);
     struct offer *f = htab_find(o->ht, call, &call);
