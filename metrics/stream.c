@@ -354,7 +354,9 @@ static void dtmf_packet(struct rtp_stream *s, const struct l4_packet *l4,
                         const struct rtp_hdr *h)
 {
     struct rtp_event ev;
-    if (!rtp_event_parse(l4->payload + h->header_len, h->payload_len, &ev))
+    /* an SRTP payload no key opened is ciphertext: its "events" would be noise */
+    if ((l4->srtp != L4_CLEAR && l4->srtp != L4_DECRYPTED) ||
+        !rtp_event_parse(l4->payload + h->header_len, h->payload_len, &ev))
         return;
     struct stream_dtmf *last = s->ndtmf ? &s->dtmf[s->ndtmf - 1] : NULL;
     if (last && last->ts == h->ts) {
@@ -648,6 +650,12 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
             return NULL;
     }
     s->packets++;
+    if (l4->srtp == L4_DECRYPTED)
+        s->srtp_decrypted++;
+    else if (l4->srtp != L4_CLEAR)
+        s->srtp_encrypted++;
+    if (l4->srtp == L4_AUTH_FAILED)
+        s->srtp_auth_failures++;
     s->markers += h->marker;
     if (h->pt != s->pt) /* seldom: events, comfort noise, a codec change */
         s->pt_seen[h->pt >> 6 & 1] |= (uint64_t)1 << (h->pt & 63);

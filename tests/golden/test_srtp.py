@@ -6,9 +6,10 @@ keys (tests/support/srtp_protect.c). For every suite:
   - the decrypted streams' figures equal those of the same calls generated in clear (same
     seed: the same packets), and the truth's packet and loss counts;
   - every SRTP/SRTCP packet is counted decrypted, none failing;
+  - the streams are marked srtp_decrypted, not encrypted;
   - with each direction protected by the other side's key, every packet is an
-    authentication failure, counted, and the streams are still measured from their clear
-    headers (packets, loss as the truth says);
+    authentication failure, counted in the capture and per stream, the streams are marked
+    encrypted and still measured from their clear headers (packets, loss as the truth says);
   - no key appears in the JSON or the log.
 
 Usage: test_srtp.py PATH/TO/sipscope PATH/TO/srtp_protect"""
@@ -75,6 +76,10 @@ def main(exe, protect):
                 diff = [f for f in FIGURES if g.get(f) != w.get(f)]
                 check(not diff, '%s %s: figures equal the clear run%s' %
                       (suite, '->'.join(path), ': differ in %s' % diff if diff else ''))
+                check(g.get('srtp_decrypted') is True and g.get('encrypted') is False
+                      and g.get('srtp_auth_failures') == 0 and w.get('srtp_decrypted') is False
+                      and w.get('encrypted') is False,
+                      '%s %s: marked decrypted, not encrypted (clear run: neither)' % (suite, '->'.join(path)))
                 check((g.get('rtcp') is None) == (w.get('rtcp') is None),
                       '%s %s: RTCP read as in the clear run' % (suite, '->'.join(path)))
             keys = [s['srtp']['key'] for c in truth['calls'] for s in c['streams']]
@@ -92,6 +97,10 @@ def main(exe, protect):
             for c in truth['calls']:
                 for s in c['streams']:
                     g = got.get((s['src'], s['dst']), {})
+                    check(g.get('encrypted') is True and g.get('srtp_decrypted') is False
+                          and g.get('srtp_auth_failures') == s['packets'],
+                          '%s, wrong keys, %s: marked encrypted, %s authentication failures (truth %d packets)'
+                          % (suite, s['dst'], g.get('srtp_auth_failures'), s['packets']))
                     check(g.get('packets') == s['packets'] and g.get('lost') == s['lost'],
                           '%s, wrong keys, %s: measured from the clear header, %s packets %s lost (truth %d, %d)'
                           % (suite, s['dst'], g.get('packets'), g.get('lost'), s['packets'], s['lost']))
