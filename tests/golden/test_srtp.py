@@ -14,9 +14,11 @@ keys (tests/support/srtp_protect.c). For every suite:
 
 Usage: test_srtp.py PATH/TO/sipscope PATH/TO/srtp_protect"""
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from sstest import Checks, generate  # noqa: E402
@@ -32,6 +34,29 @@ def run(exe, pcap):
     p = subprocess.run([exe, 'analyze', '--json', pcap], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout), p.stdout + p.stderr
+
+
+def hep_out(exe, pcap):
+    """analyze -v --hep-out into a loopback socket of this test (port 0: no collision with
+    other tests): (stderr, every datagram's bytes joined)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(('127.0.0.1', 0))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        s.settimeout(3)
+        got = []
+
+        def rx():
+            while True:
+                try:
+                    got.append(s.recv(70000))
+                except socket.timeout:
+                    return
+        t = threading.Thread(target=rx)
+        t.start()
+        r = subprocess.run([exe, 'analyze', '-v', '--no-progress', '--hep-out', '127.0.0.1:%d' % s.getsockname()[1],
+                            pcap], capture_output=True, text=True, timeout=60)
+        t.join()
+    return r.stderr, b''.join(got)
 
 
 def key_args(truth, swap=False):
@@ -84,6 +109,12 @@ def main(exe, protect):
                       '%s %s: RTCP read as in the clear run' % (suite, '->'.join(path)))
             keys = [s['srtp']['key'] for c in truth['calls'] for s in c['streams']]
             check(not any(k in text or k[:16] in text for k in keys), '%s: no key in the JSON or the log' % suite)
+            if suite == SUITES[0]:
+                log, hep = hep_out(exe, enc_pcap)
+                check(hep.count(b'a=crypto:1 ') == 4 and log,
+                      '--hep-out carried the 4 SDP bodies (%d) and -v logged' % hep.count(b'a=crypto:1 '))
+                check(not any(k.encode() in hep or k[:16].encode() in hep or k in log for k in keys),
+                      '--hep-out and the -v log hold no key')
 
             # each direction protected with the other side's key: nothing authenticates
             subprocess.run([protect, sdp_pcap, enc_pcap, *key_args(truth, swap=True)], check=True,
