@@ -275,9 +275,15 @@ static bool put(struct srtp_table *t, const struct ip_addr *addr, uint16_t port,
                 const struct sdes_key *k)
 {
     struct entry *e = find(t, addr, port);
+    /* the same key again (a 183's answer repeated in the 200, a retransmitted 200): the
+     * session keeps its rollover counters and replay window */
+    if (e && e->key.suite == k->suite && e->key.len == k->len &&
+        !memcmp(e->key.master, k->master, k->len))
+        return true;
     if (e) { /* a new key for the endpoint: the old session goes with the old key */
         if (e->session) srtp_dealloc(e->session);
         e->session = NULL;
+        e->n_ssrc = 0;
         wipe(&e->key, sizeof e->key);
         e->key = *k;
         return true;

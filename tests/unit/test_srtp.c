@@ -214,6 +214,29 @@ Test(srtp, wrong_key_fails_authentication)
     srtp_table_free(t);
 }
 
+/* The same key announced again (the 200 repeating the 183's answer) keeps the session: a
+ * packet seen before is still a replay, not opened twice */
+Test(srtp, same_key_again_keeps_session)
+{
+    struct sdes_key k;
+    cr_assert_eq(parse("1 AES_CM_128_HMAC_SHA1_80 inline:" B64_30, &k), SDES_ST_OK);
+    struct srtp_table *t = srtp_table_new(4, 1);
+    struct ip_addr a = {.family = 4, .b = {127, 0, 0, 1}};
+    cr_assert(srtp_table_add(t, &a, 40000, &k));
+    srtp_t tx = sender(SDES_AES_CM_128_HMAC_SHA1_80, 30);
+    uint8_t wire[256];
+    int len = (int)rtp_packet(wire, 7);
+    cr_assert_eq(srtp_protect(tx, wire, &len), srtp_err_status_ok);
+    const uint8_t *out;
+    size_t out_len;
+    cr_assert_eq(srtp_table_unprotect(t, &a, 40000, false, wire, (size_t)len, &out, &out_len), SRTP_OK);
+    cr_assert(srtp_table_add(t, &a, 40000, &k));
+    cr_assert_eq(srtp_table_unprotect(t, &a, 40000, false, wire, (size_t)len, &out, &out_len),
+                 SRTP_REPLAY);
+    srtp_dealloc(tx);
+    srtp_table_free(t);
+}
+
 /* The table is bounded: a third endpoint in a table of two drops the oldest */
 Test(srtp, table_bounded)
 {
