@@ -421,5 +421,5 @@ MUTANTS = [
       'srtp_table_add(t, &om->addr, om->port, am->keys);',
       'srtp_table_add(t, &om->addr, om->port, ok);',
       "the offerer's endpoint keyed with its own key, not the answerer's (RFC 4568 §6.1: each side's a=crypto is the key it sends with)",
-      ['srtp_calls'], "the generator's keys per stream, protected by libsrtp2", ci=True),
+      ['srtp', 'srtp_calls'], "the generator's keys per stream, protected by libsrtp2", ci=True),
 ]

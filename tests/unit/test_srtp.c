@@ -4,10 +4,12 @@
  * wrong key must be an authentication failure. The base64 strings were written by Python's
  * base64 module from the same key bytes as key_bytes() makes. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <srtp2/srtp.h>
 
+#include "decode/sip.h"
 #include "decode/srtp.h"
 
 #define B64_30       "CzBVep/E6Q4zWH2ix+wRNluApcrvFDleg6jN8hc8"
@@ -229,7 +231,8 @@ Test(srtp, same_key_again_keeps_session)
     cr_assert_eq(srtp_protect(tx, wire, &len), srtp_err_status_ok);
     const uint8_t *out;
     size_t out_len;
-    cr_assert_eq(srtp_table_unprotect(t, &a, 40000, false, wire, (size_t)len, &out, &out_len), SRTP_OK);
+    cr_assert_eq(srtp_table_unprotect(t, &a, 40000, false, wire, (size_t)len, &out, &out_len),
+                 SRTP_OK);
     cr_assert(srtp_table_add(t, &a, 40000, &k));
     cr_assert_eq(srtp_table_unprotect(t, &a, 40000, false, wire, (size_t)len, &out, &out_len),
                  SRTP_REPLAY);
@@ -255,5 +258,79 @@ Test(srtp, table_bounded)
     srtp_table_stats(t, &st);
     cr_assert_eq(st.keys, 2);
     cr_assert_eq(st.evicted, 1);
+    srtp_table_free(t);
+}
+
+/* Offer and answer through SIP (RFC 3264 with RFC 4568 §6.1): the offerer's key keys the
+ * answerer's endpoint, the answerer's the offerer's; an answer whose line has an MKI leaves
+ * both SRTP endpoints keyless, and packets to them are so reported */
+static void sip_sdp(struct sip_msg *m, char *buf, size_t cap, const char *start, const char *ip,
+                    int port, const char *crypto)
+{
+    char body[512];
+    int bn = snprintf(body, sizeof body,
+                      "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                      "m=audio %d RTP/SAVP 0\r\na=crypto:%s\r\n",
+                      ip, ip, port, crypto);
+    int n = snprintf(buf, cap,
+                     "%s\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
+                     "To: <sip:b@x>\r\nCall-ID: srtp-test\r\nCSeq: 1 INVITE\r\n"
+                     "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+                     start, bn, body);
+    cr_assert_eq(sip_parse(buf, (size_t)n, 0, m), SIP_OK);
+}
+
+Test(srtp, offer_answer_keys_the_other_side)
+{
+    static struct sip_msg m;
+    static char buf[1024];
+    struct srtp_table *t = srtp_table_new(8, 1);
+    struct srtp_offers *o = srtp_offers_new(4, 1);
+    cr_assert(t && o);
+    struct ip_addr a = {.family = 4, .b = {127, 0, 0, 11}}, b = {.family = 4, .b = {127, 0, 0, 12}};
+    /* the offer lists two lines; the answer takes tag 2 */
+    sip_sdp(&m, buf, sizeof buf, "INVITE sip:b@x SIP/2.0", "127.0.0.11", 30000,
+            "1 AEAD_AES_128_GCM inline:" B64_28
+            "\r\na=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:" B64_30);
+    srtp_offers_sip(o, t, &m);
+    cr_assert_not(srtp_table_has(t, &a, 30000), "an offer alone keys nothing");
+    sip_sdp(&m, buf, sizeof buf, "SIP/2.0 200 OK", "127.0.0.12", 40000,
+            "2 AES_CM_128_HMAC_SHA1_80 inline:" B64_30_WRONG);
+    srtp_offers_sip(o, t, &m);
+    cr_assert(srtp_table_has(t, &a, 30000) && srtp_table_has(t, &b, 40000));
+    /* the offerer (a) sends with its tag-2 key (B64_30) to b:40000 */
+    srtp_t tx = sender(SDES_AES_CM_128_HMAC_SHA1_80, 30);
+    uint8_t wire[256];
+    int len = (int)rtp_packet(wire, 1);
+    cr_assert_eq(srtp_protect(tx, wire, &len), srtp_err_status_ok);
+    const uint8_t *out;
+    size_t out_len;
+    cr_assert_eq(srtp_table_unprotect(t, &b, 40000, false, wire, (size_t)len, &out, &out_len),
+                 SRTP_OK);
+    cr_assert_eq(srtp_table_unprotect(t, &a, 30000, false, wire, (size_t)len, &out, &out_len),
+                 SRTP_AUTH_FAIL, "a:30000 holds the answerer's key, not the offerer's");
+    srtp_dealloc(tx);
+
+    /* a second call whose answer carries an MKI: both ends SRTP, neither keyed */
+    struct ip_addr c = {.family = 4, .b = {127, 0, 0, 13}}, d = {.family = 4, .b = {127, 0, 0, 14}};
+    sip_sdp(&m, buf, sizeof buf, "INVITE sip:b@x SIP/2.0", "127.0.0.13", 30000,
+            "1 AES_CM_128_HMAC_SHA1_80 inline:" B64_30);
+    memcpy(strstr(buf, "srtp-test"), "srtp-tesu", 9); /* another Call-ID */
+    cr_assert_eq(sip_parse(buf, strlen(buf), 0, &m), SIP_OK);
+    srtp_offers_sip(o, t, &m);
+    sip_sdp(&m, buf, sizeof buf, "SIP/2.0 200 OK", "127.0.0.14", 40000,
+            "1 AES_CM_128_HMAC_SHA1_80 inline:" B64_30 "|2^20|1:4");
+    memcpy(strstr(buf, "srtp-test"), "srtp-tesu", 9);
+    cr_assert_eq(sip_parse(buf, strlen(buf), 0, &m), SIP_OK);
+    srtp_offers_sip(o, t, &m);
+    cr_assert_not(srtp_table_has(t, &c, 30000));
+    cr_assert_eq(srtp_table_unprotect(t, &c, 30000, false, wire, (size_t)len, &out, &out_len),
+                 SRTP_KEYLESS);
+    cr_assert_eq(srtp_table_unprotect(t, &d, 40001, true, wire, (size_t)len, &out, &out_len),
+                 SRTP_KEYLESS, "its RTCP port too");
+    uint64_t errs[SDES_ST__COUNT];
+    srtp_offers_errors(o, errs);
+    cr_assert_eq(errs[SDES_ST_MKI], 1);
+    srtp_offers_free(o);
     srtp_table_free(t);
 }
