@@ -314,6 +314,8 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     m->rtp_packets = r->rtp_packets;
     m->rtcp_packets = r->rtcp_packets;
     memcpy(m->decode_errors, r->ds.errors, sizeof m->decode_errors);
+    m->tls_flows = r->ds.tls_flows;
+    m->tls_records = r->ds.tls_records;
     m->evicted_calls = r->ks.evicted_calls;
     m->evicted_transactions = r->ks.evicted_transactions;
     m->evicted_registrations = r->ks.evicted_registrations;
@@ -504,6 +506,8 @@ static void set_handlers(struct analysis *a, const struct analyze_opts *o,
     h->keep_duplicates = o->keep_duplicates;
     h->tone_plan = o->have_plan ? &o->plan : NULL;
     h->no_audio = o->no_audio;
+    h->tls_keylogs = o->tls_keylogs;
+    h->n_tls_keylogs = o->n_tls_keylogs;
     h->budget = &o->budget;
     if (o->live && a->db) h->call_progress = on_call_progress;
     if (o->run_as) {

@@ -70,6 +70,25 @@ static bool set_tone_plan(void *ctx, const struct opt_def *d, const char *value,
     return false;
 }
 
+/* --tls-keylog FILE: checked readable here, so that a typo is said at once, not as a
+ * connection that stays encrypted. */
+static bool set_keylog(void *ctx, const struct opt_def *d, const char *value, const char **why)
+{
+    struct analyze_opts *o = ctx;
+    if (o->n_tls_keylogs == ANALYZE_MAX_KEYLOGS) {
+        *why = "at most 16 key log files";
+        return false;
+    }
+    FILE *f = fopen(value, "r");
+    if (!f) {
+        *why = "cannot be read";
+        return false;
+    }
+    fclose(f);
+    o->tls_keylogs[o->n_tls_keylogs++] = value;
+    return true;
+}
+
 /* The table: analyze's options in the order of its help, then capture's. */
 /* clang-format off */
 static const struct opt_def table[] = {
@@ -172,6 +191,12 @@ static const struct opt_def table[] = {
      "                      nothing is lost unless the writer is stuck for 5 s) or shed\n"
      "                      (SIP messages are dropped first, keeping room for calls); what\n"
      "                      is dropped is counted, and the exit status is 1\n"},
+    {"tls-keylog", 0, "FILE", NULL, OPT_SET, set_keylog, 0, 0, 0, "a readable file",
+     "      --tls-keylog FILE  decrypt SIP over TLS (and WSS) with the secrets of FILE, an\n"
+     "                      NSS key log (SSLKEYLOGFILE; Kamailio's tls keylog); repeatable;\n"
+     "                      a live capture reads it again as it grows. TLS 1.2 and 1.3 with\n"
+     "                      AES-GCM or ChaCha20-Poly1305; connections it does not open are\n"
+     "                      counted in capture.decode_errors.tls_no_keys\n"},
     {"max-memory-mb", 0, "N", NULL, OPT_SET, opt_uint, offsetof(struct analyze_opts, max_memory_mb), 16, 16777216, "16 to 16777216",
      "      --max-memory-mb N  the memory the tables may take (default 512), shared out\n"
      "                      among them (calls, transactions, media endpoints, streams,\n"

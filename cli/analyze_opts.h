@@ -18,6 +18,7 @@
 #include "web_opts.h"
 
 #define ANALYZE_MAX_IFACES 16
+#define ANALYZE_MAX_KEYLOGS 16
 
 struct analyze_opts {
     const char *cmd; /* "analyze" or "capture" */
@@ -38,6 +39,8 @@ struct analyze_opts {
     const char *scanner_agents, *toll_prefixes; /* the security watch's lists, NULL: built in */
     const char *ifaces[ANALYZE_MAX_IFACES];
     size_t nifaces;
+    const char *tls_keylogs[ANALYZE_MAX_KEYLOGS]; /* --tls-keylog, borrowed */
+    size_t n_tls_keylogs;
     struct web_opts web; /* web.cfg.listen: --serve */
     char **files;        /* the operands: files (analyze) */
     int nfiles;

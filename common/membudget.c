@@ -9,7 +9,7 @@ const char *mem_table_name(enum mem_table t)
         [MEM_DNS] = "dns",             [MEM_STREAMS] = "streams",
         [MEM_DEDUP] = "dedup",         [MEM_REASSEMBLY] = "reassembly",
         [MEM_REPORT] = "report",       [MEM_HEP_REPORTS] = "hep_reports",
-        [MEM_SECURITY] = "security",
+        [MEM_SECURITY] = "security",     [MEM_SRTP] = "srtp",
     };
     return (unsigned)t < MEM__COUNT ? names[t] : "unknown";
 }

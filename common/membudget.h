@@ -23,17 +23,18 @@ enum mem_table {
     MEM_REPORT,        /* cli/analyze.c: the report's index (its text waits in a file) */
     MEM_HEP_REPORTS,   /* engine/hep_in.c: streams HEP agents' RTCP reported, waiting */
     MEM_SECURITY,      /* diagnose/security.c: sources and accounts watched (LRU per set) */
+    MEM_SRTP,          /* decode/srtp.c: SDES keys by media endpoint (oldest go first) */
     MEM__COUNT
 };
 
-/* The rule, in one place: a table's share of the budget in thousandths. The rest (12.5%)
+/* The rule, in one place: a table's share of the budget in thousandths. The rest (12%)
  * is left for what no limit governs: the program, libraries, I/O buffers, nDPI, the issue
  * engine's calls awaiting their streams. Calls take most of what a SIP flood fills;
  * streams most of what media fills; the two rarely peak together. */
 #define MEM_SHARES_PERMILLE {                                                                    \
         [MEM_CALLS] = 220, [MEM_TRANSACTIONS] = 60, [MEM_MEDIA] = 50, [MEM_REGISTRATIONS] = 60, \
         [MEM_DNS] = 10, [MEM_STREAMS] = 200, [MEM_DEDUP] = 10, [MEM_REASSEMBLY] = 150,          \
-        [MEM_REPORT] = 90, [MEM_HEP_REPORTS] = 5, [MEM_SECURITY] = 20,                          \
+        [MEM_REPORT] = 90, [MEM_HEP_REPORTS] = 5, [MEM_SECURITY] = 20, [MEM_SRTP] = 5,          \
     }
 
 struct mem_budget {

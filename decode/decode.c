@@ -25,6 +25,7 @@ const char *decode_reason_name(enum decode_reason r)
 
 void decode_config_default(struct decode_config *cfg)
 {
+    *cfg = (struct decode_config){0}; /* fields not named below (key logs) are off */
     cfg->frag_max_datagrams = 4096;
     cfg->frag_max_bytes = 32u << 20;
     /* Linux's ipfrag_time; RFC 8200 allows 60 s, but a SIP message older than 30 s is
@@ -43,6 +44,7 @@ void decode_config_default(struct decode_config *cfg)
      * seen, ten times short of a retransmission. */
     cfg->hep_copy_window = 50 * PTIME_MS;
     cfg->dedup_slots = DEDUP_SLOTS;
+    cfg->srtp_max_endpoints = 4096;
 }
 
 void decode_config_budget(struct decode_config *cfg, const struct mem_budget *b)
@@ -56,6 +58,8 @@ void decode_config_budget(struct decode_config *cfg, const struct mem_budget *b)
     while (slots * 2 * 16 <= b->share[MEM_DEDUP] && slots * 2 <= DEDUP_SLOTS)
         slots *= 2;
     cfg->dedup_slots = slots;
+    /* an endpoint's key, its SSRCs and libsrtp2's session: about 1 KB */
+    cfg->srtp_max_endpoints = mem_budget_entries(b, MEM_SRTP, 1024, 64);
 }
 
 void decoder_memory(const struct decoder *d, struct mem_usage *u)
@@ -63,7 +67,10 @@ void decoder_memory(const struct decoder *d, struct mem_usage *u)
     struct ipfrag_stats fs;
     ipfrag_get_stats(d->frag, &fs);
     mem_usage_set(u, MEM_DEDUP, dedup_bytes(d->dedup) + dedup_bytes(d->sip_copies));
-    mem_usage_set(u, MEM_REASSEMBLY, tcp_table_bytes(d->tcp) + fs.held_bytes);
+    mem_usage_set(u, MEM_REASSEMBLY,
+                  tcp_table_bytes(d->tcp) + fs.held_bytes + tls_keylog_bytes(d->tls_keys));
+    mem_usage_set(u, MEM_SRTP,
+                  d->srtp ? srtp_table_bytes(d->srtp) + srtp_offers_bytes(d->offers) : 0);
 }
 
 struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h)
@@ -96,6 +103,27 @@ struct decoder *decoder_new(const struct decode_config *cfg, const struct decode
         decoder_free(d);
         return NULL;
     }
+    if (d->cfg.n_tls_keylogs) {
+        char err[256];
+        if (!(d->tls_keys = tls_keylog_new(d->cfg.tls_keylogs, d->cfg.n_tls_keylogs, err,
+                                           sizeof err))) {
+            log_error("%s", err);
+            decoder_free(d);
+            return NULL;
+        }
+    }
+    if (d->cfg.srtp_max_endpoints) {
+        size_t n = d->cfg.srtp_max_endpoints;
+        d->srtp = srtp_table_new(n, d->cfg.hash_seed + 5);
+        d->offers = srtp_offers_new(n / 4 ? n / 4 : 1, d->cfg.hash_seed + 6);
+        if (!d->srtp || !d->offers) {
+            log_error("SRTP: no memory for %zu endpoints, or libsrtp2 would not start", n);
+            decoder_free(d);
+            return NULL;
+        }
+    }
+    d->cfg.tls_keylogs = NULL; /* borrowed for the above only */
+    d->cfg.n_tls_keylogs = 0;
     return d;
 }
 
@@ -107,6 +135,9 @@ void decoder_free(struct decoder *d)
     dedup_free(d->dedup);
     dedup_free(d->sip_copies);
     tcp_table_free(d->tcp);
+    tls_keylog_free(d->tls_keys);
+    srtp_table_free(d->srtp);
+    srtp_offers_free(d->offers);
     sctp_free(d);
     dns_tcp_free(d);
     free(d);
@@ -126,6 +157,11 @@ void decoder_get_stats(const struct decoder *d, struct decode_stats *out)
     *out = d->st;
     out->frag_duplicates = fs.duplicates;
     out->frag_evicted = fs.evicted;
+    if (d->srtp) {
+        struct srtp_stats ss;
+        srtp_table_stats(d->srtp, &ss);
+        out->srtp_keys = ss.keys;
+    }
 }
 
 void decode_error(struct decoder *d, enum decode_reason r)
@@ -350,7 +386,7 @@ void decoder_frame(struct decoder *d, const struct packet *pkt)
 
 const char *sip_transport_name(enum sip_transport t)
 {
-    static const char *const names[] = {"udp", "tcp", "ws", "sctp"};
+    static const char *const names[] = {"udp", "tcp", "ws", "sctp", "tls", "wss"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
 }
 
@@ -366,6 +402,8 @@ void decode_emit_sip(struct decoder *d, const struct l4_packet *l4, enum sip_tra
         d->st.sip_malformed++;
         decode_error(d, m->error);
     }
+    if (d->offers)
+        srtp_offers_sip(d->offers, d->srtp, m);
     if (d->h.sip) {
         struct sip_event ev = {m, l4, tr, p, n};
         d->h.sip(d->h.user, &ev);

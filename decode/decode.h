@@ -65,6 +65,8 @@
     X(SIP_TCP_GAP, "sip_tcp_gap")                   /* segments missing from the capture */    \
     X(SIP_TCP_LIMIT, "sip_tcp_limit")               /* connection or buffer limits reached */  \
     X(WS_BAD_FRAME, "ws_bad_frame")                 /* WebSocket frame we cannot follow */     \
+    X(TLS_NO_KEYS, "tls_no_keys")                   /* a TLS connection no key log opens */    \
+    X(TLS_BAD_RECORD, "tls_bad_record")             /* a TLS record failing authentication */ \
     X(SIP_MULTIPART_TOO_DEEP, "sip_multipart_too_deep") /* nested past what is opened */     \
     X(SDP_BAD_LINE, "sdp_bad_line")                 /* not "x=value", or a value unreadable */ \
     X(SDP_BAD_CONNECTION, "sdp_bad_connection")     /* c= we cannot read */                    \
@@ -110,6 +112,7 @@ struct l4_packet { /* decode/ip.c l4_init sets every field: add new ones there *
     bool reassembled;         /* from IP fragments */
     uint8_t tunnels;          /* IP-in-IP levels removed */
     bool dedup_deferred;      /* its mirror-copy check is left to the udp_dedup handler */
+    uint8_t srtp;             /* enum l4_srtp: what SRTP made of it */
     bool hep;                 /* from inside HEP: addresses, ports and pkt->ts are those of
                                * the original capture, pkt->frame the frame carrying it */
     uint32_t tcp_seq, tcp_ack;
@@ -119,6 +122,14 @@ struct l4_packet { /* decode/ip.c l4_init sets every field: add new ones there *
     const uint8_t *l3;        /* borrowed: the innermost IP header, for classifiers that want
                                * the whole packet (nDPI); NULL when reassembled or cut */
     uint32_t l3_len;
+};
+
+/* What SRTP (decode/srtp.h) made of a UDP datagram. */
+enum l4_srtp {
+    L4_CLEAR = 0,     /* no SRTP known for its destination: as it came */
+    L4_DECRYPTED,     /* SRTP or SRTCP opened: payload is the plain packet (decoder scratch) */
+    L4_ENCRYPTED,     /* SRTP by its SDP, no usable key: only the headers are readable */
+    L4_AUTH_FAILED,   /* a key, but the packet failed authentication: headers only */
 };
 
 #define TCP_FIN 0x01
@@ -159,7 +170,14 @@ static inline void l4_flow_key_make(struct l4_flow_key *k, const struct ip_addr 
 
 typedef void (*decode_l4_fn)(void *user, const struct l4_packet *l4);
 
-enum sip_transport { SIP_TRANSPORT_UDP, SIP_TRANSPORT_TCP, SIP_TRANSPORT_WS, SIP_TRANSPORT_SCTP };
+enum sip_transport {
+    SIP_TRANSPORT_UDP,
+    SIP_TRANSPORT_TCP,
+    SIP_TRANSPORT_WS,
+    SIP_TRANSPORT_SCTP,
+    SIP_TRANSPORT_TLS, /* TCP, decrypted with a key log */
+    SIP_TRANSPORT_WSS, /* WebSocket inside TLS, decrypted with a key log */
+};
 const char *sip_transport_name(enum sip_transport t);
 
 struct sip_msg;
@@ -208,6 +226,11 @@ struct decode_config {
     ptime_t frag_timeout;      /* packet time a datagram may wait for its last piece */
     size_t dedup_slots;        /* recent datagrams remembered for dedup_window; 0 default */
     uint64_t hash_seed;
+    /* NSS key log files (SSLKEYLOGFILE format) whose secrets open TLS connections; read
+     * again as they grow. Borrowed for decoder_new only. */
+    const char *const *tls_keylogs;
+    size_t n_tls_keylogs;
+    size_t srtp_max_endpoints; /* media endpoints keyed for SRTP at once; 0: no SRTP */
 };
 
 void decode_config_default(struct decode_config *cfg);
@@ -233,6 +256,13 @@ struct decode_stats {
     uint64_t tcp_retransmitted; /* TCP segments whose bytes were all seen before */
     uint64_t tcp_streams;       /* TCP directions that carried SIP or WebSocket */
     uint64_t tcp_evicted;       /* directions dropped to stay within the limits */
+    uint64_t tls_flows;         /* TLS connections followed (hellos seen, or on port 5061) */
+    uint64_t tls_records;       /* TLS records of application data decrypted */
+    uint64_t srtp_decrypted;    /* SRTP and SRTCP packets opened with SDES keys */
+    uint64_t srtp_auth_failures; /* SRTP/SRTCP packets a key did not authenticate */
+    uint64_t srtp_keyless;      /* packets to SRTP endpoints with no usable key */
+    uint64_t srtp_replays;      /* index seen before (a copy or a replay): dropped */
+    uint64_t srtp_keys;         /* media endpoints keyed now */
     uint64_t dns;               /* DNS messages read (port 53, UDP and TCP) */
     uint64_t dns_tcp_partial;   /* DNS over TCP messages not read whole: a hole in the
                                  * stream, pushed out by newer ones, or cut by the end */
@@ -244,6 +274,7 @@ struct decode_stats {
 
 struct decoder;
 
+/* NULL when memory runs out or a key log file cannot be read (logged with its name). */
 struct decoder *decoder_new(const struct decode_config *cfg, const struct decode_handlers *h);
 void decoder_free(struct decoder *d);
 /* Decodes one frame; the handlers run before it returns. */

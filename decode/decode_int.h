@@ -8,6 +8,8 @@
 #include "ipfrag.h"
 #include "dns.h"
 #include "sip.h"
+#include "srtp.h"
+#include "tls.h"
 
 #define DECODE_MAX_TAGS    16 /* VLAN + MPLS labels followed before giving up */
 #define DECODE_MAX_TUNNELS 4  /* IP-in-IP levels */
@@ -66,6 +68,10 @@ struct decoder {
     struct sctp_partial *sctp;       /* owned: SCTP user messages being joined */
     struct dns_tcp_partial *dnstcp;  /* owned: DNS messages over TCP being joined */
     struct decode_stats st;
+    struct tls_keylog *tls_keys;     /* owned; NULL: no key log given */
+    uint8_t tls_plain[TLS_MAX_PLAIN + 256]; /* one TLS record's plaintext at a time */
+    struct srtp_table *srtp;         /* owned: SDES keys by endpoint; NULL: no SRTP */
+    struct srtp_offers *offers;      /* owned: offers awaiting the answer that picks a key */
     uint64_t cur_frame;              /* for log lines */
     uint64_t frag_evicted_logged;
     struct log_ratelimit frag_limit_log;
@@ -138,5 +144,9 @@ void tcp_table_free(struct tcp_table *t);
 size_t tcp_table_bytes(const struct tcp_table *t); /* buffered bytes and directions */
 void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet *l4);
 void tcp_finish(struct decoder *d, struct tcp_table *t);
+
+/* UDP datagram to an endpoint SRTP protects: opened in place of its payload (l4->srtp says
+ * what became of it). True when it is to be dropped (an index seen before). */
+bool decode_srtp(struct decoder *d, struct l4_packet *l4);
 
 #endif

@@ -109,6 +109,7 @@ static void l4_init(struct l4_packet *l4, const struct frame_ctx *f, uint8_t fam
     l4->sport = l4->dport = 0;
     l4->ip_id = 0;
     l4->truncated = l4->reassembled = l4->hep = l4->dedup_deferred = false;
+    l4->srtp = L4_CLEAR;
     l4->tunnels = f->tunnels;
     l4->tcp_seq = l4->tcp_ack = 0;
     l4->tcp_flags = 0;

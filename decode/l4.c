@@ -4,6 +4,7 @@
 
 #include "decode_int.h"
 #include "hep.h"
+#include "rtp.h"
 
 /* HEP in a datagram: one packet per datagram. v1/v2 headers are plain bytes that other
  * protocols could start with, so those count as HEP only when they carry SIP. */
@@ -76,6 +77,42 @@ static bool udp_tunnel(struct decoder *d, const struct l4_packet *l4, struct cur
     return true;
 }
 
+/* SRTP leaves the RTP header in clear (RFC 3711 §3.1), so a packet no key opens still goes
+ * on, marked, to be measured from its header; an opened one goes on as the plain packet. */
+bool decode_srtp(struct decoder *d, struct l4_packet *l4)
+{
+    const uint8_t *out;
+    size_t n;
+    bool rtcp = rtcp_looks_like(l4->payload, l4->len);
+    switch (srtp_table_unprotect(d->srtp, &l4->dst, l4->dport, rtcp, l4->payload, l4->len, &out,
+                                 &n)) {
+    case SRTP_NO_KEY:
+        return false;
+    case SRTP_OK:
+        d->st.srtp_decrypted++;
+        l4->payload = out;
+        l4->len = (uint32_t)n;
+        l4->l3 = NULL; /* the IP packet still holds the ciphertext */
+        l4->l3_len = 0;
+        /* the mirror-copy check reads the IP packet, and libsrtp2's replay window has done
+         * it: a copy repeats an index */
+        l4->dedup_deferred = false;
+        l4->srtp = L4_DECRYPTED;
+        return false;
+    case SRTP_REPLAY: /* a mirror's copy, or an attacker's: measured once */
+        d->st.srtp_replays++;
+        return true;
+    case SRTP_KEYLESS:
+        d->st.srtp_keyless++;
+        l4->srtp = L4_ENCRYPTED;
+        return false;
+    default:
+        d->st.srtp_auth_failures++;
+        l4->srtp = L4_AUTH_FAILED;
+        return false;
+    }
+}
+
 static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
 {
     uint16_t len;
@@ -102,6 +139,8 @@ static void decode_udp(struct decoder *d, struct l4_packet *l4, struct cursor c)
     l4->len = (uint32_t)cursor_left(&c);
     d->st.udp++;
     if ((l4->dport == 4789 || l4->dport == 8472 || l4->dport == 37008) && udp_tunnel(d, l4, c))
+        return;
+    if (d->srtp && l4->len >= 12 && l4->payload[0] >> 6 == 2 && decode_srtp(d, l4))
         return;
     if (d->h.udp_dedup) {
         if (d->h.udp_dedup(d->h.user, l4)) {

@@ -164,8 +164,13 @@ struct sv sip_auth_param(struct sv v, const char *name, bool *found);
  * found after the line that holds "SIP/2.0"), in place and keeping every length, so that
  * a frame stays a frame: a Digest response= value (RFC 2617 §3.2.2: with the nonce, it
  * lets a password be guessed offline) becomes '*'s, and so does everything after any
- * other scheme's name (Basic carries the password itself). Returns the fields masked. */
+ * other scheme's name (Basic carries the password itself); and so are SDES keys
+ * (sip_mask_sdes). Returns the fields and keys masked. */
 unsigned sip_mask_credentials(char *text, size_t n);
+/* The key and salt of every SDP a=crypto line's inline: parameter (RFC 4568 §9.1: with
+ * them anyone holding the capture hears the SRTP call), in place, lengths kept. Returns
+ * the keys masked. */
+unsigned sip_mask_sdes(char *text, size_t n);
 
 /* Whole-number header values (Content-Length, Expires, Max-Forwards, RSeq). */
 bool sip_uint_parse(struct sv v, uint64_t max, uint64_t *out);

@@ -70,9 +70,39 @@ static size_t mask_section(char *text, size_t n, size_t line, unsigned *masked)
     return n;
 }
 
-unsigned sip_mask_credentials(char *buf, size_t n)
+/* RFC 4568 §9.1: a=crypto:<tag> <suite> inline:<key||salt>[|lifetime][|MKI:length], key
+ * parameters separated by ';'. The base64 key and salt are masked, the rest kept. */
+unsigned sip_mask_sdes(char *buf, size_t n)
 {
     unsigned masked = 0;
+    size_t at = 0;
+    const char *a;
+    while (at < n && (a = memmem(buf + at, n - at, "a=crypto:", 9))) {
+        size_t line = (size_t)(a - buf);
+        const char *nl = memchr(a, '\n', n - line);
+        size_t end = nl ? (size_t)(nl - buf) : n;
+        at = end;
+        if (line > 0 && buf[line - 1] != '\n')
+            continue; /* not at a line's start */
+        for (size_t i = line; i + 7 <= end; i++) {
+            if (strncasecmp(buf + i, "inline:", 7) != 0)
+                continue;
+            size_t k = i + 7, from = k;
+            while (k < end && buf[k] != '|' && buf[k] != ';' && buf[k] != '\r' && !blank(buf[k]))
+                k++;
+            if (k > from) {
+                mask(buf + from, k - from);
+                masked++;
+            }
+            i = k;
+        }
+    }
+    return masked;
+}
+
+unsigned sip_mask_credentials(char *buf, size_t n)
+{
+    unsigned masked = sip_mask_sdes(buf, n);
     size_t at = 0;
     const char *sip;
     while (at < n && (sip = memmem(buf + at, n - at, "SIP/2.0", 7))) {

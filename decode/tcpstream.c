@@ -20,6 +20,7 @@
 #include "decode_int.h"
 #include "hep.h"
 #include "sip.h"
+#include "tls.h"
 
 #define OOO_MAX_SEGS   32
 #define OOO_MAX_BYTES  (256u * 1024)
@@ -56,6 +57,12 @@ struct tcp_dir {
     uint8_t *ws;                 /* owned; WebSocket message being assembled */
     size_t ws_len, ws_cap;
     bool ws_open;                /* a fragmented data message is under way */
+    bool fresh;                  /* no byte appended since it began (or a SYN) */
+    bool tls_broken;             /* TLS framing lost: its bytes are dropped */
+    uint8_t tls_side;            /* enum tls_side */
+    struct tls_conn *tls;        /* shared with the other direction; NULL: not TLS */
+    uint8_t *rec;                /* owned; TLS records not yet whole */
+    size_t rec_len, rec_cap;
 };
 
 struct tcp_table {
@@ -63,6 +70,7 @@ struct tcp_table {
     struct dlist lru;            /* head: the least recently used direction */
     size_t held, max_bytes;
     ptime_t idle;
+    uint64_t seed;
 };
 
 static bool key_eq(const void *item, const void *key)
@@ -85,6 +93,7 @@ struct tcp_table *tcp_table_new(const struct decode_config *cfg)
     }
     t->max_bytes = cfg->tcp_max_bytes;
     t->idle = cfg->tcp_idle_timeout;
+    t->seed = cfg->hash_seed;
     return t;
 }
 
@@ -110,9 +119,11 @@ static void destroy(struct tcp_table *t, struct tcp_dir *s)
     dlist_unlink(&t->lru, &s->lru);
     htab_remove(t->ht, s->hash, &s->key);
     clear_ooo(t, s);
-    t->held -= s->cap + s->ws_cap;
+    t->held -= s->cap + s->ws_cap + s->rec_cap + (s->tls ? tls_conn_bytes() : 0);
     free(s->buf);
     free(s->ws);
+    free(s->rec);
+    tls_conn_unref(s->tls);
     free(s);
 }
 
@@ -306,7 +317,8 @@ static void drain(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
                 return;
             continue;
         case SIP_OK:
-            decode_emit_sip(d, l4, SIP_TRANSPORT_TCP, (const char *)s->buf, m->len, m);
+            decode_emit_sip(d, l4, s->tls ? SIP_TRANSPORT_TLS : SIP_TRANSPORT_TCP,
+                            (const char *)s->buf, m->len, m);
             /* a message we could not frame leaves us mid-stream */
             if (m->malformed &&
                 (m->error == DR_SIP_BAD_CONTENT_LENGTH || m->error == DR_SIP_TOO_LARGE))
@@ -371,7 +383,8 @@ static void ws_frames(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
             s->ws_open = !(b0 & 0x80);
             if (!s->ws_open && s->ws_len > 0) {
                 if (sip_parse((const char *)s->ws, s->ws_len, 0, m) == SIP_OK)
-                    decode_emit_sip(d, l4, SIP_TRANSPORT_WS, (const char *)s->ws, s->ws_len, m);
+                    decode_emit_sip(d, l4, s->tls ? SIP_TRANSPORT_WSS : SIP_TRANSPORT_WS,
+                                    (const char *)s->ws, s->ws_len, m);
             }
             if (!s->ws_open)
                 s->ws_len = 0;
@@ -382,11 +395,11 @@ static void ws_frames(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
 
 /* ---- segments ------------------------------------------------------------------------ */
 
-static bool append(struct decoder *d, struct tcp_table *t, struct tcp_dir *s, const uint8_t *p,
-                   size_t n)
+/* Bytes for the SIP, WebSocket or HEP reader: the stream's own, or a TLS record's plaintext. */
+static bool append_plain(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
+                         const uint8_t *p, size_t n)
 {
     const size_t max = SIP_MAX_STREAM_MESSAGE + 65536;
-    s->next_seq += (uint32_t)n; /* the bytes are accounted for even if dropped below */
     if (!grow(d, t, s, &s->buf, &s->cap, s->len + n, max)) {
         /* more than one message may hold: give the bytes up and look for the next start */
         decode_error(d, DR_SIP_TCP_LIMIT);
@@ -400,10 +413,109 @@ static bool append(struct decoder *d, struct tcp_table *t, struct tcp_dir *s, co
     return true;
 }
 
+static bool tls_wanted(const struct decoder *d, const struct l4_flow_key *k, const uint8_t *p,
+                       size_t n)
+{
+    if (k->sport == 5061 || k->dport == 5061)
+        return tls_looks_like(p, n, true);
+    return d->tls_keys && tls_looks_like(p, n, false);
+}
+
+/* The two directions of a connection share its TLS state: the other one's, or a new one. */
+static bool tls_begin(struct decoder *d, struct tcp_table *t, struct tcp_dir *s)
+{
+    struct l4_flow_key rk = s->key;
+    memcpy(rk.src, s->key.dst, 16);
+    memcpy(rk.dst, s->key.src, 16);
+    rk.sport = s->key.dport;
+    rk.dport = s->key.sport;
+    struct tcp_dir *o = htab_find(t->ht, hash_bytes(&rk, sizeof rk, t->seed), &rk);
+    if (o && o->tls) {
+        s->tls = o->tls;
+        tls_conn_ref(s->tls);
+    } else if (!(s->tls = tls_conn_new())) {
+        return false;
+    } else {
+        d->st.tls_flows++;
+    }
+    t->held += tls_conn_bytes();
+    return true;
+}
+
+/* Whole records from the front of s->rec (RFC 8446 §5.1 framing); the plaintext of each
+ * application data record goes on to the SIP reader. A record the key log cannot open
+ * leaves a hole in the plaintext, which the reader treats as a TCP gap. */
+static bool tls_bytes(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
+                      const uint8_t *p, size_t n, ptime_t now)
+{
+    if (!grow(d, t, s, &s->rec, &s->rec_cap, s->rec_len + n, 2 * TLS_MAX_RECORD)) {
+        decode_error(d, DR_SIP_TCP_LIMIT);
+        return false;
+    }
+    memcpy(s->rec + s->rec_len, p, n);
+    s->rec_len += n;
+    size_t pos = 0;
+    while (s->rec_len - pos >= TLS_HEADER) {
+        const uint8_t *r = s->rec + pos;
+        size_t rl = TLS_HEADER + ((size_t)r[3] << 8 | r[4]);
+        if (r[1] != 3 || rl > TLS_HEADER + TLS_MAX_RECORD) {
+            decode_error(d, DR_TLS_BAD_RECORD); /* not TLS framing: nothing more to trust */
+            return false;
+        }
+        if (s->rec_len - pos < rl)
+            break;
+        pos += rl;
+        size_t plen = 0;
+        enum tls_side side = s->tls_side;
+        enum tls_result res = tls_record(s->tls, &side, r, rl, d->tls_keys, now, d->tls_plain,
+                                         &plen);
+        s->tls_side = (uint8_t)side;
+        if (res == TLS_PLAIN) {
+            d->st.tls_records++;
+            if (!append_plain(d, t, s, d->tls_plain, plen))
+                return false;
+            continue;
+        }
+        if (res == TLS_NO_KEYS && !tls_conn_no_keys_once(s->tls))
+            decode_error(d, DR_TLS_NO_KEYS);
+        if (res == TLS_BAD)
+            decode_error(d, DR_TLS_BAD_RECORD);
+        if (res != TLS_NONE) { /* what was read before the hole is no longer whole */
+            s->len = 0;
+            s->synced = false;
+            s->ws_len = 0;
+            s->ws_open = false;
+        }
+    }
+    memmove(s->rec, s->rec + pos, s->rec_len - pos);
+    s->rec_len -= pos;
+    return true;
+}
+
+/* In-order bytes of the stream. The first ones decide whether it is TLS: a hello when key
+ * logs were given, any record on SIP's TLS port 5061 (RFC 3261 §26.2: counted, if not read). */
+static bool append(struct decoder *d, struct tcp_table *t, struct tcp_dir *s, const uint8_t *p,
+                   size_t n, ptime_t now)
+{
+    s->next_seq += (uint32_t)n; /* the bytes are accounted for even if dropped below */
+    if (s->fresh && s->mode == MODE_SIP && s->len == 0 && tls_wanted(d, &s->key, p, n) &&
+        !tls_begin(d, t, s))
+        return false;
+    s->fresh = false;
+    /* TLS: the mode (SIP, WebSocket) is the plaintext's, read as for plain TCP */
+    if (s->tls && !s->tls_broken && !tls_bytes(d, t, s, p, n, now)) {
+        s->tls_broken = true; /* no record framing left to trust: the rest is dropped */
+        s->rec_len = 0;
+    }
+    if (s->tls)
+        return !s->tls_broken;
+    return append_plain(d, t, s, p, n);
+}
+
 /* Takes waiting pieces that are now in sequence. A message completed by them was
  * completed by the segment being processed (it filled the hole), so that is its frame,
  * as tshark counts. */
-static void pull_ooo(struct decoder *d, struct tcp_table *t, struct tcp_dir *s)
+static void pull_ooo(struct decoder *d, struct tcp_table *t, struct tcp_dir *s, ptime_t now)
 {
     while (s->ooo) {
         struct ooo_seg *o = s->ooo;
@@ -415,7 +527,7 @@ static void pull_ooo(struct decoder *d, struct tcp_table *t, struct tcp_dir *s)
         s->ooo_bytes -= sizeof *o + o->len;
         t->held -= sizeof *o + o->len;
         if ((int64_t)o->len + diff > 0)
-            append(d, t, s, o->data - diff, (size_t)((int64_t)o->len + diff));
+            append(d, t, s, o->data - diff, (size_t)((int64_t)o->len + diff), now);
         free(o);
     }
 }
@@ -462,6 +574,11 @@ static void skip_hole(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
     s->synced = false;
     s->ws_len = 0;
     s->ws_open = false;
+    if (s->tls) { /* a record lost: the records after it cannot be framed or
+                                * numbered, so none is read */
+        s->tls_broken = true;
+        s->rec_len = 0;
+    }
     if (s->ooo)
         s->next_seq = s->ooo->seq;
     while (s->ooo && !*dead) {
@@ -479,7 +596,7 @@ static void skip_hole(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
         s->ooo_bytes -= sizeof *o + o->len;
         t->held -= sizeof *o + o->len;
         if ((int64_t)o->len + diff > 0) {
-            append(d, t, s, o->data - diff, (size_t)((int64_t)o->len + diff));
+            append(d, t, s, o->data - diff, (size_t)((int64_t)o->len + diff), o->pkt.ts);
             struct l4_packet own = *l4;
             own.pkt = &o->pkt;
             drain(d, t, s, &own, dead);
@@ -493,10 +610,13 @@ static void skip_hole(struct decoder *d, struct tcp_table *t, struct tcp_dir *s,
  * with a SIP start line, a WebSocket upgrade or HEP; and when it merely holds "SIP/2.0"
  * (a capture that began mid-message, the next message starting inside this segment):
  * the resynchroniser then finds where. */
-static bool worth_following(const struct l4_packet *l4)
+static bool worth_following(const struct decoder *d, const struct l4_packet *l4)
 {
     const char *p = (const char *)l4->payload;
     size_t n = l4->len;
+    struct l4_flow_key k = {.sport = l4->sport, .dport = l4->dport};
+    if (tls_wanted(d, &k, l4->payload, n))
+        return true;
     while (n && (*p == '\r' || *p == '\n'))
         p++, n--;
     return sip_looks_like(p, n) || is_ws_upgrade((const uint8_t *)p, n) ||
@@ -517,13 +637,14 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
         destroy(t, old);
 
     if (!s) {
-        if (l4->len == 0 || (l4->tcp_flags & TCP_RST) || !worth_following(l4))
+        if (l4->len == 0 || (l4->tcp_flags & TCP_RST) || !worth_following(d, l4))
             return;
         if (!(s = calloc(1, sizeof *s)))
             return;
         s->key = k;
         s->hash = h;
         s->next_seq = l4->tcp_seq;
+        s->fresh = true;
         while (!htab_insert(t->ht, h, s)) {
             if (!lru_oldest(t)) {
                 free(s);
@@ -545,6 +666,15 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
         s->synced = false;
         s->mode = MODE_SIP;
         clear_ooo(t, s);
+        if (s->tls) { /* a new connection: new hellos, new keys */
+            t->held -= tls_conn_bytes();
+            tls_conn_unref(s->tls);
+            s->tls = NULL;
+        }
+        s->tls_side = TLS_SIDE_UNKNOWN;
+        s->tls_broken = false;
+        s->rec_len = 0;
+        s->fresh = true;
         s->next_seq = seq + 1;
         seq++;
     }
@@ -580,8 +710,8 @@ void tcp_segment(struct decoder *d, struct tcp_table *t, const struct l4_packet 
             }
         }
         if (n > 0 && diff == 0 && !dead) {
-            append(d, t, s, p, n);
-            pull_ooo(d, t, s);
+            append(d, t, s, p, n, now);
+            pull_ooo(d, t, s, now);
             drain(d, t, s, l4, &dead);
         }
     } else if (l4->len > 0) {

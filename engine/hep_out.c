@@ -10,6 +10,7 @@
 
 #include "capture/hep_io.h"
 #include "decode/hep.h"
+#include "decode/sip.h"
 #include "render/hep_report.h"
 
 /* Call-IDs by call number, so RTCP and stream reports can carry them. Calls are numbered
@@ -88,6 +89,8 @@ static void send_packet(struct hep_out *h, const struct ip_addr *src, const stru
         .len = len,
     };
     size_t n = hep_encode(&m, h->buf, sizeof h->buf);
+    if (n && ptype == HEP_PT_SIP) /* SDES keys do not leave with the copy */
+        sip_mask_sdes((char *)h->buf, n);
     if (n && hep_sender_send(h->tx, h->buf, n))
         h->n.sent[kind]++;
     else

@@ -436,6 +436,8 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     decode_config_default(&dcfg);
     if (h->keep_duplicates)
         dcfg.dedup_window = dcfg.hep_copy_window = 0;
+    dcfg.tls_keylogs = h->tls_keylogs;
+    dcfg.n_tls_keylogs = h->n_tls_keylogs;
     struct decode_handlers dh = {
         .udp_dedup = on_udp, .sip = on_sip, .dns = on_dns, .hep_report = on_hep_report, .user = &r};
     r.dedup_window = dcfg.dedup_window;
@@ -461,7 +463,9 @@ static int run_source(struct capture_source *src_, bool live, const struct corre
     r.max_streams = max_streams;
     r.max_hep_reports = max_reports;
     if (!r.dec || !r.corr || !r.streams || !r.hep) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "%s",
+                 !r.dec && h->n_tls_keylogs ? "a TLS key log cannot be read, or out of memory"
+                                            : "out of memory");
         hep_in_free(r.hep);
         decoder_free(r.dec);
         correlate_free(r.corr);

@@ -62,6 +62,9 @@ struct pipeline_handlers {
     /* issue 24: the tone plan (NULL: the default) and whether payloads are decoded */
     const struct audio_plan *tone_plan;
     bool no_audio;
+    /* NSS key log files for TLS (decode_config.tls_keylogs); borrowed */
+    const char *const *tls_keylogs;
+    size_t n_tls_keylogs;
 };
 
 struct pipeline_result {

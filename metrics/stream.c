@@ -182,6 +182,10 @@ static void finalize(struct rtp_stream *s)
         audio_drain(s);
         audio_summary(s->audio, &s->audio_sum);
         s->audio_done = true;
+        /* SRTP no key opened is ciphertext: it was not heard, and nothing heard is not
+         * silence (a silent-call verdict on noise-like bytes, or on nothing, would be false) */
+        if (s->srtp_encrypted && !s->srtp_decrypted)
+            s->audio_sum.unavailable = "encrypted: no SDES key opened its payload";
     }
     /* A.3: expected from the extended highest sequence number */
     s->expected = (int64_t)s->cycles + (int64_t)s->max_seq - s->base_seq + 1;
@@ -396,7 +400,9 @@ static void dtmf_packet(struct rtp_stream *s, const struct l4_packet *l4,
                         const struct rtp_hdr *h)
 {
     struct rtp_event ev;
-    if (!rtp_event_parse(l4->payload + h->header_len, h->payload_len, &ev))
+    /* an SRTP payload no key opened is ciphertext: its "events" would be noise */
+    if ((l4->srtp != L4_CLEAR && l4->srtp != L4_DECRYPTED) ||
+        !rtp_event_parse(l4->payload + h->header_len, h->payload_len, &ev))
         return;
     struct stream_dtmf *last = s->ndtmf ? &s->dtmf[s->ndtmf - 1] : NULL;
     if (last && last->ts == h->ts) {
@@ -757,6 +763,12 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
             return NULL;
     }
     s->packets++;
+    if (l4->srtp == L4_DECRYPTED)
+        s->srtp_decrypted++;
+    else if (l4->srtp != L4_CLEAR)
+        s->srtp_encrypted++;
+    if (l4->srtp == L4_AUTH_FAILED)
+        s->srtp_auth_failures++;
     s->markers += h->marker;
     if (h->pt != s->pt) /* seldom: events, comfort noise, a codec change */
         s->pt_seen[h->pt >> 6 & 1] |= (uint64_t)1 << (h->pt & 63);
@@ -779,7 +791,8 @@ const struct rtp_stream *stream_rtp_copy(struct stream_table *t, const struct l4
         sec->lost = clamp16((double)sec->lost + gap);
     if (h->pt == s->te_pt && kind != SEQ_DUP)
         dtmf_packet(s, l4, h);
-    if (s->audio && kind != SEQ_DUP) audio_packet(t, s, l4, h, now);
+    if (s->audio && kind != SEQ_DUP && (l4->srtp == L4_CLEAR || l4->srtp == L4_DECRYPTED))
+        audio_packet(t, s, l4, h, now);
     if (!s->clock_rate || s->events)
         return s;
     /* other payload types in an audio stream (events keep one timestamp per event,

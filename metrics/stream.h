@@ -151,6 +151,10 @@ struct rtp_stream {
     uint32_t te_rate;
     uint64_t pt_seen[2];        /* every payload type it carried, a bit each (0-127) */
     uint64_t duplicates, out_of_order, seq_errors;
+    /* SRTP (decode/srtp.h): packets opened with SDES keys; packets no key opened (then
+     * only the clear header was measured: the payload is ciphertext); of those, packets a
+     * key failed to authenticate */
+    uint64_t srtp_decrypted, srtp_encrypted, srtp_auth_failures;
     /* at the end */
     int64_t expected, lost;     /* A.3; lost < 0 when duplicates outnumber losses */
     double mean_jitter_ms;

@@ -19,6 +19,7 @@ struct rung {
     uint64_t frame;
     int from, to;   /* host columns */
     char label[96]; /* sanitised */
+    bool tls;
     bool retrans, sdp;
 };
 
@@ -136,6 +137,8 @@ void render_ladder_msg(struct render_ladder *l, const struct sip_event *ev, bool
     r->ts = ev->l4->pkt->ts;
     r->frame = ev->l4->pkt->frame;
     r->retrans = retrans;
+    /* read from TLS with a key log: the wire carried it encrypted */
+    r->tls = ev->transport == SIP_TRANSPORT_TLS || ev->transport == SIP_TRANSPORT_WSS;
     struct sv body;
     r->sdp = sip_body_sdp(m, &body, NULL);
     if (m->is_request) {
@@ -323,8 +326,8 @@ bool render_ladder_print(struct render_ladder *l, int w, FILE *out)
         else if (a > b)
             line[lo + 1] = '<';
         char label[128];
-        snprintf(label, sizeof label, "%s%s%s", r->label, r->sdp ? " +SDP" : "",
-                 r->retrans ? " (retr)" : "");
+        snprintf(label, sizeof label, "%s%s%s%s", r->label, r->sdp ? " +SDP" : "",
+                 r->tls ? " (TLS)" : "", r->retrans ? " (retr)" : "");
         if (hi > lo) put_label(line, lo, hi, a > b, label, l->utf8);
         fprintf(out, "%10.3f ", (double)(r->ts - l->rungs[0].ts) / 1e9);
         put_line(line, out);

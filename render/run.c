@@ -107,6 +107,22 @@ json_t *render_capture_json(const struct render_run *res)
     json_object_set_new(c, "hep_reports", hep);
 
     json_object_set_new(c, "layers", layers_json(ds, ks));
+    /* SIP over TLS read with --tls-keylog: connections, records opened, and the two
+     * failures (also under decode_errors) */
+    json_t *tls = json_object();
+    render_set_u64(tls, "flows", ds->tls_flows);
+    render_set_u64(tls, "records_decrypted", ds->tls_records);
+    render_set_u64(tls, "tls_no_keys", ds->errors[DR_TLS_NO_KEYS]);
+    render_set_u64(tls, "tls_bad_record", ds->errors[DR_TLS_BAD_RECORD]);
+    json_object_set_new(c, "tls", tls);
+    /* SRTP/SRTCP opened with the SDES keys of the SDP (counts only: keys stay in decode/) */
+    json_t *srtp = json_object();
+    render_set_u64(srtp, "decrypted", ds->srtp_decrypted);
+    render_set_u64(srtp, "srtp_auth_failures", ds->srtp_auth_failures);
+    render_set_u64(srtp, "keyless", ds->srtp_keyless);
+    render_set_u64(srtp, "replays", ds->srtp_replays);
+    render_set_u64(srtp, "endpoints_keyed", ds->srtp_keys);
+    json_object_set_new(c, "srtp", srtp);
     return c;
 }
 

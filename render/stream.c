@@ -235,6 +235,11 @@ json_t *render_stream_json(const struct rtp_stream *st, bool timeline)
     render_set_u64(o, "duplicates", st->duplicates);
     render_set_u64(o, "out_of_order", st->out_of_order);
     render_set_u64(o, "seq_errors", st->seq_errors);
+    /* SRTP: encrypted when packets came that no SDES key opened (their payload was never
+     * read); decrypted when keys opened them */
+    json_object_set_new(o, "encrypted", json_boolean(st->srtp_encrypted > 0));
+    json_object_set_new(o, "srtp_decrypted", json_boolean(st->srtp_decrypted > 0));
+    render_set_u64(o, "srtp_auth_failures", st->srtp_auth_failures);
     json_object_set_new(o, "max_delta_ms", json_real(st->max_delta_ms));
     bool timed = st->clock_rate && !st->events; /* else jitter means nothing: null */
     json_object_set_new(o, "max_jitter_ms", timed ? json_real(st->max_jitter_ms) : json_null());

@@ -79,6 +79,12 @@ void render_text_head(FILE *out, const struct render_run *run, size_t nstreams, 
             "SIP       %llu messages (%llu malformed), %llu TCP/WebSocket directions followed\n",
             (unsigned long long)ds->sip_messages, (unsigned long long)ds->sip_malformed,
             (unsigned long long)ds->tcp_streams);
+    if (ds->tls_flows) /* SIP over TLS: how much of it a key log opened */
+        fprintf(out, "TLS       %llu connections, %llu records decrypted, %llu without keys, "
+                     "%llu records failing authentication\n",
+                (unsigned long long)ds->tls_flows, (unsigned long long)ds->tls_records,
+                (unsigned long long)ds->errors[DR_TLS_NO_KEYS],
+                (unsigned long long)ds->errors[DR_TLS_BAD_RECORD]);
     if (ds->fragments)
         fprintf(out, "fragments %llu taken in, %llu datagrams reassembled, %llu duplicates\n",
                 (unsigned long long)ds->fragments, (unsigned long long)ds->reassembled,

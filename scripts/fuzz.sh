@@ -39,6 +39,8 @@ for h in build-fuzz/tests/fuzz/fuzz_${FUZZ_ONLY:-*}; do
     fuzz_hep) cp tests/fuzz/seeds/hep/* "$seeds"/ ;;
     fuzz_dns) cp tests/fuzz/seeds/dns/* "$seeds"/ ;;
     fuzz_tcp) python3 tests/fuzz/make_tcp_seeds.py "$seeds" ;;
+    fuzz_tls) python3 tests/fuzz/make_tls_seeds.py "$seeds" ;;
+    fuzz_srtp) python3 tests/fuzz/make_srtp_seeds.py "$seeds" ;;
     fuzz_rtp) python3 tests/fuzz/make_rtp_seeds.py "$seeds" ;;
     fuzz_calls) python3 tests/fuzz/make_call_seeds.py "$seeds" >/dev/null ;;
     fuzz_query) cp tests/fuzz/seeds/query/* "$seeds"/ ;;

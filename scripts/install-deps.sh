@@ -26,6 +26,9 @@ PKGS=(
   python3-jsonschema python3-yaml  # test_openapi: live answers validated against docs/openapi.yaml
   libcurl4-openssl-dev         # --alerts: the webhook's POST (cli/alert_hook.c)
   prometheus                   # packaging/prometheus: promtool check rules, a real scrape of /metrics
+  libssl-dev                   # decode/tls.c: TLS record decryption from a key log (libcrypto)
+  libsrtp2-dev                 # SRTP/SRTCP from SDES keys
+  gnutls-bin tcpdump           # the TLS tests: real TLS client/server on loopback, captured
 )
 
 missing=()

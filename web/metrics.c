@@ -107,6 +107,13 @@ void web_metrics_render(FILE *o, const struct web_metrics *m)
     one(o, "sipscope_sip_messages_total", "counter", "SIP messages decoded", m->sip_messages);
     one(o, "sipscope_rtp_packets_total", "counter", "RTP packets of streams followed", m->rtp_packets);
     one(o, "sipscope_rtcp_packets_total", "counter", "RTCP packets attached", m->rtcp_packets);
+    one(o, "sipscope_tls_flows_total", "counter", "TLS connections followed for SIP", m->tls_flows);
+    one(o, "sipscope_tls_records_total", "counter", "TLS records of application data decrypted",
+        m->tls_records);
+    one(o, "sipscope_tls_no_keys_total", "counter", "TLS connections no key log opened",
+        m->decode_errors[DR_TLS_NO_KEYS]);
+    one(o, "sipscope_tls_bad_records_total", "counter", "TLS records failing authentication",
+        m->decode_errors[DR_TLS_BAD_RECORD]);
     head(o, "sipscope_decode_errors_total", "counter", "frames or messages rejected, by reason");
     for (int r = 0; r < DR__COUNT; r++)
         if (m->decode_errors[r])

@@ -25,6 +25,7 @@ struct web_metrics {
     uint64_t duplicates;
     uint64_t sip_messages, rtp_packets, rtcp_packets;
     uint64_t decode_errors[DR__COUNT];
+    uint64_t tls_flows, tls_records;
     uint64_t evicted_calls, evicted_transactions, evicted_registrations, evicted_media,
         evicted_dns, evicted_streams, evicted_fragments, evicted_tcp, evicted_orphans,
         evicted_flows;

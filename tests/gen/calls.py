@@ -9,6 +9,7 @@ after 500 ms because the ACK is late: RFC 3261 §17.1.1.2, §13.3.1.4).
 Calls are written interleaved in packet-time order; the truth file lists, per call, the
 frames and times of its messages and, per stream, packets sent and lost (dropped here on
 purpose with --loss), so tests know the answer without asking sipscope."""
+import base64
 import heapq
 import random
 import struct
@@ -45,17 +46,27 @@ CODECS = {0: ('PCMU', 160, 0xff), 8: ('PCMA', 160, 0xd5), 18: ('G729', 20, 0x00)
 PT_OF = {v[0]: k for k, v in CODECS.items()}
 
 
-def sdp(user, ip, port, sess_id, pt):
+# SDES suites (RFC 4568 §6.2, RFC 7714 §14.2): bytes of master key || master salt
+SRTP_SUITES = {'AES_CM_128_HMAC_SHA1_80': 30, 'AES_CM_128_HMAC_SHA1_32': 30,
+               'AEAD_AES_128_GCM': 28, 'AEAD_AES_256_GCM': 44}
+
+
+def sdp(user, ip, port, sess_id, pt, crypto=None):
+    """crypto: (suite, base64 key||salt) makes the media RTP/SAVP with that a=crypto line
+    (RFC 4568 §9.1), the key its side sends with."""
     codec = CODECS[pt][0] + '/8000'
+    proto = 'RTP/SAVP' if crypto else 'RTP/AVP'
+    line = 'a=crypto:1 %s inline:%s\r\n' % crypto if crypto else ''
     return ('v=0\r\no=%s %d %d IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n'
-            'm=audio %d RTP/AVP %d 101\r\na=rtpmap:%d %s\r\n'
+            'm=audio %d %s %d 101\r\n%sa=rtpmap:%d %s\r\n'
             'a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n'
-            % (user, sess_id, sess_id, ip, ip, port, pt, pt, codec))
+            % (user, sess_id, sess_id, ip, ip, port, proto, pt, line, pt, codec))
 
 
 class Call:
-    def __init__(self, idx, start_ns, duration_s, outcome, loss, pt, rng):
+    def __init__(self, idx, start_ns, duration_s, outcome, loss, pt, rng, srtp=None):
         self.idx, self.start, self.outcome, self.loss, self.pt, self.rng = idx, start_ns, outcome, loss, pt, rng
+        self.srtp = srtp
         self.duration = duration_s * SEC
         a, b = idx // 250, idx % 250
         self.caller_ip, self.callee_ip = '10.1.%d.%d' % (a, b + 1), '10.2.%d.%d' % (a, b + 1)
@@ -114,8 +125,17 @@ class Call:
     def events(self):
         """Yields (t_ns, frame, message truth or None) in time order."""
         rng, t0 = self.rng, self.start
-        offer = sdp(self.from_user, self.caller_ip, self.rtp_port_a, self.idx + 1000, self.pt)
-        answer = sdp(self.to_user, self.callee_ip, self.rtp_port_b, self.idx + 2000, self.pt)
+        self.keys = {}
+        if self.srtp:  # each side's key from its own generator: the call's rng is untouched,
+            # so the same seed gives the same media with and without SRTP
+            for side in (True, False):
+                kr = random.Random('srtp-%s-%d' % (self.call_id, side))
+                raw = bytes(kr.getrandbits(8) for _ in range(SRTP_SUITES[self.srtp]))
+                self.keys[side] = base64.b64encode(raw).decode()
+        offer = sdp(self.from_user, self.caller_ip, self.rtp_port_a, self.idx + 1000, self.pt,
+                    (self.srtp, self.keys[True]) if self.srtp else None)
+        answer = sdp(self.to_user, self.callee_ip, self.rtp_port_b, self.idx + 2000, self.pt,
+                     (self.srtp, self.keys[False]) if self.srtp else None)
         inv_branch = 'z9hG4bK-%s-1' % self.from_tag
         tr = self.truth
         tr['invite_ns'] = t0
@@ -170,6 +190,8 @@ class Call:
                   ssrc='0x%08x' % ssrc, payload_type=self.pt, sent=0, packets=0, lost=0,
                   first_ns=None, last_ns=None, rtcp_packets=0, expected=0,
                   codec=CODECS[self.pt][0])
+        if self.srtp:  # the key its sender protects it with (the sender's own a=crypto)
+            st['srtp'] = dict(suite=self.srtp, key=self.keys[forward])
         first_i = last_i = None
         self.truth['streams'].append(st)
         name, size, fill = CODECS[self.pt]
@@ -231,7 +253,8 @@ def kpis(calls):
 
 
 def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, outcomes=None,
-             start_ns=1_700_000_000 * SEC, gap_ms=None, display=None, codecs=('PCMU', 'PCMA'), trying=None):
+             start_ns=1_700_000_000 * SEC, gap_ms=None, display=None, codecs=('PCMU', 'PCMA'), trying=None,
+             srtp=None):
     """Writes the calls through writer(t_ns, frame) and returns the truth dict."""
     rng = random.Random(seed)
     random.seed(seed)  # Flow's IP identification start values
@@ -246,7 +269,7 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
     for i in range(calls):
         outcome = plan[i % len(plan)]
         objs.append(Call(i, start_ns + i * gap, duration, outcome, loss, PT_OF[codecs[i % len(codecs)]],
-                         random.Random(rng.getrandbits(64))))
+                         random.Random(rng.getrandbits(64)), srtp))
     if display is not None and objs:  # the first call's From display name, as given
         objs[0].display = objs[0].truth['display'] = display
     for c in objs if trying is not None else ():  # every 100's reason phrase, as given

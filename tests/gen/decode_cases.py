@@ -581,7 +581,7 @@ def case_tcp_sip(out):
     n = e.send(sip_req('tcp-13'), T(4002))
     c.sip_msg(n, 'tcp-13', 'tcp')
     c.error('sip_tcp_gap')
-    # 5: TLS-like traffic on 5061 is never followed (no start line)
+    # 5: a TLS ClientHello on 5061 without a key log: followed as TLS, never read as SIP
     f = TcpConn(c, 40005, 5061)
     f.send(b'\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03' + b'\x00' * 40, T(5000))
     c.write(out)

@@ -8,7 +8,7 @@
   sipgen.py calls -o FILE.pcap [--truth FILE.json] [--calls N] [--duration S]
                   [--concurrency C] [--loss P] [--seed N] [--outcomes a,b,...] [--gap-ms G] [--display NAME]
                   [--trying REASON]
-                  [--codecs PCMU,PCMA,G729] [--mirror]
+                  [--codecs PCMU,PCMA,G729] [--mirror] [--srtp SUITE]
       SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream;
       --mirror writes every frame twice, as a mirror port copying both sides of a path
   sipgen.py flood -o FILE.pcap [--truth FILE.json] [--invites N] [--sources N] [--rate N] [--seed N]
@@ -104,6 +104,9 @@ def main(argv):
     k.add_argument('--codecs', default='PCMU,PCMA', help='comma list cycled over the calls: PCMU,PCMA,G729')
     k.add_argument('--mirror', action='store_true',
                    help='every frame twice, as a mirror port copying both sides of a path shows it')
+    k.add_argument('--srtp', choices=sorted(calls_mod.SRTP_SUITES),
+                   help='SDP offers RTP/SAVP with an a=crypto line of that suite, each side its own '
+                        'key (in the truth, per stream); the media stays clear for a test to protect')
     f = sub.add_parser('flood')
     f.add_argument('-o', '--output', required=True)
     f.add_argument('--truth')
@@ -160,7 +163,7 @@ def main(argv):
                         concurrency=a.concurrency, seed=a.seed, loss=a.loss,
                         outcomes=a.outcomes.split(','), gap_ms=a.gap_ms,
                         display=a.display, codecs=a.codecs.split(','), mirror=a.mirror,
-                    trying=a.trying)
+                        trying=a.trying, srtp=a.srtp)
         print('%s: %d frames, %d calls, %d SIP messages, %d RTP packets'
               % (a.output, t['frames'], len(t['calls']), t['sip_messages'], t['rtp_packets']), file=sys.stderr)
     elif a.cmd == 'flood':

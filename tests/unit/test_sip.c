@@ -576,3 +576,32 @@ Test(sip, credentials_masked_in_a_frame)
     cr_expect(memmem(frame, n, "Authorization: Bearer **********\r\n", 34) != NULL);
     cr_expect_eq(memcmp(frame, "\x45\n\r\n\r\n\x11\x22", 8), 0);
 }
+
+/* SDES keys (RFC 4568 §4's example offer): the key and salt of each inline: parameter are
+ * masked, the lifetime and MKI kept, lengths kept; an "a=crypto:" that does not open a
+ * line is not an attribute and stays; --show-credentials aside, the API and HEP copies
+ * call this. */
+Test(sip, sdes_keys_masked)
+{
+    char body[] = "INVITE sip:bob@example.com SIP/2.0\r\nContent-Length: 999\r\n\r\n"
+                  "v=0\r\nm=audio 49170 RTP/SAVP 0\r\n"
+                  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                  "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32\r\n"
+                  "a=crypto:2 AES_CM_128_HMAC_SHA1_32 "
+                  "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20|1:32;"
+                  "inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJDREUw\r\n"
+                  "s=see a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:KEEPTHIS\r\n";
+    char want[] = "INVITE sip:bob@example.com SIP/2.0\r\nContent-Length: 999\r\n\r\n"
+                  "v=0\r\nm=audio 49170 RTP/SAVP 0\r\n"
+                  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                  "inline:****************************************|2^20|1:32\r\n"
+                  "a=crypto:2 AES_CM_128_HMAC_SHA1_32 "
+                  "inline:****************************************|2^20|1:32;"
+                  "inline:****************************************\r\n"
+                  "s=see a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:KEEPTHIS\r\n";
+    cr_expect_eq(sip_mask_sdes(body, strlen(body)), 3);
+    cr_expect_str_eq(body, want);
+    char again[] = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR";
+    cr_expect_eq(sip_mask_credentials(again, strlen(again)), 1);
+    cr_expect(strstr(again, "PS1u") == NULL);
+}
