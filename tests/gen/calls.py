@@ -63,7 +63,7 @@ class Call:
         self.from_user, self.to_user = '1%03d%04d' % (a, b), '2%03d%04d' % (a, b)
         if callees:  # a few destinations called again and again (a trunk's numbers)
             k = idx % callees
-            self.callee_ip, self.to_user = '10.3.0.%d' % (k + 1), '3%07d' % k
+            self.callee_ip, self.to_user = '10.3.%d.%d' % (k // 250, k % 250 + 1), '3%07d' % k
         self.from_tag, self.to_tag = '%x' % rng.getrandbits(32), '%x' % rng.getrandbits(32)
         self.display = 'Caller %s' % self.from_user
         self.trying = 'Trying'  # the 100's reason phrase
