@@ -739,4 +739,5 @@ static const struct store_ops pg_ops = {
     .rows = pg_rows,
     .json_member_fmt = "(%s::jsonb->>'%s')",
     .stats_sql = PG_STATS_SQL,
+    .domain_sql = "lower(nullif(split_part(json::jsonb->'to'->>'uri', '@', 2), ''))",
 };

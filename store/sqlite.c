@@ -867,6 +867,9 @@ static const struct store_ops sqlite_ops = {
     .used_bytes = sq_used_bytes,
     .rows = sq_rows,
     .json_member_fmt = "json_extract(%s, '$.%s')",
+    .domain_sql = "lower(CASE WHEN instr(json_extract(json, '$.to.uri'), '@') > 0 THEN"
+                  " substr(json_extract(json, '$.to.uri'),"
+                  " instr(json_extract(json, '$.to.uri'), '@') + 1) END)",
     .stats_sql =
         "SELECT json_object('calls', (SELECT count(*) FROM calls),"
         " 'streams', (SELECT count(*) FROM streams),"

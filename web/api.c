@@ -18,6 +18,7 @@
 #include "render/message.h"
 #include "store/callaudio.h"
 #include "store/export.h"
+#include "store/trends.h"
 
 /* ---- replies ---- */
 
@@ -487,6 +488,116 @@ static void other_list(struct store *s, const char *what, const struct api_args 
     list_close(&l, r, next);
 }
 
+/* ---- over time: /stats with a range, /top ---- */
+
+static json_t *real_or_null(double v)
+{
+    return v < 0 ? json_null() : json_real(v);
+}
+
+static json_t *step_json(const struct store_trend_step *t)
+{
+    json_t *kinds = json_object(), *cls = json_object();
+    for (unsigned i = 0; i < t->nkinds; i++)
+        json_object_set_new(kinds, t->kinds[i].name, json_integer((json_int_t)t->kinds[i].n));
+    if (t->other_kinds)
+        json_object_set_new(kinds, "other", json_integer((json_int_t)t->other_kinds));
+    for (int c = 1; c <= 6; c++) {
+        char name[4] = {(char)('0' + c), 'x', 'x', '\0'};
+        json_object_set_new(cls, name, json_integer((json_int_t)t->final_class[c]));
+    }
+    double d = (double)t->decided;
+    return json_pack("{s:f, s:I, s:I, s:I, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o, s:o},"
+                     " s:o, s:o, s:b}",
+                     "start", t->start, "calls", (json_int_t)t->calls, "decided",
+                     (json_int_t)t->decided, "answered", (json_int_t)t->answered, "asr_pct",
+                     real_or_null(d ? 100.0 * (double)t->answered / d : -1), "ner_pct",
+                     real_or_null(d ? 100.0 * (double)t->user_outcomes / d : -1), "acd_s",
+                     real_or_null(t->durations ? t->duration_sum_s / (double)t->durations : -1),
+                     "pdd_ms", "p50", real_or_null(t->pdd_p50), "p95", real_or_null(t->pdd_p95),
+                     "mos", "p10", real_or_null(t->mos_p10), "p50", real_or_null(t->mos_p50), "p90",
+                     real_or_null(t->mos_p90), "issue_kinds", kinds, "final_responses", cls,
+                     "partial", t->partial);
+}
+
+static void json_reply(struct api_reply *r, json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text) return error(r, 500, "out of memory");
+    reply(r, 200, "application/json", text, strlen(text));
+}
+
+/* ?from=&to=&step=: the KPIs of the calls of each step (store/trends.h); without step, 60
+ * steps over the range. */
+static void stats_series(struct store *s, const struct api_args *a, struct api_reply *r)
+{
+    static const char *const stats_args[] = {"from", "to", "step", NULL};
+    double from = 0, to = 0, step = 0;
+    if (!known_args(a, stats_args, r) || !num_arg(a, "from", &from, r) ||
+        !num_arg(a, "to", &to, r) || !num_arg(a, "step", &step, r))
+        return;
+    if (!arg(a, "from") || !arg(a, "to")) return error(r, 400, "a series needs from and to");
+    if (!step) step = (to - from) / 60;
+    struct store_trend_step *t;
+    size_t n;
+    enum store_qstatus st = store_stats_series(s, from, to, step, &t, &n);
+    if (st != STORE_Q_OK) return from_store(r, s, st);
+    json_t *steps = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(steps, step_json(&t[i]));
+    free(t);
+    json_reply(
+        r, json_pack("{s:f, s:f, s:f, s:o}", "from", from, "to", to, "step", step, "steps", steps));
+}
+
+static bool top_row(void *user, const struct store_top_row *t)
+{
+    json_array_append_new(
+        user, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "key", t->key, "calls",
+                        (json_int_t)t->calls, "decided", (json_int_t)t->decided, "answered",
+                        (json_int_t)t->answered, "failures", (json_int_t)t->failures, "asr_pct",
+                        real_or_null(t->asr_pct), "worst_mos", real_or_null(t->worst_mos)));
+    return true;
+}
+
+static bool pick(const char *v, const char *const *names, int *out)
+{
+    for (int i = 0; v && names[i]; i++)
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return true;
+        }
+    return false;
+}
+
+/* The worst N callees, callers, domains or hosts (store/trends.h). */
+static void top(struct store *s, const struct api_args *a, struct api_reply *r)
+{
+    static const char *const top_args[] = {"by", "metric", "from", "to", "limit", NULL};
+    static const char *const bys[] = {"callee", "caller", "domain", "host", NULL};
+    static const char *const metrics[] = {"failures", "asr", "worst_mos", NULL};
+    struct store_top_query q = {0};
+    int by = 0, metric = 0;
+    if (!known_args(a, top_args, r) || !num_arg(a, "from", &q.from, r) ||
+        !num_arg(a, "to", &q.to, r) || !uint_arg(a, "limit", STORE_TOP_MAX, &q.limit, r))
+        return;
+    if (!pick(arg(a, "by"), bys, &by))
+        return error(r, 400, "by is one of callee, caller, domain, host");
+    if (arg(a, "metric") && !pick(arg(a, "metric"), metrics, &metric))
+        return error(r, 400, "metric is one of failures, asr, worst_mos");
+    q.by = (enum store_top_by)by;
+    q.metric = (enum store_top_metric)metric;
+    json_t *rows = json_array();
+    enum store_qstatus st = store_top(s, &q, top_row, rows);
+    if (st != STORE_Q_OK) {
+        json_decref(rows);
+        return from_store(r, s, st);
+    }
+    json_reply(r,
+               json_pack("{s:s, s:s, s:o}", "by", bys[by], "metric", metrics[metric], "top", rows));
+}
+
 static bool no_args(void *user, const char *key)
 {
     (void)user;
@@ -510,12 +621,13 @@ void api_handle(struct store *s, const char *method, const char *path, const str
     if (!strcmp(p, "streams") || !strcmp(p, "registrations") || !strcmp(p, "issues"))
         return other_list(s, p, a, r);
     if (!strcmp(p, "stats")) {
-        if (!a->each(a->ctx, no_args, NULL))
-            return error(r, 400, "stats takes no parameter");
+        /* without parameters: the totals, as before a range was possible */
+        if (!a->each(a->ctx, no_args, NULL)) return stats_series(s, a, r);
         char *json = NULL;
         enum store_qstatus st = store_stats(s, api_keep_json, &json);
         return one_object(s, st, json, r);
     }
+    if (!strcmp(p, "top")) return top(s, a, r);
     if (!strncmp(p, "calls/", 6)) {
         const char *id = p + 6, *slash = strchr(id, '/');
         uint64_t seq;

@@ -156,7 +156,8 @@ def source_params():
               for m in re.finditer(r'static const char \*const (\w+)\[\] = \{(.*?)\};', api, re.S)}
     out = {}
     for route, name in (('/api/v1/calls', 'names'), ('/api/v1/streams', 'stream_args'),
-                        ('/api/v1/registrations', 'reg_args'), ('/api/v1/issues', 'issue_args')):
+                        ('/api/v1/registrations', 'reg_args'), ('/api/v1/issues', 'issue_args'),
+                        ('/api/v1/stats', 'stats_args'), ('/api/v1/top', 'top_args')):
         out[route] = arrays.get(name, set())
     return out
 
@@ -284,6 +285,12 @@ def data_routes(check, call, j, itruth, rtruth):
     call('/api/v1/issues', query={'limit': 2, 'cursor': nxt})
 
     _, _, stats = call('/api/v1/stats')
+    t0, t1 = min(c['invite_time'] for c in calls), max(c['invite_time'] for c in calls) + 1
+    series = call('/api/v1/stats', query={'from': t0, 'to': t1, 'step': (t1 - t0) / 50})[2]
+    check(sum(st['calls'] for st in series['steps']) == len(calls), '/stats?from=&to=&step= counts every call')
+    top = call('/api/v1/top', query={'by': 'callee', 'metric': 'asr', 'from': t0, 'to': t1,
+                                     'limit': 5})[2]
+    check(len(top['top']) <= 5, '/top keeps to its limit')
     check(stats['calls'] == len(calls) and stats['registrations'] == len(r['registrations']),
           '/stats counts the rows listed')
 
@@ -298,6 +305,8 @@ def error_routes(check, call):
     call('/api/v1/issues', query={'kind': 'nonsense'}, expect=400)
     call('/api/v1/issues', query={'severity': 'dire'}, expect=400)
     call('/api/v1/stats', query={'x': 1}, expect=400)
+    call('/api/v1/stats', query={'from': 1}, expect=400)
+    call('/api/v1/top', query={'by': 'nothing'}, expect=400)
     call('/api/v1/calls/{id}', {'id': 'call-99999'}, expect=404)
     call('/api/v1/calls/{id}', {'id': 'call-1'}, query={'x': 1}, expect=400)
     for part in ('messages', 'streams', 'pcap', 'audio.wav', 'levels'):
@@ -306,7 +315,7 @@ def error_routes(check, call):
 
 def other_routes(check, call, spec, srv, j, ui):
     # paths the spec lacks are not routes
-    for p in ('/api/v1/', '/api/v1/top', '/api/v1/call', '/api/v1/calls/call-1/nothing',
+    for p in ('/api/v1/', '/api/v1/bottom', '/api/v1/call', '/api/v1/calls/call-1/nothing',
               '/api/v1/calls/call-1/pcap/x', '/api/v2/calls', '/api/v1/events/x', '/ui/../README.md'):
         status, _, data = srv.get(p)
         check(status == 404, '%s, not in the spec, answers 404 (%d)' % (p, status))

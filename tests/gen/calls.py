@@ -64,7 +64,7 @@ def sdp(user, ip, port, sess_id, pt, crypto=None):
 
 
 class Call:
-    def __init__(self, idx, start_ns, duration_s, outcome, loss, pt, rng, srtp=None):
+    def __init__(self, idx, start_ns, duration_s, outcome, loss, pt, rng, srtp=None, callees=None):
         self.idx, self.start, self.outcome, self.loss, self.pt, self.rng = idx, start_ns, outcome, loss, pt, rng
         self.srtp = srtp
         self.duration = duration_s * SEC
@@ -72,6 +72,9 @@ class Call:
         self.caller_ip, self.callee_ip = '10.1.%d.%d' % (a, b + 1), '10.2.%d.%d' % (a, b + 1)
         self.call_id = '%08x-%d@%s' % (rng.getrandbits(32), idx, self.caller_ip)
         self.from_user, self.to_user = '1%03d%04d' % (a, b), '2%03d%04d' % (a, b)
+        if callees:  # a few destinations called again and again (a trunk's numbers)
+            k = idx % callees
+            self.callee_ip, self.to_user = '10.3.%d.%d' % (k // 250, k % 250 + 1), '3%07d' % k
         self.from_tag, self.to_tag = '%x' % rng.getrandbits(32), '%x' % rng.getrandbits(32)
         self.display = 'Caller %s' % self.from_user
         self.trying = 'Trying'  # the 100's reason phrase
@@ -154,6 +157,11 @@ class Call:
             yield self._sip(t_final + 1 * MS, True, self._req('ACK', 1, branch=inv_branch), 'ACK')
             tr.update(final_status=486, state='busy', answer_ns=None, end_ns=t_final)
             return
+        if self.outcome == 'unavailable':  # the network's failure, not the user's
+            yield self._sip(t_final, False, self._resp(503, 'Service Unavailable', 1, 'INVITE'), '503')
+            yield self._sip(t_final + 1 * MS, True, self._req('ACK', 1, branch=inv_branch), 'ACK')
+            tr.update(final_status=503, state='failed', answer_ns=None, end_ns=t_final)
+            return
         if self.outcome == 'cancelled':
             yield self._sip(t_final, True, self._req('CANCEL', 1, to_tag=False, branch=inv_branch), 'CANCEL')
             yield self._sip(t_final + 2 * MS, False, self._resp(200, 'OK', 1, 'CANCEL', to_tag=False, branch=inv_branch), '200')
@@ -234,7 +242,7 @@ class Call:
 # user's decision rather than the network's (ITU-T E.425's NER: answered, user busy, and
 # the caller giving up while it rang all count; a network failure would not).
 OUTCOME_KPI = {'answered': (True, True), 'answered-retrans': (True, True), 'busy': (False, True),
-               'cancelled': (False, True)}
+               'cancelled': (False, True), 'unavailable': (False, False)}
 
 
 def kpis(calls):
@@ -254,7 +262,7 @@ def kpis(calls):
 
 def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, outcomes=None,
              start_ns=1_700_000_000 * SEC, gap_ms=None, display=None, codecs=('PCMU', 'PCMA'), trying=None,
-             srtp=None):
+             srtp=None, callees=None):
     """Writes the calls through writer(t_ns, frame) and returns the truth dict."""
     rng = random.Random(seed)
     random.seed(seed)  # Flow's IP identification start values
@@ -269,7 +277,7 @@ def generate(writer, calls=10, duration=30, concurrency=5, seed=1, loss=0.0, out
     for i in range(calls):
         outcome = plan[i % len(plan)]
         objs.append(Call(i, start_ns + i * gap, duration, outcome, loss, PT_OF[codecs[i % len(codecs)]],
-                         random.Random(rng.getrandbits(64)), srtp))
+                         random.Random(rng.getrandbits(64)), srtp, callees))
     if display is not None and objs:  # the first call's From display name, as given
         objs[0].display = objs[0].truth['display'] = display
     for c in objs if trying is not None else ():  # every 100's reason phrase, as given

@@ -7,7 +7,7 @@
       OUTDIR/<case>.truth.json
   sipgen.py calls -o FILE.pcap [--truth FILE.json] [--calls N] [--duration S]
                   [--concurrency C] [--loss P] [--seed N] [--outcomes a,b,...] [--gap-ms G] [--display NAME]
-                  [--trying REASON]
+                  [--trying REASON] [--callees N] [--start EPOCH_S]
                   [--codecs PCMU,PCMA,G729] [--mirror] [--srtp SUITE]
       SIP calls with RTP/RTCP; the truth file lists every call, message frame and stream;
       --mirror writes every frame twice, as a mirror port copying both sides of a path
@@ -97,7 +97,10 @@ def main(argv):
     k.add_argument('--concurrency', type=int, default=5)
     k.add_argument('--loss', type=float, default=0.0, help='share of RTP packets dropped')
     k.add_argument('--seed', type=int, default=1)
-    k.add_argument('--outcomes', default='answered', help='comma list cycled over the calls: answered,busy,cancelled')
+    k.add_argument('--outcomes', default='answered',
+                   help='comma list cycled over the calls: answered,busy,cancelled,unavailable (503)')
+    k.add_argument('--callees', type=int, help='N destinations (To user and address) cycled over the calls')
+    k.add_argument('--start', type=float, default=1_700_000_000, help='the first INVITE (epoch s)')
     k.add_argument('--gap-ms', type=float, help='milliseconds between call starts (default: duration/concurrency)')
     k.add_argument('--display', help="the first call's From display name (markup, for the UI's escaping test)")
     k.add_argument('--trying', help="every 100's reason phrase (default Trying)")
@@ -163,7 +166,8 @@ def main(argv):
                         concurrency=a.concurrency, seed=a.seed, loss=a.loss,
                         outcomes=a.outcomes.split(','), gap_ms=a.gap_ms,
                         display=a.display, codecs=a.codecs.split(','), mirror=a.mirror,
-                        trying=a.trying, srtp=a.srtp)
+                        trying=a.trying, srtp=a.srtp, callees=a.callees,
+                        start_ns=int(a.start * 1e6) * 1000)
         print('%s: %d frames, %d calls, %d SIP messages, %d RTP packets'
               % (a.output, t['frames'], len(t['calls']), t['sip_messages'], t['rtp_packets']), file=sys.stderr)
     elif a.cmd == 'flood':
