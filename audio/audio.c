@@ -143,8 +143,12 @@ bool audio_second_pop(struct audio_state *st, struct audio_second *out)
 static void frame_done(struct audio_state *st)
 {
     uint64_t e = st->fr_energy;
-    /* the rule in audio.h: loud, or above the floor and not hiss */
-    bool active = e >= vad_loud || (e >= vad_min && st->fr_zc <= AUDIO_VAD_MAX_ZC);
+    /* The rule in audio.h on the frame's energy about its mean: a DC offset (a payload of
+     * one constant code) is no sound, so the VAD high-passes as a real one does (G.729
+     * Annex B §B.3.1 and G.711 Appendix II filter below 140 Hz before they judge). */
+    uint64_t dc = st->fr_n ? (uint64_t)((int64_t)st->fr_sum * st->fr_sum / st->fr_n) : 0;
+    uint64_t ac = e > dc ? e - dc : 0;
+    bool active = ac >= vad_loud || (ac >= vad_min && st->fr_zc <= AUDIO_VAD_MAX_ZC);
     st->frames++;
     st->energy_sum += e;
     st->sec_energy += e;
@@ -156,6 +160,7 @@ static void frame_done(struct audio_state *st)
         st->sec_active += FRAME / (AUDIO_RATE / 1000);
     }
     st->fr_energy = 0;
+    st->fr_sum = 0;
     st->fr_n = st->fr_zc = 0;
 }
 
@@ -461,10 +466,11 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
     const int32_t clip = st->clip_level;
     uint64_t energy = st->fr_energy;
     uint32_t zc = st->fr_zc, run = st->clip_run, clipped = 0;
-    int32_t prev = st->prev;
+    int32_t prev = st->prev, sum = st->fr_sum;
     for (size_t i = 0; i < k; i++) {
         int32_t x = pcm[i];
         energy += (uint64_t)(x * x);
+        sum += x;
         zc += (x ^ prev) < 0; /* the sign changed */
         prev = x;
         if (x >= clip || x <= -clip) {
@@ -476,6 +482,7 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
         }
     }
     st->fr_energy = energy;
+    st->fr_sum = sum;
     st->fr_zc = (uint16_t)zc;
     st->prev = (int16_t)prev;
     st->clip_run = (uint8_t)run;
@@ -510,14 +517,17 @@ static void g711_build(void)
 }
 
 /* frame_samples over G.711 codes: the same state, the same figures */
-static size_t frame_bytes(struct audio_state *st, const uint32_t *tab, const uint8_t *p, size_t n)
+static size_t frame_bytes(struct audio_state *st, const uint32_t *tab, const int16_t *law,
+                          const uint8_t *p, size_t n)
 {
     size_t room = (size_t)(FRAME - st->fr_n), k = room < n ? room : n;
     uint64_t energy = st->fr_energy;
     uint32_t zc = st->fr_zc, prev = st->prev < 0, any = 0;
+    int32_t sum = st->fr_sum;
     for (size_t i = 0; i < k; i++) {
         uint32_t v = tab[p[i]], neg = v >> 31;
         energy += v & G711_ENERGY;
+        sum += law[p[i]];
         zc += neg ^ prev; /* the sign changed */
         prev = neg;
         any |= v;
@@ -539,17 +549,19 @@ static size_t frame_bytes(struct audio_state *st, const uint32_t *tab, const uin
         st->clip_run = 0;
     }
     st->fr_energy = energy;
+    st->fr_sum = sum;
     st->fr_zc = (uint16_t)zc;
     st->prev = (int16_t)(prev ? -1 : 0); /* only its sign is read again */
     st->fr_n = (uint16_t)(st->fr_n + k);
     return k;
 }
 
-static void analyse_bytes(struct audio_state *st, const uint32_t *tab, const uint8_t *p, size_t n)
+static void analyse_bytes(struct audio_state *st, const uint32_t *tab, const int16_t *law,
+                          const uint8_t *p, size_t n)
 {
     st->samples += n;
     for (size_t i = 0; i < n;) {
-        size_t k = frame_bytes(st, tab, p + i, n - i);
+        size_t k = frame_bytes(st, tab, law, p + i, n - i);
         i += k;
         st->pkt_sample += (uint32_t)k;
         if (st->fr_n == FRAME) frame_done(st);
@@ -681,7 +693,8 @@ enum audio_err audio_feed(struct audio_state *st, enum audio_codec c, const uint
     if ((c == AUDIO_CODEC_PCMU || c == AUDIO_CODEC_PCMA) && !st->cfg.tones && !st->cfg.dtmf &&
         len && len <= AUDIO_MAX_PACKET_SAMPLES) {
         pthread_once(&g711_once, g711_build);
-        analyse_bytes(st, g711_tab[c == AUDIO_CODEC_PCMA], payload, len);
+        bool a = c == AUDIO_CODEC_PCMA;
+        analyse_bytes(st, g711_tab[a], a ? audio_alaw : audio_ulaw, payload, len);
         return AUDIO_OK;
     }
     int16_t pcm[AUDIO_MAX_PACKET_SAMPLES];

@@ -193,6 +193,7 @@ struct audio_state {
     uint8_t clip_run;   /* current run of full-scale samples */
     /* 20 ms VAD frame */
     uint64_t fr_energy;
+    int32_t fr_sum; /* the frame's samples summed: its DC, which the VAD takes out */
     uint16_t fr_n, fr_zc;
     /* totals */
     uint64_t samples, energy_sum, active_energy, active_samples;
@@ -280,7 +281,8 @@ void audio_summary(const struct audio_state *st, struct audio_summary *out);
 /* Bytes the codec library and the DTMF receiver hold for this stream (beyond the state). */
 size_t audio_state_lib_bytes(const struct audio_state *st);
 
-/* The VAD rule (per 20 ms frame of 160 samples): active when the frame's level is at least
+/* The VAD rule (per 20 ms frame of 160 samples, its DC taken out: a constant is no sound):
+ * active when the frame's level is at least
  * AUDIO_VAD_LOUD_DBOV, or at least AUDIO_VAD_MIN_DBOV with at most AUDIO_VAD_MAX_ZC zero
  * crossings (hiss crosses zero at about half the samples, voiced speech far less). */
 #define AUDIO_VAD_MIN_DBOV  (-50)

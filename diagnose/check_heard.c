@@ -236,3 +236,67 @@ bool check_heard_one_way(struct issue_engine *e, const struct held_call *c,
     issue_emit(e, &is);
     return true;
 }
+
+/* ---- silent_call: answered, RTP both ways, and neither direction carried a sound ---- */
+
+struct silent_call_finding {
+    double answered_s, level[2];
+    char src[2][IP_ADDR_PORT_STRLEN];
+};
+
+static bool silent_call_verdict(const struct issue_config *cfg, const struct held_call *c,
+                                const struct held_stream *ss, size_t n, ptime_t to,
+                                struct issue *is, struct silent_call_finding *f)
+{
+    struct heard h[2];
+    for (int d = 0; d < 2; d++) {
+        heard_in(c, ss, n, d + 1, c->answer_time, to, true, &h[d]);
+        /* a codec we cannot decode, or a direction without RTP (one_way's case): no verdict */
+        if (h[d].off || !h[d].first) return false;
+        /* a second of speech or a tone either way is a sound someone heard */
+        if (h[d].active || h[d].tone || h[d].heard < cfg->silent_call_s) return false;
+    }
+    issue_init(is, ISSUE_SILENT_CALL, SEV_CRITICAL, c->answer_time);
+    is->call_seq = c->seq;
+    issue_frame(is, c->answer_frame);
+    f->answered_s = (double)(to - c->answer_time) / 1e9;
+    issue_ev_num(is, "answered_s", round(f->answered_s * 10) / 10);
+    static const char *const name[2] = {"caller_to_callee", "callee_to_caller"};
+    for (int d = 0; d < 2; d++) {
+        issue_frame(is, h[d].first->first_frame);
+        f->level[d] = heard_level(&h[d]);
+        ip_addr_port_str(&h[d].first->src, h[d].first->sport, f->src[d], sizeof f->src[d]);
+        issue_ev_str(is, name[d], "%s: %u s of RTP heard, speech in 0 %%, %.1f dBov", f->src[d],
+                     h[d].heard, f->level[d]);
+    }
+    issue_ev_str(is, "heard", "silence both ways");
+    return true;
+}
+
+static void silent_call_words(struct issue *is, const struct silent_call_finding *f)
+{
+    issue_say(is->summary, sizeof is->summary,
+              "silent call: %.1f s answered, RTP flowed both ways but both carried only silence "
+              "(%.0f and %.0f dBov)",
+              f->answered_s, f->level[0], f->level[1]);
+    issue_say(is->diagnosis, sizeof is->diagnosis,
+              "The call was answered and RTP flowed at full rate both ways (%s and %s), so "
+              "signaling and the network worked, yet neither side's audio held a second of "
+              "speech or a tone: nobody heard anybody. Likely a media server or transcoder in "
+              "the path that bridges the wrong legs or maps the codec wrong and sends silence "
+              "both ways, an auto-answer device (a fax, a modem, an IVR with no prompt) that "
+              "answered and said nothing, or a robocall that hung on an open line. Listen to "
+              "the call's audio and check the device that answered.",
+              f->src[0], f->src[1]);
+}
+
+bool check_heard_silent_call(struct issue_engine *e, const struct held_call *c,
+                             const struct held_stream *ss, size_t n, ptime_t to)
+{
+    struct issue is;
+    struct silent_call_finding f;
+    if (!silent_call_verdict(&e->cfg, c, ss, n, to, &is, &f)) return false;
+    silent_call_words(&is, &f);
+    issue_emit(e, &is);
+    return true;
+}

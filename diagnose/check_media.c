@@ -262,6 +262,10 @@ void check_audio(struct issue_engine *e, const struct held_call *c, const struct
         issue_emit(e, &is);
         return;
     }
+    /* RTP both ways that carried no sound at all is one finding, not two one-way ones */
+    if (a.want[1] && a.want[2] &&
+        check_heard_silent_call(e, c, ss, n, c->end_time ? c->end_time : end))
+        return;
     for (int dir = 1; dir <= 2; dir++) {
         struct one_way_finding f;
         if (!one_way_verdict(&e->cfg, c, &a, dir, &is, &f)) {

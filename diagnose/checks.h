@@ -57,6 +57,8 @@ bool check_heard_ringback(struct issue_engine *e, const struct held_call *c,
                           const struct held_stream *ss, size_t n, ptime_t until);
 bool check_heard_one_way(struct issue_engine *e, const struct held_call *c,
                          const struct held_stream *ss, size_t n, int dir, ptime_t to);
+bool check_heard_silent_call(struct issue_engine *e, const struct held_call *c,
+                             const struct held_stream *ss, size_t n, ptime_t to);
 
 /* media against its SDP (check_media_sdp.c) */
 void check_codecs_media(struct issue_engine *e, const struct held_call *c,

@@ -53,6 +53,7 @@ void issue_config_default(struct issue_config *c)
         .one_way_active_pct = 5,
         .speech_active_pct = 20,
         .one_way_silent_min_s = 8,
+        .silent_call_s = 5,
         .rtp_after_bye_ms = 2000,
         .min_packets = 50,
         .capture_end_s = 5,
@@ -109,6 +110,9 @@ static const struct knob knobs[] = {
          "one_way_audio: ... while the other direction is speech in at least this %"),
     KNOB(one_way_silent_min_s, 0, 1e6,
          "one_way_audio: ... over at least this many answered seconds of its RTP"),
+    KNOB(silent_call_s, 0, 1e6,
+         "silent_call: RTP both ways with no speech and no tone over at least this many "
+         "answered seconds each way"),
     KNOB(rtp_after_bye_ms, 0, 1e7, "rtp_after_bye: media still flowing this long after BYE, ms"),
     KNOB(min_packets, 1, 1e9, "streams with fewer packets are not judged for quality"),
     KNOB(capture_end_s, 0, 1e7,

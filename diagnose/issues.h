@@ -20,6 +20,7 @@
     X(ONE_WAY_AUDIO, "one_way_audio")                                                              \
     X(NO_AUDIO, "no_audio")                                                                        \
     X(RINGBACK_SILENCE, "ringback_silence")                                                        \
+    X(SILENT_CALL, "silent_call")                                                                  \
     X(SDP_PRIVATE_ADDRESS, "sdp_private_address")                                                  \
     X(AUTH_LOOP, "auth_loop")                                                                      \
     X(CODEC_MISMATCH, "codec_mismatch")                                                            \
@@ -84,6 +85,8 @@ struct issue_config {
                                             * often carries silence (issue 24) ... */
     double speech_active_pct;              /* ... while the other is speech this often */
     double one_way_silent_min_s;           /* ... judged over at least this many seconds */
+    double silent_call_s;                  /* silent_call: answered seconds of RTP each way
+                                            * with no speech and no tone, at least */
     double rtp_after_bye_ms;               /* media this long after the BYE */
     double min_packets;                    /* streams shorter than this are not judged */
     double capture_end_s;                  /* unfinished: activity this close to the end

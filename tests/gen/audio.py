@@ -106,6 +106,21 @@ def speech_like(rng, ms, level_dbov=-22.0):
     return [v * k for v in x]
 
 
+_SPEECH_PACKETS = {}
+
+
+def speech_packets(law):
+    """A second of speech_like noise at -22 dBov as fifty 160-byte G.711 payloads (law
+    'ulaw' or 'alaw'), made once: what the generators of calls put in their RTP, so that
+    an answered call talks and is not heard as silence (a payload of one constant code is
+    DC, which a VAD does not take for speech). Its own seeded random, so that drawing it
+    changes no generator's other figures."""
+    if law not in _SPEECH_PACKETS:
+        codes = encode(to16(speech_like(random.Random(24), 1000)), law)
+        _SPEECH_PACKETS[law] = [codes[i * 160:(i + 1) * 160] for i in range(50)]
+    return _SPEECH_PACKETS[law]
+
+
 # Q.23: the DTMF pairs
 DTMF_ROWS = [697, 770, 852, 941]
 DTMF_COLS = [1209, 1336, 1477, 1633]

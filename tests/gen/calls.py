@@ -14,6 +14,8 @@ import heapq
 import random
 import struct
 
+import audio
+
 from pcapwrite import csum, ip4
 
 MS = 1_000_000
@@ -203,7 +205,10 @@ class Call:
         first_i = last_i = None
         self.truth['streams'].append(st)
         name, size, fill = CODECS[self.pt]
-        payload = bytes([fill]) * size
+        # G.711 talks (speech-like noise, see audio.speech_packets); G.729's filler is kept:
+        # the generator has no G.729 encoder
+        law = {0: 'ulaw', 8: 'alaw'}.get(self.pt)
+        talk = audio.speech_packets(law) if law else [bytes([fill]) * size]
         n = int((t_end - t_start) // (20 * MS))
         next_rtcp = t_start + 5 * SEC
         octets = 0
@@ -234,7 +239,7 @@ class Call:
             last_i = i
             # RFC 3550 A.3: expected runs from the first to the last sequence number received
             st['expected'] = last_i - first_i + 1
-            yield (t, flow.frame(hdr + payload), None)
+            yield (t, flow.frame(hdr + talk[i % len(talk)]), None)
 
 
 # What each scripted outcome is, by the definitions of the KPIs (not by status codes):

@@ -6,7 +6,8 @@ speaks, and its twin with speech both ways.
 The truth says, per call and per direction, what was written: the milliseconds of speech
 and of silence, the speech level (the RMS speech_like was scaled to), the tone played and
 its times, and the issues that follow from the thresholds of docs/output.md (ringback
-silence 2 s; one-way: under 5 % speech one way, 20 % or more the other). Nothing in it is
+silence 2 s; one-way: under 5 % speech one way, 20 % or more the other; silent call: no
+speech either way over at least 5 s). Nothing in it is
 read from sipscope. Each call has its own hosts and its own 20 s of the timeline."""
 import random
 import struct
@@ -62,10 +63,10 @@ def generate(writer):
     rng = random.Random(2424)
     base = [T0]
 
-    def call(n, name, early, callee_talks, issues, evidence=None):
+    def call(n, name, early, callee_talks, issues, evidence=None, caller_talks=True):
         """INVITE; with early ('silence' or 'ringback') a 183 with SDP at 300 ms and 8 s of
         early RTP to the caller from 350 ms, the answer at 8.33 s; else the answer at 300 ms.
-        Then 10 s of talk: the caller always speaks; the callee speaks or sends silence. The
+        Then 10 s of talk: each side speaks or sends digital silence. The
         callee's early media and its talk are one stream (one SSRC), as gateways send it."""
         t = base[0]
         base[0] += 20 * SEC
@@ -95,7 +96,7 @@ def generate(writer):
         d.resp(ms(ans), 200, 'OK', 1, 'INVITE', 't%d' % n, body=sdp(b, 5000))
         d.req(ms(ans + 1), 'ACK', 1, 't%d' % n, branch='ack%d' % n)
         talk_ms = 10000
-        xa, spoken_a = talk(rng, talk_ms)
+        xa, spoken_a = talk(rng, talk_ms) if caller_talks else (audio.silence(talk_ms), 0)
         if callee_talks:
             xb, spoken_b = talk(rng, talk_ms)
         else:
@@ -107,7 +108,7 @@ def generate(writer):
         d.resp(ms(end + 1), 200, 'OK', 2, 'BYE', 't%d' % n)
         want['directions'] = {
             'caller_to_callee': {'src': '%s:4000' % a, 'speech_ms': spoken_a, 'talk_ms': talk_ms,
-                                 'speech_dbov': SPEECH_DBOV},
+                                 'speech_dbov': SPEECH_DBOV if caller_talks else None},
             'callee_to_caller': {'src': '%s:5000' % b, 'speech_ms': spoken_b, 'talk_ms': talk_ms,
                                  'early_ms': 8000 if early else 0,
                                  'speech_dbov': SPEECH_DBOV if callee_talks else None}}
@@ -127,6 +128,12 @@ def generate(writer):
                             'silent_direction_speech_seconds_pct': 0}})
     # its twin: speech both ways
     call(4, 'speech_both', None, True, [])
+    # answered, RTP at full rate both ways for 10 s, digital silence both ways: nobody heard
+    # anybody, past silent_call_s (5 s); its twins are silent_callee (one side speaks: a
+    # one-way call, not a silent one) and speech_both
+    call(5, 'silent_both', None, False, [['silent_call', 'critical']],
+         {'silent_call': {'heard': 'silence both ways', 'answered_s': {'approx': 10.04, 'within': 0.1}}},
+         caller_talks=False)
 
     out.sort(key=lambda f: f[0])
     for ts, fr in out:

@@ -10,6 +10,8 @@ sipscope's output. Each scenario has its own hosts and its own 12 s of the timel
 import random
 import struct
 
+import audio
+
 from calls import MS, SEC, Flow
 from scenarios import Dialog
 
@@ -28,10 +30,11 @@ def rtp(out, flow, t0, t1, ssrc, pt=0, lose=lambda k: False, delay=lambda k: 0, 
     later unless lose(k); sequence numbers from seq0, timestamps from ts0 (a stream that
     resumes after a pause goes on from where it was)."""
     n = int((t1 - t0) // (20 * MS))
+    talk = audio.speech_packets('alaw' if pt == 8 else 'ulaw')
     for k in range(n):
         if lose(k):
             continue
-        pkt = struct.pack('!BBHII', 0x80, pt, (seq0 + k) & 0xFFFF, (ts0 + 160 * k) & 0xFFFFFFFF, ssrc) + b'\xd5' * 160
+        pkt = struct.pack('!BBHII', 0x80, pt, (seq0 + k) & 0xFFFF, (ts0 + 160 * k) & 0xFFFFFFFF, ssrc) + talk[k % 50]
         out.append((t0 + k * 20 * MS + delay(k), flow.frame(pkt)))
     return n
 

@@ -327,6 +327,34 @@ Test(audio, hiss_is_not_speech, .init = setup)
     json_decref(root);
 }
 
+/* A payload of one constant code is a DC offset: no sound a person hears, whatever its
+ * level (µ-law 0x80 decodes to +32124, full scale), so the VAD, which takes each frame's
+ * mean out, finds no speech in it, on the byte path and on the sample path alike. A real
+ * VAD high-passes the same way (G.729 Annex B filters below 140 Hz). */
+Test(audio, a_constant_payload_is_no_speech, .init = setup)
+{
+    static const struct audio_cfg cfgs[2] = {{0}, {.tones = true}};
+    static const uint8_t codes[] = {0x80, 0x9f, 0x20, 0x40};
+    for (int k = 0; k < 2; k++) {
+        for (size_t c = 0; c < sizeof codes; c++) {
+            struct audio_state st;
+            struct audio_summary s;
+            uint8_t buf[160];
+            memset(buf, codes[c], sizeof buf);
+            audio_init(&st, AUDIO_CODEC_PCMU, &plan, &cfgs[k]);
+            for (uint32_t i = 0; i < 150; i++)
+                audio_feed(&st, AUDIO_CODEC_PCMU, buf, sizeof buf, i * 160,
+                           1700000000ull * 1000000000ull + i * 20000000ull, i / 50);
+            audio_finish(&st);
+            audio_summary(&st, &s);
+            cr_expect_eq(s.active_s, 0, "code 0x%02x (path %d): %.2f s active", codes[c], k,
+                         s.active_s);
+            cr_expect_gt(s.heard_s, 2.9);
+            audio_release(&st);
+        }
+    }
+}
+
 Test(audio, silent_seconds_in_the_timeline, .init = setup)
 {
     json_t *root = truth_cases();
