@@ -86,8 +86,11 @@ def main(exe):
             if samples:
                 print('RSS kB: first %d, max %d, last %d over %.1f s' % (
                     samples[0][1], max(x[1] for x in samples), samples[-1][1], samples[-1][0] - samples[0][0]))
-                check(max(x[1] for x in samples) - samples[0][1] < 1024,
-                      'RSS flat: %s' % [x[1] for x in samples])
+                # under AddressSanitizer freed memory waits in its quarantine (256 MB): RSS
+                # grows by design there, and says nothing of our tables
+                if 'ASAN_OPTIONS' not in os.environ:
+                    check(max(x[1] for x in samples) - samples[0][1] < 1024,
+                          'RSS flat: %s' % [x[1] for x in samples])
             p.keys('q')
             s = p.wait_text('EXIT=')
             check(s is not None and any(ln.startswith('EXIT=0') for ln in s), 'q: exit 0')
