@@ -22,7 +22,10 @@ static int valid(const char *p, size_t n)
     while (n) {
         wchar_t wc;
         size_t k = mbrtowc(&wc, p, n, &st);
-        if (k == 0 || k == (size_t)-1 || k == (size_t)-2 || (wc >= 0xd800 && wc <= 0xdfff))
+        /* glibc decodes F4 90.. and above (past U+10FFFF) that RFC 3629 §3 forbids and
+         * PostgreSQL refuses: the oracle holds to the RFC there */
+        if (k == 0 || k == (size_t)-1 || k == (size_t)-2 || (wc >= 0xd800 && wc <= 0xdfff) ||
+            (uint32_t)wc > 0x10ffff)
             return 0;
         p += k;
         n -= k;
