@@ -41,15 +41,20 @@ struct render_ladder {
     bool utf8; /* an ellipsis as one character, not three dots */
 };
 
-/* Copies at most cap-1 bytes of v, control characters and DEL replaced by '?'. */
+/* Copies at most cap-1 bytes of v as printable ASCII: the drawing counts one column per
+ * byte, and wire text must never reach a terminal as a control. Control characters and
+ * DEL become '?', and so does each character beyond ASCII (one '?' for its lead byte, its
+ * continuation bytes dropped), which also keeps out the C1 controls (U+0080 to U+009F and
+ * the raw bytes 0x80-0x9F) that some terminals obey. */
 static void safe_copy(char *dst, size_t cap, struct sv v)
 {
-    size_t n = v.p ? (v.n < cap - 1 ? v.n : cap - 1) : 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = v.p ? v.n : 0, k = 0;
+    for (size_t i = 0; i < n && k < cap - 1; i++) {
         unsigned char c = (unsigned char)v.p[i];
-        dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        if ((c & 0xC0) == 0x80) continue;
+        dst[k++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
     }
-    dst[n] = '\0';
+    dst[k] = '\0';
 }
 
 static int host_index(struct render_ladder *l, const char *h)

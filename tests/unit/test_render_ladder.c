@@ -159,3 +159,28 @@ Test(render_ladder, a_long_label_is_cut_with_an_ellipsis_and_keeps_the_head)
         render_ladder_free(l);
     }
 }
+
+/* Attacker-written reason phrase beyond ASCII: a UTF-8 character, the C1 control CSI as
+ * UTF-8 (C2 9B) and as a raw byte (9B), and a stray lead byte. Each becomes one '?', so
+ * no C1 control reaches a terminal and the drawing keeps one column per character. */
+Test(render_ladder, reason_bytes_beyond_ascii_are_one_question_mark_each)
+{
+    static const char busy[] = "SIP/2.0 486 Occup\xc3\xa9 \xc2\x9b"
+                               "2J \x9b"
+                               "2J \xe2!\r\n"
+                               "Via: SIP/2.0/UDP 1.2.3.4:5;branch=z9hG4bK1\r\n"
+                               "From: <sip:a@1.2.3.4>;tag=1\r\n"
+                               "To: <sip:b@5.6.7.8>;tag=2\r\n"
+                               "Call-ID: c1\r\n"
+                               "CSeq: 1 INVITE\r\n"
+                               "Content-Length: 0\r\n\r\n";
+    struct render_ladder *l = render_ladder_new();
+    cr_assert(l);
+    feed(l, busy, v4(5, 6, 7, 8), 9, v4(1, 2, 3, 4), 5, 1700000000000000000LL, 1, false);
+    char *text = print(l, 40);
+    cr_assert(strstr(text, " 486 Occup? ?2J 2J ?! "), "%s", text);
+    for (const char *p = text; *p; p++)
+        cr_assert((unsigned char)*p < 0x80, "a byte beyond ASCII reached the output: %s", text);
+    free(text);
+    render_ladder_free(l);
+}
