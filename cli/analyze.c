@@ -46,6 +46,8 @@ struct analysis {
     struct web_server *web;    /* owned: --serve */
     struct hep_out *hep;       /* owned: --hep-out */
     const char *run_as, *dbpath; /* capture --user: who to become once capturing */
+    const char *hep_listen;      /* a live run: what it captures, said once it is open */
+    size_t nifaces;
     struct web_metrics mx;       /* counted as things end; published to web at ticks */
     struct alerts *alerts;       /* owned: --alerts */
     struct alert_hook *hook;     /* owned: --alerts */
@@ -344,12 +346,18 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
         web_publish(a->web, m);
 }
 
-/* capture --user: the interfaces are open (and the web socket bound): root is given up. */
+/* A live run's interfaces are open (and the web socket bound): said on stderr, which tests
+ * and supervisors wait for; with capture --user, root is given up. */
 static bool on_opened(void *user)
 {
     struct analysis *a = user;
     char err[512];
-    if (service_drop_privileges(a->run_as, a->dbpath, err, sizeof err))
+    if (a->hep_listen)
+        fprintf(stderr, "sipscope capture: capturing HEP at %s until Ctrl-C\n", a->hep_listen);
+    else
+        fprintf(stderr, "sipscope capture: capturing on %zu interface%s until Ctrl-C\n",
+                a->nifaces, a->nifaces == 1 ? "" : "s");
+    if (!a->run_as || service_drop_privileges(a->run_as, a->dbpath, err, sizeof err))
         return true;
     log_error("%s", err);
     return false;
@@ -510,11 +518,11 @@ static void set_handlers(struct analysis *a, const struct analyze_opts *o,
     h->n_tls_keylogs = o->n_tls_keylogs;
     h->budget = &o->budget;
     if (o->live && a->db) h->call_progress = on_call_progress;
-    if (o->run_as) {
-        a->run_as = o->run_as;
-        a->dbpath = o->db;
-        h->opened = on_opened;
-    }
+    a->run_as = o->run_as;
+    a->dbpath = o->db;
+    a->hep_listen = o->hep_listen;
+    a->nifaces = o->nifaces;
+    if (o->live) h->opened = on_opened;
 }
 
 static void close_hep(struct analysis *a)

@@ -418,11 +418,6 @@ int pipeline_run_live(const char *const *ifaces, size_t n, const struct live_con
         snprintf(err, errlen, "stopped before capturing");
         return 1;
     }
-    if (lcfg->hep_listen)
-        fprintf(stderr, "sipscope capture: capturing HEP at %s until Ctrl-C\n", lcfg->hep_listen);
-    else
-        fprintf(stderr, "sipscope capture: capturing on %zu interface%s until Ctrl-C\n", n,
-                n == 1 ? "" : "s");
     return run_source(&src, true, &lk, h, false, out, err, errlen);
 }
 
