@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "decode/sip.h"
+#include "fromjson.h"
 #include "render/call.h"
 #include "render/ladder.h"
+#include "render/stream.h"
 
 struct tcall {
     struct tui_row row;
@@ -241,21 +243,16 @@ void tui_model_stream(struct tui_model *m, const struct rtp_stream *st)
 {
     pthread_mutex_lock(&m->lock);
     struct tcall *c = st->call_seq ? find(m, st->call_seq) : NULL;
-    if (c && c->nstreams < TUI_MAX_STREAMS) {
+    /* through its docs/output.md object, as a database's stream is read (fromjson.h):
+     * once a stream, never per packet */
+    json_t *o = c && c->nstreams < TUI_MAX_STREAMS ? render_stream_json(st, false) : NULL;
+    if (o && tui_stream_from_json(&c->streams[c->nstreams], o)) {
         struct tui_stream *s = &c->streams[c->nstreams++];
         s->seq = st->seq;
-        ip_addr_port_str(&st->src, st->sport, s->src, sizeof s->src);
-        ip_addr_port_str(&st->dst, st->dport, s->dst, sizeof s->dst);
-        copy_str(s->codec, sizeof s->codec, st->codec);
-        s->packets = st->packets;
-        s->expected = st->expected;
-        s->lost = st->lost;
-        s->mean_jitter_ms = st->mean_jitter_ms;
-        s->max_jitter_ms = st->max_jitter_ms;
-        s->mos = st->mos;
         if (st->mos >= 0 && (c->row.mos < 0 || st->mos < c->row.mos)) c->row.mos = st->mos;
         m->gen++;
     }
+    json_decref(o);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -336,6 +333,39 @@ void tui_model_warn(struct tui_model *m, const char *msg)
     pthread_mutex_lock(&m->lock);
     copy_str(m->st.warning, sizeof m->st.warning, msg);
     pthread_mutex_unlock(&m->lock);
+}
+
+void tui_model_replace(struct tui_model *m, const struct tui_call_parts *p)
+{
+    pthread_mutex_lock(&m->lock);
+    struct tcall *c = find(m, p->row->seq);
+    if (!c) c = get(m, p->row->seq);
+    if (c) {
+        for (size_t i = 0; i < c->nmsgs; i++) {
+            free(c->msgs[i].raw);
+            free(c->msgs[i].pkt);
+        }
+        free(c->msgs);
+        free(c->issues);
+        render_ladder_free(c->ladder);
+        c->row = *p->row;
+        c->has_row = true;
+        c->ladder = p->ladder;
+        c->msgs = p->msgs, c->nmsgs = c->capmsgs = p->nmsgs;
+        c->issues = p->issues, c->nissues = p->nissues;
+        c->nstreams = p->nstreams < TUI_MAX_STREAMS ? p->nstreams : TUI_MAX_STREAMS;
+        memcpy(c->streams, p->streams, c->nstreams * sizeof *c->streams);
+        m->gen++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (c) return;
+    render_ladder_free(p->ladder);
+    for (size_t i = 0; i < p->nmsgs; i++) {
+        free(p->msgs[i].raw);
+        free(p->msgs[i].pkt);
+    }
+    free(p->msgs);
+    free(p->issues);
 }
 
 size_t tui_model_rows(struct tui_model *m, struct tui_row **rows, size_t *cap, uint64_t *gen,

@@ -19,6 +19,7 @@ struct tui_ui {
     struct tui_model *model;
     bool utf8, colour;
     bool live; /* a live capture: "opening" until its interfaces are open */
+    bool db;   /* following a database */
     enum tui_screen screen, back; /* back: where help and the raw view return */
     /* the list */
     struct tui_row *all; /* the model's rows, copied */
