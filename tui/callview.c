@@ -189,10 +189,11 @@ static void audio_line(const struct tui_stream *s, char *l, size_t cap)
         snprintf(l, cap, "           audio: none (%s)", s->audio_why[0] ? s->audio_why : "?");
         return;
     }
-    char lvl[24] = "-", act[24] = "-";
+    char lvl[24] = "-", sp[24] = "-", act[24] = "-";
     if (!isnan(s->level_dbov)) snprintf(lvl, sizeof lvl, "%.1f dBov", s->level_dbov);
+    if (!isnan(s->speech_dbov)) snprintf(sp, sizeof sp, "%.1f dBov", s->speech_dbov);
     if (!isnan(s->active_pct)) snprintf(act, sizeof act, "%.1f%%", s->active_pct);
-    snprintf(l, cap, "           audio: level %s  active %s  tones %s", lvl, act,
+    snprintf(l, cap, "           audio: level %s  speech %s  active %s  tones %s", lvl, sp, act,
              s->tones[0] ? s->tones : "none");
 }
 

@@ -41,7 +41,7 @@ static uint64_t stream_seq(const json_t *v)
 static void audio_from_json(struct tui_stream *s, const json_t *o)
 {
     const json_t *a = json_object_get(o, "audio");
-    s->level_dbov = s->active_pct = NAN;
+    s->level_dbov = s->speech_dbov = s->active_pct = NAN;
     s->tones[0] = s->audio_why[0] = '\0';
     s->audio = json_is_object(a);
     if (!s->audio) {
@@ -49,6 +49,7 @@ static void audio_from_json(struct tui_stream *s, const json_t *o)
         return;
     }
     s->level_dbov = num(json_object_get(a, "level_dbov"), NAN);
+    s->speech_dbov = num(json_object_get(a, "speech_level_dbov"), NAN);
     s->active_pct = num(json_object_get(a, "active_pct"), NAN);
     size_t i, n = 0;
     const json_t *t;

@@ -72,11 +72,11 @@ struct tui_stream {
     uint64_t packets;
     int64_t expected, lost;
     double mean_jitter_ms, max_jitter_ms, mos;
-    /* what its payload carried (docs/output.md's stream.audio): with audio, the level
-     * (NAN: none heard), the active share (NAN: none) and the tones heard ("" none);
-     * without, why not */
+    /* what its payload carried (docs/output.md's stream.audio): with audio, the level over
+     * all heard and over speech (NAN: none), the active share (NAN: none) and the tones
+     * heard ("" none); without, why not */
     bool audio;
-    double level_dbov, active_pct;
+    double level_dbov, speech_dbov, active_pct;
     char tones[64];
     char audio_why[96];
 };
