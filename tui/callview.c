@@ -121,8 +121,9 @@ static void draw_title(const struct tui_ui *u)
     const struct tui_row *r = &u->view.row;
     char t[512], fin[16] = "";
     if (r->final_status) snprintf(fin, sizeof fin, " %d", r->final_status);
-    snprintf(t, sizeof t, "call-%llu  \"%s\" <%s> -> <%s>  %s%s  %s", (unsigned long long)r->seq,
-             r->from_name, r->from, r->to, call_state_name(r->state), fin, r->call_id);
+    snprintf(t, sizeof t, "%s-%llu  \"%s\" <%s> -> <%s>  %s%s  %s", r->reg ? "REGISTER" : "call",
+             (unsigned long long)(r->seq & ~TUI_REG_SEQ), r->from_name, r->from, r->to,
+             tui_row_state(r), fin, r->call_id);
     attron(A_REVERSE);
     mvhline(0, 0, ' ', COLS);
     tui_put(u, 0, 0, t, COLS);

@@ -26,8 +26,14 @@
 
 /* One line of the call list, as the screen sorts and filters it. Text is as sent (the
  * screen makes it safe to show). */
+/* A registration's rows are held under its own numbers with this bit set, apart from the
+ * calls' (the correlator numbers the two apart). */
+#define TUI_REG_SEQ (UINT64_C(1) << 63)
+
 struct tui_row {
     uint64_t seq;
+    bool reg; /* a REGISTER dialog: state is an enum reg_state, From its AoR's user, To the
+               * registrar, caller its source */
     double time;                     /* first INVITE, epoch seconds */
     char from[64], to[64];           /* user, else URI */
     char from_name[64], to_name[64]; /* display names, "" none */
@@ -113,6 +119,7 @@ void tui_model_free(struct tui_model *m);
 void tui_model_sip(void *user, const struct sip_event *ev, const struct msg_verdict *v);
 void tui_model_call(void *user, const struct call *c);          /* ended */
 void tui_model_call_progress(void *user, const struct call *c); /* in progress */
+void tui_model_registration(struct tui_model *m, const struct registration *g);
 void tui_model_stream(struct tui_model *m, const struct rtp_stream *st);
 void tui_model_issue(void *user, const struct issue *is);
 void tui_model_media(void *user, uint64_t call_seq, const struct packet *pkt);

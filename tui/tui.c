@@ -54,6 +54,7 @@ static void on_call_progress(void *user, const struct call *c)
 
 static void on_reg(void *user, const struct registration *g)
 {
+    tui_model_registration(((struct run *)user)->model, g);
     issues_registration(((struct run *)user)->eng, g);
 }
 
@@ -275,6 +276,7 @@ static const char *const help_lines[] = {
     "  /                            filter: words, all must hold: free text, state:S,",
     "                               issue:K, mos<N, user:U, ip:A (Esc: keep the old)",
     "  c                            clear the filter",
+    "  d                            dialogs: calls only, or calls and REGISTERs",
     "  Space                        mark a call (s saves the marked ones)",
     "  s                            save the marked calls, else the selected, to pcap",
     "  S                            save every call the filter shows to pcap",
@@ -356,6 +358,9 @@ static bool key(struct tui_ui *u, int k)
         break;
     case 'c':
         tui_list_apply_filter(u, "");
+        break;
+    case 'd':
+        tui_list_dialogs(u);
         break;
     case 's':
         save(u, false);

@@ -335,6 +335,30 @@ def check_drawing(check, exe, tmp):
             p.close()
 
 
+def check_registrations(check, exe, tmp):
+    """REGISTER dialogs (sngrep lists them): hidden until d, then one row each as the
+    generator's truth has them, and one opens on its ladder."""
+    pcap = os.path.join(tmp, 'r.pcap')
+    truth = generate('registrations', pcap, os.path.join(tmp, 'r.json'))['registrations']
+    p = start(exe, pcap, tmp)
+    try:
+        s = p.wait(lambda s: is_done(s) and any('REGISTER dialogs too' in ln for ln in s))
+        check(s is not None and not rows(s), 'calls only: no row, and d said: %s' % (s or [''])[:3])
+        p.keys('d')
+        s = p.wait(lambda s: len(rows(s)) == len(truth))
+        got = [(r['From'], r['State'], r['Fin']) for r in rows(s or [''])]
+        want = [(t['aor'].split(':')[1].split('@')[0], t['state'][:11], str(t['final_status'])) for t in truth]
+        check(got == want, 'd lists the REGISTER dialogs: %s, truth %s' % (got, want))
+        p.keys('Home', 'Enter')
+        s = p.wait(lambda s: s[0].startswith('REGISTER-') and arrows(s))
+        check(s is not None and arrows(s)[0][0] == 'REGISTER', 'a REGISTER dialog opens on its ladder')
+        p.keys('q', 'd')
+        s = p.wait(lambda s: not rows(s) and s[0].lstrip().startswith('Time'))
+        check(s is not None, 'd again: calls only')
+    finally:
+        p.close()
+
+
 def main(exe):
     if not shutil.which('tmux'):
         return skip('tmux not installed')
@@ -373,6 +397,8 @@ def main(exe):
         lap('quit')
         check_drawing(check, exe, tmp)
         lap('drawing')
+        check_registrations(check, exe, tmp)
+        lap('registrations')
     print('%.1f s' % (time.monotonic() - t0))
     return check.done()
 
