@@ -83,10 +83,30 @@ static bool on_stream(void *user, const char *json, const char *timeline)
     return true;
 }
 
+/* The frame that carried a message, kept with it for saving (a TCP segment that completed
+ * two messages goes with both; save.c writes it once). */
+static bool on_frame(void *user, uint64_t frame, double time, int linktype, const void *data,
+                     size_t len)
+{
+    (void)time;
+    struct load *x = user;
+    for (size_t i = 0; i < x->nmsgs; i++) {
+        struct tui_msg *m = &x->msgs[i];
+        if (m->frame != frame || m->pkt || len > UINT32_MAX) continue;
+        if (!(m->pkt = malloc(len ? len : 1))) return false;
+        memcpy(m->pkt, data, len);
+        m->caplen = (uint32_t)len;
+        m->linktype = linktype;
+    }
+    return true;
+}
+
 static void load_free(struct load *x)
 {
-    for (size_t i = 0; i < x->nmsgs; i++)
+    for (size_t i = 0; i < x->nmsgs; i++) {
         free(x->msgs[i].raw);
+        free(x->msgs[i].pkt);
+    }
     free(x->msgs);
     render_ladder_free(x->ladder);
 }
@@ -107,8 +127,10 @@ static void load_call(struct store *s, struct tui_model *m, bool utf8, const cha
         return;
     }
     render_ladder_set_utf8(x.ladder, utf8);
+    bool found;
     if (store_call_messages(s, row.seq, on_message, &x) != STORE_Q_OK ||
-        store_call_streams(s, row.seq, on_stream, &x) != STORE_Q_OK) {
+        store_call_streams(s, row.seq, on_stream, &x) != STORE_Q_OK ||
+        !store_call_frames(s, row.seq, on_frame, &x, &found)) {
         tui_model_warn(m, store_error(s));
         free(issues);
         load_free(&x);

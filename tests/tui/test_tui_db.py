@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`sipscope tui --db FILE` in a tmux pane: a database written by `analyze --db` shows the
-calls of the generator's truth (list, a call's ladder in frame order); a second
+calls of the generator's truth (list, a call's ladder in frame order, and saved to pcap
+its SIP frames as captured); a second
 `analyze --db` into the same file while the tui runs makes its calls appear, with the
 issues its truth names; a stream's audio figures (speech level, active share, the
 ringback tone heard) match what the generator wrote into the payload (tests/gen/hear.py);
@@ -20,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 from sstest import Checks, generate, skip  # noqa: E402
-from test_tui import NAMES, arrows, rows, shown, truth_row  # noqa: E402
+from test_tui import NAMES, arrows, frame_payload, rows, shown, truth_row  # noqa: E402
 from tmuxpane import Pane  # noqa: E402
 
 
@@ -63,7 +64,7 @@ def open_row(p, index, call_id):
     return p.wait(lambda s: s[0].startswith('call-') and call_id in s[0])
 
 
-def check_first(check, p, truth, db):
+def check_first(check, p, truth, db, pcap):
     n = len(truth['calls'])
     s = p.wait(lambda s: len(rows(s)) == n and any('following the db' in line for line in s))
     check(s is not None, 'the list shows the db\'s calls, following it')
@@ -76,6 +77,17 @@ def check_first(check, p, truth, db):
     want = [(NAMES[m['label']], '>' if m['src'] == t['caller'] else '<', m['frame'])
             for m in t['messages']]
     check(got == want, 'the stored ladder in frame order: %s, truth %s' % (got, want))
+    # saved from the database: the stored frames of its SIP, the capture's bytes
+    p.keys('s')
+    p.wait_text('save 1 call to: ')
+    p.keys('Enter')
+    n = len(t['messages'])
+    s = p.wait_text('saved 1 call(s), %d SIP' % n)
+    check(s is not None, 'saving the call writes its %d SIP frames' % n)
+    saved = os.path.join(os.path.dirname(db), 'call-1.pcap')
+    same = s is not None and all(frame_payload(saved, i + 1) == frame_payload(pcap, m['frame'])
+                                 for i, m in enumerate(t['messages']))
+    check(same, 'the saved frames are the capture\'s, in order')
     p.keys('q')
     p.wait(lambda s: s[0].lstrip().startswith('Time'))
 
@@ -140,7 +152,7 @@ def main(exe):
         before = db_bytes(db)
         p = Pane('%s tui --db %s' % (exe, db), tmp, None, 100, 30)
         try:
-            check_first(check, p, first, db)
+            check_first(check, p, first, db, a)
             check(db_bytes(db) == before, 'the tui wrote nothing to the database while reading it')
             analyze(exe, db, h)
             after = db_bytes(db)
