@@ -235,6 +235,10 @@ static const struct opt_def table[] = {
      "      --no-promisc       do not put the interfaces in promiscuous mode\n"},
     {"stream-idle", 0, "S", "capture", OPT_SET, opt_real, offsetof(struct analyze_opts, stream_idle), 0, 65536, "a positive number",
      "      --stream-idle S    a stream ends after S seconds without packets (default 10)\n"},
+    {"call-linger", 0, "S", "capture", OPT_SET, opt_real, offsetof(struct analyze_opts, call_linger), 0, 3600, "a positive number, at most 3600",
+     "      --call-linger S    an ended call is held S seconds for its retransmissions\n"
+     "                         before it is handed on and forgotten (default 32: 64*T1,\n"
+     "                         RFC 3261 17.1.1.2); shorter frees its memory sooner\n"},
     {"user", 0, "NAME", "capture", OPT_SET, opt_string, offsetof(struct analyze_opts, run_as), 0, 0, NULL,
      "      --user NAME        once the interfaces are open, run as NAME (it is handed\n"
      "                         the --db files); root cannot be taken back\n"},
@@ -353,6 +357,7 @@ static void resolve(struct analyze_opts *o)
                                    .ring_bytes = (size_t)(o->ring_mb * 1048576),
                                    .hep_listen = o->hep_listen};
     o->stream_idle_ns = (ptime_t)(o->stream_idle * 1e9);
+    if (o->call_linger > 0) o->kcfg.linger = (ptime_t)(o->call_linger * 1e9);
     o->wcfg.queue_bytes = (size_t)o->db_queue_mb << 20;
     o->wcfg.overflow = o->db_shed ? STORE_OVERFLOW_SHED : STORE_OVERFLOW_WAIT;
     o->wcfg.retention.max_age_s = o->retention_days * 86400;

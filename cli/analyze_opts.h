@@ -32,7 +32,7 @@ struct analyze_opts {
     uint64_t report_max; /* UINT64_MAX: not given (the report's share of the budget) */
     uint64_t hep_id, db_queue_mb, max_memory_mb, max_calls;
     double retention_days, spool_days, max_db_mb;
-    double snaplen, buffer_mb, ring_mb, stream_idle; /* 0: not given */
+    double snaplen, buffer_mb, ring_mb, stream_idle, call_linger; /* 0: not given */
     int progress;                                    /* -1: when stderr is a terminal */
     int verbose;
     const char *db, *probe, *hep_out, *hep_listen, *filter, *run_as, *log_file, *alerts;

@@ -26,12 +26,27 @@ static bool wants_live(int argc, char **argv)
 static const char *refused(const struct analyze_opts *o)
 {
     if (o->json || o->messages || o->timelines) return "--json: the terminal UI writes no report";
-    if (o->db) return "--db is not read by the terminal UI yet";
     if (o->web.cfg.listen) return "--serve: see 'sipscope analyze --serve'";
     if (o->hep_out) return "--hep-out: see 'sipscope capture --hep-out'";
     if (o->run_as || o->syslog || o->log_file)
         return "--user, --syslog, --log-file: see 'sipscope capture'";
     return NULL;
+}
+
+/* `--db FILE` (or `--db=FILE`) alone: the database to follow; NULL when not asked for.
+ * *bad: other arguments came with it (the tui reads a database or inputs, not both). */
+static const char *db_only(int argc, char **argv, bool *bad)
+{
+    const char *db = NULL;
+    int used = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--db") && i + 1 < argc)
+            db = argv[++i], used += 2;
+        else if (!strncmp(argv[i], "--db=", 5))
+            db = argv[i] + 5, used++;
+    }
+    *bad = db && used != argc - 1;
+    return db;
 }
 
 int cmd_tui(int argc, char **argv)
@@ -41,6 +56,7 @@ int cmd_tui(int argc, char **argv)
             fputs("Usage: sipscope tui [OPTIONS] FILE...      (files, merged in time order)\n"
                   "       sipscope tui -i IFACE [-f BPF] [OPTIONS]   (live)\n"
                   "       sipscope tui --hep-listen ADDR:PORT [OPTIONS]\n"
+                  "       sipscope tui --db FILE|postgresql://...  (follow it, read only)\n"
                   "\n"
                   "The calls in a terminal UI: a call list that fills as calls end (live: as\n"
                   "they happen), each call's ladder, messages, streams and issues; press ? in it\n"
@@ -50,6 +66,20 @@ int cmd_tui(int argc, char **argv)
                   stdout);
             break;
         }
+    bool bad;
+    const char *db = db_only(argc, argv, &bad);
+    if (bad) {
+        fputs("sipscope tui: --db reads a database and takes no other argument\n", stderr);
+        return 2;
+    }
+    const char *ascii = getenv("SIPSCOPE_TUI_ASCII");
+    if (db) {
+        struct mem_budget budget;
+        mem_budget_init(&budget, (uint64_t)512 << 20);
+        struct tui_config cfg = {
+            .db = db, .budget = &budget, .max_memory_mb = 512, .ascii = ascii && *ascii == '1'};
+        return tui_run(&cfg);
+    }
     bool live = wants_live(argc, argv);
     struct analyze_opts o;
     int rc = analyze_opts_parse(&o, live, argc, argv);
@@ -63,7 +93,6 @@ int cmd_tui(int argc, char **argv)
         analyze_opts_free(&o);
         return 2;
     }
-    const char *ascii = getenv("SIPSCOPE_TUI_ASCII");
     struct tui_config cfg = {.files = o.files,
                              .nfiles = o.nfiles,
                              .ifaces = o.ifaces,

@@ -125,25 +125,21 @@ void render_ladder_free(struct render_ladder *l)
     free(l);
 }
 
-void render_ladder_msg(struct render_ladder *l, const struct sip_event *ev, bool retrans)
+void render_ladder_sip(struct render_ladder *l, const struct render_ladder_in *in)
 {
-    const struct sip_msg *m = ev->msg;
+    const struct sip_msg *m = in->msg;
     struct rung *r = new_rung(l);
     if (!r) return;
-    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
-    ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
-    ip_addr_port_str(&ev->l4->dst, ev->l4->dport, dst, sizeof dst);
-    r->from = host_index(l, src);
-    r->to = host_index(l, dst);
+    r->from = host_index(l, in->src);
+    r->to = host_index(l, in->dst);
     if (r->from < 0 || r->to < 0) {
         l->truncated = true;
         return;
     }
-    r->ts = ev->l4->pkt->ts;
-    r->frame = ev->l4->pkt->frame;
-    r->retrans = retrans;
-    /* read from TLS with a key log: the wire carried it encrypted */
-    r->tls = ev->transport == SIP_TRANSPORT_TLS || ev->transport == SIP_TRANSPORT_WSS;
+    r->ts = in->ts;
+    r->frame = in->frame;
+    r->retrans = in->retrans;
+    r->tls = in->tls;
     struct sv body;
     r->sdp = sip_body_sdp(m, &body, NULL);
     if (m->is_request) {
@@ -154,6 +150,23 @@ void render_ladder_msg(struct render_ladder *l, const struct sip_event *ev, bool
         snprintf(r->label, sizeof r->label, "%d %s", m->status, reason);
     }
     l->n++;
+}
+
+void render_ladder_msg(struct render_ladder *l, const struct sip_event *ev, bool retrans)
+{
+    char src[IP_ADDR_PORT_STRLEN], dst[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&ev->l4->src, ev->l4->sport, src, sizeof src);
+    ip_addr_port_str(&ev->l4->dst, ev->l4->dport, dst, sizeof dst);
+    /* read from TLS with a key log: the wire carried it encrypted */
+    bool tls = ev->transport == SIP_TRANSPORT_TLS || ev->transport == SIP_TRANSPORT_WSS;
+    struct render_ladder_in in = {.msg = ev->msg,
+                                  .src = src,
+                                  .dst = dst,
+                                  .ts = ev->l4->pkt->ts,
+                                  .frame = ev->l4->pkt->frame,
+                                  .retrans = retrans,
+                                  .tls = tls};
+    render_ladder_sip(l, &in);
 }
 
 /* Under each forwarded INVITE: the hop that held it, for how long, and how long its

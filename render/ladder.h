@@ -30,6 +30,16 @@ void render_ladder_free(struct render_ladder *l);
 
 /* One SIP message of the call, as an arrow; retrans: the correlator's verdict. */
 void render_ladder_msg(struct render_ladder *l, const struct sip_event *ev, bool retrans);
+/* The same from a message read back (a database's row): its parsed text, its hosts as
+ * "ip:port" and its frame's time and number. */
+struct render_ladder_in {
+    const struct sip_msg *msg;
+    const char *src, *dst;
+    ptime_t ts;
+    uint64_t frame;
+    bool retrans, tls; /* tls: read from TLS (or WSS) */
+};
+void render_ladder_sip(struct render_ladder *l, const struct render_ladder_in *in);
 /* The call itself, when it ended: its summary line, its hops' holding times and its DNS
  * look-ups. Only the first call given counts. */
 void render_ladder_call(struct render_ladder *l, const struct call *c);

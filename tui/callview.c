@@ -3,6 +3,7 @@
  * UI does), a tab of the call's streams and one of its issues; and a message's text alone,
  * full screen. */
 #include <curses.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,21 @@ static void select_frame(struct tui_ui *u, uint64_t frame)
         }
 }
 
+/* A terminal this wide shows the message's text beside the ladder (a SIP line is often
+ * 60 to 100 columns; beside a 3-host ladder's ~100 that takes 160), narrower ones below it. */
+#define SIDE_COLS 160
+
+static bool side_by_side(void)
+{
+    return COLS >= SIDE_COLS;
+}
+
+/* Columns the ladder may take. */
+static int ladder_cols(void)
+{
+    return side_by_side() ? COLS * 3 / 5 : COLS;
+}
+
 void tui_call_close(struct tui_ui *u)
 {
     tui_view_free(&u->view);
@@ -63,7 +79,7 @@ bool tui_call_open(struct tui_ui *u, uint64_t seq)
     uint64_t keep = u->view_seq == seq && u->nlines ? u->line_frame[u->lsel] : 0;
     if (u->view_seq != seq) u->tab = TAB_LADDER, u->isel = u->itop = u->ltop = 0;
     tui_call_close(u);
-    if (!tui_model_view(u->model, seq, COLS, false, &u->view) || !split_ladder(u)) {
+    if (!tui_model_view(u->model, seq, ladder_cols(), false, &u->view) || !split_ladder(u)) {
         tui_call_close(u);
         snprintf(u->message, sizeof u->message, "call-%llu is gone", (unsigned long long)seq);
         return false;
@@ -85,7 +101,8 @@ static const struct tui_msg *selected_msg(const struct tui_ui *u)
 }
 
 /* Draws lines [top, top+h) of a message's text from row y; returns its line count. */
-static size_t draw_text(const struct tui_ui *u, const struct tui_msg *m, int y, size_t top, int h)
+static size_t draw_text(const struct tui_ui *u, const struct tui_msg *m, int y, size_t top, int h,
+                        int x)
 {
     size_t line = 0;
     for (const char *p = m->raw, *end = m->raw + m->len; p < end; line++) {
@@ -93,7 +110,7 @@ static size_t draw_text(const struct tui_ui *u, const struct tui_msg *m, int y, 
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         size_t shown = n && p[n - 1] == '\r' ? n - 1 : n; /* CRLF ends a line, not shown */
         if (line >= top && line < top + (size_t)h)        /* tui_putn makes it safe */
-            tui_putn(u, y + (int)(line - top), 0, p, shown, COLS);
+            tui_putn(u, y + (int)(line - top), x, p, shown, COLS - x);
         p += n + 1;
     }
     return line;
@@ -104,8 +121,9 @@ static void draw_title(const struct tui_ui *u)
     const struct tui_row *r = &u->view.row;
     char t[512], fin[16] = "";
     if (r->final_status) snprintf(fin, sizeof fin, " %d", r->final_status);
-    snprintf(t, sizeof t, "call-%llu  \"%s\" <%s> -> <%s>  %s%s  %s", (unsigned long long)r->seq,
-             r->from_name, r->from, r->to, call_state_name(r->state), fin, r->call_id);
+    snprintf(t, sizeof t, "%s-%llu  \"%s\" <%s> -> <%s>  %s%s  %s", r->reg ? "REGISTER" : "call",
+             (unsigned long long)(r->seq & ~TUI_REG_SEQ), r->from_name, r->from, r->to,
+             tui_row_state(r), fin, r->call_id);
     attron(A_REVERSE);
     mvhline(0, 0, ' ', COLS);
     tui_put(u, 0, 0, t, COLS);
@@ -123,34 +141,61 @@ static void draw_title(const struct tui_ui *u)
     }
 }
 
-/* Ladder rows: between the hosts' line and the separator. */
+/* Ladder rows: between the hosts' line and the separator (side by side: to the bottom). */
 static int ladder_rows(void)
 {
-    int h = (LINES - 5) / 2;
+    int h = side_by_side() ? LINES - 4 : (LINES - 5) / 2;
     return h < 3 ? 3 : h;
+}
+
+static void draw_msg_header(const struct tui_ui *u, const struct tui_msg *m, int y, int x, int w)
+{
+    char hdr[160];
+    snprintf(hdr, sizeof hdr, " frame #%llu  %s -> %s%s ", (unsigned long long)m->frame, m->src,
+             m->dst, m->retrans ? "  (retransmission)" : "");
+    tui_put(u, y, x, hdr, w);
 }
 
 static void draw_ladder(struct tui_ui *u)
 {
-    int h = ladder_rows();
-    if (u->nlines) tui_put(u, 2, 0, u->lines[0], COLS);
+    int h = ladder_rows(), lc = ladder_cols();
+    if (u->nlines) tui_put(u, 2, 0, u->lines[0], lc);
     if (u->lsel < u->ltop + 1) u->ltop = u->lsel ? u->lsel - 1 : 0;
     if (u->lsel >= u->ltop + 1 + (size_t)h) u->ltop = u->lsel - (size_t)h;
     for (int i = 0; i < h && u->ltop + 1 + (size_t)i < u->nlines; i++) {
         size_t k = u->ltop + 1 + (size_t)i;
         if (k == u->lsel) attron(A_REVERSE);
-        tui_put(u, 3 + i, 0, u->lines[k], COLS);
+        tui_put(u, 3 + i, 0, u->lines[k], lc);
         if (k == u->lsel) mvaddch(3 + i, 0, '>'); /* the time is right-aligned: a blank here */
         if (k == u->lsel) attroff(A_REVERSE);
     }
-    tui_hline(u, 3 + h);
     const struct tui_msg *m = selected_msg(u);
+    if (side_by_side()) {
+        mvvline(2, lc, u->utf8 ? ACS_VLINE : '|', LINES - 3);
+        if (!m) return;
+        draw_msg_header(u, m, 2, lc + 1, COLS - lc - 1);
+        draw_text(u, m, 3, 0, LINES - 4, lc + 2);
+        return;
+    }
+    tui_hline(u, 3 + h);
     if (!m) return;
-    char hdr[160];
-    snprintf(hdr, sizeof hdr, " frame #%llu  %s -> %s%s ", (unsigned long long)m->frame, m->src,
-             m->dst, m->retrans ? "  (retransmission)" : "");
-    tui_put(u, 3 + h, 2, hdr, COLS - 4);
-    draw_text(u, m, 4 + h, 0, LINES - 5 - h);
+    draw_msg_header(u, m, 3 + h, 2, COLS - 4);
+    draw_text(u, m, 4 + h, 0, LINES - 5 - h, 0);
+}
+
+/* A stream's audio line: what its payload carried, or why nothing was heard. */
+static void audio_line(const struct tui_stream *s, char *l, size_t cap)
+{
+    if (!s->audio) {
+        snprintf(l, cap, "           audio: none (%s)", s->audio_why[0] ? s->audio_why : "?");
+        return;
+    }
+    char lvl[24] = "-", sp[24] = "-", act[24] = "-";
+    if (!isnan(s->level_dbov)) snprintf(lvl, sizeof lvl, "%.1f dBov", s->level_dbov);
+    if (!isnan(s->speech_dbov)) snprintf(sp, sizeof sp, "%.1f dBov", s->speech_dbov);
+    if (!isnan(s->active_pct)) snprintf(act, sizeof act, "%.1f%%", s->active_pct);
+    snprintf(l, cap, "           audio: level %s  speech %s  active %s  tones %s", lvl, sp, act,
+             s->tones[0] ? s->tones : "none");
 }
 
 static void draw_streams(const struct tui_ui *u)
@@ -162,7 +207,8 @@ static void draw_streams(const struct tui_ui *u)
     attron(A_BOLD);
     tui_put(u, 3, 0, l, COLS);
     attroff(A_BOLD);
-    for (size_t i = 0; i < u->view.nstreams && (int)i + 4 < LINES - 1; i++) {
+    /* two lines a stream: its RTP figures, then its audio's */
+    for (size_t i = 0; i < u->view.nstreams && 2 * (int)i + 5 < LINES - 1; i++) {
         const struct tui_stream *s = &u->view.streams[i];
         char id[24], path[2 * IP_ADDR_PORT_STRLEN + 8], mos[16] = "-";
         snprintf(id, sizeof id, "stream-%llu", (unsigned long long)s->seq);
@@ -172,7 +218,9 @@ static void draw_streams(const struct tui_ui *u)
         snprintf(l, sizeof l, "%-10s %-*s %-6s %7llu %6lld %6.2f %7.2f %7.2f %5s", id, pw, path,
                  s->codec[0] ? s->codec : "?", (unsigned long long)s->packets, (long long)s->lost,
                  pct, s->mean_jitter_ms, s->max_jitter_ms, mos);
-        tui_put(u, 4 + (int)i, 0, l, COLS);
+        tui_put(u, 4 + 2 * (int)i, 0, l, COLS);
+        audio_line(s, l, sizeof l);
+        tui_put(u, 5 + 2 * (int)i, 0, l, COLS);
     }
     if (!u->view.nstreams) tui_put(u, 4, 2, "no RTP stream tied to this call (yet)", COLS - 2);
 }
@@ -356,9 +404,9 @@ void tui_raw_draw(struct tui_ui *u)
     mvhline(0, 0, ' ', COLS);
     tui_put(u, 0, 0, hdr, COLS);
     attroff(A_REVERSE);
-    size_t n = draw_text(u, m, 1, 0, 0); /* counts the lines */
+    size_t n = draw_text(u, m, 1, 0, 0, 0); /* counts the lines */
     if (u->rtop && u->rtop >= n) u->rtop = n - 1;
-    draw_text(u, m, 1, u->rtop, LINES - 2);
+    draw_text(u, m, 1, u->rtop, LINES - 2, 0);
     tui_status(u, "arrows/PgUp/PgDn:scroll  Home/End  q:back");
 }
 

@@ -12,6 +12,11 @@ static const char *const column_names[] = {
 #undef TUI_COL_NAME
 };
 
+const char *tui_row_state(const struct tui_row *r)
+{
+    return r->reg ? reg_state_name((enum reg_state)r->state) : call_state_name(r->state);
+}
+
 const char *tui_column_name(enum tui_column c)
 {
     return c < COL__COUNT ? column_names[c] : "?";
@@ -72,7 +77,7 @@ static bool has(const char *hay, const char *needle)
 
 static bool term_match(enum tui_term_kind kind, const char *t, double num, const struct tui_row *r)
 {
-    const char *state = call_state_name(r->state);
+    const char *state = tui_row_state(r);
     char kinds[512];
     switch (kind) {
     case TERM_STATE:
@@ -141,7 +146,7 @@ static int column_cmp(const struct tui_row *x, const struct tui_row *y)
     case COL_TO:
         return strcasecmp(x->to, y->to);
     case COL_STATE:
-        return strcmp(call_state_name(x->state), call_state_name(y->state));
+        return strcmp(tui_row_state(x), tui_row_state(y));
     case COL_FINAL:
         return x->final_status - y->final_status;
     case COL_ISSUES:

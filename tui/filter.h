@@ -52,6 +52,9 @@ const char *tui_column_name(enum tui_column c);
  * PDD, no MOS) go last either way. */
 void tui_sort(struct tui_row *rows, size_t n, enum tui_column c, bool desc);
 
+/* A row's state's name: a call's, or a registration's. */
+const char *tui_row_state(const struct tui_row *r);
+
 /* The issue kinds of a row as text ("low_mos,packet_loss"), "" none. */
 void tui_issue_kinds(const struct tui_row *r, char *out, size_t cap);
 

@@ -37,7 +37,8 @@ static void rebuild(struct tui_ui *u)
     }
     u->nrows = 0;
     for (size_t i = 0; i < u->nall; i++)
-        if (tui_filter_match(&u->filter, &u->all[i])) u->rows[u->nrows++] = u->all[i];
+        if ((u->dialogs || !u->all[i].reg) && tui_filter_match(&u->filter, &u->all[i]))
+            u->rows[u->nrows++] = u->all[i];
     tui_sort(u->rows, u->nrows, u->sort, u->desc);
     u->sel = u->nrows && u->sel >= u->nrows ? u->nrows - 1 : u->sel;
     for (size_t i = 0; i < u->nrows; i++)
@@ -68,9 +69,13 @@ static struct widths widths(void)
     return w;
 }
 
-static int state_pair(uint8_t s)
+static int state_pair(const struct tui_row *r)
 {
-    switch (s) {
+    if (r->reg)
+        return r->state == REG_REGISTERED ? PAIR_GOOD
+               : r->state == REG_FAILED   ? PAIR_BAD
+                                          : PAIR_WARN;
+    switch (r->state) {
     case CALL_ANSWERED:
     case CALL_COMPLETED:
         return PAIR_GOOD;
@@ -116,7 +121,7 @@ static void draw_row(const struct tui_ui *u, int y, const struct tui_row *r, str
     put_col(u, y, &x, t, 8, 0);
     put_col(u, y, &x, r->from, w.from, 0);
     put_col(u, y, &x, r->to, w.to, 0);
-    put_col(u, y, &x, call_state_name(r->state), 11, state_pair(r->state));
+    put_col(u, y, &x, tui_row_state(r), 11, state_pair(r));
     put_col(u, y, &x, fin, 3, 0);
     put_col(u, y, &x, pdd, 6, 0);
     put_col(u, y, &x, dur, 7, 0);
@@ -163,7 +168,11 @@ void tui_list_draw(struct tui_ui *u)
         if (sel) attroff(A_REVERSE);
     }
     if (!u->nrows)
-        tui_put(u, 2, 2, u->nall ? "no call matches the filter" : "no calls yet", COLS - 2);
+        tui_put(u, 2, 2,
+                !u->nall     ? "no calls yet"
+                : u->dialogs ? "no dialog matches the filter"
+                             : "no call matches the filter (d: REGISTER dialogs too)",
+                COLS - 2);
     if (u->filter.n || u->filter_text[0]) {
         char f[160];
         snprintf(f, sizeof f, "filter: %s  (%zu of %zu calls)", u->filter_text, u->nrows, u->nall);
@@ -223,6 +232,14 @@ bool tui_list_key(struct tui_ui *u, int key)
         return true;
     }
     return false;
+}
+
+void tui_list_dialogs(struct tui_ui *u)
+{
+    u->dialogs = !u->dialogs;
+    snprintf(u->message, sizeof u->message, "%s",
+             u->dialogs ? "listing calls and REGISTER dialogs" : "listing calls only");
+    rebuild(u);
 }
 
 void tui_list_apply_filter(struct tui_ui *u, const char *text)

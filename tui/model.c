@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "decode/sip.h"
+#include "fromjson.h"
 #include "render/call.h"
 #include "render/ladder.h"
+#include "render/stream.h"
 
 struct tcall {
     struct tui_row row;
@@ -35,7 +37,8 @@ struct tui_model {
     struct tcall **calls; /* owned, by seq */
     size_t n, cap, max;
     size_t media_max, media_used;
-    uint64_t newest; /* the highest call seq held so far */
+    uint64_t newest;     /* the highest call seq held so far */
+    uint64_t newest_reg; /* ... and registration's (with TUI_REG_SEQ) */
     bool utf8;
     uint64_t gen; /* changes the list shows */
     struct tui_stats st;
@@ -127,7 +130,8 @@ static struct tcall *get(struct tui_model *m, uint64_t seq)
     }
     render_ladder_set_utf8(c->ladder, m->utf8);
     c->row.seq = seq;
-    if (seq > m->newest) m->newest = seq;
+    if (!(seq & TUI_REG_SEQ) && seq > m->newest) m->newest = seq;
+    if ((seq & TUI_REG_SEQ) && seq > m->newest_reg) m->newest_reg = seq;
     c->row.mos = c->row.pdd_ms = c->row.dur_s = -1;
     c->row.worst_severity = SEV__COUNT;
     size_t i = find_pos(m, seq);
@@ -169,11 +173,14 @@ static void keep_msg(struct tcall *c, const struct sip_event *ev, bool retrans)
 void tui_model_sip(void *user, const struct sip_event *ev, const struct msg_verdict *v)
 {
     struct tui_model *m = user;
-    if (!v->call_seq) return; /* registrations and other methods: not a call's */
+    /* a call's or a registration's; other methods: neither's */
+    uint64_t seq = v->call_seq ? v->call_seq : v->reg_seq ? TUI_REG_SEQ | v->reg_seq : 0;
+    if (!seq) return;
+    uint64_t newest = v->call_seq ? m->newest : m->newest_reg;
     pthread_mutex_lock(&m->lock);
     /* The correlator numbers a call at its first message: a message of an older call not
      * held was evicted with it (a late ACK), and would only make a call with no row. */
-    struct tcall *c = v->call_seq > m->newest ? get(m, v->call_seq) : find(m, v->call_seq);
+    struct tcall *c = seq > newest ? get(m, seq) : find(m, seq);
     if (c) {
         render_ladder_msg(c->ladder, ev, v->retransmission);
         keep_msg(c, ev, v->retransmission);
@@ -237,25 +244,53 @@ void tui_model_call_progress(void *user, const struct call *c)
     on_call(user, c, false);
 }
 
+/* "sip:alice@example.net" -> "alice"; the URI itself when it has no user part. */
+static void aor_user(char *dst, size_t cap, const char *aor)
+{
+    const char *s = aor ? aor : "", *colon = strchr(s, ':'), *at;
+    if (colon) s = colon + 1;
+    if ((at = strchr(s, '@')) && at > s)
+        snprintf(dst, cap, "%.*s", (int)(at - s), s);
+    else
+        copy_str(dst, cap, aor);
+}
+
+void tui_model_registration(struct tui_model *m, const struct registration *g)
+{
+    pthread_mutex_lock(&m->lock);
+    struct tcall *k = get(m, TUI_REG_SEQ | g->seq);
+    if (k) {
+        struct tui_row *r = &k->row;
+        r->reg = true;
+        aor_user(r->from, sizeof r->from, g->aor);
+        ip_addr_port_str(&g->registrar, g->registrar_port, r->to, sizeof r->to);
+        ip_addr_port_str(&g->source, g->source_port, r->caller, sizeof r->caller);
+        ip_addr_port_str(&g->registrar, g->registrar_port, r->callee, sizeof r->callee);
+        copy_str(r->call_id, sizeof r->call_id, g->call_id);
+        r->time = ptime_to_epoch_s(g->first_time);
+        r->state = (uint8_t)g->state;
+        r->final_status = g->final_status;
+        r->ended = true;
+        k->has_row = true;
+        m->gen++;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
 void tui_model_stream(struct tui_model *m, const struct rtp_stream *st)
 {
     pthread_mutex_lock(&m->lock);
     struct tcall *c = st->call_seq ? find(m, st->call_seq) : NULL;
-    if (c && c->nstreams < TUI_MAX_STREAMS) {
+    /* through its docs/output.md object, as a database's stream is read (fromjson.h):
+     * once a stream, never per packet */
+    json_t *o = c && c->nstreams < TUI_MAX_STREAMS ? render_stream_json(st, false) : NULL;
+    if (o && tui_stream_from_json(&c->streams[c->nstreams], o)) {
         struct tui_stream *s = &c->streams[c->nstreams++];
         s->seq = st->seq;
-        ip_addr_port_str(&st->src, st->sport, s->src, sizeof s->src);
-        ip_addr_port_str(&st->dst, st->dport, s->dst, sizeof s->dst);
-        copy_str(s->codec, sizeof s->codec, st->codec);
-        s->packets = st->packets;
-        s->expected = st->expected;
-        s->lost = st->lost;
-        s->mean_jitter_ms = st->mean_jitter_ms;
-        s->max_jitter_ms = st->max_jitter_ms;
-        s->mos = st->mos;
         if (st->mos >= 0 && (c->row.mos < 0 || st->mos < c->row.mos)) c->row.mos = st->mos;
         m->gen++;
     }
+    json_decref(o);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -338,6 +373,39 @@ void tui_model_warn(struct tui_model *m, const char *msg)
     pthread_mutex_unlock(&m->lock);
 }
 
+void tui_model_replace(struct tui_model *m, const struct tui_call_parts *p)
+{
+    pthread_mutex_lock(&m->lock);
+    struct tcall *c = find(m, p->row->seq);
+    if (!c) c = get(m, p->row->seq);
+    if (c) {
+        for (size_t i = 0; i < c->nmsgs; i++) {
+            free(c->msgs[i].raw);
+            free(c->msgs[i].pkt);
+        }
+        free(c->msgs);
+        free(c->issues);
+        render_ladder_free(c->ladder);
+        c->row = *p->row;
+        c->has_row = true;
+        c->ladder = p->ladder;
+        c->msgs = p->msgs, c->nmsgs = c->capmsgs = p->nmsgs;
+        c->issues = p->issues, c->nissues = p->nissues;
+        c->nstreams = p->nstreams < TUI_MAX_STREAMS ? p->nstreams : TUI_MAX_STREAMS;
+        memcpy(c->streams, p->streams, c->nstreams * sizeof *c->streams);
+        m->gen++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (c) return;
+    render_ladder_free(p->ladder);
+    for (size_t i = 0; i < p->nmsgs; i++) {
+        free(p->msgs[i].raw);
+        free(p->msgs[i].pkt);
+    }
+    free(p->msgs);
+    free(p->issues);
+}
+
 size_t tui_model_rows(struct tui_model *m, struct tui_row **rows, size_t *cap, uint64_t *gen,
                       struct tui_stats *st)
 {
@@ -346,7 +414,7 @@ size_t tui_model_rows(struct tui_model *m, struct tui_row **rows, size_t *cap, u
     m->st.calls = m->st.active = m->st.settled = m->st.answered = 0;
     for (size_t i = 0; i < m->n; i++) {
         const struct tui_row *r = &m->calls[i]->row;
-        if (!m->calls[i]->has_row) continue;
+        if (!m->calls[i]->has_row || r->reg) continue;       /* the counts are of calls */
         bool going = r->state <= CALL_ANSWERED && !r->ended; /* trying .. answered */
         m->st.calls++;
         m->st.active += going;

@@ -16,6 +16,7 @@
 #include "correlate/correlate.h"
 #include "diagnose/issues.h"
 #include "metrics/stream.h"
+#include "render/ladder.h"
 
 #define TUI_MAX_MSGS    500   /* SIP messages kept per call (the ladder's own cap is 2000) */
 #define TUI_MAX_RAW     65536 /* bytes of one message's text kept */
@@ -25,8 +26,14 @@
 
 /* One line of the call list, as the screen sorts and filters it. Text is as sent (the
  * screen makes it safe to show). */
+/* A registration's rows are held under its own numbers with this bit set, apart from the
+ * calls' (the correlator numbers the two apart). */
+#define TUI_REG_SEQ (UINT64_C(1) << 63)
+
 struct tui_row {
     uint64_t seq;
+    bool reg; /* a REGISTER dialog: state is an enum reg_state, From its AoR's user, To the
+               * registrar, caller its source */
     double time;                     /* first INVITE, epoch seconds */
     char from[64], to[64];           /* user, else URI */
     char from_name[64], to_name[64]; /* display names, "" none */
@@ -71,6 +78,13 @@ struct tui_stream {
     uint64_t packets;
     int64_t expected, lost;
     double mean_jitter_ms, max_jitter_ms, mos;
+    /* what its payload carried (docs/output.md's stream.audio): with audio, the level over
+     * all heard and over speech (NAN: none), the active share (NAN: none) and the tones
+     * heard ("" none); without, why not */
+    bool audio;
+    double level_dbov, speech_dbov, active_pct;
+    char tones[64];
+    char audio_why[96];
 };
 
 struct tui_issue {
@@ -105,9 +119,24 @@ void tui_model_free(struct tui_model *m);
 void tui_model_sip(void *user, const struct sip_event *ev, const struct msg_verdict *v);
 void tui_model_call(void *user, const struct call *c);          /* ended */
 void tui_model_call_progress(void *user, const struct call *c); /* in progress */
+void tui_model_registration(struct tui_model *m, const struct registration *g);
 void tui_model_stream(struct tui_model *m, const struct rtp_stream *st);
 void tui_model_issue(void *user, const struct issue *is);
 void tui_model_media(void *user, uint64_t call_seq, const struct packet *pkt);
+/* A database's call (tui --db): its row, its ladder, messages, streams and issues,
+ * replacing whatever the model held of it. The model takes ladder, msgs (with their raw
+ * text and frames) and issues, held or not. */
+struct tui_call_parts {
+    const struct tui_row *row;
+    struct render_ladder *ladder;
+    struct tui_msg *msgs;
+    size_t nmsgs;
+    const struct tui_stream *streams;
+    size_t nstreams;
+    struct tui_issue *issues;
+    size_t nissues;
+};
+void tui_model_replace(struct tui_model *m, const struct tui_call_parts *p);
 void tui_model_capture(struct tui_model *m, const struct capture_stats *cs, bool live);
 void tui_model_done(struct tui_model *m, const char *error);
 void tui_model_warn(struct tui_model *m, const char *msg);

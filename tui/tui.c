@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/stop.h"
+#include "db.h"
 #include "engine/pipeline.h"
 #include "safe.h"
 #include "save.h"
@@ -28,6 +29,7 @@ struct run {
     struct tui_model *model;
     struct issue_engine *eng;
     volatile sig_atomic_t quit;
+    bool utf8;
     struct pipeline_result res;
 };
 
@@ -52,6 +54,7 @@ static void on_call_progress(void *user, const struct call *c)
 
 static void on_reg(void *user, const struct registration *g)
 {
+    tui_model_registration(((struct run *)user)->model, g);
     issues_registration(((struct run *)user)->eng, g);
 }
 
@@ -96,6 +99,10 @@ static void *analysis(void *arg)
 {
     struct run *r = arg;
     const struct tui_config *c = r->cfg;
+    if (c->db) {
+        tui_db_follow(c->db, r->model, r->utf8, &r->quit);
+        return NULL;
+    }
     struct pipeline_handlers h = {.sip = on_sip,
                                   .call = on_call,
                                   .reg = on_reg,
@@ -170,6 +177,8 @@ void tui_status(struct tui_ui *u, const char *keys)
         snprintf(asr, sizeof asr, "%.0f%%", 100.0 * (double)s->answered / (double)s->settled);
     if (s->error[0])
         snprintf(where, sizeof where, "stopped");
+    else if (s->live && u->db)
+        snprintf(where, sizeof where, "following the db");
     else if (s->live)
         snprintf(where, sizeof where, "live");
     else if (s->done)
@@ -267,6 +276,7 @@ static const char *const help_lines[] = {
     "  /                            filter: words, all must hold: free text, state:S,",
     "                               issue:K, mos<N, user:U, ip:A (Esc: keep the old)",
     "  c                            clear the filter",
+    "  d                            dialogs: calls only, or calls and REGISTERs",
     "  Space                        mark a call (s saves the marked ones)",
     "  s                            save the marked calls, else the selected, to pcap",
     "  S                            save every call the filter shows to pcap",
@@ -348,6 +358,9 @@ static bool key(struct tui_ui *u, int k)
         break;
     case 'c':
         tui_list_apply_filter(u, "");
+        break;
+    case 'd':
+        tui_list_dialogs(u);
         break;
     case 's':
         save(u, false);
@@ -443,14 +456,15 @@ int tui_run(const struct tui_config *cfg)
      * (page faults: 138 MB of a 600 k packet file took 3 s more than 'analyze' here); a
      * sixteenth bounds that to a fixed cost, whatever the file's length. */
     size_t media = (size_t)cfg->max_memory_mb << 16;
-    struct run r = {.cfg = cfg, .model = tui_model_new(max_calls, media, utf8)};
+    struct run r = {.cfg = cfg, .utf8 = utf8, .model = tui_model_new(max_calls, media, utf8)};
     if (!r.model || !(r.eng = issues_new(cfg->icfg, tui_model_issue, r.model))) {
         fputs("sipscope tui: out of memory\n", stderr);
         tui_model_free(r.model);
         return 1;
     }
     struct tui_ui u = {.model = r.model, .utf8 = utf8, .sort = COL_TIME};
-    u.live = cfg->live;
+    u.live = cfg->live || cfg->db;
+    u.db = cfg->db != NULL;
     stop_catch();
     log_set_sink(log_to_model, r.model);
     /* Whatever a library would write to stderr while the screen is up would tear it (the

@@ -27,6 +27,7 @@ struct tui_config {
     ptime_t stream_idle; /* 0: the pipeline's default */
     bool keep_duplicates;
     bool ascii; /* plain ASCII line drawing even where the locale is UTF-8 */
+    const char *db; /* not NULL: follow this database (read only) instead of any input */
 };
 
 /* Runs until the user quits (q) or a SIGINT/SIGTERM; the terminal is restored either way.

@@ -19,6 +19,7 @@ struct tui_ui {
     struct tui_model *model;
     bool utf8, colour;
     bool live; /* a live capture: "opening" until its interfaces are open */
+    bool db;   /* following a database */
     enum tui_screen screen, back; /* back: where help and the raw view return */
     /* the list */
     struct tui_row *all; /* the model's rows, copied */
@@ -32,6 +33,7 @@ struct tui_ui {
     size_t nmarked, capmarked;
     enum tui_column sort;
     bool desc;
+    bool dialogs; /* every dialog the list has (REGISTERs too), not the calls alone */
     struct tui_filter filter;
     char filter_text[128];
     struct tui_stats st;
@@ -58,6 +60,8 @@ size_t tui_list_pick(struct tui_ui *u, bool all, uint64_t **seqs);
 bool tui_marked(const struct tui_ui *u, uint64_t seq);
 /* A filter typed on the filter line; a bad one is said in the status line and not taken. */
 void tui_list_apply_filter(struct tui_ui *u, const char *text);
+/* Toggles the REGISTER dialogs in the list (sngrep lists every dialog). */
+void tui_list_dialogs(struct tui_ui *u);
 
 /* callview.c */
 bool tui_call_open(struct tui_ui *u, uint64_t seq);

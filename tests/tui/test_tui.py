@@ -230,6 +230,25 @@ def check_save(check, p, truth, tmp):
           'and nothing else: %d frames' % len(lines))
 
 
+def check_wide(check, p, truth, pcap):
+    """At 170 columns the selected message's text stands beside the ladder, as sent."""
+    p.tmux('resize-window', '-x', '170', '-y', '40')
+    p.wait(lambda s: len(s) >= 40 and len(rows(s)) == len(truth['calls']))
+    t = truth['calls'][0]
+    f = t['messages'][0]['frame']
+    p.keys('Home', 'Enter')
+    s = p.wait(lambda s: s[0].startswith('call-1 ') and any('#%d ' % f in ln and '\u2502 ' in ln for ln in s))
+    check(s is not None, 'the ladder and the text side by side at 170 columns')
+    want = frame_payload(pcap, f).decode('latin-1').split('\r\n')[:3]
+    got = [ln.split('\u2502 ', 1)[1].rstrip() if '\u2502 ' in ln else '' for ln in (s or [''] * 6)[3:6]]
+    check(got == [w[:len(g)] for w, g in zip(want, got)] and all(len(g) > 10 for g in got),
+          'beside the ladder: the message as sent: %s, capture %s' % (got, want))
+    check('INVITE' in (s or [''] * 4)[3].split('\u2502')[0],
+          'the INVITE arrow on the same line as its first line: %r' % (s or [''] * 4)[3])
+    p.keys('q')
+    p.wait(lambda s: s[0].lstrip().startswith('Time'))
+
+
 def check_resize(check, p, truth):
     p.tmux('resize-window', '-x', '80', '-y', '24')
     s = p.wait(lambda s: len(s) >= 24 and s[23].startswith('calls ') and len(rows(s)) == len(truth['calls']))
@@ -335,6 +354,30 @@ def check_drawing(check, exe, tmp):
             p.close()
 
 
+def check_registrations(check, exe, tmp):
+    """REGISTER dialogs (sngrep lists them): hidden until d, then one row each as the
+    generator's truth has them, and one opens on its ladder."""
+    pcap = os.path.join(tmp, 'r.pcap')
+    truth = generate('registrations', pcap, os.path.join(tmp, 'r.json'))['registrations']
+    p = start(exe, pcap, tmp)
+    try:
+        s = p.wait(lambda s: is_done(s) and any('REGISTER dialogs too' in ln for ln in s))
+        check(s is not None and not rows(s), 'calls only: no row, and d said: %s' % (s or [''])[:3])
+        p.keys('d')
+        s = p.wait(lambda s: len(rows(s)) == len(truth))
+        got = [(r['From'], r['State'], r['Fin']) for r in rows(s or [''])]
+        want = [(t['aor'].split(':')[1].split('@')[0], t['state'][:11], str(t['final_status'])) for t in truth]
+        check(got == want, 'd lists the REGISTER dialogs: %s, truth %s' % (got, want))
+        p.keys('Home', 'Enter')
+        s = p.wait(lambda s: s[0].startswith('REGISTER-') and arrows(s))
+        check(s is not None and arrows(s)[0][0] == 'REGISTER', 'a REGISTER dialog opens on its ladder')
+        p.keys('q', 'd')
+        s = p.wait(lambda s: not rows(s) and s[0].lstrip().startswith('Time'))
+        check(s is not None, 'd again: calls only')
+    finally:
+        p.close()
+
+
 def main(exe):
     if not shutil.which('tmux'):
         return skip('tmux not installed')
@@ -363,6 +406,8 @@ def main(exe):
             lap('ladder_and_text')
             check_save(check, p, truth, tmp)
             lap('save')
+            check_wide(check, p, truth, pcap)
+            lap('wide')
             check_resize(check, p, truth)
             lap('resize')
         finally:
@@ -373,6 +418,8 @@ def main(exe):
         lap('quit')
         check_drawing(check, exe, tmp)
         lap('drawing')
+        check_registrations(check, exe, tmp)
+        lap('registrations')
     print('%.1f s' % (time.monotonic() - t0))
     return check.done()
 

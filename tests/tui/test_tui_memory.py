@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""`sipscope tui -i lo` at a steady load for a while: sipp places 40 calls a second on
+"""`sipscope tui -i lo` at a steady load for a while: sipp places 25 calls a second on
 127.0.0.82 (an address and ports no other test uses), each rejected with 486, while the
 terminal UI shows them; with --max-memory-mb 16 the UI holds a bounded number of calls
 (the oldest ended go first, counted as evicted), so its resident memory stops growing once
-that number is reached: RSS over the last two thirds of the run grows by less than 1 MiB
-while calls keep coming. Skipped (77) without tmux, sipp or root.
+that number is reached: RSS over the last half of the run grows by less than 1 MiB
+while calls keep coming. --call-linger 4 has the correlator forget an ended call after 4 s
+instead of 64*T1 (32 s), so that its own tables are at their steady size after seconds
+rather than half a minute. Skipped (77) without tmux, sipp or root.
 
 Usage: test_tui_memory.py PATH/TO/sipscope"""
 import os
@@ -23,7 +25,8 @@ from tmuxpane import Pane  # noqa: E402
 
 E2E = os.path.join(HERE, '..', 'e2e')
 ADDR = '127.0.0.82'
-RATE, WARM, MEASURE = 25, 36, 10  # seconds: past the correlator's 32 s linger, then sampled
+LINGER = 4
+RATE, WARM, MEASURE = 25, 7, 8  # seconds: past the correlator's linger and the UI's 100 calls, then sampled
 CALLS = RATE * (WARM + MEASURE)
 
 
@@ -46,7 +49,7 @@ def main(exe):
     t0 = time.monotonic()
     exe = os.path.abspath(exe)
     with tempfile.TemporaryDirectory() as tmp:
-        p = Pane("%s tui -i lo -f 'udp and host %s' --max-memory-mb 16 --stream-idle 1" % (exe, ADDR), tmp)
+        p = Pane("%s tui -i lo -f 'udp and host %s' --max-memory-mb 16 --stream-idle 1 --call-linger %d" % (exe, ADDR, LINGER), tmp)
         procs = []
         try:
             check(p.wait(lambda s: '  live  ' in status(s)) is not None, 'live')
@@ -61,7 +64,7 @@ def main(exe):
             procs.append(subprocess.Popen(sipp + ['%s:5785' % ADDR, '-sf', os.path.join(E2E, 'uac_busy.xml'),
                                                   '-p', '5786', '-r', str(RATE), '-s', '486'],
                                           cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            # the first third fills the UI's calls (100 at this budget); then RSS is sampled
+            # the first half fills the UI's calls (100 at this budget); then RSS is sampled
             start = time.monotonic()
             samples = []
             while procs[1].poll() is None and time.monotonic() - start < 60:
