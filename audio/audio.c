@@ -465,7 +465,7 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
     size_t room = (size_t)(FRAME - st->fr_n), k = room < n ? room : n;
     const int32_t clip = st->clip_level;
     uint64_t energy = st->fr_energy;
-    uint32_t zc = st->fr_zc, run = st->clip_run, clipped = 0;
+    uint32_t zc = st->fr_zc, run = st->clip_run, clipped = 0, runs = 0;
     int32_t prev = st->prev, sum = st->fr_sum;
     for (size_t i = 0; i < k; i++) {
         int32_t x = pcm[i];
@@ -477,6 +477,7 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
             if (run < UINT8_MAX) run++;
             /* a run counts whole once it is AUDIO_CLIP_RUN long */
             clipped += run == AUDIO_CLIP_RUN ? AUDIO_CLIP_RUN : run > AUDIO_CLIP_RUN ? 1 : 0;
+            runs += run == AUDIO_CLIP_RUN;
         } else {
             run = 0;
         }
@@ -487,6 +488,7 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
     st->prev = (int16_t)prev;
     st->clip_run = (uint8_t)run;
     st->clipped += clipped;
+    st->clip_runs += runs;
     st->sec_clipped += clipped;
     st->fr_n = (uint16_t)(st->fr_n + k);
     return k;
@@ -533,17 +535,19 @@ static size_t frame_bytes(struct audio_state *st, const uint32_t *tab, const int
         any |= v;
     }
     if (any & G711_FULL) { /* full-scale codes in this stretch: count their runs */
-        uint32_t run = st->clip_run, clipped = 0;
+        uint32_t run = st->clip_run, clipped = 0, runs = 0;
         for (size_t i = 0; i < k; i++) {
             if (tab[p[i]] & G711_FULL) {
                 if (run < UINT8_MAX) run++;
                 clipped += run == AUDIO_CLIP_RUN ? AUDIO_CLIP_RUN : run > AUDIO_CLIP_RUN ? 1 : 0;
+                runs += run == AUDIO_CLIP_RUN;
             } else {
                 run = 0;
             }
         }
         st->clip_run = (uint8_t)run;
         st->clipped += clipped;
+        st->clip_runs += runs;
         st->sec_clipped += clipped;
     } else if (k) {
         st->clip_run = 0;
@@ -755,6 +759,11 @@ void audio_detectors_off(struct audio_state *st)
     st->dtmf = NULL;
 }
 
+bool audio_tone_heard(const struct audio_state *st)
+{
+    return st->tonal_blocks != 0;
+}
+
 void audio_summary(const struct audio_state *st, struct audio_summary *o)
 {
     memset(o, 0, sizeof *o);
@@ -776,6 +785,7 @@ void audio_summary(const struct audio_state *st, struct audio_summary *o)
             ? 10 * log10((double)st->active_energy / (double)st->active_samples / FS2)
             : -99;
     o->clipped = st->clipped;
+    o->clip_runs = st->clip_runs;
     memcpy(o->errors, st->errors, sizeof o->errors);
     o->ndet = st->ndet;
     o->det = st->det;

@@ -198,7 +198,7 @@ struct audio_state {
     /* totals */
     uint64_t samples, energy_sum, active_energy, active_samples;
     uint32_t frames, active_frames, cn_packets, cn_samples, event_packets, packets;
-    uint32_t clipped, silent_seconds, seconds, tonal_blocks, dropped_detections;
+    uint32_t clipped, clip_runs, silent_seconds, seconds, tonal_blocks, dropped_detections;
     uint32_t errors[AUDIO_ERR_COUNT];
     /* the current second */
     uint32_t sec_cur;
@@ -249,6 +249,10 @@ void audio_finish(struct audio_state *st);
  * matter: early media, a stream's first seconds); what they heard stays, a tone heard
  * until now ends now. Level, activity and clipping go on. */
 void audio_detectors_off(struct audio_state *st);
+/* Whether a 40 ms block has held a tone of the plan while tones were listened for: a
+ * stream that may be playing a cadence longer than its first seconds (NA ringback's cycle
+ * is 6 s) is worth listening to a while longer. */
+bool audio_tone_heard(const struct audio_state *st);
 /* Takes the oldest closed second; false when none is waiting. The ring holds
  * AUDIO_SECONDS_RING; older ones are overwritten (the caller drains after each feed). */
 bool audio_second_pop(struct audio_state *st, struct audio_second *out);
@@ -266,6 +270,7 @@ struct audio_summary {
     double level_dbov;        /* over all audio heard; -99 for digital silence */
     double speech_level_dbov; /* over active frames only; -99 when none */
     uint32_t clipped;         /* samples in runs of >= AUDIO_CLIP_RUN at full scale */
+    uint32_t clip_runs;       /* those runs */
     uint32_t errors[AUDIO_ERR_COUNT];
     uint8_t ndet;
     const struct audio_detection *det;

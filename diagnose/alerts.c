@@ -11,7 +11,7 @@ struct acall {
     uint64_t seq; /* 0: a free pending slot */
     int64_t end_ns;
     float pdd_ms, mos; /* < 0 none */
-    uint32_t kinds;    /* bit per enum issue_kind */
+    uint64_t kinds;    /* bit per enum issue_kind */
     bool ended, decided, answered;
     char callee[48];
 };
@@ -43,7 +43,7 @@ struct alerts {
     uint64_t dropped;
 };
 
-_Static_assert(ISSUE__COUNT <= 32, "struct acall's kinds holds a bit per issue kind");
+_Static_assert(ISSUE__COUNT <= 64, "struct acall's kinds holds a bit per issue kind");
 
 /* ---- the rules file ---- */
 
@@ -229,7 +229,7 @@ void alerts_stream_mos(struct alerts *al, uint64_t seq, double mos)
 void alerts_issue(struct alerts *al, uint64_t seq, enum issue_kind kind, int64_t time_ns)
 {
     if (!al || (unsigned)kind >= ISSUE__COUNT) return;
-    if (seq) pending(al, seq)->kinds |= 1u << kind;
+    if (seq) pending(al, seq)->kinds |= 1ull << kind;
     if (al->icount == ALERT_MAX_ISSUES) {
         al->ihead = (al->ihead + 1) % ALERT_MAX_ISSUES;
         al->icount--;

@@ -22,6 +22,10 @@ struct heard {
     bool off;                     /* a stream of it was not decoded: no verdict */
     const struct held_stream *first;
     uint64_t packets;
+    /* its streams' whole figures: speech-active seconds, the power of their speech summed
+     * weighted by those seconds, clipped samples and their runs */
+    double active_s, speech_pow;
+    uint64_t clipped, clip_runs;
 };
 
 static bool in_hold(const struct held_call *c, ptime_t t)
@@ -81,6 +85,11 @@ static void heard_in(const struct held_call *c, const struct held_stream *ss, si
         }
         if (!h->first) h->first = s;
         heard_stream(c, s, from, to, holds, h);
+        h->active_s += s->audio.active_s;
+        if (s->audio.speech_level_dbov > -99)
+            h->speech_pow += s->audio.active_s * pow(10, s->audio.speech_level_dbov / 10);
+        h->clipped += s->audio.clipped;
+        h->clip_runs += s->audio.clip_runs;
     }
 }
 
@@ -131,6 +140,7 @@ static bool silent_early_verdict(const struct issue_config *cfg, const struct he
     issue_ev_num(is, "early_level_dbov", f->level);
     issue_ev_num(is, "early_active_pct", heard_pct(&h));
     issue_ev_str(is, "tone", "none");
+    issue_ev_str(is, "early_media", "silence (no tone)");
     issue_ev_str(is, "silent_early_media_from", "callee %s", f->sender);
     issue_ev_str(is, "outcome", "%s", c->answer_time ? "answered" : "not answered");
     return true;
@@ -299,4 +309,210 @@ bool check_heard_silent_call(struct issue_engine *e, const struct held_call *c,
     silent_call_words(&is, &f);
     issue_emit(e, &is);
     return true;
+}
+
+/* ---- false_answer, clipping, audio_level: what an answered call's directions carried ---- */
+
+static const char *const dir_name[3] = {"", "caller_to_callee", "callee_to_caller"};
+static const char *const dir_who[3] = {"", "caller", "callee"};
+
+/* A direction's speech level over its streams' speech-active frames; -99 none. */
+static double heard_speech_level(const struct heard *h)
+{
+    return h->speech_pow > 0 && h->active_s > 0
+               ? round(100 * log10(h->speech_pow / h->active_s)) / 10
+               : -99;
+}
+
+/* A ringback tone of the plan from the callee's side heard past the 200 OK: the time it
+ * was heard after the answer, 0 none. */
+static ptime_t ringback_after(const struct held_call *c, const struct held_stream *ss, size_t n,
+                              const struct held_tone **tone, const struct held_stream **from)
+{
+    ptime_t best = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct held_audio *a = &ss[i].audio;
+        if (held_dir(c, &ss[i]) != 2 || !a->on) continue;
+        for (unsigned t = 0; t < a->ntones; t++) {
+            const struct held_tone *x = &a->tones[t];
+            if (x->kind != AUDIO_TONE_RINGBACK || x->to <= c->answer_time) continue;
+            ptime_t after = x->to - (x->from > c->answer_time ? x->from : c->answer_time);
+            if (after > best) {
+                best = after;
+                *tone = x;
+                *from = &ss[i];
+            }
+        }
+    }
+    return best;
+}
+
+static void false_answer(struct issue_engine *e, const struct held_call *c,
+                         const struct held_stream *ss, size_t n)
+{
+    const struct held_tone *t = NULL;
+    const struct held_stream *s = NULL;
+    ptime_t after = ringback_after(c, ss, n, &t, &s);
+    if (!t || (double)after / 1e6 < e->cfg.false_answer_ms) return;
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&s->src, s->sport, src, sizeof src);
+    double start = t->from > c->answer_time ? (double)(t->from - c->answer_time) / 1e9 : 0;
+    issue_init(&is, ISSUE_FALSE_ANSWER, SEV_WARNING, c->answer_time);
+    is.call_seq = c->seq;
+    issue_frame(&is, c->answer_frame);
+    issue_frame(&is, s->first_frame);
+    issue_ev_str(&is, "tone", "ringback (%s)", t->region);
+    issue_ev_num(&is, "tone_start_after_answer_s", round(start * 10) / 10);
+    issue_ev_num(&is, "tone_heard_after_answer_s", round((double)after / 1e8) / 10);
+    issue_ev_num(&is, "cycles", t->cycles);
+    issue_ev_str(&is, "from", "callee %s", src);
+    issue_say(is.summary, sizeof is.summary,
+              "false answer: the call was answered (200 OK) but the callee side then played "
+              "ringback (%s) for %.1f s: the caller still heard ringing on a billed call",
+              t->region, (double)after / 1e9);
+    issue_say(is.diagnosis, sizeof is.diagnosis,
+              "After its 200 OK the callee side (%s) sent a ringback tone (%s, %u cycles), so the "
+              "far end had not really answered: false answer supervision. The call is billed "
+              "from the 200 OK while the caller hears ringing, and may hang up on a call "
+              "already charged. Likely a gateway or carrier trunk that answers at once to play "
+              "its own ringback or an announcement; have it send 180/183 with early media "
+              "instead and answer only when the called party does, or report the route to the "
+              "carrier.",
+              src, t->region, t->cycles);
+    issue_emit(e, &is);
+}
+
+static void clipping(struct issue_engine *e, const struct held_call *c, int dir,
+                     const struct heard *h)
+{
+    double share = h->active_s > 0 ? 100.0 * (double)h->clipped / (h->active_s * AUDIO_RATE) : 0;
+    if (share < e->cfg.clipping_pct || (double)h->clip_runs < e->cfg.clipping_runs) return;
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&h->first->src, h->first->sport, src, sizeof src);
+    double level = heard_speech_level(h);
+    issue_init(&is, ISSUE_CLIPPING, SEV_WARNING, c->answer_time);
+    is.call_seq = c->seq;
+    issue_frame(&is, h->first->first_frame);
+    issue_ev_str(&is, "direction", "%s", dir_name[dir]);
+    issue_ev_str(&is, "from", "%s %s", dir_who[dir], src);
+    issue_ev_num(&is, "clipped_samples", (double)h->clipped);
+    issue_ev_num(&is, "clipped_runs", (double)h->clip_runs);
+    issue_ev_num(&is, "clipped_speech_pct", round(share * 100) / 100);
+    issue_ev_num(&is, "speech_level_dbov", level);
+    issue_ev_num(&is, "speech_s", round(h->active_s * 10) / 10);
+    issue_say(is.summary, sizeof is.summary,
+              "clipping: %.2f %% of the %s's speech samples at full scale (%llu runs, speech "
+              "at %.1f dBov)",
+              share, dir_who[dir], (unsigned long long)h->clip_runs, level);
+    issue_say(is.diagnosis, sizeof is.diagnosis,
+              "The %s's audio (from %s) reached the codec's largest value in %llu runs of 3 or "
+              "more samples: the waveform was cut flat, which the listener hears as harsh "
+              "distortion. Something before the encoder has too much gain: the microphone or "
+              "headset gain, an AGC, or a gateway's or transcoder's digital gain on that leg. "
+              "Lower the gain at the %s's device or the media server's input.",
+              dir_who[dir], src, (unsigned long long)h->clip_runs, dir_who[dir]);
+    issue_emit(e, &is);
+}
+
+static void audio_level(struct issue_engine *e, const struct held_call *c, int dir,
+                        const struct heard *h)
+{
+    double level = heard_speech_level(h);
+    if (h->active_s < e->cfg.audio_level_min_s || level <= -99) return;
+    bool quiet = level < e->cfg.audio_quiet_dbov;
+    bool loud = level > e->cfg.audio_loud_dbov;
+    if (!quiet && !loud) return;
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&h->first->src, h->first->sport, src, sizeof src);
+    issue_init(&is, ISSUE_AUDIO_LEVEL, SEV_WARNING, c->answer_time);
+    is.call_seq = c->seq;
+    issue_frame(&is, h->first->first_frame);
+    issue_ev_str(&is, "direction", "%s", dir_name[dir]);
+    issue_ev_str(&is, "from", "%s %s", dir_who[dir], src);
+    issue_ev_str(&is, "level", "%s", quiet ? "too quiet" : "too loud");
+    issue_ev_num(&is, "speech_level_dbov", level);
+    issue_ev_num(&is, "threshold_dbov", quiet ? e->cfg.audio_quiet_dbov : e->cfg.audio_loud_dbov);
+    issue_ev_num(&is, "speech_s", round(h->active_s * 10) / 10);
+    issue_say(is.summary, sizeof is.summary, "the %s's speech is %s: %.1f dBov (%s %.0f dBov)",
+              dir_who[dir], quiet ? "too quiet" : "too loud", level, quiet ? "below" : "above",
+              quiet ? e->cfg.audio_quiet_dbov : e->cfg.audio_loud_dbov);
+    if (quiet)
+        issue_say(is.diagnosis, sizeof is.diagnosis,
+                  "The %s's speech (from %s) averaged %.1f dBov over %.1f s of speech, where "
+                  "telephone speech sits near -20 dBov (ITU-T G.168's nominal -20 dBm0): the "
+                  "other side strains to hear. Likely a microphone or headset gain set low, a "
+                  "muted-but-not-quite device, or an attenuating pad on a gateway or transcoder "
+                  "leg. Raise the gain at the %s's device or the media server.",
+                  dir_who[dir], src, level, h->active_s, dir_who[dir]);
+    else
+        issue_say(is.diagnosis, sizeof is.diagnosis,
+                  "The %s's speech (from %s) averaged %.1f dBov over %.1f s of speech, far over "
+                  "telephone speech's nominal -20 dBov: it is close to clipping and may cause "
+                  "echo at the far end. Likely a gain set high at the device, an AGC gone wrong, "
+                  "or a gateway's or transcoder's digital gain. Lower the gain at the %s's device.",
+                  dir_who[dir], src, level, h->active_s, dir_who[dir]);
+    issue_emit(e, &is);
+}
+
+void check_heard_answered(struct issue_engine *e, const struct held_call *c,
+                          const struct held_stream *ss, size_t n, ptime_t end)
+{
+    if (!c->answer_time) return;
+    false_answer(e, c, ss, n);
+    ptime_t to = c->end_time ? c->end_time : end;
+    for (int dir = 1; dir <= 2; dir++) {
+        struct heard h;
+        heard_in(c, ss, n, dir, c->answer_time, to, true, &h);
+        if (h.off || !h.first) continue;
+        clipping(e, c, dir, &h);
+        audio_level(e, c, dir, &h);
+    }
+}
+
+/* ---- fax: CNG or CED heard on an audio codec, and T.38 not negotiated by both ---- */
+
+void check_heard_fax(struct issue_engine *e, const struct held_call *c,
+                     const struct held_stream *ss, size_t n)
+{
+    const struct held_tone *t = NULL;
+    const struct held_stream *s = NULL;
+    for (size_t i = 0; i < n && !t; i++)
+        for (unsigned k = 0; k < ss[i].audio.ntones && !t; k++)
+            if (ss[i].audio.tones[k].kind == AUDIO_TONE_FAX_CNG ||
+                ss[i].audio.tones[k].kind == AUDIO_TONE_FAX_CED) {
+                t = &ss[i].audio.tones[k];
+                s = &ss[i];
+            }
+    /* both sides' SDP carried T.38 (image): the fax switched to T.38 as it should */
+    if (!t || (c->side[0].fax && c->side[1].fax)) return;
+    bool offered = c->side[0].fax || c->side[1].fax;
+    struct issue is;
+    char src[IP_ADDR_PORT_STRLEN];
+    ip_addr_port_str(&s->src, s->sport, src, sizeof src);
+    int dir = held_dir(c, s);
+    const char *tone = t->kind == AUDIO_TONE_FAX_CNG ? "CNG 1100 Hz" : "CED 2100 Hz";
+    issue_init(&is, ISSUE_FAX, SEV_INFO, t->from);
+    is.call_seq = c->seq;
+    issue_frame(&is, s->first_frame);
+    issue_ev_str(&is, "tone", "%s", tone);
+    issue_ev_str(&is, "from", "%s %s", dir ? dir_who[dir] : "unknown", src);
+    issue_ev_num(&is, "tone_at_s", round((double)(t->from - c->invite_time) / 1e8) / 10);
+    issue_ev_str(&is, "t38", "%s", offered ? "offered, not accepted" : "not offered");
+    issue_say(is.summary, sizeof is.summary, "fax (%s) on an audio codec, T.38 %s", tone,
+              offered ? "offered but not accepted" : "not offered");
+    issue_say(is.diagnosis, sizeof is.diagnosis,
+              "A fax tone (%s, ITU-T T.30) came from %s in the RTP audio, and the call %s. A fax "
+              "over G.711 survives only a clean path (no loss, no jitter buffer drift, no "
+              "compression or silence suppression) and often fails midway; T.38 (RFC 3362, an "
+              "image m-line re-INVITE) is what carries it reliably. %s",
+              tone, src,
+              offered ? "offered T.38 but the other side did not accept it" : "never offered T.38",
+              offered ? "Enable T.38 on the side that refused it, or make sure both use G.711 "
+                        "with no VAD and a fixed jitter buffer."
+                      : "Enable T.38 on the fax gateway or ATA (or its SBC), or if G.711 "
+                        "pass-through is meant, turn off VAD and use a fixed jitter buffer.");
+    issue_emit(e, &is);
 }

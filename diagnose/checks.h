@@ -59,6 +59,12 @@ bool check_heard_one_way(struct issue_engine *e, const struct held_call *c,
                          const struct held_stream *ss, size_t n, int dir, ptime_t to);
 bool check_heard_silent_call(struct issue_engine *e, const struct held_call *c,
                              const struct held_stream *ss, size_t n, ptime_t to);
+/* an answered call's audio (check_heard.c): false_answer, clipping, audio_level */
+void check_heard_answered(struct issue_engine *e, const struct held_call *c,
+                          const struct held_stream *ss, size_t n, ptime_t end);
+/* fax tones on an audio codec without T.38 (check_heard.c) */
+void check_heard_fax(struct issue_engine *e, const struct held_call *c,
+                     const struct held_stream *ss, size_t n);
 
 /* media against its SDP (check_media_sdp.c) */
 void check_codecs_media(struct issue_engine *e, const struct held_call *c,

@@ -104,8 +104,11 @@ static void judge_media(struct issue_engine *e, const struct held_call *c,
 {
     bool media = (e->streams_seen > 0 || e->announced_live) && !c->side[0].fax && !c->side[1].fax;
     check_codecs_media(e, c, ss, n, media && !other_leg);
+    /* a fax's tones are judged whatever the SDP negotiated: T.38 offered is its question */
+    if (!other_leg) check_heard_fax(e, c, ss, n);
     if (media && !other_leg) {
         check_audio(e, c, ss, n, end);
+        check_heard_answered(e, c, ss, n, end);
         check_ringback(e, c, ss, n, end);
         check_after_bye(e, c, ss, n);
         check_hold_media(e, c, ss, n, end);
@@ -313,6 +316,9 @@ static void held_audio_fill(struct held_audio *a, const struct rtp_stream *s)
     a->on = true;
     a->level_dbov = (float)s->audio_sum.level_dbov;
     a->speech_level_dbov = (float)s->audio_sum.speech_level_dbov;
+    a->active_s = (float)s->audio_sum.active_s;
+    a->clipped = s->audio_sum.clipped;
+    a->clip_runs = s->audio_sum.clip_runs;
     for (uint32_t i = 0; i < s->nsec && s->timeline; i++) {
         const struct stream_second *x = &s->timeline[i];
         bool heard = x->level_cdb != 0, active = heard && x->active_ms >= HELD_ACTIVE_MS;
@@ -332,6 +338,7 @@ static void held_audio_fill(struct held_audio *a, const struct rtp_stream *s)
         const struct audio_tone *t = &s->audio_plan->tones[d->tone];
         struct held_tone *h = &a->tones[a->ntones++];
         h->kind = (uint8_t)t->kind;
+        h->cycles = d->cycles;
         memcpy(h->region, t->region, sizeof h->region);
         h->from = s->first_time + (ptime_t)d->start_ms * PTIME_MS;
         h->to = s->first_time + (ptime_t)d->end_ms * PTIME_MS;

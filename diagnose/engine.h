@@ -29,6 +29,7 @@ struct held_run {
 struct held_tone {
     uint8_t kind; /* enum audio_tone_kind */
     char region[8];
+    uint16_t cycles; /* on-segments heard while its cadence held */
     ptime_t from, to;
 };
 struct held_audio {
@@ -38,6 +39,8 @@ struct held_audio {
     uint32_t heard_after, active_after;  /* seconds past HELD_AUDIO_SECONDS */
     int8_t level[HELD_AUDIO_LEVELS];     /* dBov, -128: none heard */
     float level_dbov, speech_level_dbov; /* the whole stream's; -99 none */
+    float active_s;                      /* the whole stream's speech-active seconds */
+    uint32_t clipped, clip_runs;         /* the whole stream's clipped samples, their runs */
     uint8_t ntones;
     struct held_tone tones[HELD_AUDIO_TONES];
 };

@@ -45,7 +45,11 @@
     X(SIP_SCAN, "sip_scan") /* added: a source probing extensions or methods, or a scanner */    \
     X(AUTH_BRUTE_FORCE, "auth_brute_force") /* added: many failed digest attempts */            \
     X(REGISTRATION_HIJACK, "registration_hijack") /* added: a held binding taken over */        \
-    X(TOLL_FRAUD_PATTERN, "toll_fraud_pattern") /* added: a burst of costly or parallel calls */
+    X(TOLL_FRAUD_PATTERN, "toll_fraud_pattern") /* added: a burst of costly or parallel calls */ \
+    X(FALSE_ANSWER, "false_answer") /* added: ringback from the callee after its 200 OK */      \
+    X(CLIPPING, "clipping") /* added: speech clipped at full scale */                           \
+    X(AUDIO_LEVEL, "audio_level") /* added: speech too quiet or too loud */                     \
+    X(FAX, "fax") /* added: fax tones on an audio codec without T.38 */
 
 enum issue_kind {
 #define ISSUE_ENUM(id, name) ISSUE_##id,
@@ -87,6 +91,12 @@ struct issue_config {
     double one_way_silent_min_s;           /* ... judged over at least this many seconds */
     double silent_call_s;                  /* silent_call: answered seconds of RTP each way
                                             * with no speech and no tone, at least */
+    double false_answer_ms;                /* false_answer: ringback heard this long after
+                                            * the 200 OK */
+    double clipping_pct;                   /* clipping: clipped share of speech samples */
+    double clipping_runs;                  /* ... in at least this many runs */
+    double audio_level_min_s;              /* audio_level: speech-active seconds to judge */
+    double audio_quiet_dbov, audio_loud_dbov; /* audio_level: speech level out of these */
     double rtp_after_bye_ms;               /* media this long after the BYE */
     double min_packets;                    /* streams shorter than this are not judged */
     double capture_end_s;                  /* unfinished: activity this close to the end

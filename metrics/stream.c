@@ -550,7 +550,10 @@ static void audio_packet(struct stream_table *t, struct rtp_stream *s, const str
     if (c == AUDIO_CODEC_UNKNOWN)
         return; /* a dynamic type the SDP did not map for this stream: not guessed */
     uint64_t sec = now > s->first_time ? (uint64_t)(now - s->first_time) / PTIME_SEC : 0;
-    if (s->audio_detect && sec >= s->audio_detect_s) {
+    /* a stream that began after the answer and has played a tone of the plan is listened
+     * to for a whole cadence of the slowest (a false answer's ringback) */
+    if (s->audio_detect && sec >= s->audio_detect_s &&
+        !(sec < STREAM_AUDIO_DETECT_TONE_S && audio_tone_heard(s->audio))) {
         audio_detectors_off(s->audio);
         s->audio_detect = false;
     }

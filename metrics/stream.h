@@ -275,6 +275,13 @@ void stream_table_audio(struct stream_table *t, const struct audio_plan *plan, b
 /* A stream that began after its call's answer: tones (a false answer's ringback, fax CNG
  * or CED, a SIT) in its first seconds only, which hold one CNG cycle (0.5 s on, 3 s off) */
 #define STREAM_AUDIO_DETECT_ANSWERED_S 4
+/* ... unless a tone of the plan was heard in them: then until this second. A cadence is
+ * matched on one whole cycle from an on-segment's start, so a tone that starts anywhere in
+ * its cycle is known after at most two cycles less its last pause's tolerance: NA ringback
+ * (2 s on, 4 s off) by 6 + 2 + 3.2 = 11.2 s, EU (1/4) by 9.2 s, UK double ring (3 s) by
+ * 6 s, CNG (0.5/3) by 6.5 s. Speech rarely holds a plan tone for 40 ms, so a talking
+ * stream still stops at STREAM_AUDIO_DETECT_ANSWERED_S. */
+#define STREAM_AUDIO_DETECT_TONE_S 12
 /* Past those seconds a codec other than G.711 is decoded one second in this many (a
  * library's decoder costs 20 to 50 times a G.711 packet's whole analysis: bcg729's G.729
  * synthesis is ~10 us a packet); a library-codec stream that began after its call's answer

@@ -114,6 +114,7 @@ static json_t *audio_json(const struct rtp_stream *st)
     json_object_set_new(o, "speech_level_dbov",
                         a->active_s > 0 ? render_round(a->speech_level_dbov, 0.1) : json_null());
     render_set_u64(o, "clipped_samples", a->clipped);
+    render_set_u64(o, "clipped_runs", a->clip_runs); /* added: the runs those samples make */
     json_object_set_new(o, "tonal_s", render_round(a->tonal_s, 0.001));
     json_t *tones = json_array();
     for (unsigned i = 0; i < a->ndet && st->audio_plan; i++) {

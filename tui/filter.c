@@ -109,8 +109,8 @@ void tui_issue_kinds(const struct tui_row *r, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = '\0';
-    for (int k = 0; k < ISSUE__COUNT && k < 32; k++) {
-        if (!(r->issue_kinds & (1u << k))) continue;
+    for (int k = 0; k < ISSUE__COUNT && k < 64; k++) {
+        if (!(r->issue_kinds & (1ull << k))) continue;
         int w =
             snprintf(out + n, cap - n, "%s%s", n ? "," : "", issue_kind_name((enum issue_kind)k));
         if (w < 0 || (size_t)w >= cap - n) break;

@@ -310,7 +310,7 @@ void tui_model_issue(void *user, const struct issue *is)
         memcpy(t->frames, is->frames, sizeof t->frames);
         copy_str(t->summary, sizeof t->summary, is->summary);
         copy_str(t->diagnosis, sizeof t->diagnosis, is->diagnosis);
-        if (is->kind < 32) c->row.issue_kinds |= 1u << is->kind;
+        if (is->kind < 64) c->row.issue_kinds |= 1ull << is->kind;
         if (c->row.worst_severity == SEV__COUNT || is->severity > c->row.worst_severity)
             c->row.worst_severity = (uint8_t)is->severity;
         m->gen++;

@@ -158,6 +158,16 @@ def clipped_truth(codes, law):
     return total
 
 
+def clip_runs_truth(codes, law):
+    """The runs clipped_truth counts: stretches of 3 or more at the largest magnitude."""
+    top = ULAW_MAX if law == "ulaw" else ALAW_MAX
+    runs = run = 0
+    for c in codes:
+        run = run + 1 if c in top else 0
+        runs += run == 3
+    return runs
+
+
 # ---- the cases -------------------------------------------------------------------------
 
 LEAD_MS = 1000
@@ -283,7 +293,8 @@ def build(outdir):
                 for i in range(2 * RATE))]
         codes = encode(to16(clean + hot + clean), law)
         add("clipping_" + law, None, law,
-            {"group": "clipping", "clipped": clipped_truth(codes, law)}, codes=codes)
+            {"group": "clipping", "clipped": clipped_truth(codes, law),
+             "clip_runs": clip_runs_truth(codes, law)}, codes=codes)
 
     # hiss: white noise at -45 dBov, above the VAD's floor but crossing zero at every
     # other sample: no speech, all silence (the zero-crossing half of the VAD rule)

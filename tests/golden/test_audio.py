@@ -26,7 +26,10 @@ def holds(want, got):
     return got == want
 
 
-def check_stream(check, name, way, d, s, early_tone, tone_on_ms):
+def check_stream(check, name, way, d, s):
+    """One stream against the truth of its direction: seconds heard, speech-active share
+    (speech and tone milliseconds over all), speech level, clipped samples counted on the
+    codes written, the tones played (kind, region, start), in-band DTMF digits."""
     a = s.get('audio')
     if not check(isinstance(a, dict), '%s %s: audio %s (%s)' % (name, way, a, s.get('audio_unavailable'))):
         return
@@ -34,31 +37,39 @@ def check_stream(check, name, way, d, s, early_tone, tone_on_ms):
     total_ms = d['talk_ms'] + d.get('early_ms', 0)
     check(abs(a['heard_s'] - total_ms / 1000) <= 0.05,
           '%s %s: heard %s s, written %s s' % (name, way, a['heard_s'], total_ms / 1000))
-    tone = tone_on_ms if way == 'callee_to_caller' else 0
+    tone = d.get('tone_on_ms', 0)
     want_pct = 100.0 * (d['speech_ms'] + tone) / total_ms
     check(abs(a['active_pct'] - want_pct) <= 2,
           '%s %s: active %s %%, written %.1f %%' % (name, way, a['active_pct'], want_pct))
-    if d['speech_dbov'] is None:
+    if d['speech_dbov'] is None and not tone:
         check(a['speech_level_dbov'] is None and a['level_dbov'] == -99,
               '%s %s: digital silence: level %s, speech level %s' % (name, way, a['level_dbov'], a['speech_level_dbov']))
-    elif not tone:
+    elif d['speech_dbov'] is not None and not tone:
         check(a['speech_level_dbov'] is not None and abs(a['speech_level_dbov'] - d['speech_dbov']) <= 1,
               '%s %s: speech level %s, written %s dBov' % (name, way, a['speech_level_dbov'], d['speech_dbov']))
+    check(a['clipped_samples'] == d['clipped'],
+          '%s %s: clipped %s samples, written %s' % (name, way, a['clipped_samples'], d['clipped']))
+    check((a.get('clipped_runs', 0) > 0) == (d['clipped'] > 0),
+          '%s %s: clipped runs %s for %s samples' % (name, way, a.get('clipped_runs'), d['clipped']))
+    want = d.get('tones', [])
     tones = [(t['kind'], t['region']) for t in a['tones']]
-    if way == 'callee_to_caller' and early_tone:
-        check(tones == [(early_tone['kind'], early_tone['region'])],
-              '%s: tones heard %s, played %s' % (name, tones, early_tone))
-        if a['tones']:
-            start = a['tones'][0]['start'] - s['first_time'] + 0.35
-            check(abs(start * 1000 - early_tone['start_ms']) <= 200,
-                  '%s: tone from %.3f s, played from %s ms' % (name, start, early_tone['start_ms']))
-    else:
-        check(tones == [], '%s %s: no tone played, heard %s' % (name, way, tones))
+    check(tones == [(t['kind'], t['region']) for t in want],
+          '%s %s: tones heard %s, played %s' % (name, way, tones, want))
+    for got, w in zip(a['tones'], want):
+        start = got['start'] - s['first_time']
+        check(abs(start * 1000 - w['start_ms']) <= 200,
+              '%s %s: %s from %.3f s, played from %s ms' % (name, way, w['kind'], start, w['start_ms']))
+    if 'dtmf' in d:
+        got = [(x['digit'], round((x['time'] - s['first_time']) * 1000)) for x in a['inband_dtmf']]
+        check([g[0] for g in got] == [x['digit'] for x in d['dtmf']],
+              '%s %s: in-band DTMF %s, played %s' % (name, way, got, d['dtmf']))
+        check(all(abs(g[1] - x['ms']) <= 100 for g, x in zip(got, d['dtmf'])),
+              '%s %s: DTMF times %s, played %s' % (name, way, got, d['dtmf']))
     tl = s.get('timeline', {})
     level, active = tl.get('level_dbov', []), tl.get('active_ms', [])
     check(len(level) == len(tl.get('packets', [])) and len(active) == len(level),
           '%s %s: timeline level/active per second' % (name, way))
-    if d['speech_ms'] == 0 and not d.get('early_ms'):
+    if d['speech_ms'] == 0 and not tone and not d.get('early_ms'):
         check(all(v == -99 for v in level) and all(v == 0 for v in active),
               '%s %s: silent every second: %s %s' % (name, way, level, active))
     if d.get('early_ms') and not tone:
@@ -89,7 +100,7 @@ def main(exe):
             for way, d in t['directions'].items():
                 s = streams.get((c['id'], d['src']))
                 if check(s is not None, '%s %s: stream from %s' % (n, way, d['src'])):
-                    check_stream(check, n, way, d, s, t.get('early_tone'), t['tone_on_ms'])
+                    check_stream(check, n, way, d, s)
         # --no-audio: nothing decoded, said so, and no issue that needs the payload
         j = analyze(exe, pcap, '--no-audio')
         check(all(s['audio'] is None and s['audio_unavailable'] == 'audio analysis off' for s in j['streams']),

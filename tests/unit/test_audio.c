@@ -412,6 +412,10 @@ Test(audio, clipped_samples_as_written, .init = setup)
         json_int_t want = json_integer_value(json_object_get(find_case(root, name), "clipped"));
         cr_expect_eq(s.clipped, want, "%s: %u, want %lld", name, s.clipped, (long long)want);
         cr_expect_gt(want, 0);
+        json_int_t runs = json_integer_value(json_object_get(find_case(root, name), "clip_runs"));
+        cr_expect_eq(s.clip_runs, runs, "%s: %u runs, want %lld", name, s.clip_runs,
+                     (long long)runs);
+        cr_expect_gt(runs, 1); /* a 700 Hz sine over full scale: a run at each peak */
         audio_release(&st);
     }
     json_decref(root);
@@ -851,6 +855,8 @@ Test(audio, g711_from_its_bytes_as_from_its_samples, .init = setup)
         cr_expect_eq(x.speech_level_dbov, y.speech_level_dbov, "%s: speech level", files[i].file);
         cr_expect_eq(x.clipped, y.clipped, "%s: clipped %u, want %u", files[i].file, x.clipped,
                      y.clipped);
+        cr_expect_eq(x.clip_runs, y.clip_runs, "%s: runs %u, want %u", files[i].file, x.clip_runs,
+                     y.clip_runs);
         cr_expect_eq(x.silent_seconds, y.silent_seconds, "%s: silent seconds", files[i].file);
         cr_expect_eq(x.heard_s, y.heard_s, "%s: heard", files[i].file);
         audio_release(&a);
