@@ -17,10 +17,12 @@ loopback at once. Checked:
   (one_way_audio, silent_call, ringback_silence, codec_mismatch or anything else);
 - `analyze` of tcpdump's file against tshark's `-z rtp,streams` of it: packets and lost
   exactly, max delta and max/mean jitter within 0.1 ms or 1 % (the corpus test's bounds).
-Mode srtp: both accounts with `mediaenc=srtp-mand` (baresip's SDES, RFC 4568), so SRTP
-and SRTCP only: every packet is decrypted (capture.srtp, per stream srtp_decrypted) and
-heard as speech; the packet figures equal tshark's, which reads the clear RTP header of
-SRTP as RTP; no key from the SDP reaches the JSON or the log. The same file with the keys
+Mode srtp: both accounts with `mediaenc=srtp-mand` (baresip's SDES, RFC 4568): every SRTP
+and SRTCP packet sent after the answer (which makes both keys known) is decrypted, and
+the RTCP baresip sends in clear to the SRTP ports is counted as failing authentication,
+as tshark's RTCP length check tells the two apart (capture.srtp, /metrics, per stream
+srtp_decrypted); both directions are heard as speech; the figures equal tshark's, which
+reads SRTP's clear header as RTP's; no key from the SDP reaches the JSON or the log. The same file with the keys
 made unavailable (each a=crypto key altered in place: authentication failures; each suite
 renamed to one we do not know: keyless) gives streams marked encrypted, counted, measured
 from their clear headers (tshark's packets and loss) and never heard (audio null).
@@ -388,7 +390,6 @@ def live_checks(check, j, mx, err, truth, paths, srtp, keys, counts):
         check(keys and not any(k in text or k[:16] in text for k in keys), 'live: no SDES key in the JSON or log')
     else:
         check(sc.get('decrypted') == 0 and sc.get('keyless') == 0, 'live: nothing SRTP: %s' % sc)
-
 
 
 def file_checks(check, exe, cap, truth, paths):
