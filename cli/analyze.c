@@ -318,6 +318,11 @@ static void publish(struct analysis *a, const struct pipeline_result *r, bool li
     memcpy(m->decode_errors, r->ds.errors, sizeof m->decode_errors);
     m->tls_flows = r->ds.tls_flows;
     m->tls_records = r->ds.tls_records;
+    m->srtp_decrypted = r->ds.srtp_decrypted;
+    m->srtp_auth_failures = r->ds.srtp_auth_failures;
+    m->srtp_keyless = r->ds.srtp_keyless;
+    m->srtp_replays = r->ds.srtp_replays;
+    m->srtp_keys = r->ds.srtp_keys;
     m->evicted_calls = r->ks.evicted_calls;
     m->evicted_transactions = r->ks.evicted_transactions;
     m->evicted_registrations = r->ks.evicted_registrations;

@@ -29,6 +29,7 @@ PKGS=(
   libssl-dev                   # decode/tls.c: TLS record decryption from a key log (libcrypto)
   libsrtp2-dev                 # SRTP/SRTCP from SDES keys
   gnutls-bin tcpdump           # the TLS tests: real TLS client/server on loopback, captured
+  baresip-core                 # two real UAs calling each other, plain and SDES SRTP (test_baresip)
 )
 
 missing=()

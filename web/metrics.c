@@ -114,6 +114,19 @@ void web_metrics_render(FILE *o, const struct web_metrics *m)
         m->decode_errors[DR_TLS_NO_KEYS]);
     one(o, "sipscope_tls_bad_records_total", "counter", "TLS records failing authentication",
         m->decode_errors[DR_TLS_BAD_RECORD]);
+    /* SRTP (RFC 3711) opened with SDES keys (RFC 4568): capture.srtp of the JSON. A rise of
+     * authentication failures is a wrong or stale key (or a rekey we missed), keyless packets
+     * are SRTP whose SDP gave no usable key, replays are copies the replay window dropped */
+    one(o, "sipscope_srtp_decrypted_total", "counter",
+        "SRTP and SRTCP packets decrypted and authenticated with SDES keys", m->srtp_decrypted);
+    one(o, "sipscope_srtp_auth_failures_total", "counter",
+        "SRTP and SRTCP packets a key did not authenticate", m->srtp_auth_failures);
+    one(o, "sipscope_srtp_keyless_total", "counter",
+        "packets to SRTP endpoints whose SDP gave no usable key", m->srtp_keyless);
+    one(o, "sipscope_srtp_replays_total", "counter",
+        "SRTP packets dropped as a repeated index (a copy or a replay)", m->srtp_replays);
+    one(o, "sipscope_srtp_endpoints_keyed", "gauge", "media endpoints holding an SDES key now",
+        m->srtp_keys);
     head(o, "sipscope_decode_errors_total", "counter", "frames or messages rejected, by reason");
     for (int r = 0; r < DR__COUNT; r++)
         if (m->decode_errors[r])

@@ -26,6 +26,8 @@ struct web_metrics {
     uint64_t sip_messages, rtp_packets, rtcp_packets;
     uint64_t decode_errors[DR__COUNT];
     uint64_t tls_flows, tls_records;
+    /* SRTP/SRTCP by what the SDES keys made of them (decode/srtp.h), and the endpoints keyed */
+    uint64_t srtp_decrypted, srtp_auth_failures, srtp_keyless, srtp_replays, srtp_keys;
     uint64_t evicted_calls, evicted_transactions, evicted_registrations, evicted_media,
         evicted_dns, evicted_streams, evicted_fragments, evicted_tcp, evicted_orphans,
         evicted_flows;

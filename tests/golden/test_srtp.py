@@ -14,6 +14,8 @@ keys (tests/support/srtp_protect.c). For every suite:
 
 Usage: test_srtp.py PATH/TO/sipscope PATH/TO/srtp_protect"""
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +23,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import Checks, generate  # noqa: E402
+from sstest import Checks, generate, metrics  # noqa: E402
 
 SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM']
 FIGURES = ['packets', 'expected', 'lost', 'duplicates', 'out_of_order', 'max_delta_ms', 'max_jitter_ms',
@@ -57,6 +59,20 @@ def hep_out(exe, pcap):
                             pcap], capture_output=True, text=True, timeout=60)
         t.join()
     return r.stderr, b''.join(got)
+
+
+def served_metrics(exe, pcap, db):
+    """/metrics of `analyze --serve` once its analysis is over (its second line says so)."""
+    p = subprocess.Popen([exe, 'analyze', '--no-progress', '--db', db, '--serve', '127.0.0.1:0', pcap],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        m = re.search(r'on port (\d+)', p.stderr.readline())
+        done = p.stderr.readline()
+        return metrics(int(m.group(1))) if m and 'until Ctrl-C' in done else {}
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+        p.stderr.close()
 
 
 def key_args(truth, swap=False):
@@ -110,6 +126,13 @@ def main(exe, protect):
             keys = [s['srtp']['key'] for c in truth['calls'] for s in c['streams']]
             check(not any(k in text or k[:16] in text for k in keys), '%s: no key in the JSON or the log' % suite)
             if suite == SUITES[0]:
+                # issue 27: the same counts as Prometheus counters
+                mx = served_metrics(exe, enc_pcap, os.path.join(tmp, 'right.db'))
+                check(mx.get('sipscope_srtp_decrypted_total') == n_rtp + n_rtcp
+                      and mx.get('sipscope_srtp_auth_failures_total') == 0
+                      and mx.get('sipscope_srtp_keyless_total') == 0 and mx.get('sipscope_srtp_endpoints_keyed') == 4,
+                      '%s: /metrics counts %d decrypted, 4 endpoints keyed: %s' %
+                      (suite, n_rtp + n_rtcp, {k: v for k, v in mx.items() if '_srtp_' in k}))
                 log, hep = hep_out(exe, enc_pcap)
                 check(hep.count(b'a=crypto:1 ') == 4 and log,
                       '--hep-out carried the 4 SDP bodies (%d) and -v logged' % hep.count(b'a=crypto:1 '))
@@ -121,6 +144,12 @@ def main(exe, protect):
                            capture_output=True)
             j, text = run(exe, enc_pcap)
             sc = j['capture'].get('srtp', {})
+            if suite == SUITES[0]:
+                mx = served_metrics(exe, enc_pcap, os.path.join(tmp, 'wrong.db'))
+                check(mx.get('sipscope_srtp_auth_failures_total') == n_rtp + n_rtcp
+                      and mx.get('sipscope_srtp_decrypted_total') == 0,
+                      '%s, wrong keys: /metrics counts %d authentication failures: %s' %
+                      (suite, n_rtp + n_rtcp, {k: v for k, v in mx.items() if '_srtp_' in k}))
             check(sc.get('decrypted') == 0 and sc.get('srtp_auth_failures') == n_rtp + n_rtcp,
                   '%s, wrong keys: %s decrypted, %s authentication failures of %d' %
                   (suite, sc.get('decrypted'), sc.get('srtp_auth_failures'), n_rtp + n_rtcp))

@@ -651,6 +651,14 @@ def events_checks(check, exe, pcap, j, tmp):
         check(mx.get(('sipscope_packets_total', '')) == cap['packets'] and
               mx.get(('sipscope_sip_messages_total', '')) == cap['sip_messages'] and
               mx.get(('sipscope_rtp_packets_total', '')) == cap['rtp_packets'], '/metrics: packets and messages')
+        # issue 27: capture.srtp's counters, as counters (the SRTP golden test checks them
+        # against a capture libsrtp2 protected; here the names and the same figures)
+        sc = cap.get('srtp', {})
+        pairs = [('sipscope_srtp_decrypted_total', 'decrypted'), ('sipscope_srtp_auth_failures_total',
+                 'srtp_auth_failures'), ('sipscope_srtp_keyless_total', 'keyless'),
+                 ('sipscope_srtp_replays_total', 'replays'), ('sipscope_srtp_endpoints_keyed', 'endpoints_keyed')]
+        check(sc and all(mx.get((m, '')) == sc.get(k) for m, k in pairs),
+              '/metrics: the SRTP counters as capture.srtp says (%s; %s)' % (sc, [mx.get((m, '')) for m, _ in pairs]))
         # issue 21: a gauge of bytes per table of the memory budget, never above the peak
         # the document gives for it (the gauge is the last sample, the peak the largest)
         tb = {k[len('{table="'):-2]: v for (n, k), v in mx.items() if n == 'sipscope_table_bytes'}
