@@ -174,6 +174,20 @@ void issues_finish(struct issue_engine *e, ptime_t end);
  * and their answers; bindings and calls are followed per account. Its issues name no call:
  * an account's carry it as `registration`. */
 void issues_sip(struct issue_engine *e, const struct sip_event *ev, const struct msg_verdict *v);
+/* A security finding as the watch makes it: its issue follows only when the episode ends
+ * (the source or account quiet for a window), with the whole evidence and the episode's
+ * start as its time; this says so at once, for --alerts. who: the source's address, or the
+ * account ("sip:user@host") when account is true (borrowed for the call). user: the issue
+ * callback's. Every security issue emitted had exactly one finding before it. */
+struct issue_finding {
+    enum issue_kind kind;
+    ptime_t found;      /* packet time of the message that crossed the threshold */
+    ptime_t issue_time; /* the time its issue will carry */
+    const char *who;
+    bool account;
+};
+typedef void (*issue_found_fn)(void *user, const struct issue_finding *f);
+void issues_on_found(struct issue_engine *e, issue_found_fn fn);
 /* Replaces the list of scanners' User-Agents and the list of toll prefixes with these texts
  * (the format of issue_scanner_agents_default and issue_toll_prefixes_default, shipped as
  * data/scanner-agents.txt and data/toll-prefixes.txt); NULL keeps a list. False, err set

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "builder.h"
 #include "common/hash.h"
 #include "common/membudget.h"
 #include "decode/sip.h"
@@ -396,6 +397,27 @@ static void acct_rotate(struct sec_account *a, ptime_t now, ptime_t half)
 
 /* ---- what one message does ---- */
 
+/* Says at once what was just found (issues_on_found); its issue follows when the episode
+ * ends, with the time given here. */
+static void found_source(struct issue_engine *e, const struct sec_source *s, enum issue_kind k,
+                         ptime_t now)
+{
+    char addr[64];
+    if (!e->found) return;
+    struct issue_finding f = {
+        .kind = k, .found = now, .issue_time = s->first, .who = issue_ip(&s->addr, addr, 64)};
+    e->found(e->user, &f);
+}
+
+static void found_account(struct issue_engine *e, const struct sec_account *a, enum issue_kind k,
+                          ptime_t now, ptime_t issue_time)
+{
+    if (!e->found) return;
+    struct issue_finding f = {
+        .kind = k, .found = now, .issue_time = issue_time, .who = a->name, .account = true};
+    e->found(e->user, &f);
+}
+
 static uint64_t txn_hash(const struct sip_msg *m, uint64_t seed)
 {
     const struct sip_header *cid = sip_hdr(m, SIP_H_CALL_ID), *cs = sip_hdr(m, SIP_H_CSEQ);
@@ -467,7 +489,10 @@ static void toll_call(struct issue_engine *e, const struct sip_msg *m, const str
         snprintf(a->dest_kind, sizeof a->dest_kind, "%s", p->label);
     }
     sample_add(a->dest, &a->ndests, dialled);
-    if (!a->fraud && sec_fraud_verdict(&e->cfg, a)) a->fraud = true;
+    if (!a->fraud && sec_fraud_verdict(&e->cfg, a)) {
+        a->fraud = true;
+        found_account(e, a, ISSUE_TOLL_FRAUD_PATTERN, now, a->toll_first);
+    }
 }
 
 /* The User-Agent of a source's first request that had one, and whether it is a tool's. */
@@ -559,7 +584,8 @@ static void on_request(struct issue_engine *e, const struct sip_event *ev)
         }
         s->pending[s->npending++ % SEC_PENDING] = txn_hash(m, w->seed);
     }
-    if (!s->scan) s->scan = sec_scan_verdict(&e->cfg, s);
+    if (!s->scan && (s->scan = sec_scan_verdict(&e->cfg, s)))
+        found_source(e, s, ISSUE_SIP_SCAN, now);
     if (bit == 0 && have_ru) toll_call(e, m, ev, ru.user);
 }
 
@@ -584,6 +610,7 @@ static void sec_answered(struct issue_engine *e, const struct sip_msg *m, ptime_
     if (!a->fraud && sec_fraud_verdict(&e->cfg, a)) {
         a->fraud = a->fraud_concurrent = true;
         if (!a->toll_first) a->toll_first = now;
+        found_account(e, a, ISSUE_TOLL_FRAUD_PATTERN, now, a->toll_first);
     }
 }
 
@@ -645,6 +672,7 @@ static void sec_binding(struct issue_engine *e, const struct sip_event *ev)
     if (guessed && !a->moves) a->move_frames[0] = ev->l4->pkt->frame; /* the answer that took it */
     if (!same && !a->hijack && ((a->moves && a->moves >= e->cfg.hijack_moves) || guessed)) {
         a->hijack = true;
+        found_account(e, a, ISSUE_REGISTRATION_HIJACK, now, a->moved_first ? a->moved_first : now);
         sec_report_hijack(e, a, guessed ? by : NULL);
     }
 }
@@ -688,8 +716,10 @@ static void on_response(struct issue_engine *e, const struct sip_event *ev)
         }
         break;
     }
-    if (!s->brute) s->brute = sec_brute_verdict(&e->cfg, s);
-    if (!s->scan) s->scan = sec_scan_verdict(&e->cfg, s);
+    if (!s->brute && (s->brute = sec_brute_verdict(&e->cfg, s)))
+        found_source(e, s, ISSUE_AUTH_BRUTE_FORCE, now);
+    if (!s->scan && (s->scan = sec_scan_verdict(&e->cfg, s)))
+        found_source(e, s, ISSUE_SIP_SCAN, now);
 }
 
 void issues_sip(struct issue_engine *e, const struct sip_event *ev, const struct msg_verdict *v)

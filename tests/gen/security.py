@@ -236,30 +236,34 @@ def callcentre(g, t):
     return t + 140 * SEC
 
 
-def generate(writer, start_ns=1_700_000_000 * SEC):
+STEPS = [  # (scenario, how to run it, silence after it: more than the 60 s window)
+    ('sweep', sweep, 90), ('regsweep', regsweep, 90), ('guess', guess, 90), ('hijack', hijack, 90),
+    ('guesswin', lambda g, t: guess(g, t, '192.0.2.200', '2500', 12, then_register=True), 90),
+    ('fraud', fraud, 320), ('parallel', parallel, 90), ('pbx', pbx, 90), ('wifi', wifi, 90),
+    ('callcentre', callcentre, 10)]
+
+
+def generate(writer, start_ns=1_700_000_000 * SEC, only=None):
+    """Every scenario one after another, or only the one named."""
     g = Gen()
     t = start_ns
-    t = sweep(g, t) + 90 * SEC  # more than the 60 s window between scenarios
-    t = regsweep(g, t) + 90 * SEC
-    t = guess(g, t) + 90 * SEC
-    t = hijack(g, t) + 90 * SEC
-    t = guess(g, t, '192.0.2.200', '2500', 12, then_register=True) + 90 * SEC
-    t = fraud(g, t) + 320 * SEC
-    t = parallel(g, t) + 90 * SEC
-    t = pbx(g, t) + 90 * SEC
-    t = wifi(g, t) + 90 * SEC
-    t = callcentre(g, t) + 10 * SEC
+    for name, run, gap in STEPS:
+        if only in (None, name):
+            t = run(g, t) + gap * SEC
     g.events.sort(key=lambda e: e[0])
     for ts, fr in g.events:
         writer(ts, fr)
     acct = 'sip:%s@' + DOMAIN
+    expected = [('sweep', ['sip_scan', '203.0.113.66']), ('sweep', ['auth_brute_force', '203.0.113.66']),
+                ('regsweep', ['sip_scan', '198.18.7.20']), ('guess', ['auth_brute_force', '192.0.2.77']),
+                ('hijack', ['registration_hijack', acct % '3001']),
+                ('guesswin', ['auth_brute_force', '192.0.2.200']),
+                ('guesswin', ['registration_hijack', acct % '2500']),
+                ('fraud', ['toll_fraud_pattern', acct % '4001']),
+                ('parallel', ['toll_fraud_pattern', acct % '4101'])]
     return dict(
-        frames=len(g.events),
-        expected=[['sip_scan', '203.0.113.66'], ['auth_brute_force', '203.0.113.66'],
-                  ['sip_scan', '198.18.7.20'], ['auth_brute_force', '192.0.2.77'],
-                  ['registration_hijack', acct % '3001'], ['auth_brute_force', '192.0.2.200'],
-                  ['registration_hijack', acct % '2500'], ['toll_fraud_pattern', acct % '4001'],
-                  ['toll_fraud_pattern', acct % '4101']],
+        frames=len(g.events), first_ns=min(e[0] for e in g.events), last_ns=max(e[0] for e in g.events),
+        expected=[e for sc, e in expected if only in (None, sc)],
         evidence={'203.0.113.66': dict(user_agent='friendly-scanner', known_scanner=1,
                                        requests=600 + 300, extensions=300, failed=150,
                                        accounts_sample=['1001']),
