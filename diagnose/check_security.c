@@ -37,9 +37,23 @@ bool sec_brute_verdict(const struct issue_config *cfg, const struct sec_source *
     return s->half[0].auth_failed + s->half[1].auth_failed >= cfg->auth_fail;
 }
 
-bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a)
+/* Many calls at once from an account that usually holds one or two is the other shape of
+ * fraud; a trunk or a call centre's account that always holds twenty is not. The limit is
+ * conc_factor times what the account usually holds (learnt once it has conc_learn_s and
+ * conc_learn_calls of history), never under the toll_concurrent floor; an account not yet
+ * learnt (new, or first seen mid-flight) is held to conc_factor times the floor. */
+double sec_conc_limit(const struct issue_config *cfg, const struct sec_account *a, ptime_t now)
 {
-    return a->toll_half[0] + a->toll_half[1] >= cfg->toll_calls || a->peak >= cfg->toll_concurrent;
+    bool learnt = a->conc_calls >= cfg->conc_learn_calls &&
+                  now - a->conc_since >= (ptime_t)(cfg->conc_learn_s * (double)PTIME_SEC);
+    double lim = cfg->conc_factor * (learnt ? (double)a->conc_usual : cfg->toll_concurrent);
+    return lim > cfg->toll_concurrent ? lim : cfg->toll_concurrent;
+}
+
+bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a, ptime_t now)
+{
+    return a->toll_half[0] + a->toll_half[1] >= cfg->toll_calls ||
+           a->peak >= sec_conc_limit(cfg, a, now);
 }
 
 /* ---- shared evidence ---- */
@@ -254,14 +268,19 @@ void sec_report_fraud(struct issue_engine *e, const struct sec_account *a)
         ev_list(&is, "destinations_sample", a->dest, a->ndests);
     }
     issue_ev_num(&is, "peak_concurrent", a->peak);
+    if (a->fraud_concurrent) {
+        issue_ev_num(&is, "usual_concurrent", (double)(long)(a->conc_was * 10 + 0.5) / 10);
+        issue_ev_num(&is, "concurrent_limit", (double)a->conc_limit);
+    }
     issue_ev_num(&is, "window_s", e->cfg.toll_window_s);
     if (!a->fraud_concurrent)
         issue_say(is.summary, sizeof is.summary,
                   "%u calls from %s to %s destinations (%s...) in a burst", a->toll, a->name,
                   a->dest_kind, a->ndests ? a->dest[0] : "?");
     else
-        issue_say(is.summary, sizeof is.summary, "%u calls of %s in progress at once", a->peak,
-                  a->name);
+        issue_say(is.summary, sizeof is.summary,
+                  "%u calls of %s in progress at once (it usually holds %.1f)", a->peak, a->name,
+                  (double)a->conc_was);
     issue_say(is.diagnosis, sizeof is.diagnosis,
               "Many calls to international or premium numbers in a short time, or many calls of "
               "one account at once, is the shape of toll fraud: the account's password is "

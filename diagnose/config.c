@@ -72,6 +72,9 @@ void issue_config_default(struct issue_config *c)
         .toll_window_s = 300,
         .toll_calls = 5,
         .toll_concurrent = 10,
+        .conc_factor = 3,
+        .conc_learn_s = 600,
+        .conc_learn_calls = 10,
     };
 }
 
@@ -129,11 +132,19 @@ static const struct knob knobs[] = {
     KNOB(scan_targets, 2, 1e6, "sip_scan: distinct extensions one source probed in the window"),
     KNOB(scan_methods, 2, 15, "sip_scan: or distinct request methods it tried in the window"),
     KNOB(scan_fail_ratio, 0, 1, "sip_scan: share of its out-of-dialog requests not answered 2xx"),
-    KNOB(auth_fail, 2, 1e6, "auth_brute_force: failed digest attempts from one source in the window"),
-    KNOB(hijack_moves, 1, 1e6, "registration_hijack: a held binding taken by another address, times"),
+    KNOB(auth_fail, 2, 1e6,
+         "auth_brute_force: failed digest attempts from one source in the window"),
+    KNOB(hijack_moves, 1, 1e6,
+         "registration_hijack: a held binding taken by another address, times"),
     KNOB(toll_window_s, 1, 86400, "toll_fraud_pattern: the sliding window, s"),
     KNOB(toll_calls, 1, 1e6, "toll_fraud_pattern: calls to listed prefixes from one account in it"),
-    KNOB(toll_concurrent, 2, 1e6, "toll_fraud_pattern: or answered calls of one account at once"),
+    KNOB(toll_concurrent, 2, 1e6,
+         "toll_fraud_pattern: or answered calls of one account at once (floor)"),
+    KNOB(conc_factor, 1, 1e3,
+         "toll_fraud_pattern: times the account's usual concurrency (the floor's until learnt)"),
+    KNOB(conc_learn_s, 0, 1e7,
+         "toll_fraud_pattern: history before an account's usual concurrency counts, s"),
+    KNOB(conc_learn_calls, 1, 1e6, "toll_fraud_pattern: and answered calls in that history"),
 };
 
 bool issue_config_set(struct issue_config *cfg, const char *name, const char *value,

@@ -107,7 +107,12 @@ struct issue_config {
                                             * another address this often (back and forth) */
     double toll_window_s;                  /* toll_fraud_pattern: the window */
     double toll_calls;                     /* calls to listed prefixes in it */
-    double toll_concurrent;                /* or answered calls of one account at once */
+    double toll_concurrent;                /* or answered calls of one account at once: the
+                                            * floor of the learned limit below */
+    double conc_factor;                    /* that many times the account's usual
+                                            * concurrency (or the floor's, before it is learnt) */
+    double conc_learn_s;                   /* history an account needs before its own */
+    double conc_learn_calls;               /* usual concurrency is trusted: time, calls */
 };
 
 void issue_config_default(struct issue_config *cfg);

@@ -489,7 +489,7 @@ static void toll_call(struct issue_engine *e, const struct sip_msg *m, const str
         snprintf(a->dest_kind, sizeof a->dest_kind, "%s", p->label);
     }
     sample_add(a->dest, &a->ndests, dialled);
-    if (!a->fraud && sec_fraud_verdict(&e->cfg, a)) {
+    if (!a->fraud && sec_fraud_verdict(&e->cfg, a, now)) {
         a->fraud = true;
         found_account(e, a, ISSUE_TOLL_FRAUD_PATTERN, now, a->toll_first);
     }
@@ -607,7 +607,12 @@ static void sec_answered(struct issue_engine *e, const struct sip_msg *m, ptime_
     }
     if (a->nactive < SEC_CALLS) a->active[a->nactive++] = (struct sec_call){id, now};
     if (a->nactive > a->peak) a->peak = a->nactive;
-    if (!a->fraud && sec_fraud_verdict(&e->cfg, a)) {
+    bool burst = !a->fraud && sec_fraud_verdict(&e->cfg, a, now);
+    if (burst) a->conc_limit = (float)sec_conc_limit(&e->cfg, a, now), a->conc_was = a->conc_usual;
+    /* learnt after the verdict, so that a burst is judged against the account's past */
+    if (!a->conc_calls++) a->conc_since = now, a->conc_usual = a->nactive;
+    a->conc_usual += ((float)a->nactive - a->conc_usual) / SEC_CONC_WEIGHT;
+    if (burst) {
         a->fraud = a->fraud_concurrent = true;
         if (!a->toll_first) a->toll_first = now;
         found_account(e, a, ISSUE_TOLL_FRAUD_PATTERN, now, a->toll_first);

@@ -25,6 +25,9 @@
 #define SEC_PENDING    8  /* requests with credentials awaiting their answer, per source */
 #define SEC_CALLS      32 /* answered calls followed per account (concurrency) */
 #define SEC_UA_LEN     40
+/* A usual concurrency moves by 1/32 of each new answer's: a burst of ten answers raises it
+ * by about a third of the burst, so the burst is still judged against the account's past. */
+#define SEC_CONC_WEIGHT 32
 /* An answered call whose BYE was never seen stops counting as in progress after this. */
 #define ISSUE_SEC_CALL_MAX (4 * 3600 * PTIME_SEC)
 
@@ -105,6 +108,12 @@ struct sec_account {
     uint64_t toll_frame;
     struct sec_call active[SEC_CALLS];
     uint8_t nactive, peak;
+    /* its usual concurrency: an EWMA (weight 1/SEC_CONC_WEIGHT) of the calls it held at
+     * each answer, from conc_since on, over conc_calls answers */
+    float conc_usual;
+    uint32_t conc_calls;
+    ptime_t conc_since;
+    float conc_limit, conc_was; /* the limit its peak crossed and its usual then: evidence */
     bool fraud; /* found in this episode */
     bool fraud_concurrent;
 };
@@ -140,7 +149,9 @@ void sec_report_hijack(struct issue_engine *e, const struct sec_account *a,
 /* The verdicts over the window: a scan, password guessing, a toll-fraud burst. */
 bool sec_scan_verdict(const struct issue_config *cfg, const struct sec_source *s);
 bool sec_brute_verdict(const struct issue_config *cfg, const struct sec_source *s);
-bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a);
+bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a, ptime_t now);
+/* The calls at once that are not the account's own habit (see check_security.c). */
+double sec_conc_limit(const struct issue_config *cfg, const struct sec_account *a, ptime_t now);
 struct sec_watch *sec_new(void);
 void sec_free(struct sec_watch *w);
 /* Packet time moved on (issues_tick), and the input ended (issues_finish). */

@@ -18,14 +18,16 @@ sources and accounts are listed so that the test can say so.
     guesswin  192.0.2.200 guesses 2500's password (12 failures), then registers it
     fraud     4001 at 10.30.0.9 calls 8 international numbers in 80 s (407, then with
               credentials, 200, BYE)
-    parallel  4101 at 10.30.0.10 holds 12 answered calls at once
+    parallel  4101 at 10.30.0.10 holds one call at a time (two now and then) for 12
+              minutes, then 12 answered calls at once
   twins
     pbx       60 phones in 10.40.0.0/24 register with a challenge, refresh, and call one
               another and national numbers (some busy); one phone has a wrong password
               (3 refusals)
     wifi      6001 registers from 10.50.0.7, then once from 172.16.9.7 (new Wi-Fi), and
               refreshes only from there
-    callcentre 40 agents in 10.60.0.0/24 each hold one national call, all at once
+    callcentre 40 agents in 10.60.0.0/24 each hold one national call, all at once; the
+              centre's trunk account 7900 holds 20 calls at once for 16 minutes
 """
 from calls import MS, SEC, Flow
 
@@ -193,10 +195,17 @@ def fraud(g, t):
 
 
 def parallel(g, t):
-    register(g, t, '10.30.0.10', '4101', 'Grandstream GXP1625 1.0.11')
+    """4101's habit for 12 minutes: one national call at a time, now and then two; then 12
+    at once (none to a listed prefix: the burst is the number of calls alone)."""
+    ua = 'Grandstream GXP1625 1.0.11'
+    register(g, t, '10.30.0.10', '4101', ua, expires=3600)
+    for i in range(15):
+        call(g, t + SEC + i * 50 * SEC, '10.30.0.10', '4101', '0301235%04d' % i, ua, hold_s=30)
+        if i % 3 == 0:
+            call(g, t + 11 * SEC + i * 50 * SEC, '10.30.0.10', '4101', '0301236%04d' % i, ua, hold_s=15)
+    t += 760 * SEC
     for i in range(12):
-        call(g, t + SEC + i * 2 * SEC, '10.30.0.10', '4101', '0301234%04d' % i,
-             'Grandstream GXP1625 1.0.11', hold_s=60)
+        call(g, t + i * 2 * SEC, '10.30.0.10', '4101', '0301234%04d' % i, ua, hold_s=60)
     return t + 100 * SEC
 
 
@@ -233,7 +242,13 @@ def callcentre(g, t):
         register(g, t + i * 100 * MS, ip, user, 'Polycom VVX 411 6.3')
         call(g, t + 5 * SEC + i * 250 * MS, ip, user, '0891234%04d' % i, 'Polycom VVX 411 6.3',
              hold_s=120)
-    return t + 140 * SEC
+    # the centre's trunk account 7900 always holds 20 calls: from its first minute to its 16th
+    register(g, t, '10.60.0.200', '7900', 'Asterisk PBX 18.20.0', expires=3600)
+    for k in range(8):
+        for j in range(20):
+            call(g, t + SEC + j * 6 * SEC + k * 120 * SEC, '10.60.0.200', '7900', '0891235%04d' % (k * 20 + j),
+                 'Asterisk PBX 18.20.0', hold_s=114)
+    return t + 970 * SEC
 
 
 STEPS = [  # (scenario, how to run it, silence after it: more than the 60 s window)
@@ -271,9 +286,9 @@ def generate(writer, start_ns=1_700_000_000 * SEC, only=None):
                   '192.0.2.77': dict(failed=40, accounts_sample=['2001'])},
         twins=dict(sources=['10.40.0.%d' % (10 + i) for i in range(60)] + ['10.40.0.200', '10.50.0.7',
                                                                           '172.16.9.7'] +
-                   ['10.60.0.%d' % (10 + i) for i in range(40)],
+                   ['10.60.0.%d' % (10 + i) for i in range(40)] + ['10.60.0.200'],
                    accounts=[acct % str(1100 + i) for i in range(60)] + [acct % '6001'] +
-                   [acct % str(7000 + i) for i in range(40)]))
+                   [acct % str(7000 + i) for i in range(40)] + [acct % '7900']))
 
 
 def scan_flood(writer, sources=100000, rate=20000, start_ns=1_700_000_000 * SEC):
