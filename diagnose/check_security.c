@@ -50,6 +50,17 @@ double sec_conc_limit(const struct issue_config *cfg, const struct sec_account *
     return lim > cfg->toll_concurrent ? lim : cfg->toll_concurrent;
 }
 
+/* The same guessing spread over many networks against one account, each network perhaps
+ * under auth_fail: what a botnet does so that no source crosses a per-source limit. */
+bool sec_spread_verdict(const struct issue_config *cfg, const struct sec_account *a)
+{
+    struct sec_bits n;
+    for (int i = 0; i < 8; i++)
+        n.w[i] = a->guess_half[0].nets.w[i] | a->guess_half[1].nets.w[i];
+    return a->guess_half[0].failed + a->guess_half[1].failed >= cfg->auth_fail &&
+           sec_bits_count(&n) + 0.5 >= cfg->auth_networks;
+}
+
 bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a, ptime_t now)
 {
     return a->toll_half[0] + a->toll_half[1] >= cfg->toll_calls ||
@@ -205,6 +216,32 @@ void sec_report_source(struct issue_engine *e, const struct sec_source *s)
         issue_emit(e, &is);
     }
     if (s->brute) brute_report(e, s);
+}
+
+void sec_report_guess(struct issue_engine *e, const struct sec_account *a)
+{
+    struct issue is;
+    double nets = (double)(long)(sec_bits_count(&a->guess_nets) + 0.5);
+    issue_init(&is, ISSUE_AUTH_BRUTE_FORCE, SEV_WARNING, a->guess_first);
+    is.registration = a->name;
+    issue_frame(&is, a->guess_frame);
+    issue_ev_str(&is, "account", "%s", a->name);
+    issue_ev_num(&is, "failed", a->guess_failed);
+    issue_ev_num(&is, "networks", nets);
+    ev_list(&is, "networks_sample", a->guess_net, a->nguess_nets);
+    issue_ev_num(&is, "span_s", (double)(a->guess_last - a->guess_first) / PTIME_SEC);
+    issue_say(is.summary, sizeof is.summary,
+              "password guessing against %s from %.0f networks: %u failed digest attempts", a->name,
+              nets, a->guess_failed);
+    issue_say(is.diagnosis, sizeof is.diagnosis,
+              "Digest credentials for %s were refused %u times (another 401/407 or 403) from "
+              "%.0f different networks: someone is guessing its password from many addresses "
+              "at once, so that no single source looks busy. Per-source limits do not stop "
+              "this: use a long random password, lock or slow down the account after repeated "
+              "failures whatever their source, and accept its registrations only from the "
+              "networks its phones use.",
+              a->name, a->guess_failed, nets);
+    issue_emit(e, &is);
 }
 
 /* ---- registration_hijack ---- */

@@ -103,6 +103,8 @@ struct issue_config {
     double scan_methods;                   /* sip_scan: or distinct methods tried in it */
     double scan_fail_ratio;                /* sip_scan: the share of them not answered 2xx */
     double auth_fail;                      /* auth_brute_force: failed digest attempts */
+    double auth_networks;                  /* or as many against one account from this many
+                                            * networks */
     double hijack_moves;                   /* registration_hijack: a held binding taken by
                                             * another address this often (back and forth) */
     double toll_window_s;                  /* toll_fraud_pattern: the window */

@@ -340,6 +340,7 @@ static struct sec_source *src_get(struct issue_engine *e, const struct ip_addr *
 static void acct_release(struct issue_engine *e, struct sec_account *a)
 {
     if (a->fraud) sec_report_fraud(e, a);
+    if (a->guess) sec_report_guess(e, a);
     memset(a, 0, sizeof *a);
     e->sec->acct_used--;
 }
@@ -522,6 +523,50 @@ static bool credentials(const struct sip_msg *m, struct sv *user)
     *user = sip_auth_param(h->value, "username", &found);
     if (!found) *user = SV_NULL;
     return true;
+}
+
+/* Digest credentials refused for an account: counted with the network they came from (the
+ * answer's destination), so that guessing spread over many networks is seen although each
+ * stays under auth_fail. The account is the answer's From, copied from the request (RFC
+ * 3261 §8.2.6.2): a REGISTER's own, an INVITE's caller. */
+static void acct_refused(struct issue_engine *e, const struct sip_event *ev, ptime_t now)
+{
+    struct sip_uri from;
+    if (!hdr_uri(ev->msg, SIP_H_FROM, &from, NULL)) return;
+    struct sec_account *a = acct_get(e, from.user, from.host, now, true);
+    ptime_t half = secs(e->cfg.sec_window_s / 2);
+    if (now - a->guess_half_start >= half) {
+        if (now - a->guess_half_start >= 2 * half)
+            memset(&a->guess_half[1], 0, sizeof a->guess_half[1]);
+        else
+            a->guess_half[1] = a->guess_half[0];
+        memset(&a->guess_half[0], 0, sizeof a->guess_half[0]);
+        a->guess_half_start = now;
+    }
+    uint8_t key[17];
+    src_key(&ev->l4->dst, key);
+    uint64_t h = hash_bytes(key, sizeof key, e->sec->seed);
+    a->last = a->guess_last = now;
+    a->guess_half[0].failed++;
+    bits_add(&a->guess_half[0].nets, h);
+    bits_add(&a->guess_nets, h);
+    if (!a->guess_failed++) {
+        a->guess_first = now;
+        a->guess_frame = ev->l4->pkt->frame;
+    }
+    struct ip_addr net = {.family = ev->l4->dst.family};
+    memcpy(net.b, ev->l4->dst.b, net.family == 6 ? 8 : 3);
+    char nb[64], text[SEC_SAMPLE_LEN]; /* our own text: no attacker bytes to filter */
+    snprintf(text, sizeof text, "%s/%d", issue_ip(&net, nb, sizeof nb), net.family == 6 ? 64 : 24);
+    bool seen = false;
+    for (unsigned i = 0; i < a->nguess_nets && !seen; i++)
+        seen = !strcmp(a->guess_net[i], text);
+    if (!seen && a->nguess_nets < SEC_SAMPLES)
+        memcpy(a->guess_net[a->nguess_nets++], text, sizeof text);
+    if (!a->guess && sec_spread_verdict(&e->cfg, a)) {
+        a->guess = true;
+        found_account(e, a, ISSUE_AUTH_BRUTE_FORCE, now, a->guess_first);
+    }
 }
 
 /* A BYE ends an answered call of either party's account. */
@@ -718,6 +763,7 @@ static void on_response(struct issue_engine *e, const struct sip_event *ev)
             s->auth_failed++;
             s->half[0].auth_failed++;
             if (!s->brute_frame) s->brute_frame = ev->l4->pkt->frame;
+            acct_refused(e, ev, now);
         }
         break;
     }
@@ -745,6 +791,12 @@ void sec_tick(struct issue_engine *e, ptime_t now)
         if (w->src[i].key[0] && now - w->src[i].last >= win) src_release(e, &w->src[i]);
     for (size_t i = 0; i < w->nacct; i++) {
         struct sec_account *a = &w->acct[i];
+        if (a->hash && a->guess_failed && now - a->guess_last >= win) { /* guessing over */
+            if (a->guess) sec_report_guess(e, a);
+            a->guess = false;
+            a->guess_failed = 0, a->nguess_nets = 0;
+            memset(&a->guess_nets, 0, sizeof a->guess_nets);
+        }
         if (!a->hash || now - a->last < twin) continue;
         if (a->fraud) { /* the burst is over: said once, and the account followed on */
             sec_report_fraud(e, a);

@@ -20,11 +20,11 @@ KINDS = ('sip_scan', 'auth_brute_force', 'registration_hijack', 'toll_fraud_patt
 
 def found(j):
     """{(kind, key): issue} of the security kinds: a source's by its address, an account's
-    by its registration."""
+    (guessing spread over networks against it too) by its registration."""
     out = {}
     for i in j['issues']:
         if i['kind'] in KINDS:
-            key = i['registration'] if i['kind'] in KINDS[2:] else i['evidence'].get('source')
+            key = i['registration'] or i['evidence'].get('source')
             out[(i['kind'], key)] = i
     return out
 
@@ -52,6 +52,13 @@ def main(exe):
                             check(abs(e['targets'] - v) <= 0.05 * v, '%s targets %s, truth %d' % (src, e['targets'], v))
                     elif k in e:
                         check(e[k] == v, '%s %s: %s is %r, truth %r' % (kind, src, k, e[k], v))
+        acct = 'sip:5001@example.net'
+        i, ev = got.get(('auth_brute_force', acct)), truth['evidence'][acct]
+        if i:
+            e = i['evidence']
+            check(e['account'] == acct and e['failed'] == ev['failed'] and e['networks'] == ev['networks']
+                  and len(e['networks_sample']) == 4 and set(e['networks_sample']) <= set(ev['networks_all']),
+                  'guessing of 5001 from many networks: %s, truth %s' % (e, ev))
         i = got.get(('registration_hijack', 'sip:3001@example.net'))
         if i:
             e = i['evidence']
@@ -73,6 +80,9 @@ def main(exe):
         got = found(analyze(exe, pcap, '--threshold', 'auth_fail=41'))
         brute = sorted(k[1] for k in got if k[0] == 'auth_brute_force')
         check(brute == ['203.0.113.66'], 'auth_fail=41: guessers %s' % brute)
+        got = found(analyze(exe, pcap, '--threshold', 'auth_networks=9'))  # 5001's were 8
+        brute = sorted(k[1] for k in got if k[0] == 'auth_brute_force')
+        check(brute == ['192.0.2.200', '192.0.2.77', '203.0.113.66'], 'auth_networks=9: guessers %s' % brute)
         prefixes = os.path.join(tmp, 'prefixes.txt')
         with open(prefixes, 'w') as f:
             f.write('# premium only\n0900 premium\n')
