@@ -97,6 +97,23 @@ struct alert_hook *alert_hook_new(const char *url, const char *base)
     return h;
 }
 
+/* An offender of the payload: a callee of bad calls, or the source or account of findings
+ * of no call with the link to its newest one's issue. The list route's from and to (from
+ * inclusive, to not) bracket the issue's time by a millisecond: that issue, and at most
+ * what else of its kind started in the same millisecond. */
+static json_t *offender_json(const struct alert_hook *h, const struct alert_offender *o)
+{
+    if (!o->who[0])
+        return json_pack("{s:s, s:I}", "callee", o->callee, "calls", (json_int_t)o->calls);
+    char link[320];
+    double t = ptime_to_epoch_s(o->issue_ns);
+    snprintf(link, sizeof link, "%s/api/v1/issues?kind=%s&from=%.6f&to=%.6f", h->base,
+             issue_kind_name(o->kind), t - 0.001, t + 0.001);
+    return json_pack("{s:s, s:I, s:s, s:f, s:s}", o->account ? "account" : "source", o->who,
+                     "issues", (json_int_t)o->issues, "kind", issue_kind_name(o->kind), "time", t,
+                     "link", link);
+}
+
 /* The payload: rule, state, value, window, top offenders, example calls with links. */
 static char *payload(const struct alert_hook *h, const struct alert_event *ev)
 {
@@ -106,8 +123,7 @@ static char *payload(const struct alert_hook *h, const struct alert_event *ev)
     double secs = (double)ev->rule->window_ns / 1e9;
     json_t *top = json_array(), *ex = json_array();
     for (unsigned i = 0; i < ev->ntop; i++)
-        json_array_append_new(top, json_pack("{s:s, s:I}", "callee", ev->top[i].callee, "calls",
-                                             (json_int_t)ev->top[i].calls));
+        json_array_append_new(top, offender_json(h, &ev->top[i]));
     for (unsigned i = 0; i < ev->nexamples; i++) {
         char id[32], link[256];
         snprintf(id, sizeof id, RENDER_CALL_FMT, (unsigned long long)ev->examples[i]);
@@ -132,7 +148,7 @@ void alert_hook_event(struct alert_hook *h, const struct alert_event *ev)
     log_warn("alert %s %s: %s %.2f (%s %g) over %.0f s, %u %s", ev->rule->name,
              ev->firing ? "firing" : "resolved", metric, ev->value, ev->rule->below ? "<" : ">",
              ev->rule->threshold, (double)ev->rule->window_ns / 1e9, ev->calls,
-             ev->rule->metric == ALERT_RATE ? "issues" : "calls");
+             ev->rule->metric >= ALERT_RATE ? "issues" : "calls");
     if (!h || !h->started) return;
     char *body = payload(h, ev);
     pthread_mutex_lock(&h->mu);

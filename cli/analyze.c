@@ -192,6 +192,21 @@ static void on_settle(void *user, ptime_t now, const struct stream_table *stream
     alerts_tick(a->alerts, now, false);
 }
 
+/* The security watch's kinds: found at once, reported when their episode ends. */
+static bool security_kind(enum issue_kind k)
+{
+    return k == ISSUE_SIP_SCAN || k == ISSUE_AUTH_BRUTE_FORCE || k == ISSUE_REGISTRATION_HIJACK ||
+           k == ISSUE_TOLL_FRAUD_PATTERN;
+}
+
+/* A security finding, as it is made: --alerts counts it now, for its issue may be reported
+ * a window or more later, with its episode's start as its time. */
+static void on_found(void *user, const struct issue_finding *f)
+{
+    struct analysis *a = user;
+    alerts_finding(a->alerts, f->kind, f->found, f->issue_time, f->who, f->account);
+}
+
 static char *issue_json_text(const struct issue *is)
 {
     json_t *o = render_issue_json(is);
@@ -206,7 +221,8 @@ static void on_issue(void *user, const struct issue *is)
 {
     struct analysis *a = user;
     a->mx.issues[is->kind]++;
-    alerts_issue(a->alerts, is->call_seq, is->kind, is->time);
+    if (!security_kind(is->kind)) /* those counted when found (on_found) */
+        alerts_issue(a->alerts, is->call_seq, is->kind, is->time);
     struct report *rep = &a->rep;
     char *js = a->json || a->db ? issue_json_text(is) : NULL;
     if (a->db && js) db_forward_issue(a->db, is, js);
@@ -478,6 +494,7 @@ static bool open_outputs(struct analysis *a, struct analyze_opts *o, struct pipe
     if (!security_lists(a->eng, o)) return false;
     issues_security_memory(a->eng, (size_t)o->budget.share[MEM_SECURITY]);
     issues_on_judged(a->eng, on_judged); /* --db: rows written whole as calls are judged */
+    issues_on_found(a->eng, on_found);   /* --alerts: security findings as they are made */
     if (o->messages)
         a->sdp = malloc(sizeof *a->sdp); /* NULL: messages show no SDP, nothing worse */
     if (o->hep_out &&

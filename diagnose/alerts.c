@@ -22,6 +22,14 @@ struct aissue {
     uint8_t kind;
 };
 
+/* A finding of no call (alerts_finding): when found, and who. */
+struct afinding {
+    int64_t t, issue_ns;
+    uint8_t kind;
+    bool account;
+    char who[ALERT_WHO_LEN];
+};
+
 struct rule_state {
     bool firing;
     int64_t resolved_ns; /* 0 never */
@@ -37,6 +45,8 @@ struct alerts {
     size_t head, count;
     struct aissue *iss; /* ring of ALERT_MAX_ISSUES */
     size_t ihead, icount;
+    struct afinding *fnd; /* ring of ALERT_MAX_FINDINGS */
+    size_t fhead, fcount;
     double *vals; /* scratch for percentiles, ALERT_MAX_CALLS */
     int64_t max_window, last_eval;
     int64_t newest; /* the latest end of the calls judged since the last tick, 0 none */
@@ -52,16 +62,20 @@ static bool parse_metric(const char *m, struct alert_rule *r)
     static const struct {
         const char *name;
         enum alert_metric metric;
-    } plain[] = {{"asr", ALERT_ASR}, {"pdd_p95", ALERT_PDD_P95}, {"mos_p10", ALERT_MOS_P10}};
+    } plain[] = {{"asr", ALERT_ASR}, {"pdd_p95", ALERT_PDD_P95}, {"mos_p10", ALERT_MOS_P10}},
+      of_kind[] = {{"share:", ALERT_SHARE}, {"rate:", ALERT_RATE}, {"count:", ALERT_COUNT}};
     for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
         if (!strcmp(m, plain[i].name)) {
             r->metric = plain[i].metric;
             return true;
         }
-    const char *kind =
-        !strncmp(m, "share:", 6) || !strncmp(m, "rate:", 5) ? strchr(m, ':') + 1 : NULL;
+    const char *kind = NULL;
+    for (size_t i = 0; i < sizeof of_kind / sizeof *of_kind && !kind; i++)
+        if (!strncmp(m, of_kind[i].name, strlen(of_kind[i].name))) {
+            r->metric = of_kind[i].metric;
+            kind = m + strlen(of_kind[i].name);
+        }
     if (!kind) return false;
-    r->metric = m[0] == 's' ? ALERT_SHARE : ALERT_RATE;
     for (int k = 0; k < ISSUE__COUNT; k++)
         if (!strcmp(issue_kind_name((enum issue_kind)k), kind)) {
             r->kind = (enum issue_kind)k;
@@ -89,7 +103,8 @@ static const char *parse_rule(char **w, struct alert_rule *r)
         return "a rule's name is letters, digits, _ and - (at most 47)";
     memcpy(r->name, w[0], n + 1);
     if (!w[1] || !parse_metric(w[1], r))
-        return "the metric is asr, pdd_p95, mos_p10, share:KIND or rate:KIND (a known kind)";
+        return "the metric is asr, pdd_p95, mos_p10, share:KIND, rate:KIND or count:KIND (a known "
+               "kind)";
     if (!w[2] || (strcmp(w[2], "<") && strcmp(w[2], ">"))) return "the operator is < or >";
     r->below = w[2][0] == '<';
     if (!number(w[3], -1e9, 1e9, &r->threshold)) return "the threshold is a number";
@@ -149,8 +164,8 @@ bool alert_rules_parse(const char *text, size_t len, struct alert_rules *out, ch
 
 void alert_metric_name(const struct alert_rule *r, char *out, size_t outlen)
 {
-    static const char *const names[] = {"asr", "pdd_p95", "mos_p10", "share", "rate"};
-    if (r->metric == ALERT_SHARE || r->metric == ALERT_RATE)
+    static const char *const names[] = {"asr", "pdd_p95", "mos_p10", "share", "rate", "count"};
+    if (r->metric >= ALERT_SHARE)
         snprintf(out, outlen, "%s:%s", names[r->metric], issue_kind_name(r->kind));
     else
         snprintf(out, outlen, "%s", names[r->metric]);
@@ -169,7 +184,8 @@ struct alerts *alerts_new(const struct alert_rules *rules, alert_fn fn, void *us
     al->win = calloc(ALERT_MAX_CALLS, sizeof *al->win);
     al->iss = calloc(ALERT_MAX_ISSUES, sizeof *al->iss);
     al->vals = calloc(ALERT_MAX_CALLS, sizeof *al->vals);
-    if (!al->pending || !al->win || !al->iss || !al->vals) {
+    al->fnd = calloc(ALERT_MAX_FINDINGS, sizeof *al->fnd);
+    if (!al->pending || !al->win || !al->iss || !al->vals || !al->fnd) {
         alerts_free(al);
         return NULL;
     }
@@ -185,6 +201,7 @@ void alerts_free(struct alerts *al)
     free(al->win);
     free(al->iss);
     free(al->vals);
+    free(al->fnd);
     free(al);
 }
 
@@ -236,6 +253,20 @@ void alerts_issue(struct alerts *al, uint64_t seq, enum issue_kind kind, int64_t
     }
     al->iss[(al->ihead + al->icount++) % ALERT_MAX_ISSUES] =
         (struct aissue){.t = time_ns, .seq = seq, .kind = (uint8_t)kind};
+}
+
+void alerts_finding(struct alerts *al, enum issue_kind kind, int64_t found_ns, int64_t issue_ns,
+                    const char *who, bool account)
+{
+    if (!al || (unsigned)kind >= ISSUE__COUNT) return;
+    if (al->fcount == ALERT_MAX_FINDINGS) {
+        al->fhead = (al->fhead + 1) % ALERT_MAX_FINDINGS;
+        al->fcount--;
+    }
+    struct afinding *f = &al->fnd[(al->fhead + al->fcount++) % ALERT_MAX_FINDINGS];
+    *f = (struct afinding){
+        .t = found_ns, .issue_ns = issue_ns, .kind = (uint8_t)kind, .account = account};
+    snprintf(f->who, sizeof f->who, "%s", who ? who : "");
 }
 
 void alerts_judged(struct alerts *al, uint64_t seq)
@@ -295,13 +326,17 @@ static bool rule_value(struct alerts *al, const struct alert_rule *r, int64_t no
 {
     int64_t from = now - r->window_ns;
     size_t k = 0, hits = 0;
-    if (r->metric == ALERT_RATE) {
+    if (r->metric == ALERT_RATE || r->metric == ALERT_COUNT) {
         for (size_t i = 0; i < al->icount; i++) {
             const struct aissue *is = &al->iss[(al->ihead + i) % ALERT_MAX_ISSUES];
             hits += is->t > from && is->t <= now && is->kind == r->kind;
         }
+        for (size_t i = 0; i < al->fcount; i++) {
+            const struct afinding *f = &al->fnd[(al->fhead + i) % ALERT_MAX_FINDINGS];
+            hits += f->t > from && f->t <= now && f->kind == r->kind;
+        }
         *n = (unsigned)hits;
-        *v = (double)hits * 60e9 / (double)r->window_ns;
+        *v = r->metric == ALERT_COUNT ? (double)hits : (double)hits * 60e9 / (double)r->window_ns;
         return true;
     }
     for (size_t i = 0; i < al->count; i++) {
@@ -338,8 +373,8 @@ static void offenders(const struct alerts *al, const struct alert_rule *r, int64
         while (j < nseen && strcmp(seen[j].callee, c->callee))
             j++;
         if (j == nseen && nseen < sizeof seen / sizeof *seen) {
-            snprintf(seen[nseen].callee, sizeof seen[nseen].callee, "%s", c->callee);
-            seen[nseen++].calls = 0;
+            seen[nseen] = (struct alert_offender){0};
+            snprintf(seen[nseen++].callee, sizeof seen->callee, "%s", c->callee);
         }
         if (j < nseen) seen[j].calls++;
     }
@@ -349,6 +384,36 @@ static void offenders(const struct alerts *al, const struct alert_rule *r, int64
             if (seen[j].calls > seen[best].calls) best = j;
         ev->top[ev->ntop++] = seen[best];
         seen[best] = seen[--nseen];
+    }
+}
+
+/* The window's findings of the rule's kind, by who made them: the most first (ties: the
+ * newest first), each with its newest finding for the link to its issue. */
+static void finders(const struct alerts *al, const struct alert_rule *r, int64_t now,
+                    struct alert_event *ev)
+{
+    struct alert_offender seen[64];
+    unsigned nseen = 0;
+    for (size_t i = al->fcount; i-- > 0;) {
+        const struct afinding *f = &al->fnd[(al->fhead + i) % ALERT_MAX_FINDINGS];
+        if (f->t <= now - r->window_ns || f->t > now || f->kind != r->kind || !f->who[0]) continue;
+        unsigned j = 0;
+        while (j < nseen && (strcmp(seen[j].who, f->who) || seen[j].account != f->account))
+            j++;
+        if (j == nseen && nseen < sizeof seen / sizeof *seen) {
+            seen[nseen] = (struct alert_offender){
+                .account = f->account, .kind = (enum issue_kind)f->kind, .issue_ns = f->issue_ns};
+            snprintf(seen[nseen++].who, sizeof seen->who, "%s", f->who);
+        }
+        if (j < nseen) seen[j].issues++;
+    }
+    while (ev->ntop < ALERT_TOP && nseen) {
+        unsigned best = 0;
+        for (unsigned j = 1; j < nseen; j++)
+            if (seen[j].issues > seen[best].issues) best = j;
+        ev->top[ev->ntop++] = seen[best];
+        memmove(&seen[best], &seen[best + 1], (nseen - best - 1) * sizeof *seen);
+        nseen--;
     }
 }
 
@@ -370,6 +435,7 @@ static void evaluate(struct alerts *al, int64_t now)
         struct alert_event ev = {
             .rule = r, .firing = fire, .value = v, .calls = n, .window_end_ns = now};
         offenders(al, r, now, &ev);
+        if (r->metric == ALERT_RATE || r->metric == ALERT_COUNT) finders(al, r, now, &ev);
         al->fn(al->user, &ev);
     }
 }
@@ -390,6 +456,10 @@ void alerts_tick(struct alerts *al, int64_t now, bool force)
     while (al->icount && al->iss[al->ihead].t <= now - al->max_window) {
         al->ihead = (al->ihead + 1) % ALERT_MAX_ISSUES;
         al->icount--;
+    }
+    while (al->fcount && al->fnd[al->fhead].t <= now - al->max_window) {
+        al->fhead = (al->fhead + 1) % ALERT_MAX_FINDINGS;
+        al->fcount--;
     }
     evaluate(al, now);
 }

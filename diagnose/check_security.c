@@ -37,9 +37,34 @@ bool sec_brute_verdict(const struct issue_config *cfg, const struct sec_source *
     return s->half[0].auth_failed + s->half[1].auth_failed >= cfg->auth_fail;
 }
 
-bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a)
+/* Many calls at once from an account that usually holds one or two is the other shape of
+ * fraud; a trunk or a call centre's account that always holds twenty is not. The limit is
+ * conc_factor times what the account usually holds (learnt once it has conc_learn_s and
+ * conc_learn_calls of history), never under the toll_concurrent floor; an account not yet
+ * learnt (new, or first seen mid-flight) is held to conc_factor times the floor. */
+double sec_conc_limit(const struct issue_config *cfg, const struct sec_account *a, ptime_t now)
 {
-    return a->toll_half[0] + a->toll_half[1] >= cfg->toll_calls || a->peak >= cfg->toll_concurrent;
+    bool learnt = a->conc_calls >= cfg->conc_learn_calls &&
+                  now - a->conc_since >= (ptime_t)(cfg->conc_learn_s * (double)PTIME_SEC);
+    double lim = cfg->conc_factor * (learnt ? (double)a->conc_usual : cfg->toll_concurrent);
+    return lim > cfg->toll_concurrent ? lim : cfg->toll_concurrent;
+}
+
+/* The same guessing spread over many networks against one account, each network perhaps
+ * under auth_fail: what a botnet does so that no source crosses a per-source limit. */
+bool sec_spread_verdict(const struct issue_config *cfg, const struct sec_account *a)
+{
+    struct sec_bits n;
+    for (int i = 0; i < 8; i++)
+        n.w[i] = a->guess_half[0].nets.w[i] | a->guess_half[1].nets.w[i];
+    return a->guess_half[0].failed + a->guess_half[1].failed >= cfg->auth_fail &&
+           sec_bits_count(&n) + 0.5 >= cfg->auth_networks;
+}
+
+bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a, ptime_t now)
+{
+    return a->toll_half[0] + a->toll_half[1] >= cfg->toll_calls ||
+           a->peak >= sec_conc_limit(cfg, a, now);
 }
 
 /* ---- shared evidence ---- */
@@ -193,6 +218,32 @@ void sec_report_source(struct issue_engine *e, const struct sec_source *s)
     if (s->brute) brute_report(e, s);
 }
 
+void sec_report_guess(struct issue_engine *e, const struct sec_account *a)
+{
+    struct issue is;
+    double nets = (double)(long)(sec_bits_count(&a->guess_nets) + 0.5);
+    issue_init(&is, ISSUE_AUTH_BRUTE_FORCE, SEV_WARNING, a->guess_first);
+    is.registration = a->name;
+    issue_frame(&is, a->guess_frame);
+    issue_ev_str(&is, "account", "%s", a->name);
+    issue_ev_num(&is, "failed", a->guess_failed);
+    issue_ev_num(&is, "networks", nets);
+    ev_list(&is, "networks_sample", a->guess_net, a->nguess_nets);
+    issue_ev_num(&is, "span_s", (double)(a->guess_last - a->guess_first) / PTIME_SEC);
+    issue_say(is.summary, sizeof is.summary,
+              "password guessing against %s from %.0f networks: %u failed digest attempts", a->name,
+              nets, a->guess_failed);
+    issue_say(is.diagnosis, sizeof is.diagnosis,
+              "Digest credentials for %s were refused %u times (another 401/407 or 403) from "
+              "%.0f different networks: someone is guessing its password from many addresses "
+              "at once, so that no single source looks busy. Per-source limits do not stop "
+              "this: use a long random password, lock or slow down the account after repeated "
+              "failures whatever their source, and accept its registrations only from the "
+              "networks its phones use.",
+              a->name, a->guess_failed, nets);
+    issue_emit(e, &is);
+}
+
 /* ---- registration_hijack ---- */
 
 void sec_report_hijack(struct issue_engine *e, const struct sec_account *a,
@@ -254,14 +305,19 @@ void sec_report_fraud(struct issue_engine *e, const struct sec_account *a)
         ev_list(&is, "destinations_sample", a->dest, a->ndests);
     }
     issue_ev_num(&is, "peak_concurrent", a->peak);
+    if (a->fraud_concurrent) {
+        issue_ev_num(&is, "usual_concurrent", (double)(long)(a->conc_was * 10 + 0.5) / 10);
+        issue_ev_num(&is, "concurrent_limit", (double)a->conc_limit);
+    }
     issue_ev_num(&is, "window_s", e->cfg.toll_window_s);
     if (!a->fraud_concurrent)
         issue_say(is.summary, sizeof is.summary,
                   "%u calls from %s to %s destinations (%s...) in a burst", a->toll, a->name,
                   a->dest_kind, a->ndests ? a->dest[0] : "?");
     else
-        issue_say(is.summary, sizeof is.summary, "%u calls of %s in progress at once", a->peak,
-                  a->name);
+        issue_say(is.summary, sizeof is.summary,
+                  "%u calls of %s in progress at once (it usually holds %.1f)", a->peak, a->name,
+                  (double)a->conc_was);
     issue_say(is.diagnosis, sizeof is.diagnosis,
               "Many calls to international or premium numbers in a short time, or many calls of "
               "one account at once, is the shape of toll fraud: the account's password is "

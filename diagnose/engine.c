@@ -642,3 +642,8 @@ void issues_on_judged(struct issue_engine *e, issue_judged_fn fn)
 {
     e->judged = fn;
 }
+
+void issues_on_found(struct issue_engine *e, issue_found_fn fn)
+{
+    e->found = fn;
+}

@@ -95,6 +95,7 @@ struct issue_engine {
     uint64_t streams_seen;   /* every stream handed in, orphans too: 0, a capture of SIP only */
     bool announced_live;     /* a tick saw an announced stream still going (handed in later) */
     issue_judged_fn judged;  /* NULL: not asked */
+    issue_found_fn found;    /* NULL: not asked */
     uint64_t *quiet;         /* owned: calls without media checks, waiting for their streams */
     size_t nquiet, capquiet;
     /* calls done with (handed in and not held, or judged): a bit per call number after

@@ -113,11 +113,18 @@ struct issue_config {
     double scan_methods;                   /* sip_scan: or distinct methods tried in it */
     double scan_fail_ratio;                /* sip_scan: the share of them not answered 2xx */
     double auth_fail;                      /* auth_brute_force: failed digest attempts */
+    double auth_networks;                  /* or as many against one account from this many
+                                            * networks */
     double hijack_moves;                   /* registration_hijack: a held binding taken by
                                             * another address this often (back and forth) */
     double toll_window_s;                  /* toll_fraud_pattern: the window */
     double toll_calls;                     /* calls to listed prefixes in it */
-    double toll_concurrent;                /* or answered calls of one account at once */
+    double toll_concurrent;                /* or answered calls of one account at once: the
+                                            * floor of the learned limit below */
+    double conc_factor;                    /* that many times the account's usual
+                                            * concurrency (or the floor's, before it is learnt) */
+    double conc_learn_s;                   /* history an account needs before its own */
+    double conc_learn_calls;               /* usual concurrency is trusted: time, calls */
 };
 
 void issue_config_default(struct issue_config *cfg);
@@ -184,6 +191,20 @@ void issues_finish(struct issue_engine *e, ptime_t end);
  * and their answers; bindings and calls are followed per account. Its issues name no call:
  * an account's carry it as `registration`. */
 void issues_sip(struct issue_engine *e, const struct sip_event *ev, const struct msg_verdict *v);
+/* A security finding as the watch makes it: its issue follows only when the episode ends
+ * (the source or account quiet for a window), with the whole evidence and the episode's
+ * start as its time; this says so at once, for --alerts. who: the source's address, or the
+ * account ("sip:user@host") when account is true (borrowed for the call). user: the issue
+ * callback's. Every security issue emitted had exactly one finding before it. */
+struct issue_finding {
+    enum issue_kind kind;
+    ptime_t found;      /* packet time of the message that crossed the threshold */
+    ptime_t issue_time; /* the time its issue will carry */
+    const char *who;
+    bool account;
+};
+typedef void (*issue_found_fn)(void *user, const struct issue_finding *f);
+void issues_on_found(struct issue_engine *e, issue_found_fn fn);
 /* Replaces the list of scanners' User-Agents and the list of toll prefixes with these texts
  * (the format of issue_scanner_agents_default and issue_toll_prefixes_default, shipped as
  * data/scanner-agents.txt and data/toll-prefixes.txt); NULL keeps a list. False, err set

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "builder.h"
 #include "common/hash.h"
 #include "common/membudget.h"
 #include "decode/sip.h"
@@ -339,6 +340,7 @@ static struct sec_source *src_get(struct issue_engine *e, const struct ip_addr *
 static void acct_release(struct issue_engine *e, struct sec_account *a)
 {
     if (a->fraud) sec_report_fraud(e, a);
+    if (a->guess) sec_report_guess(e, a);
     memset(a, 0, sizeof *a);
     e->sec->acct_used--;
 }
@@ -395,6 +397,27 @@ static void acct_rotate(struct sec_account *a, ptime_t now, ptime_t half)
 
 
 /* ---- what one message does ---- */
+
+/* Says at once what was just found (issues_on_found); its issue follows when the episode
+ * ends, with the time given here. */
+static void found_source(struct issue_engine *e, const struct sec_source *s, enum issue_kind k,
+                         ptime_t now)
+{
+    char addr[64];
+    if (!e->found) return;
+    struct issue_finding f = {
+        .kind = k, .found = now, .issue_time = s->first, .who = issue_ip(&s->addr, addr, 64)};
+    e->found(e->user, &f);
+}
+
+static void found_account(struct issue_engine *e, const struct sec_account *a, enum issue_kind k,
+                          ptime_t now, ptime_t issue_time)
+{
+    if (!e->found) return;
+    struct issue_finding f = {
+        .kind = k, .found = now, .issue_time = issue_time, .who = a->name, .account = true};
+    e->found(e->user, &f);
+}
 
 static uint64_t txn_hash(const struct sip_msg *m, uint64_t seed)
 {
@@ -467,7 +490,10 @@ static void toll_call(struct issue_engine *e, const struct sip_msg *m, const str
         snprintf(a->dest_kind, sizeof a->dest_kind, "%s", p->label);
     }
     sample_add(a->dest, &a->ndests, dialled);
-    if (!a->fraud && sec_fraud_verdict(&e->cfg, a)) a->fraud = true;
+    if (!a->fraud && sec_fraud_verdict(&e->cfg, a, now)) {
+        a->fraud = true;
+        found_account(e, a, ISSUE_TOLL_FRAUD_PATTERN, now, a->toll_first);
+    }
 }
 
 /* The User-Agent of a source's first request that had one, and whether it is a tool's. */
@@ -497,6 +523,50 @@ static bool credentials(const struct sip_msg *m, struct sv *user)
     *user = sip_auth_param(h->value, "username", &found);
     if (!found) *user = SV_NULL;
     return true;
+}
+
+/* Digest credentials refused for an account: counted with the network they came from (the
+ * answer's destination), so that guessing spread over many networks is seen although each
+ * stays under auth_fail. The account is the answer's From, copied from the request (RFC
+ * 3261 §8.2.6.2): a REGISTER's own, an INVITE's caller. */
+static void acct_refused(struct issue_engine *e, const struct sip_event *ev, ptime_t now)
+{
+    struct sip_uri from;
+    if (!hdr_uri(ev->msg, SIP_H_FROM, &from, NULL)) return;
+    struct sec_account *a = acct_get(e, from.user, from.host, now, true);
+    ptime_t half = secs(e->cfg.sec_window_s / 2);
+    if (now - a->guess_half_start >= half) {
+        if (now - a->guess_half_start >= 2 * half)
+            memset(&a->guess_half[1], 0, sizeof a->guess_half[1]);
+        else
+            a->guess_half[1] = a->guess_half[0];
+        memset(&a->guess_half[0], 0, sizeof a->guess_half[0]);
+        a->guess_half_start = now;
+    }
+    uint8_t key[17];
+    src_key(&ev->l4->dst, key);
+    uint64_t h = hash_bytes(key, sizeof key, e->sec->seed);
+    a->last = a->guess_last = now;
+    a->guess_half[0].failed++;
+    bits_add(&a->guess_half[0].nets, h);
+    bits_add(&a->guess_nets, h);
+    if (!a->guess_failed++) {
+        a->guess_first = now;
+        a->guess_frame = ev->l4->pkt->frame;
+    }
+    struct ip_addr net = {.family = ev->l4->dst.family};
+    memcpy(net.b, ev->l4->dst.b, net.family == 6 ? 8 : 3);
+    char nb[64], text[SEC_SAMPLE_LEN]; /* our own text: no attacker bytes to filter */
+    snprintf(text, sizeof text, "%s/%d", issue_ip(&net, nb, sizeof nb), net.family == 6 ? 64 : 24);
+    bool seen = false;
+    for (unsigned i = 0; i < a->nguess_nets && !seen; i++)
+        seen = !strcmp(a->guess_net[i], text);
+    if (!seen && a->nguess_nets < SEC_SAMPLES)
+        memcpy(a->guess_net[a->nguess_nets++], text, sizeof text);
+    if (!a->guess && sec_spread_verdict(&e->cfg, a)) {
+        a->guess = true;
+        found_account(e, a, ISSUE_AUTH_BRUTE_FORCE, now, a->guess_first);
+    }
 }
 
 /* A BYE ends an answered call of either party's account. */
@@ -559,7 +629,8 @@ static void on_request(struct issue_engine *e, const struct sip_event *ev)
         }
         s->pending[s->npending++ % SEC_PENDING] = txn_hash(m, w->seed);
     }
-    if (!s->scan) s->scan = sec_scan_verdict(&e->cfg, s);
+    if (!s->scan && (s->scan = sec_scan_verdict(&e->cfg, s)))
+        found_source(e, s, ISSUE_SIP_SCAN, now);
     if (bit == 0 && have_ru) toll_call(e, m, ev, ru.user);
 }
 
@@ -581,9 +652,15 @@ static void sec_answered(struct issue_engine *e, const struct sip_msg *m, ptime_
     }
     if (a->nactive < SEC_CALLS) a->active[a->nactive++] = (struct sec_call){id, now};
     if (a->nactive > a->peak) a->peak = a->nactive;
-    if (!a->fraud && sec_fraud_verdict(&e->cfg, a)) {
+    bool burst = !a->fraud && sec_fraud_verdict(&e->cfg, a, now);
+    if (burst) a->conc_limit = (float)sec_conc_limit(&e->cfg, a, now), a->conc_was = a->conc_usual;
+    /* learnt after the verdict, so that a burst is judged against the account's past */
+    if (!a->conc_calls++) a->conc_since = now, a->conc_usual = a->nactive;
+    a->conc_usual += ((float)a->nactive - a->conc_usual) / SEC_CONC_WEIGHT;
+    if (burst) {
         a->fraud = a->fraud_concurrent = true;
         if (!a->toll_first) a->toll_first = now;
+        found_account(e, a, ISSUE_TOLL_FRAUD_PATTERN, now, a->toll_first);
     }
 }
 
@@ -645,6 +722,7 @@ static void sec_binding(struct issue_engine *e, const struct sip_event *ev)
     if (guessed && !a->moves) a->move_frames[0] = ev->l4->pkt->frame; /* the answer that took it */
     if (!same && !a->hijack && ((a->moves && a->moves >= e->cfg.hijack_moves) || guessed)) {
         a->hijack = true;
+        found_account(e, a, ISSUE_REGISTRATION_HIJACK, now, a->moved_first ? a->moved_first : now);
         sec_report_hijack(e, a, guessed ? by : NULL);
     }
 }
@@ -685,11 +763,14 @@ static void on_response(struct issue_engine *e, const struct sip_event *ev)
             s->auth_failed++;
             s->half[0].auth_failed++;
             if (!s->brute_frame) s->brute_frame = ev->l4->pkt->frame;
+            acct_refused(e, ev, now);
         }
         break;
     }
-    if (!s->brute) s->brute = sec_brute_verdict(&e->cfg, s);
-    if (!s->scan) s->scan = sec_scan_verdict(&e->cfg, s);
+    if (!s->brute && (s->brute = sec_brute_verdict(&e->cfg, s)))
+        found_source(e, s, ISSUE_AUTH_BRUTE_FORCE, now);
+    if (!s->scan && (s->scan = sec_scan_verdict(&e->cfg, s)))
+        found_source(e, s, ISSUE_SIP_SCAN, now);
 }
 
 void issues_sip(struct issue_engine *e, const struct sip_event *ev, const struct msg_verdict *v)
@@ -710,6 +791,12 @@ void sec_tick(struct issue_engine *e, ptime_t now)
         if (w->src[i].key[0] && now - w->src[i].last >= win) src_release(e, &w->src[i]);
     for (size_t i = 0; i < w->nacct; i++) {
         struct sec_account *a = &w->acct[i];
+        if (a->hash && a->guess_failed && now - a->guess_last >= win) { /* guessing over */
+            if (a->guess) sec_report_guess(e, a);
+            a->guess = false;
+            a->guess_failed = 0, a->nguess_nets = 0;
+            memset(&a->guess_nets, 0, sizeof a->guess_nets);
+        }
         if (!a->hash || now - a->last < twin) continue;
         if (a->fraud) { /* the burst is over: said once, and the account followed on */
             sec_report_fraud(e, a);

@@ -21,10 +21,15 @@
 
 #define SEC_WAYS       8
 #define SEC_SAMPLES    4  /* targets, accounts, destinations named in the evidence */
-#define SEC_SAMPLE_LEN 24 /* each cut to this, and only [A-Za-z0-9+*#._@-] kept */
+#define SEC_SAMPLE_LEN                                                                             \
+    28                    /* each cut to this, and only [A-Za-z0-9+*#._@-] kept; a network         \
+                           * ("ffff:ffff:ffff:ffff::/64") fits whole */
 #define SEC_PENDING    8  /* requests with credentials awaiting their answer, per source */
 #define SEC_CALLS      32 /* answered calls followed per account (concurrency) */
 #define SEC_UA_LEN     40
+/* A usual concurrency moves by 1/32 of each new answer's: a burst of ten answers raises it
+ * by about a third of the burst, so the burst is still judged against the account's past. */
+#define SEC_CONC_WEIGHT 32
 /* An answered call whose BYE was never seen stops counting as in progress after this. */
 #define ISSUE_SEC_CALL_MAX (4 * 3600 * PTIME_SEC)
 
@@ -105,8 +110,27 @@ struct sec_account {
     uint64_t toll_frame;
     struct sec_call active[SEC_CALLS];
     uint8_t nactive, peak;
+    /* its usual concurrency: an EWMA (weight 1/SEC_CONC_WEIGHT) of the calls it held at
+     * each answer, from conc_since on, over conc_calls answers */
+    float conc_usual;
+    uint32_t conc_calls;
+    ptime_t conc_since;
+    float conc_limit, conc_was; /* the limit its peak crossed and its usual then: evidence */
     bool fraud; /* found in this episode */
     bool fraud_concurrent;
+    /* digests refused for it from any network: the window's halves (sec_window_s), and the
+     * episode's (until no refusal for a window) with the networks named */
+    struct {
+        uint32_t failed;
+        struct sec_bits nets;
+    } guess_half[2];
+    ptime_t guess_half_start, guess_first, guess_last;
+    uint32_t guess_failed;
+    struct sec_bits guess_nets;
+    uint64_t guess_frame;
+    uint8_t nguess_nets;
+    char guess_net[SEC_SAMPLES][SEC_SAMPLE_LEN];
+    bool guess; /* found in this episode */
 };
 
 /* A prefix of the toll list ("00 international"). */
@@ -135,12 +159,16 @@ struct sec_watch {
 /* check_security.c: what an entry found, reported (its episode's evidence and words). */
 void sec_report_source(struct issue_engine *e, const struct sec_source *s);
 void sec_report_fraud(struct issue_engine *e, const struct sec_account *a);
+void sec_report_guess(struct issue_engine *e, const struct sec_account *a);
 void sec_report_hijack(struct issue_engine *e, const struct sec_account *a,
                        const struct sec_source *by);
 /* The verdicts over the window: a scan, password guessing, a toll-fraud burst. */
 bool sec_scan_verdict(const struct issue_config *cfg, const struct sec_source *s);
 bool sec_brute_verdict(const struct issue_config *cfg, const struct sec_source *s);
-bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a);
+bool sec_spread_verdict(const struct issue_config *cfg, const struct sec_account *a);
+bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a, ptime_t now);
+/* The calls at once that are not the account's own habit (see check_security.c). */
+double sec_conc_limit(const struct issue_config *cfg, const struct sec_account *a, ptime_t now);
 struct sec_watch *sec_new(void);
 void sec_free(struct sec_watch *w);
 /* Packet time moved on (issues_tick), and the input ended (issues_finish). */

@@ -14,6 +14,14 @@ window, the receiver (a Python http.server on 127.0.0.1, port of its own) must g
 The log line of each change is on stderr; a rules file with a bad line is refused naming
 the line.
 
+Then the security kinds, whose issues belong to no call and are reported only when their
+episode ends (tests/gen/security.py): its sweep (203.0.113.66 scans for 60 s, guessing
+1001's password in its last 30 s) under count:KIND rules with a 20 s window must fire
+sip_scan and auth_brute_force once each while the sweep goes on (the window ends before
+its last packet), name 203.0.113.66 as the top offender with the link to its issue (the
+issue of the same run's JSON), resolve once, and never fire again although the scan goes
+on past the resolution; its twin, the busy PBX, fires nothing.
+
 Usage: test_alerts.py PATH/TO/sipscope"""
 import http.server
 import json
@@ -100,9 +108,65 @@ def main(exe):
                            text=True, timeout=60)
         check(r.returncode != 0 and 'line 6' in r.stderr and '< or >' in r.stderr,
               'a bad line is refused, named (%s)' % r.stderr.strip()[-200:])
+        security_checks(check, exe, tmp, srv.server_port)
     srv.shutdown()
     print('took %.1f s' % (time.monotonic() - started))
     return check.done()
+
+
+SEC_RULES = ('webhook http://127.0.0.1:%d/sec\n'
+             'scan   count:sip_scan > 0 20\n'
+             'guess  count:auth_brute_force > 0 20\n'
+             'hijack rate:registration_hijack > 0 20\n'
+             'fraud  count:toll_fraud_pattern > 0 20\n')
+
+
+def security_run(check, exe, tmp, port, only):
+    """The scenario's capture analysed with SEC_RULES: (truth, posts, issues, alert lines)."""
+    pcap = os.path.join(tmp, only + '.pcap')
+    truth = generate('security', pcap, os.path.join(tmp, only + '.json'), '--only', only)
+    rules = os.path.join(tmp, 'sec-rules')
+    with open(rules, 'w') as f:
+        f.write(SEC_RULES % port)
+    del Receiver.got[:]
+    r = subprocess.run([exe, 'analyze', '--no-progress', '--json', '--alerts', rules, pcap],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, '%s: analyze --alerts runs (%s)' % (only, r.stderr[-300:]))
+    posts = [json.loads(body) for path, ctype, body in Receiver.got
+             if check(path == '/sec' and ctype == 'application/json', 'a JSON POST to /sec')]
+    issues = json.loads(r.stdout)['issues'] if r.returncode == 0 else []
+    return truth, posts, issues, [l for l in r.stderr.splitlines() if ' alert ' in l]
+
+
+def security_checks(check, exe, tmp, port):
+    truth, posts, issues, lines = security_run(check, exe, tmp, port, 'sweep')
+    kinds = {'scan': 'sip_scan', 'guess': 'auth_brute_force'}
+    seq = sorted((p['rule'], p['state']) for p in posts)
+    check(seq == sorted((r, s) for r in kinds for s in ('firing', 'resolved')) and len(lines) == 4,
+          'sweep: scan and guess fire once and resolve once, nothing else (%s)' % seq)
+    src = [e[1] for e in truth['expected']]
+    check(src == ['203.0.113.66'] * 2, 'the truth names the sweep\'s source for both (%s)' % src)
+    for rule, kind in kinds.items():
+        fire = next((p for p in posts if p['rule'] == rule and p['state'] == 'firing'), None)
+        if not check(fire is not None, '%s fired' % rule):
+            continue
+        check(fire['metric'] == 'count:' + kind and fire['value'] == 1 and fire['calls'] == 1,
+              '%s: one %s in the window (%s)' % (rule, kind, {k: fire[k] for k in ('metric', 'value', 'calls')}))
+        check(fire['window']['end'] < truth['last_ns'] / 1e9,
+              '%s fired while the sweep went on (at %.1f s of %.1f)'
+              % (rule, fire['window']['end'] - truth['first_ns'] / 1e9, (truth['last_ns'] - truth['first_ns']) / 1e9))
+        top = fire['top_offenders']
+        issue = next((i for i in issues if i['kind'] == kind), None)
+        if not check(len(top) == 1 and top[0].get('source') == src[0] and top[0]['issues'] == 1
+                     and top[0]['kind'] == kind and issue is not None, '%s: the offender is %s (%s)' % (rule, src[0], top)):
+            continue
+        q = dict(kv.split('=') for kv in top[0]['link'].partition('?')[2].split('&'))
+        check(top[0]['link'].startswith('/api/v1/issues?') and q['kind'] == kind
+              and float(q['from']) <= issue['time'] < float(q['to']) and float(q['to']) - float(q['from']) < 0.01,
+              '%s: the link selects the issue at %.6f (%s)' % (rule, issue['time'], top[0]['link']))
+        check(issue['evidence']['source'] == src[0], 'the issue linked names %s' % src[0])
+    _, posts, issues, lines = security_run(check, exe, tmp, port, 'pbx')
+    check(not posts and not lines, 'the busy PBX fires nothing (%s)' % [(p['rule'], p['state']) for p in posts])
 
 
 def payload_checks(check, posts, ta, pdd_a, low):

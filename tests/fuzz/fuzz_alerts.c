@@ -1,7 +1,8 @@
 /* libFuzzer harness for --alerts' rules file (diagnose/alerts.h): the input is parsed as a
  * rules file; rules that parse then judge a few calls and issues whose facts come from the
  * input's bytes, over ticks of packet time, so that the windows, percentiles and the
- * offenders' list run on what the rules asked. */
+ * offenders' list (callees, and the sources and accounts of findings of no call) run on what
+ * the rules asked. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         alerts_call_ended(al, seq, t, b & 1, b & 2, b & 4 ? (double)(b * 37) : -1, callee);
         alerts_stream_mos(al, seq, 1 + (b % 40) / 10.0);
         alerts_issue(al, b & 8 ? seq : 0, (enum issue_kind)(b % ISSUE__COUNT), t);
+        if (b & 64)
+            alerts_finding(al, (enum issue_kind)(b % ISSUE__COUNT), t,
+                           t - (int64_t)b * 1000000000LL, callee, b & 128);
         if (b & 16) alerts_judged(al, seq);
         alerts_tick(al, t, b & 32);
     }

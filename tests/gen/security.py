@@ -16,16 +16,20 @@ sources and accounts are listed so that the test can say so.
     hijack    3001's phone at 10.20.0.5 refreshes every 60 s; 198.19.5.5 registers the
               account every 60 s in between, the registrar keeping one binding
     guesswin  192.0.2.200 guesses 2500's password (12 failures), then registers it
+    spread    5001's password guessed from 8 networks (100.64.1-8.7), 3 refusals each
     fraud     4001 at 10.30.0.9 calls 8 international numbers in 80 s (407, then with
               credentials, 200, BYE)
-    parallel  4101 at 10.30.0.10 holds 12 answered calls at once
+    parallel  4101 at 10.30.0.10 holds one call at a time (two now and then) for 12
+              minutes, then 12 answered calls at once
   twins
     pbx       60 phones in 10.40.0.0/24 register with a challenge, refresh, and call one
               another and national numbers (some busy); one phone has a wrong password
               (3 refusals)
+    fumble    5101's phone is refused twice at its usual address, then registers
     wifi      6001 registers from 10.50.0.7, then once from 172.16.9.7 (new Wi-Fi), and
               refreshes only from there
-    callcentre 40 agents in 10.60.0.0/24 each hold one national call, all at once
+    callcentre 40 agents in 10.60.0.0/24 each hold one national call, all at once; the
+              centre's trunk account 7900 holds 20 calls at once for 16 minutes
 """
 from calls import MS, SEC, Flow
 
@@ -176,6 +180,26 @@ def guess(g, t, src='192.0.2.77', user='2001', n=40, then_register=False):
     return t + SEC
 
 
+SPREAD_NETS = ['100.64.%d.7' % n for n in range(1, 9)]
+
+
+def spread(g, t):
+    """5001's password guessed from 8 networks, 3 refused digests from each: every network
+    stays under auth_fail (10), the account gets 24."""
+    for src in SPREAD_NETS:
+        t = guess(g, t, src, '5001', 3)
+    return t
+
+
+def fumble(g, t):
+    """5101's phone at its usual address is refused twice (a mistyped password), then
+    registers."""
+    register(g, t, '10.70.0.5', '5101', 'Yealink SIP-T46S 66.85', password_ok=False)
+    register(g, t + 5 * SEC, '10.70.0.5', '5101', 'Yealink SIP-T46S 66.85', password_ok=False)
+    register(g, t + 20 * SEC, '10.70.0.5', '5101', 'Yealink SIP-T46S 66.85')
+    return t + 30 * SEC
+
+
 def hijack(g, t):
     for i in range(4):  # the phone's refresh, then the intruder's, each within the other's 120 s
         register(g, t + i * 60 * SEC, '10.20.0.5', '3001', 'Yealink SIP-T46S 66.85', challenge=i == 0)
@@ -193,10 +217,17 @@ def fraud(g, t):
 
 
 def parallel(g, t):
-    register(g, t, '10.30.0.10', '4101', 'Grandstream GXP1625 1.0.11')
+    """4101's habit for 12 minutes: one national call at a time, now and then two; then 12
+    at once (none to a listed prefix: the burst is the number of calls alone)."""
+    ua = 'Grandstream GXP1625 1.0.11'
+    register(g, t, '10.30.0.10', '4101', ua, expires=3600)
+    for i in range(15):
+        call(g, t + SEC + i * 50 * SEC, '10.30.0.10', '4101', '0301235%04d' % i, ua, hold_s=30)
+        if i % 3 == 0:
+            call(g, t + 11 * SEC + i * 50 * SEC, '10.30.0.10', '4101', '0301236%04d' % i, ua, hold_s=15)
+    t += 760 * SEC
     for i in range(12):
-        call(g, t + SEC + i * 2 * SEC, '10.30.0.10', '4101', '0301234%04d' % i,
-             'Grandstream GXP1625 1.0.11', hold_s=60)
+        call(g, t + i * 2 * SEC, '10.30.0.10', '4101', '0301234%04d' % i, ua, hold_s=60)
     return t + 100 * SEC
 
 
@@ -233,43 +264,56 @@ def callcentre(g, t):
         register(g, t + i * 100 * MS, ip, user, 'Polycom VVX 411 6.3')
         call(g, t + 5 * SEC + i * 250 * MS, ip, user, '0891234%04d' % i, 'Polycom VVX 411 6.3',
              hold_s=120)
-    return t + 140 * SEC
+    # the centre's trunk account 7900 always holds 20 calls: from its first minute to its 16th
+    register(g, t, '10.60.0.200', '7900', 'Asterisk PBX 18.20.0', expires=3600)
+    for k in range(8):
+        for j in range(20):
+            call(g, t + SEC + j * 6 * SEC + k * 120 * SEC, '10.60.0.200', '7900', '0891235%04d' % (k * 20 + j),
+                 'Asterisk PBX 18.20.0', hold_s=114)
+    return t + 970 * SEC
 
 
-def generate(writer, start_ns=1_700_000_000 * SEC):
+STEPS = [  # (scenario, how to run it, silence after it: more than the 60 s window)
+    ('sweep', sweep, 90), ('regsweep', regsweep, 90), ('guess', guess, 90), ('hijack', hijack, 90),
+    ('guesswin', lambda g, t: guess(g, t, '192.0.2.200', '2500', 12, then_register=True), 90),
+    ('spread', spread, 90), ('fumble', fumble, 90), ('fraud', fraud, 320), ('parallel', parallel, 90), ('pbx', pbx, 90), ('wifi', wifi, 90),
+    ('callcentre', callcentre, 10)]
+
+
+def generate(writer, start_ns=1_700_000_000 * SEC, only=None):
+    """Every scenario one after another, or only the one named."""
     g = Gen()
     t = start_ns
-    t = sweep(g, t) + 90 * SEC  # more than the 60 s window between scenarios
-    t = regsweep(g, t) + 90 * SEC
-    t = guess(g, t) + 90 * SEC
-    t = hijack(g, t) + 90 * SEC
-    t = guess(g, t, '192.0.2.200', '2500', 12, then_register=True) + 90 * SEC
-    t = fraud(g, t) + 320 * SEC
-    t = parallel(g, t) + 90 * SEC
-    t = pbx(g, t) + 90 * SEC
-    t = wifi(g, t) + 90 * SEC
-    t = callcentre(g, t) + 10 * SEC
+    for name, run, gap in STEPS:
+        if only in (None, name):
+            t = run(g, t) + gap * SEC
     g.events.sort(key=lambda e: e[0])
     for ts, fr in g.events:
         writer(ts, fr)
     acct = 'sip:%s@' + DOMAIN
+    expected = [('sweep', ['sip_scan', '203.0.113.66']), ('sweep', ['auth_brute_force', '203.0.113.66']),
+                ('regsweep', ['sip_scan', '198.18.7.20']), ('guess', ['auth_brute_force', '192.0.2.77']),
+                ('hijack', ['registration_hijack', acct % '3001']),
+                ('guesswin', ['auth_brute_force', '192.0.2.200']),
+                ('guesswin', ['registration_hijack', acct % '2500']),
+                ('spread', ['auth_brute_force', acct % '5001']),
+                ('fraud', ['toll_fraud_pattern', acct % '4001']),
+                ('parallel', ['toll_fraud_pattern', acct % '4101'])]
     return dict(
-        frames=len(g.events),
-        expected=[['sip_scan', '203.0.113.66'], ['auth_brute_force', '203.0.113.66'],
-                  ['sip_scan', '198.18.7.20'], ['auth_brute_force', '192.0.2.77'],
-                  ['registration_hijack', acct % '3001'], ['auth_brute_force', '192.0.2.200'],
-                  ['registration_hijack', acct % '2500'], ['toll_fraud_pattern', acct % '4001'],
-                  ['toll_fraud_pattern', acct % '4101']],
+        frames=len(g.events), first_ns=min(e[0] for e in g.events), last_ns=max(e[0] for e in g.events),
+        expected=[e for sc, e in expected if only in (None, sc)],
         evidence={'203.0.113.66': dict(user_agent='friendly-scanner', known_scanner=1,
                                        requests=600 + 300, extensions=300, failed=150,
                                        accounts_sample=['1001']),
                   '198.18.7.20': dict(known_scanner=0, requests=200, extensions=200),
-                  '192.0.2.77': dict(failed=40, accounts_sample=['2001'])},
+                  '192.0.2.77': dict(failed=40, accounts_sample=['2001']),
+                  acct % '5001': dict(failed=3 * len(SPREAD_NETS), networks=len(SPREAD_NETS),
+                                      networks_all=[a.rpartition('.')[0] + '.0/24' for a in SPREAD_NETS])},
         twins=dict(sources=['10.40.0.%d' % (10 + i) for i in range(60)] + ['10.40.0.200', '10.50.0.7',
                                                                           '172.16.9.7'] +
-                   ['10.60.0.%d' % (10 + i) for i in range(40)],
+                   ['10.60.0.%d' % (10 + i) for i in range(40)] + ['10.60.0.200', '10.70.0.5'],
                    accounts=[acct % str(1100 + i) for i in range(60)] + [acct % '6001'] +
-                   [acct % str(7000 + i) for i in range(40)]))
+                   [acct % str(7000 + i) for i in range(40)] + [acct % '7900', acct % '5101']))
 
 
 def scan_flood(writer, sources=100000, rate=20000, start_ns=1_700_000_000 * SEC):

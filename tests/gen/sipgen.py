@@ -133,6 +133,8 @@ def main(argv):
     se.add_argument('--truth', required=True)
     se.add_argument('--scan-flood', type=int, metavar='N',
                     help='instead: a scan from N addresses with one real sweep through it')
+    se.add_argument('--only', choices=[st[0] for st in security.STEPS],
+                    help='only this scenario (its truth names only its issues)')
     sc = sub.add_parser('scenarios')
     sc.add_argument('-o', '--output', required=True)
     sc.add_argument('--truth', required=True)
@@ -196,7 +198,7 @@ def main(argv):
             json.dump(t, g, indent=1)
     elif a.cmd == 'security':
         w = PcapWriter(a.output, LT_ETHERNET)
-        t = security.scan_flood(w.write, a.scan_flood) if a.scan_flood else security.generate(w.write)
+        t = security.scan_flood(w.write, a.scan_flood) if a.scan_flood else security.generate(w.write, only=a.only)
         w.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The security watch on tests/gen/security.py's capture: the attacks raise exactly the
 security issues the generator's truth names (kind, and the source or account), the twins
-(a busy PBX, a phone changing Wi-Fi, a call centre) none, and the evidence holds the
-figures the generator wrote. Then the knobs: a threshold raised past a guesser's count
-silences it alone, and a toll list without 00 silences the international burst alone.
+(a busy PBX, a phone changing Wi-Fi, a call centre and its trunk account that always
+holds 20 calls) none, and the evidence holds the figures the generator wrote. Then the
+knobs: a threshold raised past a guesser's count silences it alone, a toll list without 00
+silences the international burst alone, and the concurrency floor raised past 4101's 12
+calls, or a history too long for 4101's habit to be learnt, silence 4101's burst alone.
 
 Usage: test_security.py PATH/TO/sipscope"""
 import os
@@ -18,11 +20,11 @@ KINDS = ('sip_scan', 'auth_brute_force', 'registration_hijack', 'toll_fraud_patt
 
 def found(j):
     """{(kind, key): issue} of the security kinds: a source's by its address, an account's
-    by its registration."""
+    (guessing spread over networks against it too) by its registration."""
     out = {}
     for i in j['issues']:
         if i['kind'] in KINDS:
-            key = i['registration'] if i['kind'] in KINDS[2:] else i['evidence'].get('source')
+            key = i['registration'] or i['evidence'].get('source')
             out[(i['kind'], key)] = i
     return out
 
@@ -50,6 +52,13 @@ def main(exe):
                             check(abs(e['targets'] - v) <= 0.05 * v, '%s targets %s, truth %d' % (src, e['targets'], v))
                     elif k in e:
                         check(e[k] == v, '%s %s: %s is %r, truth %r' % (kind, src, k, e[k], v))
+        acct = 'sip:5001@example.net'
+        i, ev = got.get(('auth_brute_force', acct)), truth['evidence'][acct]
+        if i:
+            e = i['evidence']
+            check(e['account'] == acct and e['failed'] == ev['failed'] and e['networks'] == ev['networks']
+                  and len(e['networks_sample']) == 4 and set(e['networks_sample']) <= set(ev['networks_all']),
+                  'guessing of 5001 from many networks: %s, truth %s' % (e, ev))
         i = got.get(('registration_hijack', 'sip:3001@example.net'))
         if i:
             e = i['evidence']
@@ -59,17 +68,34 @@ def main(exe):
         if i:
             check(i['evidence']['listed_calls'] == 8 and i['evidence']['destination_kind'] == 'international',
                   'fraud of 4001: %s' % i['evidence'])
+        # 4101 held one or two calls at a time for 12 minutes, then 12: judged against its
+        # habit (the floor of 10 is above three times it), not against a fixed knob alone
+        i = got.get(('toll_fraud_pattern', 'sip:4101@example.net'))
+        if i:
+            e = i['evidence']
+            check(e['peak_concurrent'] == 12 and 1 <= e['usual_concurrent'] <= 3 and e['concurrent_limit'] == 10,
+                  'concurrency of 4101 against its habit of 1-2: %s' % e)
 
         # the knobs: 40 failures are under auth_fail=41, 150 and 12-then-success... only 150 stay
         got = found(analyze(exe, pcap, '--threshold', 'auth_fail=41'))
         brute = sorted(k[1] for k in got if k[0] == 'auth_brute_force')
         check(brute == ['203.0.113.66'], 'auth_fail=41: guessers %s' % brute)
+        got = found(analyze(exe, pcap, '--threshold', 'auth_networks=9'))  # 5001's were 8
+        brute = sorted(k[1] for k in got if k[0] == 'auth_brute_force')
+        check(brute == ['192.0.2.200', '192.0.2.77', '203.0.113.66'], 'auth_networks=9: guessers %s' % brute)
         prefixes = os.path.join(tmp, 'prefixes.txt')
         with open(prefixes, 'w') as f:
             f.write('# premium only\n0900 premium\n')
         got = found(analyze(exe, pcap, '--toll-prefixes', prefixes))
         fraud = sorted(k[1] for k in got if k[0] == 'toll_fraud_pattern')
         check(fraud == ['sip:4101@example.net'], 'without 00 listed: fraud %s' % fraud)
+        # the floor over 4101's 12 silences it; so does a history too short to learn 4101's
+        # habit (a new account is held to three times the floor); the trunk 7900 of 20
+        # calls at once stays silent either way
+        for knob in ('toll_concurrent=13', 'conc_learn_s=100000'):
+            got = found(analyze(exe, pcap, '--threshold', knob))
+            fraud = sorted(k[1] for k in got if k[0] == 'toll_fraud_pattern')
+            check(fraud == ['sip:4001@example.net'], '%s: fraud %s' % (knob, fraud))
     return check.done()
 
 
