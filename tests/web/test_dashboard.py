@@ -9,6 +9,7 @@ ended and whom it called:
   of the truth's calls (answered calls) whose INVITE is in that step; the ASR chart a point
   for each step with calls, at the truth's ASR (ITU-T E.411: answered over calls);
 - clicking a step's column opens the call list of exactly the truth's calls of that slice;
+- a custom range of 20 s draws a point a second, each the truth's calls of that second;
 - the worst callee by failures heads its table (the truth's calls the network failed, 503
   here, grouped by To user), and its row opens the call list of exactly its calls;
 - live: a second capture analysed into the same database while the page is open shows in
@@ -103,6 +104,13 @@ def run(check, b, base, truth, ids, shot):
     want = sorted(ids[c['call_id']] for c in in_slice(calls, frm + k * step, frm + (k + 1) * step))
     got = listed(b)
     check(got == want and len(want) >= 2, 'clicking step %d lists its %d calls: %s, truth %s' % (k, len(want), got, want))
+    # a custom range: 20 s of the capture, a point a second (the shortest step that draws
+    # it in 60 points at most), each the truth's calls of that second
+    lo = T0 + 20
+    span = open_dashboard(b, base, '?range=custom&from=%d&to=%d' % (lo, lo + 20))
+    got = points(b, 'chart-calls', 'calls')
+    want = {i: len(in_slice(calls, lo + i, lo + i + 1)) for i in range(20)}
+    check(span == [lo, lo + 20, 1] and got == want, 'custom range %s: calls per second %s, truth %s' % (span, got, want))
     # the worst callee by failures heads its table, and its row lists its calls
     fails = {}
     for c in calls:

@@ -220,7 +220,8 @@ export async function dashboard(main, api, p) {
   const topBox = h('div', { class: 'tops', id: 'tops' });
   const st = await api('stats');
   const span = range.empty ? 'nothing stored yet'
-    : `${fmtTime(range.from)} to ${fmtTime(range.to)} UTC, a point every ${range.step} s`;
+    : `${fmtTime(range.from)} to ${fmtTime(range.to)} UTC, a point every ${range.step} s` +
+      (range.newest !== null && range.newest < range.from ? ` (the newest stored call is of ${fmtTime(range.newest)})` : '');
   clear(main).append(h('h1', {}, 'Dashboard'), picker(range, go),
     h('p', { class: 'muted', id: 'range-span', dataset: range.empty ? {} : { from: range.from, to: range.to, step: range.step } }, span),
     chartBox, h('h2', {}, 'Worst ', metricSel), topBox, ...totals(st));
