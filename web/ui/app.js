@@ -4,6 +4,7 @@
 import { h, clear, fmtTime, fmtNum, mosClass } from './dom.js';
 import { ladder } from './ladder.js';
 import { lineChart } from './chart.js';
+import { dashboard } from './dashboard.js';
 
 const main = document.getElementById('main');
 
@@ -235,7 +236,7 @@ async function callPage(id) {
                     : h('p', { class: 'muted' }, 'None found.'));
 }
 
-// ---------------------------------------------------------------- issues and dashboard
+// ---------------------------------------------------------------- issues
 
 async function issuesPage() {
   const p = params();
@@ -248,35 +249,6 @@ async function issuesPage() {
       if (i.call) li.prepend(h('a', { href: `#/call/${i.call}` }, i.call), ' ');
       return li;
     })));
-}
-
-function tile(label, value) {
-  return h('div', { class: 'tile' }, h('div', { class: 'value' }, value), h('div', { class: 'label' }, label));
-}
-
-async function dashboardPage() {
-  const st = await api('stats');
-  const k = (st.last_run && st.last_run.stats) || {};
-  const pct = (v) => (v === null || v === undefined ? '–' : `${fmtNum(v, 1)} %`);
-  const spread = st.mos_spread || {};
-  const bands = Object.keys(spread).sort();
-  const top = Math.max(1, ...Object.values(spread));
-  clear(main).append(h('h1', {}, 'Dashboard'),
-    h('div', { class: 'tiles', id: 'kpis' },
-      tile('calls', st.calls), tile('answered', k.answered ?? '–'), tile('ASR', pct(k.asr_pct)),
-      tile('NER', pct(k.ner_pct)), tile('ACD', k.acd_s === null || k.acd_s === undefined ? '–' : `${fmtNum(k.acd_s, 1)} s`),
-      tile('PDD p50', k.pdd_ms && k.pdd_ms.p50 !== null ? `${fmtNum(k.pdd_ms.p50, 0)} ms` : '–'),
-      tile('PDD p95', k.pdd_ms && k.pdd_ms.p95 !== null ? `${fmtNum(k.pdd_ms.p95, 0)} ms` : '–'),
-      tile('issues', st.issues)),
-    h('h2', {}, 'Worst MOS per call'),
-    h('div', { class: 'bars', id: 'mos-spread' }, bands.map((b) => {
-      const bar = h('div', { class: `bar ${b === 'none' ? 'mos-none' : mosClass(Number(b))}` });
-      bar.style.height = `${Math.round((spread[b] / top) * 100)}px`; // CSSOM: allowed under the CSP
-      return h('div', { class: 'band' }, h('div', { class: 'count' }, spread[b]), bar, h('div', { class: 'label' }, b));
-    })),
-    h('h2', {}, 'Issues by kind'),
-    h('ul', { class: 'kinds' }, Object.entries(st.issue_kinds || {}).map(([kind, n]) =>
-      h('li', {}, h('a', { href: `#/issues?kind=${encodeURIComponent(kind)}` }, kind), ` ${n}`))));
 }
 
 // ---------------------------------------------------------------- security
@@ -332,7 +304,7 @@ async function route() {
   try {
     if (path.startsWith('/call/')) await callPage(path.slice(6));
     else if (path === '/issues') await issuesPage();
-    else if (path === '/dashboard') await dashboardPage();
+    else if (path === '/dashboard') await dashboard(main, api, params());
     else if (path === '/security') await securityPage();
     else await callsPage();
     main.dataset.ready = path;
