@@ -15,6 +15,7 @@
 #include "decode/sip.h"
 #include "diagnose/issues.h"
 #include "render/ids.h"
+#include "render/jsontext.h"
 #include "render/message.h"
 #include "store/callaudio.h"
 #include "store/export.h"
@@ -319,6 +320,8 @@ static bool message_row(void *user, const struct store_message *m)
     }
     json_t *o = render_message_json(&rm, RENDER_MSG_SDP | RENDER_MSG_RAW, l->sdp);
     free(raw);
+    /* which probe saw it: a call that several probes saw merges their messages */
+    json_object_set_new(o, "probe", m->probe ? json_string(m->probe) : json_null());
     char *t = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
     list_row(l, t);
@@ -391,6 +394,82 @@ static void call_audio(struct store *s, uint64_t seq, bool wav, struct api_reply
     store_audio_free(&a);
 }
 
+/* A call and the calls of other probes joined to it (store/query.h): their ids, and
+ * the call's object with "probe" and "joined" added. */
+struct joined {
+    uint64_t seq[STORE_JOIN_MAX];
+    unsigned n;
+    json_t *call;   /* owned: the first's object */
+    json_t *others; /* owned: "joined" */
+};
+
+static bool joined_seq(void *user, const struct store_joined *j)
+{
+    struct joined *x = user;
+    x->seq[x->n++] = j->seq;
+    return x->n < STORE_JOIN_MAX;
+}
+
+static json_t *string_or_null(const char *t)
+{
+    return t ? json_string(t) : json_null();
+}
+
+/* One joined call as "joined" lists it: its id, probe and legs, and how it was joined. */
+static json_t *joined_entry(const struct store_joined *j, json_t *o)
+{
+    char id[32];
+    snprintf(id, sizeof id, RENDER_CALL_FMT, (unsigned long long)j->seq);
+    json_t *by = json_array();
+    if (j->by & STORE_JOIN_CALL_ID) json_array_append_new(by, json_string("call_id"));
+    if (j->by & STORE_JOIN_X_CID) json_array_append_new(by, json_string("x_cid"));
+    if (j->by & STORE_JOIN_SESSION_ID) json_array_append_new(by, json_string("session_id"));
+    json_t *e =
+        json_pack("{s:s, s:o, s:o}", "id", id, "probe", string_or_null(j->probe), "joined_by", by);
+    static const char *const copied[] = {"call_id", "legs",        "caller",      "callee",
+                                         "state",   "invite_time", "answer_time", "end_time"};
+    for (size_t i = 0; e && o && i < sizeof copied / sizeof *copied; i++) {
+        json_t *v = json_object_get(o, copied[i]);
+        json_object_set(e, copied[i], v ? v : json_null());
+    }
+    return e;
+}
+
+static bool joined_call(void *user, const struct store_joined *j)
+{
+    struct joined *x = user;
+    json_t *o = j->json ? json_loads(j->json, 0, NULL) : NULL;
+    x->seq[x->n++] = j->seq;
+    if (!x->call) {
+        x->call = o ? o : json_object();
+        x->others = json_array();
+        json_object_set_new(x->call, "probe", string_or_null(j->probe));
+        return true;
+    }
+    json_array_append_new(x->others, joined_entry(j, o));
+    json_decref(o);
+    return x->n < STORE_JOIN_MAX;
+}
+
+/* /api/v1/calls/{id}: the stored object, with the probe that stored it and the calls of
+ * other probes that are the same call ("joined": [] when none). */
+static void call_detail(struct store *s, uint64_t seq, struct api_reply *r)
+{
+    struct joined x = {0};
+    enum store_qstatus st = store_call_joined(s, seq, joined_call, &x);
+    if (st == STORE_Q_OK && x.call) {
+        json_object_set_new(x.call, "joined", x.others);
+        x.others = NULL;
+        char *text = json_text(x.call); /* the numbers as the stored object wrote them */
+        json_decref(x.call);
+        if (!text) return error(r, 500, "out of memory");
+        return reply(r, 200, "application/json", text, strlen(text));
+    }
+    json_decref(x.call);
+    json_decref(x.others);
+    from_store(r, s, st == STORE_Q_OK ? STORE_Q_ERROR : st);
+}
+
 static void call_part(struct store *s, uint64_t seq, const char *part, bool mask,
                       struct api_reply *r)
 {
@@ -426,8 +505,11 @@ static void call_part(struct store *s, uint64_t seq, const char *part, bool mask
         list_drop(&l);
         return error(r, 500, "out of memory");
     }
-    st = messages ? store_call_messages(s, seq, message_row, &l)
-                  : store_call_streams(s, seq, list_stream, &l);
+    struct joined j = {0};
+    if (messages) st = store_call_joined(s, seq, joined_seq, &j);
+    st = !messages          ? store_call_streams(s, seq, list_stream, &l)
+         : st == STORE_Q_OK ? store_calls_messages(s, j.seq, j.n, message_row, &l)
+                            : st;
     if (st != STORE_Q_OK) {
         list_drop(&l);
         return from_store(r, s, st);
@@ -635,11 +717,7 @@ void api_handle(struct store *s, const char *method, const char *path, const str
             return error(r, 404, "no such call");
         if (!a->each(a->ctx, no_args, NULL))
             return error(r, 400, "this route takes no parameter");
-        if (!slash) {
-            char *json = NULL;
-            enum store_qstatus st = store_get_call(s, seq, api_keep_json, &json);
-            return one_object(s, st, json, r);
-        }
+        if (!slash) return call_detail(s, seq, r);
         return call_part(s, seq, slash + 1, mask, r);
     }
     error(r, 404, "no such route");
