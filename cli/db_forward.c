@@ -135,9 +135,18 @@ void db_forward_message(struct db_forward *a, const struct sip_event *ev,
         cid[cid_len] = '\0';
     }
     uint32_t num;
-    struct sv meth;
+    struct sv meth = SV_NULL;
     if (cseqh && sip_cseq_parse(cseqh->value, &num, &meth))
         snprintf(cseq, sizeof cseq, "%u %.*s", num, (int)(meth.n < 64 ? meth.n : 64), meth.p);
+    /* The keys that join this call to its other legs on other probes: an INVITE and its
+     * 2xx carry them all (the 2xx the callee's Session-ID UUID), once is enough */
+    char x_cid[256] = "", sid_local[33] = "", sid_remote[33] = "";
+    bool keys = v->call_seq && !v->retransmission && sv_eq_cstr(meth, "INVITE") &&
+                (m->is_request || (m->status >= 200 && m->status < 300));
+    if (keys) {
+        if (m->is_request) sip_named_call_id(m, x_cid, sizeof x_cid);
+        sip_session_id(m, sid_local, sid_remote);
+    }
     const struct packet *p = ev->l4->pkt;
     /* A message carried whole in its frame (UDP) is stored once, as a slice of the frame;
      * a reassembled one (TCP segments, IP fragments) lies elsewhere and is stored as is.
@@ -167,7 +176,11 @@ void db_forward_message(struct db_forward *a, const struct sip_event *ev,
                                         .raw_off = raw_off,
                                         .linktype = p->linktype,
                                         .frame_bytes = a->no_raw ? NULL : p->data,
-                                        .frame_len = a->no_raw ? 0 : p->caplen});
+                                        .frame_len = a->no_raw ? 0 : p->caplen,
+                                        .keys = keys,
+                                        .x_cid = x_cid,
+                                        .session_local = sid_local,
+                                        .session_remote = sid_remote});
 }
 
 void db_forward_stream(struct db_forward *d, const struct rtp_stream *st, const char *src,

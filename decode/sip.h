@@ -187,4 +187,14 @@ bool sv_ieq_cstr(struct sv a, const char *s);
  * returns the length written (cut at cap). */
 size_t sip_unfold(struct sv v, char *buf, size_t cap);
 
+/* RFC 7989 Session-ID: "local-uuid;remote=remote-uuid", each 32 hex digits (written here in
+ * lower case, NUL-ended). A UUID of all zeros means "not known yet" (§6) and is given as
+ * "". False when the message has no Session-ID or its local UUID is not 32 hex digits. */
+bool sip_session_id(const struct sip_msg *m, char local[33], char remote[33]);
+
+/* The Call-ID a B2BUA's outgoing INVITE names as its incoming leg's (X-CID, X-Call-ID or
+ * X-Orig-Call-ID, the first present), unfolded into buf (cut at cap - 1, NUL-ended);
+ * false when none. */
+bool sip_named_call_id(const struct sip_msg *m, char *buf, size_t cap);
+
 #endif

@@ -32,7 +32,7 @@
 #include "common/log.h"
 #include "pg_int.h"
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 #define PG_ID_BLOCK       1000000000000LL   /* ids of one run: 10^12, far below 2^53 (JSON-safe) */
 #define PG_BATCH_BYTES    ((size_t)8 << 20) /* COPY data held per batch, at most (and a row) */
 #define PG_RETRY_S        60                /* how long a batch waits for a server to come back */
@@ -52,10 +52,12 @@ static const char *const copy_sql[T__N] = {
     " FROM STDIN BINARY",
     "COPY media(probe, call_seq, first_time, last_time, linktype, packets, frames)"
     " FROM STDIN BINARY",
+    "COPY call_keys(probe, call_seq, kind, key, via, time) FROM STDIN BINARY",
 };
 
-const char *const pg_parted[PG_NPARTED] = {"calls",  "legs",     "streams", "registrations",
-                                           "issues", "messages", "media"};
+/* media last: its days also go alone (pg_query.c, --spool-days) */
+const char *const pg_parted[PG_NPARTED] = {"calls",         "legs",   "call_keys", "streams",
+                                           "registrations", "issues", "messages",  "media"};
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value text);"
@@ -120,6 +122,17 @@ static const char schema_sql[] =
     "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer"
     "  AS 'SELECT strpos($1, $2)' LANGUAGE sql IMMUTABLE;"
     "INSERT INTO meta VALUES ('schema', '1') ON CONFLICT DO NOTHING;";
+
+/* Schema 1 -> 2: the keys that join one call's legs seen by different probes (sqlite_schema.c
+ * says which), partitioned by day on the time of the message that carried them. Calls
+ * stored before it have no keys: they join nothing. */
+static const char keys_sql[] =
+    "CREATE TABLE IF NOT EXISTS call_keys(call_seq bigint NOT NULL, probe text,"
+    "  kind text NOT NULL, key text NOT NULL, via text NOT NULL, time float8 NOT NULL)"
+    "  PARTITION BY RANGE (time);"
+    "CREATE INDEX IF NOT EXISTS call_keys_key ON call_keys(key, kind);"
+    "CREATE INDEX IF NOT EXISTS call_keys_call ON call_keys(call_seq);"
+    "UPDATE meta SET value = '2' WHERE key = 'schema' AND value = '1';";
 
 /* A writer's session: the temp tables a batch of calls and streams goes through. */
 static const char session_sql[] =
@@ -459,6 +472,8 @@ static bool pg_put_issue(struct store *base, const struct store_issue *is)
     return staged(s, T_ISSUES, STORE_ISSUE);
 }
 
+static void put_keys(struct pg *s, const struct store_message *m);
+
 static bool pg_put_message(struct store *base, const struct store_message *m)
 {
     struct pg *s = (struct pg *)base;
@@ -494,6 +509,7 @@ static bool pg_put_message(struct store *base, const struct store_message *m)
     pgc_bytea(b, m->frame_bytes, m->frame_len);
     pgc_text(b, m->reason);
     pgc_i4(b, m->malformed);
+    put_keys(s, m);
     return staged(s, T_MSGS, STORE_MESSAGE);
 }
 
@@ -510,6 +526,24 @@ static bool pg_put_media(struct store *base, const struct store_media *md)
     pgc_i8(b, md->packets);
     pgc_bytea(b, md->frames ? md->frames : "", md->len);
     return staged(s, T_MEDIA, STORE_MEDIA);
+}
+
+/* A message's join keys (store.h): rows of call_keys in the same batch. A call's key may
+ * come twice (its INVITE and its 2xx): the query reads them as a set. */
+static void put_keys(struct pg *s, const struct store_message *m)
+{
+    struct store_key k[STORE_MSG_KEYS];
+    int n = store_message_keys(m, k);
+    for (int i = 0; i < n; i++) {
+        struct buf *b = row(s, T_KEYS, 6);
+        f_probe(s, b);
+        pgc_id(b, m->call_seq);
+        pgc_text(b, k[i].kind);
+        pgc_text_n(b, k[i].key, k[i].n);
+        pgc_text(b, k[i].via);
+        pgc_f8(b, m->time);
+        s->nrows[T_KEYS]++;
+    }
 }
 
 /* ---- opening, closing, the rest of the interface ---- */
@@ -559,6 +593,7 @@ static bool setup_writer(struct pg *s)
     bool ok = pg_exec(s, "SET client_min_messages = warning", "connecting") &&
               pg_exec(s, sql, "locking the schema") &&
               pg_exec(s, schema_sql, "creating the schema") &&
+              pg_exec(s, keys_sql, "schema 2: the call keys") &&
               pg_scalar(s, "SELECT value::int FROM meta WHERE key = 'schema'", 0, &v);
     snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", PG_LOCK);
     pg_exec(s, sql, "unlocking the schema");

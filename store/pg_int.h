@@ -8,13 +8,13 @@
 #include "store_int.h"
 
 #define PG_DAYS    64 /* days known to have partitions (a cache) */
-#define PG_NPARTED 7
+#define PG_NPARTED 8
 
 /* The partitioned tables (each has a partition per day). */
 extern const char *const pg_parted[PG_NPARTED];
 
 /* Tables written by COPY; the first two through temp tables (merged). */
-enum pg_table { T_CALLS, T_STREAMS, T_REGS, T_ISSUES, T_MSGS, T_MEDIA, T__N };
+enum pg_table { T_CALLS, T_STREAMS, T_REGS, T_ISSUES, T_MSGS, T_MEDIA, T_KEYS, T__N };
 
 struct buf {
     char *p; /* owned; kept between batches */

@@ -260,9 +260,9 @@ static bool days(struct pg *s, const char *table, int64_t *out, size_t max, size
  * readers: it waits for the transactions that use it instead), then dropped alone. */
 static bool drop_day(struct pg *s, int64_t day, size_t from, size_t to, struct store_retained *out)
 {
-    static const enum store_kind kind[PG_NPARTED] = {STORE_CALL,         STORE_KINDS, STORE_STREAM,
-                                                     STORE_REGISTRATION, STORE_ISSUE, STORE_MESSAGE,
-                                                     STORE_MEDIA};
+    static const enum store_kind kind[PG_NPARTED] = {STORE_CALL,    STORE_KINDS,        STORE_KINDS,
+                                                     STORE_STREAM,  STORE_REGISTRATION, STORE_ISSUE,
+                                                     STORE_MESSAGE, STORE_MEDIA};
     uint64_t n[STORE_KINDS] = {0};
     bool ok = true;
     for (size_t t = from; ok && t < to; t++) {
@@ -310,8 +310,8 @@ uint64_t pg_used_bytes(struct store *base)
     pg_scalar(s,
               "SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::bigint"
               " FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent"
-              " WHERE p.relname IN ('calls', 'legs', 'streams', 'registrations', 'issues',"
-              " 'messages', 'media')",
+              " WHERE p.relname IN ('calls', 'legs', 'call_keys', 'streams', 'registrations',"
+              " 'issues', 'messages', 'media')",
               0, &v);
     return (uint64_t)v;
 }

@@ -295,6 +295,9 @@ enum store_qstatus store_query_calls(struct store *s, const struct store_call_fi
         for (int i = 0; i < 5; i++)
             text(&q, f->text);
     }
+    /* A call that several probes saw is listed once, as the call that began first (the
+     * caller's side, as a rule); asked for by Call-ID, the call with it is listed as it is */
+    if (!given(f->call_id)) sql(&q, STORE_SQL_NOT_JOINED_EARLIER);
     return finish_list(s, &q, "invite_time", "seq", f->from, f->to, f->cursor, f->limit, fn, NULL, user,
                        next);
 }
@@ -379,6 +382,7 @@ static bool message_row(void *u, const struct store_row *r)
         .retransmission = store_col_int(r, 11) != 0,
         .malformed = store_col_int(r, 12) != 0,
         .linktype = (int)store_col_int(r, 14),
+        .probe = store_col_text(r, 15),
     };
     m.call_id_len = store_col_bytes(r, 8);
     m.raw = store_col_blob(r, 13, &m.raw_len);
@@ -389,13 +393,29 @@ static bool message_row(void *u, const struct store_row *r)
 enum store_qstatus store_call_messages(struct store *s, uint64_t seq, store_message_fn fn,
                                        void *user)
 {
+    return store_calls_messages(s, &seq, 1, fn, user);
+}
+
+enum store_qstatus store_calls_messages(struct store *s, const uint64_t *seqs, unsigned n,
+                                        store_message_fn fn, void *user)
+{
+    if (!n || n > STORE_JOIN_MAX) return bad(s, "too many calls");
+    enum store_qstatus r = call_exists(s, seqs[0]);
+    if (r != STORE_Q_OK) return r;
     struct fnbox b = {.message = fn, .user = user};
-    return per_call(s, seq,
-                    "SELECT frame, time, src, dst, transport, method, status, reason, call_id,"
-                    " cseq, call_seq, retransmission, malformed,"
-                    " coalesce(raw, substr(frame_bytes, raw_off + 1, raw_len)), linktype"
-                    " FROM messages WHERE call_seq = ? ORDER BY time, id",
-                    message_row, &b);
+    struct qb q = {0};
+    sql(&q, "SELECT frame, time, src, dst, transport, method, status, reason, call_id,"
+            " cseq, call_seq, retransmission, malformed,"
+            " coalesce(raw, substr(frame_bytes, raw_off + 1, raw_len)), linktype, probe"
+            " FROM messages WHERE call_seq IN (?");
+    integer(&q, (int64_t)seqs[0]);
+    for (unsigned i = 1; i < n; i++) {
+        sql(&q, ", ?");
+        integer(&q, (int64_t)seqs[i]);
+    }
+    /* one call's messages in time order, and several calls' merged the same way */
+    sql(&q, ") ORDER BY time, id");
+    return run(s, &q, message_row, &b);
 }
 
 enum store_qstatus store_query_streams(struct store *s, const struct store_list_filter *f,

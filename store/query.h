@@ -56,6 +56,30 @@ typedef bool (*store_message_fn)(void *user, const struct store_message *m);
 enum store_qstatus store_call_messages(struct store *s, uint64_t seq, store_message_fn fn,
                                        void *user);
 
+/* The same for several calls at once (a call and the calls joined to it), merged in time
+ * order; m->probe says which probe stored each. The first call must exist. */
+enum store_qstatus store_calls_messages(struct store *s, const uint64_t *seqs, unsigned n,
+                                        store_message_fn fn, void *user);
+
+/* One call as several probes saw it. Two calls of different probes are joined when they
+ * share a key (store.h, struct store_message's keys: a Call-ID, or the Call-ID one's X-CID
+ * names; a Session-ID UUID) and began within STORE_JOIN_WINDOW_S of each other; the joined
+ * calls are the closure of that, at most STORE_JOIN_MAX calls with the first. */
+#define STORE_JOIN_MAX      16
+#define STORE_JOIN_WINDOW_S 3600
+enum { STORE_JOIN_CALL_ID = 1, STORE_JOIN_X_CID = 2, STORE_JOIN_SESSION_ID = 4 };
+struct store_joined {
+    uint64_t seq;
+    const char *probe; /* NULL: none stored */
+    unsigned by;       /* STORE_JOIN_*: the keys it shares with the call it was found by; 0
+                        * for the call asked for */
+    const char *json;  /* its docs/output.md object */
+};
+typedef bool (*store_joined_fn)(void *user, const struct store_joined *j);
+/* The call asked for first, then each call joined to it: those it shares a key with in
+ * order of first INVITE, then theirs (hop by hop). */
+enum store_qstatus store_call_joined(struct store *s, uint64_t seq, store_joined_fn fn, void *user);
+
 /* A call's streams in order, each with its timeline (NULL when not kept). */
 typedef bool (*store_stream_fn)(void *user, const char *json, const char *timeline);
 enum store_qstatus store_call_streams(struct store *s, uint64_t seq, store_stream_fn fn,

@@ -160,3 +160,21 @@ COL(double, double, (const struct store_row *r, int i), (r, i))
 COL(int64_t, int, (const struct store_row *r, int i), (r, i))
 COL(const void *, blob, (const struct store_row *r, int i, size_t *n), (r, i, n))
 COL(bool, null, (const struct store_row *r, int i), (r, i))
+
+int store_message_keys(const struct store_message *m, struct store_key out[STORE_MSG_KEYS])
+{
+    int n = 0;
+    if (!m->keys || !m->call_seq) return 0;
+    size_t cid_n = m->call_id ? (m->call_id_len ? m->call_id_len : strlen(m->call_id)) : 0;
+    if (cid_n) out[n++] = (struct store_key){"cid", "call_id", m->call_id, cid_n};
+    if (m->x_cid && *m->x_cid)
+        out[n++] = (struct store_key){"cid", "x_cid", m->x_cid, strlen(m->x_cid)};
+    /* RFC 7989 §7: a B2BUA passes both UUIDs on unchanged, so either names the session */
+    if (m->session_local && *m->session_local)
+        out[n++] =
+            (struct store_key){"sid", "session_id", m->session_local, strlen(m->session_local)};
+    if (m->session_remote && *m->session_remote)
+        out[n++] =
+            (struct store_key){"sid", "session_id", m->session_remote, strlen(m->session_remote)};
+    return n;
+}

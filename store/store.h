@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_BATCH 4096 /* rows per transaction */
 
 struct store;
@@ -117,6 +117,14 @@ struct store_message {
     int linktype;
     const void *frame_bytes;   /* the captured frame that completed it, NULL not kept */
     size_t frame_len;
+    /* The keys that join the legs one call has on several probes (a B2BUA's two sides seen
+     * by two probes): stored for the call when keys is set (an initial INVITE or a 2xx to
+     * one), and matched between calls of different probes (store_call_joined()): its
+     * Call-ID, the Call-ID its X-CID names, its RFC 7989 Session-ID UUIDs. NULL or "" none. */
+    bool keys;
+    const char *x_cid;
+    const char *session_local, *session_remote;
+    const char *probe; /* read back: the probe that stored it; not written from here */
 };
 bool store_put_message(struct store *s, const struct store_message *m);
 

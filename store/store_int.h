@@ -71,6 +71,39 @@ struct store {
     const struct store_ops *ops;
 };
 
+/* A join key of a call, from a message that carries them (struct store_message's keys):
+ * kind is what it is matched against ("cid": a Call-ID; "sid": a Session-ID UUID), via
+ * where it came from ("call_id", "x_cid", "session_id"); key is n bytes. */
+struct store_key {
+    const char *kind, *via, *key;
+    size_t n;
+};
+#define STORE_MSG_KEYS 4
+/* The keys of m (none unless m->keys and m->call_seq); how many, into out. */
+int store_message_keys(const struct store_message *m, struct store_key out[STORE_MSG_KEYS]);
+
+/* The calls joined to a call (query.h, store_call_joined()): rows of (seq, probe, the
+ * keys' kind, this call's via, the other's via, its json) for the call in '?'. SQL both
+ * engines read ("IS DISTINCT FROM": SQLite 3.39 and later); 3600 is STORE_JOIN_WINDOW_S. */
+#define STORE_SQL_JOINED                                                                           \
+    "SELECT c.seq, c.probe, k1.kind, k1.via, k2.via, c.json FROM call_keys k1"                     \
+    " JOIN call_keys k2 ON k2.key = k1.key AND k2.kind = k1.kind AND k2.call_seq <> k1.call_seq"   \
+    " JOIN calls me ON me.seq = k1.call_seq JOIN calls c ON c.seq = k2.call_seq"                   \
+    " WHERE k1.call_seq = ? AND c.probe IS DISTINCT FROM me.probe"                                 \
+    " AND abs(c.invite_time - me.invite_time) <= 3600 ORDER BY c.invite_time, c.seq"
+/* A list's condition (calls as the outer table): no call joined to it began before it. */
+#define STORE_SQL_NOT_JOINED_EARLIER                                                               \
+    " AND NOT EXISTS (SELECT 1 FROM call_keys k1 JOIN call_keys k2 ON k2.key = k1.key"             \
+    " AND k2.kind = k1.kind AND k2.call_seq <> k1.call_seq JOIN calls o ON o.seq = k2.call_seq"    \
+    " WHERE k1.call_seq = calls.seq AND o.probe IS DISTINCT FROM calls.probe"                      \
+    " AND abs(o.invite_time - calls.invite_time) <= 3600"                                          \
+    " AND (o.invite_time < calls.invite_time"                                                      \
+    " OR (o.invite_time = calls.invite_time AND o.seq < calls.seq)))"
+
+/* SQLite's schema steps (sqlite_schema.c): [k] takes version k to k + 1. */
+extern const char *const store_sqlite_migrations[];
+extern const size_t store_sqlite_nmigrations;
+
 /* The backends' constructors (store.c picks one by the --db string). */
 struct store *store_sqlite_open(const char *path, bool reader, char *err, size_t errlen);
 struct store *store_pg_open(const char *uri, bool reader, char *err, size_t errlen);

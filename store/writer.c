@@ -466,6 +466,7 @@ bool store_writer_issue(struct store_writer *w, const struct store_issue *is)
 bool store_writer_message(struct store_writer *w, const struct store_message *m)
 {
     struct span sp[] = {S(m, src), S(m, dst), S(m, transport), S(m, method), S(m, cseq), S(m, reason),
+                        S(m, x_cid), S(m, session_local), S(m, session_remote),
                         {(void *)&m->call_id, m->call_id_len ? m->call_id_len : SIZE_MAX},
                         {(void *)&m->raw, m->raw_len},
                         {(void *)&m->frame_bytes, m->frame_len}};

@@ -15,6 +15,7 @@
 #include "decode/sip.h"
 #include "diagnose/issues.h"
 #include "render/ids.h"
+#include "render/jsontext.h"
 #include "render/message.h"
 #include "store/callaudio.h"
 #include "store/export.h"
@@ -242,6 +243,114 @@ static bool valid_severity(const char *v)
 
 /* ---- routes ---- */
 
+/* A call and the calls of other probes joined to it (store/query.h): their ids, and
+ * the call's object with "probe" and "joined" added. */
+struct joined {
+    uint64_t seq[STORE_JOIN_MAX];
+    unsigned n;
+    json_t *call;   /* owned: the first's object */
+    json_t *others; /* owned: "joined" */
+};
+
+static bool joined_seq(void *user, const struct store_joined *j)
+{
+    struct joined *x = user;
+    x->seq[x->n++] = j->seq;
+    return x->n < STORE_JOIN_MAX;
+}
+
+static json_t *string_or_null(const char *t)
+{
+    return t ? json_string(t) : json_null();
+}
+
+/* One joined call as "joined" lists it: its id, probe and legs, and how it was joined. */
+static json_t *joined_entry(const struct store_joined *j, json_t *o)
+{
+    char id[32];
+    snprintf(id, sizeof id, RENDER_CALL_FMT, (unsigned long long)j->seq);
+    json_t *by = json_array();
+    if (j->by & STORE_JOIN_CALL_ID) json_array_append_new(by, json_string("call_id"));
+    if (j->by & STORE_JOIN_X_CID) json_array_append_new(by, json_string("x_cid"));
+    if (j->by & STORE_JOIN_SESSION_ID) json_array_append_new(by, json_string("session_id"));
+    json_t *e =
+        json_pack("{s:s, s:o, s:o}", "id", id, "probe", string_or_null(j->probe), "joined_by", by);
+    static const char *const copied[] = {"call_id", "legs",        "caller",      "callee",
+                                         "state",   "invite_time", "answer_time", "end_time"};
+    for (size_t i = 0; e && o && i < sizeof copied / sizeof *copied; i++) {
+        json_t *v = json_object_get(o, copied[i]);
+        json_object_set(e, copied[i], v ? v : json_null());
+    }
+    return e;
+}
+
+static bool joined_call(void *user, const struct store_joined *j)
+{
+    struct joined *x = user;
+    json_t *o = j->json ? json_loads(j->json, 0, NULL) : NULL;
+    x->seq[x->n++] = j->seq;
+    if (!x->call) {
+        x->call = o ? o : json_object();
+        x->others = json_array();
+        json_object_set_new(x->call, "probe", string_or_null(j->probe));
+        return true;
+    }
+    json_array_append_new(x->others, joined_entry(j, o));
+    json_decref(o);
+    return x->n < STORE_JOIN_MAX;
+}
+
+/* A call's stored object with the probe that stored it and the calls of other probes that
+ * are the same call ("joined": [] when none), as text; NULL with *st saying why. */
+static char *call_object(struct store *s, uint64_t seq, enum store_qstatus *st)
+{
+    struct joined x = {0};
+    *st = store_call_joined(s, seq, joined_call, &x);
+    char *text = NULL;
+    if (*st == STORE_Q_OK && x.call) {
+        json_object_set_new(x.call, "joined", x.others);
+        x.others = NULL;
+        text = json_text(x.call); /* the numbers as the stored object wrote them */
+        if (!text) *st = STORE_Q_ERROR;
+    } else if (*st == STORE_Q_OK) {
+        *st = STORE_Q_ERROR;
+    }
+    json_decref(x.call);
+    json_decref(x.others);
+    return text;
+}
+
+/* /api/v1/calls/{id}: the same object /api/v1/calls lists. */
+static void call_detail(struct store *s, uint64_t seq, struct api_reply *r)
+{
+    enum store_qstatus st;
+    char *text = call_object(s, seq, &st);
+    if (!text) return from_store(r, s, st);
+    reply(r, 200, "application/json", text, strlen(text));
+}
+
+/* A listed call as /api/v1/calls/{id} shows it (docs/output.md: the same fields). */
+struct call_list {
+    struct list *l;
+    struct store *s;
+    bool failed;
+};
+
+static bool call_row(void *user, const char *json)
+{
+    struct call_list *c = user;
+    json_t *o = json ? json_loads(json, 0, NULL) : NULL;
+    const char *id = json_string_value(json_object_get(o, "id"));
+    uint64_t seq;
+    enum store_qstatus st = STORE_Q_ERROR;
+    char *text = id && render_call_seq(id, strlen(id), &seq) ? call_object(c->s, seq, &st) : NULL;
+    json_decref(o);
+    c->failed |= !text;
+    if (text) list_row(c->l, text);
+    free(text);
+    return text != NULL;
+}
+
 static void calls(struct store *s, const struct api_args *a, struct api_reply *r)
 {
     static const char *const names[] = {"from", "to", "user", "from_user", "to_user", "call_id",
@@ -272,7 +381,9 @@ static void calls(struct store *s, const struct api_args *a, struct api_reply *r
     char next[STORE_CURSOR_LEN];
     if (!list_open(&l, "calls"))
         return error(r, 500, "out of memory");
-    enum store_qstatus st = store_query_calls(s, &f, list_row, &l, next);
+    struct call_list cl = {.l = &l, .s = s};
+    enum store_qstatus st = store_query_calls(s, &f, call_row, &cl, next);
+    if (st == STORE_Q_OK && cl.failed) st = STORE_Q_ERROR;
     if (st != STORE_Q_OK) {
         list_drop(&l);
         return from_store(r, s, st);
@@ -319,6 +430,8 @@ static bool message_row(void *user, const struct store_message *m)
     }
     json_t *o = render_message_json(&rm, RENDER_MSG_SDP | RENDER_MSG_RAW, l->sdp);
     free(raw);
+    /* which probe saw it: a call that several probes saw merges their messages */
+    json_object_set_new(o, "probe", m->probe ? json_string(m->probe) : json_null());
     char *t = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16));
     json_decref(o);
     list_row(l, t);
@@ -426,8 +539,11 @@ static void call_part(struct store *s, uint64_t seq, const char *part, bool mask
         list_drop(&l);
         return error(r, 500, "out of memory");
     }
-    st = messages ? store_call_messages(s, seq, message_row, &l)
-                  : store_call_streams(s, seq, list_stream, &l);
+    struct joined j = {0};
+    if (messages) st = store_call_joined(s, seq, joined_seq, &j);
+    st = !messages          ? store_call_streams(s, seq, list_stream, &l)
+         : st == STORE_Q_OK ? store_calls_messages(s, j.seq, j.n, message_row, &l)
+                            : st;
     if (st != STORE_Q_OK) {
         list_drop(&l);
         return from_store(r, s, st);
@@ -635,11 +751,7 @@ void api_handle(struct store *s, const char *method, const char *path, const str
             return error(r, 404, "no such call");
         if (!a->each(a->ctx, no_args, NULL))
             return error(r, 400, "this route takes no parameter");
-        if (!slash) {
-            char *json = NULL;
-            enum store_qstatus st = store_get_call(s, seq, api_keep_json, &json);
-            return one_object(s, st, json, r);
-        }
+        if (!slash) return call_detail(s, seq, r);
         return call_part(s, seq, slash + 1, mask, r);
     }
     error(r, 404, "no such route");

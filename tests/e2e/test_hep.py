@@ -71,12 +71,12 @@ class Receiver:
     say when it has read what was sent): process, output file, first stderr line, HEP port,
     API port. A port taken between our check and its bind is tried again."""
 
-    def __init__(self, exe, tmp, name):
+    def __init__(self, exe, tmp, name, db=None):
         for _ in range(5):
             self.port = free_port()
             self.out = open(os.path.join(tmp, name), 'w')
             self.p = subprocess.Popen([exe, 'capture', '--hep-listen', '127.0.0.1:%d' % self.port, '--json',
-                                       '--db', os.path.join(tmp, name + '.db'), '--serve', '127.0.0.1:0'],
+                                       '--db', db or os.path.join(tmp, name + '.db'), '--serve', '127.0.0.1:0'],
                                       stdout=self.out, stderr=subprocess.PIPE, text=True)
             self.api = None
             line = self.p.stderr.readline()

@@ -26,7 +26,11 @@
   the loopback ports 47100-47199 for media, which no other test uses.
 Kamailio's siptrace sends SIP only; heplify and FreeSWITCH's hepipe are not in Debian 12.
 
-Usage: test_hep_quality.py PATH/TO/sipscope"""
+With `pg`, the collector writes `--db postgresql://` to a real PostgreSQL server
+(tests/lib/pgserver.py) and `serve` reads it from there: the same checks of its JSON and
+of the API (the rtpengine part runs with SQLite only).
+
+Usage: test_hep_quality.py PATH/TO/sipscope [pg]"""
 import json
 import os
 import re
@@ -48,7 +52,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', 'gen'))
 sys.path.insert(0, HERE)
-from sstest import Checks, analyze, free_port, generate, metrics, need_ci, poll  # noqa: E402
+from sstest import Checks, analyze, free_port, generate, metrics, need_ci, poll, skip  # noqa: E402
+import pgserver  # noqa: E402
 from pcapwrite import PcapWriter, ether, ipv4, udp  # noqa: E402
 from test_hep import Receiver  # noqa: E402
 
@@ -340,95 +345,108 @@ def rtpengine_part(check, exe, tmp):
           % (who(rr), rr and (rr['lost'], rr['mean_jitter_ms'])))
 
 
-def main(exe):
+def main(exe, backend='sqlite'):
     check = Checks()
-    with tempfile.TemporaryDirectory() as tmp:
-        pcap = os.path.join(tmp, 'c.pcap')
-        truth = generate('calls', pcap, os.path.join(tmp, 'c.json'), '--calls', '4', '--duration', '8',
-                         '--loss', '0.02', '--seed', '25')
-        probe = analyze(exe, pcap)
-        # the probe's own figures against the generator's truth, so that "equal to the
-        # probe's" means equal to what was sent
-        tk = {(s['src'], s['dst'], s['ssrc']): (s['packets'], s['lost']) for c in truth['calls'] for s in c['streams']}
-        pk = {(s['src'], s['dst'], s['ssrc']): (s['packets'], s['lost']) for s in probe['streams']}
-        check(pk == tk, 'the probe measures the generator\'s %d streams, packets and loss as written' % len(tk))
-        call_id_of = {sid: c['call_id'] for c in probe['calls'] for sid in c['streams']}
-        last = max(probe['calls'], key=lambda c: c['end_time'])
-        t_ns = int(last['end_time'] * 10**6) * 1000 + 10**8
-        ours, want_test = test_reports(last['call_id'], t_ns)
-
-        rx = Receiver(exe, tmp, 'col.json')
-        check('capturing HEP' in rx.line and rx.api, 'capture --hep-listen starts: %s' % rx.line.strip())
-        r = subprocess.run([exe, 'analyze', '-v', '--no-progress', '--hep-out', '127.0.0.1:%d' % rx.port,
-                            '--hep-id', str(AGENT), pcap], capture_output=True, text=True)
-        sent = [int(x) for x in re.findall(
-            r'(\d+) RTCP packets, 0 not; (\d+) stream reports, 0 not', r.stderr)[0]] if 'stream reports, 0 not' \
-            in r.stderr else [0, 0]
-        check(r.returncode == 0 and sent[1] == len(probe['streams']),
-              'the probe sent %d RTCP packets and a report per stream (%d)' % (sent[0], sent[1]))
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            for d in ours:
-                s.sendto(d, ('127.0.0.1', rx.port))
-        received = sum(sent) + 4  # ours: one quality report and three RTCP packets read, one unreadable
-        m = {}
-
-        def counted():
-            m.update(metrics(rx.api))
-            return m.get('sipscope_hep_reports_received_total', 0) + \
-                m.get('sipscope_hep_reports_unreadable_total', 0) >= received + 1
-        check(poll(counted, deadline=60), 'the collector\'s /metrics count every report within 60 s')
-        check((m.get('sipscope_hep_reports_received_total'), m.get('sipscope_hep_reports_attached_total'),
-               m.get('sipscope_hep_reports_orphaned_total'), m.get('sipscope_hep_reports_unreadable_total')) ==
-              (received, received - 2, 2, 1),
-              '/metrics: %d reports received, %d attached, 2 orphaned, 1 unreadable (%s)' % (
-                  received, received - 2, {k: v for k, v in m.items() if 'hep_reports' in k}))
-        rx.p.send_signal(signal.SIGINT)
-        rc = rx.p.wait(timeout=60)
-        rx.p.stderr.close()
-        rx.out.close()
-        col = json.load(open(os.path.join(tmp, 'col.json')))
-        check(rc == 0, 'the collector ends on SIGINT with status 0')
-        check(col['capture'].get('hep_reports') == dict(received=received, attached=received - 2, orphaned=2,
-                                                     unreadable=1),
-              'capture.hep_reports: %s' % col['capture'].get('hep_reports'))
-        node = socket.gethostname()
-        compare(check, 'the collector\'s JSON', probe, col['streams'], col['calls'], call_id_of, want_test, node)
-
-        # the database, through the API
-        srv = subprocess.Popen([exe, 'serve', '--db', os.path.join(tmp, 'col.json.db'), '--listen',
-                                '127.0.0.1:0'], stderr=subprocess.PIPE, text=True)
+    if backend == 'pg':
         try:
-            line = srv.stderr.readline()
-            port = int(re.search(r'port (\d+)', line).group(1)) if 'port' in line else 0
-            check(port, 'serve --db of the collector\'s database starts: %s' % line.strip())
-            calls = get(port, '/api/v1/calls?limit=1000').get('calls', [])
-            streams = [s for c in calls for s in get(port, '/api/v1/calls/%s/streams' % c['id']).get('streams', [])]
-            orphans = get(port, '/api/v1/streams?reported=orphan&limit=1000').get('streams', [])
-            compare(check, 'the API', probe, streams + orphans, calls, call_id_of, want_test, node)
-            check(sorted(s['reported_by']['correlation_id'] for s in orphans) == sorted([ORPHAN_QOS, ORPHAN_RTCP]),
-                  '/api/v1/streams?reported=orphan lists the two orphan reports (%s)'
-                  % [s['reported_by'] for s in orphans])
-            everyone = get(port, '/api/v1/streams?reported=any&limit=1000').get('streams', [])
-            check(len(everyone) == len(probe['streams']) + 3, '/api/v1/streams?reported=any lists %d reported '
-                  'streams (%d)' % (len(probe['streams']) + 3, len(everyone)))
-        finally:
-            srv.send_signal(signal.SIGTERM)
-            srv.wait(timeout=30)
-            srv.stderr.close()
-
-        # analyze --json of a capture of the same HEP feed
-        feed = os.path.join(tmp, 'feed.pcap')
-        write_hep_pcap(feed, probe_hep(exe, pcap, probe['capture']['sip_messages'] + sum(sent)) + ours)
-        off = analyze(exe, feed)
-        compare(check, 'analyze --json of the HEP feed', probe, off['streams'], off['calls'], call_id_of,
-                want_test, node)
-        check(off['capture'].get('hep_reports') == col['capture'].get('hep_reports'),
-              'analyze of the feed counts the reports as the collector did (%s)' % off['capture'].get('hep_reports'))
-
-        if need_ci(check, shutil.which('rtpengine'), 'rtpengine (a real relay that reports RTCP as HEP)'):
-            rtpengine_part(check, exe, tmp)
+            server = pgserver.PgServer()
+        except pgserver.Missing as e:
+            return skip(str(e))
+        with server as pg, tempfile.TemporaryDirectory() as tmp:
+            collector(exe, check, tmp, pg.uri('collector'))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            collector(exe, check, tmp, None)
     return check.done()
 
 
+def collector(exe, check, tmp, db):
+    """The probe, the collector writing to db (None: a SQLite file), serve reading it."""
+    pcap = os.path.join(tmp, 'c.pcap')
+    truth = generate('calls', pcap, os.path.join(tmp, 'c.json'), '--calls', '4', '--duration', '8',
+                     '--loss', '0.02', '--seed', '25')
+    probe = analyze(exe, pcap)
+    # the probe's own figures against the generator's truth, so that "equal to the
+    # probe's" means equal to what was sent
+    tk = {(s['src'], s['dst'], s['ssrc']): (s['packets'], s['lost']) for c in truth['calls'] for s in c['streams']}
+    pk = {(s['src'], s['dst'], s['ssrc']): (s['packets'], s['lost']) for s in probe['streams']}
+    check(pk == tk, 'the probe measures the generator\'s %d streams, packets and loss as written' % len(tk))
+    call_id_of = {sid: c['call_id'] for c in probe['calls'] for sid in c['streams']}
+    last = max(probe['calls'], key=lambda c: c['end_time'])
+    t_ns = int(last['end_time'] * 10**6) * 1000 + 10**8
+    ours, want_test = test_reports(last['call_id'], t_ns)
+
+    rx = Receiver(exe, tmp, 'col.json', db)
+    check('capturing HEP' in rx.line and rx.api, 'capture --hep-listen starts: %s' % rx.line.strip())
+    r = subprocess.run([exe, 'analyze', '-v', '--no-progress', '--hep-out', '127.0.0.1:%d' % rx.port,
+                        '--hep-id', str(AGENT), pcap], capture_output=True, text=True)
+    sent = [int(x) for x in re.findall(
+        r'(\d+) RTCP packets, 0 not; (\d+) stream reports, 0 not', r.stderr)[0]] if 'stream reports, 0 not' \
+        in r.stderr else [0, 0]
+    check(r.returncode == 0 and sent[1] == len(probe['streams']),
+          'the probe sent %d RTCP packets and a report per stream (%d)' % (sent[0], sent[1]))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for d in ours:
+            s.sendto(d, ('127.0.0.1', rx.port))
+    received = sum(sent) + 4  # ours: one quality report and three RTCP packets read, one unreadable
+    m = {}
+
+    def counted():
+        m.update(metrics(rx.api))
+        return m.get('sipscope_hep_reports_received_total', 0) + \
+            m.get('sipscope_hep_reports_unreadable_total', 0) >= received + 1
+    check(poll(counted, deadline=60), 'the collector\'s /metrics count every report within 60 s')
+    check((m.get('sipscope_hep_reports_received_total'), m.get('sipscope_hep_reports_attached_total'),
+           m.get('sipscope_hep_reports_orphaned_total'), m.get('sipscope_hep_reports_unreadable_total')) ==
+          (received, received - 2, 2, 1),
+          '/metrics: %d reports received, %d attached, 2 orphaned, 1 unreadable (%s)' % (
+              received, received - 2, {k: v for k, v in m.items() if 'hep_reports' in k}))
+    rx.p.send_signal(signal.SIGINT)
+    rc = rx.p.wait(timeout=60)
+    rx.p.stderr.close()
+    rx.out.close()
+    col = json.load(open(os.path.join(tmp, 'col.json')))
+    check(rc == 0, 'the collector ends on SIGINT with status 0')
+    check(col['capture'].get('hep_reports') == dict(received=received, attached=received - 2, orphaned=2,
+                                                 unreadable=1),
+          'capture.hep_reports: %s' % col['capture'].get('hep_reports'))
+    node = socket.gethostname()
+    compare(check, 'the collector\'s JSON', probe, col['streams'], col['calls'], call_id_of, want_test, node)
+
+    # the database, through the API
+    srv = subprocess.Popen([exe, 'serve', '--db', db or os.path.join(tmp, 'col.json.db'), '--listen',
+                            '127.0.0.1:0'], stderr=subprocess.PIPE, text=True)
+    try:
+        line = srv.stderr.readline()
+        port = int(re.search(r'port (\d+)', line).group(1)) if 'port' in line else 0
+        check(port, 'serve --db of the collector\'s database starts: %s' % line.strip())
+        calls = get(port, '/api/v1/calls?limit=1000').get('calls', [])
+        streams = [s for c in calls for s in get(port, '/api/v1/calls/%s/streams' % c['id']).get('streams', [])]
+        orphans = get(port, '/api/v1/streams?reported=orphan&limit=1000').get('streams', [])
+        compare(check, 'the API', probe, streams + orphans, calls, call_id_of, want_test, node)
+        check(sorted(s['reported_by']['correlation_id'] for s in orphans) == sorted([ORPHAN_QOS, ORPHAN_RTCP]),
+              '/api/v1/streams?reported=orphan lists the two orphan reports (%s)'
+              % [s['reported_by'] for s in orphans])
+        everyone = get(port, '/api/v1/streams?reported=any&limit=1000').get('streams', [])
+        check(len(everyone) == len(probe['streams']) + 3, '/api/v1/streams?reported=any lists %d reported '
+              'streams (%d)' % (len(probe['streams']) + 3, len(everyone)))
+    finally:
+        srv.send_signal(signal.SIGTERM)
+        srv.wait(timeout=30)
+        srv.stderr.close()
+
+    # analyze --json of a capture of the same HEP feed
+    feed = os.path.join(tmp, 'feed.pcap')
+    write_hep_pcap(feed, probe_hep(exe, pcap, probe['capture']['sip_messages'] + sum(sent)) + ours)
+    off = analyze(exe, feed)
+    compare(check, 'analyze --json of the HEP feed', probe, off['streams'], off['calls'], call_id_of,
+            want_test, node)
+    check(off['capture'].get('hep_reports') == col['capture'].get('hep_reports'),
+          'analyze of the feed counts the reports as the collector did (%s)' % off['capture'].get('hep_reports'))
+
+    if not db and need_ci(check, shutil.which('rtpengine'), 'rtpengine (a real relay that reports RTCP as HEP)'):
+        rtpengine_part(check, exe, tmp)
+
+
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))

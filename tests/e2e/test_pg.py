@@ -132,9 +132,10 @@ def union(exe, check, pg, tmp):
           % [o[1][-300:] for o in outs])
     print('two probes into PostgreSQL at once: %.2f s' % (time.monotonic() - t0))
     dbf = os.path.join(tmp, 'union.db')
-    for pcap in (a, b):
-        subprocess.run([exe, 'analyze', '--no-progress', '--spool-rtp', '--db', dbf, pcap], check=True,
-                       capture_output=True)
+    # the same probe names: the API says which probe stored each call and message
+    for probe, pcap in (('probe-a', a), ('probe-b', b)):
+        subprocess.run([exe, 'analyze', '--no-progress', '--spool-rtp', '--db', dbf, '--probe', probe, pcap],
+                       check=True, capture_output=True)
     # each probe's rows carry its name, as many calls as its own output reported
     jsons = [json.loads(o[0]) for o in outs]
     per = dict((r[0], int(r[1])) for r in pg.sql('union', 'SELECT probe, count(*) FROM calls GROUP BY probe'))

@@ -1,6 +1,7 @@
 /* libFuzzer harness for the SIP text parser and its lazy value helpers: the input is one
  * message, parsed as a datagram and as a stream, then every header value goes through
- * the helpers that read it (lists, name-addr, URI, Via, CSeq, parameters, unfolding);
+ * the helpers that read it (lists, name-addr, URI, Via, CSeq, parameters, unfolding,
+ * Session-ID and X-CID);
  * last, its credentials are masked (sip_mask_credentials), which may only write '*'. */
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,10 @@ static void values(const struct sip_msg *m)
         sip_auth_param(m->hdrs[i].value, "nonce", &f);
         sip_uint_parse(m->hdrs[i].value, UINT32_MAX, &v);
     }
+    char local[33], remote[33], named[128];
+    if (sip_session_id(m, local, remote) && (strlen(local) % 32 || strlen(remote) % 32))
+        __builtin_trap(); /* a UUID is whole or not given */
+    sip_named_call_id(m, named, sizeof named);
     if (m->is_request) {
         struct sip_uri u;
         sip_uri_parse(m->uri, &u);

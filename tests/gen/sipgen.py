@@ -62,6 +62,7 @@ import issues  # noqa: E402
 import paths  # noqa: E402
 import scenarios  # noqa: E402
 import security  # noqa: E402
+import xprobe  # noqa: E402
 from pcapwrite import LT_ETHERNET, HepTraceWriter, MirrorWriter, PcapWriter  # noqa: E402
 
 
@@ -138,6 +139,10 @@ def main(argv):
     sc = sub.add_parser('scenarios')
     sc.add_argument('-o', '--output', required=True)
     sc.add_argument('--truth', required=True)
+    xp = sub.add_parser('xprobe', help='a B2BUA call seen as two legs by two probes (tests/gen/xprobe.py)')
+    xp.add_argument('-o', '--output', required=True, help="probe A's capture (the caller's side)")
+    xp.add_argument('--output-b', required=True, help="probe B's capture (the callee's side)")
+    xp.add_argument('--truth', required=True)
     au = sub.add_parser('audio')
     au.add_argument('-o', '--output', required=True)
     au.add_argument('--truth', required=True)
@@ -206,6 +211,13 @@ def main(argv):
         w = PcapWriter(a.output, LT_ETHERNET)
         t = scenarios.generate(w.write)
         w.close()
+        with open(a.truth, 'w') as g:
+            json.dump(t, g, indent=1)
+    elif a.cmd == 'xprobe':
+        wa, wb = PcapWriter(a.output, LT_ETHERNET), PcapWriter(a.output_b, LT_ETHERNET)
+        t = xprobe.generate(wa.write, wb.write)
+        wa.close()
+        wb.close()
         with open(a.truth, 'w') as g:
             json.dump(t, g, indent=1)
     elif a.cmd == 'issues':

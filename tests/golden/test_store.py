@@ -21,7 +21,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from sstest import Checks, analyze, generate  # noqa: E402
 
-SCHEMA = 3
+SCHEMA = 4
 
 # Schema 1, as sipscope 0.x wrote it (store/sqlite.c, migration 0 -> 1): the test builds
 # such a file by hand and checks that opening it migrates every row.

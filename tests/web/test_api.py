@@ -151,12 +151,20 @@ def call_filters(j):
     ]
 
 
+def bare(call):
+    """A call of the API less what only the API adds (the probe that stored it, the calls of
+    other probes that are the same call: none here, one probe), to compare with --json's."""
+    x = dict(call)
+    probe, joined = x.pop('probe', None), x.pop('joined', None)
+    return x if isinstance(probe, str) and probe and joined == [] else {'api_fields': [probe, joined]}
+
+
 def api_checks(check, srv, exe, j, db, pcap, tmp):
     # ---- calls and their filters ----
     for params, rule in call_filters(j):
         want = [x for x in newest_first(j['calls'], 'invite_time') if rule(x)]
         rows, n, ok = pages(srv, '/api/v1/calls', 'calls', **params)
-        check(ok and rows == want and n == max(1, -(-len(want) // 7)),
+        check(ok and [bare(x) for x in rows] == want and n == max(1, -(-len(want) // 7)),
               'calls %s: %d rows in %d pages, the document has %d' % (params, len(rows), n, len(want)))
 
     # ---- one call, its messages, streams and pcap ----
@@ -174,7 +182,7 @@ def api_checks(check, srv, exe, j, db, pcap, tmp):
             'retransmission', 'malformed', 'sdp', 'error')
     for c in j['calls']:
         status, got = srv.json('/api/v1/calls/' + c['id'])
-        check(status == 200 and got == c, '%s: the call as the document has it' % c['id'])
+        check(status == 200 and bare(got) == c, '%s: the call as the document has it' % c['id'])
         status, doc = srv.json('/api/v1/calls/%s/messages' % c['id'])
         want = sorted(by_call.get(c['id'], []), key=lambda m: (m['time'], m['frame']))
         msgs = doc['messages'] if status == 200 else []

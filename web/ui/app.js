@@ -200,6 +200,16 @@ function issueItem(i, jump) {
     })) : null);
 }
 
+// The calls of other probes that are this call (each leg on its own probe): the ladder
+// below holds their messages too, each marked with its probe.
+function joinedBlock(c) {
+  if (!c.joined || !c.joined.length) return [];
+  return [h('h2', {}, `Seen by ${c.joined.length + 1} probes`),
+    h('ul', { id: 'joined' }, [h('li', {}, `${c.probe ?? '?'}: this call, ${c.call_id}`)].concat(
+      c.joined.map((j) => h('li', {}, `${j.probe ?? '?'}: `, h('a', { href: `#/call/${j.id}` }, j.id),
+        ` ${j.call_id} (joined by ${j.joined_by.join(', ')})`))))];
+}
+
 async function callPage(id) {
   const [c, msgs, streams] = await Promise.all([api(`calls/${id}`), api(`calls/${id}/messages`), api(`calls/${id}/streams`)]);
   const lad = ladder(msgs.messages, streams.streams, null, c);
@@ -229,6 +239,7 @@ async function callPage(id) {
     player,
     summary(c),
     ...pathBlocks(c),
+    ...joinedBlock(c),
     h('h2', { id: 'ladder' }, `Ladder (${msgs.messages.length} messages)`), lad.el,
     h('h2', {}, `Streams (${streams.streams.length})`), ...streams.streams.map(streamBlock),
     h('h2', {}, `Issues (${c.issues.length})`),

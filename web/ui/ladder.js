@@ -28,9 +28,12 @@ function hasSdp(raw) {
   return !!t && /application\/sdp/i.test(t);
 }
 
-function label(m) {
+// probe: the call's messages came from several probes (one call, each leg on its own
+// probe): each arrow says which probe saw it
+function label(m, probes) {
   const base = m.method ? m.method : `${m.status} ${m.reason || ''}`.trim();
-  return base + (hasSdp(m.raw) ? ' +SDP' : '') + (m.retransmission ? ' (retrans)' : '');
+  return (probes ? `[${m.probe ?? '?'}] ` : '') + base + (hasSdp(m.raw) ? ' +SDP' : '') +
+    (m.retransmission ? ' (retrans)' : '');
 }
 
 // The DNS look-ups as rows: the query at its first try, the answer when one came.
@@ -48,6 +51,7 @@ function dnsRows(call) {
 }
 
 export function ladder(messages, streams, onSelect, call) {
+  const probes = new Set(messages.map((m) => m.probe)).size > 1;
   const hosts = [];
   const agent = new Map();
   for (const m of messages) {
@@ -142,7 +146,7 @@ export function ladder(messages, streams, onSelect, call) {
     g.append(
       s('rect', { x: Math.min(x1, x2) - 4, y: y - 16, width: Math.abs(x2 - x1) + 48, height: ROW - 4, class: 'hit' }),
       s('path', Object.assign({ class: 'arrow', 'marker-end': 'url(#arrow)' }, lineAttrs)),
-      s('text', { x: (x1 + x2) / 2 + (x1 === x2 ? 20 : 0), y: y - 5, class: 'label', 'text-anchor': 'middle' }, label(m)),
+      s('text', { x: (x1 + x2) / 2 + (x1 === x2 ? 20 : 0), y: y - 5, class: 'label', 'text-anchor': 'middle', 'data-probe': m.probe ?? '' }, label(m, probes)),
       s('text', { x: 8, y: y + 4, class: 'offset' }, `+${(m.time - t0).toFixed(3)} s`),
       s('text', { x: width - 8, y: y + 4, class: 'frame', 'text-anchor': 'end' }, `#${m.frame}`));
     const hp = held.get(m.frame);
@@ -164,7 +168,7 @@ export function ladder(messages, streams, onSelect, call) {
     groups[i].scrollIntoView({ block: 'nearest', inline: 'nearest' });
     const m = messages[i];
     clear(detail).append(
-      h('h3', {}, `#${m.frame} ${label(m)}`),
+      h('h3', {}, `#${m.frame} ${label(m, probes)}`),
       h('p', { class: 'muted' }, `${m.src} → ${m.dst} over ${m.transport}, +${(m.time - t0).toFixed(3)} s`),
       h('pre', { class: 'raw', id: 'raw-text' }, m.raw === null ? '(raw text not kept)' : m.raw));
     if (onSelect) onSelect(m);
