@@ -133,14 +133,14 @@ static const char schema_sql[] =
  * under the schema lock; schema_sql above is schema 1. */
 static const char *const migrations[] = {
     /* 1 -> 2: the trend columns, filled from the stored objects once, and indexed:
-     * calls_trend covers the series' query so that it reads the index alone */
+     * calls_trend covers the series' and the worst-N's queries (see trend_cols.h) */
     "ALTER TABLE calls ADD COLUMN IF NOT EXISTS answer_time float8;"
     "ALTER TABLE calls ADD COLUMN IF NOT EXISTS pdd_ms float8;"
     "ALTER TABLE calls ADD COLUMN IF NOT EXISTS to_domain text;"
     "UPDATE calls SET answer_time = " PG_ANSWER("json") ", pdd_ms = " PG_PDD("json") ","
     "  to_domain = " PG_DOMAIN("json") ";"
     "CREATE INDEX IF NOT EXISTS calls_trend ON calls(invite_time, state, final_status,"
-    "  answer_time, end_time, pdd_ms, mos_min);"
+    "  answer_time, end_time, pdd_ms, mos_min, to_user, from_user, callee, to_domain);"
     "ALTER TABLE streams ADD COLUMN IF NOT EXISTS reported integer NOT NULL DEFAULT 0;"
     "UPDATE streams SET reported = " PG_REPORTED("json") ";"
     "CREATE INDEX IF NOT EXISTS streams_reported ON streams(first_time, seq)"

@@ -29,8 +29,9 @@
 #define TC_STREAM_VALUE TC_REPORTED("?9")
 
 /* The trend columns as one migration step: added, filled from the stored objects once,
- * and indexed. calls_trend covers the series' query (time order, every figure it reads),
- * so the series reads the index alone; the worst-N groups the range's rows by its key. */
+ * and indexed. calls_trend covers the series' query (time order, every figure it reads)
+ * and the worst-N's (the same figures and each key it groups by), so both read the index
+ * alone, never a row with its object. */
 #define TC_MIGRATION                                                                               \
     "ALTER TABLE calls ADD COLUMN answer_time REAL;"                                               \
     "ALTER TABLE calls ADD COLUMN pdd_ms REAL;"                                                    \
@@ -38,7 +39,7 @@
     "UPDATE calls SET answer_time = " TC_ANSWER("json") ", pdd_ms = " TC_PDD("json") ","           \
     " to_domain = " TC_DOMAIN("json") ";"                                                          \
     "CREATE INDEX calls_trend ON calls(invite_time, state, final_status, answer_time,"             \
-    "  end_time, pdd_ms, mos_min);"                                                                \
+    "  end_time, pdd_ms, mos_min, to_user, from_user, callee, to_domain);"                        \
     "ALTER TABLE streams ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;"                          \
     "UPDATE streams SET reported = " TC_REPORTED("json") ";"                                       \
     "CREATE INDEX streams_reported ON streams(first_time, seq) WHERE reported = 1;"
