@@ -32,7 +32,7 @@
 #include "common/log.h"
 #include "pg_int.h"
 
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 #define PG_ID_BLOCK       1000000000000LL   /* ids of one run: 10^12, far below 2^53 (JSON-safe) */
 #define PG_BATCH_BYTES    ((size_t)8 << 20) /* COPY data held per batch, at most (and a row) */
 #define PG_RETRY_S        60                /* how long a batch waits for a server to come back */
@@ -123,16 +123,42 @@ static const char schema_sql[] =
     "  AS 'SELECT strpos($1, $2)' LANGUAGE sql IMMUTABLE;"
     "INSERT INTO meta VALUES ('schema', '1') ON CONFLICT DO NOTHING;";
 
-/* Schema 1 -> 2: the keys that join one call's legs seen by different probes (sqlite_schema.c
- * says which), partitioned by day on the time of the message that carried them. Calls
- * stored before it have no keys: they join nothing. */
-static const char keys_sql[] =
+/* clang-format off */ /* SQL text pasted from macros reads as the statement it is */
+/* The columns trends, top and ?reported= read, beside the objects that hold them
+ * (sqlite.c's trend_cols.h says why), as expressions of an object's text j. */
+#define PG_ANSWER(j)   "(" j "::jsonb->>'answer_time')::float8"
+#define PG_PDD(j)      "(" j "::jsonb->>'pdd_ms')::float8"
+#define PG_DOMAIN(j)   "lower(nullif(split_part(" j "::jsonb->'to'->>'uri', '@', 2), ''))"
+#define PG_REPORTED(j) "coalesce(jsonb_typeof(" j "::jsonb->'reported_by') = 'object', false)::int"
+
+/* migrations[k] takes a database from schema k + 1 to k + 2, each in its own transaction
+ * under the schema lock; schema_sql above is schema 1. */
+static const char *const migrations[] = {
+    /* 1 -> 2: the keys that join one call's legs seen by different probes (sqlite_schema.c
+     * says which), partitioned by day on the time of the message that carried them. Calls
+     * stored before it have no keys: they join nothing. */
     "CREATE TABLE IF NOT EXISTS call_keys(call_seq bigint NOT NULL, probe text,"
     "  kind text NOT NULL, key text NOT NULL, via text NOT NULL, time float8 NOT NULL)"
     "  PARTITION BY RANGE (time);"
     "CREATE INDEX IF NOT EXISTS call_keys_key ON call_keys(key, kind);"
-    "CREATE INDEX IF NOT EXISTS call_keys_call ON call_keys(call_seq);"
-    "UPDATE meta SET value = '2' WHERE key = 'schema' AND value = '1';";
+    "CREATE INDEX IF NOT EXISTS call_keys_call ON call_keys(call_seq);",
+    /* 2 -> 3: the trend columns, filled from the stored objects once, and indexed:
+     * calls_trend covers the series' and the worst-N's queries (see trend_cols.h) */
+    "ALTER TABLE calls ADD COLUMN IF NOT EXISTS answer_time float8;"
+    "ALTER TABLE calls ADD COLUMN IF NOT EXISTS pdd_ms float8;"
+    "ALTER TABLE calls ADD COLUMN IF NOT EXISTS to_domain text;"
+    "UPDATE calls SET answer_time = " PG_ANSWER("json") ", pdd_ms = " PG_PDD("json") ","
+    "  to_domain = " PG_DOMAIN("json") ";"
+    "CREATE INDEX IF NOT EXISTS calls_trend ON calls(invite_time, state, final_status,"
+    "  answer_time, end_time, pdd_ms, mos_min, to_user, from_user, callee, to_domain);"
+    "ALTER TABLE streams ADD COLUMN IF NOT EXISTS reported integer NOT NULL DEFAULT 0;"
+    "UPDATE streams SET reported = " PG_REPORTED("json") ";"
+    "CREATE INDEX IF NOT EXISTS streams_reported ON streams(first_time, seq)"
+    "  WHERE reported = 1;",
+};
+/* clang-format on */
+_Static_assert(sizeof migrations / sizeof *migrations == PG_SCHEMA_VERSION - 1,
+               "one migration per schema version past the first");
 
 /* A writer's session: the temp tables a batch of calls and streams goes through. */
 static const char session_sql[] =
@@ -145,6 +171,7 @@ static const char session_sql[] =
     "  call_seq bigint, src text, dst text, codec text, first_time float8, last_time float8,"
     "  mos float8, json text, timeline text) ON COMMIT DELETE ROWS;";
 
+/* clang-format off */
 /* What a batch does with its staged calls and streams: the last version of each wins; an
  * update of a call no longer stored (retention took it) stays away; a call's legs are
  * written anew from its object. */
@@ -157,9 +184,11 @@ static const char merge_sql[] =
     "DELETE FROM calls c USING stage_calls s WHERE c.seq = s.seq;"
     "DELETE FROM legs l USING stage_calls s WHERE l.call_seq = s.seq;"
     "INSERT INTO calls(seq, probe, call_id, from_user, to_user, caller, callee, state,"
-    "  final_status, invite_time, end_time, mos_min, issue_kinds, json, rev)"
+    "  final_status, invite_time, end_time, mos_min, issue_kinds, json, rev, answer_time,"
+    "  pdd_ms, to_domain)"
     "  SELECT seq, probe, call_id, from_user, to_user, caller, callee, state, final_status,"
-    "  invite_time, end_time, mos_min, issue_kinds, json, nextval('call_revs')"
+    "  invite_time, end_time, mos_min, issue_kinds, json, nextval('call_revs'),"
+    "  " PG_ANSWER("json") ", " PG_PDD("json") ", " PG_DOMAIN("json")
     "  FROM stage_calls ORDER BY ord;"
     "INSERT INTO legs SELECT s.seq, s.probe, e->>'call_id', e->>'from_tag', e->>'to_tag',"
     "  s.invite_time FROM stage_calls s,"
@@ -169,8 +198,9 @@ static const char merge_sql[] =
     "  WHERE t.seq = s.seq AND t.ord > s.ord);"
     "DELETE FROM streams x USING stage_streams s WHERE x.seq = s.seq;"
     "INSERT INTO streams(seq, probe, call_seq, src, dst, codec, first_time, last_time, mos,"
-    "  json, timeline) SELECT seq, probe, call_seq, src, dst, codec, first_time, last_time,"
-    "  mos, json, timeline FROM stage_streams ORDER BY ord;";
+    "  json, timeline, reported) SELECT seq, probe, call_seq, src, dst, codec, first_time,"
+    "  last_time, mos, json, timeline, " PG_REPORTED("json") " FROM stage_streams ORDER BY ord;";
+/* clang-format on */
 
 static const struct store_ops pg_ops;
 
@@ -593,8 +623,15 @@ static bool setup_writer(struct pg *s)
     bool ok = pg_exec(s, "SET client_min_messages = warning", "connecting") &&
               pg_exec(s, sql, "locking the schema") &&
               pg_exec(s, schema_sql, "creating the schema") &&
-              pg_exec(s, keys_sql, "schema 2: the call keys") &&
               pg_scalar(s, "SELECT value::int FROM meta WHERE key = 'schema'", 0, &v);
+    for (; ok && v >= 1 && v < PG_SCHEMA_VERSION; v++) {
+        char set[96];
+        snprintf(set, sizeof set, "UPDATE meta SET value = '%lld' WHERE key = 'schema'",
+                 (long long)v + 1);
+        ok = pg_exec(s, "BEGIN", "migrating") && pg_exec(s, migrations[v - 1], "migrating") &&
+             pg_exec(s, set, "migrating") && pg_exec(s, "COMMIT", "migrating");
+        if (!ok && PQstatus(s->c) == CONNECTION_OK) pg_exec(s, "ROLLBACK", "rolling back");
+    }
     snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", PG_LOCK);
     pg_exec(s, sql, "unlocking the schema");
     if (ok && v > PG_SCHEMA_VERSION) {
@@ -774,5 +811,4 @@ static const struct store_ops pg_ops = {
     .rows = pg_rows,
     .json_member_fmt = "(%s::jsonb->>'%s')",
     .stats_sql = PG_STATS_SQL,
-    .domain_sql = "lower(nullif(split_part(json::jsonb->'to'->>'uri', '@', 2), ''))",
 };

@@ -427,6 +427,8 @@ enum store_qstatus store_query_streams(struct store *s, const struct store_list_
         return bad(s, "address too long");
     if (given(f->key))
         address(&q, f->key, "src", "dst");
+    if (f->reported) sql(&q, " AND reported = 1");
+    if (f->reported == 2) sql(&q, " AND call_seq IS NULL");
     return finish_list(s, &q, "first_time", "seq", f->from, f->to, f->cursor, f->limit, NULL, fn, user,
                        next);
 }

@@ -92,6 +92,8 @@ struct store_list_filter {
     double from, to;
     const char *key;
     const char *severity;      /* issues only: "info", "warning", "critical" */
+    int reported;              /* streams only: 1 those a HEP agent reported (reported_by),
+                                * 2 of those only orphans, of no call; 0 all */
     const char *cursor;
     unsigned limit;
 };

@@ -3,6 +3,7 @@
  * so a database written by one version opens in the next. */
 #include "store.h"
 #include "store_int.h"
+#include "trend_cols.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -14,10 +15,10 @@ enum stmt_id { S_CALL, S_STREAM, S_REG, S_ISSUE, S_MESSAGE, S_MEDIA, S_LEGS_DEL,
 
 static const char *const stmt_sql[S__COUNT] = {
     "INSERT OR REPLACE INTO calls(seq, call_id, from_user, to_user, caller, callee, state,"
-    " final_status, invite_time, end_time, mos_min, issue_kinds, json, rev, probe)"
-    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    " final_status, invite_time, end_time, mos_min, issue_kinds, json, rev, probe, answer_time,"
+    " pdd_ms, to_domain) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, " TC_CALL_VALUES ")",
     "INSERT OR REPLACE INTO streams(seq, call_seq, src, dst, codec, first_time, last_time, mos,"
-    " json, timeline, probe) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+    " json, timeline, probe, reported) VALUES(?,?,?,?,?,?,?,?,?,?,?, " TC_STREAM_VALUE ")",
     "INSERT INTO registrations(aor, contact, source, state, first_time, last_time, json,"
     " probe) VALUES(?,?,?,?,?,?,?,?)",
     "INSERT INTO issues(kind, severity, call_seq, stream_seq, registration, time, json,"
@@ -35,7 +36,7 @@ static const char *const stmt_sql[S__COUNT] = {
     /* a later version of a call: never brings back one that retention removed */
     "UPDATE calls SET call_id = ?2, from_user = ?3, to_user = ?4, caller = ?5, callee = ?6,"
     " state = ?7, final_status = ?8, invite_time = ?9, end_time = ?10, mos_min = ?11,"
-    " issue_kinds = ?12, json = ?13, rev = ?14, probe = ?15 WHERE seq = ?1",
+    " issue_kinds = ?12, json = ?13, rev = ?14, probe = ?15, " TC_CALL_SET " WHERE seq = ?1",
     /* a join key of a call (store.h, struct store_message): once per call */
     "INSERT OR IGNORE INTO call_keys(call_seq, kind, key, via, probe, time) VALUES(?,?,?,?,?,?)",
 };
@@ -777,9 +778,7 @@ static const struct store_ops sqlite_ops = {
     .used_bytes = sq_used_bytes,
     .rows = sq_rows,
     .json_member_fmt = "json_extract(%s, '$.%s')",
-    .domain_sql = "lower(CASE WHEN instr(json_extract(json, '$.to.uri'), '@') > 0 THEN"
-                  " substr(json_extract(json, '$.to.uri'),"
-                  " instr(json_extract(json, '$.to.uri'), '@') + 1) END)",
+
     .stats_sql =
         "SELECT json_object('calls', (SELECT count(*) FROM calls),"
         " 'streams', (SELECT count(*) FROM streams),"

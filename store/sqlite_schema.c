@@ -3,6 +3,7 @@
  * in the next. */
 #include "store.h"
 #include "store_int.h"
+#include "trend_cols.h"
 
 const char *const store_sqlite_migrations[] = {
     /* 0 -> 1: the first schema */
@@ -117,6 +118,9 @@ const char *const store_sqlite_migrations[] = {
     "INSERT OR IGNORE INTO call_keys(call_seq, kind, key, via, probe, time)"
     "  SELECT l.call_seq, 'cid', l.call_id, 'call_id', c.probe, c.invite_time"
     "  FROM legs l JOIN calls c ON c.seq = l.call_seq;",
+
+    /* 4 -> 5: the columns trends, top and ?reported= read, filled from the objects */
+    TC_MIGRATION,
 };
 
 _Static_assert(sizeof store_sqlite_migrations / sizeof store_sqlite_migrations[0] ==

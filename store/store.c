@@ -140,11 +140,6 @@ const char *store_stats_sql(const struct store *s)
     return s->ops->stats_sql;
 }
 
-const char *store_domain_sql(const struct store *s)
-{
-    return s->ops->domain_sql;
-}
-
 /* ---- columns ---- */
 
 #define COL(ret, name, args, call)                                                                 \

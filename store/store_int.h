@@ -63,8 +63,6 @@ struct store_ops {
      * whole /api/v1/stats query (one row, the object in column 0). */
     const char *json_member_fmt; /* printf format: column, member name */
     const char *stats_sql;
-    /* the host of a call's To URI (after its '@'), lower case; NULL without one */
-    const char *domain_sql;
 };
 
 struct store {
@@ -140,6 +138,5 @@ void store_set_error(struct store *s, const char *why);
 void store_json_member(const struct store *s, const char *column, const char *name, char *out,
                        size_t outlen);
 const char *store_stats_sql(const struct store *s);
-const char *store_domain_sql(const struct store *s);
 
 #endif

@@ -1,7 +1,8 @@
 /* See trends.h. The series reads the calls of the range once, in first-INVITE order, so
  * that a step's samples for percentiles are held only while it is the current step; the
- * counts are summed as the rows pass. The worst-N is one GROUP BY in SQL both engines read,
- * its key from the backend's dialect where they differ (the To URI's host). */
+ * counts are summed as the rows pass. The worst-N is one GROUP BY in SQL both engines read.
+ * Both read the columns the writer keeps beside each call's object (answer time, PDD, the
+ * To URI's host), never the object itself. */
 #include "trends.h"
 
 #include <math.h>
@@ -147,15 +148,10 @@ enum store_qstatus store_stats_series(struct store *s, double from, double to, d
         x.st[i].pdd_p50 = x.st[i].pdd_p95 = -1;
         x.st[i].mos_p10 = x.st[i].mos_p50 = x.st[i].mos_p90 = -1;
     }
-    char ans[96], pdd[96], q[512];
-    store_json_member(s, "json", "answer_time", ans, sizeof ans);
-    store_json_member(s, "json", "pdd_ms", pdd, sizeof pdd);
-    /* CAST: PostgreSQL's JSON members are text; both engines read "double precision" */
-    snprintf(q, sizeof q,
-             "SELECT invite_time, state, final_status, CAST(%s AS double precision), end_time,"
-             " CAST(%s AS double precision), mos_min FROM calls"
-             " WHERE invite_time >= ? AND invite_time < ? ORDER BY invite_time",
-             ans, pdd);
+    /* calls_trend covers this: the series reads the index, in its order, and no JSON */
+    static const char q[] =
+        "SELECT invite_time, state, final_status, answer_time, end_time, pdd_ms, mos_min"
+        " FROM calls WHERE invite_time >= ? AND invite_time < ? ORDER BY invite_time";
     struct store_arg a[2] = {{.type = STORE_ARG_REAL, .d = from},
                              {.type = STORE_ARG_REAL, .d = to}};
     enum store_qstatus r = store_rows(s, q, a, 2, call_row, &x);
@@ -203,22 +199,13 @@ enum store_qstatus store_top(struct store *s, const struct store_top_query *tq, 
         (tq->from && tq->to && tq->to <= tq->from))
         return bad(s, "bad time range");
     if (tq->limit > STORE_TOP_MAX) return bad(s, "limit above 100");
-    char ans[96], key[256], q[2048];
-    store_json_member(s, "json", "answer_time", ans, sizeof ans);
-    switch (tq->by) {
-    case STORE_TOP_CALLEE:
-        snprintf(key, sizeof key, "to_user");
-        break;
-    case STORE_TOP_CALLER:
-        snprintf(key, sizeof key, "from_user");
-        break;
-    case STORE_TOP_HOST:
-        snprintf(key, sizeof key, "callee");
-        break;
-    case STORE_TOP_DOMAIN:
-        snprintf(key, sizeof key, "%s", store_domain_sql(s));
-        break;
-    }
+    static const char *const keys[] = {
+        [STORE_TOP_CALLEE] = "to_user",
+        [STORE_TOP_CALLER] = "from_user",
+        [STORE_TOP_HOST] = "callee",
+        [STORE_TOP_DOMAIN] = "to_domain",
+    };
+    char q[2048];
     /* the order: most failures; lowest ASR (the busiest first among equals); worst MOS */
     static const char *const order[] = {
         [STORE_TOP_FAILURES] = "f > 0 ORDER BY f DESC, n DESC, k",
@@ -230,11 +217,11 @@ enum store_qstatus store_top(struct store *s, const struct store_top_query *tq, 
              " sum(CASE WHEN ans IS NOT NULL THEN 1 ELSE 0 END) AS a,"
              " sum(CASE WHEN dcd = 1 AND ans IS NULL AND coalesce(final_status, 0)"
              "  NOT IN (486, 600, 603, 480, 487) THEN 1 ELSE 0 END) AS f,"
-             " min(mos_min) AS m FROM (SELECT %s AS k, %s AS ans, final_status, mos_min,"
+             " min(mos_min) AS m FROM (SELECT %s AS k, answer_time AS ans, final_status, mos_min,"
              "  CASE WHEN state IN ('trying', 'ringing', 'early_media') THEN 0 ELSE 1 END AS dcd"
              "  FROM calls WHERE invite_time >= ? AND invite_time < ?) c"
              " WHERE k IS NOT NULL AND k <> '' GROUP BY k) g WHERE %s LIMIT ?",
-             key, ans, order[tq->metric]);
+             keys[tq->by], order[tq->metric]);
     struct store_arg a[3] = {
         {.type = STORE_ARG_REAL, .d = tq->from},
         {.type = STORE_ARG_REAL, .d = tq->to ? tq->to : 1e300},

@@ -55,9 +55,7 @@ struct list {
     char *text;
     size_t len;
     unsigned rows;
-    bool mask; /* credentials in messages' raw text */
-    /* streams: only those a HEP agent reported (1), and of those only orphans, of no call (2) */
-    int reported;
+    bool mask;           /* credentials in messages' raw text */
     struct sip_msg *msg; /* owned: messages' text parsed again, for their SDP and error */
     struct sdp *sdp;     /* owned: scratch for their SDP */
 };
@@ -79,17 +77,6 @@ static bool list_row(void *user, const char *json)
     return true;
 }
 
-/* Whether a stored stream passes ?reported=: a report (reported_by set), of no call for
- * "orphan". */
-static bool reported_passes(int want, const char *json)
-{
-    json_t *o = want && json ? json_loads(json, 0, NULL) : NULL;
-    bool pass = !want || (o && json_is_object(json_object_get(o, "reported_by")) &&
-                          (want == 1 || json_is_null(json_object_get(o, "call"))));
-    json_decref(o);
-    return pass;
-}
-
 /* True when a stored object already has a member named `name`: a quote inside a string
  * value is escaped (RFC 8259 §7), so "name": not preceded by a backslash is a member name. */
 static bool has_member(const char *json, const char *name)
@@ -107,7 +94,6 @@ static bool has_member(const char *json, const char *name)
 static bool list_stream(void *user, const char *json, const char *timeline)
 {
     struct list *l = user;
-    if (!reported_passes(l->reported, json)) return true;
     size_t n = json ? strlen(json) : 0;
     fputs(l->rows++ ? "," : "", l->f);
     if (n < 2 || json[n - 1] != '}' || has_member(json, "timeline")) {
@@ -591,9 +577,7 @@ static void other_list(struct store *s, const char *what, const struct api_args 
         return error(r, 400, "reported is any or orphan");
     if (!list_open(&l, what))
         return error(r, 500, "out of memory");
-    /* the filter runs on each page the store gives: a page may hold fewer rows than limit,
-     * and next still leads on */
-    l.reported = !rep ? 0 : !strcmp(rep, "any") ? 1 : 2;
+    f.reported = !rep ? 0 : !strcmp(rep, "any") ? 1 : 2;
     st = streams ? store_query_streams(s, &f, list_stream, &l, next)
          : regs  ? store_query_registrations(s, &f, list_row, &l, next)
                  : store_query_issues(s, &f, list_row, &l, next);

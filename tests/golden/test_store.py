@@ -21,7 +21,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from sstest import Checks, analyze, generate  # noqa: E402
 
-SCHEMA = 4
+SCHEMA = 5
 
 # Schema 1, as sipscope 0.x wrote it (store/sqlite.c, migration 0 -> 1): the test builds
 # such a file by hand and checks that opening it migrates every row.
@@ -174,6 +174,15 @@ def main(exe):
         check(sum(g[1] for g in got) == len(msgs), 'schema 1 migrated: text inside the frame is kept once')
         mlegs = o.execute('SELECT call_seq, call_id, from_tag, to_tag FROM legs ORDER BY call_seq, rowid').fetchall()
         check(mlegs == want_legs, 'schema 1 migrated: legs filled from the stored calls (%d)' % len(mlegs))
+        # the trend columns, filled from the stored objects (docs/output.md's members)
+        cols = o.execute('SELECT seq, answer_time, pdd_ms FROM calls ORDER BY seq').fetchall()
+        want = sorted((int(c['id'][5:]), c.get('answer_time'), c.get('pdd_ms')) for c in j['calls'])
+        check(cols == want and any(c[1] is not None for c in cols) and any(c[2] is not None for c in cols),
+              'schema 1 migrated: answer time and PDD columns as the objects say')
+        doms = o.execute('SELECT to_domain FROM calls ORDER BY seq').fetchall()
+        check([d[0] for d in doms] == [c['to']['uri'].split('@', 1)[1].lower() if '@' in (c['to'].get('uri') or '')
+                                       else None for c in sorted(j['calls'], key=lambda c: int(c['id'][5:]))],
+              'schema 1 migrated: the To URI\'s host as the objects say')
         check(o.execute('PRAGMA integrity_check').fetchone()[0] == 'ok', 'schema 1 migrated: integrity ok')
         o.close()
 

@@ -12,10 +12,14 @@ the truth's; MOS percentiles are those of the calls' own worst MOS as /api/v1/ca
 them (the generator does not know MOS), which checks the bucketing and ranks, not the
 E-model. The worst-N by callee, host, domain and caller, by failures and ASR, is the
 truth's grouped and ordered as the route documents (ties: more calls first, then key).
+A database of the previous schema (the trend columns taken away again) is refused by a
+reader, migrated by a writer, and then answers all of the above the same.
 
 Usage: test_trends.py PATH/TO/sipscope"""
 import math
 import os
+import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -150,14 +154,73 @@ def top_checks(check, srv, truth, tag):
         check(srv.get(q('/api/v1/top', **bad))[0] == 400, '%s: top %s refused' % (tag, bad))
 
 
-def run(check, exe, db, truth, pcap, tag):
-    subprocess.run([exe, 'analyze', '--no-progress', '--db', db, pcap], check=True, capture_output=True)
+def serve_checks(check, exe, db, truth, tag):
     srv = Server(exe, db)
     try:
         series_checks(check, srv, truth, tag)
         top_checks(check, srv, truth, tag)
     finally:
         srv.stop()
+
+
+def run(check, exe, db, truth, pcap, tag):
+    subprocess.run([exe, 'analyze', '--no-progress', '--db', db, pcap], check=True, capture_output=True)
+    serve_checks(check, exe, db, truth, tag)
+
+
+# The previous schema (SQLite 4, PostgreSQL 2) had no trend columns: the series and the
+# worst-N read answer time, PDD and the To URI's host from each call's object. Taking the
+# columns away again gives such a database, with the rows sipscope wrote.
+SQLITE_BACK = (
+    'DROP INDEX calls_trend; DROP INDEX streams_reported;'
+    ' ALTER TABLE calls DROP COLUMN answer_time; ALTER TABLE calls DROP COLUMN pdd_ms;'
+    ' ALTER TABLE calls DROP COLUMN to_domain; ALTER TABLE streams DROP COLUMN reported;'
+    ' PRAGMA user_version = 4;')
+PG_BACK = ('ALTER TABLE calls DROP COLUMN answer_time, DROP COLUMN pdd_ms, DROP COLUMN to_domain;'
+           ' ALTER TABLE streams DROP COLUMN reported;'
+           " UPDATE meta SET value = '2' WHERE key = 'schema';")
+
+
+def open_as_writer(exe, db, tmp):
+    """A writer opens db (analyze --db of a capture with no packet): it migrates the schema."""
+    empty = os.path.join(tmp, 'empty.pcap')
+    with open(empty, 'wb') as f:  # a pcap header (LINKTYPE_ETHERNET), no packet
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    subprocess.run([exe, 'analyze', '--no-progress', '--db', db, empty], check=True, capture_output=True)
+
+
+def migrated_sqlite(check, exe, db, truth, tmp):
+    old = os.path.join(tmp, 'old.db')
+    src = sqlite3.connect(db)
+    dst = sqlite3.connect(old)
+    src.backup(dst)
+    src.close()
+    dst.executescript(SQLITE_BACK)
+    cols = [r[1] for r in dst.execute('PRAGMA table_info(calls)')]
+    dst.close()
+    check('answer_time' not in cols, 'sqlite: a schema 4 file made (calls: %s)' % ', '.join(cols))
+    r = subprocess.run([exe, 'serve', '--db', old, '--listen', '127.0.0.1:0'], capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode != 0 and 'schema 4' in r.stderr, 'sqlite: a reader refuses schema 4: %s' % r.stderr.strip())
+    open_as_writer(exe, old, tmp)
+    o = sqlite3.connect(old)
+    check(o.execute('PRAGMA user_version').fetchone()[0] == 5 and
+          o.execute('SELECT count(*) FROM calls WHERE answer_time IS NOT NULL').fetchone()[0] ==
+          sum(1 for c in truth['calls'] if c['answer_ns'] is not None), 'sqlite: schema 4 migrated to 5, filled')
+    o.close()
+    serve_checks(check, exe, old, truth, 'sqlite migrated')
+
+
+def migrated_pg(check, exe, pg, truth, pcap, tmp):
+    db = pg.uri('trends_old')
+    subprocess.run([exe, 'analyze', '--no-progress', '--db', db, pcap], check=True, capture_output=True)
+    pg.sql('trends_old', PG_BACK)
+    open_as_writer(exe, db, tmp)
+    got = pg.sql('trends_old', "SELECT (SELECT value FROM meta WHERE key = 'schema'),"
+                               ' (SELECT count(answer_time) FROM calls)')[0]
+    check(got == ['3', str(sum(1 for c in truth['calls'] if c['answer_ns'] is not None))],
+          'postgresql: schema 2 migrated to 3, filled: %s' % got)
+    serve_checks(check, exe, db, truth, 'postgresql migrated')
 
 
 def main(exe):
@@ -168,6 +231,7 @@ def main(exe):
         truth = generate('calls', pcap, os.path.join(tmp, 'c.json'), '--calls', '40', '--duration', '2',
                          '--gap-ms', '15000', '--outcomes', OUTCOMES, '--callees', '5', '--loss', '0.04')
         run(check, exe, os.path.join(tmp, 'c.db'), truth, pcap, 'sqlite')
+        migrated_sqlite(check, exe, os.path.join(tmp, 'c.db'), truth, tmp)
         print('sqlite: %.1f s' % (time.monotonic() - t0))
         try:
             server = pgserver.PgServer()
@@ -177,6 +241,7 @@ def main(exe):
             return rc if rc else skip('PostgreSQL absent (%s)' % e)
         with server as pg:
             run(check, exe, pg.uri('trends'), truth, pcap, 'postgresql')
+            migrated_pg(check, exe, pg, truth, pcap, tmp)
     print('trends: %.1f s' % (time.monotonic() - t0))
     return check.done()
 
