@@ -161,7 +161,7 @@ bool tui_row_from_json(struct tui_row *r, const json_t *call, struct tui_issue *
         struct tui_issue *t = &(*issues)[*n];
         if (!issue_from_json(t, json_array_get(all, i))) continue;
         (*n)++;
-        if (t->kind < 32) r->issue_kinds |= 1u << t->kind;
+        if (t->kind < 64) r->issue_kinds |= 1ull << t->kind;
         if (r->worst_severity == SEV__COUNT || t->severity > r->worst_severity)
             r->worst_severity = t->severity;
     }
