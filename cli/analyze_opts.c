@@ -238,7 +238,8 @@ static const struct opt_def table[] = {
     {"call-linger", 0, "S", "capture", OPT_SET, opt_real, offsetof(struct analyze_opts, call_linger), 0, 3600, "a positive number, at most 3600",
      "      --call-linger S    an ended call is held S seconds for its retransmissions\n"
      "                         before it is handed on and forgotten (default 32: 64*T1,\n"
-     "                         RFC 3261 17.1.1.2); shorter frees its memory sooner\n"},
+     "                         RFC 3261 17.1.1.2); shorter frees its memory sooner;\n"
+     "                         Timer B and transactions stay at 64*T1\n"},
     {"user", 0, "NAME", "capture", OPT_SET, opt_string, offsetof(struct analyze_opts, run_as), 0, 0, NULL,
      "      --user NAME        once the interfaces are open, run as NAME (it is handed\n"
      "                         the --db files); root cannot be taken back\n"},

@@ -39,6 +39,7 @@ void correlate_config_default(struct correlate_config *cfg)
     cfg->max_transactions = 400000;
     cfg->max_registrations = 100000;
     cfg->linger = 32 * PTIME_SEC; /* 64*T1, RFC 3261 §17.1.1.2 */
+    cfg->timer_b = 32 * PTIME_SEC;
     /* no RFC timer bounds the retry after a challenge; a person typing a password can
      * take a while (sngrep_aaa in the corpus: 51 s) */
     cfg->challenge_wait = 300 * PTIME_SEC;
@@ -522,9 +523,9 @@ void call_sweep(struct correlator *c, ptime_t now)
     struct call_int *pi;
     while (c->probation.head &&
            now - (pi = dlist_entry(c->probation.head, struct call_int, node))->pub.last_time >
-               c->cfg.linger) {
+               c->cfg.timer_b) {
         pi->pub.state = CALL_FAILED;
-        pi->pub.end_time = pi->pub.last_time + c->cfg.linger;
+        pi->pub.end_time = pi->pub.last_time + c->cfg.timer_b;
         release(c, pi);
     }
     struct dlist *idle_lists[] = {&c->probation, &c->active};

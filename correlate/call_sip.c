@@ -423,7 +423,7 @@ void correlate_sip(struct correlator *c, const struct sip_event *ev, struct msg_
     call_sweep(c, now);
     v->original_time = 0;
     v->original_frame = 0;
-    v->retransmission = txn_observe(c->txns, ev, now, c->cfg.linger, &c->st.transactions,
+    v->retransmission = txn_observe(c->txns, ev, now, c->cfg.timer_b, &c->st.transactions,
                                     &c->st.evicted_transactions, &v->original_time,
                                     &v->original_frame);
     if (v->retransmission)

@@ -318,6 +318,10 @@ struct correlate_config {
     size_t max_transactions; /* transactions tracked at once */
     size_t max_registrations;
     ptime_t linger;          /* how long an ended call waits for retransmissions (64*T1) */
+    /* Timer B and a transaction's lifetime: 64*T1 whatever linger is, so that holding ended
+     * calls for less (--call-linger) never fails an unanswered INVITE early nor takes its
+     * retransmissions for new requests */
+    ptime_t timer_b;
     /* live: an ended call is handed on this long after its end, and still followed (its
      * retransmissions are its own: msg_verdict.call_seq) until linger; 0: at linger. A
      * live capture wants a call's record soon, not 64*T1 later */

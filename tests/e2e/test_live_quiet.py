@@ -18,6 +18,9 @@ and the busy one's row be whole (its issues known: a list, not null) within
 --stream-idle + 2 s of the last datagram sent. (A feed without RTP has no streams to
 wait for; an answered call's media verdicts wait 5 minutes there, as the README says.)
 
+And --call-linger, which a terminal session shortens to forget ended calls sooner, leaves
+Timer B and a transaction's lifetime at 64*T1: an unanswered INVITE's copies stay one call.
+
 Skipped (77) without sipp, or without the right to capture (not root).
 
 Usage: test_live_quiet.py PATH/TO/sipscope"""
@@ -179,6 +182,46 @@ def hep_case(exe, check, tmp):
         stop(check, cap)
 
 
+def linger_case(exe, check, tmp):
+    """--call-linger holds ended calls for less, and nothing else: an INVITE nobody answers,
+    its copies at RFC 3261's Timer A intervals (0, 0.5, 1.5, 3.5 s: §17.1.1.2), sent through
+    --hep-listen to a capture with --call-linger 1, stays one call that has not failed:
+    Timer B is 64*T1 after the last copy whatever the linger is, and a copy 2 s after the
+    one before is still a retransmission of its transaction."""
+    A, B = '198.51.100.1', '198.51.100.2'
+    inv = sip('INVITE sip:bob@198.51.100.2 SIP/2.0', 'linger-unanswered@hep', 'e1', None, '1 INVITE', sdp(A, 40020))
+    for k in range(3):
+        hport = free_port()
+        cap, port = start(exe, ['--hep-listen', '127.0.0.1:%d' % hport, '--call-linger', '1',
+                                 '--db', os.path.join(tmp, 'linger%d.db' % k)])
+        if port is not None:
+            break
+        stop(lambda *_: None, cap)
+    if not check(port is not None, '--call-linger: capture --hep-listen serves its API'):
+        return
+    try:
+        base = time.time_ns() - 3_500_000_000
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for at in (0, 500, 1500, 3500):
+                s.sendto(hep3(inv, A, 5060, B, 5060, base + at * 1_000_000), ('127.0.0.1', hport))
+        sent = time.time()
+        active, ended = None, {}
+        while time.time() < sent + 3:  # past the linger's second twice over, on the live clock
+            text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=30).read().decode()
+            m = re.search(r'^sipscope_active_calls ([0-9.]+)$', text, re.M)
+            active = float(m.group(1)) if m else None
+            ended = {k: float(v) for k, v in
+                     re.findall(r'^sipscope_calls_total\{state="([a-z_]+)"\} ([0-9.]+)$', text, re.M) if float(v)}
+            if ended:
+                break
+            time.sleep(0.2)
+        check(active == 1 and not ended,
+              '--call-linger 1: the unanswered INVITE and its 3 copies are one call still followed, none failed '
+              '(active %s, ended %s)' % (active, ended))
+    finally:
+        stop(check, cap)
+
+
 def main(exe):
     rc = sipp_live_skip()
     if rc is not None:
@@ -261,6 +304,7 @@ def main(exe):
         finally:
             stop(check, cap)
         hep_case(exe, check, tmp)
+        linger_case(exe, check, tmp)
     return check.done()
 
 

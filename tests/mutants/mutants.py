@@ -322,7 +322,7 @@ MUTANTS = [
       'a DNS retry (the next server asked) counted as a look-up of its own',
       ['paths'], "the paths generator's dns.lookups and each look-up's tries"),
     M('timer_b_end_at_last', 'correlate/call.c',
-      'pi->pub.end_time = pi->pub.last_time + c->cfg.linger;',
+      'pi->pub.end_time = pi->pub.last_time + c->cfg.timer_b;',
       'pi->pub.end_time = pi->pub.last_time;',
       'a call failed by Timer B ends at its INVITE, not 64*T1 later',
       ['corpus_calls', 'scenarios'], 'RFC 3261 §17.1.1.2 on heplify_sip_ipv6_udp (oracle + 32 s); the generator'),
