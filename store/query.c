@@ -296,8 +296,16 @@ enum store_qstatus store_query_calls(struct store *s, const struct store_call_fi
             text(&q, f->text);
     }
     /* A call that several probes saw is listed once, as the call that began first (the
-     * caller's side, as a rule); asked for by Call-ID, the call with it is listed as it is */
-    if (!given(f->call_id)) sql(&q, STORE_SQL_NOT_JOINED_EARLIER);
+     * caller's side, as a rule), when the list is not filtered. A filter lists every call
+     * that matches, joined or not: the leg a filter selects (its Call-ID, the number a
+     * B2BUA rewrote, the state or issue only one side had, a time window that holds one
+     * leg) must not be hidden behind an earlier leg that does not match, and a time step's
+     * list then holds the calls its counts (store/trends.c, every stored call) counted */
+    bool filtered = f->from || f->to || given(f->user) || given(f->from_user) ||
+                    given(f->to_user) || given(f->call_id) || given(f->state) || f->status ||
+                    given(f->issue_kind) || f->min_mos || f->max_mos || given(f->address) ||
+                    given(f->text);
+    if (!filtered) sql(&q, STORE_SQL_NOT_JOINED_EARLIER);
     return finish_list(s, &q, "invite_time", "seq", f->from, f->to, f->cursor, f->limit, fn, NULL, user,
                        next);
 }

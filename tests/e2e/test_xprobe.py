@@ -89,6 +89,10 @@ def run(exe, check, db, tmp):
                 check(jb and len(jb) == 1 and jb[0]['id'] == ida and jb[0]['probe'] == 'A' and
                       c['join'] in jb[0]['joined_by'],
                       '%s: probe B\'s call names probe A\'s: %s' % (c['name'], jb))
+                if ca != cb:  # a filter only B's leg matches lists it, though A's began first
+                    _, d = srv.json('/api/v1/calls?q=' + cb)
+                    got = [x['id'] for x in (d or {}).get('calls', [])]
+                    check(got == [idb], '%s: calls?q=%s lists probe B\'s leg %s: %s' % (c['name'], cb, idb, got))
                 want = sorted([(us, str(m), p) for p in 'AB' for us, m in c['messages'][p]])
                 for leg in (ida, idb):
                     _, ms = srv.json('/api/v1/calls/%s/messages' % leg)
