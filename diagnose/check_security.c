@@ -61,10 +61,12 @@ bool sec_spread_verdict(const struct issue_config *cfg, const struct sec_account
            sec_bits_count(&n) + 0.5 >= cfg->auth_networks;
 }
 
+/* Concurrency as it is now: an account judged on the most it ever held would be a fraud
+ * forever after one busy hour, once its learnt habit lowered the limit under that peak. */
 bool sec_fraud_verdict(const struct issue_config *cfg, const struct sec_account *a, ptime_t now)
 {
     return a->toll_half[0] + a->toll_half[1] >= cfg->toll_calls ||
-           a->peak >= sec_conc_limit(cfg, a, now);
+           a->nactive >= sec_conc_limit(cfg, a, now);
 }
 
 /* ---- shared evidence ---- */

@@ -651,7 +651,8 @@ static void sec_answered(struct issue_engine *e, const struct sip_msg *m, ptime_
             i++;
     }
     if (a->nactive < SEC_CALLS) a->active[a->nactive++] = (struct sec_call){id, now};
-    if (a->nactive > a->peak) a->peak = a->nactive;
+    /* the evidence's peak: of the episode under way, else the calls held now */
+    if (!a->fraud || a->nactive > a->peak) a->peak = a->nactive;
     bool burst = !a->fraud && sec_fraud_verdict(&e->cfg, a, now);
     if (burst) a->conc_limit = (float)sec_conc_limit(&e->cfg, a, now), a->conc_was = a->conc_usual;
     /* learnt after the verdict, so that a burst is judged against the account's past */

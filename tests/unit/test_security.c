@@ -222,3 +222,42 @@ Test(security, memory_bounded_under_a_scan_from_100000_networks)
     issues_finish(eng, T0 + 200 * SEC);
     cr_assert_eq(seen[ISSUE_SIP_SCAN], 100000, "every scanner reported: %d", seen[ISSUE_SIP_SCAN]);
 }
+
+/* Concurrency is judged on the calls an account holds at the moment, not on the most it
+ * ever held: a busy first minute (12 calls at once, under the unlearnt limit), then ten
+ * minutes of one call at a time teach the account a habit of one or two; holding two then
+ * is no fraud, holding twelve again is. An episode is reported when it is over, so the one
+ * issue must be the last burst's, dated at it, with its 12 calls. */
+static void calls_at_once(ptime_t t, int first, int n)
+{
+    const uint32_t phone = IP(192, 0, 2, 41);
+    for (int i = 0; i < n; i++) {
+        request(t + i, phone, "INVITE", "4101", first + i, NULL, false);
+        answer(t + i + 1, phone, "INVITE", "4101", first + i, 200);
+    }
+    for (int i = 0; i < n; i++) { /* in the dialog: its To tag */
+        char buf[512];
+        snprintf(buf, sizeof buf,
+                 "BYE sip:4101@example.net SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKb%d\r\n"
+                 "From: <sip:4101@example.net>;tag=a\r\nTo: <sip:4101@example.net>;tag=b\r\n"
+                 "Call-ID: c%d-4101\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+                 first + i, first + i);
+        feed(t + 30 * SEC + i, phone, REGISTRAR, buf);
+    }
+}
+
+Test(security, concurrency_judged_now_not_at_the_peak)
+{
+    calls_at_once(T0, 1, 12);
+    for (int k = 0; k < 20; k++)
+        calls_at_once(T0 + (60 + 40 * k) * SEC, 100 + k, 1);
+    calls_at_once(T0 + 900 * SEC, 200, 2);
+    const ptime_t burst = T0 + 1000 * SEC;
+    calls_at_once(burst, 300, 12);
+    issues_finish(eng, burst + 3600 * SEC);
+    cr_assert_eq(seen[ISSUE_TOLL_FRAUD_PATTERN], 1, "one episode, %d",
+                 seen[ISSUE_TOLL_FRAUD_PATTERN]);
+    cr_assert_geq(last.time, burst, "dated at the last burst, not %.0f s after T0",
+                  (double)(last.time - T0) / SEC);
+    cr_assert_eq(evidence("peak_concurrent"), 12);
+}
