@@ -98,13 +98,18 @@ static struct tcall *find(const struct tui_model *m, uint64_t seq)
     return i < m->n && m->calls[i]->row.seq == seq ? m->calls[i] : NULL;
 }
 
-/* Makes room for one more call: the oldest ended goes, else the oldest. */
+/* Makes room for one more call: the oldest ended goes, else the oldest, by when each
+ * began. Not by seq: registrations are numbered after every call (TUI_REG_SEQ), and calls
+ * in progress went before any registration did. */
 static void evict(struct tui_model *m)
 {
     size_t k = 0;
-    while (k < m->n && !m->calls[k]->row.ended)
-        k++;
-    if (k == m->n) k = 0;
+    bool ended = false;
+    for (size_t i = 0; i < m->n; i++) {
+        const struct tui_row *r = &m->calls[i]->row, *best = &m->calls[k]->row;
+        if ((r->ended && !ended) || (r->ended == ended && r->time < best->time))
+            k = i, ended = r->ended;
+    }
     struct tcall *c = m->calls[k];
     m->media_used -= c->media_len;
     tcall_free(c);

@@ -3,10 +3,13 @@
  * what the headers promise: control bytes, C1 controls and broken UTF-8 as \xNN; each filter
  * word as filter.h defines it; rows without a value last whatever the order. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tui/filter.h"
+#include "tui/model.h"
 #include "tui/safe.h"
 
 static const char *safe(const char *in, size_t n, bool utf8)
@@ -98,4 +101,42 @@ Test(tui_filter, sorting_keeps_rows_without_a_value_last)
     tui_sort(r, 4, COL_FROM, false); /* case does not count: a b c D */
     for (int i = 0; i < 4; i++)
         cr_assert_eq(r[i].seq, from[i], "From, row %d", i);
+}
+
+/* The model holds at most its maximum and makes room by when calls began, whatever their
+ * numbers: registrations are numbered after every call (TUI_REG_SEQ), and an older ended
+ * registration must go before a newer ended call, an ended row before one in progress. */
+static void put(struct tui_model *m, uint64_t seq, double time, bool ended)
+{
+    struct tui_row r = {.seq = seq, .time = time, .ended = ended, .reg = (seq & TUI_REG_SEQ) != 0};
+    struct tui_call_parts p = {.row = &r};
+    tui_model_replace(m, &p);
+}
+
+static bool holds(struct tui_model *m, uint64_t seq)
+{
+    struct tui_row *rows = NULL;
+    size_t cap = 0;
+    uint64_t gen = 0;
+    struct tui_stats st;
+    size_t n = tui_model_rows(m, &rows, &cap, &gen, &st);
+    bool found = false;
+    for (size_t i = 0; i < n && n != SIZE_MAX; i++)
+        found |= rows[i].seq == seq;
+    free(rows);
+    return found;
+}
+
+Test(tui_model, eviction_goes_by_time_not_by_number)
+{
+    struct tui_model *m = tui_model_new(2, 0, true);
+    cr_assert(m);
+    put(m, TUI_REG_SEQ | 1, 100, true); /* a registration, ended, the oldest */
+    put(m, 1, 200, true);               /* a call, ended, newer */
+    put(m, 2, 300, false);              /* room for it: the registration goes */
+    cr_assert(!holds(m, TUI_REG_SEQ | 1), "the older registration went");
+    cr_assert(holds(m, 1) && holds(m, 2), "both calls are held");
+    put(m, TUI_REG_SEQ | 2, 400, true); /* an ended row goes before one in progress */
+    cr_assert(!holds(m, 1) && holds(m, 2) && holds(m, TUI_REG_SEQ | 2));
+    tui_model_free(m);
 }
