@@ -82,13 +82,14 @@ int store_message_keys(const struct store_message *m, struct store_key out[STORE
 
 /* The calls joined to a call (query.h, store_call_joined()): rows of (seq, probe, the
  * keys' kind, this call's via, the other's via, its json) for the call in '?'. SQL both
- * engines read ("IS DISTINCT FROM": SQLite 3.39 and later); 3600 is STORE_JOIN_WINDOW_S. */
+ * engines read ("IS DISTINCT FROM": SQLite 3.39 and later); 3600 is STORE_JOIN_WINDOW_S. At
+ * most 64 rows: a key many calls share (a constant X-CID) must not pull in all of them. */
 #define STORE_SQL_JOINED                                                                           \
     "SELECT c.seq, c.probe, k1.kind, k1.via, k2.via, c.json FROM call_keys k1"                     \
     " JOIN call_keys k2 ON k2.key = k1.key AND k2.kind = k1.kind AND k2.call_seq <> k1.call_seq"   \
     " JOIN calls me ON me.seq = k1.call_seq JOIN calls c ON c.seq = k2.call_seq"                   \
     " WHERE k1.call_seq = ? AND c.probe IS DISTINCT FROM me.probe"                                 \
-    " AND abs(c.invite_time - me.invite_time) <= 3600 ORDER BY c.invite_time, c.seq"
+    " AND abs(c.invite_time - me.invite_time) <= 3600 ORDER BY c.invite_time, c.seq LIMIT 64"
 /* A list's condition (calls as the outer table): no call joined to it began before it. */
 #define STORE_SQL_NOT_JOINED_EARLIER                                                               \
     " AND NOT EXISTS (SELECT 1 FROM call_keys k1 JOIN call_keys k2 ON k2.key = k1.key"             \

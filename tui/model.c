@@ -98,6 +98,8 @@ static struct tcall *find(const struct tui_model *m, uint64_t seq)
     return i < m->n && m->calls[i]->row.seq == seq ? m->calls[i] : NULL;
 }
 
+_Static_assert(ISSUE__COUNT <= 64, "a row's issue_kinds holds a bit per issue kind");
+
 /* Makes room for one more call: the oldest ended goes, else the oldest, by when each
  * began. Not by seq: registrations are numbered after every call (TUI_REG_SEQ), and calls
  * in progress went before any registration did. */

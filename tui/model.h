@@ -45,7 +45,7 @@ struct tui_row {
     int final_status;       /* 0 none */
     double pdd_ms, dur_s;   /* < 0 none */
     double mos;             /* worst of its streams; < 0 none */
-    uint64_t issue_kinds;   /* bit per enum issue_kind */
+    uint64_t issue_kinds;   /* bit per enum issue_kind (model.c asserts they fit) */
     uint8_t worst_severity; /* of its issues; SEV__COUNT none */
 };
 

@@ -276,7 +276,8 @@ static bool joined_call(void *user, const struct store_joined *j)
     json_t *o = j->json ? json_loads(j->json, 0, NULL) : NULL;
     x->seq[x->n++] = j->seq;
     if (!x->call) {
-        x->call = o ? o : json_object();
+        if (!o) return false; /* the stored object is not JSON: an error, not an empty call */
+        x->call = o;
         x->others = json_array();
         json_object_set_new(x->call, "probe", string_or_null(j->probe));
         return true;

@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -112,12 +113,33 @@ def run(exe, check, db, tmp):
         srv.stop()
 
 
+def broken(exe, check, db):
+    """A stored call whose object is not JSON (a damaged file) is a server error, not a call
+    with nothing in it but its probe."""
+    con = sqlite3.connect(db)
+    seq = con.execute('SELECT min(seq) FROM calls').fetchone()[0]
+    con.execute("UPDATE calls SET json = '{not json' WHERE seq = ?", (seq,))
+    con.commit()
+    con.close()
+    srv = Server(exe, db)
+    try:
+        c = http.client.HTTPConnection('127.0.0.1', srv.port, timeout=30)
+        c.request('GET', '/api/v1/calls/call-%d' % seq)
+        status = c.getresponse().status
+        c.close()
+        check(status == 500, 'a stored call that is not JSON: HTTP %d, want 500' % status)
+    finally:
+        srv.stop()
+
+
 def main(exe, what):
     check = Checks()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         if what == 'sqlite':
-            run(exe, check, os.path.join(tmp, 'x.db'), tmp)
+            db = os.path.join(tmp, 'x.db')
+            run(exe, check, db, tmp)
+            broken(exe, check, db)
         else:
             try:
                 server = pgserver.PgServer()
