@@ -40,7 +40,7 @@ def in_slice(calls, lo, hi):
 
 
 def ready(b, path):
-    return b.wait("return document.getElementById('main').dataset.ready === arguments[0]", 20, path)
+    return b.wait("return document.getElementById('main').dataset.ready === arguments[0]", 60, path)  # generous: a loaded CI box under ASan
 
 
 def points(b, chart, series):
@@ -59,7 +59,7 @@ def listed(b):
 
 def open_dashboard(b, base, query=''):
     b.open(base + '/#/dashboard' + query)
-    ok = ready(b, '/dashboard') and b.wait("return document.getElementById('main').dataset.drawn === '1'", 20)
+    ok = ready(b, '/dashboard') and b.wait("return document.getElementById('main').dataset.drawn === '1'", 60)
     span = b.run("const d = document.getElementById('range-span').dataset;"
                  "return [Number(d.from), Number(d.to), Number(d.step)]") if ok else None
     return span

@@ -77,7 +77,7 @@ def ui(check, base, want, sev):
     b = webdriver.Browser()
     try:
         b.open(base + '/#/security')
-        check(b.wait("return document.getElementById('main').dataset.ready === '/security'", 20),
+        check(b.wait("return document.getElementById('main').dataset.ready === '/security'", 60),
               'the Security tab loads')
         rows = [[b.text(td) for td in b.find_all('#sec-rows tr:nth-child(%d) td' % (n + 1))]
                 for n in range(len(b.find_all('#sec-rows tr')))]

@@ -83,10 +83,10 @@ def j2_messages(base, j2):
 def audio_checks(check, b, call, first, screens):
     sent = [st for st in first['streams'] if st['first_ns'] is not None]
     span = (max(st['last_ns'] for st in sent) + 20_000_000 - min(st['first_ns'] for st in sent)) / 1e9
-    check(b.wait("return document.getElementById('main').dataset.levels === arguments[0]", 20, call['id']),
+    check(b.wait("return document.getElementById('main').dataset.levels === arguments[0]", 60, call['id']),
           'the call page loads its audio levels')
     dur = b.wait("const p = document.getElementById('player');"
-                 "return p && p.readyState >= 1 && isFinite(p.duration) ? p.duration : null", 20)
+                 "return p && p.readyState >= 1 && isFinite(p.duration) ? p.duration : null", 60)
     check(dur is not None and abs(dur - span) <= 0.020,
           'the audio element loads with a duration of %s s, the media span written is %.3f s' % (dur, span))
     for side in ('caller', 'callee'):
@@ -113,7 +113,7 @@ def audio_checks(check, b, call, first, screens):
 
 
 def ready(b, path):
-    return b.wait("return document.getElementById('main').dataset.ready === arguments[0]", 20, path)
+    return b.wait("return document.getElementById('main').dataset.ready === arguments[0]", 60, path)  # generous: a loaded CI box under ASan
 
 
 def run(check, b, base, truth, j, j2, screens):
