@@ -67,7 +67,6 @@ struct tls_dir {
     uint8_t iv[12];     /* 1.2 GCM: the 4-byte salt; else the 12-byte IV */
     uint8_t secret[48]; /* 1.3: the traffic secret in force, for a KeyUpdate */
     uint8_t secret_len;
-    uint8_t mac_key[48]; /* 1.2 CBC: this direction's MAC key (suite->mac bytes) */
     uint64_t seq;
 };
 
@@ -191,7 +190,8 @@ static bool expand_label(const struct suite *s, const uint8_t *secret, size_t sl
 }
 
 /* CBC: the cipher keyed without padding removal (the record's padding is TLS's, §6.2.3.2,
- * checked here) and the HMAC's context made; the IV is each record's own */
+ * checked here) and the HMAC keyed once (each record restarts it with the same key, which
+ * saves fetching the digest and hashing the key a record); the IV is each record's own */
 static bool set_cbc_key(struct tls_dir *d, const struct suite *s, const uint8_t *key,
                         const uint8_t *mac_key)
 {
@@ -201,8 +201,10 @@ static bool set_cbc_key(struct tls_dir *d, const struct suite *s, const uint8_t 
         EVP_MAC_free(m); /* the context holds its own reference */
         if (!d->hmac) return false;
     }
-    memcpy(d->mac_key, mac_key, s->mac);
+    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)mac_md(s), 0),
+                      OSSL_PARAM_construct_end()};
     d->keyed =
+        EVP_MAC_init(d->hmac, mac_key, s->mac, p) > 0 &&
         EVP_DecryptInit_ex(d->ctx, s->aead == CBC_AES128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc(),
                            NULL, key, NULL) > 0 &&
         EVP_CIPHER_CTX_set_padding(d->ctx, 0) > 0;
@@ -299,11 +301,9 @@ static bool mac_ok(struct tls_dir *d, const struct suite *s, const uint8_t hdr[5
     memcpy(pre + 8, hdr, 3);
     pre[11] = (uint8_t)(len >> 8);
     pre[12] = (uint8_t)len;
-    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)mac_md(s), 0),
-                      OSSL_PARAM_construct_end()};
     /* a passive reader's timing tells no attacker anything: no constant-time care needed,
      * but a record whose MAC is wrong is never read */
-    return EVP_MAC_init(d->hmac, d->mac_key, s->mac, p) > 0 &&
+    return EVP_MAC_init(d->hmac, NULL, 0, NULL) > 0 &&
            EVP_MAC_update(d->hmac, pre, sizeof pre) > 0 &&
            EVP_MAC_update(d->hmac, data, dlen) > 0 &&
            EVP_MAC_final(d->hmac, got, &gl, sizeof got) > 0 && gl == s->mac &&
