@@ -21,9 +21,11 @@ Timed, in turns round after round so that the rest of the machine weighs on all 
 libpcap read floor (bench/readfloor, pcap_next_ex alone) on the clear file and on each
 protected one, and `sipscope analyze --json --no-progress` on each. CPU time (user + system,
 from wait4: the host is shared, and wall time would count the other programs' turns), the
-median of R runs. Printed per suite: the packets decrypted (analyze's own count), the extra
-CPU time of the protected file over the clear one divided by them (ns per decrypted packet),
-and that cost against the read floor's CPU time per packet of the same run."""
+median of R runs; both programs also run on a file of no packet, whose time (start-up) is
+taken off the per-packet figures. Printed per suite: the packets decrypted (analyze's own
+count), the extra CPU time of the protected file over the clear one divided by them (ns per
+decrypted packet), and that cost against the read floor's CPU time per packet of the same
+run."""
 import argparse
 import json
 import os
