@@ -2,7 +2,9 @@
 """A capture for the TLS bench: one TLS connection (OpenSSL through Python's ssl, over
 memory BIOs: no socket) per suite given, each carrying N SIP messages each way, one record
 per message, written as Ethernet/IPv4/TCP frames to port 5061, with the NSS key log.
-Usage: make_tls_pcap.py OUT.pcap KEYLOG [N]   (N default 5000; TLS 1.3 AES-128-GCM)"""
+Usage: make_tls_pcap.py OUT.pcap KEYLOG [N [CIPHER [no-etm]]]
+  N default 5000; TLS 1.3 AES-128-GCM, or with CIPHER that TLS 1.2 suite (OpenSSL's name,
+  e.g. ECDHE-ECDSA-AES128-SHA: encrypt-then-MAC, RFC 7366, unless no-etm)"""
 import os
 import ssl
 import struct
@@ -17,7 +19,10 @@ def sip(i, cid):
             'CSeq: %d OPTIONS\r\nContent-Length: 0\r\n\r\n' % (i, cid, i, i + 1)).encode()
 
 
-def main(out, keylog, n):
+OP_NO_ENCRYPT_THEN_MAC = 1 << 19  # OpenSSL's SSL_OP_NO_ENCRYPT_THEN_MAC (ssl.h)
+
+
+def main(out, keylog, n, cipher=None, no_etm=False):
     with tempfile.TemporaryDirectory() as d:
         subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
                         'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem',
@@ -28,6 +33,11 @@ def main(out, keylog, n):
         cctx.keylog_filename = keylog
         sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         sctx.load_cert_chain(os.path.join(d, 'c.pem'), os.path.join(d, 'k.pem'))
+        for c in (cctx, sctx) if cipher else ():
+            c.minimum_version = c.maximum_version = ssl.TLSVersion.TLSv1_2
+            c.set_ciphers(cipher)
+            if no_etm:
+                c.options |= OP_NO_ENCRYPT_THEN_MAC
         cin, cout, sin, sout = (ssl.MemoryBIO() for _ in range(4))
         cl = cctx.wrap_bio(cin, cout, server_side=False)
         sv = sctx.wrap_bio(sin, sout, server_side=True)
@@ -72,4 +82,5 @@ def main(out, keylog, n):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5000)
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5000,
+         sys.argv[4] if len(sys.argv) > 4 else None, sys.argv[5:6] == ['no-etm'])

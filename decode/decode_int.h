@@ -69,7 +69,7 @@ struct decoder {
     struct dns_tcp_partial *dnstcp;  /* owned: DNS messages over TCP being joined */
     struct decode_stats st;
     struct tls_keylog *tls_keys;     /* owned; NULL: no key log given */
-    uint8_t tls_plain[TLS_MAX_PLAIN + 256]; /* one TLS record's plaintext at a time */
+    uint8_t tls_plain[TLS_MAX_RECORD]; /* one TLS record's plaintext at a time */
     struct srtp_table *srtp;         /* owned: SDES keys by endpoint; NULL: no SRTP */
     struct srtp_offers *offers;      /* owned: offers awaiting the answer that picks a key */
     uint64_t cur_frame;              /* for log lines */

@@ -7,7 +7,11 @@
  * - TLS 1.2 (RFC 5246 §6.2.3.3, §7.1): encrypted from that direction's ChangeCipherSpec;
  *   keys from the master secret by the PRF's key expansion (§6.3), AES-GCM with an 8-byte
  *   explicit nonce after a 4-byte salt (RFC 5288 §3), ChaCha20-Poly1305 with the IV XOR
- *   the sequence number (RFC 7905 §2).
+ *   the sequence number (RFC 7905 §2). The ECDHE AES-CBC suites (RFC 4492, RFC 5289):
+ *   MAC-then-encrypt (§6.2.3.2: an explicit IV a record, then the plaintext, its HMAC and
+ *   the padding under CBC), or encrypt-then-MAC when the ServerHello carries RFC 7366's
+ *   extension (the HMAC over the IV and ciphertext, after them). TLS 1.0 and 1.1, whose
+ *   PRF and IVs differ, are not read.
  * - TLS 1.3 (RFC 8446 §5.2, §7.3): after the ServerHello every application_data record is
  *   encrypted, first with the handshake traffic secrets, from each side's Finished with
  *   the first application traffic secrets; a KeyUpdate moves to the next (§7.2). The
@@ -23,23 +27,29 @@
 
 #include "common/cursor.h"
 
-enum aead { AEAD_AES128GCM, AEAD_AES256GCM, AEAD_CHACHA };
+enum aead { AEAD_AES128GCM, AEAD_AES256GCM, AEAD_CHACHA, CBC_AES128, CBC_AES256 };
 
 struct suite {
     uint16_t id;
     uint8_t aead;
     bool sha384; /* the PRF's or HKDF's hash; else SHA-256 */
+    uint8_t mac; /* CBC: the HMAC's length, 20 SHA-1, 32 SHA-256, 48 SHA-384; AEAD: 0 */
 };
 
-/* The AEAD suites in use (IANA TLS Cipher Suites registry); CBC suites are not read. */
+/* The AEAD suites in use, and the ECDHE AES-CBC ones of TLS 1.2 (IANA TLS Cipher Suites
+ * registry); other CBC suites (TLS_RSA, DHE, 3DES, Camellia) are not read. */
 static const struct suite suites[] = {
-    {0x1301, AEAD_AES128GCM, false}, {0x1302, AEAD_AES256GCM, true},
-    {0x1303, AEAD_CHACHA, false},    {0xC02B, AEAD_AES128GCM, false},
-    {0xC02C, AEAD_AES256GCM, true},  {0xC02F, AEAD_AES128GCM, false},
-    {0xC030, AEAD_AES256GCM, true},  {0x009C, AEAD_AES128GCM, false},
-    {0x009D, AEAD_AES256GCM, true},  {0x009E, AEAD_AES128GCM, false},
-    {0x009F, AEAD_AES256GCM, true},  {0xCCA8, AEAD_CHACHA, false},
-    {0xCCA9, AEAD_CHACHA, false},    {0xCCAA, AEAD_CHACHA, false},
+    {0x1301, AEAD_AES128GCM, false, 0}, {0x1302, AEAD_AES256GCM, true, 0},
+    {0x1303, AEAD_CHACHA, false, 0},    {0xC02B, AEAD_AES128GCM, false, 0},
+    {0xC02C, AEAD_AES256GCM, true, 0},  {0xC02F, AEAD_AES128GCM, false, 0},
+    {0xC030, AEAD_AES256GCM, true, 0},  {0x009C, AEAD_AES128GCM, false, 0},
+    {0x009D, AEAD_AES256GCM, true, 0},  {0x009E, AEAD_AES128GCM, false, 0},
+    {0x009F, AEAD_AES256GCM, true, 0},  {0xCCA8, AEAD_CHACHA, false, 0},
+    {0xCCA9, AEAD_CHACHA, false, 0},    {0xCCAA, AEAD_CHACHA, false, 0},
+    {0xC009, CBC_AES128, false, 20},    {0xC00A, CBC_AES256, false, 20},
+    {0xC013, CBC_AES128, false, 20},    {0xC014, CBC_AES256, false, 20},
+    {0xC023, CBC_AES128, false, 32},    {0xC024, CBC_AES256, true, 48},
+    {0xC027, CBC_AES128, false, 32},    {0xC028, CBC_AES256, true, 48},
 };
 
 /* RFC 8446 §4.1.3: the ServerHello random that means HelloRetryRequest */
@@ -51,6 +61,7 @@ enum phase { PH_CLEAR, PH_HANDSHAKE, PH_APP }; /* 1.2 uses CLEAR and APP */
 
 struct tls_dir {
     EVP_CIPHER_CTX *ctx; /* owned; keyed when `keyed` */
+    EVP_MAC_CTX *hmac;   /* owned: CBC suites' record MAC */
     bool keyed;
     uint8_t phase;
     uint8_t iv[12];     /* 1.2 GCM: the 4-byte salt; else the 12-byte IV */
@@ -64,6 +75,8 @@ struct tls_conn {
     uint8_t cr[32], sr[32];
     bool have_cr, have_sr;
     bool tls13;
+    bool v12; /* the ServerHello's version is TLS 1.2 (or 1.3's legacy 1.2) */
+    bool etm; /* RFC 7366 encrypt_then_mac in the ServerHello */
     bool no_keys_counted;
     const struct suite *suite; /* NULL: not seen, or not one we read */
     struct tls_dir dir[2];     /* [0] the client's records, [1] the server's */
@@ -89,8 +102,10 @@ size_t tls_conn_bytes(void)
 void tls_conn_unref(struct tls_conn *c)
 {
     if (!c || --c->refs > 0) return;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         EVP_CIPHER_CTX_free(c->dir[i].ctx);
+        EVP_MAC_CTX_free(c->dir[i].hmac);
+    }
     memset(c, 0, sizeof *c); /* no secret left behind in freed memory */
     free(c);
 }
@@ -113,7 +128,11 @@ bool tls_looks_like(const uint8_t *p, size_t n, bool any_type)
 
 static size_t key_len(const struct suite *s)
 {
-    return s->aead == AEAD_AES128GCM ? 16 : 32;
+    return s->aead == AEAD_AES128GCM || s->aead == CBC_AES128 ? 16 : 32;
+}
+static const char *mac_md(const struct suite *s)
+{
+    return s->mac == 20 ? "SHA1" : s->mac == 32 ? "SHA256" : "SHA384";
 }
 static const char *md_name(const struct suite *s)
 {
@@ -170,6 +189,28 @@ static bool expand_label(const struct suite *s, const uint8_t *secret, size_t sl
     return kdf("HKDF", p, out, n);
 }
 
+/* CBC: the cipher keyed without padding removal (the record's padding is TLS's, §6.2.3.2,
+ * checked here) and the HMAC keyed once (each record restarts it with the same key, which
+ * saves fetching the digest and hashing the key a record); the IV is each record's own */
+static bool set_cbc_key(struct tls_dir *d, const struct suite *s, const uint8_t *key,
+                        const uint8_t *mac_key)
+{
+    if (!d->hmac) {
+        EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        d->hmac = m ? EVP_MAC_CTX_new(m) : NULL;
+        EVP_MAC_free(m); /* the context holds its own reference */
+        if (!d->hmac) return false;
+    }
+    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)mac_md(s), 0),
+                      OSSL_PARAM_construct_end()};
+    d->keyed =
+        EVP_MAC_init(d->hmac, mac_key, s->mac, p) > 0 &&
+        EVP_DecryptInit_ex(d->ctx, s->aead == CBC_AES128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc(),
+                           NULL, key, NULL) > 0 &&
+        EVP_CIPHER_CTX_set_padding(d->ctx, 0) > 0;
+    return d->keyed;
+}
+
 static bool set_key(struct tls_dir *d, const struct suite *s, const uint8_t *key)
 {
     const EVP_CIPHER *ciph = s->aead == AEAD_AES128GCM   ? EVP_aes_128_gcm()
@@ -205,13 +246,19 @@ static bool derive(struct tls_conn *c, int side, struct tls_keylog *keys, ptime_
         d->secret_len = (uint8_t)tls_keylog_find(keys, c->cr, which, d->secret, now);
         return d->secret_len && key13(d, s);
     }
-    uint8_t master[48], block[2 * 32 + 2 * 12], seed[64];
+    if (!c->v12) return false; /* TLS 1.0/1.1: another PRF, not read */
+    uint8_t master[48], block[2 * 48 + 2 * 32 + 2 * 12], seed[64];
     if (tls_keylog_find(keys, c->cr, TLS_SEC_MASTER, master, now) != 48) return false;
     memcpy(seed, c->sr, 32); /* RFC 5246 §6.3: server_random + client_random */
     memcpy(seed + 32, c->cr, 32);
-    size_t kl = key_len(s), ivl = s->aead == AEAD_CHACHA ? 12 : 4;
-    bool ok = prf12(s, master, 48, "key expansion", seed, 64, block, 2 * kl + 2 * ivl);
-    if (ok) { /* client key, server key, client IV, server IV (no MAC keys for AEAD) */
+    /* §6.3: client MAC key, server MAC key, client key, server key, client IV, server IV;
+     * AEAD suites have no MAC key, CBC ones need no IV from here (each record has its own) */
+    size_t ml = s->mac, kl = key_len(s), ivl = s->mac ? 0 : s->aead == AEAD_CHACHA ? 12 : 4;
+    bool ok = prf12(s, master, 48, "key expansion", seed, 64, block, 2 * ml + 2 * kl + 2 * ivl);
+    if (ok && ml) {
+        ok = (d->ctx || (d->ctx = EVP_CIPHER_CTX_new())) &&
+             set_cbc_key(d, s, block + 2 * ml + (size_t)side * kl, block + (size_t)side * ml);
+    } else if (ok) {
         memcpy(d->iv, block + 2 * kl + (size_t)side * ivl, ivl);
         ok = set_key(d, s, block + (size_t)side * kl);
     }
@@ -242,12 +289,66 @@ static void seq_nonce(const struct tls_dir *d, uint8_t nonce[12])
         nonce[4 + i] ^= (uint8_t)(d->seq >> (56 - 8 * i));
 }
 
+/* The record MAC of a CBC suite (RFC 5246 §6.2.3.1): HMAC(seq, type, version, len, data)
+ * compared with the `want` that came with the record. */
+static bool mac_ok(struct tls_dir *d, const struct suite *s, const uint8_t hdr[5], size_t len,
+                   const uint8_t *data, size_t dlen, const uint8_t *want)
+{
+    uint8_t pre[13], got[EVP_MAX_MD_SIZE];
+    size_t gl = 0;
+    for (int i = 0; i < 8; i++)
+        pre[i] = (uint8_t)(d->seq >> (56 - 8 * i));
+    memcpy(pre + 8, hdr, 3);
+    pre[11] = (uint8_t)(len >> 8);
+    pre[12] = (uint8_t)len;
+    /* a passive reader's timing tells no attacker anything: no constant-time care needed,
+     * but a record whose MAC is wrong is never read */
+    return EVP_MAC_init(d->hmac, NULL, 0, NULL) > 0 &&
+           EVP_MAC_update(d->hmac, pre, sizeof pre) > 0 &&
+           EVP_MAC_update(d->hmac, data, dlen) > 0 &&
+           EVP_MAC_final(d->hmac, got, &gl, sizeof got) > 0 && gl == s->mac &&
+           !memcmp(got, want, s->mac);
+}
+
+/* A CBC suite's record: IV (16 bytes, §6.2.3.2), then either the ciphertext of plaintext,
+ * MAC and padding (MAC-then-encrypt), or (RFC 7366 §3) the ciphertext of plaintext and
+ * padding followed by a MAC over the IV and ciphertext. out holds TLS_MAX_RECORD bytes. */
+static bool cbc_open(const struct tls_conn *c, struct tls_dir *d, const uint8_t hdr[5],
+                     const uint8_t *body, size_t blen, uint8_t *out, size_t *outlen)
+{
+    const struct suite *s = c->suite;
+    size_t ml = s->mac, etm_ml = c->etm ? ml : 0;
+    int l = 0, l2 = 0;
+    if (blen < 16 + 16 + etm_ml || blen > TLS_MAX_RECORD) return false;
+    size_t ctlen = blen - 16 - etm_ml;
+    if (c->etm && !mac_ok(d, s, hdr, blen - ml, body, blen - ml, body + blen - ml)) return false;
+    if (ctlen % 16 || EVP_DecryptInit_ex(d->ctx, NULL, NULL, NULL, body) <= 0 ||
+        EVP_DecryptUpdate(d->ctx, out, &l, body + 16, (int)ctlen) <= 0 ||
+        EVP_DecryptFinal_ex(d->ctx, out + l, &l2) <= 0)
+        return false;
+    /* §6.2.3.2: padding_length, and as many bytes before it, each holding that value */
+    size_t pad = out[ctlen - 1], tail = pad + 1 + (c->etm ? 0 : ml);
+    if (tail > ctlen) return false;
+    for (size_t i = ctlen - 1 - pad; i < ctlen - 1; i++)
+        if (out[i] != pad) return false;
+    size_t plen = ctlen - tail;
+    if (!c->etm && !mac_ok(d, s, hdr, plen, out, plen, out + plen)) return false;
+    *outlen = plen;
+    return true;
+}
+
 /* Decrypts body (the record after its header hdr) into out; *type gets the content type. */
 static bool open_record(struct tls_conn *c, struct tls_dir *d, const uint8_t hdr[5],
                         const uint8_t *body, size_t blen, uint8_t *out, size_t *outlen,
                         uint8_t *type)
 {
     uint8_t nonce[12], aad[13];
+    if (c->suite->mac) {
+        bool ok = cbc_open(c, d, hdr, body, blen, out, outlen);
+        d->seq++;
+        *type = hdr[0];
+        return ok;
+    }
     size_t explicit = !c->tls13 && c->suite->aead != AEAD_CHACHA ? 8 : 0;
     if (blen < explicit + 16 || blen - explicit - 16 > TLS_MAX_PLAIN + 256) return false;
     size_t ctlen = blen - explicit - 16;
@@ -287,8 +388,8 @@ static void hello(struct tls_conn *c, enum tls_side *side, uint8_t type, struct 
 {
     const uint8_t *rnd;
     uint8_t sidl;
-    uint16_t suite, elen;
-    if (!cursor_skip(&m, 2) || !cursor_bytes(&m, 32, &rnd)) return;
+    uint16_t ver, suite, elen;
+    if (!cursor_u16be(&m, &ver) || !cursor_bytes(&m, 32, &rnd)) return;
     if (type == 1) {
         memcpy(c->cr, rnd, 32);
         c->have_cr = true;
@@ -302,6 +403,8 @@ static void hello(struct tls_conn *c, enum tls_side *side, uint8_t type, struct 
         return;
     memcpy(c->sr, rnd, 32);
     c->have_sr = true;
+    c->v12 = ver == 0x0303;
+    c->etm = false;
     c->suite = NULL;
     for (size_t i = 0; i < sizeof suites / sizeof *suites; i++)
         if (suites[i].id == suite) c->suite = &suites[i];
@@ -310,6 +413,7 @@ static void hello(struct tls_conn *c, enum tls_side *side, uint8_t type, struct 
     while (cursor_u16be(&m, &et) && cursor_u16be(&m, &el)) {
         struct cursor e = m;
         if (!cursor_skip(&m, el) || !cursor_limit(&e, el)) return;
+        if (et == 22) c->etm = true; /* RFC 7366 encrypt_then_mac, agreed to */
         if (et == 43 && cursor_u16be(&e, &v) && v == 0x0304) { /* supported_versions */
             c->tls13 = true;
             for (int i = 0; i < 2; i++) {

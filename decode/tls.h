@@ -6,7 +6,8 @@
  * a file as it grows). tls_conn: one connection's handshake facts (randoms, version,
  * suite), shared by its two directions; tls_record() takes one whole record of one
  * direction and returns the plaintext of application data, or nothing. TLS 1.2 with the
- * AEAD suites (RFC 5288 AES-GCM, RFC 7905 ChaCha20-Poly1305) and TLS 1.3 (RFC 8446) with
+ * AEAD suites (RFC 5288 AES-GCM, RFC 7905 ChaCha20-Poly1305) and the ECDHE AES-CBC ones
+ * (RFC 5246 §6.2.3.2, RFC 7366 encrypt-then-MAC), and TLS 1.3 (RFC 8446) with
  * its three suites and key updates. OpenSSL's libcrypto does the ciphers and the key
  * schedule's PRF/HKDF. */
 #ifndef SIPSCOPE_DECODE_TLS_H
@@ -68,8 +69,9 @@ bool tls_conn_no_keys_once(struct tls_conn *c);
 enum tls_side { TLS_SIDE_UNKNOWN, TLS_SIDE_CLIENT, TLS_SIDE_SERVER };
 
 /* One whole record (header and body, rec_len bytes) of the direction whose side is *side
- * (learnt from the hellos; UNKNOWN until then). Plaintext goes to out (TLS_MAX_PLAIN +
- * 256 bytes), borrowed until the next call. */
+ * (learnt from the hellos; UNKNOWN until then). Plaintext goes to out (TLS_MAX_RECORD
+ * bytes: a CBC record is deciphered whole there, MAC and padding too), borrowed until the
+ * next call. */
 enum tls_result tls_record(struct tls_conn *c, enum tls_side *side, const uint8_t *rec,
                            size_t rec_len, struct tls_keylog *keys, ptime_t now, uint8_t *out,
                            size_t *out_len);

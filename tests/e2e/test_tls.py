@@ -6,16 +6,20 @@ address reaches nothing outside), gnutls-serv echoes what gnutls-cli sends over 
 127.0.0.91:5061: SIP messages of one call per connection (INVITE with SDP, ACK, BYE), so
 each crosses the wire twice, once each way. gnutls-cli writes the NSS key log
 (SSLKEYLOGFILE). One connection per suite: TLS 1.2 with ECDHE-ECDSA AES-128-GCM,
-AES-256-GCM (SHA-384 PRF) and ChaCha20-Poly1305; TLS 1.3 with its three suites. tcpdump
-captures the lot; then:
+AES-256-GCM (SHA-384 PRF) and ChaCha20-Poly1305; TLS 1.3 with its three suites; TLS 1.2
+with ECDHE-ECDSA AES-CBC, the MAC forced to each of HMAC-SHA1, -SHA256 and -SHA384 (SHA-384
+PRF), encrypt-then-MAC (RFC 7366, which gnutls agrees to unless told %NO_ETM) and
+MAC-then-encrypt (RFC 5246 §6.2.3.2) both present, as tshark reads the ServerHellos.
+tcpdump captures the lot; then:
 
 - with --tls-keylog: the SIP messages (frame, Call-ID, CSeq, method) are tshark's with the
   same key log (-o tls.keylog_file:), and those are every message sent, both ways; each
   has transport "tls";
 - without it: no SIP message, every connection counted in tls_no_keys;
 - a key log without one connection's lines: that connection alone is missing and counted;
-- one byte of an application data record changed: tls_bad_record counted, the message in
-  it missing, the others all there;
+- one byte of an application data record changed (an AEAD tag; a CBC record's MAC under
+  encrypt-then-MAC; its last block, padding and MAC, under MAC-then-encrypt):
+  tls_bad_record counted, the messages in it missing, the others all there;
 - live: `sipscope capture -i lo` given a key log that is empty when it starts, written by
   the clients as they connect, reads every message (the file is read again as it grows).
 Skipped (77) without root, unshare, gnutls-bin, tcpdump, openssl or tshark.
@@ -35,9 +39,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from sstest import Checks, poll, skip  # noqa: E402
 
 ADDR, PORT = '127.0.0.91', 5061
+# (version, cipher, and: the MAC of a CBC suite, ETM or NO_ETM; or wss)
 SUITES = [('1.2', 'AES-128-GCM'), ('1.2', 'AES-256-GCM'), ('1.2', 'CHACHA20-POLY1305'),
           ('1.3', 'AES-128-GCM'), ('1.3', 'AES-256-GCM'), ('1.3', 'CHACHA20-POLY1305'),
+          ('1.2', 'AES-128-CBC', 'SHA1', 'ETM'), ('1.2', 'AES-256-CBC', 'SHA1', 'NO_ETM'),
+          ('1.2', 'AES-128-CBC', 'SHA256', 'ETM'), ('1.2', 'AES-256-CBC', 'SHA384', 'NO_ETM'),
           ('1.3', 'AES-256-GCM', 'wss')]  # the last: SIP over secure WebSocket (RFC 7118)
+# what the ServerHello of each CBC connection must say: IANA's suite, and RFC 7366's
+# extension (22) or not
+CBC_WANT = {6: (0xC009, True), 7: (0xC00A, False), 8: (0xC023, True), 9: (0xC024, False)}
 TOOLS = ('unshare', 'ip', 'gnutls-serv', 'gnutls-cli', 'tcpdump', 'openssl', 'tshark')
 
 
@@ -79,9 +89,12 @@ def wait_file_has(path, text, deadline=30):
                 deadline)
 
 
-def run_client(version, cipher, cid, keylog, d, wss=False):
+def run_client(version, cipher, cid, keylog, d, opt=()):
     """One TLS connection: the call's messages sent, kept open until all came back."""
     prio = 'NORMAL:-VERS-ALL:+VERS-TLS%s:-CIPHER-ALL:+%s' % (version, cipher)
+    wss = opt == ('wss',)
+    if len(opt) == 2:  # a CBC suite: its MAC alone, and encrypt-then-MAC or not
+        prio += ':-MAC-ALL:+%s%s' % (opt[0], ':%NO_ETM' if opt[1] == 'NO_ETM' else '')
     env = dict(os.environ, SSLKEYLOGFILE=keylog)
     msgs = wss_messages(cid) if wss else call_messages(cid)
     cli = subprocess.Popen(['gnutls-cli', '--insecure', '--priority', prio, '-p', str(PORT), ADDR],
@@ -169,7 +182,9 @@ def tls_conns_closed(pcap):
 
 
 def start_server(d):
+    # gnutls' NORMAL leaves out the CBC suites' SHA-256 and SHA-384 MACs: let clients ask
     srv = subprocess.Popen(['gnutls-serv', '--echo', '--crlf', '-q', '-p', str(PORT),
+                            '--priority', 'NORMAL:+SHA256:+SHA384',
                             '--x509certfile', 'c.pem', '--x509keyfile', 'k.pem'],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=d)
     import socket
@@ -235,13 +250,14 @@ def in_namespace(exe, check):
         check(ready, 'sipscope capture started')
         srv = start_server(d)
         cids = []
-        for i, (v, c, *ws) in enumerate(SUITES):
+        for i, (v, c, *opt) in enumerate(SUITES):
             cid = 'tls%s-%s-%d' % (v, c.lower(), i)
             cids.append(cid)
-            check(run_client(v, c, cid, keylog, d, bool(ws)),
-                  'TLS %s %s%s: the echo came back' % (v, c, ' (WSS)' if ws else ''))
+            check(run_client(v, c, cid, keylog, d, tuple(opt)),
+                  'TLS %s %s %s: the echo came back' % (v, c, ' '.join(opt)))
         text = open(keylog).read()
-        check(text.count('CLIENT_RANDOM') == 3 and text.count('SERVER_TRAFFIC_SECRET_0') == 4,
+        n12 = sum(1 for s in SUITES if s[0] == '1.2')
+        check(text.count('CLIENT_RANDOM') == n12 and text.count('SERVER_TRAFFIC_SECRET_0') == 4,
               'gnutls-cli wrote its key log for each connection')
         check(poll(lambda: tls_conns_closed(pcap) >= len(SUITES), 30),
               'tcpdump wrote every connection to its end')
@@ -256,8 +272,42 @@ def in_namespace(exe, check):
         raise
 
 
+def server_hellos(pcap):
+    """tshark's reading of each ServerHello: (suite, extension types), in capture order."""
+    r = subprocess.run(['tshark', '-r', pcap, '-Y', 'tls.handshake.type == 2', '-T', 'fields',
+                        '-e', 'tls.handshake.ciphersuite', '-e', 'tls.handshake.extension.type'],
+                       capture_output=True, text=True, check=True)
+    out = []
+    for line in r.stdout.splitlines():
+        suite, ext = (line.split('\t') + [''])[:2]
+        out.append((int(suite, 0), {int(e) for e in ext.split(',') if e}))
+    return out
+
+
+def corrupted(exe, check, d, pcap, keylog, oracle, cid, from_end, what):
+    """A flipped byte from_end bytes before the end of the frame that carried cid's BYE
+    (client to server, the frame's last record): authentication fails, counted; what that
+    record held is missing, the rest is there."""
+    bye = [r for r in oracle if r[1] == cid and r[3] == 'BYE'][0]
+    bad = os.path.join(d, 'bad.pcap')
+    corrupt_frame(pcap, bad, bye[0], from_end)
+    bdoc = ours(exe, bad, '--tls-keylog', keylog)
+    brow = msg_rows(bdoc)
+    check(bdoc['capture']['tls']['tls_bad_record'] >= 1,
+          '%s, a corrupted record: tls_bad_record counted (%s)' % (what, bdoc['capture']['tls']))
+    # gnutls-cli sends what it read at once as one record: the frame's messages go together
+    check(bye not in brow and brow == [r for r in oracle if r[0] != bye[0]],
+          '%s: the messages of the corrupted record alone are missing (%d of %d)'
+          % (what, len(brow), len(oracle)))
+
+
 def checks(exe, check, d, pcap, keylog, cids, live_out):
     sent = 2 * 3 * (len(SUITES) - 1)  # every message both ways, WSS aside
+    hellos = server_hellos(pcap)
+    check(len(hellos) == len(SUITES) and all(
+        hellos[i][0] == suite and (22 in hellos[i][1]) == etm for i, (suite, etm) in CBC_WANT.items()),
+        'tshark: the CBC connections use the suites and MAC orders meant (%s)'
+        % [(hex(h[0]), 22 in h[1]) for h in hellos])
     oracle = tshark_sip(pcap, keylog)
     check(len(oracle) == sent, 'tshark reads every message sent: %d of %d' % (len(oracle), sent))
     doc = ours(exe, pcap, '--tls-keylog', keylog)
@@ -308,20 +358,15 @@ def checks(exe, check, d, pcap, keylog, cids, live_out):
           'a key log without one connection: its messages alone are missing')
     check(pdoc['capture']['tls']['tls_no_keys'] == 1, 'and that connection counted in tls_no_keys')
 
-    # a flipped byte in the tag of the record that carried a TLS 1.3 call's BYE (client to
-    # server, the frame's last record): authentication fails, counted; what that record
-    # held is missing, the rest is there
-    bye = [r for r in oracle if r[1] == cids[3] and r[3] == 'BYE'][0]
-    bad = os.path.join(d, 'bad.pcap')
-    corrupt_frame(pcap, bad, bye[0], 3)
-    bdoc = ours(exe, bad, '--tls-keylog', keylog)
-    brow = msg_rows(bdoc)
-    check(bdoc['capture']['tls']['tls_bad_record'] >= 1,
-          'a corrupted record: tls_bad_record counted (%s)' % bdoc['capture']['tls'])
-    # gnutls-cli sends what it read at once as one record: the frame's messages go together
-    check(bye not in brow and brow == [r for r in oracle if r[0] != bye[0]],
-          'the messages of the corrupted record alone are missing (%d of %d)'
-          % (len(brow), len(oracle)))
+    # the byte flipped: a TLS 1.3 record's tag; under encrypt-then-MAC the MAC after the
+    # ciphertext; under MAC-then-encrypt the last block (its padding and MAC deciphered as
+    # garbage), and 40 bytes from the end, in the third block from last: that block and
+    # one byte of the next decipher wrong, all of them inside SHA-384's 48-byte MAC when
+    # the padding is under 16 bytes, as gnutls pads, so the MAC check alone can tell
+    corrupted(exe, check, d, pcap, keylog, oracle, cids[3], 3, 'TLS 1.3 AES-128-GCM')
+    corrupted(exe, check, d, pcap, keylog, oracle, cids[6], 3, 'TLS 1.2 AES-128-CBC-SHA, ETM')
+    corrupted(exe, check, d, pcap, keylog, oracle, cids[7], 3, 'TLS 1.2 AES-256-CBC-SHA, MtE')
+    corrupted(exe, check, d, pcap, keylog, oracle, cids[9], 40, 'TLS 1.2 AES-256-CBC-SHA384, MtE')
 
     # live, the key log written while the capture ran
     try:

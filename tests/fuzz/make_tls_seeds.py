@@ -2,8 +2,10 @@
 """Seeds for fuzz_tls (format in fuzz_tls.c): real TLS sessions between Python's ssl
 (OpenSSL) client and server, run over memory BIOs (no socket at all), carrying SIP both
 ways, with the client's NSS key log: TLS 1.3 with each of its suites, TLS 1.2 with
-ECDHE-ECDSA AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305. A self-signed certificate is
-made with the openssl command. Usage: make_tls_seeds.py OUT_DIR"""
+ECDHE-ECDSA AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305, and AES-CBC with HMAC-SHA1
+under encrypt-then-MAC (RFC 7366, OpenSSL's default) and HMAC-SHA384 under
+MAC-then-encrypt. A self-signed certificate is made with the openssl command.
+Usage: make_tls_seeds.py OUT_DIR"""
 import os
 import ssl
 import struct
@@ -21,14 +23,17 @@ CASES = {
     'tls12_aes128': (ssl.TLSVersion.TLSv1_2, 'ECDHE-ECDSA-AES128-GCM-SHA256'),
     'tls12_aes256': (ssl.TLSVersion.TLSv1_2, 'ECDHE-ECDSA-AES256-GCM-SHA384'),
     'tls12_chacha': (ssl.TLSVersion.TLSv1_2, 'ECDHE-ECDSA-CHACHA20-POLY1305'),
+    'tls12_cbc_sha_etm': (ssl.TLSVersion.TLSv1_2, 'ECDHE-ECDSA-AES128-SHA'),
+    'tls12_cbc_sha384_mte': (ssl.TLSVersion.TLSv1_2, 'ECDHE-ECDSA-AES256-SHA384', 'no-etm'),
 }
+OP_NO_ENCRYPT_THEN_MAC = 1 << 19  # OpenSSL's SSL_OP_NO_ENCRYPT_THEN_MAC (ssl.h), not in Python's ssl
 
 
 def seg(payload, rev=False):
     return struct.pack('!BhBH', 1 if rev else 0, 0, 1, len(payload)) + payload
 
 
-def session(d, version, cipher):
+def session(d, version, cipher, *opt):
     keylog = os.path.join(d, 'kl-%s.txt' % cipher)
     cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     cctx.check_hostname, cctx.verify_mode = False, ssl.CERT_NONE
@@ -38,6 +43,8 @@ def session(d, version, cipher):
         c.minimum_version = c.maximum_version = version
         if version == ssl.TLSVersion.TLSv1_2:
             c.set_ciphers(cipher)
+        if 'no-etm' in opt:
+            c.options |= OP_NO_ENCRYPT_THEN_MAC
     cctx.keylog_filename = keylog
     cin, cout, sin, sout = (ssl.MemoryBIO() for _ in range(4))
     cl = cctx.wrap_bio(cin, cout, server_side=False)
@@ -85,7 +92,7 @@ def main(out):
                         'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem',
                         '-days', '2', '-subj', '/CN=fuzz.test'], cwd=d, check=True,
                        capture_output=True)
-        for name, (version, cipher) in CASES.items():
+        for name, (version, cipher, *opt) in CASES.items():
             if version == ssl.TLSVersion.TLSv1_3:
                 # a child process: OpenSSL reads its configuration (the TLS 1.3 suite) once
                 # (its TLS 1.3 suites are not set_ciphers')
@@ -97,7 +104,8 @@ def main(out):
                                    capture_output=True, env=dict(os.environ, OPENSSL_CONF=cnf))
                 kl, blob = r.stdout.split(b'\0', 1)
             else:
-                kl, blob, _ = session(d, version, cipher)
+                kl, blob, got = session(d, version, cipher, *opt)
+                assert got == cipher, (got, cipher)
             with open(os.path.join(out, name), 'wb') as f:
                 f.write(struct.pack('!H', len(kl)) + kl + blob)
 
