@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh [SECONDS]        (FUZZ_ONLY=pcap: that harness alone)
 #   FUZZ_TOTAL=400 scripts/fuzz.sh   (400 s shared by all harnesses, at least FUZZ_MIN (20) s
 #                                     each: CI's time stays bounded as harnesses are added)
+#   FUZZ_JOBS=N                      (harnesses run at once; default one per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -24,7 +25,8 @@ if [ -n "${FUZZ_TOTAL:-}" ]; then
   if [ "$n" -gt 0 ]; then secs=$(( FUZZ_TOTAL / n )); fi
   if [ "$secs" -lt "${FUZZ_MIN:-20}" ]; then secs=${FUZZ_MIN:-20}; fi
 fi
-pass=0 fail=0
+pass=0 fail=0 names=()
+jobs=${FUZZ_JOBS:-$(nproc)}
 for h in build-fuzz/tests/fuzz/fuzz_${FUZZ_ONLY:-*}; do
   [ -f "$h" ] && [ -x "$h" ] || continue
   name=$(basename "$h")
@@ -57,14 +59,24 @@ for h in build-fuzz/tests/fuzz/fuzz_${FUZZ_ONLY:-*}; do
                python3 tests/fuzz/make_pcap_seeds.py "$seeds" build-fuzz/tests/cases/*.pcap \
                  build-fuzz/sample/*.pcap ;;
   esac
+  # FUZZ_JOBS harnesses at once (default: one per core), each for its full time: the wall
+  # time of CI's fuzzing is halved on two cores, the fuzzing each harness gets is not
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
   echo "-- $name for $secs s"
-  if "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-       -artifact_prefix=build-fuzz/artifacts/"$name"- "$corpus" "$seeds" \
-       > "build-fuzz/$name.log" 2>&1; then
+  rm -f "build-fuzz/$name.ok"
+  ( "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix=build-fuzz/artifacts/"$name"- "$corpus" "$seeds" \
+      > "build-fuzz/$name.log" 2>&1 && touch "build-fuzz/$name.ok" ) &
+  names+=("$name")
+done
+wait
+for name in "${names[@]}"; do
+  if [ -f "build-fuzz/$name.ok" ]; then
     pass=$((pass + 1))
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$name.log" | tr '\n' ' '; echo
+    echo "$name: $(grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$name.log" | tr '\n' ' ')"
   else
     fail=$((fail + 1))
+    echo "$name FAILED:"
     tail -40 "build-fuzz/$name.log"
   fi
 done
