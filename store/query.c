@@ -250,6 +250,10 @@ enum store_qstatus store_query_calls(struct store *s, const struct store_call_fi
         sql(&q, " AND to_user = ?");
         text(&q, f->to_user);
     }
+    if (given(f->to_domain)) { /* the column holds it lower case (store/trend_cols.h) */
+        sql(&q, " AND to_domain = lower(?)");
+        text(&q, f->to_domain);
+    }
     if (given(f->call_id)) {
         sql(&q, " AND seq IN (SELECT call_seq FROM legs WHERE call_id = ?)");
         text(&q, f->call_id);
@@ -302,7 +306,7 @@ enum store_qstatus store_query_calls(struct store *s, const struct store_call_fi
      * leg) must not be hidden behind an earlier leg that does not match, and a time step's
      * list then holds the calls its counts (store/trends.c, every stored call) counted */
     bool filtered = f->from || f->to || given(f->user) || given(f->from_user) ||
-                    given(f->to_user) || given(f->call_id) || given(f->state) || f->status ||
+                    given(f->to_user) || given(f->to_domain) || given(f->call_id) || given(f->state) || f->status ||
                     given(f->issue_kind) || f->min_mos || f->max_mos || given(f->address) ||
                     given(f->text);
     if (!filtered) sql(&q, STORE_SQL_NOT_JOINED_EARLIER);

@@ -29,6 +29,7 @@ struct store_call_filter {
     double from, to;           /* first INVITE in [from, to), epoch seconds; 0: open */
     const char *user;          /* From or To user equals */
     const char *from_user, *to_user;
+    const char *to_domain;     /* the To URI's host, without case (as /api/v1/top's domain) */
     const char *call_id;       /* one of the call's legs has this Call-ID */
     const char *state;         /* docs/output.md state */
     int status;                /* final status: 100..699 exactly, or 1..6 for a class */

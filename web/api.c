@@ -340,9 +340,9 @@ static bool call_row(void *user, const char *json)
 
 static void calls(struct store *s, const struct api_args *a, struct api_reply *r)
 {
-    static const char *const names[] = {"from", "to", "user", "from_user", "to_user", "call_id",
-                                        "state", "status", "issue", "min_mos", "max_mos",
-                                        "address", "q", "cursor", "limit", NULL};
+    static const char *const names[] = {"from", "to", "user", "from_user", "to_user", "domain",
+                                        "call_id", "state", "status", "issue", "min_mos",
+                                        "max_mos", "address", "q", "cursor", "limit", NULL};
     struct store_call_filter f = {0};
     unsigned status = 0;
     if (!known_args(a, names, r) || !num_arg(a, "from", &f.from, r) ||
@@ -354,6 +354,7 @@ static void calls(struct store *s, const struct api_args *a, struct api_reply *r
     f.user = arg(a, "user");
     f.from_user = arg(a, "from_user");
     f.to_user = arg(a, "to_user");
+    f.to_domain = arg(a, "domain");
     f.call_id = arg(a, "call_id");
     f.state = arg(a, "state");
     f.issue_kind = arg(a, "issue");

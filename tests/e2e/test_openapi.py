@@ -224,7 +224,8 @@ def data_routes(check, call, j, itruth, rtruth):
     kind = c['issues'][0]['kind']
     filters = [{'from': repr(times[len(times) // 3]), 'to': repr(times[2 * len(times) // 3])},
                {'user': c['from']['user']}, {'from_user': c['from']['user']},
-               {'to_user': c['to']['user']}, {'call_id': c['call_id']}, {'state': 'completed'},
+               {'to_user': c['to']['user']}, {'domain': c['to']['uri'].rpartition('@')[2].upper()},
+               {'call_id': c['call_id']}, {'state': 'completed'},
                {'status': 200}, {'status': 4}, {'issue': kind}, {'min_mos': 4}, {'max_mos': 4.4},
                {'address': host}, {'address': c['callee']}, {'q': c['call_id'][:6]}]
     for f in filters:

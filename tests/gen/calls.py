@@ -85,6 +85,7 @@ class Call:
         self.rtp_port_a, self.rtp_port_b = 10000 + 2 * (idx % 20000), 20000 + 2 * (idx % 20000)
         self.truth = dict(call_id=self.call_id, outcome=outcome,
                           from_user=self.from_user, to_user=self.to_user,
+                          to_domain=self.callee_ip,  # the To URI's host
                           caller='%s:5060' % self.caller_ip, callee='%s:5060' % self.callee_ip,
                           messages=[], streams=[])
 

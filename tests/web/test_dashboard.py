@@ -127,6 +127,16 @@ def run(check, b, base, truth, ids, shot):
         want = sorted(ids[c['call_id']] for c in calls if c['to_user'] == worst)
         got = listed(b)
         check(got == want, 'its row lists its %d calls: %s, truth %s' % (len(want), got, want))
+    # and a domain's row (the To URI's host) lists the calls to that domain
+    open_dashboard(b, base)
+    rows = b.find_all('#top-domain tbody tr')
+    check(bool(rows), 'the worst domains are listed')
+    if rows:
+        key = b.attr(rows[0], 'data-key')
+        b.click(b.find('#top-domain tbody tr:first-child a'))
+        want = sorted(ids[c['call_id']] for c in calls if c['to_domain'] == key)
+        got = listed(b)
+        check(want and got == want, 'the domain %s\'s row lists its %d calls: %s, truth %s' % (key, len(want), got, want))
 
 
 def live(check, b, base, exe, db, tmp, truth):

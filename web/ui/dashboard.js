@@ -134,12 +134,12 @@ function charts(s) {
       { ...o, id: 'chart-issues' }));
 }
 
-// Where a top-N row leads: the call list of that callee, caller or host in the range.
-// The call list has no filter by the To URI's domain, so a domain row leads nowhere.
+// Where a top-N row leads: the call list of that callee, caller, domain or host in the range.
 function drill(by, key, range) {
   const q = new URLSearchParams();
   if (by === 'callee') q.set('to_user', key);
   else if (by === 'caller') q.set('from_user', key);
+  else if (by === 'domain') q.set('domain', key);
   else if (by === 'host') q.set('address', key);
   else return null;
   q.set('from', range.from);
