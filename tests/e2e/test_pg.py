@@ -24,7 +24,6 @@ retention  calls 5 h apart over three days (generator truth), --retention-days 1
 
 Usage: test_pg.py PATH/TO/sipscope union|kill|restart|outage|retention"""
 import calendar
-import http.client
 import json
 import os
 import re
@@ -38,6 +37,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from sstest import Checks, generate, skip  # noqa: E402
 import pgserver  # noqa: E402
+from serve import Server  # noqa: E402
 
 ID = re.compile(r'^(call|stream)-\d+$')
 COMMITTED = re.compile(r'database: committed (\d+) calls \(last call-(\d+)\)')
@@ -56,53 +56,6 @@ def norm(o):
 
 def bag(objs):
     return sorted(json.dumps(norm(o), sort_keys=True) for o in objs)
-
-
-class Server:
-    """`sipscope serve` on a free loopback port, stopped with SIGTERM."""
-
-    def __init__(self, exe, db):
-        self.p = subprocess.Popen([exe, 'serve', '--db', db, '--listen', '127.0.0.1:0'],
-                                  stderr=subprocess.PIPE, text=True)
-        line = self.p.stderr.readline()
-        if 'port' not in line:
-            raise SystemExit('serve did not start: ' + line + self.p.stderr.read())
-        self.port = int(line.split()[-1])
-
-    def get(self, path, **params):
-        if params:
-            path += '?' + urllib.parse.urlencode(params)
-        c = http.client.HTTPConnection('127.0.0.1', self.port, timeout=30)
-        c.request('GET', path)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, data
-
-    def json(self, path, **params):
-        status, data = self.get(path, **params)
-        return status, json.loads(data) if status == 200 else None
-
-    def pages(self, path, key, **params):
-        """Every row of a list, 7 a page through the cursor; None when a page failed."""
-        rows, cursor = [], None
-        for _ in range(500):
-            p = dict(params, limit=7)
-            if cursor:
-                p['cursor'] = cursor
-            status, doc = self.json(path, **p)
-            if status != 200:
-                return None
-            rows += doc[key]
-            cursor = doc['next']
-            if not cursor:
-                return rows
-        return None
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        self.p.wait(timeout=30)
-        self.p.stderr.close()
 
 
 def filters(calls):

@@ -17,7 +17,6 @@ Usage: test_xprobe.py PATH/TO/sipscope sqlite|pg"""
 import http.client
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,29 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from sstest import SIPGEN, Checks, skip  # noqa: E402
 import pgserver  # noqa: E402
-
-
-class Server:
-    def __init__(self, exe, db):
-        self.p = subprocess.Popen([exe, 'serve', '--db', db, '--listen', '127.0.0.1:0'],
-                                  stderr=subprocess.PIPE, text=True)
-        line = self.p.stderr.readline()
-        if 'port' not in line:
-            raise SystemExit('serve did not start: ' + line + self.p.stderr.read())
-        self.port = int(line.split()[-1])
-
-    def json(self, path):
-        c = http.client.HTTPConnection('127.0.0.1', self.port, timeout=30)
-        c.request('GET', path)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, json.loads(data) if r.status == 200 else None
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        self.p.wait(timeout=30)
-        self.p.stderr.close()
+from serve import Server  # noqa: E402
 
 
 def run(exe, check, db, tmp):
