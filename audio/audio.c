@@ -494,50 +494,106 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
     return k;
 }
 
-/* G.711 straight from the bytes (no PCM is written): one 256-entry table a law gives each
- * code's square (at most 32256^2 < 2^30), its full-scale bit and its sign bit, so that the
- * VAD's energy and zero crossings and the clipping runs are exactly those of the decoded
- * samples, at a load and an add a byte. Built once from the decoder's own tables. */
+/* G.711 straight from the bytes (no PCM is written), with the same figures as the decoded
+ * samples. Each law gets, built once from the decoder's own tables:
+ * - acc[]: one 64-bit word a code, its square in the low G711_SQ_BITS bits and the sample
+ *   itself above them, so that one add a byte sums both the VAD frame's energy and its DC
+ *   (a frame's 160 squares stay below 2^38, its sum within +-2^23 of the 26 bits above);
+ * - tab[]: the square, the full-scale bit and the sign bit, for the bytes that are not in
+ *   a whole 8-byte word and for counting clipping runs;
+ * - the sign and full scale as byte compares done eight at a time on a word: µ-law's
+ *   negative samples are the codes below 0x7f and A-law's those below 0x80, and each law's
+ *   full scale is one code of each sign (ITU-T G.711 Tables 1a/2a; g711_build checks
+ *   both on the tables and leaves the word path off if they did not hold). */
 #define G711_ENERGY 0x3fffffffu
 #define G711_FULL   0x40000000u
 #define G711_NEG    0x80000000u
+#define G711_SQ_BITS 38
+#define BYTES_ONE  0x0101010101010101ull
+#define BYTES_HIGH 0x8080808080808080ull
+#define BYTES_LOW7 0x7f7f7f7f7f7f7f7full
 
-static uint32_t g711_tab[2][256];
+struct g711_law {
+    uint64_t acc[256];
+    uint32_t tab[256];
+    uint64_t neg_add;  /* added to each byte's low 7 bits: a carry into bit 7 is a code >= the
+                        * first non-negative one */
+    uint64_t full7;    /* the full-scale codes' low 7 bits, in every byte */
+    bool words;        /* the two byte rules hold for this law's table */
+};
+static struct g711_law g711[2];
 static pthread_once_t g711_once = PTHREAD_ONCE_INIT;
 
 static void g711_build(void)
 {
     const int16_t *law[2] = {audio_ulaw, audio_alaw};
     for (int l = 0; l < 2; l++) {
+        struct g711_law *g = &g711[l];
         int32_t clip = clip_level(l ? AUDIO_CODEC_PCMA : AUDIO_CODEC_PCMU);
+        int first_pos = 0, full7 = -1;
+        while (first_pos < 128 && law[l][first_pos] < 0)
+            first_pos++;
+        g->words = first_pos > 0;
         for (int b = 0; b < 256; b++) {
             int32_t x = law[l][b];
-            g711_tab[l][b] = (uint32_t)(x * x) | (x >= clip || x <= -clip ? G711_FULL : 0) |
-                             (x < 0 ? G711_NEG : 0);
+            bool full = x >= clip || x <= -clip;
+            g->acc[b] = ((uint64_t)(int64_t)x << G711_SQ_BITS) + (uint64_t)(x * x);
+            g->tab[b] = (uint32_t)(x * x) | (full ? G711_FULL : 0) | (x < 0 ? G711_NEG : 0);
+            if (full && full7 < 0) full7 = b & 0x7f;
+            if ((x < 0) != (b < first_pos) || (full && (b & 0x7f) != full7))
+                g->words = false;
         }
+        for (int b = 0; b < 256; b++)
+            if ((b & 0x7f) == full7 && !(g->tab[b] & G711_FULL)) g->words = false;
+        g->neg_add = (uint64_t)(0x80 - first_pos) * BYTES_ONE;
+        g->full7 = (uint64_t)(full7 < 0 ? 0x80 : full7) * BYTES_ONE; /* 0x80: never matches */
     }
 }
 
-/* frame_samples over G.711 codes: the same state, the same figures */
-static size_t frame_bytes(struct audio_state *st, const uint32_t *tab, const int16_t *law,
-                          const uint8_t *p, size_t n)
+/* Eight codes at once (byte i of the word is code i, little-endian): the VAD's energy and
+ * DC into *acc, its sign changes into the byte lanes of *zc, whether a full-scale code came
+ * into *full. Returns the last code's sign. */
+static inline uint32_t g711_word(const struct g711_law *g, const uint8_t *p, uint32_t prev,
+                                 uint64_t *acc, uint64_t *zc, uint64_t *full)
 {
-    size_t room = (size_t)(FRAME - st->fr_n), k = room < n ? room : n;
-    uint64_t energy = st->fr_energy;
-    uint32_t zc = st->fr_zc, prev = st->prev < 0, any = 0;
-    int32_t sum = st->fr_sum;
-    for (size_t i = 0; i < k; i++) {
-        uint32_t v = tab[p[i]], neg = v >> 31;
-        energy += v & G711_ENERGY;
-        sum += law[p[i]];
+    uint64_t w;
+    memcpy(&w, p, 8);
+    for (int i = 0; i < 8; i++)
+        *acc += g->acc[p[i]];
+    uint64_t neg = ~(w | ((w & BYTES_LOW7) + g->neg_add)) & BYTES_HIGH;
+    /* a sign change: a code's sign against the one before it (the previous byte's lane) */
+    *zc += (neg ^ (neg << 8 | (uint64_t)prev << 7)) >> 7;
+    uint64_t f = (w & BYTES_LOW7) ^ g->full7;
+    *full |= ~((f + BYTES_LOW7) | f) & BYTES_HIGH; /* a byte of f is 0 */
+    return (uint32_t)(neg >> 63);
+}
+
+/* frame_samples over G.711 codes: the same state, the same figures */
+static size_t frame_bytes(struct audio_state *st, const struct g711_law *g, const uint8_t *p,
+                          size_t n)
+{
+    size_t room = (size_t)(FRAME - st->fr_n), k = room < n ? room : n, i = 0;
+    uint64_t acc = 0, zcw = 0, fullw = 0;
+    uint32_t zc = 0, prev = st->prev < 0, any = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (g->words) {
+        for (; i + 8 <= k; i += 8)
+            prev = g711_word(g, p + i, prev, &acc, &zcw, &fullw);
+        zc = (uint32_t)((zcw * BYTES_ONE) >> 56); /* the lanes' sum: at most 160 */
+        any = fullw ? G711_FULL : 0;
+    }
+#endif
+    for (; i < k; i++) {
+        uint32_t v = g->tab[p[i]], neg = v >> 31;
+        acc += g->acc[p[i]];
         zc += neg ^ prev; /* the sign changed */
         prev = neg;
         any |= v;
     }
     if (any & G711_FULL) { /* full-scale codes in this stretch: count their runs */
         uint32_t run = st->clip_run, clipped = 0, runs = 0;
-        for (size_t i = 0; i < k; i++) {
-            if (tab[p[i]] & G711_FULL) {
+        for (size_t j = 0; j < k; j++) {
+            if (g->tab[p[j]] & G711_FULL) {
                 if (run < UINT8_MAX) run++;
                 clipped += run == AUDIO_CLIP_RUN ? AUDIO_CLIP_RUN : run > AUDIO_CLIP_RUN ? 1 : 0;
                 runs += run == AUDIO_CLIP_RUN;
@@ -552,20 +608,23 @@ static size_t frame_bytes(struct audio_state *st, const uint32_t *tab, const int
     } else if (k) {
         st->clip_run = 0;
     }
-    st->fr_energy = energy;
-    st->fr_sum = sum;
-    st->fr_zc = (uint16_t)zc;
+    /* the sum is the field above the squares, 26 bits two's complement */
+    int64_t sum = (int64_t)(acc >> G711_SQ_BITS);
+    if (sum >= (int64_t)1 << 25) sum -= (int64_t)1 << 26;
+    st->fr_energy += acc & (((uint64_t)1 << G711_SQ_BITS) - 1);
+    st->fr_sum += (int32_t)sum;
+    st->fr_zc = (uint16_t)(st->fr_zc + zc);
     st->prev = (int16_t)(prev ? -1 : 0); /* only its sign is read again */
     st->fr_n = (uint16_t)(st->fr_n + k);
     return k;
 }
 
-static void analyse_bytes(struct audio_state *st, const uint32_t *tab, const int16_t *law,
-                          const uint8_t *p, size_t n)
+static void analyse_bytes(struct audio_state *st, const struct g711_law *g, const uint8_t *p,
+                          size_t n)
 {
     st->samples += n;
     for (size_t i = 0; i < n;) {
-        size_t k = frame_bytes(st, tab, law, p + i, n - i);
+        size_t k = frame_bytes(st, g, p + i, n - i);
         i += k;
         st->pkt_sample += (uint32_t)k;
         if (st->fr_n == FRAME) frame_done(st);
@@ -697,8 +756,7 @@ enum audio_err audio_feed(struct audio_state *st, enum audio_codec c, const uint
     if ((c == AUDIO_CODEC_PCMU || c == AUDIO_CODEC_PCMA) && !st->cfg.tones && !st->cfg.dtmf &&
         len && len <= AUDIO_MAX_PACKET_SAMPLES) {
         pthread_once(&g711_once, g711_build);
-        bool a = c == AUDIO_CODEC_PCMA;
-        analyse_bytes(st, g711_tab[a], a ? audio_alaw : audio_ulaw, payload, len);
+        analyse_bytes(st, &g711[c == AUDIO_CODEC_PCMA], payload, len);
         return AUDIO_OK;
     }
     int16_t pcm[AUDIO_MAX_PACKET_SAMPLES];
