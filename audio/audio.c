@@ -354,9 +354,9 @@ static void run_update(struct audio_state *st, int s, bool present, uint32_t now
 
 static float gz_power(const struct audio_state *st, int f, float energy, int n)
 {
-    const float *g = st->gz[f];
-    float c = st->plan->coef[f];
-    float p = g[0] * g[0] + g[1] * g[1] - c * g[0] * g[1];
+    int k = st->plan->slot[f];
+    float g0 = st->gz0[k], g1 = st->gz1[k], c = st->plan->coef[f];
+    float p = g0 * g0 + g1 * g1 - c * g0 * g1;
     /* a pure on-frequency sine of energy E gives |X|^2 = E N / 2 */
     return energy > 0 ? p * 2.0f / ((float)n * energy) : 0;
 }
@@ -390,40 +390,80 @@ static void block_done(struct audio_state *st)
     for (int s = 0; s < plan->nsets; s++)
         run_update(st, s, s == best, now);
     if (best >= 0) st->tonal_blocks++;
-    memset(st->gz, 0, sizeof st->gz);
+    memset(st->gz0, 0, sizeof st->gz0);
+    memset(st->gz1, 0, sizeof st->gz1);
     st->blk_energy4 = st->blk_energy8 = 0;
     st->blk_energy_raw = 0;
     st->blk_n = 0;
 }
 
-static inline void goertzel(float *g, float c, float x)
-{
-    float s = x + c * g[0] - g[1];
-    g[1] = g[0];
-    g[0] = s;
-}
+/* The filters four side by side (GCC and Clang vectors; 4 floats, SSE or NEON, or scalar
+ * code where neither is), each lane computing exactly what one filter alone would. */
+typedef float v4f __attribute__((vector_size(16)));
+#define GROUPS (AUDIO_PLAN_SLOTS / 4)
 
-static inline void tone_sample(struct audio_state *st, int32_t x)
+/* k samples of one block (k <= what the block still lacks): the decimator, the block's
+ * energies and every filter, with the filters' state in locals while they run; h4 and f4
+ * are the plan's groups (4 kHz, and 4 kHz + 8 kHz), constants where tone_run calls it. */
+static inline __attribute__((always_inline)) void
+tone_groups(struct audio_state *st, const int16_t *pcm, size_t k, const int h4, const int f4)
 {
     const struct audio_plan *plan = st->plan;
-    float xf = (float)x;
-    for (int j = 0; j < plan->nfull; j++)
-        goertzel(st->gz[plan->full[j]], plan->coef[plan->full[j]], xf);
-    st->blk_energy8 += xf * xf;
-    st->blk_energy_raw += (uint64_t)(x * x);
-    if (st->dec_phase) {
-        /* [1 3 3 1]/8, i.e. ((1 + z^-1) / 2)^3: -0.4 dB at 440 Hz, -22 dB at 2.9 kHz,
-         * which would otherwise fold onto 1.1 kHz */
-        float y = (float)(st->dec_x[0] + 3 * st->dec_x[1] + 3 * st->dec_x[2] + x) * 0.125f;
-        for (int j = 0; j < plan->nhalf; j++)
-            goertzel(st->gz[plan->half[j]], plan->coef[plan->half[j]], y);
-        st->blk_energy4 += y * y;
+    v4f c[GROUPS], g0[GROUPS], g1[GROUPS];
+    memcpy(c, plan->slot_coef, sizeof c);
+    memcpy(g0, st->gz0, sizeof g0);
+    memcpy(g1, st->gz1, sizeof g1);
+    float e8 = st->blk_energy8, e4 = st->blk_energy4;
+    uint64_t raw = st->blk_energy_raw;
+    int32_t d0 = st->dec_x[0], d1 = st->dec_x[1], d2 = st->dec_x[2];
+    bool odd = st->dec_phase;
+    for (size_t i = 0; i < k; i++) {
+        int32_t x = pcm[i];
+        float xf = (float)x;
+        for (int v = h4; v < f4; v++) { /* Goertzel: s = x + 2cos(w) s[-1] - s[-2] */
+            v4f s = xf + c[v] * g0[v] - g1[v];
+            g1[v] = g0[v];
+            g0[v] = s;
+        }
+        e8 += xf * xf;
+        raw += (uint64_t)(x * x);
+        if (odd) {
+            /* [1 3 3 1]/8, i.e. ((1 + z^-1) / 2)^3: -0.4 dB at 440 Hz, -22 dB at 2.9 kHz,
+             * which would otherwise fold onto 1.1 kHz */
+            float y = (float)(d0 + 3 * d1 + 3 * d2 + x) * 0.125f;
+            for (int v = 0; v < h4; v++) {
+                v4f s = y + c[v] * g0[v] - g1[v];
+                g1[v] = g0[v];
+                g0[v] = s;
+            }
+            e4 += y * y;
+        }
+        odd = !odd;
+        d0 = d1;
+        d1 = d2;
+        d2 = x;
     }
-    st->dec_phase ^= 1;
-    st->dec_x[0] = st->dec_x[1];
-    st->dec_x[1] = st->dec_x[2];
-    st->dec_x[2] = (int16_t)x;
-    if (++st->blk_n == BLOCK) block_done(st);
+    memcpy(st->gz0, g0, sizeof g0);
+    memcpy(st->gz1, g1, sizeof g1);
+    st->blk_energy8 = e8;
+    st->blk_energy4 = e4;
+    st->blk_energy_raw = raw;
+    st->dec_x[0] = (int16_t)d0;
+    st->dec_x[1] = (int16_t)d1;
+    st->dec_x[2] = (int16_t)d2;
+    st->dec_phase = odd;
+    st->blk_n = (uint16_t)(st->blk_n + k);
+}
+
+static void tone_run(struct audio_state *st, const int16_t *pcm, size_t k)
+{
+    const int h4 = st->plan->half4, f4 = h4 + st->plan->full4;
+    /* the default plan's eleven 4 kHz filters and one 8 kHz one, with known loop counts,
+     * keep their state in registers */
+    if (h4 == 3 && f4 == 4)
+        tone_groups(st, pcm, k, 3, 4);
+    else
+        tone_groups(st, pcm, k, h4, f4);
 }
 
 /* ---- feeding --------------------------------------------------------------------------- */
@@ -509,17 +549,17 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
 #define G711_FULL   0x40000000u
 #define G711_NEG    0x80000000u
 #define G711_SQ_BITS 38
-#define BYTES_ONE  0x0101010101010101ull
-#define BYTES_HIGH 0x8080808080808080ull
-#define BYTES_LOW7 0x7f7f7f7f7f7f7f7full
+#define BYTES_ONE    0x0101010101010101ull
+#define BYTES_HIGH   0x8080808080808080ull
+#define BYTES_LOW7   0x7f7f7f7f7f7f7f7full
 
 struct g711_law {
     uint64_t acc[256];
     uint32_t tab[256];
-    uint64_t neg_add;  /* added to each byte's low 7 bits: a carry into bit 7 is a code >= the
-                        * first non-negative one */
-    uint64_t full7;    /* the full-scale codes' low 7 bits, in every byte */
-    bool words;        /* the two byte rules hold for this law's table */
+    uint64_t neg_add; /* added to each byte's low 7 bits: a carry into bit 7 is a code >= the
+                       * first non-negative one */
+    uint64_t full7;   /* the full-scale codes' low 7 bits, in every byte */
+    bool words;       /* the two byte rules hold for this law's table */
 };
 static struct g711_law g711[2];
 static pthread_once_t g711_once = PTHREAD_ONCE_INIT;
@@ -540,8 +580,7 @@ static void g711_build(void)
             g->acc[b] = ((uint64_t)(int64_t)x << G711_SQ_BITS) + (uint64_t)(x * x);
             g->tab[b] = (uint32_t)(x * x) | (full ? G711_FULL : 0) | (x < 0 ? G711_NEG : 0);
             if (full && full7 < 0) full7 = b & 0x7f;
-            if ((x < 0) != (b < first_pos) || (full && (b & 0x7f) != full7))
-                g->words = false;
+            if ((x < 0) != (b < first_pos) || (full && (b & 0x7f) != full7)) g->words = false;
         }
         for (int b = 0; b < 256; b++)
             if ((b & 0x7f) == full7 && !(g->tab[b] & G711_FULL)) g->words = false;
@@ -650,7 +689,7 @@ static bool quiet_packet(const int16_t *pcm, size_t n, uint64_t *energy)
     return !far;
 }
 
-/* tone_sample's bookkeeping for n quiet samples: the block's length, time and energy go on,
+/* tone_run's bookkeeping for n quiet samples: the block's length, time and energy go on,
  * the filters (and the decimator's history, now silence) stand still */
 static void tone_skip(struct audio_state *st, size_t n, uint64_t energy)
 {
@@ -676,11 +715,17 @@ static void analyse_samples(struct audio_state *st, const int16_t *pcm, size_t n
         uint32_t at = st->pkt_sample;
         tone_skip(st, n, quiet_e);
         st->pkt_sample = at;
-    } else if (st->cfg.tones) { /* tones see each sample at its own time (pkt_sample) */
+    } else if (st->cfg.tones) {
+        /* a block ends at its last sample's time (pkt_sample) */
         uint32_t at = st->pkt_sample;
-        for (size_t i = 0; i < n; i++) {
-            tone_sample(st, pcm[i]);
-            st->pkt_sample++;
+        for (size_t i = 0; i < n;) {
+            size_t k = (size_t)(BLOCK - st->blk_n) < n - i ? (size_t)(BLOCK - st->blk_n) : n - i;
+            tone_run(st, pcm + i, k);
+            i += k;
+            if (st->blk_n == BLOCK) {
+                st->pkt_sample = at + (uint32_t)i - 1;
+                block_done(st);
+            }
         }
         st->pkt_sample = at;
     }
