@@ -397,8 +397,8 @@ static void block_done(struct audio_state *st)
     st->blk_n = 0;
 }
 
-/* The filters four side by side (GCC and Clang vectors; 4 floats, SSE or NEON, or scalar
- * code where neither is), each lane computing exactly what one filter alone would. */
+/* The filters four side by side (GCC/Clang vectors: SSE, NEON or scalar code), each lane
+ * computing exactly what one filter alone would. */
 typedef float v4f __attribute__((vector_size(16)));
 #define GROUPS (AUDIO_PLAN_SLOTS / 4)
 
@@ -458,8 +458,7 @@ tone_groups(struct audio_state *st, const int16_t *pcm, size_t k, const int h4, 
 static void tone_run(struct audio_state *st, const int16_t *pcm, size_t k)
 {
     const int h4 = st->plan->half4, f4 = h4 + st->plan->full4;
-    /* the default plan's eleven 4 kHz filters and one 8 kHz one, with known loop counts,
-     * keep their state in registers */
+    /* the default plan's 11 + 1 filters: known loop counts keep their state in registers */
     if (h4 == 3 && f4 == 4)
         tone_groups(st, pcm, k, 3, 4);
     else
@@ -534,18 +533,14 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
     return k;
 }
 
-/* G.711 straight from the bytes (no PCM is written), with the same figures as the decoded
- * samples. Each law gets, built once from the decoder's own tables:
- * - acc[]: one 64-bit word a code, its square in the low G711_SQ_BITS bits and the sample
- *   itself above them, so that one add a byte sums both the VAD frame's energy and its DC
- *   (a frame's 160 squares stay below 2^38, its sum within +-2^23 of the 26 bits above);
- * - tab[]: the square, the full-scale bit and the sign bit, for the bytes that are not in
- *   a whole 8-byte word and for counting clipping runs;
- * - the sign and full scale as byte compares done eight at a time on a word: µ-law's
- *   negative samples are the codes below 0x7f and A-law's those below 0x80, and each law's
- *   full scale is one code of each sign (ITU-T G.711 Tables 1a/2a; g711_build checks
- *   both on the tables and leaves the word path off if they did not hold). */
-#define G711_ENERGY 0x3fffffffu
+/* G.711 straight from the bytes (no PCM is written), with the decoded samples' figures.
+ * Each law gets, built once from the decoder's own tables: acc[], a code's square in the
+ * low G711_SQ_BITS bits and the sample above them, so one add a byte sums the VAD frame's
+ * energy and DC (160 squares < 2^38, their sum within +-2^23 of the 26 bits above); tab[],
+ * square, full-scale and sign bits, for bytes outside whole 8-byte words and clipping runs;
+ * and sign and full scale as byte compares eight at a time: µ-law's negative codes are
+ * those below 0x7f, A-law's below 0x80, full scale one code of each sign (ITU-T G.711
+ * Tables 1a/2a; g711_build checks both, else the word path stays off). */
 #define G711_FULL   0x40000000u
 #define G711_NEG    0x80000000u
 #define G711_SQ_BITS 38
@@ -556,8 +551,7 @@ static size_t frame_samples(struct audio_state *st, const int16_t *pcm, size_t n
 struct g711_law {
     uint64_t acc[256];
     uint32_t tab[256];
-    uint64_t neg_add; /* added to each byte's low 7 bits: a carry into bit 7 is a code >= the
-                       * first non-negative one */
+    uint64_t neg_add; /* to each byte's low 7 bits: bit 7 carried = a non-negative code */
     uint64_t full7;   /* the full-scale codes' low 7 bits, in every byte */
     bool words;       /* the two byte rules hold for this law's table */
 };
@@ -647,8 +641,7 @@ static size_t frame_bytes(struct audio_state *st, const struct g711_law *g, cons
     } else if (k) {
         st->clip_run = 0;
     }
-    /* the sum is the field above the squares, 26 bits two's complement */
-    int64_t sum = (int64_t)(acc >> G711_SQ_BITS);
+    int64_t sum = (int64_t)(acc >> G711_SQ_BITS); /* above the squares: 26 bits, signed */
     if (sum >= (int64_t)1 << 25) sum -= (int64_t)1 << 26;
     st->fr_energy += acc & (((uint64_t)1 << G711_SQ_BITS) - 1);
     st->fr_sum += (int32_t)sum;
