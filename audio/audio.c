@@ -402,9 +402,8 @@ static void block_done(struct audio_state *st)
 typedef float v4f __attribute__((vector_size(16)));
 #define GROUPS (AUDIO_PLAN_SLOTS / 4)
 
-/* k samples of one block (k <= what the block still lacks): the decimator, the block's
- * energies and every filter, with the filters' state in locals while they run; h4 and f4
- * are the plan's groups (4 kHz, and 4 kHz + 8 kHz), constants where tone_run calls it. */
+/* k samples of one block (at most what it lacks): decimator, energies and filters, their
+ * state in locals; h4, f4: the plan's groups (4 kHz; 4 + 8 kHz), constants from tone_run. */
 static inline __attribute__((always_inline)) void
 tone_groups(struct audio_state *st, const int16_t *pcm, size_t k, const int h4, const int f4)
 {
@@ -583,20 +582,20 @@ static void g711_build(void)
     }
 }
 
-/* Eight codes at once (byte i of the word is code i, little-endian): the VAD's energy and
- * DC into *acc, its sign changes into the byte lanes of *zc, whether a full-scale code came
- * into *full. Returns the last code's sign. */
-static inline uint32_t g711_word(const struct g711_law *g, const uint8_t *p, uint32_t prev,
-                                 uint64_t *acc, uint64_t *zc, uint64_t *full)
+/* Eight codes at once (byte i of the word is code i, little-endian): energy and DC into
+ * *acc, sign changes into *zc's byte lanes, full-scale codes into *full; the last sign. */
+static inline uint32_t g711_word(const uint64_t *sq, uint64_t neg_add, uint64_t full7,
+                                 const uint8_t *p, uint32_t prev, uint64_t *acc, uint64_t *zc,
+                                 uint64_t *full)
 {
     uint64_t w;
     memcpy(&w, p, 8);
     for (int i = 0; i < 8; i++)
-        *acc += g->acc[p[i]];
-    uint64_t neg = ~(w | ((w & BYTES_LOW7) + g->neg_add)) & BYTES_HIGH;
+        *acc += sq[p[i]];
+    uint64_t neg = ~(w | ((w & BYTES_LOW7) + neg_add)) & BYTES_HIGH;
     /* a sign change: a code's sign against the one before it (the previous byte's lane) */
     *zc += (neg ^ (neg << 8 | (uint64_t)prev << 7)) >> 7;
-    uint64_t f = (w & BYTES_LOW7) ^ g->full7;
+    uint64_t f = (w & BYTES_LOW7) ^ full7;
     *full |= ~((f + BYTES_LOW7) | f) & BYTES_HIGH; /* a byte of f is 0 */
     return (uint32_t)(neg >> 63);
 }
@@ -610,8 +609,9 @@ static size_t frame_bytes(struct audio_state *st, const struct g711_law *g, cons
     uint32_t zc = 0, prev = st->prev < 0, any = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (g->words) {
+        const uint64_t *sq = g->acc, neg_add = g->neg_add, full7 = g->full7; /* registers */
         for (; i + 8 <= k; i += 8)
-            prev = g711_word(g, p + i, prev, &acc, &zcw, &fullw);
+            prev = g711_word(sq, neg_add, full7, p + i, prev, &acc, &zcw, &fullw);
         zc = (uint32_t)((zcw * BYTES_ONE) >> 56); /* the lanes' sum: at most 160 */
         any = fullw ? G711_FULL : 0;
     }
@@ -651,8 +651,9 @@ static size_t frame_bytes(struct audio_state *st, const struct g711_law *g, cons
     return k;
 }
 
-static void analyse_bytes(struct audio_state *st, const struct g711_law *g, const uint8_t *p,
-                          size_t n)
+/* out of line: the loop gets registers of its own, not the RTP path's it was inlined in */
+static __attribute__((noinline)) void
+analyse_bytes(struct audio_state *st, const struct g711_law *g, const uint8_t *p, size_t n)
 {
     st->samples += n;
     for (size_t i = 0; i < n;) {
