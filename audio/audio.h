@@ -106,6 +106,8 @@ const char *audio_tone_kind_name(enum audio_tone_kind k);
 #define AUDIO_PLAN_MAX_SETS     16 /* distinct groups of frequencies heard together */
 #define AUDIO_PLAN_MAX_CADENCE  6  /* on/off durations of one cycle */
 #define AUDIO_PLAN_MAX_SEQUENCE 3  /* tones played one after another (SIT) */
+/* filter slots: each rate's filters rounded up to a group of four */
+#define AUDIO_PLAN_SLOTS (AUDIO_PLAN_MAX_FREQS + 4)
 
 struct audio_tone {
     enum audio_tone_kind kind;
@@ -129,6 +131,11 @@ struct audio_plan {
     uint8_t half[AUDIO_PLAN_MAX_FREQS], full[AUDIO_PLAN_MAX_FREQS];
     uint8_t set_nfreq[AUDIO_PLAN_MAX_SETS];
     uint8_t set_freq[AUDIO_PLAN_MAX_SETS][2];
+    /* the filters as audio.c runs them, four side by side: the 4 kHz ones from slot 0, the
+     * 8 kHz ones from slot 4 * half4; a slot no frequency uses has coefficient 0 */
+    float slot_coef[AUDIO_PLAN_SLOTS];
+    uint8_t slot[AUDIO_PLAN_MAX_FREQS]; /* frequency -> its slot */
+    uint8_t half4, full4;               /* groups of four slots: 4 kHz, 8 kHz */
 };
 
 /* The text every plan is written in (docs/design.md "Tone plans"); the default plan is
@@ -212,7 +219,7 @@ struct audio_state {
     uint16_t blk_n;
     float blk_energy4, blk_energy8;
     uint64_t blk_energy_raw;
-    float gz[AUDIO_PLAN_MAX_FREQS][2];
+    float gz0[AUDIO_PLAN_SLOTS], gz1[AUDIO_PLAN_SLOTS]; /* Goertzel state by plan slot */
     struct audio_run runs[AUDIO_PLAN_MAX_SETS];
     uint8_t locked[AUDIO_PLAN_MAX_TONES]; /* detection index + 1 while the cadence holds */
     uint8_t seq_step[2];                  /* SIT progress for the first two sequences */

@@ -233,6 +233,20 @@ static int parse_line(struct audio_plan *plan, const char *p, const char *end, i
     return 0;
 }
 
+/* Where each filter runs in audio.c's groups of four: the 4 kHz ones, then the 8 kHz ones
+ * from the next whole group (at most 16 + 3 slots in use of AUDIO_PLAN_SLOTS). */
+static void plan_slots(struct audio_plan *plan)
+{
+    plan->half4 = (uint8_t)((plan->nhalf + 3) / 4);
+    plan->full4 = (uint8_t)((plan->nfull + 3) / 4);
+    for (int j = 0; j < plan->nhalf; j++)
+        plan->slot[plan->half[j]] = (uint8_t)j;
+    for (int j = 0; j < plan->nfull; j++)
+        plan->slot[plan->full[j]] = (uint8_t)(4 * plan->half4 + j);
+    for (int f = 0; f < plan->nfreqs; f++)
+        plan->slot_coef[plan->slot[f]] = plan->coef[f];
+}
+
 int audio_plan_parse(struct audio_plan *plan, const char *text, size_t len, char *err,
                      size_t errlen)
 {
@@ -250,6 +264,7 @@ int audio_plan_parse(struct audio_plan *plan, const char *text, size_t len, char
         p = eol < end ? eol + 1 : end;
     }
     if (plan->ntones == 0) return fail(err, errlen, 1, "no tone in the plan");
+    plan_slots(plan);
     return 0;
 }
 

@@ -374,6 +374,9 @@ static enum srtp_result result_of(srtp_err_status_t s)
 static enum srtp_result unprotect(struct srtp_table *t, const struct ip_addr *addr, uint16_t port,
                                   bool rtcp, const uint8_t *in, size_t len, size_t *out_len)
 {
+    /* no SDP offered a key: every RTP packet of plain RTP comes here, and the hash of its
+     * address and port would find nothing */
+    if (htab_count(t->ht) == 0) return SRTP_NO_KEY;
     /* RTCP goes to the RTP port + 1 (RFC 3550 §11), or to the RTP port itself with
      * rtcp-mux (RFC 5761): the key is the RTP port's either way. */
     struct entry *e = find(t, addr, port);

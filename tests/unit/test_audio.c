@@ -863,3 +863,83 @@ Test(audio, g711_from_its_bytes_as_from_its_samples, .init = setup)
         audio_release(&b);
     }
 }
+
+/* The byte path reads eight codes at once, telling each code's sign and full scale by
+ * comparing bytes: the codes where those rules turn (µ-law's 0x7f is -0, that is 0, and
+ * 0x7e the first negative below it; A-law has no zero: 0x55 is -8, 0xd5 +8) must count as
+ * the ITU tables say. Frames alternate a code near the turn with one of about -800: the
+ * AC level is then about -38 dBov, where the VAD's zero-crossing rule decides (audio.h),
+ * so a frame is speech exactly when the code near the turn is negative (no sign change
+ * at all) and not when it is not (a change every sample). */
+Test(audio, g711_bytes_sign_as_the_itu_tables, .init = setup)
+{
+    static const struct audio_cfg off = {.tones = false, .dtmf = false};
+    static const uint8_t turns[2][6] = {{0x7e, 0x7f, 0xff, 0xfe, 0x80, 0x00},
+                                        {0x55, 0xd5, 0x7f, 0x80, 0x54, 0xd4}};
+    for (int a = 0; a < 2; a++) {
+        enum audio_codec c = a ? AUDIO_CODEC_PCMA : AUDIO_CODEC_PCMU;
+        const int16_t *law = a ? audio_alaw : audio_ulaw;
+        int m = 0; /* the code nearest -800 */
+        for (int b = 0; b < 256; b++)
+            if (abs(law[b] + 800) < abs(law[m] + 800)) m = b;
+        for (int t = 0; t < 6; t++) {
+            uint8_t b = turns[a][t];
+            if (abs(law[b]) > 100) continue; /* full scale: no level where the rule decides */
+            uint8_t buf[160];
+            for (int i = 0; i < 160; i++)
+                buf[i] = (uint8_t)(i % 2 ? m : b);
+            struct audio_state st;
+            struct audio_summary s;
+            audio_init(&st, c, &plan, &off);
+            for (uint32_t i = 0; i < 50; i++) /* one second */
+                audio_feed(&st, c, buf + (i % 3), 160 - 2 * (i % 3), i * 160,
+                           1700000000ull * 1000000000ull + i * 20000000ull, 0);
+            audio_finish(&st);
+            audio_summary(&st, &s);
+            bool speech = law[b] < 0;
+            cr_expect(speech ? s.active_s > 0.9 : s.active_s == 0,
+                      "%s code 0x%02x (%d): %.2f s active", a ? "A-law" : "µ-law", b, law[b],
+                      s.active_s);
+            audio_release(&st);
+        }
+    }
+}
+
+/* Full-scale codes anywhere in a packet, across the 8-byte words the byte path reads and
+ * the bytes after them: runs of 1 to 9, each counted as AUDIO_CLIP_RUN says, counted here
+ * from the codes themselves. */
+Test(audio, g711_bytes_clipping_at_every_offset, .init = setup)
+{
+    static const struct audio_cfg off = {.tones = false, .dtmf = false};
+    static const uint8_t full[2][2] = {{0x00, 0x80}, {0x2a, 0xaa}}, quiet[2] = {0xff, 0xd5};
+    for (int a = 0; a < 2; a++) {
+        enum audio_codec c = a ? AUDIO_CODEC_PCMA : AUDIO_CODEC_PCMU;
+        struct audio_state st;
+        struct audio_summary s;
+        audio_init(&st, c, &plan, &off);
+        uint32_t want = 0, want_runs = 0, ts = 0;
+        for (int len = 1; len <= 9; len++) {
+            for (int at = 0; at < 24; at++) {
+                uint8_t buf[53]; /* 6 words and 5 bytes */
+                memset(buf, quiet[a], sizeof buf);
+                for (int i = 0; i < len && at + i < (int)sizeof buf; i++)
+                    buf[at + i] = full[a][(at + i) % 2];
+                int n = at + len < (int)sizeof buf ? len : (int)sizeof buf - at;
+                if (n >= AUDIO_CLIP_RUN) {
+                    want += (uint32_t)n;
+                    want_runs++;
+                }
+                audio_feed(&st, c, buf, sizeof buf, ts,
+                           1700000000ull * 1000000000ull + ts * 125000ull, ts / 8000);
+                ts += sizeof buf;
+            }
+        }
+        audio_finish(&st);
+        audio_summary(&st, &s);
+        cr_expect_eq(s.clipped, want, "%s: %u clipped, want %u", a ? "A-law" : "µ-law", s.clipped,
+                     want);
+        cr_expect_eq(s.clip_runs, want_runs, "%s: %u runs, want %u", a ? "A-law" : "µ-law",
+                     s.clip_runs, want_runs);
+        audio_release(&st);
+    }
+}
