@@ -40,8 +40,9 @@ static double percentile(const double *v, size_t n, double p)
 static void close_step(struct series *x)
 {
     struct store_trend_step *t = &x->st[x->cur];
-    qsort(x->pdd, x->npdd, sizeof *x->pdd, by_value);
-    qsort(x->mos, x->nmos, sizeof *x->mos, by_value);
+    /* an empty step has no arrays yet: qsort must not be given NULL, even for 0 items */
+    if (x->npdd) qsort(x->pdd, x->npdd, sizeof *x->pdd, by_value);
+    if (x->nmos) qsort(x->mos, x->nmos, sizeof *x->mos, by_value);
     t->pdd_p50 = percentile(x->pdd, x->npdd, 50);
     t->pdd_p95 = percentile(x->pdd, x->npdd, 95);
     t->mos_p10 = percentile(x->mos, x->nmos, 10);

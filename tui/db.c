@@ -50,7 +50,7 @@ static bool on_message(void *user, const struct store_message *sm)
     memset(m, 0, sizeof *m);
     m->len = sm->raw_len < TUI_MAX_RAW ? sm->raw_len : TUI_MAX_RAW;
     if (!(m->raw = malloc(m->len + 1))) return false;
-    memcpy(m->raw, sm->raw, m->len);
+    if (m->len) memcpy(m->raw, sm->raw, m->len); /* no text kept: raw NULL, len 0 */
     m->raw[m->len] = '\0';
     m->frame = sm->frame;
     m->ts = (ptime_t)llround(sm->time * 1e9);
@@ -94,7 +94,7 @@ static bool on_frame(void *user, uint64_t frame, double time, int linktype, cons
         struct tui_msg *m = &x->msgs[i];
         if (m->frame != frame || m->pkt || len > UINT32_MAX) continue;
         if (!(m->pkt = malloc(len ? len : 1))) return false;
-        memcpy(m->pkt, data, len);
+        if (len) memcpy(m->pkt, data, len);
         m->caplen = (uint32_t)len;
         m->linktype = linktype;
     }

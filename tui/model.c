@@ -399,7 +399,7 @@ void tui_model_replace(struct tui_model *m, const struct tui_call_parts *p)
         c->msgs = p->msgs, c->nmsgs = c->capmsgs = p->nmsgs;
         c->issues = p->issues, c->nissues = p->nissues;
         c->nstreams = p->nstreams < TUI_MAX_STREAMS ? p->nstreams : TUI_MAX_STREAMS;
-        memcpy(c->streams, p->streams, c->nstreams * sizeof *c->streams);
+        if (c->nstreams) memcpy(c->streams, p->streams, c->nstreams * sizeof *c->streams);
         m->gen++;
     }
     pthread_mutex_unlock(&m->lock);
