@@ -121,6 +121,11 @@ static const char schema_sql[] =
     /* SQLite's instr(), which the shared query text uses */
     "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer"
     "  AS 'SELECT strpos($1, $2)' LANGUAGE sql IMMUTABLE;"
+    /* sqlite.c's sip_host: a SIP URI's host after its user part, lower case, without
+     * brackets, port or parameters; NULL without a user part */
+    "CREATE OR REPLACE FUNCTION sip_host(text) RETURNS text AS"
+    "  $$SELECT lower(nullif(coalesce(substring($1 from '^[^@]*@\\[([^]]*)\\]'),"
+    "  substring($1 from '^[^@]*@([^]:;?>[]*)')), ''))$$ LANGUAGE sql IMMUTABLE;"
     "INSERT INTO meta VALUES ('schema', '1') ON CONFLICT DO NOTHING;";
 
 /* clang-format off */ /* SQL text pasted from macros reads as the statement it is */
@@ -128,7 +133,7 @@ static const char schema_sql[] =
  * (sqlite.c's trend_cols.h says why), as expressions of an object's text j. */
 #define PG_ANSWER(j)   "(" j "::jsonb->>'answer_time')::float8"
 #define PG_PDD(j)      "(" j "::jsonb->>'pdd_ms')::float8"
-#define PG_DOMAIN(j)   "lower(nullif(split_part(" j "::jsonb->'to'->>'uri', '@', 2), ''))"
+#define PG_DOMAIN(j)   "sip_host(" j "::jsonb->'to'->>'uri')"
 #define PG_REPORTED(j) "coalesce(jsonb_typeof(" j "::jsonb->'reported_by') = 'object', false)::int"
 
 /* migrations[k] takes a database from schema k + 1 to k + 2, each in its own transaction

@@ -5,6 +5,9 @@
 #include "store_int.h"
 #include "trend_cols.h"
 
+#include "decode/sip.h"
+
+#include <ctype.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +128,25 @@ static bool migrate(struct sq *s)
     return true;
 }
 
+/* sip_host(uri): the host of a SIP URI that has a user part, lower case, without brackets,
+ * port or parameters (RFC 3261 §19.1.1: the host compares without case); NULL otherwise.
+ * The trend columns' domain (trend_cols.h); PostgreSQL's is a function of the same name. */
+static void sql_sip_host(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    struct sip_uri u;
+    char host[256];
+    if (!t || !sip_uri_parse(sv_cstr(t), &u) || !u.user.p || !u.host.n ||
+        u.host.n >= sizeof host) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    for (size_t i = 0; i < u.host.n; i++)
+        host[i] = (char)tolower((unsigned char)u.host.p[i]);
+    sqlite3_result_text(ctx, host, (int)u.host.n, SQLITE_TRANSIENT);
+}
+
 static struct sq *open_db(const char *path, bool reader, char *err, size_t errlen)
 {
     struct sq *s = calloc(1, sizeof *s);
@@ -141,6 +163,8 @@ static struct sq *open_db(const char *path, bool reader, char *err, size_t errle
         return NULL;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_create_function_v2(s->db, "sip_host", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                               sql_sip_host, NULL, NULL, NULL);
     return s;
 }
 

@@ -11,11 +11,9 @@
 /* j: the SQL text of the call object (a column or a bound parameter) */
 #define TC_ANSWER(j) "json_extract(" j ", '$.answer_time')"
 #define TC_PDD(j)    "json_extract(" j ", '$.pdd_ms')"
-/* the To URI's host, lower case (RFC 3261 §19.1.4: the host compares without case) */
-#define TC_DOMAIN(j)                                                                               \
-    "lower(CASE WHEN instr(json_extract(" j ", '$.to.uri'), '@') > 0 THEN"                         \
-    " substr(json_extract(" j ", '$.to.uri'), instr(json_extract(" j ", '$.to.uri'), '@') + 1)"    \
-    " END)"
+/* the To URI's host, lower case, without port or parameters (sqlite.c's sip_host: a
+ * domain's calls group together whatever ";user=phone" or ":5060" each To carried) */
+#define TC_DOMAIN(j) "sip_host(json_extract(" j ", '$.to.uri'))"
 /* a stream a HEP agent reported (reported_by an object); an object that is not JSON (no
  * writer stores one) counts as not reported rather than failing the row */
 #define TC_REPORTED(j)                                                                             \

@@ -351,3 +351,46 @@ Test(store_query, a_calls_messages_streams_and_the_other_lists)
     cr_assert_eq(store_query_issues(s, &lf, on_call_kind, &ig, next), STORE_Q_OK);
     cr_assert_eq(ig.n, 50);
 }
+
+/* ?domain= is the To URI's host as RFC 3261 §19.1 reads it: without case, port, brackets
+ * or parameters, so one carrier's calls group whatever each To carried; a URI without a
+ * user part (tel:, a bare host) has no domain. */
+static bool count_row(void *user, const char *json)
+{
+    (void)json;
+    ++*(int *)user;
+    return true;
+}
+
+static int in_domain(const char *domain)
+{
+    int n = 0;
+    char next[STORE_CURSOR_LEN];
+    struct store_call_filter f = {.to_domain = domain};
+    cr_assert_eq(store_query_calls(s, &f, count_row, &n, next), STORE_Q_OK);
+    return n;
+}
+
+Test(store_query, the_domain_is_the_to_uris_host_alone)
+{
+    static const char *const uris[] = {"sip:a@Carrier.NET:5060;user=phone", "sip:b@carrier.net",
+                                       "sips:c@[2001:DB8::1]:5061;transport=tls",
+                                       "sip:d@other.example?subject=x", "tel:+4930123",
+                                       "sip:carrier.net"};
+    for (int i = 0; i < 6; i++) {
+        char json[160];
+        snprintf(json, sizeof json, "{\"id\":\"call-%d\",\"to\":{\"uri\":\"%s\"}}", 1000 + i,
+                 uris[i]);
+        cr_assert(store_put_call(s, &(struct store_call){.seq = (uint64_t)(1000 + i),
+                                                         .state = "completed",
+                                                         .invite_time = 2e9 + i,
+                                                         .end_time = -1, .mos_min = -1,
+                                                         .issue_kinds = "", .json = json}));
+    }
+    cr_assert(store_flush(s));
+    cr_assert_eq(in_domain("carrier.net"), 2);
+    cr_assert_eq(in_domain("CARRIER.net"), 2);
+    cr_assert_eq(in_domain("2001:db8::1"), 1);
+    cr_assert_eq(in_domain("other.example"), 1);
+    cr_assert_eq(in_domain("carrier.net:5060"), 0);
+}

@@ -223,6 +223,19 @@ def migrated_pg(check, exe, pg, truth, pcap, tmp):
     serve_checks(check, exe, db, truth, 'postgresql migrated')
 
 
+# A To URI's domain as RFC 3261 §19.1 reads its host (without case, brackets, port or
+# parameters; none without a user part): PostgreSQL's sip_host, as test_store_query holds
+# SQLite's to the same answers.
+HOSTS = [('sip:a@Carrier.NET:5060;user=phone', 'carrier.net'), ('sip:b@carrier.net', 'carrier.net'),
+         ('sips:c@[2001:DB8::1]:5061;transport=tls', '2001:db8::1'),
+         ('sip:d@other.example?subject=x', 'other.example'), ('tel:+4930123', ''), ('sip:carrier.net', '')]
+
+
+def hosts(check, pg):
+    got = pg.sql('trends', 'SELECT ' + ', '.join("coalesce(sip_host('%s'), '')" % u for u, _ in HOSTS))[0]
+    check(got == [h for _, h in HOSTS], 'postgresql: sip_host %s, want %s' % (got, [h for _, h in HOSTS]))
+
+
 def main(exe):
     check = Checks()
     t0 = time.monotonic()
@@ -241,6 +254,7 @@ def main(exe):
             return rc if rc else skip('PostgreSQL absent (%s)' % e)
         with server as pg:
             run(check, exe, pg.uri('trends'), truth, pcap, 'postgresql')
+            hosts(check, pg)
             migrated_pg(check, exe, pg, truth, pcap, tmp)
     print('trends: %.1f s' % (time.monotonic() - t0))
     return check.done()
