@@ -103,11 +103,7 @@ static bool on_frame(void *user, uint64_t frame, double time, int linktype, cons
 
 static void load_free(struct load *x)
 {
-    for (size_t i = 0; i < x->nmsgs; i++) {
-        free(x->msgs[i].raw);
-        free(x->msgs[i].pkt);
-    }
-    free(x->msgs);
+    tui_msgs_free(x->msgs, x->nmsgs);
     render_ladder_free(x->ladder);
 }
 

@@ -56,13 +56,18 @@ struct tui_model *tui_model_new(size_t max_calls, size_t media_bytes, bool utf8)
     return m;
 }
 
+void tui_msgs_free(struct tui_msg *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(msgs[i].raw);
+        free(msgs[i].pkt);
+    }
+    free(msgs);
+}
+
 static void tcall_free(struct tcall *c)
 {
-    for (size_t i = 0; i < c->nmsgs; i++) {
-        free(c->msgs[i].raw);
-        free(c->msgs[i].pkt);
-    }
-    free(c->msgs);
+    tui_msgs_free(c->msgs, c->nmsgs);
     free(c->issues);
     free(c->media);
     render_ladder_free(c->ladder);
@@ -386,11 +391,7 @@ void tui_model_replace(struct tui_model *m, const struct tui_call_parts *p)
     struct tcall *c = find(m, p->row->seq);
     if (!c) c = get(m, p->row->seq);
     if (c) {
-        for (size_t i = 0; i < c->nmsgs; i++) {
-            free(c->msgs[i].raw);
-            free(c->msgs[i].pkt);
-        }
-        free(c->msgs);
+        tui_msgs_free(c->msgs, c->nmsgs);
         free(c->issues);
         render_ladder_free(c->ladder);
         c->row = *p->row;
@@ -405,11 +406,7 @@ void tui_model_replace(struct tui_model *m, const struct tui_call_parts *p)
     pthread_mutex_unlock(&m->lock);
     if (c) return;
     render_ladder_free(p->ladder);
-    for (size_t i = 0; i < p->nmsgs; i++) {
-        free(p->msgs[i].raw);
-        free(p->msgs[i].pkt);
-    }
-    free(p->msgs);
+    tui_msgs_free(p->msgs, p->nmsgs);
     free(p->issues);
 }
 
@@ -505,11 +502,7 @@ out:
 
 void tui_view_free(struct tui_view *v)
 {
-    for (size_t i = 0; i < v->nmsgs; i++) {
-        free(v->msgs[i].raw);
-        free(v->msgs[i].pkt);
-    }
-    free(v->msgs);
+    tui_msgs_free(v->msgs, v->nmsgs);
     free(v->issues);
     free(v->ladder);
     memset(v, 0, sizeof *v);

@@ -71,6 +71,9 @@ struct tui_msg {
     uint32_t caplen;
     int linktype;
 };
+/* Frees n messages' text and frames, and the array. */
+void tui_msgs_free(struct tui_msg *msgs, size_t n);
+
 
 struct tui_stream {
     uint64_t seq;
