@@ -2,22 +2,35 @@
 // need is four lines over time, which this does in a page of code).
 import { s } from './dom.js';
 
-// values: numbers or null (no figure that second); returns an <svg>
-export function lineChart(title, values, { unit = '', color = '#2b6cb0', min = null, max = null } = {}) {
-  const W = 360, H = 120, L = 52, R = 8, T = 18, B = 20;
-  const nums = values.filter((v) => v !== null && v !== undefined);
+// The value range a chart draws: from min (else 0 or below) to max (else the largest value).
+function bounds(nums, min, max) {
   const lo = min !== null ? min : Math.min(0, ...nums);
   let hi = max !== null ? max : Math.max(...nums, lo + 1e-9);
   if (hi <= lo) hi = lo + 1;
-  const x = (i) => L + (values.length > 1 ? (i * (W - L - R)) / (values.length - 1) : 0);
-  const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title });
+  return [lo, hi];
+}
+
+// An <svg> with its title, both axes and the value axis's two ticks.
+function frame(title, cls, id, [W, H, L, R, T, B], lo, hi, unit) {
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: cls, role: 'img', 'aria-label': title, id });
   svg.append(
     s('text', { x: L, y: 12, class: 'chart-title' }, title),
     s('line', { x1: L, y1: T, x2: L, y2: H - B, class: 'axis' }),
     s('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' }),
     s('text', { x: L - 4, y: T + 4, class: 'tick', 'text-anchor': 'end' }, fmt(hi) + unit),
     s('text', { x: L - 4, y: H - B, class: 'tick', 'text-anchor': 'end' }, fmt(lo) + unit),
+  );
+  return svg;
+}
+
+// values: numbers or null (no figure that second); returns an <svg>
+export function lineChart(title, values, { unit = '', color = '#2b6cb0', min = null, max = null } = {}) {
+  const W = 360, H = 120, L = 52, R = 8, T = 18, B = 20;
+  const [lo, hi] = bounds(values.filter((v) => v !== null && v !== undefined), min, max);
+  const x = (i) => L + (values.length > 1 ? (i * (W - L - R)) / (values.length - 1) : 0);
+  const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+  const svg = frame(title, 'chart', null, [W, H, L, R, T, B], lo, hi, unit);
+  svg.append(
     s('text', { x: L, y: H - 4, class: 'tick' }, '0 s'),
     s('text', { x: W - R, y: H - 4, class: 'tick', 'text-anchor': 'end' }, `${values.length} s`),
   );
@@ -47,20 +60,12 @@ const PALETTE = ['#2b6cb0', '#2f855a', '#c53030', '#b7791f', '#6b46c1', '#319795
 export function timeChart(title, starts, step, series, { unit = '', min = null, max = null, label = String, pick = null, id = null } = {}) {
   const W = 560, H = 170, L = 52, R = 8, T = 30, B = 22;
   const n = starts.length;
-  const nums = series.flatMap((se) => se.values.filter((v) => v !== null && v !== undefined));
-  const lo = min !== null ? min : Math.min(0, ...nums);
-  let hi = max !== null ? max : Math.max(...nums, lo + 1e-9);
-  if (hi <= lo) hi = lo + 1;
+  const [lo, hi] = bounds(series.flatMap((se) => se.values.filter((v) => v !== null && v !== undefined)), min, max);
   const cw = (W - L - R) / Math.max(1, n);
   const x = (i) => L + (i + 0.5) * cw;
   const y = (v) => T + (H - T - B) * (1 - (Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo));
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart time-chart', role: 'img', 'aria-label': title, id });
+  const svg = frame(title, 'chart time-chart', id, [W, H, L, R, T, B], lo, hi, unit);
   svg.append(
-    s('text', { x: L, y: 12, class: 'chart-title' }, title),
-    s('line', { x1: L, y1: T, x2: L, y2: H - B, class: 'axis' }),
-    s('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' }),
-    s('text', { x: L - 4, y: T + 4, class: 'tick', 'text-anchor': 'end' }, fmt(hi) + unit),
-    s('text', { x: L - 4, y: H - B, class: 'tick', 'text-anchor': 'end' }, fmt(lo) + unit),
     n ? s('text', { x: L, y: H - 6, class: 'tick' }, label(starts[0])) : null,
     n ? s('text', { x: W - R, y: H - 6, class: 'tick', 'text-anchor': 'end' }, label(starts[n - 1] + step)) : null,
   );
