@@ -10,6 +10,7 @@
 
 #include "decode/sip.h"
 #include "diagnose/issues.h"
+#include "render/ids.h"
 #include "tui_int.h"
 
 /* A ladder line's frame: an arrow's line ends in " #N" after its time; 0 otherwise. */
@@ -81,7 +82,7 @@ bool tui_call_open(struct tui_ui *u, uint64_t seq)
     tui_call_close(u);
     if (!tui_model_view(u->model, seq, ladder_cols(), false, &u->view) || !split_ladder(u)) {
         tui_call_close(u);
-        snprintf(u->message, sizeof u->message, "call-%llu is gone", (unsigned long long)seq);
+        snprintf(u->message, sizeof u->message, RENDER_CALL_FMT " is gone", (unsigned long long)seq);
         return false;
     }
     for (size_t i = 0; i < u->view.nmsgs; i++) /* shown masked, as the web UI does */

@@ -20,6 +20,7 @@
 #include "common/stop.h"
 #include "db.h"
 #include "engine/pipeline.h"
+#include "render/ids.h"
 #include "safe.h"
 #include "save.h"
 #include "tui_int.h"
@@ -246,7 +247,7 @@ static void save(struct tui_ui *u, bool all)
     }
     char path[256];
     if (n == 1)
-        snprintf(path, sizeof path, "call-%llu.pcap", (unsigned long long)seqs[0]);
+        snprintf(path, sizeof path, RENDER_CALL_FMT ".pcap", (unsigned long long)seqs[0]);
     else
         snprintf(path, sizeof path, "calls.pcap");
     char label[64];
