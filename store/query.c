@@ -306,9 +306,9 @@ enum store_qstatus store_query_calls(struct store *s, const struct store_call_fi
      * leg) must not be hidden behind an earlier leg that does not match, and a time step's
      * list then holds the calls its counts (store/trends.c, every stored call) counted */
     bool filtered = f->from || f->to || given(f->user) || given(f->from_user) ||
-                    given(f->to_user) || given(f->to_domain) || given(f->call_id) || given(f->state) || f->status ||
-                    given(f->issue_kind) || f->min_mos || f->max_mos || given(f->address) ||
-                    given(f->text);
+                    given(f->to_user) || given(f->to_domain) || given(f->call_id) ||
+                    given(f->state) || f->status || given(f->issue_kind) || f->min_mos ||
+                    f->max_mos || given(f->address) || given(f->text);
     if (!filtered) sql(&q, STORE_SQL_NOT_JOINED_EARLIER);
     return finish_list(s, &q, "invite_time", "seq", f->from, f->to, f->cursor, f->limit, fn, NULL, user,
                        next);
