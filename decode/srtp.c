@@ -215,7 +215,9 @@ static void ep_make(struct ep_key *k, const struct ip_addr *a, uint16_t port)
 }
 
 /* libsrtp2's crypto kernel is process-wide and srtp_init() must run once: a second call
- * re-runs its self tests and fails. */
+ * re-runs its self tests and fails. It runs with the first session, not at start-up: its
+ * self tests are 69 M instructions (25 ms), which every run paid though most captures
+ * carry no SDES key. */
 static pthread_once_t kernel_once = PTHREAD_ONCE_INIT;
 static bool kernel_ok;
 static void kernel_init(void)
@@ -223,10 +225,15 @@ static void kernel_init(void)
     kernel_ok = srtp_init() == srtp_err_status_ok;
 }
 
-struct srtp_table *srtp_table_new(size_t max, uint64_t seed)
+bool srtp_kernel(void)
 {
     pthread_once(&kernel_once, kernel_init);
-    if (!max || !kernel_ok) return NULL;
+    return kernel_ok;
+}
+
+struct srtp_table *srtp_table_new(size_t max, uint64_t seed)
+{
+    if (!max) return NULL;
     struct srtp_table *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->slots = calloc(max, sizeof *t->slots);
@@ -347,6 +354,7 @@ static void policy_for(enum sdes_suite s, srtp_policy_t *p)
  * replay window is wide. */
 static bool session_make(struct entry *e)
 {
+    if (!srtp_kernel()) return false;
     srtp_policy_t p;
     memset(&p, 0, sizeof p);
     policy_for(e->key.suite, &p);

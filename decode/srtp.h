@@ -83,8 +83,12 @@ const char *srtp_result_name(enum srtp_result r);
 
 struct srtp_table;
 
-/* At most max endpoints keyed; NULL when memory runs out or libsrtp2 will not start. */
+/* At most max endpoints keyed; NULL when memory runs out. */
 struct srtp_table *srtp_table_new(size_t max, uint64_t seed);
+/* libsrtp2's process-wide crypto kernel, started once, on first use (the table starts it
+ * with its first session); false when it would not start. Code that calls libsrtp2 itself
+ * beside a table calls this first. */
+bool srtp_kernel(void);
 /* Zeroes every key and frees the libsrtp2 sessions. */
 void srtp_table_free(struct srtp_table *t);
 /* The key a sender uses for packets to addr:port (RFC 4568 §6.1: each side's a=crypto is
