@@ -117,7 +117,7 @@ struct decoder *decoder_new(const struct decode_config *cfg, const struct decode
         d->srtp = srtp_table_new(n, d->cfg.hash_seed + 5);
         d->offers = srtp_offers_new(n / 4 ? n / 4 : 1, d->cfg.hash_seed + 6);
         if (!d->srtp || !d->offers) {
-            log_error("SRTP: no memory for %zu endpoints, or libsrtp2 would not start", n);
+            log_error("SRTP: no memory for %zu endpoints", n);
             decoder_free(d);
             return NULL;
         }

@@ -10,6 +10,7 @@
 
 #include "common/cursor.h"
 #include "common/hash.h"
+#include "common/log.h"
 #include "srtp.h"
 
 #define SRTP_SSRC_MAX 8 /* senders to one endpoint: a call's, a forked one's, a re-INVITE's */
@@ -223,6 +224,8 @@ static bool kernel_ok;
 static void kernel_init(void)
 {
     kernel_ok = srtp_init() == srtp_err_status_ok;
+    if (!kernel_ok)
+        log_error("SRTP: libsrtp2's crypto kernel would not start; no SRTP is decrypted");
 }
 
 bool srtp_kernel(void)
