@@ -324,10 +324,13 @@ static double heard_speech_level(const struct heard *h)
                : -99;
 }
 
-/* A ringback tone of the plan from the callee's side heard past the 200 OK: the time it
- * was heard after the answer, 0 none. */
+/* A ringback tone of the plan from the callee's side heard past the 200 OK, begun at most
+ * `within` after it: the time it was heard after the answer, 0 none. A false answer's
+ * ringback goes on from the answer; one that begins later in the call is a transfer's or a
+ * hold's (a PBX plays ringback while the transfer target rings), not a false answer. */
 static ptime_t ringback_after(const struct held_call *c, const struct held_stream *ss, size_t n,
-                              const struct held_tone **tone, const struct held_stream **from)
+                              ptime_t within, const struct held_tone **tone,
+                              const struct held_stream **from)
 {
     ptime_t best = 0;
     for (size_t i = 0; i < n; i++) {
@@ -336,6 +339,7 @@ static ptime_t ringback_after(const struct held_call *c, const struct held_strea
         for (unsigned t = 0; t < a->ntones; t++) {
             const struct held_tone *x = &a->tones[t];
             if (x->kind != AUDIO_TONE_RINGBACK || x->to <= c->answer_time) continue;
+            if (x->from > c->answer_time && x->from - c->answer_time > within) continue;
             ptime_t after = x->to - (x->from > c->answer_time ? x->from : c->answer_time);
             if (after > best) {
                 best = after;
@@ -352,7 +356,8 @@ static void false_answer(struct issue_engine *e, const struct held_call *c,
 {
     const struct held_tone *t = NULL;
     const struct held_stream *s = NULL;
-    ptime_t after = ringback_after(c, ss, n, &t, &s);
+    ptime_t within = (ptime_t)(e->cfg.false_answer_start_ms * 1e6);
+    ptime_t after = ringback_after(c, ss, n, within, &t, &s);
     if (!t || (double)after / 1e6 < e->cfg.false_answer_ms) return;
     struct issue is;
     char src[IP_ADDR_PORT_STRLEN];

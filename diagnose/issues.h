@@ -93,6 +93,7 @@ struct issue_config {
                                             * with no speech and no tone, at least */
     double false_answer_ms;                /* false_answer: ringback heard this long after
                                             * the 200 OK */
+    double false_answer_start_ms;          /* ... beginning at most this long after it */
     double clipping_pct;                   /* clipping: clipped share of speech samples */
     double clipping_runs;                  /* ... in at least this many runs */
     double audio_level_min_s;              /* audio_level: speech-active seconds to judge */

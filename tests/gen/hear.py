@@ -106,14 +106,17 @@ def generate(writer):
     base = [T0]
 
     def call(n, name, early, callee_talks, issues, evidence=None, caller_talks=True,
-             xa=None, xb=None, talk_ms=10000, t38=False):
+             xa=None, xb=None, talk_ms=10000, t38=False, after=None):
         """INVITE; with early ('silence' or 'ringback') a 183 with SDP at 300 ms and 8 s of
         early RTP to the caller from 350 ms, the answer at 8.33 s; else the answer at 300 ms.
         Then talk_ms of talk: each side speaks or sends digital silence, or sends what xa
         (caller) or xb (callee) give: a dict of samples, speech_ms, speech_dbov and what
         else the truth says of it (tones, clipped). The callee's early media and its talk
         are one stream (one SSRC), as gateways send it. t38: after the talk the caller
-        re-INVITEs to T.38 (an image m-line) and the callee accepts; the RTP stops."""
+        re-INVITEs to T.38 (an image m-line) and the callee accepts; the RTP stops. after:
+        when the talk ends the caller's PBX re-INVITEs and the callee side answers with a new
+        media port (5002), from which a new stream plays after['samples'] (a transfer's
+        ringback), while the caller speaks on through it."""
         t = base[0]
         base[0] += 20 * SEC
         a, b = '10.40.%d.1' % n, '10.40.%d.2' % n
@@ -149,12 +152,23 @@ def generate(writer):
                 v, spoken = talk(rng, talk_ms)
                 return dict(samples=v, speech_ms=spoken, speech_dbov=SPEECH_DBOV)
             return dict(samples=audio.silence(talk_ms), speech_ms=0, speech_dbov=None)
+        after_ms = len(after['samples']) // 8 if after else 0
+        if after:  # the caller speaks on through the after phase on its own stream
+            v, spoken_ms = talk(rng, talk_ms + after_ms)
+            xa = dict(samples=v, speech_ms=spoken_ms, speech_dbov=SPEECH_DBOV)
         da, db = side(xa, caller_talks), side(xb, callee_talks)
         ca, cb = ulaw(da['samples']), ulaw(db['samples'])
         rtp(out, ab, ms(ans + 20), ca, 0x1000 + n)
         rtp(out, ba, ms(ans + 20), cb, 0x2000 + n, seq, ts)
         end = ans + 20 + talk_ms + 20
         cseq = 2
+        if after:
+            d.req(ms(end - 20), 'INVITE', 2, 't%d' % n, body=sdp(a, 4000))
+            d.resp(ms(end), 200, 'OK', 2, 'INVITE', 't%d' % n, body=sdp(b, 5002))
+            d.req(ms(end + 1), 'ACK', 2, 't%d' % n, branch='ack2-%d' % n)
+            cx = ulaw(after['samples'])
+            rtp(out, Flow(b, 5002, a, 4000), ms(end), cx, 0x3000 + n)
+            end, cseq = end + after_ms, 3
         if t38:
             d.req(ms(end), 'INVITE', 2, 't%d' % n, body=sdp_t38(a, 4002))
             d.resp(ms(end + 30), 200, 'OK', 2, 'INVITE', 't%d' % n, body=sdp_t38(b, 5002))
@@ -163,10 +177,13 @@ def generate(writer):
         d.req(ms(end), 'BYE', cseq, 't%d' % n)
         d.resp(ms(end + 1), 200, 'OK', cseq, 'BYE', 't%d' % n)
         ways = {}
-        for way, src, dx, codes in (('caller_to_callee', '%s:4000' % a, da, ca),
-                                    ('callee_to_caller', '%s:5000' % b, db, cb)):
+        sides = [('caller_to_callee', '%s:4000' % a, da, ca, talk_ms + after_ms),
+                 ('callee_to_caller', '%s:5000' % b, db, cb, talk_ms)]
+        if after:
+            sides.append(('callee_to_caller_after', '%s:5002' % b, after, cx, after_ms))
+        for way, src, dx, codes, length in sides:
             w = {k: v for k, v in dx.items() if k != 'samples'}
-            w.update(src=src, talk_ms=talk_ms, clipped=audio.clipped_truth(codes, 'ulaw'))
+            w.update(src=src, talk_ms=length, clipped=audio.clipped_truth(codes, 'ulaw'))
             ways[way] = w
         ways['callee_to_caller']['early_ms'] = 8000 if early else 0
         if early == 'ringback':
@@ -207,6 +224,15 @@ def generate(writer):
                            'tone_start_after_answer_s': {'approx': 0.0, 'within': 0.1},
                            'tone_heard_after_answer_s': {'approx': ons[1][1] / 1000, 'within': 0.2},
                            'cycles': 2}}, xb=ring)
+    # its twin for a ringback later in the call: 10 s of speech both ways, then the callee's
+    # PBX moves the media (a re-INVITE) and plays North American ringback from a new port
+    # while a transfer target rings, 8.4 s after the answer: no false answer (the 200 OK
+    # was a real answer; false_answer_start_ms is 6 s)
+    x, ons = audio.cadenced(NA_RINGBACK[0], NA_RINGBACK[1], 2)
+    later = dict(samples=x[:8000 * 8], speech_ms=0, speech_dbov=None,
+                 tone_on_ms=sum(min(e, 8000) - s for s, e in ons if s < 8000),
+                 tones=[{'kind': 'ringback', 'region': 'NA', 'start_ms': ons[0][0]}])
+    call(13, 'transfer_ringback', None, True, [], talk_ms=8000, after=later)
     # the callee's speech with too much gain: cut flat at full scale; its twin is loud but
     # limited below full scale (no clipping, no issue), and speech_both at -22 dBov
     clip = spoken(rng, 10000, -7.0, lambda v: hard_clip(v, 1.5))
