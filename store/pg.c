@@ -176,6 +176,14 @@ static const char session_sql[] =
     "  call_seq bigint, src text, dst text, codec text, first_time float8, last_time float8,"
     "  mos float8, json text, timeline text) ON COMMIT DELETE ROWS;";
 
+/* Revisions in commit order: a batch takes this transaction lock before it takes its calls'
+ * revisions and holds it to its commit, so that with several probes writing, no revision
+ * becomes visible before a lower one. Without it probe A could take revision 10, probe B
+ * take 11 and commit first, and a follower of new calls (/events, tui --db), which goes on
+ * from the newest revision it saw, would never see 10. The lock is held for the end of the
+ * merge and the commit only. */
+#define PG_LOCK_REVS "1936290405" /* 0x73697065 */
+
 /* clang-format off */
 /* What a batch does with its staged calls and streams: the last version of each wins; an
  * update of a call no longer stored (retention took it) stays away; a call's legs are
@@ -188,6 +196,7 @@ static const char merge_sql[] =
     "  WHERE t.seq = s.seq AND t.ord > s.ord);"
     "DELETE FROM calls c USING stage_calls s WHERE c.seq = s.seq;"
     "DELETE FROM legs l USING stage_calls s WHERE l.call_seq = s.seq;"
+    "SELECT pg_advisory_xact_lock(" PG_LOCK_REVS ");"
     "INSERT INTO calls(seq, probe, call_id, from_user, to_user, caller, callee, state,"
     "  final_status, invite_time, end_time, mos_min, issue_kinds, json, rev, answer_time,"
     "  pdd_ms, to_domain)"

@@ -22,7 +22,15 @@ retention  calls 5 h apart over three days (generator truth), --retention-days 1
            (and their rows); with --spool-days 1 only those days' media goes, every call
            stays; with --max-db-mb 0.01 only the newest day is left.
 
-Usage: test_pg.py PATH/TO/sipscope union|kill|restart|outage|retention"""
+follow     a follower of new calls (/api/v1/events) while two probes write: one probe's
+           batch has taken its revision and not yet committed (a psql session standing for
+           a slow probe: it takes the revision lock and a revision as a batch does, then
+           waits) while a second probe (`analyze --db`) writes its calls. No revision above
+           the open one becomes visible before it commits (the second probe waits), and the
+           follower gets every call of both, each once: before revisions were taken in
+           commit order it went on past the open revision and never got that call.
+
+Usage: test_pg.py PATH/TO/sipscope union|kill|restart|outage|retention|follow"""
 import calendar
 import json
 import os
@@ -31,8 +39,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from sstest import Checks, generate, skip  # noqa: E402
@@ -331,6 +341,106 @@ def outage(exe, check, pg, tmp):
           % (n_before, dropped, calls, stored))
 
 
+class Events(threading.Thread):
+    """Reads /api/v1/events from a revision on: (revision, call object) of each event."""
+
+    def __init__(self, port, rev):
+        super().__init__(daemon=True)
+        req = urllib.request.Request('http://127.0.0.1:%d/api/v1/events' % port,
+                                     headers={'Last-Event-ID': str(rev)})
+        self.resp = urllib.request.urlopen(req, timeout=120)
+        self.got, self.lock = [], threading.Lock()
+
+    def run(self):
+        rev = None
+        try:
+            for raw in self.resp:
+                line = raw.decode('utf-8', 'replace').rstrip('\n')
+                if line.startswith('id: '):
+                    rev = int(line[4:])
+                elif line.startswith('data: '):
+                    with self.lock:
+                        self.got.append((rev, json.loads(line[6:])))
+        except (OSError, ValueError):
+            pass
+
+    def call_ids(self):
+        with self.lock:
+            return [c.get('call_id') for _, c in self.got if isinstance(c, dict)]
+
+
+def follow(exe, check, pg, tmp):
+    a, b = os.path.join(tmp, 'a.pcap'), os.path.join(tmp, 'b.pcap')
+    generate('calls', a, os.path.join(tmp, 'a.json'), '--calls', '3', '--duration', '2', '--seed', '21')
+    truth = generate('calls', b, os.path.join(tmp, 'b.json'), '--calls', '5000', '--duration', '0',
+                     '--gap-ms', '20', '--seed', '22', '--outcomes', 'answered,busy,cancelled')
+    uri = pg.uri('follow')
+    subprocess.run([exe, 'analyze', '--no-progress', '--db', uri, '--probe', 'probe-a', a], check=True,
+                   capture_output=True, timeout=120)
+    top = int(pg.sql('follow', 'SELECT max(rev) FROM calls')[0][0])
+    t_a = pg.sql('follow', 'SELECT min(invite_time) FROM calls')[0][0]
+    srv = Server(exe, uri)
+    try:
+        ev = Events(srv.port, top)
+        ev.start()
+        # the second probe, writing batch after batch: under way once it says it committed
+        fast = subprocess.Popen([exe, 'analyze', '-vv', '--no-progress', '--db', uri, '--probe', 'probe-b', b],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        commits = []
+        for line in fast.stderr:
+            m = COMMITTED.search(line)
+            if m and int(m.group(1)) > 0:
+                commits.append(int(m.group(1)))
+                break
+        drain = threading.Thread(target=lambda: commits.extend(
+            int(m.group(1)) for m in map(COMMITTED.search, fast.stderr) if m), daemon=True)
+        drain.start()
+        # a slow probe's batch: the revision lock and a revision taken, the commit not yet
+        psql = [os.path.join(pg.bin, 'psql'), '-h', pg.sock, '-U', 'postgres', '-d', 'follow', '-At', '-q']
+        if os.getuid() == 0:
+            psql = ['runuser', '-u', 'postgres', '--'] + psql
+        slow = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        slow.stdin.write("BEGIN; SELECT pg_advisory_xact_lock(1936290405);"
+                         "INSERT INTO calls(seq, probe, call_id, state, invite_time, json, rev)"
+                         " VALUES (999999999999, 'probe-slow', 'slow-call', 'completed', %s,"
+                         " '{\"id\": \"call-999999999999\", \"call_id\": \"slow-call\"}',"
+                         " nextval('call_revs')) RETURNING rev;\n" % t_a)
+        slow.stdin.flush()
+        line = slow.stdout.readline()
+        while line == '\n':  # the lock's SELECT: a void value
+            line = slow.stdout.readline()
+        slow_rev = int(line)
+        before = len(commits)
+        # the second probe's next batches are due within this (it commits about every 0.2 s)
+        seen_above = 0
+        end = time.monotonic() + 3
+        while time.monotonic() < end and fast.poll() is None:
+            seen_above = max(seen_above, int(pg.sql('follow', 'SELECT count(*) FROM calls WHERE rev > %d'
+                                                    % slow_rev)[0][0]))
+            time.sleep(0.2)
+        check(fast.poll() is None, 'the second probe was still writing while the slow batch was open')
+        check(seen_above == 0, 'while the slow batch holds revision %d open, no higher revision is visible'
+              ' (%d were; the second probe reported %d more commits)' % (slow_rev, seen_above,
+                                                                         len(commits) - before))
+        slow.stdin.write('COMMIT;\n')
+        slow.stdin.close()
+        slow.wait(timeout=30)
+        fast.wait(timeout=120)
+        drain.join(timeout=10)
+        check(fast.returncode == 0, 'the second probe finishes, exit 0')
+        want = set(['slow-call'] + [c['call_id'] for c in truth['calls']])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not want <= set(ev.call_ids()):
+            time.sleep(0.2)
+        got = set(ev.call_ids())
+        check(got == want, 'the follower got every new call: %d of %d, missing %s'
+              % (len(got & want), len(want), sorted(want - got)[:5]))
+        revs = [r for r, _ in ev.got]
+        check(revs == sorted(revs) and len(revs) == len(set(revs)), 'in revision order, each once')
+    finally:
+        srv.stop()
+
+
 def main(exe, what):
     check = Checks()
     try:
@@ -340,7 +450,8 @@ def main(exe, what):
     t0 = time.monotonic()
     with server as pg, tempfile.TemporaryDirectory() as tmp:
         print('PostgreSQL up in %.2f s' % (time.monotonic() - t0))
-        {'union': union, 'kill': kill, 'restart': restart, 'retention': retention, 'outage': outage}[what](exe, check, pg, tmp)
+        {'union': union, 'kill': kill, 'restart': restart, 'retention': retention, 'outage': outage,
+         'follow': follow}[what](exe, check, pg, tmp)
     print('%s: %.1f s' % (what, time.monotonic() - t0))
     return check.done()
 
