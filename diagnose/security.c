@@ -580,7 +580,7 @@ static void sec_bye(struct issue_engine *e, const struct sip_msg *m, ptime_t now
             !(a = acct_get(e, u.user, u.host, now, false)))
             continue;
         for (unsigned i = 0; i < a->nactive; i++)
-            if (a->active[i].callid == id) {
+            if (a->active[i].callid == (uint32_t)id) {
                 a->active[i] = a->active[--a->nactive];
                 break;
             }
@@ -634,6 +634,25 @@ static void on_request(struct issue_engine *e, const struct sip_event *ev)
     if (bit == 0 && have_ru) toll_call(e, m, ev, ru.user);
 }
 
+/* The account's minutes up to now_s: each closed minute moves the previous one into the
+ * usual concurrency (security.h, SEC_CONC_WEIGHT). */
+static void conc_roll(struct sec_account *a, uint32_t now_s)
+{
+    uint32_t b = now_s / SEC_CONC_BUCKET_S;
+    if (b <= a->conc_bucket) return;
+    uint32_t steps = b - a->conc_bucket;
+    for (uint32_t k = 0; k < steps && k < 2; k++) { /* two steps empty both minutes */
+        uint8_t learn = a->conc_max[1];
+        if (learn && !a->conc_init)
+            a->conc_usual = learn, a->conc_init = true;
+        else if (learn)
+            a->conc_usual += ((float)learn - a->conc_usual) / SEC_CONC_WEIGHT;
+        a->conc_max[1] = a->conc_max[0];
+        a->conc_max[0] = 0;
+    }
+    a->conc_bucket = b;
+}
+
 /* An answered call of an account: how many it has at once. Calls never seen to end (the
  * BYE missed) are dropped after ISSUE_SEC_CALL_MAX. */
 static void sec_answered(struct issue_engine *e, const struct sip_msg *m, ptime_t now)
@@ -643,21 +662,22 @@ static void sec_answered(struct issue_engine *e, const struct sip_msg *m, ptime_
     struct sec_account *a = acct_get(e, from.user, from.host, now, true);
     uint64_t id = callid_hash(m, e->sec->seed);
     a->last = now;
+    uint32_t now_s = (uint32_t)(now / PTIME_SEC);
     for (unsigned i = 0; i < a->nactive;) {
-        if (a->active[i].callid == id) return; /* a re-INVITE's answer, or the same 200 again */
-        if (now - a->active[i].since > ISSUE_SEC_CALL_MAX)
+        if (a->active[i].callid == (uint32_t)id) return; /* a re-INVITE's answer, the same 200 */
+        if ((int64_t)now_s - a->active[i].since > ISSUE_SEC_CALL_MAX / PTIME_SEC)
             a->active[i] = a->active[--a->nactive];
         else
             i++;
     }
-    if (a->nactive < SEC_CALLS) a->active[a->nactive++] = (struct sec_call){id, now};
+    if (a->nactive < SEC_CALLS) a->active[a->nactive++] = (struct sec_call){(uint32_t)id, now_s};
+    conc_roll(a, now_s);
+    if (a->nactive > a->conc_max[0]) a->conc_max[0] = a->nactive;
     /* the evidence's peak: of the episode under way, else the calls held now */
     if (!a->fraud || a->nactive > a->peak) a->peak = a->nactive;
     bool burst = !a->fraud && sec_fraud_verdict(&e->cfg, a, now);
     if (burst) a->conc_limit = (float)sec_conc_limit(&e->cfg, a, now), a->conc_was = a->conc_usual;
-    /* learnt after the verdict, so that a burst is judged against the account's past */
-    if (!a->conc_calls++) a->conc_since = now, a->conc_usual = a->nactive;
-    a->conc_usual += ((float)a->nactive - a->conc_usual) / SEC_CONC_WEIGHT;
+    if (!a->conc_calls++) a->conc_since = now;
     if (burst) {
         a->fraud = a->fraud_concurrent = true;
         if (!a->toll_first) a->toll_first = now;

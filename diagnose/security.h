@@ -25,11 +25,19 @@
     28                    /* each cut to this, and only [A-Za-z0-9+*#._@-] kept; a network         \
                            * ("ffff:ffff:ffff:ffff::/64") fits whole */
 #define SEC_PENDING    8  /* requests with credentials awaiting their answer, per source */
-#define SEC_CALLS      32 /* answered calls followed per account (concurrency) */
+/* answered calls followed per account (concurrency): 8 bytes each. The concurrency rule
+ * can fire only for a limit within it: an account whose learnt habit is more than
+ * SEC_CALLS / conc_factor calls at once (21 by default) is judged by its destinations. */
+#define SEC_CALLS      64
 #define SEC_UA_LEN     40
-/* A usual concurrency moves by 1/32 of each new answer's: a burst of ten answers raises it
- * by about a third of the burst, so the burst is still judged against the account's past. */
-#define SEC_CONC_WEIGHT 32
+/* An account's usual concurrency is learnt a minute at a time: the most calls it held in a
+ * minute in which it answered one, taken in two minutes later (the minute under way and the
+ * one before are not), moves it by 1/SEC_CONC_WEIGHT. A burst is judged against the
+ * minutes before it: learnt per answer, the usual followed a burst up as it grew, so that
+ * an account that usually held five calls or more could never reach three times it.
+ * Minutes without an answer teach nothing: a trunk quiet all night keeps its day's habit. */
+#define SEC_CONC_BUCKET_S 60
+#define SEC_CONC_WEIGHT   8
 /* An answered call whose BYE was never seen stops counting as in progress after this. */
 #define ISSUE_SEC_CALL_MAX (4 * 3600 * PTIME_SEC)
 
@@ -82,8 +90,8 @@ struct sec_source {
 
 /* An answered call of an account, until its BYE. */
 struct sec_call {
-    uint64_t callid; /* hash */
-    ptime_t since;
+    uint32_t callid; /* hash, its low half */
+    uint32_t since;  /* packet time, seconds */
 };
 
 struct sec_account {
@@ -110,9 +118,14 @@ struct sec_account {
     uint64_t toll_frame;
     struct sec_call active[SEC_CALLS];
     uint8_t nactive, peak;
-    /* its usual concurrency: an EWMA (weight 1/SEC_CONC_WEIGHT) of the calls it held at
-     * each answer, from conc_since on, over conc_calls answers */
+    _Static_assert(SEC_CALLS <= 255, "nactive and peak are bytes");
+    /* its usual concurrency: an EWMA (weight 1/SEC_CONC_WEIGHT) of the most calls it held in
+     * each minute with an answer, two minutes behind (conc_max: this minute's and the last
+     * one's; conc_bucket: this minute), from conc_since on, over conc_calls answers */
     float conc_usual;
+    uint32_t conc_bucket;
+    uint8_t conc_max[2];
+    bool conc_init; /* a minute was learnt */
     uint32_t conc_calls;
     ptime_t conc_since;
     float conc_limit, conc_was; /* the limit its peak crossed and its usual then: evidence */

@@ -273,11 +273,27 @@ def callcentre(g, t):
     return t + 970 * SEC
 
 
+def trunkburst(g, t):
+    """A PBX trunk account, 7950, whose habit is 15 calls at once for 14 minutes (its usual
+    concurrency learnt near 14: a limit near 42, three times it); then 50 at once, national
+    numbers all (no listed prefix: the burst is the number of calls alone)."""
+    ua = 'Asterisk PBX 18.20.0'
+    register(g, t, '10.60.0.210', '7950', ua, expires=3600)
+    for k in range(7):
+        for j in range(15):
+            call(g, t + SEC + j * 8 * SEC + k * 120 * SEC, '10.60.0.210', '7950',
+                 '0301237%04d' % (k * 15 + j), ua, hold_s=114)
+    t += 7 * 120 * SEC + 60 * SEC
+    for i in range(50):
+        call(g, t + i * SEC, '10.60.0.210', '7950', '0301238%04d' % i, ua, hold_s=90)
+    return t + 150 * SEC
+
+
 STEPS = [  # (scenario, how to run it, silence after it: more than the 60 s window)
     ('sweep', sweep, 90), ('regsweep', regsweep, 90), ('guess', guess, 90), ('hijack', hijack, 90),
     ('guesswin', lambda g, t: guess(g, t, '192.0.2.200', '2500', 12, then_register=True), 90),
     ('spread', spread, 90), ('fumble', fumble, 90), ('fraud', fraud, 320), ('parallel', parallel, 90), ('pbx', pbx, 90), ('wifi', wifi, 90),
-    ('callcentre', callcentre, 10)]
+    ('callcentre', callcentre, 90), ('trunkburst', trunkburst, 10)]
 
 
 def generate(writer, start_ns=1_700_000_000 * SEC, only=None):
@@ -298,7 +314,8 @@ def generate(writer, start_ns=1_700_000_000 * SEC, only=None):
                 ('guesswin', ['registration_hijack', acct % '2500']),
                 ('spread', ['auth_brute_force', acct % '5001']),
                 ('fraud', ['toll_fraud_pattern', acct % '4001']),
-                ('parallel', ['toll_fraud_pattern', acct % '4101'])]
+                ('parallel', ['toll_fraud_pattern', acct % '4101']),
+                ('trunkburst', ['toll_fraud_pattern', acct % '7950'])]
     return dict(
         frames=len(g.events), first_ns=min(e[0] for e in g.events), last_ns=max(e[0] for e in g.events),
         expected=[e for sc, e in expected if only in (None, sc)],

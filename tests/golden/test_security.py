@@ -5,7 +5,10 @@ security issues the generator's truth names (kind, and the source or account), t
 holds 20 calls) none, and the evidence holds the figures the generator wrote. Then the
 knobs: a threshold raised past a guesser's count silences it alone, a toll list without 00
 silences the international burst alone, and the concurrency floor raised past 4101's 12
-calls, or a history too long for 4101's habit to be learnt, silence 4101's burst alone.
+calls, or a history too long for 4101's habit to be learnt, silence 4101's burst alone
+(the trunk 7950's burst of 50 is over both). The trunk 7950, whose habit is 15 calls at
+once, is found at its burst of 50: a limit (about 42) over the 32 calls an account used to
+be followed for.
 
 Usage: test_security.py PATH/TO/sipscope"""
 import os
@@ -75,6 +78,14 @@ def main(exe):
             e = i['evidence']
             check(e['peak_concurrent'] == 12 and 1 <= e['usual_concurrent'] <= 3 and e['concurrent_limit'] == 10,
                   'concurrency of 4101 against its habit of 1-2: %s' % e)
+        # the trunk 7950 held 15 calls at a time for 14 minutes, then 50: a limit over the
+        # 32 calls an account was once followed for, which could never be reached
+        i = got.get(('toll_fraud_pattern', 'sip:7950@example.net'))
+        if i:
+            e = i['evidence']
+            check(e['peak_concurrent'] == 50 and 12 <= e['usual_concurrent'] <= 15
+                  and 36 <= e['concurrent_limit'] <= 45,
+                  'concurrency of the trunk 7950 against its habit of 15: %s' % e)
 
         # the knobs: 40 failures are under auth_fail=41, 150 and 12-then-success... only 150 stay
         got = found(analyze(exe, pcap, '--threshold', 'auth_fail=41'))
@@ -88,14 +99,14 @@ def main(exe):
             f.write('# premium only\n0900 premium\n')
         got = found(analyze(exe, pcap, '--toll-prefixes', prefixes))
         fraud = sorted(k[1] for k in got if k[0] == 'toll_fraud_pattern')
-        check(fraud == ['sip:4101@example.net'], 'without 00 listed: fraud %s' % fraud)
+        check(fraud == ['sip:4101@example.net', 'sip:7950@example.net'], 'without 00 listed: fraud %s' % fraud)
         # the floor over 4101's 12 silences it; so does a history too short to learn 4101's
         # habit (a new account is held to three times the floor); the trunk 7900 of 20
         # calls at once stays silent either way
         for knob in ('toll_concurrent=13', 'conc_learn_s=100000'):
             got = found(analyze(exe, pcap, '--threshold', knob))
             fraud = sorted(k[1] for k in got if k[0] == 'toll_fraud_pattern')
-            check(fraud == ['sip:4001@example.net'], '%s: fraud %s' % (knob, fraud))
+            check(fraud == ['sip:4001@example.net', 'sip:7950@example.net'], '%s: fraud %s' % (knob, fraud))
     return check.done()
 
 
