@@ -39,13 +39,13 @@ bool sec_brute_verdict(const struct issue_config *cfg, const struct sec_source *
 
 /* Many calls at once from an account that usually holds one or two is the other shape of
  * fraud; a trunk or a call centre's account that always holds twenty is not. The limit is
- * conc_factor times what the account usually holds (the most it held in its minutes with an
- * answer, up to two minutes ago: security.h; learnt once it has conc_learn_s and
+ * conc_factor times what the account usually holds (at its answers up to two minutes ago:
+ * security.h; learnt once it has conc_learn_s and
  * conc_learn_calls of history), never under the toll_concurrent floor; an account not yet
  * learnt (new, or first seen mid-flight) is held to conc_factor times the floor. */
 double sec_conc_limit(const struct issue_config *cfg, const struct sec_account *a, ptime_t now)
 {
-    bool learnt = a->conc_init && a->conc_calls >= cfg->conc_learn_calls &&
+    bool learnt = a->conc_calls >= cfg->conc_learn_calls &&
                   now - a->conc_since >= (ptime_t)(cfg->conc_learn_s * (double)PTIME_SEC);
     double lim = cfg->conc_factor * (learnt ? (double)a->conc_usual : cfg->toll_concurrent);
     return lim > cfg->toll_concurrent ? lim : cfg->toll_concurrent;

@@ -634,21 +634,23 @@ static void on_request(struct issue_engine *e, const struct sip_event *ev)
     if (bit == 0 && have_ru) toll_call(e, m, ev, ru.user);
 }
 
-/* The account's minutes up to now_s: each closed minute moves the previous one into the
- * usual concurrency (security.h, SEC_CONC_WEIGHT). */
+/* The account's minutes up to now_s: a minute two behind is learnt, its n answers as n
+ * steps of the EWMA towards their mean (security.h). Time that goes back more than a day (a
+ * bogus stamp went forward before) starts the minutes again rather than stopping them. */
 static void conc_roll(struct sec_account *a, uint32_t now_s)
 {
     uint32_t b = now_s / SEC_CONC_BUCKET_S;
+    if (b + 1440 < a->conc_bucket) a->conc_bucket = b;
     if (b <= a->conc_bucket) return;
     uint32_t steps = b - a->conc_bucket;
-    for (uint32_t k = 0; k < steps && k < 2; k++) { /* two steps empty both minutes */
-        uint8_t learn = a->conc_max[1];
-        if (learn && !a->conc_init)
-            a->conc_usual = learn, a->conc_init = true;
-        else if (learn)
-            a->conc_usual += ((float)learn - a->conc_usual) / SEC_CONC_WEIGHT;
-        a->conc_max[1] = a->conc_max[0];
-        a->conc_max[0] = 0;
+    for (uint32_t k = 0; k < steps && k < 2; k++) { /* two steps learn both minutes */
+        if (a->conc_n[1]) {
+            float mean = (float)a->conc_sum[1] / a->conc_n[1];
+            float keep = powf(1.0f - 1.0f / SEC_CONC_WEIGHT, a->conc_n[1]);
+            a->conc_usual = mean + (a->conc_usual - mean) * keep;
+        }
+        a->conc_sum[1] = a->conc_sum[0], a->conc_n[1] = a->conc_n[0];
+        a->conc_sum[0] = 0, a->conc_n[0] = 0;
     }
     a->conc_bucket = b;
 }
@@ -672,12 +674,13 @@ static void sec_answered(struct issue_engine *e, const struct sip_msg *m, ptime_
     }
     if (a->nactive < SEC_CALLS) a->active[a->nactive++] = (struct sec_call){(uint32_t)id, now_s};
     conc_roll(a, now_s);
-    if (a->nactive > a->conc_max[0]) a->conc_max[0] = a->nactive;
     /* the evidence's peak: of the episode under way, else the calls held now */
     if (!a->fraud || a->nactive > a->peak) a->peak = a->nactive;
     bool burst = !a->fraud && sec_fraud_verdict(&e->cfg, a, now);
     if (burst) a->conc_limit = (float)sec_conc_limit(&e->cfg, a, now), a->conc_was = a->conc_usual;
-    if (!a->conc_calls++) a->conc_since = now;
+    /* learnt two minutes late (conc_roll); the first answer sets where it starts */
+    if (!a->conc_calls++) a->conc_since = now, a->conc_usual = a->nactive;
+    if (a->conc_n[0] < UINT16_MAX) a->conc_sum[0] += a->nactive, a->conc_n[0]++;
     if (burst) {
         a->fraud = a->fraud_concurrent = true;
         if (!a->toll_first) a->toll_first = now;

@@ -30,14 +30,15 @@
  * SEC_CALLS / conc_factor calls at once (21 by default) is judged by its destinations. */
 #define SEC_CALLS      64
 #define SEC_UA_LEN     40
-/* An account's usual concurrency is learnt a minute at a time: the most calls it held in a
- * minute in which it answered one, taken in two minutes later (the minute under way and the
- * one before are not), moves it by 1/SEC_CONC_WEIGHT. A burst is judged against the
- * minutes before it: learnt per answer, the usual followed a burst up as it grew, so that
- * an account that usually held five calls or more could never reach three times it.
- * Minutes without an answer teach nothing: a trunk quiet all night keeps its day's habit. */
+/* An account's usual concurrency: an EWMA of the calls it held at each answer, each
+ * answer moving it by 1/SEC_CONC_WEIGHT, so that a busy hour counts for more than a
+ * trickle of evening calls and a quiet night teaches nothing. The answers are learnt by
+ * the minute, two minutes late (the minute under way and the one before are not learnt
+ * yet): a burst is judged against the minutes before it. Learnt at once, the usual
+ * followed a burst up as it grew, so that an account that usually held five calls or more
+ * could never reach three times it. */
 #define SEC_CONC_BUCKET_S 60
-#define SEC_CONC_WEIGHT   8
+#define SEC_CONC_WEIGHT   32
 /* An answered call whose BYE was never seen stops counting as in progress after this. */
 #define ISSUE_SEC_CALL_MAX (4 * 3600 * PTIME_SEC)
 
@@ -119,13 +120,13 @@ struct sec_account {
     struct sec_call active[SEC_CALLS];
     uint8_t nactive, peak;
     _Static_assert(SEC_CALLS <= 255, "nactive and peak are bytes");
-    /* its usual concurrency: an EWMA (weight 1/SEC_CONC_WEIGHT) of the most calls it held in
-     * each minute with an answer, two minutes behind (conc_max: this minute's and the last
-     * one's; conc_bucket: this minute), from conc_since on, over conc_calls answers */
+    /* its usual concurrency (SEC_CONC_WEIGHT), from conc_since on, over conc_calls answers;
+     * the answers not learnt yet: this minute's and the last one's, the calls held at them
+     * summed and counted (conc_bucket: this minute) */
     float conc_usual;
     uint32_t conc_bucket;
-    uint8_t conc_max[2];
-    bool conc_init; /* a minute was learnt */
+    uint32_t conc_sum[2];
+    uint16_t conc_n[2];
     uint32_t conc_calls;
     ptime_t conc_since;
     float conc_limit, conc_was; /* the limit its peak crossed and its usual then: evidence */

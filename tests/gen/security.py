@@ -289,11 +289,31 @@ def trunkburst(g, t):
     return t + 150 * SEC
 
 
+def trunkday(g, t):
+    """Its twin, 7960: the same day's habit of 15 at once, then an evening of one call a
+    minute for 14 minutes, a quiet hour, and a morning's ramp to 20 calls over 10 minutes.
+    The evening's few calls must not erase the day's habit, so that the morning is no burst."""
+    ua = 'Asterisk PBX 18.20.0'
+    register(g, t, '10.60.0.220', '7960', ua, expires=7200)
+    for k in range(7):
+        for j in range(15):
+            call(g, t + SEC + j * 8 * SEC + k * 120 * SEC, '10.60.0.220', '7960',
+                 '0301239%04d' % (k * 15 + j), ua, hold_s=114)
+    t += 7 * 120 * SEC + 120 * SEC
+    for i in range(14):
+        call(g, t + i * 60 * SEC, '10.60.0.220', '7960', '0301240%04d' % i, ua, hold_s=20)
+    t += 14 * 60 * SEC + 3600 * SEC
+    register(g, t - 10 * SEC, '10.60.0.220', '7960', ua, expires=7200, challenge=False)
+    for i in range(20):
+        call(g, t + i * 30 * SEC, '10.60.0.220', '7960', '0301241%04d' % i, ua, hold_s=900)
+    return t + 1500 * SEC
+
+
 STEPS = [  # (scenario, how to run it, silence after it: more than the 60 s window)
     ('sweep', sweep, 90), ('regsweep', regsweep, 90), ('guess', guess, 90), ('hijack', hijack, 90),
     ('guesswin', lambda g, t: guess(g, t, '192.0.2.200', '2500', 12, then_register=True), 90),
     ('spread', spread, 90), ('fumble', fumble, 90), ('fraud', fraud, 320), ('parallel', parallel, 90), ('pbx', pbx, 90), ('wifi', wifi, 90),
-    ('callcentre', callcentre, 90), ('trunkburst', trunkburst, 10)]
+    ('callcentre', callcentre, 90), ('trunkburst', trunkburst, 90), ('trunkday', trunkday, 10)]
 
 
 def generate(writer, start_ns=1_700_000_000 * SEC, only=None):
@@ -328,9 +348,9 @@ def generate(writer, start_ns=1_700_000_000 * SEC, only=None):
                                       networks_all=[a.rpartition('.')[0] + '.0/24' for a in SPREAD_NETS])},
         twins=dict(sources=['10.40.0.%d' % (10 + i) for i in range(60)] + ['10.40.0.200', '10.50.0.7',
                                                                           '172.16.9.7'] +
-                   ['10.60.0.%d' % (10 + i) for i in range(40)] + ['10.60.0.200', '10.70.0.5'],
+                   ['10.60.0.%d' % (10 + i) for i in range(40)] + ['10.60.0.200', '10.60.0.220', '10.70.0.5'],
                    accounts=[acct % str(1100 + i) for i in range(60)] + [acct % '6001'] +
-                   [acct % str(7000 + i) for i in range(40)] + [acct % '7900', acct % '5101']))
+                   [acct % str(7000 + i) for i in range(40)] + [acct % '7900', acct % '7960', acct % '5101']))
 
 
 def scan_flood(writer, sources=100000, rate=20000, start_ns=1_700_000_000 * SEC):

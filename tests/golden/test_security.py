@@ -8,7 +8,8 @@ silences the international burst alone, and the concurrency floor raised past 41
 calls, or a history too long for 4101's habit to be learnt, silence 4101's burst alone
 (the trunk 7950's burst of 50 is over both). The trunk 7950, whose habit is 15 calls at
 once, is found at its burst of 50: a limit (about 42) over the 32 calls an account used to
-be followed for.
+be followed for; its twin 7960, after the same day, an evening of one call a minute and a
+quiet hour, ramps to 20 in the morning and is not.
 
 Usage: test_security.py PATH/TO/sipscope"""
 import os
