@@ -651,8 +651,8 @@ MUTANTS = [
       'an account\'s habit is never learnt: one that held 1-2 calls for 12 minutes bursts to 12 unseen',
       ['security_golden'], "the generator's truth (parallel: 4101's habit, then 12 at once)"),
     M('sec_conc_chases_burst', 'diagnose/security.c',
-      '    if (!a->conc_calls++) a->conc_since = now;',
-      '    if (!a->conc_calls++) a->conc_since = now;\n'
+      '    if (!a->conc_calls++) a->conc_since = now, a->conc_usual = a->nactive;',
+      '    if (!a->conc_calls++) a->conc_since = now, a->conc_usual = a->nactive;\n'
       '    a->conc_usual += ((float)a->nactive - a->conc_usual) / 32;',
       'the usual concurrency learnt at each answer: it follows a burst up, and a trunk that holds 15 bursts to 50 unseen',
       ['security_golden'], "the generator's truth (trunkburst: 7950's habit of 15, then 50 at once)"),
