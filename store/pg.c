@@ -165,9 +165,13 @@ static const char *const migrations[] = {
 _Static_assert(sizeof migrations / sizeof *migrations == PG_SCHEMA_VERSION - 1,
                "one migration per schema version past the first");
 
-/* A writer's session: the temp tables a batch of calls and streams goes through. */
+/* A writer's session: the temp tables a batch of calls and streams goes through. A batch
+ * never waits on its client mid-way for long (its rows are sent as they were built), so a
+ * transaction idle for a minute is a probe gone quiet (stopped, or its link down): the
+ * server ends it, with its row locks, and the probe sends the batch again on reconnecting. */
 static const char session_sql[] =
     "SET client_min_messages = warning;"
+    "SET idle_in_transaction_session_timeout = '60s';"
     "CREATE TEMP TABLE IF NOT EXISTS stage_calls(ord bigint, upd boolean, seq bigint,"
     "  probe text, call_id text, from_user text, to_user text, caller text, callee text,"
     "  state text, final_status integer, invite_time float8, end_time float8, mos_min float8,"
@@ -180,15 +184,16 @@ static const char session_sql[] =
  * revisions and holds it to its commit, so that with several probes writing, no revision
  * becomes visible before a lower one. Without it probe A could take revision 10, probe B
  * take 11 and commit first, and a follower of new calls (/events, tui --db), which goes on
- * from the newest revision it saw, would never see 10. The lock is held for the end of the
- * merge and the commit only. */
+ * from the newest revision it saw, would never see 10. The lock is taken last, by a batch
+ * with calls only, for their rows and the commit, which go to the server in one request
+ * with the merge: the lock never waits on this client. */
 #define PG_LOCK_REVS "1936290405" /* 0x73697065 */
 
 /* clang-format off */
-/* What a batch does with its staged calls and streams: the last version of each wins; an
- * update of a call no longer stored (retention took it) stays away; a call's legs are
- * written anew from its object. */
-static const char merge_sql[] =
+/* What a batch does with its staged calls and streams, and its commit: the last version of
+ * each wins; an update of a call no longer stored (retention took it) stays away; a call's
+ * legs are written anew from its object; the calls' rows last, under the revision lock. */
+static const char merge_commit_sql[] =
     "DELETE FROM stage_calls s WHERE s.upd"
     "  AND NOT EXISTS (SELECT 1 FROM stage_calls t WHERE t.seq = s.seq AND NOT t.upd)"
     "  AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.seq = s.seq);"
@@ -196,14 +201,6 @@ static const char merge_sql[] =
     "  WHERE t.seq = s.seq AND t.ord > s.ord);"
     "DELETE FROM calls c USING stage_calls s WHERE c.seq = s.seq;"
     "DELETE FROM legs l USING stage_calls s WHERE l.call_seq = s.seq;"
-    "SELECT pg_advisory_xact_lock(" PG_LOCK_REVS ");"
-    "INSERT INTO calls(seq, probe, call_id, from_user, to_user, caller, callee, state,"
-    "  final_status, invite_time, end_time, mos_min, issue_kinds, json, rev, answer_time,"
-    "  pdd_ms, to_domain)"
-    "  SELECT seq, probe, call_id, from_user, to_user, caller, callee, state, final_status,"
-    "  invite_time, end_time, mos_min, issue_kinds, json, nextval('call_revs'),"
-    "  " PG_ANSWER("json") ", " PG_PDD("json") ", " PG_DOMAIN("json")
-    "  FROM stage_calls ORDER BY ord;"
     "INSERT INTO legs SELECT s.seq, s.probe, e->>'call_id', e->>'from_tag', e->>'to_tag',"
     "  s.invite_time FROM stage_calls s,"
     "  jsonb_array_elements(CASE WHEN jsonb_typeof(s.json::jsonb->'legs') = 'array'"
@@ -213,7 +210,16 @@ static const char merge_sql[] =
     "DELETE FROM streams x USING stage_streams s WHERE x.seq = s.seq;"
     "INSERT INTO streams(seq, probe, call_seq, src, dst, codec, first_time, last_time, mos,"
     "  json, timeline, reported) SELECT seq, probe, call_seq, src, dst, codec, first_time,"
-    "  last_time, mos, json, timeline, " PG_REPORTED("json") " FROM stage_streams ORDER BY ord;";
+    "  last_time, mos, json, timeline, " PG_REPORTED("json") " FROM stage_streams ORDER BY ord;"
+    "SELECT pg_advisory_xact_lock(" PG_LOCK_REVS ") WHERE EXISTS (SELECT 1 FROM stage_calls);"
+    "INSERT INTO calls(seq, probe, call_id, from_user, to_user, caller, callee, state,"
+    "  final_status, invite_time, end_time, mos_min, issue_kinds, json, rev, answer_time,"
+    "  pdd_ms, to_domain)"
+    "  SELECT seq, probe, call_id, from_user, to_user, caller, callee, state, final_status,"
+    "  invite_time, end_time, mos_min, issue_kinds, json, nextval('call_revs'),"
+    "  " PG_ANSWER("json") ", " PG_PDD("json") ", " PG_DOMAIN("json")
+    "  FROM stage_calls ORDER BY ord;"
+    "COMMIT;";
 /* clang-format on */
 
 static const struct store_ops pg_ops;
@@ -234,6 +240,8 @@ bool pg_exec(struct pg *s, const char *sql, const char *what)
     ExecStatusType st = PQresultStatus(r);
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
     if (!ok) {
+        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        snprintf(s->sqlstate, sizeof s->sqlstate, "%s", code ? code : "");
         const char *m = PQresultErrorMessage(r);
         snprintf(s->err, sizeof s->err, "%s: %s", what, m && *m ? m : PQerrorMessage(s->c));
         size_t n = strlen(s->err);
@@ -339,12 +347,14 @@ static bool send_copy(struct pg *s, enum pg_table t)
 /* One attempt at the batch: every table's rows, the merge, the commit. */
 static bool send_batch(struct pg *s)
 {
+    s->sqlstate[0] = '\0';
     bool ok = pg_exec(s, "BEGIN", "a batch");
     for (int t = 0; ok && t < T__N; t++)
         if (s->nrows[t]) ok = send_copy(s, (enum pg_table)t);
     if (ok && (s->nrows[T_CALLS] || s->nrows[T_STREAMS]))
-        ok = pg_exec(s, merge_sql, "merging calls and streams");
-    if (ok) ok = pg_exec(s, "COMMIT", "committing a batch");
+        ok = pg_exec(s, merge_commit_sql, "merging calls and streams, committing a batch");
+    else if (ok)
+        ok = pg_exec(s, "COMMIT", "committing a batch");
     if (!ok && PQstatus(s->c) == CONNECTION_OK) {
         char why[sizeof s->err];
         memcpy(why, s->err, sizeof why);
@@ -363,6 +373,13 @@ bool pg_commit(struct pg *s)
      * batch's messages are stored twice, never lost. */
     while (!ok && PQstatus(s->c) != CONNECTION_OK && reconnect(s))
         ok = send_batch(s);
+    /* a deadlock or a serialisation failure rolled the batch back whole: send it again */
+    for (int i = 0; !ok && i < 3 && PQstatus(s->c) == CONNECTION_OK &&
+                    (!strcmp(s->sqlstate, "40P01") || !strcmp(s->sqlstate, "40001"));
+         i++) {
+        log_warn("database: %s; sending the batch again", s->err);
+        ok = send_batch(s);
+    }
     struct store_counts o = s->open;
     s->open = (struct store_counts){0};
     for (int t = 0; t < T__N; t++) {

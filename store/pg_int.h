@@ -39,6 +39,7 @@ struct pg {
     char probe[64];
     uint64_t reconnects;
     char err[256];
+    char sqlstate[6]; /* of the last statement that failed: "40P01" a deadlock */
 };
 
 /* Binary COPY data ("COPY ... FROM STDIN BINARY": per row a 16-bit field count, per field

@@ -568,7 +568,7 @@ MUTANTS = [
       'a batch sent while the server restarts is lost instead of sent again',
       ['pg_restart'], "the generator's calls and messages (truth), all stored after the restart"),
     M('pg_revs_unlocked', 'store/pg.c',
-      '    "SELECT pg_advisory_xact_lock(" PG_LOCK_REVS ");"',
+      '    "SELECT pg_advisory_xact_lock(" PG_LOCK_REVS ") WHERE EXISTS (SELECT 1 FROM stage_calls);"',
       '',
       'revisions taken without the lock: with several probes one can commit before a lower one',
       ['pg_follow'], "a batch held open with psql: the follower must get its call (the held call's id)"),
