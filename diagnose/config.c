@@ -55,7 +55,7 @@ void issue_config_default(struct issue_config *c)
         .one_way_silent_min_s = 8,
         .silent_call_s = 5,
         .false_answer_ms = 500,
-        .false_answer_start_ms = 6000,
+        .false_answer_start_ms = 9000,
         .clipping_pct = 0.5,
         .clipping_runs = 10,
         .audio_level_min_s = 3,
@@ -127,8 +127,9 @@ static const struct knob knobs[] = {
     KNOB(false_answer_ms, 0, 1e7,
          "false_answer: a ringback tone from the callee heard this long after its 200 OK, ms"),
     KNOB(false_answer_start_ms, 0, 1e7,
-         "false_answer: ... that began at most this long after the 200 OK (one slow cadence "
-         "cycle; a ringback later in the call is a transfer's or a hold's), ms"),
+         "false_answer: ... that began at most this long after the 200 OK (a slow cadence's "
+         "cycle and a late first packet; a ringback later in the call is a transfer's or a "
+         "hold's), ms"),
     KNOB(clipping_pct, 0, 100,
          "clipping: samples at full scale (runs of 3 or more), % of a direction's speech"),
     KNOB(clipping_runs, 1, 1e9, "clipping: ... in at least this many runs"),

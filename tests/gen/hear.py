@@ -224,15 +224,26 @@ def generate(writer):
                            'tone_start_after_answer_s': {'approx': 0.0, 'within': 0.1},
                            'tone_heard_after_answer_s': {'approx': ons[1][1] / 1000, 'within': 0.2},
                            'cycles': 2}}, xb=ring)
-    # its twin for a ringback later in the call: 10 s of speech both ways, then the callee's
+    # the same false answer, but the callee side's ringback begins in the silence of its
+    # cadence: 3 s of digital silence, then the tone. Still a false answer (it began within
+    # false_answer_start_ms, 9 s, of the 200 OK)
+    late = dict(samples=audio.silence(3000) + x[:10000 * 8], speech_ms=0, speech_dbov=None,
+                tone_on_ms=sum(e - s for s, e in ons if s < 10000),
+                tones=[{'kind': 'ringback', 'region': 'NA', 'start_ms': 3000 + ons[0][0]}])
+    call(14, 'false_answer_late', None, False, [['false_answer', 'warning']],
+         {'false_answer': {'tone': 'ringback (NA)', 'from': 'callee 10.40.14.2:5000',
+                           'tone_start_after_answer_s': {'approx': 3.0, 'within': 0.2},
+                           'tone_heard_after_answer_s': {'approx': (ons[1][1] - ons[0][0]) / 1000,
+                                                         'within': 0.2},
+                           'cycles': 2}}, xb=late, talk_ms=13000)
+    # its twin for a ringback later in the call: 12 s of speech both ways, then the callee's
     # PBX moves the media (a re-INVITE) and plays North American ringback from a new port
-    # while a transfer target rings, 8.4 s after the answer: no false answer (the 200 OK
-    # was a real answer; false_answer_start_ms is 6 s)
-    x, ons = audio.cadenced(NA_RINGBACK[0], NA_RINGBACK[1], 2)
+    # while a transfer target rings, 12 s after the answer: no false answer (the 200 OK was
+    # a real answer; false_answer_start_ms is 9 s)
     later = dict(samples=x[:8000 * 8], speech_ms=0, speech_dbov=None,
                  tone_on_ms=sum(min(e, 8000) - s for s, e in ons if s < 8000),
                  tones=[{'kind': 'ringback', 'region': 'NA', 'start_ms': ons[0][0]}])
-    call(13, 'transfer_ringback', None, True, [], talk_ms=8000, after=later)
+    call(13, 'transfer_ringback', None, True, [], talk_ms=12000, after=later)
     # the callee's speech with too much gain: cut flat at full scale; its twin is loud but
     # limited below full scale (no clipping, no issue), and speech_both at -22 dBov
     clip = spoken(rng, 10000, -7.0, lambda v: hard_clip(v, 1.5))
