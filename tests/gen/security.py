@@ -273,39 +273,40 @@ def callcentre(g, t):
     return t + 970 * SEC
 
 
-def trunkburst(g, t):
-    """A PBX trunk account, 7950, whose habit is 15 calls at once for 14 minutes (its usual
-    concurrency learnt near 14: a limit near 42, three times it); then 50 at once, national
-    numbers all (no listed prefix: the burst is the number of calls alone)."""
-    ua = 'Asterisk PBX 18.20.0'
-    register(g, t, '10.60.0.210', '7950', ua, expires=3600)
+TRUNK_UA = 'Asterisk PBX 18.20.0'
+
+
+def trunk_habit(g, t, ip, user, prefix, expires):
+    """A PBX trunk account's day: 15 calls at once for 14 minutes (its usual concurrency
+    learnt near 14: a limit near 42, three times it). Returns when the day's calls end."""
+    register(g, t, ip, user, TRUNK_UA, expires=expires)
     for k in range(7):
         for j in range(15):
-            call(g, t + SEC + j * 8 * SEC + k * 120 * SEC, '10.60.0.210', '7950',
-                 '0301237%04d' % (k * 15 + j), ua, hold_s=114)
-    t += 7 * 120 * SEC + 60 * SEC
+            call(g, t + SEC + j * 8 * SEC + k * 120 * SEC, ip, user, prefix + '%04d' % (k * 15 + j),
+                 TRUNK_UA, hold_s=114)
+    return t + 7 * 120 * SEC
+
+
+def trunkburst(g, t):
+    """The trunk 7950's day, then 50 at once, national numbers all (no listed prefix: the
+    burst is the number of calls alone)."""
+    t = trunk_habit(g, t, '10.60.0.210', '7950', '0301237', 3600) + 60 * SEC
     for i in range(50):
-        call(g, t + i * SEC, '10.60.0.210', '7950', '0301238%04d' % i, ua, hold_s=90)
+        call(g, t + i * SEC, '10.60.0.210', '7950', '0301238%04d' % i, TRUNK_UA, hold_s=90)
     return t + 150 * SEC
 
 
 def trunkday(g, t):
-    """Its twin, 7960: the same day's habit of 15 at once, then an evening of one call a
-    minute for 14 minutes, a quiet hour, and a morning's ramp to 20 calls over 10 minutes.
-    The evening's few calls must not erase the day's habit, so that the morning is no burst."""
-    ua = 'Asterisk PBX 18.20.0'
-    register(g, t, '10.60.0.220', '7960', ua, expires=7200)
-    for k in range(7):
-        for j in range(15):
-            call(g, t + SEC + j * 8 * SEC + k * 120 * SEC, '10.60.0.220', '7960',
-                 '0301239%04d' % (k * 15 + j), ua, hold_s=114)
-    t += 7 * 120 * SEC + 120 * SEC
+    """Its twin, 7960: the same day, then an evening of one call a minute for 14 minutes, a
+    quiet hour, and a morning's ramp to 20 calls over 10 minutes. The evening's few calls
+    must not erase the day's habit, so that the morning is no burst."""
+    t = trunk_habit(g, t, '10.60.0.220', '7960', '0301239', 7200) + 120 * SEC
     for i in range(14):
-        call(g, t + i * 60 * SEC, '10.60.0.220', '7960', '0301240%04d' % i, ua, hold_s=20)
+        call(g, t + i * 60 * SEC, '10.60.0.220', '7960', '0301240%04d' % i, TRUNK_UA, hold_s=20)
     t += 14 * 60 * SEC + 3600 * SEC
-    register(g, t - 10 * SEC, '10.60.0.220', '7960', ua, expires=7200, challenge=False)
+    register(g, t - 10 * SEC, '10.60.0.220', '7960', TRUNK_UA, expires=7200, challenge=False)
     for i in range(20):
-        call(g, t + i * 30 * SEC, '10.60.0.220', '7960', '0301241%04d' % i, ua, hold_s=900)
+        call(g, t + i * 30 * SEC, '10.60.0.220', '7960', '0301241%04d' % i, TRUNK_UA, hold_s=900)
     return t + 1500 * SEC
 
 
