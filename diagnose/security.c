@@ -827,7 +827,10 @@ void sec_tick(struct issue_engine *e, ptime_t now)
             a->fraud = a->fraud_concurrent = false;
             a->toll = 0, a->ndests = 0, a->toll_first = 0, a->peak = a->nactive;
         }
-        if (a->bind_until < now && !a->nactive) acct_release(e, a);
+        bool habit = a->conc_calls >= e->cfg.conc_learn_calls;
+        if (a->bind_until < now && !a->nactive &&
+            (!habit || now - a->last >= SEC_HABIT_KEEP_S * PTIME_SEC))
+            acct_release(e, a);
     }
 }
 

@@ -231,6 +231,21 @@ def parallel(g, t):
     return t + 100 * SEC
 
 
+def idlephone(g, t):
+    """4201, a phone that does not register (its PBX trusts its address): its habit of one
+    or two calls for 12 minutes, a quiet half hour, then 12 at once. Let go when quiet, it
+    came back as a new account, held to three times the floor (30), and was missed."""
+    ua = 'Grandstream GXP1625 1.0.11'
+    for i in range(15):
+        call(g, t + SEC + i * 50 * SEC, '10.30.0.11', '4201', '0301242%04d' % i, ua, hold_s=30)
+        if i % 3 == 0:
+            call(g, t + 11 * SEC + i * 50 * SEC, '10.30.0.11', '4201', '0301243%04d' % i, ua, hold_s=15)
+    t += 760 * SEC + 1800 * SEC
+    for i in range(12):
+        call(g, t + i * 2 * SEC, '10.30.0.11', '4201', '0301244%04d' % i, ua, hold_s=60)
+    return t + 100 * SEC
+
+
 def pbx(g, t):
     phones = [('10.40.0.%d' % (10 + i), str(1100 + i)) for i in range(60)]
     for i, (ip, user) in enumerate(phones):
@@ -313,7 +328,7 @@ def trunkday(g, t):
 STEPS = [  # (scenario, how to run it, silence after it: more than the 60 s window)
     ('sweep', sweep, 90), ('regsweep', regsweep, 90), ('guess', guess, 90), ('hijack', hijack, 90),
     ('guesswin', lambda g, t: guess(g, t, '192.0.2.200', '2500', 12, then_register=True), 90),
-    ('spread', spread, 90), ('fumble', fumble, 90), ('fraud', fraud, 320), ('parallel', parallel, 90), ('pbx', pbx, 90), ('wifi', wifi, 90),
+    ('spread', spread, 90), ('fumble', fumble, 90), ('fraud', fraud, 320), ('parallel', parallel, 90), ('idlephone', idlephone, 90), ('pbx', pbx, 90), ('wifi', wifi, 90),
     ('callcentre', callcentre, 90), ('trunkburst', trunkburst, 90), ('trunkday', trunkday, 10)]
 
 
@@ -336,6 +351,7 @@ def generate(writer, start_ns=1_700_000_000 * SEC, only=None):
                 ('spread', ['auth_brute_force', acct % '5001']),
                 ('fraud', ['toll_fraud_pattern', acct % '4001']),
                 ('parallel', ['toll_fraud_pattern', acct % '4101']),
+                ('idlephone', ['toll_fraud_pattern', acct % '4201']),
                 ('trunkburst', ['toll_fraud_pattern', acct % '7950'])]
     return dict(
         frames=len(g.events), first_ns=min(e[0] for e in g.events), last_ns=max(e[0] for e in g.events),

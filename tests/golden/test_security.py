@@ -72,6 +72,12 @@ def main(exe):
         if i:
             check(i['evidence']['listed_calls'] == 8 and i['evidence']['destination_kind'] == 'international',
                   'fraud of 4001: %s' % i['evidence'])
+        # 4201, which never registers, the same after a quiet half hour: its habit was kept
+        i = got.get(('toll_fraud_pattern', 'sip:4201@example.net'))
+        if i:
+            e = i['evidence']
+            check(e['peak_concurrent'] == 12 and 1 <= e['usual_concurrent'] <= 3 and e['concurrent_limit'] == 10,
+                  'concurrency of 4201 against the habit it had before a quiet half hour: %s' % e)
         # 4101 held one or two calls at a time for 12 minutes, then 12: judged against its
         # habit (the floor of 10 is above three times it), not against a fixed knob alone
         i = got.get(('toll_fraud_pattern', 'sip:4101@example.net'))
@@ -100,7 +106,8 @@ def main(exe):
             f.write('# premium only\n0900 premium\n')
         got = found(analyze(exe, pcap, '--toll-prefixes', prefixes))
         fraud = sorted(k[1] for k in got if k[0] == 'toll_fraud_pattern')
-        check(fraud == ['sip:4101@example.net', 'sip:7950@example.net'], 'without 00 listed: fraud %s' % fraud)
+        check(fraud == ['sip:4101@example.net', 'sip:4201@example.net', 'sip:7950@example.net'],
+              'without 00 listed: fraud %s' % fraud)
         # the floor over 4101's 12 silences it; so does a history too short to learn 4101's
         # habit (a new account is held to three times the floor); the trunk 7900 of 20
         # calls at once stays silent either way
