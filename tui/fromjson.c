@@ -19,6 +19,15 @@ static double num(const json_t *v, double none)
     return json_is_number(v) ? json_number_value(v) : none;
 }
 
+/* A whole number within [lo, hi], else none: a stored object is untrusted text, and a
+ * double past the integer's range converts to undefined behaviour (fuzz_tui found
+ * "final_status": 2.0172e11). */
+static int64_t whole(const json_t *v, double lo, double hi, int64_t none)
+{
+    double x = num(v, NAN);
+    return x >= lo && x <= hi ? (int64_t)x : none;
+}
+
 static bool id_seq(const json_t *v, uint64_t *seq)
 {
     const char *s = json_string_value(v);
@@ -72,9 +81,9 @@ bool tui_stream_from_json(struct tui_stream *s, const json_t *o)
     text(s->src, sizeof s->src, json_object_get(o, "src"));
     text(s->dst, sizeof s->dst, json_object_get(o, "dst"));
     text(s->codec, sizeof s->codec, json_object_get(o, "codec"));
-    s->packets = (uint64_t)num(json_object_get(o, "packets"), 0);
-    s->expected = (int64_t)num(json_object_get(o, "expected"), 0);
-    s->lost = (int64_t)num(json_object_get(o, "lost"), 0);
+    s->packets = (uint64_t)whole(json_object_get(o, "packets"), 0, 0x1p53, 0);
+    s->expected = whole(json_object_get(o, "expected"), -0x1p53, 0x1p53, 0);
+    s->lost = whole(json_object_get(o, "lost"), -0x1p53, 0x1p53, 0);
     s->mean_jitter_ms = num(json_object_get(o, "mean_jitter_ms"), 0);
     s->max_jitter_ms = num(json_object_get(o, "max_jitter_ms"), 0);
     s->mos = num(json_object_get(o, "mos"), -1);
@@ -147,7 +156,7 @@ bool tui_row_from_json(struct tui_row *r, const json_t *call, struct tui_issue *
     /* a live capture stores calls in progress too: over once they have an end or a
      * state past answered */
     r->ended = json_is_number(json_object_get(call, "end_time")) || state > CALL_ANSWERED;
-    r->final_status = (int)num(json_object_get(call, "final_status"), 0);
+    r->final_status = (int)whole(json_object_get(call, "final_status"), 0, 999, 0);
     r->pdd_ms = num(json_object_get(call, "pdd_ms"), -1);
     r->dur_s = num(json_object_get(call, "duration_s"), -1);
     r->mos = num(json_object_get(call, "mos_min"), -1);
