@@ -38,13 +38,13 @@
  * followed a burst up as it grew, so that an account that usually held five calls or more
  * could never reach three times it. */
 #define SEC_CONC_BUCKET_S 60
+#define SEC_CONC_WEIGHT   32
 /* An account with a learnt habit (conc_learn_calls answers) and no binding is kept this
  * long without a call before it is let go (others: toll_window_s): a phone or a trunk that
  * does not register would lose its habit at every quiet spell, and a burst at night would be
  * judged as a new account's, against three times the floor. The table's least recently
  * used entry still makes room when it is full. */
 #define SEC_HABIT_KEEP_S (24 * 3600)
-#define SEC_CONC_WEIGHT   32
 /* An answered call whose BYE was never seen stops counting as in progress after this. */
 #define ISSUE_SEC_CALL_MAX (4 * 3600 * PTIME_SEC)
 

@@ -45,7 +45,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sstest import Checks, generate, skip  # noqa: E402
+from sstest import Checks, generate, poll, skip  # noqa: E402
 import pgserver  # noqa: E402
 from serve import Server  # noqa: E402
 
@@ -395,11 +395,9 @@ def follow(exe, check, pg, tmp):
         drain = threading.Thread(target=lambda: commits.extend(
             int(m.group(1)) for m in map(COMMITTED.search, fast.stderr) if m), daemon=True)
         drain.start()
-        # a slow probe's batch: the revision lock and a revision taken, the commit not yet
-        psql = [os.path.join(pg.bin, 'psql'), '-h', pg.sock, '-U', 'postgres', '-d', 'follow', '-At', '-q']
-        if os.getuid() == 0:
-            psql = ['runuser', '-u', 'postgres', '--'] + psql
-        slow = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        # a slow probe's batch: the revision lock (store/pg.c's PG_LOCK_REVS) and a revision
+        # taken, the commit not yet
+        slow = pg.session('follow')
         slow.stdin.write("BEGIN; SELECT pg_advisory_xact_lock(1936290405);"
                          "INSERT INTO calls(seq, probe, call_id, state, invite_time, json, rev)"
                          " VALUES (999999999999, 'probe-slow', 'slow-call', 'completed', %s,"
@@ -429,9 +427,7 @@ def follow(exe, check, pg, tmp):
         drain.join(timeout=10)
         check(fast.returncode == 0, 'the second probe finishes, exit 0')
         want = set(['slow-call'] + [c['call_id'] for c in truth['calls']])
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not want <= set(ev.call_ids()):
-            time.sleep(0.2)
+        poll(lambda: want <= set(ev.call_ids()))
         got = set(ev.call_ids())
         check(got == want, 'the follower got every new call: %d of %d, missing %s'
               % (len(got & want), len(want), sorted(want - got)[:5]))

@@ -30,6 +30,11 @@ def bindir():
     return None
 
 
+def as_postgres(args):
+    """A command run as the postgres user when the test runs as root."""
+    return ['runuser', '-u', 'postgres', '--'] + args if os.getuid() == 0 else args
+
+
 class PgServer:
     def __init__(self):
         self.bin = bindir()
@@ -51,9 +56,7 @@ class PgServer:
 
     def _as_postgres(self, args, **kw):
         """Runs a server program as postgres (a root test may not run the server as root)."""
-        if os.getuid() == 0:
-            args = ['runuser', '-u', 'postgres', '--'] + args
-        return subprocess.run(args, capture_output=True, text=True, **kw)
+        return subprocess.run(as_postgres(args), capture_output=True, text=True, **kw)
 
     def __enter__(self):
         r = self._as_postgres([os.path.join(self.bin, 'initdb'), '-D', self.data, '-U', 'postgres',
@@ -101,13 +104,22 @@ class PgServer:
         self.createdb(name)
         return 'postgresql:///%s?host=%s&user=postgres' % (name, self.sock)
 
+    def _psql(self, name):
+        return [os.path.join(self.bin, 'psql'), '-h', self.sock, '-U', 'postgres', '-d', name, '-At']
+
     def sql(self, name, query):
         """Rows of a query through psql, as lists of strings ('|' separated)."""
-        r = self._as_postgres([os.path.join(self.bin, 'psql'), '-h', self.sock, '-U', 'postgres',
-                               '-d', name, '-At', '-c', query], timeout=60)
+        r = self._as_postgres(self._psql(name) + ['-c', query], timeout=60)
         if r.returncode:
             raise RuntimeError('psql: ' + r.stderr)
         return [line.split('|') for line in r.stdout.splitlines()]
+
+    def session(self, name):
+        """psql kept open on database `name`, as postgres: SQL written to its stdin, rows
+        read from its stdout (unaligned, no command tags): a client whose transaction the
+        test holds open."""
+        return subprocess.Popen(as_postgres(self._psql(name) + ['-q']), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
 
 
 def wait_gone(pid, deadline=30):
